@@ -1,0 +1,29 @@
+// Package clock is the time interface nodes use. Code that must run both in
+// the simulator and on a real machine asks a Clock, never package time: in
+// the simulator a Clock is virtual (with the node's offset and drift), on a
+// real machine it is the wall clock.
+package clock
+
+import "time"
+
+// Clock tells the time and runs callbacks later.
+type Clock interface {
+	// Now is the local time, which may be offset from or drift against other
+	// nodes' clocks. Use Since for durations: it is monotonic.
+	Now() time.Time
+	// Since is the monotonic time elapsed since this clock was made.
+	Since() time.Duration
+	// AfterFunc runs f once d of local time has passed, unless stopped. On a
+	// simulated clock f runs as an event of the node, and never after a crash.
+	AfterFunc(d time.Duration, f func()) Timer
+}
+
+// Timer is a pending AfterFunc.
+type Timer interface {
+	// Stop cancels the timer and reports whether it did so before it fired.
+	Stop() bool
+}
+
+// Epoch is the wall-clock time a simulated run starts at. A fixed date keeps
+// runs reproducible and is far from any edge (year 2000, leap seconds).
+var Epoch = time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC)

@@ -1,0 +1,144 @@
+package faults
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/lockstep-dst/lockstep/netsim"
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// Target is what a plan acts on: a world, its network and the nodes the plan
+// numbers 0..n-1.
+type Target struct {
+	World *sim.World
+	Net   *netsim.Network
+	Nodes []*sim.Node
+	// Leader returns the index of the current leader, or -1, for
+	// isolate-leader actions; nil if the system has no leader.
+	Leader func() int
+}
+
+// FromOptions makes the plan the run's options ask for: a profile name, or a
+// JSON plan (a string starting with '{'). The empty string is no faults. A
+// profile draws from the stream "faults/<profile>" of the run's seed.
+func FromOptions(w *sim.World, s Shape) (Plan, error) {
+	spec := strings.TrimSpace(w.Options().Faults)
+	switch {
+	case spec == "":
+		return Plan{Profile: "none", Nodes: s.Nodes}, nil
+	case strings.HasPrefix(spec, "{"):
+		p, err := ParsePlan([]byte(spec))
+		if err != nil {
+			return Plan{}, err
+		}
+		if p.Nodes != s.Nodes {
+			return Plan{}, fmt.Errorf("fault plan is for %d nodes, scenario has %d", p.Nodes, s.Nodes)
+		}
+		return p, nil
+	default:
+		return Generate(spec, w.Rand("faults/"+spec), s)
+	}
+}
+
+// CheckSpec reports whether spec names a profile or holds a valid JSON plan,
+// so that a command line can reject a bad -faults before running anything.
+func CheckSpec(spec string) error {
+	spec = strings.TrimSpace(spec)
+	if spec == "" || strings.HasPrefix(spec, "{") {
+		if spec != "" {
+			_, err := ParsePlan([]byte(spec))
+			return err
+		}
+		return nil
+	}
+	if _, ok := Lookup(spec); !ok {
+		return fmt.Errorf("unknown fault profile %q (known: %s)", spec, Names())
+	}
+	return nil
+}
+
+// Install schedules every action of p on t, as world events labelled with
+// the fault kind, so faults appear in the trace and its hash.
+func Install(t Target, p Plan) error {
+	if p.Nodes != 0 && p.Nodes != len(t.Nodes) {
+		return fmt.Errorf("fault plan is for %d nodes, target has %d", p.Nodes, len(t.Nodes))
+	}
+	for _, a := range p.Actions {
+		a := a
+		t.World.Schedule(a.At-t.World.Now(), "fault "+string(a.Kind), func() { t.apply(a) })
+	}
+	return nil
+}
+
+func (t Target) id(i int) int { return t.Nodes[i].ID }
+
+func (t Target) apply(a Action) {
+	w := t.World
+	w.Logf(nil, "fault %s", a)
+	switch a.Kind {
+	case Partition:
+		groups := make([][]int, len(a.Groups))
+		for g, members := range a.Groups {
+			for _, i := range members {
+				groups[g] = append(groups[g], t.id(i))
+			}
+		}
+		// Nodes outside the target set (clients) keep their links to all.
+		t.Net.Partition(groups...)
+		for _, n := range w.Nodes() {
+			if !t.isTarget(n) {
+				t.Net.Connect(n.ID, nil)
+			}
+		}
+	case OneWay:
+		t.Net.SetLink(t.id(a.From), t.id(a.To), false)
+	case Isolate:
+		t.Net.Disconnect(t.id(a.Nodes[0]))
+	case IsolateLdr:
+		if t.Leader != nil {
+			if l := t.Leader(); l >= 0 {
+				t.Net.Disconnect(t.id(l))
+			}
+		}
+	case Heal:
+		t.Net.Heal()
+	case Crash:
+		for _, i := range a.Nodes {
+			w.Crash(t.Nodes[i])
+		}
+	case Restart:
+		for _, i := range a.Nodes {
+			if !t.Nodes[i].Up() {
+				w.Restart(t.Nodes[i])
+			}
+		}
+	case Pause:
+		for _, i := range a.Nodes {
+			w.Pause(t.Nodes[i])
+		}
+	case Resume:
+		for _, i := range a.Nodes {
+			w.Resume(t.Nodes[i])
+		}
+	case Network:
+		t.Net.SetConditions(*a.Net)
+	case Clock:
+		for _, i := range a.Nodes {
+			t.Nodes[i].SetClock(a.Offset, a.Drift)
+		}
+	case Disk:
+		for _, i := range a.Nodes {
+			t.Nodes[i].Disk.SetFaults(*a.Disk)
+		}
+	}
+}
+
+func (t Target) isTarget(n *sim.Node) bool {
+	for _, m := range t.Nodes {
+		if m == n {
+			return true
+		}
+	}
+	return false
+}

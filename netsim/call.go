@@ -1,0 +1,232 @@
+package netsim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// Request is a call as its handler sees it.
+type Request struct {
+	From   int // caller's node ID
+	Method string
+	Args   any // the handler's own copy
+}
+
+// Handler serves one method. It must call respond exactly once, now or
+// later (a KV server answers when its command commits); a second call is
+// ignored. Until it responds, the network polls every 100 ms, like labrpc,
+// and fails the call if the server died or the link went down.
+type Handler func(req *Request, respond func(reply Message))
+
+// Endpoint is a node's attachment to the network.
+type Endpoint struct {
+	net      *Network
+	node     *sim.Node
+	handlers map[string]Handler
+}
+
+// Node returns the endpoint's node.
+func (e *Endpoint) Node() *sim.Node { return e.node }
+
+// ID is the endpoint's address: its node's ID.
+func (e *Endpoint) ID() int { return e.node.ID }
+
+// Handle registers h for method on this instance of the node.
+func (e *Endpoint) Handle(method string, h Handler) { e.handlers[method] = h }
+
+// Done receives the outcome of a call: the reply and true, or nil and false
+// if the network reports failure (lost, partitioned, server dead, timeout).
+type Done func(reply any, ok bool)
+
+// call is one RPC in flight.
+type call struct {
+	net      *Network
+	id       uint64
+	from, to *Endpoint
+	toInc    uint32
+	method   string
+	labels   methodLabels
+	args     Message
+	done     Done
+	rand     *sim.Rand
+	answered bool // the caller has been told (reply, failure or timeout)
+	served   bool // a handler has responded
+	polling  bool
+}
+
+// Call sends args to node to's method; done runs on the caller's node (never
+// after the caller crashed) once the outcome is known. As in labrpc there is
+// no timeout: a call always ends, because the network reports failure.
+func (e *Endpoint) Call(to int, method string, args Message, done Done) {
+	e.CallTimeout(to, method, args, 0, done)
+}
+
+// CallTimeout is Call that gives up after timeout (0: never).
+func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time.Duration, done Done) {
+	n := e.net
+	n.calls++
+	c := &call{net: n, id: n.calls, from: e, method: method, labels: n.label(method), done: done}
+	// Each call's draws come from its own keyed stream: removing one call
+	// from a run does not change the fate of any other.
+	c.rand = n.rand.Keyed(c.id)
+	size := args.Size()
+	n.stats.Calls++
+	n.stats.Bytes += size
+	n.stats.perMethod[method]++
+	n.stats.bump(&n.stats.sentByNode, e.node.ID, 1)
+	n.stats.bump(&n.stats.bytesNode, e.node.ID, size)
+	c.args = args.Clone().(Message)
+	if timeout > 0 {
+		e.node.After(timeout, "timeout "+method, func() { c.finish(nil, false) })
+	}
+	target := n.Endpoint(to)
+	if target == nil || !target.node.Up() || !n.LinkUp(e.node.ID, to) {
+		c.failLater(n.failAfter(c.rand))
+		return
+	}
+	c.to, c.toInc = target, target.node.Incarnation()
+	cond := n.cond
+	delay := c.rand.Duration(cond.DelayMin, cond.DelayMax)
+	if c.rand.Chance(cond.DropRequest) {
+		c.failLater(delay)
+		return
+	}
+	n.w.Schedule(delay, c.labels.req, c.deliver)
+	if c.rand.Chance(cond.Duplicate) {
+		n.w.Schedule(delay+c.rand.Duration(0, cond.DelayMax+time.Millisecond), c.labels.req, c.deliver)
+	}
+}
+
+// finish tells the caller, once.
+func (c *call) finish(reply any, ok bool) {
+	if c.answered {
+		return
+	}
+	c.answered = true
+	c.done(reply, ok)
+}
+
+// failLater reports failure to the caller after delay, as an event of the
+// caller's node.
+func (c *call) failLater(delay time.Duration) {
+	c.from.node.After(delay, c.labels.fail, func() { c.finish(nil, false) })
+}
+
+// serverGone reports whether the instance the call was sent to is gone or
+// unreachable: labrpc's isServerDead plus the enabled check.
+func (c *call) serverGone() bool {
+	return !c.to.node.Up() || c.to.node.Incarnation() != c.toInc || !c.net.LinkUp(c.from.node.ID, c.to.node.ID)
+}
+
+// deliver runs at the server when the request arrives.
+func (c *call) deliver() {
+	n := c.net
+	// A caller that gave up (timeout) does not stop the request: it still
+	// arrives and runs, as a late packet would.
+	if c.serverGone() {
+		c.failLater(n.failAfter(c.rand))
+		return
+	}
+	if c.to.node.Paused() {
+		// Held with the node's events until it resumes; meanwhile poll so a
+		// crash or partition of the paused node still fails the call.
+		c.to.node.After(0, c.labels.req, c.dispatch)
+		c.startPolling()
+		return
+	}
+	c.dispatch()
+}
+
+func (c *call) dispatch() {
+	n := c.net
+	h, ok := c.to.handlers[c.method]
+	if !ok {
+		panic(fmt.Sprintf("netsim: node %s has no handler for %q (called by node %d)",
+			c.to.node.Name, c.method, c.from.node.ID))
+	}
+	n.stats.Delivered++
+	n.stats.bump(&n.stats.perServer, c.to.node.ID, 1)
+	req := &Request{From: c.from.node.ID, Method: c.method, Args: c.args.Clone()}
+	responded := false
+	h(req, func(reply Message) {
+		if responded {
+			return
+		}
+		responded = true
+		c.respond(reply)
+	})
+	if !responded {
+		c.startPolling()
+	}
+}
+
+// respond carries a handler's reply back. After the handler returns labrpc
+// checks again: a server that died (or was cut off) meanwhile gives no
+// positive reply, so an acknowledgement can never come from state that a
+// crash discarded.
+func (c *call) respond(reply Message) {
+	n := c.net
+	if c.served {
+		return // a duplicate's reply: the first one won
+	}
+	c.served = true
+	if c.serverGone() {
+		c.failLater(n.failAfter(c.rand))
+		return
+	}
+	if c.rand.Chance(n.cond.DropReply) {
+		c.failLater(0)
+		return
+	}
+	var delay time.Duration
+	if n.cond.LongReordering && c.rand.Chance(LongReorderChance) {
+		// labrpc: 200 + rand(1 + rand(2000)) ms, skewed towards short holds.
+		delay = 200*time.Millisecond + time.Duration(c.rand.Int64N(1+c.rand.Int64N(2000)))*time.Millisecond
+	}
+	copied := reply.Clone()
+	size := reply.Size()
+	c.from.node.After(delay, c.labels.rep, func() {
+		if c.answered {
+			return
+		}
+		n.stats.Bytes += size
+		n.stats.Replies++
+		c.finish(copied, true)
+	})
+}
+
+func (c *call) startPolling() {
+	if c.polling {
+		return
+	}
+	c.polling = true
+	var poll func()
+	poll = func() {
+		if c.served || c.answered {
+			return
+		}
+		if c.serverGone() {
+			c.served = true
+			c.failLater(0)
+			return
+		}
+		c.net.w.Schedule(ServerDeadPoll, "poll "+c.method, poll)
+	}
+	c.net.w.Schedule(ServerDeadPoll, "poll "+c.method, poll)
+}
+
+// CallProc is Call for sequential code: it blocks process p (which must run
+// on this endpoint's node) until the call ends, and returns its outcome.
+func (e *Endpoint) CallProc(p *sim.Proc, to int, method string, args Message, timeout time.Duration) (any, bool) {
+	var reply any
+	var ok bool
+	p.Suspend(func(resume func()) {
+		e.CallTimeout(to, method, args, timeout, func(r any, o bool) {
+			reply, ok = r, o
+			resume()
+		})
+	})
+	return reply, ok
+}

@@ -1,0 +1,852 @@
+// Package raft implements the Raft consensus protocol (Ongaro and Ousterhout, "In Search of
+// an Understandable Consensus Algorithm", extended version) as a pure state machine.
+//
+// The core has no goroutines, clock, randomness of its own or I/O. The host hands in virtual
+// time on every call and a seeded random stream in Config, feeds incoming messages to Step,
+// calls Tick when Deadline is reached, and drains Ready: what to persist, what to send, what
+// to apply. Section numbers in comments (§5.4.2) refer to the paper.
+package raft
+
+import (
+	"fmt"
+	"time"
+)
+
+// Rand is the node's seeded random stream (the simulator hands in *sim.Rand).
+type Rand interface{ Int64N(n int64) int64 }
+
+// Config configures one node.
+type Config struct {
+	ID    int // this node, 0..Peers-1
+	Peers int // cluster size
+
+	// ElectionTimeout is the base election timeout: the actual timeout is drawn uniformly
+	// from [ElectionTimeout, 2*ElectionTimeout) at every reset.
+	ElectionTimeout time.Duration
+	// HeartbeatInterval is how often an idle leader sends AppendEntries to each follower.
+	HeartbeatInterval time.Duration
+	// Rand is the node's seeded random stream; it is used only for election timeouts.
+	Rand Rand
+	// MaxEntriesPerAppend caps the entries in one MsgApp; 0 means unlimited.
+	MaxEntriesPerAppend int
+
+	// UnsafeCommitOldTerms deliberately breaks §5.4.2: a leader commits entries of earlier
+	// terms by counting replicas (the Figure 8 bug). It exists only so that tests can show
+	// the safety checkers catch it. Never set it otherwise.
+	UnsafeCommitOldTerms bool
+	// UnsafeForgetVote deliberately breaks §5.1 durability: vote changes are not reported
+	// in Ready.Hard (it always carries Vote -1), so a node that restarts may vote twice in
+	// a term. It exists only so that tests can show the checkers catch it. Never set it
+	// otherwise.
+	UnsafeForgetVote bool
+}
+
+// DefaultConfig returns the configuration used for the 6.824 suite: heartbeats every 100 ms
+// (the handout allows at most ten per second) and election timeouts drawn from
+// [300 ms, 600 ms), so that a new leader is normally elected within about a second of losing
+// the old one, well inside the suite's five seconds, even after a split vote or two.
+func DefaultConfig(id, peers int, r Rand) Config {
+	return Config{
+		ID:                id,
+		Peers:             peers,
+		ElectionTimeout:   300 * time.Millisecond,
+		HeartbeatInterval: 100 * time.Millisecond,
+		Rand:              r,
+	}
+}
+
+func (c *Config) validate() {
+	switch {
+	case c.Peers < 1:
+		panic(fmt.Sprintf("raft: config: Peers = %d, need >= 1", c.Peers))
+	case c.ID < 0 || c.ID >= c.Peers:
+		panic(fmt.Sprintf("raft: config: ID = %d outside [0, %d)", c.ID, c.Peers))
+	case c.ElectionTimeout <= 0 || c.HeartbeatInterval <= 0:
+		panic(fmt.Sprintf("raft: config: ElectionTimeout %v and HeartbeatInterval %v must be > 0", c.ElectionTimeout, c.HeartbeatInterval))
+	case c.Rand == nil:
+		panic("raft: config: Rand is nil")
+	case c.MaxEntriesPerAppend < 0:
+		panic(fmt.Sprintf("raft: config: MaxEntriesPerAppend = %d, need >= 0", c.MaxEntriesPerAppend))
+	}
+}
+
+// HardState is the state that must be on stable storage before the node answers any RPC
+// (§5.1, Figure 2): the current term and the vote cast in it (-1 = none).
+type HardState struct {
+	Term int
+	Vote int
+}
+
+// SnapshotState is a snapshot with its data, as persisted and as sent in MsgSnap.
+type SnapshotState struct {
+	Meta SnapshotMeta
+	Data []byte
+}
+
+// Persistent is what a node recovered from storage at boot. The zero value is a fresh node
+// (at term 0 no vote can have been cast, so Hard.Vote is read as -1 when Hard.Term is 0).
+type Persistent struct {
+	Hard         HardState
+	Snapshot     SnapshotMeta
+	SnapshotData []byte
+	Entries      []Entry // the entries after Snapshot.Index, contiguous
+}
+
+// ApplyMsg is one item of the apply stream: a committed command, or a snapshot the node
+// installed from its leader. The stream is strictly in order: after a snapshot at index i,
+// the next command has index i+1. Command and Snapshot must be treated as read-only.
+type ApplyMsg struct {
+	CommandValid bool
+	Command      []byte
+	CommandIndex int
+	CommandTerm  int
+
+	SnapshotValid bool
+	Snapshot      []byte
+	SnapshotIndex int
+	SnapshotTerm  int
+}
+
+// Ready is a batch of work for the host, taken with Raft.Ready and acknowledged with
+// Raft.Advance. The host must do it in this order:
+//
+//  1. Persist, then sync: Snapshot (if non-nil; it replaces every log entry through
+//     Snapshot.Meta.Index), then Truncate (if > 0, drop stored entries with index >=
+//     Truncate), then append Entries, then Hard (if non-nil).
+//  2. Only then send Messages. This is the durability order of §5.1 (Figure 2: persistent
+//     state is "updated on stable storage before responding to RPCs"): a vote grant, an
+//     append success, or a candidate's vote request (which carries its vote for itself)
+//     travels in the same Ready as the state it acknowledges, so sending it first and then
+//     crashing would let the node vote twice in a term or forget entries a leader counted
+//     towards commitment.
+//  3. Apply Apply to the service, in order. The leader counts its own log towards commitment
+//     before this Ready is persisted, which is safe only because step 1 comes first.
+//  4. Call Advance with this Ready.
+type Ready struct {
+	Hard     *HardState
+	Truncate int
+	Entries  []Entry
+	Snapshot *SnapshotState
+	Messages []Message
+	Apply    []ApplyMsg
+
+	seq uint64 // which Ready this is, for Advance's check
+}
+
+// role is a node's role; each role has its own step and tick (see become*).
+type role int
+
+const (
+	follower role = iota
+	candidate
+	leader
+)
+
+func (r role) String() string { return [...]string{"follower", "candidate", "leader"}[r] }
+
+// progress is the leader's view of one follower (§5.3 nextIndex and matchIndex).
+type progress struct {
+	match int // highest index known to be replicated on the follower
+	next  int // next index to send
+	// probing: the follower's log position is uncertain (new leader, or after a
+	// rejection); next is advanced only by successes. Otherwise next advances optimistically
+	// as entries are sent, and a lost append shows up as a rejection of a later one.
+	probing bool
+	// inflight: an append or snapshot is outstanding. While it is, new proposals are
+	// batched into the response-triggered append or the next heartbeat instead of being
+	// sent at once (6.824 TestCount2B).
+	inflight bool
+	// sentCommit is the leader commit index carried by the last append sent, so that a
+	// commit advance is pushed to the follower once, not on every response.
+	sentCommit int
+}
+
+// Raft is one node's protocol state machine. It is not safe for concurrent use; the
+// simulator drives it from one goroutine.
+type Raft struct {
+	cfg Config
+	id  int
+	now time.Duration
+
+	// Persistent state (§5.1, Figure 2).
+	term int
+	vote int // -1 = none
+	log  raftLog
+	// snapData is the data of the snapshot log.snap; immutable once set (replaced, never
+	// mutated), so it can be shared with Ready and messages.
+	snapData []byte
+
+	// Volatile state.
+	role   role
+	lead   int // known leader of term, -1 if unknown
+	commit int // Invariant: log.snap.Index <= applied <= commit <= log.lastIndex().
+	// applied is the last index handed to the service in a Ready.Apply (or covered by a
+	// snapshot); "applied" from the point of view of the core.
+	applied int
+
+	// Candidate state.
+	votes []vote
+	// Leader state, indexed by node; prs[id] is unused.
+	prs []progress
+
+	// Timers: the next election (follower, candidate) or heartbeat (leader).
+	electionDeadline  time.Duration
+	heartbeatDeadline time.Duration
+
+	step func(r *Raft, m Message)
+	tick func(r *Raft)
+
+	// Ready bookkeeping. Everything up to persistedLast was handed to the host in a Ready;
+	// the storage the host holds after processing every Ready handed out equals the log
+	// through persistedLast, once pendingTruncate is applied.
+	persistedLast   int
+	pendingTruncate int // 0 = none; otherwise the next Ready must drop stored entries >= it
+	pendingSnap     *SnapshotState
+	prevHard        HardState // last HardState handed out
+	msgs            []Message
+	applyQueue      []ApplyMsg // installed snapshots waiting for the next Ready
+	readySeq        uint64
+	readyOut        bool // a Ready was handed out and not yet Advanced
+}
+
+// New builds a node from what it recovered from storage (zero Persistent = fresh node) at
+// virtual time now. With a snapshot, lastApplied = commitIndex = snapshot index: the service
+// restores the snapshot itself, so it is not re-emitted on the apply stream.
+func New(cfg Config, p Persistent, now time.Duration) *Raft {
+	cfg.validate()
+	r := &Raft{cfg: cfg, id: cfg.ID, now: now, term: p.Hard.Term, vote: p.Hard.Vote, lead: -1}
+	if r.term == 0 {
+		r.vote = -1
+	}
+	if r.vote < -1 || r.vote >= cfg.Peers {
+		panic(fmt.Sprintf("raft: recovered vote %d outside [-1, %d)", r.vote, cfg.Peers))
+	}
+	r.log.snap = p.Snapshot
+	r.log.ents = append([]Entry(nil), p.Entries...)
+	r.log.check()
+	if t := r.log.lastTerm(); t > r.term {
+		panic(fmt.Sprintf("raft: recovered log holds term %d beyond recovered term %d", t, r.term))
+	}
+	r.snapData = p.SnapshotData
+	r.commit = p.Snapshot.Index
+	r.applied = p.Snapshot.Index
+	r.persistedLast = r.log.lastIndex()
+	r.prevHard = r.hardState()
+	r.becomeFollower(r.term, -1)
+	return r
+}
+
+// ---- Role transitions ----------------------------------------------------------------
+
+func (r *Raft) becomeFollower(term, lead int) {
+	if term < r.term {
+		panic(fmt.Sprintf("raft: invariant term never decreases violated: %d -> %d", r.term, term))
+	}
+	if term > r.term {
+		r.term = term
+		r.vote = -1
+	}
+	r.role = follower
+	r.lead = lead
+	r.votes = nil
+	r.prs = nil
+	r.step = stepFollower
+	r.tick = tickElection
+	r.resetElectionTimer()
+}
+
+func (r *Raft) becomeCandidate() {
+	if r.role == leader {
+		panic("raft: leader cannot become candidate")
+	}
+	r.term++
+	r.vote = r.id
+	r.role = candidate
+	r.lead = -1
+	r.votes = make([]vote, r.cfg.Peers)
+	r.votes[r.id] = voteGranted
+	r.step = stepCandidate
+	r.tick = tickElection
+	r.resetElectionTimer()
+}
+
+func (r *Raft) becomeLeader() {
+	if r.role != candidate {
+		panic(fmt.Sprintf("raft: %v cannot become leader", r.role))
+	}
+	r.role = leader
+	r.lead = r.id
+	r.votes = nil
+	r.prs = make([]progress, r.cfg.Peers)
+	for i := range r.prs {
+		r.prs[i] = progress{next: r.log.lastIndex() + 1, probing: true}
+	}
+	r.step = stepLeader
+	r.tick = tickHeartbeat
+	// No no-op entry: the 6.824 tests expect Start indexes without gaps. Entries of earlier
+	// terms therefore commit only once an entry of this term does (§5.4.2).
+	r.bcastAppend()
+	r.heartbeatDeadline = r.now + r.cfg.HeartbeatInterval
+}
+
+func (r *Raft) resetElectionTimer() {
+	et := r.cfg.ElectionTimeout
+	r.electionDeadline = r.now + et + time.Duration(r.cfg.Rand.Int64N(int64(et)))
+}
+
+// ---- Time ------------------------------------------------------------------------------
+
+// Deadline returns the virtual time at which Tick must next be called.
+func (r *Raft) Deadline() time.Duration {
+	if r.role == leader {
+		return r.heartbeatDeadline
+	}
+	return r.electionDeadline
+}
+
+// Tick fires the election or heartbeat timer if it is due at now.
+func (r *Raft) Tick(now time.Duration) {
+	r.setNow(now)
+	r.tick(r)
+	r.assertInvariants()
+}
+
+func (r *Raft) setNow(now time.Duration) {
+	if now < r.now {
+		panic(fmt.Sprintf("raft: time went backwards: %v -> %v", r.now, now))
+	}
+	r.now = now
+}
+
+func tickElection(r *Raft) {
+	if r.now < r.electionDeadline {
+		return
+	}
+	r.campaign()
+}
+
+func tickHeartbeat(r *Raft) {
+	if r.now < r.heartbeatDeadline {
+		return
+	}
+	r.heartbeatDeadline = r.now + r.cfg.HeartbeatInterval
+	r.bcastAppend()
+}
+
+// campaign starts an election (§5.2). The vote requests land in the same Ready as the new
+// term and the vote for self, so they go out only after both are persisted.
+func (r *Raft) campaign() {
+	r.becomeCandidate()
+	if voteResult(r.votes) == VoteWon { // a single-node cluster
+		r.becomeLeader()
+		return
+	}
+	for to := range r.cfg.Peers {
+		if to == r.id {
+			continue
+		}
+		r.send(Message{Type: MsgVote, To: to, LastLogIndex: r.log.lastIndex(), LastLogTerm: r.log.lastTerm()})
+	}
+}
+
+// ---- Input -------------------------------------------------------------------------------
+
+// Step processes one incoming message (request or response) at virtual time now. Every
+// request is answered by exactly one response, found in a later Ready's Messages.
+func (r *Raft) Step(now time.Duration, m Message) {
+	r.setNow(now)
+	if m.To != r.id {
+		panic(fmt.Sprintf("raft: message for node %d stepped into node %d: %v", m.To, r.id, m))
+	}
+	if m.From < 0 || m.From >= r.cfg.Peers || m.From == r.id {
+		panic(fmt.Sprintf("raft: message from invalid node %d stepped into node %d: %v", m.From, r.id, m))
+	}
+	switch {
+	case m.Term > r.term:
+		// §5.1: a higher term makes any node a follower. Only AppendEntries and
+		// InstallSnapshot come from the leader of that term.
+		lead := -1
+		if m.Type == MsgApp || m.Type == MsgSnap {
+			lead = m.From
+		}
+		r.becomeFollower(m.Term, lead)
+	case m.Term < r.term:
+		// A stale request still gets its one response; our term in it tells the sender
+		// to step down. Stale responses are dropped.
+		if m.Type.IsRequest() {
+			r.send(Message{Type: m.Type.ResponseType(), To: m.From, PrevIndex: m.PrevIndex, ConflictTerm: -1})
+		}
+		return
+	}
+	if m.Type == MsgVote {
+		r.handleVote(m)
+	} else {
+		r.step(r, m)
+	}
+	r.assertInvariants()
+}
+
+// handleVote answers RequestVote in any role (§5.2, §5.4.1); m.Term == r.term here.
+func (r *Raft) handleVote(m Message) {
+	grant := (r.vote == -1 || r.vote == m.From) && r.log.isUpToDate(m.LastLogIndex, m.LastLogTerm)
+	if grant {
+		r.vote = m.From
+		// Only granting resets the timer: a node with a stale log that keeps asking must
+		// not hold off the elections of nodes that could win.
+		r.resetElectionTimer()
+	}
+	r.send(Message{Type: MsgVoteResp, To: m.From, Granted: grant})
+}
+
+func stepFollower(r *Raft, m Message) {
+	switch m.Type {
+	case MsgApp:
+		r.lead = m.From
+		r.resetElectionTimer()
+		r.handleAppend(m)
+	case MsgSnap:
+		r.lead = m.From
+		r.resetElectionTimer()
+		r.handleSnapshot(m)
+	}
+	// Responses are late answers to a role this node no longer has: drop them.
+}
+
+func stepCandidate(r *Raft, m Message) {
+	switch m.Type {
+	case MsgApp, MsgSnap:
+		// §5.2: an AppendEntries from a leader of this term ends the election.
+		r.becomeFollower(m.Term, m.From)
+		stepFollower(r, m)
+	case MsgVoteResp:
+		if m.Granted {
+			r.votes[m.From] = voteGranted
+		} else {
+			r.votes[m.From] = voteRejected
+		}
+		if voteResult(r.votes) == VoteWon {
+			r.becomeLeader()
+		}
+		// A lost election just waits for the timer to start the next one.
+	}
+}
+
+func stepLeader(r *Raft, m Message) {
+	switch m.Type {
+	case MsgApp, MsgSnap:
+		if !r.cfg.UnsafeForgetVote {
+			panic(fmt.Sprintf("raft: invariant one leader per term violated: leader %d of term %d received %v", r.id, r.term, m))
+		}
+		// Under UnsafeForgetVote two leaders per term are the expected failure, for the
+		// checkers to report; answer with a plain rejection.
+		r.send(Message{Type: m.Type.ResponseType(), To: m.From, PrevIndex: m.PrevIndex, ConflictTerm: -1})
+	case MsgAppResp:
+		r.handleAppendResp(m)
+	case MsgSnapResp:
+		r.handleSnapshotResp(m)
+	}
+}
+
+// handleAppend is the follower side of AppendEntries (§5.3); m.Term == r.term.
+func (r *Raft) handleAppend(m Message) {
+	resp := Message{Type: MsgAppResp, To: m.From, PrevIndex: m.PrevIndex}
+	prev, prevTerm, ents := m.PrevIndex, m.PrevTerm, m.Entries
+	if snap := r.log.snap; prev < snap.Index {
+		// Everything through our snapshot is committed, so it matches the leader's log
+		// (Leader Completeness, §5.4); skip the part of the request it covers.
+		skip := snap.Index - prev
+		if skip > len(ents) {
+			resp.Success, resp.MatchIndex = true, snap.Index
+			r.send(resp)
+			return
+		}
+		if skip > 0 && ents[skip-1].Term != snap.Term {
+			panic(fmt.Sprintf("raft: invariant log matching violated: leader %d sends %d/t%d, node %d has it committed in snapshot with t%d", m.From, snap.Index, ents[skip-1].Term, r.id, snap.Term))
+		}
+		prev, prevTerm, ents = snap.Index, snap.Term, ents[skip:]
+	}
+	if prev > r.log.lastIndex() {
+		resp.ConflictIndex, resp.ConflictTerm = r.log.lastIndex()+1, -1
+		r.send(resp)
+		return
+	}
+	if t := r.log.mustTerm(prev); t != prevTerm {
+		if prev <= r.commit {
+			panic(fmt.Sprintf("raft: invariant log matching violated: committed %d/t%d on node %d, leader %d says t%d", prev, t, r.id, m.From, prevTerm))
+		}
+		resp.ConflictTerm, resp.ConflictIndex = t, r.log.firstIndexOfTerm(t, prev)
+		r.send(resp)
+		return
+	}
+	// The logs match through prev. Append what is new; truncate only on a real conflict,
+	// never because the request is shorter than our log: a delayed, older AppendEntries
+	// must not cut off entries a newer one added (and we may already have acknowledged).
+	for i, e := range ents {
+		if e.Index <= r.log.lastIndex() {
+			if r.log.mustTerm(e.Index) == e.Term {
+				continue
+			}
+			if e.Index <= r.commit {
+				panic(fmt.Sprintf("raft: invariant committed entries are never truncated violated: node %d, index %d (commit %d)", r.id, e.Index, r.commit))
+			}
+			r.truncateFrom(e.Index)
+		}
+		r.log.append(ents[i:]...)
+		break
+	}
+	match := prev + len(ents)
+	if c := min(m.Commit, match); c > r.commit {
+		r.commitTo(c)
+	}
+	resp.Success, resp.MatchIndex = true, match
+	r.send(resp)
+}
+
+// handleSnapshot is the follower side of InstallSnapshot (§7); m.Term == r.term.
+func (r *Raft) handleSnapshot(m Message) {
+	s := m.Snapshot
+	if s.Index <= r.commit {
+		// We already have everything it covers, committed; just tell the leader.
+		r.send(Message{Type: MsgSnapResp, To: m.From, Success: true, MatchIndex: r.commit})
+		return
+	}
+	if t, ok := r.log.term(s.Index); ok && t == s.Term {
+		// Our log agrees at the snapshot point: keep the entries after it (§7, "If
+		// existing log entry has same index and term as snapshot's last included entry,
+		// retain log entries following it").
+		r.log.compact(s.Index)
+	} else {
+		r.discardLogFor(s)
+	}
+	r.snapData = m.Data
+	r.pendingSnap = &SnapshotState{Meta: s, Data: m.Data}
+	r.persistedLast = max(r.persistedLast, s.Index)
+	r.commit = s.Index
+	r.applied = s.Index
+	r.applyQueue = append(r.applyQueue, ApplyMsg{SnapshotValid: true, Snapshot: m.Data, SnapshotIndex: s.Index, SnapshotTerm: s.Term})
+	r.send(Message{Type: MsgSnapResp, To: m.From, Success: true, MatchIndex: s.Index})
+}
+
+// discardLogFor replaces the whole log by snapshot s, making sure stored entries after
+// s.Index are dropped too.
+func (r *Raft) discardLogFor(s SnapshotMeta) {
+	if r.persistedLast > s.Index {
+		r.addTruncate(s.Index + 1)
+	}
+	r.log.restore(s)
+	r.persistedLast = s.Index
+}
+
+// truncateFrom drops log entries >= i and arranges for storage to drop them too.
+func (r *Raft) truncateFrom(i int) {
+	if i <= r.persistedLast {
+		r.addTruncate(i)
+		r.persistedLast = i - 1
+	}
+	r.log.truncateFrom(i)
+}
+
+func (r *Raft) addTruncate(i int) {
+	if r.pendingTruncate == 0 || i < r.pendingTruncate {
+		r.pendingTruncate = i
+	}
+}
+
+// handleAppendResp is the leader side of an AppendEntries reply.
+func (r *Raft) handleAppendResp(m Message) {
+	pr := &r.prs[m.From]
+	pr.inflight = false
+	if m.Success {
+		if m.MatchIndex > pr.match {
+			pr.match = m.MatchIndex
+		}
+		pr.next = max(pr.next, pr.match+1)
+		pr.probing = false
+		r.maybeCommit()
+	} else if m.PrevIndex >= pr.match {
+		// (A rejection with PrevIndex < match answers an older request: the follower has
+		// since matched further, so it says nothing new.)
+		//
+		// Fast backup (6.824 guide): skip a whole conflicting term per round trip
+		// instead of one entry, so a leader backs up over 50 divergent entries
+		// (TestBackup2B) in a few RPCs.
+		next := m.ConflictIndex
+		if m.ConflictTerm >= 0 {
+			if last := r.log.lastIndexOfTerm(m.ConflictTerm, m.PrevIndex); last > 0 {
+				next = last + 1
+			}
+		}
+		// Move back (the entry at PrevIndex did not match), but never below what is
+		// known to match.
+		pr.next = max(min(next, m.PrevIndex), pr.match+1)
+		pr.probing = true
+	}
+	r.maybeSendAppend(m.From)
+}
+
+// handleSnapshotResp is the leader side of an InstallSnapshot reply.
+func (r *Raft) handleSnapshotResp(m Message) {
+	pr := &r.prs[m.From]
+	pr.inflight = false
+	if m.Success && m.MatchIndex > pr.match {
+		pr.match = m.MatchIndex
+		pr.next = max(pr.next, pr.match+1)
+		r.maybeCommit()
+	}
+	r.maybeSendAppend(m.From)
+}
+
+// maybeCommit advances the commit index to the highest index stored on a majority, subject
+// to §5.4.2, and pushes the new commit index to idle followers.
+func (r *Raft) maybeCommit() {
+	match := make([]int, r.cfg.Peers)
+	for i := range r.prs {
+		match[i] = r.prs[i].match
+	}
+	match[r.id] = r.log.lastIndex()
+	n := quorumMatch(match)
+	if n <= r.commit {
+		return
+	}
+	// §5.4.2 (Figure 8): "Raft never commits log entries from previous terms by counting
+	// replicas." Counterexample without this line, 5 nodes: S1 leads term 2 and puts
+	// 2/t2 on S1,S2; S5 leads term 3 with 2/t3 on S5 alone; S1 leads term 4 and
+	// re-replicates 2/t2 to S3 (now on a majority); if S1 committed it now and crashed, S5
+	// could win term 5 (votes of S2,S3,S4: its last term 3 > 2) and overwrite index 2
+	// everywhere. Only an entry of the current term, once on a majority, pins the log.
+	if r.log.mustTerm(n) != r.term && !r.cfg.UnsafeCommitOldTerms {
+		return
+	}
+	r.commitTo(n)
+	for to := range r.prs {
+		if to != r.id && !r.prs[to].inflight {
+			r.sendAppend(to)
+		}
+	}
+}
+
+func (r *Raft) commitTo(n int) {
+	if n < r.commit {
+		panic(fmt.Sprintf("raft: invariant commit never decreases violated on node %d: %d -> %d", r.id, r.commit, n))
+	}
+	if n > r.log.lastIndex() {
+		panic(fmt.Sprintf("raft: invariant commit <= last index violated on node %d: commit %d, last %d", r.id, n, r.log.lastIndex()))
+	}
+	r.commit = n
+}
+
+// ---- Sending ---------------------------------------------------------------------------
+
+// send queues m for the next Ready, stamping sender and term.
+func (r *Raft) send(m Message) {
+	m.From = r.id
+	m.Term = r.term
+	r.msgs = append(r.msgs, m)
+}
+
+// bcastAppend sends an AppendEntries (or snapshot) to every follower: the heartbeat.
+func (r *Raft) bcastAppend() {
+	for to := range r.prs {
+		if to != r.id {
+			r.sendAppend(to)
+		}
+	}
+}
+
+// maybeSendAppend sends to a follower with nothing in flight if it lacks entries or has
+// not been told the current commit index.
+func (r *Raft) maybeSendAppend(to int) {
+	pr := &r.prs[to]
+	if !pr.inflight && (pr.next <= r.log.lastIndex() || pr.sentCommit < r.commit) {
+		r.sendAppend(to)
+	}
+}
+
+// sendAppend sends the entries from the follower's next index, or the snapshot if they
+// have been compacted away.
+func (r *Raft) sendAppend(to int) {
+	pr := &r.prs[to]
+	pr.inflight = true
+	if pr.next < r.log.firstIndex() {
+		r.send(Message{Type: MsgSnap, To: to, Snapshot: r.log.snap, Data: r.snapData})
+		return
+	}
+	prev := pr.next - 1
+	hi := r.log.lastIndex() + 1
+	if k := r.cfg.MaxEntriesPerAppend; k > 0 && hi-pr.next > k {
+		hi = pr.next + k
+	}
+	ents := r.log.slice(pr.next, hi)
+	r.send(Message{Type: MsgApp, To: to, PrevIndex: prev, PrevTerm: r.log.mustTerm(prev), Entries: ents, Commit: r.commit})
+	pr.sentCommit = r.commit
+	if !pr.probing {
+		pr.next = hi
+	}
+}
+
+// ---- Service interface -----------------------------------------------------------------
+
+// Propose appends cmd to the leader's log and starts replicating it (6.824 Start). It
+// returns the index and term the command will have if it is committed, and whether this
+// node is the leader; on a non-leader it does nothing and index is -1.
+func (r *Raft) Propose(now time.Duration, cmd []byte) (index, term int, isLeader bool) {
+	r.setNow(now)
+	if r.role != leader {
+		return -1, r.term, false
+	}
+	e := Entry{Term: r.term, Index: r.log.lastIndex() + 1, Command: cloneBytes(cmd)}
+	if e.Command == nil {
+		e.Command = []byte{}
+	}
+	r.log.append(e)
+	// Send at once to followers with nothing in flight; the others get it with the
+	// response-triggered append or the next heartbeat, so a burst of proposals costs one
+	// append per follower, not one per proposal.
+	for to := range r.prs {
+		if to != r.id && !r.prs[to].inflight {
+			r.sendAppend(to)
+		}
+	}
+	r.maybeCommit() // a single-node cluster commits at once
+	r.assertInvariants()
+	return e.Index, e.Term, true
+}
+
+// State returns the current term and whether this node believes it is the leader (6.824
+// GetState).
+func (r *Raft) State() (term int, isLeader bool) { return r.term, r.role == leader }
+
+// Snapshot tells the node that the service has a snapshot covering everything through
+// index. The log through index is discarded and the snapshot persisted via Ready.Snapshot.
+// It is ignored if index is not beyond the current snapshot or not yet applied.
+func (r *Raft) Snapshot(index int, data []byte) {
+	if index <= r.log.snap.Index || index > r.applied {
+		return
+	}
+	r.log.compact(index)
+	r.snapData = cloneBytes(data)
+	r.pendingSnap = &SnapshotState{Meta: r.log.snap, Data: r.snapData}
+	r.persistedLast = max(r.persistedLast, index)
+	r.assertInvariants()
+}
+
+// ---- Ready -----------------------------------------------------------------------------
+
+func (r *Raft) hardState() HardState {
+	h := HardState{Term: r.term, Vote: r.vote}
+	if r.cfg.UnsafeForgetVote {
+		h.Vote = -1
+	}
+	return h
+}
+
+// HasReady reports whether Ready would return any work.
+func (r *Raft) HasReady() bool {
+	return r.hardState() != r.prevHard || r.pendingTruncate > 0 || r.persistedLast < r.log.lastIndex() ||
+		r.pendingSnap != nil || len(r.msgs) > 0 || len(r.applyQueue) > 0 || r.applied < r.commit
+}
+
+// Ready takes the pending work: state to persist, messages to send, entries to apply. See
+// the Ready type for the order in which the host must do it. Everything in it is handed
+// over: the next Ready holds only what happens after this call. Ready panics if the
+// previous Ready has not been passed to Advance yet.
+func (r *Raft) Ready() Ready {
+	if r.readyOut {
+		panic(fmt.Sprintf("raft: node %d: Ready called before Advance of the previous Ready", r.id))
+	}
+	r.readySeq++
+	r.readyOut = true
+	rd := Ready{seq: r.readySeq, Truncate: r.pendingTruncate, Snapshot: r.pendingSnap, Messages: r.msgs}
+	if h := r.hardState(); h != r.prevHard {
+		rd.Hard = &h
+		r.prevHard = h
+	}
+	if r.persistedLast < r.log.lastIndex() {
+		rd.Entries = r.log.slice(r.persistedLast+1, r.log.lastIndex()+1)
+		r.persistedLast = r.log.lastIndex()
+	}
+	rd.Apply = r.applyQueue
+	for i := r.applied + 1; i <= r.commit; i++ {
+		e := r.log.entry(i)
+		rd.Apply = append(rd.Apply, ApplyMsg{CommandValid: true, Command: e.Command, CommandIndex: e.Index, CommandTerm: e.Term})
+	}
+	r.applied = r.commit
+	r.pendingTruncate, r.pendingSnap, r.msgs, r.applyQueue = 0, nil, nil, nil
+	return rd
+}
+
+// Advance tells the node that the host has done rd: persisted and synced its state, sent
+// its messages and applied its entries. It panics if rd is not the last Ready returned or
+// was already advanced.
+func (r *Raft) Advance(rd Ready) {
+	if !r.readyOut || rd.seq != r.readySeq {
+		panic(fmt.Sprintf("raft: node %d: Advance with Ready #%d, but the outstanding Ready is #%d (outstanding=%v)", r.id, rd.seq, r.readySeq, r.readyOut))
+	}
+	r.readyOut = false
+}
+
+// ---- Accessors for hosts and checkers ----------------------------------------------------
+
+// ID returns this node's id.
+func (r *Raft) ID() int { return r.id }
+
+// Role returns "follower", "candidate" or "leader".
+func (r *Raft) Role() string { return r.role.String() }
+
+// Leader returns the leader of the current term as far as this node knows, or -1.
+func (r *Raft) Leader() int { return r.lead }
+
+// HardState returns the current term and vote (not necessarily persisted yet).
+func (r *Raft) HardState() HardState { return HardState{Term: r.term, Vote: r.vote} }
+
+// CommitIndex returns the highest index known to be committed.
+func (r *Raft) CommitIndex() int { return r.commit }
+
+// AppliedIndex returns the highest index handed to the service (in a Ready) or covered by
+// the snapshot.
+func (r *Raft) AppliedIndex() int { return r.applied }
+
+// SnapshotMeta returns the position of the current snapshot (zero if none).
+func (r *Raft) SnapshotMeta() SnapshotMeta { return r.log.snap }
+
+// FirstIndex returns the index of the first entry in the log (snapshot index + 1).
+func (r *Raft) FirstIndex() int { return r.log.firstIndex() }
+
+// LastIndex returns the index of the last entry in the log (the snapshot index if empty).
+func (r *Raft) LastIndex() int { return r.log.lastIndex() }
+
+// Term returns the term of the entry at i; ok is false unless SnapshotMeta().Index <= i <=
+// LastIndex() (the snapshot point itself has its term).
+func (r *Raft) Term(i int) (term int, ok bool) { return r.log.term(i) }
+
+// Entry returns the entry at i; ok is false unless FirstIndex() <= i <= LastIndex().
+func (r *Raft) Entry(i int) (e Entry, ok bool) {
+	if i < r.log.firstIndex() || i > r.log.lastIndex() {
+		return Entry{}, false
+	}
+	return r.log.entry(i), true
+}
+
+// String describes the node's state for traces.
+func (r *Raft) String() string {
+	return fmt.Sprintf("node %d %v t%d vote=%d lead=%d log=[%d..%d] commit=%d applied=%d", r.id, r.role, r.term, r.vote, r.lead, r.log.firstIndex(), r.log.lastIndex(), r.commit, r.applied)
+}
+
+// assertInvariants checks the cheap invariants after every input; a violation is a bug
+// and panics, which the simulator reports as a failing seed.
+func (r *Raft) assertInvariants() {
+	switch {
+	case r.applied > r.commit:
+		panic(fmt.Sprintf("raft: invariant applied <= committed violated: %v", r))
+	case r.commit > r.log.lastIndex():
+		panic(fmt.Sprintf("raft: invariant committed <= last index violated: %v", r))
+	case r.log.snap.Index > r.applied:
+		panic(fmt.Sprintf("raft: invariant snapshot <= applied violated: snapshot %d, %v", r.log.snap.Index, r))
+	case r.log.lastTerm() > r.term:
+		panic(fmt.Sprintf("raft: invariant log terms <= current term violated: last term %d, %v", r.log.lastTerm(), r))
+	case r.role == leader && r.vote != r.id:
+		panic(fmt.Sprintf("raft: invariant leader voted for itself violated: %v", r))
+	case r.role == leader && r.lead != r.id:
+		panic(fmt.Sprintf("raft: invariant leader knows itself violated: %v", r))
+	}
+}

@@ -1,0 +1,167 @@
+package raft
+
+import "fmt"
+
+// Entry is one log entry. Index starts at 1; index 0 is the empty log's sentinel with term 0.
+// Command is opaque to Raft and must be treated as immutable once proposed.
+type Entry struct {
+	Term    int
+	Index   int
+	Command []byte
+}
+
+// SnapshotMeta identifies a snapshot: it covers every entry through Index, and Term is the
+// term of the entry at Index. The zero value is "no snapshot".
+type SnapshotMeta struct {
+	Index int
+	Term  int
+}
+
+// raftLog is the in-memory log: a snapshot followed by the entries after it.
+//
+// Invariants (checked by check):
+//   - ents[i].Index == snap.Index+1+i (contiguous, starting right after the snapshot);
+//   - terms never decrease along the log, and the first entry's term >= snap.Term.
+type raftLog struct {
+	snap SnapshotMeta
+	ents []Entry
+}
+
+func (l *raftLog) firstIndex() int { return l.snap.Index + 1 }
+func (l *raftLog) lastIndex() int  { return l.snap.Index + len(l.ents) }
+
+func (l *raftLog) lastTerm() int {
+	if n := len(l.ents); n > 0 {
+		return l.ents[n-1].Term
+	}
+	return l.snap.Term
+}
+
+// term returns the term of the entry at i, for i in [snap.Index, lastIndex]; ok is false
+// outside that range (compacted away, or not yet there).
+func (l *raftLog) term(i int) (t int, ok bool) {
+	switch {
+	case i == l.snap.Index:
+		return l.snap.Term, true
+	case i < l.snap.Index || i > l.lastIndex():
+		return 0, false
+	}
+	return l.ents[i-l.snap.Index-1].Term, true
+}
+
+// mustTerm is term for callers that have already checked the range.
+func (l *raftLog) mustTerm(i int) int {
+	t, ok := l.term(i)
+	if !ok {
+		panic(fmt.Sprintf("raft: term of index %d requested outside log [%d, %d]", i, l.snap.Index, l.lastIndex()))
+	}
+	return t
+}
+
+// entry returns the entry at i, which must be in [firstIndex, lastIndex].
+func (l *raftLog) entry(i int) Entry {
+	if i < l.firstIndex() || i > l.lastIndex() {
+		panic(fmt.Sprintf("raft: entry %d requested outside log [%d, %d]", i, l.firstIndex(), l.lastIndex()))
+	}
+	return l.ents[i-l.snap.Index-1]
+}
+
+// slice returns a fresh copy of the entries [lo, hi). The copy shares command bytes, which
+// are immutable, but not the backing array, which a later truncate+append may overwrite.
+func (l *raftLog) slice(lo, hi int) []Entry {
+	if lo < l.firstIndex() || hi > l.lastIndex()+1 || lo > hi {
+		panic(fmt.Sprintf("raft: slice [%d, %d) requested outside log [%d, %d]", lo, hi, l.firstIndex(), l.lastIndex()))
+	}
+	if lo == hi {
+		return nil
+	}
+	out := make([]Entry, hi-lo)
+	copy(out, l.ents[lo-l.snap.Index-1:hi-l.snap.Index-1])
+	return out
+}
+
+// append adds entries that must continue the log exactly.
+func (l *raftLog) append(ents ...Entry) {
+	for _, e := range ents {
+		if e.Index != l.lastIndex()+1 {
+			panic(fmt.Sprintf("raft: invariant log contiguity violated: appending index %d after last index %d", e.Index, l.lastIndex()))
+		}
+		if e.Term < l.lastTerm() {
+			panic(fmt.Sprintf("raft: invariant log terms non-decreasing violated: appending %d/t%d after t%d", e.Index, e.Term, l.lastTerm()))
+		}
+		l.ents = append(l.ents, e)
+	}
+}
+
+// truncateFrom drops every entry with index >= i (i > snap.Index).
+func (l *raftLog) truncateFrom(i int) {
+	if i <= l.snap.Index {
+		panic(fmt.Sprintf("raft: truncate from %d would cut into snapshot through %d", i, l.snap.Index))
+	}
+	if i > l.lastIndex() {
+		return
+	}
+	// Clear the tail so dropped commands can be collected; slices handed out are copies.
+	tail := l.ents[i-l.snap.Index-1:]
+	clear(tail)
+	l.ents = l.ents[:i-l.snap.Index-1]
+}
+
+// compact discards entries through i, which must be in the log, making it the snapshot
+// point.
+func (l *raftLog) compact(i int) {
+	t := l.mustTerm(i)
+	keep := l.ents[i-l.snap.Index:]
+	l.ents = append([]Entry(nil), keep...) // release the old array
+	l.snap = SnapshotMeta{Index: i, Term: t}
+}
+
+// restore replaces the whole log by the snapshot s.
+func (l *raftLog) restore(s SnapshotMeta) {
+	l.snap = s
+	l.ents = nil
+}
+
+// firstIndexOfTerm returns the first index of the run of entries of term t that contains i,
+// stopping at firstIndex (earlier entries are compacted).
+func (l *raftLog) firstIndexOfTerm(t, i int) int {
+	for i > l.firstIndex() && l.mustTerm(i-1) == t {
+		i--
+	}
+	return i
+}
+
+// lastIndexOfTerm returns the last index at or before from whose entry has term t, or 0 if
+// the log (after the snapshot) holds no entry of term t at or before from.
+func (l *raftLog) lastIndexOfTerm(t, from int) int {
+	from = min(from, l.lastIndex())
+	for i := from; i >= l.firstIndex(); i-- {
+		switch et := l.mustTerm(i); {
+		case et == t:
+			return i
+		case et < t:
+			return 0 // terms only decrease going back
+		}
+	}
+	return 0
+}
+
+// isUpToDate reports whether a log ending at (lastIndex, lastTerm) is at least as
+// up-to-date as this one: the election restriction of §5.4.1.
+func (l *raftLog) isUpToDate(lastIndex, lastTerm int) bool {
+	return lastTerm > l.lastTerm() || (lastTerm == l.lastTerm() && lastIndex >= l.lastIndex())
+}
+
+// check asserts the log's invariants.
+func (l *raftLog) check() {
+	prev := l.snap.Term
+	for i, e := range l.ents {
+		if e.Index != l.snap.Index+1+i {
+			panic(fmt.Sprintf("raft: invariant log contiguity violated: position %d holds index %d after snapshot %d", i, e.Index, l.snap.Index))
+		}
+		if e.Term < prev {
+			panic(fmt.Sprintf("raft: invariant log terms non-decreasing violated at index %d: t%d after t%d", e.Index, e.Term, prev))
+		}
+		prev = e.Term
+	}
+}

@@ -1,0 +1,154 @@
+package raft
+
+import "fmt"
+
+// MsgType names the kind of a Message. Requests (MsgVote, MsgApp, MsgSnap) are each
+// answered by exactly one response (MsgVoteResp, MsgAppResp, MsgSnapResp) addressed to
+// the requester, so a host can map every request/response pair onto one RPC.
+type MsgType int
+
+// Message types. The zero value is invalid so that a forgotten Type is caught.
+const (
+	MsgVote     MsgType = iota + 1 // RequestVote (§5.2)
+	MsgVoteResp                    // RequestVote reply
+	MsgApp                         // AppendEntries, also the heartbeat (§5.3)
+	MsgAppResp                     // AppendEntries reply
+	MsgSnap                        // InstallSnapshot (§7)
+	MsgSnapResp                    // InstallSnapshot reply
+)
+
+var msgTypeNames = [...]string{
+	MsgVote:     "MsgVote",
+	MsgVoteResp: "MsgVoteResp",
+	MsgApp:      "MsgApp",
+	MsgAppResp:  "MsgAppResp",
+	MsgSnap:     "MsgSnap",
+	MsgSnapResp: "MsgSnapResp",
+}
+
+// String returns the constant's name, e.g. "MsgApp".
+func (t MsgType) String() string {
+	if t > 0 && int(t) < len(msgTypeNames) {
+		return msgTypeNames[t]
+	}
+	return fmt.Sprintf("MsgType(%d)", int(t))
+}
+
+// IsRequest reports whether t is a request that must be answered by exactly one response.
+func (t MsgType) IsRequest() bool { return t == MsgVote || t == MsgApp || t == MsgSnap }
+
+// ResponseType returns the type of the response that answers the request type t.
+func (t MsgType) ResponseType() MsgType {
+	switch t {
+	case MsgVote:
+		return MsgVoteResp
+	case MsgApp:
+		return MsgAppResp
+	case MsgSnap:
+		return MsgSnapResp
+	}
+	panic(fmt.Sprintf("raft: %v is not a request", t))
+}
+
+// Message is every message the core sends or receives. Which fields are meaningful depends
+// on Type; the others are zero.
+type Message struct {
+	Type MsgType
+	From int
+	To   int
+	Term int // sender's current term
+
+	// MsgVote: the candidate's last log position, for the election restriction (§5.4.1).
+	LastLogIndex int
+	LastLogTerm  int
+	// MsgVoteResp.
+	Granted bool
+
+	// MsgApp: consistency check position, entries to append after it, leader's commit.
+	// MsgAppResp echoes PrevIndex of the request it answers so that the leader can tell a
+	// stale rejection from a current one.
+	PrevIndex int
+	PrevTerm  int
+	Entries   []Entry
+	Commit    int
+
+	// MsgAppResp. On Success, MatchIndex is the highest index known to match the leader's
+	// log. On rejection, ConflictTerm/ConflictIndex drive the fast backup of the 6.824
+	// guide: ConflictTerm is the follower's term at PrevIndex (-1 if its log is too short)
+	// and ConflictIndex is the first index it holds of that term (its last index + 1 if
+	// the log is too short). MsgSnapResp uses MatchIndex too.
+	Success       bool
+	ConflictIndex int
+	ConflictTerm  int
+	MatchIndex    int
+
+	// MsgSnap: the leader's whole snapshot.
+	Snapshot SnapshotMeta
+	Data     []byte
+}
+
+// msgHeaderSize approximates the fixed fields of a Message on a wire.
+const (
+	msgHeaderSize   = 40
+	entryHeaderSize = 16
+)
+
+// Size returns the approximate wire size of m in bytes: a fixed header, plus a small
+// header and the command bytes of every entry, plus the snapshot data. The simulated
+// network uses it for byte accounting (6.824 TestRPCBytes2B).
+func (m *Message) Size() int {
+	n := msgHeaderSize + len(m.Data)
+	for i := range m.Entries {
+		n += entryHeaderSize + len(m.Entries[i].Command)
+	}
+	return n
+}
+
+// Clone returns a deep copy of m as a *Message that shares no memory with m: the entries
+// slice, every command and the snapshot data are copied. The simulated network clones every
+// message it carries, so a sender mutating after a send cannot change what is received.
+func (m *Message) Clone() any {
+	c := *m
+	if m.Entries != nil {
+		c.Entries = make([]Entry, len(m.Entries))
+		for i, e := range m.Entries {
+			c.Entries[i] = Entry{Term: e.Term, Index: e.Index, Command: cloneBytes(e.Command)}
+		}
+	}
+	c.Data = cloneBytes(m.Data)
+	return &c
+}
+
+// String formats m compactly for traces.
+func (m Message) String() string {
+	s := fmt.Sprintf("%v %d->%d t%d", m.Type, m.From, m.To, m.Term)
+	switch m.Type {
+	case MsgVote:
+		s += fmt.Sprintf(" last=%d/t%d", m.LastLogIndex, m.LastLogTerm)
+	case MsgVoteResp:
+		s += fmt.Sprintf(" granted=%v", m.Granted)
+	case MsgApp:
+		s += fmt.Sprintf(" prev=%d/t%d n=%d commit=%d", m.PrevIndex, m.PrevTerm, len(m.Entries), m.Commit)
+	case MsgAppResp:
+		if m.Success {
+			s += fmt.Sprintf(" ok match=%d", m.MatchIndex)
+		} else {
+			s += fmt.Sprintf(" reject prev=%d conflict=%d/t%d", m.PrevIndex, m.ConflictIndex, m.ConflictTerm)
+		}
+	case MsgSnap:
+		s += fmt.Sprintf(" snap=%d/t%d bytes=%d", m.Snapshot.Index, m.Snapshot.Term, len(m.Data))
+	case MsgSnapResp:
+		s += fmt.Sprintf(" match=%d", m.MatchIndex)
+	}
+	return s
+}
+
+// cloneBytes copies b, keeping nil as nil.
+func cloneBytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	c := make([]byte, len(b))
+	copy(c, b)
+	return c
+}

@@ -1,0 +1,165 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+)
+
+// Node is something the world can crash and restart: a simulated machine.
+// Its volatile state is whatever its boot function builds; what survives a
+// crash is only what it synced to its Disk.
+type Node struct {
+	ID   int
+	Name string
+	Disk *Disk
+	// Instance is what boot built (a Raft peer, a worker); nil while down.
+	Instance any
+
+	w      *World
+	boot   func(*Node)
+	inc    uint32 // incarnation: bumped at every crash, invalidating old events
+	up     bool
+	paused bool
+	held   []event
+	procs  []*Proc
+	rand   *Rand
+	// Clock skew, read by the node's simulated clock (package clock).
+	clockOffset time.Duration
+	clockDrift  float64
+}
+
+// AddNode creates a node named name whose instances are built by boot. The
+// node starts down; call Start (or Restart) to boot it.
+func (w *World) AddNode(name string, boot func(*Node)) *Node {
+	for _, n := range w.nodes {
+		if n.Name == name {
+			panic(fmt.Sprintf("sim: duplicate node name %q", name))
+		}
+	}
+	n := &Node{ID: len(w.nodes), Name: name, w: w, boot: boot}
+	n.rand = w.root.Fork("node/" + name)
+	n.Disk = newDisk(n, w.root.Fork("disk/"+name))
+	w.nodes = append(w.nodes, n)
+	return n
+}
+
+// World returns the node's world.
+func (n *Node) World() *World { return n.w }
+
+// Up reports whether the node is running (not crashed).
+func (n *Node) Up() bool { return n.up }
+
+// Paused reports whether the node is paused.
+func (n *Node) Paused() bool { return n.paused }
+
+// Incarnation counts the node's crashes; code that must ignore answers meant
+// for an earlier instance compares it.
+func (n *Node) Incarnation() uint32 { return n.inc }
+
+// Rand returns a stream for this node's instance named name. A restarted
+// instance asking for the same name gets a fresh, different stream (keyed by
+// incarnation), as a rebooted machine would.
+func (n *Node) Rand(name string) *Rand {
+	return n.rand.Keyed(uint64(n.inc)).Fork(name)
+}
+
+// After runs fn after delay on this node, unless the node crashes first: a
+// crash cancels every timer and delivery of the instance that scheduled it.
+func (n *Node) After(delay time.Duration, label string, fn func()) {
+	n.w.push(delay, n, label, fn)
+}
+
+// AfterFunc is After with a handle that can cancel the timer.
+func (n *Node) AfterFunc(delay time.Duration, label string, fn func()) *Timer {
+	t := &Timer{}
+	n.w.push(delay, n, label, func() {
+		if t.stopped {
+			return
+		}
+		t.fired = true
+		fn()
+	})
+	return t
+}
+
+// Start boots the node. It is Restart under another name, for readability.
+func (w *World) Start(n *Node) { w.Restart(n) }
+
+// Restart boots a fresh instance of a crashed node from its disk. Restarting
+// a running node crashes it first.
+func (w *World) Restart(n *Node) {
+	if n.up {
+		w.Crash(n)
+	}
+	n.up = true
+	n.Disk.boot()
+	w.Logf(n, "start (incarnation %d)", n.inc)
+	for _, f := range w.started {
+		f(n)
+	}
+	n.boot(n)
+}
+
+// Crash stops the node: its volatile state, timers and in-flight deliveries
+// to it are gone, its processes are killed, and its disk loses what was not
+// synced (and, if a storage fault says so, tears the last write).
+func (w *World) Crash(n *Node) {
+	if !n.up {
+		return
+	}
+	w.Logf(n, "crash")
+	n.up = false
+	n.paused = false
+	n.held = nil
+	n.inc++
+	n.Instance = nil
+	procs := n.procs
+	n.procs = nil
+	for _, p := range procs {
+		p.kill()
+	}
+	n.Disk.crash()
+	for _, f := range w.crashed {
+		f(n)
+	}
+}
+
+// Pause freezes a node without losing state: its events are held until
+// Resume, as on a machine stalled by GC or an overloaded host.
+func (w *World) Pause(n *Node) {
+	if n.up {
+		n.paused = true
+		w.Logf(n, "pause")
+	}
+}
+
+// Resume releases a paused node's held events, in their original order.
+func (w *World) Resume(n *Node) {
+	if !n.paused {
+		return
+	}
+	n.paused = false
+	w.Logf(n, "resume")
+	held := n.held
+	n.held = nil
+	for _, e := range held {
+		e.at = w.now
+		w.queue.push(e)
+	}
+}
+
+// OnCrash registers f to be called after any node crashes (the network uses
+// it to fail calls in flight to the dead instance).
+func (w *World) OnCrash(f func(*Node)) { w.crashed = append(w.crashed, f) }
+
+// OnStart registers f to be called when any node (re)starts, before its boot.
+func (w *World) OnStart(f func(*Node)) { w.started = append(w.started, f) }
+
+// SetClock sets the node's clock offset and drift (0.01 = 1% fast).
+func (n *Node) SetClock(offset time.Duration, drift float64) {
+	n.clockOffset, n.clockDrift = offset, drift
+	n.w.Logf(n, "clock offset %v drift %v", offset, drift)
+}
+
+// ClockSkew returns the node's clock offset and drift.
+func (n *Node) ClockSkew() (time.Duration, float64) { return n.clockOffset, n.clockDrift }

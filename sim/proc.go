@@ -1,0 +1,177 @@
+package sim
+
+import (
+	"fmt"
+	"iter"
+	"time"
+)
+
+// Proc is sequential simulated code written in blocking style (a test script,
+// a client, a worker) running as a coroutine on the event loop. Only one
+// piece of code runs at a time: a Proc runs until it blocks, and every block
+// (Sleep, Block) returns to the event loop and resumes from an event. The
+// switch is iter.Pull's coroutine handoff, so the Go scheduler never chooses
+// what runs next.
+type Proc struct {
+	Name    string
+	w       *World
+	node    *Node // nil for a world-level process, which no crash kills
+	next    func() (struct{}, bool)
+	stop    func()
+	yield   func(struct{}) bool
+	blocked bool
+	done    bool
+	wakeups uint64 // bumped on every resume, so a stale wake is ignored
+}
+
+// procKilled unwinds a process whose node crashed or whose run ended.
+type procKilled struct{}
+
+// Spawn starts fn as a process on node (nil: a world-level process). It
+// begins running at the current virtual time, as an event.
+func (w *World) Spawn(node *Node, name string, fn func(p *Proc)) *Proc {
+	p := &Proc{Name: name, w: w, node: node}
+	body := func(yield func(struct{}) bool) {
+		p.yield = yield
+		defer func() {
+			if r := recover(); r != nil {
+				if _, killed := r.(procKilled); !killed {
+					panic(r)
+				}
+			}
+		}()
+		fn(p)
+	}
+	p.next, p.stop = iter.Pull(body)
+	if node != nil {
+		node.procs = append(node.procs, p)
+	}
+	w.procs = append(w.procs, p)
+	p.blocked = true
+	p.schedule(0, "spawn "+name)
+	return p
+}
+
+// World returns the process's world.
+func (p *Proc) World() *World { return p.w }
+
+// Node returns the node the process runs on (nil for world-level).
+func (p *Proc) Node() *Node { return p.node }
+
+// Now is the current virtual time.
+func (p *Proc) Now() time.Duration { return p.w.now }
+
+// Done reports whether the process has returned or was killed.
+func (p *Proc) Done() bool { return p.done }
+
+func (p *Proc) schedule(delay time.Duration, label string) {
+	want := p.wakeups
+	fn := func() {
+		if p.done || !p.blocked || p.wakeups != want {
+			return
+		}
+		p.resume()
+	}
+	if p.node != nil {
+		p.w.push(delay, p.node, label, fn)
+	} else {
+		p.w.push(delay, nil, label, fn)
+	}
+}
+
+func (p *Proc) resume() {
+	p.blocked = false
+	p.wakeups++
+	prev := p.w.running
+	p.w.running = p
+	_, ok := p.next()
+	p.w.running = prev
+	if !ok {
+		p.done = true
+		if p.node != nil {
+			p.node.removeProc(p)
+		}
+	}
+}
+
+func (n *Node) removeProc(p *Proc) {
+	for i, q := range n.procs {
+		if q == p {
+			n.procs = append(n.procs[:i], n.procs[i+1:]...)
+			return
+		}
+	}
+}
+
+// park returns control to the event loop until something resumes p.
+func (p *Proc) park() {
+	if p.done {
+		panic(procKilled{})
+	}
+	p.blocked = true
+	if !p.yield(struct{}{}) {
+		panic(procKilled{})
+	}
+}
+
+func (p *Proc) kill() {
+	if p.done {
+		return
+	}
+	p.done = true
+	if p.w.running == p {
+		// A process crashing its own node: it cannot stop itself from inside;
+		// it unwinds at its next block instead.
+		return
+	}
+	p.stop()
+}
+
+// Sleep blocks for d of virtual time.
+func (p *Proc) Sleep(d time.Duration) {
+	p.schedule(d, "wake "+p.Name)
+	p.park()
+}
+
+// Yield lets every other event due now run first.
+func (p *Proc) Yield() { p.Sleep(0) }
+
+// Suspend parks the process until the resume function handed to register is
+// called; register typically starts an asynchronous operation (an RPC) whose
+// callback calls resume. A resume called after the wait is over (a late
+// callback of an operation that already gave up) is ignored, so it can never
+// wake the process out of a later, unrelated wait.
+func (p *Proc) Suspend(register func(resume func())) {
+	gen := p.wakeups
+	resume := func() {
+		if p.done || !p.blocked || p.wakeups != gen {
+			return
+		}
+		p.schedule(0, "resume "+p.Name)
+	}
+	// Blocked before register, so that a resume called synchronously inside
+	// register (an operation that fails at once) is not lost.
+	p.blocked = true
+	register(resume)
+	p.park()
+}
+
+// WaitUntil polls cond every interval until it holds or timeout passes, and
+// reports whether it held. A non-positive timeout waits forever.
+func (p *Proc) WaitUntil(cond func() bool, interval, timeout time.Duration) bool {
+	deadline := p.w.now + timeout
+	for !cond() {
+		if timeout > 0 && p.w.now >= deadline {
+			return false
+		}
+		p.Sleep(interval)
+	}
+	return true
+}
+
+// Fatalf fails the run from inside a process, naming the check, and ends the
+// process.
+func (p *Proc) Fatalf(check string, format string, args ...any) {
+	p.w.Fail(check, p.node, fmt.Errorf(format, args...))
+	panic(procKilled{})
+}

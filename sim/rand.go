@@ -1,0 +1,144 @@
+package sim
+
+import (
+	"math"
+	"time"
+)
+
+// Rand is a seeded, splittable random stream. Every component draws from its
+// own stream, split from the run's seed by name, so that adding a draw in one
+// component does not reshuffle the choices of every other one.
+//
+// The generator is SplitMix64: one add and three mixing steps per draw, good
+// enough statistically for scheduling and fault decisions, and cheap enough to
+// draw on every event.
+type Rand struct {
+	state uint64
+}
+
+// NewRand returns a stream seeded with seed.
+func NewRand(seed uint64) *Rand { return &Rand{state: mix64(seed)} }
+
+// mix64 is the SplitMix64 finaliser: a bijection that spreads every input bit
+// over the whole output.
+func mix64(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// hashString is FNV-1a, used to derive stream seeds from names.
+func hashString(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// Uint64 returns the next 64 random bits.
+func (r *Rand) Uint64() uint64 {
+	r.state += 0x9e3779b97f4a7c15
+	return mix64(r.state)
+}
+
+// Fork returns an independent stream named name, derived from this stream's
+// seed but not its position: forking does not consume a draw, so the parent
+// and every other fork see the same values whatever order they are forked in.
+func (r *Rand) Fork(name string) *Rand {
+	return &Rand{state: mix64(r.state ^ mix64(hashString(name)))}
+}
+
+// Keyed returns a stream for one decision identified by key (a message
+// sequence number, a fault index), so that removing one decision from a run
+// leaves every other keyed decision unchanged: what makes shrinking possible.
+func (r *Rand) Keyed(key uint64) *Rand {
+	return &Rand{state: mix64(r.state ^ mix64(key^0x5851f42d4c957f2d))}
+}
+
+// Int64N returns a uniform value in [0, n). It panics if n <= 0.
+func (r *Rand) Int64N(n int64) int64 {
+	if n <= 0 {
+		panic("sim: Rand.Int64N with n <= 0")
+	}
+	return int64(r.uint64n(uint64(n)))
+}
+
+// IntN returns a uniform value in [0, n). It panics if n <= 0.
+func (r *Rand) IntN(n int) int {
+	if n <= 0 {
+		panic("sim: Rand.IntN with n <= 0")
+	}
+	return int(r.uint64n(uint64(n)))
+}
+
+// uint64n is Lemire's multiply-shift with rejection: unbiased and, unlike a
+// modulo, needs a division only on the rare rejection path.
+func (r *Rand) uint64n(n uint64) uint64 {
+	for {
+		hi, lo := mul64(r.Uint64(), n)
+		if lo >= n || lo >= (-n)%n {
+			return hi
+		}
+	}
+}
+
+func mul64(a, b uint64) (hi, lo uint64) {
+	const mask32 = 1<<32 - 1
+	a0, a1 := a&mask32, a>>32
+	b0, b1 := b&mask32, b>>32
+	w0 := a0 * b0
+	t := a1*b0 + w0>>32
+	w1 := t&mask32 + a0*b1
+	hi = a1*b1 + t>>32 + w1>>32
+	lo = a * b
+	return
+}
+
+// Float64 returns a uniform value in [0, 1).
+func (r *Rand) Float64() float64 {
+	return float64(r.Uint64()>>11) / (1 << 53)
+}
+
+// Chance reports true with probability p.
+func (r *Rand) Chance(p float64) bool {
+	if p <= 0 {
+		return false
+	}
+	if p >= 1 {
+		return true
+	}
+	return r.Float64() < p
+}
+
+// Duration returns a uniform duration in [lo, hi]. It returns lo if hi <= lo.
+func (r *Rand) Duration(lo, hi time.Duration) time.Duration {
+	if hi <= lo {
+		return lo
+	}
+	return lo + time.Duration(r.uint64n(uint64(hi-lo)+1))
+}
+
+// Exp returns an exponentially distributed duration with the given mean.
+func (r *Rand) Exp(mean time.Duration) time.Duration {
+	u := r.Float64()
+	return time.Duration(-math.Log(1-u) * float64(mean))
+}
+
+// Perm returns a random permutation of [0, n).
+func (r *Rand) Perm(n int) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = i
+	}
+	r.Shuffle(n, func(i, j int) { p[i], p[j] = p[j], p[i] })
+	return p
+}
+
+// Shuffle permutes n elements with swap (Fisher–Yates).
+func (r *Rand) Shuffle(n int, swap func(i, j int)) {
+	for i := n - 1; i > 0; i-- {
+		swap(i, r.IntN(i+1))
+	}
+}

@@ -1,0 +1,139 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Scenario is a named, seeded run: it builds a cluster in a world, drives a
+// workload and faults, and checks. Scenarios live beside the system they
+// exercise and register themselves by name in an init function.
+type Scenario struct {
+	Name        string // "system/Stem", e.g. "raft/Figure8Unreliable2C"
+	Description string // one line
+	// Faults is the fault profile applied when the user names none; "" means
+	// the scenario's own scripted faults only.
+	Faults    string
+	MaxEvents uint64
+	MaxTime   time.Duration
+	// Main runs as the run's main process. The run ends when it returns: an
+	// error fails the run, as does any check that fails before.
+	Main func(p *Proc) error
+}
+
+var registry = map[string]*Scenario{}
+
+// Register adds a scenario. It panics on a duplicate or malformed name, at
+// init time, where the mistake is found by every test.
+func Register(s Scenario) {
+	if s.Name == "" || !strings.Contains(s.Name, "/") || s.Main == nil {
+		panic(fmt.Sprintf("sim: scenario %q needs a system/Name and a Main", s.Name))
+	}
+	if _, dup := registry[s.Name]; dup {
+		panic(fmt.Sprintf("sim: scenario %q registered twice", s.Name))
+	}
+	registry[s.Name] = &s
+}
+
+// Lookup returns the scenario named name.
+func Lookup(name string) (*Scenario, bool) {
+	s, ok := registry[name]
+	return s, ok
+}
+
+// Scenarios returns every registered scenario, sorted by name.
+func Scenarios() []*Scenario {
+	out := make([]*Scenario, 0, len(registry))
+	for _, s := range registry {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Match returns the scenarios whose name matches pattern: an exact name or a
+// glob ('*' alone means all). A malformed pattern is an error.
+func Match(pattern string) ([]*Scenario, error) {
+	if _, err := path.Match(pattern, ""); err != nil {
+		return nil, fmt.Errorf("bad scenario pattern %q: %v", pattern, err)
+	}
+	var out []*Scenario
+	for _, s := range Scenarios() {
+		if pattern == "*" || s.Name == pattern {
+			out = append(out, s)
+			continue
+		}
+		if ok, _ := path.Match(pattern, s.Name); ok {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Outcome is how a run ended.
+type Outcome string
+
+const (
+	Pass    Outcome = "pass"
+	Fail    Outcome = "fail"    // a check failed
+	Panic   Outcome = "panic"   // simulated code panicked
+	Budget  Outcome = "budget"  // event or virtual-time budget exceeded: livelock
+	Unknown Outcome = "unknown" // a checker could not decide: never a pass
+)
+
+// Result is what one run of a scenario produced.
+type Result struct {
+	Scenario string
+	Seed     uint64
+	Faults   string
+	Outcome  Outcome
+	Failure  *Failure
+	Events   uint64
+	Virtual  time.Duration
+	Hash     uint64
+}
+
+// Passed reports whether the run passed.
+func (r Result) Passed() bool { return r.Outcome == Pass }
+
+// RunScenario runs s once with opts (whose Seed and Faults it uses; a zero
+// budget takes the scenario's, then the kernel's default).
+func RunScenario(s *Scenario, opts Options) Result {
+	if opts.MaxEvents == 0 {
+		opts.MaxEvents = s.MaxEvents
+	}
+	if opts.MaxTime == 0 {
+		opts.MaxTime = s.MaxTime
+	}
+	if opts.Faults == "" {
+		opts.Faults = s.Faults
+	}
+	w := NewWorld(opts)
+	w.Spawn(nil, "main", func(p *Proc) {
+		if err := s.Main(p); err != nil {
+			w.Fail("scenario", nil, err)
+		}
+		w.Stop()
+	})
+	f := w.Run()
+	res := Result{Scenario: s.Name, Seed: opts.Seed, Faults: opts.Faults, Outcome: Pass,
+		Failure: f, Events: w.events, Virtual: w.now, Hash: w.hash}
+	switch {
+	case f == nil:
+	case f.Check == "panic":
+		res.Outcome = Panic
+	case f.Check == "budget":
+		res.Outcome = Budget
+	case isUnknown(f.Err):
+		res.Outcome = Unknown
+	default:
+		res.Outcome = Fail
+	}
+	return res
+}
+
+func isUnknown(err error) bool { return errors.Is(err, ErrUnknown) }

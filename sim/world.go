@@ -1,0 +1,316 @@
+// Package sim is Lockstep's deterministic kernel: virtual time, a seeded
+// event queue, named random streams, nodes that crash and restart from their
+// simulated storage, coroutine processes for code written in blocking style,
+// budgets, and a running trace hash. One run is a pure function of (code,
+// scenario, seed, options).
+package sim
+
+import (
+	"fmt"
+	"runtime/debug"
+	"time"
+)
+
+// Options fix everything a run depends on besides the code and the seed.
+type Options struct {
+	Seed      uint64
+	MaxEvents uint64        // 0 = DefaultMaxEvents
+	MaxTime   time.Duration // virtual; 0 = DefaultMaxTime
+	// Faults is the fault profile name or a JSON plan, handed to the systems'
+	// fault installers (package faults); the kernel only carries it.
+	Faults string
+	// Trace, when set, receives every event and every Logf line in order.
+	Trace func(Record)
+	// OnEvent, when set, is called after every event with the running hash;
+	// determinism checks use it to find the first divergent event.
+	OnEvent func(Record)
+}
+
+// Default budgets: generous enough for every shipped scenario, small enough
+// that a livelocked run ends in seconds of wall time.
+const (
+	DefaultMaxEvents = 50_000_000
+	DefaultMaxTime   = 30 * time.Minute
+)
+
+// World is one simulated run. It is not safe for concurrent use: by design
+// only one piece of simulated code runs at a time.
+type World struct {
+	opts    Options
+	now     time.Duration
+	queue   eventQueue
+	seq     uint64
+	sched   *Rand // tiebreak draws
+	root    *Rand
+	events  uint64
+	hash    uint64
+	nodes   []*Node
+	stopped bool
+	failure *Failure
+	atEnd   []namedCheck
+	crashed []func(*Node) // crash listeners (the network, checkers)
+	started []func(*Node) // restart listeners
+	current *event
+	procs   []*Proc
+	running *Proc
+}
+
+type namedCheck struct {
+	name  string
+	check func() error
+}
+
+// NewWorld returns an empty world at virtual time zero.
+func NewWorld(opts Options) *World {
+	if opts.MaxEvents == 0 {
+		opts.MaxEvents = DefaultMaxEvents
+	}
+	if opts.MaxTime == 0 {
+		opts.MaxTime = DefaultMaxTime
+	}
+	root := NewRand(opts.Seed)
+	return &World{
+		opts:  opts,
+		root:  root,
+		sched: root.Fork("sim/scheduler"),
+		hash:  14695981039346656037,
+	}
+}
+
+// Now is the current virtual time since the start of the run.
+func (w *World) Now() time.Duration { return w.now }
+
+// Seed is the run's seed.
+func (w *World) Seed() uint64 { return w.opts.Seed }
+
+// Options returns the options the world was built with.
+func (w *World) Options() Options { return w.opts }
+
+// Rand returns the stream named name, split from the run's seed. Asking twice
+// for the same name returns two streams at the same start: components should
+// ask once and keep it.
+func (w *World) Rand(name string) *Rand { return w.root.Fork(name) }
+
+// Events is the number of events run so far.
+func (w *World) Events() uint64 { return w.events }
+
+// Hash is the running trace hash over every event so far.
+func (w *World) Hash() uint64 { return w.hash }
+
+// Nodes returns the nodes in creation order.
+func (w *World) Nodes() []*Node { return w.nodes }
+
+// Schedule runs fn after delay, as a world event that no crash cancels.
+func (w *World) Schedule(delay time.Duration, label string, fn func()) {
+	w.push(delay, nil, label, fn)
+}
+
+func (w *World) push(delay time.Duration, n *Node, label string, fn func()) {
+	if delay < 0 {
+		delay = 0
+	}
+	w.seq++
+	e := event{at: w.now + delay, tie: w.sched.Uint64(), seq: w.seq, fn: fn, node: n, label: label}
+	if n != nil {
+		e.inc = n.inc
+	}
+	w.queue.push(e)
+}
+
+// Timer is a cancellable scheduled callback.
+type Timer struct {
+	fired, stopped bool
+}
+
+// Stop prevents the timer from firing. It reports whether it did so.
+func (t *Timer) Stop() bool {
+	if t.fired || t.stopped {
+		return false
+	}
+	t.stopped = true
+	return true
+}
+
+// AfterFunc schedules fn after delay as a world event and returns a timer
+// that can cancel it.
+func (w *World) AfterFunc(delay time.Duration, label string, fn func()) *Timer {
+	t := &Timer{}
+	w.push(delay, nil, label, func() {
+		if t.stopped {
+			return
+		}
+		t.fired = true
+		fn()
+	})
+	return t
+}
+
+// Stop ends the run after the current event.
+func (w *World) Stop() { w.stopped = true }
+
+// Stopped reports whether the run has been stopped or has failed.
+func (w *World) Stopped() bool { return w.stopped }
+
+// Failure is a failed check: what broke, when, and where.
+type Failure struct {
+	Check string        // the check (or "panic", "budget") that failed
+	Node  string        // the node concerned, "" if none
+	At    time.Duration // virtual time
+	Err   error
+	Stack string // for panics
+}
+
+func (f *Failure) Error() string {
+	where := ""
+	if f.Node != "" {
+		where = " on " + f.Node
+	}
+	return fmt.Sprintf("%s failed at %v%s: %v", f.Check, f.At, where, f.Err)
+}
+
+func (f *Failure) Unwrap() error { return f.Err }
+
+// Fail records a failed check and stops the run. Only the first failure is
+// kept: later ones are usually consequences of it.
+func (w *World) Fail(check string, node *Node, err error) {
+	if w.failure != nil {
+		return
+	}
+	name := ""
+	if node != nil {
+		name = node.Name
+	}
+	w.failure = &Failure{Check: check, Node: name, At: w.now, Err: err}
+	w.Logf(node, "FAIL %s: %v", check, err)
+	w.stopped = true
+}
+
+// Failed returns the first failure, or nil.
+func (w *World) Failed() *Failure { return w.failure }
+
+// AtEnd registers a check that runs once the run has ended without another
+// failure: the place for expensive checks such as linearizability.
+func (w *World) AtEnd(name string, check func() error) {
+	w.atEnd = append(w.atEnd, namedCheck{name, check})
+}
+
+// ErrUnknown marks a check that could not decide (a checker's time budget ran
+// out). It is its own outcome, never a pass.
+var ErrUnknown = fmt.Errorf("check could not decide")
+
+// Run runs events until the queue is empty, the run is stopped, a check
+// fails, simulated code panics, or a budget is exceeded; then it runs the
+// end checks. A panic in simulated code becomes a Failure with its stack.
+func (w *World) Run() *Failure {
+	w.loop()
+	if w.failure == nil {
+		w.stopped = true
+		for _, c := range w.atEnd {
+			if err := w.protect(c.check); err != nil {
+				w.Fail(c.name, nil, err)
+				break
+			}
+		}
+	}
+	w.killProcs()
+	return w.failure
+}
+
+// killProcs unwinds every process still parked when the run ends, so that
+// their coroutines do not outlive the world.
+func (w *World) killProcs() {
+	for _, p := range w.procs {
+		p.kill()
+	}
+	w.procs = nil
+}
+
+func (w *World) protect(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, killed := r.(procKilled); killed {
+				return
+			}
+			err = fmt.Errorf("panic: %v", r)
+			w.failure = &Failure{Check: "panic", At: w.now, Err: err, Stack: string(debug.Stack())}
+			w.stopped = true
+		}
+	}()
+	return fn()
+}
+
+func (w *World) loop() {
+	defer func() {
+		if r := recover(); r != nil {
+			node := ""
+			if w.current != nil && w.current.node != nil {
+				node = w.current.node.Name
+			}
+			label := ""
+			if w.current != nil {
+				label = w.current.label
+			}
+			w.failure = &Failure{Check: "panic", Node: node, At: w.now,
+				Err: fmt.Errorf("panic in event %q: %v", label, r), Stack: string(debug.Stack())}
+			w.stopped = true
+		}
+	}()
+	for !w.stopped && w.queue.Len() > 0 {
+		e := w.queue.pop()
+		if e.node != nil && (e.node.inc != e.inc || !e.node.up) {
+			continue // the node crashed since: its timers and deliveries are gone
+		}
+		if e.node != nil && e.node.paused {
+			e.node.held = append(e.node.held, e)
+			continue
+		}
+		if e.at > w.opts.MaxTime {
+			w.failure = &Failure{Check: "budget", At: w.now,
+				Err: fmt.Errorf("virtual time budget of %v exceeded (livelock or scenario too long)", w.opts.MaxTime)}
+			w.stopped = true
+			return
+		}
+		if w.events >= w.opts.MaxEvents {
+			w.failure = &Failure{Check: "budget", At: w.now,
+				Err: fmt.Errorf("event budget of %d exceeded (livelock or scenario too long)", w.opts.MaxEvents)}
+			w.stopped = true
+			return
+		}
+		if e.at < w.now {
+			panic(fmt.Sprintf("sim: event %q at %v scheduled before now %v", e.label, e.at, w.now))
+		}
+		w.now = e.at
+		w.events++
+		w.current = &e
+		w.fold(&e)
+		e.fn()
+		w.current = nil
+	}
+}
+
+// fold mixes one event into the trace hash: its time, its node and its label.
+// The tiebreak is not folded separately: it decides the order, and the order
+// is what the hash sees.
+func (w *World) fold(e *event) {
+	h := w.hash
+	h = (h ^ uint64(e.at)) * 1099511628211
+	if e.node != nil {
+		h = (h ^ uint64(e.node.ID+1)) * 1099511628211
+	}
+	for i := 0; i < len(e.label); i++ {
+		h = (h ^ uint64(e.label[i])) * 1099511628211
+	}
+	w.hash = h
+	if w.opts.Trace != nil || w.opts.OnEvent != nil {
+		r := Record{Event: w.events, At: e.at, Label: e.label, Hash: h}
+		if e.node != nil {
+			r.Node = e.node.Name
+		}
+		if w.opts.OnEvent != nil {
+			w.opts.OnEvent(r)
+		}
+		if w.opts.Trace != nil {
+			w.opts.Trace(r)
+		}
+	}
+}
