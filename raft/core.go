@@ -576,9 +576,10 @@ func (r *Raft) handleAppendResp(m Message) {
 				next = last + 1
 			}
 		}
-		// Move back (the entry at PrevIndex did not match), but never below what is
-		// known to match.
-		pr.next = max(min(next, m.PrevIndex), pr.match+1)
+		// Only ever move back (the entry at PrevIndex did not match; a duplicated or
+		// reordered rejection must not undo progress of the backup), but never below
+		// what is known to match.
+		pr.next = max(min(next, m.PrevIndex, pr.next), pr.match+1)
 		pr.probing = true
 	}
 	r.maybeSendAppend(m.From)

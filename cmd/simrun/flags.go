@@ -1,0 +1,118 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/lockstep-dst/lockstep/faults"
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// newFlags returns a flag set that reports errors instead of exiting, so
+// that a bad flag is a usage error with exit status 2.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return usageError{"help requested"}
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// seedRange is an inclusive range of seeds.
+type seedRange struct{ lo, hi uint64 }
+
+func parseSeeds(s string) (seedRange, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return seedRange{}, usagef("empty -seeds (want A-B or S)")
+	}
+	lo, hi, isRange := strings.Cut(s, "-")
+	a, err := strconv.ParseUint(lo, 10, 64)
+	if err != nil {
+		return seedRange{}, usagef("bad -seeds %q: %q is not a seed", s, lo)
+	}
+	b := a
+	if isRange {
+		if b, err = strconv.ParseUint(hi, 10, 64); err != nil {
+			return seedRange{}, usagef("bad -seeds %q: %q is not a seed", s, hi)
+		}
+	}
+	if b < a {
+		return seedRange{}, usagef("bad -seeds %q: the range is reversed", s)
+	}
+	return seedRange{a, b}, nil
+}
+
+func parseShard(s string) (index, count int, err error) {
+	if s == "" {
+		return 0, 1, nil
+	}
+	i, n, ok := strings.Cut(s, "/")
+	index, err1 := strconv.Atoi(i)
+	count, err2 := strconv.Atoi(n)
+	if !ok || err1 != nil || err2 != nil || count < 1 || index < 0 || index >= count {
+		return 0, 0, usagef("bad -shard %q (want I/N with 0 <= I < N)", s)
+	}
+	return index, count, nil
+}
+
+// parseFaults checks -faults: a profile name, or @file holding a JSON plan,
+// whose contents are returned as the spec.
+func parseFaults(s string) (string, error) {
+	if strings.HasPrefix(s, "@") {
+		data, err := os.ReadFile(s[1:])
+		if err != nil {
+			return "", usagef("-faults: %v", err)
+		}
+		s = string(data)
+	}
+	if err := faults.CheckSpec(s); err != nil {
+		return "", usagef("-faults: %v", err)
+	}
+	return s, nil
+}
+
+func matchScenarios(pattern string) ([]*sim.Scenario, error) {
+	if pattern == "" {
+		return nil, usagef("empty -scenario")
+	}
+	scs, err := sim.Match(pattern)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	if len(scs) == 0 {
+		return nil, usagef("no scenario matches %q (see 'simrun list')", pattern)
+	}
+	return scs, nil
+}
+
+// replayCommand is the command that reproduces one run exactly.
+func replayCommand(scenario string, seed uint64, faultsArg string) string {
+	cmd := fmt.Sprintf("go run ./cmd/simrun replay -scenario %s -seed %d", shellQuote(scenario), seed)
+	if faultsArg != "" {
+		cmd += " -faults " + shellQuote(faultsArg)
+	}
+	return cmd
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_.-@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/lockstep-dst/lockstep/faults"
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+func list(args []string, stdout io.Writer) error {
+	fs := newFlags("list", io.Discard)
+	profiles := fs.Bool("faults", false, "list the fault profiles instead")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	if *profiles {
+		for _, p := range faults.Profiles() {
+			fmt.Fprintf(tw, "%s\t%s\n", p.Name, p.Description)
+		}
+		return tw.Flush()
+	}
+	for _, s := range sim.Scenarios() {
+		fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.Description)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,65 @@
+// Command simrun lists, sweeps and replays Lockstep scenarios.
+//
+//	simrun list
+//	simrun run    [-scenario PATTERN] [-seeds A-B] [-parallel N] [-json]
+//	              [-check-determinism] [-shard I/N] [-faults PROFILE|@plan.json] [-save DIR]
+//	simrun replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
+//
+// Exit status: 0 when every run passed, 1 when any failed, 2 for a usage
+// error.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage:
+  simrun list                                   list scenarios
+  simrun run    [-scenario PATTERN] [-seeds A-B] [-parallel N] [-json]
+                [-check-determinism] [-shard I/N] [-faults PROFILE|@plan.json] [-save DIR]
+  simrun replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
+run 'simrun <command> -h' for a command's flags`
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run is main without the process: tests call it.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		// The README's first command: a sweep of everything on the default
+		// seeds needs no arguments.
+		args = []string{"run"}
+	}
+	var code int
+	var err error
+	switch args[0] {
+	case "list":
+		err = list(args[1:], stdout)
+	case "run":
+		code, err = sweep(args[1:], stdout, stderr)
+	case "replay":
+		code, err = replay(args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return 0
+	default:
+		err = usagef("unknown command %q (want list, run or replay)", args[0])
+	}
+	if err != nil {
+		if _, ok := err.(usageError); ok {
+			fmt.Fprintf(stderr, "simrun: %v\n", err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "simrun: %v\n", err)
+		return 1
+	}
+	return code
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+func replay(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := newFlags("replay", stderr)
+	name := fs.String("scenario", "", "scenario name (exact)")
+	seedArg := fs.String("seed", "", "the seed to replay")
+	faultsArg := fs.String("faults", "", "fault profile, or @file with a JSON plan, as the failing run used")
+	verbose := fs.Bool("v", false, "print the trace: every event and note, in order")
+	if err := parseFlags(fs, args); err != nil {
+		return 2, err
+	}
+	if *name == "" {
+		return 2, usagef("replay needs -scenario NAME")
+	}
+	sc, ok := sim.Lookup(*name)
+	if !ok {
+		return 2, usagef("unknown scenario %q (see 'simrun list')", *name)
+	}
+	if *seedArg == "" {
+		return 2, usagef("replay needs -seed S")
+	}
+	seeds, err := parseSeeds(*seedArg)
+	if err != nil || seeds.lo != seeds.hi {
+		return 2, usagef("bad -seed %q: want one seed", *seedArg)
+	}
+	spec, err := parseFaults(*faultsArg)
+	if err != nil {
+		return 2, err
+	}
+	opts := sim.Options{Seed: seeds.lo, Faults: spec}
+	if *verbose {
+		opts.Trace = func(r sim.Record) { fmt.Fprintln(stdout, r.String()) }
+	}
+	start := time.Now()
+	res := sim.RunScenario(sc, opts)
+	wall := time.Since(start)
+	fmt.Fprintf(stdout, "%s seed %d: %s\n", sc.Name, seeds.lo, res.Outcome)
+	if f := res.Failure; f != nil {
+		fmt.Fprintf(stdout, "  check %s: %s\n", f.Check, indent(f.Error()))
+		if f.Stack != "" {
+			fmt.Fprintf(stdout, "  stack:\n    %s\n", indent(f.Stack))
+		}
+	}
+	fmt.Fprintf(stdout, "  events %d, virtual %v, wall %v (%.0fx real time), hash %016x\n",
+		res.Events, res.Virtual, wall.Round(time.Microsecond), ratio(res.Virtual, wall), res.Hash)
+	if !res.Passed() {
+		return 1, nil
+	}
+	return 0, nil
+}

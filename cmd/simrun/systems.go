@@ -1,0 +1,6 @@
+package main
+
+// Every system's scenarios register themselves when their package loads.
+import (
+	_ "github.com/lockstep-dst/lockstep/examples/register"
+)

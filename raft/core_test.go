@@ -1,0 +1,512 @@
+package raft
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// pcgRand adapts math/rand/v2 to Rand (tests only; the simulator hands in *sim.Rand).
+type pcgRand struct{ r *rand.Rand }
+
+func (p pcgRand) Int64N(n int64) int64 { return p.r.Int64N(n) }
+
+func newRand(seed uint64) Rand { return pcgRand{rand.New(rand.NewPCG(seed, seed))} }
+
+// logOf builds entries 1..n with the given terms; the command of index i is "c<i>".
+func logOf(terms ...int) []Entry {
+	out := make([]Entry, len(terms))
+	for i, t := range terms {
+		out[i] = entry(t, i+1, fmt.Sprintf("c%d", i+1))
+	}
+	return out
+}
+
+func testConfig(id, peers int) Config { return DefaultConfig(id, peers, newRand(uint64(id)+1)) }
+
+// newNode builds node id of a cluster of peers with the given persistent state, and drains
+// its (empty) first Ready.
+func newNode(t *testing.T, id, peers int, p Persistent) *Raft {
+	t.Helper()
+	r := New(testConfig(id, peers), p, 0)
+	require.False(t, r.HasReady(), "a freshly recovered node has nothing to persist")
+	return r
+}
+
+// drain takes and advances one Ready.
+func drain(r *Raft) Ready {
+	rd := r.Ready()
+	r.Advance(rd)
+	return rd
+}
+
+// oneMsg drains r and returns its only message, which must be of type typ.
+func oneMsg(t *testing.T, r *Raft, typ MsgType) (Message, Ready) {
+	t.Helper()
+	rd := drain(r)
+	require.Len(t, rd.Messages, 1, "messages: %v", rd.Messages)
+	require.Equal(t, typ, rd.Messages[0].Type)
+	return rd.Messages[0], rd
+}
+
+// makeLeader turns a node into the leader of term+1 (it campaigns and gets every vote) and
+// drains the resulting Readies.
+func makeLeader(t *testing.T, r *Raft) {
+	t.Helper()
+	r.Tick(r.Deadline())
+	rd := drain(r)
+	for _, m := range rd.Messages {
+		require.Equal(t, MsgVote, m.Type)
+		r.Step(r.now, Message{Type: MsgVoteResp, From: m.To, To: r.id, Term: r.term, Granted: true})
+	}
+	require.Equal(t, "leader", r.Role())
+	drain(r)
+}
+
+// §5.1, §5.2, §5.4.1: "If votedFor is null or candidateId, and candidate's log is at least
+// as up-to-date as receiver's log, grant vote"; "Reply false if term < currentTerm".
+func TestVoteGranting(t *testing.T) {
+	// Receiver: term 2, log [1 2] (last 2/t2).
+	tests := []struct {
+		name      string
+		vote      int // receiver's vote in term 2
+		term      int // candidate's term
+		lastIndex int
+		lastTerm  int
+		granted   bool
+		wantTerm  int
+		wantVote  int
+	}{
+		{"stale term is rejected", -1, 1, 9, 9, false, 2, -1},
+		{"not voted, log equal", -1, 2, 2, 2, true, 2, 1},
+		{"not voted, log longer", -1, 2, 5, 2, true, 2, 1},
+		{"not voted, higher last term but shorter", -1, 2, 1, 3, true, 2, 1},
+		{"not voted, same last term but shorter", -1, 2, 1, 2, false, 2, -1},
+		{"not voted, lower last term but longer", -1, 2, 9, 1, false, 2, -1},
+		{"already voted for another", 0, 2, 9, 9, false, 2, 0},
+		{"already voted for this candidate (duplicate request)", 1, 2, 2, 2, true, 2, 1},
+		{"higher term clears the old vote", 0, 3, 2, 2, true, 3, 1},
+		{"higher term but stale log: adopt term, no vote", 0, 3, 1, 1, false, 3, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newNode(t, 2, 3, Persistent{Hard: HardState{Term: 2, Vote: tt.vote}, Entries: logOf(1, 2)})
+			r.Step(0, Message{Type: MsgVote, From: 1, To: 2, Term: tt.term, LastLogIndex: tt.lastIndex, LastLogTerm: tt.lastTerm})
+			resp, rd := oneMsg(t, r, MsgVoteResp)
+			require.Equal(t, tt.granted, resp.Granted)
+			require.Equal(t, tt.wantTerm, resp.Term)
+			require.Equal(t, 1, resp.To)
+			require.Equal(t, HardState{Term: tt.wantTerm, Vote: tt.wantVote}, r.HardState())
+			if tt.granted && tt.vote != 1 || tt.wantTerm != 2 {
+				// Durability order: the grant travels with the state it acknowledges.
+				require.NotNil(t, rd.Hard, "state change must be in the same Ready as the response")
+				require.Equal(t, HardState{Term: tt.wantTerm, Vote: tt.wantVote}, *rd.Hard)
+			} else {
+				require.Nil(t, rd.Hard)
+			}
+		})
+	}
+}
+
+// §5.1: a node restarted from its persisted hard state does not vote twice in a term.
+func TestVoteSurvivesRestart(t *testing.T) {
+	r := newNode(t, 0, 3, Persistent{})
+	r.Step(0, Message{Type: MsgVote, From: 1, To: 0, Term: 1})
+	_, rd := oneMsg(t, r, MsgVoteResp)
+	require.NotNil(t, rd.Hard)
+
+	r2 := newNode(t, 0, 3, Persistent{Hard: *rd.Hard})
+	r2.Step(0, Message{Type: MsgVote, From: 2, To: 0, Term: 1})
+	resp, _ := oneMsg(t, r2, MsgVoteResp)
+	require.False(t, resp.Granted)
+
+	// UnsafeForgetVote drops the vote from Ready.Hard, so the same restart votes twice.
+	cfg := testConfig(0, 3)
+	cfg.UnsafeForgetVote = true
+	u := New(cfg, Persistent{}, 0)
+	u.Step(0, Message{Type: MsgVote, From: 1, To: 0, Term: 1})
+	rd = drain(u)
+	require.Equal(t, HardState{Term: 1, Vote: -1}, *rd.Hard)
+	u2 := New(cfg, Persistent{Hard: *rd.Hard}, 0)
+	u2.Step(0, Message{Type: MsgVote, From: 2, To: 0, Term: 1})
+	resp, _ = oneMsg(t, u2, MsgVoteResp)
+	require.True(t, resp.Granted, "the broken configuration must be able to vote twice")
+}
+
+// A candidate's vote requests carry its vote for itself and go out in the same Ready as
+// the term and vote they depend on.
+func TestCampaignDurabilityOrder(t *testing.T) {
+	r := newNode(t, 0, 3, Persistent{Hard: HardState{Term: 4, Vote: -1}, Entries: logOf(1, 4)})
+	require.Greater(t, r.Deadline(), time.Duration(0))
+	r.Tick(r.Deadline() - 1)
+	require.False(t, r.HasReady(), "nothing fires before the deadline")
+	r.Tick(r.Deadline())
+	rd := drain(r)
+	require.Equal(t, &HardState{Term: 5, Vote: 0}, rd.Hard)
+	require.Len(t, rd.Messages, 2)
+	for i, m := range rd.Messages {
+		require.Equal(t, Message{Type: MsgVote, From: 0, To: i + 1, Term: 5, LastLogIndex: 2, LastLogTerm: 4}, m)
+	}
+}
+
+func TestElectionTimeoutRange(t *testing.T) {
+	r := newNode(t, 0, 3, Persistent{})
+	et := r.cfg.ElectionTimeout
+	seen := map[time.Duration]bool{}
+	now := time.Duration(0)
+	for range 200 {
+		d := r.Deadline() - now
+		require.GreaterOrEqual(t, d, et)
+		require.Less(t, d, 2*et)
+		seen[d] = true
+		now = r.Deadline()
+		r.Tick(now) // campaigns again: redraws
+		drain(r)
+	}
+	require.Greater(t, len(seen), 100, "timeouts must be randomized")
+}
+
+func TestReadyAdvanceContract(t *testing.T) {
+	r := newNode(t, 0, 3, Persistent{})
+	r.Tick(r.Deadline())
+	rd := r.Ready()
+	require.Panics(t, func() { r.Ready() }, "Ready before Advance")
+	r.Advance(rd)
+	require.Panics(t, func() { r.Advance(rd) }, "double Advance")
+	r.Step(r.now, Message{Type: MsgVoteResp, From: 1, To: 0, Term: 1, Granted: true})
+	rd2 := r.Ready()
+	require.Panics(t, func() { r.Advance(rd) }, "Advance with an older Ready")
+	require.Panics(t, func() { r.Advance(Ready{}) }, "Advance with a made-up Ready")
+	r.Advance(rd2)
+}
+
+// §5.3: "Reply false if log doesn't contain an entry at prevLogIndex whose term matches
+// prevLogTerm"; "If an existing entry conflicts with a new one (same index but different
+// terms), delete the existing entry and all that follow it"; "Append any new entries not
+// already in the log"; "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit,
+// index of last new entry)". Plus the 6.824 fast-backup fields on rejection.
+func TestAppendEntries(t *testing.T) {
+	// Follower: term 3, log [1 1 2 2 2] (indices 1..5), commit 1.
+	tests := []struct {
+		name         string
+		term         int
+		prev, prevT  int
+		ents         []Entry
+		commit       int
+		success      bool
+		match        int
+		conflictIdx  int
+		conflictTerm int
+		wantTerms    []int // the follower's log terms afterwards
+		wantCommit   int
+		wantTruncate int
+		wantAppended int // entries in Ready.Entries
+	}{
+		{name: "stale term", term: 2, prev: 5, prevT: 2, success: false, conflictTerm: -1,
+			wantTerms: []int{1, 1, 2, 2, 2}, wantCommit: 1},
+		{name: "heartbeat matches", term: 3, prev: 5, prevT: 2, commit: 4, success: true, match: 5,
+			wantTerms: []int{1, 1, 2, 2, 2}, wantCommit: 4},
+		{name: "log too short", term: 3, prev: 8, prevT: 3, success: false, conflictIdx: 6, conflictTerm: -1,
+			wantTerms: []int{1, 1, 2, 2, 2}, wantCommit: 1},
+		{name: "term mismatch reports first index of the conflicting term", term: 3, prev: 5, prevT: 3, success: false, conflictIdx: 3, conflictTerm: 2,
+			wantTerms: []int{1, 1, 2, 2, 2}, wantCommit: 1},
+		{name: "term mismatch in the first run", term: 3, prev: 2, prevT: 0, success: false, conflictIdx: 1, conflictTerm: 1,
+			wantTerms: []int{1, 1, 2, 2, 2}, wantCommit: 1},
+		{name: "append after the end", term: 3, prev: 5, prevT: 2, ents: []Entry{entry(3, 6, "x"), entry(3, 7, "y")}, commit: 9, success: true, match: 7,
+			wantTerms: []int{1, 1, 2, 2, 2, 3, 3}, wantCommit: 7, wantAppended: 2},
+		{name: "conflict truncates the rest", term: 3, prev: 2, prevT: 1, ents: []Entry{entry(3, 3, "x")}, success: true, match: 3,
+			wantTerms: []int{1, 1, 3}, wantCommit: 1, wantTruncate: 3, wantAppended: 1},
+		{name: "stale shorter append never truncates", term: 3, prev: 1, prevT: 1, ents: []Entry{entry(1, 2, "c2"), entry(2, 3, "c3")}, commit: 5, success: true, match: 3,
+			wantTerms: []int{1, 1, 2, 2, 2}, wantCommit: 3},
+		{name: "higher term from a new leader", term: 4, prev: 5, prevT: 2, ents: []Entry{entry(4, 6, "x")}, success: true, match: 6,
+			wantTerms: []int{1, 1, 2, 2, 2, 4}, wantCommit: 1, wantAppended: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newNode(t, 1, 3, Persistent{Hard: HardState{Term: 3, Vote: 0}, Entries: logOf(1, 1, 2, 2, 2)})
+			r.commit = 1
+			r.Step(0, Message{Type: MsgApp, From: 0, To: 1, Term: tt.term, PrevIndex: tt.prev, PrevTerm: tt.prevT, Entries: tt.ents, Commit: tt.commit})
+			resp, rd := oneMsg(t, r, MsgAppResp)
+			require.Equal(t, max(3, tt.term), resp.Term)
+			require.Equal(t, tt.success, resp.Success)
+			require.Equal(t, tt.prev, resp.PrevIndex, "the response echoes PrevIndex")
+			if tt.success {
+				require.Equal(t, tt.match, resp.MatchIndex)
+			} else {
+				require.Equal(t, tt.conflictIdx, resp.ConflictIndex)
+				require.Equal(t, tt.conflictTerm, resp.ConflictTerm)
+			}
+			var terms []int
+			for i := r.FirstIndex(); i <= r.LastIndex(); i++ {
+				tm, ok := r.Term(i)
+				require.True(t, ok)
+				terms = append(terms, tm)
+			}
+			require.Equal(t, tt.wantTerms, terms)
+			require.Equal(t, tt.wantCommit, r.CommitIndex())
+			require.Equal(t, tt.wantTruncate, rd.Truncate)
+			require.Len(t, rd.Entries, tt.wantAppended, "appended entries are in the same Ready as the success")
+			require.Len(t, rd.Apply, tt.wantCommit, "applied 0 before the step")
+		})
+	}
+}
+
+// The leader's half of fast backup: after a rejection, nextIndex skips a whole term.
+func TestFastBackupLeader(t *testing.T) {
+	// Leader log (Figure 7's leader): terms 1 1 1 4 4 5 5 6 6 6, indices 1..10.
+	tests := []struct {
+		name         string
+		conflictIdx  int
+		conflictTerm int
+		wantNext     int
+	}{
+		{"follower log too short", 6, -1, 6},
+		{"leader has no entry of the conflict term", 4, 2, 4},
+		{"leader has the conflict term: go past its last entry of it", 4, 4, 6},
+		{"conflict term 5 ends at 7", 6, 5, 8},
+		{"never beyond the rejected position", 12, -1, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newNode(t, 0, 3, Persistent{Hard: HardState{Term: 6, Vote: -1}, Entries: logOf(1, 1, 1, 4, 4, 5, 5, 6, 6, 6)})
+			makeLeader(t, r)
+			require.Equal(t, 11, r.prs[1].next)
+			r.Step(r.now, Message{Type: MsgAppResp, From: 1, To: 0, Term: r.term, PrevIndex: 10, ConflictIndex: tt.conflictIdx, ConflictTerm: tt.conflictTerm})
+			require.Equal(t, tt.wantNext, r.prs[1].next)
+			m, _ := oneMsg(t, r, MsgApp)
+			require.Equal(t, tt.wantNext-1, m.PrevIndex, "the retry is sent at once")
+			require.Len(t, m.Entries, 11-tt.wantNext)
+		})
+	}
+}
+
+// A rejection that answers an older request does not move nextIndex back below match.
+func TestStaleRejectionIgnored(t *testing.T) {
+	r := newNode(t, 0, 3, Persistent{Hard: HardState{Term: 1}, Entries: logOf(1, 1, 1)})
+	makeLeader(t, r)
+	r.Step(r.now, Message{Type: MsgAppResp, From: 1, To: 0, Term: r.term, Success: true, MatchIndex: 3, PrevIndex: 3})
+	require.Equal(t, 3, r.prs[1].match)
+	drain(r)
+	r.Step(r.now, Message{Type: MsgAppResp, From: 1, To: 0, Term: r.term, PrevIndex: 1, ConflictIndex: 1, ConflictTerm: -1})
+	require.Equal(t, 4, r.prs[1].next)
+}
+
+// §5.4.2 / Figure 8: "Raft never commits log entries from previous terms by counting
+// replicas. Only log entries from the leader's current term are committed by counting
+// replicas."
+func TestCommitOnlyCurrentTerm(t *testing.T) {
+	for _, unsafe := range []bool{false, true} {
+		t.Run(fmt.Sprintf("UnsafeCommitOldTerms=%v", unsafe), func(t *testing.T) {
+			// Figure 8 (c): S1 leads term 4 (here: campaigns from term 3) with 2/t2 in its
+			// log, and replicates it to a majority of 5.
+			cfg := testConfig(0, 5)
+			cfg.UnsafeCommitOldTerms = unsafe
+			r := New(cfg, Persistent{Hard: HardState{Term: 3, Vote: -1}, Entries: logOf(1, 2)}, 0)
+			makeLeader(t, r)
+			require.Equal(t, 4, r.term)
+			for _, from := range []int{1, 2} {
+				r.Step(r.now, Message{Type: MsgAppResp, From: from, To: 0, Term: 4, Success: true, PrevIndex: 2, MatchIndex: 2})
+			}
+			if unsafe {
+				require.Equal(t, 2, r.CommitIndex(), "the broken configuration commits the old-term entry")
+				return
+			}
+			require.Equal(t, 0, r.CommitIndex(), "2/t2 is on a majority but is not of the current term")
+			rd := drain(r)
+			require.Empty(t, rd.Apply)
+
+			// Once an entry of term 4 is on a majority, it and everything before commit.
+			idx, term, ok := r.Propose(r.now, []byte("x"))
+			require.Equal(t, []any{3, 4, true}, []any{idx, term, ok})
+			for _, from := range []int{1, 2} {
+				r.Step(r.now, Message{Type: MsgAppResp, From: from, To: 0, Term: 4, Success: true, PrevIndex: 2, MatchIndex: 3})
+			}
+			require.Equal(t, 3, r.CommitIndex())
+			rd = drain(r)
+			require.Len(t, rd.Apply, 3)
+			for i, a := range rd.Apply {
+				require.Equal(t, i+1, a.CommandIndex)
+			}
+		})
+	}
+}
+
+// TestProposeBatching: proposals go at once to followers with nothing in flight and are
+// batched for the others (6.824 TestCount2B).
+func TestProposeBatching(t *testing.T) {
+	r := newNode(t, 0, 3, Persistent{})
+	makeLeader(t, r) // its first heartbeats are in flight
+	for i := range 5 {
+		idx, _, ok := r.Propose(r.now, []byte{byte(i)})
+		require.True(t, ok)
+		require.Equal(t, i+1, idx)
+	}
+	rd := drain(r)
+	require.Empty(t, rd.Messages, "heartbeats still in flight: batch")
+	require.Len(t, rd.Entries, 5)
+
+	r.Step(r.now, Message{Type: MsgAppResp, From: 1, To: 0, Term: r.term, Success: true})
+	m, _ := oneMsg(t, r, MsgApp)
+	require.Equal(t, 1, m.To)
+	require.Len(t, m.Entries, 5, "the response triggers one append with the whole batch")
+
+	r.Propose(r.now, []byte("more"))
+	rd = drain(r)
+	require.Empty(t, rd.Messages, "follower 1 has an append in flight, follower 2 its heartbeat")
+
+	// An idle leader sends one append per follower per heartbeat interval.
+	r.Tick(r.Deadline())
+	rd = drain(r)
+	require.Len(t, rd.Messages, 2)
+}
+
+// §7: InstallSnapshot on the follower, and the apply order after it.
+func TestInstallSnapshot(t *testing.T) {
+	tests := []struct {
+		name         string
+		snap         SnapshotMeta
+		wantFirst    int
+		wantLast     int
+		wantTruncate int
+		installed    bool
+	}{
+		{"covered by commit: ignored", SnapshotMeta{Index: 2, Term: 1}, 1, 8, 0, false},
+		{"matching entry: retain the log after it", SnapshotMeta{Index: 5, Term: 1}, 6, 8, 0, true},
+		{"conflicting entry: discard the whole log", SnapshotMeta{Index: 5, Term: 2}, 6, 5, 6, true},
+		{"beyond the log: discard it", SnapshotMeta{Index: 12, Term: 2}, 13, 12, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newNode(t, 1, 3, Persistent{Hard: HardState{Term: 2, Vote: 0}, Entries: logOf(1, 1, 1, 1, 1, 1, 1, 1)})
+			r.Step(0, Message{Type: MsgApp, From: 0, To: 1, Term: 2, PrevIndex: 8, PrevTerm: 1, Commit: 3})
+			drain(r)
+			require.Equal(t, 3, r.AppliedIndex())
+
+			r.Step(0, Message{Type: MsgSnap, From: 0, To: 1, Term: 2, Snapshot: tt.snap, Data: []byte("state")})
+			resp, rd := oneMsg(t, r, MsgSnapResp)
+			require.True(t, resp.Success)
+			require.Equal(t, tt.wantFirst, r.FirstIndex())
+			require.Equal(t, tt.wantLast, r.LastIndex())
+			require.Equal(t, tt.wantTruncate, rd.Truncate)
+			if !tt.installed {
+				require.Equal(t, 3, resp.MatchIndex)
+				require.Nil(t, rd.Snapshot)
+				require.Empty(t, rd.Apply)
+				return
+			}
+			require.Equal(t, tt.snap.Index, resp.MatchIndex)
+			require.Equal(t, &SnapshotState{Meta: tt.snap, Data: []byte("state")}, rd.Snapshot)
+			require.Equal(t, []ApplyMsg{{SnapshotValid: true, Snapshot: []byte("state"), SnapshotIndex: tt.snap.Index, SnapshotTerm: tt.snap.Term}}, rd.Apply)
+			require.Equal(t, tt.snap.Index, r.CommitIndex())
+
+			// The next command applied is snapshot index + 1.
+			next := tt.snap.Index + 1
+			r.Step(0, Message{Type: MsgApp, From: 0, To: 1, Term: 2, PrevIndex: tt.snap.Index, PrevTerm: tt.snap.Term,
+				Entries: []Entry{entry(2, next, "n")}, Commit: next})
+			rd = drain(r)
+			require.Len(t, rd.Apply, 1)
+			require.Equal(t, next, rd.Apply[0].CommandIndex)
+			require.Equal(t, "n", string(rd.Apply[0].Command))
+		})
+	}
+}
+
+// Snapshot from the service compacts the log; the leader then ships the snapshot to a
+// follower that needs compacted entries; New with a snapshot does not re-apply it.
+func TestSnapshotCompactionAndSend(t *testing.T) {
+	r := newNode(t, 0, 3, Persistent{Hard: HardState{Term: 1}})
+	makeLeader(t, r)
+	for i := range 6 {
+		r.Propose(r.now, []byte{byte(i)})
+	}
+	r.Step(r.now, Message{Type: MsgAppResp, From: 2, To: 0, Term: 2, Success: true, MatchIndex: 0})
+	drain(r)
+	r.Step(r.now, Message{Type: MsgAppResp, From: 2, To: 0, Term: 2, Success: true, MatchIndex: 6})
+	require.Equal(t, 6, r.CommitIndex())
+
+	r.Snapshot(5, []byte("s5"))
+	require.Equal(t, 1, r.FirstIndex(), "not applied yet: ignored")
+	rd := drain(r)
+	require.Len(t, rd.Apply, 6)
+
+	r.Snapshot(7, []byte("s7"))
+	require.Equal(t, 1, r.FirstIndex(), "beyond applied: ignored")
+	r.Snapshot(4, []byte("s4"))
+	require.Equal(t, 5, r.FirstIndex())
+	require.Equal(t, 6, r.LastIndex())
+	tm, ok := r.Term(4)
+	require.True(t, ok)
+	require.Equal(t, 2, tm)
+	_, ok = r.Entry(4)
+	require.False(t, ok)
+	r.Snapshot(3, []byte("s3"))
+	require.Equal(t, 5, r.FirstIndex(), "older than the current snapshot: ignored")
+	rd = drain(r)
+	require.Equal(t, &SnapshotState{Meta: SnapshotMeta{Index: 4, Term: 2}, Data: []byte("s4")}, rd.Snapshot)
+
+	// Follower 1 never answered; a rejection saying it is empty makes the leader send the
+	// snapshot.
+	r.Step(r.now, Message{Type: MsgAppResp, From: 1, To: 0, Term: 2, PrevIndex: 0, ConflictIndex: 1, ConflictTerm: -1})
+	m, _ := oneMsg(t, r, MsgSnap)
+	require.Equal(t, SnapshotMeta{Index: 4, Term: 2}, m.Snapshot)
+	require.Equal(t, "s4", string(m.Data))
+	r.Step(r.now, Message{Type: MsgSnapResp, From: 1, To: 0, Term: 2, Success: true, MatchIndex: 4})
+	m, _ = oneMsg(t, r, MsgApp)
+	require.Equal(t, 4, m.PrevIndex)
+	require.Equal(t, 2, m.PrevTerm)
+	require.Len(t, m.Entries, 2)
+
+	// Restart from the snapshot: commit = applied = 4, nothing re-emitted; 5 comes next.
+	f := newNode(t, 0, 3, Persistent{Hard: HardState{Term: 2, Vote: 0}, Snapshot: SnapshotMeta{Index: 4, Term: 2}, SnapshotData: []byte("s4"), Entries: []Entry{entry(2, 5, "a"), entry(2, 6, "b")}})
+	require.Equal(t, 4, f.CommitIndex())
+	require.Equal(t, 4, f.AppliedIndex())
+	f.Step(0, Message{Type: MsgApp, From: 1, To: 0, Term: 2, PrevIndex: 6, PrevTerm: 2, Commit: 6})
+	rd = drain(f)
+	require.Len(t, rd.Apply, 2)
+	require.Equal(t, 5, rd.Apply[0].CommandIndex)
+}
+
+// Appends that reach below the follower's snapshot are trimmed, not rejected.
+func TestAppendBelowSnapshot(t *testing.T) {
+	r := newNode(t, 1, 3, Persistent{Hard: HardState{Term: 2, Vote: 0}, Snapshot: SnapshotMeta{Index: 5, Term: 2}})
+	r.Step(0, Message{Type: MsgApp, From: 0, To: 1, Term: 2, PrevIndex: 3, PrevTerm: 1,
+		Entries: []Entry{entry(2, 4, ""), entry(2, 5, ""), entry(2, 6, "six")}, Commit: 6})
+	resp, rd := oneMsg(t, r, MsgAppResp)
+	require.True(t, resp.Success)
+	require.Equal(t, 6, resp.MatchIndex)
+	require.Equal(t, []Entry{entry(2, 6, "six")}, rd.Entries)
+	require.Equal(t, 6, rd.Apply[0].CommandIndex)
+
+	r.Step(0, Message{Type: MsgApp, From: 0, To: 1, Term: 2, PrevIndex: 1, PrevTerm: 1, Entries: []Entry{entry(1, 2, "")}})
+	resp, _ = oneMsg(t, r, MsgAppResp)
+	require.True(t, resp.Success)
+	require.Equal(t, 5, resp.MatchIndex)
+}
+
+func TestSingleNodeCluster(t *testing.T) {
+	r := newNode(t, 0, 1, Persistent{})
+	r.Tick(r.Deadline())
+	require.Equal(t, "leader", r.Role())
+	idx, _, ok := r.Propose(r.now, []byte("a"))
+	require.True(t, ok)
+	rd := drain(r)
+	require.Equal(t, []Entry{{Term: 1, Index: 1, Command: []byte("a")}}, rd.Entries)
+	require.Len(t, rd.Apply, 1)
+	require.Equal(t, idx, rd.Apply[0].CommandIndex)
+}
+
+func TestInvariantPanicsAreLoud(t *testing.T) {
+	r := newNode(t, 0, 3, Persistent{Hard: HardState{Term: 1}, Entries: logOf(1, 1)})
+	r.commit = 2
+	require.PanicsWithValue(t, "raft: invariant committed entries are never truncated violated: node 0, index 2 (commit 2)", func() {
+		r.Step(0, Message{Type: MsgApp, From: 1, To: 0, Term: 2, PrevIndex: 1, PrevTerm: 1, Entries: []Entry{entry(2, 2, "")}})
+	})
+	require.Panics(t, func() { New(testConfig(3, 3), Persistent{}, 0) })
+	require.Panics(t, func() { newNode(t, 0, 3, Persistent{}).Step(0, Message{Type: MsgApp, From: 1, To: 2}) })
+	q := newNode(t, 0, 3, Persistent{})
+	q.Tick(time.Second)
+	require.Panics(t, func() { q.Tick(0) }, "time must not go backwards")
+}

@@ -1,0 +1,66 @@
+package seeds_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-dst/lockstep/seeds"
+	"github.com/lockstep-dst/lockstep/sim"
+
+	// Every system's scenarios, so that entries can name them.
+	_ "github.com/lockstep-dst/lockstep/examples/register"
+)
+
+// TestCorpus replays every entry: each must pass, twice, identically.
+func TestCorpus(t *testing.T) {
+	entries, err := seeds.Load(".")
+	require.NoError(t, err)
+	require.NotEmpty(t, entries, "the corpus is empty: a misnamed directory?")
+	for _, e := range entries {
+		t.Run(filepath.Base(e.File), func(t *testing.T) {
+			sc, ok := sim.Lookup(e.Scenario)
+			require.True(t, ok, "%s: unknown scenario %q", e.File, e.Scenario)
+			spec, err := e.FaultSpec()
+			require.NoError(t, err, e.File)
+			res, div := sim.CheckDeterminism(sc, sim.Options{Seed: e.Seed, Faults: spec})
+			require.Nil(t, div, "%s: %v", e.File, div)
+			require.True(t, res.Passed(), "%s: %s seed %d: %s: %v (found: %s)", e.File, e.Scenario, e.Seed, res.Outcome, res.Failure, e.Found)
+		})
+	}
+}
+
+func TestMalformedEntriesNameTheirFile(t *testing.T) {
+	for name, body := range map[string]string{
+		"not-json.json":      `{"scenario": `,
+		"unknown-field.json": `{"scenario":"x/y","seed":1,"found":"a","fixed":"b","colour":"red"}`,
+		"no-scenario.json":   `{"seed":1,"found":"a","fixed":"b"}`,
+		"no-found.json":      `{"scenario":"x/y","seed":1,"fixed":"b"}`,
+		"no-fixed.json":      `{"scenario":"x/y","seed":1,"found":"a"}`,
+		"bad-faults.json":    `{"scenario":"x/y","seed":1,"found":"a","fixed":"b","faults":42}`,
+		"two-objects.json":   `{"scenario":"x/y","seed":1,"found":"a","fixed":"b"}{}`,
+	} {
+		_, err := seeds.Parse(name, []byte(body))
+		require.Error(t, err, name)
+		require.Contains(t, err.Error(), name)
+	}
+}
+
+func TestLoadRejectsStrayFiles(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "case.txt"), []byte("x"), 0o644))
+	_, err := seeds.Load(dir)
+	require.ErrorContains(t, err, "case.txt")
+}
+
+func TestRoundTrip(t *testing.T) {
+	e := seeds.Entry{Scenario: "x/y", Seed: 7, Faults: []byte(`"swarm"`), Found: "a", Fixed: "b"}
+	got, err := seeds.Parse("f.json", seeds.Marshal(e))
+	require.NoError(t, err)
+	spec, err := got.FaultSpec()
+	require.NoError(t, err)
+	require.Equal(t, "swarm", spec)
+	require.Equal(t, e.Seed, got.Seed)
+}
