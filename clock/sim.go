@@ -10,32 +10,26 @@ import (
 // every call, so a fault that jumps the clock takes effect at once.
 type Sim struct {
 	node  *sim.Node
-	start time.Duration // world time when this instance booted
+	start time.Duration // the node's local time when this instance booted
 }
 
 var _ Clock = (*Sim)(nil)
 
 // NewSim returns the clock of node's current instance.
 func NewSim(node *sim.Node) *Sim {
-	return &Sim{node: node, start: node.World().Now()}
-}
-
-// local converts an interval of world time to the node's local time.
-func (c *Sim) local(d time.Duration) time.Duration {
-	_, drift := c.node.ClockSkew()
-	return d + time.Duration(float64(d)*drift)
+	return &Sim{node: node, start: node.LocalTime()}
 }
 
 // Now is Epoch plus the node's drifted virtual time plus its offset.
 func (c *Sim) Now() time.Time {
 	offset, _ := c.node.ClockSkew()
-	return Epoch.Add(c.local(c.node.World().Now()) + offset)
+	return Epoch.Add(c.node.LocalTime() + offset)
 }
 
 // Since is the drifted virtual time since this instance booted; offsets
 // (wall-clock jumps) do not move it, as with a real monotonic clock.
 func (c *Sim) Since() time.Duration {
-	return c.local(c.node.World().Now() - c.start)
+	return c.node.LocalTime() - c.start
 }
 
 // AfterFunc schedules f after d of local time: a fast clock (positive drift)

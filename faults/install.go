@@ -64,9 +64,20 @@ func Install(t Target, p Plan) error {
 	if p.Nodes != 0 && p.Nodes != len(t.Nodes) {
 		return fmt.Errorf("fault plan is for %d nodes, target has %d", p.Nodes, len(t.Nodes))
 	}
-	for _, a := range p.Actions {
-		a := a
-		t.World.Schedule(a.At-t.World.Now(), "fault "+string(a.Kind), func() { t.apply(a) })
+	// Actions due at the same instant run as one event, in plan order: the
+	// seeded tiebreak must not reorder "crash 0; restart 0" at one time.
+	for i := 0; i < len(p.Actions); {
+		j := i + 1
+		for j < len(p.Actions) && p.Actions[j].At == p.Actions[i].At {
+			j++
+		}
+		batch := p.Actions[i:j]
+		t.World.Schedule(batch[0].At-t.World.Now(), "fault "+string(batch[0].Kind), func() {
+			for _, a := range batch {
+				t.apply(a)
+			}
+		})
+		i = j
 	}
 	return nil
 }

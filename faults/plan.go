@@ -17,9 +17,9 @@ import (
 type Kind string
 
 const (
-	Partition  Kind = "partition"  // Groups: links inside a group up, across down
-	OneWay     Kind = "one-way"    // From -> To cut, the other direction untouched
-	Isolate    Kind = "isolate"    // Nodes[0] cut off from everyone
+	Partition  Kind = "partition" // Groups: links inside a group up, across down
+	OneWay     Kind = "one-way"   // From -> To cut, the other direction untouched
+	Isolate    Kind = "isolate"   // Nodes[0] cut off from everyone
 	IsolateLdr Kind = "isolate-leader"
 	Heal       Kind = "heal" // every link up
 	Crash      Kind = "crash"
@@ -119,14 +119,16 @@ func ParsePlan(data []byte) (Plan, error) {
 
 // Validate checks that every action is well formed for the plan's nodes.
 func (p Plan) Validate() error {
-	node := func(i int, a Action) error {
-		if i < 0 || i >= p.Nodes {
-			return fmt.Errorf("fault plan: action %d (%s) names node %d, plan has %d nodes", i, a.Kind, i, p.Nodes)
+	var i int // the action being checked
+	node := func(n int, a Action) error {
+		if n < 0 || n >= p.Nodes {
+			return fmt.Errorf("fault plan: action %d (%s) names node %d, plan has %d nodes", i, a.Kind, n, p.Nodes)
 		}
 		return nil
 	}
 	var last time.Duration
-	for i, a := range p.Actions {
+	for idx, a := range p.Actions {
+		i = idx
 		known := false
 		for _, k := range kinds {
 			known = known || a.Kind == k

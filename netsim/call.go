@@ -45,6 +45,7 @@ type call struct {
 	net      *Network
 	id       uint64
 	from, to *Endpoint
+	fromInc  uint32 // the caller's instance: only it may hear the outcome
 	toInc    uint32
 	method   string
 	labels   methodLabels
@@ -67,7 +68,7 @@ func (e *Endpoint) Call(to int, method string, args Message, done Done) {
 func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time.Duration, done Done) {
 	n := e.net
 	n.calls++
-	c := &call{net: n, id: n.calls, from: e, method: method, labels: n.label(method), done: done}
+	c := &call{net: n, id: n.calls, from: e, fromInc: e.node.Incarnation(), method: method, labels: n.label(method), done: done}
 	// Each call's draws come from its own keyed stream: removing one call
 	// from a run does not change the fate of any other.
 	c.rand = n.rand.Keyed(c.id)
@@ -101,11 +102,18 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 
 // finish tells the caller, once.
 func (c *call) finish(reply any, ok bool) {
-	if c.answered {
+	if c.answered || c.callerGone() {
 		return
 	}
 	c.answered = true
 	c.done(reply, ok)
+}
+
+// callerGone reports whether the instance that made the call crashed: its
+// callback belongs to volatile state the crash discarded, and must not run in
+// a restarted successor.
+func (c *call) callerGone() bool {
+	return !c.from.node.Up() || c.from.node.Incarnation() != c.fromInc
 }
 
 // failLater reports failure to the caller after delay, as an event of the
@@ -204,7 +212,7 @@ func (c *call) startPolling() {
 	c.polling = true
 	var poll func()
 	poll = func() {
-		if c.served || c.answered {
+		if c.served || c.answered || c.callerGone() {
 			return
 		}
 		if c.serverGone() {

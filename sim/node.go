@@ -26,6 +26,9 @@ type Node struct {
 	// Clock skew, read by the node's simulated clock (package clock).
 	clockOffset time.Duration
 	clockDrift  float64
+	// The drifted clock is piecewise linear: at world time clockAnchor it
+	// read clockAnchorLocal, and it runs at 1+clockDrift since.
+	clockAnchor, clockAnchorLocal time.Duration
 }
 
 // AddNode creates a node named name whose instances are built by boot. The
@@ -142,8 +145,12 @@ func (w *World) Resume(n *Node) {
 	w.Logf(n, "resume")
 	held := n.held
 	n.held = nil
+	// One tiebreak for the whole batch and fresh sequence numbers: the held
+	// events keep their original order among themselves.
+	tie := w.sched.Uint64()
 	for _, e := range held {
-		e.at = w.now
+		w.seq++
+		e.at, e.tie, e.seq = w.now, tie, w.seq
 		w.queue.push(e)
 	}
 }
@@ -157,9 +164,18 @@ func (w *World) OnStart(f func(*Node)) { w.started = append(w.started, f) }
 
 // SetClock sets the node's clock offset and drift (0.01 = 1% fast).
 func (n *Node) SetClock(offset time.Duration, drift float64) {
+	n.clockAnchorLocal, n.clockAnchor = n.LocalTime(), n.w.now
 	n.clockOffset, n.clockDrift = offset, drift
 	n.w.Logf(n, "clock offset %v drift %v", offset, drift)
 }
 
 // ClockSkew returns the node's clock offset and drift.
 func (n *Node) ClockSkew() (time.Duration, float64) { return n.clockOffset, n.clockDrift }
+
+// LocalTime is the node's drifted monotonic time now (without the offset).
+// A drift change alters its rate from then on, never the time already
+// elapsed, so it never runs backwards.
+func (n *Node) LocalTime() time.Duration {
+	d := n.w.now - n.clockAnchor
+	return n.clockAnchorLocal + d + time.Duration(float64(d)*n.clockDrift)
+}

@@ -13,11 +13,14 @@ import (
 // enough statistically for scheduling and fault decisions, and cheap enough to
 // draw on every event.
 type Rand struct {
+	seed  uint64 // the stream's starting state: what Fork and Keyed derive from
 	state uint64
 }
 
 // NewRand returns a stream seeded with seed.
-func NewRand(seed uint64) *Rand { return &Rand{state: mix64(seed)} }
+func NewRand(seed uint64) *Rand { return newStream(mix64(seed)) }
+
+func newStream(seed uint64) *Rand { return &Rand{seed: seed, state: seed} }
 
 // mix64 is the SplitMix64 finaliser: a bijection that spreads every input bit
 // over the whole output.
@@ -47,14 +50,14 @@ func (r *Rand) Uint64() uint64 {
 // seed but not its position: forking does not consume a draw, so the parent
 // and every other fork see the same values whatever order they are forked in.
 func (r *Rand) Fork(name string) *Rand {
-	return &Rand{state: mix64(r.state ^ mix64(hashString(name)))}
+	return newStream(mix64(r.seed ^ mix64(hashString(name))))
 }
 
 // Keyed returns a stream for one decision identified by key (a message
 // sequence number, a fault index), so that removing one decision from a run
 // leaves every other keyed decision unchanged: what makes shrinking possible.
 func (r *Rand) Keyed(key uint64) *Rand {
-	return &Rand{state: mix64(r.state ^ mix64(key^0x5851f42d4c957f2d))}
+	return newStream(mix64(r.seed ^ mix64(key^0x5851f42d4c957f2d)))
 }
 
 // Int64N returns a uniform value in [0, n). It panics if n <= 0.

@@ -172,7 +172,7 @@ func apply(files map[string][]byte, op diskOp, keep int) {
 		b = append(append(b, old...), op.data[:keep]...)
 		files[op.name] = b
 	case opRename:
-		if b, ok := files[op.name]; ok {
+		if b, ok := files[op.name]; ok && op.name != op.to { // rename(f, f) keeps f, as POSIX does
 			files[op.to] = b
 			delete(files, op.name)
 		}
@@ -199,6 +199,7 @@ func (d *Disk) crash() {
 		}
 	}
 	d.pending = nil
+	d.boot() // until the restart, readers (checkers) see only what survived
 }
 
 // boot rebuilds the read view from what is durable.

@@ -255,8 +255,9 @@ func (w *World) loop() {
 			w.stopped = true
 		}
 	}()
+	var e event // one variable for the whole loop: w.current = &e must not allocate per event
 	for !w.stopped && w.queue.Len() > 0 {
-		e := w.queue.pop()
+		e = w.queue.pop()
 		if e.node != nil && (e.node.inc != e.inc || !e.node.up) {
 			continue // the node crashed since: its timers and deliveries are gone
 		}

@@ -1,0 +1,139 @@
+package clock_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-dst/lockstep/clock"
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// world returns a world with one started node whose boot makes its clock.
+func world(t *testing.T) (*sim.World, *sim.Node, **clock.Sim) {
+	t.Helper()
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	var c *clock.Sim
+	n := w.AddNode("n", func(n *sim.Node) { c = clock.NewSim(n) })
+	w.Start(n)
+	return w, n, &c
+}
+
+func TestSimClockWithoutSkew(t *testing.T) {
+	w, _, c := world(t)
+	var nows []time.Time
+	var sinces []time.Duration
+	for _, at := range []time.Duration{0, time.Millisecond, time.Minute} {
+		w.Schedule(at, "read", func() {
+			nows = append(nows, (*c).Now())
+			sinces = append(sinces, (*c).Since())
+		})
+	}
+	require.Nil(t, w.Run())
+	require.Equal(t, []time.Time{clock.Epoch, clock.Epoch.Add(time.Millisecond), clock.Epoch.Add(time.Minute)}, nows)
+	require.Equal(t, []time.Duration{0, time.Millisecond, time.Minute}, sinces)
+}
+
+func TestSimClockOffsetAndDrift(t *testing.T) {
+	w, n, c := world(t)
+	var now time.Time
+	var since time.Duration
+	n.SetClock(5*time.Second, 0.01)                                   // from the start, so that no drift change is involved
+	w.Schedule(10*time.Second, "boot again", func() { w.Restart(n) }) // Since counts from this boot
+	w.Schedule(110*time.Second, "read", func() { now, since = (*c).Now(), (*c).Since() })
+	require.Nil(t, w.Run())
+	// World time 110 s at 1% fast is 111.1 s of local time, plus the offset.
+	require.Equal(t, clock.Epoch.Add(111100*time.Millisecond+5*time.Second), now)
+	// Since is from this instance's boot at 10 s and ignores the offset.
+	require.Equal(t, 101*time.Second, since)
+}
+
+func TestSimClockOffsetJumpMovesNowNotSince(t *testing.T) {
+	w, n, c := world(t)
+	var before, after time.Time
+	var sinceBefore, sinceAfter time.Duration
+	w.Schedule(time.Second, "jump", func() {
+		before, sinceBefore = (*c).Now(), (*c).Since()
+		n.SetClock(-time.Hour, 0)
+		after, sinceAfter = (*c).Now(), (*c).Since()
+	})
+	require.Nil(t, w.Run())
+	require.Equal(t, -time.Hour, after.Sub(before), "a wall-clock jump moves Now at once")
+	require.Equal(t, sinceBefore, sinceAfter, "a wall-clock jump does not move Since")
+}
+
+func TestSimClockAfterFuncUsesLocalTime(t *testing.T) {
+	for _, drift := range []float64{0, 0.01, -0.01, 0.5} {
+		w, n, c := world(t)
+		n.SetClock(time.Minute, drift)
+		var firedWorld, firedLocal time.Duration
+		(*c).AfterFunc(10*time.Second, func() { firedWorld, firedLocal = w.Now(), (*c).Since() })
+		require.Nil(t, w.Run())
+		want := time.Duration(float64(10*time.Second) / (1 + drift))
+		require.InDelta(t, float64(want), float64(firedWorld), 1, "drift %v: fired at world time %v", drift, firedWorld)
+		require.InDelta(t, float64(10*time.Second), float64(firedLocal), 2, "drift %v: local time at firing", drift)
+	}
+}
+
+func TestSimClockAfterFuncStop(t *testing.T) {
+	w, _, c := world(t)
+	fired := 0
+	stopped := (*c).AfterFunc(time.Second, func() { fired++ })
+	kept := (*c).AfterFunc(time.Second, func() { fired += 10 })
+	require.True(t, stopped.Stop())
+	require.False(t, stopped.Stop())
+	require.Nil(t, w.Run())
+	require.Equal(t, 10, fired)
+	require.False(t, kept.Stop(), "Stop after firing")
+}
+
+func TestSimClockTimersDieWithACrash(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	var fired []uint32
+	n := w.AddNode("n", func(n *sim.Node) {
+		c := clock.NewSim(n)
+		inc := n.Incarnation()
+		c.AfterFunc(10*time.Millisecond, func() { fired = append(fired, inc) })
+	})
+	w.Start(n)
+	w.Schedule(5*time.Millisecond, "crash", func() { w.Crash(n) })
+	w.Schedule(20*time.Millisecond, "restart", func() { w.Restart(n) })
+	require.Nil(t, w.Run())
+	require.Equal(t, []uint32{1}, fired, "a timer of the crashed instance fired")
+	require.Equal(t, 30*time.Millisecond, w.Now())
+}
+
+// TestSimClockSinceIsMonotonic: the Clock contract says Since "is monotonic".
+// A drift change (a fault plan's clock action) must change the rate of Since
+// from then on, not rescale the time already elapsed: with the drift applied
+// to the whole interval, 100 s at +1% is 101 s, and switching to -1% makes
+// Since read 99 s, two seconds back in time — a lease or election timeout
+// measured with Since would then be wrong by as much.
+func TestSimClockSinceIsMonotonic(t *testing.T) {
+	w, n, c := world(t)
+	n.SetClock(0, 0.01)
+	var before, after time.Duration
+	w.Schedule(100*time.Second, "drift change", func() {
+		before = (*c).Since()
+		n.SetClock(0, -0.01)
+		after = (*c).Since()
+	})
+	require.Nil(t, w.Run())
+	require.Equal(t, 101*time.Second, before)
+	require.GreaterOrEqual(t, after, before, "Since went backwards when the drift changed")
+}
+
+func TestRealClockSatisfiesTheInterface(t *testing.T) {
+	var c clock.Clock = clock.NewReal()
+	require.False(t, c.Now().IsZero())
+	require.GreaterOrEqual(t, c.Since(), time.Duration(0))
+	timer := c.AfterFunc(time.Hour, func() { panic("a real timer an hour away fired during a test") })
+	require.True(t, timer.Stop(), "Stop before the timer fired")
+	require.False(t, timer.Stop())
+}
+
+func TestEpoch(t *testing.T) {
+	require.Equal(t, time.UTC, clock.Epoch.Location())
+	require.Equal(t, 2030, clock.Epoch.Year())
+}

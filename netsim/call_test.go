@@ -1,0 +1,524 @@
+package netsim_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-dst/lockstep/netsim"
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+func TestBasicCall(t *testing.T) {
+	var got []*netsim.Request
+	c := newCluster(1, 2, func(i int, ep *netsim.Endpoint) {
+		ep.Handle("Echo", func(req *netsim.Request, respond func(netsim.Message)) {
+			got = append(got, req)
+			echo(req, respond)
+		})
+	})
+	require.Equal(t, 1, c.eps[1].ID())
+	require.Same(t, c.nodes[1], c.eps[1].Node())
+	require.Same(t, c.eps[1], c.net.Endpoint(1))
+	require.Nil(t, c.net.Endpoint(7))
+	require.Same(t, c.w, c.net.World())
+	o := c.call(0, 1, "Echo", &msg{ID: 42, Data: []byte("hi")})
+	require.Nil(t, c.w.Run())
+	require.Len(t, got, 1)
+	require.Equal(t, 0, got[0].From)
+	require.Equal(t, "Echo", got[0].Method)
+	require.Equal(t, 1, o.times)
+	require.True(t, o.ok)
+	require.Equal(t, &msg{ID: 42, Data: []byte("hi")}, o.reply)
+	require.Zero(t, o.at, "a reliable network has no delay")
+}
+
+func TestCallOverDownLinkFailsWithinFailDelay(t *testing.T) {
+	for _, cond := range []netsim.Conditions{netsim.Reliable(), netsim.Unreliable(), netsim.Reliable().WithLongDelays()} {
+		handled := 0
+		c := newCluster(2, 3, func(i int, ep *netsim.Endpoint) {
+			ep.Handle("Echo", func(req *netsim.Request, respond func(netsim.Message)) {
+				handled++
+				echo(req, respond)
+			})
+		})
+		c.net.SetConditions(cond)
+		require.Equal(t, cond, c.net.Conditions())
+		c.net.SetLink(0, 1, false) // one-way: 0 -> 1 down, 1 -> 0 up
+		c.w.Crash(c.nodes[2])
+		var cut, dead, back []*outcome
+		for i := 0; i < 200; i++ {
+			cut = append(cut, c.call(0, 1, "Echo", &msg{ID: i}))
+			dead = append(dead, c.call(0, 2, "Echo", &msg{ID: i}))
+			back = append(back, c.call(1, 0, "Echo", &msg{ID: i}))
+		}
+		outside := c.call(0, 9, "Echo", &msg{}) // no such node
+		require.Nil(t, c.w.Run())
+		var latest time.Duration
+		for _, o := range append(append(cut, dead...), outside) {
+			require.Equal(t, 1, o.times)
+			require.False(t, o.ok)
+			require.Nil(t, o.reply)
+			require.Less(t, o.at, cond.FailDelay)
+			latest = max(latest, o.at)
+		}
+		require.Greater(t, latest, cond.FailDelay/2, "failures are spread over [0, FailDelay)")
+		okBack := 0
+		for _, o := range back {
+			require.Equal(t, 1, o.times)
+			if o.ok {
+				okBack++
+			}
+		}
+		require.Positive(t, okBack, "the other direction of a one-way cut still works")
+		if cond.DropRequest == 0 {
+			require.Equal(t, 200, c.net.Stats().ServerCount(0))
+		}
+		require.Zero(t, c.net.Stats().ServerCount(1), "a request crossed a cut link")
+		require.Zero(t, c.net.Stats().ServerCount(2), "a request reached a crashed server")
+	}
+}
+
+func TestUnreliableRates(t *testing.T) {
+	var sentAt = map[int]time.Duration{}
+	var delays []time.Duration
+	c := newCluster(3, 2, func(i int, ep *netsim.Endpoint) {
+		ep.Handle("Echo", func(req *netsim.Request, respond func(netsim.Message)) {
+			delays = append(delays, ep.Node().World().Now()-sentAt[req.Args.(*msg).ID])
+			echo(req, respond)
+		})
+	})
+	c.net.SetReliable(false)
+	require.Equal(t, netsim.Unreliable(), c.net.Conditions())
+	const calls = 10000
+	var outs []*outcome
+	for i := 0; i < calls; i++ {
+		at := time.Duration(i) * time.Millisecond
+		c.w.Schedule(at, "send", func() {
+			sentAt[i] = c.w.Now()
+			outs = append(outs, c.call(0, 1, "Echo", &msg{ID: i}))
+		})
+	}
+	require.Nil(t, c.w.Run())
+	s := c.net.Stats()
+	require.Equal(t, calls, s.Calls)
+	reqRate := float64(s.Delivered) / calls
+	repRate := float64(s.Replies) / float64(s.Delivered)
+	require.InDelta(t, 0.9, reqRate, 0.02, "fraction of requests delivered")
+	require.InDelta(t, 0.9, repRate, 0.02, "fraction of replies delivered")
+	ok := 0
+	for _, o := range outs {
+		require.Equal(t, 1, o.times)
+		if o.ok {
+			ok++
+		}
+	}
+	require.Equal(t, s.Replies, ok)
+	require.InDelta(t, 0.81, float64(ok)/calls, 0.03)
+	var maxDelay time.Duration
+	for _, d := range delays {
+		require.GreaterOrEqual(t, d, time.Duration(0))
+		require.LessOrEqual(t, d, netsim.UnreliableDelay)
+		maxDelay = max(maxDelay, d)
+	}
+	require.Greater(t, maxDelay, 20*time.Millisecond, "delays cover 0-26 ms")
+}
+
+func TestLongReordering(t *testing.T) {
+	c := newCluster(4, 2, func(i int, ep *netsim.Endpoint) { ep.Handle("Echo", echo) })
+	c.net.SetLongReordering(true)
+	require.True(t, c.net.Conditions().LongReordering)
+	require.Equal(t, netsim.ShortFailDelay, c.net.Conditions().FailDelay)
+	const calls = 3000
+	var outs []*outcome
+	for i := 0; i < calls; i++ {
+		outs = append(outs, c.call(0, 1, "Echo", &msg{ID: i}))
+	}
+	require.Nil(t, c.w.Run())
+	held, under1200 := 0, 0
+	reordered := false // some reply overtook the reply of an earlier call
+	var latest time.Duration
+	for _, o := range outs {
+		reordered = reordered || o.at < latest
+		latest = max(latest, o.at)
+		require.True(t, o.ok)
+		if o.at == 0 {
+			continue
+		}
+		held++
+		require.GreaterOrEqual(t, o.at, 200*time.Millisecond)
+		require.Less(t, o.at, 2200*time.Millisecond)
+		if o.at < 1200*time.Millisecond {
+			under1200++
+		}
+	}
+	require.InDelta(t, 2.0/3.0, float64(held)/calls, 0.04, "fraction of replies held")
+	// 200 + rand(1 + rand(2000)) ms is skewed short: well over half the held
+	// replies come back within the first half of the range.
+	require.Greater(t, float64(under1200)/float64(held), 0.6)
+	require.True(t, reordered, "long reordering did not reorder")
+}
+
+func isSorted(ids []int) bool {
+	for i := 1; i < len(ids); i++ {
+		if ids[i] < ids[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestReorderingByArrivalTime(t *testing.T) {
+	var arrival []int
+	c := newCluster(5, 2, func(i int, ep *netsim.Endpoint) {
+		ep.Handle("Echo", func(req *netsim.Request, respond func(netsim.Message)) {
+			arrival = append(arrival, req.Args.(*msg).ID)
+			echo(req, respond)
+		})
+	})
+	c.net.SetConditions(netsim.Conditions{DelayMin: time.Millisecond, DelayMax: 10 * time.Millisecond, FailDelay: netsim.ShortFailDelay})
+	for i := 0; i < 50; i++ {
+		c.call(0, 1, "Echo", &msg{ID: i})
+	}
+	require.Nil(t, c.w.Run())
+	require.Len(t, arrival, 50)
+	require.False(t, isSorted(arrival), "uniform delays reorder requests")
+	require.GreaterOrEqual(t, c.w.Now(), time.Millisecond)
+	require.LessOrEqual(t, c.w.Now(), 10*time.Millisecond)
+}
+
+func TestNoAliasing(t *testing.T) {
+	t.Run("sender mutates args after Call", func(t *testing.T) {
+		var seen []string
+		c := newCluster(1, 2, func(i int, ep *netsim.Endpoint) {
+			ep.Handle("Put", func(req *netsim.Request, respond func(netsim.Message)) {
+				seen = append(seen, string(req.Args.(*msg).Data))
+				respond(&msg{})
+			})
+		})
+		c.net.SetConditions(netsim.Conditions{DelayMin: 5 * time.Millisecond, DelayMax: 5 * time.Millisecond, FailDelay: netsim.ShortFailDelay})
+		args := &msg{Data: []byte("original")}
+		c.call(0, 1, "Put", args)
+		copy(args.Data, "MUTATED!") // in place, before delivery
+		args.Data = append(args.Data, '!')
+		require.Nil(t, c.w.Run())
+		require.Equal(t, []string{"original"}, seen)
+	})
+	t.Run("handler mutates its args, a duplicate sees the original", func(t *testing.T) {
+		var seen []string
+		c := newCluster(1, 2, func(i int, ep *netsim.Endpoint) {
+			ep.Handle("Put", func(req *netsim.Request, respond func(netsim.Message)) {
+				m := req.Args.(*msg)
+				seen = append(seen, string(m.Data))
+				copy(m.Data, "XXXX")
+				m.ID = -1
+				respond(&msg{})
+			})
+		})
+		c.net.SetConditions(netsim.Conditions{Duplicate: 1, FailDelay: netsim.ShortFailDelay})
+		o := c.call(0, 1, "Put", &msg{Data: []byte("abcd")})
+		require.Nil(t, c.w.Run())
+		require.Equal(t, []string{"abcd", "abcd"}, seen)
+		require.Equal(t, 1, o.times)
+	})
+	t.Run("server mutates its reply after respond", func(t *testing.T) {
+		c := newCluster(1, 2, func(i int, ep *netsim.Endpoint) {
+			ep.Handle("Get", func(req *netsim.Request, respond func(netsim.Message)) {
+				reply := &msg{ID: 1, Data: []byte("value")}
+				respond(reply)
+				reply.ID = 2
+				copy(reply.Data, "VALUE")
+				ep.Node().After(time.Millisecond, "later", func() { copy(reply.Data, "later") })
+			})
+		})
+		c.net.SetConditions(netsim.Conditions{LongReordering: true, FailDelay: netsim.ShortFailDelay})
+		var outs []*outcome
+		for i := 0; i < 20; i++ { // some replies are held, so the later mutation comes first
+			outs = append(outs, c.call(0, 1, "Get", &msg{}))
+		}
+		require.Nil(t, c.w.Run())
+		for _, o := range outs {
+			require.True(t, o.ok)
+			require.Equal(t, &msg{ID: 1, Data: []byte("value")}, o.reply)
+		}
+	})
+	t.Run("two callers do not share a reply", func(t *testing.T) {
+		shared := &msg{Data: []byte("shared")}
+		c := newCluster(1, 3, func(i int, ep *netsim.Endpoint) {
+			ep.Handle("Get", func(req *netsim.Request, respond func(netsim.Message)) { respond(shared) })
+		})
+		a := c.call(0, 2, "Get", &msg{})
+		b := c.call(1, 2, "Get", &msg{})
+		require.Nil(t, c.w.Run())
+		require.NotSame(t, a.reply, b.reply)
+		require.NotSame(t, shared, a.reply)
+		a.reply.Data[0] = 'S'
+		require.Equal(t, "shared", string(b.reply.Data))
+		require.Equal(t, "shared", string(shared.Data))
+	})
+}
+
+func TestDuplicateRunsHandlerTwiceCallerGetsOneReply(t *testing.T) {
+	handled := 0
+	c := newCluster(6, 2, func(i int, ep *netsim.Endpoint) {
+		ep.Handle("Inc", func(req *netsim.Request, respond func(netsim.Message)) {
+			handled++
+			respond(&msg{ID: handled})
+		})
+	})
+	c.net.SetConditions(netsim.Conditions{Duplicate: 1, DelayMax: 5 * time.Millisecond, FailDelay: netsim.ShortFailDelay})
+	var outs []*outcome
+	for i := 0; i < 10; i++ {
+		outs = append(outs, c.call(0, 1, "Inc", &msg{}))
+	}
+	require.Nil(t, c.w.Run())
+	require.Equal(t, 20, handled)
+	s := c.net.Stats()
+	require.Equal(t, 20, s.Delivered)
+	require.Equal(t, 20, s.ServerCount(1))
+	require.Equal(t, 10, s.Replies)
+	for _, o := range outs {
+		require.Equal(t, 1, o.times)
+		require.True(t, o.ok)
+	}
+}
+
+func TestCallTimeoutGivesUp(t *testing.T) {
+	var pending []func(netsim.Message)
+	c := newCluster(7, 2, func(i int, ep *netsim.Endpoint) {
+		ep.Handle("Slow", func(req *netsim.Request, respond func(netsim.Message)) {
+			pending = append(pending, respond) // answers much later
+		})
+		ep.Handle("Echo", echo)
+	})
+	var slow, fast struct {
+		ok    bool
+		at    time.Duration
+		times int
+	}
+	c.eps[0].CallTimeout(1, "Slow", &msg{}, 300*time.Millisecond, func(reply any, ok bool) {
+		slow.times++
+		slow.ok, slow.at = ok, c.w.Now()
+	})
+	c.eps[0].CallTimeout(1, "Echo", &msg{}, 300*time.Millisecond, func(reply any, ok bool) {
+		fast.times++
+		fast.ok, fast.at = ok, c.w.Now()
+	})
+	c.w.Schedule(time.Second, "late answer", func() { pending[0](&msg{}) })
+	// Run ends: the 100 ms polling of the pending handler stops once the
+	// caller gave up, or the queue would never drain.
+	require.Nil(t, c.w.Run())
+	require.Equal(t, 1, slow.times)
+	require.False(t, slow.ok)
+	require.Equal(t, 300*time.Millisecond, slow.at)
+	require.Equal(t, 1, fast.times, "a timeout after the reply does not call done again")
+	require.True(t, fast.ok)
+	require.Zero(t, fast.at)
+}
+
+// TestNoPositiveReplyFromACrashedServer is labrpc's rule: a server that died
+// while handling gives no positive reply, even if the (stale) handler
+// answers afterwards.
+func TestNoPositiveReplyFromACrashedServer(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		var pending []func(netsim.Message)
+		c := newCluster(8, 2, func(i int, ep *netsim.Endpoint) {
+			ep.Handle("Append", func(req *netsim.Request, respond func(netsim.Message)) {
+				pending = append(pending, respond)
+			})
+		})
+		o := c.call(0, 1, "Append", &msg{})
+		c.w.Schedule(150*time.Millisecond, "crash", func() {
+			c.w.Crash(c.nodes[1])
+			if restart {
+				c.w.Restart(c.nodes[1]) // a new instance: the old one's answer is still void
+			}
+			pending[0](&msg{ID: 1}) // the dead instance "acknowledges"
+		})
+		require.Nil(t, c.w.Run())
+		require.Equal(t, 1, o.times)
+		require.False(t, o.ok, "restart=%v: a crashed server replied ok", restart)
+		require.Equal(t, 0, c.net.Stats().Replies)
+	}
+}
+
+// TestDeferredHandlerOnCrashedNodeFailsByPoll is labrpc's TestKilled: a
+// handler that never answers, on a server that then dies: the call fails
+// within the 100 ms poll of the crash.
+func TestDeferredHandlerOnCrashedNodeFailsByPoll(t *testing.T) {
+	for _, crashAt := range []time.Duration{50 * time.Millisecond, time.Second, 1234 * time.Millisecond} {
+		c := newCluster(9, 2, func(i int, ep *netsim.Endpoint) {
+			ep.Handle("Block", func(*netsim.Request, func(netsim.Message)) {})
+		})
+		o := c.call(0, 1, "Block", &msg{})
+		c.w.Schedule(crashAt, "crash", func() {
+			require.Zero(t, o.times, "the call ended while its server was alive and linked")
+			c.w.Crash(c.nodes[1])
+		})
+		require.Nil(t, c.w.Run())
+		require.Equal(t, 1, o.times)
+		require.False(t, o.ok)
+		require.Greater(t, o.at, crashAt)
+		require.LessOrEqual(t, o.at, crashAt+netsim.ServerDeadPoll)
+	}
+}
+
+func TestDeferredHandlerCutOffFailsByPoll(t *testing.T) {
+	c := newCluster(10, 2, func(i int, ep *netsim.Endpoint) {
+		ep.Handle("Block", func(*netsim.Request, func(netsim.Message)) {})
+	})
+	o := c.call(0, 1, "Block", &msg{})
+	c.w.Schedule(510*time.Millisecond, "cut", func() { c.net.Disconnect(1) })
+	require.Nil(t, c.w.Run())
+	require.False(t, o.ok)
+	require.Equal(t, 600*time.Millisecond, o.at)
+}
+
+// TestCrashedCallerNeverHearsBack: the callback of a call belongs to the
+// instance that made it. If the caller crashes (and even restarts) while the
+// call is in flight, the old instance's callback must never run: it would
+// act on volatile state the crash discarded, in the new instance's time.
+func TestCrashedCallerNeverHearsBack(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cond    netsim.Conditions
+		cutLink bool
+	}{
+		{"reply", netsim.Conditions{DelayMin: 10 * time.Millisecond, DelayMax: 10 * time.Millisecond, FailDelay: netsim.ShortFailDelay}, false},
+		{"failure", netsim.Conditions{DelayMin: 10 * time.Millisecond, DelayMax: 10 * time.Millisecond, FailDelay: netsim.ShortFailDelay}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(11, 2, func(i int, ep *netsim.Endpoint) { ep.Handle("Echo", echo) })
+			c.net.SetConditions(tc.cond)
+			o := c.call(0, 1, "Echo", &msg{})
+			c.w.Schedule(time.Millisecond, "crash caller", func() { c.w.Crash(c.nodes[0]) })
+			c.w.Schedule(2*time.Millisecond, "restart caller", func() { c.w.Restart(c.nodes[0]) })
+			if tc.cutLink {
+				c.w.Schedule(3*time.Millisecond, "cut", func() { c.net.SetLink(0, 1, false) })
+			}
+			require.Nil(t, c.w.Run())
+			require.Zero(t, o.times, "the crashed instance's callback ran in its successor (at %v, ok=%v)", o.at, o.ok)
+		})
+	}
+}
+
+func TestCallerCrashCancelsCallback(t *testing.T) {
+	c := newCluster(12, 2, func(i int, ep *netsim.Endpoint) { ep.Handle("Echo", echo) })
+	c.net.SetConditions(netsim.Conditions{DelayMin: 10 * time.Millisecond, DelayMax: 10 * time.Millisecond, FailDelay: netsim.ShortFailDelay})
+	o := c.call(0, 1, "Echo", &msg{})
+	c.w.Schedule(time.Millisecond, "crash caller", func() { c.w.Crash(c.nodes[0]) })
+	require.Nil(t, c.w.Run())
+	require.Zero(t, o.times)
+}
+
+func TestCallToPausedServer(t *testing.T) {
+	t.Run("delivered after resume", func(t *testing.T) {
+		var handledAt []time.Duration
+		c := newCluster(13, 2, func(i int, ep *netsim.Endpoint) {
+			ep.Handle("Echo", func(req *netsim.Request, respond func(netsim.Message)) {
+				handledAt = append(handledAt, ep.Node().World().Now())
+				echo(req, respond)
+			})
+		})
+		c.w.Pause(c.nodes[1])
+		o := c.call(0, 1, "Echo", &msg{})
+		c.w.Schedule(time.Second, "resume", func() { c.w.Resume(c.nodes[1]) })
+		require.Nil(t, c.w.Run())
+		require.Equal(t, []time.Duration{time.Second}, handledAt)
+		require.True(t, o.ok)
+		require.Equal(t, time.Second, o.at)
+	})
+	t.Run("crash while paused fails the call", func(t *testing.T) {
+		handled := 0
+		c := newCluster(14, 2, func(i int, ep *netsim.Endpoint) {
+			ep.Handle("Echo", func(req *netsim.Request, respond func(netsim.Message)) { handled++; echo(req, respond) })
+		})
+		c.w.Pause(c.nodes[1])
+		o := c.call(0, 1, "Echo", &msg{})
+		c.w.Schedule(250*time.Millisecond, "crash", func() { c.w.Crash(c.nodes[1]) })
+		c.w.Schedule(260*time.Millisecond, "restart", func() { c.w.Restart(c.nodes[1]) })
+		require.Nil(t, c.w.Run())
+		require.Zero(t, handled)
+		require.Equal(t, 1, o.times)
+		require.False(t, o.ok)
+		require.Equal(t, 300*time.Millisecond, o.at)
+	})
+}
+
+func TestCallProc(t *testing.T) {
+	c := newCluster(15, 3, func(i int, ep *netsim.Endpoint) {
+		ep.Handle("Echo", echo)
+		ep.Handle("Block", func(*netsim.Request, func(netsim.Message)) {})
+	})
+	c.net.SetConditions(netsim.Conditions{DelayMin: 3 * time.Millisecond, DelayMax: 3 * time.Millisecond, FailDelay: netsim.ShortFailDelay})
+	c.net.Disconnect(2)
+	type result struct {
+		reply any
+		ok    bool
+		at    time.Duration
+	}
+	var results []result
+	c.w.Spawn(c.nodes[0], "client", func(p *sim.Proc) {
+		record := func(reply any, ok bool) { results = append(results, result{reply, ok, p.Now()}) }
+		record(c.eps[0].CallProc(p, 1, "Echo", &msg{ID: 5}, 0))
+		record(c.eps[0].CallProc(p, 1, "Block", &msg{}, 50*time.Millisecond))
+		record(c.eps[0].CallProc(p, 2, "Echo", &msg{}, 0))
+		record(c.eps[0].CallProc(p, 1, "Echo", &msg{ID: 6}, time.Second))
+	})
+	require.Nil(t, c.w.Run())
+	require.Len(t, results, 4)
+	// The delay is one-way, on the request, as in labrpc: replies are instant.
+	require.Equal(t, result{&msg{ID: 5}, true, 3 * time.Millisecond}, results[0])
+	require.Equal(t, result{nil, false, 53 * time.Millisecond}, results[1], "timeout")
+	require.False(t, results[2].ok, "disconnected")
+	require.Less(t, results[2].at-results[1].at, netsim.ShortFailDelay)
+	require.Equal(t, &msg{ID: 6}, results[3].reply)
+	require.True(t, results[3].ok, "a late answer of the timed-out call does not leak into the next one")
+	require.Equal(t, results[2].at+3*time.Millisecond, results[3].at)
+}
+
+func TestMissingHandlerIsAFailure(t *testing.T) {
+	c := newCluster(16, 2, nil)
+	c.call(0, 1, "Nope", &msg{})
+	f := c.w.Run()
+	require.NotNil(t, f)
+	require.Equal(t, "panic", f.Check)
+	require.Contains(t, f.Error(), `no handler for "Nope"`)
+}
+
+func TestHandlersArePerInstance(t *testing.T) {
+	c := newCluster(17, 2, nil)
+	c.eps[1].Handle("Echo", echo) // registered by hand, not by boot
+	first := c.call(0, 1, "Echo", &msg{})
+	c.w.Schedule(time.Second, "crash and restart", func() {
+		require.True(t, first.ok)
+		c.w.Crash(c.nodes[1])
+		c.w.Restart(c.nodes[1]) // boot registers nothing: the old handler is gone
+		c.call(0, 1, "Echo", &msg{})
+	})
+	f := c.w.Run()
+	require.NotNil(t, f)
+	require.Contains(t, f.Error(), "no handler")
+}
+
+func TestAttachTwicePanics(t *testing.T) {
+	c := newCluster(1, 1, nil)
+	require.Panics(t, func() { c.net.Attach(c.nodes[0]) })
+}
+
+func TestSetReliableKeepsFailDelayAndReordering(t *testing.T) {
+	c := newCluster(1, 1, nil)
+	c.net.SetConditions(netsim.Reliable().WithLongDelays())
+	c.net.SetLongReordering(true)
+	c.net.SetReliable(false)
+	got := c.net.Conditions()
+	require.Equal(t, netsim.LongFailDelay, got.FailDelay)
+	require.True(t, got.LongReordering)
+	require.Equal(t, netsim.UnreliableDrop, got.DropRequest)
+	c.net.SetReliable(true)
+	got = c.net.Conditions()
+	require.Zero(t, got.DropRequest)
+	require.Zero(t, got.DropReply)
+	require.Equal(t, netsim.LongFailDelay, got.FailDelay)
+}

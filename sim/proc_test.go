@@ -1,0 +1,234 @@
+package sim_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+func TestSleepAdvancesVirtualTimeExactly(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		sleeps := rapid.SliceOfN(rapid.Int64Range(0, int64(time.Hour)), 1, 10).Draw(t, "sleeps")
+		w := sim.NewWorld(sim.Options{Seed: rapid.Uint64().Draw(t, "seed"), MaxTime: 24 * time.Hour})
+		var woke []time.Duration
+		var done bool
+		p := w.Spawn(nil, "sleeper", func(p *sim.Proc) {
+			for _, d := range sleeps {
+				start := p.Now()
+				p.Sleep(time.Duration(d))
+				woke = append(woke, p.Now()-start)
+			}
+			done = true
+		})
+		require.Nil(t, w.Run())
+		require.True(t, done)
+		require.True(t, p.Done())
+		want := make([]time.Duration, len(sleeps))
+		var total time.Duration
+		for i, d := range sleeps {
+			want[i] = time.Duration(d)
+			total += time.Duration(d)
+		}
+		require.Equal(t, want, woke)
+		require.Equal(t, total, w.Now())
+	})
+}
+
+func TestProcsInterleaveOnlyAtBlocks(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 4})
+	var log []string
+	for _, name := range []string{"a", "b"} {
+		w.Spawn(nil, name, func(p *sim.Proc) {
+			for i := 0; i < 3; i++ {
+				log = append(log, name+"<")
+				log = append(log, name+">") // nothing can run between these two
+				p.Yield()
+			}
+		})
+	}
+	require.Nil(t, w.Run())
+	require.Len(t, log, 12)
+	for i := 0; i < len(log); i += 2 {
+		require.Equal(t, log[i][:1], log[i+1][:1], "a process was interrupted between two statements")
+	}
+}
+
+func TestSuspendAndResume(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	var woke time.Duration
+	var world *sim.World
+	var node *sim.Node
+	p := w.Spawn(nil, "waiter", func(p *sim.Proc) {
+		// No require inside a process: it runs on a coroutine, where FailNow
+		// would exit the wrong goroutine. Record, then assert outside.
+		world, node = p.World(), p.Node()
+		p.Suspend(func(resume func()) {
+			w.Schedule(5*time.Millisecond, "callback", resume)
+		})
+		woke = p.Now()
+	})
+	require.Nil(t, w.Run())
+	require.Equal(t, 5*time.Millisecond, woke)
+	require.True(t, p.Done())
+	require.Same(t, w, world)
+	require.Nil(t, node)
+}
+
+func TestSuspendWithSynchronousResume(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	woke := false
+	w.Spawn(nil, "waiter", func(p *sim.Proc) {
+		p.Suspend(func(resume func()) { resume() }) // the operation failed at once
+		woke = true
+	})
+	require.Nil(t, w.Run())
+	require.True(t, woke, "a resume called inside register was lost")
+}
+
+func TestStaleResumeIsIgnored(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	var first, second func()
+	var wakes []time.Duration
+	w.Spawn(nil, "waiter", func(p *sim.Proc) {
+		p.Suspend(func(resume func()) { first = resume })
+		wakes = append(wakes, p.Now())
+		p.Suspend(func(resume func()) { second = resume })
+		wakes = append(wakes, p.Now())
+		p.Sleep(10 * time.Millisecond) // a stale resume must not cut a sleep short either
+		wakes = append(wakes, p.Now())
+	})
+	w.Schedule(1*time.Millisecond, "first", func() { first() })
+	w.Schedule(2*time.Millisecond, "first again", func() { first() }) // late duplicate
+	w.Schedule(3*time.Millisecond, "first, third time", func() { first() })
+	w.Schedule(5*time.Millisecond, "second", func() { second() })
+	w.Schedule(6*time.Millisecond, "second again", func() { second(); second() })
+	w.Schedule(7*time.Millisecond, "first, during sleep", func() { first() })
+	require.Nil(t, w.Run())
+	require.Equal(t, []time.Duration{1 * time.Millisecond, 5 * time.Millisecond, 15 * time.Millisecond}, wakes)
+}
+
+func TestWaitUntil(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	flag := false
+	w.Schedule(35*time.Millisecond, "set", func() { flag = true })
+	var held, timedOut bool
+	var heldAt, gaveUpAt time.Duration
+	w.Spawn(nil, "waiter", func(p *sim.Proc) {
+		held = p.WaitUntil(func() bool { return flag }, 10*time.Millisecond, time.Second)
+		heldAt = p.Now()
+	})
+	w.Spawn(nil, "impatient", func(p *sim.Proc) {
+		timedOut = !p.WaitUntil(func() bool { return false }, 10*time.Millisecond, 25*time.Millisecond)
+		gaveUpAt = p.Now()
+	})
+	require.Nil(t, w.Run())
+	require.True(t, held)
+	require.Equal(t, 40*time.Millisecond, heldAt)
+	require.True(t, timedOut)
+	require.Equal(t, 30*time.Millisecond, gaveUpAt)
+}
+
+func TestProcOnCrashedNodeIsKilled(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	var after []time.Duration
+	deferred := false
+	var p *sim.Proc
+	var procNode *sim.Node
+	n := w.AddNode("n", func(n *sim.Node) {
+		if n.Incarnation() > 0 {
+			return
+		}
+		p = n.World().Spawn(n, "loop", func(p *sim.Proc) {
+			defer func() { deferred = true }()
+			procNode = p.Node()
+			for {
+				after = append(after, p.Now())
+				p.Sleep(time.Millisecond)
+			}
+		})
+	})
+	w.Start(n)
+	w.Schedule(2500*time.Microsecond, "crash", func() { w.Crash(n) })
+	w.Schedule(10*time.Millisecond, "restart", func() { w.Restart(n) })
+	require.Nil(t, w.Run())
+	require.Equal(t, []time.Duration{0, time.Millisecond, 2 * time.Millisecond}, after)
+	require.True(t, p.Done())
+	require.True(t, deferred, "a killed process unwinds (its defers run)")
+	require.Same(t, n, procNode)
+}
+
+func TestProcCrashingItsOwnNodeUnwindsAtItsNextBlock(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	reached := false
+	n := w.AddNode("n", func(n *sim.Node) {})
+	w.Start(n)
+	p := w.Spawn(n, "suicidal", func(p *sim.Proc) {
+		w.Crash(n)
+		p.Sleep(time.Millisecond)
+		reached = true
+	})
+	require.Nil(t, w.Run())
+	require.False(t, reached)
+	require.True(t, p.Done())
+}
+
+func TestPanicInProcIsAFailure(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	n := w.AddNode("n", func(*sim.Node) {})
+	w.Start(n)
+	other := w.Spawn(nil, "bystander", func(p *sim.Proc) { p.Sleep(time.Hour) })
+	w.Spawn(n, "buggy", func(p *sim.Proc) {
+		p.Sleep(7 * time.Millisecond)
+		var m map[string]int
+		m["x"] = 1 // nil map write: a runtime panic
+	})
+	f := w.Run()
+	require.NotNil(t, f)
+	require.Equal(t, "panic", f.Check)
+	require.Equal(t, "n", f.Node)
+	require.Equal(t, 7*time.Millisecond, f.At)
+	require.Contains(t, f.Error(), "nil map")
+	require.True(t, other.Done(), "processes still parked when the run ends are unwound")
+}
+
+func TestFatalfFailsTheRun(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	after := false
+	w.Spawn(nil, "checker", func(p *sim.Proc) {
+		p.Sleep(time.Second)
+		p.Fatalf("invariant", "x=%d", 3)
+		after = true
+	})
+	f := w.Run()
+	require.NotNil(t, f)
+	require.Equal(t, "invariant", f.Check)
+	require.Equal(t, time.Second, f.At)
+	require.EqualError(t, f.Err, "x=3")
+	require.False(t, after)
+}
+
+func TestRunKillsParkedProcs(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	cleaned := false
+	p := w.Spawn(nil, "forever", func(p *sim.Proc) {
+		defer func() { cleaned = true }()
+		p.Suspend(func(func()) {}) // nobody ever resumes it
+	})
+	require.Nil(t, w.Run())
+	require.True(t, p.Done())
+	require.True(t, cleaned)
+}
+
+func TestProcErrorsDoNotEscape(t *testing.T) {
+	// errors.Is on a Failure reaches the error it wraps.
+	sentinel := errors.New("sentinel")
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	w.Spawn(nil, "p", func(p *sim.Proc) { w.Fail("c", nil, sentinel) })
+	f := w.Run()
+	require.ErrorIs(t, f, sentinel)
+}
