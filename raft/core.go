@@ -233,11 +233,18 @@ func New(cfg Config, p Persistent, now time.Duration) *Raft {
 	r.persistedLast = r.log.lastIndex()
 	r.prevHard = r.hardState()
 	r.becomeFollower(r.term, -1)
+	r.resetElectionTimer()
 	return r
 }
 
 // ---- Role transitions ----------------------------------------------------------------
 
+// becomeFollower does not reset the election timer (§5.2 resets it only on granting a vote,
+// hearing from the leader, or starting an election): a partitioned node that rejoins with
+// a high term and a stale log deposes everyone with each vote request, and if that also
+// postponed their elections, it could keep the cluster leaderless as long as its own
+// timeout kept firing first. A deposed leader, whose timer was not running, gets a fresh
+// one.
 func (r *Raft) becomeFollower(term, lead int) {
 	if term < r.term {
 		panic(fmt.Sprintf("raft: invariant term never decreases violated: %d -> %d", r.term, term))
@@ -246,13 +253,15 @@ func (r *Raft) becomeFollower(term, lead int) {
 		r.term = term
 		r.vote = -1
 	}
-	r.role = follower
 	r.lead = lead
 	r.votes = nil
 	r.prs = nil
+	if r.role == leader {
+		r.resetElectionTimer()
+	}
+	r.role = follower
 	r.step = stepFollower
 	r.tick = tickElection
-	r.resetElectionTimer()
 }
 
 func (r *Raft) becomeCandidate() {
@@ -527,11 +536,15 @@ func (r *Raft) handleSnapshot(m Message) {
 	r.send(Message{Type: MsgSnapResp, To: m.From, Success: true, MatchIndex: s.Index})
 }
 
-// discardLogFor replaces the whole log by snapshot s, making sure stored entries after
-// s.Index are dropped too.
+// discardLogFor replaces the whole log by snapshot s, and makes storage drop every stored
+// entry of the old log, not only those after s.Index. Counterexample for "truncate from
+// s.Index+1" alone: storage holds 40..46 of term 3, the node installs 42/t5 and appends
+// 43/t5; storage now holds 42/t3 beside snapshot 42/t5, and recovery (ReplayLog), which
+// must treat a term mismatch at the snapshot index as stale entries whose truncate never
+// made it to disk, would throw away the acknowledged 43/t5.
 func (r *Raft) discardLogFor(s SnapshotMeta) {
-	if r.persistedLast > s.Index {
-		r.addTruncate(s.Index + 1)
+	if r.persistedLast >= r.log.firstIndex() {
+		r.addTruncate(r.log.firstIndex())
 	}
 	r.log.restore(s)
 	r.persistedLast = s.Index
@@ -579,7 +592,14 @@ func (r *Raft) handleAppendResp(m Message) {
 		// Only ever move back (the entry at PrevIndex did not match; a duplicated or
 		// reordered rejection must not undo progress of the backup), but never below
 		// what is known to match.
-		pr.next = max(min(next, m.PrevIndex, pr.next), pr.match+1)
+		next = max(min(next, m.PrevIndex, pr.next), pr.match+1)
+		if next == pr.next {
+			// The rejection teaches nothing new (it is stale, or the follower lost
+			// entries it acknowledged): leave the retry to the heartbeat rather than
+			// ping-pong with the follower at one instant.
+			return
+		}
+		pr.next = next
 		pr.probing = true
 	}
 	r.maybeSendAppend(m.From)

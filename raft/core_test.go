@@ -375,8 +375,8 @@ func TestInstallSnapshot(t *testing.T) {
 	}{
 		{"covered by commit: ignored", SnapshotMeta{Index: 2, Term: 1}, 1, 8, 0, false},
 		{"matching entry: retain the log after it", SnapshotMeta{Index: 5, Term: 1}, 6, 8, 0, true},
-		{"conflicting entry: discard the whole log", SnapshotMeta{Index: 5, Term: 2}, 6, 5, 6, true},
-		{"beyond the log: discard it", SnapshotMeta{Index: 12, Term: 2}, 13, 12, 0, true},
+		{"conflicting entry: discard the whole log", SnapshotMeta{Index: 5, Term: 2}, 6, 5, 1, true},
+		{"beyond the log: discard it", SnapshotMeta{Index: 12, Term: 2}, 13, 12, 1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -447,10 +447,14 @@ func TestSnapshotCompactionAndSend(t *testing.T) {
 	rd = drain(r)
 	require.Equal(t, &SnapshotState{Meta: SnapshotMeta{Index: 4, Term: 2}, Data: []byte("s4")}, rd.Snapshot)
 
-	// Follower 1 never answered; a rejection saying it is empty makes the leader send the
-	// snapshot.
-	r.Step(r.now, Message{Type: MsgAppResp, From: 1, To: 0, Term: 2, PrevIndex: 0, ConflictIndex: 1, ConflictTerm: -1})
-	m, _ := oneMsg(t, r, MsgSnap)
+	// Follower 1 never answered, so it still needs index 1, which is compacted: the next
+	// heartbeat sends it the snapshot.
+	r.Tick(r.Deadline())
+	rd = drain(r)
+	require.Len(t, rd.Messages, 2)
+	require.Equal(t, MsgApp, rd.Messages[1].Type, "follower 2 is up to date")
+	m := rd.Messages[0]
+	require.Equal(t, MsgSnap, m.Type)
 	require.Equal(t, SnapshotMeta{Index: 4, Term: 2}, m.Snapshot)
 	require.Equal(t, "s4", string(m.Data))
 	r.Step(r.now, Message{Type: MsgSnapResp, From: 1, To: 0, Term: 2, Success: true, MatchIndex: 4})

@@ -175,8 +175,9 @@ func decodeLogBody(body []byte) (LogRecord, error) {
 }
 
 // ReplayLog rebuilds the log entries after snap from decoded log records: an entry record
-// at index i replaces any entry at i or beyond, a truncate record drops entries from its
-// index. Entries the snapshot covers are dropped; if the remaining entries do not continue
+// at index i replaces any entry at i or beyond (and, if i leaves a gap after the last
+// entry, every entry before it: a snapshot covers them), a truncate record drops entries
+// from its index. Entries the snapshot covers are dropped; if the remaining entries do not continue
 // the snapshot (a different term at snap.Index, or a gap after it), all of them are
 // dropped, being stale entries whose truncate record was not written before a crash.
 func ReplayLog(recs []LogRecord, snap SnapshotMeta) ([]Entry, error) {
@@ -188,9 +189,10 @@ func ReplayLog(recs []LogRecord, snap SnapshotMeta) ([]Entry, error) {
 			if len(ents) > 0 {
 				first, last := ents[0].Index, ents[len(ents)-1].Index
 				switch {
-				case e.Index > last+1:
-					return nil, fmt.Errorf("%w: entry %d appended after last index %d", ErrCorrupt, e.Index, last)
-				case e.Index < first:
+				case e.Index > last+1, e.Index < first:
+					// A gap: the node installed a snapshot beyond its log (the
+					// snapshot file is written before these records), so everything
+					// before e is covered by it. Start over from e.
 					ents = ents[:0]
 				default:
 					ents = ents[:e.Index-first]

@@ -44,7 +44,9 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	require.Equal(t, SnapshotState{}, none)
 }
 
-func entry(term, index int, cmd string) Entry { return Entry{Term: term, Index: index, Command: []byte(cmd)} }
+func entry(term, index int, cmd string) Entry {
+	return Entry{Term: term, Index: index, Command: []byte(cmd)}
+}
 
 func TestReplayLog(t *testing.T) {
 	e := func(term, index int) LogRecord {
@@ -66,6 +68,7 @@ func TestReplayLog(t *testing.T) {
 		{"snapshot covers everything", []LogRecord{e(1, 1), e(1, 2)}, SnapshotMeta{Index: 5, Term: 2}, nil},
 		{"compacted file starts after snapshot", []LogRecord{e(2, 6), e(2, 7)}, SnapshotMeta{Index: 5, Term: 2}, []Entry{entry(2, 6, ""), entry(2, 7, "")}},
 		{"stale entries: term differs at snapshot index", []LogRecord{e(1, 1), e(1, 2), e(1, 3)}, SnapshotMeta{Index: 2, Term: 2}, nil},
+		{"gap: snapshot installed beyond the log", []LogRecord{e(1, 1), e(1, 2), e(2, 8), e(2, 9)}, SnapshotMeta{Index: 7, Term: 2}, []Entry{entry(2, 8, ""), entry(2, 9, "")}},
 		{"stale entries: gap after snapshot", []LogRecord{e(1, 8), e(1, 9)}, SnapshotMeta{Index: 5, Term: 1}, nil},
 	}
 	for _, tt := range tests {
@@ -79,8 +82,8 @@ func TestReplayLog(t *testing.T) {
 			}
 		})
 	}
-	_, err := ReplayLog([]LogRecord{e(1, 1), e(1, 3)}, SnapshotMeta{})
-	require.ErrorIs(t, err, ErrCorrupt, "a gap inside the log is corruption")
+	_, err := ReplayLog([]LogRecord{{Kind: RecordHard}}, SnapshotMeta{})
+	require.ErrorIs(t, err, ErrCorrupt, "a hard state record does not belong in the log")
 }
 
 func TestDecodeLogRecordsRoundTrip(t *testing.T) {
