@@ -3,4 +3,5 @@ package main
 // Every system's scenarios register themselves when their package loads.
 import (
 	_ "github.com/lockstep-dst/lockstep/examples/register"
+	_ "github.com/lockstep-dst/lockstep/raft"
 )

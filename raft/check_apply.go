@@ -1,0 +1,57 @@
+package raft
+
+import "fmt"
+
+type committedEntry struct {
+	term    int
+	command []byte
+	hash    uint64
+}
+
+// stateMachineSafety: if a server has applied a log entry at a given index to
+// its state machine, no other server will ever apply a different log entry
+// for the same index (§5.4.3), and each server applies in index order, with
+// nothing skipped (after a snapshot at i, the next command is i+1).
+type stateMachineSafety struct {
+	committed    map[int]committedEntry
+	maxCommitted int
+	applied      []int // per peer: last index applied (or covered by its snapshot)
+}
+
+func (s *stateMachineSafety) booted(id int, rec Persistent) {
+	s.applied[id] = rec.Snapshot.Index
+}
+
+func (s *stateMachineSafety) check(id int, rd Ready) error {
+	for _, a := range rd.Apply {
+		if a.SnapshotValid {
+			s.applied[id] = a.SnapshotIndex
+			continue
+		}
+		if !a.CommandValid {
+			continue
+		}
+		if a.CommandIndex != s.applied[id]+1 {
+			return fmt.Errorf("peer %d applied index %d out of order: expected %d", id, a.CommandIndex, s.applied[id]+1)
+		}
+		s.applied[id] = a.CommandIndex
+		h := hashBytes(a.Command)
+		if prev, ok := s.committed[a.CommandIndex]; ok {
+			if prev.hash != h || prev.term != a.CommandTerm {
+				return fmt.Errorf("peer %d applied %q (term %d) at index %d, another peer applied %q (term %d)",
+					id, short(a.Command), a.CommandTerm, a.CommandIndex, short(prev.command), prev.term)
+			}
+			continue
+		}
+		s.committed[a.CommandIndex] = committedEntry{term: a.CommandTerm, command: append([]byte(nil), a.Command...), hash: h}
+		s.maxCommitted = max(s.maxCommitted, a.CommandIndex)
+	}
+	return nil
+}
+
+func short(b []byte) string {
+	if len(b) > 32 {
+		return string(b[:32]) + "..."
+	}
+	return string(b)
+}

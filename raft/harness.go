@@ -1,0 +1,403 @@
+package raft
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/lockstep-dst/lockstep/faults"
+	"github.com/lockstep-dst/lockstep/netsim"
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// RaftElectionTimeout is the 6.824 harness's allowance for an election.
+const RaftElectionTimeout = 1000 * time.Millisecond
+
+// Cluster is the 6.824 Lab 2 test harness (config.go) in virtual time: n
+// peers on a simulated network with long delays, the apply checker, and the
+// helpers the tests use (checkOneLeader, one, nCommitted, wait, crash1,
+// start1, connect, disconnect). Its methods block the scenario's process and
+// fail the run, as the original's t.Fatalf does, when an assertion fails.
+type Cluster struct {
+	P       *sim.Proc
+	W       *sim.World
+	Net     *netsim.Network
+	Nodes   []*sim.Node
+	N       int
+	Checker *Checker
+	// Config, if set, adjusts each peer's core configuration (deliberately
+	// broken variants in tests).
+	Config func(*Config)
+
+	peers     []*Peer
+	connected []bool
+	logs      []map[int][]byte // what each peer applied, by index
+	applied   []int            // each peer's last applied index
+	snapshots bool             // the 2D applier: snapshot every SnapShotInterval entries
+	rand      *sim.Rand
+	plan      faults.Plan
+}
+
+// SnapShotInterval is the 2D applier's snapshot period.
+const SnapShotInterval = 10
+
+// NewCluster builds and starts n connected peers, like make_config. With
+// snapshots the peers run the 2D snapshot applier.
+func NewCluster(p *sim.Proc, n int, unreliable, snapshots bool) *Cluster {
+	w := p.World()
+	c := &Cluster{P: p, W: w, Net: netsim.New(w), N: n, snapshots: snapshots,
+		peers: make([]*Peer, n), connected: make([]bool, n), logs: make([]map[int][]byte, n),
+		applied: make([]int, n), rand: w.Rand("raft/harness")}
+	c.Checker = NewChecker(w, n)
+	c.SetReliable(!unreliable)
+	addrs := make([]int, n)
+	for i := 0; i < n; i++ {
+		i := i
+		node := w.AddNode(fmt.Sprintf("raft%d", i), func(node *sim.Node) { c.boot(i, node) })
+		c.Net.Attach(node)
+		c.Nodes = append(c.Nodes, node)
+		addrs[i] = node.ID
+	}
+	for i := 0; i < n; i++ {
+		c.Start1(i)
+		c.Connect(i)
+	}
+	return c
+}
+
+// InstallFaults applies the fault plan the run's options ask for (simrun
+// -faults) over [now, now+d), targeting the peers.
+func (c *Cluster) InstallFaults(d time.Duration) faults.Plan {
+	plan, err := faults.FromOptions(c.W, faults.Shape{Nodes: c.N, Duration: d, Base: c.Net.Conditions()})
+	if err != nil {
+		c.P.Fatalf("faults", "%v", err)
+	}
+	for i := range plan.Actions {
+		plan.Actions[i].At += c.W.Now()
+	}
+	plan.Until += c.W.Now()
+	err = faults.Install(faults.Target{World: c.W, Net: c.Net, Nodes: c.Nodes, Leader: c.leaderNow}, plan)
+	if err != nil {
+		c.P.Fatalf("faults", "%v", err)
+	}
+	c.plan = plan
+	return plan
+}
+
+func (c *Cluster) leaderNow() int {
+	for i, p := range c.peers {
+		if p != nil && c.Nodes[i].Up() {
+			if _, l := p.GetState(); l {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+func (c *Cluster) boot(i int, node *sim.Node) {
+	addrs := make([]int, c.N)
+	for j, n := range c.Nodes {
+		addrs[j] = n.ID
+	}
+	cfg := Config{ID: i}
+	if c.Config != nil {
+		c.Config(&cfg)
+	}
+	c.applied[i] = 0
+	if c.snapshots {
+		// As the 2023 harness does: ingest the persisted snapshot before
+		// Make, so the first command applied must follow it.
+		if snap := readSnapshotData(node); len(snap) > 0 {
+			c.ingest(i, snap)
+		}
+	}
+	c.peers[i] = StartPeer(node, c.Net.Endpoint(node.ID), PeerConfig{
+		Raft: cfg, Peers: addrs, Observer: c.Checker,
+		Apply: func(m ApplyMsg) { c.apply(i, m) },
+	})
+	node.Instance = c.peers[i]
+}
+
+func readSnapshotData(node *sim.Node) []byte {
+	b, _ := node.Disk.ReadFile(fileSnapshot)
+	s, err := DecodeSnapshot(b)
+	if err != nil {
+		return nil
+	}
+	return s.Data
+}
+
+// apply is the harness's applier (applier / applierSnap in config.go).
+func (c *Cluster) apply(i int, m ApplyMsg) {
+	if m.SnapshotValid {
+		if !c.snapshots {
+			c.P.Fatalf("apply", "peer %d got a snapshot without a snapshotting service", i)
+		}
+		idx := c.ingest(i, m.Snapshot)
+		if idx != m.SnapshotIndex {
+			c.W.Fail("apply", c.Nodes[i], fmt.Errorf("snapshot index %d != decoded index %d", m.SnapshotIndex, idx))
+		}
+		return
+	}
+	if !m.CommandValid {
+		return
+	}
+	if m.CommandIndex != c.applied[i]+1 {
+		c.W.Fail("apply", c.Nodes[i], fmt.Errorf("apply out of order, expected %d got %d", c.applied[i]+1, m.CommandIndex))
+		return
+	}
+	for j, log := range c.logs {
+		if old, ok := log[m.CommandIndex]; ok && !bytes.Equal(old, m.Command) {
+			c.W.Fail("apply", c.Nodes[i], fmt.Errorf("commit index=%d server=%d %s != server=%d %s",
+				m.CommandIndex, i, m.Command, j, old))
+			return
+		}
+	}
+	if c.logs[i] == nil {
+		c.logs[i] = map[int][]byte{}
+	}
+	c.logs[i][m.CommandIndex] = m.Command
+	c.applied[i] = m.CommandIndex
+	if c.snapshots && (m.CommandIndex+1)%SnapShotInterval == 0 {
+		c.peers[i].Snapshot(m.CommandIndex, c.encodeSnapshot(i, m.CommandIndex))
+	}
+}
+
+// The 2D snapshot: the index, then every value applied through it.
+func (c *Cluster) encodeSnapshot(i, index int) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%d", index)
+	for k := 1; k <= index; k++ {
+		b.WriteByte('\n')
+		b.Write(c.logs[i][k])
+	}
+	return b.Bytes()
+}
+
+func (c *Cluster) ingest(i int, snap []byte) int {
+	lines := bytes.Split(snap, []byte("\n"))
+	index, err := strconv.Atoi(string(lines[0]))
+	if err != nil || len(lines) != index+1 {
+		c.W.Fail("apply", c.Nodes[i], fmt.Errorf("undecodable snapshot %q", short(snap)))
+		return -1
+	}
+	c.logs[i] = map[int][]byte{}
+	for k := 1; k <= index; k++ {
+		c.logs[i][k] = lines[k]
+	}
+	c.applied[i] = index
+	return index
+}
+
+// Peer returns peer i's current instance (nil while crashed).
+func (c *Cluster) Peer(i int) *Peer {
+	if !c.Nodes[i].Up() {
+		return nil
+	}
+	return c.peers[i]
+}
+
+// SetReliable switches labrpc's reliable/unreliable rates, long delays on.
+func (c *Cluster) SetReliable(reliable bool) {
+	cond := netsim.Unreliable()
+	if reliable {
+		cond = netsim.Reliable()
+	}
+	cond = cond.WithLongDelays()
+	cond.LongReordering = c.Net.Conditions().LongReordering
+	c.Net.SetConditions(cond)
+}
+
+// SetLongReordering turns labrpc's long reordering on or off.
+func (c *Cluster) SetLongReordering(on bool) { c.Net.SetLongReordering(on) }
+
+// Crash1 disconnects and kills peer i; its storage keeps what it synced.
+func (c *Cluster) Crash1(i int) {
+	c.Disconnect(i)
+	c.W.Crash(c.Nodes[i])
+}
+
+// Start1 (re)starts peer i from its storage, disconnected, like start1.
+func (c *Cluster) Start1(i int) {
+	c.Crash1(i)
+	c.W.Restart(c.Nodes[i])
+}
+
+// Connected reports whether peer i is connected.
+func (c *Cluster) Connected(i int) bool { return c.connected[i] }
+
+// Connect attaches peer i to the connected peers.
+func (c *Cluster) Connect(i int) {
+	c.connected[i] = true
+	c.Net.Connect(c.Nodes[i].ID, func(j int) bool { return j < c.N && c.connected[j] })
+}
+
+// Disconnect detaches peer i from everyone.
+func (c *Cluster) Disconnect(i int) {
+	c.connected[i] = false
+	c.Net.Disconnect(c.Nodes[i].ID)
+}
+
+// RPCTotal is the number of RPCs sent so far (labrpc's GetTotalCount).
+func (c *Cluster) RPCTotal() int { return c.Net.Stats().Calls }
+
+// RPCCount is the number of RPCs dispatched to peer i (labrpc's GetCount).
+func (c *Cluster) RPCCount(i int) int { return c.Net.Stats().ServerCount(c.Nodes[i].ID) }
+
+// BytesTotal is labrpc's GetTotalBytes.
+func (c *Cluster) BytesTotal() int { return c.Net.Stats().Bytes }
+
+// Fatalf fails the scenario from its script.
+func (c *Cluster) Fatalf(format string, args ...any) { c.P.Fatalf("scenario", format, args...) }
+
+// CheckOneLeader waits for exactly one leader among the connected peers:
+// up to 10 rounds of 450–549 ms; two leaders in one term is fatal.
+func (c *Cluster) CheckOneLeader() int {
+	for iters := 0; iters < 10; iters++ {
+		c.P.Sleep(time.Duration(450+c.rand.IntN(100)) * time.Millisecond)
+		leaders := map[int][]int{}
+		lastTerm := -1
+		for i := 0; i < c.N; i++ {
+			if c.connected[i] && c.Peer(i) != nil {
+				if term, leader := c.peers[i].GetState(); leader {
+					leaders[term] = append(leaders[term], i)
+					lastTerm = max(lastTerm, term)
+				}
+			}
+		}
+		for term := 0; term <= lastTerm; term++ {
+			if ls := leaders[term]; len(ls) > 1 {
+				c.Fatalf("term %d has %d (>1) leaders", term, len(ls))
+			}
+		}
+		if lastTerm >= 0 {
+			return leaders[lastTerm][0]
+		}
+	}
+	c.Fatalf("expected one leader, got none")
+	return -1
+}
+
+// CheckTerms requires every connected peer to agree on the term.
+func (c *Cluster) CheckTerms() int {
+	term := -1
+	for i := 0; i < c.N; i++ {
+		if c.connected[i] && c.Peer(i) != nil {
+			t, _ := c.peers[i].GetState()
+			if term == -1 {
+				term = t
+			} else if term != t {
+				c.Fatalf("servers disagree on term")
+			}
+		}
+	}
+	return term
+}
+
+// CheckNoLeader requires that no connected peer thinks it is leader.
+func (c *Cluster) CheckNoLeader() {
+	for i := 0; i < c.N; i++ {
+		if c.connected[i] && c.Peer(i) != nil {
+			if _, leader := c.peers[i].GetState(); leader {
+				c.Fatalf("expected no leader, but %d claims to be leader", i)
+			}
+		}
+	}
+}
+
+// NCommitted counts the peers that applied index, and returns the value.
+func (c *Cluster) NCommitted(index int) (int, []byte) {
+	count := 0
+	var cmd []byte
+	for i := 0; i < c.N; i++ {
+		if v, ok := c.logs[i][index]; ok {
+			if count > 0 && !bytes.Equal(cmd, v) {
+				c.Fatalf("committed values do not match: index %d, %s, %s", index, cmd, v)
+			}
+			count++
+			cmd = v
+		}
+	}
+	return count, cmd
+}
+
+// Wait waits for at least n peers to commit index, with the original's
+// backoff (10 ms doubling to 1 s, 30 polls); it gives up (returns nil) if a
+// peer moves past startTerm.
+func (c *Cluster) Wait(index, n, startTerm int) []byte {
+	to := 10 * time.Millisecond
+	for iters := 0; iters < 30; iters++ {
+		if nd, _ := c.NCommitted(index); nd >= n {
+			break
+		}
+		c.P.Sleep(to)
+		if to < time.Second {
+			to *= 2
+		}
+		if startTerm > -1 {
+			for _, p := range c.peers {
+				if p != nil && p.node.Up() {
+					if t, _ := p.GetState(); t > startTerm {
+						return nil
+					}
+				}
+			}
+		}
+	}
+	nd, cmd := c.NCommitted(index)
+	if nd < n {
+		c.Fatalf("only %d decided for index %d; wanted %d", nd, index, n)
+	}
+	return cmd
+}
+
+// One submits cmd and waits for expected peers to agree on it: 10 s
+// overall, 2 s per accepted Start; with retry false the first 2 s miss is
+// fatal.
+func (c *Cluster) One(cmd []byte, expected int, retry bool) int {
+	start := c.W.Now()
+	starts := 0
+	for c.W.Now()-start < 10*time.Second {
+		index := -1
+		for si := 0; si < c.N; si++ {
+			starts = (starts + 1) % c.N
+			if c.connected[starts] && c.Peer(starts) != nil {
+				if idx, _, ok := c.peers[starts].Start(cmd); ok {
+					index = idx
+					break
+				}
+			}
+		}
+		if index != -1 {
+			t1 := c.W.Now()
+			for c.W.Now()-t1 < 2*time.Second {
+				if nd, got := c.NCommitted(index); nd > 0 && nd >= expected && bytes.Equal(got, cmd) {
+					return index
+				}
+				c.P.Sleep(20 * time.Millisecond)
+			}
+			if !retry {
+				c.Fatalf("one(%s) failed to reach agreement", short(cmd))
+			}
+		} else {
+			c.P.Sleep(50 * time.Millisecond)
+		}
+	}
+	c.Fatalf("one(%s) failed to reach agreement", short(cmd))
+	return -1
+}
+
+// LogSize is the largest persisted Raft state over all peers (crashed ones
+// included), 6.824's LogSize.
+func (c *Cluster) LogSize() int {
+	size := 0
+	for _, n := range c.Nodes {
+		size = max(size, n.Disk.Size(fileHard)+n.Disk.Size(fileLog))
+	}
+	return size
+}
+
+// Cmd encodes an int command as the tests' values are ints.
+func Cmd(v int) []byte { return []byte(strconv.Itoa(v)) }
