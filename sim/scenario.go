@@ -15,8 +15,10 @@ import (
 type Scenario struct {
 	Name        string // "system/Stem", e.g. "raft/Figure8Unreliable2C"
 	Description string // one line
-	// Faults is the fault profile applied when the user names none; "" means
-	// the scenario's own scripted faults only.
+	// Faults is the fault profile applied when the user names none. Empty
+	// means the scenario scripts its own faults (as the ported 6.824 tests
+	// do) and takes no fault plan: running it with one is an error rather
+	// than a plan silently ignored.
 	Faults    string
 	MaxEvents uint64
 	MaxTime   time.Duration
@@ -97,6 +99,10 @@ type Result struct {
 	Hash     uint64
 }
 
+// TakesFaults reports whether the scenario runs under a fault plan (and so
+// accepts one chosen by the user).
+func (s *Scenario) TakesFaults() bool { return s.Faults != "" }
+
 // Passed reports whether the run passed.
 func (r Result) Passed() bool { return r.Outcome == Pass }
 
@@ -113,6 +119,10 @@ func RunScenario(s *Scenario, opts Options) Result {
 		opts.Faults = s.Faults
 	}
 	w := NewWorld(opts)
+	if s.Faults == "" && opts.Faults != "" {
+		w.Fail("faults", nil, fmt.Errorf("scenario %s scripts its own faults and takes no fault plan (got %q)", s.Name, opts.Faults))
+		return Result{Scenario: s.Name, Seed: opts.Seed, Faults: opts.Faults, Outcome: Fail, Failure: w.failure}
+	}
 	w.Spawn(nil, "main", func(p *Proc) {
 		if err := s.Main(p); err != nil {
 			w.Fail("scenario", nil, err)

@@ -23,7 +23,11 @@ func list(args []string, stdout io.Writer) error {
 		return tw.Flush()
 	}
 	for _, s := range sim.Scenarios() {
-		fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.Description)
+		faults := "scripted faults"
+		if s.TakesFaults() {
+			faults = "faults: " + s.Faults
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, faults, s.Description)
 	}
 	return tw.Flush()
 }

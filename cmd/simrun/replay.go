@@ -35,6 +35,9 @@ func replay(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 2, err
 	}
+	if spec != "" && !sc.TakesFaults() {
+		return 2, usagef("-faults: scenario %s scripts its own faults and takes no fault plan", sc.Name)
+	}
 	opts := sim.Options{Seed: seeds.lo, Faults: spec}
 	if *verbose {
 		opts.Trace = func(r sim.Record) { fmt.Fprintln(stdout, r.String()) }

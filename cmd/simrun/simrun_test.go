@@ -86,6 +86,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"replay", "-scenario", "example/Register"},
 		{"replay", "-scenario", "nosuch", "-seed", "1"},
 		{"replay", "-scenario", "example/Register", "-seed", "1-2"},
+		{"run", "-scenario", "raft/InitialElection2A", "-faults", "swarm"},
+		{"replay", "-scenario", "raft/InitialElection2A", "-seed", "1", "-faults", "swarm"},
 	} {
 		code, _, errOut := simrun(args...)
 		require.Equal(t, 2, code, "args %v", args)
@@ -108,4 +110,14 @@ func TestShardsPartitionTheSweep(t *testing.T) {
 
 func fmtSscanf(s string, passed, failed *int) (int, error) {
 	return fmt.Sscanf(s, "%d passed, %d failed", passed, failed)
+}
+
+// -faults over a pattern that includes scripted scenarios runs the others
+// and says which it left out.
+func TestFaultsSkipsScriptedScenariosLoudly(t *testing.T) {
+	code, out, errOut := simrun("run", "-scenario", "*", "-seeds", "1-2", "-faults", "crashes")
+	require.Contains(t, errOut, "raft/InitialElection2A")
+	require.NotContains(t, out, "raft/InitialElection2A")
+	require.Contains(t, out, "example/Register ")
+	_ = code
 }

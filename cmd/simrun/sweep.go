@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,6 +72,28 @@ func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 		if st, err := os.Stat(*saveDir); err != nil || !st.IsDir() {
 			return 2, usagef("-save %q is not a directory", *saveDir)
 		}
+	}
+
+	if spec != "" {
+		// Scenarios that script their own faults take no plan: run the rest,
+		// and say which were left out rather than ignore -faults for them.
+		var takes []*sim.Scenario
+		var skipped []string
+		for _, sc := range scs {
+			if sc.TakesFaults() {
+				takes = append(takes, sc)
+			} else {
+				skipped = append(skipped, sc.Name)
+			}
+		}
+		if len(takes) == 0 {
+			return 2, usagef("-faults: no scenario matching %q takes a fault plan (they script their own faults)", *pattern)
+		}
+		if len(skipped) > 0 {
+			fmt.Fprintf(stderr, "simrun: -faults: skipping %d scenario(s) that script their own faults: %s\n",
+				len(skipped), strings.Join(skipped, " "))
+		}
+		scs = takes
 	}
 
 	var jobs []job
