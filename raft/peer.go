@@ -59,6 +59,9 @@ type Peer struct {
 	respond func(netsim.Message)
 	respTo  int
 	respTyp MsgType
+	// What the trace last said of this peer, so that -v shows elections.
+	tracedRole string
+	tracedTerm int
 }
 
 // StartPeer boots a peer on node from what node's storage holds, registers
@@ -202,6 +205,21 @@ func (p *Peer) drain() {
 			}
 		}
 		p.core.Advance(rd)
+		p.traceRole()
+	}
+}
+
+// traceRole notes role and term changes in the run's trace (free when the
+// trace is off).
+func (p *Peer) traceRole() {
+	w := p.node.World()
+	if !w.Tracing() {
+		return
+	}
+	role, term := p.core.Role(), p.core.HardState().Term
+	if role != p.tracedRole || term != p.tracedTerm {
+		p.tracedRole, p.tracedTerm = role, term
+		w.Logf(p.node, "raft: %s in term %d (commit %d, last index %d)", role, term, p.core.CommitIndex(), p.core.LastIndex())
 	}
 }
 
