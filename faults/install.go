@@ -17,6 +17,10 @@ type Target struct {
 	// Leader returns the index of the current leader, or -1, for
 	// isolate-leader actions; nil if the system has no leader.
 	Leader func() int
+	// Spare lists target nodes that crash and restart actions leave alone
+	// (a coordinator whose state is only in memory). Install drops those
+	// actions from the plan it returns, so the printed plan is the applied one.
+	Spare []int
 }
 
 // FromOptions makes the plan the run's options ask for: a profile name, or a
@@ -59,11 +63,23 @@ func CheckSpec(spec string) error {
 }
 
 // Install schedules every action of p on t, as world events labelled with
-// the fault kind, so faults appear in the trace and its hash.
+// the fault kind, so faults appear in the trace and its hash. A restart
+// action restarts only nodes this plan crashed: a node the scenario stopped
+// on purpose stays down.
 func Install(t Target, p Plan) error {
+	_, err := InstallPlan(t, p)
+	return err
+}
+
+// InstallPlan is Install returning the plan as applied (without the actions
+// on spared nodes).
+func InstallPlan(t Target, p Plan) (Plan, error) {
 	if p.Nodes != 0 && p.Nodes != len(t.Nodes) {
-		return fmt.Errorf("fault plan is for %d nodes, target has %d", p.Nodes, len(t.Nodes))
+		return Plan{}, fmt.Errorf("fault plan is for %d nodes, target has %d", p.Nodes, len(t.Nodes))
 	}
+	p = spare(p, t.Spare)
+	t.World.Logf(nil, "%s", p)
+	crashed := make([]bool, len(t.Nodes)) // by this plan, so restartable by it
 	// Actions due at the same instant run as one event, in plan order: the
 	// seeded tiebreak must not reorder "crash 0; restart 0" at one time.
 	for i := 0; i < len(p.Actions); {
@@ -74,17 +90,46 @@ func Install(t Target, p Plan) error {
 		batch := p.Actions[i:j]
 		t.World.Schedule(batch[0].At-t.World.Now(), "fault "+string(batch[0].Kind), func() {
 			for _, a := range batch {
-				t.apply(a)
+				t.apply(a, crashed)
 			}
 		})
 		i = j
 	}
-	return nil
+	return p, nil
+}
+
+// spare removes the spared nodes from crash and restart actions.
+func spare(p Plan, nodes []int) Plan {
+	if len(nodes) == 0 {
+		return p
+	}
+	spared := map[int]bool{}
+	for _, n := range nodes {
+		spared[n] = true
+	}
+	out := p
+	out.Actions = nil
+	for _, a := range p.Actions {
+		if a.Kind == Crash || a.Kind == Restart {
+			var keep []int
+			for _, n := range a.Nodes {
+				if !spared[n] {
+					keep = append(keep, n)
+				}
+			}
+			if len(keep) == 0 {
+				continue
+			}
+			a.Nodes = keep
+		}
+		out.Actions = append(out.Actions, a)
+	}
+	return out
 }
 
 func (t Target) id(i int) int { return t.Nodes[i].ID }
 
-func (t Target) apply(a Action) {
+func (t Target) apply(a Action, crashed []bool) {
 	w := t.World
 	w.Logf(nil, "fault %s", a)
 	switch a.Kind {
@@ -116,11 +161,15 @@ func (t Target) apply(a Action) {
 		t.Net.Heal()
 	case Crash:
 		for _, i := range a.Nodes {
-			w.Crash(t.Nodes[i])
+			if t.Nodes[i].Up() {
+				crashed[i] = true
+				w.Crash(t.Nodes[i])
+			}
 		}
 	case Restart:
 		for _, i := range a.Nodes {
-			if !t.Nodes[i].Up() {
+			if crashed[i] && !t.Nodes[i].Up() {
+				crashed[i] = false
 				w.Restart(t.Nodes[i])
 			}
 		}

@@ -223,3 +223,27 @@ func TestInstallIsDeterministic(t *testing.T) {
 	}
 	require.NotEqual(t, run(1), run(2))
 }
+
+// A restart action restarts only nodes the plan crashed, and spared nodes
+// are left out of crash and restart actions (and of the applied plan).
+func TestRestartOnlyWhatThePlanCrashedAndSpare(t *testing.T) {
+	tg, _ := target(1, 3, nil)
+	w := tg.World
+	w.Crash(tg.Nodes[2]) // stopped by the scenario, on purpose
+	tg.Spare = []int{1}
+	plan := faults.Plan{Nodes: 3, Actions: []faults.Action{
+		{At: time.Second, Kind: faults.Crash, Nodes: []int{0, 1}},
+		{At: 2 * time.Second, Kind: faults.Restart, Nodes: []int{0, 1, 2}},
+	}}
+	applied, err := faults.InstallPlan(tg, plan)
+	require.NoError(t, err)
+	require.Equal(t, []int{0}, applied.Actions[0].Nodes)
+	w.Schedule(1500*time.Millisecond, "probe", func() {
+		require.False(t, tg.Nodes[0].Up())
+		require.True(t, tg.Nodes[1].Up(), "spared node crashed")
+	})
+	require.Nil(t, w.Run())
+	require.True(t, tg.Nodes[0].Up())
+	require.True(t, tg.Nodes[1].Up())
+	require.False(t, tg.Nodes[2].Up(), "a node the scenario stopped was restarted by the plan")
+}

@@ -125,6 +125,11 @@ func (w *World) Crash(n *Node) {
 	for _, f := range w.crashed {
 		f(n)
 	}
+	if p := w.running; p != nil && p.node == n {
+		// A process crashing its own node (a worker that "dies" on purpose)
+		// must not run another line: the machine it ran on is gone.
+		panic(procKilled{})
+	}
 }
 
 // Pause freezes a node without losing state: its events are held until

@@ -120,8 +120,8 @@ func (p *Proc) kill() {
 	}
 	p.done = true
 	if p.w.running == p {
-		// A process crashing its own node: it cannot stop itself from inside;
-		// it unwinds at its next block instead.
+		// A process crashing its own node cannot stop its own coroutine;
+		// Crash unwinds it by panicking once the crash is complete.
 		return
 	}
 	p.stop()

@@ -232,3 +232,29 @@ func TestProcErrorsDoNotEscape(t *testing.T) {
 	f := w.Run()
 	require.ErrorIs(t, f, sentinel)
 }
+
+// A process that crashes its own node runs no further line.
+func TestProcCrashingItsOwnNodeStopsAtOnce(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	n := w.AddNode("n", func(*sim.Node) {})
+	w.Start(n)
+	after := false
+	w.Spawn(n, "suicidal", func(p *sim.Proc) {
+		p.Sleep(time.Millisecond)
+		w.Crash(n)
+		after = true
+	})
+	require.Nil(t, w.Run())
+	require.False(t, after, "the process ran on after crashing its own node")
+	require.False(t, n.Up())
+}
+
+func TestCheckErrorNamesTheCheck(t *testing.T) {
+	s := &sim.Scenario{Name: "t/check", Main: func(p *sim.Proc) error {
+		return sim.Checkf("mine/thing", "broke at %d", 3)
+	}}
+	res := sim.RunScenario(s, sim.Options{Seed: 1})
+	require.Equal(t, sim.Fail, res.Outcome)
+	require.Equal(t, "mine/thing", res.Failure.Check)
+	require.Contains(t, res.Failure.Error(), "broke at 3")
+}

@@ -99,6 +99,22 @@ type Result struct {
 	Hash     uint64
 }
 
+// CheckError is an error that names the check that failed, so that a
+// scenario's Main can return it and the run reports that check rather than
+// "scenario".
+type CheckError struct {
+	Check string
+	Err   error
+}
+
+func (e *CheckError) Error() string { return e.Err.Error() }
+func (e *CheckError) Unwrap() error { return e.Err }
+
+// Checkf returns a CheckError for check with a formatted message.
+func Checkf(check, format string, args ...any) error {
+	return &CheckError{Check: check, Err: fmt.Errorf(format, args...)}
+}
+
 // TakesFaults reports whether the scenario runs under a fault plan (and so
 // accepts one chosen by the user).
 func (s *Scenario) TakesFaults() bool { return s.Faults != "" }
@@ -125,7 +141,12 @@ func RunScenario(s *Scenario, opts Options) Result {
 	}
 	w.Spawn(nil, "main", func(p *Proc) {
 		if err := s.Main(p); err != nil {
-			w.Fail("scenario", nil, err)
+			check := "scenario"
+			var ce *CheckError
+			if errors.As(err, &ce) {
+				check = ce.Check
+			}
+			w.Fail(check, nil, err)
 		}
 		w.Stop()
 	})

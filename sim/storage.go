@@ -159,18 +159,22 @@ func (d *Disk) Syncs() int { return d.syncs }
 func (d *Disk) Unsynced() int { return len(d.pending) }
 
 // apply performs op on files, keeping only keep bytes of its data (a torn
-// write keeps fewer than all). Stored slices are never mutated in place:
-// appends build a new slice, so a slice handed to one map is never changed
-// through the other.
+// write keeps fewer than all). The bytes a stored slice shows are never
+// changed: a write stores a fresh copy, and an append only writes past the
+// end of the slice it extends. Appends extend in place, amortised O(1),
+// because copying the whole file on every append made a long-lived
+// append-only log (raft/peer.go) quadratic: 75% of the wall time of a 16 s
+// 6.824 churn run. In place is safe because each backing array's spare
+// capacity belongs to one map entry: the only slices shared between durable
+// and view are those boot copies over, and it clips their capacity in view,
+// so view's next append to them reallocates, while durable's appends write
+// only past the end view can see.
 func apply(files map[string][]byte, op diskOp, keep int) {
 	switch op.kind {
 	case opWrite:
 		files[op.name] = append([]byte(nil), op.data[:keep]...)
 	case opAppend:
-		old := files[op.name]
-		b := make([]byte, 0, len(old)+keep)
-		b = append(append(b, old...), op.data[:keep]...)
-		files[op.name] = b
+		files[op.name] = append(files[op.name], op.data[:keep]...)
 	case opRename:
 		if b, ok := files[op.name]; ok && op.name != op.to { // rename(f, f) keeps f, as POSIX does
 			files[op.to] = b
@@ -206,6 +210,6 @@ func (d *Disk) crash() {
 func (d *Disk) boot() {
 	d.view = make(map[string][]byte, len(d.durable))
 	for name, b := range d.durable {
-		d.view[name] = b
+		d.view[name] = b[:len(b):len(b)] // see apply: view must not append into durable's array
 	}
 }

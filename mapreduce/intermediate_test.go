@@ -1,0 +1,187 @@
+package mapreduce
+
+import (
+	"hash/fnv"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/lockstep-dst/lockstep/mapreduce/apps"
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+func TestIhashIsTheLabsFNV(t *testing.T) {
+	for _, key := range []string{"", "a", "the", "Zipf", "times-12", "\xff\x00"} {
+		h := fnv.New32a()
+		h.Write([]byte(key))
+		require.Equal(t, int(h.Sum32()&0x7fffffff), ihash(key), key)
+	}
+}
+
+func TestParseIntermediate(t *testing.T) {
+	tests := []struct {
+		name string
+		m, r int
+		ok   bool
+	}{
+		{"mr-0-0", 0, 0, true},
+		{"mr-7-9", 7, 9, true},
+		{"mr-12-3", 12, 3, true},
+		{"mr-out-3", 0, 0, false},
+		{"mr-1-3.tmp7", 0, 0, false},
+		{"mr-1", 0, 0, false},
+		{"mr--1-2", 0, 0, false},
+		{"pg-1-2", 0, 0, false},
+	}
+	for _, tc := range tests {
+		m, r, ok := parseIntermediate(tc.name)
+		require.Equal(t, tc.ok, ok, tc.name)
+		if ok {
+			require.Equal(t, [2]int{tc.m, tc.r}, [2]int{m, r}, tc.name)
+		}
+	}
+}
+
+// TestPartitionRoundTrip: what a map writes, the reduces read back, each
+// pair in its key's partition, in order, whatever bytes keys hold.
+func TestPartitionRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		nReduce := rapid.IntRange(1, 12).Draw(t, "nReduce")
+		kva := rapid.SliceOf(rapid.Custom(func(t *rapid.T) apps.KeyValue {
+			return apps.KeyValue{Key: rapid.String().Draw(t, "k"), Value: rapid.String().Draw(t, "v")}
+		})).Draw(t, "kva")
+		bufs := partition(kva, nReduce)
+		if len(bufs) != nReduce {
+			t.Fatalf("%d buffers for %d reduces", len(bufs), nReduce)
+		}
+		var got []apps.KeyValue
+		for r, b := range bufs {
+			part, err := decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, kv := range part {
+				if ihash(kv.Key)%nReduce != r {
+					t.Fatalf("key %q in partition %d", kv.Key, r)
+				}
+			}
+			got = append(got, part...)
+		}
+		var want []apps.KeyValue
+		for r := 0; r < nReduce; r++ {
+			for _, kv := range kva {
+				if ihash(kv.Key)%nReduce == r {
+					want = append(want, kv)
+				}
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("round trip: got %q, want %q", got, want)
+		}
+	})
+}
+
+func TestDecodeStopsAtACorruptRecord(t *testing.T) {
+	b := partition([]apps.KeyValue{{Key: "ab", Value: "1"}, {Key: "cd", Value: "2"}}, 1)[0]
+	kva, err := decode(b[:len(b)-1]) // a file cut short, as a partial one is
+	require.Error(t, err)
+	require.Equal(t, []apps.KeyValue{{Key: "ab", Value: "1"}}, kva)
+}
+
+// TestGrouperMatchesSort checks grouping against the lab's method: sort all
+// pairs by key and collect runs.
+func TestGrouperMatchesSort(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var g grouper
+		var all []apps.KeyValue
+		for _, batch := range rapid.SliceOf(rapid.SliceOf(rapid.Custom(func(t *rapid.T) apps.KeyValue {
+			return apps.KeyValue{Key: rapid.StringMatching(`[a-d]{0,2}`).Draw(t, "k"), Value: rapid.String().Draw(t, "v")}
+		}))).Draw(t, "batches") {
+			g.add(batch)
+			all = append(all, batch...)
+		}
+		keys, values := g.groups()
+		sort.SliceStable(all, func(i, j int) bool { return all[i].Key < all[j].Key })
+		var wantKeys []string
+		var wantValues [][]string
+		for i := 0; i < len(all); {
+			j := i
+			var vs []string
+			for ; j < len(all) && all[j].Key == all[i].Key; j++ {
+				vs = append(vs, all[j].Value)
+			}
+			wantKeys, wantValues = append(wantKeys, all[i].Key), append(wantValues, vs)
+			i = j
+		}
+		if !slices.Equal(keys, wantKeys) || !slices.EqualFunc(values, wantValues, slices.Equal[[]string]) {
+			t.Fatalf("got %q %q, want %q %q", keys, values, wantKeys, wantValues)
+		}
+	})
+}
+
+func TestCorpus(t *testing.T) {
+	a := GenerateCorpus(sim.NewRand(7), DefaultCorpus)
+	b := GenerateCorpus(sim.NewRand(7), DefaultCorpus)
+	c := GenerateCorpus(sim.NewRand(8), DefaultCorpus)
+	require.Equal(t, a, b, "same seed, same corpus")
+	require.NotEqual(t, a[0].Data, c[0].Data, "another seed, another corpus")
+
+	require.Len(t, a, 8)
+	total := 0
+	for i, f := range a {
+		require.Equal(t, books[i].name, f.Name)
+		total += len(f.Data)
+	}
+	require.InDelta(t, OriginalBytes, total, OriginalBytes/100, "about the lab's 3.3 MB")
+
+	// Zipf's law: the most frequent word is about twice as frequent as the
+	// second and accounts for a tenth of all words (1/H(13500) ≈ 0.099); the
+	// vocabulary is large and a good share of it is found in one book only.
+	counts := map[string]int{}
+	docsOf := map[string]map[int]bool{}
+	words := 0
+	for d, f := range a {
+		for _, w := range strings.FieldsFunc(strings.ToLower(string(f.Data)), func(r rune) bool { return r < 'a' || r > 'z' }) {
+			counts[w]++
+			words++
+			if docsOf[w] == nil {
+				docsOf[w] = map[int]bool{}
+			}
+			docsOf[w][d] = true
+		}
+	}
+	freq := make([]int, 0, len(counts))
+	for _, n := range counts {
+		freq = append(freq, n)
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(freq)))
+	require.InDelta(t, 0.099, float64(freq[0])/float64(words), 0.02)
+	require.InDelta(t, 2.0, float64(freq[0])/float64(freq[1]), 0.3)
+	require.InDelta(t, 500_000, words, 100_000)
+	require.Greater(t, len(counts), 15000)
+	onlyOne := 0
+	for _, docs := range docsOf {
+		if len(docs) == 1 {
+			onlyOne++
+		}
+	}
+	require.Greater(t, onlyOne, len(counts)/10, "documents have their own words")
+}
+
+func TestSequentialWordCount(t *testing.T) {
+	wc, _ := apps.Lookup("wc")
+	out := Sequential(wc, []InputFile{{"a", []byte("to be or not to be")}, {"b", []byte("To be.")}})
+	require.Equal(t, "To 1\nbe 3\nnot 1\nor 1\nto 2\n", string(out))
+	require.Equal(t, []string{"To 1", "be 3", "not 1", "or 1", "to 2"}, SortedLines(append(out, "\n\n"...)))
+}
+
+func TestCompareLines(t *testing.T) {
+	require.NoError(t, compareLines([]string{"a 1"}, []string{"a 1"}))
+	require.ErrorContains(t, compareLines([]string{"a 1"}, []string{"a 2"}), `got "a 1", want "a 2"`)
+	require.ErrorContains(t, compareLines(nil, []string{"a 2"}), `first missing "a 2"`)
+	require.ErrorContains(t, compareLines([]string{"a 1", "b 1"}, []string{"a 1"}), `first extra "b 1"`)
+}

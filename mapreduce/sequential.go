@@ -1,0 +1,74 @@
+package mapreduce
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/lockstep-dst/lockstep/mapreduce/apps"
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// Sequential runs app over inputs in one process, as mrsequential does:
+// map every file, group the pairs by key, reduce each key in key order. Its
+// output is what a correct distributed run must produce, line for line.
+// It runs outside the simulation (no virtual time passes), so only apps
+// that neither crash nor depend on time or parallelism are meaningful here:
+// wc, indexer, nocrash.
+func Sequential(app *apps.App, inputs []InputFile) []byte {
+	var g grouper
+	e := sequentialEnv{}
+	for _, in := range inputs {
+		g.add(app.Map(e, in.Name, string(in.Data)))
+	}
+	return reduceAll(&g, func(key string, values []string) string { return app.Reduce(e, key, values) })
+}
+
+// sequentialEnv is mrsequential's process: alone, timeless, never crashing.
+type sequentialEnv struct{}
+
+func (sequentialEnv) PID() int                   { return 1 }
+func (sequentialEnv) Now() time.Duration         { return 0 }
+func (sequentialEnv) Sleep(time.Duration)        {}
+func (sequentialEnv) Rand() *sim.Rand            { return sim.NewRand(0) }
+func (sequentialEnv) Enter(string) (int, func()) { return 1, func() {} }
+func (sequentialEnv) Crash()                     { panic("mapreduce: the sequential reference cannot crash") }
+
+// SortedLines splits data into lines, drops empty ones and sorts the rest:
+// test-mr.sh's `sort mr-out* | grep .`.
+func SortedLines(data []byte) []string {
+	var lines []string
+	for _, l := range bytes.Split(data, []byte{'\n'}) {
+		if len(l) > 0 {
+			lines = append(lines, string(l))
+		}
+	}
+	sort.Strings(lines)
+	return lines
+}
+
+// compareLines reports the first difference between the sorted output lines
+// of a run and of the sequential reference.
+func compareLines(got, want []string) error {
+	for i := 0; i < len(got) && i < len(want); i++ {
+		if got[i] != want[i] {
+			return fmt.Errorf("output differs from the sequential run at sorted line %d: got %q, want %q (%d lines, want %d)",
+				i+1, clip(got[i]), clip(want[i]), len(got), len(want))
+		}
+	}
+	switch {
+	case len(got) < len(want):
+		return fmt.Errorf("output has %d lines, the sequential run %d: first missing %q", len(got), len(want), clip(want[len(got)]))
+	case len(got) > len(want):
+		return fmt.Errorf("output has %d lines, the sequential run %d: first extra %q", len(got), len(want), clip(got[len(want)]))
+	}
+	return nil
+}
+
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:77] + "..."
+	}
+	return s
+}
