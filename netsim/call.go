@@ -51,7 +51,8 @@ type call struct {
 	labels   methodLabels
 	args     Message
 	done     Done
-	rand     *sim.Rand
+	rand     sim.Rand // by value: one allocation less per call
+	copies   int      // deliveries scheduled but not yet dispatched
 	answered bool // the caller has been told (reply, failure or timeout)
 	served   bool // a handler has responded
 	polling  bool
@@ -71,7 +72,7 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 	c := &call{net: n, id: n.calls, from: e, fromInc: e.node.Incarnation(), method: method, labels: n.label(method), done: done}
 	// Each call's draws come from its own keyed stream: removing one call
 	// from a run does not change the fate of any other.
-	c.rand = n.rand.Keyed(c.id)
+	c.rand = *n.rand.Keyed(c.id)
 	size := args.Size()
 	n.stats.Calls++
 	n.stats.Bytes += size
@@ -84,7 +85,7 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 	}
 	target := n.Endpoint(to)
 	if target == nil || !target.node.Up() || !n.LinkUp(e.node.ID, to) {
-		c.failLater(n.failAfter(c.rand))
+		c.failLater(n.failAfter(&c.rand))
 		return
 	}
 	c.to, c.toInc = target, target.node.Incarnation()
@@ -94,8 +95,10 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 		c.failLater(delay)
 		return
 	}
+	c.copies = 1
 	n.w.Schedule(delay, c.labels.req, c.deliver)
 	if c.rand.Chance(cond.Duplicate) {
+		c.copies++
 		n.w.Schedule(delay+c.rand.Duration(0, cond.DelayMax+time.Millisecond), c.labels.req, c.deliver)
 	}
 }
@@ -134,7 +137,7 @@ func (c *call) deliver() {
 	// A caller that gave up (timeout) does not stop the request: it still
 	// arrives and runs, as a late packet would.
 	if c.serverGone() {
-		c.failLater(n.failAfter(c.rand))
+		c.failLater(n.failAfter(&c.rand))
 		return
 	}
 	if c.to.node.Paused() {
@@ -156,7 +159,15 @@ func (c *call) dispatch() {
 	}
 	n.stats.Delivered++
 	n.stats.bump(&n.stats.perServer, c.to.node.ID, 1)
-	req := &Request{From: c.from.node.ID, Method: c.method, Args: c.args.Clone()}
+	// The handler owns its args. c.args is already the network's private
+	// copy, so only a delivery that another (duplicate) one follows needs a
+	// fresh copy: the handler may mutate what it was given.
+	args := any(c.args)
+	c.copies--
+	if c.copies > 0 {
+		args = c.args.Clone()
+	}
+	req := &Request{From: c.from.node.ID, Method: c.method, Args: args}
 	responded := false
 	h(req, func(reply Message) {
 		if responded {
@@ -181,7 +192,7 @@ func (c *call) respond(reply Message) {
 	}
 	c.served = true
 	if c.serverGone() {
-		c.failLater(n.failAfter(c.rand))
+		c.failLater(n.failAfter(&c.rand))
 		return
 	}
 	if c.rand.Chance(n.cond.DropReply) {
