@@ -34,8 +34,46 @@ func (c *Sim) Since() time.Duration {
 
 // AfterFunc schedules f after d of local time: a fast clock (positive drift)
 // fires early in world time.
+//
+// It never fires before d of local time (Since) has passed, as the Clock
+// contract says. Converting d to world time rounds, and so does LocalTime,
+// so a timer can come due a nanosecond or two of local time short; it is
+// then re-armed for the rest, at least one world nanosecond later. Without
+// that, a host that re-arms an early timer for what remains loops at one
+// instant: at +0.2% drift a 1 ns timer is a 0 ns world delay, fires at once
+// with the local clock still 1 ns short, re-arms for 1 ns, and so on
+// (raft/Swarm seed 81: 50 million timer events at 13.127 s). A drift change
+// while the timer waits is handled the same way: it fires when the local
+// clock, at its new rate, has run d.
 func (c *Sim) AfterFunc(d time.Duration, f func()) Timer {
-	_, drift := c.node.ClockSkew()
-	world := time.Duration(float64(d) / (1 + drift))
-	return c.node.AfterFunc(world, "timer", f)
+	t := &simTimer{c: c, target: c.Since() + d, f: f}
+	t.arm(d)
+	return t
 }
+
+// simTimer is a simulated timer that may be re-armed before it fires.
+type simTimer struct {
+	c      *Sim
+	t      *sim.Timer
+	target time.Duration // Since at which f is due
+	f      func()
+}
+
+func (t *simTimer) arm(rem time.Duration) {
+	_, drift := t.c.node.ClockSkew()
+	world := time.Duration(float64(rem) / (1 + drift))
+	if rem > 0 && world < 1 {
+		world = 1
+	}
+	t.t = t.c.node.AfterFunc(world, "timer", t.fire)
+}
+
+func (t *simTimer) fire() {
+	if rem := t.target - t.c.Since(); rem > 0 {
+		t.arm(rem)
+		return
+	}
+	t.f()
+}
+
+func (t *simTimer) Stop() bool { return t.t.Stop() }

@@ -67,7 +67,7 @@ func (c *Checker) Persisted(p *Peer, rd Ready) {
 		c.fail("election-safety", p, c.election.check(id, term))
 		c.fail("leader-completeness", p, c.completeness.check(core, term, &c.machine))
 	}
-	c.fail("state-machine-safety", p, c.machine.check(id, rd))
+	c.fail("state-machine-safety", p, c.machine.check(id, term, rd))
 	c.durability.persisted(id, core)
 }
 

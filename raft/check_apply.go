@@ -6,6 +6,12 @@ type committedEntry struct {
 	term    int
 	command []byte
 	hash    uint64
+	// commitTerm is the lowest current term of a peer when it applied the entry. A peer
+	// applies only what a leader of its current term, or of an earlier one, said is
+	// committed, so the entry was committed in commitTerm or before, and every leader of
+	// a later term must hold it (leader completeness). A leader applies what it commits
+	// in the same Ready, so this is normally the exact term of commitment.
+	commitTerm int
 }
 
 // stateMachineSafety: if a server has applied a log entry at a given index to
@@ -22,7 +28,8 @@ func (s *stateMachineSafety) booted(id int, rec Persistent) {
 	s.applied[id] = rec.Snapshot.Index
 }
 
-func (s *stateMachineSafety) check(id int, rd Ready) error {
+// check checks the applies of one Ready of peer id, whose current term is term.
+func (s *stateMachineSafety) check(id, term int, rd Ready) error {
 	for _, a := range rd.Apply {
 		if a.SnapshotValid {
 			s.applied[id] = a.SnapshotIndex
@@ -41,9 +48,13 @@ func (s *stateMachineSafety) check(id int, rd Ready) error {
 				return fmt.Errorf("peer %d applied %q (term %d) at index %d, another peer applied %q (term %d)",
 					id, short(a.Command), a.CommandTerm, a.CommandIndex, short(prev.command), prev.term)
 			}
+			if term < prev.commitTerm {
+				prev.commitTerm = term
+				s.committed[a.CommandIndex] = prev
+			}
 			continue
 		}
-		s.committed[a.CommandIndex] = committedEntry{term: a.CommandTerm, command: append([]byte(nil), a.Command...), hash: h}
+		s.committed[a.CommandIndex] = committedEntry{term: a.CommandTerm, command: append([]byte(nil), a.Command...), hash: h, commitTerm: term}
 		s.maxCommitted = max(s.maxCommitted, a.CommandIndex)
 	}
 	return nil

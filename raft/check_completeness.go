@@ -5,7 +5,16 @@ import "fmt"
 // leaderCompleteness: if a log entry is committed in a given term, it is
 // present in the logs of the leaders of all higher terms (§5.4). When a peer
 // is first seen leading a term, its log must hold every entry any peer has
-// applied (applied implies committed), except those its snapshot covers.
+// applied (applied implies committed) in an earlier term, except those its
+// snapshot covers.
+//
+// Only entries committed in an earlier term: a leader of an older term can
+// be elected after a newer term committed more, and lack it legitimately
+// (raft/Swarm seed 32): peer 1 asks for votes in term 15 and is paused with
+// the grants in flight; peer 2 wins term 16 and commits index 132; peer 1
+// resumes, counts its term-15 votes and leads term 15 with a log ending at
+// 131. It can commit nothing (its followers are in term 16 now), and no
+// leader of a term after 16 lacks 132.
 type leaderCompleteness struct {
 	checked map[int]bool // terms already checked
 }
@@ -20,6 +29,12 @@ func (l *leaderCompleteness) check(core *Raft, term int, m *stateMachineSafety) 
 		want, ok := m.committed[i]
 		if !ok {
 			continue // known only through a snapshot
+		}
+		if want.commitTerm > term {
+			// Committed in a later term, as far as we know. (An entry a peer applied
+			// in this very term was committed in it by this leader, which holds it, or
+			// earlier: required either way.)
+			continue
 		}
 		got, present := core.Term(i)
 		if !present {

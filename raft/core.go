@@ -121,7 +121,8 @@ type ApplyMsg struct {
 //     towards commitment.
 //  3. Apply Apply to the service, in order. The leader counts its own log towards commitment
 //     before this Ready is persisted, which is safe only because step 1 comes first.
-//  4. Call Advance with this Ready.
+//  4. Call Advance with this Ready. Advance recycles the Messages and Apply slices: the host
+//     must copy what it keeps of them (the simulated network copies every message it sends).
 type Ready struct {
 	Hard     *HardState
 	Truncate int
@@ -804,6 +805,18 @@ func (r *Raft) Advance(rd Ready) {
 		panic(fmt.Sprintf("raft: node %d: Advance with Ready #%d, but the outstanding Ready is #%d (outstanding=%v)", r.id, rd.seq, r.readySeq, r.readyOut))
 	}
 	r.readyOut = false
+	// The host is done with rd's message and apply slices (it copied what it
+	// sent and applied), so their arrays carry the next Ready's: a Ready per
+	// event made these two appends the largest allocation in the simulator.
+	// Only when nothing was queued since Ready, which started fresh slices.
+	if r.msgs == nil {
+		clear(rd.Messages)
+		r.msgs = rd.Messages[:0]
+	}
+	if r.applyQueue == nil {
+		clear(rd.Apply)
+		r.applyQueue = rd.Apply[:0]
+	}
 }
 
 // ---- Accessors for hosts and checkers ----------------------------------------------------

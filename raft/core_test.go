@@ -3,6 +3,7 @@ package raft
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -36,11 +37,15 @@ func newNode(t *testing.T, id, peers int, p Persistent) *Raft {
 	return r
 }
 
-// drain takes and advances one Ready.
+// drain takes and advances one Ready, returning a copy the test may keep:
+// Advance recycles the Ready's message and apply slices.
 func drain(r *Raft) Ready {
 	rd := r.Ready()
+	kept := rd
+	kept.Messages = slices.Clone(rd.Messages)
+	kept.Apply = slices.Clone(rd.Apply)
 	r.Advance(rd)
-	return rd
+	return kept
 }
 
 // oneMsg drains r and returns its only message, which must be of type typ.

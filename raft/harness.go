@@ -39,6 +39,13 @@ type Cluster struct {
 	plan      faults.Plan
 }
 
+// brokenConfig, if set, becomes every new Cluster's Config. It is for tests
+// only (broken_test.go): they switch on a deliberately unsafe core option to
+// show that the scenarios' checks catch it, which they cannot do through
+// Cluster.Config because a scenario builds its own Cluster. Never set it
+// outside a test, and never from parallel tests.
+var brokenConfig func(*Config)
+
 // SnapShotInterval is the 2D applier's snapshot period.
 const SnapShotInterval = 10
 
@@ -48,7 +55,7 @@ func NewCluster(p *sim.Proc, n int, unreliable, snapshots bool) *Cluster {
 	w := p.World()
 	c := &Cluster{P: p, W: w, Net: netsim.New(w), N: n, snapshots: snapshots,
 		peers: make([]*Peer, n), connected: make([]bool, n), logs: make([]map[int][]byte, n),
-		applied: make([]int, n), rand: w.Rand("raft/harness")}
+		applied: make([]int, n), rand: w.Rand("raft/harness"), Config: brokenConfig}
 	c.Checker = NewChecker(w, n)
 	c.SetReliable(!unreliable)
 	addrs := make([]int, n)
@@ -189,6 +196,17 @@ func (c *Cluster) ingest(i int, snap []byte) int {
 	}
 	c.applied[i] = index
 	return index
+}
+
+// On returns a view of c whose blocking helpers (One, Wait,
+// CheckOneLeader, Fatalf) block process q instead of c.P: the original
+// tests call them from several goroutines at once, which here are several
+// processes. The view shares every peer, log and connection with c; only
+// the process differs. Booting still goes through c.
+func (c *Cluster) On(q *sim.Proc) *Cluster {
+	v := *c
+	v.P = q
+	return &v
 }
 
 // Peer returns peer i's current instance (nil while crashed).
@@ -387,6 +405,14 @@ func (c *Cluster) One(cmd []byte, expected int, retry bool) int {
 	}
 	c.Fatalf("one(%s) failed to reach agreement", short(cmd))
 	return -1
+}
+
+// End logs the original's "... Passed" line (config.go end()): virtual
+// seconds, peers, RPCs sent, bytes, and agreements (the highest index
+// committed). It checks nothing; replay -v shows it.
+func (c *Cluster) End() {
+	c.W.Logf(nil, "... Passed -- %4.1f %d %5d %7d %4d", c.W.Now().Seconds(), c.N, c.RPCTotal(), c.BytesTotal(),
+		c.Checker.machine.maxCommitted)
 }
 
 // LogSize is the largest persisted Raft state over all peers (crashed ones

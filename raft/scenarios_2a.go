@@ -42,6 +42,7 @@ func initialElection2A(p *sim.Proc) error {
 		p.World().Logf(nil, "warning: term changed even though there were no failures")
 	}
 	c.CheckOneLeader()
+	c.End()
 	return nil
 }
 
@@ -66,5 +67,6 @@ func reElection2A(p *sim.Proc) error {
 	// Re-join of last node shouldn't prevent leader from existing.
 	c.Connect(leader2)
 	c.CheckOneLeader()
+	c.End()
 	return nil
 }

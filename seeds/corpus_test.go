@@ -12,6 +12,8 @@ import (
 
 	// Every system's scenarios, so that entries can name them.
 	_ "github.com/lockstep-dst/lockstep/examples/register"
+	_ "github.com/lockstep-dst/lockstep/mapreduce"
+	_ "github.com/lockstep-dst/lockstep/raft"
 )
 
 // TestCorpus replays every entry: each must pass, twice, identically.

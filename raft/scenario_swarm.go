@@ -1,0 +1,186 @@
+package raft
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// raft/Swarm: beyond the original suite. Five peers run under the fault plan the run's
+// options name (by default the swarm profile: the seed picks which fault kinds are on and
+// their rates, storage faults on crash included) while clients propose commands, with every
+// safety checker watching each persisted Ready. Once the plan has healed the network,
+// restored its conditions and resumed and restarted every peer, the liveness phase requires
+// a leader and a new command committed on all five peers within LivenessBudget.
+
+func init() {
+	sim.Register(sim.Scenario{
+		Name: "raft/Swarm",
+		Description: fmt.Sprintf("5 peers and 3 clients under the swarm fault profile for %v, all safety checks on; "+
+			"then a command commits on all 5 within %v", SwarmDuration, LivenessBudget),
+		Faults: "swarm",
+		Main: func(p *sim.Proc) error {
+			runSwarm(p, defaultSwarm())
+			return nil
+		},
+	})
+}
+
+const (
+	// SwarmDuration is how long raft/Swarm's faults and clients run.
+	SwarmDuration = 20 * time.Second
+	// LivenessBudget is the virtual time a healed cluster gets to elect a leader and
+	// commit a new command on every peer: one()'s overall bound in the 6.824 harness
+	// (10 s, against election timeouts of 300–600 ms). It covers an election or two, the
+	// backup of a follower over a divergent log, and replies still held by long
+	// reordering (up to 2.2 s) when the faults end.
+	LivenessBudget = 10 * time.Second
+)
+
+// swarmOptions shape a swarm run; the property tests run smaller ones.
+type swarmOptions struct {
+	peers    int
+	clients  int
+	duration time.Duration // faults and clients run at least this long (the profile's Shape)
+	liveness time.Duration // 0: no liveness phase
+}
+
+func defaultSwarm() swarmOptions {
+	return swarmOptions{peers: 5, clients: 3, duration: SwarmDuration, liveness: LivenessBudget}
+}
+
+// ack is a command a client saw committed at index.
+type ack struct {
+	index int
+	cmd   []byte
+}
+
+// runSwarm is raft/Swarm's body, parameterized for tests.
+func runSwarm(p *sim.Proc, o swarmOptions) {
+	w := p.World()
+	c := NewCluster(p, o.peers, false, false)
+	start := w.Now()
+	plan := c.InstallFaults(o.duration)
+	w.Logf(nil, "%s", plan) // every parameter the seed chose, for `simrun replay -v`
+	until := max(plan.Until, start+o.duration)
+
+	r := w.Rand("raft/swarm/clients")
+	stop := false
+	var acks []ack
+	var clients []*sim.Proc
+	for k := 0; k < o.clients; k++ {
+		cr := r.Fork(fmt.Sprintf("client%d", k))
+		clients = append(clients, w.Spawn(nil, fmt.Sprintf("client%d", k), func(cp *sim.Proc) {
+			for !stop {
+				swarmClient(cp, c, cr, k, func(a ack) { acks = append(acks, a) })
+			}
+		}))
+	}
+	p.Sleep(until - w.Now())
+	stop = true
+	for _, cp := range clients {
+		for !cp.Done() {
+			p.Sleep(10 * time.Millisecond)
+		}
+	}
+	if len(clients) == 0 {
+		// The plan's last batch (heal, restore, resume, restart) is an event at until,
+		// which the seeded tiebreak may order after this process's wake-up.
+		p.Sleep(time.Millisecond)
+	}
+	if o.liveness <= 0 {
+		return
+	}
+
+	// Liveness: the plan has healed and restarted everything by now; connect all in the
+	// harness's sense too.
+	for i := 0; i < c.N; i++ {
+		c.Connect(i)
+	}
+	index := checkLiveness(c, []byte(fmt.Sprintf("liveness-%d", w.Seed())), o.liveness)
+
+	// Every command a client saw committed is in the final log: committing index on all
+	// peers means each of them applied everything before it.
+	for _, a := range acks {
+		if a.index > index {
+			c.P.Fatalf("raft/acknowledged", "a client saw %q committed at index %d, beyond the final commit %d", short(a.cmd), a.index, index)
+		}
+		if _, got := c.NCommitted(a.index); !bytes.Equal(got, a.cmd) {
+			c.P.Fatalf("raft/acknowledged", "a client saw %q committed at index %d, but the final log holds %q", short(a.cmd), a.index, short(got))
+		}
+	}
+}
+
+// swarmClient is one round of a churn client (6.824's TestReliableChurn2C): propose on every
+// peer that is up (stale leaders included); if one accepted, poll for the commit with sleeps
+// of 10, 20, 50, 100 and 200 ms, and remember the command if it was committed; otherwise
+// back off (79 + 17*me) ms. Clients run interleaved, so they record through a callback
+// rather than by returning an appended slice, which would drop another client's records
+// made while this one slept.
+func swarmClient(p *sim.Proc, c *Cluster, r *sim.Rand, me int, record func(ack)) {
+	cmd := []byte(fmt.Sprintf("c%d-%d", me, r.IntN(1_000_000_000)))
+	index := -1
+	for i := 0; i < c.N; i++ {
+		if peer := c.Peer(i); peer != nil && !c.Nodes[i].Paused() {
+			// A paused machine would not answer; calling into it would let it act.
+			if idx, _, ok := peer.Start(cmd); ok {
+				index = idx
+			}
+		}
+	}
+	if index < 0 {
+		p.Sleep(time.Duration(79+17*me) * time.Millisecond)
+		return
+	}
+	for _, to := range []time.Duration{10, 20, 50, 100, 200} {
+		if nd, got := c.NCommitted(index); nd > 0 {
+			if bytes.Equal(got, cmd) {
+				record(ack{index: index, cmd: cmd})
+			}
+			break
+		}
+		p.Sleep(to * time.Millisecond)
+	}
+}
+
+// checkLiveness requires that, within budget, a leader accepts cmd and every peer commits
+// it, as one(cmd, N, true) does with its 10 s. A miss fails the run as "raft/liveness",
+// saying how far the cluster got; it returns cmd's index.
+func checkLiveness(c *Cluster, cmd []byte, budget time.Duration) int {
+	p, w := c.P, c.W
+	start := w.Now()
+	deadline := start + budget
+	lastLeader, lastTerm, lastIndex, lastCount := -1, -1, -1, 0
+	for w.Now() < deadline {
+		index := -1
+		for i := 0; i < c.N && index < 0; i++ {
+			if peer := c.Peer(i); peer != nil && c.Connected(i) {
+				if idx, term, ok := peer.Start(cmd); ok {
+					index, lastLeader, lastTerm = idx, i, term
+				}
+			}
+		}
+		if index < 0 {
+			p.Sleep(50 * time.Millisecond)
+			continue
+		}
+		lastIndex = index
+		// As one(): poll every 20 ms for up to 2 s, then propose again.
+		for t1 := w.Now(); w.Now()-t1 < 2*time.Second && w.Now() < deadline; {
+			nd, got := c.NCommitted(index)
+			lastCount = nd
+			if nd == c.N && bytes.Equal(got, cmd) {
+				return index
+			}
+			p.Sleep(20 * time.Millisecond)
+		}
+	}
+	if lastLeader < 0 {
+		p.Fatalf("raft/liveness", "no leader accepted a command within %v after the faults ended at %v", budget, start)
+	}
+	p.Fatalf("raft/liveness", "command not committed on all %d peers within %v after the faults ended at %v: "+
+		"last accepted by peer %d in term %d at index %d, committed on %d", c.N, budget, start, lastLeader, lastTerm, lastIndex, lastCount)
+	return -1
+}

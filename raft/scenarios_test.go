@@ -1,0 +1,59 @@
+package raft
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// scenarioSeeds is how many seeds every raft/* scenario runs on under go
+// test (one with -short); simrun sweeps the thousands.
+func scenarioSeeds() uint64 {
+	if testing.Short() {
+		return 1
+	}
+	return 5
+}
+
+// TestScenarios runs every registered raft/* scenario on seeds
+// 1..scenarioSeeds(), each of which must pass, and checks seed 1 replays
+// identically.
+func TestScenarios(t *testing.T) {
+	scenarios, err := sim.Match("raft/*")
+	require.NoError(t, err)
+	require.NotEmpty(t, scenarios)
+	for _, s := range scenarios {
+		t.Run(s.Name[len("raft/"):], func(t *testing.T) {
+			t.Parallel()
+			for seed := uint64(1); seed <= scenarioSeeds(); seed++ {
+				var res sim.Result
+				if seed == 1 {
+					var div *sim.Divergence
+					res, div = sim.CheckDeterminism(s, sim.Options{Seed: seed})
+					require.Nil(t, div, "%s seed %d: %v", s.Name, seed, div)
+				} else {
+					res = sim.RunScenario(s, sim.Options{Seed: seed})
+				}
+				require.True(t, res.Passed(), "%s seed %d: %s: %v\nreplay: go run ./cmd/simrun replay -scenario %s -seed %d -v",
+					s.Name, seed, res.Outcome, res.Failure, s.Name, seed)
+			}
+		})
+	}
+}
+
+// TestSuiteRegistered pins the 6.824 Lab 2 names: each original test has a
+// scenario with the same stem.
+func TestSuiteRegistered(t *testing.T) {
+	for _, name := range []string{
+		"InitialElection2A", "ReElection2A",
+		"BasicAgree2B", "RPCBytes2B", "FailAgree2B", "FailNoAgree2B", "ConcurrentStarts2B",
+		"Rejoin2B", "Backup2B", "Count2B",
+		"Persist12C", "Persist22C", "Persist32C", "Figure82C", "UnreliableAgree2C",
+		"Figure8Unreliable2C", "ReliableChurn2C", "UnreliableChurn2C",
+	} {
+		_, ok := sim.Lookup("raft/" + name)
+		require.True(t, ok, "raft/%s is not registered", name)
+	}
+}
