@@ -53,8 +53,8 @@ type call struct {
 	done     Done
 	rand     sim.Rand // by value: one allocation less per call
 	copies   int      // deliveries scheduled but not yet dispatched
-	answered bool // the caller has been told (reply, failure or timeout)
-	served   bool // a handler has responded
+	answered bool     // the caller has been told (reply, failure or timeout)
+	served   bool     // a handler has responded
 	polling  bool
 }
 
