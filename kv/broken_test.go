@@ -1,0 +1,76 @@
+package kv
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// The checks can fail: deliberately broken servers fail the scenarios, and the failure
+// names the check that caught them.
+
+// firstFailure runs scenario on seeds 1..maxSeeds with every server adjusted by broken,
+// and returns the first failing run.
+func firstFailure(t *testing.T, broken func(*ServerConfig), scenario string, maxSeeds uint64) sim.Result {
+	t.Helper()
+	t.Setenv("TMPDIR", t.TempDir()) // where porcupine's visualizations go (os.TempDir)
+	brokenServer = broken
+	defer func() { brokenServer = nil }()
+	sc, ok := sim.Lookup(scenario)
+	require.True(t, ok, scenario)
+	for seed := uint64(1); seed <= maxSeeds; seed++ {
+		if res := sim.RunScenario(sc, sim.Options{Seed: seed}); !res.Passed() {
+			t.Logf("%s seed %d: %s: %v", scenario, seed, res.Outcome, res.Failure)
+			return res
+		}
+	}
+	t.Fatalf("%s passed seeds 1-%d with a broken server", scenario, maxSeeds)
+	return sim.Result{}
+}
+
+// A server that answers Get from its local state, without the log, serves stale reads: a
+// deposed leader in a minority answers at once (OnePartition3A's "Get in minority
+// completed"), a leader that has not yet applied what its predecessor committed answers
+// from behind (the crash scenarios' value checks), and porcupine sees both.
+func TestBrokenLocalGets(t *testing.T) {
+	local := func(c *ServerConfig) { c.UnsafeLocalGets = true }
+	for _, tc := range []struct {
+		scenario, check, message string
+	}{
+		{"kv/OnePartition3A", "kv/minority", "Get in minority completed"},
+		{"kv/PersistPartitionUnreliableLinearizable3A", "kv/linearizability", "history is not linearizable: key"},
+		{"kv/PersistOneClient3A", "kv/value", "get wrong value"},
+		{"kv/Swarm", "kv/linearizability", "history is not linearizable: key"},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			res := firstFailure(t, local, tc.scenario, 300)
+			require.Equal(t, sim.Fail, res.Outcome)
+			require.Equal(t, tc.check, res.Failure.Check)
+			require.ErrorContains(t, res.Failure.Err, tc.message)
+		})
+	}
+}
+
+// A server whose duplicate table lives outside the replicated state (a per-server map,
+// not in the snapshot) applies a retried Append twice once a restart or an InstallSnapshot
+// has lost the table: the value checks find the element twice, porcupine finds the history
+// not linearizable.
+func TestBrokenVolatileDedup(t *testing.T) {
+	volatile := func(c *ServerConfig) { c.UnsafeVolatileDedup = true }
+	for _, tc := range []struct {
+		scenario, check, message string
+	}{
+		{"kv/SnapshotUnreliableRecoverConcurrentPartition3B", "kv/appends", "duplicate element"},
+		{"kv/SnapshotUnreliableRecoverConcurrentPartitionLinearizable3B", "kv/linearizability", "history is not linearizable: key"},
+		{"kv/Swarm", "kv/linearizability", "history is not linearizable: key"},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			res := firstFailure(t, volatile, tc.scenario, 300)
+			require.Equal(t, sim.Fail, res.Outcome)
+			require.Equal(t, tc.check, res.Failure.Check)
+			require.ErrorContains(t, res.Failure.Err, tc.message)
+		})
+	}
+}

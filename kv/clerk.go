@@ -1,0 +1,128 @@
+package kv
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/lockstep-dst/lockstep/netsim"
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// RetryBackoff is the pause after a full round of servers failed (no leader yet). Not a
+// constant of the original tests.
+const RetryBackoff = 20 * time.Millisecond
+
+// Clerk is a client of the service: it runs in blocking style on a process of its own
+// client node, retries each operation until it succeeds, and remembers the last leader.
+// One operation at a time; each has one sequence number, whatever the number of attempts.
+//
+// As in 6.824 the clerk's RPC has no timeout of its own: the network fails a call to a dead
+// or unreachable server (labrpc's 100 ms polling), and a server answers every request it
+// accepted, at the latest WaiterTimeout later (a leader cut off from its majority).
+type Clerk struct {
+	ID      int64 // the client id servers deduplicate by; unique in the run
+	node    *sim.Node
+	ep      *netsim.Endpoint
+	servers []int // node ids, in the clerk's (shuffled) order
+	leader  int   // index into servers of the one to try first: the last that answered OK, or a hinted leader
+	seq     int64
+	hist    *History
+	// histID is the clerk's porcupine ClientId (0-based, one per clerk).
+	histID int
+	// pending describes the operation in progress, for liveness failures.
+	pending *pendingOp
+	ops     int // completed operations
+}
+
+type pendingOp struct {
+	cmd      Command
+	start    time.Duration
+	attempts int
+}
+
+// Node is the clerk's client node.
+func (ck *Clerk) Node() *sim.Node { return ck.node }
+
+// Ops is the number of operations the clerk completed.
+func (ck *Clerk) Ops() int { return ck.ops }
+
+// Pending describes the operation in progress ("" if none).
+func (ck *Clerk) Pending() string {
+	if ck.pending == nil {
+		return ""
+	}
+	return fmt.Sprintf("clerk %d: %v pending since %v after %d attempts", ck.ID, ck.pending.cmd, ck.pending.start, ck.pending.attempts)
+}
+
+// Get returns the value of key ("" if absent). p must run on the clerk's node.
+func (ck *Clerk) Get(p *sim.Proc, key string) string {
+	return ck.do(p, OpGet, key, "")
+}
+
+// Put sets key to value.
+func (ck *Clerk) Put(p *sim.Proc, key, value string) { ck.do(p, OpPut, key, value) }
+
+// Append appends value to key's value.
+func (ck *Clerk) Append(p *sim.Proc, key, value string) { ck.do(p, OpAppend, key, value) }
+
+func (ck *Clerk) do(p *sim.Proc, op Op, key, value string) string {
+	if p.Node() != ck.node {
+		panic(fmt.Sprintf("kv: clerk %d used from process %s, not on its node %s", ck.ID, p.Name, ck.node.Name))
+	}
+	if ck.pending != nil {
+		panic(fmt.Sprintf("kv: clerk %d: concurrent operations (%s)", ck.ID, ck.Pending()))
+	}
+	ck.seq++
+	args := &OpArgs{Command{Op: op, Client: ck.ID, Seq: ck.seq, Key: key, Value: value}}
+	ck.pending = &pendingOp{cmd: args.Command, start: p.Now()}
+	failed := 0
+	for {
+		ck.pending.attempts++
+		rep, ok := ck.ep.CallProc(p, ck.servers[ck.leader], MethodOp, args, 0)
+		next := (ck.leader + 1) % len(ck.servers)
+		if ok {
+			r := rep.(*OpReply)
+			if r.Err == OK {
+				ck.record(args.Command, r.Value, p.Now())
+				return r.Value
+			}
+			if i := ck.index(r.Leader); i >= 0 && i != ck.leader {
+				next = i
+			}
+		}
+		ck.leader = next
+		// A round of failures without a leader (an election, or hints that run in a
+		// circle through stale servers): pause before the next round.
+		if failed++; failed%len(ck.servers) == 0 {
+			p.Sleep(RetryBackoff)
+		}
+	}
+}
+
+// index returns the position of address addr in the clerk's server list, or -1.
+func (ck *Clerk) index(addr int) int {
+	for i, a := range ck.servers {
+		if a == addr {
+			return i
+		}
+	}
+	return -1
+}
+
+func (ck *Clerk) record(c Command, out string, end time.Duration) {
+	start := ck.pending.start
+	ck.pending = nil
+	ck.ops++
+	if ck.hist == nil {
+		return
+	}
+	ck.hist.add(porcupine.Operation{
+		ClientId: ck.histID,
+		Input:    KVInput{Op: c.Op, Key: c.Key, Value: c.Value},
+		Call:     int64(start),
+		Output:   KVOutput{Value: out},
+		Return:   int64(end),
+	})
+}

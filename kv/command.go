@@ -1,0 +1,157 @@
+package kv
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Op is a client operation.
+type Op uint8
+
+// The operations. The zero value is the leader's no-op (see Server.onLeader), which never
+// comes from a client.
+const (
+	OpNoop Op = iota
+	OpGet
+	OpPut
+	OpAppend
+)
+
+func (o Op) String() string {
+	switch o {
+	case OpNoop:
+		return "noop"
+	case OpGet:
+		return "get"
+	case OpPut:
+		return "put"
+	case OpAppend:
+		return "append"
+	}
+	return "Op(" + strconv.Itoa(int(o)) + ")"
+}
+
+// Command is what a server proposes to Raft: one attempt at one client operation, named by
+// (Client, Seq) so that every replica recognises a retry of an operation it already applied.
+type Command struct {
+	Op     Op
+	Client int64 // the clerk's id, unique in the run
+	Seq    int64 // the clerk's operation number: one per operation, not per attempt
+	Key    string
+	Value  string // Put and Append only
+}
+
+// Encode is the command's log encoding: the op byte, then the client, the sequence number
+// and the key length as uvarints, then the key, then the value (the rest). The no-op is the
+// empty command. Compactness matters: the log is what maxraftstate bounds.
+func (c Command) Encode() []byte {
+	if c.Op == OpNoop {
+		return []byte{}
+	}
+	b := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(c.Key)+len(c.Value))
+	b = append(b, byte(c.Op))
+	b = binary.AppendUvarint(b, uint64(c.Client))
+	b = binary.AppendUvarint(b, uint64(c.Seq))
+	b = binary.AppendUvarint(b, uint64(len(c.Key)))
+	b = append(b, c.Key...)
+	return append(b, c.Value...)
+}
+
+var errShortCommand = errors.New("kv: truncated command")
+
+// DecodeCommand decodes what Encode produced.
+func DecodeCommand(b []byte) (Command, error) {
+	if len(b) == 0 {
+		return Command{Op: OpNoop}, nil
+	}
+	c := Command{Op: Op(b[0])}
+	if c.Op < OpGet || c.Op > OpAppend {
+		return Command{}, fmt.Errorf("kv: unknown op %d in command", b[0])
+	}
+	b = b[1:]
+	var vals [3]uint64
+	for i := range vals {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return Command{}, errShortCommand
+		}
+		vals[i], b = v, b[n:]
+	}
+	c.Client, c.Seq = int64(vals[0]), int64(vals[1])
+	if vals[2] > uint64(len(b)) {
+		return Command{}, errShortCommand
+	}
+	c.Key, c.Value = string(b[:vals[2]]), string(b[vals[2]:])
+	if c.Op == OpGet && c.Value != "" {
+		return Command{}, errors.New("kv: get command with a value")
+	}
+	return c, nil
+}
+
+func (c Command) String() string {
+	switch c.Op {
+	case OpNoop:
+		return "noop"
+	case OpGet:
+		return fmt.Sprintf("c%d#%d get(%q)", c.Client, c.Seq, c.Key)
+	}
+	return fmt.Sprintf("c%d#%d %v(%q, %q)", c.Client, c.Seq, c.Op, c.Key, short(c.Value))
+}
+
+func short(s string) string {
+	if len(s) > 40 {
+		return s[:18] + "…" + s[len(s)-18:]
+	}
+	return s
+}
+
+// Err is a server's answer to an RPC.
+type Err uint8
+
+const (
+	OK Err = iota
+	// ErrWrongLeader: this server is not the leader, or lost leadership before the
+	// operation committed. The operation may or may not have been applied; the clerk
+	// retries it with the same sequence number.
+	ErrWrongLeader
+)
+
+func (e Err) String() string {
+	if e == OK {
+		return "OK"
+	}
+	return "ErrWrongLeader"
+}
+
+// MethodOp is the server's one RPC: every operation, Get included, is a Command.
+const MethodOp = "KV.Op"
+
+// OpArgs is a clerk's request. It crosses nodes, so it is a netsim.Message.
+type OpArgs struct{ Command }
+
+// Size is the request's wire size: the command's encoding.
+func (a *OpArgs) Size() int {
+	return 1 + 2*binary.MaxVarintLen64 + len(a.Key) + len(a.Value)
+}
+
+// Clone copies the request (strings are immutable, so a struct copy shares nothing that
+// can change).
+func (a *OpArgs) Clone() any { c := *a; return &c }
+
+// OpReply is a server's answer.
+type OpReply struct {
+	Err   Err
+	Value string // Get only
+	// Leader is, with ErrWrongLeader, the address (node id) of the server the replier
+	// believes leads its current term, or -1: a hint that saves the clerk a round of
+	// servers after every election.
+	Leader int
+}
+
+// Size is the reply's wire size.
+func (r *OpReply) Size() int { return 2 + len(r.Value) }
+
+// Clone copies the reply.
+func (r *OpReply) Clone() any { c := *r; return &c }

@@ -1,0 +1,202 @@
+package kv
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// The GenericTest constants of the original.
+const (
+	// Iterations of client traffic per generic test.
+	Iterations = 3
+	// ClientTraffic is how long the clients run in each iteration.
+	ClientTraffic = 5 * time.Second
+	// TestTimeout is the original's per-test limit; a generic test whose clients have not
+	// all finished by then fails as kv/liveness.
+	TestTimeout = 120 * time.Second
+)
+
+// generic is GenericTest(part, nclients, unreliable, crash, partitions, maxraftstate)
+// and, with linearizable, GenericTestLinearizability (random keys, Puts, porcupine).
+type generic struct {
+	name         string
+	servers      int
+	clients      int
+	unreliable   bool
+	crash        bool
+	partitions   bool
+	maxraftstate int
+	linearizable bool
+}
+
+func (g generic) description(stem string) string {
+	var faults []string
+	if g.unreliable {
+		faults = append(faults, "unreliable net")
+	}
+	if g.crash {
+		faults = append(faults, "restarts")
+	}
+	if g.partitions {
+		faults = append(faults, "partitions")
+	}
+	if len(faults) == 0 {
+		faults = append(faults, "no faults")
+	}
+	if g.maxraftstate > 0 {
+		faults = append(faults, fmt.Sprintf("snapshots (maxraftstate %d)", g.maxraftstate))
+	}
+	clients := "1 client"
+	if g.clients > 1 {
+		clients = fmt.Sprintf("%d clients", g.clients)
+	}
+	what := "Appends exactly once and in order, Gets exact"
+	if g.linearizable {
+		what = "random keys, porcupine linearizable"
+	}
+	return fmt.Sprintf("6.824 %s: %s on %d servers, %s, 3 x 5 s; %s", stem, clients, g.servers, strings.Join(faults, ", "), what)
+}
+
+// run is the test body: Iterations rounds of ClientTraffic of client operations, with the
+// partitioner, then heal, crash-all-and-restart, and the checks.
+func (g generic) run(p *sim.Proc) error {
+	w := p.World()
+	c := NewCluster(p, g.name, g.servers, g.unreliable, g.maxraftstate)
+	deadline := w.Now() + TestTimeout
+	ck := c.MakeClient(c.All())
+	for iter := 0; iter < Iterations; iter++ {
+		doneClients, donePartitioner, partitionerDone := false, false, false
+		counts := make([]int, g.clients)
+		finished := make([]bool, g.clients)
+		clerks := make([]*Clerk, g.clients)
+		for cli := 0; cli < g.clients; cli++ {
+			cli := cli
+			myck := c.MakeClient(c.All())
+			clerks[cli] = myck
+			r := w.Rand(fmt.Sprintf("kv/client/%d/%d", iter, cli))
+			w.Spawn(myck.Node(), myck.Node().Name, func(q *sim.Proc) {
+				if g.linearizable {
+					counts[cli] = linearizabilityClient(q, myck, r, cli, g.clients, &doneClients)
+				} else {
+					counts[cli] = appendClient(q, myck, r, cli, &doneClients)
+				}
+				finished[cli] = true
+			})
+		}
+		if g.partitions {
+			// Allow the clients to perform some operations without interruption.
+			p.Sleep(1 * time.Second)
+			r := w.Rand(fmt.Sprintf("kv/partitioner/%d", iter))
+			w.Spawn(nil, "partitioner", func(q *sim.Proc) {
+				partitioner(q, c, r, &donePartitioner)
+				partitionerDone = true
+			})
+		}
+		p.Sleep(ClientTraffic)
+		doneClients, donePartitioner = true, true
+		if g.partitions {
+			p.WaitUntil(func() bool { return partitionerDone }, 10*time.Millisecond, 0)
+			// Reconnect, and wait for a new term: a client may have submitted a request
+			// in a minority, which returns only once that server hears of the new term.
+			c.ConnectAll()
+			p.Sleep(ElectionTimeout)
+		}
+		if g.crash {
+			for i := 0; i < c.N; i++ {
+				c.ShutdownServer(i)
+			}
+			p.Sleep(ElectionTimeout)
+			for i := 0; i < c.N; i++ {
+				c.StartServer(i)
+			}
+			c.ConnectAll()
+		}
+		for cli := 0; cli < g.clients; cli++ {
+			if !waitBy(p, func() bool { return finished[cli] }, deadline) {
+				c.Fatalf("kv/liveness", "iteration %d: client %d not done within the original's %v test limit: %s",
+					iter, cli, TestTimeout, clerks[cli].Pending())
+			}
+			if g.linearizable {
+				continue
+			}
+			key := strconv.Itoa(cli)
+			v := c.Get(ck, key)
+			if err := CheckClntAppends(cli, v, counts[cli]); err != nil {
+				c.Fatalf("kv/appends", "iteration %d: %v", iter, err)
+			}
+		}
+		if g.maxraftstate > 0 {
+			// After the servers processed every request and had time to checkpoint.
+			c.CheckLogSize()
+		}
+		if g.maxraftstate < 0 {
+			if ssz := c.SnapshotSize(); ssz > 0 {
+				c.Fatalf("kv/snapshot-size", "snapshot too large (%v), should not be used when maxraftstate = %d", ssz, g.maxraftstate)
+			}
+		}
+	}
+	w.Logf(nil, "%s: %d clerk operations", g.name, c.Ops())
+	if g.linearizable {
+		c.CheckLinearizableAtEnd()
+	}
+	return nil
+}
+
+// appendClient is GenericTest's client cli: it owns key "cli", Puts "" to it, then until
+// done Appends (50%) or Gets and compares with the value it tracks. It returns the number
+// of Appends it made.
+func appendClient(q *sim.Proc, ck *Clerk, r *sim.Rand, cli int, done *bool) int {
+	j := 0
+	last := ""
+	key := strconv.Itoa(cli)
+	ck.Put(q, key, last)
+	for !*done {
+		if r.IntN(1000) < 500 {
+			nv := appendValue(cli, j)
+			ck.Append(q, key, nv)
+			last += nv
+			j++
+		} else if v := ck.Get(q, key); v != last {
+			q.Fatalf("kv/value", "get wrong value, key %v: %s", key, diff(last, v))
+		}
+	}
+	return j
+}
+
+// linearizabilityClient is GenericTestLinearizability's client cli: random keys among
+// nkeys, 50% Append, else 10% Put, else Get; porcupine judges the results.
+func linearizabilityClient(q *sim.Proc, ck *Clerk, r *sim.Rand, cli, nkeys int, done *bool) int {
+	j := 0
+	for !*done {
+		key := strconv.Itoa(r.IntN(nkeys))
+		nv := appendValue(cli, j)
+		if r.IntN(1000) < 500 {
+			ck.Append(q, key, nv)
+			j++
+		} else if r.IntN(1000) < 100 {
+			ck.Put(q, key, nv)
+			j++
+		} else {
+			ck.Get(q, key)
+		}
+	}
+	return j
+}
+
+// partitioner is the original's: until done, split the servers in two random sides (a
+// coin per server), then sleep ElectionTimeout + 0-199 ms.
+func partitioner(q *sim.Proc, c *Cluster, r *sim.Rand, done *bool) {
+	for !*done {
+		var pa [2][]int
+		for i := 0; i < c.N; i++ {
+			side := r.IntN(2)
+			pa[side] = append(pa[side], i)
+		}
+		c.Partition(pa[0], pa[1])
+		q.Sleep(ElectionTimeout + time.Duration(r.IntN(200))*time.Millisecond)
+	}
+}

@@ -1,0 +1,93 @@
+package kv
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// The scenarios of the issue: the whole 6.824 Lab 3 suite and kv/Swarm.
+var wantScenarios = []string{
+	"kv/Basic3A", "kv/Concurrent3A", "kv/Unreliable3A", "kv/UnreliableOneKey3A", "kv/OnePartition3A",
+	"kv/ManyPartitionsOneClient3A", "kv/ManyPartitionsManyClients3A", "kv/PersistOneClient3A",
+	"kv/PersistConcurrent3A", "kv/PersistConcurrentUnreliable3A", "kv/PersistPartition3A",
+	"kv/PersistPartitionUnreliable3A", "kv/PersistPartitionUnreliableLinearizable3A",
+	"kv/SnapshotRPC3B", "kv/SnapshotSize3B", "kv/SnapshotRecover3B", "kv/SnapshotRecoverManyClients3B",
+	"kv/SnapshotUnreliable3B", "kv/SnapshotUnreliableRecover3B",
+	"kv/SnapshotUnreliableRecoverConcurrentPartition3B",
+	"kv/SnapshotUnreliableRecoverConcurrentPartitionLinearizable3B",
+	"kv/Swarm",
+}
+
+func TestScenariosAreRegistered(t *testing.T) {
+	scs, err := sim.Match("kv/*")
+	require.NoError(t, err)
+	var names []string
+	for _, sc := range scs {
+		names = append(names, sc.Name)
+		require.NotEmpty(t, sc.Description, sc.Name)
+	}
+	require.ElementsMatch(t, wantScenarios, names)
+}
+
+// TestScenarios runs every kv scenario on a few seeds; each must pass.
+func TestScenarios(t *testing.T) {
+	seeds := []uint64{1, 2, 3}
+	if testing.Short() {
+		seeds = seeds[:1]
+	}
+	for _, name := range wantScenarios {
+		sc, ok := sim.Lookup(name)
+		require.True(t, ok, name)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			for _, seed := range seeds {
+				res := sim.RunScenario(sc, sim.Options{Seed: seed})
+				require.True(t, res.Passed(), "%s seed %d: %s: %v\nreplay: go run ./cmd/simrun replay -scenario %s -seed %d",
+					name, seed, res.Outcome, res.Failure, name, seed)
+			}
+		})
+	}
+}
+
+// TestDeterminism runs every kv scenario twice on one seed; the runs must be identical
+// event by event, and the end checks (porcupine included) must agree.
+func TestDeterminism(t *testing.T) {
+	for _, name := range wantScenarios {
+		sc, _ := sim.Lookup(name)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			res, div := sim.CheckDeterminism(sc, sim.Options{Seed: 7})
+			require.Nil(t, div, "%s: %v", name, div)
+			require.True(t, res.Passed(), "%s seed 7: %s: %v", name, res.Outcome, res.Failure)
+		})
+	}
+}
+
+// TestScenariosDoWork guards against a scenario that passes because nothing happened: the
+// generic tests complete hundreds of operations, and the Raft checkers see them.
+func TestScenariosDoWork(t *testing.T) {
+	var clusters []*Cluster
+	clusterHook = func(c *Cluster) { clusters = append(clusters, c) }
+	defer func() { clusterHook = nil }()
+	for _, name := range []string{"kv/Basic3A", "kv/SnapshotRecover3B", "kv/PersistPartitionUnreliableLinearizable3A"} {
+		clusters = nil
+		sc, _ := sim.Lookup(name)
+		res := sim.RunScenario(sc, sim.Options{Seed: 1})
+		require.True(t, res.Passed(), "%s: %v", name, res.Failure)
+		require.Len(t, clusters, 1)
+		c := clusters[0]
+		require.Greater(t, c.Ops(), 300, "%s: only %d operations", name, c.Ops())
+		committed := 0
+		for i := 1; ; i++ {
+			if _, ok := c.Checker.Committed(i); !ok {
+				break
+			}
+			committed++
+		}
+		require.Greater(t, committed, c.Ops()/2, "%s: the Raft checkers saw %d commands", name, committed)
+		t.Logf("%s: %d operations, %d commands, %d events", name, c.Ops(), committed, res.Events)
+	}
+}

@@ -1,0 +1,290 @@
+// Package kv is a linearizable, fault-tolerant key/value service on raft/ (the 6.824 Lab 3
+// kvraft): servers that put every operation, Get included, through the Raft log, with
+// duplicate detection in the replicated state and snapshots when the Raft state grows past
+// maxraftstate; clerks that run as simulated clients and retry until an operation succeeds;
+// the history of every completed clerk call, checked for linearizability by porcupine on
+// virtual timestamps; and the Lab 3 tests as seeded scenarios (kv/Basic3A ...), plus
+// kv/Swarm.
+package kv
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/lockstep-dst/lockstep/clock"
+	"github.com/lockstep-dst/lockstep/netsim"
+	"github.com/lockstep-dst/lockstep/raft"
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// ServerConfig configures one server.
+type ServerConfig struct {
+	ID    int   // Raft id, 0..len(Peers)-1
+	Peers []int // node ids of every server, indexed by Raft id
+	// MaxRaftState: snapshot when the persisted Raft state exceeds this many bytes; a
+	// negative value never snapshots (6.824's maxraftstate = -1).
+	MaxRaftState int
+	// Observer, if set, sees every persisted Ready of the Raft peer (the Raft checkers).
+	Observer raft.Observer
+
+	// UnsafeLocalGets deliberately breaks linearizability: a server that thinks it is the
+	// leader answers Get from its local state without going through the log, so a deposed
+	// leader that has not heard of its successor serves stale reads. Tests only.
+	UnsafeLocalGets bool
+	// UnsafeVolatileDedup deliberately breaks exactly-once: the duplicate table lives in a
+	// per-server map, outside the replicated Store, so it is missing from snapshots and
+	// lost at a restart (see Store). Tests only.
+	UnsafeVolatileDedup bool
+}
+
+// Server is one kvraft replica, hosted on a simulated node next to its Raft peer.
+type Server struct {
+	clk   clock.Clock
+	peer  *raft.Peer
+	cfg   ServerConfig
+	store *Store
+	// Invariant: lastApplied is the index of the last command applied to store (or of the
+	// snapshot it was restored from), and every ApplyMsg continues from it.
+	lastApplied int
+	// waiters are the RPCs waiting for the command proposed at their index. Invariant:
+	// waiters exist only while this server is leader of term, and are all of that term.
+	waiters  map[int]*waiter
+	term     int
+	leader   bool
+	sweeping bool // a sweep of expired waiters is scheduled
+	// snapSize is the Raft state size when the last snapshot was handed to Raft: until
+	// Raft persists it the size does not change, and asking again would only re-encode.
+	snapSize int
+	// seen is UnsafeVolatileDedup's per-server duplicate table.
+	seen map[int64]int64
+}
+
+type waiter struct {
+	client, seq int64
+	since       time.Duration // the server's clock (Since) when the request arrived
+	respond     func(netsim.Message)
+}
+
+// WaiterTimeout is how long a server keeps a request waiting for its command to apply
+// before answering ErrWrongLeader. A leader cut off from its majority keeps its leadership
+// (nothing tells it of a newer term) and its commands never commit; the timeout sends the
+// clerk on to another server. The original leaves the choice to the student; this is a
+// common one, and well above the tens of milliseconds a commit takes here.
+const WaiterTimeout = 500 * time.Millisecond
+
+// StartServer boots a server on node from what its storage holds: Raft recovers its state
+// and log, the store is restored from the snapshot, and the log after it is applied again
+// as Raft learns it is committed. Call it from the node's boot function.
+func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server {
+	s := &Server{clk: clock.NewSim(node), cfg: cfg, store: NewStore(), waiters: map[int]*waiter{}}
+	if cfg.UnsafeVolatileDedup {
+		s.seen = map[int64]int64{}
+	}
+	s.peer = raft.StartPeer(node, ep, raft.PeerConfig{
+		Raft:     raft.Config{ID: cfg.ID},
+		Peers:    cfg.Peers,
+		Apply:    s.apply,
+		Observer: observer{s: s, next: cfg.Observer},
+	})
+	// A recovered peer starts with commit = applied = its snapshot index and applies nothing
+	// before the store is restored here: the first ApplyMsg is for the index after it.
+	if snap := s.peer.ReadSnapshot(); len(snap) > 0 {
+		s.restore(snap, s.peer.Core().SnapshotMeta().Index)
+	}
+	ep.Handle(MethodOp, s.handleOp)
+	return s
+}
+
+// Peer is the server's Raft peer.
+func (s *Server) Peer() *raft.Peer { return s.peer }
+
+// Store is the server's state machine (read-only use).
+func (s *Server) Store() *Store { return s.store }
+
+// LastApplied is the index of the last command applied.
+func (s *Server) LastApplied() int { return s.lastApplied }
+
+// handleOp serves every client operation: propose it and answer when the command at its
+// index is applied. A server that is not the leader answers at once, so the clerk moves on.
+func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
+	args := req.Args.(*OpArgs)
+	term, leader := s.peer.GetState()
+	if !leader {
+		hint := -1
+		if l := s.peer.Core().Leader(); l >= 0 {
+			hint = s.cfg.Peers[l]
+		}
+		respond(&OpReply{Err: ErrWrongLeader, Leader: hint})
+		return
+	}
+	if s.cfg.UnsafeLocalGets && args.Op == OpGet {
+		respond(&OpReply{Value: s.store.Get(args.Key)})
+		return
+	}
+	// Register before proposing: the index is the leader's next one, and in a single-node
+	// cluster the command commits and applies inside Start.
+	index := s.peer.Core().LastIndex() + 1
+	if old := s.waiters[index]; old != nil {
+		old.respond(wrongLeader())
+	}
+	s.waiters[index] = &waiter{client: args.Client, seq: args.Seq, since: s.clk.Since(), respond: respond}
+	s.armSweep()
+	idx, t, ok := s.peer.Start(args.Command.Encode())
+	if !ok || idx != index || t != term {
+		panic(fmt.Sprintf("kv: server %d: leader of term %d proposed at %d/t%d (ok=%v), expected index %d",
+			s.cfg.ID, term, idx, t, ok, index))
+	}
+}
+
+// apply is Raft's apply stream: committed commands in log order, and snapshots installed
+// from the leader.
+func (s *Server) apply(m raft.ApplyMsg) {
+	if m.SnapshotValid {
+		if m.SnapshotIndex <= s.lastApplied {
+			panic(fmt.Sprintf("kv: server %d: snapshot at %d does not advance applied index %d", s.cfg.ID, m.SnapshotIndex, s.lastApplied))
+		}
+		s.restore(m.Snapshot, m.SnapshotIndex)
+		return
+	}
+	if !m.CommandValid {
+		return
+	}
+	if m.CommandIndex != s.lastApplied+1 {
+		panic(fmt.Sprintf("kv: server %d: applied %d after %d (apply out of order)", s.cfg.ID, m.CommandIndex, s.lastApplied))
+	}
+	cmd, err := DecodeCommand(m.Command)
+	if err != nil {
+		panic(fmt.Sprintf("kv: server %d: command at %d: %v", s.cfg.ID, m.CommandIndex, err))
+	}
+	var res Result
+	if s.cfg.UnsafeVolatileDedup {
+		dup := cmd.Op != OpNoop && cmd.Seq <= s.seen[cmd.Client]
+		if cmd.Op != OpNoop && !dup {
+			s.seen[cmd.Client] = cmd.Seq
+		}
+		res = s.store.ApplyUnchecked(cmd, dup)
+	} else {
+		res = s.store.Apply(cmd)
+	}
+	s.lastApplied = m.CommandIndex
+	if w := s.waiters[m.CommandIndex]; w != nil {
+		delete(s.waiters, m.CommandIndex)
+		// Only the command this waiter proposed answers it. Another command at its index
+		// means a new leader overwrote the entry: the operation may still be applied
+		// elsewhere in the log, or never; the clerk retries and the duplicate table
+		// sorts it out.
+		if cmd.Op != OpNoop && cmd.Client == w.client && cmd.Seq == w.seq {
+			w.respond(&OpReply{Value: res.Value})
+		} else {
+			w.respond(wrongLeader())
+		}
+	}
+	s.maybeSnapshot()
+}
+
+// maybeSnapshot hands Raft a snapshot once its persisted state exceeds MaxRaftState.
+func (s *Server) maybeSnapshot() {
+	if s.cfg.MaxRaftState < 0 {
+		return
+	}
+	size := s.peer.StateSize()
+	if size <= s.cfg.MaxRaftState || size == s.snapSize {
+		return
+	}
+	s.snapSize = size
+	s.peer.Snapshot(s.lastApplied, s.store.Encode())
+}
+
+// restore replaces the store by a snapshot covering through index.
+func (s *Server) restore(snap []byte, index int) {
+	st, err := DecodeStore(snap)
+	if err != nil {
+		panic(fmt.Sprintf("kv: server %d: snapshot at %d: %v", s.cfg.ID, index, err))
+	}
+	s.store = st
+	s.lastApplied = index
+	// Commands proposed at indexes the snapshot covers can no longer be matched to their
+	// waiters; their outcome is in the snapshot's state, which the retry will see.
+	s.failWaiters(func(i int) bool { return i <= index })
+}
+
+// armSweep schedules the expiry of waiters, one timer per server rather than one per
+// request (a timer is an event, and requests are the most frequent thing in a run).
+func (s *Server) armSweep() {
+	if s.sweeping || len(s.waiters) == 0 {
+		return
+	}
+	s.sweeping = true
+	s.clk.AfterFunc(WaiterTimeout/2, func() {
+		s.sweeping = false
+		deadline := s.clk.Since() - WaiterTimeout
+		s.failWaiters(func(i int) bool { return s.waiters[i].since <= deadline })
+		s.armSweep()
+	})
+}
+
+// failWaiters answers ErrWrongLeader to the waiters whose index matches, in index order
+// (the replies are events: their order must not depend on map iteration).
+func (s *Server) failWaiters(match func(index int) bool) {
+	var idx []int
+	for i := range s.waiters {
+		if match(i) {
+			idx = append(idx, i)
+		}
+	}
+	sort.Ints(idx)
+	for _, i := range idx {
+		w := s.waiters[i]
+		delete(s.waiters, i)
+		w.respond(wrongLeader())
+	}
+}
+
+// wrongLeader is the answer of a server that accepted a request as leader and cannot
+// complete it: no hint, it does not know better.
+func wrongLeader() *OpReply { return &OpReply{Err: ErrWrongLeader, Leader: -1} }
+
+// leadership follows the peer's role after every persisted Ready. A change of term or a
+// lost leadership fails every waiter at once, rather than leaving clerks to time out: the
+// entries they wait for may be overwritten by the new leader, or sit uncommitted in a
+// minority. On becoming leader the server proposes a no-op: Raft commits entries of earlier
+// terms only once an entry of its own term commits (§5.4.2), so without it the operations
+// a crashed or deposed leader left in the log would wait for the next client request.
+func (s *Server) leadership(p *raft.Peer) {
+	term, leader := p.GetState()
+	if term == s.term && leader == s.leader {
+		return
+	}
+	if len(s.waiters) > 0 {
+		s.failWaiters(func(int) bool { return true })
+	}
+	s.term, s.leader = term, leader
+	if leader {
+		// Not from inside the Ready being processed: propose as an event of its own.
+		s.clk.AfterFunc(0, func() {
+			if t, l := s.peer.GetState(); l && t == term {
+				s.peer.Start(Command{Op: OpNoop}.Encode())
+			}
+		})
+	}
+}
+
+// observer chains the server's leadership tracking after the Raft checkers.
+type observer struct {
+	s    *Server
+	next raft.Observer
+}
+
+func (o observer) Booted(p *raft.Peer, rec raft.Persistent) {
+	if o.next != nil {
+		o.next.Booted(p, rec)
+	}
+}
+
+func (o observer) Persisted(p *raft.Peer, rd raft.Ready) {
+	if o.next != nil {
+		o.next.Persisted(p, rd)
+	}
+	o.s.leadership(p)
+}
