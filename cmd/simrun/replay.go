@@ -47,7 +47,7 @@ func replay(args []string, stdout, stderr io.Writer) (int, error) {
 	wall := time.Since(start)
 	fmt.Fprintf(stdout, "%s seed %d: %s\n", sc.Name, seeds.lo, res.Outcome)
 	if f := res.Failure; f != nil {
-		fmt.Fprintf(stdout, "  check %s: %s\n", f.Check, indent(f.Error()))
+		fmt.Fprintf(stdout, "  %s\n", indent(f.Error()))
 		if f.Stack != "" {
 			fmt.Fprintf(stdout, "  stack:\n    %s\n", indent(f.Stack))
 		}

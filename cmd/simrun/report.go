@@ -120,7 +120,7 @@ func (r *reporter) report(o outcome) {
 	r.clearProgress()
 	fmt.Fprintf(r.stdout, "FAIL %s seed %d: %s\n", o.scenario.Name, o.seed, o.res.Outcome)
 	if f := o.res.Failure; f != nil {
-		fmt.Fprintf(r.stdout, "  check %s: %s\n", f.Check, indent(f.Error()))
+		fmt.Fprintf(r.stdout, "  %s\n", indent(f.Error()))
 		if f.Stack != "" {
 			fmt.Fprintf(r.stdout, "  stack:\n    %s\n", indent(firstLines(f.Stack, 24)))
 		}

@@ -27,7 +27,7 @@ func TestUnsyncedAcknowledgementIsCaught(t *testing.T) {
 	for seed := uint64(1); seed <= 200; seed++ {
 		res := sim.RunScenario(broken, sim.Options{Seed: seed})
 		if !res.Passed() {
-			require.Equal(t, "scenario", res.Failure.Check)
+			require.Equal(t, "register/reads", res.Failure.Check)
 			require.Contains(t, res.Failure.Error(), "last acknowledged write")
 			return
 		}

@@ -111,7 +111,7 @@ func workload(p *sim.Proc, c *Cluster, d time.Duration) error {
 			if ok {
 				got := rep.(*reply)
 				if !h.allowed(got.Version) || (got.Version > 0 && got.Value != value(got.Version)) {
-					return fmt.Errorf("read version %d (%q), but the last acknowledged write was version %d (in doubt: %v)",
+					return sim.Checkf("register/reads", "read version %d (%q), but the last acknowledged write was version %d (in doubt: %v)",
 						got.Version, got.Value, h.acked, h.inDoubt)
 				}
 				h.settle(got.Version)
