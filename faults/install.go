@@ -134,31 +134,25 @@ func (t Target) apply(a Action, crashed []bool) {
 	w.Logf(nil, "fault %s", a)
 	switch a.Kind {
 	case Partition:
-		groups := make([][]int, len(a.Groups))
+		side := make([]int, len(t.Nodes)) // 0: in no group, cut off from every target
 		for g, members := range a.Groups {
 			for _, i := range members {
-				groups[g] = append(groups[g], t.id(i))
+				side[i] = g + 1
 			}
 		}
-		// Nodes outside the target set (clients) keep their links to all.
-		t.Net.Partition(groups...)
-		for _, n := range w.Nodes() {
-			if !t.isTarget(n) {
-				t.Net.Connect(n.ID, nil)
-			}
-		}
+		t.setLinks(func(i, j int) bool { return side[i] != 0 && side[i] == side[j] })
 	case OneWay:
 		t.Net.SetLink(t.id(a.From), t.id(a.To), false)
 	case Isolate:
-		t.Net.Disconnect(t.id(a.Nodes[0]))
+		t.isolate(a.Nodes[0])
 	case IsolateLdr:
 		if t.Leader != nil {
 			if l := t.Leader(); l >= 0 {
-				t.Net.Disconnect(t.id(l))
+				t.isolate(l)
 			}
 		}
 	case Heal:
-		t.Net.Heal()
+		t.setLinks(func(int, int) bool { return true })
 	case Crash:
 		for _, i := range a.Nodes {
 			if t.Nodes[i].Up() {
@@ -194,11 +188,27 @@ func (t Target) apply(a Action, crashed []bool) {
 	}
 }
 
-func (t Target) isTarget(n *sim.Node) bool {
-	for _, m := range t.Nodes {
-		if m == n {
-			return true
+// Link faults act only on links between target nodes: links to other nodes
+// (clients a scenario connected to chosen servers) stay as the scenario set
+// them, through partitions and heals alike.
+
+// setLinks sets every directed link between two distinct targets to up(i, j).
+func (t Target) setLinks(up func(i, j int) bool) {
+	for i := range t.Nodes {
+		for j := range t.Nodes {
+			if i != j {
+				t.Net.SetLink(t.id(i), t.id(j), up(i, j))
+			}
 		}
 	}
-	return false
+}
+
+// isolate cuts target i off from the other targets, both ways.
+func (t Target) isolate(i int) {
+	for j := range t.Nodes {
+		if j != i {
+			t.Net.SetLink(t.id(i), t.id(j), false)
+			t.Net.SetLink(t.id(j), t.id(i), false)
+		}
+	}
 }

@@ -110,14 +110,14 @@ func TestInstallAppliesActionsAtTheirTimes(t *testing.T) {
 		{up3, none, []string{"1>3", "2>3", "3>1", "3>2"}}, // partition {0,1} | {2}; the client keeps its links
 		{up3, none, nil},
 		{up3, none, []string{"1>3"}}, // one-way 0 -> 2
-		{up3, none, []string{"0>3", "1>3", "2>3", "3>0", "3>1", "3>2"}}, // isolate 2 (the one-way cut stays)
+		{up3, none, []string{"1>3", "2>3", "3>1", "3>2"}}, // isolate 2 from the targets (the one-way cut stays; the client keeps its links)
 		{up3, none, nil},
 		{up3, []bool{true, false, false}, nil}, // pause 0
 		{up3, none, nil},
 		{up3, none, nil},
 		{up3, none, nil},
 		{up3, none, nil},
-		{up3, none, []string{"0>2", "1>2", "2>0", "2>1", "2>3", "3>2"}}, // isolate the leader, target 1
+		{up3, none, []string{"1>2", "2>1", "2>3", "3>2"}}, // isolate the leader, target 1, from the other targets
 		{up3, none, nil},
 	}
 	for i := range want {

@@ -3,6 +3,7 @@ package kv
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -50,7 +51,9 @@ func CheckLinearizable(ops []porcupine.Operation, scenario string, seed uint64) 
 	}
 	keys := illegalKeys(model, ops)
 	where := "visualization not written"
-	f, err := os.CreateTemp(os.TempDir(), fmt.Sprintf("lockstep-%s-seed%d-*.html", strings.ReplaceAll(scenario, "/", "_"), seed))
+	// A name fixed by scenario and seed, so a replay's message is the sweep's
+	// and rewrites the same file.
+	f, err := os.Create(filepath.Join(os.TempDir(), fmt.Sprintf("lockstep-%s-seed%d.html", strings.ReplaceAll(scenario, "/", "_"), seed)))
 	if err == nil {
 		err = porcupine.Visualize(model, info, f)
 		if cerr := f.Close(); err == nil {

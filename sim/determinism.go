@@ -7,9 +7,16 @@ import "fmt"
 type Divergence struct {
 	Event        uint64
 	First, Again Record // the event as each run saw it (zero if that run had ended)
+	// Outcomes, when every event matched but the runs ended differently (an
+	// end-of-run check that disagreed with itself).
+	FirstOutcome, AgainOutcome Outcome
 }
 
 func (d *Divergence) Error() string {
+	if d.FirstOutcome != d.AgainOutcome {
+		return fmt.Sprintf("nondeterminism: every one of %d events matched, but the end checks disagree: %s, then %s",
+			d.Event, d.FirstOutcome, d.AgainOutcome)
+	}
 	describe := func(r Record) string {
 		if r.Label == "" && r.At == 0 && r.Node == "" {
 			return "(run had ended)"
@@ -49,8 +56,18 @@ func CheckDeterminism(s *Scenario, opts Options) (Result, *Divergence) {
 	if div == nil && i < uint64(len(first)) {
 		div = &Divergence{Event: first[i].Event, First: first[i]}
 	}
-	if div == nil && (res1.Hash != res2.Hash || res1.Outcome != res2.Outcome) {
+	switch {
+	case div != nil:
+	case res1.Hash != res2.Hash:
 		div = &Divergence{Event: res1.Events}
+	case res1.Outcome != res2.Outcome && (res1.Outcome == Unknown || res2.Outcome == Unknown):
+		// A checker with a wall-clock budget (porcupine) decided once and
+		// not the other time: the run is undecided, not nondeterministic.
+		if res1.Outcome != Unknown {
+			res1 = res2
+		}
+	case res1.Outcome != res2.Outcome:
+		div = &Divergence{Event: res1.Events, FirstOutcome: res1.Outcome, AgainOutcome: res2.Outcome}
 	}
 	return res1, div
 }

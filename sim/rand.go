@@ -126,7 +126,29 @@ func (r *Rand) Duration(lo, hi time.Duration) time.Duration {
 // Exp returns an exponentially distributed duration with the given mean.
 func (r *Rand) Exp(mean time.Duration) time.Duration {
 	u := r.Float64()
-	return time.Duration(-math.Log(1-u) * float64(mean))
+	return time.Duration(-portableLog(1-u) * float64(mean))
+}
+
+// portableLog is the natural logarithm computed with basic IEEE operations
+// only. math.Log is assembly on amd64 and s390x and Go elsewhere, and the two
+// may differ in the last bit: a fault time drawn on a CI machine must be the
+// same on an arm64 laptop replaying the seed. Each product is converted
+// explicitly, which forbids the compiler to fuse it into a multiply-add
+// (another per-architecture difference). x must be positive.
+func portableLog(x float64) float64 {
+	m, e := math.Frexp(x) // exact: x = m * 2^e, m in [0.5, 1)
+	if m < math.Sqrt2/2 {
+		m, e = float64(m*2), e-1 // m in [0.707, 1.414): s below stays small
+	}
+	// ln m = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), s = (m-1)/(m+1), |s| < 0.172.
+	s := float64((m - 1) / (m + 1))
+	s2 := float64(s * s)
+	sum, term := 0.0, s
+	for k := 1; k < 40; k += 2 {
+		sum = float64(sum + float64(term/float64(k)))
+		term = float64(term * s2)
+	}
+	return float64(float64(2*sum) + float64(float64(e)*math.Ln2))
 }
 
 // Perm returns a random permutation of [0, n).

@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"math"
 	"sort"
 	"testing"
 	"time"
@@ -196,4 +197,13 @@ func TestWorldAndNodeStreams(t *testing.T) {
 	n := w.AddNode("n", func(*sim.Node) {})
 	require.Equal(t, draws(n.Rand("a"), 5), draws(n.Rand("a"), 5), "one instance, one stream per name")
 	require.Equal(t, uint64(8), w.Seed())
+}
+
+func TestPortableLogMatchesMathLog(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		x := rapid.Float64Range(1e-300, 1e300).Draw(t, "x")
+		got, want := sim.PortableLogForTest(x), math.Log(x)
+		require.InEpsilon(t, want, got, 1e-14, "x=%v", x)
+	})
+	require.Equal(t, 0.0, sim.PortableLogForTest(1))
 }

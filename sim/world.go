@@ -212,7 +212,7 @@ func (w *World) Run() *Failure {
 			}
 		}
 	}
-	w.killProcs()
+	w.protect(func() error { w.killProcs(); return nil })
 	return w.failure
 }
 
@@ -228,7 +228,7 @@ func (w *World) killProcs() {
 func (w *World) protect(fn func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			if _, killed := r.(procKilled); killed {
+			if w.keepFirstFailure(r) {
 				return
 			}
 			err = fmt.Errorf("panic: %v", r)
@@ -239,9 +239,25 @@ func (w *World) protect(fn func() error) (err error) {
 	return fn()
 }
 
+// keepFirstFailure handles a recovered panic that must not replace the
+// run's verdict: the unwinding of a process (Fatalf called from an event, a
+// process killed while being unwound), or any panic after a check already
+// failed, which is most likely a consequence of that failure.
+func (w *World) keepFirstFailure(r any) bool {
+	_, killed := r.(procKilled)
+	if killed || w.failure != nil {
+		w.stopped = true
+		return true
+	}
+	return false
+}
+
 func (w *World) loop() {
 	defer func() {
 		if r := recover(); r != nil {
+			if w.keepFirstFailure(r) {
+				return
+			}
 			node := ""
 			if w.current != nil && w.current.node != nil {
 				node = w.current.node.Name

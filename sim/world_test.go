@@ -400,3 +400,24 @@ func TestTraceNotesDoNotChangeHash(t *testing.T) {
 	}
 	require.Equal(t, len(steps)+1, notes)
 }
+
+// Fatalf from an event (not from its own process) fails the run with its
+// check, and a panic after a failure does not replace the first failure.
+func TestFirstFailureIsKept(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	var p *sim.Proc
+	p = w.Spawn(nil, "script", func(q *sim.Proc) { q.Sleep(time.Hour) })
+	w.Schedule(time.Millisecond, "ev", func() { p.Fatalf("mycheck", "boom %d", 1) })
+	f := w.Run()
+	require.NotNil(t, f)
+	require.Equal(t, "mycheck", f.Check)
+
+	w = sim.NewWorld(sim.Options{Seed: 1})
+	w.Schedule(time.Millisecond, "ev", func() {
+		w.Fail("first", nil, errors.New("first"))
+		panic("consequence")
+	})
+	f = w.Run()
+	require.NotNil(t, f)
+	require.Equal(t, "first", f.Check)
+}

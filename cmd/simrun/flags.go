@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -13,17 +15,28 @@ import (
 )
 
 // newFlags returns a flag set that reports errors instead of exiting, so
-// that a bad flag is a usage error with exit status 2.
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+// that a bad flag is a usage error with exit status 2, said once (by run).
+func newFlags(name string, _ io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	return fs
+}
+
+// helpRequested is -h: the command's flags go to stdout, exit status 0.
+type helpRequested struct{ fs *flag.FlagSet }
+
+func (h helpRequested) Error() string { return "help requested" }
+
+func (h helpRequested) print(w io.Writer) {
+	fmt.Fprintf(w, "usage of simrun %s:\n", h.fs.Name())
+	h.fs.SetOutput(w)
+	h.fs.PrintDefaults()
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			return usageError{"help requested"}
+			return helpRequested{fs}
 		}
 		return usageError{err.Error()}
 	}
@@ -101,11 +114,20 @@ func matchScenarios(pattern string) ([]*sim.Scenario, error) {
 	return scs, nil
 }
 
-// replayCommand is the command that reproduces one run exactly.
-func replayCommand(scenario string, seed uint64, faultsArg string) string {
+// replayCommand is the command that reproduces one run exactly. A plan is
+// embedded as compact JSON rather than named by its file, so the command
+// works from any directory and still replays the same run after the file is
+// edited or deleted.
+func replayCommand(scenario string, seed uint64, faults string) string {
 	cmd := fmt.Sprintf("go run ./cmd/simrun replay -scenario %s -seed %d", shellQuote(scenario), seed)
-	if faultsArg != "" {
-		cmd += " -faults " + shellQuote(faultsArg)
+	if faults = strings.TrimSpace(faults); faults != "" {
+		if strings.HasPrefix(faults, "{") {
+			var compact bytes.Buffer
+			if json.Compact(&compact, []byte(faults)) == nil {
+				faults = compact.String()
+			}
+		}
+		cmd += " -faults " + shellQuote(faults)
 	}
 	return cmd
 }

@@ -53,6 +53,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	default:
 		err = usagef("unknown command %q (want list, run or replay)", args[0])
 	}
+	if h, ok := err.(helpRequested); ok {
+		h.print(stdout)
+		return 0
+	}
 	if err != nil {
 		if _, ok := err.(usageError); ok {
 			fmt.Fprintf(stderr, "simrun: %v\n", err)

@@ -17,7 +17,7 @@ type reporter struct {
 	stdout, stderr io.Writer
 	total          int
 	asJSON         bool
-	faultsArg      string
+	faults         string // the -faults spec (a profile name or plan JSON), for replay commands
 	done, failed   int
 	passed         int
 	start          time.Time
@@ -33,8 +33,8 @@ type speed struct {
 	wall    time.Duration
 }
 
-func newReporter(stdout, stderr io.Writer, total int, asJSON bool, faultsArg string) *reporter {
-	r := &reporter{stdout: stdout, stderr: stderr, total: total, asJSON: asJSON, faultsArg: faultsArg,
+func newReporter(stdout, stderr io.Writer, total int, asJSON bool, faults string) *reporter {
+	r := &reporter{stdout: stdout, stderr: stderr, total: total, asJSON: asJSON, faults: faults,
 		start: time.Now(), perScenario: map[string]*speed{}}
 	if f, ok := stderr.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
@@ -95,7 +95,7 @@ func (r *reporter) report(o outcome) {
 	if o.passed() {
 		r.passed++
 	}
-	replay := replayCommand(o.scenario.Name, o.seed, r.faultsArg)
+	replay := replayCommand(o.scenario.Name, o.seed, r.faults)
 	if r.asJSON {
 		j := jsonRun{Scenario: o.scenario.Name, Seed: o.seed, Outcome: string(o.res.Outcome), Events: o.res.Events,
 			VirtualSec: o.res.Virtual.Seconds(), WallSec: o.wall.Seconds(), Speedup: ratio(o.res.Virtual, o.wall),

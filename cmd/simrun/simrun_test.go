@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -120,4 +122,28 @@ func TestFaultsSkipsScriptedScenariosLoudly(t *testing.T) {
 	require.NotContains(t, out, "raft/InitialElection2A")
 	require.Contains(t, out, "example/Register ")
 	_ = code
+}
+
+func TestHelpExitsZero(t *testing.T) {
+	code, out, _ := simrun("run", "-h")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "-seeds")
+}
+
+// A failing run under a plan file prints a replay command that embeds the
+// plan, so it works from anywhere and after the file is gone.
+func TestReplayCommandEmbedsThePlan(t *testing.T) {
+	plan := `{"profile": "hand", "nodes": 3, "until": 3000000000, "actions": [
+	  {"at": 1000000000, "kind": "crash", "nodes": [0]},
+	  {"at": 1500000000, "kind": "restart", "nodes": [0]}]}`
+	file := filepath.Join(t.TempDir(), "plan.json")
+	require.NoError(t, os.WriteFile(file, []byte(plan), 0o644))
+	code, out, _ := simrun("run", "-scenario", "example/RegisterBrokenSync", "-seeds", "1-60", "-faults", "@"+file)
+	require.Equal(t, 1, code, out)
+	m := regexp.MustCompile(`replay: go run ./cmd/simrun replay -scenario \S+ -seed (\d+) -faults '(\{.*\})'`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	require.NotContains(t, m[2], "\n")
+	require.NoError(t, os.Remove(file))
+	code, replayOut, _ := simrun("replay", "-scenario", "example/RegisterBrokenSync", "-seed", m[1], "-faults", m[2])
+	require.Equal(t, 1, code, replayOut)
 }

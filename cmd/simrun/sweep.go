@@ -133,7 +133,7 @@ func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 
 	// Results are printed in job order, whatever order the workers finish
 	// in, so a sweep's output is the same on every machine.
-	rep := newReporter(stdout, stderr, len(jobs), *asJSON, *faultsArg)
+	rep := newReporter(stdout, stderr, len(jobs), *asJSON, spec)
 	pending := map[int]outcome{}
 	next := 0
 	for o := range results {

@@ -1,0 +1,4 @@
+package sim
+
+// PortableLogForTest exposes portableLog to the external tests.
+var PortableLogForTest = portableLog
