@@ -66,7 +66,7 @@ func BenchmarkScenario(b *testing.B) {
 // BenchmarkCorpus times generating the 3.3 MB input.
 func BenchmarkCorpus(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		GenerateCorpus(sim.NewRand(uint64(i)), DefaultCorpus)
+		GenerateCorpus(sim.NewRand(uint64(i)), DefaultCorpus())
 	}
 	b.SetBytes(OriginalBytes)
 }

@@ -56,7 +56,9 @@ type bugs struct {
 // costs (5 MB/s of processing, 10 MB/s of writing) make the wc job take
 // about two seconds of virtual time with three workers: long enough for
 // faults to land mid-task and mid-write, short enough to keep runs cheap.
-var DefaultConfig = Config{
+func DefaultConfig() Config { return defaultConfig }
+
+var defaultConfig = Config{
 	NReduce:        10,
 	TaskTimeout:    10 * time.Second,
 	ComputePerByte: 200 * time.Nanosecond,
@@ -70,7 +72,7 @@ var DefaultConfig = Config{
 
 // withDefaults fills zero fields from DefaultConfig.
 func (c Config) withDefaults() Config {
-	d := DefaultConfig
+	d := DefaultConfig()
 	if c.NReduce == 0 {
 		c.NReduce = d.NReduce
 	}

@@ -37,7 +37,9 @@ const OriginalBytes = 3_301_104
 
 // DefaultCorpus matches the lab's input: 3.3 MB, about 500,000 words, about
 // 30,000 distinct ones, a quarter of them found in one book only.
-var DefaultCorpus = CorpusSpec{Bytes: OriginalBytes, Shared: 12000, Private: 1500, Common: 150}
+func DefaultCorpus() CorpusSpec { return defaultCorpus }
+
+var defaultCorpus = CorpusSpec{Bytes: OriginalBytes, Shared: 12000, Private: 1500, Common: 150}
 
 // books are the lab's input files and their approximate sizes in KB, which
 // set the relative sizes of the generated documents.

@@ -124,9 +124,9 @@ func TestGrouperMatchesSort(t *testing.T) {
 }
 
 func TestCorpus(t *testing.T) {
-	a := GenerateCorpus(sim.NewRand(7), DefaultCorpus)
-	b := GenerateCorpus(sim.NewRand(7), DefaultCorpus)
-	c := GenerateCorpus(sim.NewRand(8), DefaultCorpus)
+	a := GenerateCorpus(sim.NewRand(7), DefaultCorpus())
+	b := GenerateCorpus(sim.NewRand(7), DefaultCorpus())
+	c := GenerateCorpus(sim.NewRand(8), DefaultCorpus())
 	require.Equal(t, a, b, "same seed, same corpus")
 	require.NotEqual(t, a[0].Data, c[0].Data, "another seed, another corpus")
 

@@ -116,7 +116,7 @@ func (j job) run(p *sim.Proc, cfg Config) error {
 	if !ok {
 		return fmt.Errorf("no application %q", j.app)
 	}
-	spec := DefaultCorpus
+	spec := DefaultCorpus()
 	if j.corpus != nil {
 		spec = *j.corpus
 	}
