@@ -109,7 +109,7 @@ func TestInstallAppliesActionsAtTheirTimes(t *testing.T) {
 		{up3, none, nil},
 		{up3, none, []string{"1>3", "2>3", "3>1", "3>2"}}, // partition {0,1} | {2}; the client keeps its links
 		{up3, none, nil},
-		{up3, none, []string{"1>3"}}, // one-way 0 -> 2
+		{up3, none, []string{"1>3"}},                      // one-way 0 -> 2
 		{up3, none, []string{"1>3", "2>3", "3>1", "3>2"}}, // isolate 2 from the targets (the one-way cut stays; the client keeps its links)
 		{up3, none, nil},
 		{up3, []bool{true, false, false}, nil}, // pause 0
