@@ -253,7 +253,7 @@ func (c *Cluster) MakeClient(to []int) *Clerk {
 	c.nextClient++
 	ck := &Clerk{ID: c.nextClient, node: node, ep: ep, hist: c.History, histID: k}
 	ck.servers = append([]int(nil), c.addrs...)
-	c.rand.Shuffle(len(ck.servers), func(i, j int) { ck.servers[i], ck.servers[j] = ck.servers[j], ck.servers[i] })
+	c.rand.Shuffle(len(ck.servers), func(i, j int) { ck.servers[i], ck.servers[j] = ck.servers[j], ck.servers[i] }) //lockstep:allow (seeded stream, not math/rand)
 	c.clerks = append(c.clerks, ck)
 	c.ConnectClient(ck, to)
 	return ck
