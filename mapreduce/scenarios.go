@@ -20,7 +20,7 @@ const (
 	// MasterStartDelay is the script's `sleep 1` between starting the
 	// master and the workers.
 	MasterStartDelay = time.Second
-	// MasterExitDelay is mrmaster's `time.Sleep(time.Second)` between Done //lockstep:allow (a comment)
+	// MasterExitDelay is mrmaster's one-second sleep between Done
 	// and exiting, which lets workers hear that the job is over.
 	MasterExitDelay = time.Second
 	// WorkerExitLimit bounds how long worker processes may outlive the

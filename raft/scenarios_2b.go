@@ -34,7 +34,7 @@ func register2B() {
 	}
 }
 
-// procGroup joins processes as the originals' sync.WaitGroup joins //lockstep:allow (a comment naming the original)
+// procGroup joins processes as the originals' WaitGroup joins
 // goroutines: Go spawns one, Wait blocks the caller until every one has
 // returned (or been killed by a failing check). Only one process runs at a
 // time, so the counter needs no lock.
@@ -72,7 +72,7 @@ func (g *procGroup) Wait(p *sim.Proc) {
 	p.Suspend(func(resume func()) { g.wake = resume })
 }
 
-// randInt is the originals' rand.Int(): a non-negative int from the //lockstep:allow (a comment)
+// randInt is the originals' Int() of math/rand: a non-negative int from the
 // scenario's seeded stream.
 func randInt(r *sim.Rand) int { return int(r.Uint64() >> 1) }
 

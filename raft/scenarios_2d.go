@@ -56,7 +56,7 @@ func register2D() {
 	})
 }
 
-// randCmd draws a command as the tests' rand.Int() does. //lockstep:allow (a comment)
+// randCmd draws a command as the tests' Int() of math/rand does.
 func randCmd(r *sim.Rand) []byte { return Cmd(r.IntN(math.MaxInt)) }
 
 // snapcommon is the 2023 harness's shared body of the five snapshot tests.
