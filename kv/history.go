@@ -20,9 +20,12 @@ import (
 var LinearizabilityBudget = 60 * time.Second
 
 // History is every completed clerk call of a run, with virtual Call and Return times in
-// nanoseconds since the start of the run. Operations that never completed are not in it
-// (as in the original): porcupine must allow them to take effect or not, and a missing
-// operation is exactly that.
+// nanoseconds since the start of the run. Porcupine treats an operation missing from the
+// history as one that never happened, which is wrong for a write that took effect but whose
+// reply was lost: a Get that saw it would then look illegal. So every scenario lets its
+// clerks finish their calls before it checks (kv/Swarm makes that a liveness check), and a
+// scenario that abandoned calls would have to record its pending writes with an open return
+// time instead.
 type History struct {
 	ops []porcupine.Operation
 }
