@@ -63,7 +63,9 @@ func CheckSpec(spec string) error {
 }
 
 // Install schedules every action of p on t, as world events labelled with
-// the fault kind, so faults appear in the trace and its hash. A restart
+// the fault kind, so faults appear in the trace and its hash. A plan's times
+// count from the moment it is installed, so a scenario can install one after
+// its setup without shifting it. A restart
 // action restarts only nodes this plan crashed: a node the scenario stopped
 // on purpose stays down.
 func Install(t Target, p Plan) error {
@@ -88,7 +90,7 @@ func InstallPlan(t Target, p Plan) (Plan, error) {
 			j++
 		}
 		batch := p.Actions[i:j]
-		t.World.Schedule(batch[0].At-t.World.Now(), "fault "+string(batch[0].Kind), func() {
+		t.World.Schedule(batch[0].At, "fault "+string(batch[0].Kind), func() {
 			for _, a := range batch {
 				t.apply(a, crashed)
 			}

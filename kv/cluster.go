@@ -63,7 +63,6 @@ type Cluster struct {
 	rand       *sim.Rand
 	reliable   netsim.Conditions
 	config     func(*ServerConfig)
-	plan       faults.Plan
 }
 
 // NewCluster builds and starts n connected servers, like make_config(n, unreliable,
@@ -326,21 +325,16 @@ func (c *Cluster) CheckLinearizableAtEnd() {
 }
 
 // InstallFaults applies the fault plan the run's options ask for (simrun -faults) to the
-// servers over [now, now+d), and returns it.
+// servers over [now, now+d), and returns it (its times count from now).
 func (c *Cluster) InstallFaults(d time.Duration) faults.Plan {
 	plan, err := faults.FromOptions(c.W, faults.Shape{Nodes: c.N, Duration: d, Base: c.reliable})
 	if err != nil {
 		c.Fatalf("faults", "%v", err)
 	}
-	for i := range plan.Actions {
-		plan.Actions[i].At += c.W.Now()
-	}
-	plan.Until += c.W.Now()
 	err = faults.Install(faults.Target{World: c.W, Net: c.Net, Nodes: c.Nodes, Leader: c.leaderNow}, plan)
 	if err != nil {
 		c.Fatalf("faults", "%v", err)
 	}
-	c.plan = plan
 	return plan
 }
 

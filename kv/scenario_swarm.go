@@ -49,9 +49,9 @@ func swarm(p *sim.Proc) error {
 	c := NewCluster(p, "kv/Swarm", 5, false, maxraftstate)
 	start := w.Now()
 	plan := c.InstallFaults(SwarmDuration)
+	until := start + max(plan.Until, SwarmDuration)
 	// Every parameter the seed chose, for `simrun replay -v` (Install logs the plan).
-	w.Logf(nil, "kv/Swarm: %d clerks on %d keys, maxraftstate %d, faults until %v", nclients, nkeys, maxraftstate, plan.Until)
-	until := max(plan.Until, start+SwarmDuration)
+	w.Logf(nil, "kv/Swarm: %d clerks on %d keys, maxraftstate %d, faults until %v", nclients, nkeys, maxraftstate, until)
 
 	stop := false
 	finished := make([]bool, nclients)

@@ -220,32 +220,8 @@ func (c *Cluster) InstallFaults(window time.Duration) (time.Duration, error) {
 	if err != nil {
 		return 0, fmt.Errorf("fault plan: %w", err)
 	}
-	plan = spareCoordinator(plan)
-	c.w.Logf(nil, "%v", plan)
-	t := faults.Target{World: c.w, Net: c.Net, Nodes: nodes, Leader: func() int { return 0 }}
-	return plan.Until, faults.Install(t, plan)
-}
-
-// spareCoordinator drops plan node 0 from crash and restart actions.
-func spareCoordinator(p faults.Plan) faults.Plan {
-	kept := p.Actions[:0:0]
-	for _, a := range p.Actions {
-		if a.Kind == faults.Crash || a.Kind == faults.Restart {
-			var nodes []int
-			for _, n := range a.Nodes {
-				if n != 0 {
-					nodes = append(nodes, n)
-				}
-			}
-			if len(nodes) == 0 {
-				continue
-			}
-			a.Nodes = nodes
-		}
-		kept = append(kept, a)
-	}
-	p.Actions = kept
-	return p
+	t := faults.Target{World: c.w, Net: c.Net, Nodes: nodes, Leader: func() int { return 0 }, Spare: []int{0}}
+	return c.w.Now() + plan.Until, faults.Install(t, plan)
 }
 
 // swarmScript adds the Swarm scenario's own faults to the profile's, at

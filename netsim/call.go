@@ -48,7 +48,7 @@ type call struct {
 	fromInc  uint32 // the caller's instance: only it may hear the outcome
 	toInc    uint32
 	method   string
-	labels   methodLabels
+	labels   *method
 	args     Message
 	done     Done
 	rand     sim.Rand // by value: one allocation less per call
@@ -68,20 +68,20 @@ func (e *Endpoint) Call(to int, method string, args Message, done Done) {
 // CallTimeout is Call that gives up after timeout (0: never).
 func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time.Duration, done Done) {
 	n := e.net
-	n.calls++
-	c := &call{net: n, id: n.calls, from: e, fromInc: e.node.Incarnation(), method: method, labels: n.label(method), done: done}
+	n.stats.Calls++
+	m := n.method(method)
+	m.calls++
+	c := &call{net: n, id: uint64(n.stats.Calls), from: e, fromInc: e.node.Incarnation(), method: method, labels: m, done: done}
 	// Each call's draws come from its own keyed stream: removing one call
 	// from a run does not change the fate of any other.
 	c.rand = *n.rand.Keyed(c.id)
 	size := args.Size()
-	n.stats.Calls++
 	n.stats.Bytes += size
-	n.stats.perMethod[method]++
 	n.stats.bump(&n.stats.sentByNode, e.node.ID, 1)
 	n.stats.bump(&n.stats.bytesNode, e.node.ID, size)
 	c.args = args.Clone().(Message)
 	if timeout > 0 {
-		e.node.After(timeout, "timeout "+method, func() { c.finish(nil, false) })
+		e.node.After(timeout, m.timeout, func() { c.finish(nil, false) })
 	}
 	target := n.Endpoint(to)
 	if target == nil || !target.node.Up() || !n.LinkUp(e.node.ID, to) {
@@ -231,9 +231,9 @@ func (c *call) startPolling() {
 			c.failLater(0)
 			return
 		}
-		c.net.w.Schedule(ServerDeadPoll, "poll "+c.method, poll)
+		c.net.w.Schedule(ServerDeadPoll, c.labels.poll, poll)
 	}
-	c.net.w.Schedule(ServerDeadPoll, "poll "+c.method, poll)
+	c.net.w.Schedule(ServerDeadPoll, c.labels.poll, poll)
 }
 
 // CallProc is Call for sequential code: it blocks process p (which must run

@@ -24,22 +24,25 @@ type Message interface {
 
 // Network connects endpoints on the nodes of one world.
 type Network struct {
-	w      *sim.World
-	rand   *sim.Rand
-	cond   Conditions
-	eps    []*Endpoint // by node ID; nil where no endpoint is attached
-	down   [][]bool    // down[from][to]: directed link disabled
-	stats  Stats
-	calls  uint64
-	labels map[string]methodLabels
+	w       *sim.World
+	rand    *sim.Rand
+	cond    Conditions
+	eps     []*Endpoint // by node ID; nil where no endpoint is attached
+	down    [][]bool    // down[from][to]: directed link disabled
+	stats   Stats
+	methods map[string]*method
 }
 
-type methodLabels struct{ req, rep, fail string }
+// method is what the network keeps per RPC method: its trace labels, built
+// once rather than per call, and its call count.
+type method struct {
+	req, rep, fail, timeout, poll string
+	calls                         int
+}
 
 // New returns a network on w with reliable conditions and every link up.
 func New(w *sim.World) *Network {
-	n := &Network{w: w, rand: w.Rand("netsim"), cond: Reliable(), labels: map[string]methodLabels{}}
-	n.stats.init()
+	n := &Network{w: w, rand: w.Rand("netsim"), cond: Reliable(), methods: map[string]*method{}}
 	w.OnCrash(n.crashed)
 	return n
 }
@@ -114,13 +117,14 @@ func (n *Network) crashed(node *sim.Node) {
 	}
 }
 
-func (n *Network) label(method string) methodLabels {
-	l, ok := n.labels[method]
+func (n *Network) method(name string) *method {
+	m, ok := n.methods[name]
 	if !ok {
-		l = methodLabels{req: "req " + method, rep: "rep " + method, fail: "fail " + method}
-		n.labels[method] = l
+		m = &method{req: "req " + name, rep: "rep " + name, fail: "fail " + name,
+			timeout: "timeout " + name, poll: "poll " + name}
+		n.methods[name] = m
 	}
-	return l
+	return m
 }
 
 // failAfter draws the delay after which a call that cannot be delivered is

@@ -17,8 +17,6 @@ type Stats struct {
 	bytesNode  []int
 }
 
-func (s *Stats) init() { s.perMethod = map[string]int{} }
-
 func (s *Stats) bump(counts *[]int, id, by int) {
 	for len(*counts) <= id {
 		*counts = append(*counts, 0)
@@ -32,9 +30,9 @@ func (n *Network) Stats() Stats {
 	s.perServer = append([]int(nil), s.perServer...)
 	s.sentByNode = append([]int(nil), s.sentByNode...)
 	s.bytesNode = append([]int(nil), s.bytesNode...)
-	s.perMethod = make(map[string]int, len(n.stats.perMethod))
-	for k, v := range n.stats.perMethod {
-		s.perMethod[k] = v
+	s.perMethod = make(map[string]int, len(n.methods))
+	for name, m := range n.methods {
+		s.perMethod[name] = m.calls
 	}
 	return s
 }

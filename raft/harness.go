@@ -31,12 +31,12 @@ type Cluster struct {
 	Config func(*Config)
 
 	peers     []*Peer
+	addrs     []int // peer i's network address (node ID)
 	connected []bool
 	logs      []map[int][]byte // what each peer applied, by index
 	applied   []int            // each peer's last applied index
 	snapshots bool             // the 2D applier: snapshot every SnapShotInterval entries
 	rand      *sim.Rand
-	plan      faults.Plan
 }
 
 // brokenConfig, if set, becomes every new Cluster's Config. It is for tests
@@ -57,14 +57,15 @@ func NewCluster(p *sim.Proc, n int, unreliable, snapshots bool) *Cluster {
 		peers: make([]*Peer, n), connected: make([]bool, n), logs: make([]map[int][]byte, n),
 		applied: make([]int, n), rand: w.Rand("raft/harness"), Config: brokenConfig}
 	c.Checker = NewChecker(w, n)
+	// The Raft config turns labrpc's long delays on: SetReliable keeps them.
+	c.Net.SetConditions(netsim.Reliable().WithLongDelays())
 	c.SetReliable(!unreliable)
-	addrs := make([]int, n)
 	for i := 0; i < n; i++ {
 		i := i
 		node := w.AddNode(fmt.Sprintf("raft%d", i), func(node *sim.Node) { c.boot(i, node) })
 		c.Net.Attach(node)
 		c.Nodes = append(c.Nodes, node)
-		addrs[i] = node.ID
+		c.addrs = append(c.addrs, node.ID)
 	}
 	for i := 0; i < n; i++ {
 		c.Start1(i)
@@ -74,21 +75,17 @@ func NewCluster(p *sim.Proc, n int, unreliable, snapshots bool) *Cluster {
 }
 
 // InstallFaults applies the fault plan the run's options ask for (simrun
-// -faults) over [now, now+d), targeting the peers.
+// -faults) over [now, now+d), targeting the peers, and returns it (its
+// times count from now).
 func (c *Cluster) InstallFaults(d time.Duration) faults.Plan {
 	plan, err := faults.FromOptions(c.W, faults.Shape{Nodes: c.N, Duration: d, Base: c.Net.Conditions()})
 	if err != nil {
 		c.P.Fatalf("faults", "%v", err)
 	}
-	for i := range plan.Actions {
-		plan.Actions[i].At += c.W.Now()
-	}
-	plan.Until += c.W.Now()
 	err = faults.Install(faults.Target{World: c.W, Net: c.Net, Nodes: c.Nodes, Leader: c.leaderNow}, plan)
 	if err != nil {
 		c.P.Fatalf("faults", "%v", err)
 	}
-	c.plan = plan
 	return plan
 }
 
@@ -104,10 +101,6 @@ func (c *Cluster) leaderNow() int {
 }
 
 func (c *Cluster) boot(i int, node *sim.Node) {
-	addrs := make([]int, c.N)
-	for j, n := range c.Nodes {
-		addrs[j] = n.ID
-	}
 	cfg := Config{ID: i}
 	if c.Config != nil {
 		c.Config(&cfg)
@@ -116,24 +109,15 @@ func (c *Cluster) boot(i int, node *sim.Node) {
 	if c.snapshots {
 		// As the 2023 harness does: ingest the persisted snapshot before
 		// Make, so the first command applied must follow it.
-		if snap := readSnapshotData(node); len(snap) > 0 {
+		if snap := readSnapshot(node.Disk, node.Name).Data; len(snap) > 0 {
 			c.ingest(i, snap)
 		}
 	}
 	c.peers[i] = StartPeer(node, c.Net.Endpoint(node.ID), PeerConfig{
-		Raft: cfg, Peers: addrs, Observer: c.Checker,
+		Raft: cfg, Peers: c.addrs, Observer: c.Checker,
 		Apply: func(m ApplyMsg) { c.apply(i, m) },
 	})
 	node.Instance = c.peers[i]
-}
-
-func readSnapshotData(node *sim.Node) []byte {
-	b, _ := node.Disk.ReadFile(fileSnapshot)
-	s, err := DecodeSnapshot(b)
-	if err != nil {
-		return nil
-	}
-	return s.Data
 }
 
 // apply is the harness's applier (applier / applierSnap in config.go).
@@ -218,15 +202,7 @@ func (c *Cluster) Peer(i int) *Peer {
 }
 
 // SetReliable switches labrpc's reliable/unreliable rates, long delays on.
-func (c *Cluster) SetReliable(reliable bool) {
-	cond := netsim.Unreliable()
-	if reliable {
-		cond = netsim.Reliable()
-	}
-	cond = cond.WithLongDelays()
-	cond.LongReordering = c.Net.Conditions().LongReordering
-	c.Net.SetConditions(cond)
-}
+func (c *Cluster) SetReliable(reliable bool) { c.Net.SetReliable(reliable) }
 
 // SetLongReordering turns labrpc's long reordering on or off.
 func (c *Cluster) SetLongReordering(on bool) { c.Net.SetLongReordering(on) }
@@ -420,7 +396,7 @@ func (c *Cluster) End() {
 func (c *Cluster) LogSize() int {
 	size := 0
 	for _, n := range c.Nodes {
-		size = max(size, n.Disk.Size(fileHard)+n.Disk.Size(fileLog))
+		size = max(size, stateSize(n.Disk))
 	}
 	return size
 }

@@ -68,7 +68,7 @@ type Peer struct {
 // its RPC handlers on ep, and starts its timers. Call it from the node's boot
 // function.
 func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
-	p := &Peer{node: node, ep: ep, clk: clock.NewSim(node), store: node.Disk, cfg: cfg}
+	p := &Peer{node: node, ep: ep, clk: clock.NewSim(node), store: node.Disk}
 	cfg.Raft.Peers = len(cfg.Peers)
 	if cfg.Raft.Rand == nil {
 		cfg.Raft.Rand = node.Rand("raft")
@@ -104,11 +104,7 @@ func (p *Peer) recover() Persistent {
 		panic(fmt.Sprintf("raft: node %s: hard state unreadable: %v", p.node.Name, err))
 	}
 	rec.Hard = hard
-	snapBytes, _ := p.store.ReadFile(fileSnapshot)
-	snap, err := DecodeSnapshot(snapBytes)
-	if err != nil {
-		panic(fmt.Sprintf("raft: node %s: snapshot unreadable: %v", p.node.Name, err))
-	}
+	snap := readSnapshot(p.store, p.node.Name)
 	rec.Snapshot, rec.SnapshotData = snap.Meta, snap.Data
 	logBytes, _ := p.store.ReadFile(fileLog)
 	recs, valid, _ := DecodeLogRecords(logBytes)
@@ -150,19 +146,26 @@ func (p *Peer) Node() *sim.Node { return p.node }
 
 // StateSize is the size of the persisted Raft state (hard state and log),
 // what 6.824 calls RaftStateSize.
-func (p *Peer) StateSize() int { return p.store.Size(fileHard) + p.store.Size(fileLog) }
+func (p *Peer) StateSize() int { return stateSize(p.store) }
+
+func stateSize(s sim.Storage) int { return s.Size(fileHard) + s.Size(fileLog) }
 
 // SnapshotSize is the size of the persisted snapshot file.
 func (p *Peer) SnapshotSize() int { return p.store.Size(fileSnapshot) }
 
 // ReadSnapshot returns the service's snapshot bytes as persisted (nil if none).
-func (p *Peer) ReadSnapshot() []byte {
-	b, _ := p.store.ReadFile(fileSnapshot)
-	s, err := DecodeSnapshot(b)
+func (p *Peer) ReadSnapshot() []byte { return readSnapshot(p.store, p.node.Name).Data }
+
+// readSnapshot decodes the persisted snapshot (zero if none). An unreadable
+// one is a panic, so a failing seed: the peer writes it via rename, so it is
+// never torn.
+func readSnapshot(s sim.Storage, node string) SnapshotState {
+	b, _ := s.ReadFile(fileSnapshot)
+	snap, err := DecodeSnapshot(b)
 	if err != nil {
-		panic(fmt.Sprintf("raft: node %s: snapshot unreadable: %v", p.node.Name, err))
+		panic(fmt.Sprintf("raft: node %s: snapshot unreadable: %v", node, err))
 	}
-	return s.Data
+	return snap
 }
 
 // handle serves every Raft RPC: step the request, and reply with the

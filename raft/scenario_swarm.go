@@ -62,9 +62,8 @@ func runSwarm(p *sim.Proc, o swarmOptions) {
 	w := p.World()
 	c := NewCluster(p, o.peers, false, false)
 	start := w.Now()
-	plan := c.InstallFaults(o.duration)
-	w.Logf(nil, "%s", plan) // every parameter the seed chose, for `simrun replay -v`
-	until := max(plan.Until, start+o.duration)
+	plan := c.InstallFaults(o.duration) // Install logs it, for `simrun replay -v`
+	until := start + max(plan.Until, o.duration)
 
 	r := w.Rand("raft/swarm/clients")
 	stop := false

@@ -74,15 +74,7 @@ func (n *Node) After(delay time.Duration, label string, fn func()) {
 
 // AfterFunc is After with a handle that can cancel the timer.
 func (n *Node) AfterFunc(delay time.Duration, label string, fn func()) *Timer {
-	t := &Timer{}
-	n.w.push(delay, n, label, func() {
-		if t.stopped {
-			return
-		}
-		t.fired = true
-		fn()
-	})
-	return t
+	return n.w.afterFunc(delay, n, label, fn)
 }
 
 // Start boots the node. It is Restart under another name, for readability.

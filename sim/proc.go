@@ -72,11 +72,7 @@ func (p *Proc) schedule(delay time.Duration, label string) {
 		}
 		p.resume()
 	}
-	if p.node != nil {
-		p.w.push(delay, p.node, label, fn)
-	} else {
-		p.w.push(delay, nil, label, fn)
-	}
+	p.w.push(delay, p.node, label, fn) // a nil node: a world event
 }
 
 func (p *Proc) resume() {

@@ -134,11 +134,11 @@ func RunScenario(s *Scenario, opts Options) Result {
 	if opts.Faults == "" {
 		opts.Faults = s.Faults
 	}
-	w := NewWorld(opts)
 	if s.Faults == "" && opts.Faults != "" {
-		w.Fail("faults", nil, fmt.Errorf("scenario %s scripts its own faults and takes no fault plan (got %q)", s.Name, opts.Faults))
-		return Result{Scenario: s.Name, Seed: opts.Seed, Faults: opts.Faults, Outcome: Fail, Failure: w.failure}
+		f := &Failure{Check: "faults", Err: fmt.Errorf("scenario %s scripts its own faults and takes no fault plan (got %q)", s.Name, opts.Faults)}
+		return Result{Scenario: s.Name, Seed: opts.Seed, Faults: opts.Faults, Outcome: Fail, Failure: f}
 	}
+	w := NewWorld(opts)
 	w.Spawn(nil, "main", func(p *Proc) {
 		if err := s.Main(p); err != nil {
 			check := "scenario"

@@ -134,8 +134,14 @@ func (t *Timer) Stop() bool {
 // AfterFunc schedules fn after delay as a world event and returns a timer
 // that can cancel it.
 func (w *World) AfterFunc(delay time.Duration, label string, fn func()) *Timer {
+	return w.afterFunc(delay, nil, label, fn)
+}
+
+// afterFunc schedules fn as an event of node (nil: of the world) behind a
+// cancellable timer.
+func (w *World) afterFunc(delay time.Duration, node *Node, label string, fn func()) *Timer {
 	t := &Timer{}
-	w.push(delay, nil, label, func() {
+	w.push(delay, node, label, func() {
 		if t.stopped {
 			return
 		}
