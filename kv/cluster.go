@@ -279,7 +279,7 @@ func (c *Cluster) Ops() int { return c.History.Len() }
 // On runs fn as a process on ck's node and blocks the scenario's process until it returns:
 // the harness's own calls (the original's Get/Put/check on its clerk ck).
 func (c *Cluster) On(ck *Clerk, fn func(q *sim.Proc)) {
-	c.P.Suspend(func(resume func()) {
+	c.P.Suspend("clerk "+ck.node.Name+" to finish", func(resume func()) {
 		c.W.Spawn(ck.node, ck.node.Name, func(q *sim.Proc) {
 			fn(q)
 			resume()

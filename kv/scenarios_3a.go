@@ -120,7 +120,7 @@ func waitAny(p *sim.Proc, timeout time.Duration, flags ...*flag) bool {
 	if any() {
 		return true
 	}
-	p.Suspend(func(resume func()) {
+	p.Suspend("a flag or the timeout", func(resume func()) {
 		for _, f := range flags {
 			f.wake = resume
 		}

@@ -161,7 +161,7 @@ type cond struct {
 
 // Wait parks p until the next Broadcast.
 func (cv *cond) Wait(p *sim.Proc) {
-	p.Suspend(func(resume func()) { cv.waiters = append(cv.waiters, resume) })
+	p.Suspend("condition broadcast", func(resume func()) { cv.waiters = append(cv.waiters, resume) })
 }
 
 // Broadcast wakes every waiter (each resumes as its own event).

@@ -241,7 +241,7 @@ func (c *call) startPolling() {
 func (e *Endpoint) CallProc(p *sim.Proc, to int, method string, args Message, timeout time.Duration) (any, bool) {
 	var reply any
 	var ok bool
-	p.Suspend(func(resume func()) {
+	p.Suspend("reply to "+method, func(resume func()) {
 		e.CallTimeout(to, method, args, timeout, func(r any, o bool) {
 			reply, ok = r, o
 			resume()

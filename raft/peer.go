@@ -110,7 +110,7 @@ func (p *Peer) recover() Persistent {
 	recs, valid, _ := DecodeLogRecords(logBytes)
 	if valid < len(logBytes) {
 		p.store.WriteFile(fileLog, logBytes[:valid])
-		p.store.Sync()
+		p.store.Sync(nil)
 	}
 	rec.Entries, err = ReplayLog(recs, snap.Meta)
 	if err != nil {
@@ -233,7 +233,7 @@ func (p *Peer) persist(rd Ready) {
 		// covers: a crash in between leaves a snapshot and an old log, from
 		// which ReplayLog drops the covered entries.
 		p.store.WriteFile(fileSnapshot+".tmp", EncodeSnapshot(*rd.Snapshot))
-		p.store.Sync()
+		p.store.Sync(nil)
 		p.store.Rename(fileSnapshot+".tmp", fileSnapshot)
 		var buf []byte
 		for i := p.core.FirstIndex(); i <= p.core.LastIndex(); i++ {
@@ -253,7 +253,7 @@ func (p *Peer) persist(rd Ready) {
 		dirty = true
 	}
 	if dirty {
-		p.store.Sync()
+		p.store.Sync(nil)
 	}
 }
 

@@ -69,7 +69,7 @@ func (g *procGroup) Wait(p *sim.Proc) {
 	if g.running == 0 {
 		return
 	}
-	p.Suspend(func(resume func()) { g.wake = resume })
+	p.Suspend("procGroup members to finish", func(resume func()) { g.wake = resume })
 }
 
 // randInt is the originals' Int() of math/rand: a non-negative int from the

@@ -22,6 +22,7 @@ type Proc struct {
 	blocked bool
 	done    bool
 	wakeups uint64 // bumped on every resume, so a stale wake is ignored
+	waiting string // what the last Suspend waits for
 }
 
 // procKilled unwinds a process whose node crashed or whose run ended.
@@ -133,11 +134,12 @@ func (p *Proc) Sleep(d time.Duration) {
 func (p *Proc) Yield() { p.Sleep(0) }
 
 // Suspend parks the process until the resume function handed to register is
-// called; register typically starts an asynchronous operation (an RPC) whose
+// called; reason says what it waits for (a deadlock report names it); register typically starts an asynchronous operation (an RPC) whose
 // callback calls resume. A resume called after the wait is over (a late
 // callback of an operation that already gave up) is ignored, so it can never
 // wake the process out of a later, unrelated wait.
-func (p *Proc) Suspend(register func(resume func())) {
+func (p *Proc) Suspend(reason string, register func(resume func())) {
+	p.waiting = reason
 	gen := p.wakeups
 	resume := func() {
 		if p.done || !p.blocked || p.wakeups != gen {

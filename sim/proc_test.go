@@ -67,7 +67,7 @@ func TestSuspendAndResume(t *testing.T) {
 		// No require inside a process: it runs on a coroutine, where FailNow
 		// would exit the wrong goroutine. Record, then assert outside.
 		world, node = p.World(), p.Node()
-		p.Suspend(func(resume func()) {
+		p.Suspend("test", func(resume func()) {
 			w.Schedule(5*time.Millisecond, "callback", resume)
 		})
 		woke = p.Now()
@@ -83,7 +83,7 @@ func TestSuspendWithSynchronousResume(t *testing.T) {
 	w := sim.NewWorld(sim.Options{Seed: 1})
 	woke := false
 	w.Spawn(nil, "waiter", func(p *sim.Proc) {
-		p.Suspend(func(resume func()) { resume() }) // the operation failed at once
+		p.Suspend("test", func(resume func()) { resume() }) // the operation failed at once
 		woke = true
 	})
 	require.Nil(t, w.Run())
@@ -95,9 +95,9 @@ func TestStaleResumeIsIgnored(t *testing.T) {
 	var first, second func()
 	var wakes []time.Duration
 	w.Spawn(nil, "waiter", func(p *sim.Proc) {
-		p.Suspend(func(resume func()) { first = resume })
+		p.Suspend("test", func(resume func()) { first = resume })
 		wakes = append(wakes, p.Now())
-		p.Suspend(func(resume func()) { second = resume })
+		p.Suspend("test", func(resume func()) { second = resume })
 		wakes = append(wakes, p.Now())
 		p.Sleep(10 * time.Millisecond) // a stale resume must not cut a sleep short either
 		wakes = append(wakes, p.Now())
@@ -217,7 +217,7 @@ func TestRunKillsParkedProcs(t *testing.T) {
 	cleaned := false
 	p := w.Spawn(nil, "forever", func(p *sim.Proc) {
 		defer func() { cleaned = true }()
-		p.Suspend(func(func()) {}) // nobody ever resumes it
+		p.Suspend("test", func(func()) {}) // nobody ever resumes it
 	})
 	require.Nil(t, w.Run())
 	require.True(t, p.Done())

@@ -16,7 +16,9 @@ type Storage interface {
 	Rename(from, to string)              // atomic replace of to; absent from is a no-op
 	Remove(name string)
 	Size(name string) int
-	Sync() // every write before Sync is durable when it returns
+	// Sync makes every write issued before it durable, then calls done
+	// (nil: nobody waits). Until done runs, a crash may lose those writes.
+	Sync(done func())
 	List() []string
 }
 
@@ -142,14 +144,17 @@ func (d *Disk) Remove(name string) {
 	apply(d.view, op, 0)
 }
 
-// Sync makes every earlier write durable.
-func (d *Disk) Sync() {
+// Sync makes every earlier write durable, then calls done.
+func (d *Disk) Sync(done func()) {
 	d.checkUp("sync")
 	for _, op := range d.pending {
 		apply(d.durable, op, len(op.data))
 	}
 	d.pending = d.pending[:0]
 	d.syncs++
+	if done != nil {
+		done()
+	}
 }
 
 // Syncs counts Sync calls (for tests and statistics).

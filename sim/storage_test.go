@@ -113,7 +113,7 @@ func doOp(d *sim.Disk, op fileOp) {
 	case "remove":
 		d.Remove(op.name)
 	case "sync":
-		d.Sync()
+		d.Sync(nil)
 	}
 }
 
@@ -247,7 +247,7 @@ func TestReadFileReturnsACopy(t *testing.T) {
 	n := w.AddNode("n", func(*sim.Node) {})
 	w.Start(n)
 	n.Disk.WriteFile("f", []byte("hello"))
-	n.Disk.Sync()
+	n.Disk.Sync(nil)
 	b, ok := n.Disk.ReadFile("f")
 	require.True(t, ok)
 	b[0] = 'J'
@@ -271,7 +271,7 @@ func TestWriteFileCopiesItsInput(t *testing.T) {
 	require.Equal(t, "state-1", string(got))
 	got, _ = n.Disk.ReadFile("a")
 	require.Equal(t, "state-1", string(got))
-	n.Disk.Sync()
+	n.Disk.Sync(nil)
 	buf[6] = '3' // and again after the sync
 	w.Crash(n)
 	w.Restart(n)
@@ -293,7 +293,7 @@ func TestDiskListSizeSyncs(t *testing.T) {
 	require.Equal(t, 3, d.TotalSize("log/"))
 	require.Equal(t, 6, d.TotalSize(""))
 	require.Equal(t, 3, d.Unsynced())
-	d.Sync()
+	d.Sync(nil)
 	require.Equal(t, 0, d.Unsynced())
 	require.Equal(t, 1, d.Syncs())
 	d.Rename("absent", "state") // an absent source is a no-op
@@ -310,7 +310,7 @@ func TestRenameToItselfKeepsTheFile(t *testing.T) {
 	got, ok := n.Disk.ReadFile("f")
 	require.True(t, ok, "Rename(f, f) deleted f")
 	require.Equal(t, "x", string(got))
-	n.Disk.Sync()
+	n.Disk.Sync(nil)
 	w.Crash(n)
 	w.Restart(n)
 	_, ok = n.Disk.ReadFile("f")
@@ -328,7 +328,7 @@ func TestWritesToACrashedNodesDiskPanic(t *testing.T) {
 		"append": func() { n.Disk.AppendFile("f", []byte("x")) },
 		"rename": func() { n.Disk.Rename("f", "g") },
 		"remove": func() { n.Disk.Remove("f") },
-		"sync":   func() { n.Disk.Sync() },
+		"sync":   func() { n.Disk.Sync(nil) },
 	} {
 		require.Panics(t, op, name)
 	}
@@ -342,7 +342,7 @@ func TestCrashedDiskShowsOnlyWhatSurvived(t *testing.T) {
 	n := w.AddNode("n", func(*sim.Node) {})
 	w.Start(n)
 	n.Disk.WriteFile("synced", []byte("s"))
-	n.Disk.Sync()
+	n.Disk.Sync(nil)
 	n.Disk.WriteFile("unsynced", []byte("u"))
 	w.Crash(n)
 	require.Equal(t, []string{"synced"}, n.Disk.List(), "a crashed node's disk shows writes the crash lost")

@@ -53,6 +53,8 @@ type World struct {
 	current *event
 	procs   []*Proc
 	running *Proc
+	// probeHits counts, per probe id, how often Sometimes saw its condition.
+	probeHits []uint64
 }
 
 type namedCheck struct {
@@ -99,6 +101,22 @@ func (w *World) Hash() uint64 { return w.hash }
 
 // Nodes returns the nodes in creation order.
 func (w *World) Nodes() []*Node { return w.nodes }
+
+// Digest folds a digest of content the current event produced (a message
+// payload, persisted state, an applied result) into the trace hash, so that
+// two runs differing only in a value differ in hash.
+func (w *World) Digest(d uint64) {
+	w.hash = (w.hash ^ d) * 1099511628211
+}
+
+// HashBytes is FNV-1a over b: a cheap content digest for Digest.
+func HashBytes(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
+}
 
 // Schedule runs fn after delay, as a world event that no crash cancels.
 func (w *World) Schedule(delay time.Duration, label string, fn func()) {

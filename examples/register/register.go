@@ -67,7 +67,7 @@ func (r *replica) persist(version int, value string, sync bool) {
 	r.version, r.value = version, value
 	r.node.Disk.WriteFile(stateFile, encode(version, value))
 	if sync {
-		r.node.Disk.Sync()
+		r.node.Disk.Sync(nil)
 	}
 }
 
