@@ -97,7 +97,17 @@ type Result struct {
 	Events   uint64
 	Virtual  time.Duration
 	Hash     uint64
+	// Probes counts, by probe name, how often each probe was reached (only
+	// probes reached at least once appear).
+	Probes map[string]uint64
+	// Storage counts what crashes found on the nodes' storage.
+	Storage StorageStats
 }
+
+// ErrBadInput marks a failure caused by the user's input (a fault plan that
+// does not fit the scenario, say), not by the system under test: runners
+// report it as a usage error, never as a failing seed.
+var ErrBadInput = errors.New("bad input")
 
 // CheckError is an error that names the check that failed, so that a
 // scenario's Main can return it and the run reports that check rather than
@@ -152,7 +162,8 @@ func RunScenario(s *Scenario, opts Options) Result {
 	})
 	f := w.Run()
 	res := Result{Scenario: s.Name, Seed: opts.Seed, Faults: opts.Faults, Outcome: Pass,
-		Failure: f, Events: w.events, Virtual: w.now, Hash: w.hash}
+		Failure: f, Events: w.events, Virtual: w.now, Hash: w.hash,
+		Probes: w.ProbeHits(), Storage: w.StorageStats()}
 	switch {
 	case f == nil:
 	case f.Check == "panic":

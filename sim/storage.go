@@ -22,6 +22,26 @@ type Storage interface {
 	List() []string
 }
 
+// StorageStats counts what crashes found on the nodes' storage in one run:
+// a passing sweep says little about durability unless crashes really caught
+// writes in flight.
+type StorageStats struct {
+	Crashes   int // crashes of nodes that had storage
+	Unsynced  int // crashes that found writes not yet synced (and lost or tore some)
+	Corrupted int // crashes after which already-synced data was corrupted
+}
+
+// StorageStats sums the storage statistics of every node so far.
+func (w *World) StorageStats() StorageStats {
+	var s StorageStats
+	for _, n := range w.nodes {
+		s.Crashes += n.Disk.stats.Crashes
+		s.Unsynced += n.Disk.stats.Unsynced
+		s.Corrupted += n.Disk.stats.Corrupted
+	}
+	return s
+}
+
 // DiskFaults is the storage fault model of one node.
 type DiskFaults struct {
 	// KeepSomeUnsynced: at a crash, a seeded prefix of the unsynced writes
@@ -59,6 +79,7 @@ type Disk struct {
 	pending []diskOp
 	faults  DiskFaults
 	syncs   int
+	stats   StorageStats
 }
 
 var _ Storage = (*Disk)(nil)
@@ -192,7 +213,9 @@ func apply(files map[string][]byte, op diskOp, keep int) {
 
 // crash decides what of the unsynced writes reached the platter.
 func (d *Disk) crash() {
+	d.stats.Crashes++
 	if len(d.pending) > 0 {
+		d.stats.Unsynced++
 		kept := 0
 		if d.faults.KeepSomeUnsynced {
 			kept = d.rand.IntN(len(d.pending) + 1)
