@@ -52,6 +52,18 @@ func (n *Node) World() *World { return n.w }
 // Up reports whether the node is running (not crashed).
 func (n *Node) Up() bool { return n.up }
 
+// CheckUp reports whether n is up. If it is down, code of n is acting after
+// its crash (scheduling, sending, spawning): that fails the run with the check
+// "down-node", naming what it tried, because such code must never act and
+// must never be silently dropped.
+func (n *Node) CheckUp(what string) bool {
+	if n.up {
+		return true
+	}
+	n.w.Fail("down-node", n, fmt.Errorf("code of crashed node %s tried to %s", n.Name, what))
+	return false
+}
+
 // Paused reports whether the node is paused.
 func (n *Node) Paused() bool { return n.paused }
 
