@@ -14,7 +14,7 @@ import (
 	_ "github.com/lockstep-dst/lockstep/examples/register"
 	_ "github.com/lockstep-dst/lockstep/kv"
 	_ "github.com/lockstep-dst/lockstep/mapreduce"
-	_ "github.com/lockstep-dst/lockstep/raft"
+	_ "github.com/lockstep-dst/lockstep/raft/raftsim"
 )
 
 // TestCorpus replays every entry: each must pass, twice, identically.

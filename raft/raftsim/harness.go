@@ -1,4 +1,4 @@
-package raft
+package raftsim
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/lockstep-dst/lockstep/faults"
 	"github.com/lockstep-dst/lockstep/netsim"
+	"github.com/lockstep-dst/lockstep/raft"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -28,7 +29,7 @@ type Cluster struct {
 	Checker *Checker
 	// Config, if set, adjusts each peer's core configuration (deliberately
 	// broken variants in tests).
-	Config func(*Config)
+	Config func(*raft.Config)
 
 	peers     []*Peer
 	addrs     []int // peer i's network address (node ID)
@@ -44,7 +45,7 @@ type Cluster struct {
 // show that the scenarios' checks catch it, which they cannot do through
 // Cluster.Config because a scenario builds its own Cluster. Never set it
 // outside a test, and never from parallel tests.
-var brokenConfig func(*Config)
+var brokenConfig func(*raft.Config)
 
 // SnapShotInterval is the 2D applier's snapshot period.
 const SnapShotInterval = 10
@@ -101,7 +102,7 @@ func (c *Cluster) leaderNow() int {
 }
 
 func (c *Cluster) boot(i int, node *sim.Node) {
-	cfg := Config{ID: i}
+	cfg := raft.Config{ID: i}
 	if c.Config != nil {
 		c.Config(&cfg)
 	}
@@ -115,13 +116,13 @@ func (c *Cluster) boot(i int, node *sim.Node) {
 	}
 	c.peers[i] = StartPeer(node, c.Net.Endpoint(node.ID), PeerConfig{
 		Raft: cfg, Peers: c.addrs, Observer: c.Checker,
-		Apply: func(m ApplyMsg) { c.apply(i, m) },
+		Apply: func(m raft.ApplyMsg) { c.apply(i, m) },
 	})
 	node.Instance = c.peers[i]
 }
 
 // apply is the harness's applier (applier / applierSnap in config.go).
-func (c *Cluster) apply(i int, m ApplyMsg) {
+func (c *Cluster) apply(i int, m raft.ApplyMsg) {
 	if m.SnapshotValid {
 		if !c.snapshots {
 			c.P.Fatalf("apply", "peer %d got a snapshot without a snapshotting service", i)

@@ -1,10 +1,11 @@
-package raft
+package raftsim
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/lockstep-dst/lockstep/raft"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -16,7 +17,7 @@ import (
 
 // firstFailure runs scenario on seeds 1..maxSeed with the core broken by
 // broken, and returns the first run that does not pass (nil if none).
-func firstFailure(t *testing.T, scenario string, maxSeed uint64, broken func(*Config)) *sim.Result {
+func firstFailure(t *testing.T, scenario string, maxSeed uint64, broken func(*raft.Config)) *sim.Result {
 	t.Helper()
 	s, ok := sim.Lookup(scenario)
 	require.True(t, ok, scenario)
@@ -36,7 +37,7 @@ func firstFailure(t *testing.T, scenario string, maxSeed uint64, broken func(*Co
 // interleavings then let a later leader overwrite it, which the apply
 // checker or the state machine safety and leader completeness checkers see.
 func TestBrokenCommitOldTermsIsCaught(t *testing.T) {
-	res := firstFailure(t, "raft/Figure8Unreliable2C", 300, func(c *Config) { c.UnsafeCommitOldTerms = true })
+	res := firstFailure(t, "raft/Figure8Unreliable2C", 300, func(c *raft.Config) { c.UnsafeCommitOldTerms = true })
 	require.NotNil(t, res, "Figure8Unreliable2C passed 300 seeds with UnsafeCommitOldTerms")
 	t.Logf("seed %d: %v", res.Seed, res.Failure)
 	require.Equal(t, sim.Fail, res.Outcome, "%v", res.Failure)
@@ -47,7 +48,7 @@ func TestBrokenCommitOldTermsIsCaught(t *testing.T) {
 // TestBrokenForgetVoteIsCaught: a peer whose vote is not persisted comes
 // back from a crash free to vote again in the same term.
 func TestBrokenForgetVoteIsCaught(t *testing.T) {
-	res := firstFailure(t, "raft/Persist12C", 300, func(c *Config) { c.UnsafeForgetVote = true })
+	res := firstFailure(t, "raft/Persist12C", 300, func(c *raft.Config) { c.UnsafeForgetVote = true })
 	require.NotNil(t, res, "Persist12C passed 300 seeds with UnsafeForgetVote")
 	t.Logf("seed %d: %v", res.Seed, res.Failure)
 	require.Equal(t, sim.Fail, res.Outcome, "%v", res.Failure)

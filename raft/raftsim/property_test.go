@@ -1,4 +1,4 @@
-package raft
+package raftsim
 
 import (
 	"flag"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/lockstep-dst/lockstep/faults"
 	"github.com/lockstep-dst/lockstep/netsim"
+	"github.com/lockstep-dst/lockstep/raft"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -166,7 +167,7 @@ func TestPropertyShrinksBrokenConfig(t *testing.T) {
 	setFlag(t, "rapid.nofailfile", "true")
 	setFlag(t, "rapid.checks", fmt.Sprint(*brokenChecks))
 	setFlag(t, "rapid.shrinktime", "2s")
-	brokenConfig = func(c *Config) { c.UnsafeForgetVote = true }
+	brokenConfig = func(c *raft.Config) { c.UnsafeForgetVote = true }
 	t.Cleanup(func() { brokenConfig = nil })
 
 	type run struct {
