@@ -21,7 +21,7 @@ import (
 // virtual time, on whichever peer leads, for d of virtual time.
 func clusterLoad(d time.Duration) *sim.Scenario {
 	return &sim.Scenario{Name: "raft/BenchClusterLoad", Main: func(p *sim.Proc) error {
-		c := NewCluster(p, 5, false, false)
+		c := NewCluster(p, Setup{}, 5, false, false)
 		r := p.World().Rand("raft/bench")
 		proposed := 0
 		for p.Now() < d {

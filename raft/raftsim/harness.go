@@ -27,9 +27,6 @@ type Cluster struct {
 	Nodes   []*sim.Node
 	N       int
 	Checker *Checker
-	// Config, if set, adjusts each peer's core configuration (deliberately
-	// broken variants in tests).
-	Config func(*raft.Config)
 
 	peers     []*Peer
 	addrs     []int // peer i's network address (node ID)
@@ -38,25 +35,19 @@ type Cluster struct {
 	applied   []int            // each peer's last applied index
 	snapshots bool             // the 2D applier: snapshot every SnapShotInterval entries
 	rand      *sim.Rand
+	setup     Setup
 }
-
-// brokenConfig, if set, becomes every new Cluster's Config. It is for tests
-// only (broken_test.go): they switch on a deliberately unsafe core option to
-// show that the scenarios' checks catch it, which they cannot do through
-// Cluster.Config because a scenario builds its own Cluster. Never set it
-// outside a test, and never from parallel tests.
-var brokenConfig func(*raft.Config)
 
 // SnapShotInterval is the 2D applier's snapshot period.
 const SnapShotInterval = 10
 
-// NewCluster builds and starts n connected peers, like make_config. With
-// snapshots the peers run the 2D snapshot applier.
-func NewCluster(p *sim.Proc, n int, unreliable, snapshots bool) *Cluster {
+// NewCluster builds and starts n connected peers, like make_config, configured by
+// setup. With snapshots the peers run the 2D snapshot applier.
+func NewCluster(p *sim.Proc, setup Setup, n int, unreliable, snapshots bool) *Cluster {
 	w := p.World()
 	c := &Cluster{P: p, W: w, Net: netsim.New(w), N: n, snapshots: snapshots,
 		peers: make([]*Peer, n), connected: make([]bool, n), logs: make([]map[int][]byte, n),
-		applied: make([]int, n), rand: w.Rand("raft/harness"), Config: brokenConfig}
+		applied: make([]int, n), rand: w.Rand("raft/harness"), setup: setup}
 	c.Checker = NewChecker(w, n)
 	// The Raft config turns labrpc's long delays on: SetReliable keeps them.
 	c.Net.SetConditions(netsim.Reliable().WithLongDelays())
@@ -103,8 +94,8 @@ func (c *Cluster) leaderNow() int {
 
 func (c *Cluster) boot(i int, node *sim.Node) {
 	cfg := raft.Config{ID: i}
-	if c.Config != nil {
-		c.Config(&cfg)
+	if c.setup.Broken != nil {
+		c.setup.Broken(&cfg)
 	}
 	c.applied[i] = 0
 	if c.snapshots {

@@ -18,11 +18,20 @@ const (
 	fileSnapshot = "raft/snapshot"
 )
 
-// RPC method names, one per request type.
-var methodOf = map[raft.MsgType]string{
-	raft.MsgVote: "Raft.RequestVote",
-	raft.MsgApp:  "Raft.AppendEntries",
-	raft.MsgSnap: "Raft.InstallSnapshot",
+// requestTypes are the core's request types, one RPC method each.
+var requestTypes = [...]raft.MsgType{raft.MsgVote, raft.MsgApp, raft.MsgSnap}
+
+// methodOf names the RPC method of a request type.
+func methodOf(t raft.MsgType) string {
+	switch t {
+	case raft.MsgVote:
+		return "Raft.RequestVote"
+	case raft.MsgApp:
+		return "Raft.AppendEntries"
+	case raft.MsgSnap:
+		return "Raft.InstallSnapshot"
+	}
+	panic(fmt.Sprintf("raft: %v is not a request", t))
 }
 
 // PeerConfig configures a hosted peer.
@@ -87,8 +96,8 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 		cfg.Observer.Booted(p, recovered)
 	}
 	p.core = raft.New(cfg.Raft, recovered, p.clk.Since())
-	for _, method := range methodOf {
-		ep.Handle(method, p.handle)
+	for _, t := range requestTypes {
+		ep.Handle(methodOf(t), p.handle)
 	}
 	p.drain()
 	p.arm()
@@ -269,7 +278,7 @@ func (p *Peer) send(m *raft.Message) {
 		return
 	}
 	inc := p.node.Incarnation()
-	p.ep.Call(p.cfg.Peers[m.To], methodOf[m.Type], m, func(reply any, ok bool) {
+	p.ep.Call(p.cfg.Peers[m.To], methodOf(m.Type), m, func(reply any, ok bool) {
 		if !ok || p.node.Incarnation() != inc {
 			return // lost: the next heartbeat or election retries
 		}
