@@ -48,25 +48,25 @@ func (c *checker) mapRange(rs *ast.RangeStmt, stack []ast.Node) {
 func (c *checker) orderHazard(rs *ast.RangeStmt, stack []ast.Node) string {
 	outer := append(append([]ast.Node(nil), stack...), rs)
 	var hazard string
-	var exit ast.Node // the first early exit, judged after the walk
+	var exits []ast.Node // early exits, judged after the walk
 	ast.PreorderStack(rs.Body, outer, func(n ast.Node, st []ast.Node) bool {
 		if hazard != "" {
 			return false
 		}
 		switch n := n.(type) {
 		case *ast.SendStmt:
-			hazard = "sends on a channel"
+			hazard = fmt.Sprintf("sends on a channel (line %d)", c.line(n.Pos()))
 		case *ast.AssignStmt:
 			hazard = c.assignHazard(rs, n, st)
 		case *ast.CallExpr:
 			hazard = c.callHazard(n)
 		case *ast.ReturnStmt:
-			if exit == nil && !inFuncLit(st, rs) {
-				exit = n
+			if !inFuncLit(st, rs) {
+				exits = append(exits, n)
 			}
 		case *ast.BranchStmt:
-			if exit == nil && c.exitsLoop(n, rs, st) {
-				exit = n
+			if c.exitsLoop(n, rs, st) {
+				exits = append(exits, n)
 			}
 		}
 		return true
@@ -74,11 +74,14 @@ func (c *checker) orderHazard(rs *ast.RangeStmt, stack []ast.Node) string {
 	if hazard != "" {
 		return hazard
 	}
-	if exit != nil && !c.constantExit(rs, exit, stack) {
-		if _, ok := exit.(*ast.ReturnStmt); ok {
-			return fmt.Sprintf("returns early (line %d), so which entry decides the result", c.line(exit.Pos())) + " depends on the order"
+	for _, exit := range exits {
+		if c.constantExit(rs, exit, stack) {
+			continue
 		}
-		return fmt.Sprintf("leaves the loop early (line %d), so which entries it saw", c.line(exit.Pos())) + " depends on the order"
+		if _, ok := exit.(*ast.ReturnStmt); ok {
+			return fmt.Sprintf("returns early (line %d), so which entry decides the result depends on the order", c.line(exit.Pos()))
+		}
+		return fmt.Sprintf("leaves the loop early (line %d), so which entries it saw depends on the order", c.line(exit.Pos()))
 	}
 	return ""
 }

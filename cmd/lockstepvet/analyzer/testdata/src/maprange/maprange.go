@@ -111,6 +111,18 @@ func (s *state) returnsFirst() int {
 	return -1
 }
 
+func (s *state) returnsSome() int {
+	for k, v := range s.peers { // want `returns early \(line 120\)`
+		if v == "" {
+			return -1 // constant: on its own, not a hazard
+		}
+		if v == "x" {
+			return k
+		}
+	}
+	return 0
+}
+
 func (s *state) breaks() (first int) {
 	for k := range s.peers { // want `leaves the loop early`
 		first = k
