@@ -249,10 +249,10 @@ func swarmScript(c *Cluster, r *sim.Rand, until time.Duration) {
 		case wk == slow && resumed && zombieDies:
 			slow = nil
 			c.w.Logf(wk.node, "swarm: crash resumed slow worker %v mid-write of %s", wk, name)
-			wk.crashSelf(p)
+			wk.crashSelf()
 		case writes == crashAt:
 			c.w.Logf(wk.node, "swarm: crash %v mid-write of %s", wk, name)
-			wk.crashSelf(p)
+			wk.crashSelf()
 		case writes == pauseAt && c.w.Now() < until:
 			node := wk.node
 			d := min(pauseFor, until-c.w.Now())
