@@ -307,8 +307,12 @@ func (w *World) protect(fn func() error) (err error) {
 			if w.keepFirstFailure(r) {
 				return
 			}
+			stack := debug.Stack()
+			if pp, ok := r.(procPanic); ok {
+				r, stack = pp.value, pp.stack
+			}
 			err = fmt.Errorf("panic: %v", r)
-			w.failure = &Failure{Check: "panic", At: w.now, Err: err, Stack: string(debug.Stack())}
+			w.failure = &Failure{Check: "panic", At: w.now, Err: err, Stack: string(stack)}
 			w.stopped = true
 		}
 	}()
@@ -342,8 +346,13 @@ func (w *World) loop() {
 			if w.current != nil {
 				label = w.current.label
 			}
-			w.failure = &Failure{Check: "panic", Node: node, At: w.now,
-				Err: fmt.Errorf("panic in event %q: %v", label, r), Stack: string(debug.Stack())}
+			err := fmt.Errorf("panic in event %q: %v", label, r)
+			stack := debug.Stack()
+			if pp, ok := r.(procPanic); ok {
+				err = fmt.Errorf("panic in process %q (event %q): %v", pp.proc, label, pp.value)
+				stack = pp.stack
+			}
+			w.failure = &Failure{Check: "panic", Node: node, At: w.now, Err: err, Stack: string(stack)}
 			w.stopped = true
 		}
 	}()
