@@ -6,7 +6,7 @@ import (
 
 	"github.com/lockstep-dst/lockstep/faults"
 	"github.com/lockstep-dst/lockstep/netsim"
-	"github.com/lockstep-dst/lockstep/raft"
+	"github.com/lockstep-dst/lockstep/raft/raftsim"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -51,7 +51,7 @@ type Cluster struct {
 	N            int
 	Nodes        []*sim.Node // the servers' nodes, by server index
 	MaxRaftState int
-	Checker      *raft.Checker
+	Checker      *raftsim.Checker
 	History      *History
 	// Scenario names the run, for the linearizability failure's visualization file.
 	Scenario string
@@ -72,7 +72,7 @@ func NewCluster(p *sim.Proc, scenario string, n int, unreliable bool, maxraftsta
 	c := &Cluster{P: p, W: w, Net: netsim.New(w), N: n, MaxRaftState: maxraftstate,
 		History: &History{}, Scenario: scenario, servers: make([]*Server, n),
 		rand: w.Rand("kv/harness"), config: brokenServer}
-	c.Checker = raft.NewChecker(w, n)
+	c.Checker = raftsim.NewChecker(w, n)
 	c.reliable = netsim.Reliable()
 	c.reliable.DelayMin, c.reliable.DelayMax = NetDelayMin, NetDelayMax
 	for i := 0; i < n; i++ {

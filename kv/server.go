@@ -15,6 +15,7 @@ import (
 	"github.com/lockstep-dst/lockstep/clock"
 	"github.com/lockstep-dst/lockstep/netsim"
 	"github.com/lockstep-dst/lockstep/raft"
+	"github.com/lockstep-dst/lockstep/raft/raftsim"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -26,7 +27,7 @@ type ServerConfig struct {
 	// negative value never snapshots (6.824's maxraftstate = -1).
 	MaxRaftState int
 	// Observer, if set, sees every persisted Ready of the Raft peer (the Raft checkers).
-	Observer raft.Observer
+	Observer raftsim.Observer
 
 	// UnsafeLocalGets deliberately breaks linearizability: a server that thinks it is the
 	// leader answers Get from its local state without going through the log, so a deposed
@@ -41,7 +42,7 @@ type ServerConfig struct {
 // Server is one kvraft replica, hosted on a simulated node next to its Raft peer.
 type Server struct {
 	clk   clock.Clock
-	peer  *raft.Peer
+	peer  *raftsim.Peer
 	cfg   ServerConfig
 	store *Store
 	// Invariant: lastApplied is the index of the last command applied to store (or of the
@@ -81,7 +82,7 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 	if cfg.UnsafeVolatileDedup {
 		s.seen = map[int64]int64{}
 	}
-	s.peer = raft.StartPeer(node, ep, raft.PeerConfig{
+	s.peer = raftsim.StartPeer(node, ep, raftsim.PeerConfig{
 		Raft:     raft.Config{ID: cfg.ID},
 		Peers:    cfg.Peers,
 		Apply:    s.apply,
@@ -97,7 +98,7 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 }
 
 // Peer is the server's Raft peer.
-func (s *Server) Peer() *raft.Peer { return s.peer }
+func (s *Server) Peer() *raftsim.Peer { return s.peer }
 
 // Store is the server's state machine (read-only use).
 func (s *Server) Store() *Store { return s.store }
@@ -251,7 +252,7 @@ func wrongLeader() *OpReply { return &OpReply{Err: ErrWrongLeader, Leader: -1} }
 // minority. On becoming leader the server proposes a no-op: Raft commits entries of earlier
 // terms only once an entry of its own term commits (§5.4.2), so without it the operations
 // a crashed or deposed leader left in the log would wait for the next client request.
-func (s *Server) leadership(p *raft.Peer) {
+func (s *Server) leadership(p *raftsim.Peer) {
 	term, leader := p.GetState()
 	if term == s.term && leader == s.leader {
 		return
@@ -273,16 +274,16 @@ func (s *Server) leadership(p *raft.Peer) {
 // observer chains the server's leadership tracking after the Raft checkers.
 type observer struct {
 	s    *Server
-	next raft.Observer
+	next raftsim.Observer
 }
 
-func (o observer) Booted(p *raft.Peer, rec raft.Persistent) {
+func (o observer) Booted(p *raftsim.Peer, rec raft.Persistent) {
 	if o.next != nil {
 		o.next.Booted(p, rec)
 	}
 }
 
-func (o observer) Persisted(p *raft.Peer, rd raft.Ready) {
+func (o observer) Persisted(p *raftsim.Peer, rd raft.Ready) {
 	if o.next != nil {
 		o.next.Persisted(p, rd)
 	}

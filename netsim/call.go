@@ -43,7 +43,6 @@ type Done func(reply any, ok bool)
 // call is one RPC in flight.
 type call struct {
 	net      *Network
-	id       uint64
 	from, to *Endpoint
 	fromInc  uint32 // the caller's instance: only it may hear the outcome
 	toInc    uint32
@@ -66,15 +65,25 @@ func (e *Endpoint) Call(to int, method string, args Message, done Done) {
 }
 
 // CallTimeout is Call that gives up after timeout (0: never).
+//
+// Only a running node sends: code of a crashed node that calls fails the run
+// with the check "down-node" (sim.Node.CheckUp), and nothing is sent.
 func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time.Duration, done Done) {
 	n := e.net
+	if !e.node.Up() {
+		e.node.CheckUp(fmt.Sprintf("send %s to node %d", method, to))
+		return
+	}
 	n.stats.Calls++
 	m := n.method(method)
 	m.calls++
-	c := &call{net: n, id: uint64(n.stats.Calls), from: e, fromInc: e.node.Incarnation(), method: method, labels: m, done: done}
-	// Each call's draws come from its own keyed stream: removing one call
-	// from a run does not change the fate of any other.
-	c.rand = *n.rand.Keyed(c.id)
+	c := &call{net: n, from: e, fromInc: e.node.Incarnation(), method: method, labels: m, done: done}
+	// Each call draws from its own stream, keyed by its link and its
+	// sequence number on that link (see link), so calls on other links do
+	// not shift its fate.
+	l := n.link(e.node.ID, to)
+	c.rand = *l.rand.Keyed(l.seq)
+	l.seq++
 	size := args.Size()
 	n.stats.Bytes += size
 	n.stats.bump(&n.stats.sentByNode, e.node.ID, 1)
@@ -84,16 +93,19 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 		e.node.After(timeout, m.timeout, func() { c.finish(nil, false) })
 	}
 	target := n.Endpoint(to)
-	if target == nil || !target.node.Up() || !n.LinkUp(e.node.ID, to) {
+	if target == nil || !target.node.Up() || l.down {
 		c.failLater(n.failAfter(&c.rand))
 		return
 	}
 	c.to, c.toInc = target, target.node.Incarnation()
-	cond := n.cond
+	cond := &n.cond
 	delay := c.rand.Duration(cond.DelayMin, cond.DelayMax)
 	if c.rand.Chance(cond.DropRequest) {
 		c.failLater(delay)
 		return
+	}
+	if cond.LongDelayRequest > 0 && c.rand.Chance(cond.LongDelayRequest) {
+		delay += longDelay(&c.rand)
 	}
 	c.copies = 1
 	n.w.Schedule(delay, c.labels.req, c.deliver)
@@ -101,6 +113,24 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 		c.copies++
 		n.w.Schedule(delay+c.rand.Duration(0, cond.DelayMax+time.Millisecond), c.labels.req, c.deliver)
 	}
+	if cond.LateDuplicate > 0 && c.rand.Chance(cond.LateDuplicate) {
+		// A copy held long in the network: it reaches the handler again,
+		// typically after the caller has had its reply (the reply of that
+		// second run is dropped: the caller was answered once).
+		c.copies++
+		n.w.Schedule(delay+longDelay(&c.rand), c.labels.req, c.deliver)
+	}
+}
+
+// longDelay is labrpc's long reordering hold: 200 + rand(1 + rand(2000)) ms,
+// that is 200-2199 ms skewed towards short holds.
+func longDelay(r *sim.Rand) time.Duration {
+	return 200*time.Millisecond + time.Duration(r.Int64N(1+r.Int64N(2000)))*time.Millisecond
+}
+
+// linkDigest mixes the endpoints of a delivered message into its digest.
+func linkDigest(d uint64, from, to int) uint64 {
+	return d ^ linkKey(from, to)*0x9e3779b97f4a7c15
 }
 
 // finish tells the caller, once.
@@ -120,8 +150,12 @@ func (c *call) callerGone() bool {
 }
 
 // failLater reports failure to the caller after delay, as an event of the
-// caller's node.
+// caller's node. Nothing is scheduled for a caller that was already told or
+// is gone: the network must not act for a crashed node.
 func (c *call) failLater(delay time.Duration) {
+	if c.answered || c.callerGone() {
+		return
+	}
 	c.from.node.After(delay, c.labels.fail, func() { c.finish(nil, false) })
 }
 
@@ -159,6 +193,7 @@ func (c *call) dispatch() {
 	}
 	n.stats.Delivered++
 	n.stats.bump(&n.stats.perServer, c.to.node.ID, 1)
+	n.w.Digest(linkDigest(digest(c.args), c.from.node.ID, c.to.node.ID))
 	// The handler owns its args. c.args is already the network's private
 	// copy, so only a delivery that another (duplicate) one follows needs a
 	// fresh copy: the handler may mutate what it was given.
@@ -195,23 +230,26 @@ func (c *call) respond(reply Message) {
 		c.failLater(n.failAfter(&c.rand))
 		return
 	}
+	if c.answered || c.callerGone() {
+		return // no one to carry the reply to (a late duplicate's, say)
+	}
 	if c.rand.Chance(n.cond.DropReply) {
 		c.failLater(0)
 		return
 	}
 	var delay time.Duration
 	if n.cond.LongReordering && c.rand.Chance(LongReorderChance) {
-		// labrpc: 200 + rand(1 + rand(2000)) ms, skewed towards short holds.
-		delay = 200*time.Millisecond + time.Duration(c.rand.Int64N(1+c.rand.Int64N(2000)))*time.Millisecond
+		delay = longDelay(&c.rand)
 	}
 	copied := reply.Clone()
 	size := reply.Size()
 	c.from.node.After(delay, c.labels.rep, func() {
 		if c.answered {
-			return
+			return // a timeout or a failure told the caller first
 		}
 		n.stats.Bytes += size
 		n.stats.Replies++
+		n.w.Digest(linkDigest(digest(copied), c.to.node.ID, c.from.node.ID))
 		c.finish(copied, true)
 	})
 }

@@ -1,6 +1,9 @@
 package netsim
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Conditions are the network's current fault rates. They change during a
 // run (6.824 tests flip reliability and long reordering mid-test; fault
@@ -17,9 +20,20 @@ type Conditions struct {
 	// Duplicate is the probability a request is delivered twice (a
 	// retransmission): the handler runs twice, the first reply wins.
 	Duplicate float64
-	// LongReordering holds 2/3 of replies for 200–2200 ms, skewed short, the
-	// distribution of labrpc's LongReordering.
+	// LongReordering holds 2/3 of replies for 200–2199 ms, skewed short, the
+	// distribution of labrpc's LongReordering. It acts on replies only, as
+	// labrpc's does (the ported tests depend on that); LongDelayRequest is
+	// its counterpart for requests.
 	LongReordering bool
+	// LongDelayRequest is the probability a request is held in the network
+	// for a further 200–2199 ms (LongReordering's distribution) before it
+	// reaches the handler: a stale request (an old AppendEntries or
+	// InstallSnapshot) arriving after newer ones. labrpc has no such fault.
+	LongDelayRequest float64
+	// LateDuplicate is the probability a request is delivered once more,
+	// 200–2199 ms after its first copy: the handler runs again, typically
+	// after the caller had its reply, and the second reply is dropped.
+	LateDuplicate float64
 	// FailDelay is the maximum time after which a call over a disabled link
 	// or to a dead server fails (uniform in [0, FailDelay)).
 	FailDelay time.Duration
@@ -51,4 +65,35 @@ func Unreliable() Conditions {
 func (c Conditions) WithLongDelays() Conditions {
 	c.FailDelay = LongFailDelay
 	return c
+}
+
+// MaxDelay bounds every delay in Conditions. Nothing realistic comes near
+// it; it keeps a plan's delays far from overflowing virtual time.
+const MaxDelay = time.Hour
+
+// Validate reports the first field of c that is out of bounds, by name:
+// probabilities must be finite and in [0, 1], delays in [0, MaxDelay], and
+// DelayMin no more than DelayMax.
+func (c Conditions) Validate() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"DelayMin", c.DelayMin}, {"DelayMax", c.DelayMax}, {"FailDelay", c.FailDelay}} {
+		if d.v < 0 || d.v > MaxDelay {
+			return fmt.Errorf("%s %v is not in [0, %v]", d.name, d.v, MaxDelay)
+		}
+	}
+	if c.DelayMin > c.DelayMax {
+		return fmt.Errorf("DelayMax %v is below DelayMin %v", c.DelayMax, c.DelayMin)
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"DropRequest", c.DropRequest}, {"DropReply", c.DropReply}, {"Duplicate", c.Duplicate},
+		{"LongDelayRequest", c.LongDelayRequest}, {"LateDuplicate", c.LateDuplicate}} {
+		if !(p.v >= 0 && p.v <= 1) { // NaN fails both comparisons
+			return fmt.Errorf("%s %v is not a probability in [0, 1]", p.name, p.v)
+		}
+	}
+	return nil
 }

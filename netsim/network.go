@@ -22,15 +22,51 @@ type Message interface {
 	Clone() any
 }
 
+// Digester is a Message that can digest its contents. The network folds the
+// digest of every request and reply it delivers into the trace hash, so two
+// runs that differ only in a value carried by a message differ in hash (and
+// -check-determinism names the delivery where they part). A message that
+// does not implement it contributes its Size.
+type Digester interface {
+	// Digest is a hash of the message's contents: equal contents, equal
+	// digest, on every machine (see sim.HashBytes).
+	Digest() uint64
+}
+
+// digest is what a delivered message contributes to the trace hash.
+func digest(m any) uint64 {
+	switch m := m.(type) {
+	case Digester:
+		return m.Digest()
+	case Message:
+		return uint64(m.Size())
+	}
+	return 0
+}
+
 // Network connects endpoints on the nodes of one world.
 type Network struct {
 	w       *sim.World
 	rand    *sim.Rand
 	cond    Conditions
 	eps     []*Endpoint // by node ID; nil where no endpoint is attached
-	down    [][]bool    // down[from][to]: directed link disabled
+	links   [][]link    // links[from][to]: the directed link from -> to
+	stray   map[[2]int]*link
 	stats   Stats
 	methods map[string]*method
+}
+
+// link is one directed link: whether it is up, and the random stream its
+// calls draw their fates from. Each call's stream is keyed by the link and
+// the call's sequence number on that link, so the fates of calls on one link
+// do not depend on how much traffic other links carried: removing a fault
+// that changes traffic between nodes 3 and 4 leaves every loss, delay and
+// duplicate between nodes 0 and 1 as it was, which is what lets a failing
+// plan be shrunk one action at a time.
+type link struct {
+	down bool
+	seq  uint64   // calls sent on the link so far
+	rand sim.Rand // keyed by (from, to); each call's stream is keyed from it by seq
 }
 
 // method is what the network keeps per RPC method: its trace labels, built
@@ -101,14 +137,35 @@ func (n *Network) Endpoint(id int) *Endpoint {
 }
 
 func (n *Network) grow(size int) {
-	for len(n.down) < size {
-		n.down = append(n.down, nil)
+	for len(n.links) < size {
+		n.links = append(n.links, nil)
 	}
-	for i := range n.down {
-		for len(n.down[i]) < size {
-			n.down[i] = append(n.down[i], false)
+	for from := range n.links {
+		for to := len(n.links[from]); to < size; to++ {
+			n.links[from] = append(n.links[from], link{rand: *n.rand.Keyed(linkKey(from, to))})
 		}
 	}
+}
+
+func linkKey(from, to int) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
+
+// link returns the directed link from -> to. A call to an address no node
+// was ever attached at gets a link of its own, outside the matrix, so that a
+// stray address cannot grow it.
+func (n *Network) link(from, to int) *link {
+	if from >= 0 && to >= 0 && from < len(n.links) && to < len(n.links) {
+		return &n.links[from][to]
+	}
+	k := [2]int{from, to}
+	l, ok := n.stray[k]
+	if !ok {
+		if n.stray == nil {
+			n.stray = map[[2]int]*link{}
+		}
+		l = &link{rand: *n.rand.Keyed(linkKey(from, to))}
+		n.stray[k] = l
+	}
+	return l
 }
 
 func (n *Network) crashed(node *sim.Node) {

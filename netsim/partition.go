@@ -7,24 +7,24 @@ package netsim
 // SetLink enables or disables the directed link from -> to.
 func (n *Network) SetLink(from, to int, up bool) {
 	n.grow(max(from, to) + 1)
-	n.down[from][to] = !up
+	n.links[from][to].down = !up
 }
 
 // LinkUp reports whether calls from -> to can be delivered.
 func (n *Network) LinkUp(from, to int) bool {
-	if from >= len(n.down) || to >= len(n.down) {
+	if from < 0 || to < 0 || from >= len(n.links) || to >= len(n.links) {
 		return true
 	}
-	return !n.down[from][to]
+	return !n.links[from][to].down
 }
 
 // Disconnect cuts every link into and out of node id (6.824's disconnect(i)).
 func (n *Network) Disconnect(id int) {
 	n.grow(id + 1)
-	for j := range n.down {
+	for j := range n.links {
 		if j != id {
-			n.down[id][j] = true
-			n.down[j][id] = true
+			n.links[id][j].down = true
+			n.links[j][id].down = true
 		}
 	}
 	n.w.Logf(nil, "net disconnect %d", id)
@@ -35,12 +35,12 @@ func (n *Network) Disconnect(id int) {
 // connected ones. connected says which those are; nil means all.
 func (n *Network) Connect(id int, connected func(int) bool) {
 	n.grow(id + 1)
-	for j := range n.down {
+	for j := range n.links {
 		if j == id || (connected != nil && !connected(j)) {
 			continue
 		}
-		n.down[id][j] = false
-		n.down[j][id] = false
+		n.links[id][j].down = false
+		n.links[j][id].down = false
 	}
 	n.w.Logf(nil, "net connect %d", id)
 }
@@ -55,10 +55,10 @@ func (n *Network) Partition(groups ...[]int) {
 			n.grow(id + 1)
 		}
 	}
-	for i := range n.down {
-		for j := range n.down[i] {
+	for i := range n.links {
+		for j := range n.links[i] {
 			si, sj := side[i], side[j]
-			n.down[i][j] = i != j && (si == 0 || sj == 0 || si != sj)
+			n.links[i][j].down = i != j && (si == 0 || sj == 0 || si != sj)
 		}
 	}
 	n.w.Logf(nil, "net partition %v", groups)
@@ -66,9 +66,9 @@ func (n *Network) Partition(groups ...[]int) {
 
 // Heal brings every link up.
 func (n *Network) Heal() {
-	for i := range n.down {
-		for j := range n.down[i] {
-			n.down[i][j] = false
+	for i := range n.links {
+		for j := range n.links[i] {
+			n.links[i][j].down = false
 		}
 	}
 	n.w.Logf(nil, "net heal")

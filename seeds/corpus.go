@@ -8,10 +8,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/lockstep-dst/lockstep/faults"
 )
 
 // Entry is one regression case.
@@ -49,35 +52,122 @@ func (e Entry) FaultSpec() (string, error) {
 	return "", fmt.Errorf("faults must be a profile name or a plan object, got %s", raw)
 }
 
-// Parse decodes and validates one entry; file names it in errors.
+// FixedPlaceholder is what `simrun run -save` writes as an entry's "fixed":
+// the entry is a failing run, not yet a regression case, until a person says
+// what fixed it. Parse rejects it, so a saved entry cannot slip into the
+// corpus unexplained.
+const FixedPlaceholder = "not yet: saved by simrun run -save; say here what fixed it"
+
+// required are the fields every entry must spell out. A missing seed would
+// otherwise decode as seed 0 and replay a run nobody found failing.
+var required = []string{"scenario", "seed", "found", "fixed"}
+
+// Parse decodes and validates one entry; file names it in errors, and an
+// error about a field names the field.
 func Parse(file string, data []byte) (Entry, error) {
 	var e Entry
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
+		if err == io.EOF {
+			return Entry{}, fmt.Errorf("%s: empty file", file)
+		}
 		return Entry{}, fmt.Errorf("%s: %w", file, err)
 	}
 	if dec.More() {
 		return Entry{}, fmt.Errorf("%s: trailing data after the entry", file)
 	}
+	keys, dup, err := objectKeys(data)
+	if err != nil {
+		return Entry{}, fmt.Errorf("%s: %w", file, err)
+	}
+	if dup != "" {
+		return Entry{}, fmt.Errorf("%s: field %q appears twice", file, dup)
+	}
+	for _, k := range required {
+		if !keys[k] {
+			return Entry{}, fmt.Errorf("%s: field %q is missing", file, k)
+		}
+	}
 	e.File = file
 	switch {
 	case e.Scenario == "":
-		return Entry{}, fmt.Errorf("%s: no scenario", file)
-	case e.Found == "":
-		return Entry{}, fmt.Errorf("%s: no \"found\" (what failed when the case was found)", file)
-	case e.Fixed == "":
-		return Entry{}, fmt.Errorf("%s: no \"fixed\" (why it passes now)", file)
+		return Entry{}, fmt.Errorf("%s: field \"scenario\" is empty", file)
+	case strings.TrimSpace(e.Found) == "":
+		return Entry{}, fmt.Errorf("%s: field \"found\" is empty (say what failed when the case was found)", file)
+	case strings.TrimSpace(e.Fixed) == "":
+		return Entry{}, fmt.Errorf("%s: field \"fixed\" is empty (say why it passes now)", file)
+	case strings.TrimSpace(e.Fixed) == FixedPlaceholder:
+		return Entry{}, fmt.Errorf("%s: field \"fixed\" still holds the placeholder simrun -save wrote: say what fixed the failure", file)
 	}
-	if _, err := e.FaultSpec(); err != nil {
-		return Entry{}, fmt.Errorf("%s: %w", file, err)
+	spec, err := e.FaultSpec()
+	if err != nil {
+		return Entry{}, fmt.Errorf("%s: field \"faults\": %w", file, err)
+	}
+	if err := faults.CheckSpec(spec); err != nil {
+		return Entry{}, fmt.Errorf("%s: field \"faults\": %w", file, err)
 	}
 	return e, nil
 }
 
-// Load reads every *.json entry in dir, sorted by file name. Files with
-// other extensions, other than README.md, are an error: a misnamed entry
-// must not be silently skipped.
+// objectKeys returns the keys of the top-level object of data (which must
+// already have decoded), and the path of the first key that appears twice
+// in any object ("faults.actions[2].at"), or "". encoding/json keeps the last
+// of two equal keys silently, and matches keys to fields without regard to
+// case, so keys are compared case-folded: {"seed": 1, "Seed": 2} is a
+// duplicate too.
+func objectKeys(data []byte) (top map[string]bool, dup string, err error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var walk func(path string, keys map[string]bool) (string, error)
+	walk = func(path string, keys map[string]bool) (string, error) {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", err
+		}
+		switch tok {
+		case json.Delim('{'):
+			if keys == nil {
+				keys = map[string]bool{}
+			}
+			for dec.More() {
+				tok, err := dec.Token()
+				if err != nil {
+					return "", err
+				}
+				key := tok.(string)
+				p := key
+				if path != "" {
+					p = path + "." + key
+				}
+				folded := strings.ToLower(key)
+				if keys[folded] {
+					return p, nil
+				}
+				keys[folded] = true
+				if d, err := walk(p, nil); d != "" || err != nil {
+					return d, err
+				}
+			}
+			_, err = dec.Token() // '}'
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if d, err := walk(fmt.Sprintf("%s[%d]", path, i), nil); d != "" || err != nil {
+					return d, err
+				}
+			}
+			_, err = dec.Token() // ']'
+		}
+		return "", err
+	}
+	top = map[string]bool{}
+	dup, err = walk("", top)
+	return top, dup, err
+}
+
+// Load reads every *.json entry in dir, sorted by file name. Anything else
+// but Go files and README.md is an error, subdirectories included: the
+// corpus is flat, and a misnamed or misplaced entry must not be silently
+// skipped.
 func Load(dir string) ([]Entry, error) {
 	names, err := os.ReadDir(dir)
 	if err != nil {
@@ -87,7 +177,10 @@ func Load(dir string) ([]Entry, error) {
 	for _, d := range names {
 		name := d.Name()
 		switch {
-		case d.IsDir() || strings.HasSuffix(name, ".go") || name == "README.md":
+		case d.IsDir():
+			return nil, fmt.Errorf("%s: a directory in the corpus (entries are not read from subdirectories: move them into %s)",
+				filepath.Join(dir, name), dir)
+		case strings.HasSuffix(name, ".go") || name == "README.md":
 		case strings.HasSuffix(name, ".json"):
 			files = append(files, name)
 		default:

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -55,20 +56,34 @@ func parseSeeds(s string) (seedRange, error) {
 		return seedRange{}, usagef("empty -seeds (want A-B or S)")
 	}
 	lo, hi, isRange := strings.Cut(s, "-")
-	a, err := strconv.ParseUint(lo, 10, 64)
+	a, err := parseSeed(s, lo)
 	if err != nil {
-		return seedRange{}, usagef("bad -seeds %q: %q is not a seed", s, lo)
+		return seedRange{}, err
 	}
 	b := a
 	if isRange {
-		if b, err = strconv.ParseUint(hi, 10, 64); err != nil {
-			return seedRange{}, usagef("bad -seeds %q: %q is not a seed", s, hi)
+		if b, err = parseSeed(s, hi); err != nil {
+			return seedRange{}, err
 		}
 	}
 	if b < a {
 		return seedRange{}, usagef("bad -seeds %q: the range is reversed", s)
 	}
 	return seedRange{a, b}, nil
+}
+
+// parseSeed parses one end of a -seeds range: any uint64. A sweep streams
+// its jobs, so a range of any length starts at once; what bounds it is the
+// user's patience, not memory.
+func parseSeed(arg, s string) (uint64, error) {
+	v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	if err == nil {
+		return v, nil
+	}
+	if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+		return 0, usagef("bad -seeds %q: %s is larger than the largest seed, %d", arg, s, uint64(math.MaxUint64))
+	}
+	return 0, usagef("bad -seeds %q: %q is not a seed (want a decimal number)", arg, s)
 }
 
 func parseShard(s string) (index, count int, err error) {
@@ -92,7 +107,16 @@ func parseFaults(s string) (string, error) {
 		if err != nil {
 			return "", usagef("-faults: %v", err)
 		}
-		s = string(data)
+		// A plan file holds a plan: empty, it would silently mean "no
+		// faults"; holding a word, it would silently name a profile.
+		text := strings.TrimSpace(string(data))
+		if text == "" {
+			return "", usagef("-faults %s: the file is empty (want a JSON fault plan)", s)
+		}
+		if !strings.HasPrefix(text, "{") {
+			return "", usagef("-faults %s: the file does not hold a JSON fault plan object", s)
+		}
+		s = text
 	}
 	if err := faults.CheckSpec(s); err != nil {
 		return "", usagef("-faults: %v", err)

@@ -12,10 +12,20 @@ import (
 func list(args []string, stdout io.Writer) error {
 	fs := newFlags("list", io.Discard)
 	profiles := fs.Bool("faults", false, "list the fault profiles instead")
+	probes := fs.Bool("probes", false, "list the coverage probes instead")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *profiles && *probes {
+		return usagef("list takes -faults or -probes, not both")
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	if *probes {
+		for _, p := range sim.Probes() {
+			fmt.Fprintf(tw, "%s\t%s\n", p.Name, p.Description)
+		}
+		return tw.Flush()
+	}
 	if *profiles {
 		for _, p := range faults.Profiles() {
 			fmt.Fprintf(tw, "%s\t%s\n", p.Name, p.Description)

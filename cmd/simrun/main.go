@@ -1,12 +1,14 @@
 // Command simrun lists, sweeps and replays Lockstep scenarios.
 //
-//	simrun list
+//	simrun list   [-faults | -probes]
 //	simrun run    [-scenario PATTERN] [-seeds A-B] [-parallel N] [-json]
 //	              [-check-determinism] [-shard I/N] [-faults PROFILE|@plan.json] [-save DIR]
+//	              [-require-probes LIST]
 //	simrun replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
 //
-// Exit status: 0 when every run passed, 1 when any failed, 2 for a usage
-// error.
+// Exit status: 0 when every run passed (and every required probe was
+// reached), 1 when any failed, 2 for a usage error, including a run that
+// failed because of the user's input (sim.ErrBadInput).
 package main
 
 import (
@@ -16,9 +18,10 @@ import (
 )
 
 const usage = `usage:
-  simrun list                                   list scenarios
+  simrun list   [-faults | -probes]               list scenarios (or fault profiles, or probes)
   simrun run    [-scenario PATTERN] [-seeds A-B] [-parallel N] [-json]
                 [-check-determinism] [-shard I/N] [-faults PROFILE|@plan.json] [-save DIR]
+                [-require-probes LIST]
   simrun replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
 run 'simrun <command> -h' for a command's flags`
 

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/lockstep-dst/lockstep/sim"
@@ -45,6 +48,9 @@ func replay(args []string, stdout, stderr io.Writer) (int, error) {
 	start := time.Now()
 	res := sim.RunScenario(sc, opts)
 	wall := time.Since(start)
+	if f := res.Failure; f != nil && errors.Is(f, sim.ErrBadInput) {
+		return 2, usagef("%s: %s", sc.Name, oneLine(f.Err.Error()))
+	}
 	fmt.Fprintf(stdout, "%s seed %d: %s\n", sc.Name, seeds.lo, res.Outcome)
 	if f := res.Failure; f != nil {
 		fmt.Fprintf(stdout, "  %s\n", indent(f.Error()))
@@ -54,6 +60,21 @@ func replay(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	fmt.Fprintf(stdout, "  events %d, virtual %v, wall %v (%.0fx real time), hash %016x\n",
 		res.Events, res.Virtual, wall.Round(time.Microsecond), ratio(res.Virtual, wall), res.Hash)
+	if len(res.Probes) > 0 {
+		names := make([]string, 0, len(res.Probes))
+		for name := range res.Probes {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for i, name := range names {
+			names[i] = fmt.Sprintf("%s %d", name, res.Probes[name])
+		}
+		fmt.Fprintf(stdout, "  probes reached: %s\n", strings.Join(names, ", "))
+	}
+	if st := res.Storage; st.Crashes > 0 {
+		fmt.Fprintf(stdout, "  storage: %d crashes, %d found unsynced writes, %d corrupted synced data\n",
+			st.Crashes, st.Unsynced, st.Corrupted)
+	}
 	if !res.Passed() {
 		return 1, nil
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,12 +20,11 @@ import (
 // exercise every scenario, few enough to finish in seconds.
 const DefaultSeeds = "1-5"
 
-// job is one (scenario, seed) run of a sweep.
-type job struct {
-	index    int
-	scenario *sim.Scenario
-	seed     uint64
-}
+// maxParallel bounds -parallel. Each worker holds a whole world while it
+// runs, so more workers than this buys nothing on any machine simrun is
+// meant for, and a typo (-parallel 99999999999) used to hang starting
+// goroutines instead of being reported.
+const maxParallel = 1024
 
 // outcome is a finished job.
 type outcome struct {
@@ -36,16 +36,31 @@ type outcome struct {
 
 func (o outcome) passed() bool { return o.res.Passed() && o.div == nil }
 
+// badInput returns the usage error of a run that failed because of the
+// user's input (a fault plan that does not fit the scenario): that is not
+// the system's fault, so it is never reported, counted or saved as a failing
+// seed.
+func (o outcome) badInput() error {
+	f := o.res.Failure
+	if f == nil || !errors.Is(f, sim.ErrBadInput) {
+		return nil
+	}
+	return usagef("%s (seed %d): %s", o.scenario.Name, o.seed, oneLine(f.Err.Error()))
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
 func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("run", stderr)
 	pattern := fs.String("scenario", "*", "scenario name or glob ('*' = all, 'raft/*')")
 	seedsArg := fs.String("seeds", DefaultSeeds, "seed range A-B (inclusive) or one seed")
-	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "runs at once")
-	asJSON := fs.Bool("json", false, "one JSON object per run on stdout")
+	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), fmt.Sprintf("runs at once (1-%d)", maxParallel))
+	asJSON := fs.Bool("json", false, "JSON lines on stdout: one object per run, per scenario, and a final summary")
 	determinism := fs.Bool("check-determinism", false, "run each seed twice and compare event by event")
 	shardArg := fs.String("shard", "", "run only shard I of N (I/N), to spread a sweep over machines")
 	faultsArg := fs.String("faults", "", "fault profile, or @file with a JSON plan (default: each scenario's own)")
 	saveDir := fs.String("save", "", "write a regression-corpus entry for each failing run into this directory")
+	requireArg := fs.String("require-probes", "", "comma-separated probe names or globs ('raft/*'): fail the sweep if one is never reached")
 	if err := parseFlags(fs, args); err != nil {
 		return 2, err
 	}
@@ -65,8 +80,12 @@ func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 2, err
 	}
-	if *parallel < 1 {
-		return 2, usagef("-parallel must be at least 1, got %d", *parallel)
+	if *parallel < 1 || *parallel > maxParallel {
+		return 2, usagef("-parallel must be between 1 and %d, got %d", maxParallel, *parallel)
+	}
+	required, err := parseRequiredProbes(*requireArg)
+	if err != nil {
+		return 2, err
 	}
 	if *saveDir != "" {
 		if st, err := os.Stat(*saveDir); err != nil || !st.IsDir() {
@@ -96,22 +115,20 @@ func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 		scs = takes
 	}
 
-	var jobs []job
-	n := 0
-	for _, sc := range scs {
-		for seed := seedRange.lo; ; seed++ {
-			if n%shards == shard {
-				jobs = append(jobs, job{index: len(jobs), scenario: sc, seed: seed})
-			}
-			n++
-			if seed == seedRange.hi {
-				break
-			}
-		}
+	jobs := sweepJobs{scenarios: scs, seeds: seedRange, shard: uint64(shard), shards: uint64(shards)}
+	if _, ok := jobs.count(); !ok {
+		return 2, usagef("-seeds %s over %d scenario(s) is 2^64 runs or more, more than a sweep can count", *seedsArg, len(scs))
 	}
 
-	results := make(chan outcome)
+	// The pipeline: one goroutine streams jobs to the workers, the workers
+	// send outcomes back, and this goroutine prints them in job order. A job
+	// takes a token from window before it is handed out and gives it back
+	// once printed, so at most len(window) outcomes are ever held, however
+	// long one slow run keeps the others waiting to be printed.
+	window := make(chan struct{}, 4**parallel)
+	stop := make(chan struct{})
 	work := make(chan job)
+	results := make(chan outcome)
 	var wg sync.WaitGroup
 	for i := 0; i < *parallel; i++ {
 		wg.Add(1)
@@ -123,29 +140,49 @@ func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 		}()
 	}
 	go func() {
-		for _, j := range jobs {
-			work <- j
+		defer func() {
+			close(work)
+			wg.Wait()
+			close(results)
+		}()
+		for j := range jobs.all() {
+			select {
+			case window <- struct{}{}:
+			case <-stop:
+				return
+			}
+			select {
+			case work <- j:
+			case <-stop:
+				return
+			}
 		}
-		close(work)
-		wg.Wait()
-		close(results)
 	}()
 
 	// Results are printed in job order, whatever order the workers finish
 	// in, so a sweep's output is the same on every machine.
-	rep := newReporter(stdout, stderr, len(jobs), *asJSON, spec)
-	pending := map[int]outcome{}
-	next := 0
+	rep := newReporter(stdout, stderr, jobs.total(), *asJSON, spec)
+	pending := map[uint64]outcome{}
+	var next uint64
+	var usageErr error
 	for o := range results {
+		if usageErr != nil {
+			continue // draining the runs in flight after a usage error
+		}
 		rep.progress(o)
 		pending[o.index] = o
-		for {
+		for usageErr == nil {
 			o, ok := pending[next]
 			if !ok {
 				break
 			}
 			delete(pending, next)
 			next++
+			<-window
+			if usageErr = o.badInput(); usageErr != nil {
+				close(stop)
+				break
+			}
 			rep.report(o)
 			if !o.passed() && *saveDir != "" {
 				if err := save(*saveDir, o, spec); err != nil {
@@ -154,8 +191,11 @@ func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 			}
 		}
 	}
-	rep.finish()
-	if rep.failed > 0 {
+	if usageErr != nil {
+		rep.abort(usageErr)
+		return 2, usageErr
+	}
+	if !rep.finish(required) {
 		return 1, nil
 	}
 	return 0, nil
@@ -178,8 +218,7 @@ func runJob(j job, spec string, determinism bool) outcome {
 }
 
 func save(dir string, o outcome, spec string) error {
-	e := seeds.Entry{Scenario: o.scenario.Name, Seed: o.seed,
-		Found: describeFailure(o), Fixed: "not yet: saved by simrun run -save; say here what fixed it"}
+	e := seeds.Entry{Scenario: o.scenario.Name, Seed: o.seed, Found: describeFailure(o), Fixed: seeds.FixedPlaceholder}
 	if spec != "" {
 		raw := []byte(spec)
 		if spec[0] != '{' {

@@ -5,5 +5,5 @@ import (
 	_ "github.com/lockstep-dst/lockstep/examples/register"
 	_ "github.com/lockstep-dst/lockstep/kv"
 	_ "github.com/lockstep-dst/lockstep/mapreduce"
-	_ "github.com/lockstep-dst/lockstep/raft"
+	_ "github.com/lockstep-dst/lockstep/raft/raftsim"
 )

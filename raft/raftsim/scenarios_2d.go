@@ -1,4 +1,4 @@
-package raft
+package raftsim
 
 import (
 	"math"
@@ -35,24 +35,24 @@ func register2D() {
 		{"raft/SnapshotInstallUnCrash2D", "6.824 TestSnapshotInstallUnCrash2D: as SnapshotInstallCrash2D, with 10% loss and 0-26 ms delays",
 			false, false, true},
 	} {
-		sim.Register(sim.Scenario{
+		register(def{
 			Name:        s.name,
 			Description: s.desc,
-			Main: func(p *sim.Proc) error {
-				snapcommon(p, s.disconnect, s.reliable, s.crash)
+			Run: func(p *sim.Proc, setup Setup) error {
+				snapcommon(p, setup, s.disconnect, s.reliable, s.crash)
 				return nil
 			},
 		})
 	}
-	sim.Register(sim.Scenario{
+	register(def{
 		Name:        "raft/SnapshotAllCrash2D",
 		Description: "6.824 TestSnapshotAllCrash2D: crash and restart all peers after each batch; indexes never go back",
-		Main:        snapshotAllCrash2D,
+		Run:         snapshotAllCrash2D,
 	})
-	sim.Register(sim.Scenario{
+	register(def{
 		Name:        "raft/SnapshotInit2D",
 		Description: "6.824 TestSnapshotInit2D: a snapshot survives two full restarts (Raft reloads it at boot)",
-		Main:        snapshotInit2D,
+		Run:         snapshotInit2D,
 	})
 }
 
@@ -60,10 +60,10 @@ func register2D() {
 func randCmd(r *sim.Rand) []byte { return Cmd(r.IntN(math.MaxInt)) }
 
 // snapcommon is the 2023 harness's shared body of the five snapshot tests.
-func snapcommon(p *sim.Proc, disconnect, reliable, crash bool) {
+func snapcommon(p *sim.Proc, setup Setup, disconnect, reliable, crash bool) {
 	const iters = 30
 	const servers = 3
-	c := NewCluster(p, servers, !reliable, true)
+	c := NewCluster(p, setup, servers, !reliable, true)
 	r := p.World().Rand("raft/2D")
 
 	c.One(randCmd(r), servers, true)
@@ -122,10 +122,10 @@ func snapcommon(p *sim.Proc, disconnect, reliable, crash bool) {
 
 // snapshotAllCrash2D is TestSnapshotAllCrash2D: after each batch every peer crashes and
 // restarts from its snapshot and log, and the next agreement must come after the last one.
-func snapshotAllCrash2D(p *sim.Proc) error {
+func snapshotAllCrash2D(p *sim.Proc, setup Setup) error {
 	const servers = 3
 	const iters = 5
-	c := NewCluster(p, servers, false, true)
+	c := NewCluster(p, setup, servers, false, true)
 	r := p.World().Rand("raft/2D")
 
 	c.One(randCmd(r), servers, true)
@@ -156,9 +156,9 @@ func snapshotAllCrash2D(p *sim.Proc) error {
 // snapshotInit2D is TestSnapshotInit2D: it catches a Raft that does not load its snapshot
 // at boot, then persists an empty one over it at the first write and loses it at the
 // second restart.
-func snapshotInit2D(p *sim.Proc) error {
+func snapshotInit2D(p *sim.Proc, setup Setup) error {
 	const servers = 3
-	c := NewCluster(p, servers, false, true)
+	c := NewCluster(p, setup, servers, false, true)
 	r := p.World().Rand("raft/2D")
 
 	c.One(randCmd(r), servers, true)

@@ -1,5 +1,6 @@
-package raft
+package raftsim
 
+import "github.com/lockstep-dst/lockstep/raft"
 import "fmt"
 
 type entryKey struct{ index, term int }
@@ -19,7 +20,7 @@ type logMatching struct {
 	seen map[entryKey]entryFacts
 }
 
-func (l *logMatching) check(core *Raft, rd Ready) error {
+func (l *logMatching) check(core *raft.Raft, rd raft.Ready) error {
 	for _, e := range rd.Entries {
 		facts := entryFacts{command: hashBytes(e.Command)}
 		if e.Index > 1 {

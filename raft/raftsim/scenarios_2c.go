@@ -1,4 +1,4 @@
-package raft
+package raftsim
 
 import (
 	"bytes"
@@ -13,31 +13,31 @@ func init() {
 }
 
 func register2C() {
-	for _, s := range []sim.Scenario{
-		{Name: "raft/Persist12C", Main: persist12C,
+	for _, s := range []def{
+		{Name: "raft/Persist12C", Run: persist12C,
 			Description: "6.824 TestPersist12C: agreement survives restarts of every peer, the leader and a follower"},
-		{Name: "raft/Persist22C", Main: persist22C,
+		{Name: "raft/Persist22C", Run: persist22C,
 			Description: "6.824 TestPersist22C: restarted peers with stale logs and one up-to-date peer elect a complete leader"},
-		{Name: "raft/Persist32C", Main: persist32C,
+		{Name: "raft/Persist32C", Run: persist32C,
 			Description: "6.824 TestPersist32C: partitioned leader and one follower crash, leader restarts"},
-		{Name: "raft/Figure82C", Main: figure82C,
+		{Name: "raft/Figure82C", Run: figure82C,
 			Description: "6.824 TestFigure82C: 1000 rounds of Start then crash the leader (Figure 8 interleavings), reliable network"},
-		{Name: "raft/UnreliableAgree2C", Main: unreliableAgree2C,
+		{Name: "raft/UnreliableAgree2C", Run: unreliableAgree2C,
 			Description: "6.824 TestUnreliableAgree2C: 246 agreements from concurrent clients on an unreliable network"},
-		{Name: "raft/Figure8Unreliable2C", Main: figure8Unreliable2C,
+		{Name: "raft/Figure8Unreliable2C", Run: figure8Unreliable2C,
 			Description: "6.824 TestFigure8Unreliable2C: 1000 rounds of Start then disconnect the leader, unreliable network, long reordering from round 200"},
-		{Name: "raft/ReliableChurn2C", Main: func(p *sim.Proc) error { return churn2C(p, false) },
+		{Name: "raft/ReliableChurn2C", Run: func(p *sim.Proc, setup Setup) error { return churn2C(p, setup, false) },
 			Description: "6.824 TestReliableChurn2C: 3 clients while peers disconnect, crash and restart; every value seen committed survives"},
-		{Name: "raft/UnreliableChurn2C", Main: func(p *sim.Proc) error { return churn2C(p, true) },
+		{Name: "raft/UnreliableChurn2C", Run: func(p *sim.Proc, setup Setup) error { return churn2C(p, setup, true) },
 			Description: "6.824 TestUnreliableChurn2C: churn on an unreliable network; every value seen committed survives"},
 	} {
-		sim.Register(s)
+		register(s)
 	}
 }
 
-func persist12C(p *sim.Proc) error {
+func persist12C(p *sim.Proc, setup Setup) error {
 	const servers = 3
-	c := NewCluster(p, servers, false, false)
+	c := NewCluster(p, setup, servers, false, false)
 	c.One(Cmd(11), servers, true)
 	// Crash and re-start all.
 	for i := 0; i < servers; i++ {
@@ -69,9 +69,9 @@ func persist12C(p *sim.Proc) error {
 	return nil
 }
 
-func persist22C(p *sim.Proc) error {
+func persist22C(p *sim.Proc, setup Setup) error {
 	const servers = 5
-	c := NewCluster(p, servers, false, false)
+	c := NewCluster(p, setup, servers, false, false)
 	index := 1
 	for iters := 0; iters < 5; iters++ {
 		c.One(Cmd(10+index), servers, true)
@@ -101,9 +101,9 @@ func persist22C(p *sim.Proc) error {
 	return nil
 }
 
-func persist32C(p *sim.Proc) error {
+func persist32C(p *sim.Proc, setup Setup) error {
 	const servers = 3
-	c := NewCluster(p, servers, false, false)
+	c := NewCluster(p, setup, servers, false, false)
 	c.One(Cmd(101), 3, true)
 	leader := c.CheckOneLeader()
 	c.Disconnect((leader + 2) % servers)
@@ -141,9 +141,9 @@ func figure8Sleep(p *sim.Proc, r *sim.Rand) {
 // If the number of alive servers isn't enough to form a majority, perhaps
 // start a new server. The leader in a new term may try to finish
 // replicating log entries that haven't been committed yet.
-func figure82C(p *sim.Proc) error {
+func figure82C(p *sim.Proc, setup Setup) error {
 	const servers = 5
-	c := NewCluster(p, servers, false, false)
+	c := NewCluster(p, setup, servers, false, false)
 	r := p.World().Rand("raft/Figure82C")
 	c.One(Cmd(randInt(r)), 1, true)
 	nup := servers
@@ -180,9 +180,9 @@ func figure82C(p *sim.Proc) error {
 	return nil
 }
 
-func unreliableAgree2C(p *sim.Proc) error {
+func unreliableAgree2C(p *sim.Proc, setup Setup) error {
 	const servers = 5
-	c := NewCluster(p, servers, true, false)
+	c := NewCluster(p, setup, servers, true, false)
 	g := newProcGroup(p.World())
 	for iters := 1; iters < 50; iters++ {
 		for j := 0; j < 4; j++ {
@@ -203,9 +203,9 @@ func unreliableAgree2C(p *sim.Proc) error {
 // on an unreliable network that holds back 2/3 of the replies for up to
 // 2.2 s from round 200 on: the hardest liveness test, which needs fast
 // backup.
-func figure8Unreliable2C(p *sim.Proc) error {
+func figure8Unreliable2C(p *sim.Proc, setup Setup) error {
 	const servers = 5
-	c := NewCluster(p, servers, true, false)
+	c := NewCluster(p, setup, servers, true, false)
 	r := p.World().Rand("raft/Figure8Unreliable2C")
 	c.One(Cmd(r.IntN(10000)), 1, true)
 	nup := servers
@@ -246,10 +246,10 @@ func figure8Unreliable2C(p *sim.Proc) error {
 // every live peer while the main process disconnects, restarts and crashes
 // random peers; at the end every value a client saw committed must be in the
 // final log.
-func churn2C(p *sim.Proc, unreliable bool) error {
+func churn2C(p *sim.Proc, setup Setup, unreliable bool) error {
 	const servers = 5
 	const ncli = 3
-	c := NewCluster(p, servers, unreliable, false)
+	c := NewCluster(p, setup, servers, unreliable, false)
 	w := p.World()
 	r := w.Rand("raft/churn")
 	stop := false

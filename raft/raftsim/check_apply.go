@@ -1,5 +1,6 @@
-package raft
+package raftsim
 
+import "github.com/lockstep-dst/lockstep/raft"
 import "fmt"
 
 type committedEntry struct {
@@ -24,12 +25,12 @@ type stateMachineSafety struct {
 	applied      []int // per peer: last index applied (or covered by its snapshot)
 }
 
-func (s *stateMachineSafety) booted(id int, rec Persistent) {
+func (s *stateMachineSafety) booted(id int, rec raft.Persistent) {
 	s.applied[id] = rec.Snapshot.Index
 }
 
 // check checks the applies of one Ready of peer id, whose current term is term.
-func (s *stateMachineSafety) check(id, term int, rd Ready) error {
+func (s *stateMachineSafety) check(id, term int, rd raft.Ready) error {
 	for _, a := range rd.Apply {
 		if a.SnapshotValid {
 			s.applied[id] = a.SnapshotIndex

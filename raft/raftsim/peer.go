@@ -1,4 +1,4 @@
-package raft
+package raftsim
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/lockstep-dst/lockstep/clock"
 	"github.com/lockstep-dst/lockstep/netsim"
+	"github.com/lockstep-dst/lockstep/raft"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -17,24 +18,33 @@ const (
 	fileSnapshot = "raft/snapshot"
 )
 
-// RPC method names, one per request type.
-var methodOf = map[MsgType]string{
-	MsgVote: "Raft.RequestVote",
-	MsgApp:  "Raft.AppendEntries",
-	MsgSnap: "Raft.InstallSnapshot",
+// requestTypes are the core's request types, one RPC method each.
+var requestTypes = [...]raft.MsgType{raft.MsgVote, raft.MsgApp, raft.MsgSnap}
+
+// methodOf names the RPC method of a request type.
+func methodOf(t raft.MsgType) string {
+	switch t {
+	case raft.MsgVote:
+		return "Raft.RequestVote"
+	case raft.MsgApp:
+		return "Raft.AppendEntries"
+	case raft.MsgSnap:
+		return "Raft.InstallSnapshot"
+	}
+	panic(fmt.Sprintf("raft: %v is not a request", t))
 }
 
 // PeerConfig configures a hosted peer.
 type PeerConfig struct {
 	// Raft is the core's configuration; ID and Peers are filled in from the
 	// peer's position in Peers, and Rand from the node's seeded stream.
-	Raft Config
+	Raft raft.Config
 	// Peers are the network addresses (node IDs) of every member, indexed by
 	// Raft ID; this node is Peers[Raft.ID].
 	Peers []int
 	// Apply receives committed commands and installed snapshots, in order.
 	// It may call Start and Snapshot.
-	Apply func(ApplyMsg)
+	Apply func(raft.ApplyMsg)
 	// Observer, if set, sees every persisted Ready (the safety checkers).
 	Observer Observer
 }
@@ -48,7 +58,7 @@ type Peer struct {
 	ep       *netsim.Endpoint
 	clk      clock.Clock
 	store    sim.Storage
-	core     *Raft
+	core     *raft.Raft
 	cfg      PeerConfig
 	timer    clock.Timer
 	timerAt  time.Duration
@@ -58,7 +68,7 @@ type Peer struct {
 	// the RPC's reply instead of as a new call.
 	respond func(netsim.Message)
 	respTo  int
-	respTyp MsgType
+	respTyp raft.MsgType
 	// What the trace last said of this peer, so that -v shows elections.
 	tracedRole string
 	tracedTerm int
@@ -74,7 +84,7 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 		cfg.Raft.Rand = node.Rand("raft")
 	}
 	if cfg.Raft.ElectionTimeout == 0 {
-		def := DefaultConfig(cfg.Raft.ID, cfg.Raft.Peers, cfg.Raft.Rand)
+		def := raft.DefaultConfig(cfg.Raft.ID, cfg.Raft.Peers, cfg.Raft.Rand)
 		cfg.Raft.ElectionTimeout, cfg.Raft.HeartbeatInterval = def.ElectionTimeout, def.HeartbeatInterval
 	}
 	if cfg.Peers[cfg.Raft.ID] != node.ID {
@@ -85,9 +95,9 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 	if cfg.Observer != nil {
 		cfg.Observer.Booted(p, recovered)
 	}
-	p.core = New(cfg.Raft, recovered, p.clk.Since())
-	for _, method := range methodOf {
-		ep.Handle(method, p.handle)
+	p.core = raft.New(cfg.Raft, recovered, p.clk.Since())
+	for _, t := range requestTypes {
+		ep.Handle(methodOf(t), p.handle)
 	}
 	p.drain()
 	p.arm()
@@ -96,10 +106,10 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 
 // recover reads the peer's durable state. A torn tail of the log (a crash
 // in the middle of an append) is cut off so later appends are readable.
-func (p *Peer) recover() Persistent {
-	var rec Persistent
+func (p *Peer) recover() raft.Persistent {
+	var rec raft.Persistent
 	hardBytes, _ := p.store.ReadFile(fileHard)
-	hard, err := DecodeHardState(hardBytes)
+	hard, err := raft.DecodeHardState(hardBytes)
 	if err != nil {
 		panic(fmt.Sprintf("raft: node %s: hard state unreadable: %v", p.node.Name, err))
 	}
@@ -107,12 +117,12 @@ func (p *Peer) recover() Persistent {
 	snap := readSnapshot(p.store, p.node.Name)
 	rec.Snapshot, rec.SnapshotData = snap.Meta, snap.Data
 	logBytes, _ := p.store.ReadFile(fileLog)
-	recs, valid, _ := DecodeLogRecords(logBytes)
+	recs, valid, _ := raft.DecodeLogRecords(logBytes)
 	if valid < len(logBytes) {
 		p.store.WriteFile(fileLog, logBytes[:valid])
 		p.store.Sync(nil)
 	}
-	rec.Entries, err = ReplayLog(recs, snap.Meta)
+	rec.Entries, err = raft.ReplayLog(recs, snap.Meta)
 	if err != nil {
 		panic(fmt.Sprintf("raft: node %s: log unreadable: %v", p.node.Name, err))
 	}
@@ -139,7 +149,7 @@ func (p *Peer) Snapshot(index int, data []byte) {
 }
 
 // Core exposes the state machine to checkers and harnesses (read-only use).
-func (p *Peer) Core() *Raft { return p.core }
+func (p *Peer) Core() *raft.Raft { return p.core }
 
 // Node is the node the peer runs on.
 func (p *Peer) Node() *sim.Node { return p.node }
@@ -159,9 +169,9 @@ func (p *Peer) ReadSnapshot() []byte { return readSnapshot(p.store, p.node.Name)
 // readSnapshot decodes the persisted snapshot (zero if none). An unreadable
 // one is a panic, so a failing seed: the peer writes it via rename, so it is
 // never torn.
-func readSnapshot(s sim.Storage, node string) SnapshotState {
+func readSnapshot(s sim.Storage, node string) raft.SnapshotState {
 	b, _ := s.ReadFile(fileSnapshot)
-	snap, err := DecodeSnapshot(b)
+	snap, err := raft.DecodeSnapshot(b)
 	if err != nil {
 		panic(fmt.Sprintf("raft: node %s: snapshot unreadable: %v", node, err))
 	}
@@ -171,7 +181,7 @@ func readSnapshot(s sim.Storage, node string) SnapshotState {
 // handle serves every Raft RPC: step the request, and reply with the
 // response the core produces for it.
 func (p *Peer) handle(req *netsim.Request, respond func(netsim.Message)) {
-	m := req.Args.(*Message)
+	m := req.Args.(*raft.Message)
 	if p.respond != nil {
 		panic("raft: nested request handling")
 	}
@@ -226,29 +236,29 @@ func (p *Peer) traceRole() {
 	}
 }
 
-func (p *Peer) persist(rd Ready) {
+func (p *Peer) persist(rd raft.Ready) {
 	dirty := false
 	if rd.Snapshot != nil {
 		// The snapshot first, synced, then a log without the entries it
 		// covers: a crash in between leaves a snapshot and an old log, from
 		// which ReplayLog drops the covered entries.
-		p.store.WriteFile(fileSnapshot+".tmp", EncodeSnapshot(*rd.Snapshot))
+		p.store.WriteFile(fileSnapshot+".tmp", raft.EncodeSnapshot(*rd.Snapshot))
 		p.store.Sync(nil)
 		p.store.Rename(fileSnapshot+".tmp", fileSnapshot)
 		var buf []byte
 		for i := p.core.FirstIndex(); i <= p.core.LastIndex(); i++ {
 			e, _ := p.core.Entry(i)
-			buf = AppendEntryRecord(buf, e)
+			buf = raft.AppendEntryRecord(buf, e)
 		}
 		p.store.WriteFile(fileLog+".tmp", buf)
 		p.store.Rename(fileLog+".tmp", fileLog)
 		dirty = true
 	} else if rd.Truncate > 0 || len(rd.Entries) > 0 {
-		p.store.AppendFile(fileLog, AppendReadyRecords(nil, rd))
+		p.store.AppendFile(fileLog, raft.AppendReadyRecords(nil, rd))
 		dirty = true
 	}
 	if rd.Hard != nil {
-		p.store.WriteFile(fileHard+".tmp", EncodeHardState(*rd.Hard))
+		p.store.WriteFile(fileHard+".tmp", raft.EncodeHardState(*rd.Hard))
 		p.store.Rename(fileHard+".tmp", fileHard)
 		dirty = true
 	}
@@ -257,7 +267,7 @@ func (p *Peer) persist(rd Ready) {
 	}
 }
 
-func (p *Peer) send(m *Message) {
+func (p *Peer) send(m *raft.Message) {
 	if !m.Type.IsRequest() {
 		if p.respond == nil || m.To != p.respTo || m.Type != p.respTyp {
 			panic(fmt.Sprintf("raft: node %s: response %v with no request to answer", p.node.Name, m))
@@ -268,11 +278,11 @@ func (p *Peer) send(m *Message) {
 		return
 	}
 	inc := p.node.Incarnation()
-	p.ep.Call(p.cfg.Peers[m.To], methodOf[m.Type], m, func(reply any, ok bool) {
+	p.ep.Call(p.cfg.Peers[m.To], methodOf(m.Type), m, func(reply any, ok bool) {
 		if !ok || p.node.Incarnation() != inc {
 			return // lost: the next heartbeat or election retries
 		}
-		p.core.Step(p.clk.Since(), *reply.(*Message))
+		p.core.Step(p.clk.Since(), *reply.(*raft.Message))
 		p.drain()
 		p.arm()
 	})

@@ -1,4 +1,4 @@
-package raft
+package raftsim
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/lockstep-dst/lockstep/faults"
 	"github.com/lockstep-dst/lockstep/netsim"
+	"github.com/lockstep-dst/lockstep/raft"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -26,9 +27,6 @@ type Cluster struct {
 	Nodes   []*sim.Node
 	N       int
 	Checker *Checker
-	// Config, if set, adjusts each peer's core configuration (deliberately
-	// broken variants in tests).
-	Config func(*Config)
 
 	peers     []*Peer
 	addrs     []int // peer i's network address (node ID)
@@ -37,25 +35,19 @@ type Cluster struct {
 	applied   []int            // each peer's last applied index
 	snapshots bool             // the 2D applier: snapshot every SnapShotInterval entries
 	rand      *sim.Rand
+	setup     Setup
 }
-
-// brokenConfig, if set, becomes every new Cluster's Config. It is for tests
-// only (broken_test.go): they switch on a deliberately unsafe core option to
-// show that the scenarios' checks catch it, which they cannot do through
-// Cluster.Config because a scenario builds its own Cluster. Never set it
-// outside a test, and never from parallel tests.
-var brokenConfig func(*Config)
 
 // SnapShotInterval is the 2D applier's snapshot period.
 const SnapShotInterval = 10
 
-// NewCluster builds and starts n connected peers, like make_config. With
-// snapshots the peers run the 2D snapshot applier.
-func NewCluster(p *sim.Proc, n int, unreliable, snapshots bool) *Cluster {
+// NewCluster builds and starts n connected peers, like make_config, configured by
+// setup. With snapshots the peers run the 2D snapshot applier.
+func NewCluster(p *sim.Proc, setup Setup, n int, unreliable, snapshots bool) *Cluster {
 	w := p.World()
 	c := &Cluster{P: p, W: w, Net: netsim.New(w), N: n, snapshots: snapshots,
 		peers: make([]*Peer, n), connected: make([]bool, n), logs: make([]map[int][]byte, n),
-		applied: make([]int, n), rand: w.Rand("raft/harness"), Config: brokenConfig}
+		applied: make([]int, n), rand: w.Rand("raft/harness"), setup: setup}
 	c.Checker = NewChecker(w, n)
 	// The Raft config turns labrpc's long delays on: SetReliable keeps them.
 	c.Net.SetConditions(netsim.Reliable().WithLongDelays())
@@ -101,9 +93,9 @@ func (c *Cluster) leaderNow() int {
 }
 
 func (c *Cluster) boot(i int, node *sim.Node) {
-	cfg := Config{ID: i}
-	if c.Config != nil {
-		c.Config(&cfg)
+	cfg := raft.Config{ID: i}
+	if c.setup.Broken != nil {
+		c.setup.Broken(&cfg)
 	}
 	c.applied[i] = 0
 	if c.snapshots {
@@ -115,13 +107,13 @@ func (c *Cluster) boot(i int, node *sim.Node) {
 	}
 	c.peers[i] = StartPeer(node, c.Net.Endpoint(node.ID), PeerConfig{
 		Raft: cfg, Peers: c.addrs, Observer: c.Checker,
-		Apply: func(m ApplyMsg) { c.apply(i, m) },
+		Apply: func(m raft.ApplyMsg) { c.apply(i, m) },
 	})
 	node.Instance = c.peers[i]
 }
 
 // apply is the harness's applier (applier / applierSnap in config.go).
-func (c *Cluster) apply(i int, m ApplyMsg) {
+func (c *Cluster) apply(i int, m raft.ApplyMsg) {
 	if m.SnapshotValid {
 		if !c.snapshots {
 			c.P.Fatalf("apply", "peer %d got a snapshot without a snapshotting service", i)

@@ -1,4 +1,4 @@
-package raft
+package raftsim
 
 import (
 	"bytes"
@@ -12,25 +12,25 @@ func init() {
 }
 
 func register2B() {
-	for _, s := range []sim.Scenario{
-		{Name: "raft/BasicAgree2B", Main: basicAgree2B,
+	for _, s := range []def{
+		{Name: "raft/BasicAgree2B", Run: basicAgree2B,
 			Description: "6.824 TestBasicAgree2B: 3 peers agree on 3 commands at indexes 1, 2, 3"},
-		{Name: "raft/RPCBytes2B", Main: rpcBytes2B,
+		{Name: "raft/RPCBytes2B", Run: rpcBytes2B,
 			Description: "6.824 TestRPCBytes2B: each 5000-byte command is sent to each peer once (bytes <= 3*sent+50000)"},
-		{Name: "raft/FailAgree2B", Main: failAgree2B,
+		{Name: "raft/FailAgree2B", Run: failAgree2B,
 			Description: "6.824 TestFailAgree2B: agreement despite a disconnected follower, which catches up on rejoining"},
-		{Name: "raft/FailNoAgree2B", Main: failNoAgree2B,
+		{Name: "raft/FailNoAgree2B", Run: failNoAgree2B,
 			Description: "6.824 TestFailNoAgree2B: no commit without a majority; agreement after healing"},
-		{Name: "raft/ConcurrentStarts2B", Main: concurrentStarts2B,
+		{Name: "raft/ConcurrentStarts2B", Run: concurrentStarts2B,
 			Description: "6.824 TestConcurrentStarts2B: 5 concurrent Starts in one term all commit"},
-		{Name: "raft/Rejoin2B", Main: rejoin2B,
+		{Name: "raft/Rejoin2B", Run: rejoin2B,
 			Description: "6.824 TestRejoin2B: a partitioned leader's uncommitted entries are overwritten when it rejoins"},
-		{Name: "raft/Backup2B", Main: backup2B,
+		{Name: "raft/Backup2B", Run: backup2B,
 			Description: "6.824 TestBackup2B: a leader backs up quickly over 50 divergent entries (fast backup)"},
-		{Name: "raft/Count2B", Main: count2B,
+		{Name: "raft/Count2B", Run: count2B,
 			Description: "6.824 TestCount2B: RPC counts for an election, 11 agreements and 1 s idle stay within bounds"},
 	} {
-		sim.Register(s)
+		register(s)
 	}
 }
 
@@ -86,9 +86,9 @@ func randString(r *sim.Rand, n int) []byte {
 	return b
 }
 
-func basicAgree2B(p *sim.Proc) error {
+func basicAgree2B(p *sim.Proc, setup Setup) error {
 	const servers = 3
-	c := NewCluster(p, servers, false, false)
+	c := NewCluster(p, setup, servers, false, false)
 	const iters = 3
 	for index := 1; index < iters+1; index++ {
 		if nd, _ := c.NCommitted(index); nd > 0 {
@@ -104,9 +104,9 @@ func basicAgree2B(p *sim.Proc) error {
 
 // rpcBytes2B checks, based on counting bytes of RPCs, that each command is
 // sent to each peer just once.
-func rpcBytes2B(p *sim.Proc) error {
+func rpcBytes2B(p *sim.Proc, setup Setup) error {
 	const servers = 3
-	c := NewCluster(p, servers, false, false)
+	c := NewCluster(p, setup, servers, false, false)
 	r := p.World().Rand("raft/RPCBytes2B")
 	c.One(Cmd(99), servers, false)
 	bytes0 := c.BytesTotal()
@@ -128,9 +128,9 @@ func rpcBytes2B(p *sim.Proc) error {
 	return nil
 }
 
-func failAgree2B(p *sim.Proc) error {
+func failAgree2B(p *sim.Proc, setup Setup) error {
 	const servers = 3
-	c := NewCluster(p, servers, false, false)
+	c := NewCluster(p, setup, servers, false, false)
 	c.One(Cmd(101), servers, false)
 	// Disconnect one follower from the network.
 	leader := c.CheckOneLeader()
@@ -153,9 +153,9 @@ func failAgree2B(p *sim.Proc) error {
 	return nil
 }
 
-func failNoAgree2B(p *sim.Proc) error {
+func failNoAgree2B(p *sim.Proc, setup Setup) error {
 	const servers = 5
-	c := NewCluster(p, servers, false, false)
+	c := NewCluster(p, setup, servers, false, false)
 	c.One(Cmd(10), servers, false)
 	// 3 of 5 followers disconnect.
 	leader := c.CheckOneLeader()
@@ -192,9 +192,9 @@ func failNoAgree2B(p *sim.Proc) error {
 	return nil
 }
 
-func concurrentStarts2B(p *sim.Proc) error {
+func concurrentStarts2B(p *sim.Proc, setup Setup) error {
 	const servers = 3
-	c := NewCluster(p, servers, false, false)
+	c := NewCluster(p, setup, servers, false, false)
 	success := false
 loop:
 	for try := 0; try < 5; try++ {
@@ -263,9 +263,9 @@ loop:
 	return nil
 }
 
-func rejoin2B(p *sim.Proc) error {
+func rejoin2B(p *sim.Proc, setup Setup) error {
 	const servers = 3
-	c := NewCluster(p, servers, false, false)
+	c := NewCluster(p, setup, servers, false, false)
 	c.One(Cmd(101), servers, true)
 	// Leader network failure.
 	leader1 := c.CheckOneLeader()
@@ -289,9 +289,9 @@ func rejoin2B(p *sim.Proc) error {
 	return nil
 }
 
-func backup2B(p *sim.Proc) error {
+func backup2B(p *sim.Proc, setup Setup) error {
 	const servers = 5
-	c := NewCluster(p, servers, false, false)
+	c := NewCluster(p, setup, servers, false, false)
 	r := p.World().Rand("raft/Backup2B")
 	c.One(Cmd(randInt(r)), servers, true)
 	// Put leader and one follower in a partition.
@@ -346,9 +346,9 @@ func backup2B(p *sim.Proc) error {
 	return nil
 }
 
-func count2B(p *sim.Proc) error {
+func count2B(p *sim.Proc, setup Setup) error {
 	const servers = 3
-	c := NewCluster(p, servers, false, false)
+	c := NewCluster(p, setup, servers, false, false)
 	r := p.World().Rand("raft/Count2B")
 	// RPCs dispatched to the peers' handlers, summed: labrpc's GetCount.
 	rpcs := func() (n int) {

@@ -1,10 +1,11 @@
-package raft
+package raftsim
 
+import "github.com/lockstep-dst/lockstep/raft"
 import "fmt"
 
 // durableState is what a peer had synced after its last Ready.
 type durableState struct {
-	hard      HardState
+	hard      raft.HardState
 	snapIndex int
 	lastIndex int
 	lastTerm  int
@@ -20,14 +21,14 @@ type durability struct {
 	known  []bool
 }
 
-func (d *durability) persisted(id int, core *Raft) {
+func (d *durability) persisted(id int, core *raft.Raft) {
 	last := core.LastIndex()
 	lt, _ := core.Term(last)
 	d.synced[id] = durableState{hard: core.HardState(), snapIndex: core.SnapshotMeta().Index, lastIndex: last, lastTerm: lt}
 	d.known[id] = true
 }
 
-func (d *durability) booted(id int, rec Persistent) error {
+func (d *durability) booted(id int, rec raft.Persistent) error {
 	if !d.known[id] {
 		return nil
 	}

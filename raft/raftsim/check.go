@@ -1,6 +1,7 @@
-package raft
+package raftsim
 
 import (
+	"github.com/lockstep-dst/lockstep/raft"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -8,8 +9,8 @@ import (
 // it; a peer calls it after each Ready is persisted and synced, before
 // anything in it is sent or applied.
 type Observer interface {
-	Booted(p *Peer, recovered Persistent)
-	Persisted(p *Peer, rd Ready)
+	Booted(p *Peer, recovered raft.Persistent)
+	Persisted(p *Peer, rd raft.Ready)
 }
 
 // Checker runs Raft's safety checks continuously, on every persisted Ready
@@ -48,14 +49,14 @@ func (c *Checker) fail(name string, p *Peer, err error) {
 }
 
 // Booted checks a restarted peer recovered exactly what it had synced.
-func (c *Checker) Booted(p *Peer, rec Persistent) {
+func (c *Checker) Booted(p *Peer, rec raft.Persistent) {
 	id := p.cfg.Raft.ID
 	c.fail("durability", p, c.durability.booted(id, rec))
 	c.machine.booted(id, rec)
 }
 
 // Persisted checks one Ready of peer p.
-func (c *Checker) Persisted(p *Peer, rd Ready) {
+func (c *Checker) Persisted(p *Peer, rd raft.Ready) {
 	id := p.cfg.Raft.ID
 	core := p.core
 	term, leader := core.State()

@@ -1,4 +1,4 @@
-package raft
+package raftsim
 
 import (
 	"bytes"
@@ -16,13 +16,15 @@ import (
 // a leader and a new command committed on all five peers within LivenessBudget.
 
 func init() {
-	sim.Register(sim.Scenario{
+	register(def{
 		Name: "raft/Swarm",
 		Description: fmt.Sprintf("5 peers and 3 clients under the swarm fault profile for %v, all safety checks on; "+
 			"then a command commits on all 5 within %v", SwarmDuration, LivenessBudget),
 		Faults: "swarm",
-		Main: func(p *sim.Proc) error {
-			runSwarm(p, defaultSwarm())
+		Run: func(p *sim.Proc, setup Setup) error {
+			o := defaultSwarm()
+			o.setup = setup
+			runSwarm(p, o)
 			return nil
 		},
 	})
@@ -45,6 +47,7 @@ type swarmOptions struct {
 	clients  int
 	duration time.Duration // faults and clients run at least this long (the profile's Shape)
 	liveness time.Duration // 0: no liveness phase
+	setup    Setup
 }
 
 func defaultSwarm() swarmOptions {
@@ -60,7 +63,7 @@ type ack struct {
 // runSwarm is raft/Swarm's body, parameterized for tests.
 func runSwarm(p *sim.Proc, o swarmOptions) {
 	w := p.World()
-	c := NewCluster(p, o.peers, false, false)
+	c := NewCluster(p, o.setup, o.peers, false, false)
 	start := w.Now()
 	plan := c.InstallFaults(o.duration) // Install logs it, for `simrun replay -v`
 	until := start + max(plan.Until, o.duration)

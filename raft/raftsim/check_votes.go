@@ -1,5 +1,6 @@
-package raft
+package raftsim
 
+import "github.com/lockstep-dst/lockstep/raft"
 import "fmt"
 
 type voteKey struct{ node, term int }
@@ -12,9 +13,9 @@ type oneVotePerTerm struct {
 	votes map[voteKey]int
 }
 
-func (v *oneVotePerTerm) check(id int, rd Ready) error {
+func (v *oneVotePerTerm) check(id int, rd raft.Ready) error {
 	for _, m := range rd.Messages {
-		if m.Type != MsgVoteResp || !m.Granted {
+		if m.Type != raft.MsgVoteResp || !m.Granted {
 			continue
 		}
 		k := voteKey{id, m.Term}

@@ -1,4 +1,4 @@
-package raft
+package raftsim
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 
 // Benchmarks for the speed targets of the Raft issue, measured with
 //
-//	go test ./raft -run '^$' -bench . -benchtime 20x
+//	go test ./raft/raftsim -run '^$' -bench . -benchtime 20x
 //
 // BenchmarkClusterVirtualTime reports how many virtual seconds a loaded 5-node cluster runs
 // per wall second (target: 2,000 or more); BenchmarkSuite2ABC reports the wall time of one
@@ -21,7 +21,7 @@ import (
 // virtual time, on whichever peer leads, for d of virtual time.
 func clusterLoad(d time.Duration) *sim.Scenario {
 	return &sim.Scenario{Name: "raft/BenchClusterLoad", Main: func(p *sim.Proc) error {
-		c := NewCluster(p, 5, false, false)
+		c := NewCluster(p, Setup{}, 5, false, false)
 		r := p.World().Rand("raft/bench")
 		proposed := 0
 		for p.Now() < d {

@@ -1,5 +1,6 @@
-package raft
+package raftsim
 
+import "github.com/lockstep-dst/lockstep/raft"
 import "fmt"
 
 // leaderCompleteness: if a log entry is committed in a given term, it is
@@ -19,7 +20,7 @@ type leaderCompleteness struct {
 	checked map[int]bool // terms already checked
 }
 
-func (l *leaderCompleteness) check(core *Raft, term int, m *stateMachineSafety) error {
+func (l *leaderCompleteness) check(core *raft.Raft, term int, m *stateMachineSafety) error {
 	if l.checked[term] {
 		return nil
 	}

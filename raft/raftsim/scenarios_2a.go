@@ -1,4 +1,4 @@
-package raft
+package raftsim
 
 import (
 	"time"
@@ -11,21 +11,21 @@ func init() {
 }
 
 func register2A() {
-	sim.Register(sim.Scenario{
+	register(def{
 		Name:        "raft/InitialElection2A",
 		Description: "6.824 TestInitialElection2A: 3 peers elect one leader; terms agree and stay put without failures",
-		Main:        initialElection2A,
+		Run:         initialElection2A,
 	})
-	sim.Register(sim.Scenario{
+	register(def{
 		Name:        "raft/ReElection2A",
 		Description: "6.824 TestReElection2A: a new leader after the old one disconnects; none without a quorum",
-		Main:        reElection2A,
+		Run:         reElection2A,
 	})
 }
 
-func initialElection2A(p *sim.Proc) error {
+func initialElection2A(p *sim.Proc, setup Setup) error {
 	const servers = 3
-	c := NewCluster(p, servers, false, false)
+	c := NewCluster(p, setup, servers, false, false)
 	c.CheckOneLeader()
 	// Sleep a bit to avoid racing with followers learning of the election,
 	// then check all peers agree on the term.
@@ -46,9 +46,9 @@ func initialElection2A(p *sim.Proc) error {
 	return nil
 }
 
-func reElection2A(p *sim.Proc) error {
+func reElection2A(p *sim.Proc, setup Setup) error {
 	const servers = 3
-	c := NewCluster(p, servers, false, false)
+	c := NewCluster(p, setup, servers, false, false)
 	leader1 := c.CheckOneLeader()
 	// If the leader disconnects, a new one should be elected.
 	c.Disconnect(leader1)

@@ -1,4 +1,4 @@
-package raft
+package raftsim
 
 import (
 	"flag"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/lockstep-dst/lockstep/faults"
 	"github.com/lockstep-dst/lockstep/netsim"
+	"github.com/lockstep-dst/lockstep/raft"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -83,8 +84,8 @@ func planGen() *rapid.Generator[faults.Plan] {
 
 // runPlan runs the swarm body (with clients clients, then the liveness phase if liveness)
 // under plan.
-func runPlan(plan faults.Plan, seed uint64, clients int, liveness bool) sim.Result {
-	o := swarmOptions{peers: propPeers, clients: clients, duration: propDuration}
+func runPlan(plan faults.Plan, seed uint64, clients int, liveness bool, setup Setup) sim.Result {
+	o := swarmOptions{peers: propPeers, clients: clients, duration: propDuration, setup: setup}
 	if liveness {
 		o.liveness = LivenessBudget
 	}
@@ -106,7 +107,7 @@ func TestPropertySafeUnderGeneratedPlans(t *testing.T) {
 		plan := planGen().Draw(rt, "plan")
 		require.NoError(rt, plan.Validate())
 		seed := rapid.Uint64Range(1, 1000).Draw(rt, "seed")
-		if res := runPlan(plan, seed, 3, true); !res.Passed() {
+		if res := runPlan(plan, seed, 3, true, Setup{}); !res.Passed() {
 			rt.Fatalf("seed %d: %s: %v\n%s", seed, res.Outcome, res.Failure, plan)
 		}
 	})
@@ -152,7 +153,7 @@ func setFlag(t *testing.T, name, value string) {
 
 // TestPropertyShrinksBrokenConfig shows that the property test can fail, and that rapid
 // shrinks what it finds: with votes not persisted (UnsafeForgetVote, through the
-// harness's brokenConfig hook) rapid finds a plan under which a safety check fails, and
+// Setup.Broken) rapid finds a plan under which a safety check fails, and
 // minimizes it.
 //
 // How the minimal plan is captured: rapid.Check takes a rapid.TB, so the property runs
@@ -166,8 +167,7 @@ func TestPropertyShrinksBrokenConfig(t *testing.T) {
 	setFlag(t, "rapid.nofailfile", "true")
 	setFlag(t, "rapid.checks", fmt.Sprint(*brokenChecks))
 	setFlag(t, "rapid.shrinktime", "2s")
-	brokenConfig = func(c *Config) { c.UnsafeForgetVote = true }
-	t.Cleanup(func() { brokenConfig = nil })
+	broken := Setup{Broken: func(c *raft.Config) { c.UnsafeForgetVote = true }}
 
 	type run struct {
 		plan faults.Plan
@@ -179,7 +179,7 @@ func TestPropertyShrinksBrokenConfig(t *testing.T) {
 	rapid.Check(tb, func(rt *rapid.T) {
 		plan := planGen().Draw(rt, "plan")
 		seed := rapid.Uint64Range(1, 1000).Draw(rt, "seed")
-		res := runPlan(plan, seed, 1, false)
+		res := runPlan(plan, seed, 1, false, broken)
 		last = &run{plan, seed, res}
 		if !res.Passed() {
 			if first == nil {
@@ -197,7 +197,7 @@ func TestPropertyShrinksBrokenConfig(t *testing.T) {
 	require.False(t, last.res.Passed(), "the last plan rapid ran is the minimal failing one")
 	require.True(t, strings.HasPrefix(last.res.Failure.Check, "raft/") && last.res.Failure.Check != "raft/liveness",
 		"the minimal plan fails a safety check, got %v", last.res.Failure)
-	again := runPlan(last.plan, last.seed, 1, false)
+	again := runPlan(last.plan, last.seed, 1, false, broken)
 	require.Equal(t, last.res.Hash, again.Hash, "the minimal plan replays identically")
 	require.Equal(t, last.res.Failure.Error(), again.Failure.Error())
 	require.LessOrEqual(t, len(generatedActions(last.plan)), len(generatedActions(first.plan)))
