@@ -60,16 +60,21 @@ func SyncProc(p *Proc, s Storage) {
 	p.Suspend("sync", func(resume func()) { s.Sync(resume) })
 }
 
-// The sync latency model, for one Sync: a base latency drawn uniformly from
-// [SyncLatencyMin, SyncLatencyMax] (a flush and a device cache flush of an
-// SSD, from about 0.1 ms for NVMe to about 1 ms for SATA), plus
-// SyncCostPerByte for every byte written since the previous Sync (500 MB/s),
-// drawn per sync from the disk's own stream. A sync also completes no
-// earlier than the one issued before it, so syncs complete in issue order,
-// as a real device queue with one flush at a time would have them.
+// The sync latency model, drawn per Sync from the disk's own stream: a base
+// latency uniform in [SyncLatencyMin, SyncLatencyMax] (a flush with a device
+// cache flush on an SSD: about 0.1 ms on NVMe, 1 ms on SATA); with
+// probability SyncStallChance a stall uniform in [SyncLatencyMax,
+// SyncStallMax] instead (the long tail of fsync: journal commits, garbage
+// collection inside the device); plus SyncCostPerByte for every byte written
+// since the previous Sync (500 MB/s). A sync completes no earlier than the
+// one issued before it, so syncs complete in issue order, as behind one
+// device queue. The stalls are what give a crash a fair chance to land
+// between an acknowledgement and the end of a sync it did not wait for.
 const (
 	SyncLatencyMin  = 100 * time.Microsecond
 	SyncLatencyMax  = time.Millisecond
+	SyncStallChance = 0.05
+	SyncStallMax    = 50 * time.Millisecond
 	SyncCostPerByte = 2 * time.Nanosecond
 )
 
@@ -276,7 +281,11 @@ func (d *Disk) Sync(done func()) {
 	d.checkUp("sync")
 	d.syncs++
 	now := d.node.w.now
-	at := now + d.latency.Duration(SyncLatencyMin, SyncLatencyMax) + time.Duration(d.dirty)*SyncCostPerByte
+	lat := d.latency.Duration(SyncLatencyMin, SyncLatencyMax)
+	if d.latency.Chance(SyncStallChance) {
+		lat = d.latency.Duration(SyncLatencyMax, SyncStallMax)
+	}
+	at := now + lat + time.Duration(d.dirty)*SyncCostPerByte
 	d.dirty = 0
 	at = max(at, d.lastDone)
 	d.lastDone = at

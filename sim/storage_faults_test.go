@@ -49,7 +49,7 @@ func TestSyncCompletesLaterInIssueOrder(t *testing.T) {
 		require.Equal(t, []int{0, 1, 2, 3, 4}, order, "seed %d: syncs out of issue order", seed)
 		for i, t0 := range at {
 			require.GreaterOrEqual(t, t0, time.Millisecond+sim.SyncLatencyMin, "seed %d: sync %d too early", seed, i)
-			require.LessOrEqual(t, t0, time.Millisecond+sim.SyncLatencyMax+sim.SyncCostPerByte, "seed %d: sync %d too late", seed, i)
+			require.LessOrEqual(t, t0, time.Millisecond+sim.SyncStallMax+sim.SyncCostPerByte, "seed %d: sync %d too late", seed, i)
 		}
 	}
 }
@@ -70,14 +70,14 @@ func TestSyncLatencyCountsBytes(t *testing.T) {
 	})
 	require.Nil(t, w.Run())
 	require.GreaterOrEqual(t, small, sim.SyncLatencyMin)
-	require.LessOrEqual(t, small, sim.SyncLatencyMax+sim.SyncCostPerByte)
+	require.LessOrEqual(t, small, sim.SyncStallMax+sim.SyncCostPerByte)
 	require.GreaterOrEqual(t, big, sim.SyncLatencyMin+(4<<20)*sim.SyncCostPerByte)
 }
 
 // Item 3: a crash between a write and the end of its sync loses the write,
 // and the sync's done never runs; a crash after it keeps it.
 func TestCrashBeforeSyncCompletesLosesTheWrite(t *testing.T) {
-	for _, crashAfter := range []time.Duration{sim.SyncLatencyMin / 2, sim.SyncLatencyMax + time.Microsecond} {
+	for _, crashAfter := range []time.Duration{sim.SyncLatencyMin / 2, sim.SyncStallMax + time.Microsecond} {
 		w, n, _ := newDiskWorld(1, sim.DiskFaults{})
 		acked := false
 		w.Schedule(0, "write", func() {
@@ -88,8 +88,31 @@ func TestCrashBeforeSyncCompletesLosesTheWrite(t *testing.T) {
 		require.Nil(t, w.Run())
 		_, survived := n.Disk.ReadFile("f")
 		require.Equal(t, acked, survived, "crash after %v: a write survives exactly if its sync completed", crashAfter)
-		require.Equal(t, crashAfter > sim.SyncLatencyMax, acked, "crash after %v", crashAfter)
+		require.Equal(t, crashAfter > sim.SyncStallMax, acked, "crash after %v", crashAfter)
 	}
+}
+
+// Most syncs take the base latency, about SyncStallChance of them stall.
+func TestSyncLatencyDistribution(t *testing.T) {
+	w, n, _ := newDiskWorld(1, sim.DiskFaults{})
+	var lat []time.Duration
+	w.Spawn(n, "syncer", func(p *sim.Proc) {
+		for range 2000 {
+			start := p.Now()
+			sim.SyncProc(p, n.Disk)
+			lat = append(lat, p.Now()-start)
+		}
+	})
+	require.Nil(t, w.Run())
+	stalls := 0
+	for _, l := range lat {
+		require.GreaterOrEqual(t, l, sim.SyncLatencyMin)
+		require.LessOrEqual(t, l, sim.SyncStallMax)
+		if l > sim.SyncLatencyMax {
+			stalls++
+		}
+	}
+	require.InDelta(t, sim.SyncStallChance*2000, stalls, 40)
 }
 
 // A sync issued before a write does not make that write durable.
