@@ -24,5 +24,4 @@ func ExampleSyncProc() {
 	w.Restart(n)
 	b, _ := n.Disk.ReadFile("term")
 	fmt.Println(string(b))
-	// Output: 3
 }
