@@ -139,9 +139,10 @@ func (r *replica) persist(version int, value string, done func()) {
 func (r *replica) isPrimary() bool { return r.backups != nil }
 
 // put runs on the primary: writes are versioned by the client, and only a
-// newer version is applied. Store durably, replicate to every backup, then
-// acknowledge. The order matters: an acknowledgement promises the write
-// survives any crash, which only a synced write can.
+// newer version is applied. Store durably and replicate to every backup, in
+// parallel, then acknowledge. An acknowledgement promises the write survives
+// any crash, which only a write whose syncs completed can: so the primary
+// waits for its own storage as well as for the backups.
 func (r *replica) put(req *netsim.Request, respond func(netsim.Message)) {
 	args := req.Args.(*putArgs)
 	if r.halted || r.busy || args.Version <= r.version {
@@ -151,54 +152,52 @@ func (r *replica) put(req *netsim.Request, respond func(netsim.Message)) {
 		respond(&reply{OK: !r.halted && !r.busy && args.Version == r.version, Version: r.version})
 		return
 	}
-	version, value := args.Version, args.Value
+	version := args.Version
 	r.busy = true
-	r.persist(version, value, func() {
-		r.version, r.value = version, value
-		r.replicateAll(version, value, func(ok bool) {
-			r.busy = false
+	durable, pending, ok, responded := false, len(r.backups), true, false
+	finish := func() {
+		if durable && pending == 0 && !responded {
+			responded, r.busy = true, false
 			respond(&reply{OK: ok, Version: version})
-		})
-	})
-}
-
-// replicateAll sends the write to every backup and calls done with whether
-// all of them stored it. A crash of the primary cancels the callbacks.
-func (r *replica) replicateAll(version int, value string, done func(ok bool)) {
-	pending := len(r.backups)
-	if pending == 0 {
-		done(true)
-		return
+		}
 	}
-	ok := true
+	r.persist(version, args.Value, func() {
+		durable = true
+		r.version, r.value = version, args.Value
+		finish()
+	})
+	if r.cfg.SkipSync {
+		durable = true // the bug: counts the write durable before its syncs completed
+		r.version, r.value = version, args.Value
+	}
 	for _, b := range r.backups {
-		r.ep.Call(b, "Register.Replicate", &putArgs{Version: version, Value: value}, func(rep any, delivered bool) {
+		r.ep.Call(b, "Register.Replicate", &putArgs{Version: version, Value: args.Value}, func(rep any, delivered bool) {
 			ok = ok && delivered && rep.(*reply).OK
 			pending--
-			if pending == 0 {
-				done(ok)
-			}
+			finish()
 		})
 	}
+	finish() // no backups
 }
 
-// replicate runs on a backup: store any version newer than its own, and
+// replicate runs on a backup: store any version not older than its own, and
 // answer once it is durable.
 func (r *replica) replicate(req *netsim.Request, respond func(netsim.Message)) {
 	args := req.Args.(*putArgs)
-	switch {
-	case r.halted || r.busy:
+	if r.halted || r.busy {
 		respond(&reply{OK: false, Version: r.version})
-	case args.Version <= r.version:
-		respond(&reply{OK: true, Version: r.version}) // a duplicate, or superseded
-	default:
+		return
+	}
+	if args.Version >= r.version {
 		r.busy = true
 		r.persist(args.Version, args.Value, func() {
 			r.busy = false
 			r.version, r.value = args.Version, args.Value
 			respond(&reply{OK: true, Version: r.version})
 		})
+		return
 	}
+	respond(&reply{OK: true, Version: r.version}) // superseded: a newer version is stored
 }
 
 func (r *replica) get(_ *netsim.Request, respond func(netsim.Message)) {
