@@ -160,3 +160,25 @@ func TestSimClockAfterFuncNeverEarly(t *testing.T) {
 		}
 	}
 }
+
+// Issue 8 item 4: a clock timer armed by code of a node that crashed itself
+// fails the run and never fires, not even after the node restarts.
+func TestSimClockTimerOfACrashedNodeFailsTheRun(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	fired := false
+	n := w.AddNode("n", func(n *sim.Node) {
+		c := clock.NewSim(n)
+		if n.Incarnation() == 0 {
+			c.AfterFunc(time.Millisecond, func() {
+				n.World().Crash(n)
+				c.AfterFunc(time.Millisecond, func() { fired = true })
+			})
+		}
+	})
+	w.Start(n)
+	w.Schedule(1500*time.Microsecond, "restart", func() { w.Restart(n) })
+	f := w.Run()
+	require.NotNil(t, f)
+	require.Equal(t, "down-node", f.Check)
+	require.False(t, fired)
+}

@@ -100,7 +100,9 @@ func (c *Cluster) startWorker(n *sim.Node) *worker {
 
 func (c *Cluster) workerEnded(wk *worker) {
 	wk.exited = true
-	c.changed.Broadcast()
+	if wk.node.Up() { // after a crash, the OnCrash listener broadcasts: a dead node's defers may not act
+		c.changed.Broadcast()
+	}
 }
 
 // WorkerRunning reports whether n has a live worker process.

@@ -52,15 +52,18 @@ func (n *Node) World() *World { return n.w }
 // Up reports whether the node is running (not crashed).
 func (n *Node) Up() bool { return n.up }
 
-// CheckUp reports whether n is up. If it is down, code of n is acting after
-// its crash (scheduling, sending, spawning): that fails the run with the check
+// CheckUp reports whether code of n may act now: n is up and, if the code
+// running now is n's, it belongs to n's live instance. Otherwise code of a
+// crashed node (or the leftover code of an instance that restarted itself) is
+// trying to act (schedule, send, spawn): that fails the run with the check
 // "down-node", naming what it tried, because such code must never act and
-// must never be silently dropped.
+// must never be silently dropped. The network calls it for the sending node.
 func (n *Node) CheckUp(what string) bool {
-	if n.up {
+	w := n.w
+	if n.up && (w.actor != n || w.actorInc == n.inc) {
 		return true
 	}
-	n.w.Fail("down-node", n, fmt.Errorf("code of crashed node %s tried to %s", n.Name, what))
+	w.failDownNode(n, what)
 	return false
 }
 
@@ -95,6 +98,9 @@ func (w *World) Start(n *Node) { w.Restart(n) }
 // Restart boots a fresh instance of a crashed node from its disk. Restarting
 // a running node crashes it first.
 func (w *World) Restart(n *Node) {
+	if !w.actorAlive("restart", n.Name) {
+		return
+	}
 	if n.up {
 		w.Crash(n)
 	}
@@ -104,14 +110,20 @@ func (w *World) Restart(n *Node) {
 	for _, f := range w.started {
 		f(n)
 	}
+	// The boot function is code of the new instance. If the old instance
+	// restarted itself, its code runs on after this returns, as a dead
+	// instance: actorAlive stops it if it tries anything.
+	actor, actorInc := w.actor, w.actorInc
+	w.actor, w.actorInc = n, n.inc
 	n.boot(n)
+	w.actor, w.actorInc = actor, actorInc
 }
 
 // Crash stops the node: its volatile state, timers and in-flight deliveries
 // to it are gone, its processes are killed, and its disk loses what was not
 // synced (and, if a storage fault says so, tears the last write).
 func (w *World) Crash(n *Node) {
-	if !n.up {
+	if !n.up || !w.actorAlive("crash", n.Name) {
 		return
 	}
 	w.Logf(n, "crash")
@@ -126,9 +138,15 @@ func (w *World) Crash(n *Node) {
 		p.kill()
 	}
 	n.Disk.crash()
+	// The listeners are world code reacting to the crash (the network
+	// failing calls in flight, a supervisor noticing), even when the node
+	// crashed itself: they may act although the crashing code may not.
+	actor := w.actor
+	w.actor = nil
 	for _, f := range w.crashed {
 		f(n)
 	}
+	w.actor = actor
 	if p := w.running; p != nil && p.node == n {
 		// A process crashing its own node (a worker that "dies" on purpose)
 		// must not run another line: the machine it ran on is gone.

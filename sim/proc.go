@@ -15,7 +15,8 @@ import (
 type Proc struct {
 	Name    string
 	w       *World
-	node    *Node // nil for a world-level process, which no crash kills
+	node    *Node  // nil for a world-level process, which no crash kills
+	inc     uint32 // the node's incarnation the process belongs to
 	next    func() (struct{}, bool)
 	stop    func()
 	yield   func(struct{}) bool
@@ -29,9 +30,19 @@ type Proc struct {
 type procKilled struct{}
 
 // Spawn starts fn as a process on node (nil: a world-level process). It
-// begins running at the current virtual time, as an event.
+// begins running at the current virtual time, as an event. A process spawned
+// by world code on a node that is down never runs (it is Done at once), as a
+// program started on a dead machine; code of a crashed node that tries to
+// spawn fails the run (check "down-node").
 func (w *World) Spawn(node *Node, name string, fn func(p *Proc)) *Proc {
 	p := &Proc{Name: name, w: w, node: node}
+	if !w.actorAlive("spawn", name) || (node != nil && !node.up) {
+		p.done = true
+		return p
+	}
+	if node != nil {
+		p.inc = node.inc
+	}
 	body := func(yield func(struct{}) bool) {
 		p.yield = yield
 		defer func() {
@@ -43,6 +54,7 @@ func (w *World) Spawn(node *Node, name string, fn func(p *Proc)) *Proc {
 		}()
 		fn(p)
 	}
+	p.waiting = "its start"
 	p.next, p.stop = iter.Pull(body)
 	if node != nil {
 		node.procs = append(node.procs, p)
@@ -79,10 +91,11 @@ func (p *Proc) schedule(delay time.Duration, label string) {
 func (p *Proc) resume() {
 	p.blocked = false
 	p.wakeups++
-	prev := p.w.running
-	p.w.running = p
+	w := p.w
+	prev, actor, actorInc := w.running, w.actor, w.actorInc
+	w.running, w.actor, w.actorInc = p, p.node, p.inc
 	_, ok := p.next()
-	p.w.running = prev
+	w.running, w.actor, w.actorInc = prev, actor, actorInc
 	if !ok {
 		p.done = true
 		if p.node != nil {
@@ -121,11 +134,18 @@ func (p *Proc) kill() {
 		// Crash unwinds it by panicking once the crash is complete.
 		return
 	}
+	// Its deferred functions run now, as code of the process: if its node
+	// crashed, they are code of a down node and may not act.
+	w := p.w
+	prev, actor, actorInc := w.running, w.actor, w.actorInc
+	w.running, w.actor, w.actorInc = p, p.node, p.inc
 	p.stop()
+	w.running, w.actor, w.actorInc = prev, actor, actorInc
 }
 
 // Sleep blocks for d of virtual time.
 func (p *Proc) Sleep(d time.Duration) {
+	p.waiting = "the end of a sleep"
 	p.schedule(d, "wake "+p.Name)
 	p.park()
 }
@@ -134,7 +154,8 @@ func (p *Proc) Sleep(d time.Duration) {
 func (p *Proc) Yield() { p.Sleep(0) }
 
 // Suspend parks the process until the resume function handed to register is
-// called; reason says what it waits for (a deadlock report names it); register typically starts an asynchronous operation (an RPC) whose
+// called; reason says what it waits for (a deadlock report names it).
+// register typically starts an asynchronous operation (an RPC) whose
 // callback calls resume. A resume called after the wait is over (a late
 // callback of an operation that already gave up) is ignored, so it can never
 // wake the process out of a later, unrelated wait.

@@ -219,6 +219,7 @@ func TestRunKillsParkedProcs(t *testing.T) {
 		defer func() { cleaned = true }()
 		p.Suspend("test", func(func()) {}) // nobody ever resumes it
 	})
+	w.Schedule(time.Second, "end", w.Stop) // a stopped run is no deadlock
 	require.Nil(t, w.Run())
 	require.True(t, p.Done())
 	require.True(t, cleaned)

@@ -80,11 +80,15 @@ func Match(pattern string) ([]*Scenario, error) {
 type Outcome string
 
 const (
-	Pass    Outcome = "pass"
-	Fail    Outcome = "fail"    // a check failed
-	Panic   Outcome = "panic"   // simulated code panicked
-	Budget  Outcome = "budget"  // event or virtual-time budget exceeded: livelock
-	Unknown Outcome = "unknown" // a checker could not decide: never a pass
+	Pass   Outcome = "pass"
+	Fail   Outcome = "fail"   // a check failed
+	Panic  Outcome = "panic"  // simulated code panicked
+	Budget Outcome = "budget" // event or virtual-time budget exceeded: livelock
+	// Deadlock: the event queue drained while a process (the scenario's
+	// Main, a clerk, a worker) still waited; the failure names each one and
+	// what it waits for.
+	Deadlock Outcome = "deadlock"
+	Unknown  Outcome = "unknown" // a checker could not decide: never a pass
 )
 
 // Result is what one run of a scenario produced.
@@ -170,6 +174,8 @@ func RunScenario(s *Scenario, opts Options) Result {
 		res.Outcome = Panic
 	case f.Check == "budget":
 		res.Outcome = Budget
+	case f.Check == "deadlock":
+		res.Outcome = Deadlock
 	case isUnknown(f.Err):
 		res.Outcome = Unknown
 	default:

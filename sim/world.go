@@ -8,6 +8,7 @@ package sim
 import (
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -53,6 +54,13 @@ type World struct {
 	current *event
 	procs   []*Proc
 	running *Proc
+	// actor is the node whose code runs now (nil: world code, such as the
+	// network, a fault plan or a world-level process), and actorInc the
+	// incarnation of the instance running. When that instance is no longer
+	// the node's live one (it crashed itself, or restarted itself and its
+	// old code runs on), anything it tries fails the run: see mayAct.
+	actor    *Node
+	actorInc uint32
 	// probeHits counts, per probe id, how often Sometimes saw its condition.
 	probeHits []uint64
 }
@@ -126,6 +134,16 @@ func (w *World) Schedule(delay time.Duration, label string, fn func()) {
 func (w *World) push(delay time.Duration, n *Node, label string, fn func()) {
 	if delay < 0 {
 		delay = 0
+	}
+	if !w.actorAlive("schedule", label) {
+		return
+	}
+	if n != nil && !n.up {
+		// World code (the network delivering to a crashed node, a fault
+		// plan) scheduling for a down node: the event is dropped, as a
+		// message to a dead machine is. Code of the down node itself was
+		// stopped by actorAlive above.
+		return
 	}
 	w.seq++
 	e := event{at: w.now + delay, tie: w.sched.Uint64(), seq: w.seq, fn: fn, node: n, label: label}
@@ -225,8 +243,15 @@ var ErrUnknown = fmt.Errorf("check could not decide")
 // Run runs events until the queue is empty, the run is stopped, a check
 // fails, simulated code panics, or a budget is exceeded; then it runs the
 // end checks. A panic in simulated code becomes a Failure with its stack.
+// A queue that drains while processes still wait is a deadlock (check
+// "deadlock"): nothing can ever wake them, so the run cannot have done what
+// they were waiting to finish.
 func (w *World) Run() *Failure {
 	w.loop()
+	w.actor = nil // a panic may have left the loop mid-event
+	if w.failure == nil && !w.stopped {
+		w.checkDeadlock()
+	}
 	if w.failure == nil {
 		w.stopped = true
 		for _, c := range w.atEnd {
@@ -238,6 +263,33 @@ func (w *World) Run() *Failure {
 	}
 	w.protect(func() error { w.killProcs(); return nil })
 	return w.failure
+}
+
+// checkDeadlock fails the run if any process is still parked once the queue
+// has drained, naming each and what it waits for. A sleeping process always
+// has its wake event queued, so it can be parked here only on a paused node,
+// whose held events nothing will release.
+func (w *World) checkDeadlock() {
+	var parked []string
+	for _, p := range w.procs {
+		if p.done {
+			continue
+		}
+		who := fmt.Sprintf("%q", p.Name)
+		if p.node != nil {
+			who += " on " + p.node.Name
+		}
+		what := p.waiting
+		if p.node != nil && p.node.paused {
+			what += " (node " + p.node.Name + " is paused and nothing resumes it)"
+		}
+		parked = append(parked, who+" waits for "+what)
+	}
+	if len(parked) == 0 {
+		return
+	}
+	w.Fail("deadlock", nil, fmt.Errorf("the event queue drained while %d process(es) wait: %s",
+		len(parked), strings.Join(parked, "; ")))
 }
 
 // killProcs unwinds every process still parked when the run ends, so that
@@ -323,10 +375,37 @@ func (w *World) loop() {
 		w.now = e.at
 		w.events++
 		w.current = &e
+		w.actor, w.actorInc = e.node, e.inc
 		w.fold(&e)
 		e.fn()
 		w.current = nil
+		w.actor = nil
 	}
+}
+
+// actorAlive reports whether the code running now may act: world code
+// always may, code of a node only while the instance it belongs to is the
+// node's live one. Code of a crashed instance (an event that crashed its own
+// node and runs on, or the old code of a node that restarted itself) fails
+// the run with the check "down-node", naming what it tried (verb and object,
+// joined only then: this is on the path of every push).
+func (w *World) actorAlive(verb, object string) bool {
+	n := w.actor
+	if n == nil || (n.up && n.inc == w.actorInc) {
+		return true
+	}
+	w.failDownNode(n, verb+" "+object)
+	return false
+}
+
+// failDownNode fails the run because code of a dead instance of n tried to
+// do what.
+func (w *World) failDownNode(n *Node, what string) {
+	if n.up {
+		w.Fail("down-node", n, fmt.Errorf("code of incarnation %d of node %s, which has restarted since, tried to %s", w.actorInc, n.Name, what))
+		return
+	}
+	w.Fail("down-node", n, fmt.Errorf("code of crashed node %s tried to %s", n.Name, what))
 }
 
 // fold mixes one event into the trace hash: its time, its node and its label.

@@ -278,3 +278,14 @@ func TestJobStream(t *testing.T) {
 		break
 	}
 }
+
+// Item 10: the declared probes are listed, so -require-probes can be
+// written without reading the code.
+func TestListProbes(t *testing.T) {
+	code, out, _ := simrun("list", "-probes")
+	require.Equal(t, 0, code)
+	require.Regexp(t, `(?m)^simruntest/never\s+test only: never reached$`, out)
+	for _, p := range sim.Probes() {
+		require.Contains(t, out, p.Name)
+	}
+}

@@ -1,7 +1,10 @@
 package raftsim
 
 import (
+	"errors"
+
 	"github.com/lockstep-dst/lockstep/raft"
+	"github.com/lockstep-dst/lockstep/raft/raftcheck"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -13,76 +16,56 @@ type Observer interface {
 	Persisted(p *Peer, rd raft.Ready)
 }
 
-// Checker runs Raft's safety checks continuously, on every persisted Ready
-// and every boot, and fails the run at the first violation, naming the
-// check, the node and the virtual time. One Checker watches one Raft group;
-// every scenario that runs Raft (kv and shardkv too) installs one.
+// Checker runs Raft's safety checks (package raftcheck) continuously, on
+// every persisted Ready and every boot, and fails the run at the first
+// violation as "raft/<check>", naming the node and the virtual time. One
+// Checker watches one Raft group; every scenario that runs Raft (kv too)
+// installs one.
 type Checker struct {
-	w            *sim.World
-	election     electionSafety
-	votes        oneVotePerTerm
-	matching     logMatching
-	completeness leaderCompleteness
-	machine      stateMachineSafety
-	durability   durability
+	w     *sim.World
+	check *raftcheck.Checker
 }
 
 var _ Observer = (*Checker)(nil)
 
 // NewChecker returns the checkers for a group of n peers in w.
 func NewChecker(w *sim.World, n int) *Checker {
-	return &Checker{
-		w:            w,
-		election:     electionSafety{leaders: map[int]int{}},
-		votes:        oneVotePerTerm{votes: map[voteKey]int{}},
-		matching:     logMatching{seen: map[entryKey]entryFacts{}},
-		completeness: leaderCompleteness{checked: map[int]bool{}},
-		machine:      stateMachineSafety{committed: map[int]committedEntry{}, applied: make([]int, n)},
-		durability:   durability{synced: make([]durableState, n), known: make([]bool, n)},
-	}
+	return &Checker{w: w, check: raftcheck.New(n)}
 }
 
-func (c *Checker) fail(name string, p *Peer, err error) {
-	if err != nil {
-		c.w.Fail("raft/"+name, p.node, err)
+func (c *Checker) fail(p *Peer, err error) {
+	if err == nil {
+		return
 	}
+	var v *raftcheck.Violation
+	if errors.As(err, &v) {
+		c.w.Fail("raft/"+v.Check, p.node, v.Err)
+		return
+	}
+	c.w.Fail("raft/checker", p.node, err)
 }
 
-// Booted checks a restarted peer recovered exactly what it had synced.
+// Booted checks a restarted peer recovered what it had synced.
 func (c *Checker) Booted(p *Peer, rec raft.Persistent) {
-	id := p.cfg.Raft.ID
-	c.fail("durability", p, c.durability.booted(id, rec))
-	c.machine.booted(id, rec)
+	c.fail(p, c.check.Booted(p.cfg.Raft.ID, rec))
 }
 
 // Persisted checks one Ready of peer p.
 func (c *Checker) Persisted(p *Peer, rd raft.Ready) {
-	id := p.cfg.Raft.ID
-	core := p.core
-	term, leader := core.State()
-	c.fail("votes", p, c.votes.check(id, rd))
-	c.fail("log-matching", p, c.matching.check(core, rd))
-	if leader {
-		c.fail("election-safety", p, c.election.check(id, term))
-		c.fail("leader-completeness", p, c.completeness.check(core, term, &c.machine))
-	}
-	c.fail("state-machine-safety", p, c.machine.check(id, term, rd))
-	c.durability.persisted(id, core)
+	c.fail(p, c.check.Persisted(p.cfg.Raft.ID, p.core, rd))
 }
 
 // Committed returns the command committed at index as the checkers saw it
 // applied, and whether any peer applied it.
-func (c *Checker) Committed(index int) ([]byte, bool) {
-	e, ok := c.machine.committed[index]
-	return e.command, ok
-}
+func (c *Checker) Committed(index int) ([]byte, bool) { return c.check.Committed(index) }
 
-// hashBytes is FNV-1a, inline: the checkers hash every persisted and applied
-// command, and hash/fnv's interface value costs an allocation each time.
-func hashBytes(b []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h = (h ^ uint64(c)) * 1099511628211
+// MaxCommitted returns the highest index any peer applied a command at.
+func (c *Checker) MaxCommitted() int { return c.check.MaxCommitted() }
+
+// short abbreviates a command for failure messages.
+func short(b []byte) string {
+	if len(b) > 32 {
+		return string(b[:32]) + "..."
 	}
-	return h
+	return string(b)
 }

@@ -380,7 +380,7 @@ func (c *Cluster) One(cmd []byte, expected int, retry bool) int {
 // committed). It checks nothing; replay -v shows it.
 func (c *Cluster) End() {
 	c.W.Logf(nil, "... Passed -- %4.1f %d %5d %7d %4d", c.W.Now().Seconds(), c.N, c.RPCTotal(), c.BytesTotal(),
-		c.Checker.machine.maxCommitted)
+		c.Checker.MaxCommitted())
 }
 
 // LogSize is the largest persisted Raft state over all peers (crashed ones

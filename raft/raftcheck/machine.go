@@ -1,7 +1,6 @@
-package raftsim
+package raftcheck
 
 import "github.com/lockstep-dst/lockstep/raft"
-import "fmt"
 
 type committedEntry struct {
 	term    int
@@ -15,24 +14,32 @@ type committedEntry struct {
 	commitTerm int
 }
 
-// stateMachineSafety: if a server has applied a log entry at a given index to
-// its state machine, no other server will ever apply a different log entry
-// for the same index (§5.4.3), and each server applies in index order, with
-// nothing skipped (after a snapshot at i, the next command is i+1).
+// stateMachineSafety: if a server has applied a log entry at a given index to its state
+// machine, no other server will ever apply a different log entry for the same index
+// (§5.4.3), and each server applies in index order, with nothing skipped (after a
+// snapshot at i, the next command is i+1). It also runs the apply half of
+// snapshot-advances: a snapshot a peer installs replaces its state machine, so it must be
+// beyond everything that state machine applied.
 type stateMachineSafety struct {
 	committed    map[int]committedEntry
 	maxCommitted int
 	applied      []int // per peer: last index applied (or covered by its snapshot)
 }
 
+// booted: the service restores the recovered snapshot, and applies from after it.
 func (s *stateMachineSafety) booted(id int, rec raft.Persistent) {
 	s.applied[id] = rec.Snapshot.Index
 }
 
 // check checks the applies of one Ready of peer id, whose current term is term.
 func (s *stateMachineSafety) check(id, term int, rd raft.Ready) error {
-	for _, a := range rd.Apply {
+	for i := range rd.Apply {
+		a := &rd.Apply[i]
 		if a.SnapshotValid {
+			if a.SnapshotIndex <= s.applied[id] {
+				return violation(SnapshotAdvances, "peer %d installed a snapshot at index %d, but had applied through %d",
+					id, a.SnapshotIndex, s.applied[id])
+			}
 			s.applied[id] = a.SnapshotIndex
 			continue
 		}
@@ -40,13 +47,14 @@ func (s *stateMachineSafety) check(id, term int, rd raft.Ready) error {
 			continue
 		}
 		if a.CommandIndex != s.applied[id]+1 {
-			return fmt.Errorf("peer %d applied index %d out of order: expected %d", id, a.CommandIndex, s.applied[id]+1)
+			return violation(StateMachineSafety, "peer %d applied index %d out of order: expected %d",
+				id, a.CommandIndex, s.applied[id]+1)
 		}
 		s.applied[id] = a.CommandIndex
 		h := hashBytes(a.Command)
 		if prev, ok := s.committed[a.CommandIndex]; ok {
 			if prev.hash != h || prev.term != a.CommandTerm {
-				return fmt.Errorf("peer %d applied %q (term %d) at index %d, another peer applied %q (term %d)",
+				return violation(StateMachineSafety, "peer %d applied %q (term %d) at index %d, another peer applied %q (term %d)",
 					id, short(a.Command), a.CommandTerm, a.CommandIndex, short(prev.command), prev.term)
 			}
 			if term < prev.commitTerm {
@@ -59,11 +67,4 @@ func (s *stateMachineSafety) check(id, term int, rd raft.Ready) error {
 		s.maxCommitted = max(s.maxCommitted, a.CommandIndex)
 	}
 	return nil
-}
-
-func short(b []byte) string {
-	if len(b) > 32 {
-		return string(b[:32]) + "..."
-	}
-	return string(b)
 }

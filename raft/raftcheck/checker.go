@@ -1,0 +1,241 @@
+// Package raftcheck checks Raft's safety properties (Figure 3 of the paper, and the
+// durability and bookkeeping rules they rest on) on the states and Readies of a group of
+// peers, independently of whatever hosts them. It imports only the Raft core and the
+// standard library: a host (the simulator's raftsim.Peer, the in-test cluster of package
+// raft, a real server) feeds it what each peer recovered at boot and every Ready the peer
+// persisted, and gets back a *Violation naming the check that failed.
+//
+// Every check is incremental: a Ready costs O(1) plus O(entries and messages in it), never
+// O(log). The exception is leader completeness, which scans the committed entries the
+// new leader must hold once per term, and a boot, which compares what was recovered with
+// what was synced.
+//
+// The checks, by the name a Violation carries:
+//
+//   - election-safety: at most one leader per term (§5.2).
+//   - votes: a peer votes for at most one candidate per term (§5.2), counting the vote a
+//     candidate casts for itself as well as those it grants.
+//   - vote-stable: a persisted vote never changes within a term, and a persisted term never
+//     decreases.
+//   - log-matching: two logs holding an entry with the same index and term hold the same
+//     command and the same entries before it (§5.3).
+//   - leader-completeness: a leader holds every entry committed in an earlier term (§5.4).
+//   - state-machine-safety: no two peers apply different commands at one index, and each
+//     peer applies in index order without gaps (§5.4.3).
+//   - durability: a peer restarts with everything it synced (term, vote, snapshot, log) and
+//     with every vote it cast, except what a Ready it was writing when it crashed replaced.
+//   - ack-retained: a peer never drops an entry it acknowledged in its current term (a
+//     follower's successful reply, a leader's own log) unless a leader of a higher term
+//     overwrote it, and never acknowledges an entry it has not persisted.
+//   - snapshot-advances: every snapshot a peer persists is beyond its previous one, and
+//     every snapshot it installs is beyond what its state machine applied: a snapshot never
+//     rolls the state machine back.
+//   - match-bound: a leader's match index for a peer never exceeds its own log.
+package raftcheck
+
+import (
+	"fmt"
+
+	"github.com/lockstep-dst/lockstep/raft"
+)
+
+// The names of the checks, as Violation.Check carries them.
+const (
+	ElectionSafety     = "election-safety"
+	Votes              = "votes"
+	VoteStable         = "vote-stable"
+	LogMatching        = "log-matching"
+	LeaderCompleteness = "leader-completeness"
+	StateMachineSafety = "state-machine-safety"
+	Durability         = "durability"
+	AckRetained        = "ack-retained"
+	SnapshotAdvances   = "snapshot-advances"
+	MatchBound         = "match-bound"
+)
+
+// Violation is a broken safety property: which check failed, and how.
+type Violation struct {
+	Check string // one of the constants above
+	Err   error
+}
+
+func (v *Violation) Error() string { return v.Check + ": " + v.Err.Error() }
+func (v *Violation) Unwrap() error { return v.Err }
+
+func violation(check, format string, args ...any) *Violation {
+	return &Violation{Check: check, Err: fmt.Errorf(format, args...)}
+}
+
+// View is the read-only state of a peer's core that the checks look at, as it is when
+// the host reports a Ready persisted. *raft.Raft satisfies it; tests build their own.
+type View interface {
+	// State returns the current term and whether this peer leads it.
+	State() (term int, isLeader bool)
+	// SnapshotMeta returns the position of the peer's snapshot.
+	SnapshotMeta() raft.SnapshotMeta
+	// LastIndex returns the index of the last entry of the peer's log.
+	LastIndex() int
+	// Term returns the term of the entry at i, for SnapshotMeta().Index <= i <= LastIndex().
+	Term(i int) (term int, ok bool)
+	// Match returns a leader's match index for another peer.
+	Match(peer int) (index int, ok bool)
+}
+
+var _ View = (*raft.Raft)(nil)
+
+// Checker watches one Raft group of a fixed number of peers. A host calls Booted when a
+// peer starts from what it recovered, Writing (optionally) when it hands a Ready to storage,
+// and Persisted once that Ready is durable, before anything in it is sent or applied. The
+// first violation a call finds is returned; the Checker is then in an unspecified state
+// and should not be used further.
+type Checker struct {
+	n            int
+	peers        []peerState
+	election     electionSafety
+	votes        voteLedger
+	matching     logMatching
+	completeness leaderCompleteness
+	machine      stateMachineSafety
+}
+
+// peerState is what the checker knows of one peer.
+type peerState struct {
+	synced  stored // the state its storage holds after its last persisted Ready
+	pending *delta // the Ready it is writing (Writing), until Persisted
+	known   bool   // synced is known: the checker saw the peer boot or persist
+	halted  bool   // its host halted it on corrupt storage; its next boot starts afresh
+	ack     ack    // what it acknowledged in its current term
+}
+
+// New returns a Checker for a group of n peers, with ids 0..n-1, all fresh.
+func New(n int) *Checker {
+	c := &Checker{
+		n:            n,
+		peers:        make([]peerState, n),
+		election:     electionSafety{leaders: map[int]int{}},
+		votes:        voteLedger{votes: map[voteKey]int{}},
+		matching:     logMatching{seen: map[entryKey]entryFacts{}},
+		completeness: leaderCompleteness{checked: map[int]bool{}},
+		machine:      stateMachineSafety{committed: map[int]committedEntry{}, applied: make([]int, n)},
+	}
+	for i := range c.peers {
+		c.peers[i].synced.hard.Vote = -1
+	}
+	return c
+}
+
+func (c *Checker) peer(id int) *peerState {
+	if id < 0 || id >= c.n {
+		panic(fmt.Sprintf("raftcheck: peer %d outside [0, %d)", id, c.n))
+	}
+	return &c.peers[id]
+}
+
+// Booted checks what peer id recovered from its storage at a (re)start against what it had
+// synced before (durability), and takes rec as its durable state from now on. The first
+// boot of a peer the checker sees is not compared (it may come from storage written before
+// the checker existed), nor is the boot of a peer its host halted (Halted): its storage
+// was known to be lost.
+func (c *Checker) Booted(id int, rec raft.Persistent) error {
+	p := c.peer(id)
+	var err error
+	if !p.halted {
+		err = c.checkRecovered(id, p, rec)
+	}
+	p.synced = storedOf(rec)
+	p.pending = nil
+	p.known = true
+	p.halted = false
+	c.machine.booted(id, rec)
+	return err
+}
+
+// Halted tells the checker that the host stopped peer id because its storage was corrupt.
+// The peer's synced state and acknowledgements are forgotten, since the disk lost them,
+// not the protocol; its votes are not: a peer that comes back and votes again in a term it
+// voted in still breaks "votes". Its next Booted is not checked for durability.
+func (c *Checker) Halted(id int) {
+	p := c.peer(id)
+	p.halted = true
+	p.pending = nil
+	p.ack = ack{}
+}
+
+// Writing tells the checker that peer id is handing rd to its storage and that a crash
+// may leave any part of it there until Persisted(rd) is called: a restart is then checked
+// against the state both before and after rd. A host that writes and syncs a Ready with no
+// crash possible in between need not call it.
+func (c *Checker) Writing(id int, rd raft.Ready) {
+	c.peer(id).pending = deltaOf(rd)
+}
+
+// Persisted checks one Ready of peer id, now durable, against the peer's state s (its
+// core as it was when it produced rd) and the history of the group.
+func (c *Checker) Persisted(id int, s View, rd raft.Ready) error {
+	p := c.peer(id)
+	p.pending = nil
+	p.known = true
+	prev := p.synced.hard
+	if rd.Hard != nil {
+		if err := checkVoteStable(id, prev, *rd.Hard); err != nil {
+			return err
+		}
+	}
+	if rd.Snapshot != nil && rd.Snapshot.Meta.Index <= p.synced.snap.Index {
+		return violation(SnapshotAdvances, "peer %d persisted a snapshot at index %d over its snapshot at %d",
+			id, rd.Snapshot.Meta.Index, p.synced.snap.Index)
+	}
+	if err := p.synced.apply(id, rd, func(e raft.Entry, f fact, prevTerm int) error {
+		return c.matching.check(id, e, f, prevTerm)
+	}); err != nil {
+		return err
+	}
+	term := p.synced.hard.Term
+	if err := c.votes.record(id, rd); err != nil {
+		return err
+	}
+	viewTerm, leader := s.State()
+	leader = leader && viewTerm == term
+	if err := p.ack.check(id, term, &p.synced, rd, leader); err != nil {
+		return err
+	}
+	if leader {
+		if err := c.election.check(id, term); err != nil {
+			return err
+		}
+		if err := c.completeness.check(id, s, term, &c.machine); err != nil {
+			return err
+		}
+		if err := checkMatchBound(id, s, c.n); err != nil {
+			return err
+		}
+	}
+	return c.machine.check(id, term, rd)
+}
+
+// Committed returns the command committed at index as the checker saw it applied, and
+// whether any peer applied it.
+func (c *Checker) Committed(index int) ([]byte, bool) {
+	e, ok := c.machine.committed[index]
+	return e.command, ok
+}
+
+// MaxCommitted returns the highest index any peer applied a command at.
+func (c *Checker) MaxCommitted() int { return c.machine.maxCommitted }
+
+// hashBytes is FNV-1a, inline: the checks hash every persisted and applied command, and
+// hash/fnv's interface value costs an allocation each time.
+func hashBytes(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
+}
+
+func short(b []byte) string {
+	if len(b) > 32 {
+		return string(b[:32]) + "..."
+	}
+	return string(b)
+}

@@ -1,0 +1,69 @@
+package raftcheck
+
+import "github.com/lockstep-dst/lockstep/raft"
+
+// checkRecovered is the durability check: what a peer synced survives its crash. Terms,
+// votes and entries never regress across a restart: a peer that forgets its vote can vote
+// twice in a term, and one that forgets entries can un-commit what a leader counted on
+// it. A peer syncs every Ready before it sends anything, so it must restart with exactly
+// the state of its last persisted Ready, or, if it crashed while writing the next one
+// (Writing), with a mix of the two that the write order and torn writes allow: the
+// hard state of either, the snapshot of either, and a log holding every synced entry the
+// new Ready did not cut, each entry as one of them wrote it. Beyond what it synced, every vote it cast (sent) must be
+// there: a vote sent but never made durable is forgotten at the next crash.
+func (c *Checker) checkRecovered(id int, p *peerState, rec raft.Persistent) error {
+	if !p.known {
+		return nil // the first boot the checker sees: nothing to compare with
+	}
+	s, d := &p.synced, p.pending
+	r := storedOf(rec)
+
+	switch {
+	case r.hard.Term < s.hard.Term:
+		return violation(Durability, "peer %d restarted in term %d, but had synced term %d", id, r.hard.Term, s.hard.Term)
+	case r.hard.Term == s.hard.Term && s.hard.Vote >= 0 && r.hard.Vote != s.hard.Vote:
+		return violation(Durability, "peer %d restarted with vote %d in term %d, but had synced a vote for %d",
+			id, r.hard.Vote, r.hard.Term, s.hard.Vote)
+	case r.hard != s.hard && (d == nil || d.hard == nil || r.hard != *d.hard):
+		return violation(Durability, "peer %d restarted with term %d vote %d, which it never wrote (synced term %d vote %d)",
+			id, r.hard.Term, r.hard.Vote, s.hard.Term, s.hard.Vote)
+	}
+	if v, ok := c.votes.voted(id, r.hard.Term); ok && r.hard.Vote != v {
+		return violation(Durability, "peer %d restarted with vote %d in term %d, but had voted for %d in it",
+			id, r.hard.Vote, r.hard.Term, v)
+	}
+
+	if r.snap != s.snap && (d == nil || d.snap == nil || r.snap != *d.snap) {
+		if r.snap.Index < s.snap.Index {
+			return violation(Durability, "peer %d restarted with its snapshot at index %d, but had synced one at %d",
+				id, r.snap.Index, s.snap.Index)
+		}
+		return violation(Durability, "peer %d restarted with a snapshot at index %d term %d, which it never wrote (synced index %d term %d)",
+			id, r.snap.Index, r.snap.Term, s.snap.Index, s.snap.Term)
+	}
+
+	for k, f := range r.ents {
+		i := r.snap.Index + 1 + k
+		if sf, ok := s.fact(i); ok && sf == f {
+			continue
+		}
+		if df, ok := d.fact(i); ok && df == f {
+			continue
+		}
+		if sf, ok := s.fact(i); ok && sf.term != f.term {
+			return violation(Durability, "peer %d restarted with an entry of term %d at index %d, but had synced one of term %d",
+				id, f.term, i, sf.term)
+		}
+		return violation(Durability, "peer %d restarted with an entry at index %d (term %d) that it never wrote as such",
+			id, i, f.term)
+	}
+	need := s.last()
+	if d != nil && d.cut > 0 {
+		need = min(need, d.cut-1)
+	}
+	if r.last() < need {
+		return violation(Durability, "peer %d restarted with its log ending at index %d, but had synced through %d",
+			id, r.last(), s.last())
+	}
+	return nil
+}

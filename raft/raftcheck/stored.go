@@ -1,0 +1,140 @@
+package raftcheck
+
+import "github.com/lockstep-dst/lockstep/raft"
+
+// fact is what the checks remember of one log entry: its term and a hash of its command.
+type fact struct {
+	term int
+	hash uint64
+}
+
+func factOf(e raft.Entry) fact { return fact{e.Term, hashBytes(e.Command)} }
+
+// stored mirrors what a peer's storage holds, built from the Readies it persisted by the
+// Ready contract (snapshot, then truncate, then entries, then hard state), so that the
+// checks need not trust the host's or the core's bookkeeping. It costs O(entries in the
+// Ready) per Ready: entries leave it only from the front (a snapshot) or the back (a
+// truncate), by reslicing.
+type stored struct {
+	hard raft.HardState
+	snap raft.SnapshotMeta
+	ents []fact // ents[i] is the entry at index snap.Index+1+i
+}
+
+// storedOf is the state a peer recovered (the core reads vote -1 at term 0).
+func storedOf(rec raft.Persistent) stored {
+	s := stored{hard: rec.Hard, snap: rec.Snapshot, ents: make([]fact, 0, len(rec.Entries))}
+	if s.hard.Term == 0 {
+		s.hard.Vote = -1
+	}
+	for _, e := range rec.Entries {
+		s.ents = append(s.ents, factOf(e))
+	}
+	return s
+}
+
+func (s *stored) last() int { return s.snap.Index + len(s.ents) }
+
+func (s *stored) lastTerm() int {
+	if n := len(s.ents); n > 0 {
+		return s.ents[n-1].term
+	}
+	return s.snap.Term
+}
+
+// term returns the term at i, for snap.Index <= i <= last().
+func (s *stored) term(i int) (int, bool) {
+	switch {
+	case i == s.snap.Index:
+		return s.snap.Term, true
+	case i < s.snap.Index || i > s.last():
+		return 0, false
+	}
+	return s.ents[i-s.snap.Index-1].term, true
+}
+
+// fact returns the entry at i, for snap.Index < i <= last().
+func (s *stored) fact(i int) (fact, bool) {
+	if i <= s.snap.Index || i > s.last() {
+		return fact{}, false
+	}
+	return s.ents[i-s.snap.Index-1], true
+}
+
+// apply applies rd to the mirror. onEntry, if set, sees each appended entry with its
+// hash and the term of the entry before it. An append that does not continue the stored
+// log is a violation of log matching: the peer's storage would hold a log with a gap or
+// two entries at one index.
+func (s *stored) apply(id int, rd raft.Ready, onEntry func(e raft.Entry, f fact, prevTerm int) error) error {
+	if rd.Snapshot != nil {
+		m := rd.Snapshot.Meta
+		switch {
+		case m.Index >= s.last() || m.Index <= s.snap.Index:
+			s.ents = s.ents[:0]
+		default:
+			s.ents = s.ents[m.Index-s.snap.Index:]
+		}
+		s.snap = m
+	}
+	if t := rd.Truncate; t > 0 {
+		switch {
+		case t <= s.snap.Index+1:
+			s.ents = s.ents[:0]
+		case t <= s.last():
+			s.ents = s.ents[:t-s.snap.Index-1]
+		}
+	}
+	for _, e := range rd.Entries {
+		if e.Index != s.last()+1 {
+			return violation(LogMatching, "peer %d persisted entry %d after a stored log ending at %d", id, e.Index, s.last())
+		}
+		f := factOf(e)
+		if onEntry != nil {
+			if err := onEntry(e, f, s.lastTerm()); err != nil {
+				return err
+			}
+		}
+		s.ents = append(s.ents, f)
+	}
+	if rd.Hard != nil {
+		s.hard = *rd.Hard
+	}
+	return nil
+}
+
+// delta is a Ready being written (Checker.Writing), kept small: the state after it is the
+// synced state cut at cut, with ents from first on.
+type delta struct {
+	hard  *raft.HardState
+	snap  *raft.SnapshotMeta
+	cut   int // the first synced index it removes (its Truncate), 0 = none
+	first int // index of ents[0]
+	ents  []fact
+}
+
+func deltaOf(rd raft.Ready) *delta {
+	d := &delta{cut: rd.Truncate, ents: make([]fact, 0, len(rd.Entries))}
+	if rd.Hard != nil {
+		h := *rd.Hard
+		d.hard = &h
+	}
+	if rd.Snapshot != nil {
+		m := rd.Snapshot.Meta
+		d.snap = &m
+	}
+	if len(rd.Entries) > 0 {
+		d.first = rd.Entries[0].Index
+	}
+	for _, e := range rd.Entries {
+		d.ents = append(d.ents, factOf(e))
+	}
+	return d
+}
+
+// fact returns the entry the delta writes at i.
+func (d *delta) fact(i int) (fact, bool) {
+	if d == nil || len(d.ents) == 0 || i < d.first || i >= d.first+len(d.ents) {
+		return fact{}, false
+	}
+	return d.ents[i-d.first], true
+}
