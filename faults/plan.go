@@ -311,9 +311,6 @@ func (p Plan) validateAction(a Action, last time.Duration) error {
 		if err := node("to", a.To); err != nil {
 			return err
 		}
-		if a.From == a.To {
-			return fmt.Errorf("from and to are both node %d", a.From)
-		}
 	case Network:
 		if a.Net == nil {
 			return errors.New("net is missing")
