@@ -2,3 +2,6 @@ package sim
 
 // PortableLogForTest exposes portableLog to the external tests.
 var PortableLogForTest = portableLog
+
+// CurrentTie is the tiebreak of the event running now.
+func CurrentTie(w *World) uint64 { return w.current.tie }

@@ -23,6 +23,11 @@ type Node struct {
 	held   []event
 	procs  []*Proc
 	rand   *Rand
+	// ties draws the tiebreaks of the events of this node's current
+	// incarnation: the n-th event scheduled for (or by) one instance gets
+	// the same tiebreak whatever other nodes and the world did meanwhile.
+	ties    Rand
+	tieRoot *Rand // ties is tieRoot keyed by the incarnation
 	// Clock skew, read by the node's simulated clock (package clock).
 	clockOffset time.Duration
 	clockDrift  float64
@@ -41,6 +46,8 @@ func (w *World) AddNode(name string, boot func(*Node)) *Node {
 	}
 	n := &Node{ID: len(w.nodes), Name: name, w: w, boot: boot}
 	n.rand = w.root.Fork("node/" + name)
+	n.tieRoot = w.sched.Fork("node/" + name)
+	n.ties = *n.tieRoot.Keyed(0)
 	n.Disk = newDisk(n, w.root.Fork("disk/"+name))
 	w.nodes = append(w.nodes, n)
 	return n
@@ -131,6 +138,7 @@ func (w *World) Crash(n *Node) {
 	n.paused = false
 	n.held = nil
 	n.inc++
+	n.ties = *n.tieRoot.Keyed(uint64(n.inc))
 	n.Instance = nil
 	procs := n.procs
 	n.procs = nil
@@ -174,7 +182,7 @@ func (w *World) Resume(n *Node) {
 	n.held = nil
 	// One tiebreak for the whole batch and fresh sequence numbers: the held
 	// events keep their original order among themselves.
-	tie := w.sched.Uint64()
+	tie := n.ties.Uint64()
 	for _, e := range held {
 		w.seq++
 		e.at, e.tie, e.seq = w.now, tie, w.seq

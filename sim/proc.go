@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"iter"
+	"runtime/debug"
 	"time"
 )
 
@@ -29,6 +30,14 @@ type Proc struct {
 // procKilled unwinds a process whose node crashed or whose run ended.
 type procKilled struct{}
 
+// procPanic carries a panic out of a process's coroutine with the stack of
+// the goroutine that panicked.
+type procPanic struct {
+	proc  string
+	value any
+	stack []byte
+}
+
 // Spawn starts fn as a process on node (nil: a world-level process). It
 // begins running at the current virtual time, as an event. A process spawned
 // by world code on a node that is down never runs (it is Done at once), as a
@@ -48,7 +57,11 @@ func (w *World) Spawn(node *Node, name string, fn func(p *Proc)) *Proc {
 		defer func() {
 			if r := recover(); r != nil {
 				if _, killed := r.(procKilled); !killed {
-					panic(r)
+					// iter.Pull re-raises the panic in the event loop, whose
+					// stack no longer shows the line that panicked: take
+					// the stack here, while the panicking frames are still
+					// below this deferred call.
+					panic(procPanic{proc: p.Name, value: r, stack: debug.Stack()})
 				}
 			}
 		}()

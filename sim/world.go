@@ -41,7 +41,7 @@ type World struct {
 	now     time.Duration
 	queue   eventQueue
 	seq     uint64
-	sched   *Rand // tiebreak draws
+	sched   *Rand // tiebreak draws of world events; nodes have their own
 	root    *Rand
 	events  uint64
 	hash    uint64
@@ -146,9 +146,20 @@ func (w *World) push(delay time.Duration, n *Node, label string, fn func()) {
 		return
 	}
 	w.seq++
-	e := event{at: w.now + delay, tie: w.sched.Uint64(), seq: w.seq, fn: fn, node: n, label: label}
-	if n != nil {
+	e := event{at: w.now + delay, seq: w.seq, fn: fn, node: n, label: label}
+	// The tiebreak is keyed by whose history the event belongs to, so that
+	// a change elsewhere (one fault fewer in a plan) leaves it as it was:
+	// an event for a node draws from that node's stream for its current
+	// incarnation, a world event scheduled by a node's code (a message it
+	// sends) from the sender's, and only the rest from the world's stream.
+	switch {
+	case n != nil:
 		e.inc = n.inc
+		e.tie = n.ties.Uint64()
+	case w.actor != nil:
+		e.tie = w.actor.ties.Uint64()
+	default:
+		e.tie = w.sched.Uint64()
 	}
 	w.queue.push(e)
 }
@@ -307,8 +318,12 @@ func (w *World) protect(fn func() error) (err error) {
 			if w.keepFirstFailure(r) {
 				return
 			}
+			stack := debug.Stack()
+			if pp, ok := r.(procPanic); ok {
+				r, stack = pp.value, pp.stack
+			}
 			err = fmt.Errorf("panic: %v", r)
-			w.failure = &Failure{Check: "panic", At: w.now, Err: err, Stack: string(debug.Stack())}
+			w.failure = &Failure{Check: "panic", At: w.now, Err: err, Stack: string(stack)}
 			w.stopped = true
 		}
 	}()
@@ -342,8 +357,13 @@ func (w *World) loop() {
 			if w.current != nil {
 				label = w.current.label
 			}
-			w.failure = &Failure{Check: "panic", Node: node, At: w.now,
-				Err: fmt.Errorf("panic in event %q: %v", label, r), Stack: string(debug.Stack())}
+			err := fmt.Errorf("panic in event %q: %v", label, r)
+			stack := debug.Stack()
+			if pp, ok := r.(procPanic); ok {
+				err = fmt.Errorf("panic in process %q (event %q): %v", pp.proc, label, pp.value)
+				stack = pp.stack
+			}
+			w.failure = &Failure{Check: "panic", Node: node, At: w.now, Err: err, Stack: string(stack)}
 			w.stopped = true
 		}
 	}()
