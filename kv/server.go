@@ -1,10 +1,9 @@
-// Package kv is a linearizable, fault-tolerant key/value service on raft/ (the 6.824 Lab 3
-// kvraft): servers that put every operation, Get included, through the Raft log, with
-// duplicate detection in the replicated state and snapshots when the Raft state grows past
-// maxraftstate; clerks that run as simulated clients and retry until an operation succeeds;
-// the history of every completed clerk call, checked for linearizability by porcupine on
-// virtual timestamps; and the Lab 3 tests as seeded scenarios (kv/Basic3A ...), plus
-// kv/Swarm.
+// Package kv is the server side of a linearizable, fault-tolerant key/value service on
+// Raft (the 6.824 Lab 3 kvraft): servers that put every operation, Get included, through
+// the Raft log, with duplicate detection in the replicated state (Store) and snapshots when
+// the Raft state grows past maxraftstate, and the command and RPC encodings clerks use.
+// Importing it registers no kv scenario: the test harness (cluster, clerks, history,
+// porcupine model and checks) and the scenarios live in kv/kvsim.
 package kv
 
 import (

@@ -33,7 +33,19 @@ type Cluster struct {
 	// onWrite, when set, runs in a worker process right after the first
 	// chunk of each file it writes: the hook for write-triggered faults.
 	onWrite func(p *sim.Proc, wk *worker, name string)
+	// For the probe ProbeReduceReissuedAfterCrashMidWrite: by reduce task,
+	// the attempt whose worker crashed while writing the task's output, and
+	// the attempt last handed out.
+	reduceCrashedMidWrite map[int]uint64
+	reduceIssued          map[int]uint64
 }
+
+// ProbeReduceReissuedAfterCrashMidWrite is reached when the coordinator
+// hands out again a reduce task whose current attempt's worker crashed in
+// the middle of writing the task's output: the re-issued attempt must
+// publish a whole file over whatever the dead one left.
+var ProbeReduceReissuedAfterCrashMidWrite = sim.NewProbe("mapreduce/reduce-reissued-after-crash-mid-write",
+	"a reduce task re-issued after the worker running it crashed mid-write of its output")
 
 // slot is a worker node and its current process.
 type slot struct {
@@ -53,6 +65,9 @@ func NewCluster(w *sim.World, cfg Config, app *apps.App, inputs []InputFile) *Cl
 		App:   app,
 		eps:   map[int]*netsim.Endpoint{},
 		slots: map[int]*slot{},
+
+		reduceCrashedMidWrite: map[int]uint64{},
+		reduceIssued:          map[int]uint64{},
 	}
 	c.phases.c = c
 	for _, in := range inputs {
@@ -61,11 +76,33 @@ func NewCluster(w *sim.World, cfg Config, app *apps.App, inputs []InputFile) *Cl
 	}
 	c.Coord = w.AddNode("coordinator", func(n *sim.Node) {
 		c.coordinator = newCoordinator(n, c.eps[n.ID], c.Inputs, c.cfg, &c.Audit)
+		c.coordinator.onIssue = c.issued
 		n.Instance = c.coordinator
 	})
 	c.eps[c.Coord.ID] = c.Net.Attach(c.Coord)
-	w.OnCrash(func(*sim.Node) { c.changed.Broadcast() })
+	w.OnCrash(c.crashed)
 	return c
+}
+
+// crashed runs as a node crashes: it notes a reduce whose output was being
+// written, and wakes the supervisors.
+func (c *Cluster) crashed(n *sim.Node) {
+	if s := c.slots[n.ID]; s != nil && s.current != nil {
+		if wk := s.current; !wk.exited && wk.writing != "" && wk.task.Kind == TaskReduce {
+			c.reduceCrashedMidWrite[wk.task.Index] = wk.task.Attempt
+		}
+	}
+	c.changed.Broadcast()
+}
+
+// issued observes every task the coordinator hands out.
+func (c *Cluster) issued(a Assignment) {
+	if a.Kind != TaskReduce {
+		return
+	}
+	prev := c.reduceIssued[a.Index]
+	c.w.Sometimes(ProbeReduceReissuedAfterCrashMidWrite, prev != 0 && c.reduceCrashedMidWrite[a.Index] == prev)
+	c.reduceIssued[a.Index] = a.Attempt
 }
 
 // World returns the cluster's world.

@@ -117,7 +117,7 @@ func TestCrashMidWriteLeavesOnlyATemporaryFile(t *testing.T) {
 		c.onWrite = func(p *sim.Proc, wk *worker, name string) {
 			if writes++; writes == 3 {
 				crashedIn = name
-				wk.crashSelf(p)
+				wk.crashSelf()
 			}
 		}
 	})
@@ -142,7 +142,7 @@ func TestInPlaceCrashLeavesPartialFile(t *testing.T) {
 		c.onWrite = func(p *sim.Proc, wk *worker, name string) {
 			if writes++; writes == 3 {
 				c.w.Schedule(time.Second, "look", func() { partialSeen = VerifyNoPartialFiles(c.FS) != nil })
-				wk.crashSelf(p)
+				wk.crashSelf()
 			}
 		}
 	})

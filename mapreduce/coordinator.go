@@ -48,6 +48,9 @@ type Coordinator struct {
 	node  *sim.Node
 	sched *Schedule
 	audit *Audit
+	// onIssue, if set, sees every map and reduce task handed out (the
+	// harness's coverage probes).
+	onIssue func(Assignment)
 }
 
 // newCoordinator boots a coordinator for files on node, serving on ep.
@@ -70,6 +73,9 @@ func (co *Coordinator) getTask(req *netsim.Request, respond func(netsim.Message)
 	if a.Kind == TaskMap || a.Kind == TaskReduce {
 		co.audit.Issues = append(co.audit.Issues, Issue{At: w.Now(), PID: args.PID, Kind: a.Kind, Index: a.Index, Attempt: a.Attempt})
 		w.Logf(co.node, "issue %v %d attempt %d to pid %d", a.Kind, a.Index, a.Attempt, args.PID)
+		if co.onIssue != nil {
+			co.onIssue(a)
+		}
 	}
 	respond(GetTaskReply{a})
 }

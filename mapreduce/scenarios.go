@@ -229,6 +229,10 @@ func (c *Cluster) InstallFaults(window time.Duration) (time.Duration, error) {
 // (whoever makes them):
 //   - the crashAt-th write crashes its writer mid-write, which must leave
 //     only a temporary file;
+//   - in half the seeds, the crashReduceAt-th write of a reduce's output
+//     crashes its writer too: a job's last writes are its few reduce
+//     outputs, which crashAt alone rarely hits, and a reduce re-issued after
+//     its writer died mid-write is where an output file gets written twice;
 //   - the pauseAt-th write freezes its writer for longer than the task
 //     timeout, so that its task is re-issued and the slow worker comes back
 //     as a stale attempt: either it finishes and reports late (the report
@@ -240,19 +244,28 @@ func swarmScript(c *Cluster, r *sim.Rand, until time.Duration) {
 	pauseAt := 1 + r.IntN(60)
 	pauseFor := r.Duration(10500*time.Millisecond, 13*time.Second)
 	zombieDies := r.Chance(0.5)
-	writes := 0
+	crashReduce := r.Chance(0.5)
+	crashReduceAt := 1 + r.IntN(c.cfg.NReduce)
+	writes, reduceWrites := 0, 0
 	var slow *worker // the paused process, until it has been crashed
 	var resumed bool
 	c.onWrite = func(p *sim.Proc, wk *worker, name string) {
 		writes++
+		if wk.task.Kind == TaskReduce && name == OutputName(wk.task.Index) {
+			reduceWrites++
+		}
 		switch {
 		case wk == slow && resumed && zombieDies:
 			slow = nil
 			c.w.Logf(wk.node, "swarm: crash resumed slow worker %v mid-write of %s", wk, name)
-			wk.crashSelf(p)
+			wk.crashSelf()
 		case writes == crashAt:
 			c.w.Logf(wk.node, "swarm: crash %v mid-write of %s", wk, name)
-			wk.crashSelf(p)
+			wk.crashSelf()
+		case crashReduce && reduceWrites == crashReduceAt && name == OutputName(wk.task.Index):
+			crashReduce = false
+			c.w.Logf(wk.node, "swarm: crash %v mid-write of reduce output %s", wk, name)
+			wk.crashSelf()
 		case writes == pauseAt && c.w.Now() < until:
 			node := wk.node
 			d := min(pauseFor, until-c.w.Now())

@@ -22,6 +22,11 @@ type worker struct {
 	rand   *sim.Rand
 	fails  int  // consecutive failed calls
 	exited bool // the process has returned or was killed
+	// task is the assignment the process is working on (Kind TaskWait
+	// between tasks), and writing the final name of the file it is
+	// writing ("" outside writeFile): what a crash interrupted.
+	task    Assignment
+	writing string
 }
 
 func (wk *worker) String() string { return fmt.Sprintf("%s/pid %d", wk.node.Name, wk.pid) }
@@ -41,6 +46,7 @@ func (wk *worker) run(p *sim.Proc) {
 			continue
 		}
 		a := reply.(GetTaskReply).Assignment
+		wk.task = a
 		switch a.Kind {
 		case TaskExit:
 			return
@@ -62,6 +68,7 @@ func (wk *worker) run(p *sim.Proc) {
 				break
 			}
 		}
+		wk.task = Assignment{}
 	}
 	wk.c.w.Logf(wk.node, "pid %d: coordinator unreachable after %d calls, exiting", wk.pid, wk.fails)
 }
@@ -141,6 +148,7 @@ func (wk *worker) doReduce(p *sim.Proc, a Assignment) {
 // time, chunk by chunk. (The in-place bug writes under the final name.)
 func (wk *worker) writeFile(p *sim.Proc, name string, data []byte) {
 	fs, cfg := wk.c.FS, wk.c.cfg
+	wk.writing = name
 	var h *Writer
 	if cfg.bugs.inPlace {
 		h = fs.Create(wk.String(), name)
@@ -159,6 +167,7 @@ func (wk *worker) writeFile(p *sim.Proc, name string, data []byte) {
 	if !cfg.bugs.inPlace {
 		fs.Rename(h.Name(), name)
 	}
+	wk.writing = ""
 }
 
 // env is what the application sees of its worker process.
@@ -176,14 +185,9 @@ func (e env) Rand() *sim.Rand                  { return e.wk.rand }
 func (e env) Enter(phase string) (int, func()) { return e.wk.c.phases.enter(phase, e.wk) }
 
 // Crash crashes the worker's node, as os.Exit(1) ends the process.
-func (e env) Crash() { e.wk.crashSelf(e.p) }
+func (e env) Crash() { e.wk.crashSelf() }
 
-// crashSelf crashes the worker's own node from inside its process p. The
-// kernel cannot unwind the running coroutine from inside World.Crash (it
-// marks it killed and unwinds it at its next block), so Yield provides that
-// block at once.
-func (wk *worker) crashSelf(p *sim.Proc) {
-	wk.c.w.Crash(wk.node)
-	p.Yield()
-	panic("mapreduce: crashed worker resumed")
-}
+// crashSelf crashes the worker's own node from inside its process. It does
+// not return: World.Crash unwinds the calling process at once when it
+// crashes the node the process runs on, so no line after the call runs.
+func (wk *worker) crashSelf() { wk.c.w.Crash(wk.node) }

@@ -1,6 +1,7 @@
-package raft
+package raft_test
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -9,20 +10,24 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-dst/lockstep/raft"
+	"github.com/lockstep-dst/lockstep/raft/raftcheck"
 )
 
 // A tiny in-test harness: N cores wired together by passing messages directly, in FIFO
 // order, with instant delivery, on a virtual clock. Each node persists through the
 // persist.go encoding into in-memory "files", so a crash and restart goes through the real
-// record format. The harness checks one leader per term and that every node applies the
-// same command at each index, in order.
+// record format. The safety checks are package raftcheck's, the same the simulator runs:
+// every boot and every persisted Ready goes through them. (This file is package raft_test
+// because raftcheck imports raft.)
 
 var chaosSeeds = flag.Int("chaos-seeds", 40, "seeds for TestClusterChaos")
 
 type memStore struct{ hard, snap, log []byte }
 
 type clusterNode struct {
-	r       *Raft
+	r       *raft.Raft
 	up      bool
 	store   memStore
 	applied map[int]string // index -> command, as this incarnation's service saw it
@@ -35,24 +40,55 @@ type cluster struct {
 	n       int
 	now     time.Duration
 	nodes   []*clusterNode
-	queue   []Message
+	queue   []raft.Message
 	cut     []bool // isolated from the network
 	rng     *rand.Rand
 	loss    float64 // probability of dropping a message
 	dup     float64 // probability of duplicating a message
 	reorder bool    // deliver queued messages in random order
 	steps   int     // messages delivered, to catch a livelock
-	// configure, if set, edits every node's Config (to switch on the Unsafe knobs).
-	configure func(*Config)
+	// configure, if set, edits every node's raft.Config (to switch on the Unsafe knobs).
+	configure func(*raft.Config)
 	snapshot  int // take a snapshot every this many applied commands (0 = never)
-	leaders   map[int]int
-	commits   map[int]string // index -> command, committed somewhere
-	sent      map[MsgType]int
+	checker   *raftcheck.Checker
+	// onViolation, if set, is told of a broken safety property instead of fail.
+	onViolation func(*raftcheck.Violation)
+	sent        map[raft.MsgType]int
+}
+
+// pcgRand adapts math/rand/v2 to raft.Rand.
+type pcgRand struct{ r *rand.Rand }
+
+func (p pcgRand) Int64N(n int64) int64 { return p.r.Int64N(n) }
+
+// check reports a violation the checker found.
+func (c *cluster) check(err error) {
+	var v *raftcheck.Violation
+	if errors.As(err, &v) {
+		c.violated(v)
+	} else if err != nil {
+		c.fail("%v", err)
+	}
+}
+
+// violated reports a broken safety property, to onViolation if set.
+func (c *cluster) violated(v *raftcheck.Violation) {
+	if c.onViolation != nil {
+		c.onViolation(v)
+		return
+	}
+	c.fail("raft/%s: %v", v.Check, v.Err)
+}
+
+// committed returns the command the checker saw applied at index ("" if none).
+func (c *cluster) committed(index int) string {
+	cmd, _ := c.checker.Committed(index)
+	return string(cmd)
 }
 
 func newCluster(t *testing.T, n int, seed uint64) *cluster {
 	c := &cluster{t: t, fail: t.Fatalf, n: n, cut: make([]bool, n), rng: rand.New(rand.NewPCG(seed, seed^1)),
-		leaders: map[int]int{}, commits: map[int]string{}, sent: map[MsgType]int{}}
+		checker: raftcheck.New(n), sent: map[raft.MsgType]int{}}
 	for i := range n {
 		c.nodes = append(c.nodes, &clusterNode{})
 		c.start(i)
@@ -60,8 +96,8 @@ func newCluster(t *testing.T, n int, seed uint64) *cluster {
 	return c
 }
 
-func (c *cluster) config(i int) Config {
-	cfg := DefaultConfig(i, c.n, pcgRand{rand.New(rand.NewPCG(c.rng.Uint64(), uint64(i)))})
+func (c *cluster) config(i int) raft.Config {
+	cfg := raft.DefaultConfig(i, c.n, pcgRand{rand.New(rand.NewPCG(c.rng.Uint64(), uint64(i)))})
 	if c.configure != nil {
 		c.configure(&cfg)
 	}
@@ -71,16 +107,18 @@ func (c *cluster) config(i int) Config {
 // start boots node i from its store.
 func (c *cluster) start(i int) {
 	nd := c.nodes[i]
-	hard, err := DecodeHardState(nd.store.hard)
+	hard, err := raft.DecodeHardState(nd.store.hard)
 	require.NoError(c.t, err)
-	snap, err := DecodeSnapshot(nd.store.snap)
+	snap, err := raft.DecodeSnapshot(nd.store.snap)
 	require.NoError(c.t, err)
-	recs, valid, err := DecodeLogRecords(nd.store.log)
+	recs, valid, err := raft.DecodeLogRecords(nd.store.log)
 	require.NoError(c.t, err)
 	require.Equal(c.t, len(nd.store.log), valid)
-	ents, err := ReplayLog(recs, snap.Meta)
+	ents, err := raft.ReplayLog(recs, snap.Meta)
 	require.NoError(c.t, err)
-	nd.r = New(c.config(i), Persistent{Hard: hard, Snapshot: snap.Meta, SnapshotData: snap.Data, Entries: ents}, c.now)
+	rec := raft.Persistent{Hard: hard, Snapshot: snap.Meta, SnapshotData: snap.Data, Entries: ents}
+	c.check(c.checker.Booted(i, rec))
+	nd.r = raft.New(c.config(i), rec, c.now)
 	nd.up = true
 	nd.applied = map[int]string{}
 	nd.last = snap.Meta.Index // the service restores the snapshot itself
@@ -97,50 +135,35 @@ func (c *cluster) process(i int) {
 	for nd.up && nd.r.HasReady() {
 		rd := nd.r.Ready()
 		if rd.Snapshot != nil {
-			nd.store.snap = EncodeSnapshot(*rd.Snapshot)
+			nd.store.snap = raft.EncodeSnapshot(*rd.Snapshot)
 		}
-		nd.store.log = AppendReadyRecords(nd.store.log, rd)
+		nd.store.log = raft.AppendReadyRecords(nd.store.log, rd)
 		if rd.Hard != nil {
-			nd.store.hard = EncodeHardState(*rd.Hard)
+			nd.store.hard = raft.EncodeHardState(*rd.Hard)
 		}
+		c.check(c.checker.Persisted(i, nd.r, rd))
 		for _, m := range rd.Messages {
 			c.sent[m.Type]++
-			c.queue = append(c.queue, *m.Clone().(*Message))
+			c.queue = append(c.queue, *m.Clone().(*raft.Message))
 		}
 		for _, a := range rd.Apply {
 			c.apply(i, a)
 		}
 		nd.r.Advance(rd)
-		term, isLeader := nd.r.State()
-		if isLeader {
-			if l, ok := c.leaders[term]; ok && l != i {
-				c.fail("two leaders in term %d: %d and %d", term, l, i)
-			}
-			c.leaders[term] = i
-		}
 	}
 }
 
-func (c *cluster) apply(i int, a ApplyMsg) {
+// apply is the service: the checker has already checked the order and the commands (state
+// machine safety, snapshot-advances) when the Ready was persisted.
+func (c *cluster) apply(i int, a raft.ApplyMsg) {
 	nd := c.nodes[i]
 	if a.SnapshotValid {
-		if a.SnapshotIndex <= nd.last {
-			c.fail("node %d: snapshot %d does not move forward from %d", i, a.SnapshotIndex, nd.last)
-		}
 		nd.last = a.SnapshotIndex
 		return
 	}
 	require.True(c.t, a.CommandValid)
-	if a.CommandIndex != nd.last+1 {
-		c.fail("node %d: apply out of order: got %d after %d", i, a.CommandIndex, nd.last)
-	}
 	nd.last = a.CommandIndex
-	cmd := string(a.Command)
-	if prev, ok := c.commits[a.CommandIndex]; ok && prev != cmd {
-		c.fail("node %d applied %q at %d, another node applied %q", i, cmd, a.CommandIndex, prev)
-	}
-	c.commits[a.CommandIndex] = cmd
-	nd.applied[a.CommandIndex] = cmd
+	nd.applied[a.CommandIndex] = string(a.Command)
 	if c.snapshot > 0 && a.CommandIndex%c.snapshot == 0 {
 		nd.r.Snapshot(a.CommandIndex, []byte(fmt.Sprint(a.CommandIndex)))
 	}
@@ -156,7 +179,7 @@ func (c *cluster) deliver() {
 		m := c.queue[k]
 		c.queue = slices.Delete(c.queue, k, k+1)
 		if c.dup > 0 && c.rng.Float64() < c.dup {
-			c.queue = append(c.queue, *m.Clone().(*Message))
+			c.queue = append(c.queue, *m.Clone().(*raft.Message))
 		}
 		if c.cut[m.From] || c.cut[m.To] || !c.nodes[m.To].up || (c.loss > 0 && c.rng.Float64() < c.loss) {
 			continue
@@ -232,7 +255,7 @@ func (c *cluster) countApplied(idx int, cmd string) int {
 	for _, nd := range c.nodes {
 		if nd.up && nd.last >= idx {
 			if got, ok := nd.applied[idx]; !ok || got == cmd {
-				n++ // a snapshot covering idx counts: the commits map checked it
+				n++ // a snapshot covering idx counts: the checker checked it
 			}
 		}
 	}
@@ -265,13 +288,13 @@ func TestClusterElectsOneLeader(t *testing.T) {
 		got, _ := nd.r.State()
 		require.Equal(t, term, got, "all nodes agree on the term")
 	}
-	votes := c.sent[MsgVote]
-	require.LessOrEqual(t, votes+c.sent[MsgApp], 30, "6.824 TestCount2B: electing uses at most 30 RPCs")
+	votes := c.sent[raft.MsgVote]
+	require.LessOrEqual(t, votes+c.sent[raft.MsgApp], 30, "6.824 TestCount2B: electing uses at most 30 RPCs")
 
 	// 1 s idle: one append per follower per heartbeat (TestCount2B allows 60).
-	before := c.sent[MsgApp]
+	before := c.sent[raft.MsgApp]
 	c.run(time.Second)
-	require.LessOrEqual(t, c.sent[MsgApp]-before, 2*10+2)
+	require.LessOrEqual(t, c.sent[raft.MsgApp]-before, 2*10+2)
 	require.Equal(t, term, func() int { tm, _ := c.nodes[l].r.State(); return tm }(), "a stable leader keeps its term")
 }
 
@@ -280,7 +303,7 @@ func TestClusterRPCCount(t *testing.T) {
 	c.run(2 * time.Second)
 	l := c.leader()
 	require.GreaterOrEqual(t, l, 0)
-	before := c.sent[MsgApp] + c.sent[MsgVote] + c.sent[MsgSnap]
+	before := c.sent[raft.MsgApp] + c.sent[raft.MsgVote] + c.sent[raft.MsgSnap]
 	var last int
 	for i := range 12 {
 		idx, _, ok := c.nodes[l].r.Propose(c.now, []byte(fmt.Sprint("cmd", i)))
@@ -295,7 +318,7 @@ func TestClusterRPCCount(t *testing.T) {
 		}
 	}
 	require.Equal(t, 3, c.countApplied(last, "cmd11"))
-	rpcs := c.sent[MsgApp] + c.sent[MsgVote] + c.sent[MsgSnap] - before
+	rpcs := c.sent[raft.MsgApp] + c.sent[raft.MsgVote] + c.sent[raft.MsgSnap] - before
 	require.LessOrEqual(t, rpcs, 42, "6.824 TestCount2B: 12 agreements use at most 42 RPCs")
 }
 
@@ -322,7 +345,7 @@ func TestClusterReplicatesAndSurvivesLeaderChange(t *testing.T) {
 	c.cut[old] = false
 	c.one("after heal", 5)
 	for idx := 1; idx <= 10; idx++ {
-		require.Equal(t, fmt.Sprint("a", idx-1), c.commits[idx], "committed entries survive the leader change")
+		require.Equal(t, fmt.Sprint("a", idx-1), c.committed(idx), "committed entries survive the leader change")
 	}
 	for _, nd := range c.nodes {
 		for _, cmd := range nd.applied {
@@ -345,7 +368,7 @@ func TestClusterRestartFromStorage(t *testing.T) {
 	idx := c.one("after restart", 3)
 	require.Equal(t, 6, idx)
 	for i := 1; i <= 6; i++ {
-		require.Equal(t, 3, c.countApplied(i, c.commits[i]), "every node replays index %d", i)
+		require.Equal(t, 3, c.countApplied(i, c.committed(i)), "every node replays index %d", i)
 	}
 }
 
@@ -362,12 +385,12 @@ func TestClusterSnapshotInstall(t *testing.T) {
 		c.one(fmt.Sprint("s", i), 2)
 	}
 	require.Greater(t, c.nodes[l].r.FirstIndex(), c.nodes[victim].r.LastIndex()+1, "the leader compacted what the victim lacks")
-	snaps := c.sent[MsgSnap]
+	snaps := c.sent[raft.MsgSnap]
 	c.cut[victim] = false
 	c.crash(victim)
 	c.start(victim)
 	c.one("healed", 3)
-	require.Greater(t, c.sent[MsgSnap], snaps, "catching up needed a snapshot")
+	require.Greater(t, c.sent[raft.MsgSnap], snaps, "catching up needed a snapshot")
 	require.Equal(t, c.nodes[l].r.LastIndex(), c.nodes[victim].r.LastIndex())
 }
 
@@ -432,7 +455,7 @@ func figure8(c *cluster, rounds, crashOneIn int) int {
 		}
 		if c.rng.IntN(3) == 0 {
 			// Crash the leader before its appends are delivered: logs diverge.
-			c.queue = slices.DeleteFunc(c.queue, func(m Message) bool { return m.From == c.leader() && c.rng.IntN(2) == 0 })
+			c.queue = slices.DeleteFunc(c.queue, func(m raft.Message) bool { return m.From == c.leader() && c.rng.IntN(2) == 0 })
 		} else if c.rng.IntN(10) == 0 {
 			c.run(time.Duration(c.rng.IntN(500)) * time.Millisecond)
 		} else {
@@ -441,7 +464,7 @@ func figure8(c *cluster, rounds, crashOneIn int) int {
 		if l := c.leader(); l >= 0 && c.rng.IntN(crashOneIn) == 0 {
 			c.crash(l)
 		}
-		if up() < majority(c.n) {
+		if up() < c.n/2+1 {
 			for {
 				if i := c.rng.IntN(c.n); !c.nodes[i].up {
 					c.start(i)
@@ -481,27 +504,29 @@ func TestClusterChaos(t *testing.T) {
 			idx := chaos(c, 100, seed%2 == 1)
 			require.Greater(t, idx, 10, "the run made progress")
 			for i := 1; i <= idx; i++ {
-				require.Equal(t, 5, c.countApplied(i, c.commits[i]))
+				require.Equal(t, 5, c.countApplied(i, c.committed(i)))
 			}
 		})
 	}
 }
 
 // TestClusterChaosCatchesUnsafeConfigs: the deliberately broken configurations are caught
-// by the harness checks (or by the core's own invariant panics) on some seed.
+// on some seed by the check that names the rule they break, before the core's own
+// invariants or a liveness failure notice anything.
 func TestClusterChaosCatchesUnsafeConfigs(t *testing.T) {
-	type violation struct{ msg string }
 	tests := []struct {
 		name      string
-		configure func(*Config)
-		schedule  func(c *cluster, reorder bool)
+		configure func(*raft.Config)
+		schedule  func(c *cluster)
+		checks    []string // the checks that may catch it
 	}{
-		{"UnsafeCommitOldTerms", func(c *Config) { c.UnsafeCommitOldTerms = true }, func(c *cluster, _ bool) { figure8(c, 1000, 4) }},
-		{"UnsafeForgetVote", func(c *Config) { c.UnsafeForgetVote = true }, func(c *cluster, _ bool) { figure8(c, 300, 1) }},
+		{"UnsafeCommitOldTerms", func(c *raft.Config) { c.UnsafeCommitOldTerms = true }, func(c *cluster) { figure8(c, 1000, 4) },
+			[]string{raftcheck.LeaderCompleteness, raftcheck.StateMachineSafety}},
+		{"UnsafeForgetVote", func(c *raft.Config) { c.UnsafeForgetVote = true }, func(c *cluster) { figure8(c, 300, 1) },
+			[]string{raftcheck.Durability}},
 	}
 	for _, tt := range tests {
-		name := tt.name
-		t.Run(name, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			for seed := range uint64(*chaosSeeds * 10) {
 				caught := func() (caught any) {
 					defer func() { caught = recover() }()
@@ -511,16 +536,20 @@ func TestClusterChaosCatchesUnsafeConfigs(t *testing.T) {
 						c.crash(i)
 						c.start(i)
 					}
-					c.fail = func(format string, args ...any) { panic(violation{fmt.Sprintf(format, args...)}) }
-					tt.schedule(c, seed%2 == 1)
+					c.onViolation = func(v *raftcheck.Violation) { panic(v) }
+					tt.schedule(c)
 					return nil
 				}()
-				if caught != nil {
-					t.Logf("seed %d: caught: %v", seed, caught)
-					return
+				if caught == nil {
+					continue
 				}
+				v, ok := caught.(*raftcheck.Violation)
+				require.True(t, ok, "seed %d: not caught by a check: %v", seed, caught)
+				require.Contains(t, tt.checks, v.Check, "seed %d: %v", seed, v)
+				t.Logf("seed %d: caught: %v", seed, v)
+				return
 			}
-			t.Fatalf("%s was not caught in %d seeds", name, *chaosSeeds*10)
+			t.Fatalf("%s was not caught in %d seeds", tt.name, *chaosSeeds*10)
 		})
 	}
 }

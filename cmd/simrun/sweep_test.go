@@ -46,6 +46,14 @@ func init() {
 		},
 	})
 	sim.Register(sim.Scenario{
+		Name:        "simruntest/Deadlock",
+		Description: "test only: the main process waits for something that never comes",
+		Main: func(p *sim.Proc) error {
+			p.Suspend("a reply that never comes", func(func()) {})
+			return nil
+		},
+	})
+	sim.Register(sim.Scenario{
 		Name:        "simruntest/BadInput",
 		Description: "test only: fails because of the user's input, as a plan for the wrong number of nodes does",
 		Faults:      "none",
@@ -288,4 +296,22 @@ func TestListProbes(t *testing.T) {
 	for _, p := range sim.Probes() {
 		require.Contains(t, out, p.Name)
 	}
+}
+
+// Item 11 (and 1, runner side): a deadlocked run is a failing run with its
+// own outcome, in the text report and in -json.
+func TestDeadlockIsReportedAsFailing(t *testing.T) {
+	code, out, _ := simrun("run", "-scenario", "simruntest/Deadlock", "-seeds", "1-2")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "FAIL simruntest/Deadlock seed 1: deadlock")
+	require.Contains(t, out, "a reply that never comes")
+	require.Equal(t, "0 passed, 2 failed", lastLine(out))
+
+	code, out, _ = simrun("run", "-json", "-scenario", "simruntest/Deadlock", "-seeds", "1-2")
+	require.Equal(t, 1, code, out)
+	objs := jsonLines(t, out)
+	require.Equal(t, "deadlock", objs[0]["outcome"])
+	require.Equal(t, "deadlock", objs[0]["check"])
+	require.Contains(t, objs[0]["replay"], "-scenario simruntest/Deadlock -seed 1")
+	require.EqualValues(t, 2, objs[len(objs)-1]["failed"])
 }

@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strings"
 )
 
 const whyMapOrder = "Go randomizes map order: range over slices.Sorted(maps.Keys(m)), or sort what the loop collects right after it"
@@ -75,7 +76,7 @@ func (c *checker) orderHazard(rs *ast.RangeStmt, stack []ast.Node) string {
 		return hazard
 	}
 	for _, exit := range exits {
-		if c.constantExit(rs, exit, stack) {
+		if c.orderFreeExit(rs, exit) {
 			continue
 		}
 		if _, ok := exit.(*ast.ReturnStmt); ok {
@@ -239,8 +240,22 @@ func (c *checker) sortedAfter(target ast.Expr, stack []ast.Node) bool {
 	return false
 }
 
-// sorts reports whether s calls a sort function on the expression want.
+// sorts reports whether s sorts the expression want: it passes it (or an
+// expression holding it, such as sort.StringSlice(keys)) first to a sort
+// function (package sort's, slices' Sort, SortFunc and SortStableFunc, or
+// any function or method whose name starts with "sort" or "Sort", such as
+// a helper sortByID(list)), or calls such a method on it.
 func (c *checker) sorts(s ast.Stmt, want string) bool {
+	holds := func(e ast.Expr) bool {
+		found := false
+		ast.Inspect(e, func(n ast.Node) bool {
+			if x, ok := n.(ast.Expr); ok && types.ExprString(x) == want {
+				found = true
+			}
+			return !found
+		})
+		return found
+	}
 	found := false
 	ast.Inspect(s, func(n ast.Node) bool {
 		if found {
@@ -250,23 +265,27 @@ func (c *checker) sorts(s ast.Stmt, want string) bool {
 			return false
 		}
 		call, ok := n.(*ast.CallExpr)
-		if !ok || len(call.Args) == 0 {
+		if !ok {
 			return true
 		}
 		f := calledFunc(c.pass.TypesInfo, call)
-		if f == nil || !isPkgFunc(f, "sort", "Strings", "Ints", "Float64s", "Slice", "SliceStable", "Sort", "Stable") &&
-			!isPkgFunc(f, "slices", "Sort", "SortFunc", "SortStableFunc") {
+		if f == nil || !isSortFunc(f) {
 			return true
 		}
-		ast.Inspect(call.Args[0], func(n ast.Node) bool {
-			if e, ok := n.(ast.Expr); ok && types.ExprString(e) == want {
-				found = true
-			}
-			return !found
-		})
+		if len(call.Args) > 0 && holds(call.Args[0]) {
+			found = true
+		} else if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok && f.Signature().Recv() != nil && holds(sel.X) {
+			found = true
+		}
 		return !found
 	})
 	return found
+}
+
+// isSortFunc reports whether f sorts its first argument or its receiver.
+func isSortFunc(f *types.Func) bool {
+	return isPkgFunc(f, "sort", "Strings", "Ints", "Float64s", "Slice", "SliceStable", "Stable") ||
+		strings.HasPrefix(f.Name(), "sort") || strings.HasPrefix(f.Name(), "Sort")
 }
 
 // assignedTo returns the single variable a call's result is assigned to, if
@@ -345,26 +364,16 @@ func (c *checker) labels(rs *ast.RangeStmt) map[token.Pos]bool {
 	return out
 }
 
-// constantExit reports whether an early exit leaves nothing order-dependent
-// behind: a return whose results are constants, in a body whose writes to
-// variables that outlive the iteration store only constants. The typical
-// case is an "any entry matches" test: `if bad(v) { return false }`.
-func (c *checker) constantExit(rs *ast.RangeStmt, exit ast.Node, stack []ast.Node) bool {
-	info := c.pass.TypesInfo
-	isConst := func(e ast.Expr) bool {
-		tv, ok := info.Types[e]
-		return ok && (tv.Value != nil || tv.IsNil())
-	}
+// orderFreeExit reports whether an early exit leaves nothing
+// order-dependent behind: a return whose results do not depend on which
+// entry triggered it, in a body whose writes to variables that outlive the
+// iteration do not depend on the entry either. The typical case is a "does
+// any entry match" test: `if bad(v) { return errBad }`, or `found = true;
+// break`.
+func (c *checker) orderFreeExit(rs *ast.RangeStmt, exit ast.Node) bool {
 	if ret, ok := exit.(*ast.ReturnStmt); ok {
-		if len(ret.Results) == 0 {
-			// A bare return with named results returns whatever the
-			// iterations left in them.
-			if sig := c.enclosingSig(stack); sig == nil || sig.Results().Len() > 0 {
-				return false
-			}
-		}
 		for _, r := range ret.Results {
-			if !isConst(r) {
+			if !c.entryFree(rs, r) {
 				return false
 			}
 		}
@@ -385,7 +394,7 @@ func (c *checker) constantExit(rs *ast.RangeStmt, exit ast.Node, stack []ast.Nod
 				if c.perIteration(rs, l) {
 					continue
 				}
-				if n.Tok != token.ASSIGN || len(n.Lhs) != len(n.Rhs) || !isConst(n.Rhs[i]) {
+				if n.Tok != token.ASSIGN || len(n.Lhs) != len(n.Rhs) || !c.entryFree(rs, n.Rhs[i]) {
 					ok = false
 				}
 			}
@@ -399,20 +408,17 @@ func (c *checker) constantExit(rs *ast.RangeStmt, exit ast.Node, stack []ast.Nod
 	return ok
 }
 
-// enclosingSig returns the signature of the innermost function around the
-// node whose ancestors are stack.
-func (c *checker) enclosingSig(stack []ast.Node) *types.Signature {
-	for i := len(stack) - 1; i >= 0; i-- {
-		switch f := stack[i].(type) {
-		case *ast.FuncLit:
-			sig, _ := c.pass.TypesInfo.TypeOf(f).(*types.Signature)
-			return sig
-		case *ast.FuncDecl:
-			if obj, ok := c.pass.TypesInfo.Defs[f.Name].(*types.Func); ok {
-				return obj.Signature()
+// entryFree reports whether e mentions no variable declared by rs or in its
+// body: its value is the same whichever entry is being visited.
+func (c *checker) entryFree(rs *ast.RangeStmt, e ast.Expr) bool {
+	free := true
+	ast.Inspect(e, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && free {
+			if v, ok := c.pass.TypesInfo.Uses[id].(*types.Var); ok && v.Pos() >= rs.Pos() && v.Pos() < rs.End() {
+				free = false
 			}
-			return nil
 		}
-	}
-	return nil
+		return free
+	})
+	return free
 }

@@ -109,8 +109,8 @@ func (c *checker) ident(id *ast.Ident, stack []ast.Node) {
 	if obj == nil || obj.Pkg() == nil {
 		return
 	}
-	if _, ok := obj.(*types.PkgName); ok {
-		return
+	if _, ok := obj.(*types.PkgName); ok || obj.Pkg() == c.pass.Pkg {
+		return // a package's own objects are not the hazards
 	}
 	pkg := obj.Pkg().Path()
 	name := obj.Name()

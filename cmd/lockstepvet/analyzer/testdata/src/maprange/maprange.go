@@ -123,6 +123,15 @@ func (s *state) returnsSome() int {
 	return 0
 }
 
+func (s *state) errorNamesKey() error {
+	for k, v := range s.peers { // want `returns early`
+		if v == "" {
+			return fmt.Errorf("peer %d has no address", k)
+		}
+	}
+	return nil
+}
+
 func (s *state) breaks() (first int) {
 	for k := range s.peers { // want `leaves the loop early`
 		first = k
@@ -267,6 +276,33 @@ func (s *state) anyBad() bool {
 		}
 	}
 	return true
+}
+
+var errEmpty = fmt.Errorf("empty address")
+
+func (s *state) validate() error {
+	for _, v := range s.peers {
+		if v == "" {
+			return errEmpty
+		}
+		if len(v) > 100 {
+			return fmt.Errorf("address longer than %d", 100)
+		}
+	}
+	return nil
+}
+
+func sortInts(x []int) { sort.Ints(x) }
+
+func (s *state) sortHelpers() ([]int, []int) {
+	var a, b []int
+	for k := range s.peers {
+		a = append(a, k)
+		b = append(b, -k)
+	}
+	sortInts(a)
+	sort.IntSlice(b).Sort()
+	return a, b
 }
 
 func (s *state) anyFound() bool {
