@@ -72,11 +72,11 @@ func NewCluster(p *sim.Proc, setup Setup, n int, unreliable, snapshots bool) *Cl
 func (c *Cluster) InstallFaults(d time.Duration) faults.Plan {
 	plan, err := faults.FromOptions(c.W, faults.Shape{Nodes: c.N, Duration: d, Base: c.Net.Conditions()})
 	if err != nil {
-		c.P.Fatalf("faults", "%v", err)
+		c.P.Fatalf("faults", "%w", err)
 	}
 	err = faults.Install(faults.Target{World: c.W, Net: c.Net, Nodes: c.Nodes, Leader: c.leaderNow}, plan)
 	if err != nil {
-		c.P.Fatalf("faults", "%v", err)
+		c.P.Fatalf("faults", "%w", err)
 	}
 	return plan
 }
