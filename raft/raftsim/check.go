@@ -50,12 +50,6 @@ func (c *Checker) Booted(p *Peer, rec raft.Persistent) {
 	c.fail(p, c.check.Booted(p.cfg.Raft.ID, rec))
 }
 
-// Writing tells the checks that p handed rd to its storage (WritingObserver).
-func (c *Checker) Writing(p *Peer, rd raft.Ready) { c.check.Writing(p.cfg.Raft.ID, rd) }
-
-// Halted tells the checks that p halted on corrupt storage (HaltObserver).
-func (c *Checker) Halted(p *Peer, _ error) { c.check.Halted(p.cfg.Raft.ID) }
-
 // Persisted checks one Ready of peer p.
 func (c *Checker) Persisted(p *Peer, rd raft.Ready) {
 	c.fail(p, c.check.Persisted(p.cfg.Raft.ID, p.core, rd))
