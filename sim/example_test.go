@@ -39,7 +39,7 @@ func ExampleDisk() {
 	n := w.AddNode("db", func(*sim.Node) {})
 	w.Start(n)
 	n.Disk.WriteFile("term", []byte("3"))
-	n.Disk.Sync(nil)
+	n.Disk.SyncNow()
 	n.Disk.WriteFile("term", []byte("4")) // not synced
 	w.Crash(n)
 	w.Restart(n)
