@@ -117,8 +117,8 @@ func (r *RSM) LastApplied() int { return r.lastApplied }
 
 // LeaderHint is the address (node id) of the replica this one believes leads, or -1.
 func (r *RSM) LeaderHint() int {
-	if l := r.peer.Core().Leader(); l >= 0 {
-		return r.cfg.Peers[l]
+	if c := r.peer.Core(); c != nil && c.Leader() >= 0 { // nil: halted on corrupt storage
+		return r.cfg.Peers[c.Leader()]
 	}
 	return -1
 }
@@ -279,9 +279,27 @@ func (o observer) Booted(p *raftsim.Peer, rec raft.Persistent) {
 	}
 }
 
+// Writing and Halted pass the optional observer calls on to the checkers.
+func (o observer) Writing(p *raftsim.Peer, rd raft.Ready) {
+	if w, ok := o.next.(raftsim.WritingObserver); ok {
+		w.Writing(p, rd)
+	}
+}
+
+func (o observer) Halted(p *raftsim.Peer, err error) {
+	if h, ok := o.next.(raftsim.HaltObserver); ok {
+		h.Halted(p, err)
+	}
+}
+
 func (o observer) Persisted(p *raftsim.Peer, rd raft.Ready) {
 	if o.next != nil {
 		o.next.Persisted(p, rd)
 	}
 	o.r.leadership(p)
 }
+
+var (
+	_ raftsim.WritingObserver = observer{}
+	_ raftsim.HaltObserver    = observer{}
+)
