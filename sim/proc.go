@@ -163,7 +163,11 @@ func (p *Proc) Sleep(d time.Duration) {
 	p.park()
 }
 
-// Yield lets every other event due now run first.
+// Yield ends the process's turn without advancing virtual time: it resumes
+// in a new event due now, which the seed orders among the other events due
+// now like any tie, so some of them may run before it and others after. It
+// is a scheduling point, not a barrier: code that must wait for another
+// event waits for it (Suspend), not for a Yield.
 func (p *Proc) Yield() { p.Sleep(0) }
 
 // Suspend parks the process until the resume function handed to register is

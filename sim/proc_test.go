@@ -259,3 +259,27 @@ func TestCheckErrorNamesTheCheck(t *testing.T) {
 	require.Equal(t, "mine/thing", res.Failure.Check)
 	require.Contains(t, res.Failure.Error(), "broke at 3")
 }
+
+// Issue 8 item 14: Yield is a tie like any other, not a barrier: over seeds,
+// events due now run both before and after the yielding process resumes.
+func TestYieldIsOrderedBySeedAmongEventsDueNow(t *testing.T) {
+	before, after := 0, 0
+	for seed := uint64(1); seed <= 40; seed++ {
+		w := sim.NewWorld(sim.Options{Seed: seed})
+		resumed := false
+		w.Spawn(nil, "yielder", func(p *sim.Proc) {
+			w.Schedule(0, "other", func() {
+				if resumed {
+					after++
+				} else {
+					before++
+				}
+			})
+			p.Yield()
+			resumed = true
+		})
+		require.Nil(t, w.Run())
+	}
+	require.Positive(t, before, "an event due now never ran before the Yield resumed")
+	require.Positive(t, after, "an event due now never ran after the Yield resumed")
+}
