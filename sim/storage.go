@@ -52,11 +52,6 @@ type Storage interface {
 	List() []string
 }
 
-// asyncSync is false until raft persists asynchronously (issue 8 item 3):
-// until then, Disk.Sync completes inside the call, stronger than the
-// contract above, which the systems must not rely on.
-const asyncSync = false
-
 // SyncProc syncs s from a process written in blocking style: it issues a
 // Sync and suspends p until it completed. If the storage's node crashes
 // first, the sync never completes: a process on that node dies with it, but
@@ -285,13 +280,6 @@ func (d *Disk) Remove(name string) {
 func (d *Disk) Sync(done func()) {
 	d.checkUp("sync")
 	d.syncs++
-	if !asyncSync {
-		d.SyncNow()
-		if done != nil {
-			done()
-		}
-		return
-	}
 	now := d.node.w.now
 	lat := d.latency.Duration(SyncLatencyMin, SyncLatencyMax)
 	if d.latency.Chance(SyncStallChance) {

@@ -122,9 +122,11 @@ func (r *replica) persist(version int, value string, done func()) {
 	d := r.node.Disk
 	d.WriteFile(tmpFile, encode(version, value))
 	if r.cfg.SkipSync && r.isPrimary() {
-		// The broken variant never syncs (until Disk.Sync is asynchronous,
-		// a sync it does not wait for would complete at once).
-		d.Rename(tmpFile, stateFile)
+		// The broken variant syncs, but goes on without waiting.
+		d.Sync(func() {
+			d.Rename(tmpFile, stateFile)
+			d.Sync(nil)
+		})
 		if done != nil {
 			done()
 		}
