@@ -1,10 +1,9 @@
-// Package kv is a linearizable, fault-tolerant key/value service on raft/ (the 6.824 Lab 3
-// kvraft): servers that put every operation, Get included, through the Raft log, with
-// duplicate detection in the replicated state and snapshots when the Raft state grows past
-// maxraftstate; clerks that run as simulated clients and retry until an operation succeeds;
-// the history of every completed clerk call, checked for linearizability by porcupine on
-// virtual timestamps; and the Lab 3 tests as seeded scenarios (kv/Basic3A ...), plus
-// kv/Swarm.
+// Package kv is the server side of a linearizable, fault-tolerant key/value service on
+// Raft (the 6.824 Lab 3 kvraft): servers that put every operation, Get included, through
+// the Raft log, with duplicate detection in the replicated state (Store) and snapshots when
+// the Raft state grows past maxraftstate, and the command and RPC encodings clerks use.
+// Importing it registers no kv scenario: the test harness (cluster, clerks, history,
+// porcupine model and checks) and the scenarios live in kv/kvsim.
 package kv
 
 import (
@@ -113,8 +112,8 @@ func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
 	term, leader := s.peer.GetState()
 	if !leader {
 		hint := -1
-		if l := s.peer.Core().Leader(); l >= 0 {
-			hint = s.cfg.Peers[l]
+		if c := s.peer.Core(); c != nil && c.Leader() >= 0 { // nil: halted on corrupt storage
+			hint = s.cfg.Peers[c.Leader()]
 		}
 		respond(&OpReply{Err: ErrWrongLeader, Leader: hint})
 		return
@@ -280,6 +279,19 @@ type observer struct {
 func (o observer) Booted(p *raftsim.Peer, rec raft.Persistent) {
 	if o.next != nil {
 		o.next.Booted(p, rec)
+	}
+}
+
+// Writing and Halted pass the optional observer calls on to the checkers.
+func (o observer) Writing(p *raftsim.Peer, rd raft.Ready) {
+	if w, ok := o.next.(raftsim.WritingObserver); ok {
+		w.Writing(p, rd)
+	}
+}
+
+func (o observer) Halted(p *raftsim.Peer, err error) {
+	if h, ok := o.next.(raftsim.HaltObserver); ok {
+		h.Halted(p, err)
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 
 	// Every system's scenarios, so that entries can name them.
 	_ "github.com/lockstep-dst/lockstep/examples/register"
-	_ "github.com/lockstep-dst/lockstep/kv"
+	_ "github.com/lockstep-dst/lockstep/kv/kvsim"
 	_ "github.com/lockstep-dst/lockstep/mapreduce"
 	_ "github.com/lockstep-dst/lockstep/raft/raftsim"
 )

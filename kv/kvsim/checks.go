@@ -1,4 +1,4 @@
-package kv
+package kvsim
 
 import (
 	"fmt"
@@ -59,4 +59,12 @@ func diff(want, got string) string {
 	}
 	return fmt.Sprintf("wanted %d bytes, got %d; first difference at byte %d: wanted %s, got %s",
 		len(want), len(got), i, ctx(want), ctx(got))
+}
+
+// short abbreviates a long value for messages (the workloads' values run to kilobytes).
+func short(s string) string {
+	if len(s) > 40 {
+		return s[:18] + "…" + s[len(s)-18:]
+	}
+	return s
 }

@@ -1,4 +1,4 @@
-package kv
+package kvsim
 
 import (
 	"fmt"
@@ -7,11 +7,13 @@ import (
 	"strings"
 
 	"github.com/anishathalye/porcupine"
+
+	"github.com/lockstep-dst/lockstep/kv"
 )
 
 // KVInput is a history operation's input: 6.824's models.KvInput.
 type KVInput struct {
-	Op         Op
+	Op         kv.Op
 	Key, Value string
 	fp         fingerprint // of Value, once prepare computed it
 }
@@ -58,11 +60,11 @@ var KVModel = porcupine.Model{
 	Step: func(state, input, output any) (bool, any) {
 		st, in := state.(*kvState), input.(KVInput)
 		switch in.Op {
-		case OpGet:
+		case kv.OpGet:
 			return output.(KVOutput).print() == st.fp, st
-		case OpPut:
+		case kv.OpPut:
 			return true, &kvState{part: in.Value, fp: in.print()}
-		case OpAppend:
+		case kv.OpAppend:
 			return true, &kvState{prev: st, part: in.Value, fp: st.fp.concat(in.print())}
 		}
 		return false, st
@@ -72,9 +74,9 @@ var KVModel = porcupine.Model{
 	DescribeOperation: func(input, output any) string {
 		in := input.(KVInput)
 		switch in.Op {
-		case OpGet:
+		case kv.OpGet:
 			return fmt.Sprintf("get(%q) -> %q", in.Key, short(output.(KVOutput).Value))
-		case OpPut:
+		case kv.OpPut:
 			return fmt.Sprintf("put(%q, %q)", in.Key, short(in.Value))
 		}
 		return fmt.Sprintf("append(%q, %q)", in.Key, short(in.Value))
@@ -174,7 +176,7 @@ func prepare(history []porcupine.Operation) []porcupine.Operation {
 		in := out[i].Input.(KVInput)
 		in.fp = fingerprintOf(in.Value)
 		out[i].Input = in
-		if in.Op == OpGet {
+		if in.Op == kv.OpGet {
 			gets[in.Key] = append(gets[in.Key], i)
 		} else {
 			o, _ := out[i].Output.(KVOutput)
@@ -241,7 +243,7 @@ func ModelFor(history []porcupine.Operation) porcupine.Model {
 	}
 	m := KVModel
 	m.Step = func(state, input, output any) (bool, any) {
-		if in := input.(KVInput); in.Op == OpAppend {
+		if in := input.(KVInput); in.Op == kv.OpAppend {
 			if pred, ok := hints[keyValue{in.Key, in.Value}]; ok && pred != state.(*kvState).last() {
 				return false, state
 			}
@@ -284,7 +286,7 @@ func orderHints(history []porcupine.Operation) map[keyValue]string {
 		sort.Ints(lens)
 		conflict := map[string]bool{}
 		note := func(v, pred string) {
-			if values[v] != OpAppend || conflict[v] {
+			if values[v] != kv.OpAppend || conflict[v] {
 				return
 			}
 			k := keyValue{key, v}
@@ -301,7 +303,7 @@ func orderHints(history []porcupine.Operation) map[keyValue]string {
 		// is new, starting from the previous Get's last part.
 		gets := make([]porcupine.Operation, 0, len(part))
 		for _, op := range part {
-			if op.Input.(KVInput).Op == OpGet {
+			if op.Input.(KVInput).Op == kv.OpGet {
 				gets = append(gets, op)
 			}
 		}
@@ -342,11 +344,11 @@ func orderHints(history []porcupine.Operation) map[keyValue]string {
 // parses into them in one way only. A value that two operations write (the 6.824 clients
 // restart their numbering every iteration) gets no hint itself (which of the two is a
 // Get seeing?), but as a string it still tells what follows it.
-func hintable(part []porcupine.Operation) (map[string]Op, bool) {
-	values := map[string]Op{}
+func hintable(part []porcupine.Operation) (map[string]kv.Op, bool) {
+	values := map[string]kv.Op{}
 	for _, op := range part {
 		in := op.Input.(KVInput)
-		if in.Op == OpGet || in.Value == "" {
+		if in.Op == kv.OpGet || in.Value == "" {
 			continue
 		}
 		if _, dup := values[in.Value]; dup {
@@ -371,4 +373,4 @@ func hintable(part []porcupine.Operation) (map[string]Op, bool) {
 }
 
 // opShared marks a value more than one operation writes.
-const opShared Op = 255
+const opShared kv.Op = 255

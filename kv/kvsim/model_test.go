@@ -1,4 +1,4 @@
-package kv
+package kvsim
 
 import (
 	"errors"
@@ -12,14 +12,15 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/lockstep-dst/lockstep/kv"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
 // op builds a history operation: client, [call, ret], op, key, value (Put/Append input or
 // Get output).
-func op(client int, call, ret int64, o Op, key, value string) porcupine.Operation {
+func op(client int, call, ret int64, o kv.Op, key, value string) porcupine.Operation {
 	in, out := KVInput{Op: o, Key: key}, KVOutput{}
-	if o == OpGet {
+	if o == kv.OpGet {
 		out.Value = value
 	} else {
 		in.Value = value
@@ -34,28 +35,28 @@ func TestKVModel(t *testing.T) {
 		ok      bool
 	}{
 		{"empty", nil, true},
-		{"get of a missing key is empty", []porcupine.Operation{op(0, 0, 1, OpGet, "k", "")}, true},
+		{"get of a missing key is empty", []porcupine.Operation{op(0, 0, 1, kv.OpGet, "k", "")}, true},
 		{"sequential put, append, get", []porcupine.Operation{
-			op(0, 0, 1, OpPut, "k", "a"), op(0, 2, 3, OpAppend, "k", "b"), op(0, 4, 5, OpGet, "k", "ab")}, true},
+			op(0, 0, 1, kv.OpPut, "k", "a"), op(0, 2, 3, kv.OpAppend, "k", "b"), op(0, 4, 5, kv.OpGet, "k", "ab")}, true},
 		{"stale read after a completed put", []porcupine.Operation{
-			op(0, 0, 1, OpPut, "k", "a"), op(1, 2, 3, OpPut, "k", "b"), op(0, 4, 5, OpGet, "k", "a")}, false},
+			op(0, 0, 1, kv.OpPut, "k", "a"), op(1, 2, 3, kv.OpPut, "k", "b"), op(0, 4, 5, kv.OpGet, "k", "a")}, false},
 		{"concurrent put may or may not be seen", []porcupine.Operation{
-			op(0, 0, 1, OpPut, "k", "a"), op(1, 2, 10, OpPut, "k", "b"), op(0, 3, 4, OpGet, "k", "a"),
-			op(0, 5, 6, OpGet, "k", "b")}, true},
+			op(0, 0, 1, kv.OpPut, "k", "a"), op(1, 2, 10, kv.OpPut, "k", "b"), op(0, 3, 4, kv.OpGet, "k", "a"),
+			op(0, 5, 6, kv.OpGet, "k", "b")}, true},
 		{"but not unseen again", []porcupine.Operation{
-			op(0, 0, 1, OpPut, "k", "a"), op(1, 2, 10, OpPut, "k", "b"), op(0, 3, 4, OpGet, "k", "b"),
-			op(0, 5, 6, OpGet, "k", "a")}, false},
+			op(0, 0, 1, kv.OpPut, "k", "a"), op(1, 2, 10, kv.OpPut, "k", "b"), op(0, 3, 4, kv.OpGet, "k", "b"),
+			op(0, 5, 6, kv.OpGet, "k", "a")}, false},
 		{"concurrent appends in either order", []porcupine.Operation{
-			op(0, 0, 5, OpAppend, "k", "x"), op(1, 0, 5, OpAppend, "k", "y"), op(2, 6, 7, OpGet, "k", "yx")}, true},
+			op(0, 0, 5, kv.OpAppend, "k", "x"), op(1, 0, 5, kv.OpAppend, "k", "y"), op(2, 6, 7, kv.OpGet, "k", "yx")}, true},
 		{"an append applied twice", []porcupine.Operation{
-			op(0, 0, 5, OpAppend, "k", "x"), op(2, 6, 7, OpGet, "k", "xx")}, false},
+			op(0, 0, 5, kv.OpAppend, "k", "x"), op(2, 6, 7, kv.OpGet, "k", "xx")}, false},
 		{"a lost append", []porcupine.Operation{
-			op(0, 0, 5, OpAppend, "k", "x"), op(1, 0, 5, OpAppend, "k", "y"), op(2, 6, 7, OpGet, "k", "y")}, false},
+			op(0, 0, 5, kv.OpAppend, "k", "x"), op(1, 0, 5, kv.OpAppend, "k", "y"), op(2, 6, 7, kv.OpGet, "k", "y")}, false},
 		{"keys are independent", []porcupine.Operation{
-			op(0, 0, 1, OpPut, "a", "1"), op(0, 2, 3, OpPut, "b", "2"), op(1, 4, 5, OpGet, "a", "1"),
-			op(1, 6, 7, OpGet, "b", "2")}, true},
+			op(0, 0, 1, kv.OpPut, "a", "1"), op(0, 2, 3, kv.OpPut, "b", "2"), op(1, 4, 5, kv.OpGet, "a", "1"),
+			op(1, 6, 7, kv.OpGet, "b", "2")}, true},
 		{"touching intervals are concurrent (closed intervals)", []porcupine.Operation{
-			op(0, 0, 5, OpPut, "k", "a"), op(1, 5, 6, OpGet, "k", "")}, true},
+			op(0, 0, 5, kv.OpPut, "k", "a"), op(1, 5, 6, kv.OpGet, "k", "")}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.ok, porcupine.CheckOperations(KVModel, tc.history), "plain model")
@@ -66,7 +67,7 @@ func TestKVModel(t *testing.T) {
 }
 
 func TestPartitionByKeyIsSorted(t *testing.T) {
-	h := []porcupine.Operation{op(0, 0, 1, OpGet, "b", ""), op(0, 2, 3, OpGet, "a", ""), op(0, 4, 5, OpGet, "b", "")}
+	h := []porcupine.Operation{op(0, 0, 1, kv.OpGet, "b", ""), op(0, 2, 3, kv.OpGet, "a", ""), op(0, 4, 5, kv.OpGet, "b", "")}
 	parts := partitionByKey(h)
 	require.Len(t, parts, 2)
 	require.Equal(t, "a", parts[0][0].Input.(KVInput).Key)
@@ -110,17 +111,17 @@ func TestOrderHintsKeepTheVerdict(t *testing.T) {
 			switch rapid.IntRange(0, 9).Draw(t, "kind") {
 			case 0:
 				state[key] = value
-				h = append(h, op(i%3, call, ret, OpPut, key, value))
+				h = append(h, op(i%3, call, ret, kv.OpPut, key, value))
 			case 1, 2, 3, 4:
 				state[key] += value
-				h = append(h, op(i%3, call, ret, OpAppend, key, value))
+				h = append(h, op(i%3, call, ret, kv.OpAppend, key, value))
 			default:
-				h = append(h, op(i%3, call, ret, OpGet, key, state[key]))
+				h = append(h, op(i%3, call, ret, kv.OpGet, key, state[key]))
 			}
 		}
 		if rapid.Bool().Draw(t, "corrupt") {
 			i := rapid.IntRange(0, n-1).Draw(t, "victim")
-			if h[i].Input.(KVInput).Op == OpGet {
+			if h[i].Input.(KVInput).Op == kv.OpGet {
 				out := h[i].Output.(KVOutput)
 				switch rapid.IntRange(0, 2).Draw(t, "how") {
 				case 0: // drop the last part
@@ -151,8 +152,8 @@ func TestOrderHintsKeepTheVerdict(t *testing.T) {
 
 func TestCheckLinearizableWritesTheVisualization(t *testing.T) {
 	h := []porcupine.Operation{
-		op(0, 0, 1, OpPut, "k", "a"), op(1, 2, 3, OpPut, "k", "b"), op(0, 4, 5, OpGet, "k", "a"),
-		op(0, 6, 7, OpPut, "fine", "x"),
+		op(0, 0, 1, kv.OpPut, "k", "a"), op(1, 2, 3, kv.OpPut, "k", "b"), op(0, 4, 5, kv.OpGet, "k", "a"),
+		op(0, 6, 7, kv.OpPut, "fine", "x"),
 	}
 	err := CheckLinearizable(h, "kv/Test", 42)
 	require.Error(t, err)
@@ -177,9 +178,9 @@ func TestCheckLinearizableUnknown(t *testing.T) {
 	// checker must try them all (the Get's value gives no hints: it is not made of them).
 	var h []porcupine.Operation
 	for i := 0; i < 12; i++ {
-		h = append(h, op(i, 0, 100, OpAppend, "k", fmt.Sprintf("<%02d>", i)))
+		h = append(h, op(i, 0, 100, kv.OpAppend, "k", fmt.Sprintf("<%02d>", i)))
 	}
-	h = append(h, op(12, 200, 201, OpGet, "k", "nope"))
+	h = append(h, op(12, 200, 201, kv.OpGet, "k", "nope"))
 	defer func(b time.Duration) { LinearizabilityBudget = b }(LinearizabilityBudget)
 	LinearizabilityBudget = 20 * time.Millisecond
 	err := CheckLinearizable(h, "kv/Test", 1)

@@ -1,4 +1,4 @@
-package kv_test
+package kvsim_test
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	"github.com/lockstep-dst/lockstep/kv"
+	"github.com/lockstep-dst/lockstep/kv/kvsim"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -14,7 +15,7 @@ import (
 func ExampleCluster() {
 	w := sim.NewWorld(sim.Options{Seed: 1})
 	w.Spawn(nil, "main", func(p *sim.Proc) {
-		c := kv.NewCluster(p, "example", 3, false, -1)
+		c := kvsim.NewCluster(p, "example", 3, false, -1)
 		ck := c.MakeClient(c.All())
 		c.Put(ck, "k", "v")
 		fmt.Printf("get(k) = %q after %v of virtual time\n", c.Get(ck, "k"), p.Now().Round(1e8))
@@ -38,12 +39,12 @@ func Example() {
 // would also write porcupine's visualization of it to a file and name it in its error.)
 func ExampleKVModel() {
 	h := []porcupine.Operation{
-		{ClientId: 0, Input: kv.KVInput{Op: kv.OpPut, Key: "k", Value: "a"}, Call: 0, Output: kv.KVOutput{}, Return: 10},
-		{ClientId: 1, Input: kv.KVInput{Op: kv.OpPut, Key: "k", Value: "b"}, Call: 20, Output: kv.KVOutput{}, Return: 30},
-		{ClientId: 0, Input: kv.KVInput{Op: kv.OpGet, Key: "k"}, Call: 40, Output: kv.KVOutput{Value: "a"}, Return: 50},
+		{ClientId: 0, Input: kvsim.KVInput{Op: kv.OpPut, Key: "k", Value: "a"}, Call: 0, Output: kvsim.KVOutput{}, Return: 10},
+		{ClientId: 1, Input: kvsim.KVInput{Op: kv.OpPut, Key: "k", Value: "b"}, Call: 20, Output: kvsim.KVOutput{}, Return: 30},
+		{ClientId: 0, Input: kvsim.KVInput{Op: kv.OpGet, Key: "k"}, Call: 40, Output: kvsim.KVOutput{Value: "a"}, Return: 50},
 	}
-	fmt.Println(kv.CheckLinearizable(h[:2], "example", 1))
-	fmt.Println(porcupine.CheckOperations(kv.KVModel, h))
+	fmt.Println(kvsim.CheckLinearizable(h[:2], "example", 1))
+	fmt.Println(porcupine.CheckOperations(kvsim.KVModel, h))
 	// Output:
 	// <nil>
 	// false

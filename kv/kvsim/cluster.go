@@ -1,10 +1,11 @@
-package kv
+package kvsim
 
 import (
 	"fmt"
 	"time"
 
 	"github.com/lockstep-dst/lockstep/faults"
+	"github.com/lockstep-dst/lockstep/kv"
 	"github.com/lockstep-dst/lockstep/netsim"
 	"github.com/lockstep-dst/lockstep/raft/raftsim"
 	"github.com/lockstep-dst/lockstep/sim"
@@ -34,7 +35,7 @@ const (
 // tests only (broken_test.go): a deliberately unsafe server must be shown to fail the
 // scenarios, which build their own clusters. Never set it outside a test, nor from
 // parallel tests.
-var brokenServer func(*ServerConfig)
+var brokenServer func(*kv.ServerConfig)
 
 // clusterHook, if set, sees every cluster a scenario builds (tests only, never from
 // parallel tests).
@@ -56,13 +57,13 @@ type Cluster struct {
 	// Scenario names the run, for the linearizability failure's visualization file.
 	Scenario string
 
-	servers    []*Server
+	servers    []*kv.Server
 	addrs      []int
 	clerks     []*Clerk
 	nextClient int64
 	rand       *sim.Rand
 	reliable   netsim.Conditions
-	config     func(*ServerConfig)
+	config     func(*kv.ServerConfig)
 }
 
 // NewCluster builds and starts n connected servers, like make_config(n, unreliable,
@@ -70,7 +71,7 @@ type Cluster struct {
 func NewCluster(p *sim.Proc, scenario string, n int, unreliable bool, maxraftstate int) *Cluster {
 	w := p.World()
 	c := &Cluster{P: p, W: w, Net: netsim.New(w), N: n, MaxRaftState: maxraftstate,
-		History: &History{}, Scenario: scenario, servers: make([]*Server, n),
+		History: &History{}, Scenario: scenario, servers: make([]*kv.Server, n),
 		rand: w.Rand("kv/harness"), config: brokenServer}
 	c.Checker = raftsim.NewChecker(w, n)
 	c.reliable = netsim.Reliable()
@@ -94,16 +95,16 @@ func NewCluster(p *sim.Proc, scenario string, n int, unreliable bool, maxraftsta
 }
 
 func (c *Cluster) boot(i int, node *sim.Node) {
-	cfg := ServerConfig{ID: i, Peers: c.addrs, MaxRaftState: c.MaxRaftState, Observer: c.Checker}
+	cfg := kv.ServerConfig{ID: i, Peers: c.addrs, MaxRaftState: c.MaxRaftState, Observer: c.Checker}
 	if c.config != nil {
 		c.config(&cfg)
 	}
-	c.servers[i] = StartServer(node, c.Net.Endpoint(node.ID), cfg)
+	c.servers[i] = kv.StartServer(node, c.Net.Endpoint(node.ID), cfg)
 	node.Instance = c.servers[i]
 }
 
 // Server returns server i's running instance, or nil while it is down.
-func (c *Cluster) Server(i int) *Server {
+func (c *Cluster) Server(i int) *kv.Server {
 	if !c.Nodes[i].Up() {
 		return nil
 	}
@@ -190,7 +191,7 @@ func (c *Cluster) StartServer(i int) {
 func (c *Cluster) Leader() (bool, int) {
 	for i := 0; i < c.N; i++ {
 		if s := c.Server(i); s != nil {
-			if _, leader := s.peer.GetState(); leader {
+			if _, leader := s.Peer().GetState(); leader {
 				return true, i
 			}
 		}
@@ -225,7 +226,7 @@ func (c *Cluster) LogSize() int {
 	size := 0
 	for i := 0; i < c.N; i++ {
 		if s := c.Server(i); s != nil {
-			size = max(size, s.peer.StateSize())
+			size = max(size, s.Peer().StateSize())
 		}
 	}
 	return size
@@ -236,7 +237,7 @@ func (c *Cluster) SnapshotSize() int {
 	size := 0
 	for i := 0; i < c.N; i++ {
 		if s := c.Server(i); s != nil {
-			size = max(size, s.peer.SnapshotSize())
+			size = max(size, s.Peer().SnapshotSize())
 		}
 	}
 	return size
@@ -329,11 +330,11 @@ func (c *Cluster) CheckLinearizableAtEnd() {
 func (c *Cluster) InstallFaults(d time.Duration) faults.Plan {
 	plan, err := faults.FromOptions(c.W, faults.Shape{Nodes: c.N, Duration: d, Base: c.reliable})
 	if err != nil {
-		c.Fatalf("faults", "%v", err)
+		c.Fatalf("faults", "%w", err)
 	}
 	err = faults.Install(faults.Target{World: c.W, Net: c.Net, Nodes: c.Nodes, Leader: c.leaderNow}, plan)
 	if err != nil {
-		c.Fatalf("faults", "%v", err)
+		c.Fatalf("faults", "%w", err)
 	}
 	return plan
 }
@@ -344,7 +345,7 @@ func (c *Cluster) leaderNow() int {
 	best, bestTerm := -1, -1
 	for i := 0; i < c.N; i++ {
 		if s := c.Server(i); s != nil {
-			if term, leader := s.peer.GetState(); leader && term > bestTerm {
+			if term, leader := s.Peer().GetState(); leader && term > bestTerm {
 				best, bestTerm = i, term
 			}
 		}

@@ -1,4 +1,4 @@
-package kv
+package kvsim
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
+	"github.com/lockstep-dst/lockstep/kv"
 	"github.com/lockstep-dst/lockstep/netsim"
 	"github.com/lockstep-dst/lockstep/sim"
 )
@@ -37,7 +38,7 @@ type Clerk struct {
 }
 
 type pendingOp struct {
-	cmd      Command
+	cmd      kv.Command
 	start    time.Duration
 	attempts int
 }
@@ -58,16 +59,16 @@ func (ck *Clerk) Pending() string {
 
 // Get returns the value of key ("" if absent). p must run on the clerk's node.
 func (ck *Clerk) Get(p *sim.Proc, key string) string {
-	return ck.do(p, OpGet, key, "")
+	return ck.do(p, kv.OpGet, key, "")
 }
 
 // Put sets key to value.
-func (ck *Clerk) Put(p *sim.Proc, key, value string) { ck.do(p, OpPut, key, value) }
+func (ck *Clerk) Put(p *sim.Proc, key, value string) { ck.do(p, kv.OpPut, key, value) }
 
 // Append appends value to key's value.
-func (ck *Clerk) Append(p *sim.Proc, key, value string) { ck.do(p, OpAppend, key, value) }
+func (ck *Clerk) Append(p *sim.Proc, key, value string) { ck.do(p, kv.OpAppend, key, value) }
 
-func (ck *Clerk) do(p *sim.Proc, op Op, key, value string) string {
+func (ck *Clerk) do(p *sim.Proc, op kv.Op, key, value string) string {
 	if p.Node() != ck.node {
 		panic(fmt.Sprintf("kv: clerk %d used from process %s, not on its node %s", ck.ID, p.Name, ck.node.Name))
 	}
@@ -75,16 +76,16 @@ func (ck *Clerk) do(p *sim.Proc, op Op, key, value string) string {
 		panic(fmt.Sprintf("kv: clerk %d: concurrent operations (%s)", ck.ID, ck.Pending()))
 	}
 	ck.seq++
-	args := &OpArgs{Command{Op: op, Client: ck.ID, Seq: ck.seq, Key: key, Value: value}}
+	args := &kv.OpArgs{Command: kv.Command{Op: op, Client: ck.ID, Seq: ck.seq, Key: key, Value: value}}
 	ck.pending = &pendingOp{cmd: args.Command, start: p.Now()}
 	failed := 0
 	for {
 		ck.pending.attempts++
-		rep, ok := ck.ep.CallProc(p, ck.servers[ck.leader], MethodOp, args, 0)
+		rep, ok := ck.ep.CallProc(p, ck.servers[ck.leader], kv.MethodOp, args, 0)
 		next := (ck.leader + 1) % len(ck.servers)
 		if ok {
-			r := rep.(*OpReply)
-			if r.Err == OK {
+			r := rep.(*kv.OpReply)
+			if r.Err == kv.OK {
 				ck.record(args.Command, r.Value, p.Now())
 				return r.Value
 			}
@@ -111,7 +112,7 @@ func (ck *Clerk) index(addr int) int {
 	return -1
 }
 
-func (ck *Clerk) record(c Command, out string, end time.Duration) {
+func (ck *Clerk) record(c kv.Command, out string, end time.Duration) {
 	start := ck.pending.start
 	ck.pending = nil
 	ck.ops++
