@@ -85,8 +85,10 @@ func (a *ShardArgs) encode() []byte {
 	e.Ints(a.Shards)
 	return e.B
 }
-func (a *ShardArgs) Size() int      { return len(a.encode()) }
-func (a *ShardArgs) Clone() any     { return &ShardArgs{Num: a.Num, Shards: append([]int(nil), a.Shards...)} }
+func (a *ShardArgs) Size() int { return len(a.encode()) }
+func (a *ShardArgs) Clone() any {
+	return &ShardArgs{Num: a.Num, Shards: append([]int(nil), a.Shards...)}
+}
 func (a *ShardArgs) Digest() uint64 { return sim.HashBytes(a.encode()) }
 
 // ShardReply is the answer to a Pull (with the shards) or a Delete.
