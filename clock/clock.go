@@ -24,6 +24,11 @@ type Timer interface {
 	Stop() bool
 }
 
-// Epoch is the wall-clock time a simulated run starts at. A fixed date keeps
-// runs reproducible and is far from any edge (year 2000, leap seconds).
-var Epoch = time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC)
+// EpochUnix is Epoch in seconds since 1970: a constant, so that no run can
+// move the start of another.
+const EpochUnix = 1893456000
+
+// Epoch is the wall-clock time a simulated run starts at, 2030-01-01 00:00
+// UTC. A fixed date keeps runs reproducible and is far from any edge (year
+// 2000, leap seconds), even with a node's clock offset by sim.MaxClockOffset.
+func Epoch() time.Time { return time.Unix(EpochUnix, 0).UTC() }

@@ -1,6 +1,7 @@
 package clock_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ func TestSimClockWithoutSkew(t *testing.T) {
 		})
 	}
 	require.Nil(t, w.Run())
-	require.Equal(t, []time.Time{clock.Epoch, clock.Epoch.Add(time.Millisecond), clock.Epoch.Add(time.Minute)}, nows)
+	require.Equal(t, []time.Time{clock.Epoch(), clock.Epoch().Add(time.Millisecond), clock.Epoch().Add(time.Minute)}, nows)
 	require.Equal(t, []time.Duration{0, time.Millisecond, time.Minute}, sinces)
 }
 
@@ -44,7 +45,7 @@ func TestSimClockOffsetAndDrift(t *testing.T) {
 	w.Schedule(110*time.Second, "read", func() { now, since = (*c).Now(), (*c).Since() })
 	require.Nil(t, w.Run())
 	// World time 110 s at 1% fast is 111.1 s of local time, plus the offset.
-	require.Equal(t, clock.Epoch.Add(111100*time.Millisecond+5*time.Second), now)
+	require.Equal(t, clock.Epoch().Add(111100*time.Millisecond+5*time.Second), now)
 	// Since is from this instance's boot at 10 s and ignores the offset.
 	require.Equal(t, 101*time.Second, since)
 }
@@ -133,9 +134,51 @@ func TestRealClockSatisfiesTheInterface(t *testing.T) {
 	require.False(t, timer.Stop())
 }
 
+// Issue 8 item 6: the epoch is a constant, not a package variable a run
+// could move under another.
 func TestEpoch(t *testing.T) {
-	require.Equal(t, time.UTC, clock.Epoch.Location())
-	require.Equal(t, 2030, clock.Epoch.Year())
+	require.Equal(t, time.UTC, clock.Epoch().Location())
+	require.Equal(t, time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC), clock.Epoch())
+	require.Equal(t, clock.Epoch(), clock.Epoch())
+}
+
+// Issue 8 item 12: a drift that would stop the clock, run it backwards or
+// compute differently on different CPUs, an absurd drift or offset, fail the
+// run with a message naming the node and the value (a drift of -1 used to
+// divide by zero in the clock's timers).
+func TestBadClockSkewFailsTheRun(t *testing.T) {
+	for _, tc := range []struct {
+		offset time.Duration
+		drift  float64
+		want   string
+	}{
+		{0, -1, "clock drift -1 out of range"},
+		{0, -2, "clock drift -2 out of range"},
+		{0, sim.MaxClockDrift + 0.01, "clock drift 0.51 out of range"},
+		{0, math.NaN(), "clock drift NaN out of range"},
+		{0, math.Inf(1), "clock drift +Inf out of range"},
+		{sim.MaxClockOffset + 1, 0, "clock offset"},
+		{-sim.MaxClockOffset - 1, 0, "clock offset"},
+	} {
+		w, n, c := world(t)
+		fired := false
+		w.Schedule(time.Second, "skew", func() {
+			n.SetClock(tc.offset, tc.drift)
+			(*c).AfterFunc(time.Second, func() { fired = true })
+		})
+		f := w.Run()
+		require.NotNil(t, f, "offset %v drift %v accepted", tc.offset, tc.drift)
+		require.Equal(t, "panic", f.Check)
+		require.Contains(t, f.Error(), "node n: "+tc.want)
+		require.False(t, fired)
+		require.Error(t, sim.CheckClockSkew(tc.offset, tc.drift))
+	}
+	for _, ok := range []struct {
+		offset time.Duration
+		drift  float64
+	}{{0, 0}, {sim.MaxClockOffset, sim.MaxClockDrift}, {-sim.MaxClockOffset, -sim.MaxClockDrift}} {
+		require.NoError(t, sim.CheckClockSkew(ok.offset, ok.drift))
+	}
 }
 
 // TestSimClockAfterFuncNeverEarly: a timer fires only once d of local time

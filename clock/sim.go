@@ -20,10 +20,10 @@ func NewSim(node *sim.Node) *Sim {
 	return &Sim{node: node, start: node.LocalTime()}
 }
 
-// Now is Epoch plus the node's drifted virtual time plus its offset.
+// Now is Epoch() plus the node's drifted virtual time plus its offset.
 func (c *Sim) Now() time.Time {
 	offset, _ := c.node.ClockSkew()
-	return Epoch.Add(c.node.LocalTime() + offset)
+	return Epoch().Add(c.node.LocalTime() + offset)
 }
 
 // Since is the drifted virtual time since this instance booted; offsets
@@ -60,6 +60,9 @@ type simTimer struct {
 }
 
 func (t *simTimer) arm(rem time.Duration) {
+	// The drift is within ±sim.MaxClockDrift (Node.SetClock rejects any
+	// other), so 1+drift is at least 0.5: no division by zero, no clock
+	// running backwards.
 	_, drift := t.c.node.ClockSkew()
 	world := time.Duration(float64(rem) / (1 + drift))
 	if rem > 0 && world < 1 {

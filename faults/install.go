@@ -25,7 +25,9 @@ type Target struct {
 
 // FromOptions makes the plan the run's options ask for: a profile name, or a
 // JSON plan (a string starting with '{'). The empty string is no faults. A
-// profile draws from the stream "faults/<profile>" of the run's seed.
+// profile draws from the stream "faults/<profile>" of the run's seed. An
+// unknown profile, an invalid plan or a plan for another number of nodes is
+// an error matching sim.ErrBadInput.
 func FromOptions(w *sim.World, s Shape) (Plan, error) {
 	spec := strings.TrimSpace(w.Options().Faults)
 	switch {
@@ -37,7 +39,7 @@ func FromOptions(w *sim.World, s Shape) (Plan, error) {
 			return Plan{}, err
 		}
 		if p.Nodes != s.Nodes {
-			return Plan{}, fmt.Errorf("fault plan is for %d nodes, scenario has %d", p.Nodes, s.Nodes)
+			return Plan{}, badPlan("nodes is %d, the scenario has %d", p.Nodes, s.Nodes)
 		}
 		return p, nil
 	default:
@@ -47,27 +49,37 @@ func FromOptions(w *sim.World, s Shape) (Plan, error) {
 
 // CheckSpec reports whether spec names a profile or holds a valid JSON plan,
 // so that a command line can reject a bad -faults before running anything.
+// The empty string (no faults) is valid here; a plan read from a file should
+// go through ParsePlan, for which empty input is an error.
 func CheckSpec(spec string) error {
 	spec = strings.TrimSpace(spec)
-	if spec == "" || strings.HasPrefix(spec, "{") {
-		if spec != "" {
-			_, err := ParsePlan([]byte(spec))
-			return err
-		}
+	if spec == "" {
 		return nil
 	}
+	if strings.HasPrefix(spec, "{") {
+		_, err := ParsePlan([]byte(spec))
+		return err
+	}
 	if _, ok := Lookup(spec); !ok {
-		return fmt.Errorf("unknown fault profile %q (known: %s)", spec, Names())
+		return unknownProfile(spec)
 	}
 	return nil
+}
+
+func unknownProfile(name string) error {
+	return &PlanError{msg: fmt.Sprintf("unknown fault profile %q (known: %s)", name, Names())}
 }
 
 // Install schedules every action of p on t, as world events labelled with
 // the fault kind, so faults appear in the trace and its hash. A plan's times
 // count from the moment it is installed, so a scenario can install one after
-// its setup without shifting it. A restart
-// action restarts only nodes this plan crashed: a node the scenario stopped
-// on purpose stays down.
+// its setup without shifting it. A restart action restarts only nodes this
+// plan crashed: a node the scenario stopped on purpose stays down.
+//
+// A plan that does not fit t (made for another number of nodes, or naming a
+// node t does not have) or is otherwise invalid is an error matching
+// sim.ErrBadInput, naming the action and the field, and nothing is
+// installed.
 func Install(t Target, p Plan) error {
 	_, err := InstallPlan(t, p)
 	return err
@@ -77,7 +89,13 @@ func Install(t Target, p Plan) error {
 // on spared nodes).
 func InstallPlan(t Target, p Plan) (Plan, error) {
 	if p.Nodes != 0 && p.Nodes != len(t.Nodes) {
-		return Plan{}, fmt.Errorf("fault plan is for %d nodes, target has %d", p.Nodes, len(t.Nodes))
+		return Plan{}, badPlan("nodes is %d, the target has %d", p.Nodes, len(t.Nodes))
+	}
+	// A plan for no particular size (Nodes 0) must fit this target.
+	sized := p
+	sized.Nodes = len(t.Nodes)
+	if err := sized.Validate(); err != nil {
+		return Plan{}, err
 	}
 	p = spare(p, t.Spare)
 	t.World.Logf(nil, "%s", p)

@@ -132,14 +132,15 @@ func TestInstallAppliesActionsAtTheirTimes(t *testing.T) {
 func TestInstallRejectsAPlanForAnotherSize(t *testing.T) {
 	tg, _ := target(1, 3, nil)
 	err := faults.Install(tg, faults.Plan{Nodes: 5})
-	require.ErrorContains(t, err, "5 nodes")
+	require.ErrorContains(t, err, "nodes is 5, the target has 3")
+	require.ErrorIs(t, err, sim.ErrBadInput)
 	require.NoError(t, faults.Install(tg, faults.Plan{}), "a plan for no particular size fits")
 }
 
 func TestIsolateLeaderWithoutLeader(t *testing.T) {
 	for _, leader := range []func() int{nil, func() int { return -1 }} {
 		tg, client := target(1, 3, leader)
-		plan := faults.Plan{Nodes: 3, Actions: []faults.Action{{At: time.Millisecond, Kind: faults.IsolateLdr}}}
+		plan := faults.Plan{Nodes: 3, Until: time.Second, Actions: []faults.Action{{At: time.Millisecond, Kind: faults.IsolateLdr}}}
 		require.NoError(t, faults.Install(tg, plan))
 		require.Nil(t, tg.World.Run())
 		require.Empty(t, downLinks(tg, client))
@@ -151,7 +152,7 @@ func TestIsolateLeaderWithoutLeader(t *testing.T) {
 // hand-edited plan "crash 0, restart 0 at 5 s" would leave node 0 down for
 // some seeds and up for others.
 func TestInstallKeepsPlanOrderAtEqualTimes(t *testing.T) {
-	plan := faults.Plan{Profile: "hand", Nodes: 2, Actions: []faults.Action{
+	plan := faults.Plan{Profile: "hand", Nodes: 2, Until: 5 * time.Second, Actions: []faults.Action{
 		{At: 5 * time.Second, Kind: faults.Partition, Groups: [][]int{{0}, {1}}},
 		{At: 5 * time.Second, Kind: faults.Crash, Nodes: []int{0}},
 		{At: 5 * time.Second, Kind: faults.Heal},
@@ -231,7 +232,7 @@ func TestRestartOnlyWhatThePlanCrashedAndSpare(t *testing.T) {
 	w := tg.World
 	w.Crash(tg.Nodes[2]) // stopped by the scenario, on purpose
 	tg.Spare = []int{1}
-	plan := faults.Plan{Nodes: 3, Actions: []faults.Action{
+	plan := faults.Plan{Nodes: 3, Until: 2 * time.Second, Actions: []faults.Action{
 		{At: time.Second, Kind: faults.Crash, Nodes: []int{0, 1}},
 		{At: 2 * time.Second, Kind: faults.Restart, Nodes: []int{0, 1, 2}},
 	}}

@@ -4,8 +4,12 @@
 package faults
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -59,12 +63,13 @@ func (a Action) String() string {
 		fmt.Fprintf(&b, " %d->%d", a.From, a.To)
 	case Network:
 		c := a.Net
-		fmt.Fprintf(&b, " delay=%v..%v drop=%.2f/%.2f dup=%.2f longreorder=%v faildelay=%v",
-			c.DelayMin, c.DelayMax, c.DropRequest, c.DropReply, c.Duplicate, c.LongReordering, c.FailDelay)
+		fmt.Fprintf(&b, " delay=%v..%v drop=%.2f/%.2f dup=%.2f longreorder=%v longdelayreq=%.2f latedup=%.2f faildelay=%v",
+			c.DelayMin, c.DelayMax, c.DropRequest, c.DropReply, c.Duplicate, c.LongReordering,
+			c.LongDelayRequest, c.LateDuplicate, c.FailDelay)
 	case Clock:
 		fmt.Fprintf(&b, " %v offset=%v drift=%v", a.Nodes, a.Offset, a.Drift)
 	case Disk:
-		fmt.Fprintf(&b, " %v keep-some-unsynced=%v tear-last=%v", a.Nodes, a.Disk.KeepSomeUnsynced, a.Disk.TearLast)
+		fmt.Fprintf(&b, " %v %v", a.Nodes, *a.Disk)
 	default:
 		if len(a.Nodes) > 0 {
 			fmt.Fprintf(&b, " %v", a.Nodes)
@@ -103,13 +108,62 @@ func (p Plan) JSON() []byte {
 	return b
 }
 
-// ParsePlan decodes and validates a JSON plan.
+// Bounds on a plan's numbers. A plan is user input: every number in it is
+// checked against these before it reaches the simulator, so that a typo is a
+// one-line error naming the field, never a run that divides by zero,
+// overflows virtual time or replays differently on another CPU.
+const (
+	// MaxNodes bounds Plan.Nodes.
+	MaxNodes = 1 << 10
+	// MaxTime bounds every action's At and the plan's Until: a week of
+	// virtual time, far beyond any scenario, far below overflow.
+	MaxTime = 7 * 24 * time.Hour
+	// MaxClockOffset bounds a clock action's offset, either way.
+	MaxClockOffset = maxClockOffset
+	// MaxClockDrift bounds a clock action's drift from above; from below a
+	// drift must stay above -1 (a clock that stops or runs backwards).
+	MaxClockDrift = maxClockDrift
+)
+
+// TODO(netfaults): use sim.MaxClockOffset and sim.MaxClockDrift once the
+// kernel exports them.
+const (
+	maxClockOffset = 24 * time.Hour
+	maxClockDrift  = 1.0
+)
+
+// PlanError is a fault plan that is not valid: the user's input, not the
+// system under test, is at fault, so it matches sim.ErrBadInput and runners
+// report it as a usage error. Its message is one line naming the field.
+type PlanError struct{ msg string }
+
+func (e *PlanError) Error() string { return e.msg }
+
+// Is makes errors.Is(err, sim.ErrBadInput) hold.
+func (e *PlanError) Is(target error) bool { return target == sim.ErrBadInput }
+
+func badPlan(format string, args ...any) error {
+	return &PlanError{msg: "fault plan: " + fmt.Sprintf(format, args...)}
+}
+
+// ParsePlan decodes and validates a JSON plan: exactly one JSON object with
+// known fields, each at most once, and nothing after it. Empty input is an
+// error, not "no plan". Every error matches sim.ErrBadInput.
 func ParsePlan(data []byte) (Plan, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return Plan{}, badPlan("empty (a plan is a JSON object; for no faults give no plan)")
+	}
+	if err := checkDuplicateKeys(data); err != nil {
+		return Plan{}, err
+	}
 	var p Plan
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		return Plan{}, fmt.Errorf("fault plan: %w", err)
+		return Plan{}, badPlan("%v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Plan{}, badPlan("data after the plan object at offset %d", dec.InputOffset())
 	}
 	if err := p.Validate(); err != nil {
 		return Plan{}, err
@@ -117,58 +171,169 @@ func ParsePlan(data []byte) (Plan, error) {
 	return p, nil
 }
 
-// Validate checks that every action is well formed for the plan's nodes.
-func (p Plan) Validate() error {
-	var i int // the action being checked
-	node := func(n int, a Action) error {
-		if n < 0 || n >= p.Nodes {
-			return fmt.Errorf("fault plan: action %d (%s) names node %d, plan has %d nodes", i, a.Kind, n, p.Nodes)
+// checkDuplicateKeys rejects an object that names a key twice (in any
+// letter case: encoding/json matches field names case-insensitively, and
+// would silently keep the last one).
+func checkDuplicateKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var walk func(path string) error
+	walk = func(path string) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // a syntax error: the decoder proper reports it
 		}
-		return nil
-	}
-	var last time.Duration
-	for idx, a := range p.Actions {
-		i = idx
-		known := false
-		for _, k := range kinds {
-			known = known || a.Kind == k
-		}
-		if !known {
-			return fmt.Errorf("fault plan: action %d has unknown kind %q", i, a.Kind)
-		}
-		if a.At < last {
-			return fmt.Errorf("fault plan: action %d at %v is before the previous one at %v", i, a.At, last)
-		}
-		last = a.At
-		for _, n := range a.Nodes {
-			if err := node(n, a); err != nil {
-				return err
-			}
-		}
-		for _, g := range a.Groups {
-			for _, n := range g {
-				if err := node(n, a); err != nil {
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil
+				}
+				key, _ := kt.(string)
+				if seen[strings.ToLower(key)] {
+					return badPlan("duplicate key %q in %s", key, path)
+				}
+				seen[strings.ToLower(key)] = true
+				if err := walk(path + "." + key); err != nil {
 					return err
 				}
 			}
+			_, _ = dec.Token() // '}'
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if err := walk(fmt.Sprintf("%s[%d]", path, i)); err != nil {
+					return err
+				}
+			}
+			_, _ = dec.Token() // ']'
 		}
-		if a.Kind == OneWay {
-			if err := node(a.From, a); err != nil {
+		return nil
+	}
+	return walk("the plan")
+}
+
+// Validate checks that every field of the plan is within bounds and every
+// action well formed for its kind and for the plan's nodes. Errors match
+// sim.ErrBadInput and name the action and the field.
+func (p Plan) Validate() error {
+	if p.Nodes < 0 || p.Nodes > MaxNodes {
+		return badPlan("nodes %d is not in [0, %d]", p.Nodes, MaxNodes)
+	}
+	if p.Until < 0 || p.Until > MaxTime {
+		return badPlan("until %v is not in [0, %v]", p.Until, MaxTime)
+	}
+	var last time.Duration
+	for i, a := range p.Actions {
+		if err := p.validateAction(a, last); err != nil {
+			return badPlan("actions[%d] (%s): %v", i, a.Kind, err)
+		}
+		last = a.At
+	}
+	return nil
+}
+
+// validateAction checks one action; last is the previous action's time.
+func (p Plan) validateAction(a Action, last time.Duration) error {
+	known := false
+	for _, k := range kinds {
+		known = known || a.Kind == k
+	}
+	if !known {
+		return fmt.Errorf("unknown kind %q (known: %v)", a.Kind, kinds)
+	}
+	if a.At < 0 || a.At > p.Until {
+		return fmt.Errorf("at %v is not in [0, until %v]", a.At, p.Until)
+	}
+	if a.At < last {
+		return fmt.Errorf("at %v is before the previous action's %v", a.At, last)
+	}
+	node := func(field string, n int) error {
+		if n < 0 || n >= p.Nodes {
+			return fmt.Errorf("%s names node %d, the plan has %d nodes", field, n, p.Nodes)
+		}
+		return nil
+	}
+	// Which fields each kind uses: a field set on an action that ignores it
+	// is a mistake the author would want to hear about.
+	uses := map[string]bool{}
+	switch a.Kind {
+	case Partition:
+		uses["groups"] = true
+	case OneWay:
+		uses["from"], uses["to"] = true, true
+	case Isolate, Crash, Restart, Pause, Resume:
+		uses["nodes"] = true
+	case Network:
+		uses["net"] = true
+	case Clock:
+		uses["nodes"], uses["offset"], uses["drift"] = true, true, true
+	case Disk:
+		uses["nodes"], uses["disk"] = true, true
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"nodes", len(a.Nodes) > 0}, {"groups", len(a.Groups) > 0}, {"from", a.From != 0}, {"to", a.To != 0},
+		{"net", a.Net != nil}, {"offset", a.Offset != 0}, {"drift", a.Drift != 0}, {"disk", a.Disk != nil}} {
+		if f.set && !uses[f.name] {
+			return fmt.Errorf("field %s does not apply to %s", f.name, a.Kind)
+		}
+	}
+	if uses["nodes"] && len(a.Nodes) == 0 {
+		return errors.New("nodes names no nodes")
+	}
+	if a.Kind == Isolate && len(a.Nodes) != 1 {
+		return fmt.Errorf("nodes names %d nodes, isolate takes one", len(a.Nodes))
+	}
+	for j, n := range a.Nodes {
+		if err := node(fmt.Sprintf("nodes[%d]", j), n); err != nil {
+			return err
+		}
+	}
+	group := map[int]int{}
+	for g, members := range a.Groups {
+		for j, n := range members {
+			if err := node(fmt.Sprintf("groups[%d][%d]", g, j), n); err != nil {
 				return err
 			}
-			if err := node(a.To, a); err != nil {
-				return err
+			if prev, ok := group[n]; ok && prev != g {
+				return fmt.Errorf("groups[%d][%d]: node %d is already in groups[%d]", g, j, n, prev)
 			}
+			group[n] = g
 		}
-		if a.Kind == Network && a.Net == nil {
-			return fmt.Errorf("fault plan: action %d (network) has no net conditions", i)
+	}
+	switch a.Kind {
+	case OneWay:
+		if err := node("from", a.From); err != nil {
+			return err
 		}
-		if a.Kind == Disk && a.Disk == nil {
-			return fmt.Errorf("fault plan: action %d (disk) has no disk faults", i)
+		if err := node("to", a.To); err != nil {
+			return err
 		}
-		if (a.Kind == Crash || a.Kind == Restart || a.Kind == Pause || a.Kind == Resume ||
-			a.Kind == Isolate || a.Kind == Clock || a.Kind == Disk) && len(a.Nodes) == 0 {
-			return fmt.Errorf("fault plan: action %d (%s) names no nodes", i, a.Kind)
+	case Network:
+		if a.Net == nil {
+			return errors.New("net is missing")
+		}
+		if err := a.Net.Validate(); err != nil {
+			return fmt.Errorf("net.%v", err)
+		}
+	case Clock:
+		if a.Offset < -MaxClockOffset || a.Offset > MaxClockOffset {
+			return fmt.Errorf("offset %v is not in [-%v, %v]", a.Offset, MaxClockOffset, MaxClockOffset)
+		}
+		// A drift of -1 stops the clock (and local-to-world conversions
+		// divide by 1+drift); NaN or an infinity would replay differently
+		// on different CPUs.
+		if math.IsNaN(a.Drift) || !(a.Drift > -1 && a.Drift <= MaxClockDrift) {
+			return fmt.Errorf("drift %v is not in (-1, %v]", a.Drift, MaxClockDrift)
+		}
+	case Disk:
+		if a.Disk == nil {
+			return errors.New("disk is missing")
+		}
+		if err := a.Disk.Validate(); err != nil {
+			return err
 		}
 	}
 	return nil

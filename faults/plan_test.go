@@ -45,9 +45,9 @@ func TestParsePlanRejects(t *testing.T) {
 		{"group node out of range", `{"nodes": 3, "actions": [{"at": 0, "kind": "partition", "groups": [[0], [1, 5]]}]}`, "node 5"},
 		{"one-way from out of range", `{"nodes": 3, "actions": [{"at": 0, "kind": "one-way", "from": 4, "to": 0}]}`, "node 4"},
 		{"one-way to out of range", `{"nodes": 3, "actions": [{"at": 0, "kind": "one-way", "from": 0, "to": 9}]}`, "node 9"},
-		{"unsorted times", `{"nodes": 3, "actions": [{"at": 2000, "kind": "heal"}, {"at": 1000, "kind": "heal"}]}`, "before the previous"},
-		{"network without conditions", `{"nodes": 3, "actions": [{"at": 0, "kind": "network"}]}`, "no net conditions"},
-		{"disk without faults", `{"nodes": 3, "actions": [{"at": 0, "kind": "disk", "nodes": [0]}]}`, "no disk faults"},
+		{"unsorted times", `{"nodes": 3, "until": 5000, "actions": [{"at": 2000, "kind": "heal"}, {"at": 1000, "kind": "heal"}]}`, "before the previous"},
+		{"network without conditions", `{"nodes": 3, "actions": [{"at": 0, "kind": "network"}]}`, "net is missing"},
+		{"disk without faults", `{"nodes": 3, "actions": [{"at": 0, "kind": "disk", "nodes": [0]}]}`, "disk is missing"},
 		{"crash of nobody", `{"nodes": 3, "actions": [{"at": 0, "kind": "crash"}]}`, "names no nodes"},
 		{"wrong type", `{"nodes": "three", "actions": []}`, "fault plan"},
 	}
@@ -65,12 +65,12 @@ func TestParsePlanRejects(t *testing.T) {
 // TestParsePlanErrorNamesTheAction: an error in a hand-edited plan must say
 // which action is wrong, so the user can find it.
 func TestParsePlanErrorNamesTheAction(t *testing.T) {
-	_, err := faults.ParsePlan([]byte(`{"nodes": 3, "actions": [
+	_, err := faults.ParsePlan([]byte(`{"nodes": 3, "until": 1, "actions": [
 		{"at": 0, "kind": "heal"},
 		{"at": 0, "kind": "heal"},
 		{"at": 1, "kind": "crash", "nodes": [7]}]}`))
 	require.Error(t, err)
-	require.Contains(t, err.Error(), "action 2 ")
+	require.Contains(t, err.Error(), "actions[2] (crash)")
 	require.Contains(t, err.Error(), "node 7")
 }
 
@@ -115,7 +115,8 @@ func TestFromOptions(t *testing.T) {
 	require.Equal(t, want, p, "a JSON plan is replayed as is")
 
 	_, err = faults.FromOptions(world(string(want.JSON())), faults.Shape{Nodes: 5})
-	require.ErrorContains(t, err, "for 3 nodes")
+	require.ErrorContains(t, err, "nodes is 3, the scenario has 5")
+	require.ErrorIs(t, err, sim.ErrBadInput)
 	_, err = faults.FromOptions(world("chaos"), shape)
 	require.Error(t, err)
 	_, err = faults.FromOptions(world(`{"nodes": 3, "bogus": 1}`), shape)

@@ -59,11 +59,15 @@ func Names() string {
 func Generate(name string, r *sim.Rand, s Shape) (Plan, error) {
 	p, ok := Lookup(name)
 	if !ok {
-		return Plan{}, fmt.Errorf("unknown fault profile %q (known: %s)", name, Names())
+		return Plan{}, unknownProfile(name)
 	}
 	plan := p.Generate(r, s)
 	plan.Profile, plan.Nodes, plan.Until = name, s.Nodes, s.Duration
-	return plan, plan.Validate()
+	if err := plan.Validate(); err != nil {
+		// The profile's fault, not the user's: not sim.ErrBadInput.
+		return Plan{}, fmt.Errorf("profile %s made an invalid plan: %s", name, err.Error())
+	}
+	return plan, nil
 }
 
 func init() {
@@ -72,6 +76,9 @@ func init() {
 	register(&Profile{Name: "unreliable",
 		Description: "labrpc's unreliable network: 0-26 ms delay, 10% of requests and replies lost",
 		Generate:    genUnreliable})
+	register(&Profile{Name: "unreliable-plus",
+		Description: "unreliable, plus long reordering of replies and 5% of requests held 200-2199 ms or delivered again 200-2199 ms later",
+		Generate:    genUnreliablePlus})
 	register(&Profile{Name: "partitions",
 		Description: "6.824's partitioner: every 1 s + 0-199 ms, random halves",
 		Generate:    genPartitions})
@@ -101,6 +108,19 @@ func healAll(at time.Duration, s Shape) []Action {
 func genUnreliable(_ *sim.Rand, s Shape) Plan {
 	c := netsim.Unreliable()
 	c.FailDelay = s.Base.FailDelay
+	return Plan{Actions: append([]Action{{At: 0, Kind: Network, Net: &c}}, healAll(s.Duration, s)...)}
+}
+
+// genUnreliablePlus is labrpc's unreliable network with the faults labrpc
+// lacks on requests: a request held long (a stale AppendEntries or
+// InstallSnapshot arriving after newer ones) and a request delivered again
+// long after its first copy (the handler runs twice).
+func genUnreliablePlus(_ *sim.Rand, s Shape) Plan {
+	c := netsim.Unreliable()
+	c.FailDelay = s.Base.FailDelay
+	c.LongReordering = true
+	c.LongDelayRequest = 0.05
+	c.LateDuplicate = 0.05
 	return Plan{Actions: append([]Action{{At: 0, Kind: Network, Net: &c}}, healAll(s.Duration, s)...)}
 }
 

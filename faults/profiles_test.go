@@ -32,8 +32,8 @@ func TestProfileNames(t *testing.T) {
 		require.True(t, ok)
 		require.Same(t, p, got)
 	}
-	require.Equal(t, []string{"crashes", "none", "partitions", "swarm", "unreliable"}, names)
-	require.Equal(t, "crashes, none, partitions, swarm, unreliable", faults.Names())
+	require.Equal(t, []string{"crashes", "none", "partitions", "swarm", "unreliable", "unreliable-plus"}, names)
+	require.Equal(t, "crashes, none, partitions, swarm, unreliable, unreliable-plus", faults.Names())
 	_, ok := faults.Lookup("chaos")
 	require.False(t, ok)
 	_, err := faults.Generate("chaos", sim.NewRand(1), shapes[0])
@@ -182,6 +182,88 @@ func TestUnreliableProfileUsesLabrpcConstants(t *testing.T) {
 	want := netsim.Unreliable()
 	want.FailDelay = netsim.LongFailDelay // the scenario's fail delay is kept
 	require.Equal(t, want, *first.Net)
+}
+
+// TestRequestFaultProfiles: the swarm and unreliable-plus profiles hold and
+// duplicate requests, not only replies; the 6.824 profiles do not.
+func TestRequestFaultProfiles(t *testing.T) {
+	shape := faults.Shape{Nodes: 5, Duration: 10 * time.Second, Base: netsim.Reliable()}
+	plus, err := faults.Generate("unreliable-plus", sim.NewRand(1), shape)
+	require.NoError(t, err)
+	c := *plus.Actions[0].Net
+	require.Positive(t, c.LongDelayRequest)
+	require.Positive(t, c.LateDuplicate)
+	require.True(t, c.LongReordering)
+	require.Equal(t, netsim.UnreliableDrop, c.DropRequest)
+
+	var held, late int
+	for seed := uint64(1); seed <= 100; seed++ {
+		plan, err := faults.Generate("swarm", sim.NewRand(seed), shape)
+		require.NoError(t, err)
+		for _, a := range plan.Actions {
+			if a.Kind == faults.Network && a.At < plan.Until {
+				if a.Net.LongDelayRequest > 0 {
+					held++
+				}
+				if a.Net.LateDuplicate > 0 {
+					late++
+				}
+			}
+		}
+	}
+	require.Greater(t, held, 10, "swarm seeds with long-delayed requests")
+	require.Greater(t, late, 10, "swarm seeds with late duplicates")
+
+	for _, name := range []string{"none", "unreliable", "partitions", "crashes"} {
+		plan, err := faults.Generate(name, sim.NewRand(1), shape)
+		require.NoError(t, err)
+		for _, a := range plan.Actions {
+			if a.Net != nil {
+				require.Zero(t, a.Net.LongDelayRequest, name)
+				require.Zero(t, a.Net.LateDuplicate, name)
+			}
+		}
+	}
+}
+
+// TestSwarmDiskFaults: when the swarm turns storage faults on, every node's
+// unsynced operations may survive reordered, and exactly one node (a
+// minority) has its synced data corrupted, never one of fewer than three.
+func TestSwarmDiskFaults(t *testing.T) {
+	for _, nodes := range []int{1, 2, 3, 5, 7} {
+		shape := faults.Shape{Nodes: nodes, Duration: 10 * time.Second, Base: netsim.Reliable()}
+		on := 0
+		for seed := uint64(1); seed <= 40; seed++ {
+			plan, err := faults.Generate("swarm", sim.NewRand(seed), shape)
+			require.NoError(t, err)
+			model := map[int]sim.DiskFaults{}
+			for _, a := range plan.Actions {
+				if a.Kind == faults.Disk {
+					for _, n := range a.Nodes {
+						model[n] = *a.Disk
+					}
+				}
+			}
+			if len(model) == 0 {
+				continue
+			}
+			on++
+			require.Len(t, model, nodes, "seed %d: some node has no disk faults", seed)
+			corrupt := 0
+			for _, d := range model {
+				require.True(t, d.Reorder && d.KeepSomeUnsynced, "seed %d", seed)
+				if d.Corrupt {
+					corrupt++
+				}
+			}
+			if nodes >= 3 {
+				require.Equal(t, 1, corrupt, "seed %d, %d nodes", seed, nodes)
+			} else {
+				require.Zero(t, corrupt, "seed %d: one of %d nodes is no minority", seed, nodes)
+			}
+		}
+		require.Positive(t, on)
+	}
 }
 
 func TestSwarmCoversManyMixes(t *testing.T) {

@@ -142,8 +142,8 @@ func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
 	term, leader := s.peer.GetState()
 	if !leader {
 		hint := -1
-		if l := s.peer.Core().Leader(); l >= 0 {
-			hint = s.cfg.Peers[l]
+		if c := s.peer.Core(); c != nil && c.Leader() >= 0 { // nil: halted on corrupt storage
+			hint = s.cfg.Peers[c.Leader()]
 		}
 		respond(&OpReply{Err: ErrWrongLeader, Leader: hint})
 		return
@@ -335,6 +335,19 @@ type observer struct {
 func (o observer) Booted(p *raftsim.Peer, rec raft.Persistent) {
 	if o.next != nil {
 		o.next.Booted(p, rec)
+	}
+}
+
+// Writing and Halted pass the optional observer calls on to the checkers.
+func (o observer) Writing(p *raftsim.Peer, rd raft.Ready) {
+	if w, ok := o.next.(raftsim.WritingObserver); ok {
+		w.Writing(p, rd)
+	}
+}
+
+func (o observer) Halted(p *raftsim.Peer, err error) {
+	if h, ok := o.next.(raftsim.HaltObserver); ok {
+		h.Halted(p, err)
 	}
 }
 

@@ -1,8 +1,10 @@
-package raft
+package raft_test
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-dst/lockstep/raft"
+	"github.com/lockstep-dst/lockstep/raft/raftcheck"
 )
 
 // Golden traces (STYLE.md item 12): where the exact interleaving is the point, the test
@@ -25,34 +30,35 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata/
 // scripted is a cluster of cores whose every message is delivered or dropped by a script,
 // in the order the script says, with a trace of one line per message and per change of a
 // node's visible state. Nodes persist through the real record format, so a crash keeps
-// exactly what the node handed out in its Readies. It checks election safety and state
-// machine safety itself and reports violations in the trace.
+// exactly what the node handed out in its Readies. Every boot and persisted Ready goes
+// through raftcheck, and its violations are reported in the trace (with the checker's peer
+// numbers, from 0).
 type scripted struct {
 	t     *testing.T
-	cfg   func(*Config)
+	cfg   func(*raft.Config)
 	now   time.Duration
 	nodes []*scriptedNode
-	queue []Message
+	queue []raft.Message
 	out   strings.Builder
 	muted bool
 	// unmuteAt, if set, turns tracing on at the first section whose title starts with it.
 	unmuteAt string
-	leaders  map[int]int    // term -> leader
+	checker  *raftcheck.Checker
 	applied  map[int]string // index -> command, as first applied anywhere
 
 	violations []string
 }
 
 type scriptedNode struct {
-	r                   *Raft
+	r                   *raft.Raft
 	up                  bool
 	hard, log           []byte
 	state               string // last traced state
 	incarnations, draws uint64
 }
 
-func newScripted(t *testing.T, n int, cfg func(*Config)) *scripted {
-	s := &scripted{t: t, cfg: cfg, leaders: map[int]int{}, applied: map[int]string{}}
+func newScripted(t *testing.T, n int, cfg func(*raft.Config)) *scripted {
+	s := &scripted{t: t, cfg: cfg, checker: raftcheck.New(n), applied: map[int]string{}}
 	for i := 0; i < n; i++ {
 		s.nodes = append(s.nodes, &scriptedNode{})
 	}
@@ -86,19 +92,21 @@ func (s *scripted) tick() time.Duration {
 // boot (re)starts node i from what it persisted.
 func (s *scripted) boot(i int) {
 	nd := s.nodes[i]
-	hard, err := DecodeHardState(nd.hard)
+	hard, err := raft.DecodeHardState(nd.hard)
 	require.NoError(s.t, err)
-	recs, valid, err := DecodeLogRecords(nd.log)
+	recs, valid, err := raft.DecodeLogRecords(nd.log)
 	require.NoError(s.t, err)
 	require.Equal(s.t, len(nd.log), valid)
-	ents, err := ReplayLog(recs, SnapshotMeta{})
+	ents, err := raft.ReplayLog(recs, raft.SnapshotMeta{})
 	require.NoError(s.t, err)
 	nd.incarnations++
-	cfg := DefaultConfig(i, len(s.nodes), newRand(uint64(i)*1000+nd.incarnations))
+	cfg := raft.DefaultConfig(i, len(s.nodes), newRand(uint64(i)*1000+nd.incarnations))
 	if s.cfg != nil {
 		s.cfg(&cfg)
 	}
-	nd.r = New(cfg, Persistent{Hard: hard, Entries: ents}, s.tick())
+	rec := raft.Persistent{Hard: hard, Entries: ents}
+	s.check(s.checker.Booted(i, rec))
+	nd.r = raft.New(cfg, rec, s.tick())
 	nd.up = true
 	nd.state = ""
 	s.traceState(i)
@@ -146,19 +154,17 @@ func (s *scripted) process(i int) {
 	for nd.r.HasReady() {
 		rd := nd.r.Ready()
 		require.Nil(s.t, rd.Snapshot, "the script takes no snapshots")
-		nd.log = AppendReadyRecords(nd.log, rd)
+		nd.log = raft.AppendReadyRecords(nd.log, rd)
 		if rd.Hard != nil {
-			nd.hard = EncodeHardState(*rd.Hard)
+			nd.hard = raft.EncodeHardState(*rd.Hard)
 		}
+		s.check(s.checker.Persisted(i, nd.r, rd))
 		for _, m := range rd.Messages {
-			s.queue = append(s.queue, *m.Clone().(*Message))
+			s.queue = append(s.queue, *m.Clone().(*raft.Message))
 		}
 		for _, a := range rd.Apply {
 			cmd := string(a.Command)
 			s.logf("  %s applies %d %q", nodeName(i), a.CommandIndex, cmd)
-			if prev, ok := s.applied[a.CommandIndex]; ok && prev != cmd {
-				s.violate("state-machine-safety: %s applies %q at index %d, %q was applied there before", nodeName(i), cmd, a.CommandIndex, prev)
-			}
 			if _, ok := s.applied[a.CommandIndex]; !ok {
 				s.applied[a.CommandIndex] = cmd
 			}
@@ -168,10 +174,15 @@ func (s *scripted) process(i int) {
 	}
 }
 
-func (s *scripted) violate(format string, args ...any) {
-	v := fmt.Sprintf(format, args...)
-	s.violations = append(s.violations, v)
-	s.logf("  SAFETY VIOLATION %s", v)
+// check records what the checker found, if anything.
+func (s *scripted) check(err error) {
+	var v *raftcheck.Violation
+	if err == nil {
+		return
+	}
+	require.True(s.t, errors.As(err, &v), "%v", err)
+	s.violations = append(s.violations, v.Error())
+	s.logf("  SAFETY VIOLATION %v", v)
 }
 
 // traceState notes node i's role, term, vote, log and commit index when they change.
@@ -187,29 +198,25 @@ func (s *scripted) traceState(i int) {
 	if h := r.HardState(); h.Vote >= 0 {
 		vote = nodeName(h.Vote)
 	}
-	term, leader := r.State()
+	term, _ := r.State()
 	st := fmt.Sprintf("%s t%d vote=%s log=[%s] commit=%d", r.Role(), term, vote, strings.Join(log, " "), r.CommitIndex())
 	if st == nd.state {
 		return
 	}
 	nd.state = st
 	s.logf("  %s: %s", nodeName(i), st)
-	if leader {
-		if l, ok := s.leaders[term]; ok && l != i {
-			s.violate("election-safety: %s and %s both lead term %d", nodeName(l), nodeName(i), term)
-		}
-		s.leaders[term] = i
-	}
 }
 
-func msgLine(m Message) string {
-	// Message.String numbers nodes from 0; the paper names them S1..S5.
+func newRand(seed uint64) raft.Rand { return pcgRand{rand.New(rand.NewPCG(seed, seed))} }
+
+func msgLine(m raft.Message) string {
+	// raft.Message.String numbers nodes from 0; the paper names them S1..S5.
 	parts := strings.SplitN(m.String(), " ", 3)
 	return fmt.Sprintf("%-11s %s->%s %s", parts[0], nodeName(m.From), nodeName(m.To), parts[2])
 }
 
 // take removes and returns the first queued message from -> to.
-func (s *scripted) take(from, to int) Message {
+func (s *scripted) take(from, to int) raft.Message {
 	for k, m := range s.queue {
 		if m.From == from && m.To == to {
 			s.queue = append(s.queue[:k], s.queue[k+1:]...)
@@ -217,7 +224,7 @@ func (s *scripted) take(from, to int) Message {
 		}
 	}
 	s.t.Fatalf("script: no message queued from %s to %s; queue: %v\ntrace so far:\n%s", nodeName(from), nodeName(to), s.queue, s.out.String())
-	return Message{}
+	return raft.Message{}
 }
 
 // deliver hands the first queued message from -> to to its recipient.
@@ -228,14 +235,14 @@ func (s *scripted) drop(from, to int) { s.logf("  drop    %s", msgLine(s.take(fr
 
 // dropFrom loses every queued message from node from.
 func (s *scripted) dropFrom(from int) {
-	for _, m := range append([]Message(nil), s.queue...) {
+	for _, m := range append([]raft.Message(nil), s.queue...) {
 		if m.From == from {
 			s.drop(m.From, m.To)
 		}
 	}
 }
 
-func (s *scripted) step(m Message) {
+func (s *scripted) step(m raft.Message) {
 	nd := s.nodes[m.To]
 	if !nd.up {
 		s.logf("  drop    %s (%s down)", msgLine(m), nodeName(m.To))
@@ -405,18 +412,19 @@ func TestGoldenFigure8(t *testing.T) {
 }
 
 // TestGoldenFigure8UnsafeCommitOldTerms runs the same script with §5.4.2 switched off: S1
-// commits 2/t2 by counting replicas in (c), applies it, and in (d) S5 overwrites and
-// commits another index 2; the state machine safety check catches the divergence.
+// commits 2/t2 by counting replicas in (c), applies it, and in (d) S5 wins term 5 without
+// it, which leader completeness catches before S5 overwrites and commits another index 2.
 func TestGoldenFigure8UnsafeCommitOldTerms(t *testing.T) {
 	safe := newScripted(t, 5, nil)
 	scriptFigure8(safe, "d")
 
-	s := newScripted(t, 5, func(c *Config) { c.UnsafeCommitOldTerms = true })
+	s := newScripted(t, 5, func(c *raft.Config) { c.UnsafeCommitOldTerms = true })
 	require.Equal(t, 2, scriptFigure8(s, "d"), "with UnsafeCommitOldTerms S1 commits the old-term entry at (c)")
 	require.NotEqual(t, safe.out.String(), s.out.String())
 	require.Contains(t, s.out.String(), `S1 applies 2 "y"`)
 	require.NotEmpty(t, s.violations)
-	require.Contains(t, s.violations[0], `state-machine-safety: S5 applies "z" at index 2, "y" was applied there before`)
+	require.Contains(t, s.violations[0], "leader-completeness: leader 4 of term 5 has term 3 at committed index 2, committed term was 2",
+		"S5 (peer 4) leads term 5 without 2/t2, which S1 applied in term 4")
 	golden(t, "figure8_unsafe.txt", figure8UnsafeHeader+s.out.String())
 }
 

@@ -119,6 +119,50 @@ func (m *Message) Clone() any {
 	return &c
 }
 
+// Digest returns a 64-bit digest of m's contents: every field, the entries' commands and
+// the snapshot data. The simulated network folds it into the run's trace hash when it
+// delivers m, so two runs that carry different contents differ in hash. FNV-1a style, one
+// multiply per integer field and per byte.
+func (m *Message) Digest() uint64 {
+	d := digest(14695981039346656037)
+	d.int(int(m.Type)).int(m.From).int(m.To).int(m.Term)
+	d.int(m.LastLogIndex).int(m.LastLogTerm).bool(m.Granted)
+	d.int(m.PrevIndex).int(m.PrevTerm).int(m.Commit).int(len(m.Entries))
+	for i := range m.Entries {
+		e := &m.Entries[i]
+		d.int(e.Term).int(e.Index).bytes(e.Command)
+	}
+	d.bool(m.Success).int(m.ConflictIndex).int(m.ConflictTerm).int(m.MatchIndex)
+	d.int(m.Snapshot.Index).int(m.Snapshot.Term).bytes(m.Data)
+	return uint64(d)
+}
+
+// digest is an FNV-1a accumulator over integers and byte strings. A byte string is
+// prefixed by its length, so that adjacent fields cannot trade bytes.
+type digest uint64
+
+const fnvPrime = 1099511628211
+
+func (d *digest) int(v int) *digest {
+	*d = (*d ^ digest(uint64(v))) * fnvPrime
+	return d
+}
+
+func (d *digest) bool(b bool) *digest {
+	if b {
+		return d.int(1)
+	}
+	return d.int(0)
+}
+
+func (d *digest) bytes(b []byte) *digest {
+	d.int(len(b))
+	for _, c := range b {
+		*d = (*d ^ digest(c)) * fnvPrime
+	}
+	return d
+}
+
 // String formats m compactly for traces.
 func (m Message) String() string {
 	s := fmt.Sprintf("%v %d->%d t%d", m.Type, m.From, m.To, m.Term)

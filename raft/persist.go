@@ -2,41 +2,57 @@ package raft
 
 // Storage encoding for a host that keeps a node's durable state in three files:
 //
-//	hard state  rewritten whole on every Ready.Hard (write a temp file, sync, rename):
-//	            one HardState record
-//	snapshot    rewritten whole on every Ready.Snapshot (temp file, sync, rename):
-//	            one snapshot record (meta and data)
-//	log         append-only: entry records and truncate records, synced per Ready
+//	hard state  replaced whole on every Ready.Hard: one HardState record
+//	snapshot    replaced whole on every Ready.Snapshot: one snapshot record (meta and data)
+//	log         append-only: entry records and truncate records; replaced whole when a
+//	            snapshot compacts it (or to drop a torn tail)
 //
 // Every record, in every file, is framed the same way (integers little-endian):
 //
-//	offset 0  uint32  n    length of the body, 1 <= n <= MaxRecordSize
-//	offset 4  uint32  crc  CRC-32C (Castagnoli) of the 4 length bytes followed by the body
-//	offset 8  [n]byte body: one kind byte, then the kind's payload
+//	offset 0   uint32  n     length of the body, 1 <= n <= MaxRecordSize
+//	offset 4   uint32  hcrc  CRC-32C (Castagnoli) of the 4 length bytes
+//	offset 8   uint32  crc   CRC-32C of the body
+//	offset 12  [n]byte body: one kind byte, then the kind's payload
 //
 //	kind 1  entry     uvarint term, uvarint index, command bytes (the rest of the body)
 //	kind 2  truncate  uvarint index: drop every entry with index >= it
 //	kind 3  hard      uvarint term, varint vote (-1 = none)
 //	kind 4  snapshot  uvarint index, uvarint term, data bytes (the rest of the body)
 //
-// The CRC covers the length, so a torn write (a prefix of the last record, or its header
-// with garbage behind it) is detected and dropped, never misread as a record: a reader
-// stops at the first record that is incomplete or fails its CRC. DecodeLogRecords returns
-// how many bytes were valid; the host must cut the file to that length before appending,
-// or records written after the torn one would be unreachable.
+// Torn versus corrupt. A crash in the middle of an append leaves a prefix of what was
+// appended: the file ends inside the last record, in its header or its body. Corruption of
+// data that was already synced (a flipped bit, a lost sector write that reads as zeros)
+// keeps the file's length. So a reader tells them apart by length first: a record cut short
+// by the end of the file is a torn tail (never synced, so nothing was acknowledged on its
+// strength; DecodeLogRecords reports where the valid prefix ends), while a record whose
+// header, or whose whole body, is present but fails its CRC is corruption (ErrCorrupt),
+// wherever it is, the last record included. The length has its own CRC for this: if one
+// CRC covered length and body, a bit flip that enlarged the length of the last record
+// would make it look cut short, a torn tail, and the reader would silently drop a synced
+// record. A file of zeros where records should be is corruption too (the header CRC of a
+// zero length is not zero): a host on a real file system that can expose a zeroed tail
+// after a crash must not append without syncing the file's size, or must tell such a tail
+// apart itself.
 //
-// Writing one Ready (see Ready for the full order): write the snapshot file if
-// Ready.Snapshot is set; then append a truncate record if Ready.Truncate > 0, then one entry
-// record per Ready.Entries; sync the log; then write the hard state file if Ready.Hard is
-// set. Only then send Ready.Messages. The log file may be rewritten at any time to drop
-// entries through the snapshot index (write the surviving records to a temp file, sync,
-// rename).
+// Writing one Ready (see Ready for the full order) on a file system that, like a real one
+// and the simulator's, may persist unsynced operations in any order (a rename without the
+// write it renames): a whole file is replaced by writing a temporary file, syncing, renaming
+// it over the target and syncing again; an append is followed by a sync. The hard state
+// goes first, then the snapshot, then the log: each must be durable before the next is
+// relied on, because recovery refuses a log or snapshot holding a term beyond the recovered
+// hard state's (a follower that learns term 5 from an AppendEntries persists term 5 and
+// the term-5 entries in one Ready; with the entries durable first, a crash would leave a
+// log from the future), and because a log compacted by a snapshot must not replace the old
+// log before the snapshot is durable. Only when all of it is synced may Ready.Messages be
+// sent.
 //
 // Recovering: DecodeHardState(hard file), DecodeSnapshot(snapshot file),
 // DecodeLogRecords(log file) then ReplayLog(records, snapshot meta), which applies the
 // truncates, drops entries the snapshot covers, and drops the whole remaining log if it does
 // not continue the snapshot (a crash between writing an installed snapshot and its truncate
-// record leaves entries of a different term at the snapshot index; they are stale).
+// record leaves entries of a different term at the snapshot index; they are stale). The host
+// must not append after a torn tail: records behind it would be unreachable; it replaces the
+// log instead (write the valid records to a temporary file, sync, rename, sync).
 
 import (
 	"encoding/binary"
@@ -60,41 +76,53 @@ const (
 // allocate or skip gigabytes.
 const MaxRecordSize = 1 << 30
 
-const recordHeaderSize = 8
+const recordHeaderSize = 12
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// ErrCorrupt is wrapped by every decoding error.
+// ErrCorrupt is wrapped by every decoding error: a record that is present whole but fails
+// its CRC, or is malformed. A torn tail is not an error (see DecodeLogRecords).
 var ErrCorrupt = errors.New("raft: corrupt record")
 
 // appendRecord frames body (which starts with its kind byte) onto buf.
 func appendRecord(buf []byte, body []byte) []byte {
 	var hdr [recordHeaderSize]byte
 	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(body)))
-	crc := crc32.Update(0, crcTable, hdr[0:4])
-	crc = crc32.Update(crc, crcTable, body)
-	binary.LittleEndian.PutUint32(hdr[4:8], crc)
+	binary.LittleEndian.PutUint32(hdr[4:8], crc32.Checksum(hdr[0:4], crcTable))
+	binary.LittleEndian.PutUint32(hdr[8:12], crc32.Checksum(body, crcTable))
 	buf = append(buf, hdr[:]...)
 	return append(buf, body...)
 }
 
-// nextRecord reads the framed record at the start of buf. ok is false if buf does not start
-// with a complete record whose CRC matches.
-func nextRecord(buf []byte) (body []byte, size int, ok bool) {
+// recordStatus is what nextRecord found at the start of a buffer.
+type recordStatus int
+
+const (
+	recordOK      recordStatus = iota
+	recordTorn                 // cut short by the end of the buffer
+	recordCorrupt              // present whole (header, or header and body), but fails a CRC or a bound
+)
+
+// nextRecord reads the framed record at the start of buf.
+func nextRecord(buf []byte) (body []byte, size int, st recordStatus, err error) {
 	if len(buf) < recordHeaderSize {
-		return nil, 0, false
+		return nil, 0, recordTorn, nil
+	}
+	if crc32.Checksum(buf[0:4], crcTable) != binary.LittleEndian.Uint32(buf[4:8]) {
+		return nil, 0, recordCorrupt, fmt.Errorf("%w: header CRC mismatch", ErrCorrupt)
 	}
 	n := binary.LittleEndian.Uint32(buf[0:4])
-	if n < 1 || n > MaxRecordSize || uint64(len(buf)-recordHeaderSize) < uint64(n) {
-		return nil, 0, false
+	if n < 1 || n > MaxRecordSize {
+		return nil, 0, recordCorrupt, fmt.Errorf("%w: length %d outside [1, %d]", ErrCorrupt, n, MaxRecordSize)
+	}
+	if uint64(len(buf)-recordHeaderSize) < uint64(n) {
+		return nil, 0, recordTorn, nil
 	}
 	body = buf[recordHeaderSize : recordHeaderSize+int(n)]
-	crc := crc32.Update(0, crcTable, buf[0:4])
-	crc = crc32.Update(crc, crcTable, body)
-	if crc != binary.LittleEndian.Uint32(buf[4:8]) {
-		return nil, 0, false
+	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(buf[8:12]) {
+		return nil, 0, recordCorrupt, fmt.Errorf("%w: body CRC mismatch (%d bytes)", ErrCorrupt, n)
 	}
-	return body, recordHeaderSize + int(n), true
+	return body, recordHeaderSize + int(n), recordOK, nil
 }
 
 // AppendEntryRecord appends the framed record of entry e to buf.
@@ -132,16 +160,20 @@ type LogRecord struct {
 	TruncateFrom int        // RecordTruncate
 }
 
-// DecodeLogRecords decodes the records of a log file. It stops at the first record that is
-// incomplete or fails its CRC (a torn tail) and returns the records before it and valid,
-// the length of the prefix they occupy; bytes after valid must be discarded. err is non-nil
-// only for a record whose CRC matches but whose content is malformed, which a torn write
-// cannot produce.
+// DecodeLogRecords decodes the records of a log file. It stops at a torn tail (a last
+// record cut short by the end of the file) and returns the records before it and valid, the
+// length of the prefix they occupy; the bytes after valid were never synced and must be
+// discarded. err (wrapping ErrCorrupt) reports corruption: a record present whole that fails
+// its CRC or is malformed, which no crash in the middle of a write produces. recs and valid
+// then describe the records before it.
 func DecodeLogRecords(buf []byte) (recs []LogRecord, valid int, err error) {
 	for valid < len(buf) {
-		body, size, ok := nextRecord(buf[valid:])
-		if !ok {
+		body, size, st, err := nextRecord(buf[valid:])
+		if st == recordTorn {
 			break
+		}
+		if err != nil {
+			return recs, valid, fmt.Errorf("log record at offset %d: %w", valid, err)
 		}
 		rec, err := decodeLogBody(body)
 		if err != nil {
@@ -286,11 +318,14 @@ func DecodeSnapshotMeta(b []byte) (SnapshotMeta, error) {
 }
 
 // wholeRecord checks that b is exactly one valid record of kind k and returns its payload.
+// A file replaced by rename only after a sync is never torn, so a short one is corrupt too.
 func wholeRecord(b []byte, k RecordKind) ([]byte, error) {
-	body, size, ok := nextRecord(b)
+	body, size, st, err := nextRecord(b)
 	switch {
-	case !ok:
-		return nil, fmt.Errorf("%w: torn or damaged record (%d bytes)", ErrCorrupt, len(b))
+	case st == recordTorn:
+		return nil, fmt.Errorf("%w: record cut short (%d bytes)", ErrCorrupt, len(b))
+	case err != nil:
+		return nil, err
 	case size != len(b):
 		return nil, fmt.Errorf("%w: %d bytes after the record", ErrCorrupt, len(b)-size)
 	case RecordKind(body[0]) != k:

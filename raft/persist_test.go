@@ -1,6 +1,9 @@
 package raft
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -101,16 +104,59 @@ func TestDecodeLogRecordsRoundTrip(t *testing.T) {
 		{Kind: RecordEntry, Entry: entry(2, 2, "yy")},
 	}, recs)
 
-	// Zero padding (a preallocated file) after the records is a torn tail, not a record.
+	// Zeros after the records (a lost sector write) are corruption, not a torn tail: the
+	// header CRC of a zero length is not zero.
 	recs, valid, err = DecodeLogRecords(append(buf, make([]byte, 64)...))
-	require.NoError(t, err)
+	require.ErrorIs(t, err, ErrCorrupt)
 	require.Equal(t, len(buf), valid)
 	require.Len(t, recs, 4)
 }
 
-// TestDecodeLogRecordsTornTail: any prefix of an encoded record stream, optionally with its
-// last byte damaged, decodes to a prefix of the records, and valid ends on a record
-// boundary.
+// TestDecodeLogRecordsCorruptVersusTorn is issue 8 item 3 for the record format: corruption
+// of a synced record, wherever it is and whatever it hits (length, CRCs, body; a flipped
+// bit or a zeroed 512-byte sector, the file's length unchanged), is reported as ErrCorrupt
+// and never taken for a torn tail, which would silently drop the record; a record cut short
+// by the end of the file is a torn tail. With one CRC over length and body (the old
+// format), a bit flip that enlarges the last record's length made it look torn.
+func TestDecodeLogRecordsCorruptVersusTorn(t *testing.T) {
+	var buf []byte
+	var bounds []int
+	for i := 1; i <= 40; i++ {
+		bounds = append(bounds, len(buf))
+		buf = AppendEntryRecord(buf, entry(1, i, fmt.Sprintf("command %d", i)))
+	}
+	bounds = append(bounds, len(buf))
+	// Every single-bit flip anywhere in the file is corruption.
+	for off := range buf {
+		for bit := range 8 {
+			b := append([]byte(nil), buf...)
+			b[off] ^= 1 << bit
+			_, valid, err := DecodeLogRecords(b)
+			require.ErrorIs(t, err, ErrCorrupt, "bit %d of byte %d flipped", bit, off)
+			require.LessOrEqual(t, valid, off, "records after the damage are not trusted")
+		}
+	}
+	// A zeroed sector anywhere, the last one included, is corruption.
+	for sector := 0; sector*512 < len(buf); sector++ {
+		b := append([]byte(nil), buf...)
+		clear(b[sector*512 : min(len(b), (sector+1)*512)])
+		_, _, err := DecodeLogRecords(b)
+		require.ErrorIs(t, err, ErrCorrupt, "sector %d zeroed", sector)
+	}
+	// Every cut inside the last record is a torn tail, dropping only that record.
+	last := bounds[len(bounds)-2]
+	for cut := last + 1; cut < len(buf); cut++ {
+		recs, valid, err := DecodeLogRecords(buf[:cut])
+		require.NoError(t, err, "cut at %d", cut)
+		require.Equal(t, last, valid)
+		require.Len(t, recs, 39)
+	}
+}
+
+// TestDecodeLogRecordsTornTail: any prefix of an encoded record stream decodes to a prefix
+// of the records, and valid ends on a record boundary. With the last byte of the prefix
+// damaged as well, the damage is reported as corruption if it hit a record present whole,
+// and ignored as part of the torn tail otherwise.
 func TestDecodeLogRecordsTornTail(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(0, 20).Draw(t, "n")
@@ -135,9 +181,15 @@ func TestDecodeLogRecordsTornTail(t *testing.T) {
 		if damage := rapid.Bool().Draw(t, "damage"); damage && cut > 0 {
 			torn[cut-1] ^= byte(rapid.IntRange(1, 255).Draw(t, "xor"))
 		}
+		damaged := cut > 0 && torn[cut-1] != buf[cut-1]
 		got, valid, err := DecodeLogRecords(torn)
-		if err != nil {
-			t.Fatalf("torn stream must not report corruption: %v", err)
+		// The damaged byte is in a record present whole iff the cut is on a boundary.
+		wholeDamaged := damaged && slices.Contains(bounds, cut)
+		if wholeDamaged != (err != nil) {
+			t.Fatalf("damaged whole record %v, but err = %v", wholeDamaged, err)
+		}
+		if err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("err %v does not wrap ErrCorrupt", err)
 		}
 		if len(got) > len(want) {
 			t.Fatalf("decoded %d records from a stream of %d", len(got), len(want))

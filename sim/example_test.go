@@ -39,11 +39,34 @@ func ExampleDisk() {
 	n := w.AddNode("db", func(*sim.Node) {})
 	w.Start(n)
 	n.Disk.WriteFile("term", []byte("3"))
-	n.Disk.Sync(nil)
+	n.Disk.SyncNow()
 	n.Disk.WriteFile("term", []byte("4")) // not synced
 	w.Crash(n)
 	w.Restart(n)
 	b, _ := n.Disk.ReadFile("term")
 	fmt.Println(string(b))
 	// Output: 3
+}
+
+// A coverage probe: declared once at package level, counted with Sometimes
+// wherever the state it names is reached. Counts never change the run (they
+// are not part of its trace hash); simrun reports them per scenario and can
+// fail a sweep that never reached a required probe.
+var retriedAfterCrash = sim.NewProbe("example/retried-after-crash",
+	"a client retried a request whose server had crashed")
+
+func ExampleWorld_Sometimes() {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	server := w.AddNode("server", func(*sim.Node) {})
+	w.Start(server)
+	w.Schedule(time.Second, "crash", func() { w.Crash(server) })
+	w.Spawn(nil, "client", func(p *sim.Proc) {
+		for i := 0; i < 3; i++ {
+			p.Sleep(700 * time.Millisecond)
+			w.Sometimes(retriedAfterCrash, !server.Up())
+		}
+	})
+	w.Run()
+	fmt.Println(w.ProbeHits())
+	// Output: map[example/retried-after-crash:2]
 }

@@ -197,8 +197,37 @@ func (w *World) OnCrash(f func(*Node)) { w.crashed = append(w.crashed, f) }
 // OnStart registers f to be called when any node (re)starts, before its boot.
 func (w *World) OnStart(f func(*Node)) { w.started = append(w.started, f) }
 
-// SetClock sets the node's clock offset and drift (0.01 = 1% fast).
+// Bounds of a node's clock skew. A drift of -1 would stop the clock (and
+// divide by zero where a local duration is turned into world time), below it
+// the clock runs backwards, and a non-finite drift computes differently on
+// different CPUs; real clocks drift by parts per million, so half again or
+// half as fast is already far beyond any real machine. An offset beyond a
+// year is no clock fault but a wrong date, and keeps clock readings far from
+// the range of time.Duration.
+const (
+	MaxClockDrift  = 0.5
+	MaxClockOffset = 365 * 24 * time.Hour
+)
+
+// CheckClockSkew reports whether offset and drift are within the bounds a
+// node's clock accepts (|offset| <= MaxClockOffset, |drift| <= MaxClockDrift,
+// drift finite), so that a fault plan can be validated before it runs.
+func CheckClockSkew(offset time.Duration, drift float64) error {
+	if !(drift >= -MaxClockDrift && drift <= MaxClockDrift) { // NaN fails both
+		return fmt.Errorf("clock drift %v out of range [-%v, %v]", drift, MaxClockDrift, MaxClockDrift)
+	}
+	if offset < -MaxClockOffset || offset > MaxClockOffset {
+		return fmt.Errorf("clock offset %v out of range [-%v, %v]", offset, MaxClockOffset, MaxClockOffset)
+	}
+	return nil
+}
+
+// SetClock sets the node's clock offset and drift (0.01 = 1% fast). It panics
+// (failing the run) if they are out of the bounds of CheckClockSkew.
 func (n *Node) SetClock(offset time.Duration, drift float64) {
+	if err := CheckClockSkew(offset, drift); err != nil {
+		panic(fmt.Sprintf("sim: node %s: %v", n.Name, err))
+	}
 	n.clockAnchorLocal, n.clockAnchor = n.LocalTime(), n.w.now
 	n.clockOffset, n.clockDrift = offset, drift
 	n.w.Logf(n, "clock offset %v drift %v", offset, drift)

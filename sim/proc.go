@@ -24,7 +24,10 @@ type Proc struct {
 	blocked bool
 	done    bool
 	wakeups uint64 // bumped on every resume, so a stale wake is ignored
-	waiting string // what the last Suspend waits for
+	waiting string // what the process waits for while parked
+	// Labels of its wake and resume events, built once: a process that
+	// sleeps in a loop would otherwise allocate a label per sleep.
+	wakeLabel, resumeLabel string
 }
 
 // procKilled unwinds a process whose node crashed or whose run ended.
@@ -68,9 +71,22 @@ func (w *World) Spawn(node *Node, name string, fn func(p *Proc)) *Proc {
 		fn(p)
 	}
 	p.waiting = "its start"
+	p.wakeLabel, p.resumeLabel = "wake "+name, "resume "+name
 	p.next, p.stop = iter.Pull(body)
 	if node != nil {
 		node.procs = append(node.procs, p)
+	}
+	if len(w.procs) == cap(w.procs) {
+		// Before the list grows, drop the processes that have ended, so that
+		// a long run spawning a process per request keeps only live ones.
+		live := w.procs[:0]
+		for _, q := range w.procs {
+			if !q.done {
+				live = append(live, q)
+			}
+		}
+		clear(w.procs[len(live):])
+		w.procs = live
 	}
 	w.procs = append(w.procs, p)
 	p.blocked = true
@@ -159,11 +175,15 @@ func (p *Proc) kill() {
 // Sleep blocks for d of virtual time.
 func (p *Proc) Sleep(d time.Duration) {
 	p.waiting = "the end of a sleep"
-	p.schedule(d, "wake "+p.Name)
+	p.schedule(d, p.wakeLabel)
 	p.park()
 }
 
-// Yield lets every other event due now run first.
+// Yield ends the process's turn without advancing virtual time: it resumes
+// in a new event due now, which the seed orders among the other events due
+// now like any tie, so some of them may run before it and others after. It
+// is a scheduling point, not a barrier: code that must wait for another
+// event waits for it (Suspend), not for a Yield.
 func (p *Proc) Yield() { p.Sleep(0) }
 
 // Suspend parks the process until the resume function handed to register is
@@ -179,7 +199,7 @@ func (p *Proc) Suspend(reason string, register func(resume func())) {
 		if p.done || !p.blocked || p.wakeups != gen {
 			return
 		}
-		p.schedule(0, "resume "+p.Name)
+		p.schedule(0, p.resumeLabel)
 	}
 	// Blocked before register, so that a resume called synchronously inside
 	// register (an operation that fails at once) is not lost.

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
@@ -258,4 +259,49 @@ func TestCheckErrorNamesTheCheck(t *testing.T) {
 	require.Equal(t, sim.Fail, res.Outcome)
 	require.Equal(t, "mine/thing", res.Failure.Check)
 	require.Contains(t, res.Failure.Error(), "broke at 3")
+}
+
+// Issue 8 item 14: Yield is a tie like any other, not a barrier: over seeds,
+// events due now run both before and after the yielding process resumes.
+func TestYieldIsOrderedBySeedAmongEventsDueNow(t *testing.T) {
+	before, after := 0, 0
+	for seed := uint64(1); seed <= 40; seed++ {
+		w := sim.NewWorld(sim.Options{Seed: seed})
+		resumed := false
+		w.Spawn(nil, "yielder", func(p *sim.Proc) {
+			w.Schedule(0, "other", func() {
+				if resumed {
+					after++
+				} else {
+					before++
+				}
+			})
+			p.Yield()
+			resumed = true
+		})
+		require.Nil(t, w.Run())
+	}
+	require.Positive(t, before, "an event due now never ran before the Yield resumed")
+	require.Positive(t, after, "an event due now never ran after the Yield resumed")
+}
+
+// A process that sleeps in a loop allocates at most one closure per sleep
+// (its wake event), not a label too.
+func TestSleepAllocatesOnlyItsWakeEvent(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	sleeps := 0
+	w.Spawn(nil, "sleeper", func(q *sim.Proc) {
+		for {
+			q.Sleep(time.Millisecond)
+			sleeps++
+		}
+	})
+	w.Schedule(10*time.Second, "end", w.Stop)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	require.Nil(t, w.Run())
+	runtime.ReadMemStats(&after)
+	require.Greater(t, sleeps, 9000)
+	perSleep := float64(after.Mallocs-before.Mallocs) / float64(sleeps)
+	require.LessOrEqual(t, perSleep, 1.05, "%.2f allocations per sleep", perSleep)
 }

@@ -3,24 +3,82 @@ package sim
 import (
 	"fmt"
 	"sort"
+	"time"
 )
 
-// Storage is the durable storage a node writes to: named files with explicit
-// sync, as on a real disk behind an OS page cache. Reads see every write;
-// only synced writes are guaranteed to survive a crash. A real implementation
-// on files (write, fsync, rename) satisfies the same contract.
+// Storage is the durable storage a node writes to: named files in one flat
+// directory, behind a page cache. Every call but Sync takes effect at once
+// in the cache (reads see it) and none is durable when it returns.
+//
+// Sync(done) asks for every operation issued before it to become durable and
+// returns at once; done (nil: nobody waits) runs later, as an event of the
+// node, once they are. Syncs complete in the order they were issued. A crash
+// cancels every sync still in flight, so done never runs for them, and loses
+// every operation not yet durable, or, as the node's DiskFaults say, keeps
+// some of them, tears one, and corrupts durable data (see DiskFaults). Hence
+// two rules for code on this interface:
+//   - acknowledge nothing before the done of a Sync issued after it;
+//   - replace a file atomically by writing a temporary file, syncing,
+//     renaming it over the target, and syncing again before relying on the
+//     rename. Without the first sync, a crash may keep the rename and lose
+//     the write it renames: the target is then empty, and its old contents
+//     are gone (DiskFaults.Reorder).
+//
+// A real adapter over a POSIX file system meets this contract if: WriteFile
+// opens with O_CREAT|O_TRUNC and writes, AppendFile opens with O_APPEND,
+// Rename is rename(2), Remove is unlink(2); and Sync fsyncs every file
+// written since the previous Sync and then, if any file was created, renamed
+// or removed since, the directory (fsync of a file does not make its name
+// durable, nor does rename(2) make the new name durable until the directory
+// is synced); it may do so in the background but must call done only after
+// those fsyncs returned, one sync after the other in issue order. With
+// DiskFaults.Reorder, the model is no stronger than that adapter in what
+// survives a crash, with one exception: a file's operations survive as a
+// prefix of that file's operations, with at most a torn tail, whereas a real
+// file system may also expose a tail of zeros or stale blocks after an
+// append whose size update reached the disk before its data (a record format
+// with lengths and checksums tells both from a complete record). Without
+// Reorder, unsynced operations survive in issue order, which no POSIX file
+// system promises.
 type Storage interface {
 	ReadFile(name string) ([]byte, bool)
-	WriteFile(name string, data []byte)  // replace the whole file
+	WriteFile(name string, data []byte)  // replace the whole file (truncate and write)
 	AppendFile(name string, data []byte) // append to the file (create if absent)
 	Rename(from, to string)              // atomic replace of to; absent from is a no-op
 	Remove(name string)
 	Size(name string) int
-	// Sync makes every write issued before it durable, then calls done
-	// (nil: nobody waits). Until done runs, a crash may lose those writes.
+	// Sync makes every operation issued before it durable, later: done runs
+	// as an event of the node once they are (never inside Sync itself), and
+	// never if the node crashes first.
 	Sync(done func())
 	List() []string
 }
+
+// SyncProc syncs s from a process written in blocking style: it issues a
+// Sync and suspends p until it completed. If the storage's node crashes
+// first, the sync never completes: a process on that node dies with it, but
+// a process elsewhere waits forever (a deadlock the run reports).
+func SyncProc(p *Proc, s Storage) {
+	p.Suspend("sync", func(resume func()) { s.Sync(resume) })
+}
+
+// The sync latency model, drawn per Sync from the disk's own stream: a base
+// latency uniform in [SyncLatencyMin, SyncLatencyMax] (a flush with a device
+// cache flush on an SSD: about 0.1 ms on NVMe, 1 ms on SATA); with
+// probability SyncStallChance a stall uniform in [SyncLatencyMax,
+// SyncStallMax] instead (the long tail of fsync: journal commits, garbage
+// collection inside the device); plus SyncCostPerByte for every byte written
+// since the previous Sync (500 MB/s). A sync completes no earlier than the
+// one issued before it, so syncs complete in issue order, as behind one
+// device queue. The stalls are what give a crash a fair chance to land
+// between an acknowledgement and the end of a sync it did not wait for.
+const (
+	SyncLatencyMin  = 100 * time.Microsecond
+	SyncLatencyMax  = time.Millisecond
+	SyncStallChance = 0.05
+	SyncStallMax    = 50 * time.Millisecond
+	SyncCostPerByte = 2 * time.Nanosecond
+)
 
 // StorageStats counts what crashes found on the nodes' storage in one run:
 // a passing sweep says little about durability unless crashes really caught
@@ -42,54 +100,84 @@ func (w *World) StorageStats() StorageStats {
 	return s
 }
 
-// DiskFaults is the storage fault model of one node.
-type DiskFaults struct {
-	// KeepSomeUnsynced: at a crash, a seeded prefix of the unsynced writes
-	// reached the platter (as the OS may have flushed them), instead of none.
-	KeepSomeUnsynced bool
-	// TearLast: the first unsynced write that did not fully reach the platter
-	// is kept partially (a torn write: a prefix of its bytes).
-	TearLast bool
-}
-
 type diskOpKind uint8
 
 const (
-	opWrite diskOpKind = iota
-	opAppend
-	opRename
-	opRemove
+	opCreate diskOpKind = iota // directory: name now refers to a new, empty file
+	opWrite                    // file data: truncate and write
+	opAppend                   // file data: append
+	opRename                   // directory
+	opRemove                   // directory
 )
 
+// diskOp is one storage operation as the file system sees it. Writing to an
+// absent file is two operations, a create (a directory operation) and the
+// write (a data operation on the new file), which a crash may separate.
 type diskOp struct {
 	kind diskOpKind
-	name string
-	to   string
-	data []byte
+	name string // create, rename (from), remove
+	to   string // rename
+	ino  uint64 // create, write, append: the file
+	data []byte // write, append
 }
+
+func (op diskOp) isData() bool { return op.kind == opWrite || op.kind == opAppend }
+
+// fsys is a file system state: a directory of names referring to files
+// (inodes, never 0), and the files' contents. Renames move names, not data,
+// which is what lets a crash keep a rename and lose the write it renames.
+type fsys struct {
+	names map[string]uint64
+	data  map[uint64][]byte
+}
+
+func newFsys() fsys { return fsys{names: map[string]uint64{}, data: map[uint64][]byte{}} }
 
 // Disk is a node's simulated durable storage. Every byte slice is copied on
 // the way in and out, so no memory is shared with the node's volatile state
 // (a crash could otherwise "persist" a later mutation).
 type Disk struct {
-	node    *Node
-	rand    *Rand
-	durable map[string][]byte
-	view    map[string][]byte // durable plus pending: what reads see
-	pending []diskOp
-	faults  DiskFaults
-	syncs   int
-	stats   StorageStats
+	node      *Node
+	latency   *Rand // sync latencies, one draw per Sync
+	crashRand *Rand // crash decisions, keyed by crash
+	durable   fsys
+	view      fsys     // durable plus pending: what reads see
+	pending   []diskOp // issued, not yet durable, in issue order
+	// pendingSeq is the issue number of pending[0]; inflight syncs name the
+	// issue number up to which they make operations durable.
+	pendingSeq uint64
+	inflight   []inflightSync
+	lastDone   time.Duration // completion time of the last sync issued
+	dirty      int           // data bytes issued since the last Sync
+	nextIno    uint64
+	syncIDs    uint64
+	crashes    uint64
+	faults     DiskFaults
+	syncs      int
+	stats      StorageStats
+}
+
+type inflightSync struct {
+	id   uint64
+	upto uint64 // operations with issue number < upto become durable
+	done func()
 }
 
 var _ Storage = (*Disk)(nil)
 
 func newDisk(n *Node, r *Rand) *Disk {
-	return &Disk{node: n, rand: r, durable: map[string][]byte{}, view: map[string][]byte{}}
+	return &Disk{node: n, latency: r.Fork("latency"), crashRand: r.Fork("crash"),
+		durable: newFsys(), view: newFsys()}
 }
 
-// SetFaults sets the disk's fault model.
-func (d *Disk) SetFaults(f DiskFaults) { d.faults = f }
+// SetFaults sets the disk's fault model. It panics on a model Validate
+// rejects: plans are validated before they are installed.
+func (d *Disk) SetFaults(f DiskFaults) {
+	if err := f.Validate(); err != nil {
+		panic(fmt.Sprintf("sim: disk of %s: %v", d.node.Name, err))
+	}
+	d.faults = f
+}
 
 // Faults returns the disk's fault model.
 func (d *Disk) Faults() DiskFaults { return d.faults }
@@ -102,142 +190,209 @@ func (d *Disk) checkUp(op string) {
 
 // ReadFile returns a copy of the file's current contents.
 func (d *Disk) ReadFile(name string) ([]byte, bool) {
-	b, ok := d.view[name]
+	ino, ok := d.view.names[name]
 	if !ok {
 		return nil, false
 	}
-	return append([]byte(nil), b...), true
+	return append([]byte{}, d.view.data[ino]...), true
 }
 
 // Size returns the file's current size in bytes (0 if absent).
-func (d *Disk) Size(name string) int { return len(d.view[name]) }
+func (d *Disk) Size(name string) int {
+	ino, ok := d.view.names[name]
+	if !ok {
+		return 0
+	}
+	return len(d.view.data[ino])
+}
 
 // TotalSize returns the sum of the sizes of the files whose name has prefix.
 func (d *Disk) TotalSize(prefix string) int {
 	total := 0
-	for name, b := range d.view {
+	for name, ino := range d.view.names {
 		if len(name) >= len(prefix) && name[:len(prefix)] == prefix {
-			total += len(b)
+			total += len(d.view.data[ino])
 		}
 	}
 	return total
 }
 
 // List returns the current file names, sorted.
-func (d *Disk) List() []string {
-	names := make([]string, 0, len(d.view))
-	for name := range d.view {
+func (d *Disk) List() []string { return d.view.list() }
+
+func (fs fsys) list() []string {
+	names := make([]string, 0, len(fs.names))
+	for name := range fs.names {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	return names
 }
 
+// issue records op as pending and applies it to what reads see.
+func (d *Disk) issue(op diskOp) {
+	d.pending = append(d.pending, op)
+	d.view.apply(op, len(op.data))
+}
+
+// file returns the file name refers to, creating it (unsynced) if absent.
+func (d *Disk) file(name string) uint64 {
+	if ino, ok := d.view.names[name]; ok {
+		return ino
+	}
+	d.nextIno++
+	d.issue(diskOp{kind: opCreate, name: name, ino: d.nextIno})
+	return d.nextIno
+}
+
 // WriteFile replaces the file's contents (unsynced).
 func (d *Disk) WriteFile(name string, data []byte) {
 	d.checkUp("write")
-	op := diskOp{kind: opWrite, name: name, data: append([]byte(nil), data...)}
-	d.pending = append(d.pending, op)
-	apply(d.view, op, len(op.data))
+	d.issue(diskOp{kind: opWrite, ino: d.file(name), data: append([]byte{}, data...)})
+	d.dirty += len(data)
 }
 
 // AppendFile appends to the file (unsynced).
 func (d *Disk) AppendFile(name string, data []byte) {
 	d.checkUp("append")
-	op := diskOp{kind: opAppend, name: name, data: append([]byte(nil), data...)}
-	d.pending = append(d.pending, op)
-	apply(d.view, op, len(op.data))
+	d.issue(diskOp{kind: opAppend, ino: d.file(name), data: append([]byte{}, data...)})
+	d.dirty += len(data)
 }
 
-// Rename atomically replaces to with from (unsynced).
+// Rename atomically replaces to with from (unsynced). An absent from, or
+// from equal to to, changes nothing, as POSIX rename does (the first fails).
 func (d *Disk) Rename(from, to string) {
 	d.checkUp("rename")
-	op := diskOp{kind: opRename, name: from, to: to}
-	d.pending = append(d.pending, op)
-	apply(d.view, op, 0)
+	if _, ok := d.view.names[from]; ok && from != to {
+		d.issue(diskOp{kind: opRename, name: from, to: to})
+	}
 }
 
 // Remove deletes the file (unsynced).
 func (d *Disk) Remove(name string) {
 	d.checkUp("remove")
-	op := diskOp{kind: opRemove, name: name}
-	d.pending = append(d.pending, op)
-	apply(d.view, op, 0)
+	if _, ok := d.view.names[name]; ok {
+		d.issue(diskOp{kind: opRemove, name: name})
+	}
 }
 
-// Sync makes every earlier write durable, then calls done.
+// Sync makes every operation issued so far durable after the latency of the
+// model above, then calls done as an event of the node; a crash first
+// cancels it.
 func (d *Disk) Sync(done func()) {
 	d.checkUp("sync")
-	for _, op := range d.pending {
-		apply(d.durable, op, len(op.data))
-	}
-	d.pending = d.pending[:0]
 	d.syncs++
-	if done != nil {
-		done()
+	now := d.node.w.now
+	lat := d.latency.Duration(SyncLatencyMin, SyncLatencyMax)
+	if d.latency.Chance(SyncStallChance) {
+		lat = d.latency.Duration(SyncLatencyMax, SyncStallMax)
 	}
+	at := now + lat + time.Duration(d.dirty)*SyncCostPerByte
+	d.dirty = 0
+	at = max(at, d.lastDone)
+	d.lastDone = at
+	d.syncIDs++
+	id := d.syncIDs
+	d.inflight = append(d.inflight, inflightSync{id: id, upto: d.pendingSeq + uint64(len(d.pending)), done: done})
+	d.node.After(at-now, "disk sync", func() { d.completeThrough(id) })
+}
+
+// completeThrough completes every sync in flight up to and including sync
+// id, in issue order. Two syncs due at the same time run in either order
+// (ties are drawn), so the first of their events completes both.
+func (d *Disk) completeThrough(id uint64) {
+	for len(d.inflight) > 0 && d.inflight[0].id <= id {
+		s := d.inflight[0]
+		d.inflight = d.inflight[1:]
+		d.makeDurable(s.upto)
+		if s.done != nil {
+			s.done()
+		}
+	}
+}
+
+// SyncNow makes every operation issued so far durable at once and completes
+// every sync in flight: for tests and tools that drive a disk outside the
+// event loop. Simulated code uses Sync, whose latency is part of the model.
+func (d *Disk) SyncNow() {
+	d.checkUp("sync")
+	d.makeDurable(d.pendingSeq + uint64(len(d.pending)))
+	d.dirty = 0
+	d.completeThrough(d.syncIDs)
+}
+
+// makeDurable applies the pending operations with issue number < upto to the
+// durable state.
+func (d *Disk) makeDurable(upto uint64) {
+	if upto <= d.pendingSeq {
+		return
+	}
+	k := int(upto - d.pendingSeq)
+	for _, op := range d.pending[:k] {
+		d.durable.apply(op, len(op.data))
+	}
+	rest := copy(d.pending, d.pending[k:])
+	clear(d.pending[rest:]) // drop the references to the copied data
+	d.pending = d.pending[:rest]
+	d.pendingSeq = upto
 }
 
 // Syncs counts Sync calls (for tests and statistics).
 func (d *Disk) Syncs() int { return d.syncs }
 
-// Unsynced reports how many writes are not yet durable.
+// Unsynced reports how many storage operations are not yet durable (a write
+// to an absent file is two: its create and its data).
 func (d *Disk) Unsynced() int { return len(d.pending) }
 
-// apply performs op on files, keeping only keep bytes of its data (a torn
-// write keeps fewer than all). The bytes a stored slice shows are never
-// changed: a write stores a fresh copy, and an append only writes past the
-// end of the slice it extends. Appends extend in place, amortised O(1),
-// because copying the whole file on every append made a long-lived
-// append-only log (raft/peer.go) quadratic: 75% of the wall time of a 16 s
+// apply performs op on fs, keeping only keep bytes of its data (a torn write
+// keeps fewer than all). A file that loses its name is deleted: no file has
+// two names, and no later operation can refer to it. The bytes a stored
+// slice shows are never changed: a write stores a fresh copy, and an append
+// only writes past the end of the slice it extends. Appends extend in place,
+// amortised O(1), because copying the whole file on every append made a
+// long-lived append-only log (raft) quadratic: 75% of the wall time of a 16 s
 // 6.824 churn run. In place is safe because each backing array's spare
 // capacity belongs to one map entry: the only slices shared between durable
 // and view are those boot copies over, and it clips their capacity in view,
 // so view's next append to them reallocates, while durable's appends write
 // only past the end view can see.
-func apply(files map[string][]byte, op diskOp, keep int) {
+func (fs fsys) apply(op diskOp, keep int) {
 	switch op.kind {
+	case opCreate:
+		fs.bind(op.name, op.ino)
 	case opWrite:
-		files[op.name] = append([]byte(nil), op.data[:keep]...)
+		fs.data[op.ino] = append([]byte{}, op.data[:keep]...)
 	case opAppend:
-		files[op.name] = append(files[op.name], op.data[:keep]...)
+		fs.data[op.ino] = append(fs.data[op.ino], op.data[:keep]...)
 	case opRename:
-		if b, ok := files[op.name]; ok && op.name != op.to { // rename(f, f) keeps f, as POSIX does
-			files[op.to] = b
-			delete(files, op.name)
+		// A crash may have lost the create of from, or an earlier rename:
+		// then there is nothing to move, as a real rename would fail.
+		if ino, ok := fs.names[op.name]; ok && op.name != op.to {
+			delete(fs.names, op.name)
+			fs.bind(op.to, ino)
 		}
 	case opRemove:
-		delete(files, op.name)
+		if ino, ok := fs.names[op.name]; ok {
+			delete(fs.names, op.name)
+			delete(fs.data, ino)
+		}
 	}
 }
 
-// crash decides what of the unsynced writes reached the platter.
-func (d *Disk) crash() {
-	d.stats.Crashes++
-	if len(d.pending) > 0 {
-		d.stats.Unsynced++
-		kept := 0
-		if d.faults.KeepSomeUnsynced {
-			kept = d.rand.IntN(len(d.pending) + 1)
-		}
-		for _, op := range d.pending[:kept] {
-			apply(d.durable, op, len(op.data))
-		}
-		if d.faults.TearLast && kept < len(d.pending) {
-			op := d.pending[kept]
-			if (op.kind == opWrite || op.kind == opAppend) && len(op.data) > 0 {
-				apply(d.durable, op, d.rand.IntN(len(op.data)))
-			}
-		}
+// bind makes name refer to ino, deleting the file it referred to before.
+func (fs fsys) bind(name string, ino uint64) {
+	if old, ok := fs.names[name]; ok && old != ino {
+		delete(fs.data, old)
 	}
-	d.pending = nil
-	d.boot() // until the restart, readers (checkers) see only what survived
+	fs.names[name] = ino
 }
 
 // boot rebuilds the read view from what is durable.
 func (d *Disk) boot() {
-	d.view = make(map[string][]byte, len(d.durable))
-	for name, b := range d.durable {
-		d.view[name] = b[:len(b):len(b)] // see apply: view must not append into durable's array
+	d.view = fsys{names: make(map[string]uint64, len(d.durable.names)), data: make(map[uint64][]byte, len(d.durable.data))}
+	for name, ino := range d.durable.names {
+		d.view.names[name] = ino
+		b := d.durable.data[ino]
+		d.view.data[ino] = b[:len(b):len(b)] // see apply: view must not append into durable's array
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
@@ -35,7 +36,7 @@ func (o fileOp) String() string {
 var fileOpGen = rapid.Custom(func(t *rapid.T) fileOp {
 	names := []string{"a", "b", "c"}
 	return fileOp{
-		kind: rapid.SampledFrom([]string{"write", "append", "rename", "remove", "sync"}).Draw(t, "kind"),
+		kind: rapid.SampledFrom([]string{"write", "append", "rename", "remove", "sync", "sleep"}).Draw(t, "kind"),
 		name: rapid.SampledFrom(names).Draw(t, "name"),
 		to:   rapid.SampledFrom(names).Draw(t, "to"),
 		data: rapid.SliceOfN(rapid.Byte(), 0, 6).Draw(t, "data"),
@@ -55,7 +56,7 @@ func (f files) clone() files {
 }
 
 // apply performs op keeping only keep bytes of its data (keep < 0: all).
-func (f files) apply(op fileOp, keep int) {
+func (f files) apply(op fileOp, keep int) files {
 	data := string(op.data)
 	if keep >= 0 {
 		data = data[:keep]
@@ -75,6 +76,7 @@ func (f files) apply(op fileOp, keep int) {
 	case "remove":
 		delete(f, op.name)
 	}
+	return f
 }
 
 func (f files) String() string {
@@ -102,6 +104,8 @@ func contents(t require.TestingT, d sim.Storage) files {
 	return out
 }
 
+// doOp performs a storage call; a sync completes at once (SyncNow), for the
+// tests that drive a disk outside the event loop.
 func doOp(d *sim.Disk, op fileOp) {
 	switch op.kind {
 	case "write":
@@ -113,13 +117,15 @@ func doOp(d *sim.Disk, op fileOp) {
 	case "remove":
 		d.Remove(op.name)
 	case "sync":
-		d.Sync(nil)
+		d.SyncNow()
 	}
 }
 
-// diskRun applies ops to a fresh node's disk with faults, crashes and
-// restarts the node, and returns the disk before the crash, after it, and
-// the ops split at the last Sync.
+// diskRun runs ops on a fresh node's disk inside the event loop: a sync is
+// the asynchronous Sync, a sleep lets virtual time pass (so some syncs
+// complete and some do not). Then it crashes and restarts the node, and
+// returns the disk before the crash, after it, and the file operations split
+// where the last completed sync made them durable.
 func diskRun(t *rapid.T, faults sim.DiskFaults) (before, after files, synced, unsynced []fileOp) {
 	ops := rapid.SliceOfN(fileOpGen, 0, 30).Draw(t, "ops")
 	w := sim.NewWorld(sim.Options{Seed: rapid.Uint64().Draw(t, "seed")})
@@ -127,20 +133,35 @@ func diskRun(t *rapid.T, faults sim.DiskFaults) (before, after files, synced, un
 	n.Disk.SetFaults(faults)
 	require.Equal(t, faults, n.Disk.Faults())
 	w.Start(n)
-	last := -1
-	for i, op := range ops {
-		doOp(n.Disk, op)
-		if op.kind == "sync" {
-			last = i
+	var done []fileOp // file operations, in order
+	durable := 0      // done[:durable] are durable
+	outOfOrder := false
+	// No require inside a process (it runs on a coroutine): record, then
+	// assert outside.
+	w.Spawn(nil, "script", func(p *sim.Proc) {
+		for _, op := range ops {
+			switch op.kind {
+			case "sync":
+				k := len(done)
+				n.Disk.Sync(func() {
+					outOfOrder = outOfOrder || k < durable
+					durable = k
+				})
+			case "sleep":
+				p.Sleep(time.Duration(len(op.data)) * 200 * time.Microsecond)
+			default:
+				doOp(n.Disk, op)
+				done = append(done, op)
+			}
 		}
-	}
-	synced, unsynced = ops[:last+1], ops[last+1:]
-	require.Equal(t, len(unsynced), n.Disk.Unsynced())
-	before = contents(t, n.Disk)
-	w.Crash(n)
-	w.Restart(n)
-	after = contents(t, n.Disk)
-	return before, after, synced, unsynced
+		before = contents(t, n.Disk)
+		w.Crash(n)
+		w.Restart(n)
+		after = contents(t, n.Disk)
+	})
+	require.Nil(t, w.Run())
+	require.False(t, outOfOrder, "syncs completed out of issue order")
+	return before, after, done[:durable], done[durable:]
 }
 
 func model(ops []fileOp) files {
@@ -157,27 +178,62 @@ func TestUnsyncedWritesAreLostSyncedOnesKept(t *testing.T) {
 		require.Equal(t, model(append(append([]fileOp(nil), synced...), unsynced...)).String(), before.String(),
 			"reads do not see every write")
 		require.Equal(t, model(synced).String(), after.String(),
-			"after a crash the disk must hold exactly the writes up to the last Sync")
+			"after a crash the disk must hold exactly the writes up to the last completed Sync")
 	})
+}
+
+// prefixStates lists the states a crash may leave without Reorder: the synced
+// state plus a prefix of the unsynced operations (only the empty one without
+// keepSome), then, for the next operation if it writes data, a torn version
+// of it (with tear), or only the create of its file (a write to an absent
+// file is a create and a write, which a crash may separate).
+func prefixStates(synced, unsynced []fileOp, keepSome, tear bool) []string {
+	state := model(synced)
+	unsynced = realOps(state.clone(), unsynced)
+	var out []string
+	for k := 0; ; k++ {
+		out = append(out, state.String())
+		if k == len(unsynced) {
+			return out
+		}
+		if op := unsynced[k]; op.kind == "write" || op.kind == "append" {
+			_, exists := state[op.name]
+			for j := 0; j < len(op.data) && tear; j++ {
+				out = append(out, state.clone().apply(op, j).String())
+			}
+			if !exists && keepSome {
+				out = append(out, state.clone().apply(fileOp{kind: "write", name: op.name}, -1).String())
+			}
+		}
+		if !keepSome {
+			return out
+		}
+		state.apply(unsynced[k], -1)
+	}
+}
+
+// realOps drops the operations that change nothing where they are issued (a
+// rename of an absent file or of a file to itself, a remove of an absent
+// file): the disk records no operation for them.
+func realOps(state files, ops []fileOp) []fileOp {
+	var out []fileOp
+	for _, op := range ops {
+		_, exists := state[op.name]
+		if (op.kind == "rename" && (!exists || op.name == op.to)) || (op.kind == "remove" && !exists) {
+			continue
+		}
+		out = append(out, op)
+		state.apply(op, -1)
+	}
+	return out
 }
 
 func TestKeepSomeUnsyncedKeepsAPrefix(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		_, after, synced, unsynced := diskRun(t, sim.DiskFaults{KeepSomeUnsynced: true})
-		state := model(synced)
-		var candidates []string
-		for k := 0; ; k++ {
-			candidates = append(candidates, state.String())
-			if state.String() == after.String() {
-				return
-			}
-			if k == len(unsynced) {
-				break
-			}
-			state.apply(unsynced[k], -1)
-		}
-		t.Fatalf("after crash %v is not the synced state plus a prefix of the unsynced ops %v; candidates:\n%s",
-			after, unsynced, strings.Join(candidates, "\n"))
+		states := prefixStates(synced, unsynced, true, false)
+		require.Contains(t, states, after.String(),
+			"after crash %v is not the synced state plus a prefix of the unsynced ops %v", after, unsynced)
 	})
 }
 
@@ -186,36 +242,14 @@ func TestTearLastKeepsAPrefixOfTheNextWrite(t *testing.T) {
 		t.Run(fmt.Sprintf("KeepSomeUnsynced=%v", keepSome), func(t *testing.T) {
 			rapid.Check(t, func(t *rapid.T) {
 				_, after, synced, unsynced := diskRun(t, sim.DiskFaults{KeepSomeUnsynced: keepSome, TearLast: true})
-				state := model(synced)
-				for k := 0; k <= len(unsynced); k++ {
-					if k > 0 && !keepSome {
-						break // without KeepSomeUnsynced no whole unsynced op survives
-					}
-					if state.String() == after.String() {
-						return
-					}
-					if k == len(unsynced) {
-						break
-					}
-					if op := unsynced[k]; op.kind == "write" || op.kind == "append" {
-						for j := 0; j < len(op.data); j++ {
-							torn := state.clone()
-							torn.apply(op, j)
-							if torn.String() == after.String() {
-								return
-							}
-						}
-					}
-					state.apply(unsynced[k], -1)
-				}
-				t.Fatalf("after crash %v is not synced state + unsynced prefix (+ torn next write) of %v", after, unsynced)
+				states := prefixStates(synced, unsynced, keepSome, true)
+				require.Contains(t, states, after.String(),
+					"after crash %v is not synced state + unsynced prefix (+ torn next write) of %v", after, unsynced)
 			})
 		})
 	}
 }
 
-// TestTornWritesHappen makes sure the tearing property above is not vacuous:
-// over many seeds a crash does keep a strict prefix of a write.
 func TestTornWritesHappen(t *testing.T) {
 	torn, kept, lost := 0, 0, 0
 	for seed := uint64(0); seed < 200; seed++ {
@@ -247,7 +281,7 @@ func TestReadFileReturnsACopy(t *testing.T) {
 	n := w.AddNode("n", func(*sim.Node) {})
 	w.Start(n)
 	n.Disk.WriteFile("f", []byte("hello"))
-	n.Disk.Sync(nil)
+	n.Disk.SyncNow()
 	b, ok := n.Disk.ReadFile("f")
 	require.True(t, ok)
 	b[0] = 'J'
@@ -271,7 +305,7 @@ func TestWriteFileCopiesItsInput(t *testing.T) {
 	require.Equal(t, "state-1", string(got))
 	got, _ = n.Disk.ReadFile("a")
 	require.Equal(t, "state-1", string(got))
-	n.Disk.Sync(nil)
+	n.Disk.SyncNow()
 	buf[6] = '3' // and again after the sync
 	w.Crash(n)
 	w.Restart(n)
@@ -292,10 +326,9 @@ func TestDiskListSizeSyncs(t *testing.T) {
 	require.Equal(t, []string{"log/1", "log/2", "state"}, d.List())
 	require.Equal(t, 3, d.TotalSize("log/"))
 	require.Equal(t, 6, d.TotalSize(""))
-	require.Equal(t, 3, d.Unsynced())
-	d.Sync(nil)
+	require.Equal(t, 6, d.Unsynced(), "three creates and three writes")
+	d.SyncNow()
 	require.Equal(t, 0, d.Unsynced())
-	require.Equal(t, 1, d.Syncs())
 	d.Rename("absent", "state") // an absent source is a no-op
 	got, _ := d.ReadFile("state")
 	require.Equal(t, "sss", string(got))
@@ -310,7 +343,7 @@ func TestRenameToItselfKeepsTheFile(t *testing.T) {
 	got, ok := n.Disk.ReadFile("f")
 	require.True(t, ok, "Rename(f, f) deleted f")
 	require.Equal(t, "x", string(got))
-	n.Disk.Sync(nil)
+	n.Disk.SyncNow()
 	w.Crash(n)
 	w.Restart(n)
 	_, ok = n.Disk.ReadFile("f")
@@ -324,11 +357,12 @@ func TestWritesToACrashedNodesDiskPanic(t *testing.T) {
 	w.Start(n)
 	w.Crash(n)
 	for name, op := range map[string]func(){
-		"write":  func() { n.Disk.WriteFile("f", []byte("x")) },
-		"append": func() { n.Disk.AppendFile("f", []byte("x")) },
-		"rename": func() { n.Disk.Rename("f", "g") },
-		"remove": func() { n.Disk.Remove("f") },
-		"sync":   func() { n.Disk.Sync(nil) },
+		"write":   func() { n.Disk.WriteFile("f", []byte("x")) },
+		"append":  func() { n.Disk.AppendFile("f", []byte("x")) },
+		"rename":  func() { n.Disk.Rename("f", "g") },
+		"remove":  func() { n.Disk.Remove("f") },
+		"sync":    func() { n.Disk.Sync(nil) },
+		"syncnow": func() { n.Disk.SyncNow() },
 	} {
 		require.Panics(t, op, name)
 	}
@@ -342,7 +376,7 @@ func TestCrashedDiskShowsOnlyWhatSurvived(t *testing.T) {
 	n := w.AddNode("n", func(*sim.Node) {})
 	w.Start(n)
 	n.Disk.WriteFile("synced", []byte("s"))
-	n.Disk.Sync(nil)
+	n.Disk.SyncNow()
 	n.Disk.WriteFile("unsynced", []byte("u"))
 	w.Crash(n)
 	require.Equal(t, []string{"synced"}, n.Disk.List(), "a crashed node's disk shows writes the crash lost")
@@ -369,7 +403,7 @@ func TestAppendsAcrossCrashesDoNotAlias(t *testing.T) {
 				view = durable.clone()
 			} else {
 				op := fileOpGen.Draw(t, "op")
-				if op.kind == "write" || op.kind == "remove" {
+				if op.kind == "write" || op.kind == "remove" || op.kind == "sleep" {
 					op.kind = "append" // mostly appends: they are what could alias
 				}
 				doOp(n.Disk, op)

@@ -20,10 +20,13 @@ type Options struct {
 	// Faults is the fault profile name or a JSON plan, handed to the systems'
 	// fault installers (package faults); the kernel only carries it.
 	Faults string
-	// Trace, when set, receives every event and every Logf line in order.
+	// Trace, when set, receives every event and every Logf line in order:
+	// an event's record before it runs, so that the notes it logs follow it.
 	Trace func(Record)
-	// OnEvent, when set, is called after every event with the running hash;
-	// determinism checks use it to find the first divergent event.
+	// OnEvent, when set, is called after every event that ran to its end
+	// (not after one that panicked), with the running hash including the
+	// contents the event digested; determinism checks use it to find the
+	// first divergent event.
 	OnEvent func(Record)
 }
 
@@ -37,14 +40,17 @@ const (
 // World is one simulated run. It is not safe for concurrent use: by design
 // only one piece of simulated code runs at a time.
 type World struct {
-	opts    Options
-	now     time.Duration
-	queue   eventQueue
-	seq     uint64
-	sched   *Rand // tiebreak draws of world events; nodes have their own
-	root    *Rand
-	events  uint64
-	hash    uint64
+	opts   Options
+	now    time.Duration
+	queue  eventQueue
+	seq    uint64
+	sched  *Rand // tiebreak draws of world events; nodes have their own
+	root   *Rand
+	events uint64
+	hash   uint64
+	// content digests what the current event produced (World.Digest);
+	// zero when it digested nothing.
+	content uint64
 	nodes   []*Node
 	stopped bool
 	failure *Failure
@@ -112,9 +118,12 @@ func (w *World) Nodes() []*Node { return w.nodes }
 
 // Digest folds a digest of content the current event produced (a message
 // payload, persisted state, an applied result) into the trace hash, so that
-// two runs differing only in a value differ in hash.
+// two runs differing only in a value differ in hash, and CheckDeterminism
+// can tell an event that did the same thing with different content from a
+// different event. Call it with a cheap digest (HashBytes of an encoding).
 func (w *World) Digest(d uint64) {
 	w.hash = (w.hash ^ d) * 1099511628211
+	w.content = (w.content ^ d ^ 14695981039346656037) * 1099511628211
 }
 
 // HashBytes is FNV-1a over b: a cheap content digest for Digest.
@@ -397,7 +406,11 @@ func (w *World) loop() {
 		w.current = &e
 		w.actor, w.actorInc = e.node, e.inc
 		w.fold(&e)
+		w.content = 0
 		e.fn()
+		if w.opts.OnEvent != nil {
+			w.onEvent(&e)
+		}
 		w.current = nil
 		w.actor = nil
 	}
@@ -430,7 +443,7 @@ func (w *World) failDownNode(n *Node, what string) {
 
 // fold mixes one event into the trace hash: its time, its node and its label.
 // The tiebreak is not folded separately: it decides the order, and the order
-// is what the hash sees.
+// is what the hash sees. What the event produces is folded in by Digest.
 func (w *World) fold(e *event) {
 	h := w.hash
 	h = (h ^ uint64(e.at)) * 1099511628211
@@ -441,16 +454,23 @@ func (w *World) fold(e *event) {
 		h = (h ^ uint64(e.label[i])) * 1099511628211
 	}
 	w.hash = h
-	if w.opts.Trace != nil || w.opts.OnEvent != nil {
-		r := Record{Event: w.events, At: e.at, Label: e.label, Hash: h}
-		if e.node != nil {
-			r.Node = e.node.Name
-		}
-		if w.opts.OnEvent != nil {
-			w.opts.OnEvent(r)
-		}
-		if w.opts.Trace != nil {
-			w.opts.Trace(r)
-		}
+	if w.opts.Trace != nil {
+		w.opts.Trace(w.record(e))
 	}
+}
+
+// onEvent hands the record of the event that just ran, contents included, to
+// Options.OnEvent.
+func (w *World) onEvent(e *event) {
+	r := w.record(e)
+	r.Content = w.content
+	w.opts.OnEvent(r)
+}
+
+func (w *World) record(e *event) Record {
+	r := Record{Event: w.events, At: e.at, Label: e.label, Hash: w.hash}
+	if e.node != nil {
+		r.Node = e.node.Name
+	}
+	return r
 }

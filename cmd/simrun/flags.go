@@ -102,7 +102,9 @@ func parseShard(s string) (index, count int, err error) {
 // parseFaults checks -faults: a profile name, or @file holding a JSON plan,
 // whose contents are returned as the spec.
 func parseFaults(s string) (string, error) {
+	flag := "-faults"
 	if strings.HasPrefix(s, "@") {
+		flag += " " + s
 		data, err := os.ReadFile(s[1:])
 		if err != nil {
 			return "", usagef("-faults: %v", err)
@@ -119,7 +121,7 @@ func parseFaults(s string) (string, error) {
 		s = text
 	}
 	if err := faults.CheckSpec(s); err != nil {
-		return "", usagef("-faults: %v", err)
+		return "", usagef("%s: %v", flag, err)
 	}
 	return s, nil
 }

@@ -6,4 +6,5 @@ import (
 	_ "github.com/lockstep-dst/lockstep/kv/kvsim"
 	_ "github.com/lockstep-dst/lockstep/mapreduce"
 	_ "github.com/lockstep-dst/lockstep/raft/raftsim"
+	_ "github.com/lockstep-dst/lockstep/shardkv/shardsim"
 )

@@ -7,9 +7,10 @@
 package register
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+	"hash/crc32"
 
 	"github.com/lockstep-dst/lockstep/netsim"
 	"github.com/lockstep-dst/lockstep/sim"
@@ -17,13 +18,24 @@ import (
 
 // Config holds the knobs of a replica.
 type Config struct {
-	// SkipSync makes the primary acknowledge writes it has not synced: the
-	// deliberate bug the broken example demonstrates (a crash then loses an
-	// acknowledged write).
+	// SkipSync makes the primary acknowledge writes before they are durable:
+	// the deliberate bug the broken example demonstrates (a crash then loses
+	// an acknowledged write).
 	SkipSync bool
 }
 
-const stateFile = "register"
+// The state is one checksummed record in stateFile, replaced atomically:
+// write tmpFile, sync, rename it over stateFile, sync (sim.Storage says why
+// each step is needed).
+const (
+	stateFile = "register"
+	tmpFile   = "register.tmp"
+)
+
+// probeHalted counts replicas that found their state corrupt and refused to
+// serve: a sweep with storage corruption should reach it.
+var probeHalted = sim.NewProbe("example/register-halted-on-corrupt-state",
+	"a register replica restarted with a corrupt state file and refused to serve")
 
 // replica is one running instance: its volatile state is rebuilt from disk
 // at every boot.
@@ -32,92 +44,151 @@ type replica struct {
 	ep      *netsim.Endpoint
 	cfg     Config
 	backups []int // node IDs, on the primary only
+	// version and value are the durable state: what reads return and what a
+	// restart recovers. They change only once the state is synced.
 	version int
 	value   string
-	// writing is true while the primary replicates: later writes are refused
-	// so that versions reach backups in order.
-	writing bool
+	// busy is true while a write is being made durable or replicated: later
+	// writes are refused, so that versions reach the disk and the backups in
+	// order and two updates never share the temporary file.
+	busy bool
+	// halted is set when the state file is corrupt: see boot.
+	halted bool
 }
 
 func boot(node *sim.Node, ep *netsim.Endpoint, cfg Config, backups []int) *replica {
 	r := &replica{node: node, ep: ep, cfg: cfg, backups: backups}
-	if b, ok := node.Disk.ReadFile(stateFile); ok {
-		r.version, r.value = decode(b)
-	}
 	ep.Handle("Register.Put", r.put)
 	ep.Handle("Register.Get", r.get)
 	ep.Handle("Register.Replicate", r.replicate)
+	// A temporary file is an update that never completed, so never
+	// acknowledged: drop it.
+	node.Disk.Remove(tmpFile)
+	b, ok := node.Disk.ReadFile(stateFile)
+	if !ok {
+		return r // a fresh replica: version 0
+	}
+	version, value, err := decode(b)
+	if err != nil {
+		// The state file was synced before it replaced the old one, so a
+		// bad record is corruption of synced data, and the state it held
+		// may have been acknowledged. Coming back with version 0, or any
+		// older state, would let a read travel back in time; rebuilding
+		// from the backups would need to know which of them is current,
+		// which this example does not track. So the replica refuses to
+		// serve, loudly, until an operator restores it.
+		node.World().Logf(node, "register: refusing to serve: %v", err)
+		node.World().Sometimes(probeHalted, true)
+		r.halted = true
+		return r
+	}
+	r.version, r.value = version, value
 	return r
 }
 
+// The record: magic, CRC-32 (IEEE) of the rest, version, value.
+var magic = [4]byte{'R', 'E', 'G', '1'}
+
+const headerSize = 4 + 4 + 8
+
 func encode(version int, value string) []byte {
-	return []byte(strconv.Itoa(version) + "\n" + value)
+	b := make([]byte, headerSize, headerSize+len(value))
+	copy(b, magic[:])
+	binary.BigEndian.PutUint64(b[8:], uint64(version))
+	b = append(b, value...)
+	binary.BigEndian.PutUint32(b[4:], crc32.ChecksumIEEE(b[8:]))
+	return b
 }
 
-func decode(b []byte) (int, string) {
-	v, rest, ok := strings.Cut(string(b), "\n")
-	n, err := strconv.Atoi(v)
-	if !ok || err != nil {
-		panic(fmt.Sprintf("register: corrupt state file %q", b))
+func decode(b []byte) (int, string, error) {
+	if len(b) < headerSize {
+		return 0, "", fmt.Errorf("state file of %d bytes is torn (a record has at least %d)", len(b), headerSize)
 	}
-	return n, rest
+	if [4]byte(b[:4]) != magic {
+		return 0, "", errors.New("state file is corrupt: bad magic")
+	}
+	if want, got := binary.BigEndian.Uint32(b[4:]), crc32.ChecksumIEEE(b[8:]); want != got {
+		return 0, "", fmt.Errorf("state file is corrupt: checksum %08x, record says %08x", got, want)
+	}
+	return int(binary.BigEndian.Uint64(b[8:])), string(b[headerSize:]), nil
 }
 
-func (r *replica) persist(version int, value string, sync bool) {
-	r.version, r.value = version, value
-	r.node.Disk.WriteFile(stateFile, encode(version, value))
-	if sync {
-		r.node.Disk.Sync(nil)
-	}
+// persist makes (version, value) the durable state, then calls done (nil:
+// nobody waits). Each step waits for the sync before it: renaming before
+// the temporary file is synced could, after a crash, leave the state file
+// empty (the rename survived, the write did not), and acknowledging before
+// the second sync could lose the rename.
+func (r *replica) persist(version int, value string, done func()) {
+	d := r.node.Disk
+	d.WriteFile(tmpFile, encode(version, value))
+	d.Sync(func() {
+		d.Rename(tmpFile, stateFile)
+		d.Sync(done)
+	})
 }
 
 // put runs on the primary: writes are versioned by the client, and only a
-// newer version is applied. Store durably, replicate to every backup, then
-// acknowledge. The order matters: an acknowledgement promises the write
-// survives any crash, which only a synced write can.
+// newer version is applied. Store durably and replicate to every backup, in
+// parallel, then acknowledge. An acknowledgement promises the write survives
+// any crash, which only a write whose syncs completed can: so the primary
+// waits for its own storage as well as for the backups.
 func (r *replica) put(req *netsim.Request, respond func(netsim.Message)) {
 	args := req.Args.(*putArgs)
-	if r.writing || args.Version <= r.version {
-		// Busy, or a late or duplicated request for a write the client has
-		// since superseded: applying it now would travel back in time.
-		respond(&reply{OK: args.Version == r.version && !r.writing, Version: r.version})
+	if r.halted || r.busy || args.Version <= r.version {
+		// Halted, busy, or a late or duplicated request for a write the
+		// client has since superseded: applying it now would travel back in
+		// time.
+		respond(&reply{OK: !r.halted && !r.busy && args.Version == r.version, Version: r.version})
 		return
 	}
 	version := args.Version
-	r.persist(version, args.Value, !r.cfg.SkipSync)
-	r.writing = true
-	inc := r.node.Incarnation()
-	pending := len(r.backups)
-	ok := true
-	if pending == 0 {
-		r.writing = false
-		respond(&reply{OK: true, Version: version})
-		return
+	r.busy = true
+	durable, pending, ok, responded := false, len(r.backups), true, false
+	finish := func() {
+		if durable && pending == 0 && !responded {
+			responded, r.busy = true, false
+			respond(&reply{OK: ok, Version: version})
+		}
+	}
+	r.persist(version, args.Value, func() {
+		durable = true
+		r.version, r.value = version, args.Value
+		finish()
+	})
+	if r.cfg.SkipSync {
+		durable = true // the bug: counts the write durable before its syncs completed
+		r.version, r.value = version, args.Value
 	}
 	for _, b := range r.backups {
 		r.ep.Call(b, "Register.Replicate", &putArgs{Version: version, Value: args.Value}, func(rep any, delivered bool) {
-			if r.node.Incarnation() != inc {
-				return
-			}
 			ok = ok && delivered && rep.(*reply).OK
 			pending--
-			if pending == 0 {
-				r.writing = false
-				respond(&reply{OK: ok, Version: version})
-			}
+			finish()
 		})
 	}
+	finish() // no backups
 }
 
-// replicate runs on a backup: accept any version not older than its own.
+// replicate runs on a backup: store any version not older than its own, and
+// answer once it is durable.
 func (r *replica) replicate(req *netsim.Request, respond func(netsim.Message)) {
 	args := req.Args.(*putArgs)
-	if args.Version >= r.version {
-		r.persist(args.Version, args.Value, true)
+	if r.halted || r.busy {
+		respond(&reply{OK: false, Version: r.version})
+		return
 	}
-	respond(&reply{OK: true, Version: r.version})
+	if args.Version >= r.version {
+		r.busy = true
+		r.persist(args.Version, args.Value, func() {
+			r.busy = false
+			r.version, r.value = args.Version, args.Value
+			respond(&reply{OK: true, Version: r.version})
+		})
+		return
+	}
+	respond(&reply{OK: true, Version: r.version}) // superseded: a newer version is stored
 }
 
 func (r *replica) get(_ *netsim.Request, respond func(netsim.Message)) {
-	respond(&reply{OK: true, Version: r.version, Value: r.value})
+	respond(&reply{OK: !r.halted, Version: r.version, Value: r.value})
 }

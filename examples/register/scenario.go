@@ -108,7 +108,7 @@ func workload(p *sim.Proc, c *Cluster, d time.Duration) error {
 			}
 		} else {
 			rep, ok := ep.CallProc(p, 0, "Register.Get", &getArgs{}, 500*time.Millisecond)
-			if ok {
+			if ok && rep.(*reply).OK { // a halted replica refuses
 				got := rep.(*reply)
 				if !h.allowed(got.Version) || (got.Version > 0 && got.Value != value(got.Version)) {
 					return sim.Checkf("register/reads", "read version %d (%q), but the last acknowledged write was version %d (in doubt: %v)",
@@ -117,7 +117,7 @@ func workload(p *sim.Proc, c *Cluster, d time.Duration) error {
 				h.settle(got.Version)
 			}
 		}
-		p.Sleep(r.Duration(time.Millisecond, 50*time.Millisecond))
+		p.Sleep(r.Duration(time.Millisecond, 10*time.Millisecond))
 	}
 	return nil
 }

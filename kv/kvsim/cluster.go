@@ -318,11 +318,11 @@ func (c *Cluster) CheckLinearizableAtEnd() {
 func (c *Cluster) InstallFaults(d time.Duration) faults.Plan {
 	plan, err := faults.FromOptions(c.W, faults.Shape{Nodes: c.N, Duration: d, Base: c.reliable})
 	if err != nil {
-		c.Fatalf("faults", "%v", err)
+		c.Fatalf("faults", "%w", err)
 	}
 	err = faults.Install(faults.Target{World: c.W, Net: c.Net, Nodes: c.Nodes, Leader: c.leaderNow}, plan)
 	if err != nil {
-		c.Fatalf("faults", "%v", err)
+		c.Fatalf("faults", "%w", err)
 	}
 	return plan
 }

@@ -55,6 +55,18 @@ func (c *Checker) Persisted(p *Peer, rd raft.Ready) {
 	c.fail(p, c.check.Persisted(p.cfg.Raft.ID, p.core, rd))
 }
 
+// Writing tells the checks that p hands rd to its storage: until Persisted(rd),
+// a crash may leave any part of it there (raftcheck.Checker.Writing).
+func (c *Checker) Writing(p *Peer, rd raft.Ready) {
+	c.check.Writing(p.cfg.Raft.ID, rd)
+}
+
+// Halted tells the checks that p refused to run on corrupt storage: what its
+// disk lost is not held against its next boot (raftcheck.Checker.Halted).
+func (c *Checker) Halted(p *Peer, err error) {
+	c.check.Halted(p.cfg.Raft.ID)
+}
+
 // Committed returns the command committed at index as the checkers saw it
 // applied, and whether any peer applied it.
 func (c *Checker) Committed(index int) ([]byte, bool) { return c.check.Committed(index) }

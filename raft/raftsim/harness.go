@@ -72,11 +72,11 @@ func NewCluster(p *sim.Proc, setup Setup, n int, unreliable, snapshots bool) *Cl
 func (c *Cluster) InstallFaults(d time.Duration) faults.Plan {
 	plan, err := faults.FromOptions(c.W, faults.Shape{Nodes: c.N, Duration: d, Base: c.Net.Conditions()})
 	if err != nil {
-		c.P.Fatalf("faults", "%v", err)
+		c.P.Fatalf("faults", "%w", err)
 	}
 	err = faults.Install(faults.Target{World: c.W, Net: c.Net, Nodes: c.Nodes, Leader: c.leaderNow}, plan)
 	if err != nil {
-		c.P.Fatalf("faults", "%v", err)
+		c.P.Fatalf("faults", "%w", err)
 	}
 	return plan
 }
@@ -101,8 +101,9 @@ func (c *Cluster) boot(i int, node *sim.Node) {
 	if c.snapshots {
 		// As the 2023 harness does: ingest the persisted snapshot before
 		// Make, so the first command applied must follow it.
-		if snap := readSnapshot(node.Disk, node.Name).Data; len(snap) > 0 {
-			c.ingest(i, snap)
+		// A corrupt snapshot is the peer's to find: it halts.
+		if snap, err := readSnapshot(node.Disk); err == nil && len(snap.Data) > 0 {
+			c.ingest(i, snap.Data)
 		}
 	}
 	c.peers[i] = StartPeer(node, c.Net.Endpoint(node.ID), PeerConfig{
@@ -191,6 +192,12 @@ func (c *Cluster) Peer(i int) *Peer {
 		return nil
 	}
 	return c.peers[i]
+}
+
+// Halted reports whether peer i's current instance refused to run on corrupt
+// storage (Peer.Halted); it stays halted across restarts.
+func (c *Cluster) Halted(i int) bool {
+	return c.peers[i] != nil && c.peers[i].Halted() != nil
 }
 
 // SetReliable switches labrpc's reliable/unreliable rates, long delays on.

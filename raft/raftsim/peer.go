@@ -11,11 +11,13 @@ import (
 )
 
 // Files a peer keeps on its node's storage. The 6.824 "Raft state size" is
-// the hard-state file plus the log file; the snapshot is separate.
+// the hard-state file plus the log file; the snapshot is separate. Each has a
+// temporary sibling (name + ".tmp") through which it is replaced whole.
 const (
 	fileHard     = "raft/hard"
 	fileLog      = "raft/log"
 	fileSnapshot = "raft/snapshot"
+	tmpSuffix    = ".tmp"
 )
 
 // requestTypes are the core's request types, one RPC method each.
@@ -47,38 +49,82 @@ type PeerConfig struct {
 	Apply func(raft.ApplyMsg)
 	// Observer, if set, sees every persisted Ready (the safety checkers).
 	Observer Observer
+	// Storage, if set, replaces the node's disk (tests wrap it to hold syncs).
+	Storage sim.Storage
+}
+
+// WritingObserver is an Observer that also wants to know when a Ready is
+// handed to storage, before it is durable: from then until its Persisted, a
+// crash may leave any part of it on disk.
+type WritingObserver interface {
+	Writing(p *Peer, rd raft.Ready)
+}
+
+// HaltObserver is an Observer that also wants to know when a peer halts on
+// corrupt storage at boot (see Peer.Halted); Booted is not called then.
+type HaltObserver interface {
+	Halted(p *Peer, err error)
 }
 
 // Peer hosts a Raft core on a simulated node: timers on the node's clock,
 // messages on the simulated network, state on the node's storage. It is the
-// core's only host; kv/ and shardkv/ build on it as 6.824 services build on
+// core's only host; kv/ builds on it as 6.824 services build on
 // Make/Start/GetState/Snapshot.
+//
+// Storage is asynchronous: a Sync completes as a later event of the node (or
+// never, if the node crashes first). The peer writes one Ready at a time and
+// does everything that depends on it being durable (send its messages, apply
+// its entries, Advance) in the completion of its last Sync. Meanwhile it keeps
+// stepping requests, replies, ticks and proposals into the core, whose
+// effects, responses included, go into the next Ready.
 type Peer struct {
-	node     *sim.Node
-	ep       *netsim.Endpoint
-	clk      clock.Clock
-	store    sim.Storage
-	core     *raft.Raft
-	cfg      PeerConfig
-	timer    clock.Timer
-	timerAt  time.Duration
+	node    *sim.Node
+	ep      *netsim.Endpoint
+	clk     clock.Clock
+	store   sim.Storage
+	core    *raft.Raft // nil if halted
+	cfg     PeerConfig
+	timer   clock.Timer
+	timerAt time.Duration
+	// halted is why the peer refused to start (corrupt storage); nil if it runs.
+	halted error
+	// writing: a Ready is being persisted; no other Ready is taken until the
+	// completion of its last Sync has sent, applied and advanced it.
+	writing bool
+	// draining: drain's loop or a Ready's completion is on the stack, so a
+	// Start or Snapshot the service calls from Apply must not take a Ready.
 	draining bool
-	// respond is the reply slot of the request being stepped: the core
-	// answers every request with exactly one response, which goes back as
-	// the RPC's reply instead of as a new call.
-	respond func(netsim.Message)
-	respTo  int
-	respTyp raft.MsgType
+	// rewriteLog: the log file ends in a torn record (found at boot); the
+	// next log write replaces the file instead of appending behind it.
+	rewriteLog bool
+	// responders holds, per (requester, response type), the reply functions
+	// of the requests stepped into the core and not yet answered, oldest
+	// first. The core answers every request with exactly one response, in the
+	// order the requests were stepped, so the first response of a type to a
+	// peer answers the oldest of its requests of that type. A response waits
+	// for the Ready that carries it to be durable (§5.1), while later requests
+	// are stepped, so several can wait at once.
+	responders map[respKey][]func(netsim.Message)
+	awaiting   int // responders, summed over keys
 	// What the trace last said of this peer, so that -v shows elections.
 	tracedRole string
 	tracedTerm int
 }
 
+type respKey struct {
+	to  int
+	typ raft.MsgType
+}
+
 // StartPeer boots a peer on node from what node's storage holds, registers
 // its RPC handlers on ep, and starts its timers. Call it from the node's boot
-// function.
+// function. If the storage is corrupt the peer halts instead (see Halted).
 func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
-	p := &Peer{node: node, ep: ep, clk: clock.NewSim(node), store: node.Disk}
+	p := &Peer{node: node, ep: ep, clk: clock.NewSim(node), store: cfg.Storage,
+		responders: map[respKey][]func(netsim.Message){}}
+	if p.store == nil {
+		p.store = node.Disk
+	}
 	cfg.Raft.Peers = len(cfg.Peers)
 	if cfg.Raft.Rand == nil {
 		cfg.Raft.Rand = node.Rand("raft")
@@ -91,7 +137,11 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 		panic(fmt.Sprintf("raft: peer %d is node %d, but runs on node %d", cfg.Raft.ID, cfg.Peers[cfg.Raft.ID], node.ID))
 	}
 	p.cfg = cfg
-	recovered := p.recover()
+	recovered, err := p.recover()
+	if err != nil {
+		p.halt(err)
+		return p
+	}
 	if cfg.Observer != nil {
 		cfg.Observer.Booted(p, recovered)
 	}
@@ -104,34 +154,70 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 	return p
 }
 
-// recover reads the peer's durable state. A torn tail of the log (a crash
-// in the middle of an append) is cut off so later appends are readable.
-func (p *Peer) recover() raft.Persistent {
+// recover reads the peer's durable state. A torn tail of the log (a crash in
+// the middle of an append, so never synced and never acknowledged) is
+// dropped; the next log write replaces the file without it. Corruption (see
+// raft/persist.go: a record present whole that fails its CRC, in any of the
+// three files) is an error: the peer may have acknowledged what it lost.
+func (p *Peer) recover() (raft.Persistent, error) {
 	var rec raft.Persistent
 	hardBytes, _ := p.store.ReadFile(fileHard)
 	hard, err := raft.DecodeHardState(hardBytes)
 	if err != nil {
-		panic(fmt.Sprintf("raft: node %s: hard state unreadable: %v", p.node.Name, err))
+		return rec, fmt.Errorf("%s: %w", fileHard, err)
 	}
 	rec.Hard = hard
-	snap := readSnapshot(p.store, p.node.Name)
+	snap, err := readSnapshot(p.store)
+	if err != nil {
+		return rec, err
+	}
 	rec.Snapshot, rec.SnapshotData = snap.Meta, snap.Data
 	logBytes, _ := p.store.ReadFile(fileLog)
-	recs, valid, _ := raft.DecodeLogRecords(logBytes)
-	if valid < len(logBytes) {
-		p.store.WriteFile(fileLog, logBytes[:valid])
-		p.store.Sync(nil)
+	recs, valid, err := raft.DecodeLogRecords(logBytes)
+	if err != nil {
+		return rec, fmt.Errorf("%s: %w", fileLog, err)
 	}
+	p.rewriteLog = valid < len(logBytes)
 	rec.Entries, err = raft.ReplayLog(recs, snap.Meta)
 	if err != nil {
-		panic(fmt.Sprintf("raft: node %s: log unreadable: %v", p.node.Name, err))
+		return rec, fmt.Errorf("%s: %w", fileLog, err)
 	}
-	return rec
+	return rec, nil
 }
+
+// halt makes the peer refuse to run: it keeps no timer and steps nothing. It
+// still answers every RPC, as a closed port would, at once and with nothing
+// in it: a response of term 0, which every caller drops as stale (a request
+// carries its sender's term, at least 1). Registering no handler is not an
+// option, since the network treats a call to a method nobody serves as a bug;
+// and never answering would leave every call to the peer open, polled for as
+// long as the run lasts.
+func (p *Peer) halt(err error) {
+	p.halted = err
+	p.node.World().Logf(p.node, "raft: storage corrupt: %v, peer halted", err)
+	if h, ok := p.cfg.Observer.(HaltObserver); ok {
+		h.Halted(p, err)
+	}
+	for _, t := range requestTypes {
+		p.ep.Handle(methodOf(t), func(req *netsim.Request, respond func(netsim.Message)) {
+			m := req.Args.(*raft.Message)
+			respond(&raft.Message{Type: m.Type.ResponseType(), From: m.To, To: m.From})
+		})
+	}
+}
+
+// Halted returns why the peer refused to run, or nil if it runs. A peer
+// whose storage is corrupt halts at boot: it arms no timer, refuses every RPC
+// (see halt), answers Start and GetState as a non-leader and applies nothing,
+// for good (a restart finds the same storage). See the package comment.
+func (p *Peer) Halted() error { return p.halted }
 
 // Start proposes cmd (6.824's Start): the index it will have if committed,
 // the current term, and whether this peer is the leader.
 func (p *Peer) Start(cmd []byte) (index, term int, isLeader bool) {
+	if p.halted != nil {
+		return -1, 0, false
+	}
 	index, term, isLeader = p.core.Propose(p.clk.Since(), cmd)
 	p.drain()
 	p.arm()
@@ -139,16 +225,25 @@ func (p *Peer) Start(cmd []byte) (index, term int, isLeader bool) {
 }
 
 // GetState returns the current term and whether this peer is the leader.
-func (p *Peer) GetState() (term int, isLeader bool) { return p.core.State() }
+func (p *Peer) GetState() (term int, isLeader bool) {
+	if p.halted != nil {
+		return 0, false
+	}
+	return p.core.State()
+}
 
 // Snapshot tells Raft the service has a snapshot covering through index; the
 // log before it is discarded.
 func (p *Peer) Snapshot(index int, data []byte) {
+	if p.halted != nil {
+		return
+	}
 	p.core.Snapshot(index, data)
 	p.drain()
 }
 
 // Core exposes the state machine to checkers and harnesses (read-only use).
+// It is nil if the peer halted.
 func (p *Peer) Core() *raft.Raft { return p.core }
 
 // Node is the node the peer runs on.
@@ -163,63 +258,101 @@ func stateSize(s sim.Storage) int { return s.Size(fileHard) + s.Size(fileLog) }
 // SnapshotSize is the size of the persisted snapshot file.
 func (p *Peer) SnapshotSize() int { return p.store.Size(fileSnapshot) }
 
-// ReadSnapshot returns the service's snapshot bytes as persisted (nil if none).
-func (p *Peer) ReadSnapshot() []byte { return readSnapshot(p.store, p.node.Name).Data }
+// ReadSnapshot returns the service's snapshot bytes as persisted (nil if none,
+// or if the peer halted).
+func (p *Peer) ReadSnapshot() []byte {
+	if p.halted != nil {
+		return nil
+	}
+	snap, err := readSnapshot(p.store)
+	if err != nil {
+		panic(fmt.Sprintf("raft: node %s: %v after a clean boot", p.node.Name, err))
+	}
+	return snap.Data
+}
 
-// readSnapshot decodes the persisted snapshot (zero if none). An unreadable
-// one is a panic, so a failing seed: the peer writes it via rename, so it is
-// never torn.
-func readSnapshot(s sim.Storage, node string) raft.SnapshotState {
+// readSnapshot decodes the persisted snapshot (zero if none).
+func readSnapshot(s sim.Storage) (raft.SnapshotState, error) {
 	b, _ := s.ReadFile(fileSnapshot)
 	snap, err := raft.DecodeSnapshot(b)
 	if err != nil {
-		panic(fmt.Sprintf("raft: node %s: snapshot unreadable: %v", node, err))
+		return snap, fmt.Errorf("%s: %w", fileSnapshot, err)
 	}
-	return snap
+	return snap, nil
 }
 
-// handle serves every Raft RPC: step the request, and reply with the
-// response the core produces for it.
+// handle serves every Raft RPC: step the request; the core's response to it
+// goes back as the RPC's reply once the Ready carrying it is durable.
 func (p *Peer) handle(req *netsim.Request, respond func(netsim.Message)) {
 	m := req.Args.(*raft.Message)
-	if p.respond != nil {
-		panic("raft: nested request handling")
-	}
-	p.respond, p.respTo, p.respTyp = respond, m.From, m.Type.ResponseType()
+	k := respKey{m.From, m.Type.ResponseType()}
+	p.responders[k] = append(p.responders[k], respond)
+	p.awaiting++
 	p.core.Step(p.clk.Since(), *m)
 	p.drain()
-	if p.respond != nil {
-		panic(fmt.Sprintf("raft: invariant every request gets a response violated: node %s, %v", p.node.Name, m))
-	}
 	p.arm()
 }
 
-// drain hands every Ready over in the order durability requires (Figure 2:
-// persistent state is updated on stable storage before responding to RPCs):
-// persist and sync, then send, then apply, then Advance.
+// drain hands the core's Readies to storage one at a time (see persist); the
+// completion of each (synced) sends, applies and advances it, and drains on.
 func (p *Peer) drain() {
-	if p.draining {
-		return // a Start or Snapshot from the service while applying: the loop below picks it up
+	if p.draining || p.writing {
+		return // a Start or Snapshot from the service while applying, or a Ready in flight: picked up after it
 	}
 	p.draining = true
-	defer func() { p.draining = false }()
-	for p.core.HasReady() {
+	for !p.writing && p.core.HasReady() {
 		rd := p.core.Ready()
-		p.persist(rd)
-		if p.cfg.Observer != nil {
-			p.cfg.Observer.Persisted(p, rd)
+		p.writing = true
+		if o, ok := p.cfg.Observer.(WritingObserver); ok {
+			o.Writing(p, rd)
 		}
-		for i := range rd.Messages {
-			p.send(&rd.Messages[i])
-		}
-		for _, a := range rd.Apply {
-			if p.cfg.Apply != nil {
-				p.cfg.Apply(a)
-			}
-		}
-		p.core.Advance(rd)
-		p.traceRole()
+		p.write(p.persist(rd), func() { p.synced(rd) })
 	}
+	p.draining = false
+	if !p.writing && p.awaiting > 0 {
+		panic(fmt.Sprintf("raft: invariant every request gets a response violated: node %s has %d requests unanswered and nothing to do", p.node.Name, p.awaiting))
+	}
+}
+
+// synced finishes rd once everything in it is durable, in the order
+// durability requires (Figure 2: persistent state is updated on stable
+// storage before responding to RPCs): tell the observer, send, apply,
+// Advance. It runs inside drain's loop if the storage had nothing to sync,
+// and otherwise as the completion of the last Sync, an event of its own, after
+// which it drains what accumulated meanwhile.
+func (p *Peer) synced(rd raft.Ready) {
+	nested := p.draining
+	p.draining = true
+	if p.cfg.Observer != nil {
+		p.cfg.Observer.Persisted(p, rd)
+	}
+	for i := range rd.Messages {
+		p.send(&rd.Messages[i])
+	}
+	w := p.node.World()
+	for _, a := range rd.Apply {
+		w.Digest(digestApply(a))
+		if p.cfg.Apply != nil {
+			p.cfg.Apply(a)
+		}
+	}
+	p.core.Advance(rd)
+	p.writing = false
+	p.traceRole()
+	p.draining = nested
+	if !nested {
+		p.drain()
+		p.arm()
+	}
+}
+
+// digestApply is the trace-hash digest of one applied item: two runs that
+// apply different commands (or snapshots) differ in hash.
+func digestApply(a raft.ApplyMsg) uint64 {
+	if a.SnapshotValid {
+		return sim.HashBytes(a.Snapshot) ^ uint64(a.SnapshotIndex)<<32 ^ uint64(a.SnapshotTerm)
+	}
+	return sim.HashBytes(a.Command) ^ uint64(a.CommandIndex)<<32 ^ uint64(a.CommandTerm)
 }
 
 // traceRole notes role and term changes in the run's trace (free when the
@@ -236,44 +369,112 @@ func (p *Peer) traceRole() {
 	}
 }
 
-func (p *Peer) persist(rd raft.Ready) {
-	dirty := false
+// fileOp is one storage operation of a Ready.
+type fileOp struct {
+	kind     byte // 'w' write (replace), 'a' append, 'r' rename name to to
+	name, to string
+	data     []byte
+}
+
+// persist plans the storage operations of rd as batches, each to be
+// followed by a Sync whose completion starts the next (see write). Every
+// byte is computed now, from the core as it is at Ready time; later steps
+// change only what the next Ready will carry.
+//
+// A real file system, like the simulated one, may make unsynced operations
+// durable in any order across files and between data and directory: a
+// rename can survive a crash while the write it renames did not, leaving an
+// empty file where the old one was. So a file is replaced by writing a
+// temporary file, syncing, renaming it over the target and syncing again
+// before relying on the rename, and files that must be durable in an order
+// are synced one after the other:
+//
+//  1. every temporary file (hard state, snapshot, rewritten log), then sync;
+//  2. rename the hard state into place, then sync: the term must be durable
+//     before anything of that term (New refuses a log or snapshot holding a
+//     term beyond the recovered hard state's, and would be right to: such a
+//     log is one the peer never had);
+//  3. rename the snapshot, then sync: a log compacted by it must not replace
+//     the old log before it is durable, or the entries between would be lost;
+//  4. rename the rewritten log, or append the Ready's log records, then sync.
+//
+// A Ready with nothing to store has no batches: its messages go out at once
+// (everything they acknowledge was made durable by earlier Readies, since
+// only one is written at a time).
+func (p *Peer) persist(rd raft.Ready) [][]fileOp {
+	var tmps, batches [][]fileOp
+	var tmp []fileOp
+	replace := func(name string, data []byte) {
+		tmp = append(tmp, fileOp{kind: 'w', name: name + tmpSuffix, data: data})
+		batches = append(batches, []fileOp{{kind: 'r', name: name + tmpSuffix, to: name}})
+	}
+	if rd.Hard != nil {
+		replace(fileHard, raft.EncodeHardState(*rd.Hard))
+	}
 	if rd.Snapshot != nil {
-		// The snapshot first, synced, then a log without the entries it
-		// covers: a crash in between leaves a snapshot and an old log, from
-		// which ReplayLog drops the covered entries.
-		p.store.WriteFile(fileSnapshot+".tmp", raft.EncodeSnapshot(*rd.Snapshot))
-		p.store.Sync(nil)
-		p.store.Rename(fileSnapshot+".tmp", fileSnapshot)
+		replace(fileSnapshot, raft.EncodeSnapshot(*rd.Snapshot))
+	}
+	logChanged := rd.Truncate > 0 || len(rd.Entries) > 0
+	switch {
+	case rd.Snapshot != nil || (p.rewriteLog && logChanged):
+		// The whole log as the core holds it: without the entries a snapshot
+		// covers, or without a torn tail behind which appends would be lost.
 		var buf []byte
 		for i := p.core.FirstIndex(); i <= p.core.LastIndex(); i++ {
 			e, _ := p.core.Entry(i)
 			buf = raft.AppendEntryRecord(buf, e)
 		}
-		p.store.WriteFile(fileLog+".tmp", buf)
-		p.store.Rename(fileLog+".tmp", fileLog)
-		dirty = true
-	} else if rd.Truncate > 0 || len(rd.Entries) > 0 {
-		p.store.AppendFile(fileLog, raft.AppendReadyRecords(nil, rd))
-		dirty = true
+		replace(fileLog, buf)
+		p.rewriteLog = false
+	case logChanged:
+		batches = append(batches, []fileOp{{kind: 'a', name: fileLog, data: raft.AppendReadyRecords(nil, rd)}})
 	}
-	if rd.Hard != nil {
-		p.store.WriteFile(fileHard+".tmp", raft.EncodeHardState(*rd.Hard))
-		p.store.Rename(fileHard+".tmp", fileHard)
-		dirty = true
+	if len(tmp) > 0 {
+		tmps = append(tmps, tmp)
 	}
-	if dirty {
-		p.store.Sync(nil)
+	return append(tmps, batches...)
+}
+
+// write issues batches[0], syncs, and on the sync's completion writes the
+// rest; done runs once the last is durable (at once if there is none). A
+// crash cancels the chain: neither the rest nor done runs.
+func (p *Peer) write(batches [][]fileOp, done func()) {
+	if len(batches) == 0 {
+		done()
+		return
 	}
+	w := p.node.World()
+	for _, op := range batches[0] {
+		switch op.kind {
+		case 'w':
+			w.Digest(sim.HashBytes(op.data))
+			p.store.WriteFile(op.name, op.data)
+		case 'a':
+			w.Digest(sim.HashBytes(op.data))
+			p.store.AppendFile(op.name, op.data)
+		case 'r':
+			p.store.Rename(op.name, op.to)
+		}
+	}
+	rest := batches[1:]
+	p.store.Sync(func() { p.write(rest, done) })
 }
 
 func (p *Peer) send(m *raft.Message) {
 	if !m.Type.IsRequest() {
-		if p.respond == nil || m.To != p.respTo || m.Type != p.respTyp {
+		k := respKey{m.To, m.Type}
+		q := p.responders[k]
+		if len(q) == 0 {
 			panic(fmt.Sprintf("raft: node %s: response %v with no request to answer", p.node.Name, m))
 		}
-		respond := p.respond
-		p.respond = nil
+		respond := q[0]
+		q[0] = nil
+		if len(q) == 1 {
+			delete(p.responders, k)
+		} else {
+			p.responders[k] = q[1:]
+		}
+		p.awaiting--
 		respond(m)
 		return
 	}
@@ -310,3 +511,5 @@ func (p *Peer) tick() {
 	p.drain()
 	p.arm()
 }
+
+var _ netsim.Digester = (*raft.Message)(nil)

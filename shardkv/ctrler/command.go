@@ -1,0 +1,129 @@
+package ctrler
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+)
+
+// Op is a controller operation.
+type Op uint8
+
+// The operations. There is no zero Op: the empty command is the Raft leader's no-op
+// (package rsm), which never reaches the state machine.
+const (
+	OpJoin Op = iota + 1
+	OpLeave
+	OpMove
+	OpQuery
+)
+
+func (o Op) String() string {
+	switch o {
+	case OpJoin:
+		return "join"
+	case OpLeave:
+		return "leave"
+	case OpMove:
+		return "move"
+	case OpQuery:
+		return "query"
+	}
+	return "Op(" + strconv.Itoa(int(o)) + ")"
+}
+
+// Command is one attempt at one client operation, named by (Client, Seq) so that every
+// replica recognises a retry of an operation it already applied.
+type Command struct {
+	Op     Op
+	Client int64 // the clerk's id, unique in the run
+	Seq    int64 // the clerk's operation number: one per operation, not per attempt
+	// Servers are Join's new groups: GID -> server names.
+	Servers map[int][]string
+	// GIDs are Leave's departing groups.
+	GIDs []int
+	// Shard and GID are Move's: assign Shard to GID.
+	Shard, GID int
+	// Num is Query's configuration number; -1 (or any number past the latest) is the latest.
+	Num int
+}
+
+// Encode is the command's log encoding: op, client, sequence number, then the op's
+// arguments; Join's groups in GID order, so equal commands encode to equal bytes (the
+// replicated state machine matches a reply to its request by them).
+func (c Command) Encode() []byte {
+	e := encoder{b: make([]byte, 0, 32)}
+	e.b = append(e.b, byte(c.Op))
+	e.uint(uint64(c.Client))
+	e.uint(uint64(c.Seq))
+	switch c.Op {
+	case OpJoin:
+		e.groups(c.Servers)
+	case OpLeave:
+		e.uint(uint64(len(c.GIDs)))
+		for _, g := range c.GIDs {
+			e.int(int64(g))
+		}
+	case OpMove:
+		e.int(int64(c.Shard))
+		e.int(int64(c.GID))
+	case OpQuery:
+		e.int(int64(c.Num))
+	}
+	return e.b
+}
+
+// DecodeCommand decodes what Encode produced.
+func DecodeCommand(b []byte) (Command, error) {
+	if len(b) == 0 {
+		return Command{}, fmt.Errorf("ctrler: empty command")
+	}
+	c := Command{Op: Op(b[0])}
+	if c.Op < OpJoin || c.Op > OpQuery {
+		return Command{}, fmt.Errorf("ctrler: unknown op %d in command", b[0])
+	}
+	d := decoder{b: b[1:]}
+	c.Client, c.Seq = int64(d.uint()), int64(d.uint())
+	switch c.Op {
+	case OpJoin:
+		c.Servers = d.groups()
+	case OpLeave:
+		n := d.count()
+		for i := 0; i < n && d.err == nil; i++ {
+			c.GIDs = append(c.GIDs, int(d.int()))
+		}
+	case OpMove:
+		c.Shard, c.GID = int(d.int()), int(d.int())
+	case OpQuery:
+		c.Num = int(d.int())
+	}
+	return c, d.end("command")
+}
+
+// clone deep-copies the command's arguments (a request crosses nodes).
+func (c Command) clone() Command {
+	if c.Servers != nil {
+		m := make(map[int][]string, len(c.Servers))
+		for gid, s := range c.Servers {
+			m[gid] = slices.Clone(s)
+		}
+		c.Servers = m
+	}
+	c.GIDs = slices.Clone(c.GIDs)
+	return c
+}
+
+func (c Command) String() string {
+	var arg string
+	switch c.Op {
+	case OpJoin:
+		arg = fmt.Sprint(c.Servers)
+	case OpLeave:
+		arg = fmt.Sprint(c.GIDs)
+	case OpMove:
+		arg = fmt.Sprintf("%d->%d", c.Shard, c.GID)
+	case OpQuery:
+		arg = strconv.Itoa(c.Num)
+	}
+	return fmt.Sprintf("c%d#%d %v(%s)", c.Client, c.Seq, c.Op, arg)
+}
