@@ -12,6 +12,7 @@ const scenarioMaxTime = TestTimeout + 30e9
 
 func init() {
 	register4A()
+	register4B()
 }
 
 func register4A() {
