@@ -69,7 +69,7 @@ func (a Action) String() string {
 	case Clock:
 		fmt.Fprintf(&b, " %v offset=%v drift=%v", a.Nodes, a.Offset, a.Drift)
 	case Disk:
-		fmt.Fprintf(&b, " %v keep-some-unsynced=%v tear-last=%v", a.Nodes, a.Disk.KeepSomeUnsynced, a.Disk.TearLast)
+		fmt.Fprintf(&b, " %v %v", a.Nodes, *a.Disk)
 	default:
 		if len(a.Nodes) > 0 {
 			fmt.Fprintf(&b, " %v", a.Nodes)
@@ -331,6 +331,9 @@ func (p Plan) validateAction(a Action, last time.Duration) error {
 	case Disk:
 		if a.Disk == nil {
 			return errors.New("disk is missing")
+		}
+		if err := a.Disk.Validate(); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -226,6 +226,46 @@ func TestRequestFaultProfiles(t *testing.T) {
 	}
 }
 
+// TestSwarmDiskFaults: when the swarm turns storage faults on, every node's
+// unsynced operations may survive reordered, and exactly one node (a
+// minority) has its synced data corrupted, never one of fewer than three.
+func TestSwarmDiskFaults(t *testing.T) {
+	for _, nodes := range []int{1, 2, 3, 5, 7} {
+		shape := faults.Shape{Nodes: nodes, Duration: 10 * time.Second, Base: netsim.Reliable()}
+		on := 0
+		for seed := uint64(1); seed <= 40; seed++ {
+			plan, err := faults.Generate("swarm", sim.NewRand(seed), shape)
+			require.NoError(t, err)
+			model := map[int]sim.DiskFaults{}
+			for _, a := range plan.Actions {
+				if a.Kind == faults.Disk {
+					for _, n := range a.Nodes {
+						model[n] = *a.Disk
+					}
+				}
+			}
+			if len(model) == 0 {
+				continue
+			}
+			on++
+			require.Len(t, model, nodes, "seed %d: some node has no disk faults", seed)
+			corrupt := 0
+			for _, d := range model {
+				require.True(t, d.Reorder && d.KeepSomeUnsynced, "seed %d", seed)
+				if d.Corrupt {
+					corrupt++
+				}
+			}
+			if nodes >= 3 {
+				require.Equal(t, 1, corrupt, "seed %d, %d nodes", seed, nodes)
+			} else {
+				require.Zero(t, corrupt, "seed %d: one of %d nodes is no minority", seed, nodes)
+			}
+		}
+		require.Positive(t, on)
+	}
+}
+
 func TestSwarmCoversManyMixes(t *testing.T) {
 	shape := faults.Shape{Nodes: 5, Duration: 30 * time.Second, Base: netsim.Reliable()}
 	mixes := map[string]bool{}

@@ -70,13 +70,31 @@ func swarmNetwork(r *sim.Rand, s Shape) []Action {
 	return []Action{{At: 0, Kind: Network, Net: &c}}
 }
 
+// swarmDisk makes every node's crashes keep a seeded subset of its unsynced
+// operations (in any order across files: Reorder), maybe tearing a write,
+// and one node's crashes also corrupt synced data. Only one: the systems
+// halt a peer whose synced data is corrupt, so corrupting a majority would
+// make liveness impossible; with fewer than three nodes one is not a
+// minority, and none is corrupted.
 func swarmDisk(r *sim.Rand, s Shape) []Action {
-	all := make([]int, s.Nodes)
-	for i := range all {
-		all[i] = i
+	d := sim.DiskFaults{KeepSomeUnsynced: true, TearLast: r.Chance(0.5), Reorder: true}
+	victim := -1
+	if s.Nodes >= 3 {
+		victim = r.IntN(s.Nodes)
 	}
-	d := sim.DiskFaults{KeepSomeUnsynced: true, TearLast: r.Chance(0.5)}
-	return []Action{{At: 0, Kind: Disk, Nodes: all, Disk: &d}}
+	var rest []int
+	for i := 0; i < s.Nodes; i++ {
+		if i != victim {
+			rest = append(rest, i)
+		}
+	}
+	acts := []Action{{At: 0, Kind: Disk, Nodes: rest, Disk: &d}}
+	if victim >= 0 {
+		c := d
+		c.Corrupt = true
+		acts = append(acts, Action{At: 0, Kind: Disk, Nodes: []int{victim}, Disk: &c})
+	}
+	return acts
 }
 
 func swarmClock(r *sim.Rand, s Shape) []Action {

@@ -60,6 +60,8 @@ func TestParsePlanRejectsBadInput(t *testing.T) {
 		{"field of another kind", act(`{"at": 0, "kind": "crash", "nodes": [0], "drift": 0.5}`), "field drift does not apply to crash"},
 		{"net on a heal", act(`{"at": 0, "kind": "heal", "net": {}}`), "field net does not apply to heal"},
 		{"unknown net field", net(`"Loss": 0.5`), `unknown field "Loss"`},
+		{"reorder without keep", act(`{"at": 0, "kind": "disk", "nodes": [0], "disk": {"Reorder": true}}`), "reorder needs keep-some-unsynced"},
+		{"unknown disk field", act(`{"at": 0, "kind": "disk", "nodes": [0], "disk": {"Shred": true}}`), `unknown field "Shred"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,8 +1,12 @@
 // Package netsim is Lockstep's simulated network: endpoints on simulated
 // nodes, request/reply RPC on virtual time, a latency model, loss,
-// duplication, long reordering, symmetric and one-way partitions per directed
-// link, and per-node and per-method counters. Where the 6.824 tests depend on
-// labrpc's behaviour it behaves as labrpc does (see conditions.go, call.go).
+// duplication, long reordering of replies, long holds and late duplicates of
+// requests, symmetric and one-way partitions per directed link, and per-node
+// and per-method counters. Where the 6.824 tests depend on labrpc's behaviour
+// it behaves as labrpc does (see conditions.go, call.go). Each call's fate is
+// drawn from a stream keyed by its link and its number on that link (see
+// link), and every delivered message's digest goes into the trace hash (see
+// Digester).
 package netsim
 
 import (
@@ -95,14 +99,16 @@ func (n *Network) SetConditions(c Conditions) {
 // Conditions returns the current fault rates.
 func (n *Network) Conditions() Conditions { return n.cond }
 
-// SetReliable switches between labrpc's reliable and unreliable rates,
-// keeping the fail delay and long reordering as they are.
+// SetReliable switches between labrpc's reliable and unreliable rates (delay,
+// loss and duplication), keeping the fail delay, the long reordering of
+// replies and the long holds and late duplicates of requests as they are.
 func (n *Network) SetReliable(reliable bool) {
 	c := Unreliable()
 	if reliable {
 		c = Reliable()
 	}
 	c.FailDelay, c.LongReordering = n.cond.FailDelay, n.cond.LongReordering
+	c.LongDelayRequest, c.LateDuplicate = n.cond.LongDelayRequest, n.cond.LateDuplicate
 	n.SetConditions(c)
 }
 

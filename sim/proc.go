@@ -24,7 +24,11 @@ type Proc struct {
 	blocked bool
 	done    bool
 	wakeups uint64 // bumped on every resume, so a stale wake is ignored
-	waiting string // what the last Suspend waits for
+	waiting string // what the process waits for while parked
+	// Labels of its wake and resume events, and the wake callback, built
+	// once: a process that sleeps in a loop allocates nothing per sleep.
+	wakeLabel, resumeLabel string
+	wake                   func()
 }
 
 // procKilled unwinds a process whose node crashed or whose run ended.
@@ -68,9 +72,23 @@ func (w *World) Spawn(node *Node, name string, fn func(p *Proc)) *Proc {
 		fn(p)
 	}
 	p.waiting = "its start"
+	p.wakeLabel, p.resumeLabel = "wake "+name, "resume "+name
+	p.wake = p.wakeUp
 	p.next, p.stop = iter.Pull(body)
 	if node != nil {
 		node.procs = append(node.procs, p)
+	}
+	if len(w.procs) == cap(w.procs) {
+		// Before the list grows, drop the processes that have ended, so that
+		// a long run spawning a process per request keeps only live ones.
+		live := w.procs[:0]
+		for _, q := range w.procs {
+			if !q.done {
+				live = append(live, q)
+			}
+		}
+		clear(w.procs[len(live):])
+		w.procs = live
 	}
 	w.procs = append(w.procs, p)
 	p.blocked = true
@@ -159,8 +177,19 @@ func (p *Proc) kill() {
 // Sleep blocks for d of virtual time.
 func (p *Proc) Sleep(d time.Duration) {
 	p.waiting = "the end of a sleep"
-	p.schedule(d, "wake "+p.Name)
+	p.w.push(d, p.node, p.wakeLabel, p.wake)
 	p.park()
+}
+
+// wake ends a Sleep. Unlike a resume, it needs no generation check and so no
+// closure per sleep: while a process sleeps, its wake event is the only thing
+// that can resume it (a late resume of an earlier Suspend is stale by its own
+// check), so the wake always finds the process in the sleep it ends, unless
+// the process was killed meanwhile.
+func (p *Proc) wakeUp() {
+	if !p.done && p.blocked {
+		p.resume()
+	}
 }
 
 // Yield ends the process's turn without advancing virtual time: it resumes
@@ -183,7 +212,7 @@ func (p *Proc) Suspend(reason string, register func(resume func())) {
 		if p.done || !p.blocked || p.wakeups != gen {
 			return
 		}
-		p.schedule(0, "resume "+p.Name)
+		p.schedule(0, p.resumeLabel)
 	}
 	// Blocked before register, so that a resume called synchronously inside
 	// register (an operation that fails at once) is not lost.

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
@@ -282,4 +283,24 @@ func TestYieldIsOrderedBySeedAmongEventsDueNow(t *testing.T) {
 	}
 	require.Positive(t, before, "an event due now never ran before the Yield resumed")
 	require.Positive(t, after, "an event due now never ran after the Yield resumed")
+}
+
+// A process that sleeps in a loop allocates nothing per sleep.
+func TestSleepDoesNotAllocate(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	sleeps := 0
+	w.Spawn(nil, "sleeper", func(q *sim.Proc) {
+		for {
+			q.Sleep(time.Millisecond)
+			sleeps++
+		}
+	})
+	w.Schedule(10*time.Second, "end", w.Stop)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	require.Nil(t, w.Run())
+	runtime.ReadMemStats(&after)
+	require.Greater(t, sleeps, 9000)
+	perSleep := float64(after.Mallocs-before.Mallocs) / float64(sleeps)
+	require.LessOrEqual(t, perSleep, 0.05, "%.2f allocations per sleep", perSleep)
 }

@@ -25,19 +25,21 @@ import (
 //     are gone (DiskFaults.Reorder).
 //
 // A real adapter over a POSIX file system meets this contract if: WriteFile
-// opens with O_TRUNC|O_CREATE and writes, AppendFile opens with O_APPEND,
+// opens with O_CREAT|O_TRUNC and writes, AppendFile opens with O_APPEND,
 // Rename is rename(2), Remove is unlink(2); and Sync fsyncs every file
 // written since the previous Sync and then, if any file was created, renamed
 // or removed since, the directory (fsync of a file does not make its name
 // durable, nor does rename(2) make the new name durable until the directory
 // is synced); it may do so in the background but must call done only after
-// those fsyncs returned, one sync after the other in issue order. The model
-// is no stronger than that adapter in what survives a crash, with one
-// exception: a file's operations survive as a prefix of that file's
-// operations, with at most a torn tail, whereas a real file system may also
-// expose a tail of zeros or stale blocks after an append whose size update
-// reached the disk before its data. A record format with lengths and
-// checksums tells both from a complete record.
+// those fsyncs returned, one sync after the other in issue order. With
+// DiskFaults.Reorder, the model is no stronger than that adapter in what
+// survives a crash, with one exception: a file's operations survive as a
+// prefix of that file's operations, with at most a torn tail, whereas a real
+// file system may also expose a tail of zeros or stale blocks after an
+// append whose size update reached the disk before its data (a record format
+// with lengths and checksums tells both from a complete record). Without
+// Reorder, unsynced operations survive in issue order, which no POSIX file
+// system promises.
 type Storage interface {
 	ReadFile(name string) ([]byte, bool)
 	WriteFile(name string, data []byte)  // replace the whole file (truncate and write)
@@ -51,11 +53,6 @@ type Storage interface {
 	Sync(done func())
 	List() []string
 }
-
-// asyncSync is false until raft persists asynchronously (issue 8 item 3):
-// until then, Disk.Sync completes inside the call, stronger than the
-// contract above, which the systems must not rely on.
-const asyncSync = false
 
 // SyncProc syncs s from a process written in blocking style: it issues a
 // Sync and suspends p until it completed. If the storage's node crashes
@@ -285,13 +282,6 @@ func (d *Disk) Remove(name string) {
 func (d *Disk) Sync(done func()) {
 	d.checkUp("sync")
 	d.syncs++
-	if !asyncSync {
-		d.SyncNow()
-		if done != nil {
-			done()
-		}
-		return
-	}
 	now := d.node.w.now
 	lat := d.latency.Duration(SyncLatencyMin, SyncLatencyMax)
 	if d.latency.Chance(SyncStallChance) {

@@ -24,4 +24,5 @@ func ExampleSyncProc() {
 	w.Restart(n)
 	b, _ := n.Disk.ReadFile("term")
 	fmt.Println(string(b))
+	// Output: 3
 }

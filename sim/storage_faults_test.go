@@ -32,7 +32,6 @@ func newDiskWorld(seed uint64, faults sim.DiskFaults) (*sim.World, *sim.Node, *[
 // Item 3: a sync completes as a later event, after a latency of the model,
 // and syncs complete in the order they were issued.
 func TestSyncCompletesLaterInIssueOrder(t *testing.T) {
-	requireAsyncSync(t)
 	for seed := uint64(1); seed <= 50; seed++ {
 		w, n, _ := newDiskWorld(seed, sim.DiskFaults{})
 		var order []int
@@ -57,7 +56,6 @@ func TestSyncCompletesLaterInIssueOrder(t *testing.T) {
 
 // The latency grows with the bytes the sync must write.
 func TestSyncLatencyCountsBytes(t *testing.T) {
-	requireAsyncSync(t)
 	w, n, _ := newDiskWorld(1, sim.DiskFaults{})
 	var small, big time.Duration
 	w.Spawn(nil, "script", func(p *sim.Proc) {
@@ -79,7 +77,6 @@ func TestSyncLatencyCountsBytes(t *testing.T) {
 // Item 3: a crash between a write and the end of its sync loses the write,
 // and the sync's done never runs; a crash after it keeps it.
 func TestCrashBeforeSyncCompletesLosesTheWrite(t *testing.T) {
-	requireAsyncSync(t)
 	for _, crashAfter := range []time.Duration{sim.SyncLatencyMin / 2, sim.SyncStallMax + time.Microsecond} {
 		w, n, _ := newDiskWorld(1, sim.DiskFaults{})
 		acked := false
@@ -97,7 +94,6 @@ func TestCrashBeforeSyncCompletesLosesTheWrite(t *testing.T) {
 
 // Most syncs take the base latency, about SyncStallChance of them stall.
 func TestSyncLatencyDistribution(t *testing.T) {
-	requireAsyncSync(t)
 	w, n, _ := newDiskWorld(1, sim.DiskFaults{})
 	var lat []time.Duration
 	w.Spawn(n, "syncer", func(p *sim.Proc) {
@@ -121,24 +117,21 @@ func TestSyncLatencyDistribution(t *testing.T) {
 
 // A sync issued before a write does not make that write durable.
 func TestSyncCoversOnlyEarlierWrites(t *testing.T) {
-	requireAsyncSync(t)
 	w, n, _ := newDiskWorld(1, sim.DiskFaults{})
 	w.Schedule(0, "write", func() {
 		n.Disk.WriteFile("early", []byte("1"))
-		n.Disk.Sync(func() {
-			w.Crash(n) // crashes after this sync, before any other
-			w.Restart(n)
-		})
+		n.Disk.Sync(nil)
 		n.Disk.WriteFile("late", []byte("2"))
 	})
-	require.Nil(t, w.Run())
+	require.Nil(t, w.Run()) // the sync completed, and no other was issued
+	w.Crash(n)
+	w.Restart(n)
 	require.Equal(t, []string{"early"}, n.Disk.List())
 }
 
 // SyncProc blocks a process until the sync completed; the process of a node
 // that crashes meanwhile dies with it.
 func TestSyncProc(t *testing.T) {
-	requireAsyncSync(t)
 	w, n, _ := newDiskWorld(1, sim.DiskFaults{})
 	var durableWhenWoken bool
 	var woke time.Duration
@@ -341,7 +334,6 @@ func TestReorderCanKeepARenameAndLoseItsWrite(t *testing.T) {
 // renames before syncing the data it renames loses an acknowledged state on
 // some seed; the correct one (write tmp, sync, rename, sync) never does.
 func TestWriteRenameWithoutSyncLosesDataCorrectProtocolNever(t *testing.T) {
-	requireAsyncSync(t)
 	run := func(seed uint64, correct bool) (lost bool) {
 		w := sim.NewWorld(sim.Options{Seed: seed})
 		n := w.AddNode("n", func(*sim.Node) {})
@@ -388,10 +380,4 @@ func TestWriteRenameWithoutSyncLosesDataCorrectProtocolNever(t *testing.T) {
 		}
 	}
 	require.Positive(t, caught, "100 seeds never caught a rename before the sync of the data it renames")
-}
-
-func requireAsyncSync(t *testing.T) {
-	if !sim.AsyncSyncForTest {
-		t.Skip("Disk.Sync becomes asynchronous when raft persists asynchronously")
-	}
 }

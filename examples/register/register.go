@@ -121,22 +121,11 @@ func decode(b []byte) (int, string, error) {
 func (r *replica) persist(version int, value string, done func()) {
 	d := r.node.Disk
 	d.WriteFile(tmpFile, encode(version, value))
-	if r.cfg.SkipSync && r.isPrimary() {
-		// The broken variant never syncs (until Disk.Sync is asynchronous,
-		// a sync it does not wait for would complete at once).
-		d.Rename(tmpFile, stateFile)
-		if done != nil {
-			done()
-		}
-		return
-	}
 	d.Sync(func() {
 		d.Rename(tmpFile, stateFile)
 		d.Sync(done)
 	})
 }
-
-func (r *replica) isPrimary() bool { return r.backups != nil }
 
 // put runs on the primary: writes are versioned by the client, and only a
 // newer version is applied. Store durably and replicate to every backup, in

@@ -90,6 +90,8 @@ func TestStorageFaultsNeverLoseAnAcknowledgedWrite(t *testing.T) {
 		}
 	}
 	t.Logf("storage: %+v, replicas halted: %d", stats, halted)
+	require.Positive(t, stats.Unsynced)
+	require.Positive(t, stats.Unsynced)
 	require.Positive(t, stats.Corrupted)
 	require.Positive(t, halted)
 }

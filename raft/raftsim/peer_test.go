@@ -284,7 +284,7 @@ func corruptAndReboot(p *sim.Proc, file string, damage func([]byte) []byte, halt
 			p.Sleep(10 * time.Millisecond)
 		}
 	}
-	if applied != 5 {
+	if !p.WaitUntil(func() bool { return applied == 5 }, 10*time.Millisecond, time.Second) { // a sync may stall
 		return fmt.Errorf("applied %d of 5", applied)
 	}
 	w.Crash(a)

@@ -1,6 +1,7 @@
 package shardsim
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/lockstep-dst/lockstep/shardkv/ctrler"
@@ -30,21 +31,29 @@ const (
 	CheckLiveness = "shardkv/liveness"
 )
 
-// Check is the original's check(t, groups, ck).
+// Check is the original's check(t, groups, ck): Query(-1), then CheckConfig.
 func (c *Ctrlers) Check(ck *ctrler.Clerk, groups []int) {
-	cf := c.Query(ck, -1)
+	if err := CheckConfig(c.Query(ck, -1), groups); err != nil {
+		c.Fatalf(CheckCtrler, "%v", err)
+	}
+}
+
+// CheckConfig is the body of the original's check(): cf has exactly the groups groups;
+// if there are any, every shard is on one of them; and the groups' shard counts differ by
+// at most one.
+func CheckConfig(cf ctrler.Config, groups []int) error {
 	if len(cf.Groups) != len(groups) {
-		c.Fatalf(CheckCtrler, "wanted %v groups, got %v (%v)", len(groups), len(cf.Groups), cf)
+		return fmt.Errorf("wanted %v groups, got %v (%v)", len(groups), len(cf.Groups), cf)
 	}
 	for _, g := range groups {
 		if _, ok := cf.Groups[g]; !ok {
-			c.Fatalf(CheckCtrler, "missing group %v (%v)", g, cf)
+			return fmt.Errorf("missing group %v (%v)", g, cf)
 		}
 	}
 	if len(groups) > 0 {
 		for s, g := range cf.Shards {
 			if _, ok := cf.Groups[g]; !ok {
-				c.Fatalf(CheckCtrler, "shard %v -> invalid group %v (%v)", s, g, cf)
+				return fmt.Errorf("shard %v -> invalid group %v (%v)", s, g, cf)
 			}
 		}
 	}
@@ -54,8 +63,9 @@ func (c *Ctrlers) Check(ck *ctrler.Clerk, groups []int) {
 		lo, hi = min(lo, counts[g]), max(hi, counts[g])
 	}
 	if hi > lo+1 {
-		c.Fatalf(CheckCtrler, "max %v too much larger than min %v (%v)", hi, lo, cf)
+		return fmt.Errorf("max %v too much larger than min %v (%v)", hi, lo, cf)
 	}
+	return nil
 }
 
 // CheckSameConfig is check_same_config(t, c1, c2).
@@ -73,32 +83,48 @@ func (c *Ctrlers) CheckServersOf(cf ctrler.Config, gid int, servers ...string) {
 	}
 }
 
-// checkMinimalAsWritten is the original's minimal-transfer loop, for GIDs 1..npara:
-// after the Joins (c1 -> c2) a shard on group i must have been on it before; after the
-// Leaves (c2 -> c3) a shard of group i must stay. It compares c1 or c2 to after as the
-// original does (after Joins c2 against c1, after Leaves c3 against c2).
-func (c *Ctrlers) checkMinimalAsWritten(npara int, before, after ctrler.Config, joins bool) {
+// MinimalAsWritten is the original's minimal-transfer loop over GIDs 1..npara: after the
+// Joins (before = c1, after = c2) a shard on group i must have been on it before; after
+// the Leaves (before = c2, after = c3) a shard of group i must stay on it.
+func MinimalAsWritten(npara int, before, after ctrler.Config, joins bool) error {
 	for i := 1; i <= npara; i++ {
 		for j := range before.Shards {
 			if joins && after.Shards[j] == i && before.Shards[j] != i {
-				c.Fatalf(CheckMinimal, "non-minimal transfer after Join()s")
+				return fmt.Errorf("non-minimal transfer after Join()s")
 			}
 			if !joins && before.Shards[j] == i && after.Shards[j] != i {
-				c.Fatalf(CheckMinimal, "non-minimal transfer after Leave()s")
+				return fmt.Errorf("non-minimal transfer after Leave()s")
 			}
 		}
 	}
+	return nil
 }
 
-// checkUnmoved is the real minimal-transfer check: changed are the groups that joined
-// or left between before and after; no shard moves between two groups outside changed.
-func (c *Ctrlers) checkUnmoved(before, after ctrler.Config, changed []int, what string) {
+// Unmoved is the real minimal-transfer check: changed are the groups that joined or left
+// between before and after, and no shard may move between two groups outside changed
+// (an unassigned shard, on GID 0, may go anywhere).
+func Unmoved(before, after ctrler.Config, changed []int, what string) error {
 	for s := range before.Shards {
 		b, a := before.Shards[s], after.Shards[s]
 		if b == a || b == 0 || slices.Contains(changed, b) || slices.Contains(changed, a) {
 			continue
 		}
-		c.Fatalf(CheckUnmoved, "non-minimal transfer after %s: shard %d moved from group %d to group %d, neither of which joined or left (%v -> %v)",
+		return fmt.Errorf("non-minimal transfer after %s: shard %d moved from group %d to group %d, neither of which joined or left (%v -> %v)",
 			what, s, b, a, before, after)
+	}
+	return nil
+}
+
+// checkMinimal runs both minimal-transfer checks, each under its own name.
+func (c *Ctrlers) checkMinimal(npara int, before, after ctrler.Config, changed []int, joins bool) {
+	if err := MinimalAsWritten(npara, before, after, joins); err != nil {
+		c.Fatalf(CheckMinimal, "%v", err)
+	}
+	what := "Leave()s"
+	if joins {
+		what = "Join()s"
+	}
+	if err := Unmoved(before, after, changed, what); err != nil {
+		c.Fatalf(CheckUnmoved, "%v", err)
 	}
 }

@@ -12,6 +12,7 @@ const scenarioMaxTime = TestTimeout + 30e9
 
 func init() {
 	register4A()
+	register4B()
 }
 
 func register4A() {
@@ -91,7 +92,9 @@ func CtrlerBasic(p *sim.Proc, setup Setup) error {
 		c.ConnectAll()
 	}
 
-	// Test: Move.
+	// Test: Move. With this Rebalance the Joins of 503 and 504 already put shards 0-4 on
+	// 503 and 5-9 on 504, so no Move changes an owner and the Config.Num check below has
+	// nothing to check (as with many student solutions); the final mapping check does.
 	{
 		gid3, gid4 := 503, 504
 		c.Join(ck, map[int][]string{gid3: {"3a", "3b", "3c"}})
@@ -152,16 +155,14 @@ func CtrlerBasic(p *sim.Proc, setup Setup) error {
 		c.Join(ck, map[int][]string{gid: {fmt.Sprintf("%da", gid), fmt.Sprintf("%db", gid), fmt.Sprintf("%db", gid)}})
 	}
 	c2 := c.Query(ck, -1)
-	c.checkMinimalAsWritten(npara, c1, c2, true)
-	c.checkUnmoved(c1, c2, joined, "Join()s")
+	c.checkMinimal(npara, c1, c2, joined, true)
 
 	// Test: Minimal transfers after leaves.
 	for i := 0; i < 5; i++ {
 		c.Leave(ck, []int{npara + 1 + i})
 	}
 	c3 := c.Query(ck, -1)
-	c.checkMinimalAsWritten(npara, c2, c3, false)
-	c.checkUnmoved(c2, c3, joined, "Leave()s")
+	c.checkMinimal(npara, c2, c3, joined, false)
 	return nil
 }
 
@@ -234,13 +235,11 @@ func CtrlerMulti(p *sim.Proc, setup Setup) error {
 	}
 	c.Join(ck, m)
 	c2 := c.Query(ck, -1)
-	c.checkMinimalAsWritten(npara, c1, c2, true)
-	c.checkUnmoved(c1, c2, joined, "Join()s")
+	c.checkMinimal(npara, c1, c2, joined, true)
 
 	// Test: Minimal transfers after multileaves.
 	c.Leave(ck, joined)
 	c3 := c.Query(ck, -1)
-	c.checkMinimalAsWritten(npara, c2, c3, false)
-	c.checkUnmoved(c2, c3, joined, "Leave()s")
+	c.checkMinimal(npara, c2, c3, joined, false)
 	return nil
 }
