@@ -4,6 +4,13 @@
 // network, crashes, partitions, a check) before reading the real systems in
 // raft/, kv/ and mapreduce/. It is not fault tolerant in the Raft sense: with
 // the primary down, writes wait until it comes back.
+//
+// Durability: a replica acknowledges a write only once the Sync that made it
+// durable completed (a later event), replaces its state file by writing a
+// temporary file, syncing, renaming and syncing again, and checksums the
+// record. A replica whose state file is corrupt after a crash refuses to
+// serve (it logs why and answers every call with a refusal) rather than come
+// back with older state than it acknowledged: see boot.
 package register
 
 import (
