@@ -10,8 +10,8 @@ import (
 // Op is a client operation.
 type Op uint8
 
-// The operations. The zero value is the leader's no-op (see Server.onLeader), which never
-// comes from a client.
+// The operations. The zero value is the no-op a new leader proposes (see Server.leadership),
+// which never comes from a client.
 const (
 	OpNoop Op = iota
 	OpGet
@@ -155,3 +155,42 @@ func (r *OpReply) Size() int { return 2 + len(r.Value) }
 
 // Clone copies the reply.
 func (r *OpReply) Clone() any { c := *r; return &c }
+
+// FNV-1a steps, for the messages' digests: the same bytes sim.HashBytes would hash, without
+// building them.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func hashUint(h, v uint64) uint64 {
+	for i := 0; i < 8; i++ {
+		h = (h ^ (v & 0xff)) * fnvPrime
+		v >>= 8
+	}
+	return h
+}
+
+func hashString(h uint64, s string) uint64 {
+	h = hashUint(h, uint64(len(s)))
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
+}
+
+// Digest is the request's contents for the trace hash (netsim.Digester).
+func (a *OpArgs) Digest() uint64 {
+	h := hashUint(fnvOffset, uint64(a.Op))
+	h = hashUint(h, uint64(a.Client))
+	h = hashUint(h, uint64(a.Seq))
+	h = hashString(h, a.Key)
+	return hashString(h, a.Value)
+}
+
+// Digest is the reply's contents for the trace hash (netsim.Digester).
+func (r *OpReply) Digest() uint64 {
+	h := hashUint(fnvOffset, uint64(r.Err))
+	h = hashUint(h, uint64(int64(r.Leader)))
+	return hashString(h, r.Value)
+}

@@ -38,8 +38,25 @@ type ServerConfig struct {
 	UnsafeVolatileDedup bool
 }
 
+// The states of the service where its classic bugs live, counted as coverage probes
+// (sim.Probe): a sweep that never reaches them proves little about the code they test.
+var (
+	// ProbePendingIndexTaken: a leader lost its leadership with client requests pending at
+	// log indices that the next leader filled with other commands. The server sees, at an
+	// index where it had a waiter, a different command applied. A server that answered a
+	// waiter by index alone would report that command's result as the request's.
+	ProbePendingIndexTaken = sim.NewProbe("kv/pending-request-index-taken",
+		"a deposed leader sees another command applied at the index of a request it had pending")
+	// ProbeDuplicateAfterSnapshot: a retried Put or Append reaches the apply stream after
+	// its first copy was applied and a snapshot covers it (taken here, installed from the
+	// leader, or restored at boot). Only a duplicate table inside the snapshot recognises it.
+	ProbeDuplicateAfterSnapshot = sim.NewProbe("kv/duplicate-after-snapshot",
+		"a duplicate Put or Append is applied after its first copy was applied and snapshotted")
+)
+
 // Server is one kvraft replica, hosted on a simulated node next to its Raft peer.
 type Server struct {
+	world *sim.World
 	clk   clock.Clock
 	peer  *raftsim.Peer
 	cfg   ServerConfig
@@ -58,7 +75,19 @@ type Server struct {
 	snapSize int
 	// seen is UnsafeVolatileDedup's per-server duplicate table.
 	seen map[int64]int64
+
+	// For the probes only (they change nothing): deposed holds, by log index, the
+	// requests whose waiters a loss of leadership failed, until that index is applied;
+	// appliedAt holds, by client, the index at which this instance applied the client's
+	// latest operation (absent: before the snapshot the store was restored from); and
+	// snapIndex is the index of the latest snapshot taken, installed or restored.
+	deposed   map[int]request
+	appliedAt map[int64]int
+	snapIndex int
 }
+
+// request names one client operation.
+type request struct{ client, seq int64 }
 
 type waiter struct {
 	client, seq int64
@@ -77,7 +106,8 @@ const WaiterTimeout = 500 * time.Millisecond
 // and log, the store is restored from the snapshot, and the log after it is applied again
 // as Raft learns it is committed. Call it from the node's boot function.
 func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server {
-	s := &Server{clk: clock.NewSim(node), cfg: cfg, store: NewStore(), waiters: map[int]*waiter{}}
+	s := &Server{world: node.World(), clk: clock.NewSim(node), cfg: cfg, store: NewStore(), waiters: map[int]*waiter{},
+		deposed: map[int]request{}, appliedAt: map[int64]int{}}
 	if cfg.UnsafeVolatileDedup {
 		s.seen = map[int64]int64{}
 	}
@@ -157,6 +187,7 @@ func (s *Server) apply(m raft.ApplyMsg) {
 	if err != nil {
 		panic(fmt.Sprintf("kv: server %d: command at %d: %v", s.cfg.ID, m.CommandIndex, err))
 	}
+	first, known := s.appliedAt[cmd.Client]
 	var res Result
 	if s.cfg.UnsafeVolatileDedup {
 		dup := cmd.Op != OpNoop && cmd.Seq <= s.seen[cmd.Client]
@@ -168,6 +199,19 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		res = s.store.Apply(cmd)
 	}
 	s.lastApplied = m.CommandIndex
+	s.world.Digest(applyDigest(m.CommandIndex, m.Command, res))
+	if cmd.Op != OpNoop && !res.Duplicate {
+		s.appliedAt[cmd.Client] = m.CommandIndex
+	}
+	if res.Duplicate && (cmd.Op == OpPut || cmd.Op == OpAppend) {
+		// The first copy was applied at or before first (the client's latest operation),
+		// or, unknown here, before the snapshot this instance was restored from.
+		s.world.Sometimes(ProbeDuplicateAfterSnapshot, !known || first <= s.snapIndex)
+	}
+	if r, ok := s.deposed[m.CommandIndex]; ok {
+		delete(s.deposed, m.CommandIndex)
+		s.world.Sometimes(ProbePendingIndexTaken, cmd.Op == OpNoop || cmd.Client != r.client || cmd.Seq != r.seq)
+	}
 	if w := s.waiters[m.CommandIndex]; w != nil {
 		delete(s.waiters, m.CommandIndex)
 		// Only the command this waiter proposed answers it. Another command at its index
@@ -193,6 +237,7 @@ func (s *Server) maybeSnapshot() {
 		return
 	}
 	s.snapSize = size
+	s.snapIndex = s.lastApplied
 	s.peer.Snapshot(s.lastApplied, s.store.Encode())
 }
 
@@ -204,6 +249,12 @@ func (s *Server) restore(snap []byte, index int) {
 	}
 	s.store = st
 	s.lastApplied = index
+	s.snapIndex = index
+	for i := range s.deposed {
+		if i <= index {
+			delete(s.deposed, i) // the snapshot does not say which command is at i
+		}
+	}
 	// Commands proposed at indexes the snapshot covers can no longer be matched to their
 	// waiters; their outcome is in the snapshot's state, which the retry will see.
 	s.failWaiters(func(i int) bool { return i <= index })
@@ -257,6 +308,11 @@ func (s *Server) leadership(p *raftsim.Peer) {
 		return
 	}
 	if len(s.waiters) > 0 {
+		if s.leader {
+			for i, w := range s.waiters {
+				s.deposed[i] = request{w.client, w.seq}
+			}
+		}
 		s.failWaiters(func(int) bool { return true })
 	}
 	s.term, s.leader = term, leader
@@ -300,4 +356,15 @@ func (o observer) Persisted(p *raftsim.Peer, rd raft.Ready) {
 		o.next.Persisted(p, rd)
 	}
 	o.s.leadership(p)
+}
+
+// applyDigest digests one applied command and its result for the trace hash: two runs that
+// apply different commands, or get different results, differ in hash at the first one.
+func applyDigest(index int, command []byte, res Result) uint64 {
+	d := hashUint(sim.HashBytes(command), uint64(index))
+	d = hashString(d, res.Value)
+	if res.Duplicate {
+		d = hashUint(d, 1)
+	}
+	return d
 }

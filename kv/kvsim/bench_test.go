@@ -19,11 +19,9 @@ func BenchmarkClientOps(b *testing.B) {
 		"kv/PersistPartitionUnreliableLinearizable3A",
 		"kv/Swarm",
 	} {
-		sc, _ := sim.Lookup(name)
+		var c *Cluster
+		sc, _ := Scenario(name, Config{OnCluster: func(cl *Cluster) { c = cl }})
 		b.Run(strings.TrimPrefix(name, "kv/"), func(b *testing.B) {
-			var c *Cluster
-			clusterHook = func(cl *Cluster) { c = cl }
-			defer func() { clusterHook = nil }()
 			ops, virtual := 0, 0.0
 			for i := 0; i < b.N; i++ {
 				res := sim.RunScenario(sc, sim.Options{Seed: uint64(i + 1)})

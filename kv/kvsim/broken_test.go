@@ -5,21 +5,18 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/lockstep-dst/lockstep/kv"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
 // The checks can fail: deliberately broken servers fail the scenarios, and the failure
 // names the check that caught them.
 
-// firstFailure runs scenario on seeds 1..maxSeeds with every server adjusted by broken,
+// firstFailure runs scenario on seeds 1..maxSeeds, built with cfg (its broken servers),
 // and returns the first failing run.
-func firstFailure(t *testing.T, broken func(*kv.ServerConfig), scenario string, maxSeeds uint64) sim.Result {
+func firstFailure(t *testing.T, cfg Config, scenario string, maxSeeds uint64) sim.Result {
 	t.Helper()
 	t.Setenv("TMPDIR", t.TempDir()) // where porcupine's visualizations go (os.TempDir)
-	brokenServer = broken
-	defer func() { brokenServer = nil }()
-	sc, ok := sim.Lookup(scenario)
+	sc, ok := Scenario(scenario, cfg)
 	require.True(t, ok, scenario)
 	for seed := uint64(1); seed <= maxSeeds; seed++ {
 		if res := sim.RunScenario(sc, sim.Options{Seed: seed}); !res.Passed() {
@@ -36,7 +33,7 @@ func firstFailure(t *testing.T, broken func(*kv.ServerConfig), scenario string, 
 // completed"), a leader that has not yet applied what its predecessor committed answers
 // from behind (the crash scenarios' value checks), and porcupine sees both.
 func TestBrokenLocalGets(t *testing.T) {
-	local := func(c *kv.ServerConfig) { c.UnsafeLocalGets = true }
+	local := Config{UnsafeLocalGets: true}
 	for _, tc := range []struct {
 		scenario, check, message string
 	}{
@@ -59,7 +56,7 @@ func TestBrokenLocalGets(t *testing.T) {
 // has lost the table: the value checks find the element twice, porcupine finds the history
 // not linearizable.
 func TestBrokenVolatileDedup(t *testing.T) {
-	volatile := func(c *kv.ServerConfig) { c.UnsafeVolatileDedup = true }
+	volatile := Config{UnsafeVolatileDedup: true}
 	for _, tc := range []struct {
 		scenario, check, message string
 	}{

@@ -40,6 +40,7 @@ type Clerk struct {
 type pendingOp struct {
 	cmd      kv.Command
 	start    time.Duration
+	call     int64 // the history's stamp of the call
 	attempts int
 }
 
@@ -78,6 +79,9 @@ func (ck *Clerk) do(p *sim.Proc, op kv.Op, key, value string) string {
 	ck.seq++
 	args := &kv.OpArgs{Command: kv.Command{Op: op, Client: ck.ID, Seq: ck.seq, Key: key, Value: value}}
 	ck.pending = &pendingOp{cmd: args.Command, start: p.Now()}
+	if ck.hist != nil {
+		ck.pending.call = ck.hist.stamp(p.Now())
+	}
 	failed := 0
 	for {
 		ck.pending.attempts++
@@ -113,7 +117,7 @@ func (ck *Clerk) index(addr int) int {
 }
 
 func (ck *Clerk) record(c kv.Command, out string, end time.Duration) {
-	start := ck.pending.start
+	call := ck.pending.call
 	ck.pending = nil
 	ck.ops++
 	if ck.hist == nil {
@@ -122,8 +126,8 @@ func (ck *Clerk) record(c kv.Command, out string, end time.Duration) {
 	ck.hist.add(porcupine.Operation{
 		ClientId: ck.histID,
 		Input:    KVInput{Op: c.Op, Key: c.Key, Value: c.Value},
-		Call:     int64(start),
+		Call:     call,
 		Output:   KVOutput{Value: out},
-		Return:   int64(end),
+		Return:   ck.hist.stamp(end),
 	})
 }

@@ -31,16 +31,6 @@ const (
 	NetDelayMax = netsim.UnreliableDelay
 )
 
-// brokenServer, if set, adjusts every server's configuration in every cluster. It is for
-// tests only (broken_test.go): a deliberately unsafe server must be shown to fail the
-// scenarios, which build their own clusters. Never set it outside a test, nor from
-// parallel tests.
-var brokenServer func(*kv.ServerConfig)
-
-// clusterHook, if set, sees every cluster a scenario builds (tests only, never from
-// parallel tests).
-var clusterHook func(*Cluster)
-
 // Cluster is the 6.824 kvraft test harness (config.go) in virtual time: n servers on a
 // simulated network, clerks on client nodes of their own connected to chosen servers, the
 // Raft checkers on every server, and the history of every clerk call. Its blocking helpers
@@ -63,16 +53,16 @@ type Cluster struct {
 	nextClient int64
 	rand       *sim.Rand
 	reliable   netsim.Conditions
-	config     func(*kv.ServerConfig)
+	cfg        Config
 }
 
 // NewCluster builds and starts n connected servers, like make_config(n, unreliable,
-// maxraftstate).
-func NewCluster(p *sim.Proc, scenario string, n int, unreliable bool, maxraftstate int) *Cluster {
+// maxraftstate), configured by cfg.
+func NewCluster(p *sim.Proc, cfg Config, scenario string, n int, unreliable bool, maxraftstate int) *Cluster {
 	w := p.World()
 	c := &Cluster{P: p, W: w, Net: netsim.New(w), N: n, MaxRaftState: maxraftstate,
 		History: &History{}, Scenario: scenario, servers: make([]*kv.Server, n),
-		rand: w.Rand("kv/harness"), config: brokenServer}
+		rand: w.Rand("kv/harness"), cfg: cfg}
 	c.Checker = raftsim.NewChecker(w, n)
 	c.reliable = netsim.Reliable()
 	c.reliable.DelayMin, c.reliable.DelayMax = NetDelayMin, NetDelayMax
@@ -88,17 +78,15 @@ func NewCluster(p *sim.Proc, scenario string, n int, unreliable bool, maxraftsta
 	}
 	c.ConnectAll()
 	c.SetReliable(!unreliable)
-	if clusterHook != nil {
-		clusterHook(c)
+	if cfg.OnCluster != nil {
+		cfg.OnCluster(c)
 	}
 	return c
 }
 
 func (c *Cluster) boot(i int, node *sim.Node) {
-	cfg := kv.ServerConfig{ID: i, Peers: c.addrs, MaxRaftState: c.MaxRaftState, Observer: c.Checker}
-	if c.config != nil {
-		c.config(&cfg)
-	}
+	cfg := kv.ServerConfig{ID: i, Peers: c.addrs, MaxRaftState: c.MaxRaftState, Observer: c.Checker,
+		UnsafeLocalGets: c.cfg.UnsafeLocalGets, UnsafeVolatileDedup: c.cfg.UnsafeVolatileDedup}
 	c.servers[i] = kv.StartServer(node, c.Net.Endpoint(node.ID), cfg)
 	node.Instance = c.servers[i]
 }
@@ -321,7 +309,7 @@ func (c *Cluster) CheckLogSize() {
 // end check: it runs outside the simulation, after every event).
 func (c *Cluster) CheckLinearizableAtEnd() {
 	c.W.AtEnd("kv/linearizability", func() error {
-		return CheckLinearizable(c.History.Operations(), c.Scenario, c.W.Seed())
+		return CheckLinearizable(c.History.Operations(), c.Scenario, c.W.Seed(), c.cfg.Bounds)
 	})
 }
 

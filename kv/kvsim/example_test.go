@@ -15,7 +15,7 @@ import (
 func ExampleCluster() {
 	w := sim.NewWorld(sim.Options{Seed: 1})
 	w.Spawn(nil, "main", func(p *sim.Proc) {
-		c := kvsim.NewCluster(p, "example", 3, false, -1)
+		c := kvsim.NewCluster(p, kvsim.Config{}, "example", 3, false, -1)
 		ck := c.MakeClient(c.All())
 		c.Put(ck, "k", "v")
 		fmt.Printf("get(k) = %q after %v of virtual time\n", c.Get(ck, "k"), p.Now().Round(1e8))
@@ -37,14 +37,14 @@ func Example() {
 
 // A history where a Get misses a Put that completed before it started. (CheckLinearizable
 // would also write porcupine's visualization of it to a file and name it in its error.)
-func ExampleKVModel() {
+func ExampleModel() {
 	h := []porcupine.Operation{
 		{ClientId: 0, Input: kvsim.KVInput{Op: kv.OpPut, Key: "k", Value: "a"}, Call: 0, Output: kvsim.KVOutput{}, Return: 10},
 		{ClientId: 1, Input: kvsim.KVInput{Op: kv.OpPut, Key: "k", Value: "b"}, Call: 20, Output: kvsim.KVOutput{}, Return: 30},
 		{ClientId: 0, Input: kvsim.KVInput{Op: kv.OpGet, Key: "k"}, Call: 40, Output: kvsim.KVOutput{Value: "a"}, Return: 50},
 	}
-	fmt.Println(kvsim.CheckLinearizable(h[:2], "example", 1))
-	fmt.Println(porcupine.CheckOperations(kvsim.KVModel, h))
+	fmt.Println(kvsim.CheckLinearizable(h[:2], "example", 1, kvsim.Bounds{}))
+	fmt.Println(porcupine.CheckOperations(kvsim.Model(), h))
 	// Output:
 	// <nil>
 	// false

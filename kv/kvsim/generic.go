@@ -63,9 +63,9 @@ func (g generic) description(stem string) string {
 
 // run is the test body: Iterations rounds of ClientTraffic of client operations, with the
 // partitioner, then heal, crash-all-and-restart, and the checks.
-func (g generic) run(p *sim.Proc) error {
+func (g generic) run(p *sim.Proc, cfg Config) error {
 	w := p.World()
-	c := NewCluster(p, g.name, g.servers, g.unreliable, g.maxraftstate)
+	c := NewCluster(p, cfg, g.name, g.servers, g.unreliable, g.maxraftstate)
 	deadline := w.Now() + TestTimeout
 	ck := c.MakeClient(c.All())
 	for iter := 0; iter < Iterations; iter++ {

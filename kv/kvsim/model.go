@@ -39,7 +39,7 @@ func (out KVOutput) print() fingerprint {
 	return fingerprintOf(out.Value)
 }
 
-// KVModel is the sequential specification of the service, 6.824's models.KvModel:
+// Model returns the sequential specification of the service, 6.824's models.KvModel:
 // partitioned by key (a history is linearizable iff each key's sub-history is, since every
 // operation touches one key); a key's value starts "", Get is legal iff it returns the
 // value, Put replaces it, Append extends it.
@@ -52,36 +52,38 @@ func (out KVOutput) print() fingerprint {
 // chain a step is O(1), and two values are equal iff their fingerprints are: two 61-bit
 // polynomial hashes (mod the Mersenne prime 2^61-1, two bases) and the length. Distinct
 // values of length L collide with probability about (L/2^61)^2, below 2^-90 for the values
-// here; and the verdict is still a pure function of the history. KVModel works on any
+// here; and the verdict is still a pure function of the history. Model works on any
 // history; a history passed through prepare carries its fingerprints, computed once.
-var KVModel = porcupine.Model{
-	Partition: partitionByKey,
-	Init:      func() any { return emptyState },
-	Step: func(state, input, output any) (bool, any) {
-		st, in := state.(*kvState), input.(KVInput)
-		switch in.Op {
-		case kv.OpGet:
-			return output.(KVOutput).print() == st.fp, st
-		case kv.OpPut:
-			return true, &kvState{part: in.Value, fp: in.print()}
-		case kv.OpAppend:
-			return true, &kvState{prev: st, part: in.Value, fp: st.fp.concat(in.print())}
-		}
-		return false, st
-	},
-	Equal: func(a, b any) bool { return a.(*kvState).fp == b.(*kvState).fp },
-	Hash:  func(s any) uint64 { return s.(*kvState).fp.a },
-	DescribeOperation: func(input, output any) string {
-		in := input.(KVInput)
-		switch in.Op {
-		case kv.OpGet:
-			return fmt.Sprintf("get(%q) -> %q", in.Key, short(output.(KVOutput).Value))
-		case kv.OpPut:
-			return fmt.Sprintf("put(%q, %q)", in.Key, short(in.Value))
-		}
-		return fmt.Sprintf("append(%q, %q)", in.Key, short(in.Value))
-	},
-	DescribeState: func(state any) string { return fmt.Sprintf("%q", short(state.(*kvState).String())) },
+func Model() porcupine.Model {
+	return porcupine.Model{
+		Partition: partitionByKey,
+		Init:      func() any { return emptyState },
+		Step: func(state, input, output any) (bool, any) {
+			st, in := state.(*kvState), input.(KVInput)
+			switch in.Op {
+			case kv.OpGet:
+				return output.(KVOutput).print() == st.fp, st
+			case kv.OpPut:
+				return true, &kvState{part: in.Value, fp: in.print()}
+			case kv.OpAppend:
+				return true, &kvState{prev: st, part: in.Value, fp: st.fp.concat(in.print())}
+			}
+			return false, st
+		},
+		Equal: func(a, b any) bool { return a.(*kvState).fp == b.(*kvState).fp },
+		Hash:  func(s any) uint64 { return s.(*kvState).fp.a },
+		DescribeOperation: func(input, output any) string {
+			in := input.(KVInput)
+			switch in.Op {
+			case kv.OpGet:
+				return fmt.Sprintf("get(%q) -> %q", in.Key, short(output.(KVOutput).Value))
+			case kv.OpPut:
+				return fmt.Sprintf("put(%q, %q)", in.Key, short(in.Value))
+			}
+			return fmt.Sprintf("append(%q, %q)", in.Key, short(in.Value))
+		},
+		DescribeState: func(state any) string { return fmt.Sprintf("%q", short(state.(*kvState).String())) },
+	}
 }
 
 // kvState is one key's value in the model: part appended to prev's value, or, with prev
@@ -220,11 +222,11 @@ func partitionByKey(history []porcupine.Operation) [][]porcupine.Operation {
 	return out
 }
 
-// ModelFor returns KVModel strengthened for one history: it gives the same verdict on that
+// ModelFor returns Model strengthened for one history: it gives the same verdict on that
 // history, much faster. The 6.824 workloads append distinctive values ("x client seq y"), and
 // every Get returns the concatenation of the values applied to its key, so a Get that
 // returns "...u v..." tells the checker that when v was appended the value ended with u.
-// Plain KVModel learns that only at the Get: a run of k concurrent Appends between two Gets
+// The plain model learns that only at the Get: a run of k concurrent Appends between two Gets
 // makes porcupine enumerate the orders of the run one by one, up to k! of them (kv/Swarm seed
 // 3: fourteen Appends between two Gets, 30 s). ModelFor refuses to step an Append onto a
 // value that does not end with the value observed before it, so the run's order is forced.
@@ -238,17 +240,18 @@ func partitionByKey(history []porcupine.Operation) [][]porcupine.Operation {
 // with no non-empty part.
 func ModelFor(history []porcupine.Operation) porcupine.Model {
 	hints := orderHints(history)
+	base := Model()
 	if len(hints) == 0 {
-		return KVModel
+		return base
 	}
-	m := KVModel
+	m := base
 	m.Step = func(state, input, output any) (bool, any) {
 		if in := input.(KVInput); in.Op == kv.OpAppend {
 			if pred, ok := hints[keyValue{in.Key, in.Value}]; ok && pred != state.(*kvState).last() {
 				return false, state
 			}
 		}
-		return KVModel.Step(state, input, output)
+		return base.Step(state, input, output)
 	}
 	return m
 }

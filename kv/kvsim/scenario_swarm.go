@@ -26,18 +26,17 @@ const (
 	SwarmLiveness = 5 * time.Second
 )
 
-func registerSwarm() {
-	sim.Register(sim.Scenario{
+func registerSwarm(add func(def)) {
+	add(def{Scenario: sim.Scenario{
 		Name: "kv/Swarm",
 		Description: fmt.Sprintf("5 servers and 3-7 clerks on 1-5 keys under the swarm fault profile for %v, Raft checkers on; "+
 			"pending operations complete within %v of healing; porcupine on the whole history", SwarmDuration, SwarmLiveness),
 		Faults:  "swarm",
 		MaxTime: scenarioMaxTime,
-		Main:    swarm,
-	})
+	}, main: swarm})
 }
 
-func swarm(p *sim.Proc) error {
+func swarm(p *sim.Proc, cfg Config) error {
 	w := p.World()
 	r := w.Rand("kv/swarm")
 	nclients := 3 + r.IntN(5)
@@ -46,7 +45,7 @@ func swarm(p *sim.Proc) error {
 	if r.Chance(0.5) {
 		maxraftstate = MaxRaftState3B
 	}
-	c := NewCluster(p, "kv/Swarm", 5, false, maxraftstate)
+	c := NewCluster(p, cfg, "kv/Swarm", 5, false, maxraftstate)
 	start := w.Now()
 	plan := c.InstallFaults(SwarmDuration)
 	until := start + max(plan.Until, SwarmDuration)

@@ -6,65 +6,53 @@ import (
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
-// scenarioMaxTime backs up the scenarios' own kv/liveness checks (TestTimeout).
-const scenarioMaxTime = TestTimeout + 30*time.Second
-
-func init() {
-	register3A()
-	register3B()
-	registerSwarm()
-}
-
-func registerGeneric(stem string, g generic) {
+func genericDef(stem string, g generic) def {
 	g.name = "kv/" + stem
 	if g.servers == 0 {
 		g.servers = 5
 	}
-	sim.Register(sim.Scenario{
+	return def{Scenario: sim.Scenario{
 		Name:        g.name,
 		Description: g.description("Test" + stem),
 		MaxTime:     scenarioMaxTime,
-		Main:        g.run,
-	})
+	}, main: g.run}
 }
 
-func register3A() {
-	registerGeneric("Basic3A", generic{clients: 1, maxraftstate: -1})
-	registerGeneric("Concurrent3A", generic{clients: 5, maxraftstate: -1})
-	registerGeneric("Unreliable3A", generic{clients: 5, unreliable: true, maxraftstate: -1})
-	sim.Register(sim.Scenario{
+func register3A(add func(def)) {
+	add(genericDef("Basic3A", generic{clients: 1, maxraftstate: -1}))
+	add(genericDef("Concurrent3A", generic{clients: 5, maxraftstate: -1}))
+	add(genericDef("Unreliable3A", generic{clients: 5, unreliable: true, maxraftstate: -1}))
+	add(def{Scenario: sim.Scenario{
 		Name:        "kv/UnreliableOneKey3A",
 		Description: "6.824 TestUnreliableOneKey3A: 5 clerks x 10 Appends to one key on 3 servers, unreliable; all 50 present once, in each clerk's order",
 		MaxTime:     scenarioMaxTime,
-		Main:        unreliableOneKey3A,
-	})
-	sim.Register(sim.Scenario{
+	}, main: unreliableOneKey3A})
+	add(def{Scenario: sim.Scenario{
 		Name:        "kv/OnePartition3A",
 		Description: "6.824 TestOnePartition3A: progress in the majority; a minority Put and Get do not complete within 1 s; the Put completes within 3 s of healing",
 		MaxTime:     scenarioMaxTime,
-		Main:        onePartition3A,
-	})
-	registerGeneric("ManyPartitionsOneClient3A", generic{clients: 1, partitions: true, maxraftstate: -1})
-	registerGeneric("ManyPartitionsManyClients3A", generic{clients: 5, partitions: true, maxraftstate: -1})
-	registerGeneric("PersistOneClient3A", generic{clients: 1, crash: true, maxraftstate: -1})
-	registerGeneric("PersistConcurrent3A", generic{clients: 5, crash: true, maxraftstate: -1})
-	registerGeneric("PersistConcurrentUnreliable3A", generic{clients: 5, unreliable: true, crash: true, maxraftstate: -1})
-	registerGeneric("PersistPartition3A", generic{clients: 5, crash: true, partitions: true, maxraftstate: -1})
-	registerGeneric("PersistPartitionUnreliable3A", generic{clients: 5, unreliable: true, crash: true, partitions: true, maxraftstate: -1})
-	registerGeneric("PersistPartitionUnreliableLinearizable3A", generic{servers: 7, clients: 15, unreliable: true, crash: true,
-		partitions: true, maxraftstate: -1, linearizable: true})
+	}, main: onePartition3A})
+	add(genericDef("ManyPartitionsOneClient3A", generic{clients: 1, partitions: true, maxraftstate: -1}))
+	add(genericDef("ManyPartitionsManyClients3A", generic{clients: 5, partitions: true, maxraftstate: -1}))
+	add(genericDef("PersistOneClient3A", generic{clients: 1, crash: true, maxraftstate: -1}))
+	add(genericDef("PersistConcurrent3A", generic{clients: 5, crash: true, maxraftstate: -1}))
+	add(genericDef("PersistConcurrentUnreliable3A", generic{clients: 5, unreliable: true, crash: true, maxraftstate: -1}))
+	add(genericDef("PersistPartition3A", generic{clients: 5, crash: true, partitions: true, maxraftstate: -1}))
+	add(genericDef("PersistPartitionUnreliable3A", generic{clients: 5, unreliable: true, crash: true, partitions: true, maxraftstate: -1}))
+	add(genericDef("PersistPartitionUnreliableLinearizable3A", generic{servers: 7, clients: 15, unreliable: true, crash: true,
+		partitions: true, maxraftstate: -1, linearizable: true}))
 }
 
 // unreliableOneKey3A: 5 clerks append 10 values each to one key over an unreliable
 // network; checkConcurrentAppends on the result.
-func unreliableOneKey3A(p *sim.Proc) error {
+func unreliableOneKey3A(p *sim.Proc, cfg Config) error {
 	const (
 		nservers = 3
 		nclient  = 5
 		upto     = 10
 	)
 	w := p.World()
-	c := NewCluster(p, "kv/UnreliableOneKey3A", nservers, true, -1)
+	c := NewCluster(p, cfg, "kv/UnreliableOneKey3A", nservers, true, -1)
 	ck := c.MakeClient(c.All())
 	c.Put(ck, "k", "")
 	finished := 0
@@ -133,10 +121,10 @@ func waitAny(p *sim.Proc, timeout time.Duration, flags ...*flag) bool {
 }
 
 // onePartition3A: the leader and one server in a minority, clerks pinned to each side.
-func onePartition3A(p *sim.Proc) error {
+func onePartition3A(p *sim.Proc, cfg Config) error {
 	const nservers = 5
 	w := p.World()
-	c := NewCluster(p, "kv/OnePartition3A", nservers, false, -1)
+	c := NewCluster(p, cfg, "kv/OnePartition3A", nservers, false, -1)
 	ck := c.MakeClient(c.All())
 	c.Put(ck, "1", "13")
 

@@ -9,35 +9,33 @@ import (
 // MaxRaftState3B is the 3B tests' maxraftstate.
 const MaxRaftState3B = 1000
 
-func register3B() {
-	sim.Register(sim.Scenario{
+func register3B(add func(def)) {
+	add(def{Scenario: sim.Scenario{
 		Name:        "kv/SnapshotRPC3B",
 		Description: "6.824 TestSnapshotRPC3B: a majority trims its log (LogSize <= 8*1000); the lagging server catches up by InstallSnapshot",
 		MaxTime:     scenarioMaxTime,
-		Main:        snapshotRPC3B,
-	})
-	sim.Register(sim.Scenario{
+	}, main: snapshotRPC3B})
+	add(def{Scenario: sim.Scenario{
 		Name:        "kv/SnapshotSize3B",
 		Description: "6.824 TestSnapshotSize3B: 800 operations on one key; LogSize <= 8*1000 and snapshot <= 500 bytes",
 		MaxTime:     scenarioMaxTime,
-		Main:        snapshotSize3B,
-	})
+	}, main: snapshotSize3B})
 	m := MaxRaftState3B
-	registerGeneric("SnapshotRecover3B", generic{clients: 1, crash: true, maxraftstate: m})
-	registerGeneric("SnapshotRecoverManyClients3B", generic{clients: 20, crash: true, maxraftstate: m})
-	registerGeneric("SnapshotUnreliable3B", generic{clients: 5, unreliable: true, maxraftstate: m})
-	registerGeneric("SnapshotUnreliableRecover3B", generic{clients: 5, unreliable: true, crash: true, maxraftstate: m})
-	registerGeneric("SnapshotUnreliableRecoverConcurrentPartition3B", generic{clients: 5, unreliable: true, crash: true,
-		partitions: true, maxraftstate: m})
-	registerGeneric("SnapshotUnreliableRecoverConcurrentPartitionLinearizable3B", generic{servers: 7, clients: 15,
-		unreliable: true, crash: true, partitions: true, maxraftstate: m, linearizable: true})
+	add(genericDef("SnapshotRecover3B", generic{clients: 1, crash: true, maxraftstate: m}))
+	add(genericDef("SnapshotRecoverManyClients3B", generic{clients: 20, crash: true, maxraftstate: m}))
+	add(genericDef("SnapshotUnreliable3B", generic{clients: 5, unreliable: true, maxraftstate: m}))
+	add(genericDef("SnapshotUnreliableRecover3B", generic{clients: 5, unreliable: true, crash: true, maxraftstate: m}))
+	add(genericDef("SnapshotUnreliableRecoverConcurrentPartition3B", generic{clients: 5, unreliable: true, crash: true,
+		partitions: true, maxraftstate: m}))
+	add(genericDef("SnapshotUnreliableRecoverConcurrentPartitionLinearizable3B", generic{servers: 7, clients: 15,
+		unreliable: true, crash: true, partitions: true, maxraftstate: m, linearizable: true}))
 }
 
 // snapshotRPC3B: 50 Puts into the majority {0,1} while 2 is cut off; then {0,2} must make
 // progress, which needs 2 to catch up from 0's snapshot.
-func snapshotRPC3B(p *sim.Proc) error {
+func snapshotRPC3B(p *sim.Proc, cfg Config) error {
 	const nservers = 3
-	c := NewCluster(p, "kv/SnapshotRPC3B", nservers, false, MaxRaftState3B)
+	c := NewCluster(p, cfg, "kv/SnapshotRPC3B", nservers, false, MaxRaftState3B)
 	ck := c.MakeClient(c.All())
 	c.Put(ck, "a", "A")
 	c.Check(ck, "a", "A")
@@ -79,12 +77,12 @@ func snapshotRPC3B(p *sim.Proc) error {
 
 // snapshotSize3B: 200 rounds of Put x=0, check, Put x=1, check; the snapshot holds one key
 // and must stay small.
-func snapshotSize3B(p *sim.Proc) error {
+func snapshotSize3B(p *sim.Proc, cfg Config) error {
 	const (
 		nservers         = 3
 		maxsnapshotstate = 500
 	)
-	c := NewCluster(p, "kv/SnapshotSize3B", nservers, false, MaxRaftState3B)
+	c := NewCluster(p, cfg, "kv/SnapshotSize3B", nservers, false, MaxRaftState3B)
 	ck := c.MakeClient(c.All())
 	c.On(ck, func(q *sim.Proc) {
 		for i := 0; i < 200; i++ {
