@@ -64,7 +64,7 @@ type World struct {
 	// network, a fault plan or a world-level process), and actorInc the
 	// incarnation of the instance running. When that instance is no longer
 	// the node's live one (it crashed itself, or restarted itself and its
-	// old code runs on), anything it tries fails the run: see mayAct.
+	// old code runs on), anything it tries fails the run: see actorAlive.
 	actor    *Node
 	actorInc uint32
 	// probeHits counts, per probe id, how often Sometimes saw its condition.
