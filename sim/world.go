@@ -256,8 +256,9 @@ func (w *World) AtEnd(name string, check func() error) {
 	w.atEnd = append(w.atEnd, namedCheck{name, check})
 }
 
-// ErrUnknown marks a check that could not decide (a checker's time budget ran
-// out). It is its own outcome, never a pass.
+// ErrUnknown marks a check that could not decide within its bound, a bound
+// counted in steps or operations (never in wall time, so that the verdict is
+// the same on every machine). It is its own outcome, never a pass.
 var ErrUnknown = fmt.Errorf("check could not decide")
 
 // Run runs events until the queue is empty, the run is stopped, a check
