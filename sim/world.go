@@ -309,8 +309,14 @@ func (w *World) checkDeadlock() {
 	if len(parked) == 0 {
 		return
 	}
-	w.Fail("deadlock", nil, fmt.Errorf("the event queue drained while %d process(es) wait: %s",
-		len(parked), strings.Join(parked, "; ")))
+	held := ""
+	for _, n := range w.nodes {
+		if n.paused && len(n.held) > 0 {
+			held += fmt.Sprintf("; node %s is paused, holding %d event(s)", n.Name, len(n.held))
+		}
+	}
+	w.Fail("deadlock", nil, fmt.Errorf("the event queue drained while %d process(es) wait: %s%s",
+		len(parked), strings.Join(parked, "; "), held))
 }
 
 // killProcs unwinds every process still parked when the run ends, so that
