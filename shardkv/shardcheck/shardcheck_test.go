@@ -30,7 +30,7 @@ var (
 // harness does; index counts the log.
 type replica struct {
 	gid, id, index int
-	st              *shardkv.State
+	st             *shardkv.State
 }
 
 func newReplica(gid, id int) *replica { return &replica{gid: gid, id: id, st: shardkv.NewState(gid)} }
