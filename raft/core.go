@@ -110,9 +110,10 @@ type ApplyMsg struct {
 // Ready is a batch of work for the host, taken with Raft.Ready and acknowledged with
 // Raft.Advance. The host must do it in this order:
 //
-//  1. Persist, then sync: Snapshot (if non-nil; it replaces every log entry through
-//     Snapshot.Meta.Index), then Truncate (if > 0, drop stored entries with index >=
-//     Truncate), then append Entries, then Hard (if non-nil).
+//  1. Persist, then sync: Hard (if non-nil), then Snapshot (if non-nil; it replaces every
+//     log entry through Snapshot.Meta.Index), then Truncate (if > 0, drop stored entries
+//     with index >= Truncate), then append Entries; each durable before the next is relied
+//     on (persist.go says why and how on a file system).
 //  2. Only then send Messages. This is the durability order of §5.1 (Figure 2: persistent
 //     state is "updated on stable storage before responding to RPCs"): a vote grant, an
 //     append success, or a candidate's vote request (which carries its vote for itself)
@@ -130,9 +131,31 @@ type Ready struct {
 	Snapshot *SnapshotState
 	Messages []Message
 	Apply    []ApplyMsg
+	// Reached says which of the rare situations that the literature's bugs need the node
+	// went through since the previous Ready, so that a host can count how often a test
+	// reaches them (coverage probes). Nothing in the protocol depends on it.
+	Reached Reached
 
 	seq uint64 // which Ready this is, for Advance's check
 }
+
+// Reached is a set of situations a node went through (see Ready.Reached).
+type Reached uint8
+
+const (
+	// ReachedCommitAfterDivergentTail: a follower whose log had a tail that conflicted with
+	// its leader's, cut off and replaced, learned a commit index covering the replaced part.
+	ReachedCommitAfterDivergentTail Reached = 1 << iota
+	// ReachedSnapshotOverLongerLog: an InstallSnapshot reached a follower whose log goes on
+	// past the snapshot and matches it at the snapshot's index; it kept the entries after.
+	ReachedSnapshotOverLongerLog
+	// ReachedStaleSnapshot: an InstallSnapshot (delayed or duplicated) arrived covering no
+	// more than the follower had already applied; it must not roll the state machine back.
+	ReachedStaleSnapshot
+	// ReachedVoteAfterStepDown: a vote request of term T from a third candidate reached a
+	// node that had stepped down in term T (from candidate or leader) because of another.
+	ReachedVoteAfterStepDown
+)
 
 // role is a node's role; each role has its own step and tick (see become*).
 type role int
@@ -187,6 +210,14 @@ type Raft struct {
 
 	// Candidate state.
 	votes []vote
+
+	// For Ready.Reached: the index from which a follower replaced a conflicting tail (0 if
+	// none since its commit index passed it), the term a node last stepped down in from
+	// candidate or leader and the node that made it, and what was reached so far.
+	healedFrom    int
+	stepDownTerm  int
+	stepDownCause int
+	reached       Reached
 	// Leader state, indexed by node; prs[id] is unused.
 	prs []progress
 
@@ -299,6 +330,14 @@ func (r *Raft) becomeLeader() {
 	r.heartbeatDeadline = r.now + r.cfg.HeartbeatInterval
 }
 
+// noteStepDown remembers, for Ready.Reached, that a candidate or leader becomes a follower
+// in term because of node cause.
+func (r *Raft) noteStepDown(term, cause int) {
+	if r.role != follower {
+		r.stepDownTerm, r.stepDownCause = term, cause
+	}
+}
+
 func (r *Raft) resetElectionTimer() {
 	et := r.cfg.ElectionTimeout
 	r.electionDeadline = r.now + et + time.Duration(r.cfg.Rand.Int64N(int64(et)))
@@ -379,10 +418,14 @@ func (r *Raft) Step(now time.Duration, m Message) {
 		if m.Type == MsgApp || m.Type == MsgSnap {
 			lead = m.From
 		}
+		r.noteStepDown(m.Term, m.From)
 		r.becomeFollower(m.Term, lead)
 	case m.Term < r.term:
 		// A stale request still gets its one response; our term in it tells the sender
 		// to step down. Stale responses are dropped.
+		if m.Type == MsgSnap && m.Snapshot.Index <= r.applied {
+			r.reached |= ReachedStaleSnapshot
+		}
 		if m.Type.IsRequest() {
 			r.send(Message{Type: m.Type.ResponseType(), To: m.From, PrevIndex: m.PrevIndex, ConflictTerm: -1})
 		}
@@ -398,6 +441,9 @@ func (r *Raft) Step(now time.Duration, m Message) {
 
 // handleVote answers RequestVote in any role (§5.2, §5.4.1); m.Term == r.term here.
 func (r *Raft) handleVote(m Message) {
+	if r.stepDownTerm == m.Term && m.From != r.stepDownCause {
+		r.reached |= ReachedVoteAfterStepDown
+	}
 	grant := (r.vote == -1 || r.vote == m.From) && r.log.isUpToDate(m.LastLogIndex, m.LastLogTerm)
 	if grant {
 		r.vote = m.From
@@ -426,6 +472,7 @@ func stepCandidate(r *Raft, m Message) {
 	switch m.Type {
 	case MsgApp, MsgSnap:
 		// §5.2: an AppendEntries from a leader of this term ends the election.
+		r.noteStepDown(m.Term, m.From)
 		r.becomeFollower(m.Term, m.From)
 		stepFollower(r, m)
 	case MsgVoteResp:
@@ -500,6 +547,9 @@ func (r *Raft) handleAppend(m Message) {
 				panic(fmt.Sprintf("raft: invariant committed entries are never truncated violated: node %d, index %d (commit %d)", r.id, e.Index, r.commit))
 			}
 			r.truncateFrom(e.Index)
+			if r.healedFrom == 0 || e.Index < r.healedFrom {
+				r.healedFrom = e.Index
+			}
 		}
 		r.log.append(ents[i:]...)
 		break
@@ -507,6 +557,10 @@ func (r *Raft) handleAppend(m Message) {
 	match := prev + len(ents)
 	if c := min(m.Commit, match); c > r.commit {
 		r.commitTo(c)
+		if r.healedFrom > 0 && c >= r.healedFrom {
+			r.reached |= ReachedCommitAfterDivergentTail
+			r.healedFrom = 0
+		}
 	}
 	resp.Success, resp.MatchIndex = true, match
 	r.send(resp)
@@ -515,6 +569,9 @@ func (r *Raft) handleAppend(m Message) {
 // handleSnapshot is the follower side of InstallSnapshot (§7); m.Term == r.term.
 func (r *Raft) handleSnapshot(m Message) {
 	s := m.Snapshot
+	if s.Index <= r.applied {
+		r.reached |= ReachedStaleSnapshot
+	}
 	if s.Index <= r.commit {
 		// We already have everything it covers, committed; just tell the leader.
 		r.send(Message{Type: MsgSnapResp, To: m.From, Success: true, MatchIndex: r.commit})
@@ -524,6 +581,9 @@ func (r *Raft) handleSnapshot(m Message) {
 		// Our log agrees at the snapshot point: keep the entries after it (§7, "If
 		// existing log entry has same index and term as snapshot's last included entry,
 		// retain log entries following it").
+		if r.log.lastIndex() > s.Index {
+			r.reached |= ReachedSnapshotOverLongerLog
+		}
 		r.log.compact(s.Index)
 	} else {
 		r.discardLogFor(s)
@@ -765,7 +825,7 @@ func (r *Raft) hardState() HardState {
 // HasReady reports whether Ready would return any work.
 func (r *Raft) HasReady() bool {
 	return r.hardState() != r.prevHard || r.pendingTruncate > 0 || r.persistedLast < r.log.lastIndex() ||
-		r.pendingSnap != nil || len(r.msgs) > 0 || len(r.applyQueue) > 0 || r.applied < r.commit
+		r.pendingSnap != nil || len(r.msgs) > 0 || len(r.applyQueue) > 0 || r.applied < r.commit || r.reached != 0
 }
 
 // Ready takes the pending work: state to persist, messages to send, entries to apply. See
@@ -778,7 +838,8 @@ func (r *Raft) Ready() Ready {
 	}
 	r.readySeq++
 	r.readyOut = true
-	rd := Ready{seq: r.readySeq, Truncate: r.pendingTruncate, Snapshot: r.pendingSnap, Messages: r.msgs}
+	rd := Ready{seq: r.readySeq, Truncate: r.pendingTruncate, Snapshot: r.pendingSnap, Messages: r.msgs, Reached: r.reached}
+	r.reached = 0
 	if h := r.hardState(); h != r.prevHard {
 		rd.Hard = &h
 		r.prevHard = h

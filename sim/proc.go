@@ -25,9 +25,10 @@ type Proc struct {
 	done    bool
 	wakeups uint64 // bumped on every resume, so a stale wake is ignored
 	waiting string // what the process waits for while parked
-	// Labels of its wake and resume events, built once: a process that
-	// sleeps in a loop would otherwise allocate a label per sleep.
+	// Labels of its wake and resume events, and the wake callback, built
+	// once: a process that sleeps in a loop allocates nothing per sleep.
 	wakeLabel, resumeLabel string
+	wake                   func()
 }
 
 // procKilled unwinds a process whose node crashed or whose run ended.
@@ -72,6 +73,7 @@ func (w *World) Spawn(node *Node, name string, fn func(p *Proc)) *Proc {
 	}
 	p.waiting = "its start"
 	p.wakeLabel, p.resumeLabel = "wake "+name, "resume "+name
+	p.wake = p.wakeUp
 	p.next, p.stop = iter.Pull(body)
 	if node != nil {
 		node.procs = append(node.procs, p)
@@ -175,8 +177,19 @@ func (p *Proc) kill() {
 // Sleep blocks for d of virtual time.
 func (p *Proc) Sleep(d time.Duration) {
 	p.waiting = "the end of a sleep"
-	p.schedule(d, p.wakeLabel)
+	p.w.push(d, p.node, p.wakeLabel, p.wake)
 	p.park()
+}
+
+// wakeUp ends a Sleep. Unlike a resume, it needs no generation check and so no
+// closure per sleep: while a process sleeps, its wake event is the only thing
+// that can resume it (a late resume of an earlier Suspend is stale by its own
+// check), so the wake always finds the process in the sleep it ends, unless
+// the process was killed meanwhile.
+func (p *Proc) wakeUp() {
+	if !p.done && p.blocked {
+		p.resume()
+	}
 }
 
 // Yield ends the process's turn without advancing virtual time: it resumes

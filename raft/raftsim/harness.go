@@ -32,8 +32,11 @@ type Cluster struct {
 	addrs     []int // peer i's network address (node ID)
 	connected []bool
 	logs      []map[int][]byte // what each peer applied, by index
+	values    [][]byte         // per peer, with snapshots: "\n" and each value applied, in order
 	applied   []int            // each peer's last applied index
-	snapshots bool             // the 2D applier: snapshot every SnapShotInterval entries
+	snapshots bool             // the 2D applier: ingest snapshots, take one every snapEvery[i] entries
+	snapEvery []int            // per peer; 0: the peer takes none (but installs its leaders')
+	maxAppend int              // the core's MaxEntriesPerAppend (0: unlimited)
 	rand      *sim.Rand
 	setup     Setup
 }
@@ -44,9 +47,31 @@ const SnapShotInterval = 10
 // NewCluster builds and starts n connected peers, like make_config, configured by
 // setup. With snapshots the peers run the 2D snapshot applier.
 func NewCluster(p *sim.Proc, setup Setup, n int, unreliable, snapshots bool) *Cluster {
+	o := clusterOptions{}
+	if snapshots {
+		o.snapEvery = make([]int, n)
+		for i := range o.snapEvery {
+			o.snapEvery[i] = SnapShotInterval
+		}
+	}
+	return newCluster(p, setup, n, unreliable, o)
+}
+
+// clusterOptions are the harness settings beyond the original's make_config (raft/Swarm
+// draws them from the seed).
+type clusterOptions struct {
+	// snapEvery, if set, turns the 2D snapshot applier on, peer i taking a snapshot every
+	// snapEvery[i] entries (0: never; it still installs the snapshots its leaders send).
+	snapEvery []int
+	// maxEntriesPerAppend is every core's MaxEntriesPerAppend.
+	maxEntriesPerAppend int
+}
+
+func newCluster(p *sim.Proc, setup Setup, n int, unreliable bool, o clusterOptions) *Cluster {
 	w := p.World()
-	c := &Cluster{P: p, W: w, Net: netsim.New(w), N: n, snapshots: snapshots,
-		peers: make([]*Peer, n), connected: make([]bool, n), logs: make([]map[int][]byte, n),
+	c := &Cluster{P: p, W: w, Net: netsim.New(w), N: n, snapshots: o.snapEvery != nil,
+		snapEvery: o.snapEvery, maxAppend: o.maxEntriesPerAppend,
+		peers: make([]*Peer, n), connected: make([]bool, n), logs: make([]map[int][]byte, n), values: make([][]byte, n),
 		applied: make([]int, n), rand: w.Rand("raft/harness"), setup: setup}
 	c.Checker = NewChecker(w, n)
 	// The Raft config turns labrpc's long delays on: SetReliable keeps them.
@@ -93,11 +118,12 @@ func (c *Cluster) leaderNow() int {
 }
 
 func (c *Cluster) boot(i int, node *sim.Node) {
-	cfg := raft.Config{ID: i}
+	cfg := raft.Config{ID: i, MaxEntriesPerAppend: c.maxAppend}
 	if c.setup.Broken != nil {
 		c.setup.Broken(&cfg)
 	}
 	c.applied[i] = 0
+	c.values[i] = nil
 	if c.snapshots {
 		// As the 2023 harness does: ingest the persisted snapshot before
 		// Make, so the first command applied must follow it.
@@ -143,21 +169,25 @@ func (c *Cluster) apply(i int, m raft.ApplyMsg) {
 		c.logs[i] = map[int][]byte{}
 	}
 	c.logs[i][m.CommandIndex] = m.Command
+	if c.snapshots {
+		c.values[i] = append(append(c.values[i], '\n'), m.Command...)
+	}
 	c.applied[i] = m.CommandIndex
-	if c.snapshots && (m.CommandIndex+1)%SnapShotInterval == 0 {
+	if c.snapshots && c.snapEvery[i] > 0 && (m.CommandIndex+1)%c.snapEvery[i] == 0 {
 		c.peers[i].Snapshot(m.CommandIndex, c.encodeSnapshot(i, m.CommandIndex))
 	}
 }
 
-// The 2D snapshot: the index, then every value applied through it.
+// The 2D snapshot: the index, then every value applied through it, one per line. Peer i
+// snapshots what it applied last, so its values are kept encoded as they are applied:
+// looking each up by index made raft/Swarm's frequent snapshots a quarter of its time.
 func (c *Cluster) encodeSnapshot(i, index int) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%d", index)
-	for k := 1; k <= index; k++ {
-		b.WriteByte('\n')
-		b.Write(c.logs[i][k])
+	if index != c.applied[i] {
+		panic(fmt.Sprintf("raft harness: peer %d snapshots at %d, having applied %d", i, index, c.applied[i]))
 	}
-	return b.Bytes()
+	b := make([]byte, 0, 20+len(c.values[i]))
+	b = strconv.AppendInt(b, int64(index), 10)
+	return append(b, c.values[i]...)
 }
 
 func (c *Cluster) ingest(i int, snap []byte) int {
@@ -171,6 +201,7 @@ func (c *Cluster) ingest(i int, snap []byte) int {
 	for k := 1; k <= index; k++ {
 		c.logs[i][k] = lines[k]
 	}
+	c.values[i] = append([]byte(nil), snap[len(lines[0]):]...)
 	c.applied[i] = index
 	return index
 }

@@ -302,6 +302,7 @@ func (p *Peer) drain() {
 	p.draining = true
 	for !p.writing && p.core.HasReady() {
 		rd := p.core.Ready()
+		countProbes(p.node.World(), &rd)
 		p.writing = true
 		if o, ok := p.cfg.Observer.(WritingObserver); ok {
 			o.Writing(p, rd)

@@ -51,10 +51,33 @@ type swarmOptions struct {
 	duration time.Duration // faults and clients run at least this long (the profile's Shape)
 	liveness time.Duration // 0: no liveness phase
 	setup    Setup
+	// observe, if set, is handed the cluster once it is built (tests).
+	observe func(*Cluster)
 }
 
 func defaultSwarm() swarmOptions {
 	return swarmOptions{peers: 5, clients: 3, duration: SwarmDuration, liveness: LivenessBudget}
+}
+
+// drawClusterOptions draws from the seed how the peers snapshot and how many entries an
+// AppendEntries may carry, and logs it (replay -v shows it): each peer snapshots every 5 to
+// 200 entries, or (one in four) never by itself; one run in three leaves appends
+// uncapped, the others cap them at 1 to 20 entries, so that followers catch up over many
+// capped appends, and snapshots are installed over logs that go on past them.
+func drawClusterOptions(w *sim.World, peers int) clusterOptions {
+	r := w.Rand("raft/swarm/cluster")
+	o := clusterOptions{snapEvery: make([]int, peers)}
+	for i := range o.snapEvery {
+		if r.IntN(4) > 0 {
+			o.snapEvery[i] = 5 + r.IntN(196)
+		}
+	}
+	if r.IntN(3) > 0 {
+		o.maxEntriesPerAppend = 1 + r.IntN(20)
+	}
+	w.Logf(nil, "raft/Swarm: snapshot every %v entries (0: never), at most %d entries per append (0: unlimited)",
+		o.snapEvery, o.maxEntriesPerAppend)
+	return o
 }
 
 // ack is a command a client saw committed at index.
@@ -66,7 +89,10 @@ type ack struct {
 // runSwarm is raft/Swarm's body, parameterized for tests.
 func runSwarm(p *sim.Proc, o swarmOptions) {
 	w := p.World()
-	c := NewCluster(p, o.setup, o.peers, false, false)
+	c := newCluster(p, o.setup, o.peers, false, drawClusterOptions(w, o.peers))
+	if o.observe != nil {
+		o.observe(c)
+	}
 	start := w.Now()
 	plan := c.InstallFaults(o.duration) // Install logs it, for `simrun replay -v`
 	until := start + max(plan.Until, o.duration)

@@ -145,3 +145,22 @@ func sortedKeys[V any](m map[int]V) []int {
 }
 
 func fmtErr(format string, args ...any) error { return fmt.Errorf("ctrler: "+format, args...) }
+
+// AppendConfig appends c's encoding (for services that carry configurations in their own
+// commands and snapshots).
+func AppendConfig(b []byte, c Config) []byte {
+	e := encoder{b: b}
+	e.config(c)
+	return e.b
+}
+
+// ReadConfig decodes a configuration AppendConfig wrote at the start of b, and returns
+// the bytes after it.
+func ReadConfig(b []byte) (Config, []byte, error) {
+	d := decoder{b: b}
+	c := d.config()
+	if d.err != nil {
+		return Config{}, nil, fmt.Errorf("ctrler: config: %w", d.err)
+	}
+	return c, d.b, nil
+}

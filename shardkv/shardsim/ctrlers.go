@@ -1,7 +1,9 @@
 // Package shardsim is the harness and the scenarios of the sharded key/value store (the
-// 6.824 Lab 4 tests in virtual time): the controller cluster of 4A (Ctrlers) and its
-// scenarios shardkv/CtrlerBasic4A and shardkv/CtrlerMulti4A, which register by name when
-// the package loads. The services themselves (shardkv/ctrler) register nothing.
+// 6.824 Lab 4 tests in virtual time): the controller cluster of 4A (Ctrlers) with its
+// scenarios shardkv/CtrlerBasic4A and shardkv/CtrlerMulti4A, and the whole system of 4B
+// (System: three controller servers and groups 100, 101, 102 of three servers each) with
+// the 4B scenarios (shardkv/StaticShards4B ...). They register by name when the package
+// loads; the services themselves (shardkv, shardkv/ctrler) register nothing.
 package shardsim
 
 import (
@@ -36,6 +38,8 @@ type Setup struct {
 	CtrlerMaxRaftState int
 	// Ctrlers, if set, sees the controller cluster once it is built (tests).
 	Ctrlers func(*Ctrlers)
+	// System, if set, sees the 4B system once it is built (tests).
+	System func(*System)
 }
 
 func (s Setup) ctrlerMaxRaftState() int {

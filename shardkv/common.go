@@ -1,0 +1,151 @@
+package shardkv
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/lockstep-dst/lockstep/shardkv/ctrler"
+	"github.com/lockstep-dst/lockstep/shardkv/internal/wire"
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// Key2Shard is the shard of key: its first byte modulo NShards, as in 6.824 (so the test
+// keys "0".."9" fall in ten different shards, and "0".."29" by their first character).
+func Key2Shard(key string) int {
+	if len(key) == 0 {
+		return 0
+	}
+	return int(key[0]) % ctrler.NShards
+}
+
+// Err is a server's answer.
+type Err uint8
+
+const (
+	OK Err = iota
+	// ErrWrongLeader: not the leader, or it gave up on the request; retry elsewhere.
+	ErrWrongLeader
+	// ErrWrongGroup: the group does not serve the key's shard in its current
+	// configuration (or has not received the shard yet); the clerk re-queries the
+	// controller.
+	ErrWrongGroup
+	// ErrNotReady: a migration request the group cannot answer yet (it has not reached
+	// the configuration asked about); the caller retries later.
+	ErrNotReady
+)
+
+func (e Err) String() string {
+	switch e {
+	case OK:
+		return "OK"
+	case ErrWrongLeader:
+		return "ErrWrongLeader"
+	case ErrWrongGroup:
+		return "ErrWrongGroup"
+	case ErrNotReady:
+		return "ErrNotReady"
+	}
+	return "Err(" + strconv.Itoa(int(e)) + ")"
+}
+
+// The servers' RPC methods.
+const (
+	MethodOp     = "ShardKV.Op"     // clerk: Get, Put, Append
+	MethodPull   = "ShardKV.Pull"   // new owner -> old owner: send me these shards of config Num
+	MethodDelete = "ShardKV.Delete" // new owner -> old owner: I have them; delete your copies
+)
+
+// OpArgs is a clerk's request: a client command.
+type OpArgs struct{ Command }
+
+func (a *OpArgs) Size() int      { return len(a.Command.Encode()) }
+func (a *OpArgs) Clone() any     { c := *a; return &c }
+func (a *OpArgs) Digest() uint64 { return sim.HashBytes(a.Command.Encode()) }
+
+// OpReply is a server's answer to a clerk.
+type OpReply struct {
+	Err   Err
+	Value string // Get only
+}
+
+func (r *OpReply) Size() int      { return 1 + len(r.Value) }
+func (r *OpReply) Clone() any     { c := *r; return &c }
+func (r *OpReply) Digest() uint64 { return sim.HashBytes(append([]byte{byte(r.Err)}, r.Value...)) }
+
+// ShardArgs asks the group that owned Shards in configuration Num-1 for them (Pull) or
+// to delete them (Delete).
+type ShardArgs struct {
+	Num    int
+	Shards []int
+}
+
+func (a *ShardArgs) encode() []byte {
+	e := wire.Encoder{}
+	e.Int(int64(a.Num))
+	e.Ints(a.Shards)
+	return e.B
+}
+func (a *ShardArgs) Size() int { return len(a.encode()) }
+func (a *ShardArgs) Clone() any {
+	return &ShardArgs{Num: a.Num, Shards: append([]int(nil), a.Shards...)}
+}
+func (a *ShardArgs) Digest() uint64 { return sim.HashBytes(a.encode()) }
+
+// ShardReply is the answer to a Pull (with the shards) or a Delete.
+type ShardReply struct {
+	Err    Err
+	Shards []ShardData // Pull: in the order asked
+}
+
+// ShardData is one shard's state as it moves between groups: its keys and values, and
+// its duplicate table, which moves with it so that a retry of an operation the old
+// owner applied is recognised by the new one.
+type ShardData struct {
+	Shard    int
+	Data     map[string]string
+	Sessions map[int64]int64
+}
+
+func (d ShardData) clone() ShardData {
+	c := ShardData{Shard: d.Shard, Data: make(map[string]string, len(d.Data)), Sessions: make(map[int64]int64, len(d.Sessions))}
+	for k, v := range d.Data {
+		c.Data[k] = v
+	}
+	for k, v := range d.Sessions {
+		c.Sessions[k] = v
+	}
+	return c
+}
+
+func (d ShardData) encode(e *wire.Encoder) {
+	e.Int(int64(d.Shard))
+	e.StrMap(d.Data)
+	e.Sessions(d.Sessions)
+}
+
+func decodeShardData(d *wire.Decoder) ShardData {
+	return ShardData{Shard: int(d.Int()), Data: d.StrMap(), Sessions: d.Sessions()}
+}
+
+func (r *ShardReply) encode() []byte {
+	e := wire.Encoder{}
+	e.Byte(byte(r.Err))
+	e.Uint(uint64(len(r.Shards)))
+	for _, s := range r.Shards {
+		s.encode(&e)
+	}
+	return e.B
+}
+func (r *ShardReply) Size() int { return len(r.encode()) }
+func (r *ShardReply) Clone() any {
+	c := &ShardReply{Err: r.Err}
+	for _, s := range r.Shards {
+		c.Shards = append(c.Shards, s.clone())
+	}
+	return c
+}
+func (r *ShardReply) Digest() uint64 { return sim.HashBytes(r.encode()) }
+
+func (d ShardData) String() string {
+	return fmt.Sprintf("shard %d (%d keys, %d sessions)", d.Shard, len(d.Data), len(d.Sessions))
+}

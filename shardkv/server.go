@@ -1,0 +1,328 @@
+// Package shardkv is the sharded key/value store (6.824 Lab 4B, both challenges):
+// replica groups of Raft peers, each serving Get, Put and Append for the shards the shard
+// controller (package ctrler) assigns it, and moving shards between them as the
+// configuration changes.
+//
+// Design. Every group moves through every configuration, one at a time and in order: its
+// leader polls the controller every PollInterval for the configuration after its own, and
+// proposes it through the group's Raft log (OpConfig), but only once no migration of the
+// current one is under way. Applying a configuration marks each shard: kept shards stay
+// Serving; shards the group gains are Pulling; shards it loses are Leaving, their data
+// frozen. Migration is by pull, through the receiving group's log: the leader of a
+// group with Pulling shards asks their previous owner (from the previous configuration)
+// for them (MethodPull); the owner answers once it has reached the same configuration,
+// with the data and the duplicate table of each shard, and the receiver proposes them
+// (OpInsert). Applied, the shard is Arrived, and served at once (Challenge 2), while
+// other shards may still be on their way. The receiver then asks the previous owner to
+// delete its copy (MethodDelete); the owner proposes OpDelete, which drops the shard's
+// data (Challenge 1); on its answer the receiver proposes OpGCDone and the shard is
+// Serving. Each step is idempotent (a command for another configuration, or for a shard
+// not in the expected status, changes nothing), so any leader may repeat any of them.
+//
+// A client command is checked against the group's state when it is applied, not only
+// when it arrives: a Put accepted by the leader before a configuration change that is
+// applied after it is answered ErrWrongGroup, never applied to a shard the group no
+// longer serves.
+package shardkv
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/lockstep-dst/lockstep/clock"
+	"github.com/lockstep-dst/lockstep/netsim"
+	"github.com/lockstep-dst/lockstep/raft/raftsim"
+	"github.com/lockstep-dst/lockstep/shardkv/ctrler"
+	"github.com/lockstep-dst/lockstep/shardkv/rsm"
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// PollInterval is how often a group's leader polls the controller and drives
+// migrations: the handout's "about every 100 milliseconds".
+const PollInterval = 100 * time.Millisecond
+
+// callTimeout bounds a migration or controller call, so a lost one does not hold the
+// next attempt up for long. A live server answers within rsm.WaiterTimeout and the
+// network fails a call to a dead one within netsim.ShortFailDelay; this is above both.
+const callTimeout = rsm.WaiterTimeout + 100*time.Millisecond
+
+// ServerConfig configures one server of a replica group.
+type ServerConfig struct {
+	GID   int
+	ID    int   // Raft id within the group
+	Peers []int // node ids of the group's servers, indexed by Raft id
+	// MaxRaftState: snapshot when the persisted Raft state exceeds this many bytes;
+	// negative: never.
+	MaxRaftState int
+	// Ctrlers are the controller servers' addresses.
+	Ctrlers []int
+	// Addr maps a server name from a configuration to its address (6.824's make_end).
+	Addr func(name string) int
+	// Observer, if set, sees every persisted Ready of the Raft peer (the Raft checkers).
+	Observer raftsim.Observer
+}
+
+// Server is one server of a replica group.
+type Server struct {
+	cfg   ServerConfig
+	node  *sim.Node
+	ep    *netsim.Endpoint
+	clk   clock.Clock
+	rsm   *rsm.RSM
+	state *State
+	// What the leader's loop has in flight, so that one slow call is not doubled by the
+	// next tick: the controller query, and pulls and deletes by source group.
+	querying bool
+	ctrler   int // index into cfg.Ctrlers to try next
+	pulling  map[int]bool
+	deleting map[int]bool
+	next     map[int]int // source group -> index of its server to try next
+}
+
+// StartServer boots a server on node from its storage. Call it from the node's boot
+// function.
+func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server {
+	s := &Server{cfg: cfg, node: node, ep: ep, clk: clock.NewSim(node), state: NewState(cfg.GID),
+		pulling: map[int]bool{}, deleting: map[int]bool{}, next: map[int]int{}}
+	s.rsm = rsm.Start(node, ep, rsm.Config{ID: cfg.ID, Peers: cfg.Peers, MaxRaftState: cfg.MaxRaftState,
+		Observer: cfg.Observer, Name: fmt.Sprintf("shardkv-%d", cfg.GID)}, machine{s})
+	ep.Handle(MethodOp, s.handleOp)
+	ep.Handle(MethodPull, s.handlePull)
+	ep.Handle(MethodDelete, s.handleDelete)
+	s.clk.AfterFunc(PollInterval, s.tick)
+	return s
+}
+
+// Peer is the server's Raft peer.
+func (s *Server) Peer() *raftsim.Peer { return s.rsm.Peer() }
+
+// State is the server's state machine (read-only use).
+func (s *Server) State() *State { return s.state }
+
+func (s *Server) leader() bool {
+	_, l := s.rsm.Peer().GetState()
+	return l
+}
+
+// handleOp serves a clerk's Get, Put or Append.
+func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
+	args := req.Args.(*OpArgs)
+	if args.Op < OpGet || args.Op > OpAppend {
+		panic(fmt.Sprintf("shardkv: clerk sent %v", args.Op))
+	}
+	if !s.leader() {
+		respond(&OpReply{Err: ErrWrongLeader})
+		return
+	}
+	if !s.state.Serves(args.Key) {
+		respond(&OpReply{Err: ErrWrongGroup})
+		return
+	}
+	s.rsm.Submit(args.Command.Encode(), func(res any, ok bool) {
+		if !ok {
+			respond(&OpReply{Err: ErrWrongLeader})
+			return
+		}
+		r := res.(Result)
+		respond(&OpReply{Err: r.Err, Value: r.Value})
+	})
+}
+
+// handlePull answers a new owner's request for shards of configuration Num: the leader
+// answers once it is at Num itself (the shards are then Leaving, their data frozen).
+func (s *Server) handlePull(req *netsim.Request, respond func(netsim.Message)) {
+	args := req.Args.(*ShardArgs)
+	if !s.leader() {
+		respond(&ShardReply{Err: ErrWrongLeader})
+		return
+	}
+	if s.state.cur.Num != args.Num {
+		// Behind: not there yet. Ahead: it moved on, so it deleted these shards, so the
+		// asker inserted them already and this request is stale.
+		respond(&ShardReply{Err: ErrNotReady})
+		return
+	}
+	rep := &ShardReply{}
+	for _, sh := range args.Shards {
+		if s.state.Status(sh) != Leaving {
+			respond(&ShardReply{Err: ErrNotReady})
+			return
+		}
+		rep.Shards = append(rep.Shards, s.state.ShardData(sh))
+	}
+	respond(rep)
+}
+
+// handleDelete drops shards a new owner of configuration Num has inserted.
+func (s *Server) handleDelete(req *netsim.Request, respond func(netsim.Message)) {
+	args := req.Args.(*ShardArgs)
+	if !s.leader() {
+		respond(&ShardReply{Err: ErrWrongLeader})
+		return
+	}
+	switch {
+	case s.state.cur.Num > args.Num:
+		// It moved on, which it does only with every Leaving shard deleted.
+		respond(&ShardReply{})
+		return
+	case s.state.cur.Num < args.Num:
+		respond(&ShardReply{Err: ErrNotReady})
+		return
+	}
+	s.rsm.Submit(Command{Op: OpDelete, Num: args.Num, Shards: args.Shards}.Encode(), func(_ any, ok bool) {
+		if !ok {
+			respond(&ShardReply{Err: ErrWrongLeader})
+			return
+		}
+		respond(&ShardReply{})
+	})
+}
+
+// tick is the leader's loop: poll the controller, pull, delete.
+func (s *Server) tick() {
+	s.clk.AfterFunc(PollInterval, s.tick)
+	if !s.leader() {
+		return
+	}
+	if s.state.Stable() {
+		s.pollConfig()
+		return
+	}
+	prev := s.state.prev
+	for _, src := range sources(prev, s.state.ShardsIn(Pulling)) {
+		s.pull(src.gid, src.shards)
+	}
+	for _, src := range sources(prev, s.state.ShardsIn(Arrived)) {
+		s.delete(src.gid, src.shards)
+	}
+}
+
+type source struct {
+	gid    int
+	shards []int
+}
+
+// sources groups shards by their owner in prev, in GID order.
+func sources(prev ctrler.Config, shards []int) []source {
+	var out []source
+	for _, sh := range shards {
+		gid := prev.Shards[sh]
+		i := slices.IndexFunc(out, func(s source) bool { return s.gid == gid })
+		if i < 0 {
+			out = append(out, source{gid: gid})
+			i = len(out) - 1
+		}
+		out[i].shards = append(out[i].shards, sh)
+	}
+	slices.SortFunc(out, func(a, b source) int { return a.gid - b.gid })
+	return out
+}
+
+// pollConfig asks the controller for the configuration after the current one and
+// proposes it if there is one.
+func (s *Server) pollConfig() {
+	if s.querying {
+		return
+	}
+	s.querying = true
+	num := s.state.cur.Num + 1
+	args := &ctrler.OpArgs{Command: ctrler.Command{Op: ctrler.OpQuery, Num: num}}
+	s.ep.CallTimeout(s.cfg.Ctrlers[s.ctrler], ctrler.MethodOp, args, callTimeout, s.alive(func(reply any, ok bool) {
+		s.querying = false
+		if ok && reply.(*ctrler.OpReply).Err == ctrler.OK {
+			if cf := reply.(*ctrler.OpReply).Config; cf.Num == num && s.leader() && s.state.cur.Num == num-1 {
+				s.rsm.Submit(Command{Op: OpConfig, Config: cf}.Encode(), func(any, bool) {})
+			}
+			return
+		}
+		s.ctrler = (s.ctrler + 1) % len(s.cfg.Ctrlers)
+	}))
+}
+
+// pull asks group gid (the previous owner) for shards and proposes them.
+func (s *Server) pull(gid int, shards []int) {
+	if s.pulling[gid] {
+		return
+	}
+	num := s.state.cur.Num
+	s.callGroup(gid, MethodPull, &ShardArgs{Num: num, Shards: shards}, s.pulling, func(rep *ShardReply) {
+		if s.leader() && s.state.cur.Num == num {
+			s.rsm.Submit(Command{Op: OpInsert, Num: num, Data: rep.Shards}.Encode(), func(any, bool) {})
+		}
+	})
+}
+
+// delete tells group gid (the previous owner) to drop shards, and records it.
+func (s *Server) delete(gid int, shards []int) {
+	if s.deleting[gid] {
+		return
+	}
+	num := s.state.cur.Num
+	s.callGroup(gid, MethodDelete, &ShardArgs{Num: num, Shards: shards}, s.deleting, func(*ShardReply) {
+		if s.leader() && s.state.cur.Num == num {
+			s.rsm.Submit(Command{Op: OpGCDone, Num: num, Shards: shards}.Encode(), func(any, bool) {})
+		}
+	})
+}
+
+// callGroup calls one server of group gid (as the previous configuration lists it),
+// marks gid in flight until the call ends, and runs ok on a successful reply; on any
+// other outcome the next tick tries the group's next server.
+func (s *Server) callGroup(gid int, method string, args *ShardArgs, inFlight map[int]bool, ok func(*ShardReply)) {
+	servers := s.state.prev.Groups[gid]
+	if len(servers) == 0 {
+		panic(fmt.Sprintf("shardkv: group %d: shards %v owned in config %d by group %d, which has no servers",
+			s.cfg.GID, args.Shards, s.state.prev.Num, gid))
+	}
+	i := s.next[gid] % len(servers)
+	inFlight[gid] = true
+	s.ep.CallTimeout(s.cfg.Addr(servers[i]), method, args, callTimeout, s.alive(func(reply any, delivered bool) {
+		inFlight[gid] = false
+		if delivered {
+			if rep := reply.(*ShardReply); rep.Err == OK {
+				ok(rep)
+				return
+			} else if rep.Err == ErrNotReady {
+				return // the right server, too early: ask it again next tick
+			}
+		}
+		s.next[gid] = i + 1
+	}))
+}
+
+// alive wraps a call's callback so that it runs only in the incarnation that made the
+// call: a reply that arrives after a crash and restart belongs to a dead instance.
+func (s *Server) alive(done netsim.Done) netsim.Done {
+	inc := s.node.Incarnation()
+	return func(reply any, ok bool) {
+		if s.node.Incarnation() == inc {
+			done(reply, ok)
+		}
+	}
+}
+
+// machine adapts State to rsm.StateMachine.
+type machine struct{ s *Server }
+
+func (m machine) Apply(b []byte) any {
+	c, err := DecodeCommand(b)
+	if err != nil {
+		panic(fmt.Sprintf("shardkv: group %d: committed command: %v", m.s.cfg.GID, err))
+	}
+	return m.s.state.Apply(c)
+}
+
+func (m machine) Snapshot() []byte { return m.s.state.Encode() }
+
+func (m machine) Restore(snap []byte) error {
+	st, err := DecodeState(snap)
+	if err != nil {
+		return err
+	}
+	if st.gid != m.s.cfg.GID {
+		return fmt.Errorf("shardkv: snapshot of group %d restored in group %d", st.gid, m.s.cfg.GID)
+	}
+	m.s.state = st
+	return nil
+}

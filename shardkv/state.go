@@ -1,0 +1,254 @@
+package shardkv
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/lockstep-dst/lockstep/shardkv/ctrler"
+	"github.com/lockstep-dst/lockstep/shardkv/internal/wire"
+)
+
+// Status is where a shard stands in a group, relative to the group's configuration.
+type Status uint8
+
+const (
+	// Absent: the group does not own the shard and holds nothing of it.
+	Absent Status = iota
+	// Serving: the group owns the shard and has its data.
+	Serving
+	// Pulling: the group owns the shard in its configuration, and waits for the data from
+	// the shard's owner in the previous configuration.
+	Pulling
+	// Leaving: the group owned the shard in the previous configuration and not in this
+	// one; it keeps the data, frozen (it serves no client), until the new owner has it and
+	// asks it to delete it.
+	Leaving
+	// Arrived: the group owns the shard and has its data, and serves it (Challenge 2: as
+	// soon as it arrives); the previous owner has not yet confirmed deleting its copy.
+	Arrived
+)
+
+func (s Status) String() string {
+	names := [...]string{Absent: "absent", Serving: "serving", Pulling: "pulling", Leaving: "leaving", Arrived: "arrived"}
+	if int(s) < len(names) {
+		return names[s]
+	}
+	return "Status(" + strconv.Itoa(int(s)) + ")"
+}
+
+// serves reports whether a shard in status s answers clients.
+func (s Status) serves() bool { return s == Serving || s == Arrived }
+
+// stable reports whether no migration of the shard is under way.
+func (s Status) stable() bool { return s == Serving || s == Absent }
+
+// shard is one shard's state in a group.
+type shard struct {
+	status Status
+	// data and sessions are the shard's keys and duplicate table; empty unless the
+	// status is Serving, Leaving or Arrived (Challenge 1: a group drops what it gave up).
+	data     map[string]string
+	sessions map[int64]int64
+}
+
+// State is a replica group's replicated state machine: its configuration and the one
+// before, and each shard's status, data and duplicate table. Every replica applies the
+// same committed commands in the same order, so it is all replicated, and the snapshot
+// carries all of it.
+//
+// Invariants: cur.Num == prev.Num+1, or both are 0. A group moves to configuration N+1
+// only when no migration of configuration N is under way (every shard Serving or Absent),
+// so it never needs more than one configuration back, and every group moves through
+// every configuration in order.
+type State struct {
+	gid       int
+	cur, prev ctrler.Config
+	shards    [ctrler.NShards]shard
+}
+
+// NewState returns the initial state of group gid: configuration 0, no shards.
+func NewState(gid int) *State {
+	s := &State{gid: gid}
+	s.cur.Groups, s.prev.Groups = map[int][]string{}, map[int][]string{}
+	return s
+}
+
+// Result is what applying a command produced: a client command's answer.
+type Result struct {
+	Err   Err
+	Value string
+}
+
+// GID is the state's group.
+func (s *State) GID() int { return s.gid }
+
+// Config returns the group's current configuration (a copy).
+func (s *State) Config() ctrler.Config { return s.cur.Clone() }
+
+// Prev returns the configuration before the current one (a copy).
+func (s *State) Prev() ctrler.Config { return s.prev.Clone() }
+
+// Status returns shard's status.
+func (s *State) Status(shard int) Status { return s.shards[shard].status }
+
+// Stable reports whether no migration is under way.
+func (s *State) Stable() bool {
+	for _, sh := range s.shards {
+		if !sh.status.stable() {
+			return false
+		}
+	}
+	return true
+}
+
+// ShardsIn returns the shards in status st, ascending.
+func (s *State) ShardsIn(st Status) []int {
+	var out []int
+	for i, sh := range s.shards {
+		if sh.status == st {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Keys returns how many keys the group holds, over all shards (Challenge 1 checks).
+func (s *State) Keys(shard int) int { return len(s.shards[shard].data) }
+
+// Get reads key from local state (tests and checkers).
+func (s *State) Get(key string) string { return s.shards[Key2Shard(key)].data[key] }
+
+// ShardData returns a copy of shard's data and duplicate table.
+func (s *State) ShardData(sh int) ShardData {
+	return ShardData{Shard: sh, Data: s.shards[sh].data, Sessions: s.shards[sh].sessions}.clone()
+}
+
+// Serves reports whether the group answers clients for key now.
+func (s *State) Serves(key string) bool {
+	sh := Key2Shard(key)
+	return s.cur.Shards[sh] == s.gid && s.shards[sh].status.serves()
+}
+
+// Apply applies one committed command.
+func (s *State) Apply(c Command) Result {
+	switch c.Op {
+	case OpGet, OpPut, OpAppend:
+		return s.applyClient(c)
+	case OpConfig:
+		s.applyConfig(c.Config)
+	case OpInsert:
+		if c.Num != s.cur.Num {
+			return Result{} // a stale or repeated pull: the shards are in already
+		}
+		for _, d := range c.Data {
+			sh := &s.shards[d.Shard]
+			if sh.status != Pulling {
+				continue
+			}
+			d = d.clone()
+			sh.status, sh.data, sh.sessions = Arrived, d.Data, d.Sessions
+		}
+	case OpDelete:
+		if c.Num != s.cur.Num {
+			return Result{}
+		}
+		for _, i := range c.Shards {
+			if sh := &s.shards[i]; sh.status == Leaving {
+				*sh = shard{status: Absent}
+			}
+		}
+	case OpGCDone:
+		if c.Num != s.cur.Num {
+			return Result{}
+		}
+		for _, i := range c.Shards {
+			if sh := &s.shards[i]; sh.status == Arrived {
+				sh.status = Serving
+			}
+		}
+	}
+	return Result{}
+}
+
+func (s *State) applyClient(c Command) Result {
+	if !s.Serves(c.Key) {
+		return Result{Err: ErrWrongGroup}
+	}
+	sh := &s.shards[Key2Shard(c.Key)]
+	if c.Op == OpGet {
+		return Result{Value: sh.data[c.Key]}
+	}
+	if c.Seq <= sh.sessions[c.Client] {
+		return Result{} // a retry of an operation applied already, here or at the old owner
+	}
+	sh.sessions[c.Client] = c.Seq
+	if c.Op == OpPut {
+		sh.data[c.Key] = c.Value
+	} else {
+		sh.data[c.Key] += c.Value
+	}
+	return Result{}
+}
+
+// applyConfig moves to cf if it is the next configuration and no migration is under way;
+// otherwise the command is stale (a second leader's proposal of the same step) and
+// ignored.
+func (s *State) applyConfig(cf ctrler.Config) {
+	if cf.Num != s.cur.Num+1 || !s.Stable() {
+		return
+	}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		was, is := s.cur.Shards[i] == s.gid, cf.Shards[i] == s.gid
+		switch {
+		case was && is:
+		case is && s.cur.Shards[i] == 0:
+			// Unassigned before (configuration 1, or after every group left): nobody
+			// holds data for it, so it starts empty.
+			*sh = shard{status: Serving, data: map[string]string{}, sessions: map[int64]int64{}}
+		case is:
+			*sh = shard{status: Pulling}
+		case was:
+			sh.status = Leaving
+		}
+	}
+	s.prev, s.cur = s.cur, cf.Clone()
+}
+
+// Encode returns the state as snapshot bytes.
+func (s *State) Encode() []byte {
+	e := wire.Encoder{}
+	e.Int(int64(s.gid))
+	e.B = ctrler.AppendConfig(e.B, s.cur)
+	e.B = ctrler.AppendConfig(e.B, s.prev)
+	for i, sh := range s.shards {
+		e.Byte(byte(sh.status))
+		ShardData{Shard: i, Data: sh.data, Sessions: sh.sessions}.encode(&e)
+	}
+	return e.B
+}
+
+// DecodeState rebuilds a state from Encode's bytes.
+func DecodeState(b []byte) (*State, error) {
+	d := wire.Decoder{B: b}
+	s := &State{gid: int(d.Int())}
+	var err error
+	if s.cur, d.B, err = ctrler.ReadConfig(d.B); err != nil {
+		return nil, fmt.Errorf("shardkv: snapshot: %w", err)
+	}
+	if s.prev, d.B, err = ctrler.ReadConfig(d.B); err != nil {
+		return nil, fmt.Errorf("shardkv: snapshot: %w", err)
+	}
+	for i := range s.shards {
+		st := Status(d.Byte())
+		sd := decodeShardData(&d)
+		s.shards[i] = shard{status: st}
+		if st != Absent && st != Pulling {
+			s.shards[i].data, s.shards[i].sessions = sd.Data, sd.Sessions
+		}
+	}
+	if err := d.End("shardkv: snapshot"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
