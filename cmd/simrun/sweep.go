@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -226,7 +227,21 @@ func save(dir string, o outcome, spec string) error {
 		}
 		e.Faults = raw
 	}
-	return os.WriteFile(filepath.Join(dir, seeds.FileName(o.scenario.Name, o.seed)), seeds.Marshal(e), 0o644)
+	// Never overwrite: an existing entry says what fixed the case, and a
+	// run failing again is a regression to report, not a reason to lose it.
+	file := filepath.Join(dir, seeds.FileName(o.scenario.Name, o.seed))
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists: not overwritten", file)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(seeds.Marshal(e)); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func describeFailure(o outcome) string {

@@ -233,6 +233,16 @@ func TestSavedEntryNeedsItsFix(t *testing.T) {
 	_, err = seeds.Load(dir)
 	require.ErrorContains(t, err, `"fixed"`)
 	require.ErrorContains(t, err, filepath.Base(files[0]))
+
+	// A second -save keeps what a person wrote into an existing entry.
+	edited := []byte(`{"edited": true}`)
+	require.NoError(t, os.WriteFile(files[0], edited, 0o644))
+	code, _, errOut := simrun("run", "-scenario", "example/RegisterBrokenSync", "-seeds", "1-40", "-save", dir)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, filepath.Base(files[0])+" already exists: not overwritten")
+	got, err := os.ReadFile(files[0])
+	require.NoError(t, err)
+	require.Equal(t, edited, got)
 }
 
 // Item 15: bad command-line input is a one-line usage error.
