@@ -51,7 +51,7 @@ func (o outcome) badInput() error {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-func sweep(args []string, stdout, stderr io.Writer) (int, error) {
+func sweep(args []string, stdout, stderr io.Writer, interrupted <-chan struct{}) (int, error) {
 	fs := newFlags("run", stderr)
 	pattern := fs.String("scenario", "*", "scenario name or glob ('*' = all, 'raft/*')")
 	seedsArg := fs.String("seeds", DefaultSeeds, "seed range A-B (inclusive) or one seed")
@@ -148,13 +148,22 @@ func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 		}()
 		for j := range jobs.all() {
 			select {
+			case <-interrupted:
+				return // checked first: select picks among ready cases at random
+			default:
+			}
+			select {
 			case window <- struct{}{}:
 			case <-stop:
+				return
+			case <-interrupted:
 				return
 			}
 			select {
 			case work <- j:
 			case <-stop:
+				return
+			case <-interrupted:
 				return
 			}
 		}
@@ -195,6 +204,18 @@ func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 	if usageErr != nil {
 		rep.abort(usageErr)
 		return 2, usageErr
+	}
+	select {
+	case <-interrupted:
+		if rep.done < rep.total {
+			// Stopped early: what ran is reported, but the sweep is not a
+			// pass. 130 is the status a shell gives a process killed by
+			// SIGINT, which is what simrun was before it caught it.
+			rep.interrupt()
+			rep.finish(required)
+			return 130, nil
+		}
+	default:
 	}
 	if !rep.finish(required) {
 		return 1, nil
