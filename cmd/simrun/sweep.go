@@ -123,9 +123,9 @@ func sweep(args []string, stdout, stderr io.Writer, interrupted <-chan struct{})
 
 	// The pipeline: one goroutine streams jobs to the workers, the workers
 	// send outcomes back, and this goroutine prints them in job order. A job
-	// takes a token from window before it is handed out and gives it back
-	// once printed, so at most len(window) outcomes are ever held, however
-	// long one slow run keeps the others waiting to be printed.
+	// takes a slot in window (a send) before it is handed out and frees it
+	// (a receive) once printed, so at most cap(window) jobs and outcomes are
+	// ever held, however long one slow run keeps the others from printing.
 	window := make(chan struct{}, 4**parallel)
 	stop := make(chan struct{})
 	work := make(chan job)
