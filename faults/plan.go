@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"time"
 
@@ -108,8 +107,10 @@ func (p Plan) JSON() []byte {
 	return b
 }
 
-// Bounds on a plan's numbers. A plan is user input: every number in it is
-// checked against these before it reaches the simulator, so that a typo is a
+// Bounds on a plan's numbers (clock skew is bounded by the kernel's
+// sim.MaxClockDrift and sim.MaxClockOffset, delays by netsim.MaxDelay). A
+// plan is user input: every number in it is checked before it reaches the
+// simulator, so that a typo is a
 // one-line error naming the field, never a run that divides by zero,
 // overflows virtual time or replays differently on another CPU.
 const (
@@ -118,18 +119,6 @@ const (
 	// MaxTime bounds every action's At and the plan's Until: a week of
 	// virtual time, far beyond any scenario, far below overflow.
 	MaxTime = 7 * 24 * time.Hour
-	// MaxClockOffset bounds a clock action's offset, either way.
-	MaxClockOffset = maxClockOffset
-	// MaxClockDrift bounds a clock action's drift from above; from below a
-	// drift must stay above -1 (a clock that stops or runs backwards).
-	MaxClockDrift = maxClockDrift
-)
-
-// TODO(netfaults): use sim.MaxClockOffset and sim.MaxClockDrift once the
-// kernel exports them.
-const (
-	maxClockOffset = 24 * time.Hour
-	maxClockDrift  = 1.0
 )
 
 // PlanError is a fault plan that is not valid: the user's input, not the
@@ -319,14 +308,11 @@ func (p Plan) validateAction(a Action, last time.Duration) error {
 			return fmt.Errorf("net.%v", err)
 		}
 	case Clock:
-		if a.Offset < -MaxClockOffset || a.Offset > MaxClockOffset {
-			return fmt.Errorf("offset %v is not in [-%v, %v]", a.Offset, MaxClockOffset, MaxClockOffset)
-		}
-		// A drift of -1 stops the clock (and local-to-world conversions
-		// divide by 1+drift); NaN or an infinity would replay differently
-		// on different CPUs.
-		if math.IsNaN(a.Drift) || !(a.Drift > -1 && a.Drift <= MaxClockDrift) {
-			return fmt.Errorf("drift %v is not in (-1, %v]", a.Drift, MaxClockDrift)
+		// The kernel's bounds (sim.MaxClockDrift, sim.MaxClockOffset): a
+		// plan it would refuse must fail here, as the user's error, not as
+		// a panic in the run.
+		if err := sim.CheckClockSkew(a.Offset, a.Drift); err != nil {
+			return err
 		}
 	case Disk:
 		if a.Disk == nil {

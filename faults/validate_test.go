@@ -90,9 +90,13 @@ func TestValidateRejectsNonFinite(t *testing.T) {
 		require.ErrorContains(t, p.Validate(), "net.Duplicate", "duplicate %v", v)
 	}
 	ok := faults.Plan{Nodes: 2, Until: time.Second, Actions: []faults.Action{
-		{Kind: faults.Clock, Nodes: []int{0}, Drift: faults.MaxClockDrift, Offset: -faults.MaxClockOffset},
-		{Kind: faults.Clock, Nodes: []int{1}, Drift: -0.999, Offset: faults.MaxClockOffset}}}
+		{Kind: faults.Clock, Nodes: []int{0}, Drift: sim.MaxClockDrift, Offset: -sim.MaxClockOffset},
+		{Kind: faults.Clock, Nodes: []int{1}, Drift: -sim.MaxClockDrift, Offset: sim.MaxClockOffset}}}
 	require.NoError(t, ok.Validate(), "the bounds themselves are valid")
+	for _, d := range []float64{sim.MaxClockDrift + 0.001, -sim.MaxClockDrift - 0.001} {
+		bad := faults.Plan{Nodes: 2, Until: time.Second, Actions: []faults.Action{{Kind: faults.Clock, Nodes: []int{0}, Drift: d}}}
+		require.ErrorIs(t, bad.Validate(), sim.ErrBadInput, "drift %v: the kernel would refuse it", d)
+	}
 }
 
 // TestInstallRejectsNodesTheTargetLacks: a plan for no particular size

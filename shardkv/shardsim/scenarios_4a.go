@@ -13,6 +13,7 @@ const scenarioMaxTime = TestTimeout + 30e9
 func init() {
 	register4A()
 	register4B()
+	registerChallenges()
 }
 
 func register4A() {
