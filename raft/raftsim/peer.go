@@ -194,7 +194,9 @@ func (p *Peer) recover() (raft.Persistent, error) {
 // long as the run lasts.
 func (p *Peer) halt(err error) {
 	p.halted = err
-	p.node.World().Logf(p.node, "raft: storage corrupt: %v, peer halted", err)
+	w := p.node.World()
+	w.Sometimes(ProbeHalted, true)
+	w.Logf(p.node, "raft: storage corrupt: %v, peer halted", err)
 	if h, ok := p.cfg.Observer.(HaltObserver); ok {
 		h.Halted(p, err)
 	}
