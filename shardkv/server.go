@@ -61,6 +61,30 @@ type ServerConfig struct {
 	Addr func(name string) int
 	// Observer, if set, sees every persisted Ready of the Raft peer (the Raft checkers).
 	Observer raftsim.Observer
+	// OnApply, if set, sees every command the replica applies, after it is applied (the
+	// shardkv checkers, package shardcheck).
+	OnApply func(Applied)
+
+	// UnsafeServeWhilePulling deliberately breaks migration: a Pulling shard answers
+	// clients at once, from an empty map, before its data arrived; the data that arrives
+	// later replaces what was written meanwhile. Tests only.
+	UnsafeServeWhilePulling bool
+	// UnsafeDropSessions deliberately breaks exactly-once across migrations: a shard's
+	// duplicate table does not move with it, so the new owner applies again a retry of an
+	// Append the old owner applied. Tests only.
+	UnsafeDropSessions bool
+}
+
+// Applied is one command a replica applied, for checkers: the command, its result, and the
+// replica's state after it (read-only use).
+type Applied struct {
+	GID, Replica int
+	Index        int // the command's log index
+	Cmd          Command
+	Res          Result
+	// Before is each shard's status before the command, State the replica's state after.
+	Before [ctrler.NShards]Status
+	State  *State
 }
 
 // Server is one server of a replica group.
@@ -83,7 +107,9 @@ type Server struct {
 // StartServer boots a server on node from its storage. Call it from the node's boot
 // function.
 func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server {
-	s := &Server{cfg: cfg, node: node, ep: ep, clk: clock.NewSim(node), state: NewState(cfg.GID),
+	st := NewState(cfg.GID)
+	st.unsafeServePulling, st.unsafeDropSessions = cfg.UnsafeServeWhilePulling, cfg.UnsafeDropSessions
+	s := &Server{cfg: cfg, node: node, ep: ep, clk: clock.NewSim(node), state: st,
 		pulling: map[int]bool{}, deleting: map[int]bool{}, next: map[int]int{}}
 	s.rsm = rsm.Start(node, ep, rsm.Config{ID: cfg.ID, Peers: cfg.Peers, MaxRaftState: cfg.MaxRaftState,
 		Observer: cfg.Observer, Name: fmt.Sprintf("shardkv-%d", cfg.GID)}, machine{s})
@@ -310,7 +336,17 @@ func (m machine) Apply(b []byte) any {
 	if err != nil {
 		panic(fmt.Sprintf("shardkv: group %d: committed command: %v", m.s.cfg.GID, err))
 	}
-	return m.s.state.Apply(c)
+	if m.s.cfg.OnApply == nil {
+		return m.s.state.Apply(c)
+	}
+	a := Applied{GID: m.s.cfg.GID, Replica: m.s.cfg.ID, Index: m.s.rsm.LastApplied() + 1, Cmd: c}
+	for i := range a.Before {
+		a.Before[i] = m.s.state.Status(i)
+	}
+	a.Res = m.s.state.Apply(c)
+	a.State = m.s.state
+	m.s.cfg.OnApply(a)
+	return a.Res
 }
 
 func (m machine) Snapshot() []byte { return m.s.state.Encode() }
@@ -323,6 +359,7 @@ func (m machine) Restore(snap []byte) error {
 	if st.gid != m.s.cfg.GID {
 		return fmt.Errorf("shardkv: snapshot of group %d restored in group %d", st.gid, m.s.cfg.GID)
 	}
+	st.unsafeServePulling, st.unsafeDropSessions = m.s.cfg.UnsafeServeWhilePulling, m.s.cfg.UnsafeDropSessions
 	m.s.state = st
 	return nil
 }
