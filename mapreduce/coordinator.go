@@ -42,6 +42,18 @@ func (a ReportArgs) Clone() any   { return a }
 func (r ReportReply) Size() int   { return 1 }
 func (r ReportReply) Clone() any  { return r }
 
+// Digests of the messages' contents, for the trace hash (netsim.Digester).
+
+func (a GetTaskArgs) Digest() uint64 { return digest(digestSeed, uint64(a.PID)) }
+func (r GetTaskReply) Digest() uint64 {
+	h := digest(digestSeed, uint64(r.Kind), uint64(r.Index), r.Attempt, uint64(r.NMap), uint64(r.NReduce))
+	return digestString(h, r.File)
+}
+func (a ReportArgs) Digest() uint64 {
+	return digest(digestSeed, uint64(a.PID), uint64(a.Kind), uint64(a.Index), a.Attempt)
+}
+func (r ReportReply) Digest() uint64 { return digest(digestSeed, uint64(r.Outcome)) }
+
 // Coordinator is the instance running on the coordinator node: the schedule
 // plus its RPC handlers. Its state is volatile, as the lab's master's is.
 type Coordinator struct {

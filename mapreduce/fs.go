@@ -138,6 +138,9 @@ func (h *Writer) Write(p []byte) {
 		f.data = grown
 	}
 	copy(f.data[h.off:end], p)
+	// The written bytes, where they went, in the trace hash: runs that write
+	// different contents differ in hash at the first such write.
+	h.fs.w.Digest(digestString(digest(sim.HashBytes(p), uint64(h.off)), h.name))
 	h.off = end
 	f.markDirty(h)
 	h.fs.writes++
@@ -196,6 +199,7 @@ func (fs *FS) Rename(from, to string) bool {
 	delete(fs.files, from)
 	f.temp = false
 	fs.files[to] = f
+	fs.w.Digest(digestString(digestString(digestSeed, from), to))
 	return true
 }
 

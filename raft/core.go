@@ -110,9 +110,10 @@ type ApplyMsg struct {
 // Ready is a batch of work for the host, taken with Raft.Ready and acknowledged with
 // Raft.Advance. The host must do it in this order:
 //
-//  1. Persist, then sync: Snapshot (if non-nil; it replaces every log entry through
-//     Snapshot.Meta.Index), then Truncate (if > 0, drop stored entries with index >=
-//     Truncate), then append Entries, then Hard (if non-nil).
+//  1. Persist, then sync: Hard (if non-nil), then Snapshot (if non-nil; it replaces every
+//     log entry through Snapshot.Meta.Index), then Truncate (if > 0, drop stored entries
+//     with index >= Truncate), then append Entries; each durable before the next is relied
+//     on (persist.go says why and how on a file system).
 //  2. Only then send Messages. This is the durability order of §5.1 (Figure 2: persistent
 //     state is "updated on stable storage before responding to RPCs"): a vote grant, an
 //     append success, or a candidate's vote request (which carries its vote for itself)

@@ -110,9 +110,22 @@ func (m *Message) Size() int {
 func (m *Message) Clone() any {
 	c := *m
 	if m.Entries != nil {
+		// One allocation for every command: a backlog append carries hundreds, and the
+		// network clones each message it carries.
+		n := 0
+		for i := range m.Entries {
+			n += len(m.Entries[i].Command)
+		}
+		buf := make([]byte, 0, n)
 		c.Entries = make([]Entry, len(m.Entries))
 		for i, e := range m.Entries {
-			c.Entries[i] = Entry{Term: e.Term, Index: e.Index, Command: cloneBytes(e.Command)}
+			var cmd []byte
+			if e.Command != nil {
+				start := len(buf)
+				buf = append(buf, e.Command...)
+				cmd = buf[start:len(buf):len(buf)] // capped: an append to one never reaches the next
+			}
+			c.Entries[i] = Entry{Term: e.Term, Index: e.Index, Command: cmd}
 		}
 	}
 	c.Data = cloneBytes(m.Data)

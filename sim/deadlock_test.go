@@ -51,6 +51,7 @@ func TestDeadlockWithoutScenario(t *testing.T) {
 	require.NotNil(t, f)
 	require.Equal(t, "deadlock", f.Check)
 	require.Contains(t, f.Error(), `"sleeper" on n waits for the end of a sleep (node n is paused and nothing resumes it)`)
+	require.Contains(t, f.Error(), "node n is paused, holding 1 event(s)")
 }
 
 // A run whose queue drains with every process finished, or that is stopped

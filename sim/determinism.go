@@ -14,8 +14,9 @@ type Divergence struct {
 	// sameEvent: both runs ran the same event (time, node, label) after the
 	// same history, with different contents.
 	sameEvent bool
-	// Outcomes, when every event matched but the runs ended differently (an
-	// end-of-run check that disagreed with itself).
+	// Outcomes, when every event matched but the runs ended differently (a
+	// check whose verdict depends on something besides the run, such as
+	// state left by the previous run).
 	FirstOutcome, AgainOutcome Outcome
 }
 
@@ -28,7 +29,7 @@ func (d *Divergence) SameEventDifferentContent() bool { return d.sameEvent }
 
 func (d *Divergence) Error() string {
 	if d.FirstOutcome != d.AgainOutcome {
-		return fmt.Sprintf("nondeterminism: every one of %d events matched, but the end checks disagree: %s, then %s",
+		return fmt.Sprintf("nondeterminism: every one of %d events matched, but the runs ended differently: %s, then %s",
 			d.Event, d.FirstOutcome, d.AgainOutcome)
 	}
 	if d.SameEventDifferentContent() {
@@ -136,12 +137,6 @@ func CheckDeterminism(s *Scenario, opts Options) (Result, *Divergence) {
 	case div != nil:
 	case res1.Hash != res2.Hash:
 		div = &Divergence{Event: res1.Events}
-	case res1.Outcome != res2.Outcome && (res1.Outcome == Unknown || res2.Outcome == Unknown):
-		// A checker with a wall-clock budget (porcupine) decided once and
-		// not the other time: the run is undecided, not nondeterministic.
-		if res1.Outcome != Unknown {
-			res1 = res2
-		}
 	case res1.Outcome != res2.Outcome:
 		div = &Divergence{Event: res1.Events, FirstOutcome: res1.Outcome, AgainOutcome: res2.Outcome}
 	}

@@ -141,3 +141,33 @@ func TestCheckDeterminismMemoryIsFlat(t *testing.T) {
 	t.Logf("%.2f bytes allocated per event (%d bytes for %d events, %d for %d)", perEvent, a, short, b, long)
 	require.LessOrEqual(t, perEvent, 8.5, "CheckDeterminism's memory grows with the run")
 }
+
+// verdictRuns changes between runs of simtest/differs-verdict.
+var verdictRuns int
+
+func init() {
+	sim.Register(sim.Scenario{Name: "simtest/differs-verdict", Description: "undecided every other run",
+		Main: func(p *sim.Proc) error {
+			verdictRuns++
+			p.Sleep(time.Millisecond)
+			if verdictRuns%2 == 1 {
+				return fmt.Errorf("history too long: %w", sim.ErrUnknown)
+			}
+			return nil
+		}})
+}
+
+// Issue 8 item 5 (the kernel's part): a verdict is a function of the seed,
+// so a run that is undecided once and decided the other time is
+// nondeterministic like any other disagreement, not excused as a checker
+// that ran out of wall time.
+func TestUnknownOnceIsNondeterminism(t *testing.T) {
+	verdictRuns = 0
+	s, _ := sim.Lookup("simtest/differs-verdict")
+	res, div := sim.CheckDeterminism(s, sim.Options{Seed: 1})
+	require.Equal(t, sim.Unknown, res.Outcome)
+	require.NotNil(t, div)
+	require.Equal(t, sim.Unknown, div.FirstOutcome)
+	require.Equal(t, sim.Pass, div.AgainOutcome)
+	require.Contains(t, div.Error(), "runs ended differently: unknown, then pass")
+}

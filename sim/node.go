@@ -90,6 +90,9 @@ func (n *Node) Rand(name string) *Rand {
 
 // After runs fn after delay on this node, unless the node crashes first: a
 // crash cancels every timer and delivery of the instance that scheduled it.
+// For a node that is down, After called by world code (the network
+// delivering to a dead machine) does nothing; called by code of the crashed
+// node itself, it fails the run (check "down-node").
 func (n *Node) After(delay time.Duration, label string, fn func()) {
 	n.w.push(delay, n, label, fn)
 }
@@ -103,7 +106,8 @@ func (n *Node) AfterFunc(delay time.Duration, label string, fn func()) *Timer {
 func (w *World) Start(n *Node) { w.Restart(n) }
 
 // Restart boots a fresh instance of a crashed node from its disk. Restarting
-// a running node crashes it first.
+// a running node crashes it first. Code of a crashed node cannot restart it
+// (or anything else): that fails the run (check "down-node").
 func (w *World) Restart(n *Node) {
 	if !w.actorAlive("restart", n.Name) {
 		return
@@ -202,8 +206,8 @@ func (w *World) OnStart(f func(*Node)) { w.started = append(w.started, f) }
 // the clock runs backwards, and a non-finite drift computes differently on
 // different CPUs; real clocks drift by parts per million, so half again or
 // half as fast is already far beyond any real machine. An offset beyond a
-// year is no clock fault but a wrong date, and keeps clock readings far from
-// the range of time.Duration.
+// year is no clock fault but a wrong date; the bound also keeps a clock's
+// reading far from the limits of time.Duration arithmetic.
 const (
 	MaxClockDrift  = 0.5
 	MaxClockOffset = 365 * 24 * time.Hour

@@ -181,7 +181,7 @@ func (p *Proc) Sleep(d time.Duration) {
 	p.park()
 }
 
-// wake ends a Sleep. Unlike a resume, it needs no generation check and so no
+// wakeUp ends a Sleep. Unlike a resume, it needs no generation check and so no
 // closure per sleep: while a process sleeps, its wake event is the only thing
 // that can resume it (a late resume of an earlier Suspend is stale by its own
 // check), so the wake always finds the process in the sleep it ends, unless

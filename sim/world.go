@@ -64,7 +64,7 @@ type World struct {
 	// network, a fault plan or a world-level process), and actorInc the
 	// incarnation of the instance running. When that instance is no longer
 	// the node's live one (it crashed itself, or restarted itself and its
-	// old code runs on), anything it tries fails the run: see mayAct.
+	// old code runs on), anything it tries fails the run: see actorAlive.
 	actor    *Node
 	actorInc uint32
 	// probeHits counts, per probe id, how often Sometimes saw its condition.
@@ -256,8 +256,9 @@ func (w *World) AtEnd(name string, check func() error) {
 	w.atEnd = append(w.atEnd, namedCheck{name, check})
 }
 
-// ErrUnknown marks a check that could not decide (a checker's time budget ran
-// out). It is its own outcome, never a pass.
+// ErrUnknown marks a check that could not decide within its bound, a bound
+// counted in steps or operations (never in wall time, so that the verdict is
+// the same on every machine). It is its own outcome, never a pass.
 var ErrUnknown = fmt.Errorf("check could not decide")
 
 // Run runs events until the queue is empty, the run is stopped, a check
@@ -308,8 +309,14 @@ func (w *World) checkDeadlock() {
 	if len(parked) == 0 {
 		return
 	}
-	w.Fail("deadlock", nil, fmt.Errorf("the event queue drained while %d process(es) wait: %s",
-		len(parked), strings.Join(parked, "; ")))
+	held := ""
+	for _, n := range w.nodes {
+		if n.paused && len(n.held) > 0 {
+			held += fmt.Sprintf("; node %s is paused, holding %d event(s)", n.Name, len(n.held))
+		}
+	}
+	w.Fail("deadlock", nil, fmt.Errorf("the event queue drained while %d process(es) wait: %s%s",
+		len(parked), strings.Join(parked, "; "), held))
 }
 
 // killProcs unwinds every process still parked when the run ends, so that

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -50,7 +51,7 @@ func (o outcome) badInput() error {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-func sweep(args []string, stdout, stderr io.Writer) (int, error) {
+func sweep(args []string, stdout, stderr io.Writer, interrupted <-chan struct{}) (int, error) {
 	fs := newFlags("run", stderr)
 	pattern := fs.String("scenario", "*", "scenario name or glob ('*' = all, 'raft/*')")
 	seedsArg := fs.String("seeds", DefaultSeeds, "seed range A-B (inclusive) or one seed")
@@ -122,9 +123,9 @@ func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 
 	// The pipeline: one goroutine streams jobs to the workers, the workers
 	// send outcomes back, and this goroutine prints them in job order. A job
-	// takes a token from window before it is handed out and gives it back
-	// once printed, so at most len(window) outcomes are ever held, however
-	// long one slow run keeps the others waiting to be printed.
+	// takes a slot in window (a send) before it is handed out and frees it
+	// (a receive) once printed, so at most cap(window) jobs and outcomes are
+	// ever held, however long one slow run keeps the others from printing.
 	window := make(chan struct{}, 4**parallel)
 	stop := make(chan struct{})
 	work := make(chan job)
@@ -147,13 +148,22 @@ func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 		}()
 		for j := range jobs.all() {
 			select {
+			case <-interrupted:
+				return // checked first: select picks among ready cases at random
+			default:
+			}
+			select {
 			case window <- struct{}{}:
 			case <-stop:
+				return
+			case <-interrupted:
 				return
 			}
 			select {
 			case work <- j:
 			case <-stop:
+				return
+			case <-interrupted:
 				return
 			}
 		}
@@ -195,6 +205,18 @@ func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 		rep.abort(usageErr)
 		return 2, usageErr
 	}
+	select {
+	case <-interrupted:
+		if rep.done < rep.total {
+			// Stopped early: what ran is reported, but the sweep is not a
+			// pass. 130 is the status a shell gives a process killed by
+			// SIGINT, which is what simrun was before it caught it.
+			rep.interrupt()
+			rep.finish(required)
+			return 130, nil
+		}
+	default:
+	}
 	if !rep.finish(required) {
 		return 1, nil
 	}
@@ -226,7 +248,21 @@ func save(dir string, o outcome, spec string) error {
 		}
 		e.Faults = raw
 	}
-	return os.WriteFile(filepath.Join(dir, seeds.FileName(o.scenario.Name, o.seed)), seeds.Marshal(e), 0o644)
+	// Never overwrite: an existing entry says what fixed the case, and a
+	// run failing again is a regression to report, not a reason to lose it.
+	file := filepath.Join(dir, seeds.FileName(o.scenario.Name, o.seed))
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists: not overwritten", file)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(seeds.Marshal(e)); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func describeFailure(o outcome) string {

@@ -233,6 +233,16 @@ func TestSavedEntryNeedsItsFix(t *testing.T) {
 	_, err = seeds.Load(dir)
 	require.ErrorContains(t, err, `"fixed"`)
 	require.ErrorContains(t, err, filepath.Base(files[0]))
+
+	// A second -save keeps what a person wrote into an existing entry.
+	edited := []byte(`{"edited": true}`)
+	require.NoError(t, os.WriteFile(files[0], edited, 0o644))
+	code, _, errOut := simrun("run", "-scenario", "example/RegisterBrokenSync", "-seeds", "1-40", "-save", dir)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, filepath.Base(files[0])+" already exists: not overwritten")
+	got, err := os.ReadFile(files[0])
+	require.NoError(t, err)
+	require.Equal(t, edited, got)
 }
 
 // Item 15: bad command-line input is a one-line usage error.
@@ -314,4 +324,21 @@ func TestDeadlockIsReportedAsFailing(t *testing.T) {
 	require.Equal(t, "deadlock", objs[0]["check"])
 	require.Contains(t, objs[0]["replay"], "-scenario simruntest/Deadlock -seed 1")
 	require.EqualValues(t, 2, objs[len(objs)-1]["failed"])
+}
+
+// Item 13: an endless sweep can be stopped: an interrupt stops handing out
+// runs, and what ran is reported with the summary (exit status 130, as for a
+// process killed by SIGINT).
+func TestInterruptReportsWhatRan(t *testing.T) {
+	interrupted := make(chan struct{})
+	close(interrupted)
+	var out, errOut strings.Builder
+	code := runWith([]string{"run", "-json", "-scenario", "simruntest/Probes", "-seeds", "1-10000000"}, &out, &errOut, interrupted)
+	require.Equal(t, 130, code, errOut.String())
+	objs := jsonLines(t, out.String())
+	last := objs[len(objs)-1]
+	require.Equal(t, "summary", last["type"])
+	require.Equal(t, true, last["interrupted"])
+	require.EqualValues(t, 130, last["exit_status"])
+	require.Less(t, last["runs"], 10.0)
 }

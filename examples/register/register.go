@@ -4,6 +4,13 @@
 // network, crashes, partitions, a check) before reading the real systems in
 // raft/, kv/ and mapreduce/. It is not fault tolerant in the Raft sense: with
 // the primary down, writes wait until it comes back.
+//
+// Durability: a replica acknowledges a write only once the Sync that made it
+// durable completed (a later event), replaces its state file by writing a
+// temporary file, syncing, renaming and syncing again, and checksums the
+// record. A replica whose state file is corrupt after a crash refuses to
+// serve (it logs why and answers every call with a refusal) rather than come
+// back with older state than it acknowledged: see boot.
 package register
 
 import (
@@ -18,9 +25,9 @@ import (
 
 // Config holds the knobs of a replica.
 type Config struct {
-	// SkipSync makes the primary acknowledge writes before they are durable:
-	// the deliberate bug the broken example demonstrates (a crash then loses
-	// an acknowledged write).
+	// SkipSync makes replicas acknowledge writes before they are durable (they
+	// sync, but do not wait for it): the deliberate bug the broken example
+	// demonstrates (a crash then loses an acknowledged write).
 	SkipSync bool
 }
 
@@ -121,6 +128,10 @@ func decode(b []byte) (int, string, error) {
 func (r *replica) persist(version int, value string, done func()) {
 	d := r.node.Disk
 	d.WriteFile(tmpFile, encode(version, value))
+	if r.cfg.SkipSync {
+		done() // the bug: reports the write durable before its syncs completed
+		done = nil
+	}
 	d.Sync(func() {
 		d.Rename(tmpFile, stateFile)
 		d.Sync(done)
@@ -155,10 +166,6 @@ func (r *replica) put(req *netsim.Request, respond func(netsim.Message)) {
 		r.version, r.value = version, args.Value
 		finish()
 	})
-	if r.cfg.SkipSync {
-		durable = true // the bug: counts the write durable before its syncs completed
-		r.version, r.value = version, args.Value
-	}
 	for _, b := range r.backups {
 		r.ep.Call(b, "Register.Replicate", &putArgs{Version: version, Value: args.Value}, func(rep any, delivered bool) {
 			ok = ok && delivered && rep.(*reply).OK

@@ -39,6 +39,7 @@ func TestUnsyncedAcknowledgementIsCaught(t *testing.T) {
 			if !res.Passed() {
 				require.Equal(t, "register/reads", res.Failure.Check)
 				require.Contains(t, res.Failure.Error(), "last acknowledged write")
+				require.Positive(t, res.Storage.Unsynced, "%s seed %d: caught, but no crash found unsynced writes", tc.profile, seed)
 				caught = true
 			}
 		}

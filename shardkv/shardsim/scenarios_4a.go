@@ -13,6 +13,8 @@ const scenarioMaxTime = TestTimeout + 30e9
 func init() {
 	register4A()
 	register4B()
+	registerChallenges()
+	registerSwarm()
 }
 
 func register4A() {
