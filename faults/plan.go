@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -151,8 +150,8 @@ func ParsePlan(data []byte) (Plan, error) {
 	if err := dec.Decode(&p); err != nil {
 		return Plan{}, badPlan("%v", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Plan{}, badPlan("data after the plan object at offset %d", dec.InputOffset())
+	if rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
+		return Plan{}, badPlan("data after the plan object at byte %d", len(data)-len(rest))
 	}
 	if err := p.Validate(); err != nil {
 		return Plan{}, err
