@@ -138,8 +138,12 @@ func badPlan(format string, args ...any) error {
 // known fields, each at most once, and nothing after it. Empty input is an
 // error, not "no plan". Every error matches sim.ErrBadInput.
 func ParsePlan(data []byte) (Plan, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
+	text := bytes.TrimSpace(data)
+	if len(text) == 0 {
 		return Plan{}, badPlan("empty (a plan is a JSON object; for no faults give no plan)")
+	}
+	if text[0] != '{' { // null would decode as the empty plan
+		return Plan{}, badPlan("not a JSON object")
 	}
 	if err := checkDuplicateKeys(data); err != nil {
 		return Plan{}, err
