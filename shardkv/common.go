@@ -149,3 +149,10 @@ func (r *ShardReply) Digest() uint64 { return sim.HashBytes(r.encode()) }
 func (d ShardData) String() string {
 	return fmt.Sprintf("shard %d (%d keys, %d sessions)", d.Shard, len(d.Data), len(d.Sessions))
 }
+
+// Digest hashes the shard's data and duplicate table (checkers compare shards by it).
+func (d ShardData) Digest() uint64 {
+	e := wire.Encoder{}
+	d.encode(&e)
+	return sim.HashBytes(e.B)
+}

@@ -61,6 +61,30 @@ type ServerConfig struct {
 	Addr func(name string) int
 	// Observer, if set, sees every persisted Ready of the Raft peer (the Raft checkers).
 	Observer raftsim.Observer
+	// OnApply, if set, sees every command the replica applies, after it is applied (the
+	// shardkv checkers, package shardcheck).
+	OnApply func(Applied)
+
+	// UnsafeServeWhilePulling deliberately breaks migration: a Pulling shard answers
+	// clients at once, from an empty map, before its data arrived; the data that arrives
+	// later replaces what was written meanwhile. Tests only.
+	UnsafeServeWhilePulling bool
+	// UnsafeDropSessions deliberately breaks exactly-once across migrations: a shard's
+	// duplicate table does not move with it, so the new owner applies again a retry of an
+	// Append the old owner applied. Tests only.
+	UnsafeDropSessions bool
+}
+
+// Applied is one command a replica applied, for checkers: the command, its result, and the
+// replica's state after it (read-only use).
+type Applied struct {
+	GID, Replica int
+	Index        int // the command's log index
+	Cmd          Command
+	Res          Result
+	// Before is each shard's status before the command, State the replica's state after.
+	Before [ctrler.NShards]Status
+	State  *State
 }
 
 // Server is one server of a replica group.
@@ -78,12 +102,15 @@ type Server struct {
 	pulling  map[int]bool
 	deleting map[int]bool
 	next     map[int]int // source group -> index of its server to try next
+	kicked   bool        // a kick is scheduled
 }
 
 // StartServer boots a server on node from its storage. Call it from the node's boot
 // function.
 func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server {
-	s := &Server{cfg: cfg, node: node, ep: ep, clk: clock.NewSim(node), state: NewState(cfg.GID),
+	st := NewState(cfg.GID)
+	st.unsafeServePulling, st.unsafeDropSessions = cfg.UnsafeServeWhilePulling, cfg.UnsafeDropSessions
+	s := &Server{cfg: cfg, node: node, ep: ep, clk: clock.NewSim(node), state: st,
 		pulling: map[int]bool{}, deleting: map[int]bool{}, next: map[int]int{}}
 	s.rsm = rsm.Start(node, ep, rsm.Config{ID: cfg.ID, Peers: cfg.Peers, MaxRaftState: cfg.MaxRaftState,
 		Observer: cfg.Observer, Name: fmt.Sprintf("shardkv-%d", cfg.GID)}, machine{s})
@@ -179,9 +206,29 @@ func (s *Server) handleDelete(req *netsim.Request, respond func(netsim.Message))
 	})
 }
 
-// tick is the leader's loop: poll the controller, pull, delete.
+// tick is the leader's loop: poll the controller, pull, delete, every PollInterval.
 func (s *Server) tick() {
 	s.clk.AfterFunc(PollInterval, s.tick)
+	s.drive()
+}
+
+// kick runs the leader's loop once more as soon as possible: after a migration step
+// applies, the next one need not wait for the next tick.
+func (s *Server) kick() {
+	if s.kicked {
+		return
+	}
+	s.kicked = true
+	s.clk.AfterFunc(0, func() {
+		s.kicked = false
+		s.drive()
+	})
+}
+
+// drive does what the group's leader does next: poll the controller for the next
+// configuration when no migration is under way; otherwise pull the shards still on their
+// way and tell the previous owners to delete the ones that arrived.
+func (s *Server) drive() {
 	if !s.leader() {
 		return
 	}
@@ -302,6 +349,13 @@ func (s *Server) alive(done netsim.Done) netsim.Done {
 	}
 }
 
+// migrated kicks the leader's loop after a step of a configuration change applied.
+func (s *Server) migrated(c Command) {
+	if c.Op >= OpConfig && s.leader() {
+		s.kick()
+	}
+}
+
 // machine adapts State to rsm.StateMachine.
 type machine struct{ s *Server }
 
@@ -310,7 +364,20 @@ func (m machine) Apply(b []byte) any {
 	if err != nil {
 		panic(fmt.Sprintf("shardkv: group %d: committed command: %v", m.s.cfg.GID, err))
 	}
-	return m.s.state.Apply(c)
+	if m.s.cfg.OnApply == nil {
+		res := m.s.state.Apply(c)
+		m.s.migrated(c)
+		return res
+	}
+	a := Applied{GID: m.s.cfg.GID, Replica: m.s.cfg.ID, Index: m.s.rsm.LastApplied() + 1, Cmd: c}
+	for i := range a.Before {
+		a.Before[i] = m.s.state.Status(i)
+	}
+	a.Res = m.s.state.Apply(c)
+	a.State = m.s.state
+	m.s.cfg.OnApply(a)
+	m.s.migrated(c)
+	return a.Res
 }
 
 func (m machine) Snapshot() []byte { return m.s.state.Encode() }
@@ -323,6 +390,7 @@ func (m machine) Restore(snap []byte) error {
 	if st.gid != m.s.cfg.GID {
 		return fmt.Errorf("shardkv: snapshot of group %d restored in group %d", st.gid, m.s.cfg.GID)
 	}
+	st.unsafeServePulling, st.unsafeDropSessions = m.s.cfg.UnsafeServeWhilePulling, m.s.cfg.UnsafeDropSessions
 	m.s.state = st
 	return nil
 }

@@ -64,6 +64,9 @@ type State struct {
 	gid       int
 	cur, prev ctrler.Config
 	shards    [ctrler.NShards]shard
+	// The deliberately broken variants (ServerConfig's Unsafe fields); not replicated
+	// state, configuration.
+	unsafeServePulling, unsafeDropSessions bool
 }
 
 // NewState returns the initial state of group gid: configuration 0, no shards.
@@ -126,8 +129,14 @@ func (s *State) ShardData(sh int) ShardData {
 // Serves reports whether the group answers clients for key now.
 func (s *State) Serves(key string) bool {
 	sh := Key2Shard(key)
+	if s.unsafeServePulling && s.shards[sh].status == Pulling {
+		return true
+	}
 	return s.cur.Shards[sh] == s.gid && s.shards[sh].status.serves()
 }
+
+// Owns reports whether shard is the group's in its current configuration.
+func (s *State) Owns(shard int) bool { return s.cur.Shards[shard] == s.gid }
 
 // Apply applies one committed command.
 func (s *State) Apply(c Command) Result {
@@ -146,6 +155,9 @@ func (s *State) Apply(c Command) Result {
 				continue
 			}
 			d = d.clone()
+			if s.unsafeDropSessions {
+				d.Sessions = map[int64]int64{}
+			}
 			sh.status, sh.data, sh.sessions = Arrived, d.Data, d.Sessions
 		}
 	case OpDelete:
@@ -175,6 +187,9 @@ func (s *State) applyClient(c Command) Result {
 		return Result{Err: ErrWrongGroup}
 	}
 	sh := &s.shards[Key2Shard(c.Key)]
+	if sh.data == nil { // UnsafeServeWhilePulling
+		sh.data, sh.sessions = map[string]string{}, map[int64]int64{}
+	}
 	if c.Op == OpGet {
 		return Result{Value: sh.data[c.Key]}
 	}

@@ -182,11 +182,10 @@ func (d *Disk) SetFaults(f DiskFaults) {
 // Faults returns the disk's fault model.
 func (d *Disk) Faults() DiskFaults { return d.faults }
 
-func (d *Disk) checkUp(op string) {
-	if !d.node.up {
-		panic(fmt.Sprintf("sim: %s on disk of crashed node %s", op, d.node.Name))
-	}
-}
+// checkUp reports whether the node's code may write now. Code of a crashed
+// node, or of an instance that has restarted since, must not: the write is
+// not made and the run fails with the check "down-node" (Node.CheckUp).
+func (d *Disk) checkUp(op string) bool { return d.node.CheckUp(op + " on its disk") }
 
 // ReadFile returns a copy of the file's current contents.
 func (d *Disk) ReadFile(name string) ([]byte, bool) {
@@ -247,14 +246,18 @@ func (d *Disk) file(name string) uint64 {
 
 // WriteFile replaces the file's contents (unsynced).
 func (d *Disk) WriteFile(name string, data []byte) {
-	d.checkUp("write")
+	if !d.checkUp("write") {
+		return
+	}
 	d.issue(diskOp{kind: opWrite, ino: d.file(name), data: append([]byte{}, data...)})
 	d.dirty += len(data)
 }
 
 // AppendFile appends to the file (unsynced).
 func (d *Disk) AppendFile(name string, data []byte) {
-	d.checkUp("append")
+	if !d.checkUp("append") {
+		return
+	}
 	d.issue(diskOp{kind: opAppend, ino: d.file(name), data: append([]byte{}, data...)})
 	d.dirty += len(data)
 }
@@ -262,7 +265,9 @@ func (d *Disk) AppendFile(name string, data []byte) {
 // Rename atomically replaces to with from (unsynced). An absent from, or
 // from equal to to, changes nothing, as POSIX rename does (the first fails).
 func (d *Disk) Rename(from, to string) {
-	d.checkUp("rename")
+	if !d.checkUp("rename") {
+		return
+	}
 	if _, ok := d.view.names[from]; ok && from != to {
 		d.issue(diskOp{kind: opRename, name: from, to: to})
 	}
@@ -270,7 +275,9 @@ func (d *Disk) Rename(from, to string) {
 
 // Remove deletes the file (unsynced).
 func (d *Disk) Remove(name string) {
-	d.checkUp("remove")
+	if !d.checkUp("remove") {
+		return
+	}
 	if _, ok := d.view.names[name]; ok {
 		d.issue(diskOp{kind: opRemove, name: name})
 	}
@@ -280,7 +287,9 @@ func (d *Disk) Remove(name string) {
 // model above, then calls done as an event of the node; a crash first
 // cancels it.
 func (d *Disk) Sync(done func()) {
-	d.checkUp("sync")
+	if !d.checkUp("sync") {
+		return
+	}
 	d.syncs++
 	now := d.node.w.now
 	lat := d.latency.Duration(SyncLatencyMin, SyncLatencyMax)
@@ -315,7 +324,9 @@ func (d *Disk) completeThrough(id uint64) {
 // every sync in flight: for tests and tools that drive a disk outside the
 // event loop. Simulated code uses Sync, whose latency is part of the model.
 func (d *Disk) SyncNow() {
-	d.checkUp("sync")
+	if !d.checkUp("sync") {
+		return
+	}
 	d.makeDurable(d.pendingSeq + uint64(len(d.pending)))
 	d.dirty = 0
 	d.completeThrough(d.syncIDs)

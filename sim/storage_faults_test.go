@@ -300,6 +300,25 @@ func TestReorderKeepsEachFilesAppendsAsAPrefix(t *testing.T) {
 	require.Positive(t, notPrefix, "Reorder never kept a later append without an earlier one to another file")
 }
 
+// Item 16: directory operations survive as a prefix of the directory's (as
+// in a metadata journal): files created in order survive as a prefix of
+// that order, whichever of their data survives.
+func TestReorderKeepsDirectoryOperationsAsAPrefix(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		w, n, _ := newDiskWorld(rapid.Uint64().Draw(t, "seed"), reorder)
+		count := rapid.IntRange(1, 12).Draw(t, "files")
+		for i := range count {
+			n.Disk.WriteFile(fmt.Sprintf("f%02d", i), []byte("data"))
+		}
+		w.Crash(n)
+		w.Restart(n)
+		got := n.Disk.List()
+		for i, name := range got {
+			require.Equal(t, fmt.Sprintf("f%02d", i), name, "created files %v survived out of order", got)
+		}
+	})
+}
+
 // Item 16 (and 14, a model no stronger than POSIX): a rename can survive a
 // crash while the write to the file it renames did not; without Reorder it
 // never does.

@@ -350,21 +350,49 @@ func TestRenameToItselfKeepsTheFile(t *testing.T) {
 	require.True(t, ok, "Rename(f, f) deleted f from the durable state")
 }
 
-func TestWritesToACrashedNodesDiskPanic(t *testing.T) {
-	w := sim.NewWorld(sim.Options{Seed: 1})
-	n := w.AddNode("n", func(*sim.Node) {})
-	require.Panics(t, func() { n.Disk.WriteFile("f", nil) }, "a node that never started")
-	w.Start(n)
-	w.Crash(n)
-	for name, op := range map[string]func(){
-		"write":   func() { n.Disk.WriteFile("f", []byte("x")) },
-		"append":  func() { n.Disk.AppendFile("f", []byte("x")) },
-		"rename":  func() { n.Disk.Rename("f", "g") },
-		"remove":  func() { n.Disk.Remove("f") },
-		"sync":    func() { n.Disk.Sync(nil) },
-		"syncnow": func() { n.Disk.SyncNow() },
+// Item 4 on storage: code of a crashed node, or of an instance that restarted
+// itself since, that writes to the node's disk fails the run with the check
+// "down-node", and the write is not made.
+func TestWritesOfADownNodeFailTheRun(t *testing.T) {
+	for name, op := range map[string]func(d *sim.Disk){
+		"write":   func(d *sim.Disk) { d.WriteFile("f", []byte("x")) },
+		"append":  func(d *sim.Disk) { d.AppendFile("f", []byte("x")) },
+		"rename":  func(d *sim.Disk) { d.Rename("g", "f") },
+		"remove":  func(d *sim.Disk) { d.Remove("g") },
+		"sync":    func(d *sim.Disk) { d.Sync(nil) },
+		"syncnow": func(d *sim.Disk) { d.SyncNow() },
 	} {
-		require.Panics(t, op, name)
+		w := sim.NewWorld(sim.Options{Seed: 1})
+		n := w.AddNode("n", func(*sim.Node) {})
+		op(n.Disk)
+		require.NotNil(t, w.Failed(), "%s on a node that never started", name)
+		require.Equal(t, "down-node", w.Failed().Check)
+
+		w = sim.NewWorld(sim.Options{Seed: 1})
+		n = w.AddNode("n", func(*sim.Node) {})
+		w.Start(n)
+		n.Disk.WriteFile("g", []byte("old"))
+		n.Disk.SyncNow()
+		w.Crash(n)
+		op(n.Disk)
+		require.NotNil(t, w.Failed(), "%s on a crashed node", name)
+		require.Equal(t, "down-node", w.Failed().Check)
+		require.Contains(t, w.Failed().Error(), strings.TrimSuffix(name, "now")+" on its disk")
+		require.Equal(t, []string{"g"}, n.Disk.List(), "%s of a crashed node was made", name)
+
+		w = sim.NewWorld(sim.Options{Seed: 1})
+		n = w.AddNode("n", func(*sim.Node) {})
+		w.Start(n)
+		n.Disk.WriteFile("g", []byte("old"))
+		n.Disk.SyncNow()
+		n.After(time.Millisecond, "restart myself", func() {
+			w.Restart(n)
+			op(n.Disk) // leftover code of the old instance
+		})
+		f := w.Run()
+		require.NotNil(t, f, "%s by the old instance after a restart", name)
+		require.Equal(t, "down-node", f.Check)
+		require.Equal(t, []string{"g"}, n.Disk.List(), "%s of an old instance was made", name)
 	}
 }
 

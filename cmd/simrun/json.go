@@ -52,6 +52,7 @@ type jsonSummary struct {
 	Failed          uint64   `json:"failed"`
 	RequiredProbes  []string `json:"required_probes"`
 	UnreachedProbes []string `json:"unreached_probes"`
+	Interrupted     bool     `json:"interrupted"`
 	WallSec         float64  `json:"wall_s"`
 	ExitStatus      int      `json:"exit_status"`
 	UsageError      string   `json:"usage_error,omitempty"`

@@ -23,6 +23,7 @@ type reporter struct {
 	passed, failed uint64 // runs reported, in job order
 	start          time.Time
 	tty            bool
+	interrupted    bool // the user stopped the sweep before its end
 	perScenario    map[string]*scenarioStats
 	order          []string
 }
@@ -172,6 +173,9 @@ func (r *reporter) unreached(required []string) []string {
 	return out
 }
 
+// interrupt marks the sweep as stopped by the user before its end.
+func (r *reporter) interrupt() { r.interrupted = true }
+
 // finish prints the per-scenario summaries and the final count, and reports
 // whether the sweep passed: every run passed and every required probe was
 // reached.
@@ -188,7 +192,10 @@ func (r *reporter) finish(required []string) bool {
 				Probes: nonNil(shownProbes(name, s.probes)), Storage: s.storage})
 		}
 		status := 0
-		if !ok {
+		switch {
+		case r.interrupted:
+			status = 130
+		case !ok:
 			status = 1
 		}
 		r.printJSON(r.summary(required, unreached, status, ""))
@@ -206,6 +213,9 @@ func (r *reporter) finish(required []string) bool {
 	} else if n > 1 {
 		line += fmt.Sprintf(", %d required probes never reached", n)
 	}
+	if r.interrupted {
+		line += fmt.Sprintf(", interrupted after %d of %d runs", r.passed+r.failed, r.total)
+	}
 	fmt.Fprintln(r.stdout, line)
 	return ok
 }
@@ -222,6 +232,7 @@ func (r *reporter) abort(err error) {
 
 func (r *reporter) summary(required, unreached []string, status int, usageErr string) jsonSummary {
 	return jsonSummary{Schema: jsonSchema, Type: "summary", Runs: r.passed + r.failed, Passed: r.passed, Failed: r.failed,
+		Interrupted:    r.interrupted,
 		RequiredProbes: nonNil(required), UnreachedProbes: nonNil(unreached),
 		WallSec: time.Since(r.start).Seconds(), ExitStatus: status, UsageError: usageErr}
 }

@@ -51,7 +51,7 @@ func (o outcome) badInput() error {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-func sweep(args []string, stdout, stderr io.Writer) (int, error) {
+func sweep(args []string, stdout, stderr io.Writer, interrupted <-chan struct{}) (int, error) {
 	fs := newFlags("run", stderr)
 	pattern := fs.String("scenario", "*", "scenario name or glob ('*' = all, 'raft/*')")
 	seedsArg := fs.String("seeds", DefaultSeeds, "seed range A-B (inclusive) or one seed")
@@ -123,9 +123,9 @@ func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 
 	// The pipeline: one goroutine streams jobs to the workers, the workers
 	// send outcomes back, and this goroutine prints them in job order. A job
-	// takes a token from window before it is handed out and gives it back
-	// once printed, so at most len(window) outcomes are ever held, however
-	// long one slow run keeps the others waiting to be printed.
+	// takes a slot in window (a send) before it is handed out and frees it
+	// (a receive) once printed, so at most cap(window) jobs and outcomes are
+	// ever held, however long one slow run keeps the others from printing.
 	window := make(chan struct{}, 4**parallel)
 	stop := make(chan struct{})
 	work := make(chan job)
@@ -148,13 +148,22 @@ func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 		}()
 		for j := range jobs.all() {
 			select {
+			case <-interrupted:
+				return // checked first: select picks among ready cases at random
+			default:
+			}
+			select {
 			case window <- struct{}{}:
 			case <-stop:
+				return
+			case <-interrupted:
 				return
 			}
 			select {
 			case work <- j:
 			case <-stop:
+				return
+			case <-interrupted:
 				return
 			}
 		}
@@ -195,6 +204,18 @@ func sweep(args []string, stdout, stderr io.Writer) (int, error) {
 	if usageErr != nil {
 		rep.abort(usageErr)
 		return 2, usageErr
+	}
+	select {
+	case <-interrupted:
+		if rep.done < rep.total {
+			// Stopped early: what ran is reported, but the sweep is not a
+			// pass. 130 is the status a shell gives a process killed by
+			// SIGINT, which is what simrun was before it caught it.
+			rep.interrupt()
+			rep.finish(required)
+			return 130, nil
+		}
+	default:
 	}
 	if !rep.finish(required) {
 		return 1, nil

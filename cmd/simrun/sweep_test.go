@@ -325,3 +325,20 @@ func TestDeadlockIsReportedAsFailing(t *testing.T) {
 	require.Contains(t, objs[0]["replay"], "-scenario simruntest/Deadlock -seed 1")
 	require.EqualValues(t, 2, objs[len(objs)-1]["failed"])
 }
+
+// Item 13: an endless sweep can be stopped: an interrupt stops handing out
+// runs, and what ran is reported with the summary (exit status 130, as for a
+// process killed by SIGINT).
+func TestInterruptReportsWhatRan(t *testing.T) {
+	interrupted := make(chan struct{})
+	close(interrupted)
+	var out, errOut strings.Builder
+	code := runWith([]string{"run", "-json", "-scenario", "simruntest/Probes", "-seeds", "1-10000000"}, &out, &errOut, interrupted)
+	require.Equal(t, 130, code, errOut.String())
+	objs := jsonLines(t, out.String())
+	last := objs[len(objs)-1]
+	require.Equal(t, "summary", last["type"])
+	require.Equal(t, true, last["interrupted"])
+	require.EqualValues(t, 130, last["exit_status"])
+	require.Less(t, last["runs"], 10.0)
+}

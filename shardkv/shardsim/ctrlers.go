@@ -12,6 +12,7 @@ import (
 
 	"github.com/lockstep-dst/lockstep/netsim"
 	"github.com/lockstep-dst/lockstep/raft/raftsim"
+	"github.com/lockstep-dst/lockstep/shardkv"
 	"github.com/lockstep-dst/lockstep/shardkv/ctrler"
 	"github.com/lockstep-dst/lockstep/sim"
 )
@@ -40,6 +41,9 @@ type Setup struct {
 	Ctrlers func(*Ctrlers)
 	// System, if set, sees the 4B system once it is built (tests).
 	System func(*System)
+	// Server, if set, adjusts every group server's configuration (the deliberately
+	// broken servers of broken_test.go).
+	Server func(*shardkv.ServerConfig)
 }
 
 func (s Setup) ctrlerMaxRaftState() int {

@@ -1,6 +1,7 @@
 package shardsim
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/lockstep-dst/lockstep/raft/raftsim"
 	"github.com/lockstep-dst/lockstep/shardkv"
 	"github.com/lockstep-dst/lockstep/shardkv/ctrler"
+	"github.com/lockstep-dst/lockstep/shardkv/shardcheck"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -34,7 +36,12 @@ type System struct {
 	// MaxRaftState is the groups' snapshot threshold (negative: never).
 	MaxRaftState int
 
+	// Checker runs the shardkv checks (package shardcheck) on every command every
+	// replica applies.
+	Checker *shardcheck.Checker
+
 	mck      *ctrler.Clerk // the harness's own controller clerk (join, leave)
+	server   func(*shardkv.ServerConfig)
 	addrs    map[string]int
 	clerks   []*shardkv.Clerk
 	rand     *sim.Rand
@@ -65,7 +72,7 @@ func NewSystem(p *sim.Proc, setup Setup, ngroups, n int, unreliable bool, maxraf
 	w := p.World()
 	net := reliableNet(w)
 	s := &System{P: p, W: w, Net: net, N: n, MaxRaftState: maxraftstate, addrs: map[string]int{},
-		rand: w.Rand("shardkv/harness"), reliable: net.Conditions()}
+		rand: w.Rand("shardkv/harness"), reliable: net.Conditions(), Checker: shardcheck.New(), server: setup.Server}
 	s.Ctrlers = NewCtrlers(p, net, 3, setup)
 	for gi := 0; gi < ngroups; gi++ {
 		g := &Group{GID: 100 + gi, servers: make([]*shardkv.Server, n)}
@@ -93,10 +100,24 @@ func NewSystem(p *sim.Proc, setup Setup, ngroups, n int, unreliable bool, maxraf
 }
 
 func (s *System) boot(g *Group, i int, node *sim.Node) {
-	g.servers[i] = shardkv.StartServer(node, s.Net.Endpoint(node.ID), shardkv.ServerConfig{
+	cfg := shardkv.ServerConfig{
 		GID: g.GID, ID: i, Peers: g.addrs, MaxRaftState: s.MaxRaftState, Ctrlers: s.Ctrlers.Addrs(),
 		Addr: s.addr, Observer: g.Checker,
-	})
+		OnApply: func(a shardkv.Applied) {
+			if err := s.Checker.Applied(a); err != nil {
+				check := "shardkv/checker"
+				var v *shardcheck.Violation
+				if errors.As(err, &v) {
+					check = "shardkv/" + v.Check
+				}
+				s.W.Fail(check, node, err)
+			}
+		},
+	}
+	if s.server != nil {
+		s.server(&cfg)
+	}
+	g.servers[i] = shardkv.StartServer(node, s.Net.Endpoint(node.ID), cfg)
 	node.Instance = g.servers[i]
 }
 
