@@ -194,7 +194,9 @@ func (p *Peer) recover() (raft.Persistent, error) {
 // long as the run lasts.
 func (p *Peer) halt(err error) {
 	p.halted = err
-	p.node.World().Logf(p.node, "raft: storage corrupt: %v, peer halted", err)
+	w := p.node.World()
+	w.Sometimes(ProbeHalted, true)
+	w.Logf(p.node, "raft: storage corrupt: %v, peer halted", err)
 	if h, ok := p.cfg.Observer.(HaltObserver); ok {
 		h.Halted(p, err)
 	}
@@ -372,10 +374,18 @@ func (p *Peer) traceRole() {
 
 // fileOp is one storage operation of a Ready.
 type fileOp struct {
-	kind     byte // 'w' write (replace), 'a' append, 'r' rename name to to
+	kind     fileOpKind
 	name, to string
 	data     []byte
 }
+
+type fileOpKind uint8
+
+const (
+	opWrite  fileOpKind = iota // replace name's contents with data
+	opAppend                   // append data to name
+	opRename                   // rename name over to
+)
 
 // persist plans the storage operations of rd as batches, each to be
 // followed by a Sync whose completion starts the next (see write). Every
@@ -406,8 +416,8 @@ func (p *Peer) persist(rd raft.Ready) [][]fileOp {
 	var tmps, batches [][]fileOp
 	var tmp []fileOp
 	replace := func(name string, data []byte) {
-		tmp = append(tmp, fileOp{kind: 'w', name: name + tmpSuffix, data: data})
-		batches = append(batches, []fileOp{{kind: 'r', name: name + tmpSuffix, to: name}})
+		tmp = append(tmp, fileOp{kind: opWrite, name: name + tmpSuffix, data: data})
+		batches = append(batches, []fileOp{{kind: opRename, name: name + tmpSuffix, to: name}})
 	}
 	if rd.Hard != nil {
 		replace(fileHard, raft.EncodeHardState(*rd.Hard))
@@ -428,7 +438,7 @@ func (p *Peer) persist(rd raft.Ready) [][]fileOp {
 		replace(fileLog, buf)
 		p.rewriteLog = false
 	case logChanged:
-		batches = append(batches, []fileOp{{kind: 'a', name: fileLog, data: raft.AppendReadyRecords(nil, rd)}})
+		batches = append(batches, []fileOp{{kind: opAppend, name: fileLog, data: raft.AppendReadyRecords(nil, rd)}})
 	}
 	if len(tmp) > 0 {
 		tmps = append(tmps, tmp)
@@ -447,13 +457,13 @@ func (p *Peer) write(batches [][]fileOp, done func()) {
 	w := p.node.World()
 	for _, op := range batches[0] {
 		switch op.kind {
-		case 'w':
+		case opWrite:
 			w.Digest(sim.HashBytes(op.data))
 			p.store.WriteFile(op.name, op.data)
-		case 'a':
+		case opAppend:
 			w.Digest(sim.HashBytes(op.data))
 			p.store.AppendFile(op.name, op.data)
-		case 'r':
+		case opRename:
 			p.store.Rename(op.name, op.to)
 		}
 	}
