@@ -102,6 +102,7 @@ type Server struct {
 	pulling  map[int]bool
 	deleting map[int]bool
 	next     map[int]int // source group -> index of its server to try next
+	kicked   bool        // a kick is scheduled
 }
 
 // StartServer boots a server on node from its storage. Call it from the node's boot
@@ -205,9 +206,29 @@ func (s *Server) handleDelete(req *netsim.Request, respond func(netsim.Message))
 	})
 }
 
-// tick is the leader's loop: poll the controller, pull, delete.
+// tick is the leader's loop: poll the controller, pull, delete, every PollInterval.
 func (s *Server) tick() {
 	s.clk.AfterFunc(PollInterval, s.tick)
+	s.drive()
+}
+
+// kick runs the leader's loop once more as soon as possible: after a migration step
+// applies, the next one need not wait for the next tick.
+func (s *Server) kick() {
+	if s.kicked {
+		return
+	}
+	s.kicked = true
+	s.clk.AfterFunc(0, func() {
+		s.kicked = false
+		s.drive()
+	})
+}
+
+// drive does what the group's leader does next: poll the controller for the next
+// configuration when no migration is under way; otherwise pull the shards still on their
+// way and tell the previous owners to delete the ones that arrived.
+func (s *Server) drive() {
 	if !s.leader() {
 		return
 	}
@@ -328,6 +349,13 @@ func (s *Server) alive(done netsim.Done) netsim.Done {
 	}
 }
 
+// migrated kicks the leader's loop after a step of a configuration change applied.
+func (s *Server) migrated(c Command) {
+	if c.Op >= OpConfig && s.leader() {
+		s.kick()
+	}
+}
+
 // machine adapts State to rsm.StateMachine.
 type machine struct{ s *Server }
 
@@ -337,7 +365,9 @@ func (m machine) Apply(b []byte) any {
 		panic(fmt.Sprintf("shardkv: group %d: committed command: %v", m.s.cfg.GID, err))
 	}
 	if m.s.cfg.OnApply == nil {
-		return m.s.state.Apply(c)
+		res := m.s.state.Apply(c)
+		m.s.migrated(c)
+		return res
 	}
 	a := Applied{GID: m.s.cfg.GID, Replica: m.s.cfg.ID, Index: m.s.rsm.LastApplied() + 1, Cmd: c}
 	for i := range a.Before {
@@ -346,6 +376,7 @@ func (m machine) Apply(b []byte) any {
 	a.Res = m.s.state.Apply(c)
 	a.State = m.s.state
 	m.s.cfg.OnApply(a)
+	m.s.migrated(c)
 	return a.Res
 }
 

@@ -101,7 +101,8 @@ type Checker struct {
 // peerState is what the checker knows of one peer.
 type peerState struct {
 	synced  stored // the state its storage holds after its last persisted Ready
-	pending *delta // the Ready it is writing (Writing), until Persisted
+	pending delta  // the Ready it is writing, if writing
+	writing bool   // between Writing and Persisted
 	known   bool   // synced is known: the checker saw the peer boot or persist
 	halted  bool   // its host halted it on corrupt storage; its next boot starts afresh
 	ack     ack    // what it acknowledged in its current term
@@ -143,7 +144,7 @@ func (c *Checker) Booted(id int, rec raft.Persistent) error {
 		err = c.checkRecovered(id, p, rec)
 	}
 	p.synced = storedOf(rec)
-	p.pending = nil
+	p.writing = false
 	p.known = true
 	p.halted = false
 	c.machine.booted(id, rec)
@@ -157,7 +158,7 @@ func (c *Checker) Booted(id int, rec raft.Persistent) error {
 func (c *Checker) Halted(id int) {
 	p := c.peer(id)
 	p.halted = true
-	p.pending = nil
+	p.writing = false
 	p.ack = ack{}
 }
 
@@ -166,14 +167,16 @@ func (c *Checker) Halted(id int) {
 // against the state both before and after rd. A host that writes and syncs a Ready with no
 // crash possible in between need not call it.
 func (c *Checker) Writing(id int, rd raft.Ready) {
-	c.peer(id).pending = deltaOf(rd)
+	p := c.peer(id)
+	p.pending.set(rd)
+	p.writing = true
 }
 
 // Persisted checks one Ready of peer id, now durable, against the peer's state s (its
 // core as it was when it produced rd) and the history of the group.
 func (c *Checker) Persisted(id int, s View, rd raft.Ready) error {
 	p := c.peer(id)
-	p.pending = nil
+	p.writing = false
 	p.known = true
 	prev := p.synced.hard
 	if rd.Hard != nil {
@@ -185,9 +188,7 @@ func (c *Checker) Persisted(id int, s View, rd raft.Ready) error {
 		return violation(SnapshotAdvances, "peer %d persisted a snapshot at index %d over its snapshot at %d",
 			id, rd.Snapshot.Meta.Index, p.synced.snap.Index)
 	}
-	if err := p.synced.apply(id, rd, func(e raft.Entry, f fact, prevTerm int) error {
-		return c.matching.check(id, e, f, prevTerm)
-	}); err != nil {
+	if err := p.synced.apply(id, rd, &c.matching); err != nil {
 		return err
 	}
 	term := p.synced.hard.Term

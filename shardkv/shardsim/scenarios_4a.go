@@ -14,6 +14,7 @@ func init() {
 	register4A()
 	register4B()
 	registerChallenges()
+	registerSwarm()
 }
 
 func register4A() {

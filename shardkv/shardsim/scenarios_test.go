@@ -13,7 +13,7 @@ var wantScenarios = []string{
 	"shardkv/StaticShards4B", "shardkv/JoinLeave4B", "shardkv/Snapshot4B", "shardkv/MissChange4B",
 	"shardkv/Concurrent14B", "shardkv/Concurrent24B", "shardkv/Unreliable14B", "shardkv/Unreliable24B",
 	"shardkv/Unreliable34B", "shardkv/Challenge1Delete4B", "shardkv/Challenge1Concurrent4B",
-	"shardkv/Challenge2Unaffected4B", "shardkv/Challenge2Partial4B",
+	"shardkv/Challenge2Unaffected4B", "shardkv/Challenge2Partial4B", "shardkv/Swarm",
 }
 
 func TestScenariosAreRegistered(t *testing.T) {
@@ -135,4 +135,29 @@ func TestShardsMove(t *testing.T) {
 	require.Equal(t, 0, keys[100], "group 100 left and deleted what it gave up")
 	require.Equal(t, 10, keys[101]+keys[102])
 	require.NotZero(t, keys[101])
+}
+
+// TestSwarmDoesWork guards shardkv/Swarm against passing idle: on seed 2 the faults run (crashes among them),
+// the administrator makes a dozen configurations and the clerks complete hundreds of
+// operations across them.
+func TestSwarmDoesWork(t *testing.T) {
+	sc, _ := sim.Lookup("shardkv/Swarm")
+	var sys *System
+	res := sim.RunScenario(&sim.Scenario{Name: sc.Name, Faults: sc.Faults, MaxTime: sc.MaxTime,
+		Main: func(p *sim.Proc) error { return Swarm(p, Setup{System: func(s *System) { sys = s }}) }}, sim.Options{Seed: 2})
+	require.True(t, res.Passed(), "%v", res.Failure)
+	ops := 0
+	for _, ck := range sys.Clerks() {
+		ops += ck.Ops()
+	}
+	require.Greater(t, ops, 300)
+	configs := 0
+	for i := 0; i < sys.Ctrlers.N; i++ {
+		if srv := sys.Ctrlers.Server(i); srv != nil {
+			configs = max(configs, srv.State().Len()-1)
+		}
+	}
+	require.GreaterOrEqual(t, configs, 8)
+	require.Greater(t, res.Storage.Crashes, 0, "the swarm plan of seed 2 crashes servers")
+	t.Logf("seed 2: %d operations, %d configurations, %d crashes, %d events", ops, configs, res.Storage.Crashes, res.Events)
 }
