@@ -86,8 +86,9 @@ var _ View = (*raft.Raft)(nil)
 // Checker watches one Raft group of a fixed number of peers. A host calls Booted when a
 // peer starts from what it recovered, Writing (optionally) when it hands a Ready to storage,
 // and Persisted once that Ready is durable, before anything in it is sent or applied. The
-// first violation a call finds is returned; the Checker is then in an unspecified state
-// and should not be used further.
+// first violation a call finds is returned, and the rest of that call's Ready may not be
+// recorded: a host may go on feeding the Checker (the golden trace does), but what it
+// reports after a violation may follow from the first.
 type Checker struct {
 	n            int
 	peers        []peerState
@@ -101,7 +102,8 @@ type Checker struct {
 // peerState is what the checker knows of one peer.
 type peerState struct {
 	synced  stored // the state its storage holds after its last persisted Ready
-	pending *delta // the Ready it is writing (Writing), until Persisted
+	pending delta  // the Ready it is writing, if writing
+	writing bool   // between Writing and Persisted
 	known   bool   // synced is known: the checker saw the peer boot or persist
 	halted  bool   // its host halted it on corrupt storage; its next boot starts afresh
 	ack     ack    // what it acknowledged in its current term
@@ -143,7 +145,7 @@ func (c *Checker) Booted(id int, rec raft.Persistent) error {
 		err = c.checkRecovered(id, p, rec)
 	}
 	p.synced = storedOf(rec)
-	p.pending = nil
+	p.writing = false
 	p.known = true
 	p.halted = false
 	c.machine.booted(id, rec)
@@ -157,7 +159,7 @@ func (c *Checker) Booted(id int, rec raft.Persistent) error {
 func (c *Checker) Halted(id int) {
 	p := c.peer(id)
 	p.halted = true
-	p.pending = nil
+	p.writing = false
 	p.ack = ack{}
 }
 
@@ -166,14 +168,16 @@ func (c *Checker) Halted(id int) {
 // against the state both before and after rd. A host that writes and syncs a Ready with no
 // crash possible in between need not call it.
 func (c *Checker) Writing(id int, rd raft.Ready) {
-	c.peer(id).pending = deltaOf(rd)
+	p := c.peer(id)
+	p.pending.set(rd)
+	p.writing = true
 }
 
 // Persisted checks one Ready of peer id, now durable, against the peer's state s (its
 // core as it was when it produced rd) and the history of the group.
 func (c *Checker) Persisted(id int, s View, rd raft.Ready) error {
 	p := c.peer(id)
-	p.pending = nil
+	p.writing = false
 	p.known = true
 	prev := p.synced.hard
 	if rd.Hard != nil {
@@ -185,9 +189,7 @@ func (c *Checker) Persisted(id int, s View, rd raft.Ready) error {
 		return violation(SnapshotAdvances, "peer %d persisted a snapshot at index %d over its snapshot at %d",
 			id, rd.Snapshot.Meta.Index, p.synced.snap.Index)
 	}
-	if err := p.synced.apply(id, rd, func(e raft.Entry, f fact, prevTerm int) error {
-		return c.matching.check(id, e, f, prevTerm)
-	}); err != nil {
+	if err := p.synced.apply(id, rd, &c.matching); err != nil {
 		return err
 	}
 	term := p.synced.hard.Term

@@ -15,7 +15,11 @@ func (c *Checker) checkRecovered(id int, p *peerState, rec raft.Persistent) erro
 	if !p.known {
 		return nil // the first boot the checker sees: nothing to compare with
 	}
-	s, d := &p.synced, p.pending
+	s := &p.synced
+	var d *delta
+	if p.writing {
+		d = &p.pending
+	}
 	r := storedOf(rec)
 
 	switch {
@@ -24,7 +28,7 @@ func (c *Checker) checkRecovered(id int, p *peerState, rec raft.Persistent) erro
 	case r.hard.Term == s.hard.Term && s.hard.Vote >= 0 && r.hard.Vote != s.hard.Vote:
 		return violation(Durability, "peer %d restarted with vote %d in term %d, but had synced a vote for %d",
 			id, r.hard.Vote, r.hard.Term, s.hard.Vote)
-	case r.hard != s.hard && (d == nil || d.hard == nil || r.hard != *d.hard):
+	case r.hard != s.hard && (d == nil || !d.hasHard || r.hard != d.hard):
 		return violation(Durability, "peer %d restarted with term %d vote %d, which it never wrote (synced term %d vote %d)",
 			id, r.hard.Term, r.hard.Vote, s.hard.Term, s.hard.Vote)
 	}
@@ -33,7 +37,7 @@ func (c *Checker) checkRecovered(id int, p *peerState, rec raft.Persistent) erro
 			id, r.hard.Vote, r.hard.Term, v)
 	}
 
-	if r.snap != s.snap && (d == nil || d.snap == nil || r.snap != *d.snap) {
+	if r.snap != s.snap && (d == nil || !d.hasSnap || r.snap != d.snap) {
 		if r.snap.Index < s.snap.Index {
 			return violation(Durability, "peer %d restarted with its snapshot at index %d, but had synced one at %d",
 				id, r.snap.Index, s.snap.Index)

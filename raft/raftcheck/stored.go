@@ -61,20 +61,20 @@ func (s *stored) fact(i int) (fact, bool) {
 	return s.ents[i-s.snap.Index-1], true
 }
 
-// apply applies rd to the mirror. onEntry, if set, sees each appended entry with its
-// hash and the term of the entry before it. An append that does not continue the stored
+// apply applies rd to the mirror. m, if set, checks each appended entry with its hash and
+// the term of the entry before it (log matching). An append that does not continue the stored
 // log is a violation of log matching: the peer's storage would hold a log with a gap or
 // two entries at one index.
-func (s *stored) apply(id int, rd raft.Ready, onEntry func(e raft.Entry, f fact, prevTerm int) error) error {
+func (s *stored) apply(id int, rd raft.Ready, m *logMatching) error {
 	if rd.Snapshot != nil {
-		m := rd.Snapshot.Meta
+		meta := rd.Snapshot.Meta
 		switch {
-		case m.Index >= s.last() || m.Index <= s.snap.Index:
+		case meta.Index >= s.last() || meta.Index <= s.snap.Index:
 			s.ents = s.ents[:0]
 		default:
-			s.ents = s.ents[m.Index-s.snap.Index:]
+			s.ents = s.ents[meta.Index-s.snap.Index:]
 		}
-		s.snap = m
+		s.snap = meta
 	}
 	if t := rd.Truncate; t > 0 {
 		switch {
@@ -89,8 +89,8 @@ func (s *stored) apply(id int, rd raft.Ready, onEntry func(e raft.Entry, f fact,
 			return violation(LogMatching, "peer %d persisted entry %d after a stored log ending at %d", id, e.Index, s.last())
 		}
 		f := factOf(e)
-		if onEntry != nil {
-			if err := onEntry(e, f, s.lastTerm()); err != nil {
+		if m != nil {
+			if err := m.check(id, e, f, s.lastTerm()); err != nil {
 				return err
 			}
 		}
@@ -103,38 +103,34 @@ func (s *stored) apply(id int, rd raft.Ready, onEntry func(e raft.Entry, f fact,
 }
 
 // delta is a Ready being written (Checker.Writing), kept small: the state after it is the
-// synced state cut at cut, with ents from first on.
+// synced state cut at cut, with ents from ents[0].Index on. It is reused from Ready to
+// Ready, and costs no hashing until a boot compares with it.
 type delta struct {
-	hard  *raft.HardState
-	snap  *raft.SnapshotMeta
-	cut   int // the first synced index it removes (its Truncate), 0 = none
-	first int // index of ents[0]
-	ents  []fact
+	hard    raft.HardState
+	hasHard bool
+	snap    raft.SnapshotMeta
+	hasSnap bool
+	cut     int          // the first synced index it removes (its Truncate), 0 = none
+	ents    []raft.Entry // copies of its entries (their commands are immutable once proposed)
 }
 
-func deltaOf(rd raft.Ready) *delta {
-	d := &delta{cut: rd.Truncate, ents: make([]fact, 0, len(rd.Entries))}
-	if rd.Hard != nil {
-		h := *rd.Hard
-		d.hard = &h
+// set makes d the delta of rd.
+func (d *delta) set(rd raft.Ready) {
+	d.hasHard, d.hasSnap, d.cut = rd.Hard != nil, rd.Snapshot != nil, rd.Truncate
+	if d.hasHard {
+		d.hard = *rd.Hard
 	}
-	if rd.Snapshot != nil {
-		m := rd.Snapshot.Meta
-		d.snap = &m
+	if d.hasSnap {
+		d.snap = rd.Snapshot.Meta
 	}
-	if len(rd.Entries) > 0 {
-		d.first = rd.Entries[0].Index
-	}
-	for _, e := range rd.Entries {
-		d.ents = append(d.ents, factOf(e))
-	}
-	return d
+	clear(d.ents)
+	d.ents = append(d.ents[:0], rd.Entries...)
 }
 
 // fact returns the entry the delta writes at i.
 func (d *delta) fact(i int) (fact, bool) {
-	if d == nil || len(d.ents) == 0 || i < d.first || i >= d.first+len(d.ents) {
+	if d == nil || len(d.ents) == 0 || i < d.ents[0].Index || i >= d.ents[0].Index+len(d.ents) {
 		return fact{}, false
 	}
-	return d.ents[i-d.first], true
+	return factOf(d.ents[i-d.ents[0].Index]), true
 }

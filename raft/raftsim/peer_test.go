@@ -244,6 +244,7 @@ func TestPeerHaltsOnCorruptStorage(t *testing.T) {
 			res := sim.RunScenario(s, sim.Options{Seed: 1, Trace: func(r sim.Record) { fmt.Fprintln(&trace, r) }})
 			require.True(t, res.Passed(), "%v\n%s", res.Failure, trace.String())
 			require.Equal(t, tt.halts, strings.Contains(trace.String(), "raft: storage corrupt: "+tt.file), trace.String())
+			require.Equal(t, tt.halts, res.Probes[ProbeHalted.Name] > 0)
 		})
 	}
 }

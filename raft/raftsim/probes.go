@@ -17,6 +17,8 @@ var (
 		"a delayed or duplicated InstallSnapshot covering no more than the follower had already applied")
 	ProbeVoteAfterStepDown = sim.NewProbe("raft/vote-request-after-step-down",
 		"a vote request from a third candidate reached a peer that had stepped down in that term")
+	ProbeHalted = sim.NewProbe("raft/peer-halted-on-corrupt-storage",
+		"a peer found a corrupted record in its synced storage at boot and halted")
 )
 
 // countProbes counts what rd reached.
