@@ -99,6 +99,11 @@ func parseShard(s string) (index, count int, err error) {
 	return index, count, nil
 }
 
+// ParseFaults checks a -faults argument as the run command does: "" (each
+// scenario's own faults), a profile name, or @file holding a JSON plan. It
+// returns the spec a run takes: the profile name, or the plan's JSON.
+func ParseFaults(s string) (spec string, err error) { return parseFaults(s) }
+
 // parseFaults checks -faults: a profile name, or @file holding a JSON plan,
 // whose contents are returned as the spec.
 func parseFaults(s string) (string, error) {
