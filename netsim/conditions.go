@@ -42,7 +42,8 @@ type Conditions struct {
 	// FailDelay bounds when a call over a disabled link or to a dead server
 	// fails: after a uniform delay in [0, FailDelay). A call whose server
 	// dies or is cut off while its handler has not yet responded fails at
-	// the next ServerDeadPoll instead, as in labrpc.
+	// the handler's next ServerDeadPoll instead, as in labrpc (or, if the
+	// cut-off handler answers before that poll, after the uniform delay).
 	FailDelay time.Duration
 }
 
