@@ -1,7 +1,8 @@
 // Command mysim is a user's own Lockstep runner: the runner of package
 // sim/cli with the user's scenarios registered by import. Its zero Config
-// names it as it was started: by its path when built, or as 'go run
-// ./cmd/mysim' under go run.
+// names it in replay lines as it was started: by its path when built, or
+// by go run and its directory (./cmd/mysim from the module's root) under
+// go run.
 package main
 
 import (
