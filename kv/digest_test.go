@@ -24,7 +24,7 @@ func TestDigestsCoverContents(t *testing.T) {
 	require.NotEqual(t, (&OpReply{Err: ErrWrongLeader, Leader: 1}).Digest(), (&OpReply{Err: ErrWrongLeader, Leader: 2}).Digest())
 
 	cmd := put("v").Encode()
-	require.NotEqual(t, applyDigest(3, cmd, Result{Value: "x"}), applyDigest(3, cmd, Result{Value: "y"}))
-	require.NotEqual(t, applyDigest(3, cmd, Result{}), applyDigest(4, cmd, Result{}))
-	require.NotEqual(t, applyDigest(3, cmd, Result{}), applyDigest(3, cmd, Result{Duplicate: true}))
+	require.NotEqual(t, applyDigest(3, cmd, false), applyDigest(3, put("w").Encode(), false))
+	require.NotEqual(t, applyDigest(3, cmd, false), applyDigest(4, cmd, false))
+	require.NotEqual(t, applyDigest(3, cmd, false), applyDigest(3, cmd, true))
 }

@@ -199,7 +199,7 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		res = s.store.Apply(cmd)
 	}
 	s.lastApplied = m.CommandIndex
-	s.world.Digest(applyDigest(m.CommandIndex, m.Command, res))
+	s.world.Digest(applyDigest(m.CommandIndex, m.Command, res.Duplicate))
 	if cmd.Op != OpNoop && !res.Duplicate {
 		s.appliedAt[cmd.Client] = m.CommandIndex
 	}
@@ -219,6 +219,10 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		// elsewhere in the log, or never; the clerk retries and the duplicate table
 		// sorts it out.
 		if cmd.Op != OpNoop && cmd.Client == w.client && cmd.Seq == w.seq {
+			// The value a Get read, where it is used. (Hashing it on every replica
+			// would cost each Get the length of its value five times over, for
+			// results that no one reads.)
+			s.world.Digest(hashString(fnvOffset, res.Value))
 			w.respond(&OpReply{Value: res.Value})
 		} else {
 			w.respond(wrongLeader())
@@ -358,12 +362,13 @@ func (o observer) Persisted(p *raftsim.Peer, rd raft.Ready) {
 	o.s.leadership(p)
 }
 
-// applyDigest digests one applied command and its result for the trace hash: two runs that
-// apply different commands, or get different results, differ in hash at the first one.
-func applyDigest(index int, command []byte, res Result) uint64 {
+// applyDigest digests one applied command, where it was applied, and whether the duplicate
+// table skipped it, for the trace hash: two runs that apply different commands, or judge
+// one differently, differ in hash at the first one. The value a Get read is digested
+// where a waiter receives it (apply).
+func applyDigest(index int, command []byte, duplicate bool) uint64 {
 	d := hashUint(sim.HashBytes(command), uint64(index))
-	d = hashString(d, res.Value)
-	if res.Duplicate {
+	if duplicate {
 		d = hashUint(d, 1)
 	}
 	return d

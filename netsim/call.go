@@ -115,8 +115,9 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 	}
 	if cond.LateDuplicate > 0 && c.rand.Chance(cond.LateDuplicate) {
 		// A copy held long in the network: it reaches the handler again,
-		// typically after the caller has had its reply (the reply of that
-		// second run is dropped: the caller was answered once).
+		// typically after the caller has had its reply. The caller hears
+		// one outcome only; whichever run of the handler responds second
+		// has its reply dropped (respond: served).
 		c.copies++
 		n.w.Schedule(delay+longDelay(&c.rand), c.labels.req, c.deliver)
 	}

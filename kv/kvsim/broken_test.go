@@ -1,6 +1,7 @@
 package kvsim
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -74,4 +75,27 @@ func TestBrokenVolatileDedup(t *testing.T) {
 			require.ErrorContains(t, res.Failure.Err, tc.message)
 		})
 	}
+}
+
+// TestConfigStaysWithItsScenario: a broken configuration is part of the scenario built with
+// it, not of the process: while a broken kv/OnePartition3A runs (and fails), the registered
+// one runs beside it, in parallel, and passes the same seed.
+func TestConfigStaysWithItsScenario(t *testing.T) {
+	broken, ok := Scenario("kv/OnePartition3A", Config{UnsafeLocalGets: true})
+	require.True(t, ok)
+	plain, ok := sim.Lookup("kv/OnePartition3A")
+	require.True(t, ok)
+	results := make([]sim.Result, 2)
+	var wg sync.WaitGroup
+	for i, sc := range []*sim.Scenario{broken, plain} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = sim.RunScenario(sc, sim.Options{Seed: 1})
+		}()
+	}
+	wg.Wait()
+	require.Equal(t, sim.Fail, results[0].Outcome, "the broken server: %v", results[0].Failure)
+	require.Equal(t, "kv/minority", results[0].Failure.Check)
+	require.True(t, results[1].Passed(), "the registered scenario: %s: %v", results[1].Outcome, results[1].Failure)
 }
