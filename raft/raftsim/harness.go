@@ -132,7 +132,7 @@ func (c *Cluster) boot(i int, node *sim.Node) {
 			c.ingest(i, snap.Data)
 		}
 	}
-	c.peers[i] = StartPeer(node, c.Net.Endpoint(node.ID), PeerConfig{UnsafeRenameUnsynced: c.setup.UnsafeRenameUnsynced,
+	c.peers[i] = StartPeer(node, c.Net.Endpoint(node.ID), PeerConfig{
 		Raft: cfg, Peers: c.addrs, Observer: c.Checker,
 		Apply: func(m raft.ApplyMsg) { c.apply(i, m) },
 	})

@@ -16,9 +16,6 @@ type Setup struct {
 	// deliberately unsafe variants (raft.Config's Unsafe options) with which tests show
 	// that the scenarios' checks can fail. The registered scenarios run with it nil.
 	Broken func(*raft.Config)
-	// UnsafeRenameUnsynced deliberately breaks the host's file protocol (tests only): see
-	// PeerConfig.UnsafeRenameUnsynced.
-	UnsafeRenameUnsynced bool
 }
 
 // def is a Raft scenario: sim.Scenario's fields with a Run that takes the Setup.
