@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -139,8 +138,12 @@ func badPlan(format string, args ...any) error {
 // known fields, each at most once, and nothing after it. Empty input is an
 // error, not "no plan". Every error matches sim.ErrBadInput.
 func ParsePlan(data []byte) (Plan, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
+	text := bytes.TrimSpace(data)
+	if len(text) == 0 {
 		return Plan{}, badPlan("empty (a plan is a JSON object; for no faults give no plan)")
+	}
+	if text[0] != '{' { // null would decode as the empty plan
+		return Plan{}, badPlan("not a JSON object")
 	}
 	if err := checkDuplicateKeys(data); err != nil {
 		return Plan{}, err
@@ -151,8 +154,8 @@ func ParsePlan(data []byte) (Plan, error) {
 	if err := dec.Decode(&p); err != nil {
 		return Plan{}, badPlan("%v", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Plan{}, badPlan("data after the plan object at offset %d", dec.InputOffset())
+	if rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
+		return Plan{}, badPlan("data after the plan object at byte %d", len(data)-len(rest))
 	}
 	if err := p.Validate(); err != nil {
 		return Plan{}, err

@@ -27,7 +27,9 @@ func TestParsePlanRejectsBadInput(t *testing.T) {
 	tests := []struct{ name, json, want string }{
 		{"empty", ``, "empty"},
 		{"blank", " \n\t ", "empty"},
-		{"data after the plan", `{"nodes": 3} {"nodes": 4}`, "data after the plan"},
+		{"null", "null", "not a JSON object"},
+		{"array", "[]", "not a JSON object"},
+		{"data after the plan", `{"nodes": 3} {"nodes": 4}`, "data after the plan object at byte 13"},
 		{"garbage after the plan", `{"nodes": 3} x`, "after the plan"},
 		{"duplicate top-level key", `{"nodes": 3, "nodes": 4}`, `duplicate key "nodes"`},
 		{"duplicate key in another case", `{"nodes": 3, "Nodes": 4}`, `duplicate key "Nodes"`},

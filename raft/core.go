@@ -220,6 +220,8 @@ type Raft struct {
 	reached       Reached
 	// Leader state, indexed by node; prs[id] is unused.
 	prs []progress
+	// matchScratch is maybeCommit's buffer (it runs on every append response).
+	matchScratch []int
 
 	// Timers: the next election (follower, candidate) or heartbeat (leader).
 	electionDeadline  time.Duration
@@ -681,12 +683,13 @@ func (r *Raft) handleSnapshotResp(m Message) {
 // maybeCommit advances the commit index to the highest index stored on a majority, subject
 // to §5.4.2, and pushes the new commit index to idle followers.
 func (r *Raft) maybeCommit() {
-	match := make([]int, r.cfg.Peers)
+	match := r.matchScratch[:0]
 	for i := range r.prs {
-		match[i] = r.prs[i].match
+		match = append(match, r.prs[i].match)
 	}
 	match[r.id] = r.log.lastIndex()
-	n := quorumMatch(match)
+	r.matchScratch = match
+	n := quorumMatchSorting(match)
 	if n <= r.commit {
 		return
 	}

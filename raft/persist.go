@@ -84,14 +84,23 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // its CRC, or is malformed. A torn tail is not an error (see DecodeLogRecords).
 var ErrCorrupt = errors.New("raft: corrupt record")
 
-// appendRecord frames body (which starts with its kind byte) onto buf.
-func appendRecord(buf []byte, body []byte) []byte {
+// beginRecord starts a record of kind k on buf: it reserves the header, which endRecord
+// fills in once the body (the kind byte, then what the caller appends) is complete.
+// Encoding in place saves a copy and an allocation per record.
+func beginRecord(buf []byte, k RecordKind) (_ []byte, start int) {
 	var hdr [recordHeaderSize]byte
+	start = len(buf)
+	buf = append(buf, hdr[:]...)
+	return append(buf, byte(k)), start
+}
+
+// endRecord fills in the header of the record that starts at start and ends buf.
+func endRecord(buf []byte, start int) []byte {
+	hdr, body := buf[start:start+recordHeaderSize], buf[start+recordHeaderSize:]
 	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(body)))
 	binary.LittleEndian.PutUint32(hdr[4:8], crc32.Checksum(hdr[0:4], crcTable))
 	binary.LittleEndian.PutUint32(hdr[8:12], crc32.Checksum(body, crcTable))
-	buf = append(buf, hdr[:]...)
-	return append(buf, body...)
+	return buf
 }
 
 // recordStatus is what nextRecord found at the start of a buffer.
@@ -127,19 +136,18 @@ func nextRecord(buf []byte) (body []byte, size int, st recordStatus, err error) 
 
 // AppendEntryRecord appends the framed record of entry e to buf.
 func AppendEntryRecord(buf []byte, e Entry) []byte {
-	body := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(e.Command))
-	body = append(body, byte(RecordEntry))
-	body = binary.AppendUvarint(body, uint64(e.Term))
-	body = binary.AppendUvarint(body, uint64(e.Index))
-	body = append(body, e.Command...)
-	return appendRecord(buf, body)
+	buf, start := beginRecord(buf, RecordEntry)
+	buf = binary.AppendUvarint(buf, uint64(e.Term))
+	buf = binary.AppendUvarint(buf, uint64(e.Index))
+	buf = append(buf, e.Command...)
+	return endRecord(buf, start)
 }
 
 // AppendTruncateRecord appends a record meaning "drop every entry with index >= index".
 func AppendTruncateRecord(buf []byte, index int) []byte {
-	body := []byte{byte(RecordTruncate)}
-	body = binary.AppendUvarint(body, uint64(index))
-	return appendRecord(buf, body)
+	buf, start := beginRecord(buf, RecordTruncate)
+	buf = binary.AppendUvarint(buf, uint64(index))
+	return endRecord(buf, start)
 }
 
 // AppendReadyRecords appends the log records for one Ready: its truncate, then its entries.
@@ -254,10 +262,10 @@ func ReplayLog(recs []LogRecord, snap SnapshotMeta) ([]Entry, error) {
 
 // EncodeHardState returns the framed record of h.
 func EncodeHardState(h HardState) []byte {
-	body := []byte{byte(RecordHard)}
-	body = binary.AppendUvarint(body, uint64(h.Term))
-	body = binary.AppendVarint(body, int64(h.Vote))
-	return appendRecord(nil, body)
+	buf, start := beginRecord(nil, RecordHard)
+	buf = binary.AppendUvarint(buf, uint64(h.Term))
+	buf = binary.AppendVarint(buf, int64(h.Vote))
+	return endRecord(buf, start)
 }
 
 // DecodeHardState decodes a hard state file. An empty file is a fresh node: term 0, no
@@ -280,12 +288,11 @@ func DecodeHardState(b []byte) (HardState, error) {
 
 // EncodeSnapshot returns the framed record of a snapshot with its data.
 func EncodeSnapshot(s SnapshotState) []byte {
-	body := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(s.Data))
-	body = append(body, byte(RecordSnapshot))
-	body = binary.AppendUvarint(body, uint64(s.Meta.Index))
-	body = binary.AppendUvarint(body, uint64(s.Meta.Term))
-	body = append(body, s.Data...)
-	return appendRecord(nil, body)
+	buf, start := beginRecord(make([]byte, 0, recordHeaderSize+1+2*binary.MaxVarintLen64+len(s.Data)), RecordSnapshot)
+	buf = binary.AppendUvarint(buf, uint64(s.Meta.Index))
+	buf = binary.AppendUvarint(buf, uint64(s.Meta.Term))
+	buf = append(buf, s.Data...)
+	return endRecord(buf, start)
 }
 
 // DecodeSnapshot decodes a snapshot file. An empty file is "no snapshot".

@@ -11,14 +11,17 @@ func majority(n int) int { return n/2 + 1 }
 // quorumMatch returns the highest log index that is stored on a majority of the nodes,
 // given each node's match index (the leader's own last index included). It does not apply
 // the current-term rule of §5.4.2; the caller does (see Raft.maybeCommit).
-func quorumMatch(match []int) int {
+func quorumMatch(match []int) int { return quorumMatchSorting(slices.Clone(match)) }
+
+// quorumMatchSorting is quorumMatch that sorts match in place (the leader's scratch copy).
+func quorumMatchSorting(match []int) int {
 	if len(match) == 0 {
 		return 0
 	}
-	s := slices.Clone(match)
-	slices.Sort(s)
-	// Sorted ascending, s[len-majority] and everything after it are on a majority of nodes.
-	return s[len(s)-majority(len(s))]
+	slices.Sort(match)
+	// Sorted ascending, match[len-majority] and everything after it are on a majority of
+	// nodes.
+	return match[len(match)-majority(len(match))]
 }
 
 // vote is one node's answer in an election.

@@ -80,6 +80,9 @@ func NewState(gid int) *State {
 type Result struct {
 	Err   Err
 	Value string
+	// Duplicate: a Put or Append the shard's duplicate table showed was applied already
+	// (here, or by the shard's previous owner); it changed nothing.
+	Duplicate bool
 }
 
 // GID is the state's group.
@@ -194,7 +197,7 @@ func (s *State) applyClient(c Command) Result {
 		return Result{Value: sh.data[c.Key]}
 	}
 	if c.Seq <= sh.sessions[c.Client] {
-		return Result{} // a retry of an operation applied already, here or at the old owner
+		return Result{Duplicate: true} // a retry of an operation applied already, here or at the old owner
 	}
 	sh.sessions[c.Client] = c.Seq
 	if c.Op == OpPut {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/lockstep-dst/lockstep/examples/register"
 	"github.com/lockstep-dst/lockstep/sim"
+	"github.com/lockstep-dst/lockstep/sim/cli"
 )
 
 // The broken register acknowledges writes before syncing them: a crash then
@@ -28,7 +30,7 @@ func init() {
 
 func simrun(args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
-	code = run(args, &out, &errOut)
+	code = cli.Run(context.Background(), args, &out, &errOut, config)
 	return code, out.String(), errOut.String()
 }
 

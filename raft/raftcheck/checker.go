@@ -86,8 +86,9 @@ var _ View = (*raft.Raft)(nil)
 // Checker watches one Raft group of a fixed number of peers. A host calls Booted when a
 // peer starts from what it recovered, Writing (optionally) when it hands a Ready to storage,
 // and Persisted once that Ready is durable, before anything in it is sent or applied. The
-// first violation a call finds is returned; the Checker is then in an unspecified state
-// and should not be used further.
+// first violation a call finds is returned, and the rest of that call's Ready may not be
+// recorded: a host may go on feeding the Checker (the golden trace does), but what it
+// reports after a violation may follow from the first.
 type Checker struct {
 	n            int
 	peers        []peerState

@@ -2,6 +2,7 @@ package raftsim
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lockstep-dst/lockstep/clock"
@@ -18,6 +19,9 @@ const (
 	fileLog      = "raft/log"
 	fileSnapshot = "raft/snapshot"
 	tmpSuffix    = ".tmp"
+	fileHardTmp  = fileHard + tmpSuffix
+	fileLogTmp   = fileLog + tmpSuffix
+	fileSnapTmp  = fileSnapshot + tmpSuffix
 )
 
 // requestTypes are the core's request types, one RPC method each.
@@ -51,6 +55,11 @@ type PeerConfig struct {
 	Observer Observer
 	// Storage, if set, replaces the node's disk (tests wrap it to hold syncs).
 	Storage sim.Storage
+	// UnsafeRenameUnsynced deliberately breaks the file protocol as the host had it
+	// before issue 8 item 16: write each temporary file, rename it at once, then sync
+	// everything together. It exists only so that tests can show that a crash which
+	// keeps a rename without the write it renames is caught. Never set it otherwise.
+	UnsafeRenameUnsynced bool
 }
 
 // WritingObserver is an Observer that also wants to know when a Ready is
@@ -68,7 +77,7 @@ type HaltObserver interface {
 
 // Peer hosts a Raft core on a simulated node: timers on the node's clock,
 // messages on the simulated network, state on the node's storage. It is the
-// core's only host; kv/ builds on it as 6.824 services build on
+// core's only host; kv/ and shardkv/ build on it as 6.824 services build on
 // Make/Start/GetState/Snapshot.
 //
 // Storage is asynchronous: a Sync completes as a later event of the node (or
@@ -88,9 +97,16 @@ type Peer struct {
 	timerAt time.Duration
 	// halted is why the peer refused to start (corrupt storage); nil if it runs.
 	halted error
-	// writing: a Ready is being persisted; no other Ready is taken until the
-	// completion of its last Sync has sent, applied and advanced it.
-	writing bool
+	// writing: a Ready (inflight) is being persisted; no other Ready is taken
+	// until the completion of its last Sync has sent, applied and advanced it.
+	writing  bool
+	inflight raft.Ready
+	// ops are inflight's storage operations (see persist), ops[next:] still to
+	// issue; onSync continues them when a Sync completes. One Ready is written
+	// at a time, so one plan and one callback serve every Ready.
+	ops    []fileOp
+	next   int
+	onSync func()
 	// draining: drain's loop or a Ready's completion is on the stack, so a
 	// Start or Snapshot the service calls from Apply must not take a Ready.
 	draining bool
@@ -104,16 +120,24 @@ type Peer struct {
 	// peer answers the oldest of its requests of that type. A response waits
 	// for the Ready that carries it to be durable (§5.1), while later requests
 	// are stepped, so several can wait at once.
-	responders map[respKey][]func(netsim.Message)
-	awaiting   int // responders, summed over keys
+	responders [][]func(netsim.Message) // indexed by respIndex
+	awaiting   int                      // responders, summed over all queues
 	// What the trace last said of this peer, so that -v shows elections.
 	tracedRole string
 	tracedTerm int
 }
 
-type respKey struct {
-	to  int
-	typ raft.MsgType
+// respIndex is the responders queue of responses of type typ to peer to.
+func respIndex(to int, typ raft.MsgType) int {
+	switch typ {
+	case raft.MsgVoteResp:
+		return 3 * to
+	case raft.MsgAppResp:
+		return 3*to + 1
+	case raft.MsgSnapResp:
+		return 3*to + 2
+	}
+	panic(fmt.Sprintf("raft: %v is not a response", typ))
 }
 
 // StartPeer boots a peer on node from what node's storage holds, registers
@@ -121,7 +145,7 @@ type respKey struct {
 // function. If the storage is corrupt the peer halts instead (see Halted).
 func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 	p := &Peer{node: node, ep: ep, clk: clock.NewSim(node), store: cfg.Storage,
-		responders: map[respKey][]func(netsim.Message){}}
+		responders: make([][]func(netsim.Message), 3*len(cfg.Peers))}
 	if p.store == nil {
 		p.store = node.Disk
 	}
@@ -137,6 +161,7 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 		panic(fmt.Sprintf("raft: peer %d is node %d, but runs on node %d", cfg.Raft.ID, cfg.Peers[cfg.Raft.ID], node.ID))
 	}
 	p.cfg = cfg
+	p.onSync = p.write
 	recovered, err := p.recover()
 	if err != nil {
 		p.halt(err)
@@ -287,7 +312,7 @@ func readSnapshot(s sim.Storage) (raft.SnapshotState, error) {
 // goes back as the RPC's reply once the Ready carrying it is durable.
 func (p *Peer) handle(req *netsim.Request, respond func(netsim.Message)) {
 	m := req.Args.(*raft.Message)
-	k := respKey{m.From, m.Type.ResponseType()}
+	k := respIndex(m.From, m.Type.ResponseType())
 	p.responders[k] = append(p.responders[k], respond)
 	p.awaiting++
 	p.core.Step(p.clk.Since(), *m)
@@ -305,11 +330,12 @@ func (p *Peer) drain() {
 	for !p.writing && p.core.HasReady() {
 		rd := p.core.Ready()
 		countProbes(p.node.World(), &rd)
-		p.writing = true
+		p.writing, p.inflight = true, rd
 		if o, ok := p.cfg.Observer.(WritingObserver); ok {
 			o.Writing(p, rd)
 		}
-		p.write(p.persist(rd), func() { p.synced(rd) })
+		p.persist(rd)
+		p.write()
 	}
 	p.draining = false
 	if !p.writing && p.awaiting > 0 {
@@ -323,7 +349,8 @@ func (p *Peer) drain() {
 // Advance. It runs inside drain's loop if the storage had nothing to sync,
 // and otherwise as the completion of the last Sync, an event of its own, after
 // which it drains what accumulated meanwhile.
-func (p *Peer) synced(rd raft.Ready) {
+func (p *Peer) synced() {
+	rd := p.inflight
 	nested := p.draining
 	p.draining = true
 	if p.cfg.Observer != nil {
@@ -340,7 +367,7 @@ func (p *Peer) synced(rd raft.Ready) {
 		}
 	}
 	p.core.Advance(rd)
-	p.writing = false
+	p.writing, p.inflight = false, raft.Ready{}
 	p.traceRole()
 	p.draining = nested
 	if !nested {
@@ -385,10 +412,11 @@ const (
 	opWrite  fileOpKind = iota // replace name's contents with data
 	opAppend                   // append data to name
 	opRename                   // rename name over to
+	opSync                     // sync, and go on when the sync completes
 )
 
-// persist plans the storage operations of rd as batches, each to be
-// followed by a Sync whose completion starts the next (see write). Every
+// persist plans the storage operations of rd in p.ops: batches of operations,
+// each followed by a Sync whose completion starts the next (see write). Every
 // byte is computed now, from the core as it is at Ready time; later steps
 // change only what the next Ready will carry.
 //
@@ -409,25 +437,20 @@ const (
 //     the old log before it is durable, or the entries between would be lost;
 //  4. rename the rewritten log, or append the Ready's log records, then sync.
 //
-// A Ready with nothing to store has no batches: its messages go out at once
-// (everything they acknowledge was made durable by earlier Readies, since
-// only one is written at a time).
-func (p *Peer) persist(rd raft.Ready) [][]fileOp {
-	var tmps, batches [][]fileOp
-	var tmp []fileOp
-	replace := func(name string, data []byte) {
-		tmp = append(tmp, fileOp{kind: opWrite, name: name + tmpSuffix, data: data})
-		batches = append(batches, []fileOp{{kind: opRename, name: name + tmpSuffix, to: name}})
-	}
+// A Ready with nothing to store has no operations: its messages go out at
+// once (everything they acknowledge was made durable by earlier Readies,
+// since only one is written at a time).
+func (p *Peer) persist(rd raft.Ready) {
+	ops := p.ops[:0]
+	logChanged := rd.Truncate > 0 || len(rd.Entries) > 0
+	rewrite := rd.Snapshot != nil || (p.rewriteLog && logChanged)
 	if rd.Hard != nil {
-		replace(fileHard, raft.EncodeHardState(*rd.Hard))
+		ops = append(ops, fileOp{kind: opWrite, name: fileHardTmp, data: raft.EncodeHardState(*rd.Hard)})
 	}
 	if rd.Snapshot != nil {
-		replace(fileSnapshot, raft.EncodeSnapshot(*rd.Snapshot))
+		ops = append(ops, fileOp{kind: opWrite, name: fileSnapTmp, data: raft.EncodeSnapshot(*rd.Snapshot)})
 	}
-	logChanged := rd.Truncate > 0 || len(rd.Entries) > 0
-	switch {
-	case rd.Snapshot != nil || (p.rewriteLog && logChanged):
+	if rewrite {
 		// The whole log as the core holds it: without the entries a snapshot
 		// covers, or without a torn tail behind which appends would be lost.
 		var buf []byte
@@ -435,27 +458,49 @@ func (p *Peer) persist(rd raft.Ready) [][]fileOp {
 			e, _ := p.core.Entry(i)
 			buf = raft.AppendEntryRecord(buf, e)
 		}
-		replace(fileLog, buf)
+		ops = append(ops, fileOp{kind: opWrite, name: fileLogTmp, data: buf})
 		p.rewriteLog = false
-	case logChanged:
-		batches = append(batches, []fileOp{{kind: opAppend, name: fileLog, data: raft.AppendReadyRecords(nil, rd)}})
 	}
-	if len(tmp) > 0 {
-		tmps = append(tmps, tmp)
-	}
-	return append(tmps, batches...)
-}
-
-// write issues batches[0], syncs, and on the sync's completion writes the
-// rest; done runs once the last is durable (at once if there is none). A
-// crash cancels the chain: neither the rest nor done runs.
-func (p *Peer) write(batches [][]fileOp, done func()) {
-	if len(batches) == 0 {
-		done()
+	if p.cfg.UnsafeRenameUnsynced {
+		for i, n := 0, len(ops); i < n; i++ {
+			ops = append(ops, fileOp{kind: opRename, name: ops[i].name, to: strings.TrimSuffix(ops[i].name, tmpSuffix)})
+		}
+		if logChanged && !rewrite {
+			ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: raft.AppendReadyRecords(nil, rd)})
+		}
+		if len(ops) > 0 {
+			ops = append(ops, fileOp{kind: opSync})
+		}
+		p.ops, p.next = ops, 0
 		return
 	}
+	if len(ops) > 0 {
+		ops = append(ops, fileOp{kind: opSync})
+	}
+	if rd.Hard != nil {
+		ops = append(ops, fileOp{kind: opRename, name: fileHardTmp, to: fileHard}, fileOp{kind: opSync})
+	}
+	if rd.Snapshot != nil {
+		ops = append(ops, fileOp{kind: opRename, name: fileSnapTmp, to: fileSnapshot}, fileOp{kind: opSync})
+	}
+	switch {
+	case rewrite:
+		ops = append(ops, fileOp{kind: opRename, name: fileLogTmp, to: fileLog}, fileOp{kind: opSync})
+	case logChanged:
+		ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: raft.AppendReadyRecords(nil, rd)}, fileOp{kind: opSync})
+	}
+	p.ops, p.next = ops, 0
+}
+
+// write issues the planned operations up to the next sync and returns; the
+// sync's completion (onSync) calls it again for the rest. Once all are
+// durable, synced finishes the Ready (at once if there were none). A crash
+// cancels the chain: the rest never runs.
+func (p *Peer) write() {
 	w := p.node.World()
-	for _, op := range batches[0] {
+	for p.next < len(p.ops) {
+		op := &p.ops[p.next]
+		p.next++
 		switch op.kind {
 		case opWrite:
 			w.Digest(sim.HashBytes(op.data))
@@ -465,26 +510,28 @@ func (p *Peer) write(batches [][]fileOp, done func()) {
 			p.store.AppendFile(op.name, op.data)
 		case opRename:
 			p.store.Rename(op.name, op.to)
+		case opSync:
+			p.store.Sync(p.onSync)
+			return
 		}
+		op.data = nil // the storage has its copy
 	}
-	rest := batches[1:]
-	p.store.Sync(func() { p.write(rest, done) })
+	p.synced()
 }
 
 func (p *Peer) send(m *raft.Message) {
 	if !m.Type.IsRequest() {
-		k := respKey{m.To, m.Type}
+		k := respIndex(m.To, m.Type)
 		q := p.responders[k]
 		if len(q) == 0 {
 			panic(fmt.Sprintf("raft: node %s: response %v with no request to answer", p.node.Name, m))
 		}
 		respond := q[0]
-		q[0] = nil
-		if len(q) == 1 {
-			delete(p.responders, k)
-		} else {
-			p.responders[k] = q[1:]
-		}
+		// Shift rather than reslice, so the queue reuses its array: it rarely
+		// holds more than one or two.
+		n := copy(q, q[1:])
+		q[n] = nil
+		p.responders[k] = q[:n]
 		p.awaiting--
 		respond(m)
 		return

@@ -42,6 +42,7 @@ type System struct {
 
 	mck      *ctrler.Clerk // the harness's own controller clerk (join, leave)
 	server   func(*shardkv.ServerConfig)
+	probes   *probes
 	addrs    map[string]int
 	clerks   []*shardkv.Clerk
 	rand     *sim.Rand
@@ -72,7 +73,7 @@ func NewSystem(p *sim.Proc, setup Setup, ngroups, n int, unreliable bool, maxraf
 	w := p.World()
 	net := reliableNet(w)
 	s := &System{P: p, W: w, Net: net, N: n, MaxRaftState: maxraftstate, addrs: map[string]int{},
-		rand: w.Rand("shardkv/harness"), reliable: net.Conditions(), Checker: shardcheck.New(), server: setup.Server}
+		rand: w.Rand("shardkv/harness"), reliable: net.Conditions(), Checker: shardcheck.New(), server: setup.Server, probes: newProbes(w)}
 	s.Ctrlers = NewCtrlers(p, net, 3, setup)
 	for gi := 0; gi < ngroups; gi++ {
 		g := &Group{GID: 100 + gi, servers: make([]*shardkv.Server, n)}
@@ -104,6 +105,7 @@ func (s *System) boot(g *Group, i int, node *sim.Node) {
 		GID: g.GID, ID: i, Peers: g.addrs, MaxRaftState: s.MaxRaftState, Ctrlers: s.Ctrlers.Addrs(),
 		Addr: s.addr, Observer: g.Checker,
 		OnApply: func(a shardkv.Applied) {
+			s.probes.applied(a)
 			if err := s.Checker.Applied(a); err != nil {
 				check := "shardkv/checker"
 				var v *shardcheck.Violation

@@ -1,4 +1,6 @@
-package main
+//lockstep:host the runner: it drives whole runs from outside the simulation (flags, files, workers, wall time)
+
+package cli
 
 import (
 	"bytes"
@@ -28,8 +30,8 @@ type helpRequested struct{ fs *flag.FlagSet }
 
 func (h helpRequested) Error() string { return "help requested" }
 
-func (h helpRequested) print(w io.Writer) {
-	fmt.Fprintf(w, "usage of simrun %s:\n", h.fs.Name())
+func (h helpRequested) print(w io.Writer, program string) {
+	fmt.Fprintf(w, "usage of %s %s:\n", program, h.fs.Name())
 	h.fs.SetOutput(w)
 	h.fs.PrintDefaults()
 }
@@ -99,6 +101,11 @@ func parseShard(s string) (index, count int, err error) {
 	return index, count, nil
 }
 
+// ParseFaults checks a -faults argument as the run command does: "" (each
+// scenario's own faults), a profile name, or @file holding a JSON plan. It
+// returns the spec a run takes: the profile name, or the plan's JSON.
+func ParseFaults(s string) (spec string, err error) { return parseFaults(s) }
+
 // parseFaults checks -faults: a profile name, or @file holding a JSON plan,
 // whose contents are returned as the spec.
 func parseFaults(s string) (string, error) {
@@ -126,7 +133,7 @@ func parseFaults(s string) (string, error) {
 	return s, nil
 }
 
-func matchScenarios(pattern string) ([]*sim.Scenario, error) {
+func matchScenarios(pattern, program string) ([]*sim.Scenario, error) {
 	if pattern == "" {
 		return nil, usagef("empty -scenario")
 	}
@@ -135,17 +142,26 @@ func matchScenarios(pattern string) ([]*sim.Scenario, error) {
 		return nil, usageError{err.Error()}
 	}
 	if len(scs) == 0 {
-		return nil, usagef("no scenario matches %q (see 'simrun list')", pattern)
+		return nil, usagef("no scenario matches %q (see '%s list')", pattern, program)
 	}
 	return scs, nil
 }
 
-// replayCommand is the command that reproduces one run exactly. A plan is
-// embedded as compact JSON rather than named by its file, so the command
-// works from any directory and still replays the same run after the file is
-// edited or deleted.
-func replayCommand(scenario string, seed uint64, faults string) string {
-	cmd := fmt.Sprintf("go run ./cmd/simrun replay -scenario %s -seed %d", shellQuote(scenario), seed)
+// ParseSeeds parses a -seeds argument, "A-B" (inclusive) or "S", as the
+// run command does.
+func ParseSeeds(s string) (lo, hi uint64, err error) {
+	r, err := parseSeeds(s)
+	return r.lo, r.hi, err
+}
+
+// ReplayCommand is the shell command that reproduces one run exactly:
+// command (the runner's, as in Config.Command) with its replay subcommand
+// and flags. faults is the run's -faults spec: "" for the scenario's own, a
+// profile name, or a JSON plan. A plan is embedded as compact JSON rather
+// than named by its file, so the command works from any directory and still
+// replays the same run after the file is edited or deleted.
+func ReplayCommand(command, scenario string, seed uint64, faults string) string {
+	cmd := fmt.Sprintf("%s replay -scenario %s -seed %d", command, shellQuote(scenario), seed)
 	if faults = strings.TrimSpace(faults); faults != "" {
 		if strings.HasPrefix(faults, "{") {
 			var compact bytes.Buffer

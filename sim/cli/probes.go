@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"path"
@@ -61,7 +61,7 @@ func isGlob(s string) bool { return strings.ContainsAny(s, `*?[\`) }
 // globs; '*' alone is every probe) into declared probe names, sorted and
 // without duplicates. An unknown name, or a glob that matches no declared
 // probe, is a usage error: a typo must not make the requirement vacuous.
-func parseRequiredProbes(list string) ([]string, error) {
+func parseRequiredProbes(list, program string) ([]string, error) {
 	if strings.TrimSpace(list) == "" {
 		return nil, nil
 	}
@@ -83,11 +83,11 @@ func parseRequiredProbes(list string) ([]string, error) {
 				}
 			}
 			if len(matched) == 0 {
-				return nil, usagef("-require-probes: %q matches no declared probe (see 'simrun list -probes')", item)
+				return nil, usagef("-require-probes: %q matches no declared probe (see '%s list -probes')", item, program)
 			}
 		} else {
 			if _, ok := sim.LookupProbe(item); !ok {
-				return nil, usagef("-require-probes: unknown probe %q (see 'simrun list -probes')", item)
+				return nil, usagef("-require-probes: unknown probe %q (see '%s list -probes')", item, program)
 			}
 			matched = []string{item}
 		}

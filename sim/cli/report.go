@@ -1,4 +1,6 @@
-package main
+//lockstep:host the runner: it drives whole runs from outside the simulation (flags, files, workers, wall time)
+
+package cli
 
 import (
 	"encoding/json"
@@ -19,6 +21,9 @@ type reporter struct {
 	total          uint64
 	asJSON         bool
 	faults         string // the -faults spec (a profile name or plan JSON), for replay commands
+	command        string // the runner's command, which replay commands start with
+	commandNote    string // why command is a guess, printed to stderr with the first replay command
+	name           string // the runner's name, for the note
 	done, failing  uint64 // progress: runs finished, of them failing (in any order)
 	passed, failed uint64 // runs reported, in job order
 	start          time.Time
@@ -120,7 +125,12 @@ func (r *reporter) report(o outcome) {
 		r.failed++
 		s.failed++
 	}
-	replay := replayCommand(o.scenario.Name, o.seed, r.faults)
+	replay := ReplayCommand(r.command, o.scenario.Name, o.seed, r.faults)
+	if !o.passed() && r.commandNote != "" {
+		r.clearProgress()
+		fmt.Fprintf(r.stderr, "%s: note: %s\n", r.name, r.commandNote)
+		r.commandNote = ""
+	}
 	if r.asJSON {
 		j := jsonRun{Schema: jsonSchema, Type: "run", Scenario: o.scenario.Name, Seed: o.seed,
 			Outcome: string(o.res.Outcome), Events: o.res.Events,

@@ -1,9 +1,10 @@
-package main
+//lockstep:host the runner: it drives whole runs from outside the simulation (flags, files, workers, wall time)
+
+package cli
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"time"
@@ -11,8 +12,9 @@ import (
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
-func replay(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlags("replay", stderr)
+func (r *runner) replay(args []string) (int, error) {
+	stdout := r.stdout
+	fs := newFlags("replay", r.stderr)
 	name := fs.String("scenario", "", "scenario name (exact)")
 	seedArg := fs.String("seed", "", "the seed to replay")
 	faultsArg := fs.String("faults", "", "fault profile, or @file with a JSON plan, as the failing run used")
@@ -25,7 +27,7 @@ func replay(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	sc, ok := sim.Lookup(*name)
 	if !ok {
-		return 2, usagef("unknown scenario %q (see 'simrun list')", *name)
+		return 2, usagef("unknown scenario %q (see '%s list')", *name, r.Name)
 	}
 	if *seedArg == "" {
 		return 2, usagef("replay needs -seed S")

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // The -json output: JSON lines, one object per line, every one with
 // "schema" (the version of this format) and "type" ("run", "scenario" or

@@ -1,7 +1,9 @@
-package main
+package cli
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -18,14 +20,14 @@ import (
 
 // Test-only scenarios and probes, registered in this test binary alone.
 var (
-	probeEvenSeed = sim.NewProbe("simruntest/even-seed", "test only: the run's seed is even")
-	_             = sim.NewProbe("simruntest/never", "test only: never reached")
+	probeEvenSeed = sim.NewProbe("clitest/even-seed", "test only: the run's seed is even")
+	_             = sim.NewProbe("clitest/never", "test only: never reached")
 )
 
 func init() {
 	sim.Register(sim.Scenario{
-		Name:        "simruntest/Probes",
-		Description: "test only: reaches simruntest/even-seed twice on even seeds",
+		Name:        "clitest/Probes",
+		Description: "test only: reaches clitest/even-seed twice on even seeds",
 		Main: func(p *sim.Proc) error {
 			w := p.World()
 			w.Sometimes(probeEvenSeed, w.Seed()%2 == 0)
@@ -34,7 +36,7 @@ func init() {
 		},
 	})
 	sim.Register(sim.Scenario{
-		Name:        "simruntest/UnsyncedCrash",
+		Name:        "clitest/UnsyncedCrash",
 		Description: "test only: a node writes without syncing and crashes",
 		Main: func(p *sim.Proc) error {
 			w := p.World()
@@ -46,7 +48,7 @@ func init() {
 		},
 	})
 	sim.Register(sim.Scenario{
-		Name:        "simruntest/Deadlock",
+		Name:        "clitest/Deadlock",
 		Description: "test only: the main process waits for something that never comes",
 		Main: func(p *sim.Proc) error {
 			p.Suspend("a reply that never comes", func(func()) {})
@@ -54,13 +56,37 @@ func init() {
 		},
 	})
 	sim.Register(sim.Scenario{
-		Name:        "simruntest/BadInput",
+		Name:        "clitest/FailsOnThrees",
+		Description: "test only: fails on every seed divisible by 3",
+		Main: func(p *sim.Proc) error {
+			if p.World().Seed()%3 == 0 {
+				return fmt.Errorf("seed %d is divisible by 3", p.World().Seed())
+			}
+			return nil
+		},
+	})
+	sim.Register(sim.Scenario{
+		Name:        "clitest/BadInput",
 		Description: "test only: fails because of the user's input, as a plan for the wrong number of nodes does",
 		Faults:      "none",
 		Main: func(p *sim.Proc) error {
 			return fmt.Errorf("fault plan is for 7 nodes, scenario has 3: %w", sim.ErrBadInput)
 		},
 	})
+}
+
+// testConfig names the runner under test as a user's program would.
+var testConfig = Config{Name: "testrunner", Command: "./testrunner"}
+
+func simrun(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = Run(context.Background(), args, &out, &errOut, testConfig)
+	return code, out.String(), errOut.String()
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
 }
 
 // jsonLines decodes every line of a -json stream, failing on any line that
@@ -83,8 +109,8 @@ func jsonLines(t *testing.T, out string) []map[string]any {
 // Item 11: every line of -json output is JSON, passing or failing, and the
 // last is the summary.
 func TestJSONIsJSONLinesEndingWithSummary(t *testing.T) {
-	code, out, _ := simrun("run", "-json", "-scenario", "example/RegisterBrokenSync", "-seeds", "1-30")
-	require.Equal(t, 1, code, out) // the broken register fails on some of these seeds
+	code, out, _ := simrun("run", "-json", "-scenario", "clitest/FailsOnThrees", "-seeds", "1-30")
+	require.Equal(t, 1, code, out) // seeds 3, 6, ... fail
 	objs := jsonLines(t, out)
 	last := objs[len(objs)-1]
 	require.Equal(t, "summary", last["type"])
@@ -103,59 +129,59 @@ func TestJSONIsJSONLinesEndingWithSummary(t *testing.T) {
 // (runs that reached each, total hits), lists the scenario's system's
 // probes never reached, and counts crashes that found unsynced data.
 func TestSummaryShowsProbesAndStorage(t *testing.T) {
-	code, out, _ := simrun("run", "-scenario", "simruntest/[PU]*", "-seeds", "1-4")
+	code, out, _ := simrun("run", "-scenario", "clitest/[PU]*", "-seeds", "1-4")
 	require.Equal(t, 0, code, out)
-	require.Regexp(t, `probe simruntest/even-seed\s+2 of 4 runs, 4 hits`, out)
-	require.Regexp(t, `probe simruntest/never\s+never reached`, out)
+	require.Regexp(t, `probe clitest/even-seed\s+2 of 4 runs, 4 hits`, out)
+	require.Regexp(t, `probe clitest/never\s+never reached`, out)
 	require.Contains(t, out, "storage: 4 crashes, 4 found unsynced writes, 0 corrupted synced data")
 
-	code, out, _ = simrun("run", "-json", "-scenario", "simruntest/[PU]*", "-seeds", "1-4")
+	code, out, _ = simrun("run", "-json", "-scenario", "clitest/[PU]*", "-seeds", "1-4")
 	require.Equal(t, 0, code, out)
 	objs := jsonLines(t, out)
 	var probes, storage []any
 	for _, o := range objs {
 		switch {
-		case o["type"] == "run" && o["scenario"] == "simruntest/Probes" && o["seed"] == 2.0:
-			require.Equal(t, map[string]any{"simruntest/even-seed": 2.0}, o["probes"])
-		case o["type"] == "run" && o["scenario"] == "simruntest/UnsyncedCrash":
+		case o["type"] == "run" && o["scenario"] == "clitest/Probes" && o["seed"] == 2.0:
+			require.Equal(t, map[string]any{"clitest/even-seed": 2.0}, o["probes"])
+		case o["type"] == "run" && o["scenario"] == "clitest/UnsyncedCrash":
 			require.Equal(t, map[string]any{"crashes": 1.0, "unsynced": 1.0, "corrupted": 0.0}, o["storage"])
-		case o["type"] == "scenario" && o["scenario"] == "simruntest/Probes":
+		case o["type"] == "scenario" && o["scenario"] == "clitest/Probes":
 			probes = o["probes"].([]any)
-		case o["type"] == "scenario" && o["scenario"] == "simruntest/UnsyncedCrash":
+		case o["type"] == "scenario" && o["scenario"] == "clitest/UnsyncedCrash":
 			storage = []any{o["storage"]}
 		}
 	}
-	require.Contains(t, probes, map[string]any{"name": "simruntest/even-seed", "runs": 2.0, "hits": 4.0})
-	require.Contains(t, probes, map[string]any{"name": "simruntest/never", "runs": 0.0, "hits": 0.0})
+	require.Contains(t, probes, map[string]any{"name": "clitest/even-seed", "runs": 2.0, "hits": 4.0})
+	require.Contains(t, probes, map[string]any{"name": "clitest/never", "runs": 0.0, "hits": 0.0})
 	require.Equal(t, []any{map[string]any{"crashes": 4.0, "unsynced": 4.0, "corrupted": 0.0}}, storage)
 }
 
 // Item 10: -require-probes fails a sweep that never reached a listed probe,
 // naming it; an unknown probe is a usage error.
 func TestRequireProbes(t *testing.T) {
-	code, out, _ := simrun("run", "-scenario", "simruntest/Probes", "-seeds", "1-4", "-require-probes", "simruntest/even-seed")
+	code, out, _ := simrun("run", "-scenario", "clitest/Probes", "-seeds", "1-4", "-require-probes", "clitest/even-seed")
 	require.Equal(t, 0, code, out)
 	require.Equal(t, "4 passed, 0 failed", lastLine(out))
 
-	code, out, _ = simrun("run", "-scenario", "simruntest/Probes", "-seeds", "1-1", "-require-probes", "simruntest/even-seed")
+	code, out, _ = simrun("run", "-scenario", "clitest/Probes", "-seeds", "1-1", "-require-probes", "clitest/even-seed")
 	require.Equal(t, 1, code, out)
-	require.Contains(t, out, "FAIL required probe simruntest/even-seed: never reached in 1 runs")
+	require.Contains(t, out, "FAIL required probe clitest/even-seed: never reached in 1 runs")
 	require.Equal(t, "1 passed, 0 failed, 1 required probe never reached", lastLine(out))
 
-	code, out, _ = simrun("run", "-scenario", "simruntest/Probes", "-seeds", "1-4", "-require-probes", "simruntest/*")
+	code, out, _ = simrun("run", "-scenario", "clitest/Probes", "-seeds", "1-4", "-require-probes", "clitest/*")
 	require.Equal(t, 1, code, out)
-	require.Contains(t, out, "FAIL required probe simruntest/never")
-	require.NotContains(t, out, "FAIL required probe simruntest/even-seed")
+	require.Contains(t, out, "FAIL required probe clitest/never")
+	require.NotContains(t, out, "FAIL required probe clitest/even-seed")
 
-	code, out, _ = simrun("run", "-json", "-scenario", "simruntest/Probes", "-seeds", "1-4", "-require-probes", "simruntest/*")
+	code, out, _ = simrun("run", "-json", "-scenario", "clitest/Probes", "-seeds", "1-4", "-require-probes", "clitest/*")
 	require.Equal(t, 1, code, out)
 	objs := jsonLines(t, out)
 	last := objs[len(objs)-1]
-	require.Equal(t, []any{"simruntest/never"}, last["unreached_probes"])
-	require.Equal(t, []any{"simruntest/even-seed", "simruntest/never"}, last["required_probes"])
+	require.Equal(t, []any{"clitest/never"}, last["unreached_probes"])
+	require.Equal(t, []any{"clitest/even-seed", "clitest/never"}, last["required_probes"])
 
-	for _, list := range []string{"example/no-such-probe", "nosuch/*", "simruntest/even-seed,", "[bad"} {
-		code, _, errOut := simrun("run", "-scenario", "simruntest/Probes", "-seeds", "1", "-require-probes", list)
+	for _, list := range []string{"example/no-such-probe", "nosuch/*", "clitest/even-seed,", "[bad"} {
+		code, _, errOut := simrun("run", "-scenario", "clitest/Probes", "-seeds", "1", "-require-probes", list)
 		require.Equal(t, 2, code, list)
 		require.Contains(t, errOut, "-require-probes", list)
 	}
@@ -186,7 +212,7 @@ func TestBadInputIsUsageErrorAndSweepsStream(t *testing.T) {
 				code = -1
 			}
 		}()
-		return run([]string{"run", "-scenario", "simruntest/BadInput", "-seeds", "1-10000000", "-parallel", "1"}, panicWriter{}, &errOut)
+		return Run(context.Background(), []string{"run", "-scenario", "clitest/BadInput", "-seeds", "1-10000000", "-parallel", "1"}, panicWriter{}, &errOut, testConfig)
 	}()
 	runtime.ReadMemStats(&after)
 	allocated := after.TotalAlloc - before.TotalAlloc
@@ -194,15 +220,15 @@ func TestBadInputIsUsageErrorAndSweepsStream(t *testing.T) {
 	require.Equal(t, 2, code, "a bad-input run is a usage error, not a failing seed (stdout was written: the run was reported)")
 	msg := strings.TrimSpace(errOut.String())
 	require.NotContains(t, msg, "\n")
-	require.Contains(t, msg, "simruntest/BadInput")
+	require.Contains(t, msg, "clitest/BadInput")
 	require.Contains(t, msg, "fault plan is for 7 nodes")
 
-	code, _, replayErr := simrun("replay", "-scenario", "simruntest/BadInput", "-seed", "1")
+	code, _, replayErr := simrun("replay", "-scenario", "clitest/BadInput", "-seed", "1")
 	require.Equal(t, 2, code)
 	require.Contains(t, replayErr, "fault plan is for 7 nodes")
 
 	// -json still ends with a summary, which carries the error.
-	code, out, _ := simrun("run", "-json", "-scenario", "simruntest/BadInput", "-seeds", "1-5")
+	code, out, _ := simrun("run", "-json", "-scenario", "clitest/BadInput", "-seeds", "1-5")
 	require.Equal(t, 2, code)
 	objs := jsonLines(t, out)
 	require.Len(t, objs, 1)
@@ -214,7 +240,7 @@ func TestBadInputIsUsageErrorAndSweepsStream(t *testing.T) {
 // Item 15: -save never saves a bad-input run.
 func TestSaveSkipsBadInput(t *testing.T) {
 	dir := t.TempDir()
-	code, _, _ := simrun("run", "-scenario", "simruntest/BadInput", "-seeds", "1-3", "-save", dir)
+	code, _, _ := simrun("run", "-scenario", "clitest/BadInput", "-seeds", "1-3", "-save", dir)
 	require.Equal(t, 2, code)
 	files, err := os.ReadDir(dir)
 	require.NoError(t, err)
@@ -225,7 +251,7 @@ func TestSaveSkipsBadInput(t *testing.T) {
 // a person says what fixed it.
 func TestSavedEntryNeedsItsFix(t *testing.T) {
 	dir := t.TempDir()
-	code, _, _ := simrun("run", "-scenario", "example/RegisterBrokenSync", "-seeds", "1-40", "-save", dir)
+	code, _, _ := simrun("run", "-scenario", "clitest/FailsOnThrees", "-seeds", "1-40", "-save", dir)
 	require.Equal(t, 1, code)
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	require.NoError(t, err)
@@ -237,7 +263,7 @@ func TestSavedEntryNeedsItsFix(t *testing.T) {
 	// A second -save keeps what a person wrote into an existing entry.
 	edited := []byte(`{"edited": true}`)
 	require.NoError(t, os.WriteFile(files[0], edited, 0o644))
-	code, _, errOut := simrun("run", "-scenario", "example/RegisterBrokenSync", "-seeds", "1-40", "-save", dir)
+	code, _, errOut := simrun("run", "-scenario", "clitest/FailsOnThrees", "-seeds", "1-40", "-save", dir)
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, filepath.Base(files[0])+" already exists: not overwritten")
 	got, err := os.ReadFile(files[0])
@@ -259,8 +285,8 @@ func TestBadInputFlags(t *testing.T) {
 		{[]string{"run", "-parallel", "99999999999"}, "-parallel"},
 		{[]string{"run", "-seeds", "1-99999999999999999999"}, "larger than the largest seed"},
 		{[]string{"run", "-seeds", "0-18446744073709551615"}, "more than a sweep can count"},
-		{[]string{"run", "-scenario", "example/Register", "-faults", "@" + empty}, "empty"},
-		{[]string{"run", "-scenario", "example/Register", "-faults", "@" + word}, "JSON fault plan"},
+		{[]string{"run", "-scenario", "clitest/FailsOnThrees", "-faults", "@" + empty}, "empty"},
+		{[]string{"run", "-scenario", "clitest/FailsOnThrees", "-faults", "@" + word}, "JSON fault plan"},
 		{[]string{"list", "-faults", "-probes"}, "not both"},
 	} {
 		code, out, errOut := simrun(c.args...)
@@ -302,7 +328,7 @@ func TestJobStream(t *testing.T) {
 func TestListProbes(t *testing.T) {
 	code, out, _ := simrun("list", "-probes")
 	require.Equal(t, 0, code)
-	require.Regexp(t, `(?m)^simruntest/never\s+test only: never reached$`, out)
+	require.Regexp(t, `(?m)^clitest/never\s+test only: never reached$`, out)
 	for _, p := range sim.Probes() {
 		require.Contains(t, out, p.Name)
 	}
@@ -311,18 +337,18 @@ func TestListProbes(t *testing.T) {
 // Item 11 (and 1, runner side): a deadlocked run is a failing run with its
 // own outcome, in the text report and in -json.
 func TestDeadlockIsReportedAsFailing(t *testing.T) {
-	code, out, _ := simrun("run", "-scenario", "simruntest/Deadlock", "-seeds", "1-2")
+	code, out, _ := simrun("run", "-scenario", "clitest/Deadlock", "-seeds", "1-2")
 	require.Equal(t, 1, code, out)
-	require.Contains(t, out, "FAIL simruntest/Deadlock seed 1: deadlock")
+	require.Contains(t, out, "FAIL clitest/Deadlock seed 1: deadlock")
 	require.Contains(t, out, "a reply that never comes")
 	require.Equal(t, "0 passed, 2 failed", lastLine(out))
 
-	code, out, _ = simrun("run", "-json", "-scenario", "simruntest/Deadlock", "-seeds", "1-2")
+	code, out, _ = simrun("run", "-json", "-scenario", "clitest/Deadlock", "-seeds", "1-2")
 	require.Equal(t, 1, code, out)
 	objs := jsonLines(t, out)
 	require.Equal(t, "deadlock", objs[0]["outcome"])
 	require.Equal(t, "deadlock", objs[0]["check"])
-	require.Contains(t, objs[0]["replay"], "-scenario simruntest/Deadlock -seed 1")
+	require.Contains(t, objs[0]["replay"], "-scenario clitest/Deadlock -seed 1")
 	require.EqualValues(t, 2, objs[len(objs)-1]["failed"])
 }
 
@@ -330,10 +356,10 @@ func TestDeadlockIsReportedAsFailing(t *testing.T) {
 // runs, and what ran is reported with the summary (exit status 130, as for a
 // process killed by SIGINT).
 func TestInterruptReportsWhatRan(t *testing.T) {
-	interrupted := make(chan struct{})
-	close(interrupted)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
 	var out, errOut strings.Builder
-	code := runWith([]string{"run", "-json", "-scenario", "simruntest/Probes", "-seeds", "1-10000000"}, &out, &errOut, interrupted)
+	code := Run(ctx, []string{"run", "-json", "-scenario", "clitest/Probes", "-seeds", "1-10000000"}, &out, &errOut, testConfig)
 	require.Equal(t, 130, code, errOut.String())
 	objs := jsonLines(t, out.String())
 	last := objs[len(objs)-1]

@@ -1,10 +1,11 @@
-package main
+//lockstep:host the runner: it drives whole runs from outside the simulation (flags, files, workers, wall time)
+
+package cli
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,12 +18,12 @@ import (
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
-// DefaultSeeds is what `simrun run` sweeps when no -seeds is given: enough to
+// DefaultSeeds is what the run command sweeps when no -seeds is given: enough to
 // exercise every scenario, few enough to finish in seconds.
 const DefaultSeeds = "1-5"
 
 // maxParallel bounds -parallel. Each worker holds a whole world while it
-// runs, so more workers than this buys nothing on any machine simrun is
+// runs, so more workers than this buys nothing on any machine a runner is
 // meant for, and a typo (-parallel 99999999999) used to hang starting
 // goroutines instead of being reported.
 const maxParallel = 1024
@@ -51,7 +52,8 @@ func (o outcome) badInput() error {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-func sweep(args []string, stdout, stderr io.Writer, interrupted <-chan struct{}) (int, error) {
+func (r *runner) sweep(args []string) (int, error) {
+	stdout, stderr, interrupted := r.stdout, r.stderr, r.interrupted
 	fs := newFlags("run", stderr)
 	pattern := fs.String("scenario", "*", "scenario name or glob ('*' = all, 'raft/*')")
 	seedsArg := fs.String("seeds", DefaultSeeds, "seed range A-B (inclusive) or one seed")
@@ -65,7 +67,7 @@ func sweep(args []string, stdout, stderr io.Writer, interrupted <-chan struct{})
 	if err := parseFlags(fs, args); err != nil {
 		return 2, err
 	}
-	scs, err := matchScenarios(*pattern)
+	scs, err := matchScenarios(*pattern, r.Name)
 	if err != nil {
 		return 2, err
 	}
@@ -84,7 +86,7 @@ func sweep(args []string, stdout, stderr io.Writer, interrupted <-chan struct{})
 	if *parallel < 1 || *parallel > maxParallel {
 		return 2, usagef("-parallel must be between 1 and %d, got %d", maxParallel, *parallel)
 	}
-	required, err := parseRequiredProbes(*requireArg)
+	required, err := parseRequiredProbes(*requireArg, r.Name)
 	if err != nil {
 		return 2, err
 	}
@@ -110,8 +112,8 @@ func sweep(args []string, stdout, stderr io.Writer, interrupted <-chan struct{})
 			return 2, usagef("-faults: no scenario matching %q takes a fault plan (they script their own faults)", *pattern)
 		}
 		if len(skipped) > 0 {
-			fmt.Fprintf(stderr, "simrun: -faults: skipping %d scenario(s) that script their own faults: %s\n",
-				len(skipped), strings.Join(skipped, " "))
+			fmt.Fprintf(stderr, "%s: -faults: skipping %d scenario(s) that script their own faults: %s\n",
+				r.Name, len(skipped), strings.Join(skipped, " "))
 		}
 		scs = takes
 	}
@@ -172,6 +174,7 @@ func sweep(args []string, stdout, stderr io.Writer, interrupted <-chan struct{})
 	// Results are printed in job order, whatever order the workers finish
 	// in, so a sweep's output is the same on every machine.
 	rep := newReporter(stdout, stderr, jobs.total(), *asJSON, spec)
+	rep.command, rep.commandNote, rep.name = r.Command, r.commandNote, r.Name
 	pending := map[uint64]outcome{}
 	var next uint64
 	var usageErr error
@@ -196,7 +199,7 @@ func sweep(args []string, stdout, stderr io.Writer, interrupted <-chan struct{})
 			rep.report(o)
 			if !o.passed() && *saveDir != "" {
 				if err := save(*saveDir, o, spec); err != nil {
-					fmt.Fprintf(stderr, "simrun: saving failing seed: %v\n", err)
+					fmt.Fprintf(stderr, "%s: saving failing seed: %v\n", r.Name, err)
 				}
 			}
 		}
@@ -210,7 +213,7 @@ func sweep(args []string, stdout, stderr io.Writer, interrupted <-chan struct{})
 		if rep.done < rep.total {
 			// Stopped early: what ran is reported, but the sweep is not a
 			// pass. 130 is the status a shell gives a process killed by
-			// SIGINT, which is what simrun was before it caught it.
+			// SIGINT, which is what the runner was before it caught it.
 			rep.interrupt()
 			rep.finish(required)
 			return 130, nil

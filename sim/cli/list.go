@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -9,7 +9,8 @@ import (
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
-func list(args []string, stdout io.Writer) error {
+func (r *runner) list(args []string) error {
+	stdout := r.stdout
 	fs := newFlags("list", io.Discard)
 	profiles := fs.Bool("faults", false, "list the fault profiles instead")
 	probes := fs.Bool("probes", false, "list the coverage probes instead")
