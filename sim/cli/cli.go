@@ -1,3 +1,5 @@
+//lockstep:host the runner: it drives whole runs from outside the simulation (flags, files, workers, wall time)
+
 // Package cli is a Lockstep runner as a library: it lists, sweeps and
 // replays the scenarios registered with package sim, and knows no system of
 // its own. A program registers its scenarios by importing the packages that

@@ -117,4 +117,18 @@ func TestOwnModule(t *testing.T) {
 	}
 	require.NotContains(t, string(sum), "porcupine")
 	require.Empty(t, strings.TrimSpace(string(sum)), "the module's go.sum needs no module it does not import")
+
+	// go mod tidy records more: checksums for the tests of the packages the
+	// module imports too (testify and rapid, the kernel's test libraries),
+	// but still nothing of porcupine, which only systems import. Offline,
+	// with no checksum database: the checksums come from the module cache.
+	env = append(env, "GOSUMDB=off")
+	code, out = sh("go mod tidy")
+	require.Equal(t, 0, code, out)
+	sum, err = os.ReadFile(filepath.Join(dir, "go.sum"))
+	require.NoError(t, err)
+	require.NotContains(t, string(sum), "porcupine")
+	goModAfter, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	require.NoError(t, err)
+	require.NotContains(t, string(goModAfter), "porcupine")
 }

@@ -1,3 +1,5 @@
+//lockstep:host the go test helper: it drives whole runs from outside the simulation (flags, the working directory)
+
 // Package simtest runs Lockstep scenarios from go test: Sweep runs every
 // scenario a pattern matches on a range of seeds, one subtest per run named
 // scenario/seed, and reports a failing run with the two commands that
