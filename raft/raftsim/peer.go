@@ -24,8 +24,11 @@ const (
 	fileSnapTmp  = fileSnapshot + tmpSuffix
 )
 
-// requestTypes are the core's request types, one RPC method each.
-var requestTypes = [...]raft.MsgType{raft.MsgVote, raft.MsgApp, raft.MsgSnap}
+// requestTypes returns the core's request types, one RPC method each (a function: a
+// package-level array would be mutable state).
+func requestTypes() [3]raft.MsgType {
+	return [...]raft.MsgType{raft.MsgVote, raft.MsgApp, raft.MsgSnap}
+}
 
 // methodOf names the RPC method of a request type.
 func methodOf(t raft.MsgType) string {
@@ -171,7 +174,7 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 		cfg.Observer.Booted(p, recovered)
 	}
 	p.core = raft.New(cfg.Raft, recovered, p.clk.Since())
-	for _, t := range requestTypes {
+	for _, t := range requestTypes() {
 		ep.Handle(methodOf(t), p.handle)
 	}
 	p.drain()
@@ -225,7 +228,7 @@ func (p *Peer) halt(err error) {
 	if h, ok := p.cfg.Observer.(HaltObserver); ok {
 		h.Halted(p, err)
 	}
-	for _, t := range requestTypes {
+	for _, t := range requestTypes() {
 		p.ep.Handle(methodOf(t), func(req *netsim.Request, respond func(netsim.Message)) {
 			m := req.Args.(*raft.Message)
 			respond(&raft.Message{Type: m.Type.ResponseType(), From: m.To, To: m.From})
