@@ -1,3 +1,5 @@
+//lockstep:host the real clock, for code that runs outside the simulator
+
 package clock
 
 import "time"

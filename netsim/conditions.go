@@ -10,6 +10,8 @@ import (
 // plans change them on a schedule).
 type Conditions struct {
 	// DelayMin and DelayMax bound the uniform one-way delay of a request.
+	// Replies travel without delay unless LongReordering holds them, as in
+	// labrpc.
 	DelayMin, DelayMax time.Duration
 	// DropRequest is the probability a request is lost; the caller is told
 	// after the delay, as labrpc does.
@@ -18,7 +20,9 @@ type Conditions struct {
 	// at-least-once execution is visible to the service.
 	DropReply float64
 	// Duplicate is the probability a request is delivered twice (a
-	// retransmission): the handler runs twice, the first reply wins.
+	// retransmission), the second copy up to DelayMax+1 ms after the first:
+	// the handler runs twice, and the caller hears only the first reply
+	// sent.
 	Duplicate float64
 	// LongReordering holds 2/3 of replies for 200–2199 ms, skewed short, the
 	// distribution of labrpc's LongReordering. It acts on replies only, as
@@ -32,10 +36,14 @@ type Conditions struct {
 	LongDelayRequest float64
 	// LateDuplicate is the probability a request is delivered once more,
 	// 200–2199 ms after its first copy: the handler runs again, typically
-	// after the caller had its reply, and the second reply is dropped.
+	// after the caller had its reply. The caller hears only the first reply
+	// sent; the other is dropped.
 	LateDuplicate float64
-	// FailDelay is the maximum time after which a call over a disabled link
-	// or to a dead server fails (uniform in [0, FailDelay)).
+	// FailDelay bounds when a call over a disabled link or to a dead server
+	// fails: after a uniform delay in [0, FailDelay). A call whose server
+	// dies or is cut off while its handler has not yet responded fails at
+	// the handler's next ServerDeadPoll instead, as in labrpc (or, if the
+	// cut-off handler answers before that poll, after the uniform delay).
 	FailDelay time.Duration
 }
 
@@ -60,8 +68,9 @@ func Unreliable() Conditions {
 		FailDelay: ShortFailDelay}
 }
 
-// WithLongDelays returns c where calls over disabled links fail only after up
-// to 7 s, as the Raft tests set it, to catch leaders that send synchronously.
+// WithLongDelays returns c where calls over disabled links (or to dead
+// servers) fail after a uniform delay of up to 7 s, labrpc's LongDelays as the
+// Raft tests set it, to catch leaders that send synchronously.
 func (c Conditions) WithLongDelays() Conditions {
 	c.FailDelay = LongFailDelay
 	return c

@@ -8,32 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lockstep-dst/lockstep/seeds"
-	"github.com/lockstep-dst/lockstep/sim"
-
-	// Every system's scenarios, so that entries can name them.
-	_ "github.com/lockstep-dst/lockstep/examples/register"
-	_ "github.com/lockstep-dst/lockstep/kv/kvsim"
-	_ "github.com/lockstep-dst/lockstep/mapreduce"
-	_ "github.com/lockstep-dst/lockstep/raft/raftsim"
 )
-
-// TestCorpus replays every entry: each must pass, twice, identically.
-func TestCorpus(t *testing.T) {
-	entries, err := seeds.Load(".")
-	require.NoError(t, err)
-	require.NotEmpty(t, entries, "the corpus is empty: a misnamed directory?")
-	for _, e := range entries {
-		t.Run(filepath.Base(e.File), func(t *testing.T) {
-			sc, ok := sim.Lookup(e.Scenario)
-			require.True(t, ok, "%s: unknown scenario %q", e.File, e.Scenario)
-			spec, err := e.FaultSpec()
-			require.NoError(t, err, e.File)
-			res, div := sim.CheckDeterminism(sc, sim.Options{Seed: e.Seed, Faults: spec})
-			require.Nil(t, div, "%s: %v", e.File, div)
-			require.True(t, res.Passed(), "%s: %s seed %d: %s: %v (found: %s)", e.File, e.Scenario, e.Seed, res.Outcome, res.Failure, e.Found)
-		})
-	}
-}
 
 func TestMalformedEntriesNameTheirFile(t *testing.T) {
 	for name, body := range map[string]string{

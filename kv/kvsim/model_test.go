@@ -144,6 +144,9 @@ func TestOrderHintsKeepTheVerdict(t *testing.T) {
 		}
 		verdicts[plain]++
 	})
+	if testing.Short() {
+		return // rapid draws 20 histories instead of 100: too few to be sure of both verdicts
+	}
 	require.NotZero(t, verdicts[true])
 	require.NotZero(t, verdicts[false])
 }

@@ -1,3 +1,5 @@
+//lockstep:host the runner: it drives whole runs from outside the simulation (flags, files, workers, wall time)
+
 // Package cli is a Lockstep runner as a library: it lists, sweeps and
 // replays the scenarios registered with package sim, and knows no system of
 // its own. A program registers its scenarios by importing the packages that
@@ -169,10 +171,11 @@ func defaultName() string {
 // replay lines, from os.Args[0]. A program built and run as a file is named
 // by the path it was started with. A program started by `go run` lives in a
 // temporary directory that is gone when it exits, so it is named by `go
-// run` and its package's directory relative to its module's root, which is
-// right when the user ran it from the module's root; note then says so, and
-// the runner prints it with the first replay line. Config.Command removes
-// the guess.
+// run` and its package's directory, relative to the working directory when
+// that is inside the program's module (found by its go.mod), else relative
+// to the module's root; note then says that the guess assumes the module's
+// root, and the runner prints it with the first replay line.
+// Config.Command removes the guess.
 func DefaultCommand() (command, note string) {
 	if len(os.Args) == 0 || os.Args[0] == "" {
 		return "runner", "the command that started this program is unknown: set cli.Config.Command"
@@ -181,14 +184,68 @@ func DefaultCommand() (command, note string) {
 	if !isGoRunBinary(arg0) {
 		return shellQuote(arg0), ""
 	}
-	dir := "."
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Path != "" {
-		if rel, ok := strings.CutPrefix(bi.Path, bi.Main.Path+"/"); ok {
-			dir = "./" + rel
+	var mainPkg, module string
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		mainPkg, module = bi.Path, bi.Main.Path
+	}
+	wd, _ := os.Getwd()
+	return goRunCommand(mainPkg, module, wd)
+}
+
+// goRunCommand is the `go run` command, from directory wd, of the main
+// package mainPkg of module (import paths; "" if unknown).
+func goRunCommand(mainPkg, module, wd string) (command, note string) {
+	rel, inModule := ".", module != "" && mainPkg == module
+	if r, ok := strings.CutPrefix(mainPkg, module+"/"); ok && module != "" {
+		rel, inModule = r, true
+	}
+	if inModule && wd != "" {
+		if root := moduleRoot(wd, module); root != "" {
+			if r, err := filepath.Rel(wd, filepath.Join(root, filepath.FromSlash(rel))); err == nil {
+				return "go run " + shellQuote(dotSlash(filepath.ToSlash(r))), ""
+			}
 		}
 	}
-	return "go run " + shellQuote(dir), fmt.Sprintf(
-		"replay lines say 'go run %s', which assumes the module's root as the working directory; set cli.Config.Command to name this program's command", dir)
+	command = "go run " + shellQuote(dotSlash(rel))
+	return command, fmt.Sprintf("replay lines say '%s', which assumes the module's root as the working directory; set cli.Config.Command to name this program's command", command)
+}
+
+// moduleRoot returns the directory at or above dir whose go.mod declares
+// module, or "" if there is none.
+func moduleRoot(dir, module string) string {
+	for {
+		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
+			if modulePath(data) == module {
+				return dir
+			}
+			return "" // dir is in another module
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// modulePath returns the path a go.mod file declares on its module line.
+func modulePath(gomod []byte) string {
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module"); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+			rest, _, _ = strings.Cut(rest, "//")
+			return strings.Trim(strings.TrimSpace(rest), `"`+"`")
+		}
+	}
+	return ""
+}
+
+// dotSlash makes a relative slash path one that go run takes as a
+// directory, not an import path: "cmd/mysim" becomes "./cmd/mysim".
+func dotSlash(p string) string {
+	if p == "." || strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../") || p == ".." {
+		return p
+	}
+	return "./" + p
 }
 
 // isGoRunBinary reports whether path is where `go run` puts the binary it

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -79,11 +80,8 @@ func TestDefaultCommand(t *testing.T) {
 		require.Empty(t, note)
 	})
 	withArgs0(t, "/tmp/go-build1234/b001/exe/mysim", func() {
-		cmd, note := DefaultCommand()
-		// A test binary's build info names no package under its module, so
-		// the guess is the module's root.
-		require.Regexp(t, `^go run \.(/\S+)?$`, cmd)
-		require.Contains(t, note, "cli.Config.Command")
+		cmd, _ := DefaultCommand()
+		require.True(t, strings.HasPrefix(cmd, "go run "), cmd)
 	})
 	require.True(t, isGoRunBinary("/tmp/go-build3372116/b001/exe/simrun"))
 	require.True(t, isGoRunBinary("/home/u/.cache/gotmp/go-build1/b001/exe/mysim"))
@@ -91,9 +89,46 @@ func TestDefaultCommand(t *testing.T) {
 	require.False(t, isGoRunBinary("./exe/mysim"))
 }
 
+// Under go run, the command names the main package's directory relative
+// to the working directory, anywhere inside its module; outside it, or
+// without build information, the guess is relative to the module's root,
+// and a note says so.
+func TestGoRunCommand(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "go.mod"), []byte("// mine\nmodule \"example.com/m\" // the module\n\ngo 1.26\n"), 0o644))
+	sub := filepath.Join(root, "counter", "deep")
+	require.NoError(t, os.MkdirAll(sub, 0o755))
+	other := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(other, "go.mod"), []byte("module example.com/other\n"), 0o644))
+
+	for _, c := range []struct {
+		mainPkg, module, wd string
+		want                string
+		noted               bool
+	}{
+		{"example.com/m/cmd/mysim", "example.com/m", root, "go run ./cmd/mysim", false},
+		{"example.com/m/cmd/mysim", "example.com/m", sub, "go run ../../cmd/mysim", false},
+		{"example.com/m", "example.com/m", filepath.Join(root, "counter"), "go run ..", false},
+		{"example.com/m", "example.com/m", root, "go run .", false},
+		{"example.com/m/cmd/mysim", "example.com/m", other, "go run ./cmd/mysim", true},
+		{"command-line-arguments", "example.com/m", root, "go run .", true},
+		{"", "", root, "go run .", true},
+	} {
+		cmd, note := goRunCommand(c.mainPkg, c.module, c.wd)
+		require.Equal(t, c.want, cmd, "%+v", c)
+		if c.noted {
+			require.Contains(t, note, "set cli.Config.Command", "%+v", c)
+		} else {
+			require.Empty(t, note, "%+v", c)
+		}
+	}
+	require.Equal(t, "example.com/m", modulePath([]byte("modulex foo\n  module   example.com/m  \n")))
+}
+
 // A guessed command is used, and the first replay line comes with a note
 // on stderr saying how to name the command for sure; the note is said once.
 func TestGuessedCommandIsNoted(t *testing.T) {
+	t.Chdir(t.TempDir()) // outside the module: the guess is relative to its root
 	withArgs0(t, "/tmp/go-build99/b001/exe/mysim", func() {
 		var out, errOut bytes.Buffer
 		code := Run(context.Background(), []string{"run", "-scenario", "clitest/FailsOnThrees", "-seeds", "1-9"}, &out, &errOut, Config{})

@@ -1,3 +1,5 @@
+//lockstep:host the runner: it drives whole runs from outside the simulation (flags, files, workers, wall time)
+
 package cli
 
 import (
@@ -98,6 +100,11 @@ func parseShard(s string) (index, count int, err error) {
 	}
 	return index, count, nil
 }
+
+// ParseFaults checks a -faults argument as the run command does: "" (each
+// scenario's own faults), a profile name, or @file holding a JSON plan. It
+// returns the spec a run takes: the profile name, or the plan's JSON.
+func ParseFaults(s string) (spec string, err error) { return parseFaults(s) }
 
 // parseFaults checks -faults: a profile name, or @file holding a JSON plan,
 // whose contents are returned as the spec.

@@ -1,3 +1,5 @@
+//lockstep:host the runner: it drives whole runs from outside the simulation (flags, files, workers, wall time)
+
 package cli
 
 import (

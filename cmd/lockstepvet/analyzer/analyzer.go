@@ -36,7 +36,10 @@ reflect.Value.Pointer, MapKeys).
 
 A line that is deterministic after all carries
 	//lockstep:allow <why>
-at its end, or alone on the line above it. A marker without a reason is
+at its end, or alone on the line above it. A file of a checked package that
+runs outside the simulation (a real clock, a runner's command line) carries
+	//lockstep:host <why>
+before its package clause, and is not checked. A marker without a reason is
 itself reported.`
 
 // Analyzer reports nondeterminism in simulated code.
@@ -121,6 +124,9 @@ func run(pass *analysis.Pass) (any, error) {
 		if isTestFile(pass, f) {
 			continue
 		}
+		if hostFile(pass, f) {
+			continue
+		}
 		c := &checker{pass: pass, file: f, allowed: allowedLines(pass, f), skip: map[ast.Node]bool{}}
 		c.walk()
 	}
@@ -129,6 +135,35 @@ func run(pass *analysis.Pass) (any, error) {
 
 // allowMarker is the escape hatch's comment prefix.
 const allowMarker = "//lockstep:allow"
+
+// hostMarker, before a file's package clause, says the whole file runs
+// outside the simulation: a package can hold both, as the kernel's runner
+// or clock package do.
+const hostMarker = "//lockstep:host"
+
+// hostFile reports whether f declares itself host code with a reasoned
+// hostMarker before its package clause. A marker without a reason, or one
+// after the package clause, exempts nothing and is reported.
+func hostFile(pass *analysis.Pass, f *ast.File) bool {
+	host := false
+	for _, cg := range f.Comments {
+		for _, c := range cg.List {
+			rest, ok := strings.CutPrefix(c.Text, hostMarker)
+			if !ok || (rest != "" && rest[0] != ' ' && rest[0] != '\t') {
+				continue
+			}
+			switch {
+			case strings.TrimSpace(rest) == "":
+				pass.Reportf(c.Pos(), "lockstep:host needs a reason: write %s <why this file runs outside the simulation>", hostMarker)
+			case c.Pos() > f.Package:
+				pass.Reportf(c.Pos(), "lockstep:host must come before the package clause: it marks a whole file")
+			default:
+				host = true
+			}
+		}
+	}
+	return host
+}
 
 // allowedLines returns the lines whose reports a //lockstep:allow marker
 // with a reason suppresses: the marker's own line, and the next line when

@@ -23,7 +23,7 @@ import (
 func TestRules(t *testing.T) {
 	analysistest.Run(t, analysistest.TestData(), Analyzer,
 		"goroutines", "channels", "syncprims", "walltime", "randomness",
-		"maprange", "hostcalls", "addresses", "allow",
+		"maprange", "hostcalls", "addresses", "allow", "hostfile",
 		"notsim", "flagged", "mainpkg", "testonly")
 }
 

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-dst/lockstep/seeds"
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// TestCorpus replays every entry of the repository's regression corpus:
+// each must pass, twice, identically. It lives here, where every system is
+// registered (systems.go), rather than in package seeds, whose tests would
+// otherwise import every system: a module that requires Lockstep and runs
+// go mod tidy records checksums for its dependencies' test imports, and
+// the corpus format must not bring porcupine into its go.sum.
+func TestCorpus(t *testing.T) {
+	dir := filepath.Join("..", "..", "seeds")
+	entries, err := seeds.Load(dir)
+	require.NoError(t, err)
+	require.NotEmpty(t, entries, "the corpus is empty: a misnamed directory?")
+	for _, e := range entries {
+		t.Run(filepath.Base(e.File), func(t *testing.T) {
+			sc, ok := sim.Lookup(e.Scenario)
+			require.True(t, ok, "%s: unknown scenario %q", e.File, e.Scenario)
+			spec, err := e.FaultSpec()
+			require.NoError(t, err, e.File)
+			res, div := sim.CheckDeterminism(sc, sim.Options{Seed: e.Seed, Faults: spec})
+			require.Nil(t, div, "%s: %v", e.File, div)
+			require.True(t, res.Passed(), "%s: %s seed %d: %s: %v (found: %s)", e.File, e.Scenario, e.Seed, res.Outcome, res.Failure, e.Found)
+		})
+	}
+}
