@@ -141,6 +141,7 @@ func Challenge1Delete(p *sim.Proc, setup Setup) error {
 	// everything on 3 replicas; plus slop. (This implementation's duplicate tables hold
 	// sequence numbers, not values.)
 	expected := 3 * (((len(ka) - 3) * 1000) + 2*3*1000 + 6000)
+	p.World().Logf(nil, "shardkv/Challenge1Delete: %d bytes of Raft state and snapshots on 9 servers (bound %d)", total, expected)
 	if total > expected {
 		p.Fatalf(CheckDeleted, "snapshot + persisted Raft state are too big: %v > %v", total, expected)
 	}
