@@ -19,6 +19,14 @@
 // Serving. Each step is idempotent (a command for another configuration, or for a shard
 // not in the expected status, changes nothing), so any leader may repeat any of them.
 //
+// The leader drives these steps every PollInterval, and again as soon as one of them
+// applies, so that a chain of configurations does not cost a tick per step.
+//
+// Not handled: a configuration with no groups at all. Its shards belong to GID 0, so
+// nobody pulls what the last group held: that group keeps them Leaving and never moves to
+// a later configuration, and a group that later gets them starts them empty. The 6.824
+// tests never leave the store without a group, and shardkv/Swarm keeps one joined.
+//
 // A client command is checked against the group's state when it is applied, not only
 // when it arrives: a Put accepted by the leader before a configuration change that is
 // applied after it is answered ErrWrongGroup, never applied to a shard the group no

@@ -12,7 +12,7 @@ var (
 		"a group answered a client for one shard while another of its shards was still on its way (Challenge 2)")
 	ProbeRetryAfterMigration = sim.NewProbe("shardkv/retry-after-migration",
 		"a group recognised a retried Put or Append as applied by the shard's previous owner (duplicate table moved with the shard)")
-	ProbeConfigWhileDown = sim.NewProbe("shardkv/catch-up-through-configs",
+	ProbeCatchUp = sim.NewProbe("shardkv/catch-up-through-configs",
 		"a replica applied a configuration change more than 1 s of virtual time after its group first did (a restarted or cut-off server catching up)")
 )
 
@@ -56,7 +56,7 @@ func (pr *probes) applied(a shardkv.Applied) {
 		if first, ok := pr.firstConfig[k]; !ok {
 			pr.firstConfig[k] = now
 		} else {
-			pr.w.Sometimes(ProbeConfigWhileDown, now-first > int64(1e9))
+			pr.w.Sometimes(ProbeCatchUp, now-first > int64(1e9))
 		}
 	}
 }
