@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+
+	"github.com/lockstep-dst/lockstep/shardkv/internal/wire"
 )
 
 // Op is a controller operation.
@@ -52,25 +54,25 @@ type Command struct {
 // arguments; Join's groups in GID order, so equal commands encode to equal bytes (the
 // replicated state machine matches a reply to its request by them).
 func (c Command) Encode() []byte {
-	e := encoder{b: make([]byte, 0, 32)}
-	e.b = append(e.b, byte(c.Op))
-	e.uint(uint64(c.Client))
-	e.uint(uint64(c.Seq))
+	e := wire.Encoder{B: make([]byte, 0, 32)}
+	e.B = append(e.B, byte(c.Op))
+	e.Uint(uint64(c.Client))
+	e.Uint(uint64(c.Seq))
 	switch c.Op {
 	case OpJoin:
-		e.groups(c.Servers)
+		appendGroups(&e, c.Servers)
 	case OpLeave:
-		e.uint(uint64(len(c.GIDs)))
+		e.Uint(uint64(len(c.GIDs)))
 		for _, g := range c.GIDs {
-			e.int(int64(g))
+			e.Int(int64(g))
 		}
 	case OpMove:
-		e.int(int64(c.Shard))
-		e.int(int64(c.GID))
+		e.Int(int64(c.Shard))
+		e.Int(int64(c.GID))
 	case OpQuery:
-		e.int(int64(c.Num))
+		e.Int(int64(c.Num))
 	}
-	return e.b
+	return e.B
 }
 
 // DecodeCommand decodes what Encode produced.
@@ -82,22 +84,22 @@ func DecodeCommand(b []byte) (Command, error) {
 	if c.Op < OpJoin || c.Op > OpQuery {
 		return Command{}, fmt.Errorf("ctrler: unknown op %d in command", b[0])
 	}
-	d := decoder{b: b[1:]}
-	c.Client, c.Seq = int64(d.uint()), int64(d.uint())
+	d := wire.Decoder{B: b[1:]}
+	c.Client, c.Seq = int64(d.Uint()), int64(d.Uint())
 	switch c.Op {
 	case OpJoin:
-		c.Servers = d.groups()
+		c.Servers = readGroups(&d)
 	case OpLeave:
-		n := d.count()
-		for i := 0; i < n && d.err == nil; i++ {
-			c.GIDs = append(c.GIDs, int(d.int()))
+		n := d.Count()
+		for i := 0; i < n && d.Err == nil; i++ {
+			c.GIDs = append(c.GIDs, int(d.Int()))
 		}
 	case OpMove:
-		c.Shard, c.GID = int(d.int()), int(d.int())
+		c.Shard, c.GID = int(d.Int()), int(d.Int())
 	case OpQuery:
-		c.Num = int(d.int())
+		c.Num = int(d.Int())
 	}
-	return c, d.end("command")
+	return c, d.End("ctrler: command")
 }
 
 // clone deep-copies the command's arguments (a request crosses nodes).

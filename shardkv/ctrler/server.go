@@ -5,6 +5,7 @@ import (
 
 	"github.com/lockstep-dst/lockstep/netsim"
 	"github.com/lockstep-dst/lockstep/raft/rafthost"
+	"github.com/lockstep-dst/lockstep/shardkv/internal/wire"
 	"github.com/lockstep-dst/lockstep/shardkv/rsm"
 	"github.com/lockstep-dst/lockstep/sim"
 )
@@ -126,11 +127,11 @@ type OpReply struct {
 }
 
 func (r *OpReply) encode() []byte {
-	e := encoder{}
-	e.uint(uint64(r.Err))
-	e.int(int64(r.Leader))
-	e.config(r.Config)
-	return e.b
+	e := wire.Encoder{}
+	e.Uint(uint64(r.Err))
+	e.Int(int64(r.Leader))
+	appendConfig(&e, r.Config)
+	return e.B
 }
 
 // Size is the reply's wire size.

@@ -2,6 +2,8 @@ package ctrler
 
 import (
 	"slices"
+
+	"github.com/lockstep-dst/lockstep/shardkv/internal/wire"
 )
 
 // State is the controller's replicated state machine: every configuration so far and the
@@ -92,42 +94,42 @@ func (s *State) Apply(c Command) Result {
 // Encode returns the state as snapshot bytes: the configurations in order, then the
 // sessions in client order.
 func (s *State) Encode() []byte {
-	e := encoder{}
-	e.uint(uint64(len(s.configs)))
+	e := wire.Encoder{}
+	e.Uint(uint64(len(s.configs)))
 	for _, c := range s.configs {
-		e.config(c)
+		appendConfig(&e, c)
 	}
 	clients := make([]int64, 0, len(s.sessions))
 	for c := range s.sessions {
 		clients = append(clients, c)
 	}
 	slices.Sort(clients)
-	e.uint(uint64(len(clients)))
+	e.Uint(uint64(len(clients)))
 	for _, c := range clients {
-		e.uint(uint64(c))
-		e.uint(uint64(s.sessions[c]))
+		e.Uint(uint64(c))
+		e.Uint(uint64(s.sessions[c]))
 	}
-	return e.b
+	return e.B
 }
 
 // DecodeState rebuilds a state from Encode's bytes.
 func DecodeState(b []byte) (*State, error) {
-	d := decoder{b: b}
+	d := wire.Decoder{B: b}
 	s := &State{sessions: map[int64]int64{}}
-	n := d.count()
-	for i := 0; i < n && d.err == nil; i++ {
-		c := d.config()
-		if d.err == nil && c.Num != i {
+	n := d.Count()
+	for i := 0; i < n && d.Err == nil; i++ {
+		c := readConfig(&d)
+		if d.Err == nil && c.Num != i {
 			return nil, fmtErr("snapshot: config %d numbered %d", i, c.Num)
 		}
 		s.configs = append(s.configs, c)
 	}
-	n = d.count()
-	for i := 0; i < n && d.err == nil; i++ {
-		c := int64(d.uint())
-		s.sessions[c] = int64(d.uint())
+	n = d.Count()
+	for i := 0; i < n && d.Err == nil; i++ {
+		c := int64(d.Uint())
+		s.sessions[c] = int64(d.Uint())
 	}
-	if err := d.end("snapshot"); err != nil {
+	if err := d.End("ctrler: snapshot"); err != nil {
 		return nil, err
 	}
 	if len(s.configs) == 0 {

@@ -39,3 +39,12 @@ func TestCheckLinearizable(t *testing.T) {
 	h.Add(1, get("k"), KVOutput{Value: "11"}, 4, 5)
 	require.ErrorContains(t, h.CheckLinearizable(), `"k"`)
 }
+
+func TestFingerprint(t *testing.T) {
+	for _, tc := range [][2]string{{"", ""}, {"a", ""}, {"", "b"}, {"x 1 2 y", "x 3 4 y"}, {"hello, ", "world"}} {
+		require.Equal(t, fingerprintOf(tc[0]+tc[1]), fingerprintOf(tc[0]).concat(fingerprintOf(tc[1])), "%q + %q", tc[0], tc[1])
+	}
+	require.NotEqual(t, fingerprintOf("ab"), fingerprintOf("ba"))
+	require.NotEqual(t, fingerprintOf("a"), fingerprintOf("a\x00"))
+	require.NotEqual(t, fingerprintOf(""), fingerprintOf("\x00"))
+}
