@@ -14,7 +14,7 @@ import (
 	"github.com/lockstep-dst/lockstep/clock"
 	"github.com/lockstep-dst/lockstep/netsim"
 	"github.com/lockstep-dst/lockstep/raft"
-	"github.com/lockstep-dst/lockstep/raft/raftsim"
+	"github.com/lockstep-dst/lockstep/raft/rafthost"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -26,7 +26,7 @@ type ServerConfig struct {
 	// negative value never snapshots (6.824's maxraftstate = -1).
 	MaxRaftState int
 	// Observer, if set, sees every persisted Ready of the Raft peer (the Raft checkers).
-	Observer raftsim.Observer
+	Observer rafthost.Observer
 
 	// UnsafeLocalGets deliberately breaks linearizability: a server that thinks it is the
 	// leader answers Get from its local state without going through the log, so a deposed
@@ -58,7 +58,7 @@ var (
 type Server struct {
 	world *sim.World
 	clk   clock.Clock
-	peer  *raftsim.Peer
+	peer  *rafthost.Peer
 	cfg   ServerConfig
 	store *Store
 	// Invariant: lastApplied is the index of the last command applied to store (or of the
@@ -111,7 +111,7 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 	if cfg.UnsafeVolatileDedup {
 		s.seen = map[int64]int64{}
 	}
-	s.peer = raftsim.StartPeer(node, ep, raftsim.PeerConfig{
+	s.peer = rafthost.StartPeer(node, ep, rafthost.PeerConfig{
 		Raft:     raft.Config{ID: cfg.ID},
 		Peers:    cfg.Peers,
 		Apply:    s.apply,
@@ -127,7 +127,7 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 }
 
 // Peer is the server's Raft peer.
-func (s *Server) Peer() *raftsim.Peer { return s.peer }
+func (s *Server) Peer() *rafthost.Peer { return s.peer }
 
 // Store is the server's state machine (read-only use).
 func (s *Server) Store() *Store { return s.store }
@@ -306,7 +306,7 @@ func wrongLeader() *OpReply { return &OpReply{Err: ErrWrongLeader, Leader: -1} }
 // minority. On becoming leader the server proposes a no-op: Raft commits entries of earlier
 // terms only once an entry of its own term commits (§5.4.2), so without it the operations
 // a crashed or deposed leader left in the log would wait for the next client request.
-func (s *Server) leadership(p *raftsim.Peer) {
+func (s *Server) leadership(p *rafthost.Peer) {
 	term, leader := p.GetState()
 	if term == s.term && leader == s.leader {
 		return
@@ -333,29 +333,29 @@ func (s *Server) leadership(p *raftsim.Peer) {
 // observer chains the server's leadership tracking after the Raft checkers.
 type observer struct {
 	s    *Server
-	next raftsim.Observer
+	next rafthost.Observer
 }
 
-func (o observer) Booted(p *raftsim.Peer, rec raft.Persistent) {
+func (o observer) Booted(p *rafthost.Peer, rec raft.Persistent) {
 	if o.next != nil {
 		o.next.Booted(p, rec)
 	}
 }
 
 // Writing and Halted pass the optional observer calls on to the checkers.
-func (o observer) Writing(p *raftsim.Peer, rd raft.Ready) {
-	if w, ok := o.next.(raftsim.WritingObserver); ok {
+func (o observer) Writing(p *rafthost.Peer, rd raft.Ready) {
+	if w, ok := o.next.(rafthost.WritingObserver); ok {
 		w.Writing(p, rd)
 	}
 }
 
-func (o observer) Halted(p *raftsim.Peer, err error) {
-	if h, ok := o.next.(raftsim.HaltObserver); ok {
+func (o observer) Halted(p *rafthost.Peer, err error) {
+	if h, ok := o.next.(rafthost.HaltObserver); ok {
 		h.Halted(p, err)
 	}
 }
 
-func (o observer) Persisted(p *raftsim.Peer, rd raft.Ready) {
+func (o observer) Persisted(p *rafthost.Peer, rd raft.Ready) {
 	if o.next != nil {
 		o.next.Persisted(p, rd)
 	}

@@ -40,7 +40,7 @@ import (
 
 	"github.com/lockstep-dst/lockstep/clock"
 	"github.com/lockstep-dst/lockstep/netsim"
-	"github.com/lockstep-dst/lockstep/raft/raftsim"
+	"github.com/lockstep-dst/lockstep/raft/rafthost"
 	"github.com/lockstep-dst/lockstep/shardkv/ctrler"
 	"github.com/lockstep-dst/lockstep/shardkv/rsm"
 	"github.com/lockstep-dst/lockstep/sim"
@@ -68,7 +68,7 @@ type ServerConfig struct {
 	// Addr maps a server name from a configuration to its address (6.824's make_end).
 	Addr func(name string) int
 	// Observer, if set, sees every persisted Ready of the Raft peer (the Raft checkers).
-	Observer raftsim.Observer
+	Observer rafthost.Observer
 	// OnApply, if set, sees every command the replica applies, after it is applied (the
 	// shardkv checkers, package shardcheck).
 	OnApply func(Applied)
@@ -130,7 +130,7 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 }
 
 // Peer is the server's Raft peer.
-func (s *Server) Peer() *raftsim.Peer { return s.rsm.Peer() }
+func (s *Server) Peer() *rafthost.Peer { return s.rsm.Peer() }
 
 // State is the server's state machine (read-only use).
 func (s *Server) State() *State { return s.state }

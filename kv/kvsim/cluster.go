@@ -7,7 +7,7 @@ import (
 	"github.com/lockstep-dst/lockstep/faults"
 	"github.com/lockstep-dst/lockstep/kv"
 	"github.com/lockstep-dst/lockstep/netsim"
-	"github.com/lockstep-dst/lockstep/raft/raftsim"
+	"github.com/lockstep-dst/lockstep/raft/rafthost"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -42,7 +42,7 @@ type Cluster struct {
 	N            int
 	Nodes        []*sim.Node // the servers' nodes, by server index
 	MaxRaftState int
-	Checker      *raftsim.Checker
+	Checker      *rafthost.Checker
 	History      *History
 	// Scenario names the run, for the linearizability failure's visualization file.
 	Scenario string
@@ -63,7 +63,7 @@ func NewCluster(p *sim.Proc, cfg Config, scenario string, n int, unreliable bool
 	c := &Cluster{P: p, W: w, Net: netsim.New(w), N: n, MaxRaftState: maxraftstate,
 		History: &History{}, Scenario: scenario, servers: make([]*kv.Server, n),
 		rand: w.Rand("kv/harness"), cfg: cfg}
-	c.Checker = raftsim.NewChecker(w, n)
+	c.Checker = rafthost.NewChecker(w, n)
 	c.reliable = netsim.Reliable()
 	c.reliable.DelayMin, c.reliable.DelayMax = NetDelayMin, NetDelayMax
 	for i := 0; i < n; i++ {

@@ -9,6 +9,7 @@ import (
 	"github.com/lockstep-dst/lockstep/faults"
 	"github.com/lockstep-dst/lockstep/netsim"
 	"github.com/lockstep-dst/lockstep/raft"
+	"github.com/lockstep-dst/lockstep/raft/rafthost"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -26,9 +27,9 @@ type Cluster struct {
 	Net     *netsim.Network
 	Nodes   []*sim.Node
 	N       int
-	Checker *Checker
+	Checker *rafthost.Checker
 
-	peers     []*Peer
+	peers     []*rafthost.Peer
 	addrs     []int // peer i's network address (node ID)
 	connected []bool
 	logs      []map[int][]byte // what each peer applied, by index
@@ -71,9 +72,9 @@ func newCluster(p *sim.Proc, setup Setup, n int, unreliable bool, o clusterOptio
 	w := p.World()
 	c := &Cluster{P: p, W: w, Net: netsim.New(w), N: n, snapshots: o.snapEvery != nil,
 		snapEvery: o.snapEvery, maxAppend: o.maxEntriesPerAppend,
-		peers: make([]*Peer, n), connected: make([]bool, n), logs: make([]map[int][]byte, n), values: make([][]byte, n),
+		peers: make([]*rafthost.Peer, n), connected: make([]bool, n), logs: make([]map[int][]byte, n), values: make([][]byte, n),
 		applied: make([]int, n), rand: w.Rand("raft/harness"), setup: setup}
-	c.Checker = NewChecker(w, n)
+	c.Checker = rafthost.NewChecker(w, n)
 	// The Raft config turns labrpc's long delays on: SetReliable keeps them.
 	c.Net.SetConditions(netsim.Reliable().WithLongDelays())
 	c.SetReliable(!unreliable)
@@ -128,11 +129,11 @@ func (c *Cluster) boot(i int, node *sim.Node) {
 		// As the 2023 harness does: ingest the persisted snapshot before
 		// Make, so the first command applied must follow it.
 		// A corrupt snapshot is the peer's to find: it halts.
-		if snap, err := readSnapshot(node.Disk); err == nil && len(snap.Data) > 0 {
+		if snap, err := rafthost.StoredSnapshot(node.Disk); err == nil && len(snap.Data) > 0 {
 			c.ingest(i, snap.Data)
 		}
 	}
-	c.peers[i] = StartPeer(node, c.Net.Endpoint(node.ID), PeerConfig{
+	c.peers[i] = rafthost.StartPeer(node, c.Net.Endpoint(node.ID), rafthost.PeerConfig{
 		Raft: cfg, Peers: c.addrs, Observer: c.Checker,
 		Apply: func(m raft.ApplyMsg) { c.apply(i, m) },
 	})
@@ -218,7 +219,7 @@ func (c *Cluster) On(q *sim.Proc) *Cluster {
 }
 
 // Peer returns peer i's current instance (nil while crashed).
-func (c *Cluster) Peer(i int) *Peer {
+func (c *Cluster) Peer(i int) *rafthost.Peer {
 	if !c.Nodes[i].Up() {
 		return nil
 	}
@@ -226,7 +227,7 @@ func (c *Cluster) Peer(i int) *Peer {
 }
 
 // Halted reports whether peer i's current instance refused to run on corrupt
-// storage (Peer.Halted); it stays halted across restarts.
+// storage (rafthost.Peer.Halted); it stays halted across restarts.
 func (c *Cluster) Halted(i int) bool {
 	return c.peers[i] != nil && c.peers[i].Halted() != nil
 }
@@ -362,7 +363,7 @@ func (c *Cluster) Wait(index, n, startTerm int) []byte {
 		}
 		if startTerm > -1 {
 			for _, p := range c.peers {
-				if p != nil && p.node.Up() {
+				if p != nil && p.Node().Up() {
 					if t, _ := p.GetState(); t > startTerm {
 						return nil
 					}
@@ -426,10 +427,18 @@ func (c *Cluster) End() {
 func (c *Cluster) LogSize() int {
 	size := 0
 	for _, n := range c.Nodes {
-		size = max(size, stateSize(n.Disk))
+		size = max(size, rafthost.StoredStateSize(n.Disk))
 	}
 	return size
 }
 
 // Cmd encodes an int command as the tests' values are ints.
 func Cmd(v int) []byte { return []byte(strconv.Itoa(v)) }
+
+// short abbreviates a command for failure messages.
+func short(b []byte) string {
+	if len(b) > 32 {
+		return string(b[:32]) + "..."
+	}
+	return string(b)
+}

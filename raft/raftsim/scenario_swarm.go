@@ -14,7 +14,7 @@ import (
 // safety checker watching each persisted Ready. Once the plan has healed the network,
 // restored its conditions and resumed and restarted every peer, the liveness phase requires
 // a leader and a new command committed on every peer that runs within LivenessBudget. A peer
-// that halted on corrupt storage (Peer.Halted) is out of the group for good; liveness is
+// that halted on corrupt storage (rafthost.Peer.Halted) is out of the group for good; liveness is
 // required of the others if they are a majority, and is not checked otherwise (no protocol
 // can commit without one).
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/lockstep-dst/lockstep/raft/rafthost"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -64,7 +65,7 @@ func TestSwarmDrawsSnapshotsAndAppendCaps(t *testing.T) {
 	snapshotted := 0
 	for i := 0; i < c.N; i++ {
 		p := c.peers[i]
-		require.Equal(t, want.maxEntriesPerAppend, p.cfg.Raft.MaxEntriesPerAppend)
+		require.Equal(t, want.maxEntriesPerAppend, p.MaxEntriesPerAppend())
 		if p.Halted() == nil && p.Core().SnapshotMeta().Index > 0 {
 			snapshotted++
 		}
@@ -80,5 +81,5 @@ func TestProbesCounted(t *testing.T) {
 	require.True(t, ok)
 	res := sim.RunScenario(s, sim.Options{Seed: 1})
 	require.True(t, res.Passed())
-	require.Positive(t, res.Probes[ProbeCommitAfterDivergentTail.Name])
+	require.Positive(t, res.Probes[rafthost.ProbeCommitAfterDivergentTail.Name])
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/lockstep-dst/lockstep/netsim"
-	"github.com/lockstep-dst/lockstep/raft/raftsim"
+	"github.com/lockstep-dst/lockstep/raft/rafthost"
 	"github.com/lockstep-dst/lockstep/shardkv/internal/wire"
 	"github.com/lockstep-dst/lockstep/shardkv/rsm"
 	"github.com/lockstep-dst/lockstep/sim"
@@ -18,7 +18,7 @@ type ServerConfig struct {
 	// negative value never snapshots (the 6.824 shardmaster never does).
 	MaxRaftState int
 	// Observer, if set, sees every persisted Ready of the Raft peer (the Raft checkers).
-	Observer raftsim.Observer
+	Observer rafthost.Observer
 }
 
 // Server is one controller replica, hosted on a simulated node beside its Raft peer.
@@ -41,7 +41,7 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 }
 
 // Peer is the server's Raft peer.
-func (s *Server) Peer() *raftsim.Peer { return s.rsm.Peer() }
+func (s *Server) Peer() *rafthost.Peer { return s.rsm.Peer() }
 
 // State is the server's state machine (read-only use).
 func (s *Server) State() *State { return s.state }

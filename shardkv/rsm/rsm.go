@@ -1,6 +1,6 @@
 // Package rsm is the replicated state machine under shardkv's services (the shard
 // controller now, the replica groups next): a Raft peer hosted on a simulated node
-// (raftsim), a state machine every replica applies the committed log to, the requests
+// (rafthost), a state machine every replica applies the committed log to, the requests
 // that wait for the command they proposed, and snapshots once the Raft state grows past
 // maxraftstate. It knows nothing of what the commands mean: a service hands it encoded
 // commands and a StateMachine that applies them.
@@ -20,7 +20,7 @@ import (
 	"github.com/lockstep-dst/lockstep/clock"
 	"github.com/lockstep-dst/lockstep/netsim"
 	"github.com/lockstep-dst/lockstep/raft"
-	"github.com/lockstep-dst/lockstep/raft/raftsim"
+	"github.com/lockstep-dst/lockstep/raft/rafthost"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -46,7 +46,7 @@ type Config struct {
 	// negative value never snapshots (6.824's maxraftstate = -1).
 	MaxRaftState int
 	// Observer, if set, sees every persisted Ready of the Raft peer (the Raft checkers).
-	Observer raftsim.Observer
+	Observer rafthost.Observer
 	// Name prefixes panics and trace lines ("ctrler", "shardkv-100").
 	Name string
 }
@@ -66,7 +66,7 @@ type Done func(result any, ok bool)
 // RSM is one replica.
 type RSM struct {
 	clk  clock.Clock
-	peer *raftsim.Peer
+	peer *rafthost.Peer
 	cfg  Config
 	sm   StateMachine
 	// Invariant: lastApplied is the index of the last command applied to sm (or of the
@@ -95,7 +95,7 @@ type waiter struct {
 // nothing else on ep under Raft's method names.
 func Start(node *sim.Node, ep *netsim.Endpoint, cfg Config, sm StateMachine) *RSM {
 	r := &RSM{clk: clock.NewSim(node), cfg: cfg, sm: sm, waiters: map[int]*waiter{}}
-	r.peer = raftsim.StartPeer(node, ep, raftsim.PeerConfig{
+	r.peer = rafthost.StartPeer(node, ep, rafthost.PeerConfig{
 		Raft:     raft.Config{ID: cfg.ID},
 		Peers:    cfg.Peers,
 		Apply:    r.apply,
@@ -110,7 +110,7 @@ func Start(node *sim.Node, ep *netsim.Endpoint, cfg Config, sm StateMachine) *RS
 }
 
 // Peer is the replica's Raft peer.
-func (r *RSM) Peer() *raftsim.Peer { return r.peer }
+func (r *RSM) Peer() *rafthost.Peer { return r.peer }
 
 // LastApplied is the index of the last command applied.
 func (r *RSM) LastApplied() int { return r.lastApplied }
@@ -248,7 +248,7 @@ func (r *RSM) failWaiters(match func(index int) bool) {
 // minority. On becoming leader the replica proposes a no-op: Raft commits entries of
 // earlier terms only once an entry of its own term commits (§5.4.2), so without it the
 // commands a crashed or deposed leader left in the log would wait for the next request.
-func (r *RSM) leadership(p *raftsim.Peer) {
+func (r *RSM) leadership(p *rafthost.Peer) {
 	term, leader := p.GetState()
 	if term == r.term && leader == r.leader {
 		return
@@ -270,29 +270,29 @@ func (r *RSM) leadership(p *raftsim.Peer) {
 // observer chains the replica's leadership tracking after the Raft checkers.
 type observer struct {
 	r    *RSM
-	next raftsim.Observer
+	next rafthost.Observer
 }
 
-func (o observer) Booted(p *raftsim.Peer, rec raft.Persistent) {
+func (o observer) Booted(p *rafthost.Peer, rec raft.Persistent) {
 	if o.next != nil {
 		o.next.Booted(p, rec)
 	}
 }
 
 // Writing and Halted pass the optional observer calls on to the checkers.
-func (o observer) Writing(p *raftsim.Peer, rd raft.Ready) {
-	if w, ok := o.next.(raftsim.WritingObserver); ok {
+func (o observer) Writing(p *rafthost.Peer, rd raft.Ready) {
+	if w, ok := o.next.(rafthost.WritingObserver); ok {
 		w.Writing(p, rd)
 	}
 }
 
-func (o observer) Halted(p *raftsim.Peer, err error) {
-	if h, ok := o.next.(raftsim.HaltObserver); ok {
+func (o observer) Halted(p *rafthost.Peer, err error) {
+	if h, ok := o.next.(rafthost.HaltObserver); ok {
 		h.Halted(p, err)
 	}
 }
 
-func (o observer) Persisted(p *raftsim.Peer, rd raft.Ready) {
+func (o observer) Persisted(p *rafthost.Peer, rd raft.Ready) {
 	if o.next != nil {
 		o.next.Persisted(p, rd)
 	}
@@ -300,6 +300,6 @@ func (o observer) Persisted(p *raftsim.Peer, rd raft.Ready) {
 }
 
 var (
-	_ raftsim.WritingObserver = observer{}
-	_ raftsim.HaltObserver    = observer{}
+	_ rafthost.WritingObserver = observer{}
+	_ rafthost.HaltObserver    = observer{}
 )

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lockstep-dst/lockstep/netsim"
-	"github.com/lockstep-dst/lockstep/raft/raftsim"
+	"github.com/lockstep-dst/lockstep/raft/rafthost"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -43,14 +43,14 @@ type group struct {
 	nodes   []*sim.Node
 	rsms    []*RSM
 	sms     []*counter
-	checker *raftsim.Checker
+	checker *rafthost.Checker
 }
 
 // newGroup starts three replicas of a counter in a world of its own.
 func newGroup(t *testing.T, seed uint64, maxraftstate int) *group {
 	w := sim.NewWorld(sim.Options{Seed: seed, MaxTime: time.Minute})
 	net := netsim.New(w)
-	g := &group{w: w, net: net, rsms: make([]*RSM, 3), sms: make([]*counter, 3), checker: raftsim.NewChecker(w, 3)}
+	g := &group{w: w, net: net, rsms: make([]*RSM, 3), sms: make([]*counter, 3), checker: rafthost.NewChecker(w, 3)}
 	var addrs []int
 	for i := 0; i < 3; i++ {
 		node := w.AddNode(fmt.Sprintf("r%d", i), func(node *sim.Node) {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/lockstep-dst/lockstep/netsim"
-	"github.com/lockstep-dst/lockstep/raft/raftsim"
+	"github.com/lockstep-dst/lockstep/raft/rafthost"
 	"github.com/lockstep-dst/lockstep/shardkv"
 	"github.com/lockstep-dst/lockstep/shardkv/ctrler"
 	"github.com/lockstep-dst/lockstep/sim"
@@ -63,7 +63,7 @@ type Ctrlers struct {
 	Net     *netsim.Network
 	N       int
 	Nodes   []*sim.Node // the servers' nodes, by server index
-	Checker *raftsim.Checker
+	Checker *rafthost.Checker
 
 	maxraftstate int
 	servers      []*ctrler.Server
@@ -78,7 +78,7 @@ func NewCtrlers(p *sim.Proc, net *netsim.Network, n int, setup Setup) *Ctrlers {
 	w := p.World()
 	c := &Ctrlers{P: p, W: w, Net: net, N: n, maxraftstate: setup.ctrlerMaxRaftState(),
 		servers: make([]*ctrler.Server, n), rand: w.Rand("shardkv/ctrlers")}
-	c.Checker = raftsim.NewChecker(w, n)
+	c.Checker = rafthost.NewChecker(w, n)
 	for i := 0; i < n; i++ {
 		node := w.AddNode(fmt.Sprintf("ctrler%d", i), func(node *sim.Node) { c.boot(i, node) })
 		net.Attach(node)

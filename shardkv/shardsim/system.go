@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/lockstep-dst/lockstep/netsim"
-	"github.com/lockstep-dst/lockstep/raft/raftsim"
+	"github.com/lockstep-dst/lockstep/raft/rafthost"
 	"github.com/lockstep-dst/lockstep/shardkv"
 	"github.com/lockstep-dst/lockstep/shardkv/ctrler"
 	"github.com/lockstep-dst/lockstep/shardkv/shardcheck"
@@ -55,7 +55,7 @@ type Group struct {
 	GID     int
 	Nodes   []*sim.Node
 	Names   []string
-	Checker *raftsim.Checker
+	Checker *rafthost.Checker
 	servers []*shardkv.Server
 	addrs   []int
 }
@@ -77,7 +77,7 @@ func NewSystem(p *sim.Proc, setup Setup, ngroups, n int, unreliable bool, maxraf
 	s.Ctrlers = NewCtrlers(p, net, 3, setup)
 	for gi := 0; gi < ngroups; gi++ {
 		g := &Group{GID: 100 + gi, servers: make([]*shardkv.Server, n)}
-		g.Checker = raftsim.NewChecker(w, n)
+		g.Checker = rafthost.NewChecker(w, n)
 		for i := 0; i < n; i++ {
 			name := fmt.Sprintf("server-%d-%d", g.GID, i)
 			node := w.AddNode(name, func(node *sim.Node) { s.boot(g, i, node) })

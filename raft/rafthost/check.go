@@ -1,4 +1,4 @@
-package raftsim
+package rafthost
 
 import (
 	"errors"
@@ -73,11 +73,3 @@ func (c *Checker) Committed(index int) ([]byte, bool) { return c.check.Committed
 
 // MaxCommitted returns the highest index any peer applied a command at.
 func (c *Checker) MaxCommitted() int { return c.check.MaxCommitted() }
-
-// short abbreviates a command for failure messages.
-func short(b []byte) string {
-	if len(b) > 32 {
-		return string(b[:32]) + "..."
-	}
-	return string(b)
-}

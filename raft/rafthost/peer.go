@@ -1,4 +1,4 @@
-package raftsim
+package rafthost
 
 import (
 	"fmt"
@@ -195,7 +195,7 @@ func (p *Peer) recover() (raft.Persistent, error) {
 		return rec, fmt.Errorf("%s: %w", fileHard, err)
 	}
 	rec.Hard = hard
-	snap, err := readSnapshot(p.store)
+	snap, err := StoredSnapshot(p.store)
 	if err != nil {
 		return rec, err
 	}
@@ -281,9 +281,16 @@ func (p *Peer) Node() *sim.Node { return p.node }
 
 // StateSize is the size of the persisted Raft state (hard state and log),
 // what 6.824 calls RaftStateSize.
-func (p *Peer) StateSize() int { return stateSize(p.store) }
+func (p *Peer) StateSize() int { return StoredStateSize(p.store) }
 
-func stateSize(s sim.Storage) int { return s.Size(fileHard) + s.Size(fileLog) }
+// StoredStateSize is the size of the Raft state (hard state and log) a peer
+// persisted on s, read from the files alone: harnesses measure it on the disks
+// of crashed nodes too, which have no Peer.
+func StoredStateSize(s sim.Storage) int { return s.Size(fileHard) + s.Size(fileLog) }
+
+// MaxEntriesPerAppend is the cap on entries per AppendEntries the peer's core
+// runs with (0: none), for harnesses that draw it per peer and test the draw.
+func (p *Peer) MaxEntriesPerAppend() int { return p.cfg.Raft.MaxEntriesPerAppend }
 
 // SnapshotSize is the size of the persisted snapshot file.
 func (p *Peer) SnapshotSize() int { return p.store.Size(fileSnapshot) }
@@ -294,15 +301,18 @@ func (p *Peer) ReadSnapshot() []byte {
 	if p.halted != nil {
 		return nil
 	}
-	snap, err := readSnapshot(p.store)
+	snap, err := StoredSnapshot(p.store)
 	if err != nil {
 		panic(fmt.Sprintf("raft: node %s: %v after a clean boot", p.node.Name, err))
 	}
 	return snap.Data
 }
 
-// readSnapshot decodes the persisted snapshot (zero if none).
-func readSnapshot(s sim.Storage) (raft.SnapshotState, error) {
+// StoredSnapshot decodes the snapshot a peer persisted on s (zero if none),
+// from the file alone: a harness reads it before it starts the peer, as the
+// 6.824 harness ingests the snapshot before Make. An error means the file is
+// corrupt; the peer itself halts on it.
+func StoredSnapshot(s sim.Storage) (raft.SnapshotState, error) {
 	b, _ := s.ReadFile(fileSnapshot)
 	snap, err := raft.DecodeSnapshot(b)
 	if err != nil {

@@ -1,4 +1,4 @@
-package raftsim
+package rafthost
 
 import (
 	"errors"
