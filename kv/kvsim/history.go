@@ -1,17 +1,15 @@
 package kvsim
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/anishathalye/porcupine"
 
-	"github.com/lockstep-dst/lockstep/sim"
+	"github.com/lockstep-dst/lockstep/kv/lincheck"
 )
 
 // History is every completed clerk call of a run, with Call and Return stamps in the order
@@ -57,57 +55,9 @@ func (h *History) Operations() []porcupine.Operation { return h.ops }
 // Len is the number of recorded operations.
 func (h *History) Len() int { return len(h.ops) }
 
-// Bounds limit the linearizability check, so that it ends quickly on any history and its
-// verdict is a pure function of the history: every bound is counted in operations or model
-// steps, never in wall time. A history beyond a bound is neither a pass nor a failure but
-// the outcome "unknown", the same on every machine. Porcupine checks each key on its own
-// (the model partitions by key), so the bounds are per key. Zero fields take the defaults.
-type Bounds struct {
-	// MaxOpsPerKey is the most operations one key's history may hold.
-	MaxOpsPerKey int
-	// MaxConcurrentPerKey is the most operations on one key that may be open at one
-	// instant, counted as porcupine orders them (a call at the instant another operation
-	// returns overlaps it). The search branches on the order of overlapping operations.
-	MaxConcurrentPerKey int
-	// MaxStepsPerKey is the most model steps porcupine's search of one key may take. The
-	// two bounds above are checked before porcupine runs and keep the shipped workloads far
-	// from this one; it guarantees that a history under them that still defeats the search
-	// (say, concurrent Appends whose order no Get reveals) ends as "unknown" rather than
-	// running for hours.
-	MaxStepsPerKey int
-}
-
-// The default bounds, from a sweep of seeds 1-200 of the three scenarios that check
-// linearizability (kv/Swarm, kv/PersistPartitionUnreliableLinearizable3A and
-// kv/SnapshotUnreliableRecoverConcurrentPartitionLinearizable3B) and of kv/Swarm seeds
-// 201-600, measured by TestMeasureHistories (KV_MEASURE_SEEDS=200, and =201-600 with
-// KV_MEASURE_SCENARIO=kv/Swarm). The largest key history held 3,835 operations (kv/Swarm,
-// one key); the most concurrent operations on a key were 8 (the 15-clerk scenarios;
-// kv/Swarm, with at most 7 clerks, 7); the costliest search took 242,063 model steps
-// (kv/Swarm seed 373, a key of 991 operations, a third of a second), the next 171,386
-// (seed 72), and most keys take a few thousand. The costly keys hold Appends that no Get
-// observed before a Put replaced them: nothing orders those, and the search tries their
-// orders one by one. The defaults leave room of 2.6x (operations), 3x (concurrency) and
-// 8x (steps). A search that runs to DefaultMaxStepsPerKey on a history that defeats it
-// costs about ten seconds and a few hundred megabytes (TestStepBoundEndsTheSearch).
-const (
-	DefaultMaxOpsPerKey        = 10_000
-	DefaultMaxConcurrentPerKey = 24
-	DefaultMaxStepsPerKey      = 2_000_000
-)
-
-func (b Bounds) withDefaults() Bounds {
-	if b.MaxOpsPerKey == 0 {
-		b.MaxOpsPerKey = DefaultMaxOpsPerKey
-	}
-	if b.MaxConcurrentPerKey == 0 {
-		b.MaxConcurrentPerKey = DefaultMaxConcurrentPerKey
-	}
-	if b.MaxStepsPerKey == 0 {
-		b.MaxStepsPerKey = DefaultMaxStepsPerKey
-	}
-	return b
-}
+// Bounds limit the linearizability check (see lincheck.Bounds; zero fields take the
+// defaults, lincheck.DefaultMaxOpsPerKey and the others, measured on kv's scenarios).
+type Bounds = lincheck.Bounds
 
 // CheckLinearizable checks ops against Model (as ModelFor(ops)) within bounds b (zero
 // fields: the defaults). A key's history over the operation or concurrency bound makes
@@ -117,46 +67,13 @@ func (b Bounds) withDefaults() Bounds {
 // and the error names the keys whose histories are not linearizable and the file. An
 // undecided check returns an error wrapping sim.ErrUnknown.
 func CheckLinearizable(ops []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
-	b = b.withDefaults()
 	ops = prepare(ops)
-	parts := partitionByKey(ops)
-	for _, part := range parts {
-		key := part[0].Input.(KVInput).Key
-		if len(part) > b.MaxOpsPerKey {
-			return fmt.Errorf("linearizability not checked: key %q has %d operations, over the bound of %d per key: %w",
-				key, len(part), b.MaxOpsPerKey, sim.ErrUnknown)
-		}
-		if c := maxConcurrent(part); c > b.MaxConcurrentPerKey {
-			return fmt.Errorf("linearizability not checked: key %q has %d concurrent operations, over the bound of %d per key: %w",
-				key, c, b.MaxConcurrentPerKey, sim.ErrUnknown)
-		}
-	}
 	model := ModelFor(ops)
-	bounded, exhausted := boundSteps(model, parts, b.MaxStepsPerKey)
-	// Verbose: porcupine then searches every key to its end rather than stopping the
-	// others when one is found illegal, so the steps each key takes, and the verdict,
-	// do not depend on which of its goroutines finishes first.
-	res, info := porcupine.CheckOperationsVerbose(bounded, ops, 0)
-	if res == porcupine.Ok {
-		return nil
+	res, err := lincheck.Check(model, ops, func(in any) string { return in.(KVInput).Key }, b)
+	if err != nil || res.Ok {
+		return err
 	}
-	var bad, undecided []string
-	for i, lins := range info.PartialLinearizations() {
-		key := fmt.Sprintf("%q", parts[i][0].Input.(KVInput).Key)
-		switch {
-		case exhausted(i):
-			undecided = append(undecided, key)
-		case !complete(lins, len(parts[i])):
-			bad = append(bad, key)
-		}
-	}
-	if len(bad) == 0 {
-		if len(undecided) == 0 {
-			return errors.New("kv: porcupine found the history illegal, but every key alone linearizable")
-		}
-		return fmt.Errorf("linearizability not decided: key %s took over %d model steps: %w",
-			strings.Join(undecided, ", "), b.MaxStepsPerKey, sim.ErrUnknown)
-	}
+	info := res.Info
 	where := "visualization not written"
 	// A name fixed by scenario and seed, so a replay's message is the sweep's
 	// and rewrites the same file.
@@ -174,63 +91,5 @@ func CheckLinearizable(ops []porcupine.Operation, scenario string, seed uint64, 
 	if err != nil {
 		where = fmt.Sprintf("visualization not written: %v", err)
 	}
-	return fmt.Errorf("history is not linearizable: key %s (%d operations); %s", strings.Join(bad, ", "), len(ops), where)
-}
-
-// complete reports whether one of a key's partial linearizations holds all n operations.
-func complete(lins [][]int, n int) bool {
-	for _, l := range lins {
-		if len(l) == n {
-			return true
-		}
-	}
-	return false
-}
-
-// boundSteps returns model with each key's steps counted: once a key has taken limit steps,
-// every further step of it is refused, which ends porcupine's search of that key at once
-// (as "illegal"), and exhausted(i) reports that parts[i]'s search was cut short. Each key
-// is searched by one goroutine of porcupine's, which alone touches the key's counter.
-func boundSteps(model porcupine.Model, parts [][]porcupine.Operation, limit int) (porcupine.Model, func(i int) bool) {
-	counters := make([]int, len(parts))
-	index := make(map[string]*int, len(parts))
-	for i, part := range parts {
-		index[part[0].Input.(KVInput).Key] = &counters[i]
-	}
-	step := model.Step
-	model.Step = func(state, input, output any) (bool, any) {
-		n := index[input.(KVInput).Key]
-		if *n >= limit {
-			*n = limit + 1
-			return false, state
-		}
-		*n++
-		return step(state, input, output)
-	}
-	return model, func(i int) bool { return counters[i] > limit }
-}
-
-// maxConcurrent returns the most operations of part open at one instant, as porcupine
-// orders them: at equal times, calls before returns.
-func maxConcurrent(part []porcupine.Operation) int {
-	type edge struct {
-		t     int64
-		delta int
-	}
-	edges := make([]edge, 0, 2*len(part))
-	for _, op := range part {
-		edges = append(edges, edge{op.Call, 1}, edge{op.Return, -1})
-	}
-	sort.Slice(edges, func(i, j int) bool {
-		if edges[i].t != edges[j].t {
-			return edges[i].t < edges[j].t
-		}
-		return edges[i].delta > edges[j].delta
-	})
-	open, most := 0, 0
-	for _, e := range edges {
-		open += e.delta
-		most = max(most, open)
-	}
-	return most
+	return fmt.Errorf("history is not linearizable: key %s (%d operations); %s", lincheck.Quote(res.Illegal), len(ops), where)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lockstep-dst/lockstep/kv"
+	"github.com/lockstep-dst/lockstep/kv/lincheck"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -56,7 +57,7 @@ func TestBoundsDecideUnknown(t *testing.T) {
 	}{
 		{"ops per key over", puts("k", 6), Bounds{MaxOpsPerKey: 11}, `key "k" has 12 operations, over the bound of 11 per key`},
 		{"ops per key at", puts("k", 6), Bounds{MaxOpsPerKey: 12}, ""},
-		{"default ops per key over", puts("k", DefaultMaxOpsPerKey/2+1), Bounds{}, "over the bound of 10000 per key"},
+		{"default ops per key over", puts("k", lincheck.DefaultMaxOpsPerKey/2+1), Bounds{}, "over the bound of 10000 per key"},
 		{"concurrent over", concurrentPuts("k", 5), Bounds{MaxConcurrentPerKey: 4}, `key "k" has 5 concurrent operations, over the bound of 4`},
 		{"concurrent at", concurrentPuts("k", 5), Bounds{MaxConcurrentPerKey: 5}, ""},
 		{"steps over", unrevealedAppends("k", 8), Bounds{MaxStepsPerKey: 1000}, `key "k" took over 1000 model steps`},
@@ -91,7 +92,7 @@ func TestStepBoundKeepsAFailure(t *testing.T) {
 
 // TestStepBoundEndsTheSearch: under the default bounds, a history whose search would run
 // for hours (twelve concurrent Appends whose order nothing reveals: billions of states)
-// ends as unknown after DefaultMaxStepsPerKey steps. It measures what that costs (the
+// ends as unknown after lincheck.DefaultMaxStepsPerKey steps. It measures what that costs (the
 // figure in the Bounds comment), so it runs only when asked:
 //
 //	KV_MEASURE_STEPS=1 go test ./kv/kvsim/ -run TestStepBoundEndsTheSearch -v
@@ -101,7 +102,7 @@ func TestStepBoundEndsTheSearch(t *testing.T) {
 	}
 	start := time.Now()
 	err := CheckLinearizable(unrevealedAppends("k", 12), "kv/Test", 1, Bounds{})
-	t.Logf("%d model steps took %v", DefaultMaxStepsPerKey, time.Since(start))
+	t.Logf("%d model steps took %v", lincheck.DefaultMaxStepsPerKey, time.Since(start))
 	require.ErrorIs(t, err, sim.ErrUnknown)
-	require.ErrorContains(t, err, fmt.Sprintf("took over %d model steps", DefaultMaxStepsPerKey))
+	require.ErrorContains(t, err, fmt.Sprintf("took over %d model steps", lincheck.DefaultMaxStepsPerKey))
 }

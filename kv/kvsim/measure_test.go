@@ -10,6 +10,7 @@ import (
 	"github.com/anishathalye/porcupine"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lockstep-dst/lockstep/kv/lincheck"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -59,7 +60,7 @@ func TestMeasureHistories(t *testing.T) {
 				ok := porcupine.CheckOperations(model, part)
 				wall := time.Since(start)
 				require.True(t, ok)
-				conc := maxConcurrent(part)
+				conc := lincheck.MaxConcurrent(part)
 				key := part[0].Input.(KVInput).Key
 				if len(part) > most.ops || conc > most.concurrent || steps > most.steps || wall > most.wall {
 					t.Logf("%s seed %d key %q: %d operations, %d concurrent, %d steps, %v", name, seed, key, len(part), conc, steps, wall)
@@ -70,8 +71,8 @@ func TestMeasureHistories(t *testing.T) {
 		}
 		t.Logf("%s seeds %d-%d: per key at most %d operations, %d concurrent, %d steps, %v",
 			name, from, to, most.ops, most.concurrent, most.steps, most.wall)
-		require.LessOrEqual(t, most.ops, DefaultMaxOpsPerKey)
-		require.LessOrEqual(t, most.concurrent, DefaultMaxConcurrentPerKey)
-		require.LessOrEqual(t, most.steps, DefaultMaxStepsPerKey)
+		require.LessOrEqual(t, most.ops, lincheck.DefaultMaxOpsPerKey)
+		require.LessOrEqual(t, most.concurrent, lincheck.DefaultMaxConcurrentPerKey)
+		require.LessOrEqual(t, most.steps, lincheck.DefaultMaxStepsPerKey)
 	}
 }

@@ -9,18 +9,12 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
+	"github.com/lockstep-dst/lockstep/kv/lincheck"
 	"github.com/lockstep-dst/lockstep/shardkv"
-	"github.com/lockstep-dst/lockstep/sim"
 )
 
 // CheckLinearizability: porcupine found the history not linearizable.
 const CheckLinearizability = "shardkv/linearizability"
-
-// LinearizabilityBudget is the wall time porcupine gets. The original gives it 1 s and
-// counts a timeout as a pass; here a timeout is the outcome "unknown", never a pass, and
-// the budget is far above what the histories here need (milliseconds), so that the
-// verdict does not depend on the machine's load.
-const LinearizabilityBudget = 60 * time.Second
 
 // KVInput is a history operation's input (6.824's models.KvInput).
 type KVInput struct {
@@ -147,27 +141,20 @@ func (h *History) Add(client int, in KVInput, out KVOutput, call, ret time.Durat
 // Len is the number of recorded calls.
 func (h *History) Len() int { return len(h.ops) }
 
-// CheckLinearizable checks the history against KVModel. Illegal is an error naming the
-// keys whose histories are not linearizable; a check that ran out of budget wraps
-// sim.ErrUnknown.
-func (h *History) CheckLinearizable() error {
+// CheckLinearizable checks the history against KVModel within lincheck's default
+// bounds, which count operations and model steps, never wall time, so that the verdict is
+// the same on every machine. Illegal is an error naming the keys whose histories are not
+// linearizable; a history over a bound is an error wrapping sim.ErrUnknown.
+func (h *History) CheckLinearizable() error { return h.checkWithin(lincheck.Bounds{}) }
+
+func (h *History) checkWithin(b lincheck.Bounds) error {
 	ops := slices.Clone(h.ops)
 	// Completion order is an event order; sort by call time so porcupine's input does
 	// not depend on which of two clerks' replies came first at one instant.
 	slices.SortStableFunc(ops, func(a, b porcupine.Operation) int { return cmp.Compare(a.Call, b.Call) })
-	switch porcupine.CheckOperationsTimeout(KVModel, ops, LinearizabilityBudget) {
-	case porcupine.Ok:
-		return nil
-	case porcupine.Unknown:
-		return fmt.Errorf("linearizability of %d operations not decided within %v: %w", len(ops), LinearizabilityBudget, sim.ErrUnknown)
+	res, err := lincheck.Check(KVModel, ops, func(in any) string { return in.(KVInput).Key }, b)
+	if err != nil || res.Ok {
+		return err
 	}
-	single := KVModel
-	single.Partition = nil
-	var bad []string
-	for _, part := range KVModel.Partition(ops) {
-		if porcupine.CheckOperationsTimeout(single, part, LinearizabilityBudget) == porcupine.Illegal {
-			bad = append(bad, fmt.Sprintf("%q", part[0].Input.(KVInput).Key))
-		}
-	}
-	return fmt.Errorf("history is not linearizable: keys %v (%d operations)", bad, len(ops))
+	return fmt.Errorf("history is not linearizable: keys %s (%d operations)", lincheck.Quote(res.Illegal), len(ops))
 }

@@ -1,10 +1,14 @@
 package shardsim
 
 import (
+	"fmt"
+	"time"
+
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/lockstep-dst/lockstep/kv/lincheck"
 	"github.com/lockstep-dst/lockstep/shardkv"
 	"github.com/lockstep-dst/lockstep/sim"
 )
@@ -47,4 +51,36 @@ func TestFingerprint(t *testing.T) {
 	require.NotEqual(t, fingerprintOf("ab"), fingerprintOf("ba"))
 	require.NotEqual(t, fingerprintOf("a"), fingerprintOf("a\x00"))
 	require.NotEqual(t, fingerprintOf(""), fingerprintOf("\x00"))
+}
+
+// TestCheckHasNoWallClockBudget: the check is bounded in operations and model steps, not
+// wall time, so a history over a bound is unknown, the same every time, however fast the
+// machine (the old 60 s budget would have passed the first history here, and decided the
+// second after however long its search took).
+func TestCheckHasNoWallClockBudget(t *testing.T) {
+	// One clerk's Puts, each read back: legal, and easy for porcupine, but over the
+	// default bound of operations per key.
+	h := &History{}
+	for i := 0; i <= lincheck.DefaultMaxOpsPerKey/2; i++ {
+		v := fmt.Sprint(i)
+		at := time.Duration(4 * i)
+		h.Add(0, KVInput{Op: shardkv.OpPut, Key: "k", Value: v}, KVOutput{}, at, at+1)
+		h.Add(0, KVInput{Op: shardkv.OpGet, Key: "k"}, KVOutput{Value: v}, at+2, at+3)
+	}
+	err := h.CheckLinearizable()
+	require.ErrorIs(t, err, sim.ErrUnknown)
+	require.ErrorContains(t, err, `key "k" has 10002 operations, over the bound of 10000 per key`)
+	require.Equal(t, err.Error(), h.CheckLinearizable().Error())
+
+	// Eight concurrent Appends and a Get whose value is none of their orders: the
+	// search must try the orders one by one, and the step bound ends it as unknown,
+	// after the same number of steps on every machine.
+	h = &History{}
+	for i := 0; i < 8; i++ {
+		h.Add(i, KVInput{Op: shardkv.OpAppend, Key: "a", Value: fmt.Sprintf("<%d>", i)}, KVOutput{}, 0, 100)
+	}
+	h.Add(8, KVInput{Op: shardkv.OpGet, Key: "a"}, KVOutput{Value: "nope"}, 200, 201)
+	err = h.checkWithin(lincheck.Bounds{MaxStepsPerKey: 1000})
+	require.ErrorIs(t, err, sim.ErrUnknown)
+	require.ErrorContains(t, err, `key "a" took over 1000 model steps`)
 }

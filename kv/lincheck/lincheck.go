@@ -1,0 +1,221 @@
+// Package lincheck runs porcupine's linearizability check within bounds counted in
+// operations and model steps, never in wall time, so that its verdict is a pure function
+// of the history and the bounds: a history the search cannot decide within them is
+// "unknown" (sim.ErrUnknown), the same on every machine and under any load.
+package lincheck
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// Bounds limit the linearizability check, so that it ends quickly on any history and its
+// verdict is a pure function of the history: every bound is counted in operations or model
+// steps, never in wall time. A history beyond a bound is neither a pass nor a failure but
+// the outcome "unknown", the same on every machine. Porcupine checks each key on its own
+// (the model partitions by key), so the bounds are per key. Zero fields take the defaults.
+type Bounds struct {
+	// MaxOpsPerKey is the most operations one key's history may hold.
+	MaxOpsPerKey int
+	// MaxConcurrentPerKey is the most operations on one key that may be open at one
+	// instant, counted as porcupine orders them (a call at the instant another operation
+	// returns overlaps it). The search branches on the order of overlapping operations.
+	MaxConcurrentPerKey int
+	// MaxStepsPerKey is the most model steps porcupine's search of one key may take. The
+	// two bounds above are checked before porcupine runs and keep the shipped workloads far
+	// from this one; it guarantees that a history under them that still defeats the search
+	// (say, concurrent Appends whose order no Get reveals) ends as "unknown" rather than
+	// running for hours.
+	MaxStepsPerKey int
+}
+
+// The default bounds, from a sweep of seeds 1-200 of the three scenarios that check
+// linearizability in kv (kv/Swarm, kv/PersistPartitionUnreliableLinearizable3A and
+// kv/SnapshotUnreliableRecoverConcurrentPartitionLinearizable3B) and of kv/Swarm seeds
+// 201-600, measured by kvsim's TestMeasureHistories (KV_MEASURE_SEEDS=200, and =201-600
+// with KV_MEASURE_SCENARIO=kv/Swarm). The largest key history held 3,835 operations
+// (kv/Swarm, one key); the most concurrent operations on a key were 8 (the 15-clerk
+// scenarios; kv/Swarm, with at most 7 clerks, 7); the costliest search took 242,063 model
+// steps (kv/Swarm seed 373, a key of 991 operations, a third of a second), the next
+// 171,386 (seed 72), and most keys take a few thousand. The costly keys hold Appends that
+// no Get observed before a Put replaced them: nothing orders those, and the search tries
+// their orders one by one. The defaults leave room of 2.6x (operations), 3x (concurrency)
+// and 8x (steps). A search that runs to DefaultMaxStepsPerKey on a history that defeats it
+// costs about ten seconds and a few hundred megabytes (kvsim's TestStepBoundEndsTheSearch).
+const (
+	DefaultMaxOpsPerKey        = 10_000
+	DefaultMaxConcurrentPerKey = 24
+	DefaultMaxStepsPerKey      = 2_000_000
+)
+
+// WithDefaults returns b with its zero fields set to the defaults.
+func (b Bounds) WithDefaults() Bounds {
+	if b.MaxOpsPerKey == 0 {
+		b.MaxOpsPerKey = DefaultMaxOpsPerKey
+	}
+	if b.MaxConcurrentPerKey == 0 {
+		b.MaxConcurrentPerKey = DefaultMaxConcurrentPerKey
+	}
+	if b.MaxStepsPerKey == 0 {
+		b.MaxStepsPerKey = DefaultMaxStepsPerKey
+	}
+	return b
+}
+
+// Result is a decided check: Ok, or the keys whose histories are not linearizable.
+type Result struct {
+	// Ok: every key's history is linearizable.
+	Ok bool
+	// Illegal names, in key order, the keys whose histories are not linearizable.
+	Illegal []string
+	// Undecided names the keys whose search ran out of steps. It is empty unless Illegal
+	// is not: a check with undecided keys and no illegal one returns an unknown error.
+	Undecided []string
+	// Info is porcupine's record of the search, for porcupine.Visualize (with the model
+	// Check was given: the visualization steps only along the linearizations the search
+	// found, a bounded number of steps).
+	Info porcupine.LinearizationInfo
+}
+
+// Check checks ops against model within bounds b (zero fields: the defaults). keyOf
+// returns an operation input's key; Check partitions the history by it, in key order,
+// in place of model.Partition. A key's history over the operation or concurrency bound
+// makes the check undecided before porcupine runs; a search that exceeds the step bound
+// makes it undecided too, unless another key is not linearizable (that verdict needs no
+// other key's). An undecided check returns an error wrapping sim.ErrUnknown; a decided
+// one returns a Result and no error.
+func Check(model porcupine.Model, ops []porcupine.Operation, keyOf func(input any) string, b Bounds) (Result, error) {
+	b = b.WithDefaults()
+	parts := partition(ops, keyOf)
+	for _, part := range parts {
+		key := keyOf(part[0].Input)
+		if len(part) > b.MaxOpsPerKey {
+			return Result{}, fmt.Errorf("linearizability not checked: key %q has %d operations, over the bound of %d per key: %w",
+				key, len(part), b.MaxOpsPerKey, sim.ErrUnknown)
+		}
+		if c := MaxConcurrent(part); c > b.MaxConcurrentPerKey {
+			return Result{}, fmt.Errorf("linearizability not checked: key %q has %d concurrent operations, over the bound of %d per key: %w",
+				key, c, b.MaxConcurrentPerKey, sim.ErrUnknown)
+		}
+	}
+	model.Partition = func([]porcupine.Operation) [][]porcupine.Operation { return parts }
+	bounded, exhausted := boundSteps(model, parts, keyOf, b.MaxStepsPerKey)
+	// Verbose: porcupine then searches every key to its end rather than stopping the
+	// others when one is found illegal, so the steps each key takes, and the verdict,
+	// do not depend on which of its goroutines finishes first.
+	res, info := porcupine.CheckOperationsVerbose(bounded, ops, 0)
+	if res == porcupine.Ok {
+		return Result{Ok: true, Info: info}, nil
+	}
+	r := Result{Info: info}
+	for i, lins := range info.PartialLinearizations() {
+		key := keyOf(parts[i][0].Input)
+		switch {
+		case exhausted(i):
+			r.Undecided = append(r.Undecided, key)
+		case !complete(lins, len(parts[i])):
+			r.Illegal = append(r.Illegal, key)
+		}
+	}
+	if len(r.Illegal) == 0 {
+		if len(r.Undecided) == 0 {
+			return Result{}, errors.New("lincheck: porcupine found the history illegal, but every key alone linearizable")
+		}
+		return Result{}, fmt.Errorf("linearizability not decided: key %s took over %d model steps: %w",
+			Quote(r.Undecided), b.MaxStepsPerKey, sim.ErrUnknown)
+	}
+	return r, nil
+}
+
+// Quote returns keys quoted and joined by commas, as the errors here name them.
+func Quote(keys []string) string {
+	q := make([]string, len(keys))
+	for i, k := range keys {
+		q[i] = fmt.Sprintf("%q", k)
+	}
+	return strings.Join(q, ", ")
+}
+
+// partition splits a history into one sub-history per key, in key order, each in the
+// history's order.
+func partition(ops []porcupine.Operation, keyOf func(any) string) [][]porcupine.Operation {
+	byKey := map[string][]porcupine.Operation{}
+	for _, op := range ops {
+		k := keyOf(op.Input)
+		byKey[k] = append(byKey[k], op)
+	}
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([][]porcupine.Operation, len(keys))
+	for i, k := range keys {
+		out[i] = byKey[k]
+	}
+	return out
+}
+
+// complete reports whether one of a key's partial linearizations holds all n operations.
+func complete(lins [][]int, n int) bool {
+	for _, l := range lins {
+		if len(l) == n {
+			return true
+		}
+	}
+	return false
+}
+
+// boundSteps returns model with each key's steps counted: once a key has taken limit steps,
+// every further step of it is refused, which ends porcupine's search of that key at once
+// (as "illegal"), and exhausted(i) reports that parts[i]'s search was cut short. Each key
+// is searched by one goroutine of porcupine's, which alone touches the key's counter.
+func boundSteps(model porcupine.Model, parts [][]porcupine.Operation, keyOf func(any) string, limit int) (porcupine.Model, func(i int) bool) {
+	counters := make([]int, len(parts))
+	index := make(map[string]*int, len(parts))
+	for i, part := range parts {
+		index[keyOf(part[0].Input)] = &counters[i]
+	}
+	step := model.Step
+	model.Step = func(state, input, output any) (bool, any) {
+		n := index[keyOf(input)]
+		if *n >= limit {
+			*n = limit + 1
+			return false, state
+		}
+		*n++
+		return step(state, input, output)
+	}
+	return model, func(i int) bool { return counters[i] > limit }
+}
+
+// MaxConcurrent returns the most operations of part open at one instant, as porcupine
+// orders them: at equal times, calls before returns.
+func MaxConcurrent(part []porcupine.Operation) int {
+	type edge struct {
+		t     int64
+		delta int
+	}
+	edges := make([]edge, 0, 2*len(part))
+	for _, op := range part {
+		edges = append(edges, edge{op.Call, 1}, edge{op.Return, -1})
+	}
+	sort.Slice(edges, func(i, j int) bool {
+		if edges[i].t != edges[j].t {
+			return edges[i].t < edges[j].t
+		}
+		return edges[i].delta > edges[j].delta
+	})
+	open, most := 0, 0
+	for _, e := range edges {
+		open += e.delta
+		most = max(most, open)
+	}
+	return most
+}

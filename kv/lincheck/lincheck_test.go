@@ -1,0 +1,129 @@
+package lincheck
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
+// A register per key: in is {key, write?, value}; a read's output is the value it saw.
+type in struct {
+	key   string
+	write bool
+	value string
+}
+
+var register = porcupine.Model{
+	Init: func() any { return "" },
+	Step: func(state, input, output any) (bool, any) {
+		i := input.(in)
+		if i.write {
+			return true, i.value
+		}
+		return output.(string) == state.(string), state
+	},
+	Equal: func(a, b any) bool { return a == b },
+}
+
+func keyOf(input any) string { return input.(in).key }
+
+func w(client int, call, ret int64, key, v string) porcupine.Operation {
+	return porcupine.Operation{ClientId: client, Input: in{key, true, v}, Output: "", Call: call, Return: ret}
+}
+
+func r(client int, call, ret int64, key, v string) porcupine.Operation {
+	return porcupine.Operation{ClientId: client, Input: in{key, false, ""}, Output: v, Call: call, Return: ret}
+}
+
+// sequential is n writes of distinct values to key, one after the other, each read back.
+func sequential(key string, n int) []porcupine.Operation {
+	var h []porcupine.Operation
+	for i := range n {
+		v, t := fmt.Sprint(i), int64(4*i)
+		h = append(h, w(0, t, t+1, key, v), r(0, t+2, t+3, key, v))
+	}
+	return h
+}
+
+// concurrent is n overlapping writes to key, then a read of the first.
+func concurrent(key string, n int) []porcupine.Operation {
+	var h []porcupine.Operation
+	for i := range n {
+		h = append(h, w(i, 0, 100, key, fmt.Sprint(i)))
+	}
+	return append(h, r(n, 200, 201, key, "0"))
+}
+
+// hopeless is n overlapping writes and a read of a value none wrote: illegal, but the
+// search must try every order of the writes to learn it (n! of them).
+func hopeless(key string, n int) []porcupine.Operation {
+	var h []porcupine.Operation
+	for i := range n {
+		h = append(h, w(i, 0, 100, key, fmt.Sprint(i)))
+	}
+	return append(h, r(n, 200, 201, key, "nope"))
+}
+
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		history []porcupine.Operation
+		bounds  Bounds
+		unknown string   // part of the unknown error, if the check is undecided
+		illegal []string // the keys not linearizable, if it is decided and fails
+	}{
+		{"legal", append(sequential("a", 3), concurrent("b", 4)...), Bounds{}, "", nil},
+		{"ops over", sequential("k", 6), Bounds{MaxOpsPerKey: 11}, `key "k" has 12 operations, over the bound of 11 per key`, nil},
+		{"ops at", sequential("k", 6), Bounds{MaxOpsPerKey: 12}, "", nil},
+		{"default ops over", sequential("k", DefaultMaxOpsPerKey/2+1), Bounds{}, "over the bound of 10000 per key", nil},
+		{"concurrent over", concurrent("k", 5), Bounds{MaxConcurrentPerKey: 4}, `key "k" has 5 concurrent operations, over the bound of 4`, nil},
+		{"concurrent at", concurrent("k", 5), Bounds{MaxConcurrentPerKey: 5}, "", nil},
+		{"steps over", hopeless("k", 7), Bounds{MaxStepsPerKey: 1000}, `key "k" took over 1000 model steps`, nil},
+		{"steps under", hopeless("k", 3), Bounds{MaxStepsPerKey: 1000}, "", []string{"k"}},
+		{"illegal names its key", append(sequential("a", 2), w(0, 50, 51, "b", "x"), r(0, 52, 53, "b", "y")), Bounds{}, "", []string{"b"}},
+		{"illegal beats undecided", append(hopeless("a", 7), w(0, 300, 301, "b", "x"), r(0, 302, 303, "b", "y")), Bounds{MaxStepsPerKey: 1000}, "", []string{"b"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Check(register, tc.history, keyOf, tc.bounds)
+			if tc.unknown != "" {
+				require.ErrorIs(t, err, sim.ErrUnknown)
+				require.ErrorContains(t, err, tc.unknown)
+				// Deterministic: the same error every time, with no wall time involved.
+				_, again := Check(register, tc.history, keyOf, tc.bounds)
+				require.Equal(t, err.Error(), again.Error())
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.illegal == nil, res.Ok)
+			require.Equal(t, tc.illegal, res.Illegal)
+			if tc.name == "illegal beats undecided" {
+				require.Equal(t, []string{"a"}, res.Undecided)
+			}
+		})
+	}
+}
+
+// TestStepBoundIsExact: the step bound ends a search after exactly the same number of
+// model steps on every run, so the verdict does not depend on the machine.
+func TestStepBoundIsExact(t *testing.T) {
+	steps := 0
+	counted := register
+	counted.Step = func(s, i, o any) (bool, any) { steps++; return register.Step(s, i, o) }
+	for range 3 {
+		steps = 0
+		_, err := Check(counted, hopeless("k", 7), keyOf, Bounds{MaxStepsPerKey: 1000})
+		require.ErrorIs(t, err, sim.ErrUnknown)
+		require.Equal(t, 1000, steps)
+	}
+}
+
+func TestMaxConcurrent(t *testing.T) {
+	// A call at the instant another operation returns overlaps it, as porcupine orders them.
+	require.Equal(t, 2, MaxConcurrent([]porcupine.Operation{w(0, 0, 10, "k", "1"), w(0, 10, 20, "k", "2")}))
+	require.Equal(t, 1, MaxConcurrent([]porcupine.Operation{w(0, 0, 10, "k", "1"), w(0, 11, 20, "k", "2")}))
+	require.Equal(t, 5, MaxConcurrent(concurrent("k", 5)))
+}
