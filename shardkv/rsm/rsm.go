@@ -1,5 +1,5 @@
-// Package rsm is the replicated state machine under shardkv's services (the shard
-// controller now, the replica groups next): a Raft peer hosted on a simulated node
+// Package rsm is the replicated state machine under both of shardkv's services (the
+// shard controller and the replica groups): a Raft peer hosted on a simulated node
 // (rafthost), a state machine every replica applies the committed log to, the requests
 // that wait for the command they proposed, and snapshots once the Raft state grows past
 // maxraftstate. It knows nothing of what the commands mean: a service hands it encoded
