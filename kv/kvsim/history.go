@@ -21,31 +21,13 @@ import (
 // time instead.
 type History struct {
 	ops []porcupine.Operation
-	// The instant of the latest stamp, and how many stamps were given at it.
-	now time.Duration
-	n   int64
+	st  lincheck.Stamper
 }
 
-// stampBits is the room a stamp leaves for events at one virtual instant.
-const stampBits = 20
-
-// stamp returns the history's timestamp for a call or return at virtual time t: t in
-// nanoseconds shifted left by stampBits, plus the number of stamps given at t before.
-// Events at one virtual instant still happen in an order, and stamps keep it. With plain
-// times a clerk's operation and the next one, which starts at the very instant the first
-// returns, would have equal times, which porcupine takes as overlapping (it orders a call
-// before a return of equal time, not knowing better): it would try both orders of every
-// pair, a weaker check and a far longer search (twice the real concurrency per key).
-func (h *History) stamp(t time.Duration) int64 {
-	if t != h.now {
-		h.now, h.n = t, 0
-	}
-	if h.n == 1<<stampBits || t >= 1<<(62-stampBits) {
-		panic(fmt.Sprintf("kv: history stamp out of range at %v (%d stamps at that instant)", t, h.n))
-	}
-	h.n++
-	return int64(t)<<stampBits | (h.n - 1)
-}
+// stamp returns the history's timestamp for a call or return at virtual time t (see
+// lincheck.Stamper): it keeps the order of events at one instant, so that a clerk's next
+// call is not taken as overlapping the operation that returned at that instant.
+func (h *History) stamp(t time.Duration) int64 { return h.st.Stamp(t) }
 
 func (h *History) add(op porcupine.Operation) { h.ops = append(h.ops, op) }
 

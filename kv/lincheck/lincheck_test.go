@@ -127,3 +127,12 @@ func TestMaxConcurrent(t *testing.T) {
 	require.Equal(t, 1, MaxConcurrent([]porcupine.Operation{w(0, 0, 10, "k", "1"), w(0, 11, 20, "k", "2")}))
 	require.Equal(t, 5, MaxConcurrent(concurrent("k", 5)))
 }
+
+func TestStamper(t *testing.T) {
+	var s Stamper
+	a, b, c := s.Stamp(5), s.Stamp(5), s.Stamp(6)
+	require.Less(t, a, b)
+	require.Less(t, b, c)
+	require.Equal(t, int64(5)<<StampBits, a)
+	require.Equal(t, int64(6)<<StampBits, c)
+}

@@ -127,15 +127,24 @@ func (f fingerprint) concat(g fingerprint) fingerprint {
 		pw1: mulmod(f.pw1, g.pw1), pw2: mulmod(f.pw2, g.pw2)}
 }
 
-// History is the completed clerk calls of a run, with virtual Call and Return times. Every
-// call recorded must have completed: porcupine takes a missing write as one that never
-// happened, so a scenario lets its clerks finish before it checks.
-type History struct{ ops []porcupine.Operation }
+// History is the completed clerk calls of a run, with Call and Return stamps (Stamp) in
+// the order the calls and returns happened in virtual time. Every call recorded must have
+// completed: porcupine takes a missing write as one that never happened, so a scenario
+// lets its clerks finish before it checks.
+type History struct {
+	ops []porcupine.Operation
+	st  lincheck.Stamper
+}
 
-// Add records one completed call.
-func (h *History) Add(client int, in KVInput, out KVOutput, call, ret time.Duration) {
+// Stamp returns the history's stamp for a call or return at virtual time t; a clerk takes
+// it as the event happens (see lincheck.Stamper), so that its next call, at the instant of
+// its previous return, is ordered after that return rather than overlapping it.
+func (h *History) Stamp(t time.Duration) int64 { return h.st.Stamp(t) }
+
+// Add records one completed call, with the stamps of its call and its return.
+func (h *History) Add(client int, in KVInput, out KVOutput, call, ret int64) {
 	in.fp, out.fp = fingerprintOf(in.Value), fingerprintOf(out.Value)
-	h.ops = append(h.ops, porcupine.Operation{ClientId: client, Input: in, Output: out, Call: int64(call), Return: int64(ret)})
+	h.ops = append(h.ops, porcupine.Operation{ClientId: client, Input: in, Output: out, Call: call, Return: ret})
 }
 
 // Len is the number of recorded calls.

@@ -130,19 +130,19 @@ func Swarm(p *sim.Proc, setup Setup) error {
 			defer func() { pending-- }()
 			for j := 0; !stop; j++ {
 				key := keys[cr.IntN(nkeys)]
-				t0 := q.Now()
+				t0 := hist.Stamp(q.Now())
 				switch x := cr.IntN(100); {
 				case x < 45:
 					v := fmt.Sprintf("x %d %d y", cli, j)
 					ck1.Append(q, key, v)
-					hist.Add(cli, KVInput{Op: shardkv.OpAppend, Key: key, Value: v}, KVOutput{}, t0, q.Now())
+					hist.Add(cli, KVInput{Op: shardkv.OpAppend, Key: key, Value: v}, KVOutput{}, t0, hist.Stamp(q.Now()))
 				case x < 50:
 					v := fmt.Sprintf("p %d %d", cli, j)
 					ck1.Put(q, key, v)
-					hist.Add(cli, KVInput{Op: shardkv.OpPut, Key: key, Value: v}, KVOutput{}, t0, q.Now())
+					hist.Add(cli, KVInput{Op: shardkv.OpPut, Key: key, Value: v}, KVOutput{}, t0, hist.Stamp(q.Now()))
 				default:
 					v := ck1.Get(q, key)
-					hist.Add(cli, KVInput{Op: shardkv.OpGet, Key: key}, KVOutput{Value: v}, t0, q.Now())
+					hist.Add(cli, KVInput{Op: shardkv.OpGet, Key: key}, KVOutput{Value: v}, t0, hist.Stamp(q.Now()))
 				}
 			}
 		})

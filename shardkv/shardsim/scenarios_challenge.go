@@ -44,9 +44,9 @@ func Unreliable3(p *sim.Proc, setup Setup) error {
 	for i := 0; i < n; i++ {
 		ka[i] = strconv.Itoa(i) // ensure multiple shards
 		va[i] = s.RandString(5)
-		start := p.Now()
+		start := hist.Stamp(p.Now())
 		s.Put(ck, ka[i], va[i])
-		hist.Add(0, KVInput{Op: shardkv.OpPut, Key: ka[i], Value: va[i]}, KVOutput{}, start, p.Now())
+		hist.Add(0, KVInput{Op: shardkv.OpPut, Key: ka[i], Value: va[i]}, KVOutput{}, start, hist.Stamp(p.Now()))
 	}
 
 	stopped, finished := false, 0
@@ -59,7 +59,7 @@ func Unreliable3(p *sim.Proc, setup Setup) error {
 				nv := s.RandString(5)
 				var in KVInput
 				var out KVOutput
-				start := q.Now()
+				start := hist.Stamp(q.Now())
 				if r.IntN(1000) < 500 {
 					ck1.Append(q, ka[ki], nv)
 					in = KVInput{Op: shardkv.OpAppend, Key: ka[ki], Value: nv}
@@ -70,7 +70,7 @@ func Unreliable3(p *sim.Proc, setup Setup) error {
 					out.Value = ck1.Get(q, ka[ki])
 					in = KVInput{Op: shardkv.OpGet, Key: ka[ki]}
 				}
-				hist.Add(i, in, out, start, q.Now())
+				hist.Add(i, in, out, start, hist.Stamp(q.Now()))
 			}
 			finished++
 		})
