@@ -73,8 +73,8 @@ func Main(args []string, cfg Config) int {
 	signal.Notify(sig, os.Interrupt)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() {
-		select {
+	go func() { //lockstep:allow the runner runs simulations in parallel, outside them
+		select { //lockstep:allow the runner runs simulations in parallel, outside them
 		case <-sig:
 			signal.Stop(sig)
 			cancel()

@@ -57,7 +57,7 @@ func (t *storageTally) add(s sim.StorageStats) {
 
 func newReporter(stdout, stderr io.Writer, total uint64, asJSON bool, faults string) *reporter {
 	r := &reporter{stdout: stdout, stderr: stderr, total: total, asJSON: asJSON, faults: faults,
-		start: time.Now(), perScenario: map[string]*scenarioStats{}}
+		start: time.Now(), perScenario: map[string]*scenarioStats{}} //lockstep:allow the runner times runs in wall time, outside the simulation
 	if f, ok := stderr.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			r.tty = true
@@ -75,7 +75,7 @@ func (r *reporter) progress(o outcome) {
 	if !r.tty {
 		return
 	}
-	elapsed := time.Since(r.start)
+	elapsed := time.Since(r.start) //lockstep:allow the runner times runs in wall time, outside the simulation
 	rate := float64(r.done) / elapsed.Seconds()
 	left := time.Duration(float64(r.total-r.done)/rate) * time.Second
 	fmt.Fprintf(r.stderr, "\r\033[K%d/%d runs, %d failed, %.0f runs/s, %v left", r.done, r.total, r.failing, rate, left.Round(time.Second))
@@ -244,7 +244,7 @@ func (r *reporter) summary(required, unreached []string, status int, usageErr st
 	return jsonSummary{Schema: jsonSchema, Type: "summary", Runs: r.passed + r.failed, Passed: r.passed, Failed: r.failed,
 		Interrupted:    r.interrupted,
 		RequiredProbes: nonNil(required), UnreachedProbes: nonNil(unreached),
-		WallSec: time.Since(r.start).Seconds(), ExitStatus: status, UsageError: usageErr}
+		WallSec: time.Since(r.start).Seconds(), ExitStatus: status, UsageError: usageErr} //lockstep:allow the runner times runs in wall time, outside the simulation
 }
 
 // nonNil makes an empty list print as [] rather than null, so that a

@@ -132,36 +132,36 @@ func (r *runner) sweep(args []string) (int, error) {
 	stop := make(chan struct{})
 	work := make(chan job)
 	results := make(chan outcome)
-	var wg sync.WaitGroup
+	var wg sync.WaitGroup //lockstep:allow the runner runs simulations in parallel, outside them
 	for i := 0; i < *parallel; i++ {
 		wg.Add(1)
-		go func() {
+		go func() { //lockstep:allow the runner runs simulations in parallel, outside them
 			defer wg.Done()
 			for j := range work {
 				results <- runJob(j, spec, *determinism)
 			}
 		}()
 	}
-	go func() {
+	go func() { //lockstep:allow the runner runs simulations in parallel, outside them
 		defer func() {
 			close(work)
 			wg.Wait()
 			close(results)
 		}()
 		for j := range jobs.all() {
-			select {
+			select { //lockstep:allow the runner runs simulations in parallel, outside them
 			case <-interrupted:
 				return // checked first: select picks among ready cases at random
 			default:
 			}
-			select {
+			select { //lockstep:allow the runner runs simulations in parallel, outside them
 			case window <- struct{}{}:
 			case <-stop:
 				return
 			case <-interrupted:
 				return
 			}
-			select {
+			select { //lockstep:allow the runner runs simulations in parallel, outside them
 			case work <- j:
 			case <-stop:
 				return
@@ -208,7 +208,7 @@ func (r *runner) sweep(args []string) (int, error) {
 		rep.abort(usageErr)
 		return 2, usageErr
 	}
-	select {
+	select { //lockstep:allow the runner runs simulations in parallel, outside them
 	case <-interrupted:
 		if rep.done < rep.total {
 			// Stopped early: what ran is reported, but the sweep is not a
@@ -228,14 +228,14 @@ func (r *runner) sweep(args []string) (int, error) {
 
 func runJob(j job, spec string, determinism bool) outcome {
 	opts := sim.Options{Seed: j.seed, Faults: spec}
-	start := time.Now()
+	start := time.Now() //lockstep:allow the runner times runs in wall time, outside the simulation
 	o := outcome{job: j}
 	if determinism {
 		o.res, o.div = sim.CheckDeterminism(j.scenario, opts)
 	} else {
 		o.res = sim.RunScenario(j.scenario, opts)
 	}
-	o.wall = time.Since(start)
+	o.wall = time.Since(start) //lockstep:allow the runner times runs in wall time, outside the simulation
 	if determinism {
 		o.wall /= 2
 	}
