@@ -73,8 +73,8 @@ func Main(args []string, cfg Config) int {
 	signal.Notify(sig, os.Interrupt)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() { //lockstep:allow the runner runs simulations in parallel, outside them
-		select { //lockstep:allow the runner runs simulations in parallel, outside them
+	go func() { //lockstep:allow the runner waits for an interrupt, outside the simulation
+		select { //lockstep:allow the runner waits for an interrupt, outside the simulation
 		case <-sig:
 			signal.Stop(sig)
 			cancel()
