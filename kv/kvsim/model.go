@@ -9,6 +9,7 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	"github.com/lockstep-dst/lockstep/kv"
+	"github.com/lockstep-dst/lockstep/kv/lincheck"
 )
 
 // KVInput is a history operation's input: 6.824's models.KvInput.
@@ -205,21 +206,7 @@ func prepare(history []porcupine.Operation) []porcupine.Operation {
 
 // partitionByKey splits a history into one sub-history per key, in key order.
 func partitionByKey(history []porcupine.Operation) [][]porcupine.Operation {
-	byKey := map[string][]porcupine.Operation{}
-	for _, op := range history {
-		k := op.Input.(KVInput).Key
-		byKey[k] = append(byKey[k], op)
-	}
-	keys := make([]string, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([][]porcupine.Operation, len(keys))
-	for i, k := range keys {
-		out[i] = byKey[k]
-	}
-	return out
+	return lincheck.Partition(history, func(in any) string { return in.(KVInput).Key })
 }
 
 // ModelFor returns Model strengthened for one history: it gives the same verdict on that

@@ -92,7 +92,7 @@ type Result struct {
 // one returns a Result and no error.
 func Check(model porcupine.Model, ops []porcupine.Operation, keyOf func(input any) string, b Bounds) (Result, error) {
 	b = b.WithDefaults()
-	parts := partition(ops, keyOf)
+	parts := Partition(ops, keyOf)
 	for _, part := range parts {
 		key := keyOf(part[0].Input)
 		if len(part) > b.MaxOpsPerKey {
@@ -142,9 +142,9 @@ func Quote(keys []string) string {
 	return strings.Join(q, ", ")
 }
 
-// partition splits a history into one sub-history per key, in key order, each in the
-// history's order.
-func partition(ops []porcupine.Operation, keyOf func(any) string) [][]porcupine.Operation {
+// Partition splits a history into one sub-history per key (keyOf of each operation's
+// input), in key order, each in the history's order.
+func Partition(ops []porcupine.Operation, keyOf func(any) string) [][]porcupine.Operation {
 	byKey := map[string][]porcupine.Operation{}
 	for _, op := range ops {
 		k := keyOf(op.Input)
