@@ -11,27 +11,45 @@ import (
 const scenarioMaxTime = TestTimeout + 30e9
 
 func init() {
-	register4A()
-	register4B()
-	registerChallenges()
+	registerPorted()
 	registerSwarm()
 }
 
-func register4A() {
-	sim.Register(sim.Scenario{
-		Name: "shardkv/CtrlerBasic4A",
-		Description: "6.824 shardmaster TestBasic: join/leave, historical queries with each server down, " +
-			"Move, concurrent leave/join, minimal transfers after joins and leaves (3 servers)",
-		MaxTime: scenarioMaxTime,
-		Main:    func(p *sim.Proc) error { return CtrlerBasic(p, Setup{}) },
-	})
-	sim.Register(sim.Scenario{
-		Name: "shardkv/CtrlerMulti4A",
-		Description: "6.824 shardmaster TestMulti: multi-group join/leave, concurrent multi leave/join, " +
-			"minimal transfers after multijoins and multileaves (3 servers)",
-		MaxTime: scenarioMaxTime,
-		Main:    func(p *sim.Proc) error { return CtrlerMulti(p, Setup{}) },
-	})
+// ported lists the scenarios that port an original test, in the order of the original suite.
+var ported = []struct {
+	stem, desc string
+	main       func(*sim.Proc, Setup) error
+}{
+	{"CtrlerBasic4A", "6.824 shardmaster TestBasic: join/leave, historical queries with each server down, " +
+		"Move, concurrent leave/join, minimal transfers after joins and leaves (3 servers)", CtrlerBasic},
+	{"CtrlerMulti4A", "6.824 shardmaster TestMulti: multi-group join/leave, concurrent multi leave/join, " +
+		"minimal transfers after multijoins and multileaves (3 servers)", CtrlerMulti},
+	{"StaticShards4B", "6.824 TestStaticShards: 2 groups, one shut down: exactly 5 of 10 Gets complete; all after it restarts", StaticShards},
+	{"JoinLeave4B", "6.824 TestJoinLeave: join, leave, the shards move; all data readable with the first group down", JoinLeave},
+	{"Snapshot4B", "6.824 TestSnapshot: maxraftstate 1000, joins and leaves over 30 keys, every group restarted; data survives, logs <= 8000 B", Snapshot},
+	{"MissChange4B", "6.824 TestMissChange: one server per group down across configuration changes, twice; restarted servers catch up", MissChange},
+	{"Concurrent14B", "6.824 TestConcurrent1: 10 appenders while groups join, leave, and all three restart; values exact", Concurrent1},
+	{"Concurrent24B", "6.824 TestConcurrent2: 10 slow appenders through 3 rounds of leave/join and two groups restarting; values exact", Concurrent2},
+	{"Unreliable14B", "6.824 TestUnreliable1: sequential Put/Append/Get through joins and leaves on an unreliable network; values exact", Unreliable1},
+	{"Unreliable24B", "6.824 TestUnreliable2: 10 concurrent appenders through joins and leaves on an unreliable network; values exact", Unreliable2},
+	{"Unreliable34B", "6.824 TestUnreliable3: random Get/Put/Append on 10 keys by 10 clerks through joins and leaves, unreliable; porcupine linearizable", Unreliable3},
+	{"Challenge1Delete4B", "6.824 TestChallenge1Delete: maxraftstate 1, 30 x 1000-byte values through joins and leaves; Raft state + snapshots of all 9 servers <= 117,000 B", Challenge1Delete},
+	{"Challenge1Concurrent4B", "6.824 TestChallenge1Concurrent: 10 appenders for 12 s of joins, leaves and restarts of all groups; values exact", Challenge1Concurrent},
+	{"Challenge2Unaffected4B", "6.824 TestChallenge2Unaffected: group 100 dead and leaving; keys 101 owns keep being served", Challenge2Unaffected},
+	{"Challenge2Partial4B", "6.824 TestChallenge2Partial: 100 dead, 100 and 102 leave; 101 serves what it got from 102 without waiting for 100's shards", Challenge2Partial},
+}
+
+// registerPorted registers every ported scenario with the default Setup.
+func registerPorted() {
+	for _, sc := range ported {
+		main := sc.main
+		sim.Register(sim.Scenario{
+			Name:        "shardkv/" + sc.stem,
+			Description: sc.desc,
+			MaxTime:     scenarioMaxTime,
+			Main:        func(p *sim.Proc) error { return main(p, Setup{}) },
+		})
+	}
 }
 
 // testLimit fails the run with CheckLiveness if it is still going TestTimeout from now,

@@ -11,30 +11,6 @@ import (
 // CheckStatic: TestStaticShards' count of Gets that complete with one group down.
 const CheckStatic = "shardkv/static-shards"
 
-func register4B() {
-	for _, sc := range []struct {
-		stem, desc string
-		main       func(*sim.Proc, Setup) error
-	}{
-		{"StaticShards4B", "6.824 TestStaticShards: 2 groups, one shut down: exactly 5 of 10 Gets complete; all after it restarts", StaticShards},
-		{"JoinLeave4B", "6.824 TestJoinLeave: join, leave, the shards move; all data readable with the first group down", JoinLeave},
-		{"Snapshot4B", "6.824 TestSnapshot: maxraftstate 1000, joins and leaves over 30 keys, every group restarted; data survives, logs <= 8000 B", Snapshot},
-		{"MissChange4B", "6.824 TestMissChange: one server per group down across configuration changes, twice; restarted servers catch up", MissChange},
-		{"Concurrent14B", "6.824 TestConcurrent1: 10 appenders while groups join, leave, and all three restart; values exact", Concurrent1},
-		{"Concurrent24B", "6.824 TestConcurrent2: 10 slow appenders through 3 rounds of leave/join and two groups restarting; values exact", Concurrent2},
-		{"Unreliable14B", "6.824 TestUnreliable1: sequential Put/Append/Get through joins and leaves on an unreliable network; values exact", Unreliable1},
-		{"Unreliable24B", "6.824 TestUnreliable2: 10 concurrent appenders through joins and leaves on an unreliable network; values exact", Unreliable2},
-	} {
-		main := sc.main
-		sim.Register(sim.Scenario{
-			Name:        "shardkv/" + sc.stem,
-			Description: sc.desc,
-			MaxTime:     scenarioMaxTime,
-			Main:        func(p *sim.Proc) error { return main(p, Setup{}) },
-		})
-	}
-}
-
 // keys returns n keys "0".."n-1" and n values of size random letters, Put through ck.
 func (s *System) putKeys(ck *shardkv.Clerk, n, size int) (ka, va []string) {
 	for i := 0; i < n; i++ {

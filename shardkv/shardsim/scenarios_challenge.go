@@ -11,27 +11,6 @@ import (
 // CheckDeleted: TestChallenge1Delete's bound on what the groups store.
 const CheckDeleted = "shardkv/challenge1-size"
 
-func registerChallenges() {
-	for _, sc := range []struct {
-		stem, desc string
-		main       func(*sim.Proc, Setup) error
-	}{
-		{"Unreliable34B", "6.824 TestUnreliable3: random Get/Put/Append on 10 keys by 10 clerks through joins and leaves, unreliable; porcupine linearizable", Unreliable3},
-		{"Challenge1Delete4B", "6.824 TestChallenge1Delete: maxraftstate 1, 30 x 1000-byte values through joins and leaves; Raft state + snapshots of all 9 servers <= 117,000 B", Challenge1Delete},
-		{"Challenge1Concurrent4B", "6.824 TestChallenge1Concurrent: 10 appenders for 12 s of joins, leaves and restarts of all groups; values exact", Challenge1Concurrent},
-		{"Challenge2Unaffected4B", "6.824 TestChallenge2Unaffected: group 100 dead and leaving; keys 101 owns keep being served", Challenge2Unaffected},
-		{"Challenge2Partial4B", "6.824 TestChallenge2Partial: 100 dead, 100 and 102 leave; 101 serves what it got from 102 without waiting for 100's shards", Challenge2Partial},
-	} {
-		main := sc.main
-		sim.Register(sim.Scenario{
-			Name:        "shardkv/" + sc.stem,
-			Description: sc.desc,
-			MaxTime:     scenarioMaxTime,
-			Main:        func(p *sim.Proc) error { return main(p, Setup{}) },
-		})
-	}
-}
-
 // Unreliable3 is TestUnreliable3.
 func Unreliable3(p *sim.Proc, setup Setup) error {
 	s := NewSystem(p, setup, 3, 3, true, 100)
