@@ -115,7 +115,7 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 		Raft:     raft.Config{ID: cfg.ID},
 		Peers:    cfg.Peers,
 		Apply:    s.apply,
-		Observer: observer{s: s, next: cfg.Observer},
+		Observer: rafthost.AfterPersisted(cfg.Observer, s.leadership),
 	})
 	// A recovered peer starts with commit = applied = its snapshot index and applies nothing
 	// before the store is restored here: the first ApplyMsg is for the index after it.
@@ -328,38 +328,6 @@ func (s *Server) leadership(p *rafthost.Peer) {
 			}
 		})
 	}
-}
-
-// observer chains the server's leadership tracking after the Raft checkers.
-type observer struct {
-	s    *Server
-	next rafthost.Observer
-}
-
-func (o observer) Booted(p *rafthost.Peer, rec raft.Persistent) {
-	if o.next != nil {
-		o.next.Booted(p, rec)
-	}
-}
-
-// Writing and Halted pass the optional observer calls on to the checkers.
-func (o observer) Writing(p *rafthost.Peer, rd raft.Ready) {
-	if w, ok := o.next.(rafthost.WritingObserver); ok {
-		w.Writing(p, rd)
-	}
-}
-
-func (o observer) Halted(p *rafthost.Peer, err error) {
-	if h, ok := o.next.(rafthost.HaltObserver); ok {
-		h.Halted(p, err)
-	}
-}
-
-func (o observer) Persisted(p *rafthost.Peer, rd raft.Ready) {
-	if o.next != nil {
-		o.next.Persisted(p, rd)
-	}
-	o.s.leadership(p)
 }
 
 // applyDigest digests one applied command, where it was applied, and whether the duplicate

@@ -99,7 +99,7 @@ func Start(node *sim.Node, ep *netsim.Endpoint, cfg Config, sm StateMachine) *RS
 		Raft:     raft.Config{ID: cfg.ID},
 		Peers:    cfg.Peers,
 		Apply:    r.apply,
-		Observer: observer{r: r, next: cfg.Observer},
+		Observer: rafthost.AfterPersisted(cfg.Observer, r.leadership),
 	})
 	// A recovered peer starts with commit = applied = its snapshot index and applies
 	// nothing before the state is restored here: the first ApplyMsg is the index after it.
@@ -266,40 +266,3 @@ func (r *RSM) leadership(p *rafthost.Peer) {
 		})
 	}
 }
-
-// observer chains the replica's leadership tracking after the Raft checkers.
-type observer struct {
-	r    *RSM
-	next rafthost.Observer
-}
-
-func (o observer) Booted(p *rafthost.Peer, rec raft.Persistent) {
-	if o.next != nil {
-		o.next.Booted(p, rec)
-	}
-}
-
-// Writing and Halted pass the optional observer calls on to the checkers.
-func (o observer) Writing(p *rafthost.Peer, rd raft.Ready) {
-	if w, ok := o.next.(rafthost.WritingObserver); ok {
-		w.Writing(p, rd)
-	}
-}
-
-func (o observer) Halted(p *rafthost.Peer, err error) {
-	if h, ok := o.next.(rafthost.HaltObserver); ok {
-		h.Halted(p, err)
-	}
-}
-
-func (o observer) Persisted(p *rafthost.Peer, rd raft.Ready) {
-	if o.next != nil {
-		o.next.Persisted(p, rd)
-	}
-	o.r.leadership(p)
-}
-
-var (
-	_ rafthost.WritingObserver = observer{}
-	_ rafthost.HaltObserver    = observer{}
-)
