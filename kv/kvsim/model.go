@@ -2,7 +2,6 @@ package kvsim
 
 import (
 	"fmt"
-	"math/bits"
 	"sort"
 	"strings"
 
@@ -27,14 +26,14 @@ type KVOutput struct {
 }
 
 func (in KVInput) print() fingerprint {
-	if in.fp.set {
+	if in.fp.Computed() {
 		return in.fp
 	}
 	return fingerprintOf(in.Value)
 }
 
 func (out KVOutput) print() fingerprint {
-	if out.fp.set {
+	if out.fp.Computed() {
 		return out.fp
 	}
 	return fingerprintOf(out.Value)
@@ -67,12 +66,12 @@ func Model() porcupine.Model {
 			case kv.OpPut:
 				return true, &kvState{part: in.Value, fp: in.print()}
 			case kv.OpAppend:
-				return true, &kvState{prev: st, part: in.Value, fp: st.fp.concat(in.print())}
+				return true, &kvState{prev: st, part: in.Value, fp: st.fp.Concat(in.print())}
 			}
 			return false, st
 		},
 		Equal: func(a, b any) bool { return a.(*kvState).fp == b.(*kvState).fp },
-		Hash:  func(s any) uint64 { return s.(*kvState).fp.a },
+		Hash:  func(s any) uint64 { return s.(*kvState).fp.Hash() },
 		DescribeOperation: func(input, output any) string {
 			in := input.(KVInput)
 			switch in.Op {
@@ -110,62 +109,10 @@ func (s *kvState) String() string {
 	return b.String()
 }
 
-// fingerprint identifies a string: its polynomial hashes a and b (sum of s[i]*B^(n-1-i)
-// mod 2^61-1, for bases baseA and baseB), its length n, and B^n for each base, which is
-// what concatenating onto it needs.
-type fingerprint struct {
-	a, b   uint64
-	pa, pb uint64
-	n      int
-	set    bool // computed (the zero fingerprint is "not yet")
-}
+// fingerprint is lincheck's string fingerprint: states and values compare in O(1).
+type fingerprint = lincheck.Fingerprint
 
-const (
-	mersenne61 = 1<<61 - 1
-	baseA      = 0x1b873593_cc9e2d51 & mersenne61
-	baseB      = 0x27d4eb2f_165667b1 & mersenne61
-)
-
-func fingerprintOf(s string) fingerprint {
-	f := fingerprint{pa: 1, pb: 1, n: len(s), set: true}
-	for i := 0; i < len(s); i++ {
-		c := uint64(s[i]) + 1
-		f.a = addmod(mulmod(f.a, baseA), c)
-		f.b = addmod(mulmod(f.b, baseB), c)
-		f.pa = mulmod(f.pa, baseA)
-		f.pb = mulmod(f.pb, baseB)
-	}
-	return f
-}
-
-// concat returns the fingerprint of the concatenation of the strings f and g identify.
-func (f fingerprint) concat(g fingerprint) fingerprint {
-	return fingerprint{
-		a:   addmod(mulmod(f.a, g.pa), g.a),
-		b:   addmod(mulmod(f.b, g.pb), g.b),
-		pa:  mulmod(f.pa, g.pa),
-		pb:  mulmod(f.pb, g.pb),
-		n:   f.n + g.n,
-		set: true,
-	}
-}
-
-func mulmod(x, y uint64) uint64 {
-	hi, lo := bits.Mul64(x, y)
-	r := (lo & mersenne61) + (lo>>61 | hi<<3) // x*y mod 2^61-1, up to 2*(2^61-1)
-	for r >= mersenne61 {
-		r -= mersenne61
-	}
-	return r
-}
-
-func addmod(x, y uint64) uint64 {
-	r := x + y
-	if r >= mersenne61 {
-		r -= mersenne61
-	}
-	return r
-}
+var fingerprintOf = lincheck.FingerprintOf
 
 // prepare returns a copy of history whose inputs and outputs carry their fingerprints.
 // A Get usually returns what an earlier Get of its key returned, extended by a few Appends:
@@ -193,7 +140,7 @@ func prepare(history []porcupine.Operation) []porcupine.Operation {
 		for _, i := range idx {
 			o := out[i].Output.(KVOutput)
 			if strings.HasPrefix(o.Value, prev.Value) {
-				o.fp = prev.fp.concat(fingerprintOf(o.Value[len(prev.Value):]))
+				o.fp = prev.fp.Concat(fingerprintOf(o.Value[len(prev.Value):]))
 			} else {
 				o.fp = fingerprintOf(o.Value)
 			}

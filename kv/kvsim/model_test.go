@@ -72,20 +72,6 @@ func TestPartitionByKeyIsSorted(t *testing.T) {
 	require.Len(t, parts[1], 2)
 }
 
-func TestFingerprints(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		a, b := rapid.String().Draw(t, "a"), rapid.String().Draw(t, "b")
-		if fingerprintOf(a).concat(fingerprintOf(b)) != fingerprintOf(a+b) {
-			t.Fatalf("concat(%q, %q) differs from the fingerprint of the concatenation", a, b)
-		}
-		if a != b && fingerprintOf(a) == fingerprintOf(b) {
-			t.Fatalf("collision: %q and %q", a, b)
-		}
-	})
-	require.Equal(t, mersenne61-1, int(mulmod(mersenne61-1, 1)))
-	require.Equal(t, 1, int(mulmod(mersenne61-1, mersenne61-1)), "(-1)^2 = 1")
-}
-
 // TestOrderHintsKeepTheVerdict: ModelFor gives the plain model's verdict. Histories come
 // from a sequential execution of random operations on two keys (each given a random
 // interval that contains its linearization point), sometimes with one Get's output

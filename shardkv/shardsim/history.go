@@ -3,7 +3,6 @@ package shardsim
 import (
 	"cmp"
 	"fmt"
-	"math/bits"
 	"slices"
 	"time"
 
@@ -65,7 +64,7 @@ var KVModel = porcupine.Model{
 		case shardkv.OpPut:
 			return true, in.fp
 		}
-		return true, st.concat(in.fp)
+		return true, st.Concat(in.fp)
 	},
 	Equal: func(a, b any) bool { return a.(fingerprint) == b.(fingerprint) },
 	DescribeOperation: func(input, output any) string {
@@ -77,55 +76,12 @@ var KVModel = porcupine.Model{
 	},
 }
 
-// fingerprint identifies a string by its length and two polynomial hashes modulo the
-// Mersenne prime 2^61-1 (h = Σ (c_i+1)·B^(n-1-i)), with pw = B^n, so that the
-// fingerprint of a concatenation is computed from the parts': h(st) = h(s)·B^len(t) +
-// h(t). Two different values of length L collide with probability about (L/2^61)^2 —
-// below 2^-90 for the values here — and the verdict stays a pure function of the history.
-type fingerprint struct {
-	n        int
-	h1, h2   uint64
-	pw1, pw2 uint64
-}
+// fingerprint is lincheck's string fingerprint: two different values collide with
+// probability below 2^-90 for the values here, so the verdict stays a pure function of the
+// history.
+type fingerprint = lincheck.Fingerprint
 
-const (
-	mersenne61 = 1<<61 - 1
-	base1      = 1_000_003
-	base2      = 998_244_353
-)
-
-func mulmod(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	r := (hi<<3 | lo>>61) + lo&mersenne61
-	if r >= mersenne61 {
-		r -= mersenne61
-	}
-	return r
-}
-
-func addmod(a, b uint64) uint64 {
-	r := a + b
-	if r >= mersenne61 {
-		r -= mersenne61
-	}
-	return r
-}
-
-func fingerprintOf(s string) fingerprint {
-	f := fingerprint{n: len(s), pw1: 1, pw2: 1}
-	for i := 0; i < len(s); i++ {
-		c := uint64(s[i]) + 1
-		f.h1, f.h2 = addmod(mulmod(f.h1, base1), c), addmod(mulmod(f.h2, base2), c)
-		f.pw1, f.pw2 = mulmod(f.pw1, base1), mulmod(f.pw2, base2)
-	}
-	return f
-}
-
-func (f fingerprint) concat(g fingerprint) fingerprint {
-	return fingerprint{n: f.n + g.n,
-		h1: addmod(mulmod(f.h1, g.pw1), g.h1), h2: addmod(mulmod(f.h2, g.pw2), g.h2),
-		pw1: mulmod(f.pw1, g.pw1), pw2: mulmod(f.pw2, g.pw2)}
-}
+var fingerprintOf = lincheck.FingerprintOf
 
 // History is the completed clerk calls of a run, with Call and Return stamps (Stamp) in
 // the order the calls and returns happened in virtual time. Every call recorded must have

@@ -45,7 +45,7 @@ func TestCheckLinearizable(t *testing.T) {
 
 func TestFingerprint(t *testing.T) {
 	for _, tc := range [][2]string{{"", ""}, {"a", ""}, {"", "b"}, {"x 1 2 y", "x 3 4 y"}, {"hello, ", "world"}} {
-		require.Equal(t, fingerprintOf(tc[0]+tc[1]), fingerprintOf(tc[0]).concat(fingerprintOf(tc[1])), "%q + %q", tc[0], tc[1])
+		require.Equal(t, fingerprintOf(tc[0]+tc[1]), fingerprintOf(tc[0]).Concat(fingerprintOf(tc[1])), "%q + %q", tc[0], tc[1])
 	}
 	require.NotEqual(t, fingerprintOf("ab"), fingerprintOf("ba"))
 	require.NotEqual(t, fingerprintOf("a"), fingerprintOf("a\x00"))

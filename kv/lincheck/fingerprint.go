@@ -1,0 +1,67 @@
+package lincheck
+
+import "math/bits"
+
+// Fingerprint identifies a string: its polynomial hashes a and b (sum of s[i]*B^(n-1-i)
+// mod 2^61-1, for bases baseA and baseB), its length n, and B^n for each base, which is
+// what concatenating onto it needs.
+type Fingerprint struct {
+	a, b   uint64
+	pa, pb uint64
+	n      int
+	set    bool // computed (the zero fingerprint is "not yet")
+}
+
+const (
+	mersenne61 = 1<<61 - 1
+	baseA      = 0x1b873593_cc9e2d51 & mersenne61
+	baseB      = 0x27d4eb2f_165667b1 & mersenne61
+)
+
+// FingerprintOf returns the fingerprint of s.
+func FingerprintOf(s string) Fingerprint {
+	f := Fingerprint{pa: 1, pb: 1, n: len(s), set: true}
+	for i := 0; i < len(s); i++ {
+		c := uint64(s[i]) + 1
+		f.a = addmod(mulmod(f.a, baseA), c)
+		f.b = addmod(mulmod(f.b, baseB), c)
+		f.pa = mulmod(f.pa, baseA)
+		f.pb = mulmod(f.pb, baseB)
+	}
+	return f
+}
+
+// Concat returns the fingerprint of the concatenation of the strings f and g identify.
+func (f Fingerprint) Concat(g Fingerprint) Fingerprint {
+	return Fingerprint{
+		a:   addmod(mulmod(f.a, g.pa), g.a),
+		b:   addmod(mulmod(f.b, g.pb), g.b),
+		pa:  mulmod(f.pa, g.pa),
+		pb:  mulmod(f.pb, g.pb),
+		n:   f.n + g.n,
+		set: true,
+	}
+}
+
+func mulmod(x, y uint64) uint64 {
+	hi, lo := bits.Mul64(x, y)
+	r := (lo & mersenne61) + (lo>>61 | hi<<3) // x*y mod 2^61-1, up to 2*(2^61-1)
+	for r >= mersenne61 {
+		r -= mersenne61
+	}
+	return r
+}
+
+func addmod(x, y uint64) uint64 {
+	r := x + y
+	if r >= mersenne61 {
+		r -= mersenne61
+	}
+	return r
+}
+
+// Computed reports whether f was computed (the zero Fingerprint means "not yet").
+func (f Fingerprint) Computed() bool { return f.set }
+
+// Hash is one of f's polynomial hashes: a hash of the string f identifies.
+func (f Fingerprint) Hash() uint64 { return f.a }
