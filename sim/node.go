@@ -117,7 +117,9 @@ func (w *World) Restart(n *Node) {
 	}
 	n.up = true
 	n.Disk.boot()
-	w.Logf(n, "start (incarnation %d)", n.inc)
+	if w.Tracing() {
+		w.Mark(Mark{Kind: MarkStart, Node: n.Name, Text: fmt.Sprintf("start (incarnation %d)", n.inc)})
+	}
 	for _, f := range w.started {
 		f(n)
 	}
@@ -137,7 +139,7 @@ func (w *World) Crash(n *Node) {
 	if !n.up || !w.actorAlive("crash", n.Name) {
 		return
 	}
-	w.Logf(n, "crash")
+	w.Mark(Mark{Kind: MarkCrash, Node: n.Name, Text: "crash"})
 	n.up = false
 	n.paused = false
 	n.held = nil
@@ -171,7 +173,7 @@ func (w *World) Crash(n *Node) {
 func (w *World) Pause(n *Node) {
 	if n.up {
 		n.paused = true
-		w.Logf(n, "pause")
+		w.Mark(Mark{Kind: MarkPause, Node: n.Name, Text: "pause"})
 	}
 }
 
@@ -181,7 +183,7 @@ func (w *World) Resume(n *Node) {
 		return
 	}
 	n.paused = false
-	w.Logf(n, "resume")
+	w.Mark(Mark{Kind: MarkResume, Node: n.Name, Text: "resume"})
 	held := n.held
 	n.held = nil
 	// One tiebreak for the whole batch and fresh sequence numbers: the held

@@ -22,7 +22,46 @@ type Record struct {
 	// Content digests what the event produced (World.Digest), zero if
 	// nothing; set for OnEvent only.
 	Content uint64
+	// Mark is set for a structured fact logged with World.Mark (a note
+	// whose Note is Mark.Text); nil otherwise.
+	Mark *Mark
 }
+
+// Mark is a fact of the run in fields rather than prose, for tools that draw
+// a run (one lane per node, message arrows, fault spans). Like notes, marks
+// are not part of the trace hash and exist only while tracing.
+type Mark struct {
+	Kind MarkKind
+	Node string // the node it happened to, "" for the whole world
+	Peer string // the other end of a message or link, "" if none
+	// ID ties the marks of one message (send, deliver, drop) or one span
+	// (partition and its heal) together; 0 if the mark stands alone.
+	ID uint64
+	// Text is the one-line summary a person reads, e.g. "Raft.AppendEntries
+	// term=3 entries=2".
+	Text string
+}
+
+// MarkKind names what a Mark records.
+type MarkKind string
+
+// The kinds the kernel, the network and the fault plans emit. A system may
+// log kinds of its own; tools show unknown kinds as plain notes.
+const (
+	MarkStart     MarkKind = "start"     // node booted (first start or restart)
+	MarkCrash     MarkKind = "crash"     // node crashed
+	MarkPause     MarkKind = "pause"     // node frozen
+	MarkResume    MarkKind = "resume"    // node unfrozen
+	MarkClock     MarkKind = "clock"     // node's clock offset or drift changed
+	MarkSend      MarkKind = "send"      // message left Node for Peer
+	MarkDeliver   MarkKind = "deliver"   // message from Peer arrived at Node
+	MarkDrop      MarkKind = "drop"      // message from Node to Peer was lost
+	MarkPartition MarkKind = "partition" // link or group cut; Text names the sides
+	MarkHeal      MarkKind = "heal"      // cut repaired
+	MarkLink      MarkKind = "link"      // network conditions changed
+	MarkFault     MarkKind = "fault"     // a fault-plan action applied
+	MarkFail      MarkKind = "fail"      // a check failed; Text is its message
+)
 
 func (r Record) String() string {
 	node := r.Node
@@ -52,4 +91,14 @@ func (w *World) Logf(node *Node, format string, args ...any) {
 		r.Node = node.Name
 	}
 	w.opts.Trace(r)
+}
+
+// Mark adds a structured fact to the trace (see Mark). It costs nothing when
+// tracing is off; build m only when Tracing reports true if building it
+// costs anything.
+func (w *World) Mark(m Mark) {
+	if w.opts.Trace == nil {
+		return
+	}
+	w.opts.Trace(Record{Event: w.events, At: w.now, Node: m.Node, Note: m.Text, Mark: &m})
 }

@@ -243,7 +243,9 @@ func (w *World) Fail(check string, node *Node, err error) {
 		name = node.Name
 	}
 	w.failure = &Failure{Check: check, Node: name, At: w.now, Err: err}
-	w.Logf(node, "FAIL %s: %v", check, err)
+	if w.Tracing() {
+		w.Mark(Mark{Kind: MarkFail, Node: name, Text: fmt.Sprintf("FAIL %s: %v", check, err)})
+	}
 	w.stopped = true
 }
 
