@@ -163,7 +163,10 @@ type planJSON struct {
 
 // MarshalJSON writes the readable form: string durations, and node names
 // when the plan has them (Names).
-func (p Plan) MarshalJSON() ([]byte, error) {
+func (p Plan) MarshalJSON() ([]byte, error) { return json.Marshal(p.toJSON()) }
+
+// toJSON is the plan as written.
+func (p Plan) toJSON() planJSON {
 	named := len(p.Names) > 0 && len(p.Names) == p.Nodes
 	ref := func(i int) nodeRef {
 		if named && i >= 0 && i < len(p.Names) {
@@ -178,7 +181,7 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 	for _, a := range p.Actions {
 		w.Actions = append(w.Actions, a.toJSON(ref))
 	}
-	return json.Marshal(w)
+	return w
 }
 
 func (a Action) toJSON(ref func(int) nodeRef) actionJSON {

@@ -36,6 +36,10 @@ const (
 
 var kinds = []Kind{Partition, OneWay, Isolate, IsolateLdr, Heal, Crash, Restart, Pause, Resume, Network, Clock, Disk}
 
+// Kinds returns every kind of action, in the order docs/plans.md describes
+// them.
+func Kinds() []Kind { return append([]Kind(nil), kinds...) }
+
 // Action is one fault at one virtual time. Node numbers index the plan's
 // target nodes (0..n-1), not world node IDs, so a plan fits any cluster of
 // the same size; in JSON a node may also be named (see Plan.Names), and
@@ -127,13 +131,58 @@ func (p Plan) String() string {
 	return b.String()
 }
 
-// JSON encodes the plan in its readable form, indented.
+// JSON encodes the plan in its readable form, one action per line:
+//
+//	{
+//	  "profile": "hand",
+//	  "nodes": ["raft0", "raft1", "raft2"],
+//	  "until": "4s",
+//	  "actions": [
+//	    {"at": "500ms", "kind": "crash", "nodes": ["raft1"]},
+//	    {"at": "4s", "kind": "heal"}
+//	  ]
+//	}
 func (p Plan) JSON() []byte {
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		panic(err) // a Plan has no unencodable fields
+	w := p.toJSON()
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "{\n  \"profile\": %s,\n  \"nodes\": %s,\n  \"until\": %s,\n  \"actions\": [",
+		spaced(w.Profile), spaced(w.Nodes), spaced(w.Until))
+	for i, a := range w.Actions {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n    " + spaced(a))
 	}
-	return b
+	if len(w.Actions) > 0 {
+		b.WriteString("\n  ")
+	}
+	b.WriteString("]\n}")
+	return b.Bytes()
+}
+
+// spaced is v's compact JSON with a space after each colon and comma between
+// tokens, as a person writes it on one line.
+func spaced(v any) string {
+	compact, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // a plan's parts have no unencodable fields
+	}
+	var b strings.Builder
+	inString, escaped := false, false
+	for _, c := range compact {
+		b.WriteByte(c)
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ':' || c == ','):
+			b.WriteByte(' ')
+		}
+	}
+	return b.String()
 }
 
 // Bounds on a plan's numbers (clock skew is bounded by the kernel's

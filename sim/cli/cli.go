@@ -115,6 +115,7 @@ func (r *runner) usage() string {
   %[2]s        [-check-determinism] [-shard I/N] [-faults PROFILE|@plan.json] [-save DIR]
   %[2]s        [-require-probes LIST]
   %[1]s replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
+  %[1]s plan   -scenario NAME -seed S [-faults PROFILE]  print the fault plan a seed makes, as editable JSON
 run '%[1]s <command> -h' for a command's flags`, r.Name, pad)
 }
 
@@ -133,11 +134,13 @@ func (r *runner) main(args []string) int {
 		code, err = r.sweep(args[1:])
 	case "replay":
 		code, err = r.replay(args[1:])
+	case "plan":
+		code, err = r.plan(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(r.stdout, r.usage())
 		return 0
 	default:
-		err = usagef("unknown command %q (want list, run or replay)", args[0])
+		err = usagef("unknown command %q (want list, run, replay or plan)", args[0])
 	}
 	if h, ok := err.(helpRequested); ok {
 		h.print(r.stdout, r.Name)
