@@ -53,7 +53,7 @@ func planCluster(p *sim.Proc, n int) faults.Target {
 
 func init() {
 	sim.Register(sim.Scenario{
-		Name:        "clitest/Plan",
+		Name:        "clitest/WithPlan",
 		Description: "test only: 3 pinging nodes under the run's fault plan for 3 s",
 		Faults:      "crashes",
 		Main: func(p *sim.Proc) error {
@@ -108,13 +108,13 @@ func replayHash(t *testing.T, args ...string) string {
 func TestPlanPrintsAReplayablePlan(t *testing.T) {
 	for _, profile := range []string{"", "crashes", "swarm", "partitions"} {
 		for seed := 1; seed <= 3; seed++ {
-			args := []string{"-scenario", "clitest/Plan", "-seed", fmt.Sprint(seed)}
+			args := []string{"-scenario", "clitest/WithPlan", "-seed", fmt.Sprint(seed)}
 			if profile != "" {
 				args = append(args, "-faults", profile)
 			}
 			code, out, errOut := simrun(append([]string{"plan"}, args...)...)
 			require.Equal(t, 0, code, errOut)
-			require.Contains(t, errOut, "./testrunner replay -scenario clitest/Plan -seed "+fmt.Sprint(seed)+" -faults @FILE")
+			require.Contains(t, errOut, "./testrunner replay -scenario clitest/WithPlan -seed "+fmt.Sprint(seed)+" -faults @FILE")
 			plan, err := faults.ParsePlan([]byte(out))
 			require.NoError(t, err, out)
 			require.Equal(t, []string{"n0", "n1", "n2"}, plan.Names)
@@ -124,7 +124,7 @@ func TestPlanPrintsAReplayablePlan(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "plan.json")
 			require.NoError(t, os.WriteFile(file, []byte(out), 0o644))
 			want := replayHash(t, args...)
-			require.Equal(t, want, replayHash(t, "-scenario", "clitest/Plan", "-seed", fmt.Sprint(seed), "-faults", "@"+file),
+			require.Equal(t, want, replayHash(t, "-scenario", "clitest/WithPlan", "-seed", fmt.Sprint(seed), "-faults", "@"+file),
 				"profile %q seed %d: the printed plan replays as a different run", profile, seed)
 			require.Contains(t, errOut, want, "stderr names the run's hash")
 		}
@@ -138,7 +138,7 @@ func TestPlanOfAnEditedPlanFile(t *testing.T) {
 	file := filepath.Join(dir, "plan.json")
 	require.NoError(t, os.WriteFile(file, []byte(`{"profile": "hand", "nodes": 3, "until": "2s", "actions": [
 		{"at": "500ms", "kind": "crash", "nodes": [1]}, {"at": "2s", "kind": "restart", "nodes": [1]}]}`), 0o644))
-	code, out, errOut := simrun("plan", "-scenario", "clitest/Plan", "-seed", "1", "-faults", "@"+file)
+	code, out, errOut := simrun("plan", "-scenario", "clitest/WithPlan", "-seed", "1", "-faults", "@"+file)
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, `{"at": "500ms", "kind": "crash", "nodes": ["n1"]}`)
 
@@ -146,8 +146,8 @@ func TestPlanOfAnEditedPlanFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(edited, []byte(`{"profile": "hand", "nodes": ["n0", "n1", "n2"], "until": "2s", "actions": [
 		{"at": "500ms", "kind": "crash", "nodes": ["n2"]}, {"at": "2s", "kind": "restart", "nodes": ["n2"]}]}`), 0o644))
 	require.NotEqual(t,
-		replayHash(t, "-scenario", "clitest/Plan", "-seed", "1", "-faults", "@"+file),
-		replayHash(t, "-scenario", "clitest/Plan", "-seed", "1", "-faults", "@"+edited))
+		replayHash(t, "-scenario", "clitest/WithPlan", "-seed", "1", "-faults", "@"+file),
+		replayHash(t, "-scenario", "clitest/WithPlan", "-seed", "1", "-faults", "@"+edited))
 }
 
 func TestPlanUsageErrors(t *testing.T) {
@@ -160,12 +160,12 @@ func TestPlanUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"-seed", "1"}, 2, "plan needs -scenario"},
-		{[]string{"-scenario", "clitest/Plan"}, 2, "plan needs -seed"},
+		{[]string{"-scenario", "clitest/WithPlan"}, 2, "plan needs -seed"},
 		{[]string{"-scenario", "clitest/Nope", "-seed", "1"}, 2, `unknown scenario "clitest/Nope"`},
-		{[]string{"-scenario", "clitest/Plan", "-seed", "1-3"}, 2, "want one seed"},
+		{[]string{"-scenario", "clitest/WithPlan", "-seed", "1-3"}, 2, "want one seed"},
 		{[]string{"-scenario", "clitest/FailsOnThrees", "-seed", "1"}, 2, "scripts its own faults"},
-		{[]string{"-scenario", "clitest/Plan", "-seed", "1", "-faults", "chaos"}, 2, `unknown fault profile "chaos"`},
-		{[]string{"-scenario", "clitest/Plan", "-seed", "1", "-faults", "@" + wrongName}, 2, `the plan names node "raft2", the scenario's nodes are n0, n1, n2`},
+		{[]string{"-scenario", "clitest/WithPlan", "-seed", "1", "-faults", "chaos"}, 2, `unknown fault profile "chaos"`},
+		{[]string{"-scenario", "clitest/WithPlan", "-seed", "1", "-faults", "@" + wrongName}, 2, `the plan names node "raft2", the scenario's nodes are n0, n1, n2`},
 		{[]string{"-scenario", "clitest/TwoPlans", "-seed", "1"}, 1, "installed 2 fault plans"},
 	}
 	for _, tt := range tests {
