@@ -131,6 +131,7 @@ func (r *runner) usage() string {
   %[2]s        [-save DIR] [-require-probes LIST] [-progress D] [-v]
   %[1]s replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
   %[1]s merge  [-json] [-v] FILE...                merge shards' run -json outputs (- is stdin)
+  %[1]s plan   -scenario NAME -seed S [-faults PROFILE]  print the fault plan a seed makes, as editable JSON
 run '%[1]s <command> -h' for a command's flags`, r.Name, pad)
 }
 
@@ -151,11 +152,13 @@ func (r *runner) main(args []string) int {
 		code, err = r.replay(args[1:])
 	case "merge":
 		code, err = r.merge(args[1:])
+	case "plan":
+		code, err = r.plan(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(r.stdout, r.usage())
 		return 0
 	default:
-		err = usagef("unknown command %q (want list, run, replay or merge)", args[0])
+		err = usagef("unknown command %q (want list, run, replay, merge or plan)", args[0])
 	}
 	if h, ok := err.(helpRequested); ok {
 		h.print(r.stdout, r.Name)
