@@ -25,6 +25,8 @@
 //	            [-check-determinism] [-shard I/N] [-faults PROFILE|@plan.json] [-save DIR]
 //	            [-require-probes LIST]
 //	NAME replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
+//	NAME shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-max-runs N]
+//	            [-max-time D] [-o plan.json] [-save DIR]
 //
 // Exit status: 0 when every run passed (and every required probe was
 // reached), 1 when any failed, 2 for a usage error, including a run that
@@ -115,6 +117,7 @@ func (r *runner) usage() string {
   %[2]s        [-check-determinism] [-shard I/N] [-faults PROFILE|@plan.json] [-save DIR]
   %[2]s        [-require-probes LIST]
   %[1]s replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
+  %[1]s shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-max-runs N] [-max-time D] [-o plan.json] [-save DIR]
 run '%[1]s <command> -h' for a command's flags`, r.Name, pad)
 }
 
@@ -133,11 +136,13 @@ func (r *runner) main(args []string) int {
 		code, err = r.sweep(args[1:])
 	case "replay":
 		code, err = r.replay(args[1:])
+	case "shrink":
+		code, err = r.shrinkCmd(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(r.stdout, r.usage())
 		return 0
 	default:
-		err = usagef("unknown command %q (want list, run or replay)", args[0])
+		err = usagef("unknown command %q (want list, run, replay or shrink)", args[0])
 	}
 	if h, ok := err.(helpRequested); ok {
 		h.print(r.stdout, r.Name)
