@@ -85,6 +85,10 @@ func Install(t Target, p Plan) error {
 	return err
 }
 
+// PlanAttachment names the run attachment (sim.World.Attach) holding the
+// plan as installed, as JSON: what simrun's -html page shows.
+const PlanAttachment = "fault-plan.json"
+
 // InstallPlan is Install returning the plan as applied (without the actions
 // on spared nodes).
 func InstallPlan(t Target, p Plan) (Plan, error) {
@@ -99,6 +103,7 @@ func InstallPlan(t Target, p Plan) (Plan, error) {
 	}
 	p = spare(p, t.Spare)
 	t.World.Logf(nil, "%s", p)
+	t.World.Attach(PlanAttachment, "application/json", p.JSON())
 	crashed := make([]bool, len(t.Nodes)) // by this plan, so restartable by it
 	// Actions due at the same instant run as one event, in plan order: the
 	// seeded tiebreak must not reorder "crash 0; restart 0" at one time.

@@ -23,8 +23,8 @@
 //	NAME list   [-faults | -probes]
 //	NAME run    [-scenario PATTERN] [-seeds A-B] [-parallel N] [-json]
 //	            [-check-determinism] [-shard I/N] [-faults PROFILE|@plan.json] [-save DIR]
-//	            [-require-probes LIST]
-//	NAME replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
+//	            [-require-probes LIST] [-html DIR]
+//	NAME replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v] [-html FILE]
 //
 // Exit status: 0 when every run passed (and every required probe was
 // reached), 1 when any failed, 2 for a usage error, including a run that
@@ -32,8 +32,8 @@
 // stopped by an interrupt (after reporting what ran).
 //
 // Importing this package pulls in the kernel (sim), the simulated network
-// (netsim), the fault plans (faults) and the regression corpus format
-// (seeds), and nothing else of this module: no system, and not porcupine.
+// (netsim), the fault plans (faults), the regression corpus format (seeds)
+// and the HTML page of a run (sim/page), and nothing else of this module: no system, and not porcupine.
 // TestImportsNoSystem holds that.
 package cli
 
@@ -113,8 +113,8 @@ func (r *runner) usage() string {
   %[1]s list   [-faults | -probes]               list scenarios (or fault profiles, or probes)
   %[1]s run    [-scenario PATTERN] [-seeds A-B] [-parallel N] [-json]
   %[2]s        [-check-determinism] [-shard I/N] [-faults PROFILE|@plan.json] [-save DIR]
-  %[2]s        [-require-probes LIST]
-  %[1]s replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
+  %[2]s        [-require-probes LIST] [-html DIR]
+  %[1]s replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v] [-html FILE]
 run '%[1]s <command> -h' for a command's flags`, r.Name, pad)
 }
 
