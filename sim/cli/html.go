@@ -19,40 +19,48 @@ const (
 	htmlRunHelp    = "write a self-contained HTML page of each failing run into this directory (docs/page.md)"
 )
 
-// pageTrace returns a collector for a run's page and the trace function
-// that feeds it, after then (nil: nothing else).
-func pageTrace(then func(sim.Record)) (*page.Collector, func(sim.Record)) {
-	c := page.NewCollector()
-	if then == nil {
-		return c, c.Record
-	}
-	return c, func(r sim.Record) {
-		then(r)
-		c.Record(r)
+// pageRecorder collects what a run's page draws: the trace, for the
+// page's collector, and the fault plan the run installed, which
+// faults.Install marks in the trace (faults.MarkPlan).
+type pageRecorder struct {
+	c    *page.Collector
+	plan *faults.Plan
+}
+
+// pageTrace returns a recorder for a run's page and the trace function that
+// feeds it, after then (nil: nothing else).
+func pageTrace(then func(sim.Record)) (*pageRecorder, func(sim.Record)) {
+	pr := &pageRecorder{c: page.NewCollector()}
+	return pr, func(r sim.Record) {
+		if then != nil {
+			then(r)
+		}
+		if p, ok := faults.PlanFromRecord(r); ok {
+			pr.plan = &p // shown at the top of the page, not as a mark
+			return
+		}
+		pr.c.Record(r)
 	}
 }
 
-// writePage writes the page of run res of sc, whose trace c collected, to
-// file. spec is the -faults the run was given ("" for the scenario's own).
-func (r *runner) writePage(file string, sc *sim.Scenario, c *page.Collector, res sim.Result, spec string) error {
+// writePage writes the page of run res of sc, recorded by pr, to file. spec
+// is the -faults the run was given ("" for the scenario's own).
+func (r *runner) writePage(file string, sc *sim.Scenario, pr *pageRecorder, res sim.Result, spec string) error {
 	run := page.Run{
 		Result:      res,
 		Description: sc.Description,
 		Replay:      ReplayCommand(r.Command, sc.Name, res.Seed, spec),
 	}
-	if a, ok := res.Attachment(faults.PlanAttachment); ok {
-		run.Plan, run.Skip = a.Data, []string{a.Name}
+	if p := pr.plan; p != nil {
+		run.Plan, run.PlanText = p.JSON(), p.String()
 	} else if strings.HasPrefix(strings.TrimSpace(spec), "{") {
 		run.Plan = []byte(spec)
-	}
-	if p, err := faults.ParsePlan(run.Plan); err == nil {
-		run.PlanText = p.String()
 	}
 	f, err := os.Create(file)
 	if err != nil {
 		return err
 	}
-	if err := c.Write(f, run); err != nil {
+	if err := pr.c.Write(f, run); err != nil {
 		f.Close()
 		return fmt.Errorf("writing %s: %w", file, err)
 	}
@@ -89,7 +97,7 @@ func checkHTMLFile(file string) error {
 // sweep ran it without, which is faster) and writes its page into dir,
 // named after the scenario and seed. It returns the file written.
 func (r *runner) pageOfFailure(dir string, o outcome, spec string) (string, error) {
-	c, trace := pageTrace(nil)
+	pr, trace := pageTrace(nil)
 	res := sim.RunScenario(o.scenario, sim.Options{Seed: o.seed, Faults: spec, Trace: trace})
 	if o.div == nil && (res.Outcome != o.res.Outcome || res.Hash != o.res.Hash) {
 		// Tracing must change nothing (sim.World.Tracing); say so if it did
@@ -99,7 +107,7 @@ func (r *runner) pageOfFailure(dir string, o outcome, spec string) (string, erro
 			o.scenario.Name, o.seed, res.Outcome, res.Hash, o.res.Outcome, o.res.Hash)
 	}
 	file := filepath.Join(dir, PageFileName(o.scenario.Name, o.seed))
-	return file, r.writePage(file, o.scenario, c, res, spec)
+	return file, r.writePage(file, o.scenario, pr, res, spec)
 }
 
 // PageFileName is the name of a failing run's page in run's -html directory:

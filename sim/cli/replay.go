@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/lockstep-dst/lockstep/sim"
-	"github.com/lockstep-dst/lockstep/sim/page"
 )
 
 func (r *runner) replay(args []string) (int, error) {
@@ -49,7 +48,7 @@ func (r *runner) replay(args []string) (int, error) {
 	if *verbose {
 		opts.Trace = func(r sim.Record) { fmt.Fprintln(stdout, r.String()) }
 	}
-	var pg *page.Collector
+	var pg *pageRecorder
 	if err := checkHTMLFile(*htmlFile); err != nil {
 		return 2, err
 	} else if *htmlFile != "" {
