@@ -1,8 +1,13 @@
 package raftsim
 
 import (
+	"bytes"
+	"context"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +20,7 @@ import (
 	"github.com/lockstep-dst/lockstep/netsim"
 	"github.com/lockstep-dst/lockstep/raft"
 	"github.com/lockstep-dst/lockstep/sim"
+	"github.com/lockstep-dst/lockstep/sim/cli"
 )
 
 // Property tests: rapid generates fault plans as data (faults.Plan: crashes, restarts,
@@ -201,4 +207,49 @@ func TestPropertyShrinksBrokenConfig(t *testing.T) {
 	require.Equal(t, last.res.Hash, again.Hash, "the minimal plan replays identically")
 	require.Equal(t, last.res.Failure.Error(), again.Failure.Error())
 	require.LessOrEqual(t, len(generatedActions(last.plan)), len(generatedActions(first.plan)))
+}
+
+// TestSamplePlanRunsThroughTheRunner: docs/sample-plan.json, the plan
+// docs/plans.md walks through, uses every kind of action, and raft/Swarm
+// passes under it when the runner replays it, as a user would:
+// `simrun replay -scenario raft/Swarm -seed 1 -faults @docs/sample-plan.json`.
+func TestSamplePlanRunsThroughTheRunner(t *testing.T) {
+	const file = "../../docs/sample-plan.json"
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	plan, err := faults.ParsePlan(data)
+	require.NoError(t, err)
+	used := map[faults.Kind]bool{}
+	for _, a := range plan.Actions {
+		used[a.Kind] = true
+	}
+	for _, k := range faults.Kinds() {
+		require.True(t, used[k], "the sample plan has no %s action", k)
+	}
+	var out, errOut bytes.Buffer
+	code := cli.Run(context.Background(), []string{"replay", "-scenario", "raft/Swarm", "-seed", "1", "-faults", "@" + file}, &out, &errOut, cli.Config{})
+	require.Equal(t, 0, code, "%s%s", out.String(), errOut.String())
+	require.Contains(t, out.String(), "raft/Swarm seed 1: pass")
+}
+
+// TestPrintedPlanReplaysTheProfileRun: the plan `simrun plan` prints for a
+// raft/Swarm seed, saved and replayed with -faults @file, is the run the
+// profile made: the same trace hash.
+func TestPrintedPlanReplaysTheProfileRun(t *testing.T) {
+	run := func(args ...string) (string, string) {
+		var out, errOut bytes.Buffer
+		code := cli.Run(context.Background(), args, &out, &errOut, cli.Config{Command: "simrun"})
+		require.Equal(t, 0, code, "%s%s", out.String(), errOut.String())
+		return out.String(), errOut.String()
+	}
+	const seed = "4"
+	plan, _ := run("plan", "-scenario", "raft/Swarm", "-seed", seed)
+	require.Contains(t, plan, `"nodes": ["raft0", "raft1", "raft2", "raft3", "raft4"]`)
+	file := filepath.Join(t.TempDir(), "plan.json")
+	require.NoError(t, os.WriteFile(file, []byte(plan), 0o644))
+	hash := regexp.MustCompile(`hash [0-9a-f]{16}`)
+	profile, _ := run("replay", "-scenario", "raft/Swarm", "-seed", seed)
+	replayed, _ := run("replay", "-scenario", "raft/Swarm", "-seed", seed, "-faults", "@"+file)
+	require.NotEmpty(t, hash.FindString(profile))
+	require.Equal(t, hash.FindString(profile), hash.FindString(replayed))
 }
