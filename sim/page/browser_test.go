@@ -100,7 +100,7 @@ func TestPageInABrowser(t *testing.T) {
 	require.Equal(t, 1, code, "%s%s", out.String(), errOut.String())
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1400, 1000))
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 1000))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
@@ -212,7 +212,8 @@ func TestPageInABrowser(t *testing.T) {
 	require.Equal(t, "true", window[2])
 
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click("#zoom-all")))
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	// What a person sees first: the run, the failure and the timeline.
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	require.NoError(t, err)
 	dest := os.Getenv("LOCKSTEP_PAGE_SCREENSHOT")
 	if dest == "" {
