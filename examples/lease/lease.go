@@ -8,8 +8,8 @@
 // The nodes:
 //
 //   - lockserver grants one lease at a time, for Config.Lease on its own
-//     clock, with a fencing token taken from a counter it makes durable
-//     before the grant leaves. A restarted server has forgotten who holds
+//     clock from the moment the request arrived, with a fencing token taken
+//     from a counter it makes durable before the grant leaves. A restarted server has forgotten who holds
 //     the lease, so it grants nothing until a whole lease has passed.
 //   - storage holds one value. A write carries the token of the lease it is
 //     made under and its number within the lease (seq); the storage applies

@@ -23,9 +23,11 @@
 //	NAME list   [-faults | -probes]
 //	NAME run    [-scenario PATTERN] [-seeds A-B] [-parallel N] [-json]
 //	            [-check-determinism] [-shard I/N|auto/N] [-faults PROFILE|@plan.json]
-//	            [-save DIR] [-require-probes LIST] [-progress D] [-v]
-//	NAME replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
+//	            [-save DIR] [-require-probes LIST] [-progress D] [-v] [-html DIR]
+//	NAME replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v] [-html FILE]
 //	NAME merge  [-json] [-v] FILE...
+//	NAME shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-max-runs N]
+//	            [-max-time D] [-o plan.json] [-save DIR]
 //
 // Exit status: 0 when every run passed (and every required probe was
 // reached), 1 when any failed, 2 for a usage error, including a run that
@@ -41,8 +43,9 @@
 // $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).
 //
 // Importing this package pulls in the kernel (sim), the simulated network
-// (netsim), the fault plans (faults) and the regression corpus format
-// (seeds), and nothing else of this module: no system, and not porcupine.
+// (netsim), the fault plans (faults), the regression corpus format (seeds)
+// and the HTML page of a run (sim/page), and nothing else of this module:
+// no system, and not porcupine.
 // TestImportsNoSystem holds that.
 package cli
 
@@ -128,10 +131,12 @@ func (r *runner) usage() string {
   %[1]s list   [-faults | -probes]               list scenarios (or fault profiles, or probes)
   %[1]s run    [-scenario PATTERN] [-seeds A-B] [-parallel N] [-json]
   %[2]s        [-check-determinism] [-shard I/N|auto/N] [-faults PROFILE|@plan.json]
-  %[2]s        [-save DIR] [-require-probes LIST] [-progress D] [-v]
-  %[1]s replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
+  %[2]s        [-save DIR] [-require-probes LIST] [-progress D] [-v] [-html DIR]
+  %[1]s replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v] [-html FILE]
   %[1]s merge  [-json] [-v] FILE...                merge shards' run -json outputs (- is stdin)
   %[1]s plan   -scenario NAME -seed S [-faults PROFILE]  print the fault plan a seed makes, as editable JSON
+  %[1]s shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-max-runs N] [-max-time D]
+  %[2]s        [-o plan.json] [-save DIR]  minimize the fault plan of a failing run
 run '%[1]s <command> -h' for a command's flags`, r.Name, pad)
 }
 
@@ -154,11 +159,13 @@ func (r *runner) main(args []string) int {
 		code, err = r.merge(args[1:])
 	case "plan":
 		code, err = r.plan(args[1:])
+	case "shrink":
+		code, err = r.shrinkCmd(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(r.stdout, r.usage())
 		return 0
 	default:
-		err = usagef("unknown command %q (want list, run, replay, merge or plan)", args[0])
+		err = usagef("unknown command %q (want list, run, replay, merge, plan or shrink)", args[0])
 	}
 	if h, ok := err.(helpRequested); ok {
 		h.print(r.stdout, r.Name)
