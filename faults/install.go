@@ -43,7 +43,14 @@ func FromOptions(w *sim.World, s Shape) (Plan, error) {
 		}
 		return p, nil
 	default:
-		return Generate(spec, w.Rand("faults/"+spec), s)
+		// The stream is keyed by the profile's name alone: parameters
+		// change what is drawn, not the seed's stream, so
+		// crashes:maxdown=majority makes the plan crashes makes.
+		sp, err := ParseSpec(spec)
+		if err != nil {
+			return Plan{}, err
+		}
+		return sp.Generate(w.Rand("faults/"+sp.Profile.Name), s)
 	}
 }
 
@@ -60,10 +67,8 @@ func CheckSpec(spec string) error {
 		_, err := ParsePlan([]byte(spec))
 		return err
 	}
-	if _, ok := Lookup(spec); !ok {
-		return unknownProfile(spec)
-	}
-	return nil
+	_, err := ParseSpec(spec)
+	return err
 }
 
 func unknownProfile(name string) error {

@@ -152,6 +152,8 @@ type Result struct {
 	Probes map[string]uint64
 	// Storage counts what crashes found on the nodes' storage.
 	Storage StorageStats
+	// Attachments are the files the run attached for a person (World.Attach).
+	Attachments []Attachment
 }
 
 // ErrBadInput marks a failure caused by the user's input (a fault plan that
@@ -213,7 +215,7 @@ func RunScenario(s *Scenario, opts Options) Result {
 	f := w.Run()
 	res := Result{Scenario: s.Name, Seed: opts.Seed, Faults: opts.Faults, Outcome: Pass,
 		Failure: f, Events: w.events, Virtual: w.now, Hash: w.hash,
-		Probes: w.ProbeHits(), Storage: w.StorageStats()}
+		Probes: w.ProbeHits(), Storage: w.StorageStats(), Attachments: w.Attachments()}
 	switch {
 	case f == nil:
 	case f.Check == "panic":

@@ -47,9 +47,10 @@ func (c *client) run(p *sim.Proc) {
 // (clk.Since) until which this client may act on it.
 //
 // The lease is counted from the moment the request left, not from the
-// moment the grant arrived: the server started it somewhere between the
-// two, and a grant may spend long in the network (a reply held 2 s, with a
-// 1 s lease, arrives after the lease is over). And it is shortened by the
+// moment the grant arrived: the server counts it from the moment the
+// request reached it, between the two, and a grant may then spend long in
+// the server's queue and in the network (a reply held 2 s, with a 1 s
+// lease, arrives after the lease is over). And it is shortened by the
 // drift margin: the server measures the lease on its clock and this client
 // on its own; if this clock runs 1% slow and the server's 1% fast, a lease
 // of L on the server's clock ends after about 0.98 L on this one.

@@ -3,7 +3,22 @@ package lease
 import (
 	"fmt"
 	"time"
+
+	"github.com/lockstep-dst/lockstep/sim"
 )
+
+// Messages with contents digest them (netsim.Digester): the network folds
+// the digest of every message it delivers into the trace hash, so two runs
+// that differ only in a token or a value differ in hash, and
+// -check-determinism names the delivery where they part.
+func digest(fields ...uint64) uint64 { return sim.HashBytes(encode(fields...)) }
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // acquireArgs asks the lock server for the lease. The caller is the
 // request's sender (netsim.Request.From).
@@ -22,8 +37,9 @@ type grantReply struct {
 	Valid time.Duration
 }
 
-func (m *grantReply) Size() int  { return 17 }
-func (m *grantReply) Clone() any { c := *m; return &c }
+func (m *grantReply) Size() int      { return 17 }
+func (m *grantReply) Digest() uint64 { return digest(b2u(m.OK), m.Token, uint64(m.Valid)) }
+func (m *grantReply) Clone() any     { c := *m; return &c }
 func (m *grantReply) String() string {
 	if !m.OK {
 		return "refused"
@@ -35,6 +51,7 @@ func (m *grantReply) String() string {
 type releaseArgs struct{ Token uint64 }
 
 func (m *releaseArgs) Size() int      { return 8 }
+func (m *releaseArgs) Digest() uint64 { return digest(m.Token) }
 func (m *releaseArgs) Clone() any     { c := *m; return &c }
 func (m *releaseArgs) String() string { return fmt.Sprintf("release token=%d", m.Token) }
 
@@ -45,8 +62,9 @@ type writeArgs struct {
 	Value      uint64
 }
 
-func (m *writeArgs) Size() int  { return 24 }
-func (m *writeArgs) Clone() any { c := *m; return &c }
+func (m *writeArgs) Size() int      { return 24 }
+func (m *writeArgs) Digest() uint64 { return digest(m.Token, m.Seq, m.Value) }
+func (m *writeArgs) Clone() any     { c := *m; return &c }
 func (m *writeArgs) String() string {
 	return fmt.Sprintf("write token=%d seq=%d value=%d", m.Token, m.Seq, m.Value)
 }
@@ -58,8 +76,9 @@ type writeReply struct {
 	Stale bool
 }
 
-func (m *writeReply) Size() int  { return 2 }
-func (m *writeReply) Clone() any { c := *m; return &c }
+func (m *writeReply) Size() int      { return 2 }
+func (m *writeReply) Digest() uint64 { return digest(b2u(m.OK), b2u(m.Stale)) }
+func (m *writeReply) Clone() any     { c := *m; return &c }
 func (m *writeReply) String() string {
 	switch {
 	case m.OK:

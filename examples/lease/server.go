@@ -14,7 +14,7 @@ const counterFile = "tokens"
 
 // lockServer grants one lease at a time. Its only durable state is the token
 // counter; who holds the lease and until when is volatile, which is why a
-// restarted server waits out a whole lease before granting (see grantable).
+// restarted server waits out a whole lease before granting (see bootServer).
 type lockServer struct {
 	node *sim.Node
 	clk  clock.Clock

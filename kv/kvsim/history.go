@@ -11,6 +11,7 @@ import (
 
 	"github.com/lockstep-dst/lockstep/kv"
 	"github.com/lockstep-dst/lockstep/kv/lincheck"
+	"github.com/lockstep-dst/lockstep/sim"
 )
 
 // History is every completed clerk call of a run, with Call and Return stamps in the order
@@ -76,9 +77,16 @@ type Bounds = lincheck.Bounds
 // and the error names the keys whose histories are not linearizable and the file. An
 // undecided check returns an error wrapping sim.ErrUnknown.
 func CheckLinearizable(ops []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
+	return checkLinearizable(nil, ops, scenario, seed, b)
+}
+
+// checkLinearizable is CheckLinearizable that also attaches porcupine's view to w
+// (lincheck.Visualize), for simrun's -html page.
+func checkLinearizable(w *sim.World, ops []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
 	ops = prepare(ops)
 	model := ModelFor(ops)
 	res, err := lincheck.Check(model, ops, func(in any) string { return in.(KVInput).Key }, b)
+	lincheck.Visualize(w, "kv/linearizability", model, res)
 	if err != nil || res.Ok {
 		return err
 	}

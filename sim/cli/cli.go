@@ -23,8 +23,8 @@
 //	NAME list   [-faults | -probes]
 //	NAME run    [-scenario PATTERN] [-seeds A-B] [-parallel N] [-json]
 //	            [-check-determinism] [-shard I/N|auto/N] [-faults PROFILE|@plan.json]
-//	            [-save DIR] [-require-probes LIST] [-progress D] [-v]
-//	NAME replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
+//	            [-save DIR] [-require-probes LIST] [-progress D] [-v] [-html DIR]
+//	NAME replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v] [-html FILE]
 //	NAME merge  [-json] [-v] FILE...
 //	NAME shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-max-runs N]
 //	            [-max-time D] [-o plan.json] [-save DIR]
@@ -43,8 +43,9 @@
 // $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).
 //
 // Importing this package pulls in the kernel (sim), the simulated network
-// (netsim), the fault plans (faults) and the regression corpus format
-// (seeds), and nothing else of this module: no system, and not porcupine.
+// (netsim), the fault plans (faults), the regression corpus format (seeds)
+// and the HTML page of a run (sim/page), and nothing else of this module:
+// no system, and not porcupine.
 // TestImportsNoSystem holds that.
 package cli
 
@@ -130,8 +131,8 @@ func (r *runner) usage() string {
   %[1]s list   [-faults | -probes]               list scenarios (or fault profiles, or probes)
   %[1]s run    [-scenario PATTERN] [-seeds A-B] [-parallel N] [-json]
   %[2]s        [-check-determinism] [-shard I/N|auto/N] [-faults PROFILE|@plan.json]
-  %[2]s        [-save DIR] [-require-probes LIST] [-progress D] [-v]
-  %[1]s replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
+  %[2]s        [-save DIR] [-require-probes LIST] [-progress D] [-v] [-html DIR]
+  %[1]s replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v] [-html FILE]
   %[1]s merge  [-json] [-v] FILE...                merge shards' run -json outputs (- is stdin)
   %[1]s plan   -scenario NAME -seed S [-faults PROFILE]  print the fault plan a seed makes, as editable JSON
   %[1]s shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-max-runs N] [-max-time D]

@@ -36,7 +36,7 @@ func (r *runner) list(args []string) error {
 	}
 	if *profiles {
 		for _, p := range faults.Profiles() {
-			fmt.Fprintf(tw, "%s\t%s\n", p.Name, p.Description)
+			fmt.Fprintf(tw, "%s\t%s\n", p.Synopsis(), p.Description)
 		}
 		return tw.Flush()
 	}

@@ -280,7 +280,8 @@ func combine(files []*mergeFile) (*merged, error) {
 	allOneSweep := true
 	for _, f := range files {
 		s := f.summary.Sweep
-		if s == nil {
+		if s == nil || s.Scenario == "" {
+			// Not one sweep (a merge of several): no shards to check.
 			allOneSweep = false
 			m.total += f.summary.Runs
 			continue
@@ -300,7 +301,14 @@ func combine(files []*mergeFile) (*merged, error) {
 			return nil, fmt.Errorf("merge: %s: shard %d/%d is not a shard: not the output of 'run -json'", f.name, s.Shard, s.Shards)
 		}
 		if other := g.byIdx[s.Shard]; other != nil {
-			return nil, fmt.Errorf("merge: %s and %s are both shard %d/%d of the sweep %s: the shards overlap", other.name, f.name, s.Shard, s.Shards, describeSweep(id))
+			// The same shard twice (a file named twice, a sweep run again
+			// on another machine) is one shard if it ran the same runs the
+			// same way, which the union of the runs below checks run by run.
+			if other.summary.Runs != f.summary.Runs {
+				return nil, fmt.Errorf("merge: %s and %s are both shard %d/%d of the sweep %s, and hold %d and %d runs: the shards overlap and differ",
+					other.name, f.name, s.Shard, s.Shards, describeSweep(id), other.summary.Runs, f.summary.Runs)
+			}
+			continue
 		}
 		g.byIdx[s.Shard] = f
 		g.runs += f.summary.Runs

@@ -63,6 +63,7 @@ func (r *runner) sweep(args []string) (int, error) {
 	shardArg := fs.String("shard", "", "run only shard I of N (I/N), to spread a sweep over machines; auto/N reads I from $"+ShardIndexEnv+" or $"+JobCompletionEnv)
 	faultsArg := fs.String("faults", "", "fault profile, or @file with a JSON plan (default: each scenario's own)")
 	saveDir := fs.String("save", "", "write a regression-corpus entry for each failing run into this directory")
+	htmlDir := fs.String("html", "", htmlRunHelp)
 	requireArg := fs.String("require-probes", "", "comma-separated probe names or globs ('raft/*'): fail the sweep if one is never reached")
 	verbose := fs.Bool("v", false, "print a line for every run, passing ones too (text output)")
 	progressEvery := fs.Duration("progress", 0, "when stderr is not a terminal (a CI log), print a progress line at most this often, e.g. 1m (0: never)")
@@ -99,6 +100,10 @@ func (r *runner) sweep(args []string) (int, error) {
 		if st, err := os.Stat(*saveDir); err != nil || !st.IsDir() {
 			return 2, usagef("-save %q is not a directory", *saveDir)
 		}
+	}
+
+	if err := checkHTMLDir(*htmlDir); err != nil {
+		return 2, err
 	}
 
 	if spec != "" {
@@ -210,6 +215,9 @@ func (r *runner) sweep(args []string) (int, error) {
 				if err := save(*saveDir, o, spec); err != nil {
 					fmt.Fprintf(stderr, "%s: saving failing seed: %v\n", r.Name, err)
 				}
+			}
+			if !o.passed() && *htmlDir != "" {
+				r.reportPage(*htmlDir, o, spec, rep)
 			}
 		}
 	}
