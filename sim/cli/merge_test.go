@@ -173,6 +173,10 @@ func TestMergeRefusesWhatIsNotOneSweep(t *testing.T) {
 	_, crashes, _ := simrun(append([]string{"run", "-json", "-faults", "crashes"}, "-scenario", "clitest/TakesFaults", "-seeds", "1-2")...)
 	_, own, _ := simrun(append([]string{"run", "-json"}, "-scenario", "clitest/UnsyncedCrash", "-seeds", "1-2")...)
 	_, badInput, _ := simrun("run", "-json", "-scenario", "clitest/BadInput", "-seeds", "1-2")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stopped strings.Builder // shard 0 again, interrupted before its first run
+	require.Equal(t, 130, Run(ctx, append([]string{"run", "-json", "-shard", "0/3", "-parallel", "1"}, args...), &stopped, &strings.Builder{}, testConfig))
 	lines := strings.SplitAfter(s0, "\n")
 	firstRun := lines[0]
 	otherHash := firstRun[:strings.Index(firstRun, `"hash":"`)+8] + "0123456789abcdef" + firstRun[strings.Index(firstRun, `"hash":"`)+24:]
@@ -192,7 +196,7 @@ func TestMergeRefusesWhatIsNotOneSweep(t *testing.T) {
 		{"after summary", []string{file("after.json", s0+firstRun)}, "a line after the summary"},
 		{"counts", []string{file("counts.json", strings.Join(lines[1:], ""))}, "the summary counts 4 runs but the file holds 3"},
 		{"usage error", []string{file("usage.json", badInput)}, "usage.json: the run stopped on a usage error: clitest/BadInput"},
-		{"same shard twice", []string{shards[0], shards[1], file("again.json", s0), shards[2]}, "shard-0-of-3.json and " + filepath.Join(dir, "again.json") + " are both shard 0/3 of the sweep -scenario 'clitest/[PU]*' -seeds 1-6: the shards overlap"},
+		{"same shard, other runs", []string{shards[0], shards[1], file("stopped.json", stopped.String()), shards[2]}, "shard-0-of-3.json and " + filepath.Join(dir, "stopped.json") + " are both shard 0/3 of the sweep -scenario 'clitest/[PU]*' -seeds 1-6, and hold 4 and 0 runs: the shards overlap and differ"},
 		{"missing shard", []string{shards[0], shards[2]}, "shard(s) 1 of 3 of the sweep -scenario 'clitest/[PU]*' -seeds 1-6 missing: merge needs every shard's output"},
 		{"different scenarios", []string{file("fewer.json", strings.Replace(s0, `"runs":12,`, `"runs":14,`, 1)), shards[1], shards[2]}, "fewer.json says the sweep -scenario 'clitest/[PU]*' -seeds 1-6 has 14 runs and " + shards[1] + " says 12: the shards were run by programs with different scenarios"},
 		{"ran differently", []string{shards[0], shards[1], shards[2], file("other.json", otherHash+`{"schema":1,"type":"scenario","scenario":"clitest/Probes","runs":1}`+"\n"+`{"schema":1,"type":"summary","runs":1}`+"\n")},
@@ -209,13 +213,31 @@ func TestMergeRefusesWhatIsNotOneSweep(t *testing.T) {
 		require.Contains(t, errOut, c.want, c.name)
 	}
 
-	// The same run twice, run the same way, is one run: a shard and the
-	// unsharded sweep merge into the sweep.
+	// The same run twice, run the same way, is one run: the shards and the
+	// unsharded sweep merge into the sweep, and so do a shard named twice,
+	// the whole sweep twice, and two merges of several sweeps.
 	_, whole, _ := simrun(append([]string{"run", "-json"}, args...)...)
-	code, out, errOut := simrun(append([]string{"merge", "-json", file("whole.json", whole)}, shards...)...)
-	require.Equal(t, 0, code, errOut)
-	objs := jsonLines(t, out)
-	require.EqualValues(t, 12, objs[len(objs)-1]["runs"])
+	wholeFile := file("whole.json", whole)
+	_, other, _ := simrun("run", "-json", "-scenario", "clitest/Probes", "-seeds", "5-9") // seeds 5 and 6 in both
+	_, mixed, _ := simrun("merge", "-json", wholeFile, file("other.json", other))
+	mixedFile := file("mixed.json", mixed)
+	for _, files := range [][]string{
+		append([]string{wholeFile}, shards...),
+		{shards[0], shards[1], shards[0], shards[2]},
+		{wholeFile, wholeFile},
+		{mixedFile, mixedFile, wholeFile},
+	} {
+		code, out, errOut := simrun(append([]string{"merge", "-json"}, files...)...)
+		require.Equal(t, 0, code, errOut)
+		objs := jsonLines(t, out)
+		if files[0] == mixedFile {
+			require.EqualValues(t, 15, objs[len(objs)-1]["runs"])
+			require.Equal(t, map[string]any{"check_determinism": false, "runs": 15.0, "scenario": "", "seeds": "", "shard": 0.0, "shards": 1.0},
+				objs[len(objs)-1]["sweep"], "a merge of several sweeps is of no one pattern and range")
+			continue
+		}
+		require.EqualValues(t, 12, objs[len(objs)-1]["runs"])
+	}
 }
 
 // A shard is not judged on -require-probes (another shard may reach the
