@@ -43,7 +43,14 @@ func FromOptions(w *sim.World, s Shape) (Plan, error) {
 		}
 		return p, nil
 	default:
-		return Generate(spec, w.Rand("faults/"+spec), s)
+		// The stream is keyed by the profile's name alone: parameters
+		// change what is drawn, not the seed's stream, so
+		// crashes:maxdown=majority makes the plan crashes makes.
+		sp, err := ParseSpec(spec)
+		if err != nil {
+			return Plan{}, err
+		}
+		return sp.Generate(w.Rand("faults/"+sp.Profile.Name), s)
 	}
 }
 
@@ -60,10 +67,8 @@ func CheckSpec(spec string) error {
 		_, err := ParsePlan([]byte(spec))
 		return err
 	}
-	if _, ok := Lookup(spec); !ok {
-		return unknownProfile(spec)
-	}
-	return nil
+	_, err := ParseSpec(spec)
+	return err
 }
 
 func unknownProfile(name string) error {
@@ -85,8 +90,27 @@ func Install(t Target, p Plan) error {
 	return err
 }
 
-// InstallPlan is Install returning the plan as applied (without the actions
-// on spared nodes).
+// MarkPlan is the kind of the trace mark Install logs (while tracing) with
+// the plan it installs: the mark's Text is the plan in its readable JSON form,
+// node names filled in, which ParsePlan reads back. `simrun plan` prints it;
+// PlanFromRecord decodes it.
+const MarkPlan sim.MarkKind = "plan"
+
+// PlanFromRecord returns the plan a trace record carries, if it is the mark
+// Install logs (kind MarkPlan).
+func PlanFromRecord(r sim.Record) (Plan, bool) {
+	if r.Mark == nil || r.Mark.Kind != MarkPlan {
+		return Plan{}, false
+	}
+	p, err := ParsePlan([]byte(r.Mark.Text))
+	if err != nil {
+		return Plan{}, false
+	}
+	return p, true
+}
+
+// InstallPlan is Install returning the plan as applied: without the actions
+// on spared nodes, with node indices those of t, and named after t's nodes.
 func InstallPlan(t Target, p Plan) (Plan, error) {
 	if p.Nodes != 0 && p.Nodes != len(t.Nodes) {
 		return Plan{}, badPlan("nodes is %d, the target has %d", p.Nodes, len(t.Nodes))
@@ -97,9 +121,16 @@ func InstallPlan(t Target, p Plan) (Plan, error) {
 	if err := sized.Validate(); err != nil {
 		return Plan{}, err
 	}
+	p, err := t.byName(sized)
+	if err != nil {
+		return Plan{}, err
+	}
 	p = spare(p, t.Spare)
-	t.World.Logf(nil, "%s", p)
+	if w := t.World; w.Tracing() {
+		w.Mark(sim.Mark{Kind: MarkPlan, Text: string(p.JSON())})
+	}
 	crashed := make([]bool, len(t.Nodes)) // by this plan, so restartable by it
+	var marks markState
 	// Actions due at the same instant run as one event, in plan order: the
 	// seeded tiebreak must not reorder "crash 0; restart 0" at one time.
 	for i := 0; i < len(p.Actions); {
@@ -109,13 +140,70 @@ func InstallPlan(t Target, p Plan) (Plan, error) {
 		}
 		batch := p.Actions[i:j]
 		t.World.Schedule(batch[0].At, "fault "+string(batch[0].Kind), func() {
+			var m *markState
+			if t.World.Tracing() {
+				m = &marks
+			}
 			for _, a := range batch {
-				t.apply(a, crashed)
+				t.apply(a, crashed, m)
 			}
 		})
 		i = j
 	}
 	return p, nil
+}
+
+// byName returns p with its node numbers those of t's nodes: a plan that
+// names its nodes is matched to t by name (so a plan written for nodes in
+// another order still acts on the nodes it names); a plan that numbers them
+// takes t's order, and t's names.
+func (t Target) byName(p Plan) (Plan, error) {
+	names := make([]string, len(t.Nodes))
+	index := map[string]int{}
+	for i, n := range t.Nodes {
+		names[i] = n.Name
+		index[n.Name] = i
+	}
+	if p.Names == nil {
+		p.Names = names
+		return p, nil
+	}
+	perm := make([]int, len(p.Names))
+	for i, name := range p.Names {
+		j, ok := index[name]
+		if !ok {
+			return Plan{}, badPlan("nodes[%d]: the plan names node %q, the scenario's nodes are %s", i, name, strings.Join(names, ", "))
+		}
+		perm[i] = j
+	}
+	out := p
+	out.Names = names
+	out.Actions = make([]Action, len(p.Actions))
+	mapped := func(nodes []int) []int {
+		if nodes == nil {
+			return nil
+		}
+		m := make([]int, len(nodes))
+		for k, n := range nodes {
+			m[k] = perm[n]
+		}
+		return m
+	}
+	for k, a := range p.Actions {
+		a.Nodes = mapped(a.Nodes)
+		if a.Groups != nil {
+			groups := make([][]int, len(a.Groups))
+			for g, members := range a.Groups {
+				groups[g] = mapped(members)
+			}
+			a.Groups = groups
+		}
+		if a.Kind == OneWay {
+			a.From, a.To = perm[a.From], perm[a.To]
+		}
+		out.Actions[k] = a
+	}
+	return out, nil
 }
 
 // spare removes the spared nodes from crash and restart actions.
@@ -149,9 +237,12 @@ func spare(p Plan, nodes []int) Plan {
 
 func (t Target) id(i int) int { return t.Nodes[i].ID }
 
-func (t Target) apply(a Action, crashed []bool) {
+func (t Target) name(i int) string { return t.Nodes[i].Name }
+
+// apply runs one action; marks, if non-nil (only while tracing), gets the
+// trace marks of what it did.
+func (t Target) apply(a Action, crashed []bool, marks *markState) {
 	w := t.World
-	w.Logf(nil, "fault %s", a)
 	switch a.Kind {
 	case Partition:
 		side := make([]int, len(t.Nodes)) // 0: in no group, cut off from every target
@@ -161,22 +252,44 @@ func (t Target) apply(a Action, crashed []bool) {
 			}
 		}
 		t.setLinks(func(i, j int) bool { return side[i] != 0 && side[i] == side[j] })
+		if marks != nil {
+			marks.partition(t, a, side)
+		}
 	case OneWay:
 		t.Net.SetLink(t.id(a.From), t.id(a.To), false)
+		if marks != nil {
+			marks.cut(t, fmt.Sprintf("one-way %s->%s", t.name(a.From), t.name(a.To)), a.From, a.To)
+		}
 	case Isolate:
 		t.isolate(a.Nodes[0])
+		if marks != nil {
+			marks.cut(t, "isolate "+t.name(a.Nodes[0]), a.Nodes[0], -1)
+		}
 	case IsolateLdr:
+		l := -1
 		if t.Leader != nil {
-			if l := t.Leader(); l >= 0 {
-				t.isolate(l)
+			l = t.Leader()
+		}
+		if l >= 0 {
+			t.isolate(l)
+		}
+		if marks != nil {
+			if l >= 0 {
+				marks.cut(t, "isolate-leader "+t.name(l), l, -1)
+			} else {
+				w.Mark(sim.Mark{Kind: sim.MarkFault, Text: "isolate-leader: no leader, nothing cut"})
 			}
 		}
 	case Heal:
 		t.setLinks(func(int, int) bool { return true })
+		if marks != nil {
+			marks.heal(t, "heal")
+		}
 	case Crash:
 		for _, i := range a.Nodes {
 			if t.Nodes[i].Up() {
 				crashed[i] = true
+				marks.fault(t, i, "crash")
 				w.Crash(t.Nodes[i])
 			}
 		}
@@ -184,26 +297,37 @@ func (t Target) apply(a Action, crashed []bool) {
 		for _, i := range a.Nodes {
 			if crashed[i] && !t.Nodes[i].Up() {
 				crashed[i] = false
+				marks.fault(t, i, "restart")
 				w.Restart(t.Nodes[i])
 			}
 		}
 	case Pause:
 		for _, i := range a.Nodes {
+			marks.fault(t, i, "pause")
 			w.Pause(t.Nodes[i])
 		}
 	case Resume:
 		for _, i := range a.Nodes {
+			marks.fault(t, i, "resume")
 			w.Resume(t.Nodes[i])
 		}
 	case Network:
 		t.Net.SetConditions(*a.Net)
+		if marks != nil {
+			w.Mark(sim.Mark{Kind: sim.MarkLink, Text: a.describe(t.name)})
+		}
 	case Clock:
 		for _, i := range a.Nodes {
 			t.Nodes[i].SetClock(a.Offset, a.Drift)
+			if marks != nil {
+				w.Mark(sim.Mark{Kind: sim.MarkClock, Node: t.name(i),
+					Text: fmt.Sprintf("clock %s offset=%v drift=%v", t.name(i), a.Offset, a.Drift)})
+			}
 		}
 	case Disk:
 		for _, i := range a.Nodes {
 			t.Nodes[i].Disk.SetFaults(*a.Disk)
+			marks.fault(t, i, fmt.Sprintf("disk %+v on", *a.Disk))
 		}
 	}
 }

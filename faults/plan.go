@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,56 +36,89 @@ const (
 
 var kinds = []Kind{Partition, OneWay, Isolate, IsolateLdr, Heal, Crash, Restart, Pause, Resume, Network, Clock, Disk}
 
+// Kinds returns every kind of action, in the order docs/plans.md describes
+// them.
+func Kinds() []Kind { return append([]Kind(nil), kinds...) }
+
 // Action is one fault at one virtual time. Node numbers index the plan's
 // target nodes (0..n-1), not world node IDs, so a plan fits any cluster of
-// the same size.
+// the same size; in JSON a node may also be named (see Plan.Names), and
+// durations are strings such as "1.5s" (docs/plans.md has every kind).
 type Action struct {
-	At     time.Duration      `json:"at"`
-	Kind   Kind               `json:"kind"`
-	Nodes  []int              `json:"nodes,omitempty"`
-	Groups [][]int            `json:"groups,omitempty"`
-	From   int                `json:"from,omitempty"`
-	To     int                `json:"to,omitempty"`
-	Net    *netsim.Conditions `json:"net,omitempty"`
-	Offset time.Duration      `json:"offset,omitempty"`
-	Drift  float64            `json:"drift,omitempty"`
-	Disk   *sim.DiskFaults    `json:"disk,omitempty"`
+	At     time.Duration
+	Kind   Kind
+	Nodes  []int
+	Groups [][]int
+	From   int
+	To     int
+	Net    *netsim.Conditions
+	Offset time.Duration
+	Drift  float64
+	Disk   *sim.DiskFaults
 }
 
-func (a Action) String() string {
+func (a Action) String() string { return fmt.Sprintf("%9v %s", a.At, a.describe(strconv.Itoa)) }
+
+// describe prints the action without its time, naming node i as name(i).
+func (a Action) describe(name func(int) string) string {
+	list := func(nodes []int) string {
+		out := make([]string, len(nodes))
+		for i, n := range nodes {
+			out[i] = name(n)
+		}
+		return "[" + strings.Join(out, " ") + "]"
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%9v %s", a.At, a.Kind)
+	b.WriteString(string(a.Kind))
 	switch a.Kind {
 	case Partition:
-		fmt.Fprintf(&b, " %v", a.Groups)
+		groups := make([]string, len(a.Groups))
+		for i, g := range a.Groups {
+			groups[i] = list(g)
+		}
+		fmt.Fprintf(&b, " [%s]", strings.Join(groups, " "))
 	case OneWay:
-		fmt.Fprintf(&b, " %d->%d", a.From, a.To)
+		fmt.Fprintf(&b, " %s->%s", name(a.From), name(a.To))
 	case Network:
 		c := a.Net
 		fmt.Fprintf(&b, " delay=%v..%v drop=%.2f/%.2f dup=%.2f longreorder=%v longdelayreq=%.2f latedup=%.2f faildelay=%v",
 			c.DelayMin, c.DelayMax, c.DropRequest, c.DropReply, c.Duplicate, c.LongReordering,
 			c.LongDelayRequest, c.LateDuplicate, c.FailDelay)
 	case Clock:
-		fmt.Fprintf(&b, " %v offset=%v drift=%v", a.Nodes, a.Offset, a.Drift)
+		fmt.Fprintf(&b, " %s offset=%v drift=%v", list(a.Nodes), a.Offset, a.Drift)
 	case Disk:
-		fmt.Fprintf(&b, " %v %v", a.Nodes, *a.Disk)
+		fmt.Fprintf(&b, " %s %v", list(a.Nodes), *a.Disk)
 	default:
 		if len(a.Nodes) > 0 {
-			fmt.Fprintf(&b, " %v", a.Nodes)
+			fmt.Fprintf(&b, " %s", list(a.Nodes))
 		}
 	}
 	return b.String()
 }
 
-// Plan is a complete fault schedule for one run.
+// Plan is a complete fault schedule for one run. Its JSON form (MarshalJSON,
+// ParsePlan) is written for people: see docs/plans.md.
 type Plan struct {
-	Profile string   `json:"profile"`
-	Nodes   int      `json:"nodes"` // how many target nodes the plan is for
-	Actions []Action `json:"actions"`
+	Profile string
+	Nodes   int // how many target nodes the plan is for
+	// Names, if set, names the target nodes in order (len(Names) == Nodes):
+	// the JSON form then names nodes rather than numbering them, and
+	// Install matches them to the target's nodes by name. Plans generated
+	// by profiles have none until installed (InstallPlan fills them in).
+	Names   []string
+	Actions []Action
 	// Until is when faults stop: by then the plan has healed the network,
 	// restored reliable conditions, and restarted and resumed every node, so
 	// liveness checks can start.
-	Until time.Duration `json:"until"`
+	Until time.Duration
+}
+
+// name returns node i's name, or its index if the plan has no names.
+func (p Plan) name(i int) string {
+	if len(p.Names) == p.Nodes && i >= 0 && i < len(p.Names) {
+		return p.Names[i]
+	}
+	return strconv.Itoa(i)
 }
 
 // String prints the plan one action per line.
@@ -92,18 +126,63 @@ func (p Plan) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "fault plan %q for %d nodes, faults until %v:\n", p.Profile, p.Nodes, p.Until)
 	for _, a := range p.Actions {
-		b.WriteString("  " + a.String() + "\n")
+		fmt.Fprintf(&b, "  %9v %s\n", a.At, a.describe(p.name))
 	}
 	return b.String()
 }
 
-// JSON encodes the plan.
+// JSON encodes the plan in its readable form, one action per line:
+//
+//	{
+//	  "profile": "hand",
+//	  "nodes": ["raft0", "raft1", "raft2"],
+//	  "until": "4s",
+//	  "actions": [
+//	    {"at": "500ms", "kind": "crash", "nodes": ["raft1"]},
+//	    {"at": "4s", "kind": "heal"}
+//	  ]
+//	}
 func (p Plan) JSON() []byte {
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		panic(err) // a Plan has no unencodable fields
+	w := p.toJSON()
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "{\n  \"profile\": %s,\n  \"nodes\": %s,\n  \"until\": %s,\n  \"actions\": [",
+		spaced(w.Profile), spaced(w.Nodes), spaced(w.Until))
+	for i, a := range w.Actions {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n    " + spaced(a))
 	}
-	return b
+	if len(w.Actions) > 0 {
+		b.WriteString("\n  ")
+	}
+	b.WriteString("]\n}")
+	return b.Bytes()
+}
+
+// spaced is v's compact JSON with a space after each colon and comma between
+// tokens, as a person writes it on one line.
+func spaced(v any) string {
+	compact, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // a plan's parts have no unencodable fields
+	}
+	var b strings.Builder
+	inString, escaped := false, false
+	for _, c := range compact {
+		b.WriteByte(c)
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ':' || c == ','):
+			b.WriteByte(' ')
+		}
+	}
+	return b.String()
 }
 
 // Bounds on a plan's numbers (clock skew is bounded by the kernel's
@@ -148,13 +227,11 @@ func ParsePlan(data []byte) (Plan, error) {
 	if err := checkDuplicateKeys(data); err != nil {
 		return Plan{}, err
 	}
-	var p Plan
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
+	p, offset, err := decodePlan(data)
+	if err != nil {
 		return Plan{}, badPlan("%v", err)
 	}
-	if rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
+	if rest := bytes.TrimLeft(data[offset:], " \t\r\n"); len(rest) > 0 {
 		return Plan{}, badPlan("data after the plan object at byte %d", len(data)-len(rest))
 	}
 	if err := p.Validate(); err != nil {
@@ -214,6 +291,12 @@ func (p Plan) Validate() error {
 	}
 	if p.Until < 0 || p.Until > MaxTime {
 		return badPlan("until %v is not in [0, %v]", p.Until, MaxTime)
+	}
+	if p.Names != nil && len(p.Names) != p.Nodes {
+		return badPlan("names lists %d nodes, the plan has %d", len(p.Names), p.Nodes)
+	}
+	if err := checkNames(p.Names); err != nil {
+		return badPlan("%v", err)
 	}
 	var last time.Duration
 	for i, a := range p.Actions {

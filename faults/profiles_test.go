@@ -32,8 +32,8 @@ func TestProfileNames(t *testing.T) {
 		require.True(t, ok)
 		require.Same(t, p, got)
 	}
-	require.Equal(t, []string{"crashes", "none", "partitions", "swarm", "unreliable", "unreliable-plus"}, names)
-	require.Equal(t, "crashes, none, partitions, swarm, unreliable, unreliable-plus", faults.Names())
+	require.Equal(t, []string{"crashes", "none", "partitions", "swarm", "test-coordinator-crash", "unreliable", "unreliable-plus"}, names)
+	require.Equal(t, "crashes, none, partitions, swarm, test-coordinator-crash, unreliable, unreliable-plus", faults.Names())
 	_, ok := faults.Lookup("chaos")
 	require.False(t, ok)
 	_, err := faults.Generate("chaos", sim.NewRand(1), shapes[0])

@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"slices"
 	"time"
 
 	"github.com/lockstep-dst/lockstep/sim"
@@ -10,7 +11,25 @@ import (
 // rate, each seed turns a random subset of fault kinds on, at random rates,
 // so a seed range covers many different fault mixes, including the
 // lopsided ones that find bugs uniform mixes dilute.
-func genSwarm(r *sim.Rand, s Shape) Plan { return swarmPlan(r, s, "") }
+//
+// Its parameters narrow the mix without changing the draws of what stays:
+// only= leaves the other sections off, always= skips their on/off draw, and
+// maxdown= bounds the crashes section. Each section draws from its own
+// stream, so the plan of swarm:only=crashes is the crashes of the plan of
+// swarm, when the seed turned crashes on.
+func genSwarm(r *sim.Rand, s Shape, args Args) Plan {
+	return swarmPlan(r, s, swarmConfig{
+		only:    args.Set("only"),
+		always:  args.Set("always"),
+		maxDown: args.MaxDown("maxdown").Of(s.Nodes),
+	})
+}
+
+// swarmConfig narrows the swarm profile.
+type swarmConfig struct {
+	only, always []string // section names
+	maxDown      int      // nodes down at once
+}
 
 // swarmSection is one fault kind of the swarm profile. Whether it is on is
 // drawn from the stream "swarm/on/<name>" and its actions from
@@ -19,7 +38,15 @@ func genSwarm(r *sim.Rand, s Shape) Plan { return swarmPlan(r, s, "") }
 // they were.
 type swarmSection struct {
 	name string
-	gen  func(r *sim.Rand, s Shape) []Action
+	gen  func(r *sim.Rand, s Shape, c swarmConfig) []Action
+}
+
+func swarmSectionNames() []string {
+	names := make([]string, len(swarmSections))
+	for i, sec := range swarmSections {
+		names[i] = sec.name
+	}
+	return names
 }
 
 var swarmSections = []swarmSection{
@@ -31,14 +58,17 @@ var swarmSections = []swarmSection{
 	{"pauses", swarmPauses},
 }
 
-// swarmPlan draws the swarm plan, leaving out the section named skip.
-func swarmPlan(r *sim.Rand, s Shape, skip string) Plan {
+// swarmPlan draws the swarm plan of the sections c allows.
+func swarmPlan(r *sim.Rand, s Shape, c swarmConfig) Plan {
 	var acts []Action
 	for _, sec := range swarmSections {
-		if sec.name == skip || !r.Fork("swarm/on/"+sec.name).Chance(0.5) {
+		if !slices.Contains(c.only, sec.name) {
 			continue
 		}
-		acts = append(acts, sec.gen(r.Fork("swarm/"+sec.name), s)...)
+		if !slices.Contains(c.always, sec.name) && !r.Fork("swarm/on/"+sec.name).Chance(0.5) {
+			continue
+		}
+		acts = append(acts, sec.gen(r.Fork("swarm/"+sec.name), s, c)...)
 	}
 	var kept []Action
 	for _, a := range acts {
@@ -54,7 +84,7 @@ func swarmPlan(r *sim.Rand, s Shape, skip string) Plan {
 // replies, and (each with probability 1/2) long-delayed requests and late
 // duplicates of requests: the stale AppendEntries or InstallSnapshot that
 // reaches a follower after newer ones.
-func swarmNetwork(r *sim.Rand, s Shape) []Action {
+func swarmNetwork(r *sim.Rand, s Shape, _ swarmConfig) []Action {
 	c := s.Base
 	c.DelayMax = c.DelayMin + r.Duration(time.Millisecond, 50*time.Millisecond)
 	c.DropRequest = r.Float64() * 0.2
@@ -76,7 +106,7 @@ func swarmNetwork(r *sim.Rand, s Shape) []Action {
 // halt a peer whose synced data is corrupt, so corrupting a majority would
 // make liveness impossible; with fewer than three nodes one is not a
 // minority, and none is corrupted.
-func swarmDisk(r *sim.Rand, s Shape) []Action {
+func swarmDisk(r *sim.Rand, s Shape, _ swarmConfig) []Action {
 	d := sim.DiskFaults{KeepSomeUnsynced: true, TearLast: r.Chance(0.5), Reorder: true}
 	victim := -1
 	if s.Nodes >= 3 {
@@ -97,7 +127,7 @@ func swarmDisk(r *sim.Rand, s Shape) []Action {
 	return acts
 }
 
-func swarmClock(r *sim.Rand, s Shape) []Action {
+func swarmClock(r *sim.Rand, s Shape, _ swarmConfig) []Action {
 	var acts []Action
 	for i := 0; i < s.Nodes; i++ {
 		if r.Chance(0.5) {
@@ -108,7 +138,7 @@ func swarmClock(r *sim.Rand, s Shape) []Action {
 	return acts
 }
 
-func swarmPartitions(r *sim.Rand, s Shape) []Action {
+func swarmPartitions(r *sim.Rand, s Shape, _ swarmConfig) []Action {
 	var acts []Action
 	mean := r.Duration(300*time.Millisecond, 3*time.Second)
 	for at := r.Exp(mean); at < s.Duration; at += r.Exp(mean) {
@@ -132,14 +162,14 @@ func swarmPartitions(r *sim.Rand, s Shape) []Action {
 	return acts
 }
 
-func swarmCrashes(r *sim.Rand, s Shape) []Action {
+func swarmCrashes(r *sim.Rand, s Shape, c swarmConfig) []Action {
 	mean := r.Duration(500*time.Millisecond, 4*time.Second)
-	return crashSchedule(r, s,
+	return crashSchedule(r, s, c.maxDown,
 		func() time.Duration { return r.Exp(mean) + time.Millisecond },
 		func() time.Duration { return r.Duration(10*time.Millisecond, 3*time.Second) })
 }
 
-func swarmPauses(r *sim.Rand, s Shape) []Action {
+func swarmPauses(r *sim.Rand, s Shape, _ swarmConfig) []Action {
 	var acts []Action
 	mean := r.Duration(time.Second, 5*time.Second)
 	for at := r.Exp(mean); at < s.Duration; at += r.Exp(mean) {

@@ -3,6 +3,7 @@ package faults
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,21 +14,25 @@ import (
 )
 
 // TestSwarmSectionsDrawIndependently: leaving one section of the swarm
-// profile out removes exactly that section's actions and leaves every other
-// action (its time, nodes and rates) as it was, for every seed and section.
-// A shrinker that turns a fault kind off relies on this.
+// profile out (swarm:only= the others) removes exactly that section's
+// actions and leaves every other action (its time, nodes and rates) as it
+// was, for every seed and section. A shrinker that turns a fault kind off
+// relies on this, and so does a user narrowing the mix with only=.
 func TestSwarmSectionsDrawIndependently(t *testing.T) {
 	shape := Shape{Nodes: 5, Duration: 20 * time.Second, Base: netsim.Reliable()}
 	removedSome := map[string]bool{}
 	for seed := uint64(1); seed <= 100; seed++ {
 		r := sim.NewRand(seed)
-		full := swarmPlan(r, shape, "")
+		full, err := Generate("swarm", r, shape)
+		require.NoError(t, err)
 		for _, sec := range swarmSections {
-			without := swarmPlan(r, shape, sec.name)
+			others := slices.DeleteFunc(swarmSectionNames(), func(n string) bool { return n == sec.name })
+			without, err := Generate("swarm:only="+strings.Join(others, "+"), r, shape)
+			require.NoError(t, err)
 			// What the section alone contributes to the full plan.
 			var own []Action
 			if r.Fork("swarm/on/" + sec.name).Chance(0.5) {
-				for _, a := range sec.gen(r.Fork("swarm/"+sec.name), shape) {
+				for _, a := range sec.gen(r.Fork("swarm/"+sec.name), shape, swarmConfig{maxDown: 2}) {
 					if a.At < shape.Duration {
 						own = append(own, a)
 					}

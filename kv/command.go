@@ -63,29 +63,52 @@ var errShortCommand = errors.New("kv: truncated command")
 
 // DecodeCommand decodes what Encode produced.
 func DecodeCommand(b []byte) (Command, error) {
-	if len(b) == 0 {
-		return Command{Op: OpNoop}, nil
+	v, err := decodeView(b)
+	if err != nil {
+		return Command{}, err
 	}
-	c := Command{Op: Op(b[0])}
+	return Command{Op: v.Op, Client: v.Client, Seq: v.Seq, Key: string(v.Key), Value: string(v.Value)}, nil
+}
+
+// commandView is a decoded command whose key and value are slices of the encoding: what a
+// replica applies without copying them (the store copies what it keeps). Valid while the
+// encoding is not modified; Raft's log entries never are.
+type commandView struct {
+	Op          Op
+	Client, Seq int64
+	Key, Value  []byte
+}
+
+// view is c as a commandView (for the Store's Command methods, which tests use).
+func (c Command) view() commandView {
+	return commandView{Op: c.Op, Client: c.Client, Seq: c.Seq, Key: []byte(c.Key), Value: []byte(c.Value)}
+}
+
+// decodeView decodes what Encode produced, without copying the key and value.
+func decodeView(b []byte) (commandView, error) {
+	if len(b) == 0 {
+		return commandView{Op: OpNoop}, nil
+	}
+	c := commandView{Op: Op(b[0])}
 	if c.Op < OpGet || c.Op > OpAppend {
-		return Command{}, fmt.Errorf("kv: unknown op %d in command", b[0])
+		return commandView{}, fmt.Errorf("kv: unknown op %d in command", b[0])
 	}
 	b = b[1:]
 	var vals [3]uint64
 	for i := range vals {
 		v, n := binary.Uvarint(b)
 		if n <= 0 {
-			return Command{}, errShortCommand
+			return commandView{}, errShortCommand
 		}
 		vals[i], b = v, b[n:]
 	}
 	c.Client, c.Seq = int64(vals[0]), int64(vals[1])
 	if vals[2] > uint64(len(b)) {
-		return Command{}, errShortCommand
+		return commandView{}, errShortCommand
 	}
-	c.Key, c.Value = string(b[:vals[2]]), string(b[vals[2]:])
-	if c.Op == OpGet && c.Value != "" {
-		return Command{}, errors.New("kv: get command with a value")
+	c.Key, c.Value = b[:vals[2]:vals[2]], b[vals[2]:]
+	if c.Op == OpGet && len(c.Value) != 0 {
+		return commandView{}, errors.New("kv: get command with a value")
 	}
 	return c, nil
 }

@@ -183,7 +183,8 @@ func (s *Server) apply(m raft.ApplyMsg) {
 	if m.CommandIndex != s.lastApplied+1 {
 		panic(fmt.Sprintf("kv: server %d: applied %d after %d (apply out of order)", s.cfg.ID, m.CommandIndex, s.lastApplied))
 	}
-	cmd, err := DecodeCommand(m.Command)
+	// The key and value stay slices of the log entry: the store copies what it keeps.
+	cmd, err := decodeView(m.Command)
 	if err != nil {
 		panic(fmt.Sprintf("kv: server %d: command at %d: %v", s.cfg.ID, m.CommandIndex, err))
 	}
@@ -194,9 +195,9 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		if cmd.Op != OpNoop && !dup {
 			s.seen[cmd.Client] = cmd.Seq
 		}
-		res = s.store.ApplyUnchecked(cmd, dup)
+		res = s.store.applyUnchecked(cmd, dup)
 	} else {
-		res = s.store.Apply(cmd)
+		res = s.store.apply(cmd)
 	}
 	s.lastApplied = m.CommandIndex
 	s.world.Digest(applyDigest(m.CommandIndex, m.Command, res.Duplicate))

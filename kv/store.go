@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Store is the replicated state machine: the key/value map and the duplicate table. Every
@@ -18,7 +19,12 @@ import (
 // empty table; the clerk retries c#7, S1 proposes it again at 52, and every replica that
 // restored the same snapshot applies the Append a second time.
 type Store struct {
-	data map[string]string
+	// data holds each key's value in a builder of its own, so that an Append costs the
+	// length of what it appends: the 6.824 workloads append to one key every other
+	// operation, and as a string each Append copied the whole value (kilobytes) on every
+	// replica. A string a builder returned never changes: the builder only appends beyond
+	// it, and Put replaces the builder.
+	data map[string]*strings.Builder
 	// sessions maps each clerk to the highest sequence number applied for it. A clerk has
 	// one operation outstanding at a time and numbers them in order, so a command with
 	// Seq <= sessions[Client] is a retry of one already applied. Invariant: only Apply
@@ -28,7 +34,7 @@ type Store struct {
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{data: map[string]string{}, sessions: map[int64]int64{}}
+	return &Store{data: map[string]*strings.Builder{}, sessions: map[int64]int64{}}
 }
 
 // Result is what applying one command produced.
@@ -39,7 +45,9 @@ type Result struct {
 
 // Apply applies one committed command. A Put or Append whose sequence number was already
 // applied for its client is not applied again; a Get is always answered, being a read.
-func (s *Store) Apply(c Command) Result {
+func (s *Store) Apply(c Command) Result { return s.apply(c.view()) }
+
+func (s *Store) apply(c commandView) Result {
 	if c.Op == OpNoop {
 		return Result{}
 	}
@@ -47,30 +55,44 @@ func (s *Store) Apply(c Command) Result {
 	if !dup {
 		s.sessions[c.Client] = c.Seq
 	}
-	return s.ApplyUnchecked(c, dup)
+	return s.applyUnchecked(c, dup)
 }
 
 // ApplyUnchecked applies c without consulting the duplicate table; a write marked dup is
 // skipped. It exists for the deliberately broken server that keeps its duplicate table
 // outside the store.
-func (s *Store) ApplyUnchecked(c Command, dup bool) Result {
+func (s *Store) ApplyUnchecked(c Command, dup bool) Result { return s.applyUnchecked(c.view(), dup) }
+
+func (s *Store) applyUnchecked(c commandView, dup bool) Result {
 	switch c.Op {
 	case OpGet:
-		return Result{Value: s.data[c.Key], Duplicate: dup}
+		return Result{Value: s.Get(string(c.Key)), Duplicate: dup}
 	case OpPut:
 		if !dup {
-			s.data[c.Key] = c.Value
+			b := &strings.Builder{}
+			b.Write(c.Value)
+			s.data[string(c.Key)] = b
 		}
 	case OpAppend:
 		if !dup {
-			s.data[c.Key] += c.Value
+			b := s.data[string(c.Key)]
+			if b == nil {
+				b = &strings.Builder{}
+				s.data[string(c.Key)] = b
+			}
+			b.Write(c.Value)
 		}
 	}
 	return Result{Duplicate: dup}
 }
 
 // Get reads a key from local state (for the deliberately broken local reads, and tests).
-func (s *Store) Get(key string) string { return s.data[key] }
+func (s *Store) Get(key string) string {
+	if b := s.data[key]; b != nil {
+		return b.String()
+	}
+	return ""
+}
 
 // LastSeq returns the highest sequence number applied for client.
 func (s *Store) LastSeq(client int64) int64 { return s.sessions[client] }
@@ -87,7 +109,7 @@ func (s *Store) Encode() []byte {
 	size := 2 * binary.MaxVarintLen64
 	for k, v := range s.data {
 		keys = append(keys, k)
-		size += len(k) + len(v) + 4
+		size += len(k) + v.Len() + 4
 	}
 	sort.Strings(keys)
 	clients := make([]int64, 0, len(s.sessions))
@@ -98,7 +120,7 @@ func (s *Store) Encode() []byte {
 	b := make([]byte, 0, size+len(clients)*6)
 	b = binary.AppendUvarint(b, uint64(len(keys)))
 	for _, k := range keys {
-		v := s.data[k]
+		v := s.data[k].String()
 		b = binary.AppendUvarint(b, uint64(len(k)))
 		b = append(b, k...)
 		b = binary.AppendUvarint(b, uint64(len(v)))
@@ -124,7 +146,9 @@ func DecodeStore(b []byte) (*Store, error) {
 	n := d.uvarint()
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		k := d.str()
-		s.data[k] = d.str()
+		v := &strings.Builder{}
+		v.WriteString(d.str())
+		s.data[k] = v
 	}
 	n = d.uvarint()
 	for i := uint64(0); i < n && d.err == nil; i++ {

@@ -136,3 +136,27 @@ func TestCommandEncoding(t *testing.T) {
 	_, err = DecodeCommand([]byte{9})
 	require.ErrorContains(t, err, "unknown op")
 }
+
+// TestStoreValuesNeverChange: the store appends in place (a builder per key), so a value
+// it returned must not change under a later Append, Put or applied command that reuses
+// the log entry's buffer; a reply carries that string to another node.
+func TestStoreValuesNeverChange(t *testing.T) {
+	s := NewStore()
+	entry := Command{Op: OpAppend, Client: 1, Seq: 1, Key: "k", Value: "abc"}.Encode()
+	c, err := decodeView(entry)
+	require.NoError(t, err)
+	s.apply(c)
+	got := s.Get("k")
+	for i := range entry {
+		entry[i] = 'X' // the store kept a copy, not the entry's bytes
+	}
+	require.Equal(t, "abc", s.Get("k"))
+	s.Apply(Command{Op: OpAppend, Client: 1, Seq: 2, Key: "k", Value: "def"})
+	require.Equal(t, "abc", got)
+	require.Equal(t, "abcdef", s.Get("k"))
+	before := s.Get("k")
+	s.Apply(Command{Op: OpPut, Client: 1, Seq: 3, Key: "k", Value: "x"})
+	s.Apply(Command{Op: OpAppend, Client: 1, Seq: 4, Key: "k", Value: "yyyyyy"})
+	require.Equal(t, "abcdef", before)
+	require.Equal(t, "xyyyyyy", s.Get("k"))
+}

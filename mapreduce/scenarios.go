@@ -120,7 +120,8 @@ func (j job) run(p *sim.Proc, cfg Config) error {
 	if j.corpus != nil {
 		spec = *j.corpus
 	}
-	inputs := GenerateCorpus(w.Rand("mapreduce/corpus"), spec)
+	ck := corpusKey{seed: w.Seed(), spec: spec}
+	inputs := corpusFor(w, ck)
 	c := NewCluster(w, cfg, app, inputs)
 	for i := 0; i < j.workers+j.supervised; i++ {
 		c.AddWorker()
@@ -184,8 +185,7 @@ func (j job) run(p *sim.Proc, cfg Config) error {
 	}
 	lines := allLines(outputs)
 	if j.expect != "" {
-		ref, _ := apps.Lookup(j.expect)
-		if err := compareLines(lines, SortedLines(Sequential(ref, inputs))); err != nil {
+		if err := compareLines(lines, referenceFor(ck, j.expect, inputs)); err != nil {
 			return &CheckError{Check: CheckOutput, Err: err}
 		}
 	}
@@ -193,6 +193,26 @@ func (j job) run(p *sim.Proc, cfg Config) error {
 		return j.verify(lines)
 	}
 	return nil
+}
+
+// corpusFor returns the corpus of w's seed for k.spec, generated from the
+// stream "mapreduce/corpus", or the same corpus an earlier run of that seed
+// generated (see memo). Read-only: it may be shared with other runs.
+func corpusFor(w *sim.World, k corpusKey) []InputFile {
+	return corpora.get(k, func() []InputFile { return GenerateCorpus(w.Rand("mapreduce/corpus"), k.spec) })
+}
+
+// referenceFor returns the sorted lines of app's sequential run over inputs,
+// the corpus k names, or the lines an earlier run computed for k and app.
+// Read-only: it may be shared with other runs.
+func referenceFor(k corpusKey, app string, inputs []InputFile) []string {
+	return references.get(referenceKey{corpus: k, app: app}, func() []string {
+		ref, ok := apps.Lookup(app)
+		if !ok {
+			panic(fmt.Sprintf("mapreduce: no application %q for the sequential reference", app))
+		}
+		return SortedLines(Sequential(ref, inputs))
+	})
 }
 
 func (c *Cluster) runningWorkers() []string {

@@ -124,6 +124,9 @@ type ApplyMsg struct {
 //     before this Ready is persisted, which is safe only because step 1 comes first.
 //  4. Call Advance with this Ready. Advance recycles the Messages and Apply slices: the host
 //     must copy what it keeps of them (the simulated network copies every message it sends).
+//     Entries, and the Entries of every MsgApp, are not copied: they share the log's array,
+//     whose elements the core never writes again once handed out (see raftLog.slice), so a
+//     host or checker may keep them as they are.
 type Ready struct {
 	Hard     *HardState
 	Truncate int
@@ -844,7 +847,10 @@ func (r *Raft) Ready() Ready {
 	rd := Ready{seq: r.readySeq, Truncate: r.pendingTruncate, Snapshot: r.pendingSnap, Messages: r.msgs, Reached: r.reached}
 	r.reached = 0
 	if h := r.hardState(); h != r.prevHard {
-		rd.Hard = &h
+		// A copy allocated here only: taking &h escaped h, an allocation on every Ready.
+		hp := new(HardState)
+		*hp = h
+		rd.Hard = hp
 		r.prevHard = h
 	}
 	if r.persistedLast < r.log.lastIndex() {
@@ -872,9 +878,11 @@ func (r *Raft) Advance(rd Ready) {
 	// The host is done with rd's message and apply slices (it copied what it
 	// sent and applied), so their arrays carry the next Ready's: a Ready per
 	// event made these two appends the largest allocation in the simulator.
-	// Only when nothing was queued since Ready, which started fresh slices.
+	// Only when nothing was queued since Ready, which started fresh slices. The messages
+	// are not cleared: the next Ready's overwrite them, and the few stale ones past its
+	// end hold only slices of the log and snapshot data, while clearing every slot cost
+	// a write barrier per pointer on every Ready.
 	if r.msgs == nil {
-		clear(rd.Messages)
 		r.msgs = rd.Messages[:0]
 	}
 	if r.applyQueue == nil {

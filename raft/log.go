@@ -66,8 +66,11 @@ func (l *raftLog) entry(i int) Entry {
 	return l.ents[i-l.snap.Index-1]
 }
 
-// slice returns a fresh copy of the entries [lo, hi). The copy shares command bytes, which
-// are immutable, but not the backing array, which a later truncate+append may overwrite.
+// slice returns the entries [lo, hi), sharing the log's array: nothing is copied, since
+// the Ready and every MsgApp carry a slice of the log and the network copies what it sends.
+// The shared part is never written again: append writes only past the log's length, and
+// truncateFrom caps the array so that the next append moves the log to a new one. The
+// slice's capacity is capped too, so an append to it cannot write into the log.
 func (l *raftLog) slice(lo, hi int) []Entry {
 	if lo < l.firstIndex() || hi > l.lastIndex()+1 || lo > hi {
 		panic(fmt.Sprintf("raft: slice [%d, %d) requested outside log [%d, %d]", lo, hi, l.firstIndex(), l.lastIndex()))
@@ -75,9 +78,8 @@ func (l *raftLog) slice(lo, hi int) []Entry {
 	if lo == hi {
 		return nil
 	}
-	out := make([]Entry, hi-lo)
-	copy(out, l.ents[lo-l.snap.Index-1:hi-l.snap.Index-1])
-	return out
+	a, b := lo-l.snap.Index-1, hi-l.snap.Index-1
+	return l.ents[a:b:b]
 }
 
 // append adds entries that must continue the log exactly.
@@ -101,10 +103,10 @@ func (l *raftLog) truncateFrom(i int) {
 	if i > l.lastIndex() {
 		return
 	}
-	// Clear the tail so dropped commands can be collected; slices handed out are copies.
-	tail := l.ents[i-l.snap.Index-1:]
-	clear(tail)
-	l.ents = l.ents[:i-l.snap.Index-1]
+	// Cap, do not clear: slices handed out (slice) may still hold the tail, and must keep
+	// seeing what they were given. The next append moves the log to a new array.
+	k := i - l.snap.Index - 1
+	l.ents = l.ents[:k:k]
 }
 
 // compact discards entries through i, which must be in the log, making it the snapshot

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/lockstep-dst/lockstep/faults"
+	"github.com/lockstep-dst/lockstep/sim"
 )
 
 // Entry is one regression case.
@@ -28,8 +29,20 @@ type Entry struct {
 	Found string `json:"found"`
 	// Fixed says why it passes now (the commit or change that fixed it).
 	Fixed string `json:"fixed"`
+	// Expect, if set, makes the entry an expected failure: a run of a
+	// scenario with a planted bug (sim.Scenario.Planted), kept to show that
+	// the bug is still caught the same way; the replay must end in Expect's
+	// outcome on Expect's check. Fixed then says that the bug is planted.
+	Expect *Expect `json:"expect,omitempty"`
 	// File is where the entry was loaded from (not stored).
 	File string `json:"-"`
+}
+
+// Expect is how an expected failure ends: its outcome ("fail", "panic",
+// "budget", "deadlock", "unknown") and the check that failed.
+type Expect struct {
+	Outcome string `json:"outcome"`
+	Check   string `json:"check"`
 }
 
 // FaultSpec returns the entry's faults as the string form sim.Options takes:
@@ -99,6 +112,16 @@ func Parse(file string, data []byte) (Entry, error) {
 		return Entry{}, fmt.Errorf("%s: field \"fixed\" is empty (say why it passes now)", file)
 	case strings.TrimSpace(e.Fixed) == FixedPlaceholder:
 		return Entry{}, fmt.Errorf("%s: field \"fixed\" still holds the placeholder simrun -save wrote: say what fixed the failure", file)
+	}
+	if x := e.Expect; x != nil {
+		switch sim.Outcome(x.Outcome) {
+		case sim.Fail, sim.Panic, sim.Budget, sim.Deadlock, sim.Unknown:
+		default:
+			return Entry{}, fmt.Errorf("%s: field \"expect.outcome\" is %q (want fail, panic, budget, deadlock or unknown)", file, x.Outcome)
+		}
+		if strings.TrimSpace(x.Check) == "" {
+			return Entry{}, fmt.Errorf("%s: field \"expect.check\" is empty (name the check the run fails)", file)
+		}
 	}
 	spec, err := e.FaultSpec()
 	if err != nil {

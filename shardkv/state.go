@@ -91,6 +91,10 @@ func (s *State) GID() int { return s.gid }
 // Config returns the group's current configuration (a copy).
 func (s *State) Config() ctrler.Config { return s.cur.Clone() }
 
+// ConfigNum is the number of the group's current configuration: Config().Num without the
+// copy (the checkers ask after every applied command).
+func (s *State) ConfigNum() int { return s.cur.Num }
+
 // Prev returns the configuration before the current one (a copy).
 func (s *State) Prev() ctrler.Config { return s.prev.Clone() }
 
@@ -123,6 +127,11 @@ func (s *State) Keys(shard int) int { return len(s.shards[shard].data) }
 
 // Get reads key from local state (tests and checkers).
 func (s *State) Get(key string) string { return s.shards[Key2Shard(key)].data[key] }
+
+// ShardDigest is ShardData(sh).Digest() without the copy.
+func (s *State) ShardDigest(sh int) uint64 {
+	return ShardData{Shard: sh, Data: s.shards[sh].data, Sessions: s.shards[sh].sessions}.Digest()
+}
 
 // ShardData returns a copy of shard's data and duplicate table.
 func (s *State) ShardData(sh int) ShardData {

@@ -22,6 +22,15 @@ type Scenario struct {
 	Faults    string
 	MaxEvents uint64
 	MaxTime   time.Duration
+	// Planted, if set, says which bug is deliberately planted in the system
+	// this scenario runs ("the vote is not persisted: a restarted peer votes
+	// twice in a term"): the scenario is expected to fail, and exists so
+	// that users can grade checkers and tools (a shrinker, a sweep) against
+	// a known bug. A planted scenario's name has a segment "planted"
+	// ("raft/planted/ForgetVote"), and only a pattern that names that
+	// segment matches it (see Match): a sweep of '*' runs the correct
+	// systems and expects them to pass.
+	Planted string
 	// Main runs as the run's main process. The run ends when it returns: an
 	// error fails the run, as does any check that fails before.
 	Main func(p *Proc) error
@@ -35,36 +44,73 @@ func Register(s Scenario) {
 	if s.Name == "" || !strings.Contains(s.Name, "/") || s.Main == nil {
 		panic(fmt.Sprintf("sim: scenario %q needs a system/Name and a Main", s.Name))
 	}
+	if (s.Planted != "") != namesPlanted(s.Name) {
+		panic(fmt.Sprintf("sim: scenario %q: a scenario with a planted bug, and only one, has a segment %q in its name (Planted %q)",
+			s.Name, plantedSegment, s.Planted))
+	}
 	if _, dup := registry[s.Name]; dup {
 		panic(fmt.Sprintf("sim: scenario %q registered twice", s.Name))
 	}
 	registry[s.Name] = &s
 }
 
-// Lookup returns the scenario named name.
+// Lookup returns the scenario named name, planted or not.
 func Lookup(name string) (*Scenario, bool) {
 	s, ok := registry[name]
 	return s, ok
 }
 
-// Scenarios returns every registered scenario, sorted by name.
-func Scenarios() []*Scenario {
+// Scenarios returns every registered scenario without a planted bug, sorted
+// by name: the scenarios that are expected to pass.
+func Scenarios() []*Scenario { return sorted(false) }
+
+// PlantedScenarios returns every registered scenario with a planted bug
+// (Scenario.Planted), sorted by name: the scenarios expected to fail.
+func PlantedScenarios() []*Scenario { return sorted(true) }
+
+func sorted(planted bool) []*Scenario {
 	out := make([]*Scenario, 0, len(registry))
 	for _, s := range registry {
-		out = append(out, s)
+		if (s.Planted != "") == planted {
+			out = append(out, s)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
+// plantedSegment is the name segment of the scenarios with a planted bug.
+const plantedSegment = "planted"
+
+// namesPlanted reports whether a name or pattern has the segment "planted"
+// literally ("raft/planted/ForgetVote", "*/planted/*").
+func namesPlanted(name string) bool {
+	for _, seg := range strings.Split(name, "/") {
+		if seg == plantedSegment {
+			return true
+		}
+	}
+	return false
+}
+
 // Match returns the scenarios whose name matches pattern: an exact name or a
 // glob ('*' alone means all). A malformed pattern is an error.
+//
+// Scenarios with a planted bug are matched only by a pattern that names
+// their "planted" segment literally ("raft/planted/*", "*/planted/*", or the
+// exact name): '*' means every scenario expected to pass, so CI can sweep it
+// and require a pass, and a glob such as "raft/*/*" that merely happens to
+// fit a planted name does not pull a failing scenario into a sweep either.
 func Match(pattern string) ([]*Scenario, error) {
 	if _, err := path.Match(pattern, ""); err != nil {
 		return nil, fmt.Errorf("bad scenario pattern %q: %v", pattern, err)
 	}
+	candidates := Scenarios()
+	if namesPlanted(pattern) {
+		candidates = PlantedScenarios()
+	}
 	var out []*Scenario
-	for _, s := range Scenarios() {
+	for _, s := range candidates {
 		if pattern == "*" || s.Name == pattern {
 			out = append(out, s)
 			continue
@@ -106,6 +152,8 @@ type Result struct {
 	Probes map[string]uint64
 	// Storage counts what crashes found on the nodes' storage.
 	Storage StorageStats
+	// Attachments are the files the run attached for a person (World.Attach).
+	Attachments []Attachment
 }
 
 // ErrBadInput marks a failure caused by the user's input (a fault plan that
@@ -167,7 +215,7 @@ func RunScenario(s *Scenario, opts Options) Result {
 	f := w.Run()
 	res := Result{Scenario: s.Name, Seed: opts.Seed, Faults: opts.Faults, Outcome: Pass,
 		Failure: f, Events: w.events, Virtual: w.now, Hash: w.hash,
-		Probes: w.ProbeHits(), Storage: w.StorageStats()}
+		Probes: w.ProbeHits(), Storage: w.StorageStats(), Attachments: w.Attachments()}
 	switch {
 	case f == nil:
 	case f.Check == "panic":

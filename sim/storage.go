@@ -185,7 +185,8 @@ func (d *Disk) Faults() DiskFaults { return d.faults }
 // checkUp reports whether the node's code may write now. Code of a crashed
 // node, or of an instance that has restarted since, must not: the write is
 // not made and the run fails with the check "down-node" (Node.CheckUp).
-func (d *Disk) checkUp(op string) bool { return d.node.CheckUp(op + " on its disk") }
+// what is a constant (a concatenation here was an allocation per storage operation).
+func (d *Disk) checkUp(what string) bool { return d.node.CheckUp(what) }
 
 // ReadFile returns a copy of the file's current contents.
 func (d *Disk) ReadFile(name string) ([]byte, bool) {
@@ -246,7 +247,7 @@ func (d *Disk) file(name string) uint64 {
 
 // WriteFile replaces the file's contents (unsynced).
 func (d *Disk) WriteFile(name string, data []byte) {
-	if !d.checkUp("write") {
+	if !d.checkUp("write on its disk") {
 		return
 	}
 	d.issue(diskOp{kind: opWrite, ino: d.file(name), data: append([]byte{}, data...)})
@@ -255,7 +256,7 @@ func (d *Disk) WriteFile(name string, data []byte) {
 
 // AppendFile appends to the file (unsynced).
 func (d *Disk) AppendFile(name string, data []byte) {
-	if !d.checkUp("append") {
+	if !d.checkUp("append on its disk") {
 		return
 	}
 	d.issue(diskOp{kind: opAppend, ino: d.file(name), data: append([]byte{}, data...)})
@@ -265,7 +266,7 @@ func (d *Disk) AppendFile(name string, data []byte) {
 // Rename atomically replaces to with from (unsynced). An absent from, or
 // from equal to to, changes nothing, as POSIX rename does (the first fails).
 func (d *Disk) Rename(from, to string) {
-	if !d.checkUp("rename") {
+	if !d.checkUp("rename on its disk") {
 		return
 	}
 	if _, ok := d.view.names[from]; ok && from != to {
@@ -275,7 +276,7 @@ func (d *Disk) Rename(from, to string) {
 
 // Remove deletes the file (unsynced).
 func (d *Disk) Remove(name string) {
-	if !d.checkUp("remove") {
+	if !d.checkUp("remove on its disk") {
 		return
 	}
 	if _, ok := d.view.names[name]; ok {
@@ -287,7 +288,7 @@ func (d *Disk) Remove(name string) {
 // model above, then calls done as an event of the node; a crash first
 // cancels it.
 func (d *Disk) Sync(done func()) {
-	if !d.checkUp("sync") {
+	if !d.checkUp("sync on its disk") {
 		return
 	}
 	d.syncs++
@@ -324,7 +325,7 @@ func (d *Disk) completeThrough(id uint64) {
 // every sync in flight: for tests and tools that drive a disk outside the
 // event loop. Simulated code uses Sync, whose latency is part of the model.
 func (d *Disk) SyncNow() {
-	if !d.checkUp("sync") {
+	if !d.checkUp("sync on its disk") {
 		return
 	}
 	d.makeDurable(d.pendingSeq + uint64(len(d.pending)))

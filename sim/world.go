@@ -69,6 +69,8 @@ type World struct {
 	actorInc uint32
 	// probeHits counts, per probe id, how often Sometimes saw its condition.
 	probeHits []uint64
+	// attachments are files for a person (sim/attach.go); not hashed.
+	attachments []Attachment
 }
 
 type namedCheck struct {

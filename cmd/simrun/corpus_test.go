@@ -29,6 +29,14 @@ func TestCorpus(t *testing.T) {
 			require.NoError(t, err, e.File)
 			res, div := sim.CheckDeterminism(sc, sim.Options{Seed: e.Seed, Faults: spec})
 			require.Nil(t, div, "%s: %v", e.File, div)
+			if e.Expect != nil {
+				// An expected failure: a planted bug, still caught the same way.
+				require.NotEmpty(t, sc.Planted, "%s: expect is for scenarios with a planted bug, and %s has none", e.File, e.Scenario)
+				require.Equal(t, e.Expect.Outcome, string(res.Outcome), "%s: %v", e.File, res.Failure)
+				require.Equal(t, e.Expect.Check, res.Failure.Check, "%s: %v", e.File, res.Failure)
+				return
+			}
+			require.Empty(t, sc.Planted, "%s: %s has a planted bug: the entry needs expect", e.File, e.Scenario)
 			require.True(t, res.Passed(), "%s: %s seed %d: %s: %v (found: %s)", e.File, e.Scenario, e.Seed, res.Outcome, res.Failure, e.Found)
 		})
 	}

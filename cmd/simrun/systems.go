@@ -2,6 +2,7 @@ package main
 
 // Every system's scenarios register themselves when their package loads.
 import (
+	_ "github.com/lockstep-dst/lockstep/examples/lease"
 	_ "github.com/lockstep-dst/lockstep/examples/register"
 	_ "github.com/lockstep-dst/lockstep/kv/kvsim"
 	_ "github.com/lockstep-dst/lockstep/mapreduce"

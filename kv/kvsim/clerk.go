@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/anishathalye/porcupine"
-
 	"github.com/lockstep-dst/lockstep/kv"
 	"github.com/lockstep-dst/lockstep/netsim"
 	"github.com/lockstep-dst/lockstep/sim"
@@ -32,8 +30,9 @@ type Clerk struct {
 	hist    *History
 	// histID is the clerk's porcupine ClientId (0-based, one per clerk).
 	histID int
-	// pending describes the operation in progress, for liveness failures.
-	pending *pendingOp
+	// pending describes the operation in progress, for liveness failures, while busy.
+	pending pendingOp
+	busy    bool
 	ops     int // completed operations
 }
 
@@ -52,7 +51,7 @@ func (ck *Clerk) Ops() int { return ck.ops }
 
 // Pending describes the operation in progress ("" if none).
 func (ck *Clerk) Pending() string {
-	if ck.pending == nil {
+	if !ck.busy {
 		return ""
 	}
 	return fmt.Sprintf("clerk %d: %v pending since %v after %d attempts", ck.ID, ck.pending.cmd, ck.pending.start, ck.pending.attempts)
@@ -73,12 +72,12 @@ func (ck *Clerk) do(p *sim.Proc, op kv.Op, key, value string) string {
 	if p.Node() != ck.node {
 		panic(fmt.Sprintf("kv: clerk %d used from process %s, not on its node %s", ck.ID, p.Name, ck.node.Name))
 	}
-	if ck.pending != nil {
+	if ck.busy {
 		panic(fmt.Sprintf("kv: clerk %d: concurrent operations (%s)", ck.ID, ck.Pending()))
 	}
 	ck.seq++
 	args := &kv.OpArgs{Command: kv.Command{Op: op, Client: ck.ID, Seq: ck.seq, Key: key, Value: value}}
-	ck.pending = &pendingOp{cmd: args.Command, start: p.Now()}
+	ck.pending, ck.busy = pendingOp{cmd: args.Command, start: p.Now()}, true
 	if ck.hist != nil {
 		ck.pending.call = ck.hist.stamp(p.Now())
 	}
@@ -118,16 +117,11 @@ func (ck *Clerk) index(addr int) int {
 
 func (ck *Clerk) record(c kv.Command, out string, end time.Duration) {
 	call := ck.pending.call
-	ck.pending = nil
+	ck.pending, ck.busy = pendingOp{}, false
 	ck.ops++
 	if ck.hist == nil {
 		return
 	}
-	ck.hist.add(porcupine.Operation{
-		ClientId: ck.histID,
-		Input:    KVInput{Op: c.Op, Key: c.Key, Value: c.Value},
-		Call:     call,
-		Output:   KVOutput{Value: out},
-		Return:   ck.hist.stamp(end),
-	})
+	ck.hist.add(record{client: ck.histID, op: c.Op, key: c.Key, value: c.Value, out: out,
+		call: call, ret: ck.hist.stamp(end)})
 }

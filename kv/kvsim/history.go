@@ -9,7 +9,9 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
+	"github.com/lockstep-dst/lockstep/kv"
 	"github.com/lockstep-dst/lockstep/kv/lincheck"
+	"github.com/lockstep-dst/lockstep/sim"
 )
 
 // History is every completed clerk call of a run, with Call and Return stamps in the order
@@ -20,8 +22,20 @@ import (
 // scenario that abandoned calls would have to record its pending writes with an open return
 // time instead.
 type History struct {
-	ops []porcupine.Operation
+	ops []record
 	st  lincheck.Stamper
+}
+
+// record is one completed call. The history keeps its own flat records and builds
+// porcupine's operations only when asked (Operations): most scenarios never check
+// linearizability, and boxing every input and output into porcupine's interface fields as
+// the call completed cost two allocations per operation in every run.
+type record struct {
+	client     int
+	op         kv.Op
+	key, value string // the input
+	out        string // the output: what a Get returned
+	call, ret  int64
 }
 
 // stamp returns the history's timestamp for a call or return at virtual time t (see
@@ -29,10 +43,24 @@ type History struct {
 // call is not taken as overlapping the operation that returned at that instant.
 func (h *History) stamp(t time.Duration) int64 { return h.st.Stamp(t) }
 
-func (h *History) add(op porcupine.Operation) { h.ops = append(h.ops, op) }
+func (h *History) add(r record) { h.ops = append(h.ops, r) }
 
-// Operations returns the recorded operations in completion order.
-func (h *History) Operations() []porcupine.Operation { return h.ops }
+// Operations returns the recorded operations in completion order, as porcupine's
+// operations (ClientId is the clerk's 0-based number, Input a KVInput, Output a KVOutput).
+// Each call builds a new slice.
+func (h *History) Operations() []porcupine.Operation {
+	ops := make([]porcupine.Operation, len(h.ops))
+	for i, r := range h.ops {
+		ops[i] = porcupine.Operation{
+			ClientId: r.client,
+			Input:    KVInput{Op: r.op, Key: r.key, Value: r.value},
+			Call:     r.call,
+			Output:   KVOutput{Value: r.out},
+			Return:   r.ret,
+		}
+	}
+	return ops
+}
 
 // Len is the number of recorded operations.
 func (h *History) Len() int { return len(h.ops) }
@@ -49,9 +77,16 @@ type Bounds = lincheck.Bounds
 // and the error names the keys whose histories are not linearizable and the file. An
 // undecided check returns an error wrapping sim.ErrUnknown.
 func CheckLinearizable(ops []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
+	return checkLinearizable(nil, ops, scenario, seed, b)
+}
+
+// checkLinearizable is CheckLinearizable that also attaches porcupine's view to w
+// (lincheck.Visualize), for simrun's -html page.
+func checkLinearizable(w *sim.World, ops []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
 	ops = prepare(ops)
 	model := ModelFor(ops)
 	res, err := lincheck.Check(model, ops, func(in any) string { return in.(KVInput).Key }, b)
+	lincheck.Visualize(w, "kv/linearizability", model, res)
 	if err != nil || res.Ok {
 		return err
 	}

@@ -112,13 +112,11 @@ type peerState struct {
 // New returns a Checker for a group of n peers, with ids 0..n-1, all fresh.
 func New(n int) *Checker {
 	c := &Checker{
-		n:            n,
-		peers:        make([]peerState, n),
-		election:     electionSafety{leaders: map[int]int{}},
-		votes:        voteLedger{votes: map[voteKey]int{}},
-		matching:     logMatching{seen: map[entryKey]entryFacts{}},
-		completeness: leaderCompleteness{checked: map[int]bool{}},
-		machine:      stateMachineSafety{committed: map[int]committedEntry{}, applied: make([]int, n)},
+		n:        n,
+		peers:    make([]peerState, n),
+		votes:    voteLedger{votes: map[voteKey]int{}},
+		matching: logMatching{others: map[entryKey]entryFacts{}},
+		machine:  stateMachineSafety{applied: make([]int, n)},
 	}
 	for i := range c.peers {
 		c.peers[i].synced.hard.Vote = -1
@@ -218,7 +216,7 @@ func (c *Checker) Persisted(id int, s View, rd raft.Ready) error {
 // Committed returns the command committed at index as the checker saw it applied, and
 // whether any peer applied it.
 func (c *Checker) Committed(index int) ([]byte, bool) {
-	e, ok := c.machine.committed[index]
+	e, ok := c.machine.entry(index)
 	return e.command, ok
 }
 

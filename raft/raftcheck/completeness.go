@@ -14,16 +14,17 @@ package raftcheck
 // with a log ending at 131. It can commit nothing (its followers are in term 16 now), and
 // no leader of a term after 16 lacks 132.
 type leaderCompleteness struct {
-	checked map[int]bool // terms already checked
+	checked []bool // checked[term]: the term was checked
 }
 
 func (l *leaderCompleteness) check(id int, s View, term int, m *stateMachineSafety) error {
-	if l.checked[term] {
+	if term < len(l.checked) && l.checked[term] {
 		return nil
 	}
+	l.checked = grow(l.checked, term)
 	l.checked[term] = true
 	for i := s.SnapshotMeta().Index + 1; i <= m.maxCommitted; i++ {
-		want, ok := m.committed[i]
+		want, ok := m.entry(i)
 		if !ok {
 			continue // known only through a snapshot
 		}

@@ -4,16 +4,25 @@ package raftcheck
 // peer seen leading a term claims it; any other peer seen leading the same term is a
 // violation.
 type electionSafety struct {
-	leaders map[int]int // term -> leader
+	leaders []int // leaders[term] is the leader of term plus one (0: none seen); terms are small and dense
 }
 
 func (e *electionSafety) check(id, term int) error {
-	if l, ok := e.leaders[term]; ok {
-		if l != id {
+	if term < len(e.leaders) && e.leaders[term] > 0 {
+		if l := e.leaders[term] - 1; l != id {
 			return violation(ElectionSafety, "two leaders in term %d: peers %d and %d", term, l, id)
 		}
 		return nil
 	}
-	e.leaders[term] = id
+	e.leaders = grow(e.leaders, term)
+	e.leaders[term] = id + 1
 	return nil
+}
+
+// grow returns s long enough to hold index i, the new elements zero.
+func grow[T any](s []T, i int) []T {
+	if i < len(s) {
+		return s
+	}
+	return append(s, make([]T, i+1-len(s))...)
 }

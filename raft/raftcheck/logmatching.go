@@ -15,17 +15,35 @@ type entryFacts struct {
 // of the peer's storage, so known even right after a snapshot); a peer persisting the same
 // (index, term) with a different command or predecessor breaks the property. By induction
 // over the predecessor's term this checks the whole prefix at O(1) per entry.
+//
+// Most indices only ever hold entries of one term, so the first term seen at an index is
+// kept in a slice by index, and the facts of any other term at that index in a map.
 type logMatching struct {
-	seen map[entryKey]entryFacts
+	first  []firstFacts // first[i-1]: the first term seen at index i, with its facts
+	others map[entryKey]entryFacts
+}
+
+type firstFacts struct {
+	term  int // 0: nothing seen at this index (terms start at 1)
+	facts entryFacts
 }
 
 func (l *logMatching) check(id int, e raft.Entry, f fact, prevTerm int) error {
 	facts := entryFacts{command: f.hash, prevTerm: prevTerm}
-	k := entryKey{e.Index, e.Term}
-	prev, ok := l.seen[k]
+	var prev entryFacts
+	ok := false
+	switch l.first = grow(l.first, e.Index-1); {
+	case l.first[e.Index-1].term == 0:
+		l.first[e.Index-1] = firstFacts{term: e.Term, facts: facts}
+		return nil
+	case l.first[e.Index-1].term == e.Term:
+		prev, ok = l.first[e.Index-1].facts, true
+	default:
+		prev, ok = l.others[entryKey{e.Index, e.Term}]
+	}
 	switch {
 	case !ok:
-		l.seen[k] = facts
+		l.others[entryKey{e.Index, e.Term}] = facts
 	case prev.command != facts.command:
 		return violation(LogMatching, "peer %d has command %q at index %d term %d, another peer a different one",
 			id, short(e.Command), e.Index, e.Term)

@@ -12,6 +12,7 @@ type committedEntry struct {
 	// a later term must hold it (leader completeness). A leader applies what it commits
 	// in the same Ready, so this is normally the exact term of commitment.
 	commitTerm int
+	known      bool // some peer applied it (the zero value: none did)
 }
 
 // stateMachineSafety: if a server has applied a log entry at a given index to its state
@@ -21,9 +22,18 @@ type committedEntry struct {
 // snapshot-advances: a snapshot a peer installs replaces its state machine, so it must be
 // beyond everything that state machine applied.
 type stateMachineSafety struct {
-	committed    map[int]committedEntry
+	committed    []committedEntry // committed[i-1] is index i; a slice, as indices are dense
 	maxCommitted int
 	applied      []int // per peer: last index applied (or covered by its snapshot)
+}
+
+// entry returns what was applied at index i, if any peer applied a command there.
+func (s *stateMachineSafety) entry(i int) (committedEntry, bool) {
+	if i < 1 || i > len(s.committed) {
+		return committedEntry{}, false
+	}
+	e := s.committed[i-1]
+	return e, e.known
 }
 
 // booted: the service restores the recovered snapshot, and applies from after it.
@@ -52,18 +62,19 @@ func (s *stateMachineSafety) check(id, term int, rd raft.Ready) error {
 		}
 		s.applied[id] = a.CommandIndex
 		h := hashBytes(a.Command)
-		if prev, ok := s.committed[a.CommandIndex]; ok {
+		if prev, ok := s.entry(a.CommandIndex); ok {
 			if prev.hash != h || prev.term != a.CommandTerm {
 				return violation(StateMachineSafety, "peer %d applied %q (term %d) at index %d, another peer applied %q (term %d)",
 					id, short(a.Command), a.CommandTerm, a.CommandIndex, short(prev.command), prev.term)
 			}
 			if term < prev.commitTerm {
-				prev.commitTerm = term
-				s.committed[a.CommandIndex] = prev
+				s.committed[a.CommandIndex-1].commitTerm = term
 			}
 			continue
 		}
-		s.committed[a.CommandIndex] = committedEntry{term: a.CommandTerm, command: append([]byte(nil), a.Command...), hash: h, commitTerm: term}
+		s.committed = grow(s.committed, a.CommandIndex-1)
+		s.committed[a.CommandIndex-1] = committedEntry{term: a.CommandTerm, command: append([]byte(nil), a.Command...), hash: h,
+			commitTerm: term, known: true}
 		s.maxCommitted = max(s.maxCommitted, a.CommandIndex)
 	}
 	return nil

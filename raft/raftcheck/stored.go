@@ -111,7 +111,7 @@ type delta struct {
 	snap    raft.SnapshotMeta
 	hasSnap bool
 	cut     int          // the first synced index it removes (its Truncate), 0 = none
-	ents    []raft.Entry // copies of its entries (their commands are immutable once proposed)
+	ents    []raft.Entry // its entries, shared with the Ready (raft.Ready.Entries is never written after Ready)
 }
 
 // set makes d the delta of rd.
@@ -123,8 +123,7 @@ func (d *delta) set(rd raft.Ready) {
 	if d.hasSnap {
 		d.snap = rd.Snapshot.Meta
 	}
-	clear(d.ents)
-	d.ents = append(d.ents[:0], rd.Entries...)
+	d.ents = rd.Entries
 }
 
 // fact returns the entry the delta writes at i.

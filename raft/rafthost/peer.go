@@ -110,6 +110,13 @@ type Peer struct {
 	ops    []fileOp
 	next   int
 	onSync func()
+	// onReply and onTick are reply and tick as method values, bound once: a method value
+	// made at each call is an allocation per message or timer.
+	onReply netsim.Done
+	onTick  func()
+	// appendBuf and rewriteBuf hold the encoded records of the Ready being written; the
+	// storage copies what it is given, so each Ready reuses them.
+	appendBuf, rewriteBuf []byte
 	// draining: drain's loop or a Ready's completion is on the stack, so a
 	// Start or Snapshot the service calls from Apply must not take a Ready.
 	draining bool
@@ -164,7 +171,7 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 		panic(fmt.Sprintf("raft: peer %d is node %d, but runs on node %d", cfg.Raft.ID, cfg.Peers[cfg.Raft.ID], node.ID))
 	}
 	p.cfg = cfg
-	p.onSync = p.write
+	p.onSync, p.onReply, p.onTick = p.write, p.reply, p.tick
 	recovered, err := p.recover()
 	if err != nil {
 		p.halt(err)
@@ -466,11 +473,12 @@ func (p *Peer) persist(rd raft.Ready) {
 	if rewrite {
 		// The whole log as the core holds it: without the entries a snapshot
 		// covers, or without a torn tail behind which appends would be lost.
-		var buf []byte
+		buf := p.rewriteBuf[:0]
 		for i := p.core.FirstIndex(); i <= p.core.LastIndex(); i++ {
 			e, _ := p.core.Entry(i)
 			buf = raft.AppendEntryRecord(buf, e)
 		}
+		p.rewriteBuf = buf
 		ops = append(ops, fileOp{kind: opWrite, name: fileLogTmp, data: buf})
 		p.rewriteLog = false
 	}
@@ -479,7 +487,8 @@ func (p *Peer) persist(rd raft.Ready) {
 			ops = append(ops, fileOp{kind: opRename, name: ops[i].name, to: strings.TrimSuffix(ops[i].name, tmpSuffix)})
 		}
 		if logChanged && !rewrite {
-			ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: raft.AppendReadyRecords(nil, rd)})
+			p.appendBuf = raft.AppendReadyRecords(p.appendBuf[:0], rd)
+			ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: p.appendBuf})
 		}
 		if len(ops) > 0 {
 			ops = append(ops, fileOp{kind: opSync})
@@ -500,7 +509,8 @@ func (p *Peer) persist(rd raft.Ready) {
 	case rewrite:
 		ops = append(ops, fileOp{kind: opRename, name: fileLogTmp, to: fileLog}, fileOp{kind: opSync})
 	case logChanged:
-		ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: raft.AppendReadyRecords(nil, rd)}, fileOp{kind: opSync})
+		p.appendBuf = raft.AppendReadyRecords(p.appendBuf[:0], rd)
+		ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: p.appendBuf}, fileOp{kind: opSync})
 	}
 	p.ops, p.next = ops, 0
 }
@@ -549,15 +559,20 @@ func (p *Peer) send(m *raft.Message) {
 		respond(m)
 		return
 	}
-	inc := p.node.Incarnation()
-	p.ep.Call(p.cfg.Peers[m.To], methodOf(m.Type), m, func(reply any, ok bool) {
-		if !ok || p.node.Incarnation() != inc {
-			return // lost: the next heartbeat or election retries
-		}
-		p.core.Step(p.clk.Since(), *reply.(*raft.Message))
-		p.drain()
-		p.arm()
-	})
+	p.ep.Call(p.cfg.Peers[m.To], methodOf(m.Type), m, p.onReply)
+}
+
+// reply steps the reply to a request the peer sent. One method value serves every call
+// (a closure per call was an allocation per message): the network runs it only on the
+// instance of the node that made the call, never after a crash, so this is still the
+// peer that sent the request.
+func (p *Peer) reply(reply any, ok bool) {
+	if !ok {
+		return // lost: the next heartbeat or election retries
+	}
+	p.core.Step(p.clk.Since(), *reply.(*raft.Message))
+	p.drain()
+	p.arm()
 }
 
 // arm keeps one timer at the core's next deadline. A timer already due no
@@ -573,7 +588,7 @@ func (p *Peer) arm() {
 		p.timer.Stop()
 	}
 	p.timerAt = d
-	p.timer = clock.AfterFuncLabel(p.clk, d-p.clk.Since(), p.core.Role(), p.tick) // the trace shows "timer follower" etc.
+	p.timer = clock.AfterFuncLabel(p.clk, d-p.clk.Since(), p.core.Role(), p.onTick) // the trace shows "timer follower" etc.
 }
 
 func (p *Peer) tick() {

@@ -32,12 +32,15 @@ type Cluster struct {
 	peers     []*rafthost.Peer
 	addrs     []int // peer i's network address (node ID)
 	connected []bool
-	logs      []map[int][]byte // what each peer applied, by index
-	values    [][]byte         // per peer, with snapshots: "\n" and each value applied, in order
-	applied   []int            // each peer's last applied index
-	snapshots bool             // the 2D applier: ingest snapshots, take one every snapEvery[i] entries
-	snapEvery []int            // per peer; 0: the peer takes none (but installs its leaders')
-	maxAppend int              // the core's MaxEntriesPerAppend (0: unlimited)
+	// logs[i][k-1] is what peer i applied at index k. A peer applies in order from 1 (or
+	// from its snapshot, which ingest expands), so what it applied is a prefix: a slice,
+	// where the original harness has a map per peer, probed by every apply.
+	logs      [][][]byte
+	values    [][]byte // per peer, with snapshots: "\n" and each value applied, in order
+	applied   []int    // each peer's last applied index
+	snapshots bool     // the 2D applier: ingest snapshots, take one every snapEvery[i] entries
+	snapEvery []int    // per peer; 0: the peer takes none (but installs its leaders')
+	maxAppend int      // the core's MaxEntriesPerAppend (0: unlimited)
 	rand      *sim.Rand
 	setup     Setup
 }
@@ -72,7 +75,7 @@ func newCluster(p *sim.Proc, setup Setup, n int, unreliable bool, o clusterOptio
 	w := p.World()
 	c := &Cluster{P: p, W: w, Net: netsim.New(w, netsim.ZeroDelay()), N: n, snapshots: o.snapEvery != nil,
 		snapEvery: o.snapEvery, maxAppend: o.maxEntriesPerAppend,
-		peers: make([]*rafthost.Peer, n), connected: make([]bool, n), logs: make([]map[int][]byte, n), values: make([][]byte, n),
+		peers: make([]*rafthost.Peer, n), connected: make([]bool, n), logs: make([][][]byte, n), values: make([][]byte, n),
 		applied: make([]int, n), rand: w.Rand("raft/harness"), setup: setup}
 	c.Checker = rafthost.NewChecker(w, n)
 	// The Raft config turns labrpc's long delays on: SetReliable keeps them.
@@ -160,16 +163,20 @@ func (c *Cluster) apply(i int, m raft.ApplyMsg) {
 		return
 	}
 	for j, log := range c.logs {
-		if old, ok := log[m.CommandIndex]; ok && !bytes.Equal(old, m.Command) {
+		if old, ok := applied(log, m.CommandIndex); ok && !bytes.Equal(old, m.Command) {
 			c.W.Fail("apply", c.Nodes[i], fmt.Errorf("commit index=%d server=%d %s != server=%d %s",
 				m.CommandIndex, i, m.Command, j, old))
 			return
 		}
 	}
-	if c.logs[i] == nil {
-		c.logs[i] = map[int][]byte{}
+	// The index is at most one past what the peer applied before (checked above), which
+	// is at most the length of its prefix: a restarted peer applies again from 1 over
+	// what its previous instance applied.
+	if k := m.CommandIndex - 1; k < len(c.logs[i]) {
+		c.logs[i][k] = m.Command
+	} else {
+		c.logs[i] = append(c.logs[i], m.Command)
 	}
-	c.logs[i][m.CommandIndex] = m.Command
 	if c.snapshots {
 		c.values[i] = append(append(c.values[i], '\n'), m.Command...)
 	}
@@ -198,13 +205,21 @@ func (c *Cluster) ingest(i int, snap []byte) int {
 		c.W.Fail("apply", c.Nodes[i], fmt.Errorf("undecodable snapshot %q", short(snap)))
 		return -1
 	}
-	c.logs[i] = map[int][]byte{}
+	c.logs[i] = make([][]byte, index, max(index, len(c.logs[i])))
 	for k := 1; k <= index; k++ {
-		c.logs[i][k] = lines[k]
+		c.logs[i][k-1] = lines[k]
 	}
 	c.values[i] = append([]byte(nil), snap[len(lines[0]):]...)
 	c.applied[i] = index
 	return index
+}
+
+// applied returns what a peer whose applied prefix is log applied at index, if it did.
+func applied(log [][]byte, index int) ([]byte, bool) {
+	if index < 1 || index > len(log) {
+		return nil, false
+	}
+	return log[index-1], true
 }
 
 // On returns a view of c whose blocking helpers (One, Wait,
@@ -337,7 +352,7 @@ func (c *Cluster) NCommitted(index int) (int, []byte) {
 	count := 0
 	var cmd []byte
 	for i := 0; i < c.N; i++ {
-		if v, ok := c.logs[i][index]; ok {
+		if v, ok := applied(c.logs[i], index); ok {
 			if count > 0 && !bytes.Equal(cmd, v) {
 				c.Fatalf("committed values do not match: index %d, %s, %s", index, cmd, v)
 			}

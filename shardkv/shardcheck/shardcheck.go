@@ -62,8 +62,8 @@ func New() *Checker {
 // Applied checks one applied command.
 func (c *Checker) Applied(a shardkv.Applied) error {
 	st := a.State
-	cur := st.Config()
-	if err := c.configOrder(a, cur.Num); err != nil {
+	num := st.ConfigNum()
+	if err := c.configOrder(a, num); err != nil {
 		return err
 	}
 	switch a.Cmd.Op {
@@ -74,12 +74,12 @@ func (c *Checker) Applied(a shardkv.Applied) error {
 		sh := shardkv.Key2Shard(a.Cmd.Key)
 		if s := st.Status(sh); s != shardkv.Serving && s != shardkv.Arrived {
 			return violation("served-with-data", "group %d (replica %d) applied %v at index %d for shard %d, which is %v in config %d",
-				a.GID, a.Replica, a.Cmd, a.Index, sh, s, cur.Num)
+				a.GID, a.Replica, a.Cmd, a.Index, sh, s, num)
 		}
-		k := numShard{cur.Num, sh}
+		k := numShard{num, sh}
 		if g, ok := c.owner[k]; ok && g != a.GID {
 			return violation("one-owner", "groups %d and %d both served shard %d in config %d (group %d: %v at index %d)",
-				g, a.GID, sh, cur.Num, a.GID, a.Cmd, a.Index)
+				g, a.GID, sh, num, a.GID, a.Cmd, a.Index)
 		}
 		c.owner[k] = a.GID
 	case shardkv.OpConfig:
@@ -87,11 +87,11 @@ func (c *Checker) Applied(a shardkv.Applied) error {
 			if a.Before[sh] == shardkv.Leaving || st.Status(sh) != shardkv.Leaving {
 				continue
 			}
-			k := numShard{cur.Num, sh}
-			f := frozen{gid: a.GID, digest: st.ShardData(sh).Digest()}
+			k := numShard{num, sh}
+			f := frozen{gid: a.GID, digest: st.ShardDigest(sh)}
 			if old, ok := c.frozen[k]; ok && old != f {
 				return violation("arrives-whole", "shard %d given up in config %d differently by group %d and group %d (replica %d)",
-					sh, cur.Num, old.gid, a.GID, a.Replica)
+					sh, num, old.gid, a.GID, a.Replica)
 			}
 			c.frozen[k] = f
 		}
@@ -110,7 +110,7 @@ func (c *Checker) Applied(a shardkv.Applied) error {
 			if !ok {
 				return violation("arrives-whole", "group %d inserted shard %d of config %d, which no group gave up", a.GID, d.Shard, a.Cmd.Num)
 			}
-			if got := st.ShardData(d.Shard).Digest(); got != f.digest {
+			if got := st.ShardDigest(d.Shard); got != f.digest {
 				return violation("arrives-whole", "group %d (replica %d) inserted shard %d of config %d with other data than group %d gave up (%v)",
 					a.GID, a.Replica, d.Shard, a.Cmd.Num, f.gid, d)
 			}
@@ -152,7 +152,7 @@ func (c *Checker) deleted(a shardkv.Applied) error {
 		}
 		if n := a.State.Keys(sh); n > 0 {
 			return violation("deleted", "group %d (replica %d) holds %d keys of shard %d, which it does not own in config %d (%v)",
-				a.GID, a.Replica, n, sh, a.State.Config().Num, a.State.Status(sh))
+				a.GID, a.Replica, n, sh, a.State.ConfigNum(), a.State.Status(sh))
 		}
 	}
 	return nil

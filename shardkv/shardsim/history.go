@@ -10,6 +10,7 @@ import (
 
 	"github.com/lockstep-dst/lockstep/kv/lincheck"
 	"github.com/lockstep-dst/lockstep/shardkv"
+	"github.com/lockstep-dst/lockstep/sim"
 )
 
 // CheckLinearizability: porcupine found the history not linearizable.
@@ -90,6 +91,8 @@ var fingerprintOf = lincheck.FingerprintOf
 type History struct {
 	ops []porcupine.Operation
 	st  lincheck.Stamper
+	// W, if set, is where the check attaches porcupine's view (lincheck.Visualize).
+	W *sim.World
 }
 
 // Stamp returns the history's stamp for a call or return at virtual time t; a clerk takes
@@ -118,6 +121,7 @@ func (h *History) checkWithin(b lincheck.Bounds) error {
 	// not depend on which of two clerks' replies came first at one instant.
 	slices.SortStableFunc(ops, func(a, b porcupine.Operation) int { return cmp.Compare(a.Call, b.Call) })
 	res, err := lincheck.Check(KVModel, ops, func(in any) string { return in.(KVInput).Key }, b)
+	lincheck.Visualize(h.W, CheckLinearizability, KVModel, res)
 	if err != nil || res.Ok {
 		return err
 	}

@@ -79,7 +79,7 @@ func Swarm(p *sim.Proc, setup Setup) error {
 	until := start + max(plan.Until, SwarmDuration)
 	w.Logf(nil, "shardkv/Swarm: %d clerks on %d keys, maxraftstate %d, faults until %v", nclients, nkeys, maxraftstate, until)
 
-	hist := &History{}
+	hist := &History{W: w}
 	stop := false
 	pending := 0
 

@@ -15,7 +15,7 @@ const CheckDeleted = "shardkv/challenge1-size"
 func Unreliable3(p *sim.Proc, setup Setup) error {
 	s := NewSystem(p, setup, 3, 3, true, 100)
 	s.limit()
-	hist := &History{}
+	hist := &History{W: s.W}
 	ck := s.MakeClient()
 	s.Join(0)
 	const n = 10

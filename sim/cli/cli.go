@@ -22,18 +22,30 @@
 //
 //	NAME list   [-faults | -probes]
 //	NAME run    [-scenario PATTERN] [-seeds A-B] [-parallel N] [-json]
-//	            [-check-determinism] [-shard I/N] [-faults PROFILE|@plan.json] [-save DIR]
-//	            [-require-probes LIST]
-//	NAME replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
+//	            [-check-determinism] [-shard I/N|auto/N] [-faults PROFILE|@plan.json]
+//	            [-save DIR] [-require-probes LIST] [-progress D] [-v] [-html DIR]
+//	NAME replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v] [-html FILE]
+//	NAME merge  [-json] [-v] FILE...
+//	NAME shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-max-runs N]
+//	            [-max-time D] [-o plan.json] [-save DIR]
 //
 // Exit status: 0 when every run passed (and every required probe was
 // reached), 1 when any failed, 2 for a usage error, including a run that
 // failed because of the user's input (sim.ErrBadInput), 130 for a sweep
-// stopped by an interrupt (after reporting what ran).
+// stopped by an interrupt (after reporting what ran). merge exits as a run
+// of all its shards would (1 also when a shard was interrupted), and 2 for
+// files it cannot merge.
+//
+// Sharding: -shard I/N runs run k of the sweep (counted from 0 in sweep
+// order: scenarios by name, seeds ascending within each) when k mod N = I,
+// so every machine given the same program and flags picks the same runs;
+// -shard auto/N reads I from $LOCKSTEP_SHARD_INDEX (a CI matrix) or
+// $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).
 //
 // Importing this package pulls in the kernel (sim), the simulated network
-// (netsim), the fault plans (faults) and the regression corpus format
-// (seeds), and nothing else of this module: no system, and not porcupine.
+// (netsim), the fault plans (faults), the regression corpus format (seeds)
+// and the HTML page of a run (sim/page), and nothing else of this module:
+// no system, and not porcupine.
 // TestImportsNoSystem holds that.
 package cli
 
@@ -88,7 +100,12 @@ func Main(args []string, cfg Config) int {
 // Run is Main without the process: it writes to stdout and stderr, and
 // treats the cancellation of ctx as the user's interrupt. Tests call it.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, cfg Config) int {
-	r := &runner{Config: cfg, stdout: stdout, stderr: stderr, interrupted: ctx.Done()}
+	return run(ctx, args, os.Stdin, stdout, stderr, cfg)
+}
+
+// run is Run reading stdin (merge -) from stdin.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, cfg Config) int {
+	r := &runner{Config: cfg, stdin: stdin, stdout: stdout, stderr: stderr, interrupted: ctx.Done()}
 	if r.Name == "" {
 		r.Name = defaultName()
 	}
@@ -103,6 +120,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, cfg Confi
 type runner struct {
 	Config
 	commandNote    string // why Command is only a guess, said once with the first replay line ("" if it is not)
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	interrupted    <-chan struct{} // closed when the user interrupts (nil: never)
 }
@@ -112,9 +130,13 @@ func (r *runner) usage() string {
 	return fmt.Sprintf(`usage:
   %[1]s list   [-faults | -probes]               list scenarios (or fault profiles, or probes)
   %[1]s run    [-scenario PATTERN] [-seeds A-B] [-parallel N] [-json]
-  %[2]s        [-check-determinism] [-shard I/N] [-faults PROFILE|@plan.json] [-save DIR]
-  %[2]s        [-require-probes LIST]
-  %[1]s replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v]
+  %[2]s        [-check-determinism] [-shard I/N|auto/N] [-faults PROFILE|@plan.json]
+  %[2]s        [-save DIR] [-require-probes LIST] [-progress D] [-v] [-html DIR]
+  %[1]s replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v] [-html FILE]
+  %[1]s merge  [-json] [-v] FILE...                merge shards' run -json outputs (- is stdin)
+  %[1]s plan   -scenario NAME -seed S [-faults PROFILE]  print the fault plan a seed makes, as editable JSON
+  %[1]s shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-max-runs N] [-max-time D]
+  %[2]s        [-o plan.json] [-save DIR]  minimize the fault plan of a failing run
 run '%[1]s <command> -h' for a command's flags`, r.Name, pad)
 }
 
@@ -133,11 +155,17 @@ func (r *runner) main(args []string) int {
 		code, err = r.sweep(args[1:])
 	case "replay":
 		code, err = r.replay(args[1:])
+	case "merge":
+		code, err = r.merge(args[1:])
+	case "plan":
+		code, err = r.plan(args[1:])
+	case "shrink":
+		code, err = r.shrinkCmd(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(r.stdout, r.usage())
 		return 0
 	default:
-		err = usagef("unknown command %q (want list, run or replay)", args[0])
+		err = usagef("unknown command %q (want list, run, replay, merge, plan or shrink)", args[0])
 	}
 	if h, ok := err.(helpRequested); ok {
 		h.print(r.stdout, r.Name)

@@ -25,7 +25,7 @@ func TestImportsNoSystem(t *testing.T) {
 		module+"sim", module+"netsim", module+"faults", module+"sim/cli").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	allowed := map[string]bool{}
-	for _, p := range []string{"sim", "netsim", "faults", "seeds", "sim/cli"} {
+	for _, p := range []string{"sim", "netsim", "faults", "faults/shrink", "seeds", "sim/page", "sim/cli"} {
 		allowed[module+p] = true
 	}
 	deps := strings.Fields(string(out))

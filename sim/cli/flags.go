@@ -88,15 +88,62 @@ func parseSeed(arg, s string) (uint64, error) {
 	return 0, usagef("bad -seeds %q: %q is not a seed (want a decimal number)", arg, s)
 }
 
-func parseShard(s string) (index, count int, err error) {
+// The environment variables -shard auto/N takes its index from: a CI
+// matrix's (the workflow sets it, e.g. from ${{ matrix.shard }}), and the
+// one Kubernetes sets in every pod of an Indexed Job.
+const (
+	ShardIndexEnv    = "LOCKSTEP_SHARD_INDEX"
+	JobCompletionEnv = "JOB_COMPLETION_INDEX"
+)
+
+// ParseShard parses a -shard argument as the run command does: "" (the
+// whole sweep: shard 0 of 1), "I/N" (shard I of N, 0 <= I < N), or
+// "auto/N", whose index I is read from the environment: LOCKSTEP_SHARD_INDEX
+// (set by a CI matrix) or JOB_COMPLETION_INDEX (set by a Kubernetes Indexed
+// Job). getenv is os.Getenv, or a stand-in for it.
+func ParseShard(s string, getenv func(string) string) (index, count int, err error) {
 	if s == "" {
 		return 0, 1, nil
 	}
 	i, n, ok := strings.Cut(s, "/")
-	index, err1 := strconv.Atoi(i)
-	count, err2 := strconv.Atoi(n)
-	if !ok || err1 != nil || err2 != nil || count < 1 || index < 0 || index >= count {
-		return 0, 0, usagef("bad -shard %q (want I/N with 0 <= I < N)", s)
+	count, errN := strconv.Atoi(n)
+	if !ok || errN != nil || count < 1 {
+		return 0, 0, usagef("bad -shard %q (want I/N with 0 <= I < N, or auto/N to read I from $%s or $%s)", s, ShardIndexEnv, JobCompletionEnv)
+	}
+	if i == "auto" {
+		return shardFromEnv(s, count, getenv)
+	}
+	index, err = strconv.Atoi(i)
+	if err != nil || index < 0 || index >= count {
+		return 0, 0, usagef("bad -shard %q (want I/N with 0 <= I < N, or auto/N to read I from $%s or $%s)", s, ShardIndexEnv, JobCompletionEnv)
+	}
+	return index, count, nil
+}
+
+// shardFromEnv reads the index of -shard auto/N. Both variables may be set
+// (a CI job running inside a Kubernetes pod) only if they agree: picking one
+// silently would run some shard twice and another never.
+func shardFromEnv(arg string, count int, getenv func(string) string) (int, int, error) {
+	index, from := -1, ""
+	for _, name := range []string{ShardIndexEnv, JobCompletionEnv} {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			continue
+		}
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 0 {
+			return 0, 0, usagef("-shard %s: $%s is %q, not a shard index (want 0 to %d)", arg, name, v, count-1)
+		}
+		if i >= count {
+			return 0, 0, usagef("-shard %s: $%s is %d, out of range for %d shards (want 0 to %d): the job runs more shards than -shard says", arg, name, i, count, count-1)
+		}
+		if from != "" && i != index {
+			return 0, 0, usagef("-shard %s: $%s is %d but $%s is %d: set one", arg, from, index, name, i)
+		}
+		index, from = i, name
+	}
+	if from == "" {
+		return 0, 0, usagef("-shard %s: neither $%s (set it from a CI matrix) nor $%s (set by a Kubernetes Indexed Job) is set", arg, ShardIndexEnv, JobCompletionEnv)
 	}
 	return index, count, nil
 }

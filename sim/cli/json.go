@@ -23,6 +23,7 @@ type jsonRun struct {
 	Hash           string            `json:"hash"`
 	Replay         string            `json:"replay,omitempty"`
 	Nondeterminism string            `json:"nondeterminism,omitempty"`
+	Stack          string            `json:"stack,omitempty"`
 	Probes         map[string]uint64 `json:"probes,omitempty"`
 	Storage        storageTally      `json:"storage"`
 }
@@ -56,4 +57,20 @@ type jsonSummary struct {
 	WallSec         float64  `json:"wall_s"`
 	ExitStatus      int      `json:"exit_status"`
 	UsageError      string   `json:"usage_error,omitempty"`
+	// Sweep says which sweep the stream is (or which shard of it), so that
+	// merge can tell shards of one sweep apart from other sweeps, and a
+	// missing shard from a complete set.
+	Sweep *jsonSweep `json:"sweep,omitempty"`
+}
+
+// jsonSweep is what a sweep was asked to run: the flags that choose its
+// runs, and the whole sweep's size, which its shards divide.
+type jsonSweep struct {
+	Scenario         string `json:"scenario"` // the -scenario pattern
+	Seeds            string `json:"seeds"`    // the -seeds range, A-B
+	Faults           string `json:"faults,omitempty"`
+	CheckDeterminism bool   `json:"check_determinism"`
+	Runs             uint64 `json:"runs"` // runs of the whole sweep, every shard's
+	Shard            int    `json:"shard"`
+	Shards           int    `json:"shards"`
 }

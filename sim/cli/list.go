@@ -14,11 +14,18 @@ func (r *runner) list(args []string) error {
 	fs := newFlags("list", io.Discard)
 	profiles := fs.Bool("faults", false, "list the fault profiles instead")
 	probes := fs.Bool("probes", false, "list the coverage probes instead")
+	planted := fs.Bool("planted", false, "list the scenarios with a planted bug instead (shrink.go)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *profiles && *probes {
 		return usagef("list takes -faults or -probes, not both")
+	}
+	if *planted && (*profiles || *probes) {
+		return usagef("list takes -planted alone")
+	}
+	if *planted {
+		return listPlanted(stdout)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	if *probes {
@@ -29,7 +36,7 @@ func (r *runner) list(args []string) error {
 	}
 	if *profiles {
 		for _, p := range faults.Profiles() {
-			fmt.Fprintf(tw, "%s\t%s\n", p.Name, p.Description)
+			fmt.Fprintf(tw, "%s\t%s\n", p.Synopsis(), p.Description)
 		}
 		return tw.Flush()
 	}

@@ -54,6 +54,28 @@ func shownProbes(scenario string, reached map[string]*probeTally) []probeLine {
 	return out
 }
 
+// shownProbes is what the summary of scenario name lists: as the
+// function shownProbes, or, when the probes to list were given (merge), the
+// reached ones and those.
+func (s *scenarioStats) shownProbes(name string) []probeLine {
+	if s.listed == nil {
+		return shownProbes(name, s.probes)
+	}
+	var out []probeLine
+	for p := range s.listed {
+		if t := s.probes[p]; t == nil || t.runs == 0 {
+			out = append(out, probeLine{Name: p})
+		}
+	}
+	for p, t := range s.probes {
+		if t.runs > 0 {
+			out = append(out, probeLine{p, t.runs, t.hits})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
 // isGlob reports whether a -require-probes item is a pattern.
 func isGlob(s string) bool { return strings.ContainsAny(s, `*?[\`) }
 

@@ -19,6 +19,7 @@ func (r *runner) replay(args []string) (int, error) {
 	seedArg := fs.String("seed", "", "the seed to replay")
 	faultsArg := fs.String("faults", "", "fault profile, or @file with a JSON plan, as the failing run used")
 	verbose := fs.Bool("v", false, "print the trace: every event and note, in order")
+	htmlFile := fs.String("html", "", htmlReplayHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return 2, err
 	}
@@ -46,6 +47,12 @@ func (r *runner) replay(args []string) (int, error) {
 	opts := sim.Options{Seed: seeds.lo, Faults: spec}
 	if *verbose {
 		opts.Trace = func(r sim.Record) { fmt.Fprintln(stdout, r.String()) }
+	}
+	var pg *pageRecorder
+	if err := checkHTMLFile(*htmlFile); err != nil {
+		return 2, err
+	} else if *htmlFile != "" {
+		pg, opts.Trace = pageTrace(opts.Trace)
 	}
 	start := time.Now() //lockstep:allow the runner times runs in wall time, outside the simulation
 	res := sim.RunScenario(sc, opts)
@@ -76,6 +83,12 @@ func (r *runner) replay(args []string) (int, error) {
 	if st := res.Storage; st.Crashes > 0 {
 		fmt.Fprintf(stdout, "  storage: %d crashes, %d found unsynced writes, %d corrupted synced data\n",
 			st.Crashes, st.Unsynced, st.Corrupted)
+	}
+	if pg != nil {
+		if err := r.writePage(*htmlFile, sc, pg, res, spec); err != nil {
+			return 1, fmt.Errorf("-html: %w", err)
+		}
+		fmt.Fprintf(stdout, "  page: %s\n", *htmlFile)
 	}
 	if !res.Passed() {
 		return 1, nil

@@ -60,10 +60,13 @@ func (r *runner) sweep(args []string) (int, error) {
 	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), fmt.Sprintf("runs at once (1-%d)", maxParallel))
 	asJSON := fs.Bool("json", false, "JSON lines on stdout: one object per run, per scenario, and a final summary")
 	determinism := fs.Bool("check-determinism", false, "run each seed twice and compare event by event")
-	shardArg := fs.String("shard", "", "run only shard I of N (I/N), to spread a sweep over machines")
+	shardArg := fs.String("shard", "", "run only shard I of N (I/N), to spread a sweep over machines; auto/N reads I from $"+ShardIndexEnv+" or $"+JobCompletionEnv)
 	faultsArg := fs.String("faults", "", "fault profile, or @file with a JSON plan (default: each scenario's own)")
 	saveDir := fs.String("save", "", "write a regression-corpus entry for each failing run into this directory")
+	htmlDir := fs.String("html", "", htmlRunHelp)
 	requireArg := fs.String("require-probes", "", "comma-separated probe names or globs ('raft/*'): fail the sweep if one is never reached")
+	verbose := fs.Bool("v", false, "print a line for every run, passing ones too (text output)")
+	progressEvery := fs.Duration("progress", 0, "when stderr is not a terminal (a CI log), print a progress line at most this often, e.g. 1m (0: never)")
 	if err := parseFlags(fs, args); err != nil {
 		return 2, err
 	}
@@ -75,7 +78,7 @@ func (r *runner) sweep(args []string) (int, error) {
 	if err != nil {
 		return 2, err
 	}
-	shard, shards, err := parseShard(*shardArg)
+	shard, shards, err := ParseShard(*shardArg, os.Getenv)
 	if err != nil {
 		return 2, err
 	}
@@ -86,6 +89,9 @@ func (r *runner) sweep(args []string) (int, error) {
 	if *parallel < 1 || *parallel > maxParallel {
 		return 2, usagef("-parallel must be between 1 and %d, got %d", maxParallel, *parallel)
 	}
+	if *progressEvery < 0 {
+		return 2, usagef("-progress must not be negative, got %v", *progressEvery)
+	}
 	required, err := parseRequiredProbes(*requireArg, r.Name)
 	if err != nil {
 		return 2, err
@@ -94,6 +100,10 @@ func (r *runner) sweep(args []string) (int, error) {
 		if st, err := os.Stat(*saveDir); err != nil || !st.IsDir() {
 			return 2, usagef("-save %q is not a directory", *saveDir)
 		}
+	}
+
+	if err := checkHTMLDir(*htmlDir); err != nil {
+		return 2, err
 	}
 
 	if spec != "" {
@@ -119,7 +129,8 @@ func (r *runner) sweep(args []string) (int, error) {
 	}
 
 	jobs := sweepJobs{scenarios: scs, seeds: seedRange, shard: uint64(shard), shards: uint64(shards)}
-	if _, ok := jobs.count(); !ok {
+	size, ok := jobs.count()
+	if !ok {
 		return 2, usagef("-seeds %s over %d scenario(s) is 2^64 runs or more, more than a sweep can count", *seedsArg, len(scs))
 	}
 
@@ -175,6 +186,9 @@ func (r *runner) sweep(args []string) (int, error) {
 	// in, so a sweep's output is the same on every machine.
 	rep := newReporter(stdout, stderr, jobs.total(), *asJSON, spec)
 	rep.command, rep.commandNote, rep.name = r.Command, r.commandNote, r.Name
+	rep.verbose, rep.progressEvery = *verbose, *progressEvery
+	rep.sweep = &jsonSweep{Scenario: *pattern, Seeds: fmt.Sprintf("%d-%d", seedRange.lo, seedRange.hi), Faults: spec,
+		CheckDeterminism: *determinism, Runs: size, Shard: shard, Shards: shards}
 	pending := map[uint64]outcome{}
 	var next uint64
 	var usageErr error
@@ -201,6 +215,9 @@ func (r *runner) sweep(args []string) (int, error) {
 				if err := save(*saveDir, o, spec); err != nil {
 					fmt.Fprintf(stderr, "%s: saving failing seed: %v\n", r.Name, err)
 				}
+			}
+			if !o.passed() && *htmlDir != "" {
+				r.reportPage(*htmlDir, o, spec, rep)
 			}
 		}
 	}

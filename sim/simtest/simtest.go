@@ -17,6 +17,8 @@
 //	-lockstep.faults PROFILE   a fault profile, or @file with a JSON plan, for every scenario
 //	                           that takes one (default: the test's Faults option, else each scenario's own)
 //	-lockstep.determinism      run each seed twice and compare the runs event by event
+//	-lockstep.shard I/N        run only shard I of N of each sweep (auto/N: I from
+//	                           $LOCKSTEP_SHARD_INDEX or $JOB_COMPLETION_INDEX), as the runner's -shard
 //
 // e.g. go test ./mysim -run TestSweep -lockstep.seeds=1-500 -lockstep.faults=crashes
 package simtest
@@ -45,6 +47,7 @@ var (
 	seedsFlag       = flag.String("lockstep.seeds", "", "seed range A-B (inclusive) or one seed for simtest.Sweep (default: the test's own, else "+DefaultSeeds+")")
 	faultsFlag      = flag.String("lockstep.faults", "", "fault profile, or @file with a JSON plan, for every scenario simtest.Sweep runs that takes one (default: each scenario's own)")
 	determinismFlag = flag.Bool("lockstep.determinism", false, "simtest.Sweep runs each seed twice and compares the runs event by event")
+	shardFlag       = flag.String("lockstep.shard", "", "simtest.Sweep runs only shard I of N (I/N) of its runs, to spread them over machines; auto/N reads I from $"+cli.ShardIndexEnv+" or $"+cli.JobCompletionEnv)
 )
 
 // An Option configures one Sweep.
@@ -103,6 +106,10 @@ func Sweep(t *testing.T, pattern string, opts ...Option) {
 	if err != nil {
 		t.Fatalf("simtest: %v", err)
 	}
+	shard, shards, err := cli.ParseShard(*shardFlag, os.Getenv)
+	if err != nil {
+		t.Fatalf("simtest: -lockstep.shard: %v", err)
+	}
 	scs, err := sim.Match(pattern)
 	if err != nil {
 		t.Fatalf("simtest: %v", err)
@@ -110,22 +117,52 @@ func Sweep(t *testing.T, pattern string, opts ...Option) {
 	if len(scs) == 0 {
 		t.Fatalf("simtest: no registered scenario matches %q (is the package that registers it imported?)", pattern)
 	}
+	// Runs are numbered as the runner numbers them under -shard (scenario
+	// by scenario, seeds ascending, the scenarios a -faults plan skips left
+	// out), and run k is this shard's if k mod shards = shard: the test's
+	// shards and the runner's are the same runs.
+	size := hi - lo + 1
+	if size == 0 {
+		t.Fatalf("simtest: seeds %s: 2^64 seeds are more than a test can count", c.seeds)
+	}
+	var k uint64
 	for _, sc := range scs {
+		skipped := spec != "" && !sc.TakesFaults()
+		first := k
+		if !skipped {
+			k += size
+		}
+		if !skipped && shards > 1 && firstInShard(first, size, uint64(shard), uint64(shards)) == size {
+			continue // none of this scenario's runs is this shard's
+		}
 		t.Run(sc.Name, func(t *testing.T) {
-			if spec != "" && !sc.TakesFaults() {
+			if skipped {
 				if fromFlag {
 					t.Skipf("-lockstep.faults: %s scripts its own faults and takes no fault plan", sc.Name)
 				}
 				t.Fatalf("simtest.Faults: %s scripts its own faults and takes no fault plan", sc.Name)
 			}
-			for seed := lo; ; seed++ {
+			for i := firstInShard(first, size, uint64(shard), uint64(shards)); i < size; i += uint64(shards) {
+				seed := lo + i
 				t.Run(fmt.Sprint(seed), func(t *testing.T) { check(t, sc, seed, spec, c) })
-				if seed == hi {
+				if size-i <= uint64(shards) { // i+shards would be past the end (or overflow)
 					break
 				}
 			}
 		})
 	}
+}
+
+// firstInShard returns the offset, from a scenario's first seed, of its
+// first run in shard (of shards) when its runs are numbered from first: the
+// smallest i with (first+i) mod shards = shard, or size if that is not
+// below size.
+func firstInShard(first, size, shard, shards uint64) uint64 {
+	i := (shard + shards - first%shards) % shards
+	if i >= size {
+		return size
+	}
+	return i
 }
 
 // check makes one run and reports it to t, which is the run's subtest: its

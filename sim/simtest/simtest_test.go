@@ -154,6 +154,52 @@ func TestSweepFlags(t *testing.T) {
 	require.Contains(t, out, `no registered scenario matches "nosuch/*"`)
 }
 
+// -lockstep.shard runs the runner's shard of the sweep's runs: the shards
+// together are the sweep, each run in one; auto/N reads the index from the
+// environment, and a bad shard fails the test, naming the variable.
+func TestSweepShard(t *testing.T) {
+	ran := regexp.MustCompile(`--- (?:PASS|FAIL): TestHelperSweep/(simtesttest/\w+/\d+) `)
+	runsOf := func(out string) []string {
+		var runs []string
+		for _, m := range ran.FindAllStringSubmatch(out, -1) {
+			runs = append(runs, m[1])
+		}
+		return runs
+	}
+	_, whole := goTest(t, "simtesttest/[FP]*")
+	require.Len(t, runsOf(whole), 12)
+	var union []string
+	for i := 0; i < 4; i++ {
+		_, out := goTest(t, "simtesttest/[FP]*", fmt.Sprintf("-lockstep.shard=%d/4", i))
+		union = append(union, runsOf(out)...)
+		if i == 1 {
+			// Runs 1, 5 and 9 of the sweep, as the runner's -shard 1/4.
+			require.Equal(t, []string{"simtesttest/FailsOnThrees/2", "simtesttest/FailsOnThrees/6", "simtesttest/Passes/4"}, runsOf(out))
+		}
+	}
+	require.ElementsMatch(t, runsOf(whole), union)
+
+	t.Setenv(cli.ShardIndexEnv, "3")
+	_, out := goTest(t, "simtesttest/[FP]*", "-lockstep.shard=auto/4")
+	require.Equal(t, []string{"simtesttest/FailsOnThrees/4", "simtesttest/Passes/2", "simtesttest/Passes/6"}, runsOf(out))
+
+	var stdout bytes.Buffer
+	code := cli.Run(context.Background(), []string{"run", "-json", "-scenario", "simtesttest/[FP]*", "-seeds", "1-6", "-shard", "auto/4"}, &stdout, &bytes.Buffer{}, cli.Config{})
+	require.Equal(t, 0, code) // seeds 3 and 6 of FailsOnThrees fail: runs 2 and 5, shards 2 and 1
+	var fromRunner []string
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if m := regexp.MustCompile(`"type":"run","scenario":"(\S+?)","seed":(\d+)`).FindStringSubmatch(line); m != nil {
+			fromRunner = append(fromRunner, m[1]+"/"+m[2])
+		}
+	}
+	require.Equal(t, runsOf(out), fromRunner, "the test's shard and the runner's are the same runs")
+
+	t.Setenv(cli.ShardIndexEnv, "4")
+	code, out = goTest(t, "simtesttest/[FP]*", "-lockstep.shard=auto/4")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "-lockstep.shard: -shard auto/4: $LOCKSTEP_SHARD_INDEX is 4, out of range for 4 shards")
+}
+
 func TestGoTestLineQuotesAndAnchors(t *testing.T) {
 	line := goTestLine("TestX/a.b/c d/17", 17, `{"profile": "hand name"}`, false)
 	require.Contains(t, line, ` -run '^TestX$/^a\.b$/^c d$/^17$' -lockstep.seeds=17 -lockstep.faults='{"profile":"hand name"}'`)

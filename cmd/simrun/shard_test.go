@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The shards of a sweep (passing and failing runs alike), for several N, are the sweep: every run of the
+// unsharded sweep is in exactly one shard, with the same trace hash, and no
+// shard runs anything else. (TestGitHubActionsWorkflow and
+// TestKubernetesIndexedJob check the same through the CI files' commands
+// and merge, for 4 and 8 shards.)
+func TestShardUnionIsTheSweep(t *testing.T) {
+	for _, sweep := range [][]string{
+		{"-scenario", "example/*", "-seeds", "1-12"},
+		{"-scenario", "raft/*2A", "-seeds", "5-7"},
+	} {
+		code, out, _ := simrun(append([]string{"run", "-json"}, sweep...)...)
+		require.Contains(t, []int{0, 1}, code, out) // example/RegisterBrokenSync fails some seeds
+		whole, _ := runKeys(t, out)
+		require.NotEmpty(t, whole)
+		for _, n := range []int{2, 3, 5} {
+			seen := map[string]int{}
+			var union []string
+			for i := 0; i < n; i++ {
+				code, out, _ := simrun(append([]string{"run", "-json", "-shard", fmt.Sprintf("%d/%d", i, n)}, sweep...)...)
+				require.Contains(t, []int{0, 1}, code, out)
+				runs, summary := runKeys(t, out)
+				require.EqualValues(t, len(runs), summary["runs"])
+				for _, r := range runs {
+					seen[r]++
+					require.Equal(t, 1, seen[r], "%v, %d shards: %s in two shards", sweep, n, r)
+				}
+				union = append(union, runs...)
+				// Shards are within one run of each other in size.
+				require.InDelta(t, float64(len(whole))/float64(n), float64(len(runs)), 1, "%v shard %d/%d", sweep, i, n)
+			}
+			require.ElementsMatch(t, whole, union, "%v, %d shards", sweep, n)
+		}
+	}
+}

@@ -1,0 +1,88 @@
+//lockstep:host a memo shared by the runs of one process, outside every simulation: it holds immutable results of pure functions of their keys, so what one run reads never depends on what ran before
+
+package mapreduce
+
+import "sync"
+
+// Every run of a scenario on one seed generates the same 3.3 MB corpus and,
+// when it checks its output, computes the same sequential reference: both are
+// functions of the seed and the corpus parameters only. A sweep meets the
+// same seed again when it checks determinism (each seed runs twice, back to
+// back), and a replay of a failure runs it again; generating both took about
+// half of a wc run's wall time. The memo keeps the few most recent results,
+// so that those runs reuse them.
+//
+// What keeps a run a pure function of its seed: a memoized value is built by
+// the same pure function a run would otherwise call, from a key that
+// determines every input of that function, and is never written after it is
+// built (callers only read it: the cluster copies the inputs into its file
+// system, the check compares lines). A run that finds it and a run that
+// builds it see the same bytes. Safe for concurrent runs (simrun -parallel):
+// one run builds an entry while the others wait for it, and a map entry is
+// replaced, never changed, when it is evicted.
+
+// memoSize is how many entries each memo keeps: enough for the runs a
+// -parallel 2 sweep has in flight twice over. A corpus entry holds 3.3 MB.
+const memoSize = 4
+
+// memo maps keys to values built once, keeping the memoSize newest keys.
+type memo[K comparable, V any] struct {
+	mu      sync.Mutex
+	entries map[K]*memoEntry[V]
+	order   []K // oldest first
+}
+
+type memoEntry[V any] struct {
+	once sync.Once
+	v    V
+	ok   bool // build returned (it did not panic)
+}
+
+// get returns the value for k, building it with build if no entry holds it.
+// build must be a pure function of k.
+func (m *memo[K, V]) get(k K, build func() V) V {
+	m.mu.Lock()
+	e := m.entries[k]
+	if e == nil {
+		if m.entries == nil {
+			m.entries = map[K]*memoEntry[V]{}
+		}
+		e = &memoEntry[V]{}
+		m.entries[k] = e
+		m.order = append(m.order, k)
+		if len(m.order) > memoSize {
+			delete(m.entries, m.order[0])
+			m.order = append(m.order[:0], m.order[1:]...)
+		}
+	}
+	m.mu.Unlock()
+	e.once.Do(func() {
+		e.v = build()
+		e.ok = true
+	})
+	if !e.ok {
+		// build panicked in an earlier call (Once will not run it again):
+		// build afresh, without the memo, so this call fails the same way.
+		return build()
+	}
+	return e.v
+}
+
+// corpusKey determines a scenario's corpus: the run's seed (the corpus stream
+// is the world's stream "mapreduce/corpus", a function of the seed alone) and
+// the corpus parameters.
+type corpusKey struct {
+	seed uint64
+	spec CorpusSpec
+}
+
+// referenceKey determines a sequential reference: its corpus and the app.
+type referenceKey struct {
+	corpus corpusKey
+	app    string
+}
+
+var (
+	corpora    memo[corpusKey, []InputFile]
+	references memo[referenceKey, []string]
+)

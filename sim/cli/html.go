@@ -1,0 +1,135 @@
+//lockstep:host the runner: it writes a page of a run after it, outside the simulation
+
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/lockstep-dst/lockstep/faults"
+	"github.com/lockstep-dst/lockstep/sim"
+	"github.com/lockstep-dst/lockstep/sim/page"
+)
+
+// htmlFlagHelp is the help of replay's -html and run's -html.
+const (
+	htmlReplayHelp = "write the run as one self-contained HTML page to this file (docs/page.md)"
+	htmlRunHelp    = "write a self-contained HTML page of each failing run into this directory (docs/page.md)"
+)
+
+// pageRecorder collects what a run's page draws: the trace, for the
+// page's collector, and the fault plan the run installed, which
+// faults.Install marks in the trace (faults.MarkPlan).
+type pageRecorder struct {
+	c    *page.Collector
+	plan *faults.Plan
+}
+
+// pageTrace returns a recorder for a run's page and the trace function that
+// feeds it, after then (nil: nothing else).
+func pageTrace(then func(sim.Record)) (*pageRecorder, func(sim.Record)) {
+	pr := &pageRecorder{c: page.NewCollector()}
+	return pr, func(r sim.Record) {
+		if then != nil {
+			then(r)
+		}
+		if p, ok := faults.PlanFromRecord(r); ok {
+			pr.plan = &p // shown at the top of the page, not as a mark
+			return
+		}
+		pr.c.Record(r)
+	}
+}
+
+// writePage writes the page of run res of sc, recorded by pr, to file. spec
+// is the -faults the run was given ("" for the scenario's own).
+func (r *runner) writePage(file string, sc *sim.Scenario, pr *pageRecorder, res sim.Result, spec string) error {
+	run := page.Run{
+		Result:      res,
+		Description: sc.Description,
+		Replay:      ReplayCommand(r.Command, sc.Name, res.Seed, spec),
+	}
+	if p := pr.plan; p != nil {
+		run.Plan, run.PlanText = p.JSON(), p.String()
+	} else if strings.HasPrefix(strings.TrimSpace(spec), "{") {
+		run.Plan = []byte(spec)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := pr.c.Write(f, run); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", file, err)
+	}
+	return f.Close()
+}
+
+// checkHTMLDir checks run's -html DIR before the sweep starts.
+func checkHTMLDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usagef("-html %q is not a directory", dir)
+	}
+	return nil
+}
+
+// checkHTMLFile checks replay's -html FILE before the run: its directory
+// must exist, and FILE must not be a directory.
+func checkHTMLFile(file string) error {
+	if file == "" {
+		return nil
+	}
+	if st, err := os.Stat(filepath.Dir(file)); err != nil || !st.IsDir() {
+		return usagef("-html %q: directory %q does not exist", file, filepath.Dir(file))
+	}
+	if st, err := os.Stat(file); err == nil && st.IsDir() {
+		return usagef("-html %q is a directory: want a file name", file)
+	}
+	return nil
+}
+
+// pageOfFailure replays a failing run of a sweep with its trace on (the
+// sweep ran it without, which is faster) and writes its page into dir,
+// named after the scenario and seed. It returns the file written.
+func (r *runner) pageOfFailure(dir string, o outcome, spec string) (string, error) {
+	pr, trace := pageTrace(nil)
+	res := sim.RunScenario(o.scenario, sim.Options{Seed: o.seed, Faults: spec, Trace: trace})
+	if o.div == nil && (res.Outcome != o.res.Outcome || res.Hash != o.res.Hash) {
+		// Tracing must change nothing (sim.World.Tracing); say so if it did
+		// rather than draw another run under this one's name. (A run that
+		// failed the determinism check is drawn as it replays now.)
+		return "", fmt.Errorf("%s seed %d: the traced replay ended %s (hash %016x), the sweep's run %s (hash %016x): not drawn",
+			o.scenario.Name, o.seed, res.Outcome, res.Hash, o.res.Outcome, o.res.Hash)
+	}
+	file := filepath.Join(dir, PageFileName(o.scenario.Name, o.seed))
+	return file, r.writePage(file, o.scenario, pr, res, spec)
+}
+
+// PageFileName is the name of a failing run's page in run's -html directory:
+// "kv_Swarm_12.html" for kv/Swarm seed 12 (as the corpus names its entries).
+func PageFileName(scenario string, seed uint64) string {
+	return fmt.Sprintf("%s_%d.html", strings.ReplaceAll(scenario, "/", "_"), seed)
+}
+
+// reportPage writes the page of failing run o into dir and says where: on
+// stdout under the failure's report, or on stderr when stdout carries JSON
+// lines. A page that cannot be written is reported, and the sweep goes on.
+func (r *runner) reportPage(dir string, o outcome, spec string, rep *reporter) {
+	file, err := r.pageOfFailure(dir, o, spec)
+	switch {
+	case err != nil:
+		rep.clearProgress()
+		fmt.Fprintf(r.stderr, "%s: -html: %v\n", r.Name, err)
+	case rep.asJSON:
+		rep.clearProgress()
+		fmt.Fprintf(r.stderr, "%s: page of %s seed %d: %s\n", r.Name, o.scenario.Name, o.seed, file)
+	default:
+		rep.clearProgress()
+		fmt.Fprintf(r.stdout, "  page: %s\n", file)
+	}
+}

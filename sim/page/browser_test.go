@@ -1,0 +1,235 @@
+package page_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-dst/lockstep/examples/register"
+	"github.com/lockstep-dst/lockstep/sim"
+	"github.com/lockstep-dst/lockstep/sim/cli"
+)
+
+// brokenRegister acknowledges writes before they are durable: under the crash
+// profile a crash loses an acknowledged write and the client's read check
+// fails (examples/register's TestUnsyncedAcknowledgementIsCaught).
+const brokenRegister = "pagetest/RegisterBrokenSync"
+
+func init() {
+	sim.Register(sim.Scenario{
+		Name:        brokenRegister,
+		Description: "test only: the register's primary acknowledges unsynced writes",
+		Faults:      "crashes",
+		Main:        register.Main(register.Config{SkipSync: true}),
+	})
+}
+
+// browser returns the path of a Chromium-family browser, or skips the test
+// loudly when there is none outside CI (.ci/run installs Debian's chromium
+// and sets LOCKSTEP_CI=1, where a missing browser fails the test).
+func browser(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "no Chromium on PATH: the page's browser test needs one (Debian: apt-get install -y chromium)"
+	if os.Getenv("LOCKSTEP_CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip("SKIPPED: " + msg)
+	return ""
+}
+
+// firstFailure returns the first seed from 1 on which the broken register
+// fails, with the run's crash marks (node and time).
+func firstFailure(t *testing.T) (sim.Result, []sim.Mark, []time.Duration) {
+	sc, ok := sim.Lookup(brokenRegister)
+	require.True(t, ok)
+	for seed := uint64(1); seed <= 100; seed++ {
+		var crashes []sim.Mark
+		var at []time.Duration
+		res := sim.RunScenario(sc, sim.Options{Seed: seed, Trace: func(r sim.Record) {
+			if r.Mark != nil && r.Mark.Kind == sim.MarkCrash {
+				crashes = append(crashes, *r.Mark)
+				at = append(at, r.At)
+			}
+		}})
+		if !res.Passed() {
+			require.NotEmpty(t, crashes, "seed %d failed without a crash", seed)
+			return res, crashes, at
+		}
+	}
+	t.Fatal("the broken register passed seeds 1-100 under the crash profile")
+	return sim.Result{}, nil, nil
+}
+
+// pageGeometry mirrors page.js: the plot starts GUTTER pixels from the
+// timeline's left and ends PAD_R before its right.
+const gutter, padRight = 140, 16
+
+type box struct{ Left, Width, Top, Height float64 }
+
+// A person opening the page of a failing run sees a lane per node, each
+// crash at its time on its node's lane, the failure marked at its time with
+// its check and message, and no error in the console; the page fetches
+// nothing. The test saves a screenshot (LOCKSTEP_PAGE_SCREENSHOT names the
+// file; docs/page.png was made so).
+func TestPageInABrowser(t *testing.T) {
+	exe := browser(t)
+	res, crashes, crashAt := firstFailure(t)
+	require.Equal(t, "register/reads", res.Failure.Check)
+
+	file := filepath.Join(t.TempDir(), "failure.html")
+	var out, errOut bytes.Buffer
+	code := cli.Run(context.Background(), []string{"replay", "-scenario", brokenRegister,
+		"-seed", fmt.Sprint(res.Seed), "-html", file}, &out, &errOut, cli.Config{Name: "simrun", Command: "simrun"})
+	require.Equal(t, 1, code, "%s%s", out.String(), errOut.String())
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1400, 1000))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelTimeout()
+
+	var mu sync.Mutex
+	var problems, requests []string
+	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+				problems = append(problems, fmt.Sprintf("console.%s called", ev.Type))
+			}
+		case *runtime.EventExceptionThrown:
+			problems = append(problems, "exception: "+ev.ExceptionDetails.Text)
+		case *log.EventEntryAdded:
+			if ev.Entry.Level == log.EntryLevelError {
+				problems = append(problems, "browser log: "+ev.Entry.Text)
+			}
+		case *network.EventRequestWillBeSent:
+			requests = append(requests, ev.Request.URL)
+		}
+	}))
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate("file://"+file),
+		chromedp.WaitVisible("#timeline-svg"),
+	))
+
+	// A lane per node, named.
+	lanes, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("#timeline-svg text.lane-label")].map(e => e.textContent)`))
+	require.NoError(t, err)
+	for _, n := range []string{"replica0", "replica1", "replica2", "client"} {
+		require.Contains(t, lanes, n)
+	}
+	laneRows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#timeline-svg rect.lane").length`))
+	require.NoError(t, err)
+	require.Equal(t, len(lanes), laneRows)
+
+	// Where a time is drawn: the whole run is in view.
+	tl, err := chromedp.Run(ctx, chromedp.Evaluate[box](
+		`(() => { const r = document.getElementById("timeline-svg").getBoundingClientRect(); return {Left: r.left, Width: r.width, Top: r.top, Height: r.height}; })()`))
+	require.NoError(t, err)
+	xOf := func(at time.Duration) float64 {
+		return tl.Left + gutter + float64(at)/float64(res.Virtual)*(tl.Width-gutter-padRight)
+	}
+
+	// Each crash is drawn on its node's lane at its time, and says so.
+	for i, c := range crashes {
+		sel := fmt.Sprintf(`#timeline-svg g.mark-crash[data-node=%q][data-at="%d"]`, c.Node, crashAt[i].Nanoseconds())
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
+			Box   box
+			Title string
+			Lane  box
+		}](fmt.Sprintf(`(() => {
+			const g = document.querySelector(%q);
+			if (!g) return null;
+			const r = g.querySelector("path").getBoundingClientRect();
+			const lane = document.querySelector('#timeline-svg rect.lane[data-lane=%q]').getBoundingClientRect();
+			return {Box: {Left: r.left, Width: r.width, Top: r.top, Height: r.height}, Title: g.querySelector("title").textContent,
+				Lane: {Left: lane.left, Width: lane.width, Top: lane.top, Height: lane.height}};
+		})()`, sel, c.Node)))
+		require.NoError(t, err, "crash of %s at %v not drawn (%s)", c.Node, crashAt[i], sel)
+		require.InDelta(t, xOf(crashAt[i]), got.Box.Left+got.Box.Width/2, 1.5, "crash of %s at %v", c.Node, crashAt[i])
+		require.Greater(t, got.Box.Top, got.Lane.Top, "crash of %s drawn on its lane", c.Node)
+		require.Less(t, got.Box.Top+got.Box.Height, got.Lane.Top+got.Lane.Height)
+		require.Contains(t, got.Title, "crash at ")
+		require.Contains(t, got.Title, "on "+c.Node)
+	}
+
+	// The failure: a line at its time across the lanes, labelled with the
+	// check; the header gives its time and message.
+	fail, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
+		Line  box
+		Label string
+		Title string
+	}](`(() => {
+		const g = document.getElementById("fail-marker");
+		const r = g.querySelector("line").getBoundingClientRect();
+		return {Line: {Left: r.left, Width: r.width, Top: r.top, Height: r.height}, Label: g.querySelector("text").textContent,
+			Title: g.querySelector("title").textContent};
+	})()`))
+	require.NoError(t, err)
+	require.InDelta(t, xOf(res.Failure.At), fail.Line.Left+fail.Line.Width/2, 1.5)
+	require.Greater(t, fail.Line.Height, tl.Height*0.8, "the failure line crosses every lane")
+	require.Equal(t, "✗ register/reads", fail.Label)
+	require.Contains(t, fail.Title, res.Failure.Err.Error())
+	header, err := chromedp.Run(ctx, chromedp.Text("#failure"))
+	require.NoError(t, err)
+	require.Contains(t, header, "register/reads failed at "+res.Failure.At.String())
+	require.Contains(t, header, res.Failure.Err.Error())
+	replay, err := chromedp.Run(ctx, chromedp.Text("#replay"))
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprintf("simrun replay -scenario %s -seed %d", brokenRegister, res.Seed), replay)
+	plan, err := chromedp.Run(ctx, chromedp.Text("#plan-text"))
+	require.NoError(t, err)
+	require.Contains(t, plan, `fault plan "crashes"`)
+
+	// Zooming to the failure narrows the window and keeps the failure in it.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click("#zoom-fail")))
+	window, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`[document.getElementById("win-from").value, document.getElementById("win-to").value, String(!!document.getElementById("fail-marker"))]`))
+	require.NoError(t, err)
+	require.NotEqual(t, "0s", window[0], "the window starts after the run's start")
+	require.Equal(t, "true", window[2])
+
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click("#zoom-all")))
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	dest := os.Getenv("LOCKSTEP_PAGE_SCREENSHOT")
+	if dest == "" {
+		dest = filepath.Join(t.TempDir(), "page.png")
+	}
+	require.NoError(t, os.WriteFile(dest, shot, 0o644))
+	t.Logf("screenshot: %s", dest)
+
+	// A last round trip: every event the page caused has been seen.
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[int](`1`))
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Empty(t, problems, "the console shows errors")
+	require.NotEmpty(t, requests)
+	for _, u := range requests {
+		require.True(t, strings.HasPrefix(u, "file://") || strings.HasPrefix(u, "data:") || strings.HasPrefix(u, "about:"),
+			"the page fetched %s", u)
+	}
+}
