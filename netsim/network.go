@@ -73,7 +73,6 @@ type link struct {
 	down bool
 	seq  uint64   // calls sent on the link so far
 	rand sim.Rand // keyed by (from, to); each call's stream is keyed from it by seq
-	cut  *span    // the trace's span of a SetLink that took the link down; nil unless tracing
 }
 
 // method is what the network keeps per RPC method: its trace labels, built
@@ -95,7 +94,7 @@ func New(w *sim.World, opts ...Option) *Network {
 	}
 	w.OnCrash(n.crashed)
 	if w.Tracing() {
-		w.Mark(sim.Mark{Kind: sim.MarkLink, Text: "net latency " + n.lat.String()})
+		w.Logf(nil, "net latency %s", n.lat)
 	}
 	return n
 }

@@ -1,7 +1,6 @@
 package netsim
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -12,38 +11,27 @@ import (
 // another (and so their replies) while calls the other way still work, which
 // is labrpc's per-ClientEnd enable/disable.
 //
-// In the trace, a cut is a span: a partition mark (sim.MarkPartition) when it
-// is made and a heal mark (sim.MarkHeal) with the same ID when it ends.
-// SetLink makes one span per directed link it takes down, ending when that
-// link comes up again, by whatever call. Disconnect makes one span per node,
-// ended by Connect of that node or by Heal; Partition ends every open span
-// (it rewrites every link) and starts one of its own, ended by the next
-// Partition or by Heal.
+// In the trace, Disconnect and Partition make a cut: partition marks
+// (sim.MarkPartition), one on each node it cuts off, and later heal marks
+// (sim.MarkHeal) on the same nodes with the same ID. Disconnect's cut ends at
+// Connect of that node or at Heal; a Partition ends every cut open (it
+// rewrites every link) and its own ends at the next Partition or at Heal.
+// SetLink, the primitive under fault plans, marks nothing: a plan marks each
+// action as a whole (package faults), which a mark per link would repeat.
 
-// span is one cut as the trace shows it.
+// span is one cut as the trace shows it: its ID and the nodes it is marked
+// on.
 type span struct {
-	id         uint64
-	node, peer string // the node cut off (Disconnect, SetLink) and the peer (SetLink); "" for a Partition
-	node0      int    // Disconnect's node ID; -1 otherwise
-	what       string // "partition {raft0 raft1} {raft2}"
+	id    uint64
+	nodes []string
+	node0 int    // Disconnect's node ID; -1 for a Partition
+	what  string // "partition {raft0 raft1} {raft2}"
 }
 
 // SetLink enables or disables the directed link from -> to.
 func (n *Network) SetLink(from, to int, up bool) {
 	n.grow(max(from, to) + 1)
-	l := &n.links[from][to]
-	if l.down == !up {
-		return
-	}
-	l.down = !up
-	if !n.w.Tracing() {
-		return
-	}
-	if up {
-		n.repaired(l)
-		return
-	}
-	l.cut = n.openSpan(n.name(from), n.name(to), -1, fmt.Sprintf("cut link %s → %s", n.name(from), n.name(to)))
+	n.links[from][to].down = !up
 }
 
 // LinkUp reports whether calls from -> to can be delivered.
@@ -52,22 +40,6 @@ func (n *Network) LinkUp(from, to int) bool {
 		return true
 	}
 	return !n.links[from][to].down
-}
-
-// up brings link l up; the caller has checked that it is down.
-func (n *Network) up(l *link) {
-	l.down = false
-	if l.cut != nil {
-		n.repaired(l)
-	}
-}
-
-// repaired ends the span of a link SetLink took down, now up again.
-func (n *Network) repaired(l *link) {
-	if sp := l.cut; sp != nil {
-		l.cut = nil
-		n.closeSpan(sp)
-	}
 }
 
 // Disconnect cuts every link into and out of node id (6.824's disconnect(i)).
@@ -84,10 +56,10 @@ func (n *Network) Disconnect(id int) {
 	}
 	for _, sp := range n.tr.open {
 		if sp.node0 == id {
-			return // already cut off: one span for it
+			return // already cut off: one cut for it
 		}
 	}
-	n.tr.open = append(n.tr.open, n.openSpan(n.name(id), "", id, "disconnect "+n.name(id)))
+	n.openSpan(&span{node0: id, nodes: []string{n.name(id)}, what: "disconnect " + n.name(id)})
 }
 
 // Connect restores every link into and out of node id, except links to nodes
@@ -99,11 +71,8 @@ func (n *Network) Connect(id int, connected func(int) bool) {
 		if j == id || (connected != nil && !connected(j)) {
 			continue
 		}
-		for _, l := range []*link{&n.links[id][j], &n.links[j][id]} {
-			if l.down {
-				n.up(l)
-			}
-		}
+		n.links[id][j].down = false
+		n.links[j][id].down = false
 	}
 	if !n.w.Tracing() {
 		return
@@ -127,22 +96,13 @@ func (n *Network) Partition(groups ...[]int) {
 			n.grow(id + 1)
 		}
 	}
-	tracing := n.w.Tracing()
 	for i := range n.links {
 		for j := range n.links[i] {
 			si, sj := side[i], side[j]
-			l := &n.links[i][j]
-			down := i != j && (si == 0 || sj == 0 || si != sj)
-			if tracing && l.cut != nil {
-				n.repaired(l) // the partition's span covers it from now on
-			}
-			if !down && l.down {
-				n.up(l)
-			}
-			l.down = down
+			n.links[i][j].down = i != j && (si == 0 || sj == 0 || si != sj)
 		}
 	}
-	if !tracing {
+	if !n.w.Tracing() {
 		return
 	}
 	n.closeOpen()
@@ -158,16 +118,24 @@ func (n *Network) Partition(groups ...[]int) {
 		}
 		b.WriteString("}")
 	}
-	n.tr.open = append(n.tr.open, n.openSpan("", "", -1, b.String()))
+	sp := &span{node0: -1, what: b.String()}
+	for i := range n.links {
+		cutOff := false
+		for j := range n.links[i] {
+			cutOff = cutOff || n.links[i][j].down
+		}
+		if cutOff {
+			sp.nodes = append(sp.nodes, n.name(i))
+		}
+	}
+	n.openSpan(sp)
 }
 
 // Heal brings every link up.
 func (n *Network) Heal() {
 	for i := range n.links {
 		for j := range n.links[i] {
-			if l := &n.links[i][j]; l.down {
-				n.up(l)
-			}
+			n.links[i][j].down = false
 		}
 	}
 	if n.w.Tracing() {
@@ -175,7 +143,7 @@ func (n *Network) Heal() {
 	}
 }
 
-// closeOpen ends every span Disconnect and Partition opened.
+// closeOpen ends every open cut.
 func (n *Network) closeOpen() {
 	for _, sp := range n.tr.open {
 		n.closeSpan(sp)
@@ -183,15 +151,22 @@ func (n *Network) closeOpen() {
 	n.tr.open = nil
 }
 
-// openSpan marks a cut and returns its span.
-func (n *Network) openSpan(node, peer string, node0 int, what string) *span {
-	n.tr.ids++
-	sp := &span{id: n.tr.ids, node: node, peer: peer, node0: node0, what: what}
-	n.w.Mark(sim.Mark{Kind: sim.MarkPartition, Node: node, Peer: peer, ID: sp.id, Text: "net " + what})
-	return sp
+// openSpan marks a cut on each of its nodes and keeps it open. A cut that
+// cuts no node off is not one.
+func (n *Network) openSpan(sp *span) {
+	if len(sp.nodes) == 0 {
+		return
+	}
+	sp.id = n.w.MarkID()
+	for _, name := range sp.nodes {
+		n.w.Mark(sim.Mark{Kind: sim.MarkPartition, Node: name, ID: sp.id, Text: "net " + sp.what})
+	}
+	n.tr.open = append(n.tr.open, sp)
 }
 
-// closeSpan marks the end of a cut.
+// closeSpan marks the end of a cut on each of its nodes.
 func (n *Network) closeSpan(sp *span) {
-	n.w.Mark(sim.Mark{Kind: sim.MarkHeal, Node: sp.node, Peer: sp.peer, ID: sp.id, Text: "net heal: " + sp.what})
+	for _, name := range sp.nodes {
+		n.w.Mark(sim.Mark{Kind: sim.MarkHeal, Node: name, ID: sp.id, Text: "net heal: " + sp.what})
+	}
 }

@@ -24,7 +24,6 @@ import (
 
 // tracer is what the network remembers for the trace only.
 type tracer struct {
-	ids    uint64             // the last ID given to a message or a span
 	flying map[uint64]*flight // messages sent and not yet delivered or dropped
 	open   []*span            // cuts made by Disconnect and Partition, oldest first
 }
@@ -78,8 +77,7 @@ func (n *Network) name(id int) string {
 // +1.2ms"); payload is its summary, "" to leave it out.
 func (n *Network) traceSend(from, to int, method string, reply bool, payload, note string) uint64 {
 	t := &n.tr
-	t.ids++
-	id := t.ids
+	id := n.w.MarkID()
 	f := &flight{from: n.name(from), to: n.name(to), dest: to}
 	var b strings.Builder
 	fmt.Fprintf(&b, "#%d %s → %s %s", id, f.from, f.to, method)

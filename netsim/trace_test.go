@@ -105,8 +105,8 @@ func TestMessageAndPartitionMarks(t *testing.T) {
 	names := map[string]bool{"n0": true, "n1": true, "n2": true, "n3": true, "node 9": true}
 	sends := map[uint64]sim.Mark{}
 	ended := map[uint64]sim.MarkKind{}
-	cuts := map[uint64]sim.Mark{}
-	healed := map[uint64]bool{}
+	cuts := map[uint64][]string{}   // by ID: "node|text" of each partition mark
+	healed := map[uint64][]string{} // by ID: the nodes its heal marks are on
 	count := map[string]int{}
 	for _, m := range marks {
 		switch m.Kind {
@@ -133,35 +133,41 @@ func TestMessageAndPartitionMarks(t *testing.T) {
 				count[m.Text[strings.LastIndex(m.Text, ": ")+2:]]++
 			}
 		case sim.MarkPartition:
-			cuts[m.ID] = m
+			require.NotContains(t, healed, m.ID, "a cut reopened")
+			cuts[m.ID] = append(cuts[m.ID], m.Node+"|"+m.Text)
 		case sim.MarkHeal:
-			c, ok := cuts[m.ID]
-			require.True(t, ok, "heal of no cut: %q", m.Text)
-			require.Equal(t, []string{c.Node, c.Peer}, []string{m.Node, m.Peer})
-			require.False(t, healed[m.ID])
-			healed[m.ID] = true
+			require.Contains(t, cuts, m.ID, "heal of no cut: %q", m.Text)
+			require.True(t, strings.HasPrefix(m.Text, "net heal: "), m.Text)
+			healed[m.ID] = append(healed[m.ID], m.Node)
 		}
 	}
 	require.Greater(t, len(sends), 500)
+	for id := range cuts {
+		require.NotContains(t, sends, id, "a cut and a message share an ID")
+	}
 	for id, s := range sends {
 		require.Contains(t, ended, id, "message never delivered nor dropped: %q", s.Text)
 	}
+	var texts []string
 	for id, c := range cuts {
-		require.True(t, healed[id], "cut never healed: %q", c.Text)
+		var nodes []string
+		for _, s := range c {
+			nodes = append(nodes, s[:strings.Index(s, "|")])
+		}
+		require.Equal(t, nodes, healed[id], "cut %v healed on other nodes", c)
+		texts = append(texts, c...)
 	}
 	for _, what := range []string{"duplicate of", "late duplicate of", "held long", " reply ",
 		"lost in the network", "link down", "receiver crashed", "receiver is down", "no node at that address",
 		"a duplicate's reply (the caller hears only the first)"} {
 		require.Greater(t, count[what], 0, "no message marked %q", what)
 	}
-	var texts []string
-	for _, c := range cuts {
-		texts = append(texts, fmt.Sprintf("%s|%s|%s", c.Node, c.Peer, c.Text))
-	}
+	// A partition is marked on every node it cuts off; SetLink marks
+	// nothing (fault plans mark their actions whole).
 	require.ElementsMatch(t, []string{
-		"||net partition {n0 n1} {n2 n3}",
-		"n0|n1|net cut link n0 → n1",
-		"n2||net disconnect n2",
+		"n0|net partition {n0 n1} {n2 n3}", "n1|net partition {n0 n1} {n2 n3}",
+		"n2|net partition {n0 n1} {n2 n3}", "n3|net partition {n0 n1} {n2 n3}",
+		"n2|net disconnect n2",
 	}, texts)
 	var clock, link []string
 	for _, m := range marks {
@@ -174,7 +180,6 @@ func TestMessageAndPartitionMarks(t *testing.T) {
 	}
 	require.Equal(t, []string{"n0: clock offset 1s drift +1%"}, clock)
 	require.Equal(t, []string{
-		"net latency per-link base 100µs-400µs, jitter mean 50µs, 1% of messages +1ms-10ms",
 		"net conditions delay 0s-26ms, fail after <100ms, request loss 10%, reply loss 10%, duplicates 20%, " +
 			"long reordering of replies, long-held requests 10%, late duplicates 10%",
 	}, link)

@@ -106,6 +106,16 @@ func (w *World) Logf(node *Node, format string, args ...any) {
 	w.opts.Trace(r)
 }
 
+// MarkID returns a new ID for Mark.ID, unique in the run: every component
+// that ties marks together (the network's messages and cuts, a fault plan's
+// cuts) takes its IDs here, so that a tool pairing a partition with its heal
+// never pairs two components' marks. Call it only while tracing: it is a
+// trace-only counter.
+func (w *World) MarkID() uint64 {
+	w.markIDs++
+	return w.markIDs
+}
+
 // Mark adds a structured fact to the trace (see Mark). It costs nothing when
 // tracing is off; build m only when Tracing reports true if building it
 // costs anything.

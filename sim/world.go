@@ -71,6 +71,8 @@ type World struct {
 	probeHits []uint64
 	// attachments are files for a person (sim/attach.go); not hashed.
 	attachments []Attachment
+	// markIDs is the last ID MarkID gave out (tracing only).
+	markIDs uint64
 }
 
 type namedCheck struct {
