@@ -90,7 +90,6 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 	n.stats.Bytes += size
 	n.stats.bump(&n.stats.sentByNode, e.node.ID, 1)
 	n.stats.bump(&n.stats.bytesNode, e.node.ID, size)
-	c.args = args.Clone().(Message)
 	tracing := n.w.Tracing()
 	if timeout > 0 {
 		e.node.After(timeout, m.timeout, func() { c.fail("timed out") })
@@ -98,7 +97,7 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 	target := n.Endpoint(to)
 	if target == nil || !target.node.Up() || l.down {
 		if tracing {
-			c.id = n.traceSend(e.node.ID, to, method, false, summary(c.args), "undeliverable")
+			c.id = n.traceSend(e.node.ID, to, method, false, summary(args), "undeliverable")
 			n.traceDrop(c.id, undeliverable(target, l))
 		}
 		c.failLater(n.failAfter(&c.rand))
@@ -116,7 +115,7 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 	}
 	if c.rand.Chance(cond.DropRequest) {
 		if tracing {
-			c.id = n.traceSend(e.node.ID, to, method, false, summary(c.args), "lost")
+			c.id = n.traceSend(e.node.ID, to, method, false, summary(args), "lost")
 			n.traceDrop(c.id, "lost in the network")
 		}
 		c.failLater(delay)
@@ -127,6 +126,9 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 		delay += longDelay(&c.rand)
 		held = "held long"
 	}
+	// Copied only now: a request to a peer that is down or cut off, or that is dropped,
+	// is never delivered, and a Raft leader sends whole backlogs to such peers.
+	c.args = args.Clone().(Message)
 	c.copies = 1
 	if tracing {
 		c.id = n.traceSend(e.node.ID, to, method, false, summary(c.args), arrives(delay, held))

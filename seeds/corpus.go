@@ -1,3 +1,5 @@
+//lockstep:host the regression corpus: it reads entry files from disk, outside any simulation, before the runs it replays
+
 // Package seeds is Lockstep's regression corpus: one JSON file per failing
 // run that was found, minimized and fixed. `go test ./seeds/` replays every
 // entry; a corrupt entry or one naming an unknown scenario fails, naming its

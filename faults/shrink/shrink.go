@@ -13,9 +13,11 @@
 // candidate plan only if the run under it fails the same way (Same):
 //
 //  1. truncate: drop every action scheduled after the failure happened;
-//  2. remove: delta debugging (Zeller's ddmin) over the actions: remove
-//     chunks, halving their size until single actions, each removal kept if
-//     the run still fails;
+//  2. remove: every action of one family of fault kinds at once (network,
+//     disk, clock, link faults, crashes, pauses: the swarm profile's
+//     sections), then delta debugging (Zeller's ddmin) over the actions:
+//     chunks, halving their size down to single actions, each removal kept
+//     if the run still fails;
 //  3. simplify: make each remaining action smaller: fewer nodes (in a crash,
 //     a pause, a clock or disk fault; in a partition, fewer nodes cut off from
 //     the largest side), shorter faults (a restart, resume or heal moved
@@ -36,6 +38,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -170,6 +173,7 @@ func Shrink(ctx context.Context, plan faults.Plan, first sim.Result, run RunFunc
 		return s.res
 	}
 	s.truncate()
+	s.removeFamilies()
 	for round := 0; s.res.Stopped == ""; round++ {
 		removed := s.remove(round == 0)
 		simplified := s.simplify()
@@ -329,6 +333,47 @@ func (s *search) truncate() {
 	_ = s.try("truncate", []candidate{{plan: c, what: fmt.Sprintf("drop the %d actions after the failure at %v", late, f.At)}})
 }
 
+// families group the fault kinds as the swarm profile draws them (one
+// section each, on or off by the seed): the network's rates, the disks'
+// faults, clock skew, link faults and their heals, crashes and their
+// restarts, pauses and their resumes.
+var families = []struct {
+	name  string
+	kinds []faults.Kind
+}{
+	{"network", []faults.Kind{faults.Network}},
+	{"disk", []faults.Kind{faults.Disk}},
+	{"clock", []faults.Kind{faults.Clock}},
+	{"link", []faults.Kind{faults.Partition, faults.OneWay, faults.Isolate, faults.IsolateLdr, faults.Heal}},
+	{"crash", []faults.Kind{faults.Crash, faults.Restart}},
+	{"pause", []faults.Kind{faults.Pause, faults.Resume}},
+}
+
+// removeFamilies tries removing every action of one family of fault kinds
+// at once, family by family: a bug usually needs few kinds of fault, and a
+// family's actions are spread over the whole plan, where chunks of
+// consecutive actions would take many runs to remove them.
+func (s *search) removeFamilies() {
+	for _, f := range families {
+		if s.res.Stopped != "" {
+			return
+		}
+		p := s.res.Plan
+		faultEnd := len(p.Actions) - Tail(p)
+		in := func(i int) bool { return i < faultEnd && slices.Contains(f.kinds, p.Actions[i].Kind) }
+		n := 0
+		for i := range p.Actions {
+			if in(i) {
+				n++
+			}
+		}
+		if n == 0 || n == faultEnd {
+			continue // nothing to remove, or everything (chunks try that)
+		}
+		s.try("remove", []candidate{{plan: without(p, in), what: fmt.Sprintf("remove every %s action (%d)", f.name, n)}})
+	}
+}
+
 // remove is delta debugging over the fault actions: chunks of half the
 // actions, then of a quarter, and so on down to single actions, each
 // removed if the run still fails without it. A pass over one chunk size goes
@@ -353,7 +398,7 @@ func (s *search) remove(full bool) bool {
 				hi := min(lo+size, count)
 				what := fmt.Sprintf("remove actions %d-%d of %d", lo+1, hi, count)
 				if hi-lo == 1 {
-					what = fmt.Sprintf("remove %s", p.Actions[lo])
+					what = "remove " + describe(p, p.Actions[lo])
 				}
 				cands = append(cands, candidate{plan: without(p, func(i int) bool { return i >= lo && i < hi }), what: what})
 				starts = append(starts, lo)

@@ -18,7 +18,8 @@ import (
 // package (testdata/ownmodule). Its runner lists the scenario, a sweep
 // fails, and the replay line it prints, run by a shell as printed,
 // reproduces the failing run's trace hash: from the built binary, under go
-// run (from a subdirectory), and from the go test helper's failure message. The module builds
+// run (from a subdirectory), and from the go test helper's failure message.
+// Its sweep run as two shards and merged gives the same count. The module builds
 // offline with an empty go.sum: it needs no checksum of porcupine or of
 // any module it does not import.
 func TestOwnModule(t *testing.T) {
@@ -82,6 +83,15 @@ func TestOwnModule(t *testing.T) {
 	require.Equal(t, 1, code, replayed)
 	require.Equal(t, hash, hashOf(replayed), "the printed replay line must reproduce the failing run")
 	seed := strings.Fields(m[1])[len(strings.Fields(m[1]))-1]
+	count := regexp.MustCompile(`(?m)^\d+ passed, \d+ failed$`).FindString(out)
+
+	// The same sweep as two shards, as a CI matrix runs it, merged: the
+	// same count, and the failures with the runner's own replay lines.
+	code, out = sh("for i in 0 1; do LOCKSTEP_SHARD_INDEX=$i ./mysim run -json -scenario 'counter/*' -seeds 1-20 -shard auto/2 > shard-$i.json; done; ./mysim merge shard-0.json shard-1.json")
+	require.Equal(t, 1, code, out)
+	require.Equal(t, count, lastLine(out))
+	require.Contains(t, out, "merged 2 file(s): ")
+	require.Contains(t, out, "  replay: ./mysim replay -scenario counter/AckBeforeSync -seed "+seed+"\n")
 
 	// Under go run, the runner names itself by its package's directory,
 	// relative to the directory it was started in.

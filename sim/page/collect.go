@@ -16,10 +16,10 @@ import (
 const (
 	// sampleMessages is how many messages a uniform sample over the whole
 	// run keeps (a stride that doubles whenever the sample overflows).
-	sampleMessages = 6000
+	sampleMessages = 16000
 	// tailMessages is how many of the last messages are kept in full: the
 	// ones just before a failure are the ones a reader follows.
-	tailMessages = 2000
+	tailMessages = 4000
 	// maxMarks bounds the lane marks kept (crashes, restarts, faults, a
 	// system's own kinds); later ones are counted, not kept.
 	maxMarks = 20000

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -368,6 +369,7 @@ func (c *Collector) data(res sim.Result) data {
 		p := link[k]
 		addSpan(p.At, end, p.Lane, "link", p.Text)
 	}
+	d.Spans = mergeCuts(d.Spans)
 
 	texts := map[string]int{}
 	for _, m := range c.msgs.all() {
@@ -390,6 +392,42 @@ func (c *Collector) data(res sim.Result) data {
 		}
 	}
 	return d
+}
+
+// mergeCuts merges the partition spans of each lane that overlap or touch
+// into one, naming every cut it holds: the network marks one span per cut
+// link, so a node split from four others would otherwise be drawn four times
+// over. Other spans are kept as they are, first.
+func mergeCuts(spans []span) []span {
+	var out, cuts []span
+	for _, s := range spans {
+		if s.Kind == "partition" {
+			cuts = append(cuts, s)
+		} else {
+			out = append(out, s)
+		}
+	}
+	sort.SliceStable(cuts, func(i, j int) bool {
+		if cuts[i].Lane != cuts[j].Lane {
+			return cuts[i].Lane < cuts[j].Lane
+		}
+		return cuts[i].From < cuts[j].From
+	})
+	for i := 0; i < len(cuts); {
+		m := cuts[i]
+		texts := []string{m.Text}
+		j := i + 1
+		for ; j < len(cuts) && cuts[j].Lane == m.Lane && cuts[j].From <= m.To; j++ {
+			m.To = max(m.To, cuts[j].To)
+			if !slices.Contains(texts, cuts[j].Text) {
+				texts = append(texts, cuts[j].Text)
+			}
+		}
+		m.Text = clip(strings.Join(texts, "; "))
+		out = append(out, m)
+		i = j
+	}
+	return out
 }
 
 func sortedKeys(m map[int]int64) []int {

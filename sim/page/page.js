@@ -65,6 +65,19 @@
     a = Math.min(Math.max(a, 0), end - span);
     t0 = a; t1 = a + span;
     draw();
+    // The window is in the address, so that a reload or a shared link shows it.
+    const h = t0 === 0 && t1 === end ? "" : `#from=${fmt(t0)}&to=${fmt(t1)}`;
+    if (location.hash !== h) history.replaceState(null, "", h || location.pathname + location.search);
+  }
+
+  // fromHash reads a window from the address (#from=1.5s&to=2s), if it has one.
+  function fromHash() {
+    const q = new URLSearchParams(location.hash.slice(1));
+    const a = parseDur(q.get("from") || ""), b = parseDur(q.get("to") || "");
+    if (!isNaN(a) && !isNaN(b) && b > a) {
+      t0 = Math.max(0, a); t1 = Math.min(end, b);
+      if (t1 <= t0) { t0 = 0; t1 = end; }
+    }
   }
 
   function plotWidth() { return Math.max(tl.clientWidth, 480) - GUTTER - PAD_R; }
@@ -153,8 +166,12 @@
         case "fail":
           g.appendChild(el("circle", { cx: px, cy: py, r: 7 }));
           break;
-        case "fault": case "partition": case "heal": case "link": case "pause": case "resume":
+        case "fault": case "pause": case "resume":
           g.appendChild(el("line", { x1: px, x2: px, y1: yTop(r) + 3, y2: yTop(r) + LANE_H - 3 }));
+          break;
+        case "partition": case "heal": case "link":
+          // Their spans say the most; a short tick at the lane's top marks the change.
+          g.appendChild(el("line", { x1: px, x2: px, y1: yTop(r) + 1, y2: yTop(r) + 7 }));
           break;
         default:
           g.appendChild(el("circle", { cx: px, cy: py, r: 3 }));
@@ -285,5 +302,6 @@
     });
   });
   window.addEventListener("resize", draw);
+  fromHash();
   draw();
 })();
