@@ -1,6 +1,7 @@
 package mapreduce
 
 import (
+	"encoding/binary"
 	"hash/fnv"
 	"slices"
 	"sort"
@@ -60,7 +61,10 @@ func TestPartitionRoundTrip(t *testing.T) {
 		}
 		var got []apps.KeyValue
 		for r, b := range bufs {
-			part, err := decode(b)
+			if len(b) != cap(b) {
+				t.Fatalf("partition %d: %d bytes in a buffer of %d: sized wrong", r, len(b), cap(b))
+			}
+			part, err := decode(string(b))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,9 +91,54 @@ func TestPartitionRoundTrip(t *testing.T) {
 
 func TestDecodeStopsAtACorruptRecord(t *testing.T) {
 	b := partition([]apps.KeyValue{{Key: "ab", Value: "1"}, {Key: "cd", Value: "2"}}, 1)[0]
-	kva, err := decode(b[:len(b)-1]) // a file cut short, as a partial one is
+	kva, err := decode(string(b[:len(b)-1])) // a file cut short, as a partial one is
 	require.Error(t, err)
 	require.Equal(t, []apps.KeyValue{{Key: "ab", Value: "1"}}, kva)
+}
+
+// decode returns the pairs encoded in data, up to the first corrupt record,
+// and its error.
+func decode(data string) ([]apps.KeyValue, error) {
+	var kva []apps.KeyValue
+	_, err := scan(data, func(k, v span) { kva = append(kva, apps.KeyValue{Key: data[k.from:k.to], Value: data[v.from:v.to]}) })
+	return kva, err
+}
+
+// TestGrouperReadsEncodedBatchesInOrder: pairs added encoded group as the same
+// pairs added decoded, in add order, and a corrupt record ends its batch.
+func TestGrouperReadsEncodedBatchesInOrder(t *testing.T) {
+	enc := func(kva ...apps.KeyValue) string { return string(partition(kva, 1)[0]) }
+	var g, want grouper
+	require.NoError(t, g.addEncoded(enc(apps.KeyValue{Key: "b", Value: "1"}, apps.KeyValue{Key: "a", Value: "2"})))
+	g.add([]apps.KeyValue{{Key: "b", Value: "3"}})
+	bad := enc(apps.KeyValue{Key: "a", Value: "4"}, apps.KeyValue{Key: "c", Value: "5"})
+	require.Error(t, g.addEncoded(bad[:len(bad)-1]))
+	want.add([]apps.KeyValue{{Key: "b", Value: "1"}, {Key: "a", Value: "2"}, {Key: "b", Value: "3"}, {Key: "a", Value: "4"}})
+	gk, gv := g.groups()
+	wk, wv := want.groups()
+	require.Equal(t, []string{"a", "b"}, gk)
+	require.Equal(t, wk, gk)
+	require.Equal(t, wv, gv)
+	require.Equal(t, [][]string{{"2", "4"}, {"1", "3"}}, gv)
+}
+
+// TestUvarintIsBinaryUvarint checks the string decoder against the standard
+// library's, on valid, truncated and overlong encodings.
+func TestUvarintIsBinaryUvarint(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var b []byte
+		if rapid.Bool().Draw(t, "valid") {
+			b = binary.AppendUvarint(nil, rapid.Uint64().Draw(t, "v"))
+			b = b[:rapid.IntRange(0, len(b)).Draw(t, "cut")]
+		} else {
+			b = rapid.SliceOfN(rapid.Byte(), 0, 12).Draw(t, "bytes")
+		}
+		wantV, wantN := binary.Uvarint(b)
+		gotV, gotN := uvarint(string(b))
+		if gotV != wantV || gotN != wantN {
+			t.Fatalf("uvarint(%x) = %d, %d; binary.Uvarint: %d, %d", b, gotV, gotN, wantV, wantN)
+		}
+	})
 }
 
 // TestGrouperMatchesSort checks grouping against the lab's method: sort all

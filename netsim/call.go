@@ -88,7 +88,6 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 	n.stats.Bytes += size
 	n.stats.bump(&n.stats.sentByNode, e.node.ID, 1)
 	n.stats.bump(&n.stats.bytesNode, e.node.ID, size)
-	c.args = args.Clone().(Message)
 	if timeout > 0 {
 		e.node.After(timeout, m.timeout, func() { c.finish(nil, false) })
 	}
@@ -107,6 +106,9 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 	if cond.LongDelayRequest > 0 && c.rand.Chance(cond.LongDelayRequest) {
 		delay += longDelay(&c.rand)
 	}
+	// Copied only now: a request to a peer that is down or cut off, or that is dropped,
+	// is never delivered, and a Raft leader sends whole backlogs to such peers.
+	c.args = args.Clone().(Message)
 	c.copies = 1
 	n.w.Schedule(delay, c.labels.req, c.deliver)
 	if c.rand.Chance(cond.Duplicate) {

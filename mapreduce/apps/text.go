@@ -23,28 +23,47 @@ func notLetter(r rune) bool { return !unicode.IsLetter(r) }
 // table lookup for ASCII. The apps call it twice (count, then fill) so that
 // they allocate their output exactly once; a 3.3 MB corpus has 550k words.
 func eachWord(s string, f func(w string)) {
-	start := -1 // start of the current word, or -1 between words
-	for i := 0; i < len(s); {
-		size, letter := 1, false
-		if c := s[i]; c < utf8.RuneSelf {
-			letter = asciiLetter[c]
-		} else {
-			var r rune
-			r, size = utf8.DecodeRuneInString(s[i:])
-			letter = unicode.IsLetter(r) // RuneError for invalid UTF-8: not a letter
+	i := 0
+	for i < len(s) {
+		// Skip separators: ASCII ones a byte at a time by table.
+		for i < len(s) && s[i] < utf8.RuneSelf && !asciiLetter[s[i]] {
+			i++
 		}
-		switch {
-		case letter && start < 0:
-			start = i
-		case !letter && start >= 0:
-			f(s[start:i])
-			start = -1
+		if i == len(s) {
+			return
 		}
-		i += size
+		if !letterAt(s, i) {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+			continue
+		}
+		start := i
+		// The word: ASCII letters a byte at a time, others by rune.
+		for i < len(s) {
+			if c := s[i]; c < utf8.RuneSelf {
+				if !asciiLetter[c] {
+					break
+				}
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !unicode.IsLetter(r) { // RuneError for invalid UTF-8: not a letter
+				break
+			}
+			i += size
+		}
+		f(s[start:i])
 	}
-	if start >= 0 {
-		f(s[start:])
+}
+
+// letterAt reports whether the rune at s[i] is a letter.
+func letterAt(s string, i int) bool {
+	if c := s[i]; c < utf8.RuneSelf {
+		return asciiLetter[c]
 	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsLetter(r)
 }
 
 var asciiLetter = func() (t [utf8.RuneSelf]bool) {

@@ -77,6 +77,12 @@ func firstFailure(t *testing.T) (sim.Result, []sim.Mark, []time.Duration) {
 	return sim.Result{}, nil, nil
 }
 
+func parseDur(t *testing.T, s string) time.Duration {
+	d, err := time.ParseDuration(s)
+	require.NoError(t, err, "the page printed %q", s)
+	return d
+}
+
 // pageGeometry mirrors page.js: the plot starts GUTTER pixels from the
 // timeline's left and ends PAD_R before its right.
 const gutter, padRight = 140, 16
@@ -210,6 +216,23 @@ func TestPageInABrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEqual(t, "0s", window[0], "the window starts after the run's start")
 	require.Equal(t, "true", window[2])
+
+	// A typed window is shown, and kept in the address; the wheel zooms in.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SetValue("#win-from", "2s"), chromedp.SetValue("#win-to", "4s"), chromedp.Click("#win-go")))
+	typed, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`[document.querySelector("#timeline-svg text.tick").textContent, location.hash, document.getElementById("win-to").value]`))
+	require.NoError(t, err)
+	require.Equal(t, []string{"2s", "#from=2s&to=4s", "4s"}, typed)
+	zoomed, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+		const tl = document.getElementById("timeline"), r = tl.getBoundingClientRect();
+		tl.dispatchEvent(new WheelEvent("wheel", {deltaY: -100, clientX: r.left + r.width / 2, clientY: r.top + 50, bubbles: true, cancelable: true}));
+		return [document.getElementById("win-from").value, document.getElementById("win-to").value];
+	})()`))
+	require.NoError(t, err)
+	from, to := parseDur(t, zoomed[0]), parseDur(t, zoomed[1])
+	require.Greater(t, from, 2*time.Second)
+	require.Less(t, to, 4*time.Second)
 
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click("#zoom-all")))
 	// What a person sees first: the run, the failure and the timeline.
