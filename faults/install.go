@@ -314,13 +314,13 @@ func (t Target) apply(a Action, crashed []bool, marks *markState) {
 	case Network:
 		t.Net.SetConditions(*a.Net)
 		if marks != nil {
-			w.Mark(sim.Mark{Kind: sim.MarkLink, Text: a.describe(t.name)})
+			w.Mark(sim.Mark{Kind: sim.MarkFault, Text: a.describe(t.name)})
 		}
 	case Clock:
 		for _, i := range a.Nodes {
 			t.Nodes[i].SetClock(a.Offset, a.Drift)
 			if marks != nil {
-				w.Mark(sim.Mark{Kind: sim.MarkClock, Node: t.name(i),
+				w.Mark(sim.Mark{Kind: sim.MarkFault, Node: t.name(i),
 					Text: fmt.Sprintf("clock %s offset=%v drift=%v", t.name(i), a.Offset, a.Drift)})
 			}
 		}

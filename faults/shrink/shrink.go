@@ -13,16 +13,20 @@
 // candidate plan only if the run under it fails the same way (Same):
 //
 //  1. truncate: drop every action scheduled after the failure happened;
-//  2. remove: delta debugging (Zeller's ddmin) over the actions: remove
-//     chunks, halving their size until single actions, each removal kept if
-//     the run still fails;
-//  3. simplify: make each remaining action smaller: fewer nodes (in a crash,
+//  2. remove: every action of one family of fault kinds at once (network,
+//     disk, clock, link faults, crashes, pauses: the swarm profile's
+//     sections), then delta debugging (Zeller's ddmin) over the actions:
+//     chunks, halving their size down to single actions, each removal kept
+//     if the run still fails;
+//  3. knobs: lower each workload knob the scenario declares (clients, keys)
+//     toward its minimum;
+//  4. simplify: make each remaining action smaller: fewer nodes (in a crash,
 //     a pause, a clock or disk fault; in a partition, fewer nodes cut off from
 //     the largest side), shorter faults (a restart, resume or heal moved
 //     closer to what it ends, a fault started later), lower rates (network
 //     rates, clock skew, disk faults moved toward the plan's base).
 //
-// Remove and simplify alternate until neither changes the plan or a budget
+// Remove, knobs and simplify alternate until none changes anything or a budget
 // runs out. The plan's healing tail (the heal, network restore, resume and
 // restart at its Until, which every profile ends with so that liveness checks
 // are fair) is kept as it is: a plan that never heals fails liveness checks
@@ -36,6 +40,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -65,8 +71,10 @@ func (t Target) Same(r sim.Result) bool { return !r.Passed() && TargetOf(r) == t
 
 func (t Target) String() string { return fmt.Sprintf("%s on %s", t.Outcome, t.Check) }
 
-// RunFunc runs the scenario being shrunk, on its seed, under plan.
-type RunFunc func(plan faults.Plan) sim.Result
+// RunFunc runs the scenario being shrunk, on its seed, under plan, with the
+// workload knobs set to knobs (sim.Options.Knobs; nil: every knob at its
+// default).
+type RunFunc func(plan faults.Plan, knobs map[string]int) sim.Result
 
 // Options bound and observe a search. The zero value is valid.
 type Options struct {
@@ -87,6 +95,11 @@ type Options struct {
 	// Now reads the wall clock for MaxTime and the figures reported
 	// (default time.Now); tests pass a fake one.
 	Now func() time.Time
+	// Knobs are the scenario's workload knobs (sim.Scenario.Knobs): each is
+	// lowered toward its Min while the run still fails. KnobValues are the
+	// values the failing run had (a knob absent had its default).
+	Knobs      []sim.Knob
+	KnobValues map[string]int
 }
 
 // DefaultMaxRuns is the run budget when Options.MaxRuns is zero.
@@ -112,6 +125,9 @@ type Result struct {
 	// says, and Run that run.
 	Plan faults.Plan
 	Run  sim.Result
+	// Knobs are the knob values of the minimal run (Options.KnobValues with
+	// the knobs the search lowered), for sim.Options.Knobs; nil if none.
+	Knobs map[string]int
 	// Before and After count the fault actions of the original and the
 	// minimal plan, the healing tail left out (see Actions).
 	Before, After int
@@ -164,16 +180,19 @@ func Shrink(ctx context.Context, plan faults.Plan, first sim.Result, run RunFunc
 		opts.Now = time.Now
 	}
 	s := &search{ctx: ctx, run: run, opts: opts, start: opts.Now(), verdicts: map[string]*sim.Result{},
-		res: Result{Target: TargetOf(first), Plan: plan, Run: first, Before: Actions(plan), After: Actions(plan)}}
-	s.verdicts[key(plan)] = &first
+		res: Result{Target: TargetOf(first), Plan: plan, Run: first, Knobs: opts.KnobValues,
+			Before: Actions(plan), After: Actions(plan)}}
+	s.verdicts[key(plan, opts.KnobValues)] = &first
 	if first.Passed() {
 		return s.res
 	}
 	s.truncate()
+	s.removeFamilies()
 	for round := 0; s.res.Stopped == ""; round++ {
 		removed := s.remove(round == 0)
+		lowered := s.lowerKnobs()
 		simplified := s.simplify()
-		if !removed && !simplified {
+		if !removed && !lowered && !simplified {
 			break
 		}
 	}
@@ -195,14 +214,16 @@ type search struct {
 	res      Result
 }
 
-func key(p faults.Plan) string {
+func key(p faults.Plan, knobs map[string]int) string {
 	b, _ := json.Marshal(p)
-	return string(b)
+	k, _ := json.Marshal(knobs) // encoding/json sorts map keys
+	return string(b) + string(k)
 }
 
-// candidate is a plan to try and what it changes.
+// candidate is a plan and knob values to try, and what it changes.
 type candidate struct {
 	plan  faults.Plan
+	knobs map[string]int // nil: the current ones
 	what  string
 	key   string // the plan's JSON, once try has checked it is valid
 	index int    // its place in the list try was given
@@ -216,8 +237,11 @@ type candidate struct {
 func (s *search) try(phase string, cands []candidate) int {
 	var valid []candidate
 	for i, c := range cands {
+		if c.knobs == nil {
+			c.knobs = s.res.Knobs
+		}
 		if c.plan.Validate() == nil {
-			c.key, c.index = key(c.plan), i
+			c.key, c.index = key(c.plan, c.knobs), i
 			valid = append(valid, c)
 		}
 	}
@@ -257,7 +281,7 @@ func (s *search) try(phase string, cands []candidate) int {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i] = s.run(c.plan)
+				results[i] = s.run(c.plan, c.knobs)
 			}()
 		}
 		wg.Wait()
@@ -270,7 +294,7 @@ func (s *search) try(phase string, cands []candidate) int {
 }
 
 func (s *search) accept(phase string, c candidate, r sim.Result) {
-	s.res.Plan, s.res.Run = c.plan, r
+	s.res.Plan, s.res.Run, s.res.Knobs = c.plan, r, c.knobs
 	step := Step{Phase: phase, What: c.what, Actions: Actions(c.plan), Runs: s.res.Runs, Wall: s.opts.Now().Sub(s.start)}
 	s.res.Steps = append(s.res.Steps, step)
 	if s.opts.Progress != nil {
@@ -329,6 +353,47 @@ func (s *search) truncate() {
 	_ = s.try("truncate", []candidate{{plan: c, what: fmt.Sprintf("drop the %d actions after the failure at %v", late, f.At)}})
 }
 
+// families group the fault kinds as the swarm profile draws them (one
+// section each, on or off by the seed): the network's rates, the disks'
+// faults, clock skew, link faults and their heals, crashes and their
+// restarts, pauses and their resumes.
+var families = []struct {
+	name  string
+	kinds []faults.Kind
+}{
+	{"network", []faults.Kind{faults.Network}},
+	{"disk", []faults.Kind{faults.Disk}},
+	{"clock", []faults.Kind{faults.Clock}},
+	{"link", []faults.Kind{faults.Partition, faults.OneWay, faults.Isolate, faults.IsolateLdr, faults.Heal}},
+	{"crash", []faults.Kind{faults.Crash, faults.Restart}},
+	{"pause", []faults.Kind{faults.Pause, faults.Resume}},
+}
+
+// removeFamilies tries removing every action of one family of fault kinds
+// at once, family by family: a bug usually needs few kinds of fault, and a
+// family's actions are spread over the whole plan, where chunks of
+// consecutive actions would take many runs to remove them.
+func (s *search) removeFamilies() {
+	for _, f := range families {
+		if s.res.Stopped != "" {
+			return
+		}
+		p := s.res.Plan
+		faultEnd := len(p.Actions) - Tail(p)
+		in := func(i int) bool { return i < faultEnd && slices.Contains(f.kinds, p.Actions[i].Kind) }
+		n := 0
+		for i := range p.Actions {
+			if in(i) {
+				n++
+			}
+		}
+		if n == 0 || n == faultEnd {
+			continue // nothing to remove, or everything (chunks try that)
+		}
+		s.try("remove", []candidate{{plan: without(p, in), what: fmt.Sprintf("remove every %s action (%d)", f.name, n)}})
+	}
+}
+
 // remove is delta debugging over the fault actions: chunks of half the
 // actions, then of a quarter, and so on down to single actions, each
 // removed if the run still fails without it. A pass over one chunk size goes
@@ -353,7 +418,7 @@ func (s *search) remove(full bool) bool {
 				hi := min(lo+size, count)
 				what := fmt.Sprintf("remove actions %d-%d of %d", lo+1, hi, count)
 				if hi-lo == 1 {
-					what = fmt.Sprintf("remove %s", p.Actions[lo])
+					what = "remove " + describe(p, p.Actions[lo])
 				}
 				cands = append(cands, candidate{plan: without(p, func(i int) bool { return i >= lo && i < hi }), what: what})
 				starts = append(starts, lo)
@@ -364,6 +429,44 @@ func (s *search) remove(full bool) bool {
 			}
 			changed = true
 			from = starts[k]
+		}
+	}
+	return changed
+}
+
+// lowerKnobs lowers each workload knob toward its Min: to Min if the run
+// still fails there, else by bisection between the highest value known not
+// to fail the same way and the lowest that does. It reports whether it
+// lowered any.
+func (s *search) lowerKnobs() bool {
+	changed := false
+	for _, k := range s.opts.Knobs {
+		lo := k.Min - 1 // the highest value known not to fail the same way
+		for s.res.Stopped == "" {
+			v, ok := s.res.Knobs[k.Name]
+			if !ok {
+				v = k.Default
+			}
+			to := k.Min
+			if lo >= k.Min {
+				to = lo + (v-lo)/2
+			}
+			if to <= lo || to >= v {
+				break
+			}
+			knobs := maps.Clone(s.res.Knobs)
+			if knobs == nil {
+				knobs = map[string]int{}
+			}
+			knobs[k.Name] = to
+			if s.try("knobs", []candidate{{plan: s.res.Plan, knobs: knobs, what: fmt.Sprintf("knob %s %d -> %d", k.Name, v, to)}}) < 0 {
+				if s.res.Stopped != "" {
+					break
+				}
+				lo = to
+				continue
+			}
+			changed = true
 		}
 	}
 	return changed

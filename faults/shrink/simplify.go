@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/lockstep-dst/lockstep/faults"
@@ -22,7 +23,7 @@ func simplifications(p faults.Plan, i int) []candidate {
 	a := p.Actions[i]
 	var out []candidate
 	add := func(b faults.Action, format string, args ...any) {
-		out = append(out, candidate{plan: replace(p, i, b), what: fmt.Sprintf("%s: ", shortAction(a)) + fmt.Sprintf(format, args...)})
+		out = append(out, candidate{plan: replace(p, i, b), what: describe(p, a) + ": " + fmt.Sprintf(format, args...)})
 	}
 
 	// Fewer nodes.
@@ -107,18 +108,16 @@ func simplifications(p faults.Plan, i int) []candidate {
 	return out
 }
 
-// shortAction names an action in a step: its kind, time and nodes.
-func shortAction(a faults.Action) string {
-	s := fmt.Sprintf("%s at %v", a.Kind, a.At)
-	switch {
-	case len(a.Nodes) > 0:
-		s += fmt.Sprintf(" %v", a.Nodes)
-	case len(a.Groups) > 0:
-		s += fmt.Sprintf(" %v", a.Groups)
-	case a.Kind == faults.OneWay:
-		s += fmt.Sprintf(" %d->%d", a.From, a.To)
+// describe names an action of p for a step, as the plan prints it: its
+// time, kind, nodes by name and values.
+func describe(p faults.Plan, a faults.Action) string {
+	one := p
+	one.Actions = []faults.Action{a}
+	lines := strings.Split(one.String(), "\n")
+	if len(lines) < 2 {
+		return string(a.Kind)
 	}
-	return s
+	return strings.Join(strings.Fields(lines[1]), " ")
 }
 
 // replace returns p with its action i replaced by a, the fault actions

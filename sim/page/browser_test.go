@@ -269,12 +269,13 @@ func TestPageInABrowser(t *testing.T) {
 		require.Equal(t, "true", window[2])
 
 		// A typed window is shown, and kept in the address; the wheel zooms in.
+		require.Greater(t, res.Virtual, 2*time.Second, "the run is too short for the window typed below")
 		require.NoError(t, chromedp.Do(ctx,
-			chromedp.SetValue("#win-from", "2s"), chromedp.SetValue("#win-to", "4s"), chromedp.Click("#win-go")))
+			chromedp.SetValue("#win-from", "1s"), chromedp.SetValue("#win-to", "2s"), chromedp.Click("#win-go")))
 		typed, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
 			`[document.querySelector("#timeline-svg text.tick").textContent, location.hash, document.getElementById("win-to").value]`))
 		require.NoError(t, err)
-		require.Equal(t, []string{"2s", "#from=2s&to=4s", "4s"}, typed)
+		require.Equal(t, []string{"1s", "#from=1s&to=2s", "2s"}, typed)
 		zoomed, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
 			const tl = document.getElementById("timeline"), r = tl.getBoundingClientRect();
 			tl.dispatchEvent(new WheelEvent("wheel", {deltaY: -100, clientX: r.left + r.width / 2, clientY: r.top + 50, bubbles: true, cancelable: true}));
@@ -282,8 +283,8 @@ func TestPageInABrowser(t *testing.T) {
 		})()`))
 		require.NoError(t, err)
 		from, to := parseDur(t, zoomed[0]), parseDur(t, zoomed[1])
-		require.Greater(t, from, 2*time.Second)
-		require.Less(t, to, 4*time.Second)
+		require.Greater(t, from, time.Second)
+		require.Less(t, to, 2*time.Second)
 
 		require.NoError(t, chromedp.Do(ctx, chromedp.Click("#zoom-all")))
 		// What a person sees first: the run, the failure and the timeline.
