@@ -308,7 +308,9 @@ func (t Target) apply(a Action, crashed []bool, marks *markState) {
 		}
 	case Resume:
 		for _, i := range a.Nodes {
-			marks.fault(t, i, "resume")
+			if t.Nodes[i].Paused() { // a plan's final "resume all" marks only the paused
+				marks.fault(t, i, "resume")
+			}
 			w.Resume(t.Nodes[i])
 		}
 	case Network:
@@ -327,7 +329,9 @@ func (t Target) apply(a Action, crashed []bool, marks *markState) {
 	case Disk:
 		for _, i := range a.Nodes {
 			t.Nodes[i].Disk.SetFaults(*a.Disk)
-			marks.fault(t, i, fmt.Sprintf("disk %+v on", *a.Disk))
+			if marks != nil {
+				w.Mark(sim.Mark{Kind: sim.MarkFault, Node: t.name(i), Text: fmt.Sprintf("disk %s %v", t.name(i), *a.Disk)})
+			}
 		}
 	}
 }

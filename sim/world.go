@@ -20,6 +20,9 @@ type Options struct {
 	// Faults is the fault profile name or a JSON plan, handed to the systems'
 	// fault installers (package faults); the kernel only carries it.
 	Faults string
+	// Knobs sets workload knobs the scenario declares (Scenario.Knobs), by
+	// name; a knob not set takes its default (World.Knob).
+	Knobs map[string]int
 	// Trace, when set, receives every event and every Logf line in order:
 	// an event's record before it runs, so that the notes it logs follow it.
 	Trace func(Record)
