@@ -588,7 +588,7 @@ func (p *Peer) arm() {
 		p.timer.Stop()
 	}
 	p.timerAt = d
-	p.timer = p.clk.AfterFunc(d-p.clk.Since(), p.onTick)
+	p.timer = clock.AfterFuncLabel(p.clk, d-p.clk.Since(), p.core.Role(), p.onTick) // the trace shows "timer follower" etc.
 }
 
 func (p *Peer) tick() {

@@ -73,7 +73,7 @@ type clusterOptions struct {
 
 func newCluster(p *sim.Proc, setup Setup, n int, unreliable bool, o clusterOptions) *Cluster {
 	w := p.World()
-	c := &Cluster{P: p, W: w, Net: netsim.New(w), N: n, snapshots: o.snapEvery != nil,
+	c := &Cluster{P: p, W: w, Net: netsim.New(w, netsim.ZeroDelay()), N: n, snapshots: o.snapEvery != nil,
 		snapEvery: o.snapEvery, maxAppend: o.maxEntriesPerAppend,
 		peers: make([]*rafthost.Peer, n), connected: make([]bool, n), logs: make([][][]byte, n), values: make([][]byte, n),
 		applied: make([]int, n), rand: w.Rand("raft/harness"), setup: setup}
