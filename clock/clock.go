@@ -18,6 +18,26 @@ type Clock interface {
 	AfterFunc(d time.Duration, f func()) Timer
 }
 
+// Labeled is a Clock whose timers can carry a label for the trace. The
+// simulated clock shows it on the timer's event ("timer raft election");
+// the real one has no trace and ignores it.
+type Labeled interface {
+	Clock
+	// AfterFuncLabel is AfterFunc with a label naming what the timer is
+	// for. The label is for the trace only: it changes no run's hash.
+	AfterFuncLabel(d time.Duration, label string, f func()) Timer
+}
+
+// AfterFuncLabel is c.AfterFunc with a label for the trace, where c is a
+// Labeled clock; other clocks run f unlabelled. Pass a constant (or a string
+// built once): a simulated clock keeps a label per label it has seen.
+func AfterFuncLabel(c Clock, d time.Duration, label string, f func()) Timer {
+	if l, ok := c.(Labeled); ok {
+		return l.AfterFuncLabel(d, label, f)
+	}
+	return c.AfterFunc(d, f)
+}
+
 // Timer is a pending AfterFunc.
 type Timer interface {
 	// Stop cancels the timer and reports whether it did so before it fired.

@@ -2,6 +2,7 @@ package clock_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,4 +225,45 @@ func TestSimClockTimerOfACrashedNodeFailsTheRun(t *testing.T) {
 	require.NotNil(t, f)
 	require.Equal(t, "down-node", f.Check)
 	require.False(t, fired)
+}
+
+// A labelled timer shows its label on its event in the trace ("timer
+// election") and leaves the trace hash as an unlabelled one does; clocks
+// without labels run the timer all the same.
+func TestLabelledTimer(t *testing.T) {
+	run := func(labelled bool) (uint64, []string) {
+		var labels []string
+		w := sim.NewWorld(sim.Options{Seed: 1, Trace: func(r sim.Record) {
+			if r.Note == "" && r.Node == "n" {
+				labels = append(labels, r.String()[strings.Index(r.String(), "# ")+2:])
+			}
+		}})
+		n := w.AddNode("n", func(n *sim.Node) {
+			c := clock.NewSim(n)
+			var tick func()
+			k := 0
+			tick = func() {
+				if k++; k > 3 {
+					return
+				}
+				if labelled {
+					clock.AfterFuncLabel(c, time.Second, "election", tick)
+				} else {
+					c.AfterFunc(time.Second, tick)
+				}
+			}
+			tick()
+		})
+		w.Start(n)
+		require.Nil(t, w.Run())
+		return w.Hash(), labels
+	}
+	hash, labels := run(true)
+	plainHash, plain := run(false)
+	require.Equal(t, []string{"1 timer election", "2 timer election", "3 timer election"}, labels)
+	require.Equal(t, []string{"1 timer", "2 timer", "3 timer"}, plain)
+	require.Equal(t, plainHash, hash, "a label changed the trace hash")
+
+	real := clock.AfterFuncLabel(clock.NewReal(), time.Hour, "election", func() { panic("a real timer an hour away fired during a test") })
+	require.True(t, real.Stop(), "Stop before the timer fired")
 }

@@ -11,7 +11,7 @@ type Real struct {
 	start time.Time
 }
 
-var _ Clock = (*Real)(nil)
+var _ Labeled = (*Real)(nil)
 
 // NewReal returns a clock on package time.
 func NewReal() *Real { return &Real{start: time.Now()} }
@@ -24,3 +24,6 @@ func (c *Real) Since() time.Duration { return time.Since(c.start) }
 
 // AfterFunc runs f after d on its own goroutine.
 func (c *Real) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+
+// AfterFuncLabel is AfterFunc: a real clock has no trace to show label in.
+func (c *Real) AfterFuncLabel(d time.Duration, _ string, f func()) Timer { return c.AfterFunc(d, f) }

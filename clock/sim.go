@@ -11,9 +11,22 @@ import (
 type Sim struct {
 	node  *sim.Node
 	start time.Duration // the node's local time when this instance booted
+	// labels holds the event label of each timer label seen, so that a
+	// host re-arming a labelled timer builds its label once: a host has
+	// one or a few.
+	labels []timerLabel
 }
 
-var _ Clock = (*Sim)(nil)
+type timerLabel struct{ label, event string }
+
+// maxLabels bounds the labels a clock keeps: a caller that makes labels on
+// the fly gets them built per timer rather than a list that grows forever.
+const maxLabels = 8
+
+// timerEvent is the event label of an unlabelled timer.
+const timerEvent = "timer"
+
+var _ Labeled = (*Sim)(nil)
 
 // NewSim returns the clock of node's current instance.
 func NewSim(node *sim.Node) *Sim {
@@ -46,7 +59,31 @@ func (c *Sim) Since() time.Duration {
 // while the timer waits is handled the same way: it fires when the local
 // clock, at its new rate, has run d.
 func (c *Sim) AfterFunc(d time.Duration, f func()) Timer {
-	t := &simTimer{c: c, target: c.Since() + d, f: f}
+	return c.afterFunc(d, timerEvent, f)
+}
+
+// AfterFuncLabel is AfterFunc whose event shows label in the trace: "timer
+// label". The hash folds "timer" alone (sim.LabelDetail), so labelling a
+// timer changes no run's trace hash.
+func (c *Sim) AfterFuncLabel(d time.Duration, label string, f func()) Timer {
+	return c.afterFunc(d, c.eventLabel(label), f)
+}
+
+func (c *Sim) eventLabel(label string) string {
+	for _, l := range c.labels {
+		if l.label == label {
+			return l.event
+		}
+	}
+	e := sim.LabelDetail(timerEvent, label)
+	if len(c.labels) < maxLabels {
+		c.labels = append(c.labels, timerLabel{label, e})
+	}
+	return e
+}
+
+func (c *Sim) afterFunc(d time.Duration, label string, f func()) Timer {
+	t := &simTimer{c: c, target: c.Since() + d, f: f, label: label}
 	t.arm(d)
 	return t
 }
@@ -57,6 +94,7 @@ type simTimer struct {
 	t      *sim.Timer
 	target time.Duration // Since at which f is due
 	f      func()
+	label  string // the event's label
 }
 
 func (t *simTimer) arm(rem time.Duration) {
@@ -68,7 +106,7 @@ func (t *simTimer) arm(rem time.Duration) {
 	if rem > 0 && world < 1 {
 		world = 1
 	}
-	t.t = t.c.node.AfterFunc(world, "timer", t.fire)
+	t.t = t.c.node.AfterFunc(world, t.label, t.fire)
 }
 
 func (t *simTimer) fire() {

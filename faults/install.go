@@ -308,26 +308,30 @@ func (t Target) apply(a Action, crashed []bool, marks *markState) {
 		}
 	case Resume:
 		for _, i := range a.Nodes {
-			marks.fault(t, i, "resume")
+			if t.Nodes[i].Paused() { // a plan's final "resume all" marks only the paused
+				marks.fault(t, i, "resume")
+			}
 			w.Resume(t.Nodes[i])
 		}
 	case Network:
 		t.Net.SetConditions(*a.Net)
 		if marks != nil {
-			w.Mark(sim.Mark{Kind: sim.MarkLink, Text: a.describe(t.name)})
+			w.Mark(sim.Mark{Kind: sim.MarkFault, Text: a.describe(t.name)})
 		}
 	case Clock:
 		for _, i := range a.Nodes {
 			t.Nodes[i].SetClock(a.Offset, a.Drift)
 			if marks != nil {
-				w.Mark(sim.Mark{Kind: sim.MarkClock, Node: t.name(i),
+				w.Mark(sim.Mark{Kind: sim.MarkFault, Node: t.name(i),
 					Text: fmt.Sprintf("clock %s offset=%v drift=%v", t.name(i), a.Offset, a.Drift)})
 			}
 		}
 	case Disk:
 		for _, i := range a.Nodes {
 			t.Nodes[i].Disk.SetFaults(*a.Disk)
-			marks.fault(t, i, fmt.Sprintf("disk %+v on", *a.Disk))
+			if marks != nil {
+				w.Mark(sim.Mark{Kind: sim.MarkFault, Node: t.name(i), Text: fmt.Sprintf("disk %s %v", t.name(i), *a.Disk)})
+			}
 		}
 	}
 }

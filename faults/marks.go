@@ -12,7 +12,6 @@ import (
 // draw a cut as a span from its partition mark to its heal mark). It is
 // touched only while tracing: nothing the run does depends on it.
 type markState struct {
-	next uint64
 	open []openCut
 }
 
@@ -34,8 +33,7 @@ func (m *markState) fault(t Target, i int, verb string) {
 // cut marks a new cut on node a (and b, the other end of a one-way cut; -1
 // if none), which stays open until a heal or a partition replaces it.
 func (m *markState) cut(t Target, text string, a, b int) {
-	m.next++
-	c := openCut{id: m.next, nodes: []string{t.name(a)}}
+	c := openCut{id: t.World.MarkID(), nodes: []string{t.name(a)}}
 	peer := ""
 	if b >= 0 {
 		peer = t.name(b)
@@ -58,8 +56,7 @@ func (m *markState) partition(t Target, a Action, side []int) {
 	}
 	text := "partition " + strings.Join(groups, " | ")
 	m.heal(t, "heal: replaced by "+text)
-	m.next++
-	c := openCut{id: m.next}
+	c := openCut{id: t.World.MarkID()}
 	for i := range t.Nodes {
 		cutOff := side[i] == 0
 		for j := range t.Nodes {

@@ -55,6 +55,7 @@ func TestInstallMarksActionsWithNodeNames(t *testing.T) {
 	tg, recs := tracedTarget(3, func() int { return 2 })
 	net := netsim.Unreliable()
 	plan := faults.Plan{Profile: "hand", Nodes: 3, Until: time.Second, Actions: []faults.Action{
+		{At: 50 * ms, Kind: faults.Disk, Nodes: []int{2}, Disk: &sim.DiskFaults{KeepSomeUnsynced: true}},
 		{At: 100 * ms, Kind: faults.Crash, Nodes: []int{1}},
 		{At: 200 * ms, Kind: faults.Partition, Groups: [][]int{{0, 1}, {2}}},
 		{At: 300 * ms, Kind: faults.OneWay, From: 0, To: 1},
@@ -63,6 +64,8 @@ func TestInstallMarksActionsWithNodeNames(t *testing.T) {
 		{At: 600 * ms, Kind: faults.Network, Net: &net},
 		{At: 700 * ms, Kind: faults.Clock, Nodes: []int{0}, Offset: time.Second, Drift: 0.001},
 		{At: 800 * ms, Kind: faults.Restart, Nodes: []int{0, 1, 2}},
+		{At: 820 * ms, Kind: faults.Pause, Nodes: []int{2}},
+		{At: 850 * ms, Kind: faults.Resume, Nodes: []int{0, 1, 2}},
 		{At: 900 * ms, Kind: faults.Heal},
 	}}
 	applied, err := faults.InstallPlan(tg, plan)
@@ -71,6 +74,7 @@ func TestInstallMarksActionsWithNodeNames(t *testing.T) {
 	require.Nil(t, tg.World.Run())
 
 	require.Equal(t, []string{
+		"50ms fault raft2 disk raft2 keep-some-unsynced=true tear-last=false reorder=false corrupt=false",
 		"100ms fault raft1 crash raft1",
 		"100ms crash raft1 crash",
 		// A partition is marked on every node it cuts off from another.
@@ -83,10 +87,18 @@ func TestInstallMarksActionsWithNodeNames(t *testing.T) {
 		"400ms heal raft2 #1 heal (cut 1)",
 		"400ms heal raft0 #2 heal (cut 2)",
 		"500ms partition raft2 #3 isolate-leader raft2",
-		"600ms link  network delay=0s..26ms drop=0.10/0.10 dup=0.00 longreorder=false longdelayreq=0.00 latedup=0.00 faildelay=100ms",
-		"700ms clock raft0 clock raft0 offset=1s drift=0.001",
+		// The network and the kernel mark the changes themselves.
+		"600ms link  net conditions delay 0s-26ms, fail after <100ms, request loss 10%, reply loss 10%",
+		"600ms fault  network delay=0s..26ms drop=0.10/0.10 dup=0.00 longreorder=false longdelayreq=0.00 latedup=0.00 faildelay=100ms",
+		"700ms clock raft0 clock offset 1s drift +0.1%",
+		"700ms fault raft0 clock raft0 offset=1s drift=0.001",
 		// Only raft1 was crashed by the plan: the others are left alone.
 		"800ms fault raft1 restart raft1",
+		"820ms fault raft2 pause raft2",
+		"820ms pause raft2 pause",
+		// Only raft2 was paused: resuming the others is not marked.
+		"850ms fault raft2 resume raft2",
+		"850ms resume raft2 resume",
 		"900ms heal raft2 #3 heal (cut 3)",
 	}, marks(*recs))
 

@@ -60,7 +60,7 @@ func NewCluster(w *sim.World, cfg Config, app *apps.App, inputs []InputFile) *Cl
 	c := &Cluster{
 		w:     w,
 		cfg:   cfg.withDefaults(),
-		Net:   netsim.New(w),
+		Net:   netsim.New(w, netsim.ZeroDelay()),
 		FS:    NewFS(w),
 		App:   app,
 		eps:   map[int]*netsim.Endpoint{},

@@ -46,14 +46,16 @@ type call struct {
 	from, to *Endpoint
 	fromInc  uint32 // the caller's instance: only it may hear the outcome
 	toInc    uint32
-	method   string
+	dest     int32 // the address called, for the trace
+	copies   int32 // deliveries scheduled but not yet dispatched
 	labels   *method
 	args     Message
 	done     Done
-	rand     sim.Rand // by value: one allocation less per call
-	copies   int      // deliveries scheduled but not yet dispatched
-	answered bool     // the caller has been told (reply, failure or timeout)
-	served   bool     // a handler has responded
+	rand     sim.Rand      // by value: one allocation less per call
+	back     time.Duration // the reply's one-way latency (see Latency)
+	id       uint64        // the trace's ID of the request (first copy); 0 unless tracing
+	answered bool          // the caller has been told (reply, failure or timeout)
+	served   bool          // a handler has responded
 	polling  bool
 }
 
@@ -77,7 +79,7 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 	n.stats.Calls++
 	m := n.method(method)
 	m.calls++
-	c := &call{net: n, from: e, fromInc: e.node.Incarnation(), method: method, labels: m, done: done}
+	c := &call{net: n, from: e, fromInc: e.node.Incarnation(), dest: int32(to), labels: m, done: done}
 	// Each call draws from its own stream, keyed by its link and its
 	// sequence number on that link (see link), so calls on other links do
 	// not shift its fate.
@@ -88,30 +90,58 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 	n.stats.Bytes += size
 	n.stats.bump(&n.stats.sentByNode, e.node.ID, 1)
 	n.stats.bump(&n.stats.bytesNode, e.node.ID, size)
-	c.args = args.Clone().(Message)
+	tracing := n.w.Tracing()
 	if timeout > 0 {
-		e.node.After(timeout, m.timeout, func() { c.finish(nil, false) })
+		e.node.After(timeout, m.timeout, func() { c.fail("timed out") })
 	}
 	target := n.Endpoint(to)
 	if target == nil || !target.node.Up() || l.down {
+		if tracing {
+			c.id = n.traceSend(e.node.ID, to, method, false, summary(args), "undeliverable")
+			n.traceDrop(c.id, undeliverable(target, l))
+		}
 		c.failLater(n.failAfter(&c.rand))
 		return
 	}
 	c.to, c.toInc = target, target.node.Incarnation()
 	cond := &n.cond
 	delay := c.rand.Duration(cond.DelayMin, cond.DelayMax)
+	if !n.lat.Zero() {
+		// Latency draws from a stream of its own, so that the call's fates
+		// below are drawn as they would be without it.
+		lr := *c.rand.Keyed(latencyKey)
+		delay += n.oneWay(l, &lr)
+		c.back = n.oneWay(n.link(to, e.node.ID), &lr)
+	}
 	if c.rand.Chance(cond.DropRequest) {
+		if tracing {
+			c.id = n.traceSend(e.node.ID, to, method, false, summary(args), "lost")
+			n.traceDrop(c.id, "lost in the network")
+		}
 		c.failLater(delay)
 		return
 	}
+	held := ""
 	if cond.LongDelayRequest > 0 && c.rand.Chance(cond.LongDelayRequest) {
 		delay += longDelay(&c.rand)
+		held = "held long"
 	}
+	// Copied only now: a request to a peer that is down or cut off, or that is dropped,
+	// is never delivered, and a Raft leader sends whole backlogs to such peers.
+	c.args = args.Clone().(Message)
 	c.copies = 1
-	n.w.Schedule(delay, c.labels.req, c.deliver)
+	if tracing {
+		c.id = n.traceSend(e.node.ID, to, method, false, summary(c.args), arrives(delay, held))
+	}
+	c.schedule(delay, c.id)
 	if c.rand.Chance(cond.Duplicate) {
 		c.copies++
-		n.w.Schedule(delay+c.rand.Duration(0, cond.DelayMax+time.Millisecond), c.labels.req, c.deliver)
+		d := delay + c.rand.Duration(0, cond.DelayMax+time.Millisecond)
+		var id uint64
+		if tracing {
+			id = n.traceSend(e.node.ID, to, method, false, "", arrives(d, fmt.Sprintf("duplicate of #%d", c.id)))
+		}
+		c.schedule(d, id)
 	}
 	if cond.LateDuplicate > 0 && c.rand.Chance(cond.LateDuplicate) {
 		// A copy held long in the network: it reaches the handler again,
@@ -119,8 +149,36 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 		// one outcome only; whichever run of the handler responds second
 		// has its reply dropped (respond: served).
 		c.copies++
-		n.w.Schedule(delay+longDelay(&c.rand), c.labels.req, c.deliver)
+		d := delay + longDelay(&c.rand)
+		var id uint64
+		if tracing {
+			id = n.traceSend(e.node.ID, to, method, false, "", arrives(d, fmt.Sprintf("late duplicate of #%d", c.id)))
+		}
+		c.schedule(d, id)
 	}
+}
+
+// schedule delivers a copy of the request after delay; id is the copy's
+// trace ID (0 unless tracing).
+func (c *call) schedule(delay time.Duration, id uint64) {
+	if id == 0 {
+		c.net.w.Schedule(delay, c.labels.req, c.deliverUntraced) // a smaller closure
+		return
+	}
+	c.net.w.Schedule(delay, c.labels.req, func() { c.deliver(id) })
+}
+
+func (c *call) deliverUntraced() { c.deliver(0) }
+
+// undeliverable says why a call could not be sent at all.
+func undeliverable(target *Endpoint, l *link) string {
+	switch {
+	case target == nil:
+		return "no node at that address"
+	case !target.node.Up():
+		return "receiver is down"
+	}
+	return "link down"
 }
 
 // longDelay is labrpc's long reordering hold: 200 + rand(1 + rand(2000)) ms,
@@ -132,6 +190,17 @@ func longDelay(r *sim.Rand) time.Duration {
 // linkDigest mixes the endpoints of a delivered message into its digest.
 func linkDigest(d uint64, from, to int) uint64 {
 	return d ^ linkKey(from, to)*0x9e3779b97f4a7c15
+}
+
+// fail tells the caller the call failed, once; why is for the trace.
+func (c *call) fail(why string) {
+	if c.answered || c.callerGone() {
+		return
+	}
+	if n := c.net; n.w.Tracing() {
+		n.w.Logf(c.from.node, "call #%d %s → %s %s %s", c.id, c.from.node.Name, n.name(int(c.dest)), c.labels.name, why)
+	}
+	c.finish(nil, false)
 }
 
 // finish tells the caller, once.
@@ -157,7 +226,7 @@ func (c *call) failLater(delay time.Duration) {
 	if c.answered || c.callerGone() {
 		return
 	}
-	c.from.node.After(delay, c.labels.fail, func() { c.finish(nil, false) })
+	c.from.node.After(delay, c.labels.fail, func() { c.fail("failed") })
 }
 
 // serverGone reports whether the instance the call was sent to is gone or
@@ -166,35 +235,54 @@ func (c *call) serverGone() bool {
 	return !c.to.node.Up() || c.to.node.Incarnation() != c.toInc || !c.net.LinkUp(c.from.node.ID, c.to.node.ID)
 }
 
-// deliver runs at the server when the request arrives.
-func (c *call) deliver() {
+// deliver runs at the server when copy id (the trace's ID, 0 unless
+// tracing) of the request arrives.
+func (c *call) deliver(id uint64) {
 	n := c.net
 	// A caller that gave up (timeout) does not stop the request: it still
 	// arrives and runs, as a late packet would.
 	if c.serverGone() {
+		if id != 0 {
+			n.traceDrop(id, c.goneWhy())
+		}
 		c.failLater(n.failAfter(&c.rand))
 		return
 	}
 	if c.to.node.Paused() {
 		// Held with the node's events until it resumes; meanwhile poll so a
 		// crash or partition of the paused node still fails the call.
-		c.to.node.After(0, c.labels.req, c.dispatch)
+		if id != 0 {
+			n.traceBind(id)
+			n.w.Logf(c.to.node, "#%d held: %s is paused", id, c.to.node.Name)
+		}
+		c.to.node.After(0, c.labels.req, func() { c.dispatch(id) })
 		c.startPolling()
 		return
 	}
-	c.dispatch()
+	c.dispatch(id)
 }
 
-func (c *call) dispatch() {
+// goneWhy says why serverGone holds, for the trace.
+func (c *call) goneWhy() string {
+	if !c.to.node.Up() || c.to.node.Incarnation() != c.toInc {
+		return "receiver crashed"
+	}
+	return "link down"
+}
+
+func (c *call) dispatch(id uint64) {
 	n := c.net
-	h, ok := c.to.handlers[c.method]
+	h, ok := c.to.handlers[c.labels.name]
 	if !ok {
 		panic(fmt.Sprintf("netsim: node %s has no handler for %q (called by node %d)",
-			c.to.node.Name, c.method, c.from.node.ID))
+			c.to.node.Name, c.labels.name, c.from.node.ID))
 	}
 	n.stats.Delivered++
 	n.stats.bump(&n.stats.perServer, c.to.node.ID, 1)
 	n.w.Digest(linkDigest(digest(c.args), c.from.node.ID, c.to.node.ID))
+	if id != 0 {
+		n.traceDeliver(id)
+	}
 	// The handler owns its args. c.args is already the network's private
 	// copy, so only a delivery that another (duplicate) one follows needs a
 	// fresh copy: the handler may mutate what it was given.
@@ -203,7 +291,7 @@ func (c *call) dispatch() {
 	if c.copies > 0 {
 		args = c.args.Clone()
 	}
-	req := &Request{From: c.from.node.ID, Method: c.method, Args: args}
+	req := &Request{From: c.from.node.ID, Method: c.labels.name, Args: args}
 	responded := false
 	h(req, func(reply Message) {
 		if responded {
@@ -223,34 +311,61 @@ func (c *call) dispatch() {
 // crash discarded.
 func (c *call) respond(reply Message) {
 	n := c.net
+	tracing := n.w.Tracing()
+	// unsent marks a reply the network discards before it leaves the server.
+	unsent := func(why string) {
+		if tracing {
+			n.traceDrop(n.traceSend(c.to.node.ID, c.from.node.ID, c.labels.name, true, summary(reply), "not sent"), why)
+		}
+	}
 	if c.served {
-		return // a duplicate's reply: the first one won
+		unsent("a duplicate's reply (the caller hears only the first)")
+		return
 	}
 	c.served = true
 	if c.serverGone() {
+		unsent(c.goneWhy())
 		c.failLater(n.failAfter(&c.rand))
 		return
 	}
 	if c.answered || c.callerGone() {
-		return // no one to carry the reply to (a late duplicate's, say)
+		unsent("no one waits for it (the caller was told or crashed)")
+		return
 	}
 	if c.rand.Chance(n.cond.DropReply) {
+		if tracing {
+			n.traceDrop(n.traceSend(c.to.node.ID, c.from.node.ID, c.labels.name, true, summary(reply), "lost"), "lost in the network")
+		}
 		c.failLater(0)
 		return
 	}
-	var delay time.Duration
+	delay := c.back
+	held := ""
 	if n.cond.LongReordering && c.rand.Chance(LongReorderChance) {
-		delay = longDelay(&c.rand)
+		delay += longDelay(&c.rand)
+		held = "held long (reordering)"
 	}
 	copied := reply.Clone()
 	size := reply.Size()
+	var id uint64
+	if tracing {
+		id = n.traceSend(c.to.node.ID, c.from.node.ID, c.labels.name, true, summary(reply), arrives(delay, held))
+		n.traceBind(id) // the reply's arrival is an event of the caller
+	}
 	c.from.node.After(delay, c.labels.rep, func() {
+		n := c.net // not captured: the closure is allocated per reply
 		if c.answered {
-			return // a timeout or a failure told the caller first
+			if id != 0 {
+				n.traceDrop(id, "the caller was told first (timeout or failure)")
+			}
+			return
 		}
 		n.stats.Bytes += size
 		n.stats.Replies++
 		n.w.Digest(linkDigest(digest(copied), c.to.node.ID, c.from.node.ID))
+		if id != 0 {
+			n.traceDeliver(id)
+		}
 		c.finish(copied, true)
 	})
 }

@@ -2,6 +2,7 @@ package netsim
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -105,4 +106,25 @@ func (c Conditions) Validate() error {
 		}
 	}
 	return nil
+}
+
+// String is c in one line for the trace: the delay range, the fail delay,
+// and every fault that is on.
+func (c Conditions) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "delay %v-%v, fail after <%v", c.DelayMin, c.DelayMax, c.FailDelay)
+	pct := func(name string, p float64) {
+		if p > 0 {
+			fmt.Fprintf(&b, ", %s %g%%", name, p*100)
+		}
+	}
+	pct("request loss", c.DropRequest)
+	pct("reply loss", c.DropReply)
+	pct("duplicates", c.Duplicate)
+	if c.LongReordering {
+		b.WriteString(", long reordering of replies")
+	}
+	pct("long-held requests", c.LongDelayRequest)
+	pct("late duplicates", c.LateDuplicate)
+	return b.String()
 }

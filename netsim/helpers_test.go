@@ -29,7 +29,7 @@ type cluster struct {
 
 func newCluster(seed uint64, n int, boot func(i int, ep *netsim.Endpoint)) *cluster {
 	c := &cluster{w: sim.NewWorld(sim.Options{Seed: seed, MaxTime: time.Hour})}
-	c.net = netsim.New(c.w)
+	c.net = netsim.New(c.w, netsim.ZeroDelay())
 	for i := 0; i < n; i++ {
 		i := i
 		node := c.w.AddNode(fmt.Sprint("n", i), func(*sim.Node) {

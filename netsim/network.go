@@ -53,11 +53,13 @@ type Network struct {
 	w       *sim.World
 	rand    *sim.Rand
 	cond    Conditions
+	lat     Latency
 	eps     []*Endpoint // by node ID; nil where no endpoint is attached
 	links   [][]link    // links[from][to]: the directed link from -> to
 	stray   map[[2]int]*link
 	stats   Stats
 	methods map[string]*method
+	tr      tracer // what the trace needs remembered; untouched unless tracing
 }
 
 // link is one directed link: whether it is up, and the random stream its
@@ -76,14 +78,24 @@ type link struct {
 // method is what the network keeps per RPC method: its trace labels, built
 // once rather than per call, and its call count.
 type method struct {
+	name                          string
 	req, rep, fail, timeout, poll string
 	calls                         int
 }
 
-// New returns a network on w with reliable conditions and every link up.
-func New(w *sim.World) *Network {
-	n := &Network{w: w, rand: w.Rand("netsim"), cond: Reliable(), methods: map[string]*method{}}
+// New returns a network on w with every link up, no faults (Reliable
+// conditions) and the latency of one datacenter (Datacenter), unless an
+// option says otherwise: New(w, ZeroDelay()) is labrpc's network, on which
+// messages take no time.
+func New(w *sim.World, opts ...Option) *Network {
+	n := &Network{w: w, rand: w.Rand("netsim"), cond: Reliable(), lat: Datacenter(), methods: map[string]*method{}}
+	for _, o := range opts {
+		o(n)
+	}
 	w.OnCrash(n.crashed)
+	if w.Tracing() {
+		w.Logf(nil, "net latency %s", n.lat)
+	}
 	return n
 }
 
@@ -93,7 +105,9 @@ func (n *Network) World() *sim.World { return n.w }
 // SetConditions replaces the network's fault rates.
 func (n *Network) SetConditions(c Conditions) {
 	n.cond = c
-	n.w.Logf(nil, "net conditions %+v", c)
+	if n.w.Tracing() {
+		n.w.Mark(sim.Mark{Kind: sim.MarkLink, Text: "net conditions " + c.String()})
+	}
 }
 
 // Conditions returns the current fault rates.
@@ -178,12 +192,15 @@ func (n *Network) crashed(node *sim.Node) {
 	if ep := n.Endpoint(node.ID); ep != nil {
 		ep.handlers = map[string]Handler{}
 	}
+	if n.w.Tracing() {
+		n.tr.crashed(n.w, node)
+	}
 }
 
 func (n *Network) method(name string) *method {
 	m, ok := n.methods[name]
 	if !ok {
-		m = &method{req: "req " + name, rep: "rep " + name, fail: "fail " + name,
+		m = &method{name: name, req: "req " + name, rep: "rep " + name, fail: "fail " + name,
 			timeout: "timeout " + name, poll: "poll " + name}
 		n.methods[name] = m
 	}

@@ -1,8 +1,32 @@
 package netsim
 
+import (
+	"slices"
+	"strings"
+
+	"github.com/lockstep-dst/lockstep/sim"
+)
+
 // Links are directed: a one-way partition blocks calls from one node to
 // another (and so their replies) while calls the other way still work, which
 // is labrpc's per-ClientEnd enable/disable.
+//
+// In the trace, Disconnect and Partition make a cut: partition marks
+// (sim.MarkPartition), one on each node it cuts off, and later heal marks
+// (sim.MarkHeal) on the same nodes with the same ID. Disconnect's cut ends at
+// Connect of that node or at Heal; a Partition ends every cut open (it
+// rewrites every link) and its own ends at the next Partition or at Heal.
+// SetLink, the primitive under fault plans, marks nothing: a plan marks each
+// action as a whole (package faults), which a mark per link would repeat.
+
+// span is one cut as the trace shows it: its ID and the nodes it is marked
+// on.
+type span struct {
+	id    uint64
+	nodes []string
+	node0 int    // Disconnect's node ID; -1 for a Partition
+	what  string // "partition {raft0 raft1} {raft2}"
+}
 
 // SetLink enables or disables the directed link from -> to.
 func (n *Network) SetLink(from, to int, up bool) {
@@ -27,7 +51,15 @@ func (n *Network) Disconnect(id int) {
 			n.links[j][id].down = true
 		}
 	}
-	n.w.Logf(nil, "net disconnect %d", id)
+	if !n.w.Tracing() {
+		return
+	}
+	for _, sp := range n.tr.open {
+		if sp.node0 == id {
+			return // already cut off: one cut for it
+		}
+	}
+	n.openSpan(&span{node0: id, nodes: []string{n.name(id)}, what: "disconnect " + n.name(id)})
 }
 
 // Connect restores every link into and out of node id, except links to nodes
@@ -42,7 +74,16 @@ func (n *Network) Connect(id int, connected func(int) bool) {
 		n.links[id][j].down = false
 		n.links[j][id].down = false
 	}
-	n.w.Logf(nil, "net connect %d", id)
+	if !n.w.Tracing() {
+		return
+	}
+	n.tr.open = slices.DeleteFunc(n.tr.open, func(sp *span) bool {
+		if sp.node0 == id {
+			n.closeSpan(sp)
+			return true
+		}
+		return false
+	})
 }
 
 // Partition splits the nodes into groups: links inside a group are up,
@@ -61,7 +102,33 @@ func (n *Network) Partition(groups ...[]int) {
 			n.links[i][j].down = i != j && (si == 0 || sj == 0 || si != sj)
 		}
 	}
-	n.w.Logf(nil, "net partition %v", groups)
+	if !n.w.Tracing() {
+		return
+	}
+	n.closeOpen()
+	var b strings.Builder
+	b.WriteString("partition")
+	for _, members := range groups {
+		b.WriteString(" {")
+		for k, id := range members {
+			if k > 0 {
+				b.WriteString(" ")
+			}
+			b.WriteString(n.name(id))
+		}
+		b.WriteString("}")
+	}
+	sp := &span{node0: -1, what: b.String()}
+	for i := range n.links {
+		cutOff := false
+		for j := range n.links[i] {
+			cutOff = cutOff || n.links[i][j].down
+		}
+		if cutOff {
+			sp.nodes = append(sp.nodes, n.name(i))
+		}
+	}
+	n.openSpan(sp)
 }
 
 // Heal brings every link up.
@@ -71,5 +138,35 @@ func (n *Network) Heal() {
 			n.links[i][j].down = false
 		}
 	}
-	n.w.Logf(nil, "net heal")
+	if n.w.Tracing() {
+		n.closeOpen()
+	}
+}
+
+// closeOpen ends every open cut.
+func (n *Network) closeOpen() {
+	for _, sp := range n.tr.open {
+		n.closeSpan(sp)
+	}
+	n.tr.open = nil
+}
+
+// openSpan marks a cut on each of its nodes and keeps it open. A cut that
+// cuts no node off is not one.
+func (n *Network) openSpan(sp *span) {
+	if len(sp.nodes) == 0 {
+		return
+	}
+	sp.id = n.w.MarkID()
+	for _, name := range sp.nodes {
+		n.w.Mark(sim.Mark{Kind: sim.MarkPartition, Node: name, ID: sp.id, Text: "net " + sp.what})
+	}
+	n.tr.open = append(n.tr.open, sp)
+}
+
+// closeSpan marks the end of a cut on each of its nodes.
+func (n *Network) closeSpan(sp *span) {
+	for _, name := range sp.nodes {
+		n.w.Mark(sim.Mark{Kind: sim.MarkHeal, Node: name, ID: sp.id, Text: "net heal: " + sp.what})
+	}
 }

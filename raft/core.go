@@ -9,6 +9,7 @@ package raft
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -242,8 +243,13 @@ type Raft struct {
 	prevHard        HardState // last HardState handed out
 	msgs            []Message
 	applyQueue      []ApplyMsg // installed snapshots waiting for the next Ready
-	readySeq        uint64
-	readyOut        bool // a Ready was handed out and not yet Advanced
+	// The arrays of an advanced Ready's Messages and Apply, emptied, for the Ready after
+	// next: a host that persists asynchronously steps messages in while a Ready is out, so
+	// msgs and applyQueue are rarely empty when it is advanced (see Advance).
+	spareMsgs  []Message
+	spareApply []ApplyMsg
+	readySeq   uint64
+	readyOut   bool // a Ready was handed out and not yet Advanced
 }
 
 // New builds a node from what it recovered from storage (zero Persistent = fresh node) at
@@ -858,12 +864,16 @@ func (r *Raft) Ready() Ready {
 		r.persistedLast = r.log.lastIndex()
 	}
 	rd.Apply = r.applyQueue
+	if n := r.commit - r.applied; n > 0 {
+		rd.Apply = slices.Grow(rd.Apply, n) // a restarted peer applies its whole log at once
+	}
 	for i := r.applied + 1; i <= r.commit; i++ {
 		e := r.log.entry(i)
 		rd.Apply = append(rd.Apply, ApplyMsg{CommandValid: true, Command: e.Command, CommandIndex: e.Index, CommandTerm: e.Term})
 	}
 	r.applied = r.commit
-	r.pendingTruncate, r.pendingSnap, r.msgs, r.applyQueue = 0, nil, nil, nil
+	r.pendingTruncate, r.pendingSnap = 0, nil
+	r.msgs, r.applyQueue, r.spareMsgs, r.spareApply = r.spareMsgs, r.spareApply, nil, nil
 	return rd
 }
 
@@ -876,18 +886,23 @@ func (r *Raft) Advance(rd Ready) {
 	}
 	r.readyOut = false
 	// The host is done with rd's message and apply slices (it copied what it
-	// sent and applied), so their arrays carry the next Ready's: a Ready per
+	// sent and applied), so their arrays carry a later Ready's: a Ready per
 	// event made these two appends the largest allocation in the simulator.
-	// Only when nothing was queued since Ready, which started fresh slices. The messages
-	// are not cleared: the next Ready's overwrite them, and the few stale ones past its
-	// end hold only slices of the log and snapshot data, while clearing every slot cost
-	// a write barrier per pointer on every Ready.
+	// Into msgs and applyQueue if nothing was queued since Ready (which handed
+	// them the spares, if any), else as the spares, which the next Ready hands
+	// on. The messages are not cleared: later ones overwrite them, and the few
+	// stale ones past the end hold only slices of the log and snapshot data,
+	// while clearing every slot cost a write barrier per pointer on every Ready.
 	if r.msgs == nil {
 		r.msgs = rd.Messages[:0]
+	} else {
+		r.spareMsgs = rd.Messages[:0]
 	}
+	clear(rd.Apply)
 	if r.applyQueue == nil {
-		clear(rd.Apply)
 		r.applyQueue = rd.Apply[:0]
+	} else {
+		r.spareApply = rd.Apply[:0]
 	}
 }
 

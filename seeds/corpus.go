@@ -31,6 +31,9 @@ type Entry struct {
 	Found string `json:"found"`
 	// Fixed says why it passes now (the commit or change that fixed it).
 	Fixed string `json:"fixed"`
+	// Knobs sets the scenario's workload knobs (sim.Options.Knobs) as the
+	// run had them; absent, every knob has its default.
+	Knobs map[string]int `json:"knobs,omitempty"`
 	// Expect, if set, makes the entry an expected failure: a run of a
 	// scenario with a planted bug (sim.Scenario.Planted), kept to show that
 	// the bug is still caught the same way; the replay must end in Expect's

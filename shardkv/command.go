@@ -59,6 +59,18 @@ type Command struct {
 // Encode is the command's log encoding: the op byte, then its fields.
 func (c Command) Encode() []byte {
 	e := wire.Encoder{B: make([]byte, 0, 16+len(c.Key)+len(c.Value))}
+	c.encode(&e)
+	return e.B
+}
+
+// size is len(c.Encode()), counted.
+func (c Command) size() int {
+	e := wire.Encoder{Count: true}
+	c.encode(&e)
+	return e.N
+}
+
+func (c Command) encode(e *wire.Encoder) {
 	e.Byte(byte(c.Op))
 	switch c.Op {
 	case OpGet, OpPut, OpAppend:
@@ -67,18 +79,17 @@ func (c Command) Encode() []byte {
 		e.Str(c.Key)
 		e.Str(c.Value)
 	case OpConfig:
-		e.B = ctrler.AppendConfig(e.B, c.Config)
+		ctrler.EncodeConfig(e, c.Config)
 	case OpInsert:
 		e.Int(int64(c.Num))
 		e.Uint(uint64(len(c.Data)))
 		for _, d := range c.Data {
-			d.encode(&e)
+			d.encode(e)
 		}
 	case OpDelete, OpGCDone:
 		e.Int(int64(c.Num))
 		e.Ints(c.Shards)
 	}
-	return e.B
 }
 
 // DecodeCommand decodes what Encode produced.

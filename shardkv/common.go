@@ -58,7 +58,7 @@ const (
 // OpArgs is a clerk's request: a client command.
 type OpArgs struct{ Command }
 
-func (a *OpArgs) Size() int      { return len(a.Command.Encode()) }
+func (a *OpArgs) Size() int      { return a.Command.size() }
 func (a *OpArgs) Clone() any     { c := *a; return &c }
 func (a *OpArgs) Digest() uint64 { return sim.HashBytes(a.Command.Encode()) }
 
@@ -81,11 +81,18 @@ type ShardArgs struct {
 
 func (a *ShardArgs) encode() []byte {
 	e := wire.Encoder{}
-	e.Int(int64(a.Num))
-	e.Ints(a.Shards)
+	a.encodeTo(&e)
 	return e.B
 }
-func (a *ShardArgs) Size() int { return len(a.encode()) }
+func (a *ShardArgs) encodeTo(e *wire.Encoder) {
+	e.Int(int64(a.Num))
+	e.Ints(a.Shards)
+}
+func (a *ShardArgs) Size() int {
+	e := wire.Encoder{Count: true}
+	a.encodeTo(&e)
+	return e.N
+}
 func (a *ShardArgs) Clone() any {
 	return &ShardArgs{Num: a.Num, Shards: append([]int(nil), a.Shards...)}
 }
@@ -129,14 +136,23 @@ func decodeShardData(d *wire.Decoder) ShardData {
 
 func (r *ShardReply) encode() []byte {
 	e := wire.Encoder{}
+	r.encodeTo(&e)
+	return e.B
+}
+func (r *ShardReply) encodeTo(e *wire.Encoder) {
 	e.Byte(byte(r.Err))
 	e.Uint(uint64(len(r.Shards)))
 	for _, s := range r.Shards {
-		s.encode(&e)
+		s.encode(e)
 	}
-	return e.B
 }
-func (r *ShardReply) Size() int { return len(r.encode()) }
+
+// Size is the reply's wire size, counted (see wire.Encoder).
+func (r *ShardReply) Size() int {
+	e := wire.Encoder{Count: true}
+	r.encodeTo(&e)
+	return e.N
+}
 func (r *ShardReply) Clone() any {
 	c := &ShardReply{Err: r.Err}
 	for _, s := range r.Shards {

@@ -236,7 +236,9 @@ func (n *Node) SetClock(offset time.Duration, drift float64) {
 	}
 	n.clockAnchorLocal, n.clockAnchor = n.LocalTime(), n.w.now
 	n.clockOffset, n.clockDrift = offset, drift
-	n.w.Logf(n, "clock offset %v drift %v", offset, drift)
+	if n.w.Tracing() {
+		n.w.Mark(Mark{Kind: MarkClock, Node: n.Name, Text: fmt.Sprintf("clock offset %v drift %+.4g%%", offset, drift*100)})
+	}
 }
 
 // ClockSkew returns the node's clock offset and drift.

@@ -31,9 +31,61 @@ type Scenario struct {
 	// segment matches it (see Match): a sweep of '*' runs the correct
 	// systems and expects them to pass.
 	Planted string
+	// Knobs are the workload parameters a runner may set (Options.Knobs):
+	// clients, keys, operations. Main reads each with World.Knob. A shrinker
+	// lowers them toward their Min while the run still fails, to find the
+	// smallest workload that shows a bug.
+	Knobs []Knob
 	// Main runs as the run's main process. The run ends when it returns: an
 	// error fails the run, as does any check that fails before.
 	Main func(p *Proc) error
+}
+
+// Knob is a workload parameter of a scenario: an integer in [Min, Max], set
+// by Options.Knobs or else Default.
+type Knob struct {
+	Name        string
+	Description string
+	Default     int
+	Min, Max    int
+}
+
+// Knob returns the value of k in this run: the one Options.Knobs sets, or
+// k's default.
+func (w *World) Knob(k Knob) int {
+	if v, ok := w.opts.Knobs[k.Name]; ok {
+		return v
+	}
+	return k.Default
+}
+
+// checkKnobs reports a knob value the scenario does not declare or that is
+// out of its range, as an error matching ErrBadInput.
+func (s *Scenario) checkKnobs(values map[string]int) error {
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v := values[name]
+		var known []string
+		found := false
+		for _, k := range s.Knobs {
+			known = append(known, k.Name)
+			if k.Name != name {
+				continue
+			}
+			found = true
+			if v < k.Min || v > k.Max {
+				return fmt.Errorf("knob %s=%d of %s is not in [%d, %d]: %w", name, v, s.Name, k.Min, k.Max, ErrBadInput)
+			}
+		}
+		if !found {
+			return fmt.Errorf("scenario %s has no knob %q (knobs: %s): %w", s.Name, name, strings.Join(known, ", "), ErrBadInput)
+		}
+	}
+	return nil
 }
 
 var registry = map[string]*Scenario{}
@@ -43,6 +95,11 @@ var registry = map[string]*Scenario{}
 func Register(s Scenario) {
 	if s.Name == "" || !strings.Contains(s.Name, "/") || s.Main == nil {
 		panic(fmt.Sprintf("sim: scenario %q needs a system/Name and a Main", s.Name))
+	}
+	for _, k := range s.Knobs {
+		if k.Name == "" || k.Min > k.Default || k.Default > k.Max {
+			panic(fmt.Sprintf("sim: scenario %q: knob %q needs a name and Min <= Default <= Max", s.Name, k.Name))
+		}
 	}
 	if (s.Planted != "") != namesPlanted(s.Name) {
 		panic(fmt.Sprintf("sim: scenario %q: a scenario with a planted bug, and only one, has a segment %q in its name (Planted %q)",
@@ -198,6 +255,10 @@ func RunScenario(s *Scenario, opts Options) Result {
 	}
 	if s.Faults == "" && opts.Faults != "" {
 		f := &Failure{Check: "faults", Err: fmt.Errorf("scenario %s scripts its own faults and takes no fault plan (got %q)", s.Name, opts.Faults)}
+		return Result{Scenario: s.Name, Seed: opts.Seed, Faults: opts.Faults, Outcome: Fail, Failure: f}
+	}
+	if err := s.checkKnobs(opts.Knobs); err != nil {
+		f := &Failure{Check: "knobs", Err: err}
 		return Result{Scenario: s.Name, Seed: opts.Seed, Faults: opts.Faults, Outcome: Fail, Failure: f}
 	}
 	w := NewWorld(opts)

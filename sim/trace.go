@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -13,6 +14,8 @@ type Record struct {
 	Event uint64 // index of the event this record belongs to
 	At    time.Duration
 	Node  string
+	// Label is the event's label as scheduled; a label made by LabelDetail
+	// holds a tab between its name and its detail (String shows a space).
 	Label string
 	Note  string // set for Logf lines; empty for events
 	// Hash is the running trace hash (events only): for OnEvent, after the
@@ -71,8 +74,18 @@ func (r Record) String() string {
 	if r.Note != "" {
 		return fmt.Sprintf("%12v %-10s   %s", r.At, node, r.Note)
 	}
-	return fmt.Sprintf("%12v %-10s # %d %s", r.At, node, r.Event, r.Label)
+	return fmt.Sprintf("%12v %-10s # %d %s", r.At, node, r.Event, strings.ReplaceAll(r.Label, "\t", " "))
 }
+
+// LabelDetail is an event label with a detail for the trace only: the trace
+// shows "name detail", the trace hash folds name alone. A detail can thus
+// name what a generic event is for (a clock timer's "raft election") without
+// changing the hash of any seed: two runs that differ only in details have
+// the same trace hash. name must not contain a tab.
+//
+// Build such labels once, not per event, where the event is frequent: the
+// label is kept with every scheduled event.
+func LabelDetail(name, detail string) string { return name + "\t" + detail }
 
 // Tracing reports whether a trace is being recorded, so that callers can skip
 // formatting work on the hot path. Code may branch on it only to skip work
@@ -91,6 +104,16 @@ func (w *World) Logf(node *Node, format string, args ...any) {
 		r.Node = node.Name
 	}
 	w.opts.Trace(r)
+}
+
+// MarkID returns a new ID for Mark.ID, unique in the run: every component
+// that ties marks together (the network's messages and cuts, a fault plan's
+// cuts) takes its IDs here, so that a tool pairing a partition with its heal
+// never pairs two components' marks. Call it only while tracing: it is a
+// trace-only counter.
+func (w *World) MarkID() uint64 {
+	w.markIDs++
+	return w.markIDs
 }
 
 // Mark adds a structured fact to the trace (see Mark). It costs nothing when

@@ -20,6 +20,9 @@ type Options struct {
 	// Faults is the fault profile name or a JSON plan, handed to the systems'
 	// fault installers (package faults); the kernel only carries it.
 	Faults string
+	// Knobs sets workload knobs the scenario declares (Scenario.Knobs), by
+	// name; a knob not set takes its default (World.Knob).
+	Knobs map[string]int
 	// Trace, when set, receives every event and every Logf line in order:
 	// an event's record before it runs, so that the notes it logs follow it.
 	Trace func(Record)
@@ -71,6 +74,8 @@ type World struct {
 	probeHits []uint64
 	// attachments are files for a person (sim/attach.go); not hashed.
 	attachments []Attachment
+	// markIDs is the last ID MarkID gave out (tracing only).
+	markIDs uint64
 }
 
 type namedCheck struct {
@@ -452,16 +457,17 @@ func (w *World) failDownNode(n *Node, what string) {
 	w.Fail("down-node", n, fmt.Errorf("code of crashed node %s tried to %s", n.Name, what))
 }
 
-// fold mixes one event into the trace hash: its time, its node and its label.
-// The tiebreak is not folded separately: it decides the order, and the order
-// is what the hash sees. What the event produces is folded in by Digest.
+// fold mixes one event into the trace hash: its time, its node and its label
+// up to the first tab (see LabelDetail). The tiebreak is not folded
+// separately: it decides the order, and the order is what the hash sees.
+// What the event produces is folded in by Digest.
 func (w *World) fold(e *event) {
 	h := w.hash
 	h = (h ^ uint64(e.at)) * 1099511628211
 	if e.node != nil {
 		h = (h ^ uint64(e.node.ID+1)) * 1099511628211
 	}
-	for i := 0; i < len(e.label); i++ {
+	for i := 0; i < len(e.label) && e.label[i] != '\t'; i++ {
 		h = (h ^ uint64(e.label[i])) * 1099511628211
 	}
 	w.hash = h

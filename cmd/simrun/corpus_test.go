@@ -27,7 +27,7 @@ func TestCorpus(t *testing.T) {
 			require.True(t, ok, "%s: unknown scenario %q", e.File, e.Scenario)
 			spec, err := e.FaultSpec()
 			require.NoError(t, err, e.File)
-			res, div := sim.CheckDeterminism(sc, sim.Options{Seed: e.Seed, Faults: spec})
+			res, div := sim.CheckDeterminism(sc, sim.Options{Seed: e.Seed, Faults: spec, Knobs: e.Knobs})
 			require.Nil(t, div, "%s: %v", e.File, div)
 			if e.Expect != nil {
 				// An expected failure: a planted bug, still caught the same way.

@@ -62,7 +62,7 @@ func (c *client) acquire(p *sim.Proc) (token uint64, deadline time.Duration, ok 
 	}
 	g := rep.(*grantReply)
 	start := sent
-	if c.cfg.LeaseFromReply {
+	if c.cfg.CountFromReply {
 		start = c.clk.Since() // the bug: counts the time the grant spent travelling as lease
 	}
 	valid := time.Duration(float64(g.Valid) * (1 - c.cfg.DriftMargin))

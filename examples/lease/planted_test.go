@@ -46,17 +46,21 @@ func TestCorrectPassesPlantedSweeps(t *testing.T) {
 	}
 }
 
-var matrix = flag.Bool("lease.matrix", false, "print how often each profile finds each planted bug on seeds 1-100")
+var (
+	matrix         = flag.Bool("lease.matrix", false, "print how often each profile finds each planted bug on seeds 1-100")
+	matrixProfiles = flag.String("lease.profiles", "none,crashes,unreliable-plus,swarm", "comma-separated fault profiles (with parameters) of -lease.matrix")
+)
 
 // TestMatrix prints, for each planted bug and each profile, the first
 // failing seed and how many of seeds 1-100 fail, and which checks: what
 // docs/own-system.md quotes. It runs only when asked (-lease.matrix):
-// 3,000 runs.
+// 3,000 runs. -lease.profiles names other profiles, parameters included:
+// -lease.profiles 'swarm:only=clock,crashes:maxdown=1'.
 func TestMatrix(t *testing.T) {
 	if !*matrix {
 		t.Skip("run with -lease.matrix")
 	}
-	profiles := []string{"none", "crashes", "unreliable-plus", "swarm"}
+	profiles := strings.Split(*matrixProfiles, ",")
 	rows := append([]lease.Bug{{Name: "(correct)"}}, lease.Planted...)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-18s", "seeds 1-100")

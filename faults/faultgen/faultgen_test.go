@@ -190,9 +190,9 @@ func TestPlantedBugMakesAnExpectedFailure(t *testing.T) {
 	e, err := seeds.Parse(f.File, data)
 	require.NoError(t, err, "an expected failure needs no edit")
 	require.Equal(t, &seeds.Expect{Outcome: "fail", Check: "fragile/quorum"}, e.Expect)
-	// It is not overwritten by the next find.
-	_, err = faultgen.Find(t, faultgen.Property{Scenario: sc, Plans: config(), Corpus: dir})
-	require.ErrorContains(t, err, "already exists")
+	res, err := faultgen.Replay(sc, e)
+	require.NoError(t, err)
+	require.Equal(t, e.Expect.Check, res.Failure.Check, "it replays as the failure it expects")
 }
 
 // TestCheckPassesWhenNothingFails: a property that holds passes Check and

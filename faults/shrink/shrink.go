@@ -18,13 +18,15 @@
 //     sections), then delta debugging (Zeller's ddmin) over the actions:
 //     chunks, halving their size down to single actions, each removal kept
 //     if the run still fails;
-//  3. simplify: make each remaining action smaller: fewer nodes (in a crash,
+//  3. knobs: lower each workload knob the scenario declares (clients, keys)
+//     toward its minimum;
+//  4. simplify: make each remaining action smaller: fewer nodes (in a crash,
 //     a pause, a clock or disk fault; in a partition, fewer nodes cut off from
 //     the largest side), shorter faults (a restart, resume or heal moved
 //     closer to what it ends, a fault started later), lower rates (network
 //     rates, clock skew, disk faults moved toward the plan's base).
 //
-// Remove and simplify alternate until neither changes the plan or a budget
+// Remove, knobs and simplify alternate until none changes anything or a budget
 // runs out. The plan's healing tail (the heal, network restore, resume and
 // restart at its Until, which every profile ends with so that liveness checks
 // are fair) is kept as it is: a plan that never heals fails liveness checks
@@ -38,6 +40,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -68,8 +71,10 @@ func (t Target) Same(r sim.Result) bool { return !r.Passed() && TargetOf(r) == t
 
 func (t Target) String() string { return fmt.Sprintf("%s on %s", t.Outcome, t.Check) }
 
-// RunFunc runs the scenario being shrunk, on its seed, under plan.
-type RunFunc func(plan faults.Plan) sim.Result
+// RunFunc runs the scenario being shrunk, on its seed, under plan, with the
+// workload knobs set to knobs (sim.Options.Knobs; nil: every knob at its
+// default).
+type RunFunc func(plan faults.Plan, knobs map[string]int) sim.Result
 
 // Options bound and observe a search. The zero value is valid.
 type Options struct {
@@ -90,6 +95,11 @@ type Options struct {
 	// Now reads the wall clock for MaxTime and the figures reported
 	// (default time.Now); tests pass a fake one.
 	Now func() time.Time
+	// Knobs are the scenario's workload knobs (sim.Scenario.Knobs): each is
+	// lowered toward its Min while the run still fails. KnobValues are the
+	// values the failing run had (a knob absent had its default).
+	Knobs      []sim.Knob
+	KnobValues map[string]int
 }
 
 // DefaultMaxRuns is the run budget when Options.MaxRuns is zero.
@@ -115,6 +125,9 @@ type Result struct {
 	// says, and Run that run.
 	Plan faults.Plan
 	Run  sim.Result
+	// Knobs are the knob values of the minimal run (Options.KnobValues with
+	// the knobs the search lowered), for sim.Options.Knobs; nil if none.
+	Knobs map[string]int
 	// Before and After count the fault actions of the original and the
 	// minimal plan, the healing tail left out (see Actions).
 	Before, After int
@@ -167,8 +180,9 @@ func Shrink(ctx context.Context, plan faults.Plan, first sim.Result, run RunFunc
 		opts.Now = time.Now
 	}
 	s := &search{ctx: ctx, run: run, opts: opts, start: opts.Now(), verdicts: map[string]*sim.Result{},
-		res: Result{Target: TargetOf(first), Plan: plan, Run: first, Before: Actions(plan), After: Actions(plan)}}
-	s.verdicts[key(plan)] = &first
+		res: Result{Target: TargetOf(first), Plan: plan, Run: first, Knobs: opts.KnobValues,
+			Before: Actions(plan), After: Actions(plan)}}
+	s.verdicts[key(plan, opts.KnobValues)] = &first
 	if first.Passed() {
 		return s.res
 	}
@@ -176,8 +190,9 @@ func Shrink(ctx context.Context, plan faults.Plan, first sim.Result, run RunFunc
 	s.removeFamilies()
 	for round := 0; s.res.Stopped == ""; round++ {
 		removed := s.remove(round == 0)
+		lowered := s.lowerKnobs()
 		simplified := s.simplify()
-		if !removed && !simplified {
+		if !removed && !lowered && !simplified {
 			break
 		}
 	}
@@ -199,14 +214,16 @@ type search struct {
 	res      Result
 }
 
-func key(p faults.Plan) string {
+func key(p faults.Plan, knobs map[string]int) string {
 	b, _ := json.Marshal(p)
-	return string(b)
+	k, _ := json.Marshal(knobs) // encoding/json sorts map keys
+	return string(b) + string(k)
 }
 
-// candidate is a plan to try and what it changes.
+// candidate is a plan and knob values to try, and what it changes.
 type candidate struct {
 	plan  faults.Plan
+	knobs map[string]int // nil: the current ones
 	what  string
 	key   string // the plan's JSON, once try has checked it is valid
 	index int    // its place in the list try was given
@@ -220,8 +237,11 @@ type candidate struct {
 func (s *search) try(phase string, cands []candidate) int {
 	var valid []candidate
 	for i, c := range cands {
+		if c.knobs == nil {
+			c.knobs = s.res.Knobs
+		}
 		if c.plan.Validate() == nil {
-			c.key, c.index = key(c.plan), i
+			c.key, c.index = key(c.plan, c.knobs), i
 			valid = append(valid, c)
 		}
 	}
@@ -261,7 +281,7 @@ func (s *search) try(phase string, cands []candidate) int {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i] = s.run(c.plan)
+				results[i] = s.run(c.plan, c.knobs)
 			}()
 		}
 		wg.Wait()
@@ -274,7 +294,7 @@ func (s *search) try(phase string, cands []candidate) int {
 }
 
 func (s *search) accept(phase string, c candidate, r sim.Result) {
-	s.res.Plan, s.res.Run = c.plan, r
+	s.res.Plan, s.res.Run, s.res.Knobs = c.plan, r, c.knobs
 	step := Step{Phase: phase, What: c.what, Actions: Actions(c.plan), Runs: s.res.Runs, Wall: s.opts.Now().Sub(s.start)}
 	s.res.Steps = append(s.res.Steps, step)
 	if s.opts.Progress != nil {
@@ -409,6 +429,44 @@ func (s *search) remove(full bool) bool {
 			}
 			changed = true
 			from = starts[k]
+		}
+	}
+	return changed
+}
+
+// lowerKnobs lowers each workload knob toward its Min: to Min if the run
+// still fails there, else by bisection between the highest value known not
+// to fail the same way and the lowest that does. It reports whether it
+// lowered any.
+func (s *search) lowerKnobs() bool {
+	changed := false
+	for _, k := range s.opts.Knobs {
+		lo := k.Min - 1 // the highest value known not to fail the same way
+		for s.res.Stopped == "" {
+			v, ok := s.res.Knobs[k.Name]
+			if !ok {
+				v = k.Default
+			}
+			to := k.Min
+			if lo >= k.Min {
+				to = lo + (v-lo)/2
+			}
+			if to <= lo || to >= v {
+				break
+			}
+			knobs := maps.Clone(s.res.Knobs)
+			if knobs == nil {
+				knobs = map[string]int{}
+			}
+			knobs[k.Name] = to
+			if s.try("knobs", []candidate{{plan: s.res.Plan, knobs: knobs, what: fmt.Sprintf("knob %s %d -> %d", k.Name, v, to)}}) < 0 {
+				if s.res.Stopped != "" {
+					break
+				}
+				lo = to
+				continue
+			}
+			changed = true
 		}
 	}
 	return changed

@@ -49,7 +49,7 @@ func bigPlan() faults.Plan {
 // failsWhen returns a RunFunc whose run fails check "x/bug" at 9 s when
 // bug(plan) holds, and passes otherwise; it counts its runs.
 func failsWhen(bug func(faults.Plan) bool, runs *atomic.Int64) shrink.RunFunc {
-	return func(p faults.Plan) sim.Result {
+	return func(p faults.Plan, _ map[string]int) sim.Result {
 		runs.Add(1)
 		if bug(p) {
 			return sim.Result{Outcome: sim.Fail, Failure: &sim.Failure{Check: "x/bug", At: 9 * time.Second, Err: errors.New("bug")}}
@@ -85,7 +85,7 @@ func TestShrinkFindsTheActionsTheBugNeeds(t *testing.T) {
 	plan := bigPlan()
 	var runs atomic.Int64
 	run := failsWhen(func(p faults.Plan) bool { return crashedFor(p, 3, 100*ms) }, &runs)
-	first := run(plan)
+	first := run(plan, nil)
 	require.False(t, first.Passed())
 	var steps []shrink.Step
 	res := shrink.Shrink(context.Background(), plan, first, run, shrink.Options{Progress: func(s shrink.Step) { steps = append(steps, s) }})
@@ -148,7 +148,7 @@ func TestShrinkSimplifiesActions(t *testing.T) {
 	}
 	var runs atomic.Int64
 	run := failsWhen(bug, &runs)
-	res := shrink.Shrink(context.Background(), plan, run(plan), run, shrink.Options{})
+	res := shrink.Shrink(context.Background(), plan, run(plan, nil), run, shrink.Options{})
 	require.Equal(t, "", res.Stopped)
 	require.Equal(t, 4, res.After, "%s", res.Plan)
 	got := map[faults.Kind]faults.Action{}
@@ -181,7 +181,7 @@ func TestShrinkBudgetKeepsTheBestPlan(t *testing.T) {
 	plan := bigPlan()
 	var runs atomic.Int64
 	run := failsWhen(func(p faults.Plan) bool { return crashedFor(p, 3, 100*ms) }, &runs)
-	first := run(plan)
+	first := run(plan, nil)
 	res := shrink.Shrink(context.Background(), plan, first, run, shrink.Options{MaxRuns: 6})
 	require.Equal(t, "max-runs", res.Stopped)
 	require.Equal(t, 6, res.Runs)
@@ -210,7 +210,7 @@ func TestShrinkParallelGivesTheSamePlan(t *testing.T) {
 	var runs atomic.Int64
 	bug := func(p faults.Plan) bool { return crashedFor(p, 3, 100*ms) && crashedFor(p, 1, 200*ms) }
 	run := failsWhen(bug, &runs)
-	first := run(plan)
+	first := run(plan, nil)
 	one := shrink.Shrink(context.Background(), plan, first, run, shrink.Options{})
 	four := shrink.Shrink(context.Background(), plan, first, run, shrink.Options{Parallel: 4})
 	require.Equal(t, 4, one.After, "%s", one.Plan)
@@ -222,7 +222,7 @@ func TestShrinkParallelGivesTheSamePlan(t *testing.T) {
 // the same check with another outcome) is not taken.
 func TestShrinkKeepsTheSameCheck(t *testing.T) {
 	plan := bigPlan()
-	run := func(p faults.Plan) sim.Result {
+	run := func(p faults.Plan, _ map[string]int) sim.Result {
 		switch {
 		case crashedFor(p, 3, 100*ms) && crashedFor(p, 4, 100*ms):
 			return sim.Result{Outcome: sim.Fail, Failure: &sim.Failure{Check: "x/bug", At: 9 * time.Second, Err: errors.New("bug")}}
@@ -233,7 +233,7 @@ func TestShrinkKeepsTheSameCheck(t *testing.T) {
 		}
 		return sim.Result{Outcome: sim.Pass}
 	}
-	res := shrink.Shrink(context.Background(), plan, run(plan), run, shrink.Options{})
+	res := shrink.Shrink(context.Background(), plan, run(plan, nil), run, shrink.Options{})
 	require.Equal(t, 4, res.After, "%s", res.Plan)
 	require.Equal(t, "x/bug", res.Run.Failure.Check)
 	require.Equal(t, sim.Fail, res.Run.Outcome)
@@ -255,4 +255,40 @@ func TestTail(t *testing.T) {
 	require.Equal(t, 4, shrink.Tail(plan))
 	plan.Actions = plan.Actions[:len(plan.Actions)-4]
 	require.Equal(t, 0, shrink.Tail(plan), fmt.Sprint(plan.Actions[len(plan.Actions)-1]))
+}
+
+// TestShrinkLowersKnobs: workload knobs go down to what the bug needs, and
+// the plan with them.
+func TestShrinkLowersKnobs(t *testing.T) {
+	plan := bigPlan()
+	clients := sim.Knob{Name: "clients", Default: 3, Min: 0, Max: 20}
+	keys := sim.Knob{Name: "keys", Default: 5, Min: 1, Max: 10}
+	var runs atomic.Int64
+	// The bug needs at least 2 clients (the default 3 is not set), any
+	// number of keys, and node 3 down for 100 ms.
+	run := func(p faults.Plan, knobs map[string]int) sim.Result {
+		runs.Add(1)
+		c, ok := knobs["clients"]
+		if !ok {
+			c = 3
+		}
+		if c >= 2 && crashedFor(p, 3, 100*ms) {
+			return sim.Result{Outcome: sim.Fail, Failure: &sim.Failure{Check: "x/bug", At: 9 * time.Second, Err: errors.New("bug")}}
+		}
+		return sim.Result{Outcome: sim.Pass}
+	}
+	start := map[string]int{"keys": 9}
+	res := shrink.Shrink(context.Background(), plan, run(plan, start), run,
+		shrink.Options{Knobs: []sim.Knob{clients, keys}, KnobValues: start})
+	require.Equal(t, "", res.Stopped)
+	require.Equal(t, map[string]int{"clients": 2, "keys": 1}, res.Knobs)
+	require.Equal(t, 2, res.After)
+	require.Equal(t, map[string]int{"keys": 9}, start, "the caller's map is not changed")
+	var knobSteps []string
+	for _, s := range res.Steps {
+		if s.Phase == "knobs" {
+			knobSteps = append(knobSteps, s.What)
+		}
+	}
+	require.Equal(t, []string{"knob clients 3 -> 2", "knob keys 9 -> 1"}, knobSteps)
 }

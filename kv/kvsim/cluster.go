@@ -60,7 +60,7 @@ type Cluster struct {
 // maxraftstate), configured by cfg.
 func NewCluster(p *sim.Proc, cfg Config, scenario string, n int, unreliable bool, maxraftstate int) *Cluster {
 	w := p.World()
-	c := &Cluster{P: p, W: w, Net: netsim.New(w), N: n, MaxRaftState: maxraftstate,
+	c := &Cluster{P: p, W: w, Net: netsim.New(w, netsim.ZeroDelay()), N: n, MaxRaftState: maxraftstate,
 		History: &History{}, Scenario: scenario, servers: make([]*kv.Server, n),
 		rand: w.Rand("kv/harness"), cfg: cfg}
 	c.Checker = rafthost.NewChecker(w, n)

@@ -2,6 +2,8 @@ package raftsim
 
 import (
 	"fmt"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,4 +75,78 @@ func BenchmarkSuite2ABC(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/pass")
 	b.ReportMetric(float64(len(scs)), "scenarios")
+}
+
+// BenchmarkScenario runs each raft/* scenario alone, seed i+1 at iteration i, and reports
+// how many times faster than real time it simulates (x-realtime: virtual time over wall
+// time; x-realtime-cpu: over the process's CPU time, which does not grow when other
+// processes share the machine), its events and its allocations per run. The target of
+// issue 12 is 1,000x real time on one core for every scenario:
+//
+//	go test ./raft/raftsim -run '^$' -bench 'Scenario/(ReliableChurn2C|Swarm)$' -benchtime 20x -test.cpu 1
+func BenchmarkScenario(b *testing.B) {
+	scs, err := sim.Match("raft/*")
+	if err != nil || len(scs) == 0 {
+		b.Fatalf("raft/*: %v", err)
+	}
+	for _, sc := range scs {
+		b.Run(strings.TrimPrefix(sc.Name, "raft/"), func(b *testing.B) {
+			b.ReportAllocs()
+			var virtual time.Duration
+			var events uint64
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				res := sim.RunScenario(sc, sim.Options{Seed: uint64(i + 1)})
+				if !res.Passed() {
+					b.Fatalf("%s seed %d: %v", sc.Name, i+1, res.Failure)
+				}
+				virtual += res.Virtual
+				events += res.Events
+			}
+			cpu := cpuTime() - cpu0
+			b.ReportMetric(virtual.Seconds()/b.Elapsed().Seconds(), "x-realtime")
+			if cpu > 0 {
+				b.ReportMetric(virtual.Seconds()/cpu.Seconds(), "x-realtime-cpu")
+			}
+			b.ReportMetric(float64(events)/float64(b.N), "events/op")
+		})
+	}
+}
+
+// BenchmarkLab2Pass is one pass of the 18 Lab 2 scenarios (raft/*2[ABC]) on seed 1, as
+// Suite2ABC, reporting the CPU seconds a pass takes (the process's user and system time,
+// the garbage collector's included: run it with -test.cpu 1 for one core) beside its wall
+// time. The target of issue 12 is 0.1 s of CPU per pass:
+//
+//	go test ./raft/raftsim -run '^$' -bench Lab2Pass -benchtime 20x -test.cpu 1
+func BenchmarkLab2Pass(b *testing.B) {
+	scs, err := sim.Match("raft/*2[ABC]")
+	if err != nil || len(scs) != 18 {
+		b.Fatalf("want the 18 raft/*2[ABC] scenarios, got %d: %v", len(scs), err)
+	}
+	b.ReportAllocs()
+	var virtual time.Duration
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		for _, sc := range scs {
+			res := sim.RunScenario(sc, sim.Options{Seed: 1})
+			if !res.Passed() {
+				b.Fatalf("%s seed 1: %v", sc.Name, res.Failure)
+			}
+			virtual += res.Virtual
+		}
+	}
+	cpu := cpuTime() - cpu0
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/pass")
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "wall-s/pass")
+	b.ReportMetric(virtual.Seconds()/cpu.Seconds(), "x-realtime-cpu")
+}
+
+// cpuTime is the process's user plus system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -23,17 +23,26 @@ var plantedBugs = []struct {
 		func(c *raft.Config) { c.UnsafeForgetVote = true }},
 }
 
+// clientsKnob is the planted scenarios' workload knob: how many clients propose
+// commands (raft/Swarm's three by default). simrun shrink lowers it: a bug that needs no
+// client traffic (a forgotten vote) shows in a trace without any.
+var clientsKnob = sim.Knob{Name: "clients", Description: "clients proposing commands", Default: 3, Min: 0, Max: 20}
+
 func init() {
-	// raft/Swarm's def is looked up when a run starts, not here: this file's init may run
-	// before the one that registers it.
+	// raft/Swarm's body with the clients knob: with the default it is raft/Swarm's run.
 	swarm := def{Name: "raft/Swarm", Faults: "swarm", Run: func(p *sim.Proc, setup Setup) error {
-		return defs["raft/Swarm"].Run(p, setup)
+		o := defaultSwarm()
+		o.setup = setup
+		o.clients = p.World().Knob(clientsKnob)
+		runSwarm(p, o)
+		return nil
 	}}
 	for _, b := range plantedBugs {
 		s := swarm.scenario(Setup{Broken: b.broken})
 		s.Name = "raft/planted/" + b.name
 		s.Description = "raft/Swarm with a planted bug (expected to fail): " + b.bug
 		s.Planted = b.bug
+		s.Knobs = []sim.Knob{clientsKnob}
 		sim.Register(s)
 	}
 }

@@ -12,6 +12,17 @@ import (
 
 // appendGroups encodes a GID -> servers map in GID order.
 func appendGroups(e *wire.Encoder, m map[int][]string) {
+	if e.Count {
+		e.Uint(uint64(len(m)))
+		for gid, servers := range m { // a sum: the order does not matter
+			e.Int(int64(gid))
+			e.Uint(uint64(len(servers)))
+			for _, s := range servers {
+				e.Str(s)
+			}
+		}
+		return
+	}
 	gids := make([]int, 0, len(m))
 	for gid := range m {
 		gids = append(gids, gid)
@@ -58,6 +69,9 @@ func readConfig(d *wire.Decoder) Config {
 	c.Groups = readGroups(d)
 	return c
 }
+
+// EncodeConfig encodes c with e (for shardkv's commands, which carry configurations).
+func EncodeConfig(e *wire.Encoder, c Config) { appendConfig(e, c) }
 
 // AppendConfig appends c's encoding (for services that carry configurations in their own
 // commands and snapshots).

@@ -55,12 +55,24 @@ type Command struct {
 // replicated state machine matches a reply to its request by them).
 func (c Command) Encode() []byte {
 	e := wire.Encoder{B: make([]byte, 0, 32)}
-	e.B = append(e.B, byte(c.Op))
+	c.encode(&e)
+	return e.B
+}
+
+// size is len(c.Encode()), counted.
+func (c Command) size() int {
+	e := wire.Encoder{Count: true}
+	c.encode(&e)
+	return e.N
+}
+
+func (c Command) encode(e *wire.Encoder) {
+	e.Byte(byte(c.Op))
 	e.Uint(uint64(c.Client))
 	e.Uint(uint64(c.Seq))
 	switch c.Op {
 	case OpJoin:
-		appendGroups(&e, c.Servers)
+		appendGroups(e, c.Servers)
 	case OpLeave:
 		e.Uint(uint64(len(c.GIDs)))
 		for _, g := range c.GIDs {
@@ -72,7 +84,6 @@ func (c Command) Encode() []byte {
 	case OpQuery:
 		e.Int(int64(c.Num))
 	}
-	return e.B
 }
 
 // DecodeCommand decodes what Encode produced.

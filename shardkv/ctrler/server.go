@@ -109,7 +109,7 @@ const MethodOp = "Ctrler.Op"
 type OpArgs struct{ Command }
 
 // Size is the request's wire size: the command's encoding.
-func (a *OpArgs) Size() int { return len(a.Command.Encode()) }
+func (a *OpArgs) Size() int { return a.Command.size() }
 
 // Clone deep-copies the request.
 func (a *OpArgs) Clone() any { return &OpArgs{a.Command.clone()} }
@@ -128,14 +128,22 @@ type OpReply struct {
 
 func (r *OpReply) encode() []byte {
 	e := wire.Encoder{}
-	e.Uint(uint64(r.Err))
-	e.Int(int64(r.Leader))
-	appendConfig(&e, r.Config)
+	r.encodeTo(&e)
 	return e.B
 }
 
-// Size is the reply's wire size.
-func (r *OpReply) Size() int { return len(r.encode()) }
+func (r *OpReply) encodeTo(e *wire.Encoder) {
+	e.Uint(uint64(r.Err))
+	e.Int(int64(r.Leader))
+	appendConfig(e, r.Config)
+}
+
+// Size is the reply's wire size, counted (see wire.Encoder).
+func (r *OpReply) Size() int {
+	e := wire.Encoder{Count: true}
+	r.encodeTo(&e)
+	return e.N
+}
 
 // Clone deep-copies the reply.
 func (r *OpReply) Clone() any { c := *r; c.Config = r.Config.Clone(); return &c }

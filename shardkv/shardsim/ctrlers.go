@@ -97,7 +97,7 @@ func NewCtrlers(p *sim.Proc, net *netsim.Network, n int, setup Setup) *Ctrlers {
 
 // reliableNet returns a network with the scenarios' reliable conditions.
 func reliableNet(w *sim.World) *netsim.Network {
-	net := netsim.New(w)
+	net := netsim.New(w, netsim.ZeroDelay())
 	cond := netsim.Reliable()
 	cond.DelayMin, cond.DelayMax = NetDelayMin, NetDelayMax
 	net.SetConditions(cond)

@@ -20,6 +20,7 @@ func (r *runner) replay(args []string) (int, error) {
 	faultsArg := fs.String("faults", "", "fault profile, or @file with a JSON plan, as the failing run used")
 	verbose := fs.Bool("v", false, "print the trace: every event and note, in order")
 	htmlFile := fs.String("html", "", htmlReplayHelp)
+	knobsArg := fs.String("knobs", "", "workload knobs as the failing run set them: name=value,... (shrink.go)")
 	if err := parseFlags(fs, args); err != nil {
 		return 2, err
 	}
@@ -44,7 +45,11 @@ func (r *runner) replay(args []string) (int, error) {
 	if spec != "" && !sc.TakesFaults() {
 		return 2, usagef("-faults: scenario %s scripts its own faults and takes no fault plan", sc.Name)
 	}
-	opts := sim.Options{Seed: seeds.lo, Faults: spec}
+	knobs, err := parseKnobs(*knobsArg, sc)
+	if err != nil {
+		return 2, err
+	}
+	opts := sim.Options{Seed: seeds.lo, Faults: spec, Knobs: knobs}
 	if *verbose {
 		opts.Trace = func(r sim.Record) { fmt.Fprintln(stdout, r.String()) }
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,6 +38,7 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), fmt.Sprintf("candidate plans run at once (1-%d); the result does not depend on it", maxParallel))
 	out := fs.String("o", "", "write the minimal plan as JSON to this file")
 	saveDir := fs.String("save", "", "write a regression-corpus entry for the minimal failing run into this directory")
+	knobsArg := fs.String("knobs", "", "workload knobs as the failing run set them: name=value,... (default: each knob's default)")
 	if err := parseFlags(fs, args); err != nil {
 		return 2, err
 	}
@@ -64,6 +66,10 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 	if err != nil {
 		return 2, err
 	}
+	knobs, err := parseKnobs(*knobsArg, sc)
+	if err != nil {
+		return 2, err
+	}
 	if *maxRuns < 1 {
 		return 2, usagef("-max-runs must be at least 1, got %d", *maxRuns)
 	}
@@ -81,7 +87,7 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 
 	// Reproduce the failure, and take the plan the run installed.
 	start := time.Now() //lockstep:allow the runner times the search in wall time, outside the simulation
-	first, plan, found := runCapturingPlan(sc, seed, spec)
+	first, plan, found := runCapturingPlan(sc, sim.Options{Seed: seed, Faults: spec, Knobs: knobs})
 	if f := first.Failure; f != nil && errors.Is(f, sim.ErrBadInput) {
 		return 2, usagef("%s: %s", sc.Name, oneLine(f.Err.Error()))
 	}
@@ -103,24 +109,27 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 			"without package faults): there is no plan to shrink", sc.Name, seed)
 	}
 	target := shrink.TargetOf(first)
-	run := func(p faults.Plan) sim.Result {
-		return sim.RunScenario(sc, sim.Options{Seed: seed, Faults: string(p.JSON())})
+	run := func(p faults.Plan, knobs map[string]int) sim.Result {
+		return sim.RunScenario(sc, sim.Options{Seed: seed, Faults: string(p.JSON()), Knobs: knobs})
 	}
 	// The plan as data must fail as the run did: a scenario whose failure
 	// depends on how its faults were named, not on what they do, cannot be
 	// shrunk honestly.
-	again := run(plan)
+	again := run(plan, knobs)
 	if !target.Same(again) {
 		return 1, fmt.Errorf("the plan %s seed %d installed does not reproduce its failure when given as JSON (%s, not %s): "+
 			"not shrinking", sc.Name, seed, describeResult(again), target)
 	}
 	tail := shrink.Tail(plan)
 	fmt.Fprintf(stdout, "  plan: %d fault actions, then %d that heal at %v (kept)\n", shrink.Actions(plan), tail, plan.Until)
+	if len(sc.Knobs) > 0 {
+		fmt.Fprintf(stdout, "  knobs: %s\n", knobsText(sc, knobs, true))
+	}
 
 	ctx, cancel := r.context()
 	defer cancel()
 	res := shrink.Shrink(ctx, plan, again, run, shrink.Options{
-		MaxRuns: *maxRuns, MaxTime: *maxTime, Parallel: *parallel,
+		MaxRuns: *maxRuns, MaxTime: *maxTime, Parallel: *parallel, Knobs: sc.Knobs, KnobValues: knobs,
 		Progress: func(s shrink.Step) { fmt.Fprintf(stdout, "  %s\n", s) },
 	})
 	wall := time.Since(start) //lockstep:allow the runner times the search in wall time, outside the simulation
@@ -131,6 +140,13 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 	fmt.Fprintf(stdout, "shrunk %d -> %d fault actions in %d runs (%d with the reproduction), %v of wall time; %s\n",
 		res.Before, res.After, res.Runs, res.Runs+2, wall.Round(time.Millisecond), how)
 	fmt.Fprintf(stdout, "minimal %s", indentPlan(res.Plan))
+	if len(sc.Knobs) > 0 {
+		fmt.Fprintf(stdout, "minimal knobs: %s\n", knobsText(sc, res.Knobs, true))
+	}
+	knobFlag := ""
+	if k := knobsText(sc, res.Knobs, false); k != "" {
+		knobFlag = " -knobs " + k
+	}
 
 	last := res.Run
 	fmt.Fprintf(stdout, "FAIL %s seed %d: %s\n", sc.Name, seed, last.Outcome)
@@ -141,10 +157,10 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 		if err := os.WriteFile(*out, append(res.Plan.JSON(), '\n'), 0o644); err != nil {
 			return 1, err
 		}
-		fmt.Fprintf(stdout, "  replay: %s replay -scenario %s -seed %d -faults %s\n", r.Command, shellQuote(sc.Name), seed, shellQuote("@"+*out))
+		fmt.Fprintf(stdout, "  replay: %s replay -scenario %s -seed %d -faults %s%s\n", r.Command, shellQuote(sc.Name), seed, shellQuote("@"+*out), knobFlag)
 		fmt.Fprintf(stdout, "wrote the minimal plan to %s\n", *out)
 	} else {
-		fmt.Fprintf(stdout, "  replay: %s\n", ReplayCommand(r.Command, sc.Name, seed, planJSON))
+		fmt.Fprintf(stdout, "  replay: %s%s\n", ReplayCommand(r.Command, sc.Name, seed, planJSON), knobFlag)
 	}
 	if *saveDir != "" {
 		file, err := saveShrunk(*saveDir, sc, seed, res, shown)
@@ -174,13 +190,66 @@ func (r *runner) context() (context.Context, context.CancelFunc) {
 // runCapturingPlan runs sc on seed under spec, tracing only to catch the
 // fault plan the run installs (faults.MarkPlan); found is false if it
 // installed none.
-func runCapturingPlan(sc *sim.Scenario, seed uint64, spec string) (res sim.Result, plan faults.Plan, found bool) {
-	opts := sim.Options{Seed: seed, Faults: spec, Trace: func(rec sim.Record) {
+func runCapturingPlan(sc *sim.Scenario, opts sim.Options) (res sim.Result, plan faults.Plan, found bool) {
+	opts.Trace = func(rec sim.Record) {
 		if p, ok := faults.PlanFromRecord(rec); ok && !found {
 			plan, found = p, true
 		}
-	}}
+	}
 	return sim.RunScenario(sc, opts), plan, found
+}
+
+// parseKnobs parses -knobs, "name=value,name=value", against the knobs sc
+// declares: an unknown name, a value that is not an integer or is out of
+// the knob's range is a usage error. "" is no knob set.
+func parseKnobs(arg string, sc *sim.Scenario) (map[string]int, error) {
+	if strings.TrimSpace(arg) == "" {
+		return nil, nil
+	}
+	out := map[string]int{}
+	for _, item := range strings.Split(arg, ",") {
+		name, val, ok := strings.Cut(strings.TrimSpace(item), "=")
+		v, err := strconv.Atoi(strings.TrimSpace(val))
+		if !ok || err != nil {
+			return nil, usagef("bad -knobs %q: %q is not name=integer", arg, item)
+		}
+		name = strings.TrimSpace(name)
+		var known []string
+		var knob *sim.Knob
+		for i, k := range sc.Knobs {
+			known = append(known, k.Name)
+			if k.Name == name {
+				knob = &sc.Knobs[i]
+			}
+		}
+		switch {
+		case knob == nil && len(known) == 0:
+			return nil, usagef("-knobs: scenario %s has no knobs", sc.Name)
+		case knob == nil:
+			return nil, usagef("-knobs: scenario %s has no knob %q (knobs: %s)", sc.Name, name, strings.Join(known, ", "))
+		case v < knob.Min || v > knob.Max:
+			return nil, usagef("-knobs: %s=%d is not in [%d, %d]", name, v, knob.Min, knob.Max)
+		}
+		if _, dup := out[name]; dup {
+			return nil, usagef("-knobs: %s is set twice", name)
+		}
+		out[name] = v
+	}
+	return out, nil
+}
+
+// knobsText prints knob values in the scenario's order as -knobs takes
+// them; all adds the knobs at their default, marked so.
+func knobsText(sc *sim.Scenario, values map[string]int, all bool) string {
+	var parts []string
+	for _, k := range sc.Knobs {
+		if v, ok := values[k.Name]; ok {
+			parts = append(parts, fmt.Sprintf("%s=%d", k.Name, v))
+		} else if all {
+			parts = append(parts, fmt.Sprintf("%s=%d (default)", k.Name, k.Default))
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 func failureText(r sim.Result) string {
@@ -209,9 +278,13 @@ func indentPlan(p faults.Plan) string {
 // it is a failing run that waits, like `run -save`'s, for a person to say
 // what fixed it.
 func saveShrunk(dir string, sc *sim.Scenario, seed uint64, res shrink.Result, from string) (string, error) {
-	found := fmt.Sprintf("%s: %s (shrunk from %d fault actions of %s to %d in %d runs)",
-		res.Run.Outcome, failureText(res.Run), res.Before, from, res.After, res.Runs)
-	e := seeds.Entry{Scenario: sc.Name, Seed: seed, Faults: res.Plan.JSON(), Found: found, Fixed: seeds.FixedPlaceholder}
+	knobs := ""
+	if k := knobsText(sc, res.Knobs, false); k != "" {
+		knobs = ", knobs " + k
+	}
+	found := fmt.Sprintf("%s: %s (shrunk from %d fault actions of %s to %d in %d runs%s)",
+		res.Run.Outcome, failureText(res.Run), res.Before, from, res.After, res.Runs, knobs)
+	e := seeds.Entry{Scenario: sc.Name, Seed: seed, Faults: res.Plan.JSON(), Knobs: res.Knobs, Found: found, Fixed: seeds.FixedPlaceholder}
 	if sc.Planted != "" {
 		e.Fixed = "never: the bug is planted on purpose (" + sc.Planted + "); the entry shows it is still caught, by the same check"
 		e.Expect = &seeds.Expect{Outcome: string(res.Run.Outcome), Check: res.Target.Check}

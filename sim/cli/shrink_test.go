@@ -27,6 +27,7 @@ import (
 func lostCount(p *sim.Proc) error {
 	w := p.World()
 	net := netsim.New(w)
+	writers := w.Knob(writersKnob)
 	acked := make([]int, 3)
 	var nodes []*sim.Node
 	for i := range acked {
@@ -37,6 +38,9 @@ func lostCount(p *sim.Proc) error {
 					w.Fail("clitest/durability", n, fmt.Errorf("booted with count %d, but %d was acknowledged", got, acked[i]))
 					return
 				}
+			}
+			if i >= writers {
+				return
 			}
 			var tick func()
 			tick = func() {
@@ -61,8 +65,11 @@ func lostCount(p *sim.Proc) error {
 	return nil
 }
 
+// writersKnob is how many of the counters count (the first ones).
+var writersKnob = sim.Knob{Name: "writers", Default: 3, Min: 1, Max: 3}
+
 func init() {
-	sim.Register(sim.Scenario{Name: "clitest/planted/LostCount", Faults: "swarm", Main: lostCount,
+	sim.Register(sim.Scenario{Name: "clitest/planted/LostCount", Faults: "swarm", Main: lostCount, Knobs: []sim.Knob{writersKnob},
 		Description: "test only: counters that acknowledge unsynced counts", Planted: "counts are acknowledged before a sync"})
 	sim.Register(sim.Scenario{Name: "clitest/LostCountUnplanted", Faults: "crashes", Main: lostCount,
 		Description: "test only: the same bug, not marked as planted"})
@@ -112,6 +119,16 @@ func TestShrinkCommand(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, shrink.Actions(plan))
 	require.Equal(t, faults.Crash, plan.Actions[0].Kind)
+	// The writers knob went down to the counters the crash needs: the
+	// crashed one and those before it.
+	victim := plan.Actions[0].Nodes[0]
+	writers := regexp.MustCompile(`minimal knobs: writers=(\d+)`).FindStringSubmatch(out.String())
+	require.NotNil(t, writers, out.String())
+	require.Equal(t, fmt.Sprint(victim+1), writers[1])
+	knobFlag := ""
+	if victim+1 < writersKnob.Default {
+		knobFlag = " -knobs writers=" + writers[1]
+	}
 
 	// The corpus entry: an expected failure, since the bug is planted.
 	e, err := seeds.Parse("entry", mustRead(t, filepath.Join(dir, seeds.FileName(name, seed))))
@@ -120,8 +137,9 @@ func TestShrinkCommand(t *testing.T) {
 	require.Contains(t, e.Fixed, "planted")
 	spec, err := e.FaultSpec()
 	require.NoError(t, err)
+	require.Equal(t, writers[1], fmt.Sprint(e.Knobs["writers"]))
 	sc, _ := sim.Lookup(name)
-	res := sim.RunScenario(sc, sim.Options{Seed: seed, Faults: spec})
+	res := sim.RunScenario(sc, sim.Options{Seed: seed, Faults: spec, Knobs: e.Knobs})
 	require.Equal(t, sim.Fail, res.Outcome)
 	require.Equal(t, "clitest/durability", res.Failure.Check)
 
@@ -130,8 +148,12 @@ func TestShrinkCommand(t *testing.T) {
 	shrunkHash := hash.FindAllStringSubmatch(out.String(), -1)
 	require.NotEmpty(t, shrunkHash)
 	var replay bytes.Buffer
-	code = Run(context.Background(), []string{"replay", "-scenario", name, "-seed", fmt.Sprint(seed), "-faults", "@" + planFile},
-		&replay, &errOut, testConfig)
+	require.Contains(t, out.String(), "-faults @"+planFile+knobFlag+"\n")
+	replayArgs := []string{"replay", "-scenario", name, "-seed", fmt.Sprint(seed), "-faults", "@" + planFile}
+	if knobFlag != "" {
+		replayArgs = append(replayArgs, "-knobs", "writers="+writers[1])
+	}
+	code = Run(context.Background(), replayArgs, &replay, &errOut, testConfig)
 	require.Equal(t, 1, code, replay.String())
 	require.Equal(t, shrunkHash[len(shrunkHash)-1][1], hash.FindStringSubmatch(replay.String())[1])
 
@@ -186,6 +208,10 @@ func TestShrinkPassingRunAndUsageErrors(t *testing.T) {
 		{[]string{"-scenario", sc.Name, "-seed", "1", "-max-runs", "0"}, "-max-runs"},
 		{[]string{"-scenario", sc.Name, "-seed", "1", "-faults", "nosuch"}, "unknown fault profile"},
 		{[]string{"-scenario", sc.Name, "-seed", "1", "-save", "/nonexistent/dir"}, "not a directory"},
+		{[]string{"-scenario", sc.Name, "-seed", "1", "-knobs", "readers=1"}, `has no knob "readers" (knobs: writers)`},
+		{[]string{"-scenario", sc.Name, "-seed", "1", "-knobs", "writers=9"}, "writers=9 is not in [1, 3]"},
+		{[]string{"-scenario", sc.Name, "-seed", "1", "-knobs", "writers"}, "is not name=integer"},
+		{[]string{"-scenario", sc.Name, "-seed", "1", "-knobs", "writers=1,writers=2"}, "set twice"},
 	} {
 		out.Reset()
 		errOut.Reset()

@@ -147,6 +147,9 @@ type data struct {
 	MsgTotal uint64     `json:"msgTotal"`
 	Density  density    `json:"density"`
 	Fail     *fail      `json:"fail"`
+	// Clients are client histories attached to the run (HistoryMediaType),
+	// drawn as lanes under the nodes.
+	Clients []clients `json:"clients"`
 }
 
 type point struct {
@@ -232,6 +235,21 @@ func (c *Collector) view(run Run) view {
 	}
 	v.Attachments = attachments(run)
 	v.Data = c.data(res)
+	v.Data.Clients = []clients{}
+	for _, a := range res.Attachments {
+		if a.MediaType != HistoryMediaType {
+			continue
+		}
+		h, err := parseHistory(a.Name, a.Data)
+		if err != nil {
+			v.Notes = append(v.Notes, err.Error())
+			continue
+		}
+		if len(h.Ops) < h.Total {
+			v.Notes = append(v.Notes, fmt.Sprintf("Client history %s: %d of its %d operations are drawn (every one on a key found wrong, and an even sample of the rest).", a.Name, len(h.Ops), h.Total))
+		}
+		v.Data.Clients = append(v.Data.Clients, h)
+	}
 	return v
 }
 
@@ -253,7 +271,7 @@ func attachments(run Run) []attachmentView {
 		for _, s := range run.Skip {
 			skip = skip || s == a.Name
 		}
-		if skip {
+		if skip || a.MediaType == HistoryMediaType { // drawn in the timeline
 			continue
 		}
 		av := attachmentView{Name: a.Name, MediaType: a.MediaType, Size: len(a.Data)}

@@ -13,15 +13,63 @@ import (
 // ErrShort is a decoder's error for bytes that end early or hold an impossible length.
 var ErrShort = errors.New("truncated encoding")
 
-// Encoder appends to B.
-type Encoder struct{ B []byte }
+// Encoder appends to B. With Count set it appends nothing and adds to N the
+// number of bytes it would have appended: a message's wire size (netsim asks every
+// message for it) without building the encoding, or sorting maps to build it.
+type Encoder struct {
+	B     []byte
+	Count bool
+	N     int
+}
 
-func (e *Encoder) Uint(v uint64) { e.B = binary.AppendUvarint(e.B, v) }
-func (e *Encoder) Int(v int64)   { e.B = binary.AppendVarint(e.B, v) }
-func (e *Encoder) Byte(v byte)   { e.B = append(e.B, v) }
+// Len is the length of the encoding so far (N when counting).
+func (e *Encoder) Len() int {
+	if e.Count {
+		return e.N
+	}
+	return len(e.B)
+}
+
+func (e *Encoder) Uint(v uint64) {
+	if e.Count {
+		e.N += uvarintLen(v)
+		return
+	}
+	e.B = binary.AppendUvarint(e.B, v)
+}
+
+func (e *Encoder) Int(v int64) {
+	if e.Count {
+		e.N += uvarintLen(uint64(v)<<1 ^ uint64(v>>63)) // zigzag, as binary.AppendVarint
+		return
+	}
+	e.B = binary.AppendVarint(e.B, v)
+}
+
+func (e *Encoder) Byte(v byte) {
+	if e.Count {
+		e.N++
+		return
+	}
+	e.B = append(e.B, v)
+}
+
 func (e *Encoder) Str(s string) {
 	e.Uint(uint64(len(s)))
+	if e.Count {
+		e.N += len(s)
+		return
+	}
 	e.B = append(e.B, s...)
+}
+
+// uvarintLen is the length of v's uvarint encoding.
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
 }
 
 // Ints encodes a slice of ints, in its order.
@@ -34,6 +82,14 @@ func (e *Encoder) Ints(v []int) {
 
 // StrMap encodes a string map in key order.
 func (e *Encoder) StrMap(m map[string]string) {
+	if e.Count {
+		e.Uint(uint64(len(m)))
+		for k, v := range m { // a sum: the order does not matter
+			e.Str(k)
+			e.Str(v)
+		}
+		return
+	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -48,6 +104,14 @@ func (e *Encoder) StrMap(m map[string]string) {
 
 // Sessions encodes a duplicate table (client -> last sequence number) in client order.
 func (e *Encoder) Sessions(m map[int64]int64) {
+	if e.Count {
+		e.Uint(uint64(len(m)))
+		for c, seq := range m { // a sum: the order does not matter
+			e.Int(c)
+			e.Int(seq)
+		}
+		return
+	}
 	clients := make([]int64, 0, len(m))
 	for c := range m {
 		clients = append(clients, c)

@@ -16,14 +16,19 @@ func TestRoundTrip(t *testing.T) {
 		ints := rapid.SliceOf(rapid.Int()).Draw(t, "ints")
 		m := rapid.MapOf(rapid.String(), rapid.String()).Draw(t, "m")
 		sess := rapid.MapOf(rapid.Int64(), rapid.Int64()).Draw(t, "sessions")
-		e := Encoder{}
-		e.Uint(u)
-		e.Int(i)
-		e.Byte(b)
-		e.Str(s)
-		e.Ints(ints)
-		e.StrMap(m)
-		e.Sessions(sess)
+		e, c := Encoder{}, Encoder{Count: true}
+		for _, e := range []*Encoder{&e, &c} {
+			e.Uint(u)
+			e.Int(i)
+			e.Byte(b)
+			e.Str(s)
+			e.Ints(ints)
+			e.StrMap(m)
+			e.Sessions(sess)
+		}
+		require.Equal(t, len(e.B), c.N, "counted size")
+		require.Equal(t, c.N, c.Len())
+		require.Empty(t, c.B, "a counting encoder appends nothing")
 
 		d := Decoder{B: e.B}
 		require.Equal(t, u, d.Uint())
