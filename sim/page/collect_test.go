@@ -79,7 +79,8 @@ func TestMessageFates(t *testing.T) {
 }
 
 // Marks that open and close a state become spans; what is still open when
-// the run ends lasts to its end.
+// the run ends lasts to its end. Link conditions as the run set them first
+// are no fault, and not drawn.
 func TestSpans(t *testing.T) {
 	c := NewCollector()
 	s := time.Second
@@ -94,6 +95,7 @@ func TestSpans(t *testing.T) {
 		rec(3*s, sim.Mark{Kind: sim.MarkPartition, Text: "[a] | [b c]", ID: 7}),
 		rec(3*s, sim.Mark{Kind: sim.MarkPartition, Node: "a", Peer: "c", Text: "a -/- c", ID: 8}),
 		rec(4*s, sim.Mark{Kind: sim.MarkHeal, ID: 7}),
+		rec(0, sim.Mark{Kind: sim.MarkLink, Text: "reliable"}),
 		rec(4*s, sim.Mark{Kind: sim.MarkLink, Text: "drop 10%"}),
 		rec(5*s, sim.Mark{Kind: sim.MarkLink, Text: "reliable"}),
 		rec(6*s, sim.Mark{Kind: sim.MarkCrash, Node: "c"}),
@@ -111,12 +113,11 @@ func TestSpans(t *testing.T) {
 		{From: 2 * sec, To: 3 * sec, Lane: 1, Kind: "paused", Text: "paused"},
 		{From: 4 * sec, To: 5 * sec, Lane: -1, Kind: "link", Text: "drop 10%"},
 		{From: 6 * sec, To: 8 * sec, Lane: 2, Kind: "down", Text: "down (crashed) until the end"},
-		{From: 5 * sec, To: 8 * sec, Lane: -1, Kind: "link", Text: "reliable"},
 		{From: 3 * sec, To: 4 * sec, Lane: -1, Kind: "partition", Text: "[a] | [b c]"},
 		{From: 3 * sec, To: 8 * sec, Lane: 0, Kind: "partition", Text: "a -/- c"},
 		{From: 3 * sec, To: 8 * sec, Lane: 2, Kind: "partition", Text: "a -/- c"},
 	}, d.Spans)
-	require.Len(t, d.Points, 15)
+	require.Len(t, d.Points, 16)
 	require.Equal(t, &fail{At: 7 * sec, Lane: 1, Check: "x", Text: "x failed at 7s on b: boom"}, d.Fail)
 }
 
