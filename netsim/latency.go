@@ -37,11 +37,11 @@ type Latency struct {
 
 // Datacenter is the default latency, that of machines in one datacenter:
 // per-link base 100-400 µs one way (a round trip of 0.2-0.8 ms), jitter with
-// a mean of 50 µs, and 1% of messages 1-10 ms slower. Durable storage syncs
-// take 0.1-1 ms (sim.SyncLatencyMin, sim.SyncLatencyMax), so a reply that
-// acknowledges a write can overtake the write's sync, and a crash can land
-// between the two: the window an acknowledge-before-sync bug needs, which a
-// zero-delay network never opens.
+// a mean of 50 µs, and 1% of messages 1-10 ms slower, on the scale of a
+// storage sync (0.1-1 ms: sim.SyncLatencyMin, sim.SyncLatencyMax). On a
+// network without delay a request, its handling and its reply happen at one
+// virtual instant, so a crash, a partition or a clock jump never falls while
+// a message is in flight; with latency it can.
 func Datacenter() Latency {
 	return Latency{BaseMin: 100 * time.Microsecond, BaseMax: 400 * time.Microsecond,
 		Jitter: 50 * time.Microsecond, TailChance: 0.01, TailMin: time.Millisecond, TailMax: 10 * time.Millisecond}

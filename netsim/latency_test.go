@@ -3,6 +3,7 @@ package netsim_test
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,4 +166,51 @@ func TestSetLatency(t *testing.T) {
 	require.Nil(t, c.w.Run())
 	require.True(t, o.ok)
 	require.Equal(t, 2*time.Millisecond, o.at, "one millisecond each way")
+}
+
+// On labrpc's network a request, its handling and its reply happen at one
+// instant, so a crash never finds a message in flight to the node it
+// crashes; with latency it does. Counted from the trace's drop marks.
+func TestOnlyLatencyLeavesMessagesInFlightAtACrash(t *testing.T) {
+	inFlight := func(opts ...netsim.Option) int {
+		dropped := 0
+		w := sim.NewWorld(sim.Options{Seed: 5, Trace: func(r sim.Record) {
+			if m := r.Mark; m != nil && m.Kind == sim.MarkDrop && strings.HasSuffix(m.Text, ": receiver crashed") {
+				dropped++
+			}
+		}})
+		net := netsim.New(w, opts...)
+		var nodes []*sim.Node
+		for i := 0; i < 3; i++ {
+			var ep *netsim.Endpoint
+			node := w.AddNode(fmt.Sprint("n", i), func(node *sim.Node) {
+				ep.Handle("Echo", echo)
+				r := node.Rand("calls")
+				var next func()
+				next = func() {
+					if w.Now() < 2*time.Second {
+						ep.Call((node.ID+1+r.IntN(2))%3, "Echo", &msg{}, func(any, bool) {})
+						node.After(r.Duration(time.Millisecond, 3*time.Millisecond), "next call", next)
+					}
+				}
+				next()
+			})
+			ep = net.Attach(node)
+			nodes = append(nodes, node)
+		}
+		for _, n := range nodes {
+			w.Start(n)
+		}
+		r := sim.NewRand(9)
+		for k := 0; k < 40; k++ {
+			n := nodes[r.IntN(3)]
+			at := r.Duration(0, 2*time.Second)
+			w.Schedule(at, "crash", func() { w.Crash(n) })
+			w.Schedule(at+5*time.Millisecond, "restart", func() { w.Restart(n) })
+		}
+		require.Nil(t, w.Run())
+		return dropped
+	}
+	require.Zero(t, inFlight(netsim.ZeroDelay()))
+	require.Greater(t, inFlight(), 0)
 }

@@ -138,7 +138,7 @@ func (m *Message) Clone() any {
 // Digest returns a 64-bit digest of m's contents: every field, the entries' commands and
 // the snapshot data. The simulated network folds it into the run's trace hash when it
 // delivers m, so two runs that carry different contents differ in hash. FNV-1a style, one
-// multiply per integer field and per byte.
+// multiply per integer field, byte strings by their CRC-32C.
 func (m *Message) Digest() uint64 {
 	d := digest(14695981039346656037)
 	d.int(int(m.Type)).int(m.From).int(m.To).int(m.Term)
@@ -171,10 +171,12 @@ func (d *digest) bool(b bool) *digest {
 	return d.int(0)
 }
 
+// The bytes themselves go in as their CRC-32C (Checksum): a byte-wise FNV over snapshot
+// data and backlogs of commands was several percent of a run.
 func (d *digest) bytes(b []byte) *digest {
 	d.int(len(b))
-	for _, c := range b {
-		*d = (*d ^ digest(c)) * fnvPrime
+	if len(b) > 0 {
+		d.int(int(Checksum(b)))
 	}
 	return d
 }

@@ -8,7 +8,12 @@ import (
 
 // appendValue is the value client cli's j-th Append adds: "x cli j y" as in the original.
 func appendValue(cli, j int) string {
-	return "x " + strconv.Itoa(cli) + " " + strconv.Itoa(j) + " y"
+	var buf [48]byte // one allocation, the string's
+	b := append(buf[:0], "x "...)
+	b = strconv.AppendInt(b, int64(cli), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(j), 10)
+	return string(append(b, " y"...))
 }
 
 // CheckClntAppends is the original's checkClntAppends: each of the count Appends client

@@ -85,8 +85,9 @@ func CheckLinearizable(ops []porcupine.Operation, scenario string, seed uint64, 
 func checkLinearizable(w *sim.World, ops []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
 	ops = prepare(ops)
 	model := ModelFor(ops)
-	res, err := lincheck.Check(model, ops, func(in any) string { return in.(KVInput).Key }, b)
-	lincheck.Visualize(w, "kv/linearizability", model, res)
+	keyOf := func(in any) string { return in.(KVInput).Key }
+	res, err := lincheck.Check(model, ops, keyOf, b)
+	lincheck.Visualize(w, "kv/linearizability", model, ops, keyOf, res)
 	if err != nil || res.Ok {
 		return err
 	}

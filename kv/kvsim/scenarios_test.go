@@ -108,3 +108,8 @@ func TestValuesReachTheTraceHash(t *testing.T) {
 	require.Equal(t, run("aaaa"), run("aaaa"))
 	require.NotEqual(t, run("aaaa"), run("bbbb"))
 }
+
+func TestAppendValueIsTheOriginals(t *testing.T) {
+	require.Equal(t, "x 0 0 y", appendValue(0, 0))
+	require.Equal(t, "x 14 1234567 y", appendValue(14, 1234567))
+}

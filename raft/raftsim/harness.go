@@ -199,17 +199,30 @@ func (c *Cluster) encodeSnapshot(i, index int) []byte {
 }
 
 func (c *Cluster) ingest(i int, snap []byte) int {
-	lines := bytes.Split(snap, []byte("\n"))
-	index, err := strconv.Atoi(string(lines[0]))
-	if err != nil || len(lines) != index+1 {
+	// The index, then exactly index values, each after a newline. Parsed in place into the
+	// peer's log and values, whose arrays are reused: raft/Swarm installs and restores
+	// snapshots of its whole history often, and splitting each cost a slice per value.
+	head := snap
+	if n := bytes.IndexByte(snap, '\n'); n >= 0 {
+		head = snap[:n]
+	}
+	index, err := strconv.Atoi(string(head))
+	if err != nil || bytes.Count(snap, []byte("\n")) != index {
 		c.W.Fail("apply", c.Nodes[i], fmt.Errorf("undecodable snapshot %q", short(snap)))
 		return -1
 	}
-	c.logs[i] = make([][]byte, index, max(index, len(c.logs[i])))
-	for k := 1; k <= index; k++ {
-		c.logs[i][k-1] = lines[k]
+	log := c.logs[i][:0]
+	for rest := snap[len(head):]; len(rest) > 0; {
+		rest = rest[1:] // the newline
+		n := bytes.IndexByte(rest, '\n')
+		if n < 0 {
+			n = len(rest)
+		}
+		log = append(log, rest[:n])
+		rest = rest[n:]
 	}
-	c.values[i] = append([]byte(nil), snap[len(lines[0]):]...)
+	c.logs[i] = log
+	c.values[i] = append(c.values[i][:0], snap[len(head):]...)
 	c.applied[i] = index
 	return index
 }

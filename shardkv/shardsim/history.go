@@ -120,8 +120,9 @@ func (h *History) checkWithin(b lincheck.Bounds) error {
 	// Completion order is an event order; sort by call time so porcupine's input does
 	// not depend on which of two clerks' replies came first at one instant.
 	slices.SortStableFunc(ops, func(a, b porcupine.Operation) int { return cmp.Compare(a.Call, b.Call) })
-	res, err := lincheck.Check(KVModel, ops, func(in any) string { return in.(KVInput).Key }, b)
-	lincheck.Visualize(h.W, CheckLinearizability, KVModel, res)
+	keyOf := func(in any) string { return in.(KVInput).Key }
+	res, err := lincheck.Check(KVModel, ops, keyOf, b)
+	lincheck.Visualize(h.W, CheckLinearizability, KVModel, ops, keyOf, res)
 	if err != nil || res.Ok {
 		return err
 	}

@@ -5,7 +5,7 @@
 (function () {
   const D = RUN;
   const NS = "http://www.w3.org/2000/svg";
-  const GUTTER = 140, LANE_H = 34, AXIS_H = 24, PAD_R = 16, OV_H = 36;
+  const GUTTER = 140, AXIS_H = 24, PAD_R = 16, OV_H = 36;
   const MAX_ARROWS = 1500; // arrows drawn in one window; more are thinned
   const MIN_SPAN = 1000; // ns: the deepest zoom
 
@@ -13,6 +13,14 @@
   const rows = (hasWorld ? [{ name: "network & faults", lane: -1 }] : []).concat(
     D.lanes.map((n, i) => ({ name: n, lane: i })));
   const rowOf = new Map(rows.map((r, i) => [r.lane, i]));
+  // Client histories: a lane per client, under the nodes.
+  const histRow = []; // per history, the row of its first client
+  D.clients.forEach((h) => {
+    histRow.push(rows.length);
+    h.lanes.forEach((c, i) => rows.push({ name: "client " + c, client: true, first: i === 0, hist: h.name }));
+  });
+  // Lanes are shorter when there are many (a kv run has a node per clerk).
+  const LANE_H = rows.length <= 16 ? 34 : rows.length <= 40 ? 24 : 18;
   const laneName = (l) => (l < 0 ? "the network" : D.lanes[l]);
   const end = Math.max(D.end, MIN_SPAN);
   let t0 = 0, t1 = end;
@@ -105,8 +113,11 @@
     svg.appendChild(defs);
 
     rows.forEach((r, i) => {
-      svg.appendChild(el("rect", { class: "lane" + (i % 2 ? " lane-odd" : ""), "data-lane": r.name, x: 0, y: yTop(i), width: W, height: LANE_H }));
-      svg.appendChild(el("text", { class: "lane-label", "data-lane": r.name, x: 8, y: yMid(i) + 4 }, r.name));
+      svg.appendChild(el("rect", { class: "lane" + (i % 2 ? " lane-odd" : "") + (r.client ? " lane-client" : ""), "data-lane": r.name, x: 0, y: yTop(i), width: W, height: LANE_H }));
+      const label = el("g", {});
+      label.appendChild(el("text", { class: "lane-label" + (r.client ? " client-label" : ""), "data-lane": r.name, x: 8, y: yMid(i) + 4 }, r.name));
+      svg.appendChild(titled(label, r.client ? `a client of ${r.hist}` : r.name));
+      if (r.first) svg.appendChild(el("line", { class: "hist-sep", x1: 0, x2: W, y1: yTop(i), y2: yTop(i) }));
     });
 
     const axis = el("g", { class: "axis" });
@@ -146,7 +157,31 @@
       arrows.appendChild(titled(line, `${D.texts[ti]}\n${laneName(from)} → ${laneName(to)}: sent at ${fmt(send)}, ${what}`));
       drawn++;
     }
+    // Many arrows at once are a wall: the more there are, the fainter each.
+    arrows.setAttribute("opacity", Math.min(1, Math.max(0.4, 400 / Math.max(drawn, 1))).toFixed(2));
     plot.appendChild(arrows);
+
+    // Client operations: a bar from call to return; red on a key found wrong.
+    let opsIn = 0, opsDrawn = 0;
+    D.clients.forEach((h, hi) => {
+      const inW = h.ops.filter((o) => visible(o[0], o[1]));
+      opsIn += inW.length;
+      // Thinned like the arrows, except that an operation on a key found
+      // wrong is always drawn.
+      const k = Math.max(1, Math.ceil(inW.length / MAX_ARROWS));
+      const g = el("g", { class: "ops" });
+      for (let i = 0; i < inW.length; i++) {
+        const [call, ret, li, ti, bad] = inW[i];
+        if (i % k !== 0 && !bad) continue;
+        const r = histRow[hi] + li;
+        const a = cx(call), b = cx(ret);
+        g.appendChild(titled(el("rect", {
+          class: "op" + (bad ? " op-bad" : ""), "data-at": call, x: a, y: yTop(r) + LANE_H * 0.2, width: Math.max(b - a, 1.5), height: LANE_H * 0.6,
+        }), `${h.texts[ti]}\nclient ${h.lanes[li]}: called at ${fmt(call)}, returned at ${fmt(ret)}` + (bad ? "\non a key whose history is not linearizable" : "")));
+        opsDrawn++;
+      }
+      plot.appendChild(g);
+    });
 
     for (const p of D.points) {
       const r = rowOf.get(p.lane);
@@ -198,6 +233,7 @@
     let msgs = `${inWin.length} of the ${D.msgs.length} messages kept are in this window`;
     if (drawn < inWin.length) msgs += `, every ${stride}th drawn (${drawn})`;
     if (D.msgs.length < total) msgs += `; the page keeps ${D.msgs.length} of the run's ${total} messages (an even sample and the last ones)`;
+    if (D.clients.length) msgs += `; ${opsIn} client operations in this window` + (opsDrawn < opsIn ? ` (${opsDrawn} drawn)` : "");
     statusEl.textContent = `${fmt(t0)} to ${fmt(t1)}: ${msgs}.`;
     drawOverview();
   }
