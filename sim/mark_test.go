@@ -34,3 +34,24 @@ func TestLifecycleAndFailureAreMarked(t *testing.T) {
 	require.Equal(t, []sim.MarkKind{sim.MarkStart, sim.MarkCrash, sim.MarkStart, sim.MarkPause, sim.MarkResume, sim.MarkFail}, kinds)
 	require.Contains(t, marks[len(marks)-1].Text, "invariant")
 }
+
+// A label's detail (after the tab LabelDetail puts) shows in the trace and
+// stays out of the hash: a run whose labels differ only in detail has the
+// hash of one without details.
+func TestLabelDetailIsNotHashed(t *testing.T) {
+	run := func(label string) (uint64, []string) {
+		var lines []string
+		w := sim.NewWorld(sim.Options{Seed: 1, Trace: func(r sim.Record) { lines = append(lines, r.String()) }})
+		w.Schedule(time.Second, label, func() {})
+		require.Nil(t, w.Run())
+		return w.Hash(), lines
+	}
+	plain, _ := run("timer")
+	detailed, lines := run(sim.LabelDetail("timer", "election"))
+	other, _ := run(sim.LabelDetail("timer", "heartbeat"))
+	renamed, _ := run("timer2")
+	require.Equal(t, plain, detailed)
+	require.Equal(t, plain, other)
+	require.NotEqual(t, plain, renamed, "the name before the detail is hashed")
+	require.Equal(t, []string{"          1s -          # 1 timer election"}, lines)
+}

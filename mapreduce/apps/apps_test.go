@@ -67,6 +67,8 @@ func TestIndexer(t *testing.T) {
 	values := []string{"pg-b.txt", "pg-a.txt"}
 	require.Equal(t, "2 pg-a.txt,pg-b.txt", ix.Reduce(&fakeEnv{}, "w", values))
 	require.Equal(t, []string{"pg-b.txt", "pg-a.txt"}, values, "Reduce must not reorder its argument")
+	require.Equal(t, "1 only", ix.Reduce(&fakeEnv{}, "w", []string{"only"}))
+	require.Equal(t, "0 ", ix.Reduce(&fakeEnv{}, "w", nil), "as the original's Sprintf(\"%d %s\") of nothing")
 }
 
 func TestMapTiming(t *testing.T) {

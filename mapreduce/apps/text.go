@@ -1,9 +1,7 @@
 package apps
 
 import (
-	"fmt"
 	"strconv"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -108,5 +106,18 @@ func indexerMap(_ Env, document, contents string) []KeyValue {
 // indexerReduce lists the documents a word appears in: "<n> <doc>,<doc>...".
 func indexerReduce(_ Env, _ string, values []string) string {
 	vv := sortedCopy(values)
-	return fmt.Sprintf("%d %s", len(vv), strings.Join(vv, ","))
+	n := len(vv) // the commas
+	for _, v := range vv {
+		n += len(v)
+	}
+	b := make([]byte, 0, 20+n)
+	b = strconv.AppendInt(b, int64(len(vv)), 10) // fmt.Sprintf("%d %s", ...), without fmt
+	b = append(b, ' ')
+	for i, v := range vv {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, v...)
+	}
+	return string(b)
 }

@@ -33,19 +33,26 @@ func NewState() *State {
 
 // Result is what applying one command produced.
 type Result struct {
-	Config    Config // Query: the configuration asked for (a copy)
-	Duplicate bool   // a retry of a Join, Leave or Move already applied: it changed nothing
+	// Config is Query's answer: the configuration asked for, shared with the state, so
+	// read-only. Every replica applies every Query and only one answers it, with a reply
+	// whose Clone copies the configuration as it crosses to the clerk; a copy here as
+	// well was one deep copy per replica per Query, and groups query every 100 ms.
+	Config    Config
+	Duplicate bool // a retry of a Join, Leave or Move already applied: it changed nothing
 }
 
 // Latest returns the latest configuration (a copy).
 func (s *State) Latest() Config { return s.configs[len(s.configs)-1].Clone() }
 
 // Query returns configuration num, or the latest one if num is negative or past it (a copy).
-func (s *State) Query(num int) Config {
+func (s *State) Query(num int) Config { return s.configs[s.index(num)].Clone() }
+
+// index is Query's configuration: num, or the latest.
+func (s *State) index(num int) int {
 	if num < 0 || num >= len(s.configs) {
-		return s.Latest()
+		return len(s.configs) - 1
 	}
-	return s.configs[num].Clone()
+	return num
 }
 
 // Len is the number of configurations (the latest's Num + 1).
@@ -58,7 +65,7 @@ func (s *State) LastSeq(client int64) int64 { return s.sessions[client] }
 // already applied for its client changes nothing; a Query is always answered, being a read.
 func (s *State) Apply(c Command) Result {
 	if c.Op == OpQuery {
-		return Result{Config: s.Query(c.Num)}
+		return Result{Config: s.configs[s.index(c.Num)]}
 	}
 	if c.Seq <= s.sessions[c.Client] {
 		return Result{Duplicate: true}

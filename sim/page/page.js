@@ -158,7 +158,7 @@
       drawn++;
     }
     // Many arrows at once are a wall: the more there are, the fainter each.
-    arrows.setAttribute("opacity", Math.min(1, Math.max(0.25, 250 / Math.max(drawn, 1))).toFixed(2));
+    arrows.setAttribute("opacity", Math.min(1, Math.max(0.4, 400 / Math.max(drawn, 1))).toFixed(2));
     plot.appendChild(arrows);
 
     // Client operations: a bar from call to return; red on a key found wrong.
