@@ -326,7 +326,7 @@ func TestGitHubActionsWorkflow(t *testing.T) {
 			require.Len(t, files, n)
 			checkMergedIsWhole(t, bin, sw.vars, files, out)
 			if sw.fails {
-				require.Contains(t, out, "  replay: go run ./cmd/simrun replay -scenario example/planted/AckBeforeSync -seed ")
+				require.Contains(t, out, "  replay: go run ./cmd/simrun replay -scenario example/planted/")
 			}
 		})
 	}
