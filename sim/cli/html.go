@@ -13,7 +13,7 @@ import (
 	"github.com/lockstep-dst/lockstep/sim/page"
 )
 
-// htmlFlagHelp is the help of replay's -html and run's -html.
+// The help of replay's -html and of run's -html.
 const (
 	htmlReplayHelp = "write the run as one self-contained HTML page to this file (docs/page.md)"
 	htmlRunHelp    = "write a self-contained HTML page of each failing run into this directory (docs/page.md)"

@@ -191,3 +191,17 @@ func TestTheLastTraceLinesAreKept(t *testing.T) {
 	require.Equal(t, "line 50", got[0].Note)
 	require.Equal(t, fmt.Sprint("line ", tailRecords+49), got[len(got)-1].Note)
 }
+
+// An attachment larger than the bound is named with its size, not embedded.
+func TestLargeAttachmentIsNamedNotEmbedded(t *testing.T) {
+	big := strings.Repeat("<p>x</p>", 100)
+	res := sim.Result{Scenario: "t/A", Outcome: sim.Pass, Attachments: []sim.Attachment{
+		{Name: "big.html", MediaType: "text/html", Data: []byte(big)},
+		{Name: "small.txt", MediaType: "text/plain", Data: []byte("hello")},
+	}}
+	var b bytes.Buffer
+	require.NoError(t, NewCollector().Write(&b, Run{Result: res, MaxEmbed: 100}))
+	require.Contains(t, b.String(), "text/html, 800 bytes: too large to embed in this page.")
+	require.NotContains(t, b.String(), "&lt;p&gt;x")
+	require.Contains(t, b.String(), "<pre>hello</pre>")
+}

@@ -45,9 +45,6 @@ type Run struct {
 	// PlanText is the plan one action per line, as a person reads it ("" to
 	// show only the JSON).
 	PlanText string
-	// Skip names attachments that Plan already shows, or that are not to be
-	// embedded.
-	Skip []string
 	// MaxEmbed bounds one attachment embedded in the page, in bytes (0:
 	// DefaultMaxEmbed). A larger one is named with its size, not embedded.
 	MaxEmbed int
@@ -271,11 +268,7 @@ func attachments(run Run) []attachmentView {
 	}
 	var out []attachmentView
 	for _, a := range run.Result.Attachments {
-		skip := false
-		for _, s := range run.Skip {
-			skip = skip || s == a.Name
-		}
-		if skip || a.MediaType == HistoryMediaType { // drawn in the timeline
+		if a.MediaType == HistoryMediaType { // drawn in the timeline
 			continue
 		}
 		av := attachmentView{Name: a.Name, MediaType: a.MediaType, Size: len(a.Data)}
