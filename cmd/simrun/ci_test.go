@@ -27,9 +27,18 @@ import (
 // merged sweep must be the unsharded sweep: the same (scenario, seed, trace
 // hash) set.
 
-// smallSweep is what the tests set SCENARIOS and SEEDS to: the files'
-// variables, small.
-var smallSweep = map[string]string{"SCENARIOS": "raft/*", "SEEDS": "1-2"}
+// ciSweeps are what the tests set SCENARIOS and SEEDS to, the files'
+// variables made small: a sweep that passes, and one that fails (a planted
+// bug, found on some of the seeds), whose merge must fail and name the
+// failing runs with their replay lines.
+var ciSweeps = []struct {
+	name  string
+	vars  map[string]string
+	fails bool
+}{
+	{"passing", map[string]string{"SCENARIOS": "raft/*", "SEEDS": "1-2"}, false},
+	{"failing", map[string]string{"SCENARIOS": "example/planted/*", "SEEDS": "1-8"}, true},
+}
 
 // repoRoot is the repository's root, two levels above this package.
 func repoRoot(t *testing.T) string {
@@ -89,7 +98,8 @@ func engineEnv(vars map[string]string) []string {
 // returning its exit status and output.
 func runShell(t *testing.T, dir string, env []string, shell []string, script string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(shell[0], append(shell[1:], script)...)
+	args := append(append([]string(nil), shell[1:]...), script) // not into shell's array: it may be the file's command
+	cmd := exec.Command(shell[0], args...)
 	cmd.Dir, cmd.Env = dir, env
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -131,19 +141,22 @@ func runKeys(t *testing.T, stream string) (runs []string, summary map[string]any
 	return runs, summary
 }
 
-// checkMergedIsWhole checks that the shards in dir, merged, are the
-// unsharded sweep: the same runs with the same trace hashes.
-func checkMergedIsWhole(t *testing.T, simrunBin string, shards []string) {
+// checkMergedIsWhole checks that the shards, merged, are the unsharded
+// sweep: the same runs with the same trace hashes, the same failures.
+func checkMergedIsWhole(t *testing.T, simrunBin string, vars map[string]string, shards []string, mergeOut string) {
 	t.Helper()
-	whole, err := exec.Command(simrunBin, "run", "-json", "-scenario", smallSweep["SCENARIOS"], "-seeds", smallSweep["SEEDS"]).Output()
-	require.NoError(t, err, "%s", whole)
-	merged, err := exec.Command(simrunBin, append([]string{"merge", "-json"}, shards...)...).Output()
-	require.NoError(t, err, "%s", merged)
-	wantRuns, _ := runKeys(t, string(whole))
+	whole, _ := exec.Command(simrunBin, "run", "-json", "-scenario", vars["SCENARIOS"], "-seeds", vars["SEEDS"]).Output()
+	merged, _ := exec.Command(simrunBin, append([]string{"merge", "-json"}, shards...)...).Output()
+	wantRuns, wantSummary := runKeys(t, string(whole))
 	gotRuns, summary := runKeys(t, string(merged))
 	require.NotEmpty(t, wantRuns)
 	require.Equal(t, wantRuns, gotRuns)
-	require.EqualValues(t, len(wantRuns), summary["passed"])
+	require.Equal(t, wantSummary["failed"], summary["failed"])
+	require.Equal(t, wantSummary["exit_status"], summary["exit_status"])
+	text, _ := exec.Command(simrunBin, "run", "-scenario", vars["SCENARIOS"], "-seeds", vars["SEEDS"]).Output()
+	failures := regexp.MustCompile(`(?m)^(FAIL .*|  replay: .*)$`)
+	require.Equal(t, failures.FindAllString(string(text), -1), failures.FindAllString(mergeOut, -1),
+		"the merge reports the unsharded sweep's failures, with their replay lines")
 }
 
 // workflow is the part of a GitHub Actions workflow this test runs.
@@ -169,20 +182,18 @@ type workflow struct {
 
 var expression = regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`)
 
-// TestGitHubActionsWorkflow runs docs/ci/github-actions.yml: each matrix
-// job of "sweep" in its own directory with LOCKSTEP_SHARD_INDEX set from
-// ${{ matrix.shard }} as the workflow says, its artifacts handed to the
-// "merge" job, whose merge must pass and equal the unsharded sweep.
+// TestGitHubActionsWorkflow runs docs/ci/github-actions.yml as GitHub
+// would: each matrix job of "sweep" in its own directory with
+// LOCKSTEP_SHARD_INDEX set from ${{ matrix.shard }} as the workflow says, a
+// step without an if skipped once a step failed, artifacts handed to the
+// "merge" job, which runs even when a shard failed; its merge must pass or
+// fail with the sweep and report what the unsharded sweep reports.
 func TestGitHubActionsWorkflow(t *testing.T) {
 	needTools(t, "bash")
 	data, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "ci", "github-actions.yml"))
 	require.NoError(t, err)
 	var wf workflow
 	require.NoError(t, yaml.Unmarshal(data, &wf))
-	for name, value := range smallSweep {
-		require.Contains(t, wf.Env, name, "the workflow's env must set %s, the sweep's %s", name, strings.ToLower(name))
-		wf.Env[name] = value
-	}
 	sweep, ok := wf.Jobs["sweep"]
 	require.True(t, ok, "no job named sweep")
 	merge, ok := wf.Jobs["merge"]
@@ -193,77 +204,6 @@ func TestGitHubActionsWorkflow(t *testing.T) {
 	require.False(t, *sweep.Strategy.FailFast, "a failing shard must not cancel the others")
 	shards := sweep.Strategy.Matrix["shard"]
 	require.NotEmpty(t, shards)
-
-	bin := filepath.Join(t.TempDir(), "simrun")
-	built := false
-	artifacts := t.TempDir()
-	bash := []string{"bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"} // GitHub's shell for run steps on Linux
-
-	// runJob runs one job's steps in dir with the matrix values given.
-	runJob := func(job string, dir string, matrix map[string]int) (lastCode int, lastOut string) {
-		steps := wf.Jobs[job].Steps
-		eval := func(s string) string {
-			return expression.ReplaceAllStringFunc(s, func(e string) string {
-				expr := expression.FindStringSubmatch(e)[1]
-				if name, ok := strings.CutPrefix(expr, "matrix."); ok {
-					v, ok := matrix[name]
-					require.True(t, ok, "%s: no matrix value %s", job, name)
-					return strconv.Itoa(v)
-				}
-				require.Equal(t, "!cancelled()", expr, "%s: an expression this test cannot evaluate", job)
-				return "true"
-			})
-		}
-		for _, step := range steps {
-			if step.If != "" {
-				require.Equal(t, "true", eval(step.If))
-			}
-			switch {
-			case strings.HasPrefix(step.Uses, "actions/checkout@"), strings.HasPrefix(step.Uses, "actions/setup-go@"):
-				// The test runs from a checkout, with Go.
-			case strings.HasPrefix(step.Uses, "actions/upload-artifact@"):
-				name, file := eval(step.With["name"]), eval(step.With["path"])
-				require.NoError(t, os.MkdirAll(filepath.Join(artifacts, name), 0o755))
-				b, err := os.ReadFile(filepath.Join(dir, file))
-				require.NoError(t, err, "%s: the artifact's file", job)
-				require.NoError(t, os.WriteFile(filepath.Join(artifacts, name, filepath.Base(file)), b, 0o644))
-			case strings.HasPrefix(step.Uses, "actions/download-artifact@"):
-				require.Equal(t, "true", step.With["merge-multiple"])
-				names, err := os.ReadDir(artifacts)
-				require.NoError(t, err)
-				n := 0
-				for _, a := range names {
-					if ok, _ := path.Match(step.With["pattern"], a.Name()); ok {
-						n++
-						require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join(artifacts, a.Name()))))
-					}
-				}
-				require.Equal(t, len(shards), n, "%s: one artifact per shard", job)
-			case step.Uses != "":
-				t.Fatalf("%s: step uses %s, which this test cannot run", job, step.Uses)
-			case strings.HasPrefix(step.Run, "go build "):
-				if !built {
-					goBuild(t, step.Run, bin)
-					built = true
-				}
-				f := strings.Fields(step.Run)
-				b, err := os.ReadFile(bin)
-				require.NoError(t, err)
-				require.NoError(t, os.WriteFile(filepath.Join(dir, f[3]), b, 0o755))
-			default:
-				vars := map[string]string{}
-				for k, v := range wf.Env {
-					vars[k] = v
-				}
-				for k, v := range step.Env {
-					vars[k] = eval(v)
-				}
-				lastCode, lastOut = runShell(t, dir, engineEnv(vars), bash, eval(step.Run))
-				require.Equal(t, 0, lastCode, "%s: step %q failed: %s", job, step.Name, lastOut)
-			}
-		}
-		return lastCode, lastOut
-	}
 
 	// The sweep: the matrix has as many shards as the command says, each
 	// index once, and the index reaches simrun through the variable it reads.
@@ -280,19 +220,116 @@ func TestGitHubActionsWorkflow(t *testing.T) {
 	for i, s := range shards {
 		require.Equal(t, i, s, "the matrix's shards must be 0 to %d", n-1)
 	}
-	for _, s := range shards {
-		runJob("sweep", t.TempDir(), map[string]int{"shard": s})
-	}
 
-	dir := t.TempDir()
-	code, out := runJob("merge", dir, nil)
-	require.Equal(t, 0, code, out)
-	require.Regexp(t, `\nmerged 4 file\(s\): \d+ runs of -scenario 'raft/\*' -seeds 1-2 \(4 of 4 shards\)\n`, "\n"+out)
-	require.Regexp(t, `\n\d+ passed, 0 failed\n$`, out)
-	files, err := filepath.Glob(filepath.Join(dir, "shard-*.json"))
-	require.NoError(t, err)
-	require.Len(t, files, n)
-	checkMergedIsWhole(t, bin, files)
+	bin := filepath.Join(t.TempDir(), "simrun")
+	built := false
+	bash := []string{"bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"} // GitHub's shell for run steps on Linux
+
+	for _, sw := range ciSweeps {
+		t.Run(sw.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range wf.Env {
+				env[k] = v
+			}
+			for name, value := range sw.vars {
+				require.Contains(t, env, name, "the workflow's env must set %s", name)
+				env[name] = value
+			}
+			artifacts := t.TempDir()
+
+			// runJob runs one job's steps in dir with the matrix values
+			// given, and returns whether a step failed, and the exit
+			// status and output of the last step it ran.
+			runJob := func(job string, dir string, matrix map[string]int) (failed bool, lastCode int, lastOut string) {
+				eval := func(s string) string {
+					return expression.ReplaceAllStringFunc(s, func(e string) string {
+						expr := expression.FindStringSubmatch(e)[1]
+						if name, ok := strings.CutPrefix(expr, "matrix."); ok {
+							v, ok := matrix[name]
+							require.True(t, ok, "%s: no matrix value %s", job, name)
+							return strconv.Itoa(v)
+						}
+						require.Equal(t, "!cancelled()", expr, "%s: an expression this test cannot evaluate", job)
+						return "true"
+					})
+				}
+				for _, step := range wf.Jobs[job].Steps {
+					if step.If == "" && failed {
+						continue // GitHub skips a step without an if once one failed
+					}
+					if step.If != "" {
+						require.Equal(t, "true", eval(step.If))
+					}
+					switch {
+					case strings.HasPrefix(step.Uses, "actions/checkout@"), strings.HasPrefix(step.Uses, "actions/setup-go@"):
+						// The test runs from a checkout, with Go.
+					case strings.HasPrefix(step.Uses, "actions/upload-artifact@"):
+						name, file := eval(step.With["name"]), eval(step.With["path"])
+						require.NoError(t, os.MkdirAll(filepath.Join(artifacts, name), 0o755))
+						b, err := os.ReadFile(filepath.Join(dir, file))
+						require.NoError(t, err, "%s: the artifact's file", job)
+						require.NoError(t, os.WriteFile(filepath.Join(artifacts, name, filepath.Base(file)), b, 0o644))
+					case strings.HasPrefix(step.Uses, "actions/download-artifact@"):
+						require.Equal(t, "true", step.With["merge-multiple"])
+						names, err := os.ReadDir(artifacts)
+						require.NoError(t, err)
+						got := 0
+						for _, a := range names {
+							if ok, _ := path.Match(step.With["pattern"], a.Name()); ok {
+								got++
+								require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join(artifacts, a.Name()))))
+							}
+						}
+						require.Equal(t, len(shards), got, "%s: one artifact per shard", job)
+					case step.Uses != "":
+						t.Fatalf("%s: step uses %s, which this test cannot run", job, step.Uses)
+					case strings.HasPrefix(step.Run, "go build "):
+						if !built {
+							goBuild(t, step.Run, bin)
+							built = true
+						}
+						b, err := os.ReadFile(bin)
+						require.NoError(t, err)
+						require.NoError(t, os.WriteFile(filepath.Join(dir, strings.Fields(step.Run)[3]), b, 0o755))
+					default:
+						vars := map[string]string{}
+						for k, v := range env {
+							vars[k] = v
+						}
+						for k, v := range step.Env {
+							vars[k] = eval(v)
+						}
+						lastCode, lastOut = runShell(t, dir, engineEnv(vars), bash, eval(step.Run))
+						require.Contains(t, []int{0, 1}, lastCode, "%s: step %q: %s", job, step.Name, lastOut)
+						failed = failed || lastCode != 0
+					}
+				}
+				return failed, lastCode, lastOut
+			}
+
+			anyFailed := false
+			for _, s := range shards {
+				failed, _, out := runJob("sweep", t.TempDir(), map[string]int{"shard": s})
+				anyFailed = anyFailed || failed
+				require.Empty(t, out, "shard %d: -json goes to the file, and nothing else is said", s)
+			}
+			require.Equal(t, sw.fails, anyFailed, "a shard job fails exactly when one of its runs does")
+
+			dir := t.TempDir()
+			failed, code, out := runJob("merge", dir, nil)
+			require.Equal(t, sw.fails, failed, out)
+			require.Equal(t, map[bool]int{false: 0, true: 1}[sw.fails], code, out)
+			require.Contains(t, out, fmt.Sprintf("merged %d file(s): ", n))
+			require.Contains(t, out, fmt.Sprintf(" runs of -scenario '%s' -seeds %s (%d of %d shards)\n", sw.vars["SCENARIOS"], sw.vars["SEEDS"], n, n))
+			files, err := filepath.Glob(filepath.Join(dir, "shard-*.json"))
+			require.NoError(t, err)
+			require.Len(t, files, n)
+			checkMergedIsWhole(t, bin, sw.vars, files, out)
+			if sw.fails {
+				require.Contains(t, out, "  replay: go run ./cmd/simrun replay -scenario example/planted/")
+			}
+		})
+	}
 }
 
 // manifest is the part of a Kubernetes object this test reads.
@@ -339,7 +376,8 @@ type manifest struct {
 // simrun built as docs/ci/Dockerfile builds it, each index of the Indexed
 // Job's container command with JOB_COMPLETION_INDEX set as Kubernetes sets
 // it and the shared volume at a directory of the test's, then the merge
-// Job's command, which must pass and equal the unsharded sweep.
+// Job's command, which must pass or fail with the sweep and report what the
+// unsharded sweep reports.
 func TestKubernetesIndexedJob(t *testing.T) {
 	needTools(t, "sh", "ls", "wc", "mv")
 	root := repoRoot(t)
@@ -397,36 +435,42 @@ func TestKubernetesIndexedJob(t *testing.T) {
 	require.Len(t, c.VolumeMounts, 1)
 	mount := c.VolumeMounts[0].MountPath
 	require.Contains(t, script, mount)
-
-	vars := map[string]string{"PATH": path}
-	for _, e := range c.Env {
-		vars[e.Name] = e.Value
-	}
-	for name, value := range smallSweep {
-		require.Contains(t, vars, name, "the container's env must set %s", name)
-		vars[name] = value
-	}
-	results := t.TempDir()
-	atResults := func(script string) string { return strings.ReplaceAll(script, mount, results) }
-	for i := 0; i < n; i++ {
-		vars["JOB_COMPLETION_INDEX"] = strconv.Itoa(i) // as Kubernetes sets it in pod i
-		code, out := runShell(t, t.TempDir(), engineEnv(vars), c.Command[:2], atResults(script))
-		require.Equal(t, 0, code, "index %d: %s", i, out)
-	}
-	files, err := filepath.Glob(filepath.Join(results, "*"))
-	require.NoError(t, err)
-	require.Len(t, files, n, "one output per index, and no .part left: %v", files)
-
-	// The merge Job waits for every shard, then merges them.
 	m := merge.Spec.Template.Spec
 	require.Len(t, m.Containers, 1)
 	mc := m.Containers[0]
 	require.Len(t, mc.Command, 3)
 	require.Contains(t, mc.Command[2], fmt.Sprintf("-ge %d ]", n), "the merge must wait for all %d shards", n)
 	require.Equal(t, mount, mc.VolumeMounts[0].MountPath)
-	code, out := runShell(t, t.TempDir(), engineEnv(map[string]string{"PATH": path}), mc.Command[:2], atResults(mc.Command[2]))
-	require.Equal(t, 0, code, out)
-	require.Regexp(t, fmt.Sprintf(`^merged %d file\(s\): \d+ runs of -scenario 'raft/\*' -seeds 1-2 \(%d of %d shards\)\n`, n, n, n), out)
-	require.Regexp(t, `\n\d+ passed, 0 failed\n$`, out)
-	checkMergedIsWhole(t, filepath.Join(image, "simrun"), files)
+
+	for _, sw := range ciSweeps {
+		t.Run(sw.name, func(t *testing.T) {
+			vars := map[string]string{"PATH": path}
+			for _, e := range c.Env {
+				vars[e.Name] = e.Value
+			}
+			for name, value := range sw.vars {
+				require.Contains(t, vars, name, "the container's env must set %s", name)
+				vars[name] = value
+			}
+			results := t.TempDir()
+			atResults := func(script string) string { return strings.ReplaceAll(script, mount, results) }
+			anyFailed := false
+			for i := 0; i < n; i++ {
+				vars["JOB_COMPLETION_INDEX"] = strconv.Itoa(i) // as Kubernetes sets it in pod i
+				code, out := runShell(t, t.TempDir(), engineEnv(vars), c.Command[:2], atResults(script))
+				require.Contains(t, []int{0, 1}, code, "index %d: %s", i, out)
+				anyFailed = anyFailed || code == 1
+			}
+			require.Equal(t, sw.fails, anyFailed, "an index fails (exit 1, FailIndex) exactly when one of its runs does")
+			files, err := filepath.Glob(filepath.Join(results, "*"))
+			require.NoError(t, err)
+			require.Len(t, files, n, "one output per index, failing or not, and no .part left: %v", files)
+
+			code, out := runShell(t, t.TempDir(), engineEnv(map[string]string{"PATH": path}), mc.Command[:2], atResults(mc.Command[2]))
+			require.Equal(t, map[bool]int{false: 0, true: 1}[sw.fails], code, out)
+			require.Regexp(t, fmt.Sprintf(`^merged %d file\(s\): \d+ runs of -scenario '%s' -seeds %s \(%d of %d shards\)\n`,
+				n, regexp.QuoteMeta(sw.vars["SCENARIOS"]), sw.vars["SEEDS"], n, n), out)
+			checkMergedIsWhole(t, filepath.Join(image, "simrun"), sw.vars, files, out)
+		})
+	}
 }

@@ -25,13 +25,13 @@ type Bug struct {
 // -lease.matrix) shows how often each profile finds each bug.
 var Planted = []Bug{
 	{Name: "NoRestartGrace", What: "the lock server grants at once after a restart, while a lease of its previous instance may still run",
-		Config: Config{NoRestartGrace: true}, Profile: "crashes", Seeds: 40, Check: CheckExclusion},
+		Config: Config{NoRestartGrace: true}, Profile: "crashes:down=10ms..200ms", Seeds: 10, Check: CheckExclusion},
 	{Name: "NoCounterSync", What: "the lock server writes its token counter but never syncs it",
 		Config: Config{NoCounterSync: true}, Profile: "crashes", Seeds: 10, Check: CheckTokens},
 	{Name: "CountFromReply", What: "a client counts its lease from the grant's arrival, not from its request",
 		Config: Config{CountFromReply: true}, Profile: "none", Seeds: 5, Check: CheckExclusion},
 	{Name: "NoDriftMargin", What: "a client trusts the whole lease, as if its clock ran at the server's rate",
-		Config: Config{NoDriftMargin: true}, Profile: "swarm:only=clock", Seeds: 50, Check: CheckExclusion},
+		Config: Config{NoDriftMargin: true}, Profile: "swarm:only=clock", Seeds: 40, Check: CheckExclusion},
 	{Name: "AcceptStaleTokens", What: "the storage applies every write, fencing none off",
 		Config: Config{AcceptStaleTokens: true}, Profile: "unreliable-plus", Seeds: 20, Check: CheckFencing},
 }

@@ -46,20 +46,18 @@ type Cluster struct {
 	Plan    faults.Plan
 }
 
-// BaseNetwork is the network when nothing is wrong: requests take 1-5 ms
-// (replies travel at once, as in labrpc), so a crash or a clock can land
-// between a request and what it causes.
-func BaseNetwork() netsim.Conditions {
-	c := netsim.Reliable()
-	c.DelayMin, c.DelayMax = time.Millisecond, 5*time.Millisecond
-	return c
-}
+// BaseNetwork is the network's fault conditions when nothing is wrong:
+// none. Its latency is netsim.New's default, a datacenter's
+// (netsim.Datacenter: 0.1-0.4 ms one way per link, jitter, now and then a
+// message 1-10 ms slower), on requests and replies alike, so a crash or a
+// clock can land between a request and what it causes. Fault plans restore
+// these conditions when they heal.
+func BaseNetwork() netsim.Conditions { return netsim.Reliable() }
 
 // NewCluster builds the nodes, starts them, and installs the fault plan the
 // run's options ask for over [0, faultWindow).
 func NewCluster(w *sim.World, cfg Config, faultWindow time.Duration) (*Cluster, error) {
 	c := &Cluster{World: w, Net: netsim.New(w), Checker: &Checker{}}
-	c.Net.SetConditions(BaseNetwork())
 	obs := worldObserver{w, c.Checker}
 	add := func(name string, boot func(n *sim.Node, ep *netsim.Endpoint) any) {
 		var ep *netsim.Endpoint

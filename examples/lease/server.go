@@ -147,7 +147,8 @@ func (s *lockServer) grantNext() {
 		if s.wake != nil {
 			s.wake.Stop()
 		}
-		s.wake = s.clk.AfterFunc(min(free, s.waiters[0].arrived+s.cfg.Lease/2)-now, func() { s.wake = nil; s.grantNext() })
+		s.wake = clock.AfterFuncLabel(s.clk, min(free, s.waiters[0].arrived+s.cfg.Lease/2)-now, "lease next grant",
+			func() { s.wake = nil; s.grantNext() })
 		return
 	}
 	s.node.World().Sometimes(probeHandoffAtExpiry, s.holder >= 0)

@@ -165,9 +165,10 @@ func Tail(p faults.Plan) int {
 	return n
 }
 
-// Shrink minimizes plan, under which first (a run of the scenario on its
-// seed) failed. run runs the scenario under a candidate plan. If first did
-// not fail, there is nothing to shrink and the result is plan itself.
+// Shrink minimizes plan (and the knobs Options names), under which first (a
+// run of the scenario on its seed, with Options.KnobValues) failed. run runs
+// the scenario under a candidate. If first did not fail, there is nothing to
+// shrink and the result is plan itself.
 // Cancelling ctx stops the search as a budget does.
 func Shrink(ctx context.Context, plan faults.Plan, first sim.Result, run RunFunc, opts Options) Result {
 	if opts.MaxRuns <= 0 {
@@ -207,9 +208,10 @@ type search struct {
 	run   RunFunc
 	opts  Options
 	start time.Time
-	// verdicts holds the run of every plan already run (and the original),
-	// by the plan's JSON, so that a candidate reached twice costs no second
-	// run. A run is a function of its plan, so this changes no result.
+	// verdicts holds the run of every candidate already run (and of the
+	// original), by key (the plan's JSON and the knob values), so that a
+	// candidate reached twice costs no second run. A run is a function of
+	// its plan and knobs, so this changes no result.
 	verdicts map[string]*sim.Result
 	res      Result
 }
@@ -225,15 +227,16 @@ type candidate struct {
 	plan  faults.Plan
 	knobs map[string]int // nil: the current ones
 	what  string
-	key   string // the plan's JSON, once try has checked it is valid
+	key   string // key(plan, knobs), once try has checked the plan is valid
 	index int    // its place in the list try was given
 }
 
 // try takes the first of candidates, in order, under which the run fails
 // the same way: the plan becomes it and the step is recorded under phase.
-// It returns the index of the one taken, or -1. Candidates are run in batches of
-// Parallel; one that is not a valid plan is skipped without a run, and one
-// run before is judged by its earlier run.
+// It returns the index of the one taken, or -1. Candidates are run in
+// batches of Parallel; one that is not a valid plan is skipped without a
+// run, and one run before is judged by its earlier run. A candidate without
+// knobs of its own has the current ones.
 func (s *search) try(phase string, cands []candidate) int {
 	var valid []candidate
 	for i, c := range cands {

@@ -17,14 +17,19 @@ import (
 const minGap = time.Millisecond
 
 // simplifications returns the candidate simplifications of the fault action
-// at index i of p, most useful first: fewer nodes, lower rates, a shorter
-// fault, a rounder time.
+// at index i of p, most useful first: none at all, fewer nodes, lower rates,
+// a shorter fault, a rounder time.
 func simplifications(p faults.Plan, i int) []candidate {
 	a := p.Actions[i]
 	var out []candidate
 	add := func(b faults.Action, format string, args ...any) {
 		out = append(out, candidate{plan: replace(p, i, b), what: describe(p, a) + ": " + fmt.Sprintf(format, args...)})
 	}
+
+	// No action at all: a simplification may have made it a no-op (a
+	// partition with one side), or another one may have made it needless.
+	// (Already judged, from memory, if nothing changed since it was tried.)
+	out = append(out, candidate{plan: without(p, func(j int) bool { return j == i }), what: "remove " + describe(p, a)})
 
 	// Fewer nodes.
 	if len(a.Nodes) > 1 {
@@ -85,15 +90,20 @@ func simplifications(p faults.Plan, i int) []candidate {
 	// A shorter fault: its end moved toward its start, or its start toward
 	// its end. (A fault that only the plan's tail ends is left where it
 	// starts: moving it later would only make the run longer to read.)
+	// The shortest such fault is tried first, then one half as long.
 	if start, ok := startOf(p, i); ok {
 		if gap := a.At - p.Actions[start].At; gap >= 2*minGap {
 			b := a
+			b.At = p.Actions[start].At + minGap
+			add(b, "at %v -> %v (the shortest fault)", a.At, b.At)
 			b.At = p.Actions[start].At + gap/2
 			add(b, "at %v -> %v (a shorter fault)", a.At, b.At)
 		}
 	} else if end, ok := endOf(p, i); ok {
 		if gap := p.Actions[end].At - a.At; gap >= 2*minGap {
 			b := a
+			b.At = p.Actions[end].At - minGap
+			add(b, "at %v -> %v (the shortest fault)", a.At, b.At)
 			b.At = a.At + gap/2
 			add(b, "at %v -> %v (a later start)", a.At, b.At)
 		}

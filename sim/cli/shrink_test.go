@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -238,4 +239,22 @@ func mustRead(t *testing.T, file string) []byte {
 	data, err := os.ReadFile(file)
 	require.NoError(t, err)
 	return data
+}
+
+// shrink -faults @plan.json starts from a plan file (as `plan` prints it)
+// and ends where shrinking the profile's run does: the plan is the run.
+func TestShrinkFromPlanFile(t *testing.T) {
+	const name = "clitest/planted/LostCount"
+	seed := fmt.Sprint(firstFailing(t, name, 30))
+	var planOut, out, fromFile, errOut bytes.Buffer
+	require.Equal(t, 0, Run(context.Background(), []string{"plan", "-scenario", name, "-seed", seed}, &planOut, &errOut, testConfig),
+		errOut.String())
+	file := filepath.Join(t.TempDir(), "plan.json")
+	require.NoError(t, os.WriteFile(file, planOut.Bytes(), 0o644))
+	require.Equal(t, 1, Run(context.Background(), []string{"shrink", "-scenario", name, "-seed", seed}, &out, &errOut, testConfig))
+	require.Equal(t, 1, Run(context.Background(), []string{"shrink", "-scenario", name, "-seed", seed, "-faults", "@" + file},
+		&fromFile, &errOut, testConfig), errOut.String())
+	require.Contains(t, fromFile.String(), "(faults: a JSON plan)")
+	minimal := func(s string) string { return s[strings.Index(s, "minimal fault plan"):strings.Index(s, "  replay:")] }
+	require.Equal(t, minimal(out.String()), minimal(fromFile.String()))
 }

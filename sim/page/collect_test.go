@@ -75,11 +75,13 @@ func TestMessageFates(t *testing.T) {
 	}, d.Msgs)
 	require.Equal(t, []string{"one", "two", "three"}, d.Texts)
 	require.Equal(t, 1, c.unmatched)
+	require.Equal(t, messageCounts{Sent: 3, Dropped: 1, Flying: 1}, c.view(Run{}).Messages)
 	require.Equal(t, []string{"a", "b"}, d.Lanes)
 }
 
 // Marks that open and close a state become spans; what is still open when
-// the run ends lasts to its end.
+// the run ends lasts to its end. Link conditions as the run set them first
+// are no fault, and not drawn.
 func TestSpans(t *testing.T) {
 	c := NewCollector()
 	s := time.Second
@@ -94,6 +96,7 @@ func TestSpans(t *testing.T) {
 		rec(3*s, sim.Mark{Kind: sim.MarkPartition, Text: "[a] | [b c]", ID: 7}),
 		rec(3*s, sim.Mark{Kind: sim.MarkPartition, Node: "a", Peer: "c", Text: "a -/- c", ID: 8}),
 		rec(4*s, sim.Mark{Kind: sim.MarkHeal, ID: 7}),
+		rec(0, sim.Mark{Kind: sim.MarkLink, Text: "reliable"}),
 		rec(4*s, sim.Mark{Kind: sim.MarkLink, Text: "drop 10%"}),
 		rec(5*s, sim.Mark{Kind: sim.MarkLink, Text: "reliable"}),
 		rec(6*s, sim.Mark{Kind: sim.MarkCrash, Node: "c"}),
@@ -111,12 +114,11 @@ func TestSpans(t *testing.T) {
 		{From: 2 * sec, To: 3 * sec, Lane: 1, Kind: "paused", Text: "paused"},
 		{From: 4 * sec, To: 5 * sec, Lane: -1, Kind: "link", Text: "drop 10%"},
 		{From: 6 * sec, To: 8 * sec, Lane: 2, Kind: "down", Text: "down (crashed) until the end"},
-		{From: 5 * sec, To: 8 * sec, Lane: -1, Kind: "link", Text: "reliable"},
 		{From: 3 * sec, To: 4 * sec, Lane: -1, Kind: "partition", Text: "[a] | [b c]"},
 		{From: 3 * sec, To: 8 * sec, Lane: 0, Kind: "partition", Text: "a -/- c"},
 		{From: 3 * sec, To: 8 * sec, Lane: 2, Kind: "partition", Text: "a -/- c"},
 	}, d.Spans)
-	require.Len(t, d.Points, 15)
+	require.Len(t, d.Points, 16)
 	require.Equal(t, &fail{At: 7 * sec, Lane: 1, Check: "x", Text: "x failed at 7s on b: boom"}, d.Fail)
 }
 

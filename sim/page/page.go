@@ -95,6 +95,7 @@ type view struct {
 	PlanText    string
 	Faults      string
 	Lanes       []string
+	Messages    messageCounts
 	Links       []linkRow
 	Marks       []markRow
 	MoreMarks   int
@@ -114,6 +115,8 @@ type failureView struct {
 	Message string
 	Stack   string
 }
+
+type messageCounts struct{ Sent, Dropped, Flying uint64 }
 
 type linkRow struct {
 	From, To      string
@@ -190,6 +193,7 @@ func (c *Collector) view(run Run) view {
 		PlanText:    run.PlanText,
 		Faults:      res.Faults,
 		Lanes:       c.lanes,
+		Messages:    messageCounts{Sent: c.msgs.n, Dropped: c.dropped, Flying: c.flying},
 		Style:       template.CSS(pageCSS),
 		Script:      template.JS(pageJS),
 	}
@@ -310,10 +314,16 @@ func (c *Collector) data(res sim.Result) data {
 	}
 	var parts []open // partitions not healed yet, in order
 	partID := map[uint64]int{}
-	link := map[key]point{} // last link change per (lane, peer)
+	link := map[key]point{}      // last link change per (lane, peer)
+	baseline := map[key]string{} // the first conditions of each: no fault, not drawn
 	var linkKeys []key
 	addSpan := func(from, to int64, lane int, kind, text string) {
 		d.Spans = append(d.Spans, span{From: from, To: to, Lane: lane, Kind: kind, Text: text})
+	}
+	addLink := func(p point, to int64, k key) {
+		if p.Text != baseline[k] {
+			addSpan(p.At, to, p.Lane, "link", p.Text)
+		}
 	}
 	closePart := func(i int, at int64) {
 		for _, l := range parts[i].lanes {
@@ -366,9 +376,10 @@ func (c *Collector) data(res sim.Result) data {
 		case sim.MarkLink:
 			k := key{m.Lane, m.Peer}
 			if prev, ok := link[k]; ok {
-				addSpan(prev.At, at, prev.Lane, "link", prev.Text)
+				addLink(prev, at, k)
 			} else {
 				linkKeys = append(linkKeys, k)
+				baseline[k] = m.Text
 			}
 			link[k] = point{At: at, Lane: m.Lane, Text: m.Text}
 		}
@@ -384,8 +395,7 @@ func (c *Collector) data(res sim.Result) data {
 		closePart(i, end)
 	}
 	for _, k := range linkKeys {
-		p := link[k]
-		addSpan(p.At, end, p.Lane, "link", p.Text)
+		addLink(link[k], end, k)
 	}
 	d.Spans = mergeCuts(d.Spans)
 

@@ -1,4 +1,9 @@
-package page_test
+// Package browser_test opens the failure page (package sim/page) in headless
+// Chromium. It is a package of its own so that the page's package, which the
+// runner library imports, has no test importing a browser driver or a system:
+// go mod tidy in a module that uses the runner records the checksums of the
+// tests of every package it imports (sim/cli's TestOwnModule).
+package browser_test
 
 import (
 	"bytes"
