@@ -62,6 +62,6 @@ func ExampleZeroDelay() {
 		w.Run()
 	}
 	// Output:
-	// round trip 305.641µs
+	// round trip 798.583µs
 	// round trip 0s
 }

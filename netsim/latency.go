@@ -36,17 +36,15 @@ type Latency struct {
 }
 
 // Datacenter is the default latency, that of machines in one datacenter:
-// per-link base 50-150 µs one way (a round trip of 0.1-0.3 ms, an RPC
-// between two hosts of one modern datacenter), jitter with a mean of 20 µs,
-// and 1% of messages 1-10 ms slower (a retransmission, a congested port). A
-// storage sync takes longer, 0.1-1 ms (sim.SyncLatencyMin, SyncLatencyMax),
-// as an fsync does next to a network hop. On a
+// per-link base 100-400 µs one way (a round trip of 0.2-0.8 ms), jitter with
+// a mean of 50 µs, and 1% of messages 1-10 ms slower, on the scale of a
+// storage sync (0.1-1 ms: sim.SyncLatencyMin, sim.SyncLatencyMax). On a
 // network without delay a request, its handling and its reply happen at one
 // virtual instant, so a crash, a partition or a clock jump never falls while
 // a message is in flight; with latency it can.
 func Datacenter() Latency {
-	return Latency{BaseMin: 50 * time.Microsecond, BaseMax: 150 * time.Microsecond,
-		Jitter: 20 * time.Microsecond, TailChance: 0.01, TailMin: time.Millisecond, TailMax: 10 * time.Millisecond}
+	return Latency{BaseMin: 100 * time.Microsecond, BaseMax: 400 * time.Microsecond,
+		Jitter: 50 * time.Microsecond, TailChance: 0.01, TailMin: time.Millisecond, TailMax: 10 * time.Millisecond}
 }
 
 // Zero reports whether l adds no delay to any message.
