@@ -244,12 +244,16 @@ func ParsePlan(data []byte) (Plan, error) {
 // letter case: encoding/json matches field names case-insensitively, and
 // would silently keep the last one).
 func checkDuplicateKeys(data []byte) error {
+	// errSyntax stops the walk at the first token that does not decode:
+	// walking on would loop (dec.More stays true before a bad token), and
+	// the decoder proper reports the error.
+	errSyntax := errors.New("syntax")
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var walk func(path string) error
 	walk = func(path string) error {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil // a syntax error: the decoder proper reports it
+			return errSyntax
 		}
 		switch tok {
 		case json.Delim('{'):
@@ -257,7 +261,7 @@ func checkDuplicateKeys(data []byte) error {
 			for dec.More() {
 				kt, err := dec.Token()
 				if err != nil {
-					return nil
+					return errSyntax
 				}
 				key, _ := kt.(string)
 				if seen[strings.ToLower(key)] {
@@ -279,7 +283,10 @@ func checkDuplicateKeys(data []byte) error {
 		}
 		return nil
 	}
-	return walk("the plan")
+	if err := walk("the plan"); err != errSyntax {
+		return err
+	}
+	return nil
 }
 
 // Validate checks that every field of the plan is within bounds and every

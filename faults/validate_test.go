@@ -136,3 +136,18 @@ func TestFromOptionsErrorsAreBadInput(t *testing.T) {
 	_, err := faults.ParsePlan([]byte(`{"nodes": -1}`))
 	require.True(t, errors.As(err, &pe))
 }
+
+// TestParsePlanEndsOnBadTokens: malformed JSON inside an array or object is
+// an error, not a hang (the duplicate-key walk once looped on it; found by
+// FuzzParsePlan).
+func TestParsePlanEndsOnBadTokens(t *testing.T) {
+	for _, text := range []string{
+		`{"nodes": ["x", "y"], "until": "1m", "actions": [{"at": "1s", "kind": "one-way", "from": "x t"o,"": 1}]}`,
+		`{"actions": [1, x]}`,
+		`{"actions": [{"a": 1} {"b": 2}]}`,
+		`{"nodes": [1 2]}`,
+	} {
+		_, err := faults.ParsePlan([]byte(text))
+		require.ErrorIs(t, err, sim.ErrBadInput, text)
+	}
+}

@@ -27,6 +27,11 @@ const (
 	// CheckDurable: at the end of the run, the storage's state holds the last
 	// write it acknowledged, or a later one.
 	CheckDurable = "lease/durable"
+	// CheckProgress: once the faults end, some client stores a write again
+	// within 2 s (unless a node halted on corrupt state). A liveness check:
+	// it catches a lock that is never granted again, or a storage that
+	// refuses every writer.
+	CheckProgress = "lease/progress"
 )
 
 // Observer is told what the system does at the moments the checks judge.

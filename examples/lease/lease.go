@@ -23,7 +23,8 @@
 // The checks (check.go): lease/tokens (a token is never granted twice, even
 // across restarts), lease/exclusion (a client acts only on the newest lease
 // granted), lease/fencing (the storage applies writes in (token, seq)
-// order), lease/durable (the storage keeps what it acknowledged).
+// order), lease/durable (the storage keeps what it acknowledged), and, in
+// Main, lease/progress (once the faults end, writes are stored again).
 //
 // The scenarios: example/Lease (crashes of any node), example/LeaseUnreliable
 // (long-delayed requests and replies, late duplicates: unreliable-plus) and

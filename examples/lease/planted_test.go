@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -90,4 +91,14 @@ func TestMatrix(t *testing.T) {
 		b.WriteString("\n")
 	}
 	t.Log("\n" + b.String())
+}
+
+// The liveness check can fire: with a lease longer than the run, a lease
+// whose holder crashed (or a restarted lock server's grace period) lasts
+// past the end of the faults, and no write is stored after them.
+func TestProgressCheckFires(t *testing.T) {
+	res, found := firstFailure(lease.Config{Lease: time.Hour}, "crashes", 20)
+	require.True(t, found, "a one-hour lease under crashes never stalled in seeds 1-20")
+	require.Equal(t, lease.CheckProgress, res.Failure.Check, "%v", res.Failure)
+	t.Logf("seed %d: %v", res.Seed, res.Failure)
 }

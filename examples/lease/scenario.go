@@ -115,9 +115,28 @@ func Main(cfg Config) func(p *sim.Proc) error {
 			return err
 		}
 		p.World().AtEnd(CheckDurable, c.checkDurable)
-		p.Sleep(faultWindow + 2*time.Second)
+		p.Sleep(faultWindow)
+		// Liveness: the plan has healed everything by now, so within a
+		// grace period, a lease and a few writes, some client must store
+		// a write again.
+		healed := c.Checker.Applies()
+		p.Sleep(2 * time.Second)
+		if c.Checker.Applies() == healed && !c.halted() {
+			return sim.Checkf(CheckProgress, "no write was stored in the 2 s after the faults ended at %v (%d before)", faultWindow, healed)
+		}
 		return nil
 	}
+}
+
+// halted reports whether the lock server or the storage refuses to serve,
+// having found its synced state corrupt: then nothing can make progress
+// until an operator restores it, and no liveness is promised.
+func (c *Cluster) halted() bool {
+	if s, ok := c.Nodes[serverIndex].Instance.(*lockServer); ok && s.halted {
+		return true
+	}
+	s, ok := c.Nodes[storageIndex].Instance.(*store)
+	return ok && s.halted
 }
 
 func init() {

@@ -97,17 +97,30 @@ func checkHTMLFile(file string) error {
 // sweep ran it without, which is faster) and writes its page into dir,
 // named after the scenario and seed. It returns the file written.
 func (r *runner) pageOfFailure(dir string, o outcome, spec string) (string, error) {
-	pr, trace := pageTrace(nil)
-	res := sim.RunScenario(o.scenario, sim.Options{Seed: o.seed, Faults: spec, Trace: trace})
+	file := filepath.Join(dir, PageFileName(o.scenario.Name, o.seed))
+	res, err := r.replayPage(file, o.scenario, o.seed, spec)
+	if err != nil {
+		return "", err
+	}
 	if o.div == nil && (res.Outcome != o.res.Outcome || res.Hash != o.res.Hash) {
 		// Tracing must change nothing (sim.World.Tracing); say so if it did
-		// rather than draw another run under this one's name. (A run that
-		// failed the determinism check is drawn as it replays now.)
+		// rather than leave another run's page under this one's name. (A
+		// run that failed the determinism check is drawn as it replays now.)
+		os.Remove(file)
 		return "", fmt.Errorf("%s seed %d: the traced replay ended %s (hash %016x), the sweep's run %s (hash %016x): not drawn",
 			o.scenario.Name, o.seed, res.Outcome, res.Hash, o.res.Outcome, o.res.Hash)
 	}
-	file := filepath.Join(dir, PageFileName(o.scenario.Name, o.seed))
-	return file, r.writePage(file, o.scenario, pr, res, spec)
+	return file, nil
+}
+
+// replayPage runs seed of sc under spec (a -faults value: a profile, a JSON
+// plan, or "" for the scenario's own) with its trace on, and writes the
+// run's page to file: for any command that has a run worth showing (a
+// sweep's failures, a shrunk plan's failure).
+func (r *runner) replayPage(file string, sc *sim.Scenario, seed uint64, spec string) (sim.Result, error) {
+	pr, trace := pageTrace(nil)
+	res := sim.RunScenario(sc, sim.Options{Seed: seed, Faults: spec, Trace: trace})
+	return res, r.writePage(file, sc, pr, res, spec)
 }
 
 // PageFileName is the name of a failing run's page in run's -html directory:

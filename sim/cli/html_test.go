@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,6 +46,34 @@ func init() {
 			return nil
 		},
 	})
+}
+
+// clitest/TracingChangesIt breaks the rule of World.Tracing: it fails only
+// when not traced, so its traced replay is another run.
+func init() {
+	sim.Register(sim.Scenario{
+		Name:        "clitest/TracingChangesIt",
+		Description: "test only: fails unless traced",
+		Main: func(p *sim.Proc) error {
+			if p.World().Tracing() {
+				return nil
+			}
+			return fmt.Errorf("not traced")
+		},
+	})
+}
+
+// A page is of the run the sweep made, or of nothing: a traced replay that
+// ends otherwise is reported, and no page is left under the run's name.
+func TestRunHTMLRefusesAReplayThatDiffers(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := simrun("run", "-scenario", "clitest/TracingChangesIt", "-seeds", "1", "-html", dir)
+	require.Equal(t, 1, code, out)
+	require.Contains(t, errOut, "testrunner: -html: clitest/TracingChangesIt seed 1: the traced replay ended pass")
+	require.Contains(t, errOut, "the sweep's run fail")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, entries)
 }
 
 func TestReplayHTMLWritesThePage(t *testing.T) {

@@ -272,6 +272,18 @@ func indentPlan(p faults.Plan) string {
 	return strings.Join(lines, "\n  ") + "\n"
 }
 
+// markPlanted makes e, the entry of a failing run r of sc, an expected
+// failure if sc has a planted bug: the bug is never fixed, and the entry
+// replays as the same failure (seeds.Expect). Both shrink -save and run
+// -save write such entries.
+func markPlanted(e *seeds.Entry, sc *sim.Scenario, r sim.Result) {
+	if sc.Planted == "" || r.Passed() || r.Failure == nil {
+		return
+	}
+	e.Fixed = "never: the bug is planted on purpose (" + sc.Planted + "); the entry shows it is still caught, by the same check"
+	e.Expect = &seeds.Expect{Outcome: string(r.Outcome), Check: r.Failure.Check}
+}
+
 // saveShrunk writes the corpus entry of the minimal failing run into dir,
 // never over an existing file. For a scenario with a planted bug the entry
 // is an expected failure (seeds.Expect) that replays as one; for any other
@@ -285,10 +297,7 @@ func saveShrunk(dir string, sc *sim.Scenario, seed uint64, res shrink.Result, fr
 	found := fmt.Sprintf("%s: %s (shrunk from %d fault actions of %s to %d in %d runs%s)",
 		res.Run.Outcome, failureText(res.Run), res.Before, from, res.After, res.Runs, knobs)
 	e := seeds.Entry{Scenario: sc.Name, Seed: seed, Faults: res.Plan.JSON(), Knobs: res.Knobs, Found: found, Fixed: seeds.FixedPlaceholder}
-	if sc.Planted != "" {
-		e.Fixed = "never: the bug is planted on purpose (" + sc.Planted + "); the entry shows it is still caught, by the same check"
-		e.Expect = &seeds.Expect{Outcome: string(res.Run.Outcome), Check: res.Target.Check}
-	}
+	markPlanted(&e, sc, res.Run)
 	file := filepath.Join(dir, seeds.FileName(sc.Name, seed))
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrExist) {

@@ -258,3 +258,16 @@ func TestShrinkFromPlanFile(t *testing.T) {
 	minimal := func(s string) string { return s[strings.Index(s, "minimal fault plan"):strings.Index(s, "  replay:")] }
 	require.Equal(t, minimal(out.String()), minimal(fromFile.String()))
 }
+
+// run -save writes a planted bug's failing run as an expected failure too.
+func TestRunSavePlantedIsExpected(t *testing.T) {
+	const name = "clitest/planted/LostCount"
+	seed := firstFailing(t, name, 30)
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), []string{"run", "-scenario", name, "-seeds", fmt.Sprint(seed), "-save", dir}, &out, &errOut, testConfig)
+	require.Equal(t, 1, code, errOut.String())
+	e, err := seeds.Parse("entry", mustRead(t, filepath.Join(dir, seeds.FileName(name, seed))))
+	require.NoError(t, err)
+	require.Equal(t, &seeds.Expect{Outcome: "fail", Check: "clitest/durability"}, e.Expect)
+}

@@ -261,6 +261,9 @@ func runJob(j job, spec string, determinism bool) outcome {
 
 func save(dir string, o outcome, spec string) error {
 	e := seeds.Entry{Scenario: o.scenario.Name, Seed: o.seed, Found: describeFailure(o), Fixed: seeds.FixedPlaceholder}
+	if o.div == nil {
+		markPlanted(&e, o.scenario, o.res) // shrink.go: a planted bug's entry is an expected failure
+	}
 	if spec != "" {
 		raw := []byte(spec)
 		if spec[0] != '{' {

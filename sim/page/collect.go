@@ -52,10 +52,13 @@ type Collector struct {
 	// duplicate delivered after the original, or a system's marks without
 	// IDs).
 	unmatched int
-	tail      []sim.Record // ring of the last tailRecords records
-	tailNext  int
-	records   uint64
-	end       time.Duration
+	// dropped and flying count messages dropped, and still in flight when
+	// the run ended.
+	dropped, flying uint64
+	tail            []sim.Record // ring of the last tailRecords records
+	tailNext        int
+	records         uint64
+	end             time.Duration
 }
 
 // mark is a lane mark: a fact about one node (Lane >= 0) or the whole world
@@ -157,6 +160,7 @@ func (c *Collector) send(at time.Duration, m *sim.Mark) {
 	if m.ID == 0 {
 		// Nothing can tie it to its delivery: drawn as sent and never seen again.
 		msg.End, msg.Status = at, inFlight
+		c.flying++
 		c.complete(msg)
 		return
 	}
@@ -176,6 +180,7 @@ func (c *Collector) arrive(at time.Duration, m *sim.Mark) {
 	msg.End = at
 	if m.Kind == sim.MarkDrop {
 		msg.Status = dropped
+		c.dropped++
 		c.density.addDrop(msg.Send)
 		c.link(msg.From, msg.To).dropped++
 	}
@@ -211,6 +216,7 @@ func (c *Collector) finish(end time.Duration) {
 	for _, id := range ids {
 		msg := c.pending[id]
 		msg.End, msg.Status = c.end, inFlight
+		c.flying++
 		c.complete(msg)
 	}
 	clear(c.pending)

@@ -75,6 +75,7 @@ func TestMessageFates(t *testing.T) {
 	}, d.Msgs)
 	require.Equal(t, []string{"one", "two", "three"}, d.Texts)
 	require.Equal(t, 1, c.unmatched)
+	require.Equal(t, messageCounts{Sent: 3, Dropped: 1, Flying: 1}, c.view(Run{}).Messages)
 	require.Equal(t, []string{"a", "b"}, d.Lanes)
 }
 

@@ -95,6 +95,7 @@ type view struct {
 	PlanText    string
 	Faults      string
 	Lanes       []string
+	Messages    messageCounts
 	Links       []linkRow
 	Marks       []markRow
 	MoreMarks   int
@@ -114,6 +115,8 @@ type failureView struct {
 	Message string
 	Stack   string
 }
+
+type messageCounts struct{ Sent, Dropped, Flying uint64 }
 
 type linkRow struct {
 	From, To      string
@@ -190,6 +193,7 @@ func (c *Collector) view(run Run) view {
 		PlanText:    run.PlanText,
 		Faults:      res.Faults,
 		Lanes:       c.lanes,
+		Messages:    messageCounts{Sent: c.msgs.n, Dropped: c.dropped, Flying: c.flying},
 		Style:       template.CSS(pageCSS),
 		Script:      template.JS(pageJS),
 	}
