@@ -188,6 +188,41 @@ func TestReadyAdvanceContract(t *testing.T) {
 	r.Advance(rd2)
 }
 
+// A host persists a Ready while the core steps on (rafthost does, asynchronously), and
+// Ready.Entries and a MsgApp's Entries share the log's array instead of copying it: what a
+// Ready handed out must stay as it was while a later conflicting append truncates the log and
+// writes new entries at the same indices, and its messages must stay as they were while
+// steps queue new ones, until Advance.
+func TestHandedOutEntriesAndMessagesStay(t *testing.T) {
+	r := newNode(t, 1, 3, Persistent{Hard: HardState{Term: 3, Vote: 0}, Entries: logOf(1, 1)})
+	r.Step(0, Message{Type: MsgApp, From: 0, To: 1, Term: 3, PrevIndex: 2, PrevTerm: 1,
+		Entries: []Entry{entry(3, 3, "a"), entry(3, 4, "b"), entry(3, 5, "c")}})
+	rd := r.Ready()
+	require.Equal(t, []Entry{entry(3, 3, "a"), entry(3, 4, "b"), entry(3, 5, "c")}, rd.Entries)
+	require.Len(t, rd.Messages, 1)
+	msg := rd.Messages[0]
+
+	// A leader of term 4 overwrites index 4 on: truncate and append in place of b and c.
+	r.Step(0, Message{Type: MsgApp, From: 2, To: 1, Term: 4, PrevIndex: 3, PrevTerm: 3,
+		Entries: []Entry{entry(4, 4, "x"), entry(4, 5, "y"), entry(4, 6, "z")}})
+	require.Equal(t, []Entry{entry(3, 3, "a"), entry(3, 4, "b"), entry(3, 5, "c")}, rd.Entries,
+		"the outstanding Ready's entries were overwritten by a later append")
+	require.Equal(t, []Message{msg}, rd.Messages, "the outstanding Ready's messages changed")
+	r.Advance(rd)
+
+	next := r.Ready()
+	require.Equal(t, 4, next.Truncate)
+	require.Equal(t, []Entry{entry(4, 4, "x"), entry(4, 5, "y"), entry(4, 6, "z")}, next.Entries)
+	require.Len(t, next.Messages, 1)
+	require.Equal(t, 6, next.Messages[0].MatchIndex)
+	r.Advance(next)
+	for i, want := range []string{"c1", "c2", "a", "x", "y", "z"} {
+		e, ok := r.Entry(i + 1)
+		require.True(t, ok)
+		require.Equal(t, want, string(e.Command), "index %d", i+1)
+	}
+}
+
 // §5.3: "Reply false if log doesn't contain an entry at prevLogIndex whose term matches
 // prevLogTerm"; "If an existing entry conflicts with a new one (same index but different
 // terms), delete the existing entry and all that follow it"; "Append any new entries not

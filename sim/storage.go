@@ -313,7 +313,11 @@ func (d *Disk) Sync(done func()) {
 func (d *Disk) completeThrough(id uint64) {
 	for len(d.inflight) > 0 && d.inflight[0].id <= id {
 		s := d.inflight[0]
-		d.inflight = d.inflight[1:]
+		// Shift rather than reslice, so the queue keeps its array: resliced from the
+		// front it ran out of capacity, and Sync allocated a new one nearly every time.
+		n := copy(d.inflight, d.inflight[1:])
+		d.inflight[n] = inflightSync{}
+		d.inflight = d.inflight[:n]
 		d.makeDurable(s.upto)
 		if s.done != nil {
 			s.done()

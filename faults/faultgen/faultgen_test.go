@@ -73,7 +73,7 @@ func setFlag(t *testing.T, name, value string) {
 }
 
 func config() faultgen.Config {
-	return faultgen.Config{Names: names, Duration: time.Second, Kinds: []faults.Kind{faults.Heal, faults.Restart, faults.Crash}}
+	return faultgen.Config{Names: names, Duration: time.Second, MaxActions: 8, Kinds: []faults.Kind{faults.Heal, faults.Restart, faults.Crash}}
 }
 
 // TestGeneratedPlansAreValid: every generated plan validates, names its

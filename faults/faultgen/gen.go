@@ -113,7 +113,7 @@ func Plan(c Config) *rapid.Generator[faults.Plan] {
 // towards everyone on one side, one-way cuts and single nodes towards node 0.
 func Action(c Config) *rapid.Generator[faults.Action] {
 	c = c.withDefaults()
-	steps := int(c.Duration / c.Step)
+	steps := max(int(c.Duration/c.Step), 1)
 	node := rapid.IntRange(0, c.Nodes-1)
 	return rapid.Custom(func(t *rapid.T) faults.Action {
 		a := faults.Action{

@@ -11,7 +11,7 @@ import (
 // whole scenarios included (servers, Raft, the checkers and, for the linearizability
 // scenario, porcupine), and virtual seconds simulated per wall second.
 //
-//	go test ./kv/ -run '^$' -bench ClientOps
+//	go test ./kv/kvsim/ -run '^$' -bench ClientOps
 func BenchmarkClientOps(b *testing.B) {
 	for _, name := range []string{
 		"kv/Concurrent3A",
@@ -22,6 +22,7 @@ func BenchmarkClientOps(b *testing.B) {
 		var c *Cluster
 		sc, _ := Scenario(name, Config{OnCluster: func(cl *Cluster) { c = cl }})
 		b.Run(strings.TrimPrefix(name, "kv/"), func(b *testing.B) {
+			b.ReportAllocs()
 			ops, virtual := 0, 0.0
 			for i := 0; i < b.N; i++ {
 				res := sim.RunScenario(sc, sim.Options{Seed: uint64(i + 1)})

@@ -461,7 +461,9 @@ func (c *Cluster) LogSize() int {
 }
 
 // Cmd encodes an int command as the tests' values are ints.
-func Cmd(v int) []byte { return []byte(strconv.Itoa(v)) }
+// One allocation: the decimal digits appended to a nil slice (a string converted to bytes
+// was two).
+func Cmd(v int) []byte { return strconv.AppendInt(nil, int64(v), 10) }
 
 // short abbreviates a command for failure messages.
 func short(b []byte) string {

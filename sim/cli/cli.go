@@ -28,6 +28,7 @@
 //	NAME merge  [-json] [-v] FILE...
 //	NAME shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-max-runs N]
 //	            [-max-time D] [-o plan.json] [-save DIR]
+//	NAME corpus [-dir seeds]
 //
 // Exit status: 0 when every run passed (and every required probe was
 // reached), 1 when any failed, 2 for a usage error, including a run that
@@ -137,6 +138,7 @@ func (r *runner) usage() string {
   %[1]s plan   -scenario NAME -seed S [-faults PROFILE]  print the fault plan a seed makes, as editable JSON
   %[1]s shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-max-runs N] [-max-time D]
   %[2]s        [-o plan.json] [-save DIR]  minimize the fault plan of a failing run
+  %[1]s corpus [-dir seeds]                     replay a regression corpus: passes still pass, planted bugs still caught
 run '%[1]s <command> -h' for a command's flags`, r.Name, pad)
 }
 
@@ -161,11 +163,13 @@ func (r *runner) main(args []string) int {
 		code, err = r.plan(args[1:])
 	case "shrink":
 		code, err = r.shrinkCmd(args[1:])
+	case "corpus":
+		code, err = r.corpus(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(r.stdout, r.usage())
 		return 0
 	default:
-		err = usagef("unknown command %q (want list, run, replay, merge, plan or shrink)", args[0])
+		err = usagef("unknown command %q (want list, run, replay, merge, plan, shrink or corpus)", args[0])
 	}
 	if h, ok := err.(helpRequested); ok {
 		h.print(r.stdout, r.Name)
