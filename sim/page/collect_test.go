@@ -205,3 +205,17 @@ func TestLargeAttachmentIsNamedNotEmbedded(t *testing.T) {
 	require.NotContains(t, b.String(), "&lt;p&gt;x")
 	require.Contains(t, b.String(), "<pre>hello</pre>")
 }
+
+// The marks table lists the first maxTableMarks marks and says how many
+// there are; the drawing has them all.
+func TestMarksTableIsBounded(t *testing.T) {
+	c := NewCollector()
+	for i := 0; i < maxTableMarks+500; i++ {
+		c.Record(rec(time.Duration(i), sim.Mark{Kind: "custom", Node: "a", Text: fmt.Sprint("m", i)}))
+	}
+	var b bytes.Buffer
+	require.NoError(t, c.Write(&b, Run{Result: sim.Result{Scenario: "t/M", Outcome: sim.Pass}}))
+	require.Contains(t, b.String(), fmt.Sprintf("Marks (the first %d of %d)", maxTableMarks, maxTableMarks+500))
+	require.Equal(t, maxTableMarks, strings.Count(b.String(), `<tr class="row-custom"`))
+	require.Len(t, c.data(sim.Result{}).Points, maxTableMarks+500)
+}

@@ -95,7 +95,8 @@ type view struct {
 	Messages    messageCounts
 	Links       []linkRow
 	Marks       []markRow
-	MoreMarks   int
+	MoreMarks   int // marks kept but not in the table
+	MarksTotal  int // marks kept
 	Notes       []string
 	Tail        []string
 	Attachments []attachmentView
@@ -215,6 +216,7 @@ func (c *Collector) view(run Run) view {
 		}
 		return a.To < b.To
 	})
+	v.MarksTotal = len(c.marks)
 	for i, m := range c.marks {
 		if i == maxTableMarks {
 			v.MoreMarks = len(c.marks) - i
