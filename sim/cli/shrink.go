@@ -39,6 +39,7 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 	out := fs.String("o", "", "write the minimal plan as JSON to this file")
 	saveDir := fs.String("save", "", "write a regression-corpus entry for the minimal failing run into this directory")
 	knobsArg := fs.String("knobs", "", "workload knobs as the failing run set them: name=value,... (default: each knob's default)")
+	htmlFile := fs.String("html", "", htmlShrinkHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return 2, err
 	}
@@ -83,6 +84,9 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 		if st, err := os.Stat(*saveDir); err != nil || !st.IsDir() {
 			return 2, usagef("-save %q is not a directory", *saveDir)
 		}
+	}
+	if err := checkHTMLFile(*htmlFile); err != nil {
+		return 2, err
 	}
 
 	// Reproduce the failure, and take the plan the run installed.
@@ -169,6 +173,12 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 		} else {
 			fmt.Fprintf(stdout, "wrote the corpus entry %s\n", file)
 		}
+	}
+	if *htmlFile != "" {
+		if err := r.shrunkPage(*htmlFile, sc, seed, res); err != nil {
+			return 1, fmt.Errorf("-html: %w", err)
+		}
+		fmt.Fprintf(stdout, "wrote the page of the minimal failing run to %s\n", *htmlFile)
 	}
 	return 1, nil
 }
