@@ -30,6 +30,7 @@
 //	NAME plan   -scenario NAME -seed S [-faults PROFILE|@plan.json]
 //	NAME shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-knobs K=V,...]
 //	            [-max-runs N] [-max-time D] [-parallel N] [-o plan.json] [-save DIR]
+//	            [-html FILE]
 //	NAME corpus [-dir seeds]
 //
 // Exit status: 0 when every run passed (and every required probe was
@@ -141,7 +142,7 @@ func (r *runner) usage() string {
   %[1]s merge  [-json] [-v] FILE...                merge shards' run -json outputs (- is stdin)
   %[1]s plan   -scenario NAME -seed S [-faults PROFILE|@plan.json]  print the fault plan a seed makes, as editable JSON
   %[1]s shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-knobs K=V,...] [-max-runs N]
-  %[2]s        [-max-time D] [-parallel N] [-o plan.json] [-save DIR]  minimize the fault plan of a failing run
+  %[2]s        [-max-time D] [-parallel N] [-o plan.json] [-save DIR] [-html FILE]  minimize the fault plan of a failing run
   %[1]s corpus [-dir seeds]                     replay a regression corpus: passes still pass, planted bugs still caught
 run '%[1]s <command> -h' for a command's flags`, r.Name, pad)
 }
