@@ -20,7 +20,7 @@ func (r *runner) replay(args []string) (int, error) {
 	faultsArg := fs.String("faults", "", "fault profile, or @file with a JSON plan or a corpus entry (its faults and knobs; its scenario and seed by default), as the failing run used")
 	verbose := fs.Bool("v", false, "print the trace: every event and note, in order")
 	htmlFile := fs.String("html", "", htmlReplayHelp)
-	knobsArg := fs.String("knobs", "", "workload knobs as the failing run set them: name=value,... (shrink.go)")
+	knobsArg := fs.String("knobs", "", "workload knobs as the failing run set them: name=value,... (default: each knob's default)")
 	if err := parseFlags(fs, args); err != nil {
 		return 2, err
 	}
