@@ -17,8 +17,8 @@ import (
 	"github.com/lockstep-dst/lockstep/raft/raftcheck"
 )
 
-// Golden traces (STYLE.md item 12): where the exact interleaving is the point, the test
-// scripts it message by message on the core and compares a readable trace with
+// Golden traces: where the exact interleaving is the point, a test does not leave it to a
+// seed; it scripts it message by message on the core and compares a readable trace with
 // testdata/*.txt. After an intended change, regenerate with
 //
 //	go test ./raft -run TestGolden -rewrite

@@ -20,14 +20,17 @@
 //
 // The commands, for a program named NAME:
 //
-//	NAME list   [-faults | -probes]
+//	NAME list   [-faults | -probes | -planted]
 //	NAME run    [-scenario PATTERN] [-seeds A-B] [-parallel N] [-json]
 //	            [-check-determinism] [-shard I/N|auto/N] [-faults PROFILE|@plan.json]
 //	            [-save DIR] [-require-probes LIST] [-progress D] [-v] [-html DIR]
-//	NAME replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v] [-html FILE]
+//	NAME replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-knobs K=V,...]
+//	            [-v] [-html FILE]
 //	NAME merge  [-json] [-v] FILE...
-//	NAME shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-max-runs N]
-//	            [-max-time D] [-o plan.json] [-save DIR]
+//	NAME plan   -scenario NAME -seed S [-faults PROFILE|@plan.json]
+//	NAME shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-knobs K=V,...]
+//	            [-max-runs N] [-max-time D] [-parallel N] [-o plan.json] [-save DIR]
+//	            [-html FILE]
 //	NAME corpus [-dir seeds]
 //
 // Exit status: 0 when every run passed (and every required probe was
@@ -35,7 +38,9 @@
 // failed because of the user's input (sim.ErrBadInput), 130 for a sweep
 // stopped by an interrupt (after reporting what ran). merge exits as a run
 // of all its shards would (1 also when a shard was interrupted), and 2 for
-// files it cannot merge.
+// files it cannot merge. shrink exits 1 with the minimal failure, 0 when the
+// run it was given passed; corpus exits 1 when an entry does not replay as
+// recorded, 2 for a corpus or entry it cannot load; plan and list exit 0.
 //
 // Sharding: -shard I/N runs run k of the sweep (counted from 0 in sweep
 // order: scenarios by name, seeds ascending within each) when k mod N = I,
@@ -129,15 +134,15 @@ type runner struct {
 func (r *runner) usage() string {
 	pad := strings.Repeat(" ", len(r.Name))
 	return fmt.Sprintf(`usage:
-  %[1]s list   [-faults | -probes]               list scenarios (or fault profiles, or probes)
+  %[1]s list   [-faults | -probes | -planted]     list scenarios (or fault profiles, probes, planted bugs)
   %[1]s run    [-scenario PATTERN] [-seeds A-B] [-parallel N] [-json]
   %[2]s        [-check-determinism] [-shard I/N|auto/N] [-faults PROFILE|@plan.json]
   %[2]s        [-save DIR] [-require-probes LIST] [-progress D] [-v] [-html DIR]
-  %[1]s replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-v] [-html FILE]
+  %[1]s replay -scenario NAME -seed S [-faults PROFILE|@plan.json] [-knobs K=V,...] [-v] [-html FILE]
   %[1]s merge  [-json] [-v] FILE...                merge shards' run -json outputs (- is stdin)
-  %[1]s plan   -scenario NAME -seed S [-faults PROFILE]  print the fault plan a seed makes, as editable JSON
-  %[1]s shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-max-runs N] [-max-time D]
-  %[2]s        [-o plan.json] [-save DIR]  minimize the fault plan of a failing run
+  %[1]s plan   -scenario NAME -seed S [-faults PROFILE|@plan.json]  print the fault plan a seed makes, as editable JSON
+  %[1]s shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-knobs K=V,...] [-max-runs N]
+  %[2]s        [-max-time D] [-parallel N] [-o plan.json] [-save DIR] [-html FILE]  minimize the fault plan of a failing run
   %[1]s corpus [-dir seeds]                     replay a regression corpus: passes still pass, planted bugs still caught
 run '%[1]s <command> -h' for a command's flags`, r.Name, pad)
 }

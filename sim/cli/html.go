@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/lockstep-dst/lockstep/faults"
+	"github.com/lockstep-dst/lockstep/faults/shrink"
 	"github.com/lockstep-dst/lockstep/sim"
 	"github.com/lockstep-dst/lockstep/sim/page"
 )
@@ -17,6 +18,7 @@ import (
 const (
 	htmlReplayHelp = "write the run as one self-contained HTML page to this file (docs/page.md)"
 	htmlRunHelp    = "write a self-contained HTML page of each failing run into this directory (docs/page.md)"
+	htmlShrinkHelp = "write the minimal failing run as one self-contained HTML page to this file (docs/page.md)"
 )
 
 // pageRecorder collects what a run's page draws: the trace, for the
@@ -25,6 +27,9 @@ const (
 type pageRecorder struct {
 	c    *page.Collector
 	plan *faults.Plan
+	// knobs is the run's -knobs as a replay takes them ("" for none): the
+	// page's replay command must set them too, or it replays another run.
+	knobs string
 }
 
 // pageTrace returns a recorder for a run's page and the trace function that
@@ -50,6 +55,9 @@ func (r *runner) writePage(file string, sc *sim.Scenario, pr *pageRecorder, res 
 		Result:      res,
 		Description: sc.Description,
 		Replay:      ReplayCommand(r.Command, sc.Name, res.Seed, spec),
+	}
+	if pr.knobs != "" {
+		run.Replay += " -knobs " + pr.knobs // names and integers: nothing to quote
 	}
 	if p := pr.plan; p != nil {
 		run.Plan, run.PlanText = p.JSON(), p.String()
@@ -98,7 +106,7 @@ func checkHTMLFile(file string) error {
 // named after the scenario and seed. It returns the file written.
 func (r *runner) pageOfFailure(dir string, o outcome, spec string) (string, error) {
 	file := filepath.Join(dir, PageFileName(o.scenario.Name, o.seed))
-	res, err := r.replayPage(file, o.scenario, o.seed, spec)
+	res, err := r.replayPage(file, o.scenario, sim.Options{Seed: o.seed, Faults: spec}, spec)
 	if err != nil {
 		return "", err
 	}
@@ -113,14 +121,36 @@ func (r *runner) pageOfFailure(dir string, o outcome, spec string) (string, erro
 	return file, nil
 }
 
-// replayPage runs seed of sc under spec (a -faults value: a profile, a JSON
-// plan, or "" for the scenario's own) with its trace on, and writes the
-// run's page to file: for any command that has a run worth showing (a
-// sweep's failures, a shrunk plan's failure).
-func (r *runner) replayPage(file string, sc *sim.Scenario, seed uint64, spec string) (sim.Result, error) {
+// replayPage runs sc with opts (its seed, faults and knobs; opts.Trace is
+// replaced) with its trace on, and writes the run's page to file: for any
+// command that has a run worth showing (a sweep's failures, a shrunk plan's
+// failure). spec is the -faults the page's replay command shows: a profile,
+// a JSON plan, or "" for the scenario's own.
+func (r *runner) replayPage(file string, sc *sim.Scenario, opts sim.Options, spec string) (sim.Result, error) {
 	pr, trace := pageTrace(nil)
-	res := sim.RunScenario(sc, sim.Options{Seed: seed, Faults: spec, Trace: trace})
+	pr.knobs = knobsText(sc, opts.Knobs, false)
+	opts.Trace = trace
+	res := sim.RunScenario(sc, opts)
 	return res, r.writePage(file, sc, pr, res, spec)
+}
+
+// shrunkPage writes the page of the minimal failing run a shrink ended
+// with, res.Run: seed of sc under res.Plan and res.Knobs, replayed with its
+// trace on. The search ran without a trace (faster); a traced replay that
+// ends otherwise would draw another run, so it is an error and no page is
+// left behind.
+func (r *runner) shrunkPage(file string, sc *sim.Scenario, seed uint64, res shrink.Result) error {
+	spec := string(res.Plan.JSON())
+	got, err := r.replayPage(file, sc, sim.Options{Seed: seed, Faults: spec, Knobs: res.Knobs}, spec)
+	if err != nil {
+		return err
+	}
+	if got.Outcome != res.Run.Outcome || got.Hash != res.Run.Hash {
+		os.Remove(file)
+		return fmt.Errorf("%s seed %d: the traced replay of the minimal plan ended %s (hash %016x), the search's run %s (hash %016x): not drawn",
+			sc.Name, seed, got.Outcome, got.Hash, res.Run.Outcome, res.Run.Hash)
+	}
+	return nil
 }
 
 // PageFileName is the name of a failing run's page in run's -html directory:

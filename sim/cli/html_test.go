@@ -2,8 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"html/template"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +139,56 @@ func TestHTMLFlagErrors(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, `-html "/nonexistent/dir/x.html": directory "/nonexistent/dir" does not exist`)
 	code, _, errOut = simrun("replay", "-scenario", "clitest/DrawnRun", "-seed", "1", "-html", t.TempDir())
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "is a directory: want a file name")
+}
+
+// htmlText is s as html/template writes it in a page's text.
+func htmlText(t *testing.T, s string) string {
+	var b strings.Builder
+	require.NoError(t, template.Must(template.New("").Parse("{{.}}")).Execute(&b, s))
+	return b.String()
+}
+
+// shrink -html draws the minimal failing run, not the run it started from:
+// the page names the scenario and seed, shows the minimal plan (as JSON and
+// one action a line) and not the original plan, and replays the minimal
+// plan with its knobs.
+func TestShrinkHTMLDrawsTheMinimalRun(t *testing.T) {
+	const name = "clitest/planted/LostCount"
+	seed := firstFailing(t, name, 30)
+	dir := t.TempDir()
+	file, planFile := filepath.Join(dir, "shrunk.html"), filepath.Join(dir, "min.json")
+	code, out, errOut := simrun("shrink", "-scenario", name, "-seed", fmt.Sprint(seed), "-o", planFile, "-html", file, "-parallel", "1")
+	require.Equal(t, 1, code, "%s%s", out, errOut)
+	require.Contains(t, out, "wrote the page of the minimal failing run to "+file+"\n")
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	html := string(b)
+	require.Contains(t, html, name+"</span> seed <span class=\"seed\">"+fmt.Sprint(seed)+"</span>")
+	require.Contains(t, html, "clitest/durability")
+
+	minimal, err := faults.ParsePlan(mustRead(t, planFile))
+	require.NoError(t, err)
+	sc, _ := sim.Lookup(name)
+	_, original, found := runCapturingPlan(sc, sim.Options{Seed: seed})
+	require.True(t, found)
+	require.Greater(t, len(original.Actions), len(minimal.Actions))
+	require.Contains(t, html, htmlText(t, string(minimal.JSON())))
+	require.Contains(t, html, htmlText(t, minimal.String()))
+	require.NotContains(t, html, htmlText(t, string(original.JSON())))
+	require.NotContains(t, html, htmlText(t, original.String()))
+	// The page's replay command runs the minimal plan, knobs and all.
+	knobs := regexp.MustCompile(`minimal knobs: (writers=\d+)`).FindStringSubmatch(out)
+	require.NotNil(t, knobs, out)
+	replay := ReplayCommand("./testrunner", name, seed, string(minimal.JSON()))
+	if knobs[1] != fmt.Sprintf("writers=%d", writersKnob.Default) {
+		replay += " -knobs " + knobs[1]
+	}
+	require.Contains(t, html, htmlText(t, replay))
+
+	// A bad -html is a usage error before any run.
+	code, _, errOut = simrun("shrink", "-scenario", name, "-seed", fmt.Sprint(seed), "-html", dir)
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "is a directory: want a file name")
 }

@@ -14,7 +14,7 @@ func (r *runner) list(args []string) error {
 	fs := newFlags("list", io.Discard)
 	profiles := fs.Bool("faults", false, "list the fault profiles instead")
 	probes := fs.Bool("probes", false, "list the coverage probes instead")
-	planted := fs.Bool("planted", false, "list the scenarios with a planted bug instead (shrink.go)")
+	planted := fs.Bool("planted", false, "list the scenarios with a planted bug instead (what each breaks)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -32,15 +32,27 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 	fs := newFlags("shrink", r.stderr)
 	name := fs.String("scenario", "", "scenario name (exact)")
 	seedArg := fs.String("seed", "", "the seed of the failing run")
-	faultsArg := fs.String("faults", "", "fault profile, or @file with a JSON plan, as the failing run used (default: the scenario's own)")
+	faultsArg := fs.String("faults", "", "fault profile, or @file with a JSON plan or a corpus entry (its faults and knobs; its scenario and seed by default), as the failing run used (default: the scenario's own)")
 	maxRuns := fs.Int("max-runs", shrink.DefaultMaxRuns, "at most this many runs in the search")
 	maxTime := fs.Duration("max-time", 0, "stop searching after this much wall time (0: no bound); the best plan so far is kept")
 	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), fmt.Sprintf("candidate plans run at once (1-%d); the result does not depend on it", maxParallel))
 	out := fs.String("o", "", "write the minimal plan as JSON to this file")
 	saveDir := fs.String("save", "", "write a regression-corpus entry for the minimal failing run into this directory")
 	knobsArg := fs.String("knobs", "", "workload knobs as the failing run set them: name=value,... (default: each knob's default)")
+	htmlFile := fs.String("html", "", htmlShrinkHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return 2, err
+	}
+	spec, err := parseFaults(*faultsArg)
+	if err != nil {
+		return 2, err
+	}
+	entry, err := entryOfFaults(*faultsArg)
+	if err != nil {
+		return 2, err
+	}
+	if entry != nil {
+		fromEntry(entry, name, seedArg)
 	}
 	if *name == "" {
 		return 2, usagef("shrink needs -scenario NAME")
@@ -62,13 +74,14 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 		return 2, usagef("bad -seed %q: want one seed", *seedArg)
 	}
 	seed := sr.lo
-	spec, err := parseFaults(*faultsArg)
-	if err != nil {
-		return 2, err
-	}
 	knobs, err := parseKnobs(*knobsArg, sc)
 	if err != nil {
 		return 2, err
+	}
+	if entry != nil {
+		if knobs, err = matchEntry(entry, sc, seed, *knobsArg); err != nil {
+			return 2, err
+		}
 	}
 	if *maxRuns < 1 {
 		return 2, usagef("-max-runs must be at least 1, got %d", *maxRuns)
@@ -83,6 +96,9 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 		if st, err := os.Stat(*saveDir); err != nil || !st.IsDir() {
 			return 2, usagef("-save %q is not a directory", *saveDir)
 		}
+	}
+	if err := checkHTMLFile(*htmlFile); err != nil {
+		return 2, err
 	}
 
 	// Reproduce the failure, and take the plan the run installed.
@@ -99,6 +115,9 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 		shown = "a JSON plan"
 	}
 	fmt.Fprintf(stdout, "shrink %s seed %d (faults: %s)\n", sc.Name, seed, shown)
+	if entry != nil {
+		fmt.Fprintf(stdout, "  %s\n", entryNote(entry))
+	}
 	if first.Passed() {
 		fmt.Fprintf(stdout, "  the run passed: nothing to shrink\n")
 		return 0, nil
@@ -169,6 +188,12 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 		} else {
 			fmt.Fprintf(stdout, "wrote the corpus entry %s\n", file)
 		}
+	}
+	if *htmlFile != "" {
+		if err := r.shrunkPage(*htmlFile, sc, seed, res); err != nil {
+			return 1, fmt.Errorf("-html: %w", err)
+		}
+		fmt.Fprintf(stdout, "wrote the page of the minimal failing run to %s\n", *htmlFile)
 	}
 	return 1, nil
 }
