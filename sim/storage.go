@@ -151,6 +151,10 @@ type Disk struct {
 	dirty      int           // data bytes issued since the last Sync
 	nextIno    uint64
 	syncIDs    uint64
+	// syncEvents are every sync completion event allocated so far and
+	// freeSyncs those not scheduled now (see syncEvent).
+	syncEvents []*syncEvent
+	freeSyncs  []*syncEvent
 	crashes    uint64
 	faults     DiskFaults
 	syncs      int
@@ -313,7 +317,40 @@ func (d *Disk) Sync(done func()) {
 	d.syncIDs++
 	id := d.syncIDs
 	d.inflight = append(d.inflight, inflightSync{id: id, upto: d.pendingSeq + uint64(len(d.pending)), done: done})
-	d.node.After(at-now, "disk sync", func() { d.completeThrough(id) })
+	d.node.After(at-now, "disk sync", d.syncEvent(id).fire)
+}
+
+// syncEvent is the event that completes one sync. They are reused, rather
+// than a closure allocated per Sync: one is free again once its event ran,
+// or once a crash of the node cancelled it (an event of an instance that
+// crashed never runs), and its fire, bound once, reads the id it completes
+// when it runs.
+type syncEvent struct {
+	d    *Disk
+	id   uint64
+	fire func() // complete, bound to this syncEvent
+}
+
+// syncEvent returns a free sync event set to complete sync id.
+func (d *Disk) syncEvent(id uint64) *syncEvent {
+	var se *syncEvent
+	if n := len(d.freeSyncs); n > 0 {
+		se = d.freeSyncs[n-1]
+		d.freeSyncs[n-1] = nil
+		d.freeSyncs = d.freeSyncs[:n-1]
+	} else {
+		se = &syncEvent{d: d}
+		se.fire = se.complete
+		d.syncEvents = append(d.syncEvents, se)
+	}
+	se.id = id
+	return se
+}
+
+func (se *syncEvent) complete() {
+	id := se.id
+	se.d.freeSyncs = append(se.d.freeSyncs, se) // free before done callbacks issue new syncs
+	se.d.completeThrough(id)
 }
 
 // completeThrough completes every sync in flight up to and including sync

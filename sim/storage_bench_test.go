@@ -7,11 +7,13 @@ import (
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
-// BenchmarkDisk measures the storage's own cost per operation, outside the
-// event loop (SyncNow), in the patterns the systems on it use: a state file
-// replaced atomically (write a temporary, sync, rename, sync), an append-only
-// log synced every few records, and crashes that find unsynced writes under
-// the harshest fault model.
+// BenchmarkDisk measures the storage's own cost per operation in the
+// patterns the systems on it use: a state file replaced atomically (write a
+// temporary, sync, rename, sync), an append-only log synced every few
+// records, and crashes that find unsynced writes under the harshest fault
+// model, all outside the event loop (SyncNow); and appends each followed by
+// a Sync whose completion issues the next, in the event loop (SyncEvents:
+// one event per operation).
 func BenchmarkDisk(b *testing.B) {
 	for _, size := range []int{4 << 10, 64 << 10} {
 		b.Run(fmt.Sprintf("ReplaceFile/%dKiB", size>>10), func(b *testing.B) {
@@ -67,6 +69,31 @@ func BenchmarkDisk(b *testing.B) {
 			n.Disk.Rename("state.tmp", "state")
 			w.Crash(n)
 			w.Restart(n)
+		}
+	})
+	b.Run("SyncEvents", func(b *testing.B) {
+		w := sim.NewWorld(sim.Options{Seed: 1, MaxTime: 1 << 62, MaxEvents: 1 << 62})
+		n := w.AddNode("n", func(*sim.Node) {})
+		w.Start(n)
+		rec := make([]byte, 8)
+		left := b.N
+		var step func()
+		step = func() {
+			if left == 0 {
+				return
+			}
+			left--
+			if left%10_000 == 0 {
+				n.Disk.Remove("log") // a log of a bounded size, as after a compaction
+			}
+			n.Disk.AppendFile("log", rec)
+			n.Disk.Sync(step)
+		}
+		w.Schedule(0, "start", step)
+		b.ReportAllocs()
+		b.ResetTimer()
+		if f := w.Run(); f != nil {
+			b.Fatal(f)
 		}
 	})
 }

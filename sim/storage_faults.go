@@ -97,7 +97,10 @@ func (d *Disk) crash() {
 	clear(d.pending)
 	d.pending = d.pending[:0]
 	d.pendingSeq += uint64(n)
-	d.inflight = nil
+	clear(d.inflight) // cancelled: drop their done callbacks, keep the array
+	d.inflight = d.inflight[:0]
+	// The crash cancelled every sync event still scheduled: all are free.
+	d.freeSyncs = append(d.freeSyncs[:0], d.syncEvents...)
 	d.lastDone, d.dirty = 0, 0
 	d.durable.collect()
 	d.boot() // until the restart, readers (checkers) see only what survived

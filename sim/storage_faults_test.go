@@ -400,3 +400,54 @@ func TestWriteRenameWithoutSyncLosesDataCorrectProtocolNever(t *testing.T) {
 	}
 	require.Positive(t, caught, "100 seeds never caught a rename before the sync of the data it renames")
 }
+
+// TestSyncsAcrossCrashesCompleteInOrder: the events that complete syncs are
+// reused (a crash frees the ones it cancelled, Disk.syncEvent). Across
+// crashes and restarts, each instance's syncs complete in issue order, a sync
+// a crash cancelled never completes, and every sync of the last instance
+// does.
+func TestSyncsAcrossCrashesCompleteInOrder(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		w, n, _ := newDiskWorld(rapid.Uint64().Draw(t, "seed"), sim.DiskFaults{})
+		rounds := rapid.IntRange(1, 5).Draw(t, "rounds")
+		issued := make([]int, rounds)
+		var done [][2]int // (round, sync) in completion order
+		early := false
+		at := time.Duration(0)
+		gap := func(label string, most int) time.Duration { // > 0: no ties between a crash and a sync
+			return time.Duration(rapid.IntRange(1, most).Draw(t, label)) * time.Microsecond
+		}
+		for r := range rounds {
+			issued[r] = rapid.IntRange(0, 8).Draw(t, "syncs")
+			for i := range issued[r] {
+				at += gap("gap", 2000)
+				w.Schedule(at, "sync", func() {
+					n.Disk.AppendFile("log", []byte{byte(i)})
+					issuedAt := w.Now()
+					n.Disk.Sync(func() {
+						done = append(done, [2]int{r, i})
+						// An event reused while still scheduled would complete
+						// a later sync at an earlier one's time.
+						early = early || w.Now()-issuedAt < sim.SyncLatencyMin
+					})
+				})
+			}
+			if r < rounds-1 {
+				at += gap("crash after", 3000)
+				w.Schedule(at, "crash", func() { w.Crash(n); w.Restart(n) })
+			}
+		}
+		require.Nil(t, w.Run())
+		require.False(t, early, "a sync completed sooner than the least latency")
+		completed := make([]int, rounds)
+		for k, d := range done {
+			r, i := d[0], d[1]
+			require.Equal(t, completed[r], i, "completion %d: round %d's sync %d out of order (%v)", k, r, i, done)
+			if k > 0 {
+				require.LessOrEqual(t, done[k-1][0], r, "a sync of an earlier instance completed after a later one's (%v)", done)
+			}
+			completed[r]++
+		}
+		require.Equal(t, issued[rounds-1], completed[rounds-1], "syncs of the last instance never completed (%v)", done)
+	})
+}
