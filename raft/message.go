@@ -111,7 +111,21 @@ func (m *Message) Size() int {
 // slice, every command and the snapshot data are copied. The simulated network clones every
 // message it carries, so a sender mutating after a send cannot change what is received.
 func (m *Message) Clone() any {
-	c := *m
+	var c *Message
+	switch len(m.Entries) {
+	case 1:
+		// The commonest MsgApp (one proposal, or a follower that keeps up) carries one
+		// entry: the message and its entry are one allocation.
+		h := &messageWithEntry{m: *m}
+		c = &h.m
+		c.Entries = h.e[:]
+	default:
+		cc := *m
+		c = &cc
+		if m.Entries != nil {
+			c.Entries = make([]Entry, len(m.Entries))
+		}
+	}
 	if m.Entries != nil {
 		// One allocation for every command: a backlog append carries hundreds, and the
 		// network clones each message it carries.
@@ -120,7 +134,6 @@ func (m *Message) Clone() any {
 			n += len(m.Entries[i].Command)
 		}
 		buf := make([]byte, 0, n)
-		c.Entries = make([]Entry, len(m.Entries))
 		for i, e := range m.Entries {
 			var cmd []byte
 			if e.Command != nil {
@@ -132,7 +145,14 @@ func (m *Message) Clone() any {
 		}
 	}
 	c.Data = cloneBytes(m.Data)
-	return &c
+	return c
+}
+
+// messageWithEntry is a Message with room for one entry (see Clone). The receiver copies
+// the entry into its own log, so nothing keeps the pair alive after the message is stepped.
+type messageWithEntry struct {
+	m Message
+	e [1]Entry
 }
 
 // Digest returns a 64-bit digest of m's contents: every field, the entries' commands and

@@ -26,6 +26,18 @@ func TestMessageCloneSharesNoMemory(t *testing.T) {
 	empty := (&Message{Type: MsgVote}).Clone().(*Message)
 	require.Nil(t, empty.Entries)
 	require.Nil(t, empty.Data)
+
+	// One entry: allocated with the message (Clone's messageWithEntry), copied all the same.
+	one := &Message{Type: MsgApp, Term: 3, Entries: []Entry{{Term: 3, Index: 5, Command: []byte("abc")}}}
+	c1 := one.Clone().(*Message)
+	require.Equal(t, one, c1)
+	one.Entries[0].Command[0] = 'X'
+	one.Entries[0].Index = 99
+	require.Equal(t, Entry{Term: 3, Index: 5, Command: []byte("abc")}, c1.Entries[0])
+	c1.Entries = append(c1.Entries, Entry{Term: 3, Index: 6})
+	require.Len(t, one.Entries, 1, "an append to the clone's entries reaches nothing of the original")
+	nilCmd := (&Message{Type: MsgApp, Entries: []Entry{{Term: 1, Index: 1}}}).Clone().(*Message)
+	require.Nil(t, nilCmd.Entries[0].Command, "a nil command stays nil")
 }
 
 func TestMessageSize(t *testing.T) {

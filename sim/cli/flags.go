@@ -149,12 +149,14 @@ func shardFromEnv(arg string, count int, getenv func(string) string) (int, int, 
 }
 
 // ParseFaults checks a -faults argument as the run command does: "" (each
-// scenario's own faults), a profile name, or @file holding a JSON plan. It
-// returns the spec a run takes: the profile name, or the plan's JSON.
+// scenario's own faults), a profile name, or @file holding a JSON plan or a
+// corpus entry (seeds.Entry: its faults). It returns the spec a run takes:
+// the profile name, or the plan's JSON.
 func ParseFaults(s string) (spec string, err error) { return parseFaults(s) }
 
 // parseFaults checks -faults: a profile name, or @file holding a JSON plan,
-// whose contents are returned as the spec.
+// whose contents are returned as the spec, or a corpus entry, whose faults
+// are.
 func parseFaults(s string) (string, error) {
 	flag := "-faults"
 	if strings.HasPrefix(s, "@") {
@@ -170,7 +172,11 @@ func parseFaults(s string) (string, error) {
 			return "", usagef("-faults %s: the file is empty (want a JSON fault plan)", s)
 		}
 		if !strings.HasPrefix(text, "{") {
-			return "", usagef("-faults %s: the file does not hold a JSON fault plan object", s)
+			return "", usagef("-faults %s: the file does not hold a JSON fault plan object (or a corpus entry)", s)
+		}
+		if isEntry([]byte(text)) { // a corpus entry: its faults (shrink_entry.go)
+			spec, _, err := faultsOfEntry(s[1:], []byte(text))
+			return spec, err
 		}
 		s = text
 	}

@@ -17,12 +17,23 @@ func (r *runner) replay(args []string) (int, error) {
 	fs := newFlags("replay", r.stderr)
 	name := fs.String("scenario", "", "scenario name (exact)")
 	seedArg := fs.String("seed", "", "the seed to replay")
-	faultsArg := fs.String("faults", "", "fault profile, or @file with a JSON plan, as the failing run used")
+	faultsArg := fs.String("faults", "", "fault profile, or @file with a JSON plan or a corpus entry (its faults and knobs; its scenario and seed by default), as the failing run used")
 	verbose := fs.Bool("v", false, "print the trace: every event and note, in order")
 	htmlFile := fs.String("html", "", htmlReplayHelp)
 	knobsArg := fs.String("knobs", "", "workload knobs as the failing run set them: name=value,... (default: each knob's default)")
 	if err := parseFlags(fs, args); err != nil {
 		return 2, err
+	}
+	spec, err := parseFaults(*faultsArg)
+	if err != nil {
+		return 2, err
+	}
+	entry, err := entryOfFaults(*faultsArg) // a corpus entry, or nil (shrink_entry.go)
+	if err != nil {
+		return 2, err
+	}
+	if entry != nil {
+		fromEntry(entry, name, seedArg)
 	}
 	if *name == "" {
 		return 2, usagef("replay needs -scenario NAME")
@@ -38,16 +49,18 @@ func (r *runner) replay(args []string) (int, error) {
 	if err != nil || seeds.lo != seeds.hi {
 		return 2, usagef("bad -seed %q: want one seed", *seedArg)
 	}
-	spec, err := parseFaults(*faultsArg)
-	if err != nil {
-		return 2, err
-	}
 	if spec != "" && !sc.TakesFaults() {
 		return 2, usagef("-faults: scenario %s scripts its own faults and takes no fault plan", sc.Name)
 	}
 	knobs, err := parseKnobs(*knobsArg, sc)
 	if err != nil {
 		return 2, err
+	}
+	if entry != nil {
+		if knobs, err = matchEntry(entry, sc, seeds.lo, *knobsArg); err != nil {
+			return 2, err
+		}
+		fmt.Fprintf(stdout, "%s\n", entryNote(entry))
 	}
 	opts := sim.Options{Seed: seeds.lo, Faults: spec, Knobs: knobs}
 	if *verbose {
@@ -58,6 +71,7 @@ func (r *runner) replay(args []string) (int, error) {
 		return 2, err
 	} else if *htmlFile != "" {
 		pg, opts.Trace = pageTrace(opts.Trace)
+		pg.knobs = knobsText(sc, knobs, false)
 	}
 	start := time.Now() //lockstep:allow the runner times runs in wall time, outside the simulation
 	res := sim.RunScenario(sc, opts)

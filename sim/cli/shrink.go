@@ -32,7 +32,7 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 	fs := newFlags("shrink", r.stderr)
 	name := fs.String("scenario", "", "scenario name (exact)")
 	seedArg := fs.String("seed", "", "the seed of the failing run")
-	faultsArg := fs.String("faults", "", "fault profile, or @file with a JSON plan, as the failing run used (default: the scenario's own)")
+	faultsArg := fs.String("faults", "", "fault profile, or @file with a JSON plan or a corpus entry (its faults and knobs; its scenario and seed by default), as the failing run used (default: the scenario's own)")
 	maxRuns := fs.Int("max-runs", shrink.DefaultMaxRuns, "at most this many runs in the search")
 	maxTime := fs.Duration("max-time", 0, "stop searching after this much wall time (0: no bound); the best plan so far is kept")
 	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), fmt.Sprintf("candidate plans run at once (1-%d); the result does not depend on it", maxParallel))
@@ -42,6 +42,17 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 	htmlFile := fs.String("html", "", htmlShrinkHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return 2, err
+	}
+	spec, err := parseFaults(*faultsArg)
+	if err != nil {
+		return 2, err
+	}
+	entry, err := entryOfFaults(*faultsArg)
+	if err != nil {
+		return 2, err
+	}
+	if entry != nil {
+		fromEntry(entry, name, seedArg)
 	}
 	if *name == "" {
 		return 2, usagef("shrink needs -scenario NAME")
@@ -63,13 +74,14 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 		return 2, usagef("bad -seed %q: want one seed", *seedArg)
 	}
 	seed := sr.lo
-	spec, err := parseFaults(*faultsArg)
-	if err != nil {
-		return 2, err
-	}
 	knobs, err := parseKnobs(*knobsArg, sc)
 	if err != nil {
 		return 2, err
+	}
+	if entry != nil {
+		if knobs, err = matchEntry(entry, sc, seed, *knobsArg); err != nil {
+			return 2, err
+		}
 	}
 	if *maxRuns < 1 {
 		return 2, usagef("-max-runs must be at least 1, got %d", *maxRuns)
@@ -103,6 +115,9 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 		shown = "a JSON plan"
 	}
 	fmt.Fprintf(stdout, "shrink %s seed %d (faults: %s)\n", sc.Name, seed, shown)
+	if entry != nil {
+		fmt.Fprintf(stdout, "  %s\n", entryNote(entry))
+	}
 	if first.Passed() {
 		fmt.Fprintf(stdout, "  the run passed: nothing to shrink\n")
 		return 0, nil
