@@ -250,6 +250,8 @@ func (d *Disk) WriteFile(name string, data []byte) {
 	if !d.checkUp("write on its disk") {
 		return
 	}
+	// The one copy of data: the operation, what reads see and, once synced,
+	// the durable state all share it (see apply).
 	d.issue(diskOp{kind: opWrite, ino: d.file(name), data: append([]byte{}, data...)})
 	d.dirty += len(data)
 }
@@ -259,7 +261,14 @@ func (d *Disk) AppendFile(name string, data []byte) {
 	if !d.checkUp("append on its disk") {
 		return
 	}
-	d.issue(diskOp{kind: opAppend, ino: d.file(name), data: append([]byte{}, data...)})
+	// The one copy of data is the append to what reads see; the pending
+	// operation refers to the appended bytes there, which never change (see
+	// apply), rather than to a copy of its own.
+	ino := d.file(name)
+	file := d.view.data[ino]
+	grown := append(file, data...)
+	d.view.data[ino] = grown
+	d.pending = append(d.pending, diskOp{kind: opAppend, ino: ino, data: grown[len(file):len(grown):len(grown)]})
 	d.dirty += len(data)
 }
 
@@ -362,22 +371,30 @@ func (d *Disk) Unsynced() int { return len(d.pending) }
 
 // apply performs op on fs, keeping only keep bytes of its data (a torn write
 // keeps fewer than all). A file that loses its name is deleted: no file has
-// two names, and no later operation can refer to it. The bytes a stored
-// slice shows are never changed: a write stores a fresh copy, and an append
-// only writes past the end of the slice it extends. Appends extend in place,
-// amortised O(1), because copying the whole file on every append made a
-// long-lived append-only log (raft) quadratic: 75% of the wall time of a 16 s
-// 6.824 churn run. In place is safe because each backing array's spare
-// capacity belongs to one map entry: the only slices shared between durable
-// and view are those boot copies over, and it clips their capacity in view,
-// so view's next append to them reallocates, while durable's appends write
-// only past the end view can see.
+// two names, and no later operation can refer to it.
+//
+// The bytes a stored slice shows are never changed, which is what lets view,
+// durable and the pending operations share arrays instead of copying: a
+// write stores the operation's own data (the disk's private copy, never
+// written to) with its capacity clipped, so view and durable both hold it
+// without copying it; an append only writes past the end of the slice it
+// extends, and a pending append's data is the appended part of view's slice
+// (AppendFile); corrupt copies the file before damaging it. Appends extend
+// in place, amortised O(1), because copying the whole file on every append
+// made a long-lived append-only log (raft) quadratic: 75% of the wall time of
+// a 16 s 6.824 churn run. In place is safe because each backing array's
+// spare capacity belongs to at most one map entry: every slice shared
+// between durable, view and the pending operations has its capacity clipped
+// everywhere but in that one entry (a write's data in all of them; boot's
+// copies of durable's slices in view), so an append to a clipped slice
+// reallocates, and appends to the owning entry write only past the end any
+// other holder can see.
 func (fs fsys) apply(op diskOp, keep int) {
 	switch op.kind {
 	case opCreate:
 		fs.bind(op.name, op.ino)
 	case opWrite:
-		fs.data[op.ino] = append([]byte{}, op.data[:keep]...)
+		fs.data[op.ino] = op.data[:keep:keep]
 	case opAppend:
 		fs.data[op.ino] = append(fs.data[op.ino], op.data[:keep]...)
 	case opRename:
