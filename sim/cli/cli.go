@@ -42,6 +42,12 @@
 // run it was given passed; corpus exits 1 when an entry does not replay as
 // recorded, 2 for a corpus or entry it cannot load; plan and list exit 0.
 //
+// -faults takes a profile, with parameters if it has any
+// (crashes:maxdown=1), or @FILE: a JSON fault plan, or a corpus entry (as
+// shrink -save writes), whose faults it takes; replay and shrink also take
+// the entry's knobs, and its scenario and seed when -scenario and -seed are
+// left out.
+//
 // Sharding: -shard I/N runs run k of the sweep (counted from 0 in sweep
 // order: scenarios by name, seeds ascending within each) when k mod N = I,
 // so every machine given the same program and flags picks the same runs;
@@ -144,6 +150,7 @@ func (r *runner) usage() string {
   %[1]s shrink -scenario NAME -seed S [-faults PROFILE|@plan.json] [-knobs K=V,...] [-max-runs N]
   %[2]s        [-max-time D] [-parallel N] [-o plan.json] [-save DIR] [-html FILE]  minimize the fault plan of a failing run
   %[1]s corpus [-dir seeds]                     replay a regression corpus: passes still pass, planted bugs still caught
+-faults takes PROFILE[:NAME=VALUE,...], @plan.json, or @entry.json (a corpus entry)
 run '%[1]s <command> -h' for a command's flags`, r.Name, pad)
 }
 

@@ -153,6 +153,18 @@ func (r *runner) shrunkPage(file string, sc *sim.Scenario, seed uint64, res shri
 	return nil
 }
 
+// WritePage runs sc with opts (its seed, faults and knobs; opts.Trace is
+// replaced) with its trace on, and writes the run's page to file, as
+// `replay -html` does: for a program that runs scenarios without the
+// runner, such as package sim/simtest. command is the runner whose replay
+// line the page shows (as Config.Command). A run that is traced is the same
+// run (sim.World.Tracing): compare the result's Outcome and Hash with an
+// untraced run's before showing the page as that run's.
+func WritePage(file, command string, sc *sim.Scenario, opts sim.Options) (sim.Result, error) {
+	r := &runner{Config: Config{Command: command}}
+	return r.replayPage(file, sc, opts, opts.Faults)
+}
+
 // PageFileName is the name of a failing run's page in run's -html directory:
 // "kv_Swarm_12.html" for kv/Swarm seed 12 (as the corpus names its entries).
 func PageFileName(scenario string, seed uint64) string {

@@ -19,6 +19,8 @@
 //	-lockstep.determinism      run each seed twice and compare the runs event by event
 //	-lockstep.shard I/N        run only shard I of N of each sweep (auto/N: I from
 //	                           $LOCKSTEP_SHARD_INDEX or $JOB_COMPLETION_INDEX), as the runner's -shard
+//	-lockstep.html DIR         write an HTML page of each failing run into DIR (relative to the
+//	                           package's directory), as the runner's run -html; the failure names it
 //
 // e.g. go test ./mysim -run TestSweep -lockstep.seeds=1-500 -lockstep.faults=crashes
 package simtest
@@ -47,6 +49,7 @@ var (
 	seedsFlag       = flag.String("lockstep.seeds", "", "seed range A-B (inclusive) or one seed for simtest.Sweep (default: the test's own, else "+DefaultSeeds+")")
 	faultsFlag      = flag.String("lockstep.faults", "", "fault profile, or @file with a JSON plan, for every scenario simtest.Sweep runs that takes one (default: each scenario's own)")
 	determinismFlag = flag.Bool("lockstep.determinism", false, "simtest.Sweep runs each seed twice and compares the runs event by event")
+	htmlFlag        = flag.String("lockstep.html", "", "simtest.Sweep writes a self-contained HTML page of each failing run into this directory (relative to the package's directory), named scenario_seed.html")
 	shardFlag       = flag.String("lockstep.shard", "", "simtest.Sweep runs only shard I of N (I/N) of its runs, to spread them over machines; auto/N reads I from $"+cli.ShardIndexEnv+" or $"+cli.JobCompletionEnv)
 )
 
@@ -58,6 +61,7 @@ type config struct {
 	faults      string
 	determinism bool
 	command     string
+	html        string // -lockstep.html: the directory of failing runs' pages ("": none)
 }
 
 // Seeds sets the seed range ("A-B" or "S") the sweep runs unless
@@ -98,6 +102,12 @@ func Sweep(t *testing.T, pattern string, opts ...Option) {
 		c.faults = *faultsFlag
 	}
 	c.determinism = c.determinism || *determinismFlag
+	c.html = *htmlFlag
+	if c.html != "" {
+		if st, err := os.Stat(c.html); err != nil || !st.IsDir() {
+			t.Fatalf("simtest: -lockstep.html %q is not a directory (a relative one is taken from the package's directory, where go test runs the test)", c.html)
+		}
+	}
 	lo, hi, err := cli.ParseSeeds(c.seeds)
 	if err != nil {
 		t.Fatalf("simtest: %v", err)
@@ -201,7 +211,38 @@ func check(t testing.TB, sc *sim.Scenario, seed uint64, spec string, c config) {
 	} else {
 		fmt.Fprintf(&b, "  replay: %s   (simtest.Command names your runner)\n", cli.ReplayCommand("RUNNER", sc.Name, seed, spec))
 	}
+	if c.html != "" {
+		fmt.Fprintf(&b, "  %s\n", pageLine(sc, opts, res, div != nil, c))
+	}
 	t.Error(strings.TrimRight(b.String(), "\n"))
+}
+
+// pageLine writes the page of failing run res (made with opts) into c.html
+// and returns the line that names it (by its absolute path: go test runs in
+// the package's directory, the user reads from another), or says why there
+// is none. The run is
+// replayed with its trace on (tracing changes nothing, and a replay that
+// ends otherwise is not drawn as this run); a run that failed the
+// determinism check is drawn as it replays.
+func pageLine(sc *sim.Scenario, opts sim.Options, res sim.Result, diverged bool, c config) string {
+	command := c.command
+	if command == "" {
+		command = "RUNNER"
+	}
+	file := filepath.Join(c.html, cli.PageFileName(sc.Name, opts.Seed))
+	if abs, err := filepath.Abs(file); err == nil {
+		file = abs
+	}
+	got, err := cli.WritePage(file, command, sc, opts)
+	if err != nil {
+		return fmt.Sprintf("page:   not written: %v", err)
+	}
+	if !diverged && (got.Outcome != res.Outcome || got.Hash != res.Hash) {
+		os.Remove(file)
+		return fmt.Sprintf("page:   not written: the traced replay ended %s (hash %016x), the run %s (hash %016x)",
+			got.Outcome, got.Hash, res.Outcome, res.Hash)
+	}
+	return "page:   " + file
 }
 
 // goTestLine is the go test command that reruns the subtest named name

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -31,6 +32,24 @@ func init() {
 			p.Sleep(time.Duration(p.World().Seed()) * time.Millisecond)
 			if p.World().Seed()%3 == 0 {
 				return fmt.Errorf("seed %d is divisible by 3", p.World().Seed())
+			}
+			return nil
+		},
+	})
+	sim.Register(sim.Scenario{
+		Name:        "simtesttest/CrashesOnFours",
+		Description: "test only: two nodes, one crashed at 1s; fails on every seed divisible by 4",
+		Main: func(p *sim.Proc) error {
+			w := p.World()
+			a := w.AddNode("alpha", func(*sim.Node) {})
+			b := w.AddNode("beta", func(*sim.Node) {})
+			w.Start(a)
+			w.Start(b)
+			p.Sleep(time.Second)
+			w.Crash(b)
+			p.Sleep(time.Second)
+			if w.Seed()%4 == 0 {
+				return sim.Checkf("simtesttest/fours", "seed %d is divisible by 4 <b>", w.Seed())
 			}
 			return nil
 		},
@@ -204,4 +223,38 @@ func TestGoTestLineQuotesAndAnchors(t *testing.T) {
 	line := goTestLine("TestX/a.b/c d/17", 17, `{"profile": "hand name"}`, false)
 	require.Contains(t, line, ` -run '^TestX$/^a\.b$/^c d$/^17$' -lockstep.seeds=17 -lockstep.faults='{"profile":"hand name"}'`)
 	require.True(t, strings.HasPrefix(line, "go test ./sim/simtest -run"), line)
+}
+
+var pageLineRE = regexp.MustCompile(`\n\s+page:   (/\S+)\n`)
+
+// -lockstep.html DIR writes a page of each failing run, and the failure
+// names it; passing runs have none.
+func TestSweepHTML(t *testing.T) {
+	dir := t.TempDir()
+	code, out := goTest(t, "simtesttest/CrashesOnFours", "-lockstep.seeds=1-8", "-lockstep.html="+dir)
+	require.Equal(t, 1, code, out)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	require.Equal(t, []string{"simtesttest_CrashesOnFours_4.html", "simtesttest_CrashesOnFours_8.html"}, names)
+	lines := pageLineRE.FindAllStringSubmatch(out, -1)
+	require.Len(t, lines, 2, out)
+	require.Equal(t, filepath.Join(dir, "simtesttest_CrashesOnFours_4.html"), lines[0][1])
+	// Each page under its run's failure, and the page is that run's.
+	failure := out[strings.Index(out, "simtesttest/CrashesOnFours seed 8: fail"):]
+	require.Contains(t, failure[:strings.Index(failure, "replay:")+200], "page:   "+filepath.Join(dir, "simtesttest_CrashesOnFours_8.html"))
+	html, err := os.ReadFile(lines[1][1])
+	require.NoError(t, err)
+	require.Contains(t, string(html), `simtesttest/CrashesOnFours</span> seed <span class="seed">8</span>`)
+	require.Contains(t, string(html), "seed 8 is divisible by 4 &lt;b&gt;")
+	require.Contains(t, string(html), "go run ./cmd/mysim replay -scenario simtesttest/CrashesOnFours -seed 8")
+	require.Contains(t, string(html), `<td>1s</td><td>beta</td><td>crash</td>`)
+
+	code, out = goTest(t, "simtesttest/CrashesOnFours", "-lockstep.seeds=4", "-lockstep.html="+filepath.Join(dir, "nosuch"))
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "-lockstep.html \""+filepath.Join(dir, "nosuch")+"\" is not a directory")
+	require.NotContains(t, out, "CrashesOnFours/4")
 }
