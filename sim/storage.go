@@ -119,6 +119,10 @@ type diskOp struct {
 	to   string // rename
 	ino  uint64 // create, write, append: the file
 	data []byte // write, append
+	// append: the whole file just after it, as reads saw it (AppendFile),
+	// which is the file the durable state holds once this append is durable
+	// in order (makeDurable).
+	file []byte
 }
 
 func (op diskOp) isData() bool { return op.kind == opWrite || op.kind == opAppend }
@@ -266,13 +270,14 @@ func (d *Disk) AppendFile(name string, data []byte) {
 		return
 	}
 	// The one copy of data is the append to what reads see; the pending
-	// operation refers to the appended bytes there, which never change (see
-	// apply), rather than to a copy of its own.
+	// operation refers to the appended bytes there, and to the whole file,
+	// which never change (see apply), rather than to copies of its own.
 	ino := d.file(name)
 	file := d.view.data[ino]
 	grown := append(file, data...)
 	d.view.data[ino] = grown
-	d.pending = append(d.pending, diskOp{kind: opAppend, ino: ino, data: grown[len(file):len(grown):len(grown)]})
+	n := len(grown)
+	d.pending = append(d.pending, diskOp{kind: opAppend, ino: ino, data: grown[len(file):n:n], file: grown[:n:n]})
 	d.dirty += len(data)
 }
 
@@ -391,6 +396,14 @@ func (d *Disk) makeDurable(upto uint64) {
 	}
 	k := int(upto - d.pendingSeq)
 	for _, op := range d.pending[:k] {
+		if op.kind == opAppend {
+			// Every operation issued before op is durable, in order, so the
+			// durable file is the file reads saw just before op, and op makes
+			// it the file they saw just after: share that instead of copying
+			// the appended bytes (see apply).
+			d.durable.data[op.ino] = op.file
+			continue
+		}
 		d.durable.apply(op, len(op.data))
 	}
 	rest := copy(d.pending, d.pending[k:])
@@ -415,15 +428,18 @@ func (d *Disk) Unsynced() int { return len(d.pending) }
 // write stores the operation's own data (the disk's private copy, never
 // written to) with its capacity clipped, so view and durable both hold it
 // without copying it; an append only writes past the end of the slice it
-// extends, and a pending append's data is the appended part of view's slice
-// (AppendFile); corrupt copies the file before damaging it. Appends extend
+// extends, a pending append's data and file are the appended part and the
+// whole of view's slice just after it (AppendFile), and a sync makes that
+// file, clipped, the durable one (makeDurable); corrupt copies the file
+// before damaging it. Appends extend
 // in place, amortised O(1), because copying the whole file on every append
 // made a long-lived append-only log (raft) quadratic: 75% of the wall time of
 // a 16 s 6.824 churn run. In place is safe because each backing array's
 // spare capacity belongs to at most one map entry: every slice shared
 // between durable, view and the pending operations has its capacity clipped
-// everywhere but in that one entry (a write's data in all of them; boot's
-// copies of durable's slices in view), so an append to a clipped slice
+// everywhere but in that one entry (a write's data in all of them; an
+// append's file in the pending operation and in durable; boot's copies of
+// durable's slices in view), so an append to a clipped slice
 // reallocates, and appends to the owning entry write only past the end any
 // other holder can see.
 func (fs fsys) apply(op diskOp, keep int) {
