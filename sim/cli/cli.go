@@ -55,9 +55,9 @@
 // $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).
 //
 // Importing this package pulls in the kernel (sim), the simulated network
-// (netsim), the fault plans (faults), the regression corpus format (seeds)
-// and the HTML page of a run (sim/page), and nothing else of this module:
-// no system, and not porcupine.
+// (netsim), the fault plans (faults) and their shrinker (faults/shrink), the
+// regression corpus format (seeds) and the HTML page of a run (sim/page), and
+// nothing else of this module: no system, and not porcupine.
 // TestImportsNoSystem holds that.
 package cli
 
