@@ -89,7 +89,7 @@ func TestInstallMarksActionsWithNodeNames(t *testing.T) {
 		"500ms partition raft2 #3 isolate-leader raft2",
 		// The network and the kernel mark the changes themselves.
 		"600ms link  net conditions delay 0s-26ms, fail after <100ms, request loss 10%, reply loss 10%",
-		"600ms fault  network delay=0s..26ms drop=0.10/0.10 dup=0.00 longreorder=false longdelayreq=0.00 latedup=0.00 faildelay=100ms",
+		"600ms fault  network delay=0s..26ms drop=0.1/0.1 dup=0 longreorder=false longdelayreq=0 latedup=0 faildelay=100ms",
 		"700ms clock raft0 clock offset 1s drift +0.1%",
 		"700ms fault raft0 clock raft0 offset=1s drift=0.001",
 		// Only raft1 was crashed by the plan: the others are left alone.

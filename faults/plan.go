@@ -81,7 +81,7 @@ func (a Action) describe(name func(int) string) string {
 		fmt.Fprintf(&b, " %s->%s", name(a.From), name(a.To))
 	case Network:
 		c := a.Net
-		fmt.Fprintf(&b, " delay=%v..%v drop=%.2f/%.2f dup=%.2f longreorder=%v longdelayreq=%.2f latedup=%.2f faildelay=%v",
+		fmt.Fprintf(&b, " delay=%v..%v drop=%g/%g dup=%g longreorder=%v longdelayreq=%g latedup=%g faildelay=%v",
 			c.DelayMin, c.DelayMax, c.DropRequest, c.DropReply, c.Duplicate, c.LongReordering,
 			c.LongDelayRequest, c.LateDuplicate, c.FailDelay)
 	case Clock:

@@ -300,8 +300,14 @@ func TestPlanString(t *testing.T) {
 		require.Contains(t, lines[i+1], string(a.Kind))
 	}
 	net := netsim.Unreliable()
-	require.Contains(t, faults.Action{Kind: faults.Network, Net: &net}.String(), "drop=0.10/0.10")
+	require.Contains(t, faults.Action{Kind: faults.Network, Net: &net}.String(), "drop=0.1/0.1")
 	require.Contains(t, faults.Action{Kind: faults.OneWay, From: 1, To: 2}.String(), "1->2")
 	require.Contains(t, faults.Action{Kind: faults.Crash, Nodes: []int{4}}.String(), "crash [4]")
 	require.Contains(t, faults.Action{Kind: faults.Disk, Nodes: []int{0}, Disk: &sim.DiskFaults{TearLast: true}}.String(), "tear-last=true")
+}
+
+// A small rate a shrink leaves behind must not print as zero.
+func TestSmallRatesPrintExactly(t *testing.T) {
+	net := netsim.Conditions{LateDuplicate: 0.0015625}
+	require.Contains(t, faults.Action{Kind: faults.Network, Net: &net}.String(), "latedup=0.0015625")
 }
