@@ -139,7 +139,9 @@ func newFsys() fsys { return fsys{names: map[string]uint64{}, data: map[uint64][
 
 // Disk is a node's simulated durable storage. Every byte slice is copied on
 // the way in and out, so no memory is shared with the node's volatile state
-// (a crash could otherwise "persist" a later mutation).
+// (a crash could otherwise "persist" a later mutation); inside, that one copy
+// is shared by the pending operation, the read view and the durable state
+// (see apply).
 type Disk struct {
 	node      *Node
 	latency   *Rand // sync latencies, one draw per Sync
@@ -431,17 +433,18 @@ func (d *Disk) Unsynced() int { return len(d.pending) }
 // extends, a pending append's data and file are the appended part and the
 // whole of view's slice just after it (AppendFile), and a sync makes that
 // file, clipped, the durable one (makeDurable); corrupt copies the file
-// before damaging it. Appends extend
-// in place, amortised O(1), because copying the whole file on every append
-// made a long-lived append-only log (raft) quadratic: 75% of the wall time of
-// a 16 s 6.824 churn run. In place is safe because each backing array's
-// spare capacity belongs to at most one map entry: every slice shared
+// before damaging it.
+//
+// Appends extend in place, amortised O(1), because copying the whole file on
+// every append made a long-lived append-only log (raft) quadratic: 75% of the
+// wall time of a 16 s 6.824 churn run. In place is safe because each backing
+// array's spare capacity belongs to at most one map entry: every slice shared
 // between durable, view and the pending operations has its capacity clipped
 // everywhere but in that one entry (a write's data in all of them; an
 // append's file in the pending operation and in durable; boot's copies of
-// durable's slices in view), so an append to a clipped slice
-// reallocates, and appends to the owning entry write only past the end any
-// other holder can see.
+// durable's slices in view), so an append to a clipped slice reallocates, and
+// appends to the owning entry write only past the end any other holder can
+// see.
 func (fs fsys) apply(op diskOp, keep int) {
 	switch op.kind {
 	case opCreate:
