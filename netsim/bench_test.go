@@ -19,7 +19,14 @@ func BenchmarkCall(b *testing.B) { benchCall(b, netsim.ZeroDelay()) }
 // latency draws cost per message.
 func BenchmarkCallDatacenter(b *testing.B) { benchCall(b) }
 
-func benchCall(b *testing.B, opts ...netsim.Option) {
+// BenchmarkCallDeferred is BenchmarkCall with a handler that answers 150 ms
+// later, as a KV server answers when its command commits: the network polls
+// the server once meanwhile.
+func BenchmarkCallDeferred(b *testing.B) { benchCallAfter(b, 150*time.Millisecond, netsim.ZeroDelay()) }
+
+func benchCall(b *testing.B, opts ...netsim.Option) { benchCallAfter(b, 0, opts...) }
+
+func benchCallAfter(b *testing.B, wait time.Duration, opts ...netsim.Option) {
 	w := sim.NewWorld(sim.Options{Seed: 1, MaxEvents: 1 << 62, MaxTime: time.Duration(1<<62 - 1)})
 	net := netsim.New(w, opts...)
 	client := w.AddNode("client", func(*sim.Node) {})
@@ -28,7 +35,13 @@ func benchCall(b *testing.B, opts ...netsim.Option) {
 	w.Start(client)
 	w.Start(server)
 	reply := &msg{ID: 1}
-	sep.Handle("Echo", func(req *netsim.Request, respond func(netsim.Message)) { respond(reply) })
+	sep.Handle("Echo", func(req *netsim.Request, respond func(netsim.Message)) {
+		if wait == 0 {
+			respond(reply)
+			return
+		}
+		server.After(wait, "answer", func() { respond(reply) })
+	})
 
 	const inFlight = 64
 	args := &msg{ID: 7}

@@ -57,6 +57,23 @@ type call struct {
 	answered bool          // the caller has been told (reply, failure or timeout)
 	served   bool          // a handler has responded
 	polling  bool
+
+	// The first delivery's request and whether its handler has responded
+	// live in the call, so that dispatching it allocates only the bound
+	// respondFirst. A duplicate (rare) gets a Request and closure of its own.
+	// A call is never reused, so a handler may keep its *Request.
+	req            Request
+	dispatched     bool // the first delivery has been dispatched
+	firstResponded bool
+
+	// The reply in flight (at most one per call: respond sets served before
+	// it schedules one), read by replyArrives.
+	reply     any
+	replySize int
+	replyID   uint64 // its trace ID; 0 unless tracing
+
+	deliverFn func() // c.deliverUntraced, bound once for all untraced copies
+	pollFn    func() // c.poll, bound once for all polls
 }
 
 // Call sends args to node to's method; done runs on the caller's node (never
@@ -162,7 +179,10 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 // trace ID (0 unless tracing).
 func (c *call) schedule(delay time.Duration, id uint64) {
 	if id == 0 {
-		c.net.w.Schedule(delay, c.labels.req, c.deliverUntraced) // a smaller closure
+		if c.deliverFn == nil {
+			c.deliverFn = c.deliverUntraced
+		}
+		c.net.w.Schedule(delay, c.labels.req, c.deliverFn)
 		return
 	}
 	c.net.w.Schedule(delay, c.labels.req, func() { c.deliver(id) })
@@ -291,6 +311,15 @@ func (c *call) dispatch(id uint64) {
 	if c.copies > 0 {
 		args = c.args.Clone()
 	}
+	if !c.dispatched {
+		c.dispatched = true
+		c.req = Request{From: c.from.node.ID, Method: c.labels.name, Args: args}
+		h(&c.req, c.respondFirst)
+		if !c.firstResponded {
+			c.startPolling()
+		}
+		return
+	}
 	req := &Request{From: c.from.node.ID, Method: c.labels.name, Args: args}
 	responded := false
 	h(req, func(reply Message) {
@@ -303,6 +332,16 @@ func (c *call) dispatch(id uint64) {
 	if !responded {
 		c.startPolling()
 	}
+}
+
+// respondFirst is the respond function of the first dispatched copy; a
+// second call is ignored.
+func (c *call) respondFirst(reply Message) {
+	if c.firstResponded {
+		return
+	}
+	c.firstResponded = true
+	c.respond(reply)
 }
 
 // respond carries a handler's reply back. After the handler returns labrpc
@@ -345,29 +384,31 @@ func (c *call) respond(reply Message) {
 		delay += longDelay(&c.rand)
 		held = "held long (reordering)"
 	}
-	copied := reply.Clone()
-	size := reply.Size()
-	var id uint64
+	c.reply = reply.Clone()
+	c.replySize = reply.Size()
 	if tracing {
-		id = n.traceSend(c.to.node.ID, c.from.node.ID, c.labels.name, true, summary(reply), arrives(delay, held))
-		n.traceBind(id) // the reply's arrival is an event of the caller
+		c.replyID = n.traceSend(c.to.node.ID, c.from.node.ID, c.labels.name, true, summary(reply), arrives(delay, held))
+		n.traceBind(c.replyID) // the reply's arrival is an event of the caller
 	}
-	c.from.node.After(delay, c.labels.rep, func() {
-		n := c.net // not captured: the closure is allocated per reply
-		if c.answered {
-			if id != 0 {
-				n.traceDrop(id, "the caller was told first (timeout or failure)")
-			}
-			return
-		}
-		n.stats.Bytes += size
-		n.stats.Replies++
-		n.w.Digest(linkDigest(digest(copied), c.to.node.ID, c.from.node.ID))
+	c.from.node.After(delay, c.labels.rep, c.replyArrives)
+}
+
+// replyArrives runs at the caller when the reply respond sent arrives.
+func (c *call) replyArrives() {
+	n, id := c.net, c.replyID
+	if c.answered {
 		if id != 0 {
-			n.traceDeliver(id)
+			n.traceDrop(id, "the caller was told first (timeout or failure)")
 		}
-		c.finish(copied, true)
-	})
+		return
+	}
+	n.stats.Bytes += c.replySize
+	n.stats.Replies++
+	n.w.Digest(linkDigest(digest(c.reply), c.to.node.ID, c.from.node.ID))
+	if id != 0 {
+		n.traceDeliver(id)
+	}
+	c.finish(c.reply, true)
 }
 
 func (c *call) startPolling() {
@@ -375,19 +416,22 @@ func (c *call) startPolling() {
 		return
 	}
 	c.polling = true
-	var poll func()
-	poll = func() {
-		if c.served || c.answered || c.callerGone() {
-			return
-		}
-		if c.serverGone() {
-			c.served = true
-			c.failLater(0)
-			return
-		}
-		c.net.w.Schedule(ServerDeadPoll, c.labels.poll, poll)
+	c.pollFn = c.poll
+	c.net.w.Schedule(ServerDeadPoll, c.labels.poll, c.pollFn)
+}
+
+// poll checks, every ServerDeadPoll until a handler responds, that the
+// server is still there, and fails the call if it is not.
+func (c *call) poll() {
+	if c.served || c.answered || c.callerGone() {
+		return
 	}
-	c.net.w.Schedule(ServerDeadPoll, c.labels.poll, poll)
+	if c.serverGone() {
+		c.served = true
+		c.failLater(0)
+		return
+	}
+	c.net.w.Schedule(ServerDeadPoll, c.labels.poll, c.pollFn)
 }
 
 // CallProc is Call for sequential code: it blocks process p (which must run

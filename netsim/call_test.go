@@ -527,3 +527,50 @@ func TestSetReliableKeepsFailDelayAndReordering(t *testing.T) {
 	require.Zero(t, got.DropReply)
 	require.Equal(t, netsim.LongFailDelay, got.FailDelay)
 }
+
+// TestKeptRequestsAreTheHandlersOwn holds every request and responds only
+// after the network has delivered all copies: each delivery, duplicates
+// included, hands the handler a Request of its own that later deliveries do
+// not overwrite, and each respond works once.
+func TestKeptRequestsAreTheHandlersOwn(t *testing.T) {
+	type held struct {
+		req     *netsim.Request
+		respond func(netsim.Message)
+	}
+	var kept []held
+	c := newCluster(9, 2, func(i int, ep *netsim.Endpoint) {
+		ep.Handle("Keep", func(req *netsim.Request, respond func(netsim.Message)) {
+			kept = append(kept, held{req, respond})
+		})
+	})
+	c.net.SetConditions(netsim.Conditions{Duplicate: 1, DelayMax: 5 * time.Millisecond, FailDelay: netsim.ShortFailDelay})
+	var outs []*outcome
+	for i := 0; i < 5; i++ {
+		outs = append(outs, c.call(0, 1, "Keep", &msg{ID: i}))
+	}
+	c.w.Schedule(time.Second, "answer", func() {
+		for _, h := range kept {
+			h.respond(&msg{ID: 100 + h.req.Args.(*msg).ID})
+			h.respond(&msg{ID: -1}) // ignored
+		}
+	})
+	require.Nil(t, c.w.Run())
+	require.Len(t, kept, 10)
+	seen := map[int]int{}
+	for i, h := range kept {
+		require.Equal(t, 0, h.req.From)
+		require.Equal(t, "Keep", h.req.Method)
+		seen[h.req.Args.(*msg).ID]++
+		for _, o := range kept[:i] {
+			require.NotSame(t, o.req, h.req)
+			require.NotSame(t, o.req.Args, h.req.Args)
+		}
+	}
+	require.Equal(t, map[int]int{0: 2, 1: 2, 2: 2, 3: 2, 4: 2}, seen)
+	for i, o := range outs {
+		require.Equal(t, 1, o.times)
+		require.True(t, o.ok)
+		require.Equal(t, 100+i, o.reply.ID)
+	}
+	require.Equal(t, 5, c.net.Stats().Replies)
+}
