@@ -58,22 +58,80 @@ type call struct {
 	served   bool          // a handler has responded
 	polling  bool
 
-	// The first delivery's request and whether its handler has responded
-	// live in the call, so that dispatching it allocates only the bound
-	// respondFirst. A duplicate (rare) gets a Request and closure of its own.
-	// A call is never reused, so a handler may keep its *Request.
-	req            Request
-	dispatched     bool // the first delivery has been dispatched
-	firstResponded bool
-
 	// The reply in flight (at most one per call: respond sets served before
 	// it schedules one), read by replyArrives.
 	reply     any
 	replySize int
 	replyID   uint64 // its trace ID; 0 unless tracing
 
-	deliverFn func() // c.deliverUntraced, bound once for all untraced copies
-	pollFn    func() // c.poll, bound once for all polls
+	// refs counts what may still use the call: its scheduled events and the
+	// respond functions handed to handlers that have not yet responded.
+	// When it drops to zero nothing can reach the call any more, and release
+	// puts it on the network's free list. An event that never runs (its
+	// node crashed) or a handler that never responds keeps the call off the
+	// list for good, which only costs the garbage collector.
+	refs int32
+	fn   *callFuncs // bound once per record, kept across reuse
+}
+
+// callFuncs are a call record's methods bound once, so that scheduling them
+// allocates nothing.
+type callFuncs struct {
+	deliver, reply, poll, failed, timedOut func()
+}
+
+// newCall returns a zeroed call record, reused from the free list when one
+// is there.
+func (n *Network) newCall() *call {
+	if k := len(n.free); k > 0 {
+		c := n.free[k-1]
+		n.free[k-1] = nil
+		n.free = n.free[:k-1]
+		fn := c.fn
+		*c = call{fn: fn}
+		return c
+	}
+	c := &call{}
+	c.fn = &callFuncs{deliver: c.deliverUntraced, reply: c.replyArrives, poll: c.poll,
+		failed: c.failed, timedOut: c.timedOut}
+	return c
+}
+
+// unref drops one reference; the last one puts the record on the free list.
+// It must be the last thing an event or respond function does with c.
+func (c *call) unref() {
+	c.refs--
+	if c.refs != 0 {
+		return
+	}
+	n := c.net
+	fn := c.fn
+	*c = call{fn: fn} // holds no messages, callbacks or endpoints while free
+	n.free = append(n.free, c)
+}
+
+func (c *call) failed()   { c.fail("failed"); c.unref() }
+func (c *call) timedOut() { c.fail("timed out"); c.unref() }
+
+// delivery is one dispatched copy of a request: the handler's Request and
+// whether the handler has responded. It is allocated per dispatch, not kept
+// in the reusable call, because a handler may keep its *Request and may call
+// respond again (ignored) after the call record has been reused.
+type delivery struct {
+	req       Request
+	c         *call
+	responded bool
+}
+
+func (d *delivery) respond(reply Message) {
+	if d.responded {
+		return
+	}
+	d.responded = true
+	c := d.c
+	d.c = nil
+	c.respond(reply)
+	c.unref()
 }
 
 // Call sends args to node to's method; done runs on the caller's node (never
@@ -96,7 +154,8 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 	n.stats.Calls++
 	m := n.method(method)
 	m.calls++
-	c := &call{net: n, from: e, fromInc: e.node.Incarnation(), dest: int32(to), labels: m, done: done}
+	c := n.newCall()
+	c.net, c.from, c.fromInc, c.dest, c.labels, c.done = n, e, e.node.Incarnation(), int32(to), m, done
 	// Each call draws from its own stream, keyed by its link and its
 	// sequence number on that link (see link), so calls on other links do
 	// not shift its fate.
@@ -109,7 +168,8 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 	n.stats.bump(&n.stats.bytesNode, e.node.ID, size)
 	tracing := n.w.Tracing()
 	if timeout > 0 {
-		e.node.After(timeout, m.timeout, func() { c.fail("timed out") })
+		c.refs++
+		e.node.After(timeout, m.timeout, c.fn.timedOut)
 	}
 	target := n.Endpoint(to)
 	if target == nil || !target.node.Up() || l.down {
@@ -178,17 +238,15 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 // schedule delivers a copy of the request after delay; id is the copy's
 // trace ID (0 unless tracing).
 func (c *call) schedule(delay time.Duration, id uint64) {
+	c.refs++
 	if id == 0 {
-		if c.deliverFn == nil {
-			c.deliverFn = c.deliverUntraced
-		}
-		c.net.w.Schedule(delay, c.labels.req, c.deliverFn)
+		c.net.w.Schedule(delay, c.labels.req, c.fn.deliver)
 		return
 	}
-	c.net.w.Schedule(delay, c.labels.req, func() { c.deliver(id) })
+	c.net.w.Schedule(delay, c.labels.req, func() { c.deliver(id); c.unref() })
 }
 
-func (c *call) deliverUntraced() { c.deliver(0) }
+func (c *call) deliverUntraced() { c.deliver(0); c.unref() }
 
 // undeliverable says why a call could not be sent at all.
 func undeliverable(target *Endpoint, l *link) string {
@@ -246,7 +304,8 @@ func (c *call) failLater(delay time.Duration) {
 	if c.answered || c.callerGone() {
 		return
 	}
-	c.from.node.After(delay, c.labels.fail, func() { c.fail("failed") })
+	c.refs++
+	c.from.node.After(delay, c.labels.fail, c.fn.failed)
 }
 
 // serverGone reports whether the instance the call was sent to is gone or
@@ -275,7 +334,8 @@ func (c *call) deliver(id uint64) {
 			n.traceBind(id)
 			n.w.Logf(c.to.node, "#%d held: %s is paused", id, c.to.node.Name)
 		}
-		c.to.node.After(0, c.labels.req, func() { c.dispatch(id) })
+		c.refs++
+		c.to.node.After(0, c.labels.req, func() { c.dispatch(id); c.unref() })
 		c.startPolling()
 		return
 	}
@@ -311,37 +371,12 @@ func (c *call) dispatch(id uint64) {
 	if c.copies > 0 {
 		args = c.args.Clone()
 	}
-	if !c.dispatched {
-		c.dispatched = true
-		c.req = Request{From: c.from.node.ID, Method: c.labels.name, Args: args}
-		h(&c.req, c.respondFirst)
-		if !c.firstResponded {
-			c.startPolling()
-		}
-		return
-	}
-	req := &Request{From: c.from.node.ID, Method: c.labels.name, Args: args}
-	responded := false
-	h(req, func(reply Message) {
-		if responded {
-			return
-		}
-		responded = true
-		c.respond(reply)
-	})
-	if !responded {
+	d := &delivery{req: Request{From: c.from.node.ID, Method: c.labels.name, Args: args}, c: c}
+	c.refs++ // held by d until the handler responds
+	h(&d.req, d.respond)
+	if !d.responded {
 		c.startPolling()
 	}
-}
-
-// respondFirst is the respond function of the first dispatched copy; a
-// second call is ignored.
-func (c *call) respondFirst(reply Message) {
-	if c.firstResponded {
-		return
-	}
-	c.firstResponded = true
-	c.respond(reply)
 }
 
 // respond carries a handler's reply back. After the handler returns labrpc
@@ -390,7 +425,8 @@ func (c *call) respond(reply Message) {
 		c.replyID = n.traceSend(c.to.node.ID, c.from.node.ID, c.labels.name, true, summary(reply), arrives(delay, held))
 		n.traceBind(c.replyID) // the reply's arrival is an event of the caller
 	}
-	c.from.node.After(delay, c.labels.rep, c.replyArrives)
+	c.refs++
+	c.from.node.After(delay, c.labels.rep, c.fn.reply)
 }
 
 // replyArrives runs at the caller when the reply respond sent arrives.
@@ -400,6 +436,7 @@ func (c *call) replyArrives() {
 		if id != 0 {
 			n.traceDrop(id, "the caller was told first (timeout or failure)")
 		}
+		c.unref()
 		return
 	}
 	n.stats.Bytes += c.replySize
@@ -409,6 +446,7 @@ func (c *call) replyArrives() {
 		n.traceDeliver(id)
 	}
 	c.finish(c.reply, true)
+	c.unref()
 }
 
 func (c *call) startPolling() {
@@ -416,13 +454,14 @@ func (c *call) startPolling() {
 		return
 	}
 	c.polling = true
-	c.pollFn = c.poll
-	c.net.w.Schedule(ServerDeadPoll, c.labels.poll, c.pollFn)
+	c.refs++
+	c.net.w.Schedule(ServerDeadPoll, c.labels.poll, c.fn.poll)
 }
 
 // poll checks, every ServerDeadPoll until a handler responds, that the
 // server is still there, and fails the call if it is not.
 func (c *call) poll() {
+	defer c.unref()
 	if c.served || c.answered || c.callerGone() {
 		return
 	}
@@ -431,7 +470,8 @@ func (c *call) poll() {
 		c.failLater(0)
 		return
 	}
-	c.net.w.Schedule(ServerDeadPoll, c.labels.poll, c.pollFn)
+	c.refs++
+	c.net.w.Schedule(ServerDeadPoll, c.labels.poll, c.fn.poll)
 }
 
 // CallProc is Call for sequential code: it blocks process p (which must run

@@ -574,3 +574,61 @@ func TestKeptRequestsAreTheHandlersOwn(t *testing.T) {
 	}
 	require.Equal(t, 5, c.net.Stats().Replies)
 }
+
+// TestStaleRespondAfterReuse: the network reuses the records of finished
+// calls, so a handler that keeps a Request and its respond function after
+// responding must still see its own request, and a late second respond must
+// not reach the call that now uses the record.
+func TestStaleRespondAfterReuse(t *testing.T) {
+	type held struct {
+		req     *netsim.Request
+		respond func(netsim.Message)
+	}
+	var kept []held
+	c := newCluster(10, 2, func(i int, ep *netsim.Endpoint) {
+		ep.Handle("Keep", func(req *netsim.Request, respond func(netsim.Message)) {
+			kept = append(kept, held{req, respond})
+			if req.Args.(*msg).ID%2 == 0 {
+				respond(&msg{ID: 100 + req.Args.(*msg).ID}) // odd calls wait
+			}
+			// A stale respond of every earlier call, whose record the
+			// current call may be reusing.
+			for _, h := range kept[:len(kept)-1] {
+				h.respond(&msg{ID: -1})
+			}
+		})
+	})
+	var outs []*outcome
+	var next func(i int)
+	next = func(i int) {
+		if i == 6 {
+			return
+		}
+		o := &outcome{}
+		outs = append(outs, o)
+		c.eps[0].CallTimeout(1, "Keep", &msg{ID: i}, time.Second, func(reply any, ok bool) {
+			o.times++
+			o.ok = ok
+			if reply != nil {
+				o.reply = reply.(*msg)
+			}
+			next(i + 1)
+		})
+	}
+	next(0)
+	require.Nil(t, c.w.Run())
+	require.Len(t, outs, 6)
+	for i, o := range outs {
+		require.Equal(t, i, kept[i].req.Args.(*msg).ID)
+		require.Equal(t, 1, o.times)
+		if i%2 == 1 {
+			// Its handler never responded, and no stale respond of an
+			// earlier call reached it: it timed out.
+			require.False(t, o.ok)
+			require.Nil(t, o.reply)
+			continue
+		}
+		require.True(t, o.ok)
+		require.Equal(t, 100+i, o.reply.ID)
+	}
+}

@@ -57,6 +57,7 @@ type Network struct {
 	eps     []*Endpoint // by node ID; nil where no endpoint is attached
 	links   [][]link    // links[from][to]: the directed link from -> to
 	stray   map[[2]int]*link
+	free    []*call // call records nothing refers to any more (see call.refs)
 	stats   Stats
 	methods map[string]*method
 	tr      tracer // what the trace needs remembered; untouched unless tracing
