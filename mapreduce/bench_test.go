@@ -1,23 +1,13 @@
 package mapreduce
 
 import (
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lockstep-dst/lockstep/mapreduce/apps"
 	"github.com/lockstep-dst/lockstep/sim"
+	"github.com/lockstep-dst/lockstep/sim/simtest"
 )
-
-// cpuTime is the process's user plus system CPU time: unlike wall time it
-// does not grow when other processes share the machine.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkOriginalChecks runs the five test-mr.sh checks once per
 // iteration, each on the iteration's seed: one pass of the original script,
@@ -33,7 +23,7 @@ func BenchmarkOriginalChecks(b *testing.B) {
 		scenarios = append(scenarios, s)
 	}
 	var virtual time.Duration
-	cpu0, wall0 := cpuTime(), time.Now()
+	cpu0, wall0 := simtest.CPUTime(), time.Now()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for _, s := range scenarios {
@@ -47,7 +37,7 @@ func BenchmarkOriginalChecks(b *testing.B) {
 	b.StopTimer()
 	n := float64(b.N)
 	b.ReportMetric(float64(time.Since(wall0).Milliseconds())/n, "wall-ms/pass")
-	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/n, "cpu-ms/pass")
+	b.ReportMetric(float64((simtest.CPUTime()-cpu0).Milliseconds())/n, "cpu-ms/pass")
 	b.ReportMetric(virtual.Seconds()/n, "virtual-s/pass")
 }
 
@@ -81,7 +71,7 @@ func BenchmarkScenarioSameSeed(b *testing.B) {
 func benchScenario(b *testing.B, s *sim.Scenario, seed func(i int) uint64) {
 	b.ReportAllocs()
 	var virtual time.Duration
-	cpu0 := cpuTime()
+	cpu0 := simtest.CPUTime()
 	for i := 0; i < b.N; i++ {
 		res := sim.RunScenario(s, sim.Options{Seed: seed(i)})
 		if !res.Passed() {
@@ -89,7 +79,7 @@ func benchScenario(b *testing.B, s *sim.Scenario, seed func(i int) uint64) {
 		}
 		virtual += res.Virtual
 	}
-	cpu := cpuTime() - cpu0
+	cpu := simtest.CPUTime() - cpu0
 	b.ReportMetric(virtual.Seconds()/b.Elapsed().Seconds(), "x-realtime")
 	if cpu > 0 {
 		b.ReportMetric(virtual.Seconds()/cpu.Seconds(), "x-realtime-cpu")

@@ -3,11 +3,11 @@ package raftsim
 import (
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lockstep-dst/lockstep/sim"
+	"github.com/lockstep-dst/lockstep/sim/simtest"
 )
 
 // Benchmarks for the speed targets of the Raft issue, measured with
@@ -49,7 +49,7 @@ func BenchmarkClusterVirtualTime(b *testing.B) {
 	var events uint64
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := simtest.CPUTime()
 	for i := 0; i < b.N; i++ {
 		res := sim.RunScenario(sc, sim.Options{Seed: uint64(i + 1)})
 		if !res.Passed() {
@@ -58,7 +58,7 @@ func BenchmarkClusterVirtualTime(b *testing.B) {
 		virtual += res.Virtual
 		events += res.Events
 	}
-	cpu := cpuTime() - cpu0
+	cpu := simtest.CPUTime() - cpu0
 	wall := b.Elapsed()
 	b.ReportMetric(virtual.Seconds()/wall.Seconds(), "virtual-s/wall-s")
 	if cpu > 0 {
@@ -74,7 +74,7 @@ func BenchmarkSuite2ABC(b *testing.B) {
 		b.Fatalf("no raft/*2[ABC] scenarios: %v", err)
 	}
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := simtest.CPUTime()
 	for i := 0; i < b.N; i++ {
 		for _, sc := range scs {
 			if res := sim.RunScenario(sc, sim.Options{Seed: 1}); !res.Passed() {
@@ -83,7 +83,7 @@ func BenchmarkSuite2ABC(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/pass")
-	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/pass")
+	b.ReportMetric(float64((simtest.CPUTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/pass")
 	b.ReportMetric(float64(len(scs)), "scenarios")
 }
 
@@ -100,26 +100,7 @@ func BenchmarkScenario(b *testing.B) {
 		b.Fatalf("raft/*: %v", err)
 	}
 	for _, sc := range scs {
-		b.Run(strings.TrimPrefix(sc.Name, "raft/"), func(b *testing.B) {
-			b.ReportAllocs()
-			var virtual time.Duration
-			var events uint64
-			cpu0 := cpuTime()
-			for i := 0; i < b.N; i++ {
-				res := sim.RunScenario(sc, sim.Options{Seed: uint64(i + 1)})
-				if !res.Passed() {
-					b.Fatalf("%s seed %d: %v", sc.Name, i+1, res.Failure)
-				}
-				virtual += res.Virtual
-				events += res.Events
-			}
-			cpu := cpuTime() - cpu0
-			b.ReportMetric(virtual.Seconds()/b.Elapsed().Seconds(), "x-realtime")
-			if cpu > 0 {
-				b.ReportMetric(virtual.Seconds()/cpu.Seconds(), "x-realtime-cpu")
-			}
-			b.ReportMetric(float64(events)/float64(b.N), "events/op")
-		})
+		b.Run(strings.TrimPrefix(sc.Name, "raft/"), func(b *testing.B) { simtest.Bench(b, sc) })
 	}
 }
 
@@ -136,7 +117,7 @@ func BenchmarkLab2Pass(b *testing.B) {
 	}
 	b.ReportAllocs()
 	var virtual time.Duration
-	cpu0 := cpuTime()
+	cpu0 := simtest.CPUTime()
 	for i := 0; i < b.N; i++ {
 		for _, sc := range scs {
 			res := sim.RunScenario(sc, sim.Options{Seed: 1})
@@ -146,17 +127,8 @@ func BenchmarkLab2Pass(b *testing.B) {
 			virtual += res.Virtual
 		}
 	}
-	cpu := cpuTime() - cpu0
+	cpu := simtest.CPUTime() - cpu0
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/pass")
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "wall-s/pass")
 	b.ReportMetric(virtual.Seconds()/cpu.Seconds(), "x-realtime-cpu")
-}
-
-// cpuTime is the process's user plus system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1,11 +1,10 @@
 package shardsim
 
 import (
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/lockstep-dst/lockstep/sim"
+	"github.com/lockstep-dst/lockstep/sim/simtest"
 )
 
 // BenchmarkPass measures one pass of the 4A scenarios, and of every 4[AB] scenario, on
@@ -27,7 +26,7 @@ func benchPass(b *testing.B, pattern string) {
 	}
 	b.ReportAllocs()
 	virtual := 0.0
-	cpu0 := cpuTime()
+	cpu0 := simtest.CPUTime()
 	for i := 0; i < b.N; i++ {
 		for _, sc := range scs {
 			res := sim.RunScenario(sc, sim.Options{Seed: uint64(i + 1)})
@@ -37,19 +36,10 @@ func benchPass(b *testing.B, pattern string) {
 			virtual += res.Virtual.Seconds()
 		}
 	}
-	cpu := cpuTime() - cpu0
+	cpu := simtest.CPUTime() - cpu0
 	b.ReportMetric(virtual/b.Elapsed().Seconds(), "virtual-s/s")
 	if cpu > 0 {
 		b.ReportMetric(virtual/cpu.Seconds(), "x-realtime-cpu")
 	}
 	b.ReportMetric(virtual/float64(b.N), "virtual-s/pass")
-}
-
-// cpuTime is the process's user plus system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
