@@ -2,6 +2,7 @@ package ctrler
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/lockstep-dst/lockstep/shardkv/internal/wire"
@@ -23,11 +24,7 @@ func appendGroups(e *wire.Encoder, m map[int][]string) {
 		}
 		return
 	}
-	gids := make([]int, 0, len(m))
-	for gid := range m {
-		gids = append(gids, gid)
-	}
-	slices.Sort(gids)
+	gids := slices.Sorted(maps.Keys(m))
 	e.Uint(uint64(len(gids)))
 	for _, gid := range gids {
 		e.Int(int64(gid))

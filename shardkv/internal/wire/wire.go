@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -90,11 +91,7 @@ func (e *Encoder) StrMap(m map[string]string) {
 		}
 		return
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	e.Uint(uint64(len(keys)))
 	for _, k := range keys {
 		e.Str(k)
