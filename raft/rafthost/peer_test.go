@@ -65,6 +65,37 @@ func (g *gatedStorage) release() {
 	g.node.After(0, "test/sync", done)
 }
 
+// gatedPeer is node a, a peer (ID 0, elections a minute apart) of a two-peer cluster whose
+// storage holds every sync until the test releases it, and ep, node b's bare endpoint
+// standing for peer 1, which the test drives by hand.
+type gatedPeer struct {
+	gate *gatedStorage
+	peer *Peer
+	a    *sim.Node
+	ep   *netsim.Endpoint
+}
+
+func startGatedPeer(p *sim.Proc, net *netsim.Network) gatedPeer {
+	w := p.World()
+	var gate *gatedStorage
+	var peer *Peer
+	a := w.AddNode("a", func(node *sim.Node) {
+		gate = &gatedStorage{Storage: node.Disk, node: node}
+		peer = StartPeer(node, net.Endpoint(node.ID), PeerConfig{
+			Raft:    raft.Config{ID: 0, ElectionTimeout: time.Minute, HeartbeatInterval: time.Second},
+			Peers:   []int{node.ID, node.ID + 1},
+			Storage: gate,
+		})
+	})
+	b := w.AddNode("b", func(*sim.Node) {})
+	net.Attach(a)
+	ep := net.Attach(b)
+	w.Restart(a)
+	w.Restart(b)
+	p.Sleep(time.Millisecond)
+	return gatedPeer{gate, peer, a, ep}
+}
+
 // TestPeerAnswersOnlyOnceDurable is issue 8 item 3 (host side): a peer sends the response
 // to a request only when the state it acknowledges is durable, that is in the completion
 // of its last Sync, while it keeps stepping requests that arrive meanwhile and answers
@@ -75,22 +106,8 @@ func TestPeerAnswersOnlyOnceDurable(t *testing.T) {
 	runTest(t, func(p *sim.Proc) {
 		w := p.World()
 		net := netsim.New(w)
-		var gate *gatedStorage
-		var peer *Peer
-		a := w.AddNode("a", func(node *sim.Node) {
-			gate = &gatedStorage{Storage: node.Disk, node: node}
-			peer = StartPeer(node, net.Endpoint(node.ID), PeerConfig{
-				Raft:    raft.Config{ID: 0, ElectionTimeout: time.Minute, HeartbeatInterval: time.Second},
-				Peers:   []int{node.ID, node.ID + 1},
-				Storage: gate,
-			})
-		})
-		b := w.AddNode("b", func(*sim.Node) {})
-		net.Attach(a)
-		ep := net.Attach(b)
-		w.Restart(a)
-		w.Restart(b)
-		p.Sleep(time.Millisecond)
+		g := startGatedPeer(p, net)
+		gate, peer, a, ep := g.gate, g.peer, g.a, g.ep
 
 		var replies []*raft.Message
 		call := func(m *raft.Message) {
@@ -154,21 +171,8 @@ func TestPersistFollowsTheFileProtocol(t *testing.T) {
 	runTest(t, func(p *sim.Proc) {
 		w := p.World()
 		net := netsim.New(w)
-		var gate *gatedStorage
-		a := w.AddNode("a", func(node *sim.Node) {
-			gate = &gatedStorage{Storage: node.Disk, node: node}
-			StartPeer(node, net.Endpoint(node.ID), PeerConfig{
-				Raft:    raft.Config{ID: 0, ElectionTimeout: time.Minute, HeartbeatInterval: time.Second},
-				Peers:   []int{node.ID, node.ID + 1},
-				Storage: gate,
-			})
-		})
-		b := w.AddNode("b", func(*sim.Node) {})
-		net.Attach(a)
-		ep := net.Attach(b)
-		w.Restart(a)
-		w.Restart(b)
-		p.Sleep(time.Millisecond)
+		g := startGatedPeer(p, net)
+		gate, a, ep := g.gate, g.a, g.ep
 		release := func() {
 			for len(gate.held) > 0 {
 				gate.release()
