@@ -86,6 +86,32 @@ func partition(kva []apps.KeyValue, nReduce int) [][]byte {
 	return bufs
 }
 
+// partitioner encodes pairs as they come into one buffer per reduce task:
+// what partition does for an application that emits its pairs (MapEmit)
+// rather than returning them, with the same bytes.
+type partitioner struct {
+	parts [][]byte
+	hint  int // initial capacity of a part
+}
+
+// newPartitioner returns a partitioner over nReduce tasks for about size
+// bytes of encoded pairs in all.
+func newPartitioner(nReduce, size int) *partitioner {
+	return &partitioner{parts: make([][]byte, nReduce), hint: size/nReduce + 64}
+}
+
+func (p *partitioner) add(key, value string) {
+	r := ihash(key) % len(p.parts)
+	b := p.parts[r]
+	if b == nil {
+		b = make([]byte, 0, p.hint)
+	}
+	b = binary.AppendUvarint(b, uint64(len(key)))
+	b = append(b, key...)
+	b = binary.AppendUvarint(b, uint64(len(value)))
+	p.parts[r] = append(b, value...)
+}
+
 // uvarintLen is the length of n's uvarint encoding.
 func uvarintLen(n int) int {
 	l := 1

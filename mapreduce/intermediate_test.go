@@ -89,6 +89,27 @@ func TestPartitionRoundTrip(t *testing.T) {
 	})
 }
 
+// TestPartitionerIsPartition: pairs encoded as they come are the bytes
+// partition makes of the list, whatever the size hint.
+func TestPartitionerIsPartition(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		nReduce := rapid.IntRange(1, 12).Draw(t, "nReduce")
+		kva := rapid.SliceOf(rapid.Custom(func(t *rapid.T) apps.KeyValue {
+			return apps.KeyValue{Key: rapid.String().Draw(t, "k"), Value: rapid.String().Draw(t, "v")}
+		})).Draw(t, "kva")
+		pt := newPartitioner(nReduce, rapid.IntRange(0, 1000).Draw(t, "size"))
+		for _, kv := range kva {
+			pt.add(kv.Key, kv.Value)
+		}
+		want := partition(kva, nReduce)
+		for r := range want {
+			if string(pt.parts[r]) != string(want[r]) {
+				t.Fatalf("partition %d: %q, want %q", r, pt.parts[r], want[r])
+			}
+		}
+	})
+}
+
 func TestDecodeStopsAtACorruptRecord(t *testing.T) {
 	b := partition([]apps.KeyValue{{Key: "ab", Value: "1"}, {Key: "cd", Value: "2"}}, 1)[0]
 	kva, err := decode(string(b[:len(b)-1])) // a file cut short, as a partial one is
