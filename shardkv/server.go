@@ -154,7 +154,7 @@ func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
 		respond(&OpReply{Err: ErrWrongGroup})
 		return
 	}
-	s.rsm.Submit(args.Command.Encode(), func(res any, ok bool) {
+	s.rsm.Submit(args.encoded(), func(res any, ok bool) {
 		if !ok {
 			respond(&OpReply{Err: ErrWrongLeader})
 			return

@@ -144,9 +144,7 @@ func (s *State) ShardDigest(sh int) uint64 { return sim.HashBytes(s.shardEnc(sh)
 func (s *State) shardEnc(sh int) []byte {
 	x := &s.shards[sh]
 	if x.enc == nil {
-		e := wire.Encoder{}
-		ShardData{Shard: sh, Data: x.data, Sessions: x.sessions}.encode(&e)
-		x.enc = e.B
+		x.enc = ShardData{Shard: sh, Data: x.data, Sessions: x.sessions}.encoded()
 	}
 	return x.enc
 }
