@@ -28,6 +28,9 @@ type Server struct {
 	rsm   *rsm.RSM
 	state *State
 	addr  int
+	// res is the result of the last command applied; machine.Apply returns a pointer to
+	// it, which rsm hands to the waiting request at once (see rsm.StateMachine).
+	res Result
 }
 
 // StartServer boots a server on node from what its storage holds. Call it from the node's
@@ -58,7 +61,7 @@ func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
 			respond(&OpReply{Err: ErrWrongLeader, Leader: hint})
 			return
 		}
-		respond(&OpReply{Config: res.(Result).Config})
+		respond(&OpReply{Config: res.(*Result).Config})
 	})
 }
 
@@ -70,7 +73,8 @@ func (m machine) Apply(b []byte) any {
 	if err != nil {
 		panic(fmt.Sprintf("ctrler: committed command: %v", err))
 	}
-	return m.s.state.Apply(c)
+	m.s.res = m.s.state.Apply(c)
+	return &m.s.res
 }
 
 func (m machine) Snapshot() []byte { return m.s.state.Encode() }
