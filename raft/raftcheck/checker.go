@@ -224,8 +224,8 @@ func (c *Checker) Committed(index int) ([]byte, bool) {
 // MaxCommitted returns the highest index any peer applied a command at.
 func (c *Checker) MaxCommitted() int { return c.machine.maxCommitted }
 
-// hashBytes hashes a command for the checks, which hash every command each peer persists
-// and applies: FNV-1a over bytes is 4-5 cycles a byte (the multiply of one byte waits for
+// hashBytes hashes a command for the log mirror and log matching, which hash every entry
+// each peer persists: FNV-1a over bytes is 4-5 cycles a byte (the multiply of one byte waits for
 // the last), which made it a quarter of raft/RPCBytes2B's CPU with its 5,000-byte
 // commands. Long commands are taken 8 bytes at a time in four independent lanes, each a
 // chain of bijections (xor in a word, multiply by an odd constant, xor-shift), so that a
