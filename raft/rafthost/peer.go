@@ -270,7 +270,8 @@ func (p *Peer) GetState() (term int, isLeader bool) {
 }
 
 // Snapshot tells Raft the service has a snapshot covering through index; the
-// log before it is discarded.
+// log before it is discarded. It takes data over (raft.Raft.Snapshot): the
+// service must not modify it afterwards.
 func (p *Peer) Snapshot(index int, data []byte) {
 	if p.halted != nil {
 		return
