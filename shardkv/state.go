@@ -6,6 +6,7 @@ import (
 
 	"github.com/lockstep-dst/lockstep/shardkv/ctrler"
 	"github.com/lockstep-dst/lockstep/shardkv/internal/wire"
+	"github.com/lockstep-dst/lockstep/sim"
 )
 
 // Status is where a shard stands in a group, relative to the group's configuration.
@@ -49,6 +50,13 @@ type shard struct {
 	// status is Serving, Leaving or Arrived (Challenge 1: a group drops what it gave up).
 	data     map[string]string
 	sessions map[int64]int64
+	// enc caches the shard's encoding (ShardData.encode, the shard number first), or is
+	// nil; every write to data or sessions clears it. A group snapshots after every
+	// command once its Raft state is past maxraftstate (Challenge1Delete4B sets it to 1),
+	// and a command changes at most one shard's data, so a snapshot re-encodes (and
+	// sorts) that one shard and copies the other nine; the checkers' digests of a shard
+	// that moves reuse it too.
+	enc []byte
 }
 
 // State is a replica group's replicated state machine: its configuration and the one
@@ -129,8 +137,18 @@ func (s *State) Keys(shard int) int { return len(s.shards[shard].data) }
 func (s *State) Get(key string) string { return s.shards[Key2Shard(key)].data[key] }
 
 // ShardDigest is ShardData(sh).Digest() without the copy.
-func (s *State) ShardDigest(sh int) uint64 {
-	return ShardData{Shard: sh, Data: s.shards[sh].data, Sessions: s.shards[sh].sessions}.Digest()
+func (s *State) ShardDigest(sh int) uint64 { return sim.HashBytes(s.shardEnc(sh)) }
+
+// shardEnc returns shard sh's encoding (ShardData.encode), from the cache if it holds it.
+// The bytes are the cache's: read-only.
+func (s *State) shardEnc(sh int) []byte {
+	x := &s.shards[sh]
+	if x.enc == nil {
+		e := wire.Encoder{}
+		ShardData{Shard: sh, Data: x.data, Sessions: x.sessions}.encode(&e)
+		x.enc = e.B
+	}
+	return x.enc
 }
 
 // ShardData returns a copy of shard's data and duplicate table.
@@ -170,7 +188,7 @@ func (s *State) Apply(c Command) Result {
 			if s.unsafeDropSessions {
 				d.Sessions = map[int64]int64{}
 			}
-			sh.status, sh.data, sh.sessions = Arrived, d.Data, d.Sessions
+			sh.status, sh.data, sh.sessions, sh.enc = Arrived, d.Data, d.Sessions, nil
 		}
 	case OpDelete:
 		if c.Num != s.cur.Num {
@@ -209,6 +227,7 @@ func (s *State) applyClient(c Command) Result {
 		return Result{Duplicate: true} // a retry of an operation applied already, here or at the old owner
 	}
 	sh.sessions[c.Client] = c.Seq
+	sh.enc = nil
 	if c.Op == OpPut {
 		sh.data[c.Key] = c.Value
 	} else {
@@ -242,15 +261,20 @@ func (s *State) applyConfig(cf ctrler.Config) {
 	s.prev, s.cur = s.cur, cf.Clone()
 }
 
-// Encode returns the state as snapshot bytes.
+// Encode returns the state as snapshot bytes: the group, the two configurations, then
+// each shard's status and encoding (ShardData.encode).
 func (s *State) Encode() []byte {
-	e := wire.Encoder{}
+	n := 0
+	for i := range s.shards {
+		n += 1 + len(s.shardEnc(i))
+	}
+	e := wire.Encoder{B: make([]byte, 0, n+256)} // 256: the group and two small configurations
 	e.Int(int64(s.gid))
 	e.B = ctrler.AppendConfig(e.B, s.cur)
 	e.B = ctrler.AppendConfig(e.B, s.prev)
 	for i, sh := range s.shards {
 		e.Byte(byte(sh.status))
-		ShardData{Shard: i, Data: sh.data, Sessions: sh.sessions}.encode(&e)
+		e.B = append(e.B, s.shardEnc(i)...)
 	}
 	return e.B
 }

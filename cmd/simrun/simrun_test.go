@@ -19,9 +19,11 @@ import (
 
 // The broken register acknowledges writes before syncing them: a crash then
 // loses an acknowledged write. It is registered only in this test binary.
+const brokenSync = "example/RegisterBrokenSync"
+
 func init() {
 	sim.Register(sim.Scenario{
-		Name:        "example/RegisterBrokenSync",
+		Name:        brokenSync,
 		Description: "deliberately broken: the primary acknowledges unsynced writes",
 		Faults:      "crashes",
 		Main:        register.Main(register.Config{SkipSync: true}),

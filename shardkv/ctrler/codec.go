@@ -2,8 +2,6 @@ package ctrler
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/lockstep-dst/lockstep/shardkv/internal/wire"
 )
@@ -24,7 +22,7 @@ func appendGroups(e *wire.Encoder, m map[int][]string) {
 		}
 		return
 	}
-	gids := slices.Sorted(maps.Keys(m))
+	gids := wire.SortedKeys(m)
 	e.Uint(uint64(len(gids)))
 	for _, gid := range gids {
 		e.Int(int64(gid))

@@ -1,6 +1,7 @@
 package shardsim
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/lockstep-dst/lockstep/sim"
@@ -42,4 +43,20 @@ func benchPass(b *testing.B, pattern string) {
 		b.ReportMetric(virtual/cpu.Seconds(), "x-realtime-cpu")
 	}
 	b.ReportMetric(virtual/float64(b.N), "virtual-s/pass")
+}
+
+// BenchmarkScenario runs each shardkv/* scenario alone, seed i+1 at iteration i, and
+// reports how many times faster than real time it simulates (x-realtime over wall time,
+// x-realtime-cpu over the process's CPU time), its events and its allocations per run
+// (sim/simtest.Bench):
+//
+//	go test ./shardkv/shardsim -run '^$' -bench 'Scenario/' -benchtime 3x -test.cpu 1
+func BenchmarkScenario(b *testing.B) {
+	scs, err := sim.Match("shardkv/*")
+	if err != nil || len(scs) == 0 {
+		b.Fatalf("shardkv/*: %v", err)
+	}
+	for _, sc := range scs {
+		b.Run(strings.TrimPrefix(sc.Name, "shardkv/"), func(b *testing.B) { simtest.Bench(b, sc) })
+	}
 }

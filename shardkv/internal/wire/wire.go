@@ -4,10 +4,10 @@
 package wire
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 )
 
@@ -91,7 +91,7 @@ func (e *Encoder) StrMap(m map[string]string) {
 		}
 		return
 	}
-	keys := slices.Sorted(maps.Keys(m))
+	keys := SortedKeys(m)
 	e.Uint(uint64(len(keys)))
 	for _, k := range keys {
 		e.Str(k)
@@ -109,16 +109,24 @@ func (e *Encoder) Sessions(m map[int64]int64) {
 		}
 		return
 	}
-	clients := make([]int64, 0, len(m))
-	for c := range m {
-		clients = append(clients, c)
-	}
-	slices.Sort(clients)
+	clients := SortedKeys(m)
 	e.Uint(uint64(len(clients)))
 	for _, c := range clients {
 		e.Int(c)
 		e.Int(m[c])
 	}
+}
+
+// SortedKeys returns m's keys in ascending order, in a slice allocated once at its final
+// size (slices.Sorted(maps.Keys(m)) grows its slice by appending, several allocations for
+// a shard of a few hundred keys, and snapshots encode every shard).
+func SortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // Decoder reads from B; the first error sticks and later reads return zero values.
