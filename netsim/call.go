@@ -24,7 +24,8 @@ type Handler func(req *Request, respond func(reply Message))
 type Endpoint struct {
 	net      *Network
 	node     *sim.Node
-	handlers map[string]Handler
+	handlers []Handler // by method.idx; nil where this instance has none
+	waits    []*waiter // CallProc's finished waiters, for reuse
 }
 
 // Node returns the endpoint's node.
@@ -34,7 +35,21 @@ func (e *Endpoint) Node() *sim.Node { return e.node }
 func (e *Endpoint) ID() int { return e.node.ID }
 
 // Handle registers h for method on this instance of the node.
-func (e *Endpoint) Handle(method string, h Handler) { e.handlers[method] = h }
+func (e *Endpoint) Handle(method string, h Handler) {
+	m := e.net.method(method)
+	for len(e.handlers) <= m.idx {
+		e.handlers = append(e.handlers, nil)
+	}
+	e.handlers[m.idx] = h
+}
+
+// handler returns this instance's handler for m, or nil.
+func (e *Endpoint) handler(m *method) Handler {
+	if m.idx < len(e.handlers) {
+		return e.handlers[m.idx]
+	}
+	return nil
+}
 
 // Done receives the outcome of a call: the reply and true, or nil and false
 // if the network reports failure (lost, partitioned, server dead, timeout).
@@ -146,14 +161,19 @@ func (e *Endpoint) Call(to int, method string, args Message, done Done) {
 // Only a running node sends: code of a crashed node that calls fails the run
 // with the check "down-node" (sim.Node.CheckUp), and nothing is sent.
 func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time.Duration, done Done) {
-	n := e.net
 	if !e.node.Up() {
 		e.node.CheckUp(fmt.Sprintf("send %s to node %d", method, to))
 		return
 	}
+	e.call(to, e.net.method(method), args, timeout, done)
+}
+
+// call is CallTimeout of method m, from a node that is up.
+func (e *Endpoint) call(to int, m *method, args Message, timeout time.Duration, done Done) {
+	n := e.net
 	n.stats.Calls++
-	m := n.method(method)
 	m.calls++
+	method := m.name
 	c := n.newCall()
 	c.net, c.from, c.fromInc, c.dest, c.labels, c.done = n, e, e.node.Incarnation(), int32(to), m, done
 	// Each call draws from its own stream, keyed by its link and its
@@ -352,8 +372,8 @@ func (c *call) goneWhy() string {
 
 func (c *call) dispatch(id uint64) {
 	n := c.net
-	h, ok := c.to.handlers[c.labels.name]
-	if !ok {
+	h := c.to.handler(c.labels)
+	if h == nil {
 		panic(fmt.Sprintf("netsim: node %s has no handler for %q (called by node %d)",
 			c.to.node.Name, c.labels.name, c.from.node.ID))
 	}
@@ -477,13 +497,51 @@ func (c *call) poll() {
 // CallProc is Call for sequential code: it blocks process p (which must run
 // on this endpoint's node) until the call ends, and returns its outcome.
 func (e *Endpoint) CallProc(p *sim.Proc, to int, method string, args Message, timeout time.Duration) (any, bool) {
-	var reply any
-	var ok bool
-	p.Suspend("reply to "+method, func(resume func()) {
-		e.CallTimeout(to, method, args, timeout, func(r any, o bool) {
-			reply, ok = r, o
-			resume()
-		})
+	if !e.node.Up() {
+		// Code of a down node: CallTimeout fails the run, and the process
+		// waits for an outcome that never comes, as any of its waits would.
+		p.Suspend("reply to "+method, func(func()) { e.CallTimeout(to, method, args, timeout, nil) })
+		return nil, false
+	}
+	m := e.net.method(method)
+	wt := e.waiter()
+	p.Suspend(m.wait, func(resume func()) {
+		wt.resume = resume
+		e.call(to, m, args, timeout, wt.done)
 	})
+	reply, ok := wt.reply, wt.ok
+	// The call told its outcome, and tells it only once (call.finish), so
+	// nothing will use wt again: it is free for the next CallProc. A
+	// process killed while it waits never gets here, and its waiter is
+	// left to the garbage collector.
+	*wt = waiter{done: wt.done}
+	e.waits = append(e.waits, wt)
 	return reply, ok
+}
+
+// waiter is one CallProc's wait: where the outcome goes and the resume of
+// the process waiting for it.
+type waiter struct {
+	reply  any
+	ok     bool
+	resume func()
+	done   Done // wt.finish, bound once per waiter rather than per call
+}
+
+func (wt *waiter) finish(reply any, ok bool) {
+	wt.reply, wt.ok = reply, ok
+	wt.resume()
+}
+
+// waiter returns a cleared waiter, reused when the endpoint has one.
+func (e *Endpoint) waiter() *waiter {
+	if k := len(e.waits); k > 0 {
+		wt := e.waits[k-1]
+		e.waits[k-1] = nil
+		e.waits = e.waits[:k-1]
+		return wt
+	}
+	wt := &waiter{}
+	wt.done = wt.finish
+	return wt
 }

@@ -59,7 +59,8 @@ type Network struct {
 	stray   map[[2]int]*link
 	free    []*call // call records nothing refers to any more (see call.refs)
 	stats   Stats
-	methods map[string]*method
+	methods []*method // by index (method.idx), in order of first use
+	byName  map[string]*method
 	tr      tracer // what the trace needs remembered; untouched unless tracing
 }
 
@@ -76,12 +77,14 @@ type link struct {
 	rand sim.Rand // keyed by (from, to); each call's stream is keyed from it by seq
 }
 
-// method is what the network keeps per RPC method: its trace labels, built
-// once rather than per call, and its call count.
+// method is what the network keeps per RPC method: its trace labels and
+// CallProc's wait reason, built once rather than per call, its call count,
+// and its index into the methods and every endpoint's handlers.
 type method struct {
-	name                          string
-	req, rep, fail, timeout, poll string
-	calls                         int
+	name                                string
+	req, rep, fail, timeout, poll, wait string
+	calls                               int
+	idx                                 int
 }
 
 // New returns a network on w with every link up, no faults (Reliable
@@ -89,7 +92,7 @@ type method struct {
 // option says otherwise: New(w, ZeroDelay()) is labrpc's network, on which
 // messages take no time.
 func New(w *sim.World, opts ...Option) *Network {
-	n := &Network{w: w, rand: w.Rand("netsim"), cond: Reliable(), lat: Datacenter(), methods: map[string]*method{}}
+	n := &Network{w: w, rand: w.Rand("netsim"), cond: Reliable(), lat: Datacenter(), byName: map[string]*method{}}
 	for _, o := range opts {
 		o(n)
 	}
@@ -143,7 +146,7 @@ func (n *Network) Attach(node *sim.Node) *Endpoint {
 	if n.eps[node.ID] != nil {
 		panic(fmt.Sprintf("netsim: node %s attached twice", node.Name))
 	}
-	ep := &Endpoint{net: n, node: node, handlers: map[string]Handler{}}
+	ep := &Endpoint{net: n, node: node}
 	n.eps[node.ID] = ep
 	n.grow(node.ID + 1)
 	return ep
@@ -191,20 +194,34 @@ func (n *Network) link(from, to int) *link {
 
 func (n *Network) crashed(node *sim.Node) {
 	if ep := n.Endpoint(node.ID); ep != nil {
-		ep.handlers = map[string]Handler{}
+		clear(ep.handlers)
 	}
 	if n.w.Tracing() {
 		n.tr.crashed(n.w, node)
 	}
 }
 
+// scanMethods is how many methods method looks through before it asks the
+// map: a system has a handful, and comparing a constant name with the
+// (usually identical) string it was registered under is cheaper than hashing
+// it.
+const scanMethods = 8
+
+// method returns the record of method name, made on first use.
 func (n *Network) method(name string) *method {
-	m, ok := n.methods[name]
-	if !ok {
-		m = &method{name: name, req: "req " + name, rep: "rep " + name, fail: "fail " + name,
-			timeout: "timeout " + name, poll: "poll " + name}
-		n.methods[name] = m
+	if len(n.methods) <= scanMethods {
+		for _, m := range n.methods {
+			if m.name == name {
+				return m
+			}
+		}
+	} else if m, ok := n.byName[name]; ok {
+		return m
 	}
+	m := &method{name: name, req: "req " + name, rep: "rep " + name, fail: "fail " + name,
+		timeout: "timeout " + name, poll: "poll " + name, wait: "reply to " + name, idx: len(n.methods)}
+	n.methods = append(n.methods, m)
+	n.byName[name] = m
 	return m
 }
 

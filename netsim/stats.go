@@ -31,8 +31,8 @@ func (n *Network) Stats() Stats {
 	s.sentByNode = append([]int(nil), s.sentByNode...)
 	s.bytesNode = append([]int(nil), s.bytesNode...)
 	s.perMethod = make(map[string]int, len(n.methods))
-	for name, m := range n.methods {
-		s.perMethod[name] = m.calls
+	for _, m := range n.methods {
+		s.perMethod[m.name] = m.calls
 	}
 	return s
 }
