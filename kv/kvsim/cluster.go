@@ -309,7 +309,7 @@ func (c *Cluster) CheckLogSize() {
 // end check: it runs outside the simulation, after every event).
 func (c *Cluster) CheckLinearizableAtEnd() {
 	c.W.AtEnd("kv/linearizability", func() error {
-		return checkLinearizable(c.W, c.History.Operations(), c.Scenario, c.W.Seed(), c.cfg.Bounds)
+		return checkLinearizable(c.W, c.History.prepared(), c.History.Operations, c.Scenario, c.W.Seed(), c.cfg.Bounds)
 	})
 }
 

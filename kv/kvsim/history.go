@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,6 +63,52 @@ func (h *History) Operations() []porcupine.Operation {
 	return ops
 }
 
+// prepared returns what prepare(h.Operations()) returns, built from the records directly:
+// each operation's input and output boxed once, with its fingerprints and hints.
+func (h *History) prepared() [][]porcupine.Operation {
+	index := map[string]int{} // key -> its number, in order of first appearance
+	var keys []string
+	of := make([]int, len(h.ops))
+	for i, r := range h.ops {
+		n, ok := index[r.key]
+		if !ok {
+			n = len(keys)
+			index[r.key] = n
+			keys = append(keys, r.key)
+		}
+		of[i] = n
+	}
+	byKey := make([][]int, len(keys)) // each key's records, in completion order
+	for i, n := range of {
+		byKey[n] = append(byKey[n], i)
+	}
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	all := make([]porcupine.Operation, 0, len(h.ops))
+	parts := make([][]porcupine.Operation, 0, len(keys))
+	for _, n := range order {
+		recs := byKey[n]
+		k := keyOps{ins: make([]KVInput, len(recs)), outs: make([]KVOutput, len(recs)), rets: make([]int64, len(recs))}
+		for j, i := range recs {
+			r := &h.ops[i]
+			k.ins[j] = KVInput{Op: r.op, Key: r.key, Value: r.value}
+			k.outs[j] = KVOutput{Value: r.out}
+			k.rets[j] = r.ret
+		}
+		k.prepare()
+		from := len(all)
+		for j, i := range recs {
+			r := &h.ops[i]
+			all = append(all, porcupine.Operation{ClientId: r.client, Input: k.ins[j], Call: r.call, Output: k.outs[j], Return: r.ret})
+		}
+		parts = append(parts, all[from:len(all):len(all)])
+	}
+	return parts
+}
+
 // Len is the number of recorded operations.
 func (h *History) Len() int { return len(h.ops) }
 
@@ -69,25 +116,27 @@ func (h *History) Len() int { return len(h.ops) }
 // defaults, lincheck.DefaultMaxOpsPerKey and the others, measured on kv's scenarios).
 type Bounds = lincheck.Bounds
 
-// CheckLinearizable checks ops against Model (as ModelFor(ops)) within bounds b (zero
-// fields: the defaults). A key's history over the operation or concurrency bound makes
-// the verdict unknown before porcupine runs; a search that exceeds the step bound makes
-// it unknown too, unless another key is not linearizable. On a violation it writes
+// CheckLinearizable checks ops against Model, with prepare's fingerprints and order hints,
+// within bounds b (zero fields: the defaults). A key's history over the operation or
+// concurrency bound makes the verdict unknown before porcupine runs; a search that exceeds
+// the step bound makes it unknown too, unless another key is not linearizable. On a violation it writes
 // porcupine's HTML visualization to a temporary file named after the scenario and seed,
 // and the error names the keys whose histories are not linearizable and the file. An
 // undecided check returns an error wrapping sim.ErrUnknown.
 func CheckLinearizable(ops []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
-	return checkLinearizable(nil, ops, scenario, seed, b)
+	return checkLinearizable(nil, prepare(ops), func() []porcupine.Operation { return ops }, scenario, seed, b)
 }
 
-// checkLinearizable is CheckLinearizable that also attaches porcupine's view to w
-// (lincheck.Visualize), for simrun's -html page.
-func checkLinearizable(w *sim.World, ops []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
-	ops = prepare(ops)
-	model := ModelFor(ops)
+// checkLinearizable is CheckLinearizable on the prepared history parts (prepare), which
+// also attaches porcupine's view to w (lincheck.Visualize), for simrun's -html page; ops
+// returns the history as it was recorded, for the view.
+func checkLinearizable(w *sim.World, parts [][]porcupine.Operation, ops func() []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
+	model := Model()
 	keyOf := func(in any) string { return in.(KVInput).Key }
-	res, err := lincheck.Check(model, ops, keyOf, b)
-	lincheck.Visualize(w, "kv/linearizability", model, ops, keyOf, res)
+	res, err := lincheck.CheckPartitioned(model, parts, keyOf, b)
+	if w != nil && (!res.Ok || w.Tracing()) { // else Visualize would attach nothing
+		lincheck.Visualize(w, "kv/linearizability", model, ops(), keyOf, res)
+	}
 	if err != nil || res.Ok {
 		return err
 	}
@@ -109,5 +158,9 @@ func checkLinearizable(w *sim.World, ops []porcupine.Operation, scenario string,
 	if err != nil {
 		where = fmt.Sprintf("visualization not written: %v", err)
 	}
-	return fmt.Errorf("history is not linearizable: key %s (%d operations); %s", lincheck.Quote(res.Illegal), len(ops), where)
+	n := 0
+	for _, part := range parts {
+		n += len(part)
+	}
+	return fmt.Errorf("history is not linearizable: key %s (%d operations); %s", lincheck.Quote(res.Illegal), n, where)
 }
