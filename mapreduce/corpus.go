@@ -57,6 +57,13 @@ var books = []struct {
 // only (floating-point results may differ where the compiler fuses
 // operations).
 func GenerateCorpus(r *sim.Rand, spec CorpusSpec) []InputFile {
+	files, _ := generateCorpus(r, spec)
+	return files
+}
+
+// generateCorpus is GenerateCorpus, and what the generator knows of the
+// words it wrote (see wordTally), at the cost of one increment per word.
+func generateCorpus(r *sim.Rand, spec CorpusSpec) ([]InputFile, *wordTally) {
 	vocab := newVocabulary(r.Fork("vocabulary"), spec.Shared+len(books)*spec.Private)
 	zipf := newZipf(spec.Shared + spec.Private)
 	// Each book's size is its original's share of the total, jittered by up
@@ -68,12 +75,14 @@ func GenerateCorpus(r *sim.Rand, spec CorpusSpec) []InputFile {
 		weightSum += sizes[i]
 	}
 	files := make([]InputFile, len(books))
+	tally := newWordTally(vocab, len(books))
 	for i, b := range books {
 		target := int(int64(spec.Bytes) * int64(sizes[i]) / int64(weightSum))
 		rank := documentRanks(r.Fork(b.name+"/ranks"), spec, i)
-		files[i] = InputFile{Name: b.name, Data: writeDocument(r.Fork(b.name), vocab, zipf, rank, target)}
+		files[i] = InputFile{Name: b.name, Data: writeDocument(r.Fork(b.name), vocab, zipf, rank, target, tally.counts[i])}
+		tally.docs[i] = b.name
 	}
-	return files
+	return files, tally
 }
 
 // vocabulary holds the words by global frequency rank, and their
@@ -201,8 +210,9 @@ func documentRanks(r *sim.Rand, spec CorpusSpec, d int) []int32 {
 
 // writeDocument writes about size bytes of sentences: 4 to 23 words,
 // capitalised, with the odd comma, ending in '.', '?' or '!', wrapped at 72
-// columns, in paragraphs separated by blank lines.
-func writeDocument(r *sim.Rand, v vocabulary, z *zipf, rank []int32, size int) []byte {
+// columns, in paragraphs separated by blank lines. It counts every word it
+// writes in counts, by form (see wordTally).
+func writeDocument(r *sim.Rand, v vocabulary, z *zipf, rank []int32, size int, counts []int32) []byte {
 	const width = 72
 	out := make([]byte, 0, size+128)
 	col := 0
@@ -211,9 +221,12 @@ func writeDocument(r *sim.Rand, v vocabulary, z *zipf, rank []int32, size int) [
 		for k := 0; k < n; k++ {
 			i := rank[z.draw(r)]
 			w := v.words[i]
+			form := 2 * i
 			if k == 0 {
 				w = v.capitals[i]
+				form++
 			}
+			counts[form]++
 			switch {
 			case col == 0:
 			case col+1+len(w) > width:

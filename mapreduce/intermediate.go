@@ -252,11 +252,15 @@ func reduceAll(g *grouper, reduce func(key string, values []string) string) []by
 	keys, values := g.groups()
 	var out []byte
 	for i, k := range keys {
-		v := reduce(k, values[i])
-		out = append(out, k...)
-		out = append(out, ' ')
-		out = append(out, v...)
-		out = append(out, '\n')
+		out = appendLine(out, k, reduce(k, values[i]))
 	}
 	return out
+}
+
+// appendLine appends the output line of key and its reduced value.
+func appendLine(out []byte, key, value string) []byte {
+	out = append(out, key...)
+	out = append(out, ' ')
+	out = append(out, value...)
+	return append(out, '\n')
 }

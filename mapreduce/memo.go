@@ -76,13 +76,21 @@ type corpusKey struct {
 	spec CorpusSpec
 }
 
-// referenceKey determines a sequential reference: its corpus and the app.
+// referenceKey determines a reference output: its corpus, the app, and how
+// many reduce tasks split it.
 type referenceKey struct {
-	corpus corpusKey
-	app    string
+	corpus  corpusKey
+	app     string
+	nReduce int
+}
+
+// corpus is a generated corpus and its generator's word counts.
+type corpus struct {
+	files []InputFile
+	tally *wordTally // sorted
 }
 
 var (
-	corpora    memo[corpusKey, []InputFile]
-	references memo[referenceKey, []string]
+	corpora    memo[corpusKey, *corpus]
+	references memo[referenceKey, *reference]
 )

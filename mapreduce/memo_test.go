@@ -70,7 +70,7 @@ func TestMemoizedRunsAreTheRunsThatBuildIt(t *testing.T) {
 	key := corpusKey{seed: seed, spec: DefaultCorpus()}
 	first := sim.RunScenario(sc, sim.Options{Seed: seed})
 	require.True(t, first.Passed(), "%v", first.Failure)
-	inputs := corpusFor(sim.NewWorld(sim.Options{Seed: seed}), key)
+	inputs := corpusFor(sim.NewWorld(sim.Options{Seed: seed}), key).files
 	digest := func() uint64 {
 		h := uint64(0)
 		for _, in := range inputs {

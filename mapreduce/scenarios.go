@@ -121,8 +121,8 @@ func (j job) run(p *sim.Proc, cfg Config) error {
 		spec = *j.corpus
 	}
 	ck := corpusKey{seed: w.Seed(), spec: spec}
-	inputs := corpusFor(w, ck)
-	c := NewCluster(w, cfg, app, inputs)
+	corp := corpusFor(w, ck)
+	c := NewCluster(w, cfg, app, corp.files)
 	for i := 0; i < j.workers+j.supervised; i++ {
 		c.AddWorker()
 	}
@@ -183,14 +183,13 @@ func (j job) run(p *sim.Proc, cfg Config) error {
 	if err := VerifyExactlyOnce(c, outputs); err != nil {
 		return err
 	}
-	lines := allLines(outputs)
 	if j.expect != "" {
-		if err := compareLines(lines, referenceFor(ck, j.expect, inputs)); err != nil {
+		if err := referenceFor(ck, j.expect, c.cfg.NReduce, corp).check(outputs); err != nil {
 			return &CheckError{Check: CheckOutput, Err: err}
 		}
 	}
 	if j.verify != nil {
-		return j.verify(lines)
+		return j.verify(allLines(outputs))
 	}
 	return nil
 }
@@ -198,20 +197,25 @@ func (j job) run(p *sim.Proc, cfg Config) error {
 // corpusFor returns the corpus of w's seed for k.spec, generated from the
 // stream "mapreduce/corpus", or the same corpus an earlier run of that seed
 // generated (see memo). Read-only: it may be shared with other runs.
-func corpusFor(w *sim.World, k corpusKey) []InputFile {
-	return corpora.get(k, func() []InputFile { return GenerateCorpus(w.Rand("mapreduce/corpus"), k.spec) })
+func corpusFor(w *sim.World, k corpusKey) *corpus {
+	return corpora.get(k, func() *corpus {
+		files, tally := generateCorpus(w.Rand("mapreduce/corpus"), k.spec)
+		tally.sort()
+		return &corpus{files: files, tally: tally}
+	})
 }
 
-// referenceFor returns the sorted lines of app's sequential run over inputs,
-// the corpus k names, or the lines an earlier run computed for k and app.
-// Read-only: it may be shared with other runs.
-func referenceFor(k corpusKey, app string, inputs []InputFile) []string {
-	return references.get(referenceKey{corpus: k, app: app}, func() []string {
-		ref, ok := apps.Lookup(app)
-		if !ok {
-			panic(fmt.Sprintf("mapreduce: no application %q for the sequential reference", app))
+// referenceFor returns app's expected output over corp, the corpus k names,
+// split over nReduce reduce tasks: derived from the generator's word counts
+// for wc and the indexer, mrsequential's output otherwise (reference.go), or
+// what an earlier run computed for the same key. Read-only: it may be shared
+// with other runs.
+func referenceFor(k corpusKey, app string, nReduce int, corp *corpus) *reference {
+	return references.get(referenceKey{corpus: k, app: app, nReduce: nReduce}, func() *reference {
+		if ref, ok := tallyReference(corp.tally, app, nReduce); ok {
+			return ref
 		}
-		return SortedLines(Sequential(ref, inputs))
+		return sequentialReference(app, corp.files, nReduce)
 	})
 }
 

@@ -17,12 +17,34 @@ import (
 // that neither crash nor depend on time or parallelism are meaningful here:
 // wc, indexer, nocrash.
 func Sequential(app *apps.App, inputs []InputFile) []byte {
+	return sequentialParts(app, inputs, 1)[0]
+}
+
+// sequentialParts is Sequential's output split as nReduce reduce tasks
+// would write it: part r holds, in key order, the lines of the keys whose
+// partition is r.
+func sequentialParts(app *apps.App, inputs []InputFile, nReduce int) [][]byte {
 	var g grouper
 	e := sequentialEnv{}
 	for _, in := range inputs {
 		g.add(app.Map(e, in.Name, string(in.Data)))
 	}
-	return reduceAll(&g, func(key string, values []string) string { return app.Reduce(e, key, values) })
+	parts := make([][]byte, nReduce)
+	keys, values := g.groups()
+	for i, k := range keys {
+		r := ihash(k) % nReduce
+		parts[r] = appendLine(parts[r], k, app.Reduce(e, k, values[i]))
+	}
+	return parts
+}
+
+// mustApp returns the application named name, which the caller knows exists.
+func mustApp(name string) *apps.App {
+	app, ok := apps.Lookup(name)
+	if !ok {
+		panic(fmt.Sprintf("mapreduce: no application %q", name))
+	}
+	return app
 }
 
 // sequentialEnv is mrsequential's process: alone, timeless, never crashing.

@@ -67,7 +67,7 @@ func (ck *Clerk) do(p *sim.Proc, op Op, key, value string) string {
 		panic(fmt.Sprintf("shardkv: clerk %d: concurrent operations (%s)", ck.ID, ck.Pending()))
 	}
 	ck.seq++
-	args := &OpArgs{Command{Op: op, Client: ck.ID, Seq: ck.seq, Key: key, Value: value}}
+	args := &OpArgs{Command: Command{Op: op, Client: ck.ID, Seq: ck.seq, Key: key, Value: value}}
 	ck.pending = &args.Command
 	defer func() { ck.pending = nil }()
 	shard := Key2Shard(key)

@@ -34,6 +34,7 @@
 package raftcheck
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/lockstep-dst/lockstep/raft"
@@ -223,12 +224,37 @@ func (c *Checker) Committed(index int) ([]byte, bool) {
 // MaxCommitted returns the highest index any peer applied a command at.
 func (c *Checker) MaxCommitted() int { return c.machine.maxCommitted }
 
-// hashBytes is FNV-1a, inline: the checks hash every persisted and applied command, and
-// hash/fnv's interface value costs an allocation each time.
+// hashBytes hashes a command for the log mirror and log matching, which hash every entry
+// each peer persists: FNV-1a over bytes is 4-5 cycles a byte (the multiply of one byte waits for
+// the last), which made it a quarter of raft/RPCBytes2B's CPU with its 5,000-byte
+// commands. Long commands are taken 8 bytes at a time in four independent lanes, each a
+// chain of bijections (xor in a word, multiply by an odd constant, xor-shift), so that a
+// command differing from another in one word always differs in that lane's final value;
+// the tail is FNV-1a. A pure function of the bytes, like FNV: no seed, the same everywhere.
 func hashBytes(b []byte) uint64 {
-	h := uint64(14695981039346656037)
+	const (
+		fnvOffset = 14695981039346656037
+		fnvPrime  = 1099511628211
+		m         = 0xbf58476d1ce4e5b9
+	)
+	h := uint64(fnvOffset)
+	if len(b) >= 32 {
+		h0, h1, h2, h3 := uint64(len(b)), uint64(0x9e3779b97f4a7c15), uint64(0x94d049bb133111eb), uint64(fnvOffset)
+		for ; len(b) >= 32; b = b[32:] {
+			h0 = (h0 ^ binary.LittleEndian.Uint64(b)) * m
+			h1 = (h1 ^ binary.LittleEndian.Uint64(b[8:])) * m
+			h2 = (h2 ^ binary.LittleEndian.Uint64(b[16:])) * m
+			h3 = (h3 ^ binary.LittleEndian.Uint64(b[24:])) * m
+			h0 ^= h0 >> 29
+			h1 ^= h1 >> 29
+			h2 ^= h2 >> 29
+			h3 ^= h3 >> 29
+		}
+		// Fold the lanes in order, each through a multiply, so that no two lanes cancel.
+		h = ((((h^h0)*m^h1)*m^h2)*m ^ h3) * m
+	}
 	for _, c := range b {
-		h = (h ^ uint64(c)) * 1099511628211
+		h = (h ^ uint64(c)) * fnvPrime
 	}
 	return h
 }

@@ -57,3 +57,18 @@ func TestSuiteRegistered(t *testing.T) {
 		require.True(t, ok, "raft/%s is not registered", name)
 	}
 }
+
+// TestRandStringDrawsAsIntN: randString takes the top 6 bits of one draw a byte, which
+// must be exactly what r.IntN(64) returns, so that raft/RPCBytes2B's commands, and every
+// later draw from the stream, are those of the originals' randstring over IntN.
+func TestRandStringDrawsAsIntN(t *testing.T) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for seed := uint64(1); seed <= 20; seed++ {
+		got, want := sim.NewRand(seed), sim.NewRand(seed)
+		s := randString(got, 5000)
+		for i := range s {
+			require.Equal(t, alphabet[want.IntN(len(alphabet))], s[i], "seed %d byte %d", seed, i)
+		}
+		require.Equal(t, want.Uint64(), got.Uint64(), "seed %d: the streams go on alike", seed)
+	}
+}

@@ -67,6 +67,10 @@ func (r *runner) sweep(args []string) (int, error) {
 	requireArg := fs.String("require-probes", "", "comma-separated probe names or globs ('raft/*'): fail the sweep if one is never reached")
 	verbose := fs.Bool("v", false, "print a line for every run, passing ones too (text output)")
 	progressEvery := fs.Duration("progress", 0, "when stderr is not a terminal (a CI log), print a progress line at most this often, e.g. 1m (0: never)")
+	var prof profiles
+	fs.StringVar(&prof.cpu, "cpuprofile", "", "write a CPU profile of the sweep to this file (go tool pprof)")
+	fs.StringVar(&prof.mem, "memprofile", "", "write an allocation profile of the sweep to this file (go tool pprof)")
+	gogc := fs.String("gogc", "", gcHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return 2, err
 	}
@@ -133,6 +137,17 @@ func (r *runner) sweep(args []string) (int, error) {
 	if !ok {
 		return 2, usagef("-seeds %s over %d scenario(s) is 2^64 runs or more, more than a sweep can count", *seedsArg, len(scs))
 	}
+	if err := r.tuneGC(*gogc, *parallel); err != nil {
+		return 2, err
+	}
+	if err := prof.start(); err != nil {
+		return 2, err
+	}
+	defer func() {
+		if err := prof.stop(); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", r.Name, err)
+		}
+	}()
 
 	// The pipeline: one goroutine streams jobs to the workers, the workers
 	// send outcomes back, and this goroutine prints them in job order. A job
