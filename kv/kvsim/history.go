@@ -23,9 +23,16 @@ import (
 // scenario that abandoned calls would have to record its pending writes with an open return
 // time instead.
 type History struct {
-	ops []record
+	// ops holds the records in completion order, in chunks of recordChunk: a history
+	// that grows by appending to one slice copies it at every doubling, twice its size
+	// in all, for a structure that lives the whole run.
+	ops [][]record
+	n   int
 	st  lincheck.Stamper
 }
+
+// recordChunk is the number of records in one chunk of History.ops.
+const recordChunk = 512
 
 // record is one completed call. The history keeps its own flat records and builds
 // porcupine's operations only when asked (Operations): most scenarios never check
@@ -44,14 +51,32 @@ type record struct {
 // call is not taken as overlapping the operation that returned at that instant.
 func (h *History) stamp(t time.Duration) int64 { return h.st.Stamp(t) }
 
-func (h *History) add(r record) { h.ops = append(h.ops, r) }
+func (h *History) add(r record) {
+	if h.n%recordChunk == 0 {
+		h.ops = append(h.ops, make([]record, 0, recordChunk))
+	}
+	last := &h.ops[len(h.ops)-1]
+	*last = append(*last, r)
+	h.n++
+}
+
+// all calls f with each record, in completion order.
+func (h *History) all(f func(i int, r *record)) {
+	i := 0
+	for _, chunk := range h.ops {
+		for j := range chunk {
+			f(i, &chunk[j])
+			i++
+		}
+	}
+}
 
 // Operations returns the recorded operations in completion order, as porcupine's
 // operations (ClientId is the clerk's 0-based number, Input a KVInput, Output a KVOutput).
 // Each call builds a new slice.
 func (h *History) Operations() []porcupine.Operation {
-	ops := make([]porcupine.Operation, len(h.ops))
-	for i, r := range h.ops {
+	ops := make([]porcupine.Operation, h.n)
+	h.all(func(i int, r *record) {
 		ops[i] = porcupine.Operation{
 			ClientId: r.client,
 			Input:    KVInput{Op: r.op, Key: r.key, Value: r.value},
@@ -59,7 +84,7 @@ func (h *History) Operations() []porcupine.Operation {
 			Output:   KVOutput{Value: r.out},
 			Return:   r.ret,
 		}
-	}
+	})
 	return ops
 }
 
@@ -68,40 +93,35 @@ func (h *History) Operations() []porcupine.Operation {
 func (h *History) prepared() [][]porcupine.Operation {
 	index := map[string]int{} // key -> its number, in order of first appearance
 	var keys []string
-	of := make([]int, len(h.ops))
-	for i, r := range h.ops {
+	var byKey [][]*record // each key's records, in completion order
+	h.all(func(_ int, r *record) {
 		n, ok := index[r.key]
 		if !ok {
 			n = len(keys)
 			index[r.key] = n
 			keys = append(keys, r.key)
+			byKey = append(byKey, nil)
 		}
-		of[i] = n
-	}
-	byKey := make([][]int, len(keys)) // each key's records, in completion order
-	for i, n := range of {
-		byKey[n] = append(byKey[n], i)
-	}
+		byKey[n] = append(byKey[n], r)
+	})
 	order := make([]int, len(keys))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
-	all := make([]porcupine.Operation, 0, len(h.ops))
+	all := make([]porcupine.Operation, 0, h.n)
 	parts := make([][]porcupine.Operation, 0, len(keys))
 	for _, n := range order {
 		recs := byKey[n]
 		k := keyOps{ins: make([]KVInput, len(recs)), outs: make([]KVOutput, len(recs)), rets: make([]int64, len(recs))}
-		for j, i := range recs {
-			r := &h.ops[i]
+		for j, r := range recs {
 			k.ins[j] = KVInput{Op: r.op, Key: r.key, Value: r.value}
 			k.outs[j] = KVOutput{Value: r.out}
 			k.rets[j] = r.ret
 		}
 		k.prepare()
 		from := len(all)
-		for j, i := range recs {
-			r := &h.ops[i]
+		for j, r := range recs {
 			all = append(all, porcupine.Operation{ClientId: r.client, Input: k.ins[j], Call: r.call, Output: k.outs[j], Return: r.ret})
 		}
 		parts = append(parts, all[from:len(all):len(all)])
@@ -110,7 +130,7 @@ func (h *History) prepared() [][]porcupine.Operation {
 }
 
 // Len is the number of recorded operations.
-func (h *History) Len() int { return len(h.ops) }
+func (h *History) Len() int { return h.n }
 
 // Bounds limit the linearizability check (see lincheck.Bounds; zero fields take the
 // defaults, lincheck.DefaultMaxOpsPerKey and the others, measured on kv's scenarios).
