@@ -16,8 +16,9 @@ type Request struct {
 
 // Handler serves one method. It must call respond exactly once, now or
 // later (a KV server answers when its command commits); a second call is
-// ignored. Until it responds, the network polls every 100 ms, like labrpc,
-// and fails the call if the server died or the link went down.
+// ignored. Until it responds, the call fails if the server dies or the link
+// goes down, at the next multiple of 100 ms since the handler began, as
+// labrpc's polling would find it (see watch.go).
 type Handler func(req *Request, respond func(reply Message))
 
 // Endpoint is a node's attachment to the network.
@@ -26,6 +27,8 @@ type Endpoint struct {
 	node     *sim.Node
 	handlers []Handler // by method.idx; nil where this instance has none
 	waits    []*waiter // CallProc's finished waiters, for reuse
+	watched  []*call   // calls waiting on this node's handlers (see watch.go)
+	pruneAt  int       // the length of watched at which it is next pruned
 }
 
 // Node returns the endpoint's node.
@@ -71,7 +74,14 @@ type call struct {
 	id       uint64        // the trace's ID of the request (first copy); 0 unless tracing
 	answered bool          // the caller has been told (reply, failure or timeout)
 	served   bool          // a handler has responded
-	polling  bool
+
+	// The watch over the server while a handler has not responded (see
+	// watch.go).
+	waitFrom time.Duration // when the wait began: the server is checked at waitFrom + k*ServerDeadPoll
+	watchIdx int           // the call's index in to.watched, while listed
+	waiting  bool          // the wait has begun (set once)
+	listed   bool          // in to.watched
+	checking bool          // a check is scheduled
 
 	// The reply in flight (at most one per call: respond sets served before
 	// it schedules one), read by replyArrives.
@@ -92,7 +102,7 @@ type call struct {
 // callFuncs are a call record's methods bound once, so that scheduling them
 // allocates nothing.
 type callFuncs struct {
-	deliver, reply, poll, failed, timedOut func()
+	deliver, reply, check, failed, timedOut func()
 }
 
 // newCall returns a zeroed call record, reused from the free list when one
@@ -107,7 +117,7 @@ func (n *Network) newCall() *call {
 		return c
 	}
 	c := &call{}
-	c.fn = &callFuncs{deliver: c.deliverUntraced, reply: c.replyArrives, poll: c.poll,
+	c.fn = &callFuncs{deliver: c.deliverUntraced, reply: c.replyArrives, check: c.check,
 		failed: c.failed, timedOut: c.timedOut}
 	return c
 }
@@ -348,15 +358,16 @@ func (c *call) deliver(id uint64) {
 		return
 	}
 	if c.to.node.Paused() {
-		// Held with the node's events until it resumes; meanwhile poll so a
-		// crash or partition of the paused node still fails the call.
+		// Held with the node's events until it resumes; meanwhile watched
+		// so that a crash or partition of the paused node still fails the
+		// call.
 		if id != 0 {
 			n.traceBind(id)
 			n.w.Logf(c.to.node, "#%d held: %s is paused", id, c.to.node.Name)
 		}
 		c.refs++
 		c.to.node.After(0, c.labels.req, func() { c.dispatch(id); c.unref() })
-		c.startPolling()
+		c.watch()
 		return
 	}
 	c.dispatch(id)
@@ -395,7 +406,7 @@ func (c *call) dispatch(id uint64) {
 	c.refs++ // held by d until the handler responds
 	h(&d.req, d.respond)
 	if !d.responded {
-		c.startPolling()
+		c.watch()
 	}
 }
 
@@ -417,6 +428,7 @@ func (c *call) respond(reply Message) {
 		return
 	}
 	c.served = true
+	c.unwatch() // the handler's reference (d) is still held
 	if c.serverGone() {
 		unsent(c.goneWhy())
 		c.failLater(n.failAfter(&c.rand))
@@ -467,31 +479,6 @@ func (c *call) replyArrives() {
 	}
 	c.finish(c.reply, true)
 	c.unref()
-}
-
-func (c *call) startPolling() {
-	if c.polling {
-		return
-	}
-	c.polling = true
-	c.refs++
-	c.net.w.Schedule(ServerDeadPoll, c.labels.poll, c.fn.poll)
-}
-
-// poll checks, every ServerDeadPoll until a handler responds, that the
-// server is still there, and fails the call if it is not.
-func (c *call) poll() {
-	defer c.unref()
-	if c.served || c.answered || c.callerGone() {
-		return
-	}
-	if c.serverGone() {
-		c.served = true
-		c.failLater(0)
-		return
-	}
-	c.refs++
-	c.net.w.Schedule(ServerDeadPoll, c.labels.poll, c.fn.poll)
 }
 
 // CallProc is Call for sequential code: it blocks process p (which must run

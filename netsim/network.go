@@ -195,6 +195,7 @@ func (n *Network) link(from, to int) *link {
 func (n *Network) crashed(node *sim.Node) {
 	if ep := n.Endpoint(node.ID); ep != nil {
 		clear(ep.handlers)
+		n.serverCrashed(ep)
 	}
 	if n.w.Tracing() {
 		n.tr.crashed(n.w, node)

@@ -813,12 +813,17 @@ func (r *Raft) State() (term int, isLeader bool) { return r.term, r.role == lead
 // Snapshot tells the node that the service has a snapshot covering everything through
 // index. The log through index is discarded and the snapshot persisted via Ready.Snapshot.
 // It is ignored if index is not beyond the current snapshot or not yet applied.
+//
+// Snapshot takes data over: the caller must not modify it afterwards. The node keeps it as
+// it is, hands it to the host in Ready.Snapshot and sends it in every MsgSnap (the network
+// copies what it sends). A service encodes a fresh snapshot each time, and a copy here was
+// the largest allocation of raft/Swarm, whose snapshots hold the whole history.
 func (r *Raft) Snapshot(index int, data []byte) {
 	if index <= r.log.snap.Index || index > r.applied {
 		return
 	}
 	r.log.compact(index)
-	r.snapData = cloneBytes(data)
+	r.snapData = data
 	r.pendingSnap = &SnapshotState{Meta: r.log.snap, Data: r.snapData}
 	r.persistedLast = max(r.persistedLast, index)
 	r.assertInvariants()

@@ -474,7 +474,8 @@ func TestSnapshotCompactionAndSend(t *testing.T) {
 
 	r.Snapshot(7, []byte("s7"))
 	require.Equal(t, 1, r.FirstIndex(), "beyond applied: ignored")
-	r.Snapshot(4, []byte("s4"))
+	s4 := []byte("s4")
+	r.Snapshot(4, s4)
 	require.Equal(t, 5, r.FirstIndex())
 	require.Equal(t, 6, r.LastIndex())
 	tm, ok := r.Term(4)
@@ -486,6 +487,7 @@ func TestSnapshotCompactionAndSend(t *testing.T) {
 	require.Equal(t, 5, r.FirstIndex(), "older than the current snapshot: ignored")
 	rd = drain(r)
 	require.Equal(t, &SnapshotState{Meta: SnapshotMeta{Index: 4, Term: 2}, Data: []byte("s4")}, rd.Snapshot)
+	require.Same(t, &s4[0], &rd.Snapshot.Data[0], "Snapshot takes the service's data over: no copy")
 
 	// Follower 1 never answered, so it still needs index 1, which is compacted: the next
 	// heartbeat sends it the snapshot.

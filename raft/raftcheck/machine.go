@@ -1,11 +1,18 @@
 package raftcheck
 
-import "github.com/lockstep-dst/lockstep/raft"
+import (
+	"bytes"
+
+	"github.com/lockstep-dst/lockstep/raft"
+)
 
 type committedEntry struct {
-	term    int
+	term int
+	// command is the first applied command at the index, shared with the Ready that applied
+	// it, not copied: a core hands out the command of its own log entry, which it never
+	// writes again (raft.Ready), and a service must not write what it is applied either.
+	// The checks compare bytes, so a later apply is held to exactly this command.
 	command []byte
-	hash    uint64
 	// commitTerm is the lowest current term of a peer when it applied the entry. A peer
 	// applies only what a leader of its current term, or of an earlier one, said is
 	// committed, so the entry was committed in commitTerm or before, and every leader of
@@ -61,9 +68,8 @@ func (s *stateMachineSafety) check(id, term int, rd raft.Ready) error {
 				id, a.CommandIndex, s.applied[id]+1)
 		}
 		s.applied[id] = a.CommandIndex
-		h := hashBytes(a.Command)
 		if prev, ok := s.entry(a.CommandIndex); ok {
-			if prev.hash != h || prev.term != a.CommandTerm {
+			if prev.term != a.CommandTerm || !bytes.Equal(prev.command, a.Command) {
 				return violation(StateMachineSafety, "peer %d applied %q (term %d) at index %d, another peer applied %q (term %d)",
 					id, short(a.Command), a.CommandTerm, a.CommandIndex, short(prev.command), prev.term)
 			}
@@ -73,8 +79,7 @@ func (s *stateMachineSafety) check(id, term int, rd raft.Ready) error {
 			continue
 		}
 		s.committed = grow(s.committed, a.CommandIndex-1)
-		s.committed[a.CommandIndex-1] = committedEntry{term: a.CommandTerm, command: append([]byte(nil), a.Command...), hash: h,
-			commitTerm: term, known: true}
+		s.committed[a.CommandIndex-1] = committedEntry{term: a.CommandTerm, command: a.Command, commitTerm: term, known: true}
 		s.maxCommitted = max(s.maxCommitted, a.CommandIndex)
 	}
 	return nil

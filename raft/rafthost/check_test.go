@@ -67,7 +67,7 @@ func durabilityRun(t *testing.T, restarted func(disk sim.Storage, afterFirst []b
 			acked := false
 			m := &raft.Message{Type: raft.MsgApp, From: 1, To: 0, Term: 1, PrevIndex: prev, PrevTerm: min(prev, 1), Entries: ents}
 			ep.Call(a.ID, methodOf(raft.MsgApp), m, func(reply any, ok bool) {
-				acked = ok && reply.(*raft.Message).Success
+				acked = ok && received(reply).Success
 			})
 			p.Sleep(time.Second)
 			if !acked {

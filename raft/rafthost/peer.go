@@ -237,7 +237,7 @@ func (p *Peer) halt(err error) {
 	}
 	for _, t := range requestTypes() {
 		p.ep.Handle(methodOf(t), func(req *netsim.Request, respond func(netsim.Message)) {
-			m := req.Args.(*raft.Message)
+			m := received(req.Args)
 			respond(&raft.Message{Type: m.Type.ResponseType(), From: m.To, To: m.From})
 		})
 	}
@@ -270,7 +270,8 @@ func (p *Peer) GetState() (term int, isLeader bool) {
 }
 
 // Snapshot tells Raft the service has a snapshot covering through index; the
-// log before it is discarded.
+// log before it is discarded. It takes data over (raft.Raft.Snapshot): the
+// service must not modify it afterwards.
 func (p *Peer) Snapshot(index int, data []byte) {
 	if p.halted != nil {
 		return
@@ -331,11 +332,11 @@ func StoredSnapshot(s sim.Storage) (raft.SnapshotState, error) {
 // handle serves every Raft RPC: step the request; the core's response to it
 // goes back as the RPC's reply once the Ready carrying it is durable.
 func (p *Peer) handle(req *netsim.Request, respond func(netsim.Message)) {
-	m := req.Args.(*raft.Message)
+	m := received(req.Args)
 	k := respIndex(m.From, m.Type.ResponseType())
 	p.responders[k] = append(p.responders[k], respond)
 	p.awaiting++
-	p.core.Step(p.clk.Since(), *m)
+	p.core.Step(p.clk.Since(), m)
 	p.drain()
 	p.arm()
 }
@@ -564,10 +565,10 @@ func (p *Peer) send(m *raft.Message) {
 		q[n] = nil
 		p.responders[k] = q[:n]
 		p.awaiting--
-		respond(m)
+		respond((*outgoing)(m))
 		return
 	}
-	p.ep.Call(p.cfg.Peers[m.To], methodOf(m.Type), m, p.onReply)
+	p.ep.Call(p.cfg.Peers[m.To], methodOf(m.Type), (*outgoing)(m), p.onReply)
 }
 
 // reply steps the reply to a request the peer sent. One method value serves every call
@@ -578,7 +579,7 @@ func (p *Peer) reply(reply any, ok bool) {
 	if !ok {
 		return // lost: the next heartbeat or election retries
 	}
-	p.core.Step(p.clk.Since(), *reply.(*raft.Message))
+	p.core.Step(p.clk.Since(), received(reply))
 	p.drain()
 	p.arm()
 }

@@ -109,13 +109,13 @@ func TestPeerAnswersOnlyOnceDurable(t *testing.T) {
 		g := startGatedPeer(p, net)
 		gate, peer, a, ep := g.gate, g.peer, g.a, g.ep
 
-		var replies []*raft.Message
+		var replies []raft.Message
 		call := func(m *raft.Message) {
 			ep.Call(a.ID, methodOf(m.Type), m, func(reply any, ok bool) {
 				if !ok {
 					p.Fatalf("test", "%v failed", m)
 				}
-				replies = append(replies, reply.(*raft.Message))
+				replies = append(replies, received(reply))
 			})
 		}
 		// A vote request (term 1, a vote to persist), then, while that is being synced,

@@ -1,6 +1,7 @@
 package raftsim
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -82,4 +83,12 @@ func TestProbesCounted(t *testing.T) {
 	res := sim.RunScenario(s, sim.Options{Seed: 1})
 	require.True(t, res.Passed())
 	require.Positive(t, res.Probes[rafthost.ProbeCommitAfterDivergentTail.Name])
+}
+
+// TestClientCmdIsTheFormattedCommand: the swarm clients' commands are "c<me>-<v>", as
+// fmt.Sprintf made them before clientCmd (the same bytes, so the same runs).
+func TestClientCmdIsTheFormattedCommand(t *testing.T) {
+	for _, c := range []struct{ me, v int }{{0, 0}, {2, 7}, {1, 999_999_999}, {12, 123456}} {
+		require.Equal(t, fmt.Sprintf("c%d-%d", c.me, c.v), string(clientCmd(c.me, c.v)))
+	}
 }
