@@ -20,8 +20,8 @@ func BenchmarkCall(b *testing.B) { benchCall(b, netsim.ZeroDelay()) }
 func BenchmarkCallDatacenter(b *testing.B) { benchCall(b) }
 
 // BenchmarkCallDeferred is BenchmarkCall with a handler that answers 150 ms
-// later, as a KV server answers when its command commits: the network polls
-// the server once meanwhile.
+// later, as a KV server answers when its command commits: the call waits on
+// its server's watch list meanwhile (watch.go).
 func BenchmarkCallDeferred(b *testing.B) { benchCallAfter(b, 150*time.Millisecond, netsim.ZeroDelay()) }
 
 func benchCall(b *testing.B, opts ...netsim.Option) { benchCallAfter(b, 0, opts...) }

@@ -16,8 +16,9 @@ type Request struct {
 
 // Handler serves one method. It must call respond exactly once, now or
 // later (a KV server answers when its command commits); a second call is
-// ignored. Until it responds, the network polls every 100 ms, like labrpc,
-// and fails the call if the server died or the link went down.
+// ignored. Until it responds, the call fails if the server dies or the link
+// goes down, at the next multiple of 100 ms since the handler began, as
+// labrpc's polling would find it (see watch.go).
 type Handler func(req *Request, respond func(reply Message))
 
 // Endpoint is a node's attachment to the network.
@@ -26,6 +27,8 @@ type Endpoint struct {
 	node     *sim.Node
 	handlers []Handler // by method.idx; nil where this instance has none
 	waits    []*waiter // CallProc's finished waiters, for reuse
+	watched  []*call   // calls waiting on this node's handlers (see watch.go)
+	pruneAt  int       // the length of watched at which it is next pruned
 }
 
 // Node returns the endpoint's node.
@@ -71,7 +74,14 @@ type call struct {
 	id       uint64        // the trace's ID of the request (first copy); 0 unless tracing
 	answered bool          // the caller has been told (reply, failure or timeout)
 	served   bool          // a handler has responded
-	polling  bool
+
+	// The watch over the server while a handler has not responded (see
+	// watch.go).
+	waitFrom time.Duration // when the wait began: the server is checked at waitFrom + k*ServerDeadPoll
+	watchIdx int           // the call's index in to.watched, while listed
+	waiting  bool          // the wait has begun (set once)
+	listed   bool          // in to.watched
+	checking bool          // a check is scheduled
 
 	// The reply in flight (at most one per call: respond sets served before
 	// it schedules one), read by replyArrives.
@@ -87,27 +97,34 @@ type call struct {
 	// list for good, which only costs the garbage collector.
 	refs int32
 	fn   *callFuncs // bound once per record, kept across reuse
+
+	// gen numbers the record's uses: it grows each time the record is
+	// freed, so a respond function of an earlier call (which a handler may
+	// keep and call again) knows the record is no longer its call's.
+	gen uint64
+	// dispatched numbers the copies handed to handlers (at most three: the
+	// request, a duplicate and a late duplicate); bit k of responded is set
+	// once copy k's handler has responded.
+	dispatched, responded uint8
 }
 
 // callFuncs are a call record's methods bound once, so that scheduling them
 // allocates nothing.
 type callFuncs struct {
-	deliver, reply, poll, failed, timedOut func()
+	deliver, reply, check, failed, timedOut func()
 }
 
-// newCall returns a zeroed call record, reused from the free list when one
-// is there.
+// newCall returns a zeroed call record, reused from the free list (which
+// unref fills with zeroed records) when one is there.
 func (n *Network) newCall() *call {
 	if k := len(n.free); k > 0 {
 		c := n.free[k-1]
 		n.free[k-1] = nil
 		n.free = n.free[:k-1]
-		fn := c.fn
-		*c = call{fn: fn}
 		return c
 	}
 	c := &call{}
-	c.fn = &callFuncs{deliver: c.deliverUntraced, reply: c.replyArrives, poll: c.poll,
+	c.fn = &callFuncs{deliver: c.deliverUntraced, reply: c.replyArrives, check: c.check,
 		failed: c.failed, timedOut: c.timedOut}
 	return c
 }
@@ -120,33 +137,46 @@ func (c *call) unref() {
 		return
 	}
 	n := c.net
-	fn := c.fn
-	*c = call{fn: fn} // holds no messages, callbacks or endpoints while free
+	*c = call{fn: c.fn, gen: c.gen + 1} // holds no messages, callbacks or endpoints while free
 	n.free = append(n.free, c)
 }
 
 func (c *call) failed()   { c.fail("failed"); c.unref() }
 func (c *call) timedOut() { c.fail("timed out"); c.unref() }
 
-// delivery is one dispatched copy of a request: the handler's Request and
-// whether the handler has responded. It is allocated per dispatch, not kept
-// in the reusable call, because a handler may keep its *Request and may call
-// respond again (ignored) after the call record has been reused.
-type delivery struct {
-	req       Request
-	c         *call
-	responded bool
+// responder returns the respond function of copy k of the call's request,
+// handed to its handler. It works once, and only for this use of the record:
+// a handler may keep it and call it again after the record was freed and
+// reused by another call, and that call must not hear it. It is a closure
+// of three values, one allocation per dispatch.
+func (c *call) responder(k uint8) func(Message) {
+	gen := c.gen
+	return func(reply Message) {
+		if c.gen != gen || c.responded&(1<<k) != 0 {
+			return
+		}
+		c.responded |= 1 << k
+		c.respond(reply)
+		c.unref()
+	}
 }
 
-func (d *delivery) respond(reply Message) {
-	if d.responded {
-		return
+// reqChunk is how many Requests newRequest allocates at once.
+const reqChunk = 32
+
+// newRequest returns a Request of its own for one dispatch. A handler may
+// keep its *Request for as long as it likes, so Requests are never reused;
+// they are allocated reqChunk at a time, which costs one allocation per
+// chunk instead of one per dispatch. The price is that a Request a handler
+// keeps keeps its chunk, and the arguments the chunk's other Requests hold,
+// from the garbage collector; the handlers here keep none past responding.
+func (n *Network) newRequest() *Request {
+	if len(n.reqs) == 0 {
+		n.reqs = make([]Request, reqChunk)
 	}
-	d.responded = true
-	c := d.c
-	d.c = nil
-	c.respond(reply)
-	c.unref()
+	r := &n.reqs[0]
+	n.reqs = n.reqs[1:]
+	return r
 }
 
 // Call sends args to node to's method; done runs on the caller's node (never
@@ -348,15 +378,16 @@ func (c *call) deliver(id uint64) {
 		return
 	}
 	if c.to.node.Paused() {
-		// Held with the node's events until it resumes; meanwhile poll so a
-		// crash or partition of the paused node still fails the call.
+		// Held with the node's events until it resumes; meanwhile watched
+		// so that a crash or partition of the paused node still fails the
+		// call.
 		if id != 0 {
 			n.traceBind(id)
 			n.w.Logf(c.to.node, "#%d held: %s is paused", id, c.to.node.Name)
 		}
 		c.refs++
 		c.to.node.After(0, c.labels.req, func() { c.dispatch(id); c.unref() })
-		c.startPolling()
+		c.watch()
 		return
 	}
 	c.dispatch(id)
@@ -391,11 +422,15 @@ func (c *call) dispatch(id uint64) {
 	if c.copies > 0 {
 		args = c.args.Clone()
 	}
-	d := &delivery{req: Request{From: c.from.node.ID, Method: c.labels.name, Args: args}, c: c}
-	c.refs++ // held by d until the handler responds
-	h(&d.req, d.respond)
-	if !d.responded {
-		c.startPolling()
+	req := n.newRequest()
+	*req = Request{From: c.from.node.ID, Method: c.labels.name, Args: args}
+	k := c.dispatched
+	c.dispatched++
+	c.refs++ // held by the respond function until the handler responds
+	h(req, c.responder(k))
+	// c is still this call's (the event running dispatch holds a reference).
+	if c.responded&(1<<k) == 0 {
+		c.watch()
 	}
 }
 
@@ -417,6 +452,7 @@ func (c *call) respond(reply Message) {
 		return
 	}
 	c.served = true
+	c.unwatch() // the respond function's reference is still held
 	if c.serverGone() {
 		unsent(c.goneWhy())
 		c.failLater(n.failAfter(&c.rand))
@@ -467,31 +503,6 @@ func (c *call) replyArrives() {
 	}
 	c.finish(c.reply, true)
 	c.unref()
-}
-
-func (c *call) startPolling() {
-	if c.polling {
-		return
-	}
-	c.polling = true
-	c.refs++
-	c.net.w.Schedule(ServerDeadPoll, c.labels.poll, c.fn.poll)
-}
-
-// poll checks, every ServerDeadPoll until a handler responds, that the
-// server is still there, and fails the call if it is not.
-func (c *call) poll() {
-	defer c.unref()
-	if c.served || c.answered || c.callerGone() {
-		return
-	}
-	if c.serverGone() {
-		c.served = true
-		c.failLater(0)
-		return
-	}
-	c.refs++
-	c.net.w.Schedule(ServerDeadPoll, c.labels.poll, c.fn.poll)
 }
 
 // CallProc is Call for sequential code: it blocks process p (which must run

@@ -32,6 +32,9 @@ type span struct {
 func (n *Network) SetLink(from, to int, up bool) {
 	n.grow(max(from, to) + 1)
 	n.links[from][to].down = !up
+	if !up {
+		n.linksCut()
+	}
 }
 
 // LinkUp reports whether calls from -> to can be delivered.
@@ -51,6 +54,7 @@ func (n *Network) Disconnect(id int) {
 			n.links[j][id].down = true
 		}
 	}
+	n.linksCut()
 	if !n.w.Tracing() {
 		return
 	}
@@ -102,6 +106,7 @@ func (n *Network) Partition(groups ...[]int) {
 			n.links[i][j].down = i != j && (si == 0 || sj == 0 || si != sj)
 		}
 	}
+	n.linksCut()
 	if !n.w.Tracing() {
 		return
 	}

@@ -56,11 +56,26 @@ const (
 )
 
 // OpArgs is a clerk's request: a client command.
-type OpArgs struct{ Command }
+type OpArgs struct {
+	Command
+	// enc is Command.Encode() once encoded asked for it. The network digests every
+	// request it delivers, and the leader that receives it proposes the same bytes, so a
+	// delivered request is encoded once. Set only on the network's copy, which its
+	// handler owns (Clone does not copy it); nothing changes Command after a clerk sent it.
+	enc []byte
+}
 
 func (a *OpArgs) Size() int      { return a.Command.size() }
-func (a *OpArgs) Clone() any     { c := *a; return &c }
-func (a *OpArgs) Digest() uint64 { return sim.HashBytes(a.Command.Encode()) }
+func (a *OpArgs) Clone() any     { return &OpArgs{Command: a.Command} }
+func (a *OpArgs) Digest() uint64 { return sim.HashBytes(a.encoded()) }
+
+// encoded is Command.Encode(), encoded once.
+func (a *OpArgs) encoded() []byte {
+	if a.enc == nil {
+		a.enc = a.Command.Encode()
+	}
+	return a.enc
+}
 
 // OpReply is a server's answer to a clerk.
 type OpReply struct {
@@ -68,9 +83,16 @@ type OpReply struct {
 	Value string // Get only
 }
 
-func (r *OpReply) Size() int      { return 1 + len(r.Value) }
-func (r *OpReply) Clone() any     { c := *r; return &c }
-func (r *OpReply) Digest() uint64 { return sim.HashBytes(append([]byte{byte(r.Err)}, r.Value...)) }
+func (r *OpReply) Size() int  { return 1 + len(r.Value) }
+func (r *OpReply) Clone() any { c := *r; return &c }
+
+// Digest hashes the error byte and the value. The bytes are built in a buffer on the
+// stack when the value is short (most replies carry none): the network digests every
+// reply it delivers.
+func (r *OpReply) Digest() uint64 {
+	var buf [64]byte
+	return sim.HashBytes(append(append(buf[:0], byte(r.Err)), r.Value...))
+}
 
 // ShardArgs asks the group that owned Shards in configuration Num-1 for them (Pull) or
 // to delete them (Delete).
@@ -79,8 +101,10 @@ type ShardArgs struct {
 	Shards []int
 }
 
+// encode allocates the buffer at the size Size counts: appending to an empty one
+// reallocates it at every doubling.
 func (a *ShardArgs) encode() []byte {
-	e := wire.Encoder{}
+	e := wire.Encoder{B: make([]byte, 0, a.Size())}
 	a.encodeTo(&e)
 	return e.B
 }
@@ -134,8 +158,10 @@ func decodeShardData(d *wire.Decoder) ShardData {
 	return ShardData{Shard: int(d.Int()), Data: d.StrMap(), Sessions: d.Sessions()}
 }
 
+// encode allocates the buffer at the size Size counts: appending to an empty one
+// reallocates it at every doubling.
 func (r *ShardReply) encode() []byte {
-	e := wire.Encoder{}
+	e := wire.Encoder{B: make([]byte, 0, r.Size())}
 	r.encodeTo(&e)
 	return e.B
 }
@@ -167,8 +193,13 @@ func (d ShardData) String() string {
 }
 
 // Digest hashes the shard's data and duplicate table (checkers compare shards by it).
-func (d ShardData) Digest() uint64 {
-	e := wire.Encoder{}
+func (d ShardData) Digest() uint64 { return sim.HashBytes(d.encoded()) }
+
+// encoded is d's encoding, in a buffer allocated at its final size.
+func (d ShardData) encoded() []byte {
+	c := wire.Encoder{Count: true}
+	d.encode(&c)
+	e := wire.Encoder{B: make([]byte, 0, c.N)}
 	d.encode(&e)
-	return sim.HashBytes(e.B)
+	return e.B
 }

@@ -88,8 +88,10 @@ type ServerConfig struct {
 type Applied struct {
 	GID, Replica int
 	Index        int // the command's log index
-	Cmd          Command
-	Res          Result
+	// Cmd is the command as decoded; an OpInsert's maps became the shards' own (read-only
+	// use, and copy what you keep: the state goes on writing them).
+	Cmd Command
+	Res Result
 	// Before is each shard's status before the command, State the replica's state after.
 	Before [ctrler.NShards]Status
 	State  *State
@@ -111,6 +113,9 @@ type Server struct {
 	deleting map[int]bool
 	next     map[int]int // source group -> index of its server to try next
 	kicked   bool        // a kick is scheduled
+	// res is the result of the last command applied; machine.Apply returns a pointer to
+	// it, which rsm hands to the waiting request at once (see rsm.StateMachine).
+	res Result
 }
 
 // StartServer boots a server on node from its storage. Call it from the node's boot
@@ -154,12 +159,12 @@ func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
 		respond(&OpReply{Err: ErrWrongGroup})
 		return
 	}
-	s.rsm.Submit(args.Command.Encode(), func(res any, ok bool) {
+	s.rsm.Submit(args.encoded(), func(res any, ok bool) {
 		if !ok {
 			respond(&OpReply{Err: ErrWrongLeader})
 			return
 		}
-		r := res.(Result)
+		r := res.(*Result)
 		respond(&OpReply{Err: r.Err, Value: r.Value})
 	})
 }
@@ -184,7 +189,7 @@ func (s *Server) handlePull(req *netsim.Request, respond func(netsim.Message)) {
 			respond(&ShardReply{Err: ErrNotReady})
 			return
 		}
-		rep.Shards = append(rep.Shards, s.state.ShardData(sh))
+		rep.Shards = append(rep.Shards, s.state.leaving(sh))
 	}
 	respond(rep)
 }
@@ -373,19 +378,20 @@ func (m machine) Apply(b []byte) any {
 		panic(fmt.Sprintf("shardkv: group %d: committed command: %v", m.s.cfg.GID, err))
 	}
 	if m.s.cfg.OnApply == nil {
-		res := m.s.state.Apply(c)
+		m.s.res = m.s.state.applyOwned(c)
 		m.s.migrated(c)
-		return res
+		return &m.s.res
 	}
 	a := Applied{GID: m.s.cfg.GID, Replica: m.s.cfg.ID, Index: m.s.rsm.LastApplied() + 1, Cmd: c}
 	for i := range a.Before {
 		a.Before[i] = m.s.state.Status(i)
 	}
-	a.Res = m.s.state.Apply(c)
+	a.Res = m.s.state.applyOwned(c)
 	a.State = m.s.state
 	m.s.cfg.OnApply(a)
 	m.s.migrated(c)
-	return a.Res
+	m.s.res = a.Res
+	return &m.s.res
 }
 
 func (m machine) Snapshot() []byte { return m.s.state.Encode() }

@@ -28,7 +28,7 @@ func TestSizeIsTheEncodingsLength(t *testing.T) {
 		{Op: OpDelete, Num: 7, Shards: []int{1, 2, 300}},
 		{Op: OpGCDone, Num: -1},
 	} {
-		a := &OpArgs{c}
+		a := &OpArgs{Command: c}
 		require.Equal(t, len(c.Encode()), a.Size(), "%v", c)
 	}
 	sa := &ShardArgs{Num: 150, Shards: []int{0, 9, -1}}

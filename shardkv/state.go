@@ -144,11 +144,19 @@ func (s *State) ShardDigest(sh int) uint64 { return sim.HashBytes(s.shardEnc(sh)
 func (s *State) shardEnc(sh int) []byte {
 	x := &s.shards[sh]
 	if x.enc == nil {
-		e := wire.Encoder{}
-		ShardData{Shard: sh, Data: x.data, Sessions: x.sessions}.encode(&e)
-		x.enc = e.B
+		x.enc = ShardData{Shard: sh, Data: x.data, Sessions: x.sessions}.encoded()
 	}
 	return x.enc
+}
+
+// leaving returns shard sh's data and duplicate table without copying them, for a Pull
+// reply: a Leaving shard is frozen (no client is served from it, and OpDelete drops its
+// maps rather than emptying them), and the network copies a reply as it is sent.
+func (s *State) leaving(sh int) ShardData {
+	if s.shards[sh].status != Leaving {
+		panic(fmt.Sprintf("shardkv: group %d: shard %d is %v, not leaving", s.gid, sh, s.shards[sh].status))
+	}
+	return ShardData{Shard: sh, Data: s.shards[sh].data, Sessions: s.shards[sh].sessions}
 }
 
 // ShardData returns a copy of shard's data and duplicate table.
@@ -168,8 +176,23 @@ func (s *State) Serves(key string) bool {
 // Owns reports whether shard is the group's in its current configuration.
 func (s *State) Owns(shard int) bool { return s.cur.Shards[shard] == s.gid }
 
-// Apply applies one committed command.
+// Apply applies one committed command. The command is the caller's still: an OpInsert's
+// shards are copied in.
 func (s *State) Apply(c Command) Result {
+	if c.Op == OpInsert {
+		data := make([]ShardData, len(c.Data))
+		for i, d := range c.Data {
+			data[i] = d.clone()
+		}
+		c.Data = data
+	}
+	return s.applyOwned(c)
+}
+
+// applyOwned is Apply of a command that is the state's to keep: it takes the maps of an
+// OpInsert's shards as the shards' own. A replica applies each command as it decodes it
+// from the log, so the copy Apply makes would be the second.
+func (s *State) applyOwned(c Command) Result {
 	switch c.Op {
 	case OpGet, OpPut, OpAppend:
 		return s.applyClient(c)
@@ -184,7 +207,6 @@ func (s *State) Apply(c Command) Result {
 			if sh.status != Pulling {
 				continue
 			}
-			d = d.clone()
 			if s.unsafeDropSessions {
 				d.Sessions = map[int64]int64{}
 			}

@@ -108,15 +108,47 @@ func (p *Proc) Now() time.Duration { return p.w.now }
 // Done reports whether the process has returned or was killed.
 func (p *Proc) Done() bool { return p.done }
 
+// schedule resumes p after delay, unless p was resumed by then (or ended):
+// the event carries the wake-up count it was scheduled at, so a stale one
+// (two resumes of one Suspend called before the first ran) does nothing.
 func (p *Proc) schedule(delay time.Duration, label string) {
-	want := p.wakeups
-	fn := func() {
-		if p.done || !p.blocked || p.wakeups != want {
-			return
-		}
-		p.resume()
+	r := p.w.takeResumer()
+	r.p, r.want = p, p.wakeups
+	p.w.push(delay, p.node, label, r.fire) // a nil node: a world event
+}
+
+// resumer is the event of one scheduled resume. They are reused, rather
+// than a closure allocated per resume (a process waiting for a reply
+// resumes once per reply): one is free again once its event ran. An event
+// that never runs (its node crashed) keeps its resumer, which is then
+// garbage like the closure it replaces.
+type resumer struct {
+	p    *Proc
+	want uint64
+	fire func() // run, bound once
+}
+
+// takeResumer returns a free resumer.
+func (w *World) takeResumer() *resumer {
+	if n := len(w.freeResumers); n > 0 {
+		r := w.freeResumers[n-1]
+		w.freeResumers[n-1] = nil
+		w.freeResumers = w.freeResumers[:n-1]
+		return r
 	}
-	p.w.push(delay, p.node, label, fn) // a nil node: a world event
+	r := &resumer{}
+	r.fire = r.run
+	return r
+}
+
+func (r *resumer) run() {
+	p, want := r.p, r.want
+	r.p = nil
+	p.w.freeResumers = append(p.w.freeResumers, r) // free before p runs and schedules again
+	if p.done || !p.blocked || p.wakeups != want {
+		return
+	}
+	p.resume()
 }
 
 func (p *Proc) resume() {

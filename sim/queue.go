@@ -34,25 +34,37 @@ type eventQueue struct {
 
 func (q *eventQueue) Len() int { return len(q.items) }
 
+// push and pop move a hole rather than swapping: the element that sifts is
+// held aside and written once, where it lands, so each level costs one copy
+// of an event instead of two (an event holds pointers, so every copy is a
+// write-barriered one while the collector marks). The array they leave is
+// the one swapping would, so the order of events is the same.
 func (q *eventQueue) push(e event) {
-	q.items = append(q.items, e)
-	i := len(q.items) - 1
+	q.items = append(q.items, event{})
+	items := q.items
+	i := len(items) - 1
 	for i > 0 {
 		parent := (i - 1) / 4
-		if !q.items[i].before(&q.items[parent]) {
+		if !e.before(&items[parent]) {
 			break
 		}
-		q.items[i], q.items[parent] = q.items[parent], q.items[i]
+		items[i] = items[parent]
 		i = parent
 	}
+	items[i] = e
 }
 
 func (q *eventQueue) pop() event {
-	top := q.items[0]
-	last := len(q.items) - 1
-	q.items[0] = q.items[last]
-	q.items[last] = event{}
-	q.items = q.items[:last]
+	items := q.items
+	top := items[0]
+	last := len(items) - 1
+	e := items[last]
+	items[last] = event{}
+	items = items[:last]
+	q.items = items
+	if last == 0 {
+		return top
+	}
 	i, n := 0, last
 	for {
 		first := 4*i + 1
@@ -62,15 +74,16 @@ func (q *eventQueue) pop() event {
 		best := first
 		end := min(first+4, n)
 		for c := first + 1; c < end; c++ {
-			if q.items[c].before(&q.items[best]) {
+			if items[c].before(&items[best]) {
 				best = c
 			}
 		}
-		if !q.items[best].before(&q.items[i]) {
+		if !items[best].before(&e) {
 			break
 		}
-		q.items[i], q.items[best] = q.items[best], q.items[i]
+		items[i] = items[best]
 		i = best
 	}
+	items[i] = e
 	return top
 }

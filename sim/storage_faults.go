@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"sort"
-	"strings"
 )
 
 // DiskFaults is the storage fault model of one node: what a crash does to the
@@ -84,16 +83,20 @@ func (d *Disk) crash() {
 			}
 		}
 	}
-	var note strings.Builder
-	fmt.Fprintf(&note, "disk: crash found %d unsynced ops (%d syncs in flight): kept %d, tore %d, lost %d",
-		n, len(d.inflight), kept, torn, n-kept-torn)
+	corrupted := ""
 	if d.faults.Corrupt && r.Chance(CorruptChance) {
-		if what := d.corrupt(r); what != "" {
+		if corrupted = d.corrupt(r); corrupted != "" {
 			d.stats.Corrupted++
-			note.WriteString("; corrupted " + what)
 		}
 	}
-	d.node.w.Logf(d.node, "%s", note.String())
+	if w := d.node.w; w.Tracing() {
+		note := fmt.Sprintf("disk: crash found %d unsynced ops (%d syncs in flight): kept %d, tore %d, lost %d",
+			n, len(d.inflight), kept, torn, n-kept-torn)
+		if corrupted != "" {
+			note += "; corrupted " + corrupted
+		}
+		w.Logf(d.node, "%s", note)
+	}
 	clear(d.pending)
 	d.pending = d.pending[:0]
 	d.pendingSeq += uint64(n)

@@ -76,6 +76,8 @@ type World struct {
 	attachments []Attachment
 	// markIDs is the last ID MarkID gave out (tracing only).
 	markIDs uint64
+	// freeResumers are the process resume events not scheduled now (proc.go).
+	freeResumers []*resumer
 }
 
 type namedCheck struct {

@@ -2,6 +2,10 @@
 // is the runner of package sim/cli with every system of the repository
 // registered (systems.go). 'simrun -h' lists its commands; sim/cli's
 // documentation says what each does and its exit statuses.
+//
+// As a batch tool it runs its sweeps with the garbage collector at GOGC=400
+// under a soft memory limit of 256 MiB per worker, unless $GOGC or
+// $GOMEMLIMIT say otherwise or -gogc does (sim/cli's gc.go says why).
 package main
 
 import (

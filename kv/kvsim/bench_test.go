@@ -3,8 +3,10 @@ package kvsim
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lockstep-dst/lockstep/sim"
+	"github.com/lockstep-dst/lockstep/sim/simtest"
 )
 
 // BenchmarkClientOps measures simulated client operations completed per wall-clock second,
@@ -38,4 +40,42 @@ func BenchmarkClientOps(b *testing.B) {
 			b.ReportMetric(virtual/wall, "virtual-s/s")
 		})
 	}
+}
+
+// BenchmarkCheckLinearizable measures the end-of-run linearizability check alone, as
+// Cluster.CheckLinearizableAtEnd runs it (records to porcupine operations, fingerprints,
+// order hints, bounds, porcupine's search), on the histories of the scenarios that check
+// it, recorded before the timer starts. cpu-ms/op counts porcupine's goroutines too.
+//
+//	go test ./kv/kvsim/ -run '^$' -bench CheckLinearizable -benchtime 20x -test.cpu 1
+func BenchmarkCheckLinearizable(b *testing.B) {
+	var histories []*History
+	for _, run := range []struct {
+		name  string
+		seeds int
+	}{{"kv/Swarm", 4}, {"kv/PersistPartitionUnreliableLinearizable3A", 1},
+		{"kv/SnapshotUnreliableRecoverConcurrentPartitionLinearizable3B", 1}} {
+		var c *Cluster
+		sc, _ := Scenario(run.name, Config{OnCluster: func(cl *Cluster) { c = cl }})
+		for seed := 1; seed <= run.seeds; seed++ {
+			if res := sim.RunScenario(sc, sim.Options{Seed: uint64(seed)}); !res.Passed() {
+				b.Fatalf("%s seed %d: %v", run.name, seed, res.Failure)
+			}
+			histories = append(histories, c.History)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	ops := 0
+	cpu0 := simtest.CPUTime() // porcupine searches the keys on goroutines of its own
+	for i := 0; i < b.N; i++ {
+		for _, h := range histories {
+			if err := checkLinearizable(nil, h.prepared(), h.Operations, "bench", 1, Bounds{}); err != nil {
+				b.Fatal(err)
+			}
+			ops += h.Len()
+		}
+	}
+	b.ReportMetric(float64(ops)/b.Elapsed().Seconds(), "ops/s")
+	b.ReportMetric(float64(simtest.CPUTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }

@@ -43,7 +43,12 @@ type Cluster struct {
 	Nodes        []*sim.Node // the servers' nodes, by server index
 	MaxRaftState int
 	Checker      *rafthost.Checker
-	History      *History
+	// History is every completed clerk call of the run, for CheckLinearizableAtEnd: nil
+	// unless the scenario called RecordHistory before making its clerks. A run that
+	// does not check linearizability keeps no history: it is the largest structure a
+	// run holds (kilobyte values that Gets returned), and the garbage collector would
+	// scan it all the run long for nothing.
+	History *History
 	// Scenario names the run, for the linearizability failure's visualization file.
 	Scenario string
 
@@ -61,7 +66,7 @@ type Cluster struct {
 func NewCluster(p *sim.Proc, cfg Config, scenario string, n int, unreliable bool, maxraftstate int) *Cluster {
 	w := p.World()
 	c := &Cluster{P: p, W: w, Net: netsim.New(w, netsim.ZeroDelay()), N: n, MaxRaftState: maxraftstate,
-		History: &History{}, Scenario: scenario, servers: make([]*kv.Server, n),
+		Scenario: scenario, servers: make([]*kv.Server, n),
 		rand: w.Rand("kv/harness"), cfg: cfg}
 	c.Checker = rafthost.NewChecker(w, n)
 	c.reliable = netsim.Reliable()
@@ -263,7 +268,22 @@ func (c *Cluster) ConnectClient(ck *Clerk, to []int) {
 func (c *Cluster) Clerks() []*Clerk { return c.clerks }
 
 // Ops is the number of completed clerk operations.
-func (c *Cluster) Ops() int { return c.History.Len() }
+func (c *Cluster) Ops() int {
+	n := 0
+	for _, ck := range c.clerks {
+		n += ck.ops
+	}
+	return n
+}
+
+// RecordHistory makes the clerks made from now on record their calls in History, which
+// CheckLinearizableAtEnd checks. Call it before making any clerk.
+func (c *Cluster) RecordHistory() {
+	if len(c.clerks) > 0 {
+		panic("kv: RecordHistory after clerks were made: their calls would be missing from the history")
+	}
+	c.History = &History{}
+}
 
 // On runs fn as a process on ck's node and blocks the scenario's process until it returns:
 // the harness's own calls (the original's Get/Put/check on its clerk ck).
@@ -306,10 +326,14 @@ func (c *Cluster) CheckLogSize() {
 }
 
 // CheckLinearizableAtEnd checks the whole history with porcupine once the run ends (an
-// end check: it runs outside the simulation, after every event).
+// end check: it runs outside the simulation, after every event). The scenario must have
+// called RecordHistory before it made its clerks.
 func (c *Cluster) CheckLinearizableAtEnd() {
+	if c.History == nil {
+		panic("kv: CheckLinearizableAtEnd without RecordHistory: no history to check")
+	}
 	c.W.AtEnd("kv/linearizability", func() error {
-		return checkLinearizable(c.W, c.History.Operations(), c.Scenario, c.W.Seed(), c.cfg.Bounds)
+		return checkLinearizable(c.W, c.History.prepared(), c.History.Operations, c.Scenario, c.W.Seed(), c.cfg.Bounds)
 	})
 }
 

@@ -66,6 +66,9 @@ func (g generic) description(stem string) string {
 func (g generic) run(p *sim.Proc, cfg Config) error {
 	w := p.World()
 	c := NewCluster(p, cfg, g.name, g.servers, g.unreliable, g.maxraftstate)
+	if g.linearizable {
+		c.RecordHistory()
+	}
 	deadline := w.Now() + TestTimeout
 	ck := c.MakeClient(c.All())
 	for iter := 0; iter < Iterations; iter++ {

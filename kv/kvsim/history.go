@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,9 +23,16 @@ import (
 // scenario that abandoned calls would have to record its pending writes with an open return
 // time instead.
 type History struct {
-	ops []record
+	// ops holds the records in completion order, in chunks of recordChunk: a history
+	// that grows by appending to one slice copies it at every doubling, twice its size
+	// in all, for a structure that lives the whole run.
+	ops [][]record
+	n   int
 	st  lincheck.Stamper
 }
+
+// recordChunk is the number of records in one chunk of History.ops.
+const recordChunk = 512
 
 // record is one completed call. The history keeps its own flat records and builds
 // porcupine's operations only when asked (Operations): most scenarios never check
@@ -43,14 +51,32 @@ type record struct {
 // call is not taken as overlapping the operation that returned at that instant.
 func (h *History) stamp(t time.Duration) int64 { return h.st.Stamp(t) }
 
-func (h *History) add(r record) { h.ops = append(h.ops, r) }
+func (h *History) add(r record) {
+	if h.n%recordChunk == 0 {
+		h.ops = append(h.ops, make([]record, 0, recordChunk))
+	}
+	last := &h.ops[len(h.ops)-1]
+	*last = append(*last, r)
+	h.n++
+}
+
+// all calls f with each record, in completion order.
+func (h *History) all(f func(i int, r *record)) {
+	i := 0
+	for _, chunk := range h.ops {
+		for j := range chunk {
+			f(i, &chunk[j])
+			i++
+		}
+	}
+}
 
 // Operations returns the recorded operations in completion order, as porcupine's
 // operations (ClientId is the clerk's 0-based number, Input a KVInput, Output a KVOutput).
 // Each call builds a new slice.
 func (h *History) Operations() []porcupine.Operation {
-	ops := make([]porcupine.Operation, len(h.ops))
-	for i, r := range h.ops {
+	ops := make([]porcupine.Operation, h.n)
+	h.all(func(i int, r *record) {
 		ops[i] = porcupine.Operation{
 			ClientId: r.client,
 			Input:    KVInput{Op: r.op, Key: r.key, Value: r.value},
@@ -58,36 +84,79 @@ func (h *History) Operations() []porcupine.Operation {
 			Output:   KVOutput{Value: r.out},
 			Return:   r.ret,
 		}
-	}
+	})
 	return ops
 }
 
+// prepared returns what prepare(h.Operations()) returns, built from the records directly:
+// each operation's input and output boxed once, with its fingerprints and hints.
+func (h *History) prepared() [][]porcupine.Operation {
+	index := map[string]int{} // key -> its number, in order of first appearance
+	var keys []string
+	var byKey [][]*record // each key's records, in completion order
+	h.all(func(_ int, r *record) {
+		n, ok := index[r.key]
+		if !ok {
+			n = len(keys)
+			index[r.key] = n
+			keys = append(keys, r.key)
+			byKey = append(byKey, nil)
+		}
+		byKey[n] = append(byKey[n], r)
+	})
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	all := make([]porcupine.Operation, 0, h.n)
+	parts := make([][]porcupine.Operation, 0, len(keys))
+	for _, n := range order {
+		recs := byKey[n]
+		k := keyOps{ins: make([]KVInput, len(recs)), outs: make([]KVOutput, len(recs)), rets: make([]int64, len(recs))}
+		for j, r := range recs {
+			k.ins[j] = KVInput{Op: r.op, Key: r.key, Value: r.value}
+			k.outs[j] = KVOutput{Value: r.out}
+			k.rets[j] = r.ret
+		}
+		k.prepare()
+		from := len(all)
+		for j, r := range recs {
+			all = append(all, porcupine.Operation{ClientId: r.client, Input: k.ins[j], Call: r.call, Output: k.outs[j], Return: r.ret})
+		}
+		parts = append(parts, all[from:len(all):len(all)])
+	}
+	return parts
+}
+
 // Len is the number of recorded operations.
-func (h *History) Len() int { return len(h.ops) }
+func (h *History) Len() int { return h.n }
 
 // Bounds limit the linearizability check (see lincheck.Bounds; zero fields take the
 // defaults, lincheck.DefaultMaxOpsPerKey and the others, measured on kv's scenarios).
 type Bounds = lincheck.Bounds
 
-// CheckLinearizable checks ops against Model (as ModelFor(ops)) within bounds b (zero
-// fields: the defaults). A key's history over the operation or concurrency bound makes
-// the verdict unknown before porcupine runs; a search that exceeds the step bound makes
-// it unknown too, unless another key is not linearizable. On a violation it writes
+// CheckLinearizable checks ops against Model, with prepare's fingerprints and order hints,
+// within bounds b (zero fields: the defaults). A key's history over the operation or
+// concurrency bound makes the verdict unknown before porcupine runs; a search that exceeds
+// the step bound makes it unknown too, unless another key is not linearizable. On a violation it writes
 // porcupine's HTML visualization to a temporary file named after the scenario and seed,
 // and the error names the keys whose histories are not linearizable and the file. An
 // undecided check returns an error wrapping sim.ErrUnknown.
 func CheckLinearizable(ops []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
-	return checkLinearizable(nil, ops, scenario, seed, b)
+	return checkLinearizable(nil, prepare(ops), func() []porcupine.Operation { return ops }, scenario, seed, b)
 }
 
-// checkLinearizable is CheckLinearizable that also attaches porcupine's view to w
-// (lincheck.Visualize), for simrun's -html page.
-func checkLinearizable(w *sim.World, ops []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
-	ops = prepare(ops)
-	model := ModelFor(ops)
+// checkLinearizable is CheckLinearizable on the prepared history parts (prepare), which
+// also attaches porcupine's view to w (lincheck.Visualize), for simrun's -html page; ops
+// returns the history as it was recorded, for the view.
+func checkLinearizable(w *sim.World, parts [][]porcupine.Operation, ops func() []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
+	model := Model()
 	keyOf := func(in any) string { return in.(KVInput).Key }
-	res, err := lincheck.Check(model, ops, keyOf, b)
-	lincheck.Visualize(w, "kv/linearizability", model, ops, keyOf, res)
+	res, err := lincheck.CheckPartitioned(model, parts, keyOf, b)
+	if w != nil && (!res.Ok || w.Tracing()) { // else Visualize would attach nothing
+		lincheck.Visualize(w, "kv/linearizability", model, ops(), keyOf, res)
+	}
 	if err != nil || res.Ok {
 		return err
 	}
@@ -109,5 +178,9 @@ func checkLinearizable(w *sim.World, ops []porcupine.Operation, scenario string,
 	if err != nil {
 		where = fmt.Sprintf("visualization not written: %v", err)
 	}
-	return fmt.Errorf("history is not linearizable: key %s (%d operations); %s", lincheck.Quote(res.Illegal), len(ops), where)
+	n := 0
+	for _, part := range parts {
+		n += len(part)
+	}
+	return fmt.Errorf("history is not linearizable: key %s (%d operations); %s", lincheck.Quote(res.Illegal), n, where)
 }

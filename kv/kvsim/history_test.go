@@ -106,3 +106,25 @@ func TestStepBoundEndsTheSearch(t *testing.T) {
 	require.ErrorIs(t, err, sim.ErrUnknown)
 	require.ErrorContains(t, err, fmt.Sprintf("took over %d model steps", lincheck.DefaultMaxStepsPerKey))
 }
+
+// TestPreparedIsPrepare: the check's history, built from the records directly, is what
+// prepare makes of the recorded operations: the same keys in the same order, the same
+// operations with the same fingerprints and order hints (some of them hinted).
+func TestPreparedIsPrepare(t *testing.T) {
+	var c *Cluster
+	sc, ok := Scenario("kv/Swarm", Config{OnCluster: func(cl *Cluster) { c = cl }})
+	require.True(t, ok)
+	require.True(t, sim.RunScenario(sc, sim.Options{Seed: 3}).Passed())
+	want := prepare(c.History.Operations())
+	got := c.History.prepared()
+	require.Equal(t, want, got)
+	hinted := 0
+	for _, part := range got {
+		for _, op := range part {
+			if op.Input.(KVInput).hinted {
+				hinted++
+			}
+		}
+	}
+	require.NotZero(t, hinted)
+}

@@ -49,12 +49,11 @@ func TestMeasureHistories(t *testing.T) {
 		for seed := from; seed <= to; seed++ {
 			res := sim.RunScenario(sc, sim.Options{Seed: seed})
 			require.True(t, res.Passed(), "%s seed %d: %v", name, seed, res.Failure)
-			ops := prepare(c.History.Operations())
-			model := ModelFor(ops)
+			model := Model()
 			model.Partition = nil
 			step, steps := model.Step, 0
 			model.Step = func(s, in, out any) (bool, any) { steps++; return step(s, in, out) }
-			for _, part := range partitionByKey(ops) {
+			for _, part := range prepare(c.History.Operations()) {
 				steps = 0
 				start := time.Now()
 				ok := porcupine.CheckOperations(model, part)

@@ -1,8 +1,9 @@
 package kvsim
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/anishathalye/porcupine"
@@ -16,6 +17,10 @@ type KVInput struct {
 	Op         kv.Op
 	Key, Value string
 	fp         fingerprint // of Value, once prepare computed it
+	// pred, if hinted, is the value part a Get observed just before this Append's Value
+	// (see prepare): the Append steps only onto a value whose last non-empty part is pred.
+	pred   string
+	hinted bool
 }
 
 // KVOutput is a history operation's output: the value a Get returned ("" for Put and
@@ -53,7 +58,10 @@ func (out KVOutput) print() fingerprint {
 // polynomial hashes (mod the Mersenne prime 2^61-1, two bases) and the length. Distinct
 // values of length L collide with probability about (L/2^61)^2, below 2^-90 for the values
 // here; and the verdict is still a pure function of the history. Model works on any
-// history; a history passed through prepare carries its fingerprints, computed once.
+// history; a history passed through prepare carries its fingerprints, computed once, and
+// its order hints, which Model honours: an Append whose input carries one steps only onto
+// a value that ends with the part observed before it (see prepare for why this keeps the
+// verdict).
 func Model() porcupine.Model {
 	return porcupine.Model{
 		Partition: partitionByKey,
@@ -66,6 +74,9 @@ func Model() porcupine.Model {
 			case kv.OpPut:
 				return true, &kvState{part: in.Value, fp: in.print()}
 			case kv.OpAppend:
+				if in.hinted && in.pred != st.last() {
+					return false, st
+				}
 				return true, &kvState{prev: st, part: in.Value, fp: st.fp.Concat(in.print())}
 			}
 			return false, st
@@ -114,56 +125,25 @@ type fingerprint = lincheck.Fingerprint
 
 var fingerprintOf = lincheck.FingerprintOf
 
-// prepare returns a copy of history whose inputs and outputs carry their fingerprints.
-// A Get usually returns what an earlier Get of its key returned, extended by a few Appends:
-// its fingerprint extends that one's, so a key's Gets cost the length of what is new in
-// each, not of the whole value.
-func prepare(history []porcupine.Operation) []porcupine.Operation {
-	out := make([]porcupine.Operation, len(history))
-	copy(out, history)
-	gets := map[string][]int{}
-	for i := range out {
-		in := out[i].Input.(KVInput)
-		in.fp = fingerprintOf(in.Value)
-		out[i].Input = in
-		if in.Op == kv.OpGet {
-			gets[in.Key] = append(gets[in.Key], i)
-		} else {
-			o, _ := out[i].Output.(KVOutput)
-			o.fp = fingerprintOf(o.Value)
-			out[i].Output = o
-		}
-	}
-	for _, idx := range gets {
-		sort.SliceStable(idx, func(a, b int) bool { return out[idx[a]].Return < out[idx[b]].Return })
-		prev := KVOutput{fp: fingerprintOf("")}
-		for _, i := range idx {
-			o := out[i].Output.(KVOutput)
-			if strings.HasPrefix(o.Value, prev.Value) {
-				o.fp = prev.fp.Concat(fingerprintOf(o.Value[len(prev.Value):]))
-			} else {
-				o.fp = fingerprintOf(o.Value)
-			}
-			out[i].Output = o
-			prev = o
-		}
-	}
-	return out
-}
+var emptyPrint = fingerprintOf("")
 
-// partitionByKey splits a history into one sub-history per key, in key order.
-func partitionByKey(history []porcupine.Operation) [][]porcupine.Operation {
-	return lincheck.Partition(history, func(in any) string { return in.(KVInput).Key })
-}
-
-// ModelFor returns Model strengthened for one history: it gives the same verdict on that
-// history, much faster. The 6.824 workloads append distinctive values ("x client seq y"), and
-// every Get returns the concatenation of the values applied to its key, so a Get that
-// returns "...u v..." tells the checker that when v was appended the value ended with u.
-// The plain model learns that only at the Get: a run of k concurrent Appends between two Gets
-// makes porcupine enumerate the orders of the run one by one, up to k! of them (kv/Swarm seed
-// 3: fourteen Appends between two Gets, 30 s). ModelFor refuses to step an Append onto a
-// value that does not end with the value observed before it, so the run's order is forced.
+// prepare returns history partitioned by key (in key order, each key's operations in the
+// history's order, as partitionByKey), every input and output carrying the fingerprint of
+// its value, and Appends carrying order hints: what Model needs to check each key's
+// history fast, built in one pass over each key.
+//
+// Fingerprints: a Get usually returns what an earlier Get of its key returned, extended
+// by a few Appends: its fingerprint extends that one's, so a key's Gets cost the length
+// of what is new in each, not of the whole value.
+//
+// Order hints make the check much faster with the same verdict. The 6.824 workloads
+// append distinctive values ("x client seq y"), and every Get returns the concatenation of
+// the values applied to its key, so a Get that returns "...u v..." tells the checker that
+// when v was appended the value ended with u. The plain model learns that only at the Get:
+// a run of k concurrent Appends between two Gets makes porcupine enumerate the orders of
+// the run one by one, up to k! of them (kv/Swarm seed 3: fourteen Appends between two
+// Gets, 30 s). An Append hinted with u refuses to step onto a value that does not end
+// with u, so the run's order is forced.
 //
 // This prunes only linearizations the plain model would reject anyway, so the verdict is
 // the same. Proof sketch, for a key whose distinct non-empty values form a prefix-free set
@@ -172,25 +152,138 @@ func partitionByKey(history []porcupine.Operation) [][]porcupine.Operation {
 // and v is the value of one operation only, that operation appended v to a value whose last
 // non-empty part was u; and "v..." at the start of a Get means v was appended to a value
 // with no non-empty part.
-func ModelFor(history []porcupine.Operation) porcupine.Model {
-	hints := orderHints(history)
-	base := Model()
-	if len(hints) == 0 {
-		return base
-	}
-	m := base
-	m.Step = func(state, input, output any) (bool, any) {
-		if in := input.(KVInput); in.Op == kv.OpAppend {
-			if pred, ok := hints[keyValue{in.Key, in.Value}]; ok && pred != state.(*kvState).last() {
-				return false, state
-			}
+func prepare(history []porcupine.Operation) [][]porcupine.Operation {
+	parts := partitionByKey(history)
+	for _, part := range parts {
+		k := keyOps{ins: make([]KVInput, len(part)), outs: make([]KVOutput, len(part)), rets: make([]int64, len(part))}
+		for i, op := range part {
+			k.ins[i] = op.Input.(KVInput)
+			k.outs[i], _ = op.Output.(KVOutput)
+			k.rets[i] = op.Return
 		}
-		return base.Step(state, input, output)
+		k.prepare()
+		for i := range part {
+			part[i].Input, part[i].Output = k.ins[i], k.outs[i]
+		}
 	}
-	return m
+	return parts
 }
 
-type keyValue struct{ key, value string }
+// partitionByKey splits a history into one sub-history per key, in key order.
+func partitionByKey(history []porcupine.Operation) [][]porcupine.Operation {
+	return lincheck.Partition(history, func(in any) string { return in.(KVInput).Key })
+}
+
+// keyOps is one key's operations, in the history's order, while prepare works on them.
+type keyOps struct {
+	ins  []KVInput
+	outs []KVOutput
+	rets []int64 // the operations' Return stamps
+}
+
+// prepare sets the fingerprints and order hints of one key's operations (see prepare).
+func (k keyOps) prepare() {
+	gets := make([]int, 0, len(k.ins)) // the Gets, in order of return
+	for i := range k.ins {
+		in := &k.ins[i]
+		in.fp = emptyPrint
+		if in.Value != "" {
+			in.fp = fingerprintOf(in.Value)
+		}
+		if in.Op == kv.OpGet {
+			gets = append(gets, i)
+			continue
+		}
+		out := &k.outs[i]
+		out.fp = emptyPrint
+		if out.Value != "" {
+			out.fp = fingerprintOf(out.Value)
+		}
+	}
+	slices.SortStableFunc(gets, func(a, b int) int { return cmp.Compare(k.rets[a], k.rets[b]) })
+	prev := KVOutput{fp: emptyPrint}
+	for _, i := range gets {
+		o := &k.outs[i]
+		if strings.HasPrefix(o.Value, prev.Value) {
+			o.fp = prev.fp.Concat(fingerprintOf(o.Value[len(prev.Value):]))
+		} else {
+			o.fp = fingerprintOf(o.Value)
+		}
+		prev = *o
+	}
+	k.hint(gets)
+}
+
+// hint gives each Append of the key whose value some Get observed the value part
+// observed just before it ("" when it starts the value): see prepare. gets are the
+// indices of the key's Gets, in order of return.
+func (k keyOps) hint(gets []int) {
+	values, ok := hintable(k.ins)
+	if !ok {
+		return
+	}
+	var lens []int // the lengths of the values, ascending
+	for v := range values {
+		if i, dup := slices.BinarySearch(lens, len(v)); !dup {
+			lens = slices.Insert(lens, i, len(v))
+		}
+	}
+	type note struct {
+		pred     string
+		conflict bool
+	}
+	hints := make(map[string]note, len(values))
+	observe := func(v, pred string) {
+		if values[v] != kv.OpAppend {
+			return
+		}
+		if old, seen := hints[v]; !seen {
+			hints[v] = note{pred: pred}
+		} else if old.pred != pred {
+			// Two Gets disagree on what precedes v: the history is not linearizable
+			// (v is applied once), which the plain model finds without help.
+			hints[v] = note{conflict: true}
+		}
+	}
+	// Most Gets return the value an earlier Get returned, extended: parse only what is
+	// new, starting from the previous Get's last part.
+	prevOut, prevLast, prevOK := "", "", false
+	for _, i := range gets {
+		out := k.outs[i].Value
+		pos, pred := 0, ""
+		if prevOK && strings.HasPrefix(out, prevOut) {
+			pos, pred = len(prevOut), prevLast
+		}
+		okParse := true
+		for pos < len(out) {
+			v := ""
+			for _, n := range lens {
+				if pos+n <= len(out) {
+					if _, known := values[out[pos:pos+n]]; known {
+						v = out[pos : pos+n]
+						break
+					}
+				}
+			}
+			if v == "" {
+				okParse = false // not a concatenation of this key's values: no hints
+				break
+			}
+			observe(v, pred)
+			pred, pos = v, pos+len(v)
+		}
+		prevOut, prevLast, prevOK = out, pred, okParse
+	}
+	for i := range k.ins {
+		in := &k.ins[i]
+		if in.Op != kv.OpAppend {
+			continue
+		}
+		if h, ok := hints[in.Value]; ok && !h.conflict {
+			in.pred, in.hinted = h.pred, true
+		}
+	}
+}
 
 // last returns the last non-empty part of the value ("" for an empty value).
 func (s *kvState) last() string {
@@ -202,89 +295,14 @@ func (s *kvState) last() string {
 	return ""
 }
 
-// orderHints maps each observed Append (key, value) to the value part observed just before
-// it in some Get ("" when it starts the value).
-func orderHints(history []porcupine.Operation) map[keyValue]string {
-	hints := map[keyValue]string{}
-	for _, part := range partitionByKey(history) {
-		key := part[0].Input.(KVInput).Key
-		values, ok := hintable(part)
-		if !ok {
-			continue
-		}
-		lengths := map[int]bool{}
-		for v := range values {
-			lengths[len(v)] = true
-		}
-		var lens []int
-		for n := range lengths {
-			lens = append(lens, n)
-		}
-		sort.Ints(lens)
-		conflict := map[string]bool{}
-		note := func(v, pred string) {
-			if values[v] != kv.OpAppend || conflict[v] {
-				return
-			}
-			k := keyValue{key, v}
-			if old, seen := hints[k]; seen && old != pred {
-				// Two Gets disagree on what precedes v: the history is not linearizable
-				// (v is applied once), which the plain model finds without help.
-				delete(hints, k)
-				conflict[v] = true
-				return
-			}
-			hints[k] = pred
-		}
-		// Most Gets return the value an earlier Get returned, extended: parse only what
-		// is new, starting from the previous Get's last part.
-		gets := make([]porcupine.Operation, 0, len(part))
-		for _, op := range part {
-			if op.Input.(KVInput).Op == kv.OpGet {
-				gets = append(gets, op)
-			}
-		}
-		sort.SliceStable(gets, func(i, j int) bool { return gets[i].Return < gets[j].Return })
-		prevOut, prevLast, prevOK := "", "", false
-		for _, op := range gets {
-			out := op.Output.(KVOutput).Value
-			pos, pred := 0, ""
-			if prevOK && strings.HasPrefix(out, prevOut) {
-				pos, pred = len(prevOut), prevLast
-			}
-			okParse := true
-			for pos < len(out) {
-				v := ""
-				for _, n := range lens {
-					if pos+n <= len(out) {
-						if _, known := values[out[pos:pos+n]]; known {
-							v = out[pos : pos+n]
-							break
-						}
-					}
-				}
-				if v == "" {
-					okParse = false // not a concatenation of this key's values: no hints
-					break
-				}
-				note(v, pred)
-				pred, pos = v, pos+len(v)
-			}
-			prevOut, prevLast, prevOK = out, pred, okParse
-		}
-	}
-	return hints
-}
-
 // hintable returns the key's distinct non-empty Put and Append values, each with its op,
 // and whether they allow hints: no value is a prefix of another, so a value built from them
 // parses into them in one way only. A value that two operations write (the 6.824 clients
 // restart their numbering every iteration) gets no hint itself (which of the two is a
 // Get seeing?), but as a string it still tells what follows it.
-func hintable(part []porcupine.Operation) (map[string]kv.Op, bool) {
-	values := map[string]kv.Op{}
-	for _, op := range part {
-		in := op.Input.(KVInput)
+func hintable(ins []KVInput) (map[string]kv.Op, bool) {
+	values := make(map[string]kv.Op, len(ins))
+	for _, in := range ins {
 		if in.Op == kv.OpGet || in.Value == "" {
 			continue
 		}
@@ -298,7 +316,7 @@ func hintable(part []porcupine.Operation) (map[string]kv.Op, bool) {
 	for v := range values {
 		sorted = append(sorted, v)
 	}
-	sort.Strings(sorted)
+	slices.Sort(sorted)
 	// If a is a prefix of c and a < b < c, then b has prefix a too: checking neighbours
 	// in sorted order finds every prefix pair.
 	for i := 1; i < len(sorted); i++ {

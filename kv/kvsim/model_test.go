@@ -3,6 +3,7 @@ package kvsim
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,8 +59,7 @@ func TestKVModel(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.ok, porcupine.CheckOperations(Model(), tc.history), "plain model")
-			prepared := prepare(tc.history)
-			require.Equal(t, tc.ok, porcupine.CheckOperations(ModelFor(prepared), prepared), "with hints")
+			require.Equal(t, tc.ok, porcupine.CheckOperations(Model(), slices.Concat(prepare(tc.history)...)), "with hints")
 		})
 	}
 }
@@ -72,7 +72,8 @@ func TestPartitionByKeyIsSorted(t *testing.T) {
 	require.Len(t, parts[1], 2)
 }
 
-// TestOrderHintsKeepTheVerdict: ModelFor gives the plain model's verdict. Histories come
+// TestOrderHintsKeepTheVerdict: Model on a prepared history (fingerprints and order hints)
+// gives the plain model's verdict on the history as it was. Histories come
 // from a sequential execution of random operations on two keys (each given a random
 // interval that contains its linearization point), sometimes with one Get's output
 // corrupted, so that both verdicts occur. Values repeat (as the 6.824 clients' do across
@@ -123,8 +124,7 @@ func TestOrderHintsKeepTheVerdict(t *testing.T) {
 			}
 		}
 		plain := porcupine.CheckOperations(Model(), h)
-		prepared := prepare(h)
-		hinted := porcupine.CheckOperations(ModelFor(prepared), prepared)
+		hinted := porcupine.CheckOperations(Model(), slices.Concat(prepare(h)...))
 		if plain != hinted {
 			t.Fatalf("plain model says %v, hinted model says %v, for %v", plain, hinted, h)
 		}

@@ -46,6 +46,7 @@ func swarm(p *sim.Proc, cfg Config) error {
 		maxraftstate = MaxRaftState3B
 	}
 	c := NewCluster(p, cfg, "kv/Swarm", 5, false, maxraftstate)
+	c.RecordHistory()
 	start := w.Now()
 	plan := c.InstallFaults(SwarmDuration)
 	until := start + max(plan.Until, SwarmDuration)

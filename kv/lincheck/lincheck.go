@@ -5,9 +5,10 @@
 package lincheck
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/anishathalye/porcupine"
@@ -91,8 +92,15 @@ type Result struct {
 // other key's). An undecided check returns an error wrapping sim.ErrUnknown; a decided
 // one returns a Result and no error.
 func Check(model porcupine.Model, ops []porcupine.Operation, keyOf func(input any) string, b Bounds) (Result, error) {
+	return CheckPartitioned(model, Partition(ops, keyOf), keyOf, b)
+}
+
+// CheckPartitioned is Check on a history already partitioned as Partition does: one
+// non-empty sub-history per key, in key order. It is for a caller that prepares each
+// key's operations (say, with fingerprints of their values) and would otherwise build the
+// partition twice.
+func CheckPartitioned(model porcupine.Model, parts [][]porcupine.Operation, keyOf func(input any) string, b Bounds) (Result, error) {
 	b = b.WithDefaults()
-	parts := Partition(ops, keyOf)
 	for _, part := range parts {
 		key := keyOf(part[0].Input)
 		if len(part) > b.MaxOpsPerKey {
@@ -108,8 +116,9 @@ func Check(model porcupine.Model, ops []porcupine.Operation, keyOf func(input an
 	bounded, exhausted := boundSteps(model, parts, keyOf, b.MaxStepsPerKey)
 	// Verbose: porcupine then searches every key to its end rather than stopping the
 	// others when one is found illegal, so the steps each key takes, and the verdict,
-	// do not depend on which of its goroutines finishes first.
-	res, info := porcupine.CheckOperationsVerbose(bounded, ops, 0)
+	// do not depend on which of its goroutines finishes first. (The history argument is
+	// only handed to model.Partition, which returns parts.)
+	res, info := porcupine.CheckOperationsVerbose(bounded, nil, 0)
 	if res == porcupine.Ok {
 		return Result{Ok: true, Info: info}, nil
 	}
@@ -143,21 +152,47 @@ func Quote(keys []string) string {
 }
 
 // Partition splits a history into one sub-history per key (keyOf of each operation's
-// input), in key order, each in the history's order.
+// input), in key order, each in the history's order. The sub-histories share one array
+// (each with its capacity cut at its end, so appending to one never writes into the next).
 func Partition(ops []porcupine.Operation, keyOf func(any) string) [][]porcupine.Operation {
-	byKey := map[string][]porcupine.Operation{}
-	for _, op := range ops {
+	index := map[string]int{} // key -> its number, in order of first appearance
+	var keys []string
+	of := make([]int, len(ops))
+	for i, op := range ops {
 		k := keyOf(op.Input)
-		byKey[k] = append(byKey[k], op)
+		n, ok := index[k]
+		if !ok {
+			n = len(keys)
+			index[k] = n
+			keys = append(keys, k)
+		}
+		of[i] = n
 	}
-	keys := make([]string, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
+	byKey := make([]int, len(keys)) // key numbers in key order
+	for i := range byKey {
+		byKey[i] = i
 	}
-	sort.Strings(keys)
+	slices.SortFunc(byKey, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	// Each key's place in the shared array: its rank in key order, then its offset.
+	size := make([]int, len(keys))
+	for _, n := range of {
+		size[n]++
+	}
+	start := make([]int, len(keys))
+	at := 0
+	for _, n := range byKey {
+		start[n] = at
+		at += size[n]
+	}
+	all := make([]porcupine.Operation, len(ops))
+	next := slices.Clone(start)
+	for i, n := range of {
+		all[next[n]] = ops[i]
+		next[n]++
+	}
 	out := make([][]porcupine.Operation, len(keys))
-	for i, k := range keys {
-		out[i] = byKey[k]
+	for rank, n := range byKey {
+		out[rank] = all[start[n]:next[n]:next[n]]
 	}
 	return out
 }
@@ -206,11 +241,11 @@ func MaxConcurrent(part []porcupine.Operation) int {
 	for _, op := range part {
 		edges = append(edges, edge{op.Call, 1}, edge{op.Return, -1})
 	}
-	sort.Slice(edges, func(i, j int) bool {
-		if edges[i].t != edges[j].t {
-			return edges[i].t < edges[j].t
+	slices.SortFunc(edges, func(a, b edge) int {
+		if c := cmp.Compare(a.t, b.t); c != 0 {
+			return c
 		}
-		return edges[i].delta > edges[j].delta
+		return cmp.Compare(b.delta, a.delta) // calls (+1) first
 	})
 	open, most := 0, 0
 	for _, e := range edges {

@@ -2,10 +2,12 @@ package lincheck
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/anishathalye/porcupine"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/lockstep-dst/lockstep/sim"
 )
@@ -135,4 +137,33 @@ func TestStamper(t *testing.T) {
 	require.Less(t, b, c)
 	require.Equal(t, int64(5)<<StampBits, a)
 	require.Equal(t, int64(6)<<StampBits, c)
+}
+
+// TestPartition: one sub-history per key, in key order, each holding its key's operations
+// in the history's order; appending to one sub-history leaves the next as it was.
+func TestPartition(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		keys := rapid.SliceOf(rapid.SampledFrom([]string{"b", "a", "c", "", "aa"})).Draw(t, "keys")
+		var h []porcupine.Operation
+		want := map[string][]porcupine.Operation{}
+		for i, k := range keys {
+			op := w(i, int64(i), int64(i+1), k, fmt.Sprint(i))
+			h = append(h, op)
+			want[k] = append(want[k], op)
+		}
+		parts := Partition(h, keyOf)
+		require.Len(t, parts, len(want))
+		for i, part := range parts {
+			k := keyOf(part[0].Input)
+			if i > 0 {
+				require.Less(t, keyOf(parts[i-1][0].Input), k)
+			}
+			require.Equal(t, want[k], part)
+		}
+		if len(parts) > 1 {
+			next := slices.Clone(parts[1])
+			_ = append(parts[0], w(99, 0, 1, "z", "z"))
+			require.Equal(t, next, parts[1])
+		}
+	})
 }

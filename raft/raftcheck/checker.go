@@ -103,6 +103,7 @@ type Checker struct {
 // peerState is what the checker knows of one peer.
 type peerState struct {
 	synced  stored // the state its storage holds after its last persisted Ready
+	spare   []fact // an array for the mirror of its next boot (the one before synced's)
 	pending delta  // the Ready it is writing, if writing
 	writing bool   // between Writing and Persisted
 	known   bool   // synced is known: the checker saw the peer boot or persist
@@ -139,11 +140,16 @@ func (c *Checker) peer(id int) *peerState {
 // was known to be lost.
 func (c *Checker) Booted(id int, rec raft.Persistent) error {
 	p := c.peer(id)
+	// What it recovered is mirrored once, for the check and as the new synced state (a
+	// restart hashes its whole log), into the array of the mirror before the one it
+	// replaces, which nothing else refers to.
+	r := storedOf(rec, p.spare)
 	var err error
 	if !p.halted {
-		err = c.checkRecovered(id, p, rec)
+		err = c.checkRecovered(id, p, &r)
 	}
-	p.synced = storedOf(rec)
+	p.spare = p.synced.ents[:0]
+	p.synced = r
 	p.writing = false
 	p.known = true
 	p.halted = false

@@ -392,6 +392,13 @@ func TestDurability(t *testing.T) {
 			persisted(0, follower(2), raft.Ready{Snapshot: snapshot(2, 1)}),
 			boot(0, rec(2, 1, ents(1, 1, 1, 2))),
 		)},
+		// Each boot mirrors what it recovered into the array of the mirror before the one it
+		// replaces: the third boot's mirror must not be written over the second's, which it
+		// is compared with.
+		{name: "a command changed at the third restart", want: Durability, steps: with(synced,
+			boot(0, rec(2, 1, ents(1, 1, 1, 2))),
+			boot(0, rec(2, 1, ents(1, 1, 1, 2))),
+			boot(0, rec(2, 1, []raft.Entry{ents(1, 1)[0], entry(2, 1, "flipped"), ents(3, 2)[0]})))},
 		{name: "a crash while writing a truncate loses more than it cut", want: Durability, steps: with(synced,
 			writing(0, raft.Ready{Hard: hard(3, -1), Truncate: 3, Entries: ents(3, 3)}),
 			boot(0, rec(3, -1, ents(1, 1))),

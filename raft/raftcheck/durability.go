@@ -1,7 +1,5 @@
 package raftcheck
 
-import "github.com/lockstep-dst/lockstep/raft"
-
 // checkRecovered is the durability check: what a peer synced survives its crash. Terms,
 // votes and entries never regress across a restart: a peer that forgets its vote can vote
 // twice in a term, and one that forgets entries can un-commit what a leader counted on
@@ -11,7 +9,7 @@ import "github.com/lockstep-dst/lockstep/raft"
 // hard state of either, the snapshot of either, and a log holding every synced entry the
 // new Ready did not cut, each entry as one of them wrote it. Beyond what it synced, every vote it cast (sent) must be
 // there: a vote sent but never made durable is forgotten at the next crash.
-func (c *Checker) checkRecovered(id int, p *peerState, rec raft.Persistent) error {
+func (c *Checker) checkRecovered(id int, p *peerState, r *stored) error {
 	if !p.known {
 		return nil // the first boot the checker sees: nothing to compare with
 	}
@@ -20,7 +18,6 @@ func (c *Checker) checkRecovered(id int, p *peerState, rec raft.Persistent) erro
 	if p.writing {
 		d = &p.pending
 	}
-	r := storedOf(rec)
 
 	switch {
 	case r.hard.Term < s.hard.Term:

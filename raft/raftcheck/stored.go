@@ -1,6 +1,10 @@
 package raftcheck
 
-import "github.com/lockstep-dst/lockstep/raft"
+import (
+	"slices"
+
+	"github.com/lockstep-dst/lockstep/raft"
+)
 
 // fact is what the checks remember of one log entry: its term and a hash of its command.
 type fact struct {
@@ -21,9 +25,10 @@ type stored struct {
 	ents []fact // ents[i] is the entry at index snap.Index+1+i
 }
 
-// storedOf is the state a peer recovered (the core reads vote -1 at term 0).
-func storedOf(rec raft.Persistent) stored {
-	s := stored{hard: rec.Hard, snap: rec.Snapshot, ents: make([]fact, 0, len(rec.Entries))}
+// storedOf is the state a peer recovered (the core reads vote -1 at term 0), its entries
+// appended to buf[:0] (nil or an array no other mirror uses).
+func storedOf(rec raft.Persistent, buf []fact) stored {
+	s := stored{hard: rec.Hard, snap: rec.Snapshot, ents: slices.Grow(buf[:0], len(rec.Entries))}
 	if s.hard.Term == 0 {
 		s.hard.Vote = -1
 	}

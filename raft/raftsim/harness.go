@@ -126,14 +126,16 @@ func (c *Cluster) boot(i int, node *sim.Node) {
 	if c.setup.Broken != nil {
 		c.setup.Broken(&cfg)
 	}
+	// What the previous instance applied, for ingest to compare the snapshot with.
+	known, k := c.values[i], c.applied[i]
 	c.applied[i] = 0
-	c.values[i] = nil
+	c.values[i] = c.values[i][:0]
 	if c.snapshots {
 		// As the 2023 harness does: ingest the persisted snapshot before
 		// Make, so the first command applied must follow it.
 		// A corrupt snapshot is the peer's to find: it halts.
 		if snap, err := rafthost.StoredSnapshot(node.Disk); err == nil && len(snap.Data) > 0 {
-			c.ingest(i, snap.Data)
+			c.ingest(i, snap.Data, known, k)
 		}
 	}
 	c.peers[i] = rafthost.StartPeer(node, c.Net.Endpoint(node.ID), rafthost.PeerConfig{
@@ -149,7 +151,7 @@ func (c *Cluster) apply(i int, m raft.ApplyMsg) {
 		if !c.snapshots {
 			c.P.Fatalf("apply", "peer %d got a snapshot without a snapshotting service", i)
 		}
-		idx := c.ingest(i, m.Snapshot)
+		idx := c.ingest(i, m.Snapshot, c.values[i], c.applied[i])
 		if idx != m.SnapshotIndex {
 			c.W.Fail("apply", c.Nodes[i], fmt.Errorf("snapshot index %d != decoded index %d", m.SnapshotIndex, idx))
 		}
@@ -198,10 +200,20 @@ func (c *Cluster) encodeSnapshot(i, index int) []byte {
 	return append(b, c.values[i]...)
 }
 
-func (c *Cluster) ingest(i int, snap []byte) int {
-	// The index, then exactly index values, each after a newline. Parsed in place into the
-	// peer's log and values, whose arrays are reused: raft/Swarm installs and restores
-	// snapshots of its whole history often, and splitting each cost a slice per value.
+// ingest makes snapshot snap peer i's applied state: its log holds exactly the snapshot's
+// values, its values their encoding. The snapshot is the index, then exactly index values,
+// each after a newline, parsed in place into the peer's log and values, whose arrays are
+// reused: raft/Swarm installs and restores snapshots of its whole history often.
+//
+// known is the encoding of the first k values of the peer's log (its values and applied
+// index before the snapshot; at a boot, its previous instance's). A snapshot usually
+// extends what the peer applied (installed from a leader) or is a prefix of it (restored
+// at a boot), and those values are already in the log: only the rest is parsed and copied.
+// Either relation is read from the bytes alone: known's k newlines (it holds k values,
+// none with a newline) and the snapshot's each start a value, so a prefix that ends where
+// a value ends holds the same values. The log then holds the same bytes as a full parse
+// would, some in the arrays they were applied from.
+func (c *Cluster) ingest(i int, snap, known []byte, k int) int {
 	head := snap
 	if n := bytes.IndexByte(snap, '\n'); n >= 0 {
 		head = snap[:n]
@@ -211,20 +223,37 @@ func (c *Cluster) ingest(i int, snap []byte) int {
 		c.W.Fail("apply", c.Nodes[i], fmt.Errorf("undecodable snapshot %q", short(snap)))
 		return -1
 	}
-	log := c.logs[i][:0]
-	for rest := snap[len(head):]; len(rest) > 0; {
-		rest = rest[1:] // the newline
-		n := bytes.IndexByte(rest, '\n')
-		if n < 0 {
-			n = len(rest)
-		}
-		log = append(log, rest[:n])
-		rest = rest[n:]
+	vals := snap[len(head):]
+	plain := bytes.Count(known, []byte("\n")) == k
+	switch {
+	case plain && len(known) <= len(vals) && bytes.HasPrefix(vals, known) && (len(known) == len(vals) || vals[len(known)] == '\n'):
+		// It extends what the peer applied: parse and copy the values after known.
+		c.logs[i] = appendValues(c.logs[i][:k], vals[len(known):])
+		c.values[i] = append(known, vals[len(known):]...)
+	case plain && len(known) > len(vals) && bytes.HasPrefix(known, vals) && known[len(vals)] == '\n':
+		// It is a prefix of what the peer applied.
+		c.logs[i] = c.logs[i][:index]
+		c.values[i] = known[:len(vals)]
+	default:
+		c.logs[i] = appendValues(c.logs[i][:0], vals)
+		c.values[i] = append(c.values[i][:0], vals...)
 	}
-	c.logs[i] = log
-	c.values[i] = append(c.values[i][:0], snap[len(head):]...)
 	c.applied[i] = index
 	return index
+}
+
+// appendValues appends to log the values encoded in vals, each after a newline.
+func appendValues(log [][]byte, vals []byte) [][]byte {
+	for len(vals) > 0 {
+		vals = vals[1:] // the newline
+		n := bytes.IndexByte(vals, '\n')
+		if n < 0 {
+			n = len(vals)
+		}
+		log = append(log, vals[:n])
+		vals = vals[n:]
+	}
+	return log
 }
 
 // applied returns what a peer whose applied prefix is log applied at index, if it did.

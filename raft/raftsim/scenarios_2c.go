@@ -3,6 +3,7 @@ package raftsim
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lockstep-dst/lockstep/sim"
@@ -323,17 +324,29 @@ func churn2C(p *sim.Proc, setup Setup, unreliable bool) error {
 	g.Wait(p)
 	p.Sleep(RaftElectionTimeout)
 	lastIndex := c.One(Cmd(randInt(r)), servers, true)
-	really := make(map[string]bool, lastIndex)
+	really := make([][]byte, 0, lastIndex)
 	for index := 1; index <= lastIndex; index++ {
-		really[string(c.Wait(index, servers, -1))] = true
+		really = append(really, c.Wait(index, servers, -1))
 	}
-	for me, vs := range values {
-		for _, v := range vs {
-			if !really[string(v)] {
-				c.Fatalf("didn't find a value: client %d saw %s committed, but it is not in the log", me, v)
-			}
-		}
+	if me, v, missing := notInLog(really, values); missing {
+		c.Fatalf("didn't find a value: client %d saw %s committed, but it is not in the log", me, v)
 	}
 	c.End()
 	return nil
+}
+
+// notInLog returns the first value (by client, then in the order the client saw them)
+// that a client saw committed and log does not hold anywhere. It sorts log (its order is
+// not needed after) and searches it for each value: the originals' scan of the whole log
+// per value, without the string per log value a map keyed by value cost.
+func notInLog(log [][]byte, values [][][]byte) (me int, v []byte, missing bool) {
+	slices.SortFunc(log, bytes.Compare)
+	for me, vs := range values {
+		for _, v := range vs {
+			if _, found := slices.BinarySearchFunc(log, v, bytes.Compare); !found {
+				return me, v, true
+			}
+		}
+	}
+	return 0, nil, false
 }

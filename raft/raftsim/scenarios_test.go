@@ -72,3 +72,32 @@ func TestRandStringDrawsAsIntN(t *testing.T) {
 		require.Equal(t, want.Uint64(), got.Uint64(), "seed %d: the streams go on alike", seed)
 	}
 }
+
+// TestNotInLog: the churn scenarios' final check finds the first value a client saw
+// committed that is nowhere in the final log, and none when every value is there.
+func TestNotInLog(t *testing.T) {
+	log := func(vs ...string) [][]byte {
+		var l [][]byte
+		for _, v := range vs {
+			l = append(l, []byte(v))
+		}
+		return l
+	}
+	seen := [][][]byte{log("5", "17"), nil, log("3", "42", "9")}
+
+	_, _, missing := notInLog(log("9", "17", "3", "100", "5", "42"), seen)
+	require.False(t, missing, "every value is in the log")
+
+	me, v, missing := notInLog(log("9", "17", "3", "100", "5", "4"), seen)
+	require.True(t, missing)
+	require.Equal(t, 2, me)
+	require.Equal(t, "42", string(v))
+
+	me, v, missing = notInLog(log("17", "3", "42", "9", "55"), seen)
+	require.True(t, missing, "client 0's 5 is missing, and found before client 2's values")
+	require.Equal(t, 0, me)
+	require.Equal(t, "5", string(v))
+
+	_, _, missing = notInLog(nil, [][][]byte{nil, nil})
+	require.False(t, missing, "no values seen, none missing")
+}

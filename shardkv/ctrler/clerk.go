@@ -84,7 +84,7 @@ func (ck *Clerk) do(p *sim.Proc, c Command) Config {
 	c.Client, c.Seq = ck.ID, ck.seq
 	// The request is built once: its arguments are the caller's map or slice, copied here
 	// so that a caller reusing them cannot change a retry.
-	args := &OpArgs{c.clone()}
+	args := &OpArgs{Command: c.clone()}
 	ck.pending = &args.Command
 	defer func() { ck.pending = nil }()
 	failed := 0

@@ -33,17 +33,24 @@ func appendGroups(e *wire.Encoder, m map[int][]string) {
 	}
 }
 
+// readGroups decodes appendGroups' map. The server lists share one array (as in
+// Config.Clone), capped so that an append to one does not overwrite the next.
 func readGroups(d *wire.Decoder) map[int][]string {
 	n := d.Count()
 	m := make(map[int][]string, n)
+	var all []string
 	for i := 0; i < n && d.Err == nil; i++ {
 		gid := int(d.Int())
 		k := d.Count()
-		servers := make([]string, 0, k)
-		for j := 0; j < k && d.Err == nil; j++ {
-			servers = append(servers, d.Str())
+		if all == nil {
+			// Every group of a test has as many servers; each name takes a byte at least.
+			all = make([]string, 0, min(n*k, len(d.B)))
 		}
-		m[gid] = servers
+		start := len(all)
+		for j := 0; j < k && d.Err == nil; j++ {
+			all = append(all, d.Str())
+		}
+		m[gid] = all[start:len(all):len(all)]
 	}
 	return m
 }

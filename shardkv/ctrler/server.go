@@ -28,6 +28,9 @@ type Server struct {
 	rsm   *rsm.RSM
 	state *State
 	addr  int
+	// res is the result of the last command applied; machine.Apply returns a pointer to
+	// it, which rsm hands to the waiting request at once (see rsm.StateMachine).
+	res Result
 }
 
 // StartServer boots a server on node from what its storage holds. Call it from the node's
@@ -49,7 +52,7 @@ func (s *Server) State() *State { return s.state }
 // handleOp serves every clerk operation: propose it and answer once it is applied.
 func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
 	args := req.Args.(*OpArgs)
-	s.rsm.Submit(args.Command.Encode(), func(res any, ok bool) {
+	s.rsm.Submit(args.encoded(), func(res any, ok bool) {
 		if !ok {
 			hint := s.rsm.LeaderHint()
 			if hint == s.addr {
@@ -58,7 +61,7 @@ func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
 			respond(&OpReply{Err: ErrWrongLeader, Leader: hint})
 			return
 		}
-		respond(&OpReply{Config: res.(Result).Config})
+		respond(&OpReply{Config: res.(*Result).Config})
 	})
 }
 
@@ -70,7 +73,8 @@ func (m machine) Apply(b []byte) any {
 	if err != nil {
 		panic(fmt.Sprintf("ctrler: committed command: %v", err))
 	}
-	return m.s.state.Apply(c)
+	m.s.res = m.s.state.Apply(c)
+	return &m.s.res
 }
 
 func (m machine) Snapshot() []byte { return m.s.state.Encode() }
@@ -106,16 +110,31 @@ func (e Err) String() string {
 const MethodOp = "Ctrler.Op"
 
 // OpArgs is a clerk's request.
-type OpArgs struct{ Command }
+type OpArgs struct {
+	Command
+	// enc is Command.Encode() once encoded asked for it. The network digests every
+	// request it delivers, and the server proposes the same bytes, so a delivered request
+	// is encoded once. Set only on the network's copy, which its handler owns (Clone does
+	// not copy it); nothing changes Command after a clerk sent it.
+	enc []byte
+}
 
 // Size is the request's wire size: the command's encoding.
 func (a *OpArgs) Size() int { return a.Command.size() }
 
 // Clone deep-copies the request.
-func (a *OpArgs) Clone() any { return &OpArgs{a.Command.clone()} }
+func (a *OpArgs) Clone() any { return &OpArgs{Command: a.Command.clone()} }
 
 // Digest hashes the request's contents into the trace.
-func (a *OpArgs) Digest() uint64 { return sim.HashBytes(a.Command.Encode()) }
+func (a *OpArgs) Digest() uint64 { return sim.HashBytes(a.encoded()) }
+
+// encoded is Command.Encode(), encoded once.
+func (a *OpArgs) encoded() []byte {
+	if a.enc == nil {
+		a.enc = a.Command.Encode()
+	}
+	return a.enc
+}
 
 // OpReply is a server's answer.
 type OpReply struct {
@@ -126,8 +145,10 @@ type OpReply struct {
 	Leader int
 }
 
+// encode allocates the buffer at the size Size counts: appending to an empty one
+// reallocates it at every doubling (six times for a configuration of three groups).
 func (r *OpReply) encode() []byte {
-	e := wire.Encoder{}
+	e := wire.Encoder{B: make([]byte, 0, r.Size())}
 	r.encodeTo(&e)
 	return e.B
 }

@@ -16,7 +16,7 @@ func TestSizeIsTheEncodingsLength(t *testing.T) {
 		{Op: OpMove, Client: 3, Seq: 4, Shard: 9, GID: 300},
 		{Op: OpQuery, Client: 4, Seq: 5, Num: -1},
 	} {
-		require.Equal(t, len(c.Encode()), (&OpArgs{c}).Size(), "%v", c)
+		require.Equal(t, len(c.Encode()), (&OpArgs{Command: c}).Size(), "%v", c)
 	}
 	cfg := Config{Num: 1 << 20, Groups: groups}
 	cfg.Shards[3] = 300

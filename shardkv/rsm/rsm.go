@@ -29,7 +29,10 @@ import (
 // its snapshot, the duplicate table included.
 type StateMachine interface {
 	// Apply applies one committed command (never the empty no-op) and returns what the
-	// request that proposed it is answered with.
+	// request that proposed it is answered with. rsm hands the result to that request's
+	// Done before it applies anything else and keeps nothing of it, so it may point into
+	// the state machine, valid until the next Apply (every replica applies every command,
+	// and a result that is not a pointer is an allocation each time).
 	Apply(cmd []byte) any
 	// Snapshot encodes the whole state; the bytes must be a function of the state alone
 	// (sorted, never in map order).

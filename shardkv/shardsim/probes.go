@@ -1,6 +1,8 @@
 package shardsim
 
 import (
+	"maps"
+
 	"github.com/lockstep-dst/lockstep/shardkv"
 	"github.com/lockstep-dst/lockstep/sim"
 )
@@ -47,7 +49,9 @@ func (pr *probes) applied(a shardkv.Applied) {
 	case shardkv.OpInsert:
 		for _, d := range a.Cmd.Data {
 			if a.Before[d.Shard] == shardkv.Pulling {
-				pr.arrived[[2]int{a.GID, d.Shard}] = d.Sessions
+				// A copy: the state keeps the command's map as the shard's table, and
+				// updates it as it applies the shard's next writes.
+				pr.arrived[[2]int{a.GID, d.Shard}] = maps.Clone(d.Sessions)
 			}
 		}
 	case shardkv.OpConfig:

@@ -141,7 +141,7 @@ func TestMergeEqualsWholeSweep(t *testing.T) {
 
 	// From stdin, and with -v a line for every run.
 	var stdout, stderr strings.Builder
-	code = run(context.Background(), []string{"merge", "-v", "-", files[1], files[2]}, strings.NewReader(readFile(t, files[0])), &stdout, &stderr, testConfig)
+	code = run(context.Background(), []string{"merge", "-v", "-", files[1], files[2]}, strings.NewReader(readFile(t, files[0])), &stdout, &stderr, testConfig, false)
 	require.Equal(t, 1, code, stderr.String())
 	require.Equal(t, 27, strings.Count(stdout.String(), "\nok   clitest/"), stdout.String())
 	require.Contains(t, stdout.String(), "ok   clitest/Probes seed 4: events ")

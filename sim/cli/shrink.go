@@ -40,6 +40,7 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 	saveDir := fs.String("save", "", "write a regression-corpus entry for the minimal failing run into this directory")
 	knobsArg := fs.String("knobs", "", "workload knobs as the failing run set them: name=value,... (default: each knob's default)")
 	htmlFile := fs.String("html", "", htmlShrinkHelp)
+	gogc := fs.String("gogc", "", gcHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return 2, err
 	}
@@ -91,6 +92,9 @@ func (r *runner) shrinkCmd(args []string) (int, error) {
 	}
 	if *parallel < 1 || *parallel > maxParallel {
 		return 2, usagef("-parallel must be between 1 and %d, got %d", maxParallel, *parallel)
+	}
+	if err := r.tuneGC(*gogc, *parallel); err != nil {
+		return 2, err
 	}
 	if *saveDir != "" {
 		if st, err := os.Stat(*saveDir); err != nil || !st.IsDir() {

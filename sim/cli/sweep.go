@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -67,6 +68,10 @@ func (r *runner) sweep(args []string) (int, error) {
 	requireArg := fs.String("require-probes", "", "comma-separated probe names or globs ('raft/*'): fail the sweep if one is never reached")
 	verbose := fs.Bool("v", false, "print a line for every run, passing ones too (text output)")
 	progressEvery := fs.Duration("progress", 0, "when stderr is not a terminal (a CI log), print a progress line at most this often, e.g. 1m (0: never)")
+	var prof profiles
+	fs.StringVar(&prof.cpu, "cpuprofile", "", "write a CPU profile of the sweep to this file (go tool pprof)")
+	fs.StringVar(&prof.mem, "memprofile", "", "write an allocation profile of the sweep to this file (go tool pprof)")
+	gogc := fs.String("gogc", "", gcHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return 2, err
 	}
@@ -133,54 +138,20 @@ func (r *runner) sweep(args []string) (int, error) {
 	if !ok {
 		return 2, usagef("-seeds %s over %d scenario(s) is 2^64 runs or more, more than a sweep can count", *seedsArg, len(scs))
 	}
-
-	// The pipeline: one goroutine streams jobs to the workers, the workers
-	// send outcomes back, and this goroutine prints them in job order. A job
-	// takes a slot in window (a send) before it is handed out and frees it
-	// (a receive) once printed, so at most cap(window) jobs and outcomes are
-	// ever held, however long one slow run keeps the others from printing.
-	window := make(chan struct{}, 4**parallel)
-	stop := make(chan struct{})
-	work := make(chan job)
-	results := make(chan outcome)
-	var wg sync.WaitGroup //lockstep:allow the runner runs simulations in parallel, outside them
-	for i := 0; i < *parallel; i++ {
-		wg.Add(1)
-		go func() { //lockstep:allow the runner runs simulations in parallel, outside them
-			defer wg.Done()
-			for j := range work {
-				results <- runJob(j, spec, *determinism)
-			}
-		}()
+	if err := r.tuneGC(*gogc, *parallel); err != nil {
+		return 2, err
 	}
-	go func() { //lockstep:allow the runner runs simulations in parallel, outside them
-		defer func() {
-			close(work)
-			wg.Wait()
-			close(results)
-		}()
-		for j := range jobs.all() {
-			select { //lockstep:allow the runner runs simulations in parallel, outside them
-			case <-interrupted:
-				return // checked first: select picks among ready cases at random
-			default:
-			}
-			select { //lockstep:allow the runner runs simulations in parallel, outside them
-			case window <- struct{}{}:
-			case <-stop:
-				return
-			case <-interrupted:
-				return
-			}
-			select { //lockstep:allow the runner runs simulations in parallel, outside them
-			case work <- j:
-			case <-stop:
-				return
-			case <-interrupted:
-				return
-			}
+	if err := prof.start(); err != nil {
+		return 2, err
+	}
+	defer func() {
+		if err := prof.stop(); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", r.Name, err)
 		}
 	}()
+
+	stop := make(chan struct{}) // closed by the printer to stop handing out jobs
+	outcomes, release := runJobs(jobs, *parallel, spec, *determinism, stop, interrupted)
 
 	// Results are printed in job order, whatever order the workers finish
 	// in, so a sweep's output is the same on every machine.
@@ -192,7 +163,7 @@ func (r *runner) sweep(args []string) (int, error) {
 	pending := map[uint64]outcome{}
 	var next uint64
 	var usageErr error
-	for o := range results {
+	for o := range outcomes {
 		if usageErr != nil {
 			continue // draining the runs in flight after a usage error
 		}
@@ -205,7 +176,7 @@ func (r *runner) sweep(args []string) (int, error) {
 			}
 			delete(pending, next)
 			next++
-			<-window
+			release()
 			if usageErr = o.badInput(); usageErr != nil {
 				close(stop)
 				break
@@ -241,6 +212,91 @@ func (r *runner) sweep(args []string) (int, error) {
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// runJobs runs the jobs on parallel workers and yields their outcomes, in
+// the order they finish, until every job ran or stop or interrupted is
+// closed (the jobs in flight then still finish and are yielded). The
+// printer calls release once it has printed an outcome.
+//
+// With more than one worker, it is a pipeline: one goroutine streams jobs
+// to the workers, the workers send outcomes back, and the goroutine ranging
+// over the outcomes prints them. A job takes a slot in window (a send)
+// before it is handed out and release frees it (a receive), so at most
+// cap(window) jobs and outcomes are ever held, however long one slow run
+// keeps the others from printing. With one worker, the jobs run on the
+// goroutine ranging over the outcomes, one at a time: the pipeline's
+// hand-offs between goroutines (each a wake-up of a parked thread) were a
+// tenth of the CPU time of a sweep of short runs.
+func runJobs(jobs sweepJobs, parallel int, spec string, determinism bool, stop, interrupted <-chan struct{}) (outcomes iter.Seq[outcome], release func()) {
+	if parallel == 1 {
+		return func(yield func(outcome) bool) {
+			for j := range jobs.all() {
+				select { //lockstep:allow the runner checks for an interrupt, outside the simulation
+				case <-interrupted:
+					return
+				case <-stop:
+					return
+				default:
+				}
+				if !yield(runJob(j, spec, determinism)) {
+					return
+				}
+			}
+		}, func() {}
+	}
+	window := make(chan struct{}, 4*parallel)
+	work := make(chan job)
+	results := make(chan outcome)
+	var wg sync.WaitGroup //lockstep:allow the runner runs simulations in parallel, outside them
+	for i := 0; i < parallel; i++ {
+		wg.Add(1)
+		go func() { //lockstep:allow the runner runs simulations in parallel, outside them
+			defer wg.Done()
+			for j := range work {
+				results <- runJob(j, spec, determinism)
+			}
+		}()
+	}
+	go func() { //lockstep:allow the runner runs simulations in parallel, outside them
+		defer func() {
+			close(work)
+			wg.Wait()
+			close(results)
+		}()
+		for j := range jobs.all() {
+			select { //lockstep:allow the runner runs simulations in parallel, outside them
+			case <-interrupted:
+				return // checked first: select picks among ready cases at random
+			default:
+			}
+			select { //lockstep:allow the runner runs simulations in parallel, outside them
+			case window <- struct{}{}:
+			case <-stop:
+				return
+			case <-interrupted:
+				return
+			}
+			select { //lockstep:allow the runner runs simulations in parallel, outside them
+			case work <- j:
+			case <-stop:
+				return
+			case <-interrupted:
+				return
+			}
+		}
+	}()
+	return func(yield func(outcome) bool) {
+		for o := range results {
+			if !yield(o) {
+				// The printer stopped ranging: drain, so that no worker
+				// blocks forever on a send.
+				for range results { //lockstep:allow the runner drains its workers, outside the simulation
+				}
+				return
+			}
+		}
+	}, func() { <-window }
 }
 
 func runJob(j job, spec string, determinism bool) outcome {

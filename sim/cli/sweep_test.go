@@ -355,16 +355,20 @@ func TestDeadlockIsReportedAsFailing(t *testing.T) {
 // Item 13: an endless sweep can be stopped: an interrupt stops handing out
 // runs, and what ran is reported with the summary (exit status 130, as for a
 // process killed by SIGINT).
+// With one worker the runs are made on the printing goroutine, with more by
+// a pipeline of workers: both stop.
 func TestInterruptReportsWhatRan(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	var out, errOut strings.Builder
-	code := Run(ctx, []string{"run", "-json", "-scenario", "clitest/Probes", "-seeds", "1-10000000"}, &out, &errOut, testConfig)
-	require.Equal(t, 130, code, errOut.String())
-	objs := jsonLines(t, out.String())
-	last := objs[len(objs)-1]
-	require.Equal(t, "summary", last["type"])
-	require.Equal(t, true, last["interrupted"])
-	require.EqualValues(t, 130, last["exit_status"])
-	require.Less(t, last["runs"], 10.0)
+	for _, parallel := range []string{"1", "2"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var out, errOut strings.Builder
+		code := Run(ctx, []string{"run", "-json", "-parallel", parallel, "-scenario", "clitest/Probes", "-seeds", "1-10000000"}, &out, &errOut, testConfig)
+		require.Equal(t, 130, code, errOut.String())
+		objs := jsonLines(t, out.String())
+		last := objs[len(objs)-1]
+		require.Equal(t, "summary", last["type"])
+		require.Equal(t, true, last["interrupted"])
+		require.EqualValues(t, 130, last["exit_status"])
+		require.Less(t, last["runs"], 10.0, "-parallel %s", parallel)
+	}
 }
