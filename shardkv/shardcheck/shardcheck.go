@@ -46,17 +46,25 @@ type frozen struct {
 }
 
 // Checker accumulates what the replicas applied. The zero value is not usable; use New.
+//
+// owner and numAt are slices indexed by configuration number and log index, both dense
+// and counted from 0 or 1: they are looked up for every command every replica applies,
+// and a map lookup (with a map per group and its growth) was most of the checker's cost.
 type Checker struct {
-	owner    map[numShard]int    // (config, shard) -> the group that served clients
-	frozen   map[numShard]frozen // (config, shard) -> what its previous owner gave up
-	inserted map[groupShard]int  // (group, config, shard) -> log index of the insert
-	numAt    map[int]map[int]int // group -> log index -> configuration after it
+	owner    [][ctrler.NShards]owner // config -> shard -> the group that served clients
+	frozen   map[numShard]frozen     // (config, shard) -> what its previous owner gave up
+	inserted map[groupShard]int      // (group, config, shard) -> log index of the insert
+	numAt    map[int][]int           // group -> log index -> configuration after it, plus one (0: not seen)
+}
+
+type owner struct {
+	gid int
+	ok  bool
 }
 
 // New returns an empty checker.
 func New() *Checker {
-	return &Checker{owner: map[numShard]int{}, frozen: map[numShard]frozen{},
-		inserted: map[groupShard]int{}, numAt: map[int]map[int]int{}}
+	return &Checker{frozen: map[numShard]frozen{}, inserted: map[groupShard]int{}, numAt: map[int][]int{}}
 }
 
 // Applied checks one applied command.
@@ -76,12 +84,14 @@ func (c *Checker) Applied(a shardkv.Applied) error {
 			return violation("served-with-data", "group %d (replica %d) applied %v at index %d for shard %d, which is %v in config %d",
 				a.GID, a.Replica, a.Cmd, a.Index, sh, s, num)
 		}
-		k := numShard{num, sh}
-		if g, ok := c.owner[k]; ok && g != a.GID {
-			return violation("one-owner", "groups %d and %d both served shard %d in config %d (group %d: %v at index %d)",
-				g, a.GID, sh, num, a.GID, a.Cmd, a.Index)
+		for len(c.owner) <= num {
+			c.owner = append(c.owner, [ctrler.NShards]owner{})
 		}
-		c.owner[k] = a.GID
+		if o := c.owner[num][sh]; o.ok && o.gid != a.GID {
+			return violation("one-owner", "groups %d and %d both served shard %d in config %d (group %d: %v at index %d)",
+				o.gid, a.GID, sh, num, a.GID, a.Cmd, a.Index)
+		}
+		c.owner[num][sh] = owner{gid: a.GID, ok: true}
 	case shardkv.OpConfig:
 		for sh := 0; sh < ctrler.NShards; sh++ {
 			if a.Before[sh] == shardkv.Leaving || st.Status(sh) != shardkv.Leaving {
@@ -123,23 +133,32 @@ func (c *Checker) Applied(a shardkv.Applied) error {
 // and the index before.
 func (c *Checker) configOrder(a shardkv.Applied, num int) error {
 	at := c.numAt[a.GID]
-	if at == nil {
-		at = map[int]int{}
+	if a.Index+1 >= len(at) {
+		for a.Index+1 >= len(at) {
+			at = append(at, 0)
+		}
 		c.numAt[a.GID] = at
 	}
-	if n, ok := at[a.Index]; ok && n != num {
+	// seen returns the configuration recorded after index i, if any.
+	seen := func(i int) (int, bool) {
+		if i < 0 || at[i] == 0 {
+			return 0, false
+		}
+		return at[i] - 1, true
+	}
+	if n, ok := seen(a.Index); ok && n != num {
 		return violation("config-order", "group %d: replica %d is at config %d after index %d, another replica at %d",
 			a.GID, a.Replica, num, a.Index, n)
 	}
-	if n, ok := at[a.Index-1]; ok && num != n && num != n+1 {
+	if n, ok := seen(a.Index - 1); ok && num != n && num != n+1 {
 		return violation("config-order", "group %d: config %d after index %d, but %d after index %d (replica %d)",
 			a.GID, num, a.Index, n, a.Index-1, a.Replica)
 	}
-	if n, ok := at[a.Index+1]; ok && n != num && n != num+1 {
+	if n, ok := seen(a.Index + 1); ok && n != num && n != num+1 {
 		return violation("config-order", "group %d: config %d after index %d, but %d after index %d (replica %d)",
 			a.GID, num, a.Index, n, a.Index+1, a.Replica)
 	}
-	at[a.Index] = num
+	at[a.Index] = num + 1
 	return nil
 }
 
