@@ -88,8 +88,9 @@ type ServerConfig struct {
 type Applied struct {
 	GID, Replica int
 	Index        int // the command's log index
-	// Cmd is the command as decoded; an OpInsert's maps became the shards' own (read-only
-	// use, and copy what you keep: the state goes on writing them).
+	// Cmd is the command as decoded; an OpConfig's configuration and an OpInsert's maps
+	// became the state's own (read-only use, and copy what you keep: the state goes on
+	// writing the shards' maps).
 	Cmd Command
 	Res Result
 	// Before is each shard's status before the command, State the replica's state after.

@@ -176,9 +176,12 @@ func (s *State) Serves(key string) bool {
 // Owns reports whether shard is the group's in its current configuration.
 func (s *State) Owns(shard int) bool { return s.cur.Shards[shard] == s.gid }
 
-// Apply applies one committed command. The command is the caller's still: an OpInsert's
-// shards are copied in.
+// Apply applies one committed command. The command is the caller's still: an OpConfig's
+// configuration and an OpInsert's shards are copied in.
 func (s *State) Apply(c Command) Result {
+	if c.Op == OpConfig {
+		c.Config = c.Config.Clone()
+	}
 	if c.Op == OpInsert {
 		data := make([]ShardData, len(c.Data))
 		for i, d := range c.Data {
@@ -189,9 +192,9 @@ func (s *State) Apply(c Command) Result {
 	return s.applyOwned(c)
 }
 
-// applyOwned is Apply of a command that is the state's to keep: it takes the maps of an
-// OpInsert's shards as the shards' own. A replica applies each command as it decodes it
-// from the log, so the copy Apply makes would be the second.
+// applyOwned is Apply of a command that is the state's to keep: it takes an OpConfig's
+// configuration and the maps of an OpInsert's shards as its own. A replica applies each
+// command as it decodes it from the log, so the copy Apply makes would be the second.
 func (s *State) applyOwned(c Command) Result {
 	switch c.Op {
 	case OpGet, OpPut, OpAppend:
@@ -258,9 +261,9 @@ func (s *State) applyClient(c Command) Result {
 	return Result{}
 }
 
-// applyConfig moves to cf if it is the next configuration and no migration is under way;
-// otherwise the command is stale (a second leader's proposal of the same step) and
-// ignored.
+// applyConfig moves to cf, which it keeps, if it is the next configuration and no
+// migration is under way; otherwise the command is stale (a second leader's proposal of
+// the same step) and ignored.
 func (s *State) applyConfig(cf ctrler.Config) {
 	if cf.Num != s.cur.Num+1 || !s.Stable() {
 		return
@@ -280,7 +283,7 @@ func (s *State) applyConfig(cf ctrler.Config) {
 			sh.status = Leaving
 		}
 	}
-	s.prev, s.cur = s.cur, cf.Clone()
+	s.prev, s.cur = s.cur, cf
 }
 
 // Encode returns the state as snapshot bytes: the group, the two configurations, then
