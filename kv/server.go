@@ -66,7 +66,7 @@ type Server struct {
 	lastApplied int
 	// waiters are the RPCs waiting for the command proposed at their index. Invariant:
 	// waiters exist only while this server is leader of term, and are all of that term.
-	waiters  map[int]*waiter
+	waiters  map[int]waiter
 	term     int
 	leader   bool
 	sweeping bool // a sweep of expired waiters is scheduled
@@ -75,6 +75,8 @@ type Server struct {
 	snapSize int
 	// seen is UnsafeVolatileDedup's per-server duplicate table.
 	seen map[int64]int64
+	// reply is every answer's OpReply (see answer).
+	reply OpReply
 
 	// For the probes only (they change nothing): deposed holds, by log index, the
 	// requests whose waiters a loss of leadership failed, until that index is applied;
@@ -106,7 +108,7 @@ const WaiterTimeout = 500 * time.Millisecond
 // and log, the store is restored from the snapshot, and the log after it is applied again
 // as Raft learns it is committed. Call it from the node's boot function.
 func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server {
-	s := &Server{world: node.World(), clk: clock.NewSim(node), cfg: cfg, store: NewStore(), waiters: map[int]*waiter{},
+	s := &Server{world: node.World(), clk: clock.NewSim(node), cfg: cfg, store: NewStore(), waiters: map[int]waiter{},
 		deposed: map[int]request{}, appliedAt: map[int64]int{}}
 	if cfg.UnsafeVolatileDedup {
 		s.seen = map[int64]int64{}
@@ -145,20 +147,20 @@ func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
 		if c := s.peer.Core(); c != nil && c.Leader() >= 0 { // nil: halted on corrupt storage
 			hint = s.cfg.Peers[c.Leader()]
 		}
-		respond(&OpReply{Err: ErrWrongLeader, Leader: hint})
+		s.answer(respond, OpReply{Err: ErrWrongLeader, Leader: hint})
 		return
 	}
 	if s.cfg.UnsafeLocalGets && args.Op == OpGet {
-		respond(&OpReply{Value: s.store.Get(args.Key)})
+		s.answer(respond, OpReply{Value: s.store.Get(args.Key)})
 		return
 	}
 	// Register before proposing: the index is the leader's next one, and in a single-node
 	// cluster the command commits and applies inside Start.
 	index := s.peer.Core().LastIndex() + 1
-	if old := s.waiters[index]; old != nil {
-		old.respond(wrongLeader())
+	if old, ok := s.waiters[index]; ok {
+		s.answer(old.respond, wrongLeader())
 	}
-	s.waiters[index] = &waiter{client: args.Client, seq: args.Seq, since: s.clk.Since(), respond: respond}
+	s.waiters[index] = waiter{client: args.Client, seq: args.Seq, since: s.clk.Since(), respond: respond}
 	s.armSweep()
 	idx, t, ok := s.peer.Start(args.Command.Encode())
 	if !ok || idx != index || t != term {
@@ -213,7 +215,7 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		delete(s.deposed, m.CommandIndex)
 		s.world.Sometimes(ProbePendingIndexTaken, cmd.Op == OpNoop || cmd.Client != r.client || cmd.Seq != r.seq)
 	}
-	if w := s.waiters[m.CommandIndex]; w != nil {
+	if w, ok := s.waiters[m.CommandIndex]; ok {
 		delete(s.waiters, m.CommandIndex)
 		// Only the command this waiter proposed answers it. Another command at its index
 		// means a new leader overwrote the entry: the operation may still be applied
@@ -224,9 +226,9 @@ func (s *Server) apply(m raft.ApplyMsg) {
 			// would cost each Get the length of its value five times over, for
 			// results that no one reads.)
 			s.world.Digest(hashString(fnvOffset, res.Value))
-			w.respond(&OpReply{Value: res.Value})
+			s.answer(w.respond, OpReply{Value: res.Value})
 		} else {
-			w.respond(wrongLeader())
+			s.answer(w.respond, wrongLeader())
 		}
 	}
 	s.maybeSnapshot()
@@ -293,13 +295,21 @@ func (s *Server) failWaiters(match func(index int) bool) {
 	for _, i := range idx {
 		w := s.waiters[i]
 		delete(s.waiters, i)
-		w.respond(wrongLeader())
+		s.answer(w.respond, wrongLeader())
 	}
 }
 
 // wrongLeader is the answer of a server that accepted a request as leader and cannot
 // complete it: no hint, it does not know better.
-func wrongLeader() *OpReply { return &OpReply{Err: ErrWrongLeader, Leader: -1} }
+func wrongLeader() OpReply { return OpReply{Err: ErrWrongLeader, Leader: -1} }
+
+// answer sends r through respond, in the server's one OpReply: the network copies a
+// reply as it sends it (a sender may change a netsim.Message once sent), so the server
+// need not allocate one per answer.
+func (s *Server) answer(respond func(netsim.Message), r OpReply) {
+	s.reply = r
+	respond(&s.reply)
+}
 
 // leadership follows the peer's role after every persisted Ready. A change of term or a
 // lost leadership fails every waiter at once, rather than leaving clerks to time out: the

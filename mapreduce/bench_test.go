@@ -68,7 +68,44 @@ func BenchmarkScenarioSameSeed(b *testing.B) {
 	b.Run("wc", func(b *testing.B) { benchScenario(b, s, func(int) uint64 { return 1 }) })
 }
 
+// BenchmarkSeed runs every mapreduce/* scenario on seed i+1 at iteration i:
+// what one seed of the family costs in a sweep of the whole suite, where the
+// scenarios share the seed's corpus and references (memo.go). It reports CPU
+// milliseconds per seed and x-realtime-cpu over the six runs.
+//
+//	go test ./mapreduce -run '^$' -bench 'Seed$' -benchtime 5x -cpu 1
+func BenchmarkSeed(b *testing.B) {
+	scenarios := mapreduceScenarios(b)
+	forgetMemos()
+	b.ReportAllocs()
+	var virtual time.Duration
+	cpu0 := simtest.CPUTime()
+	for i := 0; i < b.N; i++ {
+		for _, s := range scenarios {
+			res := sim.RunScenario(s, sim.Options{Seed: uint64(i + 1)})
+			if !res.Passed() {
+				b.Fatalf("%s seed %d: %v", s.Name, i+1, res.Failure)
+			}
+			virtual += res.Virtual
+		}
+	}
+	cpu := simtest.CPUTime() - cpu0
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/seed")
+	if cpu > 0 {
+		b.ReportMetric(virtual.Seconds()/cpu.Seconds(), "x-realtime-cpu")
+	}
+}
+
+// forgetMemos empties the corpus and reference memos, so that a benchmark's
+// seeds are new to the process whatever ran before it (testing runs a
+// benchmark function once with b.N = 1 before the measured run).
+func forgetMemos() {
+	corpora = memo[corpusKey, *corpus]{}
+	references = memo[referenceKey, *reference]{}
+}
+
 func benchScenario(b *testing.B, s *sim.Scenario, seed func(i int) uint64) {
+	forgetMemos()
 	b.ReportAllocs()
 	var virtual time.Duration
 	cpu0 := simtest.CPUTime()

@@ -89,6 +89,69 @@ func TestPartitionRoundTrip(t *testing.T) {
 	})
 }
 
+// TestPartitionerIsPartition: pairs encoded as they come are the bytes
+// partition makes of the list, whatever the size hint.
+func TestPartitionerIsPartition(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		nReduce := rapid.IntRange(1, 12).Draw(t, "nReduce")
+		kva := rapid.SliceOf(rapid.Custom(func(t *rapid.T) apps.KeyValue {
+			return apps.KeyValue{Key: rapid.String().Draw(t, "k"), Value: rapid.String().Draw(t, "v")}
+		})).Draw(t, "kva")
+		pt := newPartitioner(nReduce, rapid.IntRange(0, 1000).Draw(t, "size"))
+		for _, kv := range kva {
+			pt.add(kv.Key, kv.Value)
+		}
+		want := partition(kva, nReduce)
+		for r := range want {
+			if string(pt.parts[r]) != string(want[r]) {
+				t.Fatalf("partition %d: %q, want %q", r, pt.parts[r], want[r])
+			}
+		}
+	})
+}
+
+// TestDecodeLongFields: lengths of two and three varint bytes, at the
+// boundaries of one.
+func TestDecodeLongFields(t *testing.T) {
+	var kva []apps.KeyValue
+	for _, n := range []int{0, 1, 127, 128, 129, 16383, 16384, 70000} {
+		kva = append(kva, apps.KeyValue{Key: strings.Repeat("k", n), Value: strings.Repeat("v", 200-n%200)})
+	}
+	got, err := decode(string(partition(kva, 1)[0]))
+	require.NoError(t, err)
+	require.Equal(t, kva, got)
+	b := partition(kva[3:4], 1)[0]
+	for cut := 1; cut < len(b); cut += 37 {
+		got, err := decode(string(b[:cut]))
+		require.Error(t, err, "cut at %d", cut)
+		require.Empty(t, got)
+	}
+}
+
+// TestDecodeEveryCut: a file cut short anywhere decodes to the whole records
+// before the cut, with an error unless the cut falls between records.
+func TestDecodeEveryCut(t *testing.T) {
+	kva := []apps.KeyValue{{Key: "ab", Value: "1"}, {Key: "", Value: ""}, {Key: strings.Repeat("x", 130), Value: "y"},
+		{Key: "c", Value: strings.Repeat("z", 200)}, {Key: "d", Value: "2"}}
+	b := partition(kva, 1)[0]
+	ends := map[int]int{0: 0} // byte offset of a record boundary: records before it
+	for i := range kva {
+		ends[len(partition(kva[:i+1], 1)[0])] = i + 1
+	}
+	for cut := 0; cut <= len(b); cut++ {
+		got, err := decode(string(b[:cut]))
+		if n, boundary := ends[cut]; boundary {
+			require.NoError(t, err, "cut at %d", cut)
+			require.Len(t, got, n, "cut at %d", cut)
+			require.Equal(t, kva[:n], append([]apps.KeyValue{}, got...), "cut at %d", cut)
+			continue
+		}
+		require.Error(t, err, "cut at %d", cut)
+		require.Less(t, len(got), len(kva))
+		require.Equal(t, kva[:len(got)], append([]apps.KeyValue{}, got...), "cut at %d", cut)
+	}
+}
+
 func TestDecodeStopsAtACorruptRecord(t *testing.T) {
 	b := partition([]apps.KeyValue{{Key: "ab", Value: "1"}, {Key: "cd", Value: "2"}}, 1)[0]
 	kva, err := decode(string(b[:len(b)-1])) // a file cut short, as a partial one is
@@ -100,8 +163,14 @@ func TestDecodeStopsAtACorruptRecord(t *testing.T) {
 // and its error.
 func decode(data string) ([]apps.KeyValue, error) {
 	var kva []apps.KeyValue
-	_, err := scan(data, func(k, v span) { kva = append(kva, apps.KeyValue{Key: data[k.from:k.to], Value: data[v.from:v.to]}) })
-	return kva, err
+	r := records{data: data}
+	for {
+		k, v, ok := r.next()
+		if !ok {
+			return kva, r.err()
+		}
+		kva = append(kva, apps.KeyValue{Key: k, Value: v})
+	}
 }
 
 // TestGrouperReadsEncodedBatchesInOrder: pairs added encoded group as the same
@@ -109,10 +178,10 @@ func decode(data string) ([]apps.KeyValue, error) {
 func TestGrouperReadsEncodedBatchesInOrder(t *testing.T) {
 	enc := func(kva ...apps.KeyValue) string { return string(partition(kva, 1)[0]) }
 	var g, want grouper
-	require.NoError(t, g.addEncoded(enc(apps.KeyValue{Key: "b", Value: "1"}, apps.KeyValue{Key: "a", Value: "2"})))
+	g.addEncoded(enc(apps.KeyValue{Key: "b", Value: "1"}, apps.KeyValue{Key: "a", Value: "2"}))
 	g.add([]apps.KeyValue{{Key: "b", Value: "3"}})
 	bad := enc(apps.KeyValue{Key: "a", Value: "4"}, apps.KeyValue{Key: "c", Value: "5"})
-	require.Error(t, g.addEncoded(bad[:len(bad)-1]))
+	g.addEncoded(bad[:len(bad)-1])
 	want.add([]apps.KeyValue{{Key: "b", Value: "1"}, {Key: "a", Value: "2"}, {Key: "b", Value: "3"}, {Key: "a", Value: "4"}})
 	gk, gv := g.groups()
 	wk, wv := want.groups()
@@ -168,6 +237,27 @@ func TestGrouperMatchesSort(t *testing.T) {
 		}
 		if !slices.Equal(keys, wantKeys) || !slices.EqualFunc(values, wantValues, slices.Equal[[]string]) {
 			t.Fatalf("got %q %q, want %q %q", keys, values, wantKeys, wantValues)
+		}
+	})
+}
+
+// TestSortedKeysIsByteOrder: ordering by eight-byte prefixes first is byte
+// order, for keys with NULs, shared prefixes and every length around eight.
+func TestSortedKeysIsByteOrder(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		keys := rapid.SliceOfDistinct(rapid.OneOf(rapid.String(), rapid.StringMatching("ab[\x00a]{0,10}")),
+			func(s string) string { return s }).Draw(t, "keys")
+		var got []string
+		for i, k := range sortedKeys(keys) {
+			if keys[k.n] != k.key {
+				t.Fatalf("entry %d: key %q numbered %d, which is %q", i, k.key, k.n, keys[k.n])
+			}
+			got = append(got, k.key)
+		}
+		want := slices.Clone(keys)
+		sort.Strings(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("got %q, want %q", got, want)
 		}
 	})
 }

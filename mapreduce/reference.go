@@ -51,21 +51,17 @@ func newWordTally(v vocabulary, docs int) *wordTally {
 // the vocabulary orders both halves.
 func (t *wordTally) sort() {
 	n := len(t.forms) / 2
-	type numbered struct {
-		word string
-		i    int32
-	}
-	words := make([]numbered, n)
+	words := make([]string, n)
 	for i := range words {
-		words[i] = numbered{t.forms[2*i], int32(i)}
+		words[i] = t.forms[2*i]
 	}
-	slices.SortFunc(words, func(a, b numbered) int { return strings.Compare(a.word, b.word) })
+	order := sortedKeys(words)
 	t.sorted = make([]int32, 0, 2*n)
-	for _, w := range words {
-		t.sorted = append(t.sorted, 2*w.i+1)
+	for _, w := range order {
+		t.sorted = append(t.sorted, 2*w.n+1)
 	}
-	for _, w := range words {
-		t.sorted = append(t.sorted, 2*w.i)
+	for _, w := range order {
+		t.sorted = append(t.sorted, 2*w.n)
 	}
 }
 

@@ -97,6 +97,15 @@ type call struct {
 	// list for good, which only costs the garbage collector.
 	refs int32
 	fn   *callFuncs // bound once per record, kept across reuse
+
+	// gen numbers the record's uses: it grows each time the record is
+	// freed, so a respond function of an earlier call (which a handler may
+	// keep and call again) knows the record is no longer its call's.
+	gen uint64
+	// dispatched numbers the copies handed to handlers (at most three: the
+	// request, a duplicate and a late duplicate); bit k of responded is set
+	// once copy k's handler has responded.
+	dispatched, responded uint8
 }
 
 // callFuncs are a call record's methods bound once, so that scheduling them
@@ -105,15 +114,13 @@ type callFuncs struct {
 	deliver, reply, check, failed, timedOut func()
 }
 
-// newCall returns a zeroed call record, reused from the free list when one
-// is there.
+// newCall returns a zeroed call record, reused from the free list (which
+// unref fills with zeroed records) when one is there.
 func (n *Network) newCall() *call {
 	if k := len(n.free); k > 0 {
 		c := n.free[k-1]
 		n.free[k-1] = nil
 		n.free = n.free[:k-1]
-		fn := c.fn
-		*c = call{fn: fn}
 		return c
 	}
 	c := &call{}
@@ -130,33 +137,46 @@ func (c *call) unref() {
 		return
 	}
 	n := c.net
-	fn := c.fn
-	*c = call{fn: fn} // holds no messages, callbacks or endpoints while free
+	*c = call{fn: c.fn, gen: c.gen + 1} // holds no messages, callbacks or endpoints while free
 	n.free = append(n.free, c)
 }
 
 func (c *call) failed()   { c.fail("failed"); c.unref() }
 func (c *call) timedOut() { c.fail("timed out"); c.unref() }
 
-// delivery is one dispatched copy of a request: the handler's Request and
-// whether the handler has responded. It is allocated per dispatch, not kept
-// in the reusable call, because a handler may keep its *Request and may call
-// respond again (ignored) after the call record has been reused.
-type delivery struct {
-	req       Request
-	c         *call
-	responded bool
+// responder returns the respond function of copy k of the call's request,
+// handed to its handler. It works once, and only for this use of the record:
+// a handler may keep it and call it again after the record was freed and
+// reused by another call, and that call must not hear it. It is a closure
+// of three values, one allocation per dispatch.
+func (c *call) responder(k uint8) func(Message) {
+	gen := c.gen
+	return func(reply Message) {
+		if c.gen != gen || c.responded&(1<<k) != 0 {
+			return
+		}
+		c.responded |= 1 << k
+		c.respond(reply)
+		c.unref()
+	}
 }
 
-func (d *delivery) respond(reply Message) {
-	if d.responded {
-		return
+// reqChunk is how many Requests newRequest allocates at once.
+const reqChunk = 32
+
+// newRequest returns a Request of its own for one dispatch. A handler may
+// keep its *Request for as long as it likes, so Requests are never reused;
+// they are allocated reqChunk at a time, which costs one allocation per
+// chunk instead of one per dispatch. The price is that a Request a handler
+// keeps keeps its chunk, and the arguments the chunk's other Requests hold,
+// from the garbage collector; the handlers here keep none past responding.
+func (n *Network) newRequest() *Request {
+	if len(n.reqs) == 0 {
+		n.reqs = make([]Request, reqChunk)
 	}
-	d.responded = true
-	c := d.c
-	d.c = nil
-	c.respond(reply)
-	c.unref()
+	r := &n.reqs[0]
+	n.reqs = n.reqs[1:]
+	return r
 }
 
 // Call sends args to node to's method; done runs on the caller's node (never
@@ -402,10 +422,14 @@ func (c *call) dispatch(id uint64) {
 	if c.copies > 0 {
 		args = c.args.Clone()
 	}
-	d := &delivery{req: Request{From: c.from.node.ID, Method: c.labels.name, Args: args}, c: c}
-	c.refs++ // held by d until the handler responds
-	h(&d.req, d.respond)
-	if !d.responded {
+	req := n.newRequest()
+	*req = Request{From: c.from.node.ID, Method: c.labels.name, Args: args}
+	k := c.dispatched
+	c.dispatched++
+	c.refs++ // held by the respond function until the handler responds
+	h(req, c.responder(k))
+	// c is still this call's (the event running dispatch holds a reference).
+	if c.responded&(1<<k) == 0 {
 		c.watch()
 	}
 }
@@ -428,7 +452,7 @@ func (c *call) respond(reply Message) {
 		return
 	}
 	c.served = true
-	c.unwatch() // the handler's reference (d) is still held
+	c.unwatch() // the respond function's reference is still held
 	if c.serverGone() {
 		unsent(c.goneWhy())
 		c.failLater(n.failAfter(&c.rand))

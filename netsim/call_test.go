@@ -633,3 +633,54 @@ func TestStaleRespondAfterReuse(t *testing.T) {
 		require.Equal(t, 100+i, o.reply.ID)
 	}
 }
+
+// TestKeptRequestsAcrossManyReuses: requests come from chunks and call
+// records are reused many times over; every Request a handler kept, in
+// whichever chunk, still holds its own call's arguments at the end, and
+// calling every kept respond function again reaches no one.
+func TestKeptRequestsAcrossManyReuses(t *testing.T) {
+	type held struct {
+		req     *netsim.Request
+		respond func(netsim.Message)
+	}
+	var kept []held
+	c := newCluster(23, 2, func(i int, ep *netsim.Endpoint) {
+		ep.Handle("Keep", func(req *netsim.Request, respond func(netsim.Message)) {
+			kept = append(kept, held{req, respond})
+			respond(&msg{ID: 1000 + req.Args.(*msg).ID})
+		})
+	})
+	c.net.SetConditions(netsim.Conditions{Duplicate: 0.5, DelayMax: time.Millisecond, FailDelay: netsim.ShortFailDelay})
+	const calls = 300
+	replies := map[int]int{}
+	var next func(i int)
+	next = func(i int) {
+		if i == calls {
+			return
+		}
+		c.eps[0].Call(1, "Keep", &msg{ID: i}, func(reply any, ok bool) {
+			require.True(t, ok)
+			replies[reply.(*msg).ID]++
+			next(i + 1)
+		})
+	}
+	next(0)
+	c.w.Schedule(time.Hour-time.Second, "stale responds", func() {
+		for _, h := range kept {
+			h.respond(&msg{ID: -1})
+		}
+		next = func(int) {} // a stale reply reaching a caller would start no new call
+	})
+	require.Nil(t, c.w.Run())
+	require.Greater(t, len(kept), calls, "no duplicates were delivered")
+	count := map[int]int{}
+	for _, h := range kept {
+		count[h.req.Args.(*msg).ID]++
+	}
+	for i := 0; i < calls; i++ {
+		require.Contains(t, []int{1, 2}, count[i], "call %d", i)
+		require.Equal(t, 1, replies[1000+i], "call %d", i)
+	}
+	require.Len(t, replies, calls, "a stale respond reached a caller")
+	require.Equal(t, calls, c.net.Stats().Replies)
+}

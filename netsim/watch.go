@@ -118,7 +118,6 @@ func (c *call) check() {
 // handlers, which the crash took away.
 func (n *Network) serverCrashed(ep *Endpoint) {
 	w := ep.watched
-	ep.watched = nil
 	for _, c := range w {
 		c.listed = false
 		if !c.answered && !c.callerGone() {
@@ -126,6 +125,8 @@ func (n *Network) serverCrashed(ep *Endpoint) {
 		}
 		c.unref() // the list's reference
 	}
+	clear(w)
+	ep.watched = w[:0]
 }
 
 // linksCut schedules the check of every waiting call whose link to its

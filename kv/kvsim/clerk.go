@@ -32,8 +32,11 @@ type Clerk struct {
 	histID int
 	// pending describes the operation in progress, for liveness failures, while busy.
 	pending pendingOp
-	busy    bool
-	ops     int // completed operations
+	// args is the request of the operation in progress, every attempt's: the network
+	// copies a request as it sends it (a sender may change a netsim.Message once sent).
+	args kv.OpArgs
+	busy bool
+	ops  int // completed operations
 }
 
 type pendingOp struct {
@@ -76,7 +79,8 @@ func (ck *Clerk) do(p *sim.Proc, op kv.Op, key, value string) string {
 		panic(fmt.Sprintf("kv: clerk %d: concurrent operations (%s)", ck.ID, ck.Pending()))
 	}
 	ck.seq++
-	args := &kv.OpArgs{Command: kv.Command{Op: op, Client: ck.ID, Seq: ck.seq, Key: key, Value: value}}
+	args := &ck.args
+	args.Command = kv.Command{Op: op, Client: ck.ID, Seq: ck.seq, Key: key, Value: value}
 	ck.pending, ck.busy = pendingOp{cmd: args.Command, start: p.Now()}, true
 	if ck.hist != nil {
 		ck.pending.call = ck.hist.stamp(p.Now())

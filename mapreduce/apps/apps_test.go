@@ -1,6 +1,7 @@
 package apps
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -127,6 +128,31 @@ func TestCrashOdds(t *testing.T) {
 	}
 	require.InDelta(t, 0.33, float64(crashes)/n, 0.03)
 	require.InDelta(t, 0.33, float64(stalls)/n, 0.03)
+}
+
+// TestMapEmitIsMap: an application's MapEmit hands out exactly its Map's
+// pairs, in order, on arbitrary text.
+func TestMapEmitIsMap(t *testing.T) {
+	var streaming []string
+	for _, name := range Names() {
+		a := app(t, name)
+		if a.MapEmit == nil {
+			continue
+		}
+		streaming = append(streaming, name)
+		t.Run(name, func(t *testing.T) {
+			rapid.Check(t, func(t *rapid.T) {
+				s := rapid.OneOf(rapid.String(), rapid.StringMatching(`[a-cA-C ,.'\n]*`)).Draw(t, "s")
+				var got []KeyValue
+				a.EachPair(&fakeEnv{}, "doc", s, func(k, v string) { got = append(got, KeyValue{k, v}) })
+				want := a.Map(&fakeEnv{}, "doc", s)
+				if len(got) != len(want) || (len(got) > 0 && !reflect.DeepEqual(got, want)) {
+					t.Fatalf("MapEmit(%q) = %q, Map %q", s, got, want)
+				}
+			})
+		})
+	}
+	require.Equal(t, []string{"indexer", "wc"}, streaming)
 }
 
 // TestEachWordIsFieldsFunc checks the fast splitter against the originals'

@@ -7,9 +7,9 @@ import (
 )
 
 func init() {
-	register(&App{Name: "wc", Description: "word count (mrapps/wc.go)", Map: wcMap, Reduce: wcReduce})
+	register(&App{Name: "wc", Description: "word count (mrapps/wc.go)", Map: wcMap, MapEmit: wcMapEmit, Reduce: wcReduce})
 	register(&App{Name: "indexer", Description: "inverted index: word -> documents (mrapps/indexer.go)",
-		Map: indexerMap, Reduce: indexerReduce})
+		Map: indexerMap, MapEmit: indexerMapEmit, Reduce: indexerReduce})
 }
 
 // notLetter is the originals' separator: a word is a maximal run of
@@ -84,6 +84,10 @@ func wcMap(_ Env, _ string, contents string) []KeyValue {
 	return kva
 }
 
+func wcMapEmit(_ Env, _ string, contents string, emit func(key, value string)) {
+	eachWord(contents, func(w string) { emit(w, "1") })
+}
+
 // wcReduce counts the word's occurrences.
 func wcReduce(_ Env, _ string, values []string) string { return strconv.Itoa(len(values)) }
 
@@ -91,16 +95,20 @@ func wcReduce(_ Env, _ string, values []string) string { return strconv.Itoa(len
 // document, in order of first appearance. (The original ranged over a Go
 // map, so its order was random; any fixed order keeps intermediate files,
 // and so the run, deterministic, and this one costs no sort.)
-func indexerMap(_ Env, document, contents string) []KeyValue {
-	seen := make(map[string]bool)
+func indexerMap(env Env, document, contents string) []KeyValue {
 	var kva []KeyValue
+	indexerMapEmit(env, document, contents, func(k, v string) { kva = append(kva, KeyValue{Key: k, Value: v}) })
+	return kva
+}
+
+func indexerMapEmit(_ Env, document, contents string, emit func(key, value string)) {
+	seen := make(map[string]bool)
 	eachWord(contents, func(w string) {
 		if !seen[w] {
 			seen[w] = true
-			kva = append(kva, KeyValue{Key: w, Value: document})
+			emit(w, document)
 		}
 	})
-	return kva
 }
 
 // indexerReduce lists the documents a word appears in: "<n> <doc>,<doc>...".

@@ -15,9 +15,10 @@ import (
 // makes the smallest copy that holds the message exactly:
 //
 //   - small: a message with no entries, snapshot, PrevTerm or Commit (every response and
-//     every vote request): 80 bytes and no pointers, so the garbage collector never scans
-//     it;
-//   - appendMsg: a MsgApp (72 bytes, with room for one entry inline: 112);
+//     every vote request): 72 bytes (an 80-byte allocation) and no pointers, so the garbage
+//     collector never scans it;
+//   - appendMsg: a MsgApp, 104 bytes with room for one entry inline (a 112-byte allocation,
+//     where a raft.Message clone takes 160, or 208 with its one entry);
 //   - anything else (MsgSnap, and any message a form cannot hold): a raft.Message, as
 //     raft.Message.Clone makes it.
 //

@@ -3,6 +3,7 @@ package rafthost
 import (
 	"math"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -93,4 +94,15 @@ func TestWireFormsAreTheMessage(t *testing.T) {
 		})
 	}
 	require.Panics(t, func() { received("not a message") })
+}
+
+// TestWireFormSizes pins the sizes wire.go's comment gives (on 64-bit platforms): a form
+// that grew past its allocation size class would quietly give back what it saves.
+func TestWireFormSizes(t *testing.T) {
+	if unsafe.Sizeof(0) != 8 {
+		t.Skip("sizes are given for 64-bit platforms")
+	}
+	require.EqualValues(t, 72, unsafe.Sizeof(small{}))
+	require.EqualValues(t, 104, unsafe.Sizeof(appendMsg{}))
+	require.EqualValues(t, 160, unsafe.Sizeof(raft.Message{}))
 }
