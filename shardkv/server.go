@@ -117,6 +117,9 @@ type Server struct {
 	// res is the result of the last command applied; machine.Apply returns a pointer to
 	// it, which rsm hands to the waiting request at once (see rsm.StateMachine).
 	res Result
+	// tickFn is s.tick, bound once: every server re-arms it every PollInterval, and a
+	// method value is an allocation each time it is taken.
+	tickFn func()
 }
 
 // StartServer boots a server on node from its storage. Call it from the node's boot
@@ -131,7 +134,8 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 	ep.Handle(MethodOp, s.handleOp)
 	ep.Handle(MethodPull, s.handlePull)
 	ep.Handle(MethodDelete, s.handleDelete)
-	s.clk.AfterFunc(PollInterval, s.tick)
+	s.tickFn = s.tick
+	s.clk.AfterFunc(PollInterval, s.tickFn)
 	return s
 }
 
@@ -222,7 +226,7 @@ func (s *Server) handleDelete(req *netsim.Request, respond func(netsim.Message))
 
 // tick is the leader's loop: poll the controller, pull, delete, every PollInterval.
 func (s *Server) tick() {
-	s.clk.AfterFunc(PollInterval, s.tick)
+	s.clk.AfterFunc(PollInterval, s.tickFn)
 	s.drive()
 }
 
