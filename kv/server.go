@@ -190,7 +190,6 @@ func (s *Server) apply(m raft.ApplyMsg) {
 	if err != nil {
 		panic(fmt.Sprintf("kv: server %d: command at %d: %v", s.cfg.ID, m.CommandIndex, err))
 	}
-	first, known := s.appliedAt[cmd.Client]
 	var res Result
 	if s.cfg.UnsafeVolatileDedup {
 		dup := cmd.Op != OpNoop && cmd.Seq <= s.seen[cmd.Client]
@@ -207,8 +206,10 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		s.appliedAt[cmd.Client] = m.CommandIndex
 	}
 	if res.Duplicate && (cmd.Op == OpPut || cmd.Op == OpAppend) {
-		// The first copy was applied at or before first (the client's latest operation),
-		// or, unknown here, before the snapshot this instance was restored from.
+		// The first copy was applied at or before first (the client's latest operation:
+		// a duplicate leaves appliedAt as it was), or, unknown here, before the snapshot
+		// this instance was restored from.
+		first, known := s.appliedAt[cmd.Client]
 		s.world.Sometimes(ProbeDuplicateAfterSnapshot, !known || first <= s.snapIndex)
 	}
 	if r, ok := s.deposed[m.CommandIndex]; ok {

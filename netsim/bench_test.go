@@ -71,4 +71,8 @@ func benchCallAfter(b *testing.B, wait time.Duration, opts ...netsim.Option) {
 		b.Fatalf("%d calls, %d replies, want %d", s.Calls, s.Replies, b.N)
 	}
 	b.ReportMetric(float64(s.Delivered+s.Replies)/b.Elapsed().Seconds(), "msgs/s")
+	// Events per call: a request and a reply, plus the handler's own
+	// answer event when it answers later; the network adds none while the
+	// server stays up and reachable (watch.go).
+	b.ReportMetric(float64(w.Events())/float64(b.N), "events/call")
 }

@@ -20,3 +20,13 @@ func TestFingerprints(t *testing.T) {
 	require.Equal(t, mersenne61-1, int(mulmod(mersenne61-1, 1)))
 	require.Equal(t, 1, int(mulmod(mersenne61-1, mersenne61-1)), "(-1)^2 = 1")
 }
+
+// TestPowmod: the powers a fingerprint carries are B^n, as n products by B make them.
+func TestPowmod(t *testing.T) {
+	p := uint64(1)
+	for n := 0; n < 300; n++ {
+		require.Equal(t, p, powmod(baseA, n), "n=%d", n)
+		p = mulmod(p, baseA)
+	}
+	require.Equal(t, FingerprintOf("ab").Concat(FingerprintOf("")), FingerprintOf("ab"))
+}

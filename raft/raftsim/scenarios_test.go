@@ -58,19 +58,29 @@ func TestSuiteRegistered(t *testing.T) {
 	}
 }
 
-// TestRandStringDrawsAsIntN: randString takes the top 6 bits of one draw a byte, which
-// must be exactly what r.IntN(64) returns, so that raft/RPCBytes2B's commands, and every
-// later draw from the stream, are those of the originals' randstring over IntN.
-func TestRandStringDrawsAsIntN(t *testing.T) {
+// TestRandStringTakesTenLettersADraw: randString's bytes are the base64 letters of six
+// bits of a draw each, ten to a draw from its low bits up, and it draws no more than
+// that, so that the stream goes on where its n/10 draws end; every letter occurs.
+func TestRandStringTakesTenLettersADraw(t *testing.T) {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	seen := map[byte]bool{}
 	for seed := uint64(1); seed <= 20; seed++ {
-		got, want := sim.NewRand(seed), sim.NewRand(seed)
-		s := randString(got, 5000)
-		for i := range s {
-			require.Equal(t, alphabet[want.IntN(len(alphabet))], s[i], "seed %d byte %d", seed, i)
+		for _, n := range []int{0, 1, 9, 10, 11, 5000} {
+			got, want := sim.NewRand(seed), sim.NewRand(seed)
+			s := make([]byte, n)
+			randString(got, s)
+			var x uint64
+			for i := range s {
+				if i%10 == 0 {
+					x = want.Uint64()
+				}
+				require.Equal(t, alphabet[x>>(6*(i%10))&63], s[i], "seed %d length %d byte %d", seed, n, i)
+				seen[s[i]] = true
+			}
+			require.Equal(t, want.Uint64(), got.Uint64(), "seed %d length %d: the streams go on alike", seed, n)
 		}
-		require.Equal(t, want.Uint64(), got.Uint64(), "seed %d: the streams go on alike", seed)
 	}
+	require.Len(t, seen, len(alphabet))
 }
 
 // TestNotInLog: the churn scenarios' final check finds the first value a client saw
