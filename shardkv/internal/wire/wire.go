@@ -202,6 +202,14 @@ func (d *Decoder) Str() string {
 	return s
 }
 
+// SkipStr reads past a string without making it.
+func (d *Decoder) SkipStr() {
+	n := d.Count()
+	if d.Err == nil {
+		d.B = d.B[n:]
+	}
+}
+
 func (d *Decoder) Ints() []int {
 	n := d.Count()
 	var v []int
