@@ -57,6 +57,19 @@ type slot struct {
 // a fresh file system and creates the coordinator node, which is not started
 // yet.
 func NewCluster(w *sim.World, cfg Config, app *apps.App, inputs []InputFile) *Cluster {
+	texts := make([]inputText, len(inputs))
+	for i, in := range inputs {
+		texts[i] = inputText{name: in.Name, text: string(in.Data)}
+	}
+	return newCluster(w, cfg, app, texts)
+}
+
+// inputText is an input file whose contents are a string, which the file
+// system keeps without copying (FS.WriteText).
+type inputText struct{ name, text string }
+
+// newCluster is NewCluster for inputs held as strings.
+func newCluster(w *sim.World, cfg Config, app *apps.App, inputs []inputText) *Cluster {
 	c := &Cluster{
 		w:     w,
 		cfg:   cfg.withDefaults(),
@@ -71,8 +84,8 @@ func NewCluster(w *sim.World, cfg Config, app *apps.App, inputs []InputFile) *Cl
 	}
 	c.phases.c = c
 	for _, in := range inputs {
-		c.FS.WriteFile(in.Name, in.Data)
-		c.Inputs = append(c.Inputs, in.Name)
+		c.FS.WriteText(in.name, in.text)
+		c.Inputs = append(c.Inputs, in.name)
 	}
 	c.Coord = w.AddNode("coordinator", func(n *sim.Node) {
 		c.coordinator = newCoordinator(n, c.eps[n.ID], c.Inputs, c.cfg, &c.Audit)

@@ -2,6 +2,8 @@ package mapreduce
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +67,33 @@ func TestJobMatchesSequential(t *testing.T) {
 			require.NoError(t, compareLines(allLines(out), SortedLines(Sequential(lookupApp(t, app), inputs))))
 		})
 	}
+}
+
+// TestVerifyExactlyOnceKeys: the key checks of VerifyExactlyOnce on a
+// finished job's outputs, tampered with: lines in another order within a
+// file are fine; a key twice, or in another partition's file, is not.
+func TestVerifyExactlyOnceKeys(t *testing.T) {
+	c, _ := runCluster(t, Config{}, "wc", 2, nil)
+	out := c.Outputs()
+	require.NoError(t, VerifyExactlyOnce(c, out))
+	require.True(t, outputsInOrder(out, c.Config().NReduce))
+	tampered := func(r int, edit func(lines []string) []string) map[int][]byte {
+		m := maps.Clone(out)
+		lines := strings.Split(strings.TrimSuffix(string(out[r]), "\n"), "\n")
+		m[r] = []byte(strings.Join(edit(slices.Clone(lines)), "\n") + "\n")
+		return m
+	}
+	reversed := tampered(3, func(l []string) []string { slices.Reverse(l); return l })
+	require.False(t, outputsInOrder(reversed, c.Config().NReduce))
+	require.NoError(t, VerifyExactlyOnce(c, reversed))
+	twice := tampered(3, func(l []string) []string { return append(l, l[0]) })
+	require.ErrorContains(t, VerifyExactlyOnce(c, twice), "appears twice")
+	key, _, _ := strings.Cut(string(out[3]), " ")
+	moved := tampered(4, func(l []string) []string { return append(l, key+" 1") })
+	require.ErrorContains(t, VerifyExactlyOnce(c, moved), "appears twice")
+	stray := tampered(4, func(l []string) []string { return append(l, "zzzz-not-a-word 1") })
+	require.Equal(t, 6, ihash("zzzz-not-a-word")%c.Config().NReduce)
+	require.ErrorContains(t, VerifyExactlyOnce(c, stray), "its partition is 6")
 }
 
 // TestParallelismShowsInVirtualTime: computation costs virtual time, so

@@ -79,7 +79,7 @@ func generateCorpus(r *sim.Rand, spec CorpusSpec) ([]InputFile, *wordTally) {
 	for i, b := range books {
 		target := int(int64(spec.Bytes) * int64(sizes[i]) / int64(weightSum))
 		rank := documentRanks(r.Fork(b.name+"/ranks"), spec, i)
-		files[i] = InputFile{Name: b.name, Data: writeDocument(r.Fork(b.name), vocab, zipf, rank, target, tally.counts[i])}
+		files[i] = InputFile{Name: b.name, Data: writeDocument(r.Fork(b.name), vocab, zipf, rank, target, tally.counts[i:], len(books))}
 		tally.docs[i] = b.name
 	}
 	return files, tally
@@ -211,8 +211,8 @@ func documentRanks(r *sim.Rand, spec CorpusSpec, d int) []int32 {
 // writeDocument writes about size bytes of sentences: 4 to 23 words,
 // capitalised, with the odd comma, ending in '.', '?' or '!', wrapped at 72
 // columns, in paragraphs separated by blank lines. It counts every word it
-// writes in counts, by form (see wordTally).
-func writeDocument(r *sim.Rand, v vocabulary, z *zipf, rank []int32, size int, counts []int32) []byte {
+// writes in counts[form*stride] (see wordTally).
+func writeDocument(r *sim.Rand, v vocabulary, z *zipf, rank []int32, size int, counts []int32, stride int) []byte {
 	const width = 72
 	out := make([]byte, 0, size+128)
 	col := 0
@@ -226,7 +226,7 @@ func writeDocument(r *sim.Rand, v vocabulary, z *zipf, rank []int32, size int, c
 				w = v.capitals[i]
 				form++
 			}
-			counts[form]++
+			counts[int(form)*stride]++
 			switch {
 			case col == 0:
 			case col+1+len(w) > width:

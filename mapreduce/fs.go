@@ -40,6 +40,11 @@ type FS struct {
 // writing to it whatever its name has become.
 type file struct {
 	data []byte
+	// text is the contents of a file installed whole by WriteText, kept as
+	// the immutable string it was given: readers share it rather than copy
+	// it out (a job's map tasks read the 3.3 MB corpus that the seed's runs
+	// share). A file holds text or data, never both.
+	text string
 	// temp: created by CreateTemp and not yet renamed.
 	temp bool
 	// dirty lists the handles that have written since the file was last
@@ -47,6 +52,8 @@ type file struct {
 	// a file somebody is still writing (or died writing): a partial file.
 	dirty []*Writer
 }
+
+func (f *file) size() int { return len(f.data) + len(f.text) }
 
 func (f *file) partial() bool { return f.temp || len(f.dirty) > 0 }
 
@@ -125,6 +132,9 @@ func (h *Writer) Write(p []byte) {
 		panic(fmt.Sprintf("mapreduce: write to closed file %s", h.name))
 	}
 	f := h.f
+	if f.text != "" { // no handle is open on an installed file; were one, it writes a copy
+		f.data, f.text = []byte(f.text), ""
+	}
 	end := h.off + len(p)
 	switch {
 	case end <= len(f.data):
@@ -165,7 +175,7 @@ func (fs *FS) Create(owner, name string) *Writer {
 		f = &file{}
 		fs.files[name] = f
 	}
-	f.data = nil
+	f.data, f.text = nil, ""
 	h := &Writer{fs: fs, f: f, name: name, owner: owner}
 	// Truncation discards what earlier handles wrote: only the new writer's
 	// bytes can be incomplete now (an earlier handle that writes again marks
@@ -208,11 +218,21 @@ func (fs *FS) WriteFile(name string, data []byte) {
 	fs.files[name] = &file{data: append([]byte(nil), data...)}
 }
 
+// WriteText is WriteFile for contents held as a string, which the file keeps
+// without a copy: a string is immutable, so the file and whoever else holds
+// it (other runs' file systems, readers) share memory no one can change.
+func (fs *FS) WriteText(name string, text string) {
+	fs.files[name] = &file{text: text}
+}
+
 // ReadFile returns a copy of name's contents and records the read.
 func (fs *FS) ReadFile(by Reader, name string) ([]byte, bool) {
 	f := fs.read(by, name)
 	if f == nil {
 		return nil, false
+	}
+	if f.text != "" {
+		return []byte(f.text), true
 	}
 	return append([]byte(nil), f.data...), true
 }
@@ -224,6 +244,9 @@ func (fs *FS) ReadString(by Reader, name string) (string, bool) {
 	if f == nil {
 		return "", false
 	}
+	if f.text != "" {
+		return f.text, true
+	}
 	return string(f.data), true
 }
 
@@ -232,7 +255,7 @@ func (fs *FS) read(by Reader, name string) *file {
 	f, ok := fs.files[name]
 	r := Read{At: fs.w.Now(), By: by, Name: name, Found: ok}
 	if ok {
-		r.Size, r.Partial, r.Temp = len(f.data), f.partial(), f.temp
+		r.Size, r.Partial, r.Temp = f.size(), f.partial(), f.temp
 	}
 	fs.reads = append(fs.reads, r)
 	return f
@@ -260,7 +283,7 @@ func (fs *FS) describe(name string) string {
 	for _, h := range f.dirty {
 		owners = append(owners, h.owner)
 	}
-	return fmt.Sprintf("%d bytes, unfinished writers %v", len(f.data), owners)
+	return fmt.Sprintf("%d bytes, unfinished writers %v", f.size(), owners)
 }
 
 // Remove deletes name; open handles keep writing to the orphaned inode.

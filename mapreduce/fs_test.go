@@ -188,6 +188,29 @@ func TestFSCopiesInAndOut(t *testing.T) {
 	require.Equal(t, "abc", string(again))
 }
 
+// TestFSInstalledText: a file installed as a string reads as that string
+// (shared: strings cannot change), copies out to ReadFile's callers, and is
+// an ordinary file for writers: Create truncates it, a rename moves it.
+func TestFSInstalledText(t *testing.T) {
+	fs := NewFS(sim.NewWorld(sim.Options{Seed: 1}))
+	fs.WriteText("in", "some text")
+	s, ok := fs.ReadString(Reader{Who: "r"}, "in")
+	require.True(t, ok)
+	require.Equal(t, "some text", s)
+	b, _ := fs.ReadFile(Reader{Who: "r"}, "in")
+	b[0] = 'X'
+	require.Equal(t, fsState{exists: true, data: "some text"}, observe(t, fs, "in"))
+	require.Equal(t, 9, fs.Reads()[0].Size)
+
+	require.True(t, fs.Rename("in", "moved"))
+	require.Equal(t, fsState{exists: true, data: "some text"}, observe(t, fs, "moved"))
+	h := fs.Create("w", "moved")
+	require.Equal(t, fsState{exists: true, partial: true}, observe(t, fs, "moved"), "truncated, being written")
+	h.Write([]byte("new"))
+	h.Close()
+	require.Equal(t, fsState{exists: true, data: "new"}, observe(t, fs, "moved"))
+}
+
 func TestFSRecordsReads(t *testing.T) {
 	fs := NewFS(sim.NewWorld(sim.Options{Seed: 1}))
 	fs.WriteFile("in", []byte("12345"))

@@ -5,21 +5,23 @@ package mapreduce
 import "sync"
 
 // Every run of a scenario on one seed generates the same 3.3 MB corpus and,
-// when it checks its output, computes the same sequential reference: both are
-// functions of the seed and the corpus parameters only. A sweep meets the
-// same seed again when it checks determinism (each seed runs twice, back to
-// back), and a replay of a failure runs it again; generating both took about
-// half of a wc run's wall time. The memo keeps the few most recent results,
-// so that those runs reuse them.
+// when it checks its output, needs the same reference output: both are
+// functions of the seed and the corpus parameters only. The scenarios of a
+// sweep of the whole suite share a seed's corpus (all six mapreduce/* jobs
+// run on it) and its references (wc and Swarm both check wc's); a sweep meets
+// the same seed again when it checks determinism (each seed runs twice, back
+// to back), and a replay of a failure runs it again. The memo keeps the few
+// most recent results, so that those runs reuse them.
 //
 // What keeps a run a pure function of its seed: a memoized value is built by
 // the same pure function a run would otherwise call, from a key that
 // determines every input of that function, and is never written after it is
-// built (callers only read it: the cluster copies the inputs into its file
-// system, the check compares lines). A run that finds it and a run that
-// builds it see the same bytes. Safe for concurrent runs (simrun -parallel):
-// one run builds an entry while the others wait for it, and a map entry is
-// replaced, never changed, when it is evicted.
+// built (callers only read it: the cluster installs the inputs' strings,
+// which nothing can change, in its file system; the check compares bytes).
+// A run that finds it and a run that builds it see the same bytes. Safe for
+// concurrent runs (simrun -parallel): one run builds an entry while the
+// others wait for it, and a map entry is replaced, never changed, when it is
+// evicted.
 
 // memoSize is how many entries each memo keeps: enough for the runs a
 // -parallel 2 sweep has in flight twice over. A corpus entry holds 3.3 MB.
@@ -86,8 +88,8 @@ type referenceKey struct {
 
 // corpus is a generated corpus and its generator's word counts.
 type corpus struct {
-	files []InputFile
-	tally *wordTally // sorted
+	texts []inputText // the files, their contents as strings (FS.WriteText)
+	tally *wordTally  // sorted
 }
 
 var (

@@ -26,23 +26,29 @@ import (
 // separated by spaces, newlines and punctuation, so the forms are exactly the
 // words the applications' Map splits the text into.
 type wordTally struct {
-	forms  []string  // by form number
-	docs   []string  // document names, by document
-	counts [][]int32 // counts[d][f]: occurrences of form f in document d
+	forms []string // by form number
+	docs  []string // document names, by document
+	// counts[f*len(docs)+d] is how often form f occurs in document d: a
+	// form's counts sit together, as the reference reads them.
+	counts []int32
 	// sorted is every form number in key order (byte order of the
 	// forms), set by sort before the tally is shared.
 	sorted []int32
 }
 
 func newWordTally(v vocabulary, docs int) *wordTally {
-	t := &wordTally{forms: make([]string, 2*len(v.words)), docs: make([]string, docs), counts: make([][]int32, docs)}
+	t := &wordTally{forms: make([]string, 2*len(v.words)), docs: make([]string, docs),
+		counts: make([]int32, 2*len(v.words)*docs)}
 	for i := range v.words {
 		t.forms[2*i], t.forms[2*i+1] = v.words[i], v.capitals[i]
 	}
-	for d := range t.counts {
-		t.counts[d] = make([]int32, len(t.forms))
-	}
 	return t
+}
+
+// of returns form f's counts, by document.
+func (t *wordTally) of(f int32) []int32 {
+	n := len(t.docs)
+	return t.counts[int(f)*n : int(f)*n+n]
 }
 
 // sort sets t.sorted. A capitalised form differs from its word in the first
@@ -88,16 +94,17 @@ func tallyReference(t *wordTally, app string, nReduce int) (*reference, bool) {
 	case "wc":
 		value = func(b []byte, f int32) ([]byte, bool) {
 			n := int64(0)
-			for _, c := range t.counts {
-				n += int64(c[f])
+			for _, c := range t.of(f) {
+				n += int64(c)
 			}
 			return strconv.AppendInt(b, n, 10), n > 0
 		}
 	case "indexer":
 		value = func(b []byte, f int32) ([]byte, bool) {
+			counts := t.of(f)
 			n := 0
-			for _, c := range t.counts {
-				if c[f] > 0 {
+			for _, c := range counts {
+				if c > 0 {
 					n++
 				}
 			}
@@ -107,7 +114,7 @@ func tallyReference(t *wordTally, app string, nReduce int) (*reference, bool) {
 			b = strconv.AppendInt(b, int64(n), 10)
 			sep := byte(' ')
 			for _, d := range docOrder {
-				if t.counts[d][f] > 0 {
+				if counts[d] > 0 {
 					b = append(b, sep)
 					b = append(b, t.docs[d]...)
 					sep = ','
@@ -133,7 +140,7 @@ func tallyReference(t *wordTally, app string, nReduce int) (*reference, bool) {
 }
 
 // sequentialReference is mrsequential's output, split by reduce task.
-func sequentialReference(app string, inputs []InputFile, nReduce int) *reference {
+func sequentialReference(app string, inputs []inputText, nReduce int) *reference {
 	return &reference{parts: sequentialParts(mustApp(app), inputs, nReduce)}
 }
 

@@ -26,7 +26,11 @@ func TestReferenceIsSequential(t *testing.T) {
 				t.Run(fmt.Sprintf("seed%d/%s/%d", tc.seed, app, nReduce), func(t *testing.T) {
 					ref, ok := tallyReference(tally, app, nReduce)
 					require.True(t, ok)
-					want := sequentialParts(mustApp(app), files, nReduce)
+					texts := make([]inputText, len(files))
+					for i, f := range files {
+						texts[i] = inputText{name: f.Name, text: string(f.Data)}
+					}
+					want := sequentialParts(mustApp(app), texts, nReduce)
 					require.Len(t, ref.parts, nReduce)
 					for r := range want {
 						require.True(t, bytes.Equal(want[r], ref.parts[r]), "part %d differs", r)

@@ -122,7 +122,7 @@ func (j job) run(p *sim.Proc, cfg Config) error {
 	}
 	ck := corpusKey{seed: w.Seed(), spec: spec}
 	corp := corpusFor(w, ck)
-	c := NewCluster(w, cfg, app, corp.files)
+	c := newCluster(w, cfg, app, corp.texts)
 	for i := 0; i < j.workers+j.supervised; i++ {
 		c.AddWorker()
 	}
@@ -201,7 +201,11 @@ func corpusFor(w *sim.World, k corpusKey) *corpus {
 	return corpora.get(k, func() *corpus {
 		files, tally := generateCorpus(w.Rand("mapreduce/corpus"), k.spec)
 		tally.sort()
-		return &corpus{files: files, tally: tally}
+		texts := make([]inputText, len(files))
+		for i, f := range files {
+			texts[i] = inputText{name: f.Name, text: string(f.Data)}
+		}
+		return &corpus{texts: texts, tally: tally}
 	})
 }
 
@@ -215,7 +219,7 @@ func referenceFor(k corpusKey, app string, nReduce int, corp *corpus) *reference
 		if ref, ok := tallyReference(corp.tally, app, nReduce); ok {
 			return ref
 		}
-		return sequentialReference(app, corp.files, nReduce)
+		return sequentialReference(app, corp.texts, nReduce)
 	})
 }
 

@@ -17,17 +17,21 @@ import (
 // that neither crash nor depend on time or parallelism are meaningful here:
 // wc, indexer, nocrash.
 func Sequential(app *apps.App, inputs []InputFile) []byte {
-	return sequentialParts(app, inputs, 1)[0]
+	texts := make([]inputText, len(inputs))
+	for i, in := range inputs {
+		texts[i] = inputText{name: in.Name, text: string(in.Data)}
+	}
+	return sequentialParts(app, texts, 1)[0]
 }
 
 // sequentialParts is Sequential's output split as nReduce reduce tasks
 // would write it: part r holds, in key order, the lines of the keys whose
 // partition is r.
-func sequentialParts(app *apps.App, inputs []InputFile, nReduce int) [][]byte {
+func sequentialParts(app *apps.App, inputs []inputText, nReduce int) [][]byte {
 	var g grouper
 	e := sequentialEnv{}
 	for _, in := range inputs {
-		g.add(app.Map(e, in.Name, string(in.Data)))
+		g.add(app.Map(e, in.name, in.text))
 	}
 	parts := make([][]byte, nReduce)
 	keys, values := g.groups()

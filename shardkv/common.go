@@ -158,6 +158,20 @@ func decodeShardData(d *wire.Decoder) ShardData {
 	return ShardData{Shard: int(d.Int()), Data: d.StrMap(), Sessions: d.Sessions()}
 }
 
+// skipShardData reads past what decodeShardData would decode, checking its lengths,
+// without building the maps.
+func skipShardData(d *wire.Decoder) {
+	d.Int()
+	for n := d.Count(); n > 0 && d.Err == nil; n-- {
+		d.SkipStr()
+		d.SkipStr()
+	}
+	for n := d.Count(); n > 0 && d.Err == nil; n-- {
+		d.Int()
+		d.Int()
+	}
+}
+
 // encode allocates the buffer at the size Size counts: appending to an empty one
 // reallocates it at every doubling.
 func (r *ShardReply) encode() []byte {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"math/bits"
 	"time"
 )
 
@@ -80,23 +81,11 @@ func (r *Rand) IntN(n int) int {
 // modulo, needs a division only on the rare rejection path.
 func (r *Rand) uint64n(n uint64) uint64 {
 	for {
-		hi, lo := mul64(r.Uint64(), n)
+		hi, lo := bits.Mul64(r.Uint64(), n)
 		if lo >= n || lo >= (-n)%n {
 			return hi
 		}
 	}
-}
-
-func mul64(a, b uint64) (hi, lo uint64) {
-	const mask32 = 1<<32 - 1
-	a0, a1 := a&mask32, a>>32
-	b0, b1 := b&mask32, b>>32
-	w0 := a0 * b0
-	t := a1*b0 + w0>>32
-	w1 := t&mask32 + a0*b1
-	hi = a1*b1 + t>>32 + w1>>32
-	lo = a * b
-	return
 }
 
 // Float64 returns a uniform value in [0, 1).
