@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -28,9 +29,9 @@ type Store struct {
 	data map[string]*entry
 	// sessions maps each clerk to the highest sequence number applied for it. A clerk has
 	// one operation outstanding at a time and numbers them in order, so a command with
-	// Seq <= sessions[Client] is a retry of one already applied. Invariant: only Apply
+	// Seq <= sessions[Client].seq is a retry of one already applied. Invariant: only Apply
 	// changes it, and it never decreases.
-	sessions map[int64]int64
+	sessions map[int64]*session
 
 	// entries and clients list data's entries and sessions' clients, in the order Encode
 	// writes them (by key, by client) while sorted is true. Keys and clients are only
@@ -38,9 +39,12 @@ type Store struct {
 	// dozen commands: Encode sorts the lists only when something was added since it last
 	// did, where sorting both maps' keys on every snapshot was half of its cost.
 	entries []*entry
-	clients []int64
+	clients []*session
 	sorted  bool
 }
+
+// session is one clerk's entry in the duplicate table.
+type session struct{ client, seq int64 }
 
 // entry is one key and its value.
 type entry struct {
@@ -50,7 +54,7 @@ type entry struct {
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{data: map[string]*entry{}, sessions: map[int64]int64{}, sorted: true}
+	return &Store{data: map[string]*entry{}, sessions: map[int64]*session{}, sorted: true}
 }
 
 // Result is what applying one command produced.
@@ -67,14 +71,17 @@ func (s *Store) apply(c commandView) Result {
 	if c.Op == OpNoop {
 		return Result{}
 	}
-	last, known := s.sessions[c.Client]
+	ses := s.sessions[c.Client]
+	var last int64 // an unknown clerk's
+	if ses != nil {
+		last = ses.seq
+	}
 	dup := c.Seq <= last
 	if !dup {
-		if !known {
-			s.clients = append(s.clients, c.Client)
-			s.sorted = false
+		if ses == nil {
+			ses = s.session(c.Client)
 		}
-		s.sessions[c.Client] = c.Seq
+		ses.seq = c.Seq
 	}
 	return s.applyUnchecked(c, dup)
 }
@@ -123,7 +130,24 @@ func (s *Store) Get(key string) string {
 }
 
 // LastSeq returns the highest sequence number applied for client.
-func (s *Store) LastSeq(client int64) int64 { return s.sessions[client] }
+func (s *Store) LastSeq(client int64) int64 {
+	if ses := s.sessions[client]; ses != nil {
+		return ses.seq
+	}
+	return 0
+}
+
+// session returns client's session, adding one (sequence number 0) if the client is new.
+func (s *Store) session(client int64) *session {
+	if ses := s.sessions[client]; ses != nil {
+		return ses
+	}
+	ses := &session{client: client}
+	s.sessions[client] = ses
+	s.clients = append(s.clients, ses)
+	s.sorted = false
+	return ses
+}
 
 // Len returns the number of keys.
 func (s *Store) Len() int { return len(s.data) }
@@ -135,7 +159,7 @@ func (s *Store) Len() int { return len(s.data) }
 func (s *Store) Encode() []byte {
 	if !s.sorted {
 		slices.SortFunc(s.entries, func(a, b *entry) int { return strings.Compare(a.key, b.key) })
-		slices.Sort(s.clients)
+		slices.SortFunc(s.clients, bySessionClient)
 		s.sorted = true
 	}
 	// The exact size, so that the snapshot is one allocation that Raft can keep as it is.
@@ -144,7 +168,7 @@ func (s *Store) Encode() []byte {
 		size += uvarintLen(uint64(len(e.key))) + len(e.key) + uvarintLen(uint64(e.val.Len())) + e.val.Len()
 	}
 	for _, c := range s.clients {
-		size += uvarintLen(uint64(c)) + uvarintLen(uint64(s.sessions[c]))
+		size += uvarintLen(uint64(c.client)) + uvarintLen(uint64(c.seq))
 	}
 	b := make([]byte, 0, size)
 	b = binary.AppendUvarint(b, uint64(len(s.entries)))
@@ -157,11 +181,13 @@ func (s *Store) Encode() []byte {
 	}
 	b = binary.AppendUvarint(b, uint64(len(s.clients)))
 	for _, c := range s.clients {
-		b = binary.AppendUvarint(b, uint64(c))
-		b = binary.AppendUvarint(b, uint64(s.sessions[c]))
+		b = binary.AppendUvarint(b, uint64(c.client))
+		b = binary.AppendUvarint(b, uint64(c.seq))
 	}
 	return b
 }
+
+func bySessionClient(a, b *session) int { return cmp.Compare(a.client, b.client) }
 
 // uvarintLen is the length of binary.AppendUvarint's encoding of v.
 func uvarintLen(v uint64) int {
@@ -191,11 +217,8 @@ func DecodeStore(b []byte) (*Store, error) {
 	}
 	n = d.uvarint()
 	for i := uint64(0); i < n && d.err == nil; i++ {
-		c := int64(d.uvarint())
-		if _, ok := s.sessions[c]; !ok {
-			s.clients = append(s.clients, c)
-		}
-		s.sessions[c] = int64(d.uvarint())
+		ses := s.session(int64(d.uvarint())) // a client that repeats keeps its last number
+		ses.seq = int64(d.uvarint())
 	}
 	if d.err != nil {
 		return nil, d.err
@@ -205,7 +228,7 @@ func DecodeStore(b []byte) (*Store, error) {
 	}
 	// Encode's order, unless the bytes were not Encode's: then the next Encode sorts.
 	s.sorted = slices.IsSortedFunc(s.entries, func(a, b *entry) int { return strings.Compare(a.key, b.key) }) &&
-		slices.IsSorted(s.clients)
+		slices.IsSortedFunc(s.clients, bySessionClient)
 	return s, nil
 }
 

@@ -117,7 +117,7 @@ func TestStoreEncodingIsTheDocumentedFormat(t *testing.T) {
 		b = binary.AppendUvarint(b, uint64(len(clients)))
 		for _, c := range clients {
 			b = binary.AppendUvarint(b, uint64(c))
-			b = binary.AppendUvarint(b, uint64(s.sessions[c]))
+			b = binary.AppendUvarint(b, uint64(s.LastSeq(c)))
 		}
 		return b
 	}

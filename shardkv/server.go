@@ -88,8 +88,9 @@ type ServerConfig struct {
 type Applied struct {
 	GID, Replica int
 	Index        int // the command's log index
-	// Cmd is the command as decoded; an OpInsert's maps became the shards' own (read-only
-	// use, and copy what you keep: the state goes on writing them).
+	// Cmd is the command as decoded; an OpConfig's configuration and an OpInsert's maps
+	// became the state's own (read-only use, and copy what you keep: the state goes on
+	// writing the shards' maps).
 	Cmd Command
 	Res Result
 	// Before is each shard's status before the command, State the replica's state after.
@@ -116,6 +117,9 @@ type Server struct {
 	// res is the result of the last command applied; machine.Apply returns a pointer to
 	// it, which rsm hands to the waiting request at once (see rsm.StateMachine).
 	res Result
+	// tickFn is s.tick, bound once: every server re-arms it every PollInterval, and a
+	// method value is an allocation each time it is taken.
+	tickFn func()
 }
 
 // StartServer boots a server on node from its storage. Call it from the node's boot
@@ -130,7 +134,8 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 	ep.Handle(MethodOp, s.handleOp)
 	ep.Handle(MethodPull, s.handlePull)
 	ep.Handle(MethodDelete, s.handleDelete)
-	s.clk.AfterFunc(PollInterval, s.tick)
+	s.tickFn = s.tick
+	s.clk.AfterFunc(PollInterval, s.tickFn)
 	return s
 }
 
@@ -221,7 +226,7 @@ func (s *Server) handleDelete(req *netsim.Request, respond func(netsim.Message))
 
 // tick is the leader's loop: poll the controller, pull, delete, every PollInterval.
 func (s *Server) tick() {
-	s.clk.AfterFunc(PollInterval, s.tick)
+	s.clk.AfterFunc(PollInterval, s.tickFn)
 	s.drive()
 }
 

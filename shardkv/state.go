@@ -1,6 +1,7 @@
 package shardkv
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 
@@ -57,6 +58,13 @@ type shard struct {
 	// sorts) that one shard and copies the other nine; the checkers' digests of a shard
 	// that moves reuse it too.
 	enc []byte
+	// packed: data and sessions are not decoded yet, enc holds them (a shard restored
+	// from a snapshot). A follower that falls behind a leader that snapshots after every
+	// command installs a snapshot per command it misses, and a replica typically writes
+	// one or two shards before the next: decoding every shard's keys, values and table
+	// at each install was most of the cost of restoring. Every reader of data or
+	// sessions goes through State.unpacked.
+	packed bool
 }
 
 // State is a replica group's replicated state machine: its configuration and the one
@@ -131,10 +139,24 @@ func (s *State) ShardsIn(st Status) []int {
 }
 
 // Keys returns how many keys the group holds, over all shards (Challenge 1 checks).
-func (s *State) Keys(shard int) int { return len(s.shards[shard].data) }
+func (s *State) Keys(shard int) int { return len(s.unpacked(shard).data) }
 
 // Get reads key from local state (tests and checkers).
-func (s *State) Get(key string) string { return s.shards[Key2Shard(key)].data[key] }
+func (s *State) Get(key string) string { return s.unpacked(Key2Shard(key)).data[key] }
+
+// unpacked returns shard sh with its maps decoded from enc if it was packed.
+func (s *State) unpacked(sh int) *shard {
+	x := &s.shards[sh]
+	if x.packed {
+		d := wire.Decoder{B: x.enc}
+		sd := decodeShardData(&d)
+		if err := d.End("shardkv: packed shard"); err != nil {
+			panic(fmt.Sprintf("shardkv: group %d: shard %d: %v", s.gid, sh, err)) // DecodeState read it whole
+		}
+		x.data, x.sessions, x.packed = sd.Data, sd.Sessions, false
+	}
+	return x
+}
 
 // ShardDigest is ShardData(sh).Digest() without the copy.
 func (s *State) ShardDigest(sh int) uint64 { return sim.HashBytes(s.shardEnc(sh)) }
@@ -156,12 +178,14 @@ func (s *State) leaving(sh int) ShardData {
 	if s.shards[sh].status != Leaving {
 		panic(fmt.Sprintf("shardkv: group %d: shard %d is %v, not leaving", s.gid, sh, s.shards[sh].status))
 	}
-	return ShardData{Shard: sh, Data: s.shards[sh].data, Sessions: s.shards[sh].sessions}
+	x := s.unpacked(sh)
+	return ShardData{Shard: sh, Data: x.data, Sessions: x.sessions}
 }
 
 // ShardData returns a copy of shard's data and duplicate table.
 func (s *State) ShardData(sh int) ShardData {
-	return ShardData{Shard: sh, Data: s.shards[sh].data, Sessions: s.shards[sh].sessions}.clone()
+	x := s.unpacked(sh)
+	return ShardData{Shard: sh, Data: x.data, Sessions: x.sessions}.clone()
 }
 
 // Serves reports whether the group answers clients for key now.
@@ -176,9 +200,12 @@ func (s *State) Serves(key string) bool {
 // Owns reports whether shard is the group's in its current configuration.
 func (s *State) Owns(shard int) bool { return s.cur.Shards[shard] == s.gid }
 
-// Apply applies one committed command. The command is the caller's still: an OpInsert's
-// shards are copied in.
+// Apply applies one committed command. The command is the caller's still: an OpConfig's
+// configuration and an OpInsert's shards are copied in.
 func (s *State) Apply(c Command) Result {
+	if c.Op == OpConfig {
+		c.Config = c.Config.Clone()
+	}
 	if c.Op == OpInsert {
 		data := make([]ShardData, len(c.Data))
 		for i, d := range c.Data {
@@ -189,9 +216,9 @@ func (s *State) Apply(c Command) Result {
 	return s.applyOwned(c)
 }
 
-// applyOwned is Apply of a command that is the state's to keep: it takes the maps of an
-// OpInsert's shards as the shards' own. A replica applies each command as it decodes it
-// from the log, so the copy Apply makes would be the second.
+// applyOwned is Apply of a command that is the state's to keep: it takes an OpConfig's
+// configuration and the maps of an OpInsert's shards as its own. A replica applies each
+// command as it decodes it from the log, so the copy Apply makes would be the second.
 func (s *State) applyOwned(c Command) Result {
 	switch c.Op {
 	case OpGet, OpPut, OpAppend:
@@ -210,7 +237,7 @@ func (s *State) applyOwned(c Command) Result {
 			if s.unsafeDropSessions {
 				d.Sessions = map[int64]int64{}
 			}
-			sh.status, sh.data, sh.sessions, sh.enc = Arrived, d.Data, d.Sessions, nil
+			*sh = shard{status: Arrived, data: d.Data, sessions: d.Sessions}
 		}
 	case OpDelete:
 		if c.Num != s.cur.Num {
@@ -238,7 +265,7 @@ func (s *State) applyClient(c Command) Result {
 	if !s.Serves(c.Key) {
 		return Result{Err: ErrWrongGroup}
 	}
-	sh := &s.shards[Key2Shard(c.Key)]
+	sh := s.unpacked(Key2Shard(c.Key))
 	if sh.data == nil { // UnsafeServeWhilePulling
 		sh.data, sh.sessions = map[string]string{}, map[int64]int64{}
 	}
@@ -258,9 +285,9 @@ func (s *State) applyClient(c Command) Result {
 	return Result{}
 }
 
-// applyConfig moves to cf if it is the next configuration and no migration is under way;
-// otherwise the command is stale (a second leader's proposal of the same step) and
-// ignored.
+// applyConfig moves to cf, which it keeps, if it is the next configuration and no
+// migration is under way; otherwise the command is stale (a second leader's proposal of
+// the same step) and ignored.
 func (s *State) applyConfig(cf ctrler.Config) {
 	if cf.Num != s.cur.Num+1 || !s.Stable() {
 		return
@@ -280,7 +307,7 @@ func (s *State) applyConfig(cf ctrler.Config) {
 			sh.status = Leaving
 		}
 	}
-	s.prev, s.cur = s.cur, cf.Clone()
+	s.prev, s.cur = s.cur, cf
 }
 
 // Encode returns the state as snapshot bytes: the group, the two configurations, then
@@ -301,8 +328,11 @@ func (s *State) Encode() []byte {
 	return e.B
 }
 
-// DecodeState rebuilds a state from Encode's bytes.
+// DecodeState rebuilds a state from Encode's bytes. It reads every shard's encoding
+// through, but leaves the maps of the shards that hold data packed (see shard.packed) in
+// its own copy of b.
 func DecodeState(b []byte) (*State, error) {
+	b = bytes.Clone(b)
 	d := wire.Decoder{B: b}
 	s := &State{gid: int(d.Int())}
 	var err error
@@ -314,10 +344,12 @@ func DecodeState(b []byte) (*State, error) {
 	}
 	for i := range s.shards {
 		st := Status(d.Byte())
-		sd := decodeShardData(&d)
+		start := d.B
+		skipShardData(&d)
 		s.shards[i] = shard{status: st}
-		if st != Absent && st != Pulling {
-			s.shards[i].data, s.shards[i].sessions = sd.Data, sd.Sessions
+		if d.Err == nil && st != Absent && st != Pulling {
+			n := len(start) - len(d.B)
+			s.shards[i].enc, s.shards[i].packed = start[:n:n], true
 		}
 	}
 	if err := d.End("shardkv: snapshot"); err != nil {

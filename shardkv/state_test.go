@@ -228,3 +228,58 @@ func TestEncodeCacheFollowsWrites(t *testing.T) {
 		}
 	})
 }
+
+// TestRestoredStateFollowsWrites: a state restored from a snapshot keeps its shards packed
+// until they are read or written; applying the same commands to it and to the original
+// gives the same snapshots, shard by shard the same data, and the same answers.
+func TestRestoredStateFollowsWrites(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := NewState(100)
+		var r *State // restored from s at some step, then fed the same commands
+		seq := int64(0)
+		for step := rapid.IntRange(1, 40).Draw(t, "steps"); step > 0; step-- {
+			var c Command
+			switch rapid.IntRange(0, 6).Draw(t, "kind") {
+			case 0:
+				var sh [ctrler.NShards]int
+				for i := range sh {
+					sh[i] = rapid.SampledFrom([]int{0, 100, 101}).Draw(t, "gid")
+				}
+				c = Command{Op: OpConfig, Config: config(s.ConfigNum()+1, sh)}
+			case 1, 2:
+				seq += int64(rapid.IntRange(-1, 2).Draw(t, "dseq"))
+				c = Command{Op: rapid.SampledFrom([]Op{OpGet, OpPut, OpAppend}).Draw(t, "op"),
+					Client: rapid.Int64Range(1, 3).Draw(t, "client"), Seq: seq,
+					Key:   key(rapid.IntRange(0, 9).Draw(t, "shard")) + rapid.StringN(0, 2, -1).Draw(t, "suffix"),
+					Value: rapid.StringN(0, 4, -1).Draw(t, "value")}
+			case 3:
+				c = Command{Op: OpInsert, Num: s.ConfigNum()}
+				for _, sh := range s.ShardsIn(Pulling) {
+					c.Data = append(c.Data, ShardData{Shard: sh,
+						Data:     rapid.MapOfN(rapid.StringN(0, 3, -1), rapid.String(), 0, 3).Draw(t, "data"),
+						Sessions: rapid.MapOfN(rapid.Int64Range(1, 5), rapid.Int64(), 0, 3).Draw(t, "sessions")})
+				}
+			case 4:
+				c = Command{Op: OpDelete, Num: s.ConfigNum(), Shards: s.ShardsIn(Leaving)}
+			case 5:
+				c = Command{Op: OpGCDone, Num: s.ConfigNum(), Shards: s.ShardsIn(Arrived)}
+			case 6:
+				var err error
+				r, err = DecodeState(s.Encode())
+				require.NoError(t, err)
+				continue
+			}
+			want := s.Apply(c)
+			if r == nil {
+				continue
+			}
+			require.Equal(t, want, r.Apply(c), "%v", c)
+			require.Equal(t, s.Encode(), r.Encode(), "after %v", c)
+			if sh := rapid.IntRange(-1, 9).Draw(t, "read"); sh >= 0 {
+				require.Equal(t, s.ShardData(sh), r.ShardData(sh), "shard %d after %v", sh, c)
+				require.Equal(t, s.Keys(sh), r.Keys(sh))
+				require.Equal(t, s.Get(key(sh)), r.Get(key(sh)))
+			}
+		}
+	})
+}

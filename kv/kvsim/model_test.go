@@ -158,3 +158,30 @@ func TestCheckLinearizableWritesTheVisualization(t *testing.T) {
 
 	require.NoError(t, CheckLinearizable(h[:2], "kv/Test", 42, Bounds{}))
 }
+
+// TestPrefixFree: both ways prefixFree decides (prefix lookups for few lengths, sorting
+// for many) agree with the definition.
+func TestPrefixFree(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		list := rapid.SliceOfNDistinct(rapid.StringMatching(`[ab]{1,12}`), 1, 30, rapid.ID[string]).Draw(t, "values")
+		values := map[string]kv.Op{}
+		var lens []int
+		for _, v := range list {
+			values[v] = kv.OpAppend
+			if i, found := slices.BinarySearch(lens, len(v)); !found {
+				lens = slices.Insert(lens, i, len(v))
+			}
+		}
+		want := true
+		for _, a := range list {
+			for _, b := range list {
+				if a != b && strings.HasPrefix(b, a) {
+					want = false
+				}
+			}
+		}
+		if got := prefixFree(values, lens); got != want {
+			t.Fatalf("prefixFree(%q) = %v, want %v (%d lengths)", list, got, want, len(lens))
+		}
+	})
+}

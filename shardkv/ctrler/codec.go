@@ -22,7 +22,8 @@ func appendGroups(e *wire.Encoder, m map[int][]string) {
 		}
 		return
 	}
-	gids := wire.SortedKeys(m)
+	var buf [16]int
+	gids := wire.SortedKeys(m, buf[:0])
 	e.Uint(uint64(len(gids)))
 	for _, gid := range gids {
 		e.Int(int64(gid))

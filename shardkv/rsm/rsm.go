@@ -77,7 +77,8 @@ type RSM struct {
 	lastApplied int
 	// waiters are the requests waiting for the command proposed at their index.
 	// Invariant: waiters exist only while this replica leads term, and are all of it.
-	waiters  map[int]*waiter
+	// Held by value: a request per client operation, each a pointer's allocation else.
+	waiters  map[int]waiter
 	term     int
 	leader   bool
 	sweeping bool // a sweep of expired waiters is scheduled
@@ -97,7 +98,7 @@ type waiter struct {
 // learns it is committed. Call it from the node's boot function, after registering
 // nothing else on ep under Raft's method names.
 func Start(node *sim.Node, ep *netsim.Endpoint, cfg Config, sm StateMachine) *RSM {
-	r := &RSM{clk: clock.NewSim(node), cfg: cfg, sm: sm, waiters: map[int]*waiter{}}
+	r := &RSM{clk: clock.NewSim(node), cfg: cfg, sm: sm, waiters: map[int]waiter{}}
 	r.peer = rafthost.StartPeer(node, ep, rafthost.PeerConfig{
 		Raft:     raft.Config{ID: cfg.ID},
 		Peers:    cfg.Peers,
@@ -141,11 +142,11 @@ func (r *RSM) Submit(cmd []byte, done Done) {
 	// Register before proposing: the index is the leader's next one, and in a
 	// single-replica group the command commits and applies inside Start.
 	index := r.peer.Core().LastIndex() + 1
-	if old := r.waiters[index]; old != nil {
+	if old, ok := r.waiters[index]; ok {
 		delete(r.waiters, index)
 		old.done(nil, false)
 	}
-	r.waiters[index] = &waiter{cmd: cmd, since: r.clk.Since(), done: done}
+	r.waiters[index] = waiter{cmd: cmd, since: r.clk.Since(), done: done}
 	r.armSweep()
 	idx, t, ok := r.peer.Start(cmd)
 	if !ok || idx != index || t != term {
@@ -177,7 +178,7 @@ func (r *RSM) apply(m raft.ApplyMsg) {
 		res = r.sm.Apply(m.Command)
 	}
 	r.lastApplied = m.CommandIndex
-	if w := r.waiters[m.CommandIndex]; w != nil {
+	if w, ok := r.waiters[m.CommandIndex]; ok {
 		delete(r.waiters, m.CommandIndex)
 		// Only the command this waiter proposed answers it. Another command at its index
 		// means a new leader overwrote the entry: the operation may still be applied

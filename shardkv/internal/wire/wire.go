@@ -91,7 +91,8 @@ func (e *Encoder) StrMap(m map[string]string) {
 		}
 		return
 	}
-	keys := SortedKeys(m)
+	var buf [16]string
+	keys := SortedKeys(m, buf[:0])
 	e.Uint(uint64(len(keys)))
 	for _, k := range keys {
 		e.Str(k)
@@ -109,7 +110,8 @@ func (e *Encoder) Sessions(m map[int64]int64) {
 		}
 		return
 	}
-	clients := SortedKeys(m)
+	var buf [32]int64
+	clients := SortedKeys(m, buf[:0])
 	e.Uint(uint64(len(clients)))
 	for _, c := range clients {
 		e.Int(c)
@@ -117,11 +119,16 @@ func (e *Encoder) Sessions(m map[int64]int64) {
 	}
 }
 
-// SortedKeys returns m's keys in ascending order, in a slice allocated once at its final
-// size (slices.Sorted(maps.Keys(m)) grows its slice by appending, several allocations for
-// a shard of a few hundred keys, and snapshots encode every shard).
-func SortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
-	keys := make([]K, 0, len(m))
+// SortedKeys returns m's keys in ascending order, in buf if it has room (a caller passes
+// an array on its stack: most maps here are a few groups, keys or clients, and encoding
+// sorts them for every message digest and snapshot), else in a slice allocated once at
+// its final size (slices.Sorted(maps.Keys(m)) grows its slice by appending, several
+// allocations for a shard of a few hundred keys).
+func SortedKeys[K cmp.Ordered, V any](m map[K]V, buf []K) []K {
+	keys := buf[:0]
+	if cap(keys) < len(m) {
+		keys = make([]K, 0, len(m))
+	}
 	for k := range m {
 		keys = append(keys, k)
 	}
@@ -193,6 +200,14 @@ func (d *Decoder) Str() string {
 	s := string(d.B[:n])
 	d.B = d.B[n:]
 	return s
+}
+
+// SkipStr reads past a string without making it.
+func (d *Decoder) SkipStr() {
+	n := d.Count()
+	if d.Err == nil {
+		d.B = d.B[n:]
+	}
 }
 
 func (d *Decoder) Ints() []int {
