@@ -3,6 +3,7 @@ package mapreduce
 import (
 	"encoding/binary"
 	"hash/fnv"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -149,6 +150,27 @@ func TestDecodeEveryCut(t *testing.T) {
 		require.Error(t, err, "cut at %d", cut)
 		require.Less(t, len(got), len(kva))
 		require.Equal(t, kva[:len(got)], append([]apps.KeyValue{}, got...), "cut at %d", cut)
+	}
+}
+
+// TestReduceOfIsRemainder: the partitioner's remainder without a division
+// is ihash(key) % nReduce, for 31-bit hashes at the extremes and at random,
+// and every task count from 1 to 64.
+func TestReduceOfIsRemainder(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		key := rapid.String().Draw(t, "key")
+		for n := 1; n <= 64; n++ {
+			if got, want := newPartitioner(n, 0).reduceOf(key), ihash(key)%n; got != want {
+				t.Fatalf("n=%d key %q: %d, want %d", n, key, got, want)
+			}
+		}
+	})
+	for n := uint64(1); n <= 64; n++ {
+		m := ^uint64(0)/n + 1
+		for _, h := range []uint64{0, 1, n - 1, n, n + 1, 1<<31 - 2, 1<<31 - 1, 1<<32 - 1} {
+			hi, _ := bits.Mul64(m*h, n)
+			require.Equal(t, h%n, hi, "h=%d n=%d", h, n)
+		}
 	}
 }
 
