@@ -50,7 +50,8 @@ func (c Command) Encode() []byte {
 	if c.Op == OpNoop {
 		return []byte{}
 	}
-	b := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(c.Key)+len(c.Value))
+	// The exact size: the entry lives in Raft's log, its messages and its checkers.
+	b := make([]byte, 0, 1+uvarintLen(uint64(c.Client))+uvarintLen(uint64(c.Seq))+uvarintLen(uint64(len(c.Key)))+len(c.Key)+len(c.Value))
 	b = append(b, byte(c.Op))
 	b = binary.AppendUvarint(b, uint64(c.Client))
 	b = binary.AppendUvarint(b, uint64(c.Seq))
