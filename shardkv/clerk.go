@@ -37,7 +37,7 @@ type Clerk struct {
 	leader map[int]int
 	seq    int64
 	// pending describes the operation in progress, for liveness failures.
-	pending *Command
+	pending *OpArgs
 	ops     int
 }
 
@@ -78,8 +78,8 @@ func (ck *Clerk) do(p *sim.Proc, op Op, key, value string) string {
 		panic(fmt.Sprintf("shardkv: clerk %d: concurrent operations (%s)", ck.ID, ck.Pending()))
 	}
 	ck.seq++
-	args := &OpArgs{Command: Command{Op: op, Client: ck.ID, Seq: ck.seq, Key: key, Value: value}}
-	ck.pending = &args.Command
+	args := &OpArgs{Op: op, Client: ck.ID, Seq: ck.seq, Key: key, Value: value}
+	ck.pending = args
 	defer func() { ck.pending = nil }()
 	shard := Key2Shard(key)
 	for {

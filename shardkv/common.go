@@ -55,24 +55,39 @@ const (
 	MethodDelete = "ShardKV.Delete" // new owner -> old owner: I have them; delete your copies
 )
 
-// OpArgs is a clerk's request: a client command.
+// OpArgs is a clerk's request: one client command (Get, Put or Append), on the wire as
+// its log encoding. It holds the client command's fields only, not a whole Command (a
+// third of Command's size): the network copies every request it delivers.
 type OpArgs struct {
-	Command
-	// enc is Command.Encode() once encoded asked for it. The network digests every
+	Op          Op
+	Client, Seq int64
+	Key, Value  string
+	// enc is the command's encoding once encoded asked for it. The network digests every
 	// request it delivers, and the leader that receives it proposes the same bytes, so a
 	// delivered request is encoded once. Set only on the network's copy, which its
-	// handler owns (Clone does not copy it); nothing changes Command after a clerk sent it.
+	// handler owns (Clone does not copy it); nothing changes a request after a clerk sent it.
 	enc []byte
 }
 
-func (a *OpArgs) Size() int      { return a.Command.size() }
-func (a *OpArgs) Clone() any     { return &OpArgs{Command: a.Command} }
-func (a *OpArgs) Digest() uint64 { return sim.HashBytes(a.encoded()) }
+// Command is the log command the request proposes.
+func (a *OpArgs) Command() Command {
+	return Command{Op: a.Op, Client: a.Client, Seq: a.Seq, Key: a.Key, Value: a.Value}
+}
 
-// encoded is Command.Encode(), encoded once.
+func (a *OpArgs) Size() int {
+	c := a.Command()
+	return c.size()
+}
+func (a *OpArgs) Clone() any {
+	return &OpArgs{Op: a.Op, Client: a.Client, Seq: a.Seq, Key: a.Key, Value: a.Value}
+}
+func (a *OpArgs) Digest() uint64 { return sim.HashBytes(a.encoded()) }
+func (a *OpArgs) String() string { return a.Command().String() }
+
+// encoded is Command().Encode(), encoded once.
 func (a *OpArgs) encoded() []byte {
 	if a.enc == nil {
-		a.enc = a.Command.Encode()
+		a.enc = a.Command().Encode()
 	}
 	return a.enc
 }

@@ -33,7 +33,8 @@ func TestWireFormsAreTheMessage(t *testing.T) {
 		{"append rejected", raft.Message{Type: raft.MsgAppResp, From: 2, To: 1, Term: 7, PrevIndex: 40, ConflictIndex: 33, ConflictTerm: -1}, &small{}},
 		{"stale-term response", raft.Message{Type: raft.MsgSnapResp, From: 2, To: 1, Term: 9, ConflictTerm: -1}, &small{}},
 		{"snapshot ok", raft.Message{Type: raft.MsgSnapResp, From: 2, To: 1, Term: 7, Success: true, MatchIndex: 90}, &small{}},
-		{"heartbeat", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: 40, PrevTerm: 6, Commit: 39}, &appendMsg{}},
+		{"heartbeat", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: 40, PrevTerm: 6, Commit: 39}, &heartbeat{}},
+		{"first heartbeat", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 1}, &small{}},
 		{"empty entries", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, Entries: []raft.Entry{}}, &appendMsg{}},
 		{"one entry", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: 4, PrevTerm: 2, Entries: ents("abc"), Commit: 3}, &appendMsg{}},
 		{"entries", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: 4, PrevTerm: 2, Entries: ents("abc", "", "defg"), Commit: 4}, &appendMsg{}},
@@ -103,6 +104,7 @@ func TestWireFormSizes(t *testing.T) {
 		t.Skip("sizes are given for 64-bit platforms")
 	}
 	require.EqualValues(t, 72, unsafe.Sizeof(small{}))
+	require.EqualValues(t, 40, unsafe.Sizeof(heartbeat{}))
 	require.EqualValues(t, 104, unsafe.Sizeof(appendMsg{}))
 	require.EqualValues(t, 160, unsafe.Sizeof(raft.Message{}))
 }
