@@ -97,6 +97,10 @@ func decodeView(b []byte) (commandView, error) {
 	b = b[1:]
 	var vals [3]uint64
 	for i := range vals {
+		if len(b) > 0 && b[0] < 0x80 { // one byte: most clients, keys and early sequence numbers
+			vals[i], b = uint64(b[0]), b[1:]
+			continue
+		}
 		v, n := binary.Uvarint(b)
 		if n <= 0 {
 			return commandView{}, errShortCommand
