@@ -150,7 +150,7 @@ func (h *Writer) Write(p []byte) {
 	copy(f.data[h.off:end], p)
 	// The written bytes, where they went, in the trace hash: runs that write
 	// different contents differ in hash at the first such write.
-	h.fs.w.Digest(digestString(digest(sim.HashBytes(p), uint64(h.off)), h.name))
+	h.fs.w.Digest(digestString(digest(digestBytes(digestSeed, p), uint64(h.off)), h.name))
 	h.off = end
 	f.markDirty(h)
 	h.fs.writes++

@@ -372,3 +372,24 @@ func TestInterruptReportsWhatRan(t *testing.T) {
 		require.Less(t, last["runs"], 10.0, "-parallel %s", parallel)
 	}
 }
+
+// One worker runs the jobs on the printing goroutine, more go through the
+// pipeline: the sweep they report is the same, line for line (wall times
+// and speeds, which are measured, aside), failures included.
+func TestSweepIsTheSameAtAnyParallelism(t *testing.T) {
+	sweep := func(parallel string) []map[string]any {
+		code, out, _ := simrun("run", "-json", "-parallel", parallel, "-scenario", "clitest/[DFPU]*", "-seeds", "1-7")
+		require.Equal(t, 1, code, out) // clitest/Deadlock fails every seed, clitest/FailsOnThrees 3 and 6
+		objs := jsonLines(t, out)
+		for _, o := range objs {
+			delete(o, "wall_s")
+			delete(o, "speedup")
+		}
+		return objs
+	}
+	one := sweep("1")
+	require.Greater(t, len(one), 7)
+	for _, parallel := range []string{"2", "3"} {
+		require.Equal(t, one, sweep(parallel), "-parallel %s", parallel)
+	}
+}
