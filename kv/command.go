@@ -50,7 +50,8 @@ func (c Command) Encode() []byte {
 	if c.Op == OpNoop {
 		return []byte{}
 	}
-	b := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(c.Key)+len(c.Value))
+	// The exact size: the entry lives in Raft's log, its messages and its checkers.
+	b := make([]byte, 0, 1+uvarintLen(uint64(c.Client))+uvarintLen(uint64(c.Seq))+uvarintLen(uint64(len(c.Key)))+len(c.Key)+len(c.Value))
 	b = append(b, byte(c.Op))
 	b = binary.AppendUvarint(b, uint64(c.Client))
 	b = binary.AppendUvarint(b, uint64(c.Seq))
@@ -96,6 +97,10 @@ func decodeView(b []byte) (commandView, error) {
 	b = b[1:]
 	var vals [3]uint64
 	for i := range vals {
+		if len(b) > 0 && b[0] < 0x80 { // one byte: most clients, keys and early sequence numbers
+			vals[i], b = uint64(b[0]), b[1:]
+			continue
+		}
 		v, n := binary.Uvarint(b)
 		if n <= 0 {
 			return commandView{}, errShortCommand

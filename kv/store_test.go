@@ -243,3 +243,19 @@ func TestStoreValuesNeverChange(t *testing.T) {
 	require.Equal(t, "abcdef", before)
 	require.Equal(t, "xyyyyyy", s.Get("k"))
 }
+
+// TestCommandEncodingIsExactSize: Encode allocates exactly the bytes it writes.
+func TestCommandEncodingIsExactSize(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		c := Command{
+			Op:     rapid.SampledFrom([]Op{OpGet, OpPut, OpAppend}).Draw(t, "op"),
+			Client: rapid.Int64().Draw(t, "client"),
+			Seq:    rapid.Int64().Draw(t, "seq"),
+			Key:    rapid.String().Draw(t, "key"),
+			Value:  rapid.String().Draw(t, "value"),
+		}
+		if b := c.Encode(); cap(b) != len(b) {
+			t.Fatalf("%v: %d bytes in a buffer of %d", c, len(b), cap(b))
+		}
+	})
+}

@@ -256,7 +256,14 @@ func (s *System) CheckLogs() {
 // RandString is randstring(n): n random letters from the run's seeded stream.
 func (s *System) RandString(n int) string {
 	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	if n == 1 {
+		// A letter of the constant, not a new string: Challenge1Concurrent4B's appenders
+		// draw thousands of one-letter values.
+		i := s.rand.IntN(len(letters))
+		return letters[i : i+1]
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for i := 0; i < n; i++ {
 		b.WriteByte(letters[s.rand.IntN(len(letters))])
 	}

@@ -13,9 +13,9 @@ import (
 // The garbage collector's settings for a batch of runs (the run and shrink
 // commands), unless the user chose others.
 //
-// Simulated systems allocate briskly and keep little alive: a run of the
-// heaviest scenario of this repository holds about 45 MB, most runs a few
-// MB. At Go's default target (GOGC=100: collect when the heap has doubled
+// Simulated systems allocate briskly and keep little alive: the heaviest
+// runs of this repository's scenarios keep 30 to 45 MB live (GODEBUG=gctrace=1
+// over one seed of every scenario), most runs a few MB. At Go's default target (GOGC=100: collect when the heap has doubled
 // since the last collection) the collector and the allocator's share of it
 // took about 40% of the CPU time of one seed of every scenario. A batch
 // runner has memory to spare, so it lets the heap grow to five times what is
