@@ -342,22 +342,50 @@ func prefix8(s string) uint64 {
 	return p
 }
 
-// sortedKeys returns keys, numbered by their index, in byte order.
+// sortedKeys returns keys, numbered by their index, in byte order. Up to
+// 65,536 keys (a reduce task has a few thousand), it sorts plain integers,
+// each a key's first six bytes above its 16-bit number, with the integer
+// sort (no comparison function to call), then sorts by the whole key each
+// run of keys that share their first six bytes.
 func sortedKeys(keys []string) []numberedKey {
 	order := make([]numberedKey, len(keys))
-	for i, key := range keys {
-		order[i] = numberedKey{prefix8(key), key, int32(i)}
-	}
-	slices.SortFunc(order, func(a, b numberedKey) int {
-		if a.prefix != b.prefix {
-			if a.prefix < b.prefix {
-				return -1
-			}
-			return 1
+	if len(keys) > 1<<16 {
+		for i, key := range keys {
+			order[i] = numberedKey{prefix8(key), key, int32(i)}
 		}
-		return strings.Compare(a.key, b.key)
-	})
+		slices.SortFunc(order, compareNumberedKeys)
+		return order
+	}
+	packed := make([]uint64, len(keys))
+	for i, key := range keys {
+		packed[i] = prefix8(key)&^0xffff | uint64(i)
+	}
+	slices.Sort(packed)
+	for j, p := range packed {
+		i := int32(p & 0xffff)
+		order[j] = numberedKey{prefix8(keys[i]), keys[i], i}
+	}
+	for j := 0; j < len(order); {
+		end := j + 1
+		for end < len(order) && order[end].prefix>>16 == order[j].prefix>>16 {
+			end++
+		}
+		if end-j > 1 {
+			slices.SortFunc(order[j:end], compareNumberedKeys)
+		}
+		j = end
+	}
 	return order
+}
+
+func compareNumberedKeys(a, b numberedKey) int {
+	if a.prefix != b.prefix {
+		if a.prefix < b.prefix {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a.key, b.key)
 }
 
 // reduceAll runs reduce on every key of g in key order and returns the

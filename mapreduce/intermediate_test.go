@@ -2,6 +2,7 @@ package mapreduce
 
 import (
 	"encoding/binary"
+	"fmt"
 	"hash/fnv"
 	"math/bits"
 	"slices"
@@ -263,11 +264,19 @@ func TestGrouperMatchesSort(t *testing.T) {
 	})
 }
 
-// TestSortedKeysIsByteOrder: ordering by eight-byte prefixes first is byte
-// order, for keys with NULs, shared prefixes and every length around eight.
+// TestSortedKeysIsByteOrder: ordering by prefixes first is byte order, for
+// keys with NULs, shared prefixes and every length around six and eight,
+// and past the 65,536 keys of the packed sort.
 func TestSortedKeysIsByteOrder(t *testing.T) {
+	many := make([]string, 1<<16+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("k%07d", (i*7919)%len(many))
+	}
+	order := sortedKeys(many)
+	require.True(t, slices.IsSortedFunc(order, func(a, b numberedKey) int { return strings.Compare(a.key, b.key) }))
+	require.Equal(t, many[order[5].n], order[5].key)
 	rapid.Check(t, func(t *rapid.T) {
-		keys := rapid.SliceOfDistinct(rapid.OneOf(rapid.String(), rapid.StringMatching("ab[\x00a]{0,10}")),
+		keys := rapid.SliceOfDistinct(rapid.OneOf(rapid.String(), rapid.StringMatching("ab[\x00a]{0,5}(cdef[\x00a]{0,5})?")),
 			func(s string) string { return s }).Draw(t, "keys")
 		var got []string
 		for i, k := range sortedKeys(keys) {
