@@ -23,9 +23,14 @@ import "sync"
 // others wait for it, and a map entry is replaced, never changed, when it is
 // evicted.
 
-// memoSize is how many entries each memo keeps: enough for the runs a
-// -parallel 2 sweep has in flight twice over. A corpus entry holds 3.3 MB.
-const memoSize = 4
+// memoSize is how many entries each memo keeps. A sweep runs scenario by
+// scenario (every seed of the first, then of the next), so the six
+// mapreduce/* runs of one seed are as many runs apart as the sweep has
+// seeds: with 8 entries a sweep of up to 8 seeds (simrun's default is 1-5)
+// generates each seed's corpus once instead of six times. A corpus entry
+// holds about 6 MB (the 3.3 MB of text and the word counts), a reference
+// up to 2 MB.
+const memoSize = 8
 
 // memo maps keys to values built once, keeping the memoSize newest keys.
 type memo[K comparable, V any] struct {
