@@ -137,17 +137,24 @@ func (h *Writer) Write(p []byte) {
 	}
 	end := h.off + len(p)
 	switch {
+	case h.off == 0 && len(f.data) == 0 && end > cap(f.data):
+		// A new or truncated file's first write (the workers' usual case:
+		// one write of a whole intermediate file): append allocates without
+		// first zeroing the bytes it copies (and zeroes the spare capacity).
+		f.data = append(f.data[:0], p...)
 	case end <= len(f.data):
+		copy(f.data[h.off:end], p)
 	case end <= cap(f.data):
 		// The bytes past len were zeroed by make and never written: a file
 		// only grows until it is truncated, and truncation drops the buffer.
 		f.data = f.data[:end]
+		copy(f.data[h.off:end], p)
 	default:
 		grown := make([]byte, end, max(end, 2*cap(f.data)))
 		copy(grown, f.data)
+		copy(grown[h.off:end], p)
 		f.data = grown
 	}
-	copy(f.data[h.off:end], p)
 	// The written bytes, where they went, in the trace hash: runs that write
 	// different contents differ in hash at the first such write.
 	h.fs.w.Digest(digestString(digest(digestBytes(digestSeed, p), uint64(h.off)), h.name))

@@ -2,7 +2,9 @@ package mapreduce
 
 import (
 	"encoding/binary"
+	"fmt"
 	"hash/fnv"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -152,6 +154,27 @@ func TestDecodeEveryCut(t *testing.T) {
 	}
 }
 
+// TestReduceOfIsRemainder: the partitioner's remainder without a division
+// is ihash(key) % nReduce, for 31-bit hashes at the extremes and at random,
+// and every task count from 1 to 64.
+func TestReduceOfIsRemainder(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		key := rapid.String().Draw(t, "key")
+		for n := 1; n <= 64; n++ {
+			if got, want := newPartitioner(n, 0).reduceOf(key), ihash(key)%n; got != want {
+				t.Fatalf("n=%d key %q: %d, want %d", n, key, got, want)
+			}
+		}
+	})
+	for n := uint64(1); n <= 64; n++ {
+		m := ^uint64(0)/n + 1
+		for _, h := range []uint64{0, 1, n - 1, n, n + 1, 1<<31 - 2, 1<<31 - 1, 1<<32 - 1} {
+			hi, _ := bits.Mul64(m*h, n)
+			require.Equal(t, h%n, hi, "h=%d n=%d", h, n)
+		}
+	}
+}
+
 func TestDecodeStopsAtACorruptRecord(t *testing.T) {
 	b := partition([]apps.KeyValue{{Key: "ab", Value: "1"}, {Key: "cd", Value: "2"}}, 1)[0]
 	kva, err := decode(string(b[:len(b)-1])) // a file cut short, as a partial one is
@@ -241,11 +264,19 @@ func TestGrouperMatchesSort(t *testing.T) {
 	})
 }
 
-// TestSortedKeysIsByteOrder: ordering by eight-byte prefixes first is byte
-// order, for keys with NULs, shared prefixes and every length around eight.
+// TestSortedKeysIsByteOrder: ordering by prefixes first is byte order, for
+// keys with NULs, shared prefixes and every length around six and eight,
+// and past the 65,536 keys of the packed sort.
 func TestSortedKeysIsByteOrder(t *testing.T) {
+	many := make([]string, 1<<16+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("k%07d", (i*7919)%len(many))
+	}
+	order := sortedKeys(many)
+	require.True(t, slices.IsSortedFunc(order, func(a, b numberedKey) int { return strings.Compare(a.key, b.key) }))
+	require.Equal(t, many[order[5].n], order[5].key)
 	rapid.Check(t, func(t *rapid.T) {
-		keys := rapid.SliceOfDistinct(rapid.OneOf(rapid.String(), rapid.StringMatching("ab[\x00a]{0,10}")),
+		keys := rapid.SliceOfDistinct(rapid.OneOf(rapid.String(), rapid.StringMatching("ab[\x00a]{0,5}(cdef[\x00a]{0,5})?")),
 			func(s string) string { return s }).Draw(t, "keys")
 		var got []string
 		for i, k := range sortedKeys(keys) {
