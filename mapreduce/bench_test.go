@@ -71,7 +71,8 @@ func BenchmarkScenarioSameSeed(b *testing.B) {
 // BenchmarkSeed runs every mapreduce/* scenario on seed i+1 at iteration i:
 // what one seed of the family costs in a sweep of the whole suite, where the
 // scenarios share the seed's corpus and references (memo.go). It reports CPU
-// milliseconds per seed and x-realtime-cpu over the six runs.
+// milliseconds per seed, x-realtime and x-realtime-cpu over the six runs, and
+// allocations.
 //
 //	go test ./mapreduce -run '^$' -bench 'Seed$' -benchtime 5x -cpu 1
 func BenchmarkSeed(b *testing.B) {
@@ -91,6 +92,7 @@ func BenchmarkSeed(b *testing.B) {
 	}
 	cpu := simtest.CPUTime() - cpu0
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/seed")
+	b.ReportMetric(virtual.Seconds()/b.Elapsed().Seconds(), "x-realtime")
 	if cpu > 0 {
 		b.ReportMetric(virtual.Seconds()/cpu.Seconds(), "x-realtime-cpu")
 	}

@@ -31,8 +31,9 @@ type wordTally struct {
 	// counts[f*len(docs)+d] is how often form f occurs in document d: a
 	// form's counts sit together, as the reference reads them.
 	counts []int32
-	// sorted is every form number in key order (byte order of the
-	// forms), set by sort before the tally is shared.
+	// sorted is the number of every form that occurs, in key order (byte
+	// order of the forms), set by sort before the tally is shared: most
+	// capitalised forms never start a sentence.
 	sorted []int32
 }
 
@@ -64,11 +65,25 @@ func (t *wordTally) sort() {
 	order := sortedKeys(words)
 	t.sorted = make([]int32, 0, 2*n)
 	for _, w := range order {
-		t.sorted = append(t.sorted, 2*w.n+1)
+		if t.occurs(2*w.n + 1) {
+			t.sorted = append(t.sorted, 2*w.n+1)
+		}
 	}
 	for _, w := range order {
-		t.sorted = append(t.sorted, 2*w.n)
+		if t.occurs(2 * w.n) {
+			t.sorted = append(t.sorted, 2*w.n)
+		}
 	}
+}
+
+// occurs reports whether form f occurs in some document.
+func (t *wordTally) occurs(f int32) bool {
+	for _, c := range t.of(f) {
+		if c > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // reference is an application's expected output over a corpus: parts[r] is
