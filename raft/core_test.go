@@ -491,7 +491,7 @@ func TestSnapshotCompactionAndSend(t *testing.T) {
 
 	// Follower 1 never answered, so it still needs index 1, which is compacted: the next
 	// heartbeat sends it the snapshot.
-	r.Tick(r.Deadline())
+	r.Tick(r.heartbeatDeadline)
 	rd = drain(r)
 	require.Len(t, rd.Messages, 2)
 	require.Equal(t, MsgApp, rd.Messages[1].Type, "follower 2 is up to date")
@@ -555,4 +555,53 @@ func TestInvariantPanicsAreLoud(t *testing.T) {
 	q := newNode(t, 0, 3, Persistent{})
 	q.Tick(time.Second)
 	require.Panics(t, func() { q.Tick(0) }, "time must not go backwards")
+}
+
+// A new commit index reaches the followers with the next append that has entries, or, if
+// none goes out within commitPushDelay, in appends of its own (maybeCommit).
+func TestCommitIndexRidesTheNextAppend(t *testing.T) {
+	r := newNode(t, 0, 3, Persistent{Hard: HardState{Term: 1}})
+	makeLeader(t, r)
+	for _, from := range []int{1, 2} {
+		r.Step(r.now, Message{Type: MsgAppResp, From: from, To: 0, Term: 2, Success: true})
+	}
+	drain(r)
+	heartbeat := r.heartbeatDeadline
+	app := func(to, prev, n, commit int, m Message) Message {
+		require.Len(t, m.Entries, n)
+		return Message{Type: MsgApp, From: 0, To: to, Term: 2, PrevIndex: prev, PrevTerm: 2, Entries: m.Entries, Commit: commit}
+	}
+
+	// Both followers acknowledge entry 1: it commits, and nothing is sent for that alone.
+	r.Propose(r.now, []byte("a"))
+	drain(r)
+	r.Step(r.now, Message{Type: MsgAppResp, From: 1, To: 0, Term: 2, Success: true, MatchIndex: 1})
+	r.Step(r.now, Message{Type: MsgAppResp, From: 2, To: 0, Term: 2, Success: true, MatchIndex: 1})
+	require.Equal(t, 1, r.CommitIndex())
+	require.Empty(t, drain(r).Messages, "the commit index alone is not sent at once")
+	push := r.now + r.commitPushDelay()
+	require.Equal(t, push, r.Deadline())
+
+	// A proposal before the push is due carries the commit index to both.
+	r.Propose(r.now+time.Millisecond, []byte("b"))
+	rd := drain(r)
+	require.Len(t, rd.Messages, 2)
+	for i, to := range []int{1, 2} {
+		require.Equal(t, app(to, 1, 1, 1, rd.Messages[i]), rd.Messages[i])
+	}
+	require.Equal(t, heartbeat, r.Deadline(), "every follower was told: no push is pending")
+
+	// Entry 2 commits with follower 1's acknowledgement; follower 2's is late. When the
+	// push is due, follower 1 (idle) gets the commit index alone; follower 2 (an append in
+	// flight) gets it with the response to its answer.
+	r.Step(r.now, Message{Type: MsgAppResp, From: 1, To: 0, Term: 2, Success: true, MatchIndex: 2})
+	require.Equal(t, 2, r.CommitIndex())
+	require.Empty(t, drain(r).Messages)
+	r.Tick(r.Deadline())
+	rd = drain(r)
+	require.Equal(t, []Message{app(1, 2, 0, 2, rd.Messages[0])}, rd.Messages)
+	r.Step(r.now, Message{Type: MsgAppResp, From: 2, To: 0, Term: 2, Success: true, MatchIndex: 2})
+	rd = drain(r)
+	require.Equal(t, []Message{app(2, 2, 0, 2, rd.Messages[0])}, rd.Messages)
+	require.Equal(t, heartbeat, r.Deadline())
 }

@@ -141,6 +141,16 @@ func (s *scripted) timeout(i int) {
 	s.process(i)
 }
 
+// commitPush fires leader i's timer when its commit index is due to reach the followers
+// that no append carried it to (see raft.Raft's maybeCommit).
+func (s *scripted) commitPush(i int) {
+	r := s.nodes[i].r
+	s.now = max(s.now, r.Deadline())
+	s.logf("%s pushes its commit index", nodeName(i))
+	r.Tick(s.now)
+	s.process(i)
+}
+
 func (s *scripted) propose(i int, cmd string) {
 	idx, term, ok := s.nodes[i].r.Propose(s.tick(), []byte(cmd))
 	require.True(s.t, ok, "%s is not the leader", nodeName(i))
@@ -283,6 +293,8 @@ func scriptFigure8(s *scripted, branch string) (commitAtC int) {
 	s.deliverAll()
 	s.propose(srv5, "x")
 	s.deliverAll()
+	s.commitPush(srv5)
+	s.deliverAll()
 	s.timeout(srv1)
 	s.deliverAll()
 
@@ -347,9 +359,13 @@ func scriptFigure8(s *scripted, branch string) (commitAtC int) {
 		s.deliverAll()
 		s.propose(srv5, "w")
 		s.deliverAll()
+		s.commitPush(srv5)
+		s.deliverAll()
 	case "e":
 		s.section("(e) instead: S1 replicates an entry of term 4 to a majority; it commits, and index 2 with it")
 		s.propose(srv1, "v")
+		s.deliverAll()
+		s.commitPush(srv1)
 		s.deliverAll()
 		s.logf("If S1 crashes now, S5 cannot win: S2 and S3 hold a later last term (4) than its 3")
 		s.crash(srv1)

@@ -43,6 +43,9 @@ type Cluster struct {
 	maxAppend int      // the core's MaxEntriesPerAppend (0: unlimited)
 	rand      *sim.Rand
 	setup     Setup
+	// observer is what every peer reports its Readies to: the checkers, then the probes.
+	observer     rafthost.Observer
+	matchScratch []int // afterPersisted's
 }
 
 // SnapShotInterval is the 2D applier's snapshot period.
@@ -78,6 +81,7 @@ func newCluster(p *sim.Proc, setup Setup, n int, unreliable bool, o clusterOptio
 		peers: make([]*rafthost.Peer, n), connected: make([]bool, n), logs: make([][][]byte, n), values: make([][]byte, n),
 		applied: make([]int, n), rand: w.Rand("raft/harness"), setup: setup}
 	c.Checker = rafthost.NewChecker(w, n)
+	c.observer = rafthost.AfterPersisted(c.Checker, c.afterPersisted)
 	// The Raft config turns labrpc's long delays on: SetReliable keeps them.
 	c.Net.SetConditions(netsim.Reliable().WithLongDelays())
 	c.SetReliable(!unreliable)
@@ -139,7 +143,7 @@ func (c *Cluster) boot(i int, node *sim.Node) {
 		}
 	}
 	c.peers[i] = rafthost.StartPeer(node, c.Net.Endpoint(node.ID), rafthost.PeerConfig{
-		Raft: cfg, Peers: c.addrs, Observer: c.Checker,
+		Raft: cfg, Peers: c.addrs, Observer: c.observer,
 		Apply: func(m raft.ApplyMsg) { c.apply(i, m) },
 	})
 	node.Instance = c.peers[i]

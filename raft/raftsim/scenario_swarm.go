@@ -17,12 +17,14 @@ import (
 // a leader and a new command committed on every peer that runs within LivenessBudget. A peer
 // that halted on corrupt storage (rafthost.Peer.Halted) is out of the group for good; liveness is
 // required of the others if they are a majority, and is not checked otherwise (no protocol
-// can commit without one).
+// can commit without one). In one run of two a Figure 8 section (figure8.go) crashes leaders
+// right after proposals, next to the plan.
 
 func init() {
 	register(def{
 		Name: "raft/Swarm",
-		Description: fmt.Sprintf("5 peers and 3 clients under the swarm fault profile for %v, all safety checks on; "+
+		Description: fmt.Sprintf("5 peers and 3 clients under the swarm fault profile for %v, in one run of two with a section "+
+			"crashing leaders right after proposals (Figure 8), all safety checks on; "+
 			"then a command commits on every peer not halted on corrupt storage within %v", SwarmDuration, LivenessBudget),
 		Faults: "swarm",
 		Run: func(p *sim.Proc, setup Setup) error {
@@ -51,13 +53,14 @@ type swarmOptions struct {
 	clients  int
 	duration time.Duration // faults and clients run at least this long (the profile's Shape)
 	liveness time.Duration // 0: no liveness phase
+	figure8  bool          // draw a Figure 8 section (figure8.go)
 	setup    Setup
 	// observe, if set, is handed the cluster once it is built (tests).
 	observe func(*Cluster)
 }
 
 func defaultSwarm() swarmOptions {
-	return swarmOptions{peers: 5, clients: 3, duration: SwarmDuration, liveness: LivenessBudget}
+	return swarmOptions{peers: 5, clients: 3, duration: SwarmDuration, liveness: LivenessBudget, figure8: true}
 }
 
 // drawClusterOptions draws from the seed how the peers snapshot and how many entries an
@@ -97,6 +100,9 @@ func runSwarm(p *sim.Proc, o swarmOptions) {
 	start := w.Now()
 	plan := c.InstallFaults(o.duration) // Install logs it, for `simrun replay -v`
 	until := start + max(plan.Until, o.duration)
+	if o.figure8 {
+		spawnFigure8(w, c, drawFigure8(w, o.duration), start, plan)
+	}
 
 	r := w.Rand("raft/swarm/clients")
 	stop := false

@@ -92,3 +92,31 @@ func TestClientCmdIsTheFormattedCommand(t *testing.T) {
 		require.Equal(t, fmt.Sprintf("c%d-%d", c.me, c.v), string(clientCmd(c.me, c.v)))
 	}
 }
+
+// TestFigure8SectionReachesFigure8: raft/Swarm's Figure 8 section (figure8.go) leaves
+// entries on minorities and brings their holders back to lead, so that the correct core
+// reaches ProbeFigure8's state, and the core broken in §5.4.2 (raft/planted/CommitOldTerms)
+// is caught committing an entry a later leader lacks. Before the section one seed of
+// CommitOldTerms in 4,500 failed, and the state was never reached in raft/Swarm's seeds 1-100.
+func TestFigure8SectionReachesFigure8(t *testing.T) {
+	swarm, ok := sim.Lookup("raft/Swarm")
+	require.True(t, ok)
+	planted, ok := sim.Lookup("raft/planted/CommitOldTerms")
+	require.True(t, ok)
+	reached, caught := 0, 0
+	for seed := uint64(1); seed <= 100; seed++ {
+		res := sim.RunScenario(swarm, sim.Options{Seed: seed})
+		require.True(t, res.Passed(), "raft/Swarm seed %d: %v", seed, res.Failure)
+		if res.Probes[ProbeFigure8.Name] > 0 {
+			reached++
+		}
+		res = sim.RunScenario(planted, sim.Options{Seed: seed})
+		if !res.Passed() {
+			require.Contains(t, []string{"raft/leader-completeness", "raft/state-machine-safety", "apply"},
+				res.Failure.Check, "seed %d: %v", seed, res.Failure)
+			caught++
+		}
+	}
+	require.GreaterOrEqual(t, reached, 3, "raft/Swarm runs of seeds 1-100 in the Figure 8 state")
+	require.GreaterOrEqual(t, caught, 3, "raft/planted/CommitOldTerms seeds of 1-100 caught")
+}
