@@ -516,10 +516,11 @@ func (e *Endpoint) CallProc(p *sim.Proc, to int, method string, args Message, ti
 	}
 	m := e.net.method(method)
 	wt := e.waiter()
-	p.Suspend(m.wait, func(resume func()) {
-		wt.resume = resume
-		e.call(to, m, args, timeout, wt.done)
-	})
+	// Suspend, with the process and its wait kept in the reused waiter
+	// instead of a resume closure per call.
+	wt.p, wt.wait = p, p.BeginWait(m.wait)
+	e.call(to, m, args, timeout, wt.done)
+	p.Park()
 	reply, ok := wt.reply, wt.ok
 	// The call told its outcome, and tells it only once (call.finish), so
 	// nothing will use wt again: it is free for the next CallProc. A
@@ -530,18 +531,19 @@ func (e *Endpoint) CallProc(p *sim.Proc, to int, method string, args Message, ti
 	return reply, ok
 }
 
-// waiter is one CallProc's wait: where the outcome goes and the resume of
-// the process waiting for it.
+// waiter is one CallProc's wait: where the outcome goes and the process
+// waiting for it.
 type waiter struct {
-	reply  any
-	ok     bool
-	resume func()
-	done   Done // wt.finish, bound once per waiter rather than per call
+	reply any
+	ok    bool
+	p     *sim.Proc
+	wait  sim.Wait
+	done  Done // wt.finish, bound once per waiter rather than per call
 }
 
 func (wt *waiter) finish(reply any, ok bool) {
 	wt.reply, wt.ok = reply, ok
-	wt.resume()
+	wt.p.Wake(wt.wait)
 }
 
 // waiter returns a cleared waiter, reused when the endpoint has one.
