@@ -15,6 +15,7 @@ type Sim struct {
 	// host re-arming a labelled timer builds its label once: a host has
 	// one or a few.
 	labels []timerLabel
+	timers []simTimer // the rest of the chunk newTimer hands out
 }
 
 type timerLabel struct{ label, event string }
@@ -83,9 +84,30 @@ func (c *Sim) eventLabel(label string) string {
 }
 
 func (c *Sim) afterFunc(d time.Duration, label string, f func()) Timer {
-	t := &simTimer{c: c, target: c.Since() + d, f: f, label: label}
+	t := c.newTimer()
+	*t = simTimer{c: c, target: c.Since() + d, f: f, label: label}
 	t.fire = t.run
 	t.arm(d)
+	return t
+}
+
+// timerChunk is how many timers newTimer allocates at once.
+const timerChunk = 32
+
+// newTimer returns a zero timer of its own. The caller may keep a Timer and
+// Stop it at any time, so timers are never reused; they are allocated
+// timerChunk at a time, one allocation per chunk instead of one per timer
+// (a host arms one per heartbeat and election timeout). The price is that a
+// timer still reachable keeps its chunk, and the callbacks the chunk's other
+// timers hold, from the garbage collector; a host drops its timers once
+// they fired or were replaced, so a chunk lives about as long as the
+// longest timeout armed from it.
+func (c *Sim) newTimer() *simTimer {
+	if len(c.timers) == 0 {
+		c.timers = make([]simTimer, timerChunk)
+	}
+	t := &c.timers[0]
+	c.timers = c.timers[1:]
 	return t
 }
 
