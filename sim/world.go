@@ -396,7 +396,7 @@ func (w *World) loop() {
 	}()
 	var e event // one variable for the whole loop: w.current = &e must not allocate per event
 	for !w.stopped && w.queue.Len() > 0 {
-		e = w.queue.pop()
+		w.queue.pop(&e)
 		if e.node != nil && (e.node.inc != e.inc || !e.node.up) {
 			continue // the node crashed since: its timers and deliveries are gone
 		}
