@@ -12,6 +12,28 @@ type Request struct {
 	From   int // caller's node ID
 	Method string
 	Args   any // the handler's own copy
+
+	// Which dispatch of which call this is, for Respond: the call's
+	// record, the record's use (gen) and the copy's number (k). Requests
+	// are never reused (newRequest), so a Request names one dispatch for
+	// good, as a respond closure of its own would.
+	c   *call
+	gen uint64
+	k   uint8
+}
+
+// Respond answers the request, as the respond function handed to a
+// Handler does: it works once, and only for this dispatch. A handler may
+// keep the Request and call Respond again, even after the call's record
+// was freed and reused by another call, which does not hear it.
+func (r *Request) Respond(reply Message) {
+	c := r.c
+	if c == nil || c.gen != r.gen || c.responded&(1<<r.k) != 0 {
+		return
+	}
+	c.responded |= 1 << r.k
+	c.respond(reply)
+	c.unref()
 }
 
 // Handler serves one method. It must call respond exactly once, now or
@@ -21,14 +43,18 @@ type Request struct {
 // labrpc's polling would find it (see watch.go).
 type Handler func(req *Request, respond func(reply Message))
 
+// RequestHandler is a Handler that responds with req.Respond, which costs
+// no allocation per call where a Handler's respond function costs one.
+type RequestHandler func(req *Request)
+
 // Endpoint is a node's attachment to the network.
 type Endpoint struct {
 	net      *Network
 	node     *sim.Node
-	handlers []Handler // by method.idx; nil where this instance has none
-	waits    []*waiter // CallProc's finished waiters, for reuse
-	watched  []*call   // calls waiting on this node's handlers (see watch.go)
-	pruneAt  int       // the length of watched at which it is next pruned
+	handlers []RequestHandler // by method.idx; nil where this instance has none
+	waits    []*waiter        // CallProc's finished waiters, for reuse
+	watched  []*call          // calls waiting on this node's handlers (see watch.go)
+	pruneAt  int              // the length of watched at which it is next pruned
 }
 
 // Node returns the endpoint's node.
@@ -39,6 +65,12 @@ func (e *Endpoint) ID() int { return e.node.ID }
 
 // Handle registers h for method on this instance of the node.
 func (e *Endpoint) Handle(method string, h Handler) {
+	e.HandleRequest(method, func(req *Request) { h(req, req.Respond) })
+}
+
+// HandleRequest registers h for method on this instance of the node: Handle
+// for a handler that responds with req.Respond.
+func (e *Endpoint) HandleRequest(method string, h RequestHandler) {
 	m := e.net.method(method)
 	for len(e.handlers) <= m.idx {
 		e.handlers = append(e.handlers, nil)
@@ -47,7 +79,7 @@ func (e *Endpoint) Handle(method string, h Handler) {
 }
 
 // handler returns this instance's handler for m, or nil.
-func (e *Endpoint) handler(m *method) Handler {
+func (e *Endpoint) handler(m *method) RequestHandler {
 	if m.idx < len(e.handlers) {
 		return e.handlers[m.idx]
 	}
@@ -90,7 +122,7 @@ type call struct {
 	replyID   uint64 // its trace ID; 0 unless tracing
 
 	// refs counts what may still use the call: its scheduled events and the
-	// respond functions handed to handlers that have not yet responded.
+	// Requests handed to handlers that have not yet responded.
 	// When it drops to zero nothing can reach the call any more, and release
 	// puts it on the network's free list. An event that never runs (its
 	// node crashed) or a handler that never responds keeps the call off the
@@ -99,8 +131,8 @@ type call struct {
 	fn   *callFuncs // bound once per record, kept across reuse
 
 	// gen numbers the record's uses: it grows each time the record is
-	// freed, so a respond function of an earlier call (which a handler may
-	// keep and call again) knows the record is no longer its call's.
+	// freed, so a Request of an earlier call (which a handler may keep and
+	// respond to again) knows the record is no longer its call's.
 	gen uint64
 	// dispatched numbers the copies handed to handlers (at most three: the
 	// request, a duplicate and a late duplicate); bit k of responded is set
@@ -130,7 +162,7 @@ func (n *Network) newCall() *call {
 }
 
 // unref drops one reference; the last one puts the record on the free list.
-// It must be the last thing an event or respond function does with c.
+// It must be the last thing an event or Respond does with c.
 func (c *call) unref() {
 	c.refs--
 	if c.refs != 0 {
@@ -143,23 +175,6 @@ func (c *call) unref() {
 
 func (c *call) failed()   { c.fail("failed"); c.unref() }
 func (c *call) timedOut() { c.fail("timed out"); c.unref() }
-
-// responder returns the respond function of copy k of the call's request,
-// handed to its handler. It works once, and only for this use of the record:
-// a handler may keep it and call it again after the record was freed and
-// reused by another call, and that call must not hear it. It is a closure
-// of three values, one allocation per dispatch.
-func (c *call) responder(k uint8) func(Message) {
-	gen := c.gen
-	return func(reply Message) {
-		if c.gen != gen || c.responded&(1<<k) != 0 {
-			return
-		}
-		c.responded |= 1 << k
-		c.respond(reply)
-		c.unref()
-	}
-}
 
 // reqChunk is how many Requests newRequest allocates at once.
 const reqChunk = 32
@@ -423,11 +438,11 @@ func (c *call) dispatch(id uint64) {
 		args = c.args.Clone()
 	}
 	req := n.newRequest()
-	*req = Request{From: c.from.node.ID, Method: c.labels.name, Args: args}
 	k := c.dispatched
+	*req = Request{From: c.from.node.ID, Method: c.labels.name, Args: args, c: c, gen: c.gen, k: k}
 	c.dispatched++
-	c.refs++ // held by the respond function until the handler responds
-	h(req, c.responder(k))
+	c.refs++ // held by the request (its Respond) until the handler responds
+	h(req)
 	// c is still this call's (the event running dispatch holds a reference).
 	if c.responded&(1<<k) == 0 {
 		c.watch()
@@ -452,7 +467,7 @@ func (c *call) respond(reply Message) {
 		return
 	}
 	c.served = true
-	c.unwatch() // the respond function's reference is still held
+	c.unwatch() // the Request's reference is still held
 	if c.serverGone() {
 		unsent(c.goneWhy())
 		c.failLater(n.failAfter(&c.rand))
