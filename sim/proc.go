@@ -114,7 +114,7 @@ func (p *Proc) Done() bool { return p.done }
 func (p *Proc) schedule(delay time.Duration, label string) {
 	r := p.w.takeResumer()
 	r.p, r.want = p, p.wakeups
-	p.w.push(delay, p.node, label, r.fire) // a nil node: a world event
+	p.w.push(delay, p.node, label, r.fire, nil) // a nil node: a world event
 }
 
 // resumer is the event of one scheduled resume. They are reused, rather
@@ -209,7 +209,7 @@ func (p *Proc) kill() {
 // Sleep blocks for d of virtual time.
 func (p *Proc) Sleep(d time.Duration) {
 	p.waiting = "the end of a sleep"
-	p.w.push(d, p.node, p.wakeLabel, p.wake)
+	p.w.push(d, p.node, p.wakeLabel, p.wake, nil)
 	p.park()
 }
 

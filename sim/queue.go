@@ -12,7 +12,8 @@ type event struct {
 	at    time.Duration
 	tie   uint64
 	seq   uint64
-	fn    func()
+	fn    func() // the callback, or nil when act is set
+	act   Action
 	node  *Node  // nil for world events; else dropped if node crashed since scheduling
 	inc   uint32 // node incarnation at scheduling time
 	label string
@@ -43,6 +44,7 @@ func (a *queueKey) before(b *queueKey) bool {
 // eventBody is the part of a queued event that the order does not read.
 type eventBody struct {
 	fn    func()
+	act   Action
 	node  *Node
 	inc   uint32
 	label string
@@ -66,10 +68,10 @@ func (q *eventQueue) push(e event) {
 	if n := len(q.free); n > 0 {
 		slot = q.free[n-1]
 		q.free = q.free[:n-1]
-		q.bodies[slot] = eventBody{fn: e.fn, node: e.node, inc: e.inc, label: e.label}
+		q.bodies[slot] = eventBody{fn: e.fn, act: e.act, node: e.node, inc: e.inc, label: e.label}
 	} else {
 		slot = uint32(len(q.bodies))
-		q.bodies = append(q.bodies, eventBody{fn: e.fn, node: e.node, inc: e.inc, label: e.label})
+		q.bodies = append(q.bodies, eventBody{fn: e.fn, act: e.act, node: e.node, inc: e.inc, label: e.label})
 	}
 	k := queueKey{at: e.at, tie: e.tie, seq: e.seq, slot: slot}
 	q.keys = append(q.keys, queueKey{})
@@ -120,7 +122,7 @@ func (q *eventQueue) pop(e *event) {
 	}
 	b := &q.bodies[top.slot]
 	e.at, e.tie, e.seq = top.at, top.tie, top.seq
-	e.fn, e.node, e.inc, e.label = b.fn, b.node, b.inc, b.label
+	e.fn, e.act, e.node, e.inc, e.label = b.fn, b.act, b.node, b.inc, b.label
 	*b = eventBody{}
 	q.free = append(q.free, top.slot)
 }
