@@ -128,7 +128,6 @@ type call struct {
 	// node crashed) or a handler that never responds keeps the call off the
 	// list for good, which only costs the garbage collector.
 	refs int32
-	fn   *callFuncs // bound once per record, kept across reuse
 
 	// gen numbers the record's uses: it grows each time the record is
 	// freed, so a Request of an earlier call (which a handler may keep and
@@ -140,11 +139,22 @@ type call struct {
 	dispatched, responded uint8
 }
 
-// callFuncs are a call record's methods bound once, so that scheduling them
-// allocates nothing.
-type callFuncs struct {
-	deliver, reply, check, failed, timedOut func()
-}
+// A call's events are sim.Actions on the record itself, one type per
+// event, so that scheduling them allocates nothing and a new record needs
+// no bound method values.
+type (
+	deliverAction  call
+	replyAction    call
+	checkAction    call
+	failedAction   call
+	timedOutAction call
+)
+
+func (a *deliverAction) Run()  { (*call)(a).deliverUntraced() }
+func (a *replyAction) Run()    { (*call)(a).replyArrives() }
+func (a *checkAction) Run()    { (*call)(a).check() }
+func (a *failedAction) Run()   { (*call)(a).failed() }
+func (a *timedOutAction) Run() { (*call)(a).timedOut() }
 
 // newCall returns a zeroed call record, reused from the free list (which
 // unref fills with zeroed records) when one is there.
@@ -155,10 +165,7 @@ func (n *Network) newCall() *call {
 		n.free = n.free[:k-1]
 		return c
 	}
-	c := &call{}
-	c.fn = &callFuncs{deliver: c.deliverUntraced, reply: c.replyArrives, check: c.check,
-		failed: c.failed, timedOut: c.timedOut}
-	return c
+	return &call{}
 }
 
 // unref drops one reference; the last one puts the record on the free list.
@@ -169,7 +176,7 @@ func (c *call) unref() {
 		return
 	}
 	n := c.net
-	*c = call{fn: c.fn, gen: c.gen + 1} // holds no messages, callbacks or endpoints while free
+	*c = call{gen: c.gen + 1} // holds no messages, callbacks or endpoints while free
 	n.free = append(n.free, c)
 }
 
@@ -234,7 +241,7 @@ func (e *Endpoint) call(to int, m *method, args Message, timeout time.Duration, 
 	tracing := n.w.Tracing()
 	if timeout > 0 {
 		c.refs++
-		e.node.After(timeout, m.timeout, c.fn.timedOut)
+		e.node.AfterAction(timeout, m.timeout, (*timedOutAction)(c))
 	}
 	target := n.Endpoint(to)
 	if target == nil || !target.node.Up() || l.down {
@@ -305,7 +312,7 @@ func (e *Endpoint) call(to int, m *method, args Message, timeout time.Duration, 
 func (c *call) schedule(delay time.Duration, id uint64) {
 	c.refs++
 	if id == 0 {
-		c.net.w.Schedule(delay, c.labels.req, c.fn.deliver)
+		c.net.w.ScheduleAction(delay, c.labels.req, (*deliverAction)(c))
 		return
 	}
 	c.net.w.Schedule(delay, c.labels.req, func() { c.deliver(id); c.unref() })
@@ -370,7 +377,7 @@ func (c *call) failLater(delay time.Duration) {
 		return
 	}
 	c.refs++
-	c.from.node.After(delay, c.labels.fail, c.fn.failed)
+	c.from.node.AfterAction(delay, c.labels.fail, (*failedAction)(c))
 }
 
 // serverGone reports whether the instance the call was sent to is gone or
@@ -497,7 +504,7 @@ func (c *call) respond(reply Message) {
 		n.traceBind(c.replyID) // the reply's arrival is an event of the caller
 	}
 	c.refs++
-	c.from.node.After(delay, c.labels.rep, c.fn.reply)
+	c.from.node.AfterAction(delay, c.labels.rep, (*replyAction)(c))
 }
 
 // replyArrives runs at the caller when the reply respond sent arrives.
