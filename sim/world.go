@@ -211,7 +211,9 @@ func (e *timerEvent) Run() {
 		return
 	}
 	t.fired = true
-	t.fn()
+	fn := t.fn
+	t.fn = nil // a holder of the timer does not keep what fn refers to
+	fn()
 }
 
 // Stop prevents the timer from firing. It reports whether it did so.
@@ -220,6 +222,7 @@ func (t *Timer) Stop() bool {
 		return false
 	}
 	t.stopped = true
+	t.fn = nil
 	return true
 }
 
