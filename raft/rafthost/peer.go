@@ -224,8 +224,9 @@ func (p *Peer) recover() (raft.Persistent, error) {
 // in it: a response of term 0, which every caller drops as stale (a request
 // carries its sender's term, at least 1). Registering no handler is not an
 // option, since the network treats a call to a method nobody serves as a bug;
-// and never answering would leave every call to the peer open, polled for as
-// long as the run lasts.
+// and never answering would leave every call to the peer open for as long as
+// the run lasts (the network fails a waiting call only when its server
+// crashes or is cut off).
 func (p *Peer) halt(err error) {
 	p.halted = err
 	w := p.node.World()
