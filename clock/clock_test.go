@@ -90,6 +90,32 @@ func TestSimClockAfterFuncStop(t *testing.T) {
 	require.False(t, kept.Stop(), "Stop after firing")
 }
 
+func TestSimClockManyTimersAreIndependent(t *testing.T) {
+	// More timers than one allocation chunk holds: stopping one must stop
+	// only it, and each fires its own callback at its own time.
+	w, _, c := world(t)
+	const n = 100
+	var fired []int
+	var timers []clock.Timer
+	for i := 0; i < n; i++ {
+		timers = append(timers, (*c).AfterFunc(time.Duration(i+1)*time.Millisecond, func() {
+			fired = append(fired, i)
+		}))
+	}
+	for i := 1; i < n; i += 2 {
+		require.True(t, timers[i].Stop())
+	}
+	require.Nil(t, w.Run())
+	var want []int
+	for i := 0; i < n; i += 2 {
+		want = append(want, i)
+	}
+	require.Equal(t, want, fired)
+	for i := range timers {
+		require.False(t, timers[i].Stop(), "timer %d", i)
+	}
+}
+
 func TestSimClockTimersDieWithACrash(t *testing.T) {
 	w := sim.NewWorld(sim.Options{Seed: 1})
 	var fired []uint32

@@ -15,6 +15,7 @@ type Sim struct {
 	// host re-arming a labelled timer builds its label once: a host has
 	// one or a few.
 	labels []timerLabel
+	timers []simTimer // the rest of the chunk newTimer hands out
 }
 
 type timerLabel struct{ label, event string }
@@ -83,23 +84,43 @@ func (c *Sim) eventLabel(label string) string {
 }
 
 func (c *Sim) afterFunc(d time.Duration, label string, f func()) Timer {
-	t := &simTimer{c: c, target: c.Since() + d, f: f, label: label}
-	t.fire = t.run
+	t := c.newTimer()
+	*t = simTimer{c: c, target: c.Since() + d, f: f, label: label}
 	t.arm(d)
+	return t
+}
+
+// timerChunk is how many timers newTimer allocates at once.
+const timerChunk = 32
+
+// newTimer returns a zero timer of its own. The caller may keep a Timer and
+// Stop it at any time, so timers are never reused; they are allocated
+// timerChunk at a time, one allocation per chunk instead of one per timer
+// (a host arms one per heartbeat and election timeout). The price is that a
+// timer still reachable keeps its chunk, and the callbacks the chunk's other
+// timers hold, from the garbage collector; a host drops its timers once
+// they fired or were replaced, so a chunk lives about as long as the
+// longest timeout armed from it.
+func (c *Sim) newTimer() *simTimer {
+	if len(c.timers) == 0 {
+		c.timers = make([]simTimer, timerChunk)
+	}
+	t := &c.timers[0]
+	c.timers = c.timers[1:]
 	return t
 }
 
 // simTimer is a simulated timer that may be re-armed before it fires. It
 // keeps its own stopped and fired flags rather than a sim.Timer per arming:
-// its event is scheduled with Node.After and checks them when it runs, just
-// as a sim.Timer's event does, so the events (and the trace hash) are the
-// same, for two allocations per timer instead of four and none per re-arm.
+// its event is scheduled with Node.AfterAction and checks them when it runs,
+// just as a sim.Timer's event does, so the events (and the trace hash) are
+// the same, for a 32nd of an allocation per timer (newTimer) instead of four
+// and none per re-arm.
 type simTimer struct {
 	c       *Sim
 	target  time.Duration // Since at which f is due
 	f       func()
 	label   string // the event's label
-	fire    func() // t.run, bound once
 	stopped bool
 	fired   bool
 }
@@ -113,8 +134,14 @@ func (t *simTimer) arm(rem time.Duration) {
 	if rem > 0 && world < 1 {
 		world = 1
 	}
-	t.c.node.After(world, t.label, t.fire)
+	t.c.node.AfterAction(world, t.label, (*timerAction)(t))
 }
+
+// timerAction is a simTimer as its event's sim.Action: a type of its own, so
+// that the timer handed out has no Run method.
+type timerAction simTimer
+
+func (e *timerAction) Run() { (*simTimer)(e).run() }
 
 func (t *simTimer) run() {
 	if t.stopped {

@@ -50,7 +50,8 @@ func (c Command) Encode() []byte {
 	if c.Op == OpNoop {
 		return []byte{}
 	}
-	// The exact size: the entry lives in Raft's log, its messages and its checkers.
+	// The exact size, in one allocation. Raft does not keep these bytes: Propose copies the
+	// command into its log entry (the server proposes each encoding once and drops it).
 	b := make([]byte, 0, 1+uvarintLen(uint64(c.Client))+uvarintLen(uint64(c.Seq))+uvarintLen(uint64(len(c.Key)))+len(c.Key)+len(c.Value))
 	b = append(b, byte(c.Op))
 	b = binary.AppendUvarint(b, uint64(c.Client))

@@ -93,8 +93,8 @@ type request struct{ client, seq int64 }
 
 type waiter struct {
 	client, seq int64
-	since       time.Duration // the server's clock (Since) when the request arrived
-	respond     func(netsim.Message)
+	since       time.Duration   // the server's clock (Since) when the request arrived
+	req         *netsim.Request // answered with req.Respond
 }
 
 // WaiterTimeout is how long a server keeps a request waiting for its command to apply
@@ -124,7 +124,7 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 	if snap := s.peer.ReadSnapshot(); len(snap) > 0 {
 		s.restore(snap, s.peer.Core().SnapshotMeta().Index)
 	}
-	ep.Handle(MethodOp, s.handleOp)
+	ep.HandleRequest(MethodOp, s.handleOp)
 	return s
 }
 
@@ -139,7 +139,7 @@ func (s *Server) LastApplied() int { return s.lastApplied }
 
 // handleOp serves every client operation: propose it and answer when the command at its
 // index is applied. A server that is not the leader answers at once, so the clerk moves on.
-func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
+func (s *Server) handleOp(req *netsim.Request) {
 	args := req.Args.(*OpArgs)
 	term, leader := s.peer.GetState()
 	if !leader {
@@ -147,20 +147,20 @@ func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
 		if c := s.peer.Core(); c != nil && c.Leader() >= 0 { // nil: halted on corrupt storage
 			hint = s.cfg.Peers[c.Leader()]
 		}
-		s.answer(respond, OpReply{Err: ErrWrongLeader, Leader: hint})
+		s.answer(req, OpReply{Err: ErrWrongLeader, Leader: hint})
 		return
 	}
 	if s.cfg.UnsafeLocalGets && args.Op == OpGet {
-		s.answer(respond, OpReply{Value: s.store.Get(args.Key)})
+		s.answer(req, OpReply{Value: s.store.Get(args.Key)})
 		return
 	}
 	// Register before proposing: the index is the leader's next one, and in a single-node
 	// cluster the command commits and applies inside Start.
 	index := s.peer.Core().LastIndex() + 1
 	if old, ok := s.waiters[index]; ok {
-		s.answer(old.respond, wrongLeader())
+		s.answer(old.req, wrongLeader())
 	}
-	s.waiters[index] = waiter{client: args.Client, seq: args.Seq, since: s.clk.Since(), respond: respond}
+	s.waiters[index] = waiter{client: args.Client, seq: args.Seq, since: s.clk.Since(), req: req}
 	s.armSweep()
 	idx, t, ok := s.peer.Start(args.Command.Encode())
 	if !ok || idx != index || t != term {
@@ -227,9 +227,9 @@ func (s *Server) apply(m raft.ApplyMsg) {
 			// would cost each Get the length of its value five times over, for
 			// results that no one reads.)
 			s.world.Digest(hashString(fnvOffset, res.Value))
-			s.answer(w.respond, OpReply{Value: res.Value})
+			s.answer(w.req, OpReply{Value: res.Value})
 		} else {
-			s.answer(w.respond, wrongLeader())
+			s.answer(w.req, wrongLeader())
 		}
 	}
 	s.maybeSnapshot()
@@ -296,7 +296,7 @@ func (s *Server) failWaiters(match func(index int) bool) {
 	for _, i := range idx {
 		w := s.waiters[i]
 		delete(s.waiters, i)
-		s.answer(w.respond, wrongLeader())
+		s.answer(w.req, wrongLeader())
 	}
 }
 
@@ -304,12 +304,12 @@ func (s *Server) failWaiters(match func(index int) bool) {
 // complete it: no hint, it does not know better.
 func wrongLeader() OpReply { return OpReply{Err: ErrWrongLeader, Leader: -1} }
 
-// answer sends r through respond, in the server's one OpReply: the network copies a
+// answer sends r as req's reply, in the server's one OpReply: the network copies a
 // reply as it sends it (a sender may change a netsim.Message once sent), so the server
 // need not allocate one per answer.
-func (s *Server) answer(respond func(netsim.Message), r OpReply) {
+func (s *Server) answer(req *netsim.Request, r OpReply) {
 	s.reply = r
-	respond(&s.reply)
+	req.Respond(&s.reply)
 }
 
 // leadership follows the peer's role after every persisted Ready. A change of term or a

@@ -12,6 +12,28 @@ type Request struct {
 	From   int // caller's node ID
 	Method string
 	Args   any // the handler's own copy
+
+	// Which dispatch of which call this is, for Respond: the call's
+	// record, the record's use (gen) and the copy's number (k). Requests
+	// are never reused (newRequest), so a Request names one dispatch for
+	// good, as a respond closure of its own would.
+	c   *call
+	gen uint64
+	k   uint8
+}
+
+// Respond answers the request, as the respond function handed to a
+// Handler does: it works once, and only for this dispatch. A handler may
+// keep the Request and call Respond again, even after the call's record
+// was freed and reused by another call, which does not hear it.
+func (r *Request) Respond(reply Message) {
+	c := r.c
+	if c == nil || c.gen != r.gen || c.responded&(1<<r.k) != 0 {
+		return
+	}
+	c.responded |= 1 << r.k
+	c.respond(reply)
+	c.unref()
 }
 
 // Handler serves one method. It must call respond exactly once, now or
@@ -21,14 +43,18 @@ type Request struct {
 // labrpc's polling would find it (see watch.go).
 type Handler func(req *Request, respond func(reply Message))
 
+// RequestHandler is a Handler that responds with req.Respond, which costs
+// no allocation per call where a Handler's respond function costs one.
+type RequestHandler func(req *Request)
+
 // Endpoint is a node's attachment to the network.
 type Endpoint struct {
 	net      *Network
 	node     *sim.Node
-	handlers []Handler // by method.idx; nil where this instance has none
-	waits    []*waiter // CallProc's finished waiters, for reuse
-	watched  []*call   // calls waiting on this node's handlers (see watch.go)
-	pruneAt  int       // the length of watched at which it is next pruned
+	handlers []RequestHandler // by method.idx; nil where this instance has none
+	waits    []*waiter        // CallProc's finished waiters, for reuse
+	watched  []*call          // calls waiting on this node's handlers (see watch.go)
+	pruneAt  int              // the length of watched at which it is next pruned
 }
 
 // Node returns the endpoint's node.
@@ -39,6 +65,12 @@ func (e *Endpoint) ID() int { return e.node.ID }
 
 // Handle registers h for method on this instance of the node.
 func (e *Endpoint) Handle(method string, h Handler) {
+	e.HandleRequest(method, func(req *Request) { h(req, req.Respond) })
+}
+
+// HandleRequest registers h for method on this instance of the node: Handle
+// for a handler that responds with req.Respond.
+func (e *Endpoint) HandleRequest(method string, h RequestHandler) {
 	m := e.net.method(method)
 	for len(e.handlers) <= m.idx {
 		e.handlers = append(e.handlers, nil)
@@ -47,7 +79,7 @@ func (e *Endpoint) Handle(method string, h Handler) {
 }
 
 // handler returns this instance's handler for m, or nil.
-func (e *Endpoint) handler(m *method) Handler {
+func (e *Endpoint) handler(m *method) RequestHandler {
 	if m.idx < len(e.handlers) {
 		return e.handlers[m.idx]
 	}
@@ -90,17 +122,16 @@ type call struct {
 	replyID   uint64 // its trace ID; 0 unless tracing
 
 	// refs counts what may still use the call: its scheduled events and the
-	// respond functions handed to handlers that have not yet responded.
+	// Requests handed to handlers that have not yet responded.
 	// When it drops to zero nothing can reach the call any more, and release
 	// puts it on the network's free list. An event that never runs (its
 	// node crashed) or a handler that never responds keeps the call off the
 	// list for good, which only costs the garbage collector.
 	refs int32
-	fn   *callFuncs // bound once per record, kept across reuse
 
 	// gen numbers the record's uses: it grows each time the record is
-	// freed, so a respond function of an earlier call (which a handler may
-	// keep and call again) knows the record is no longer its call's.
+	// freed, so a Request of an earlier call (which a handler may keep and
+	// respond to again) knows the record is no longer its call's.
 	gen uint64
 	// dispatched numbers the copies handed to handlers (at most three: the
 	// request, a duplicate and a late duplicate); bit k of responded is set
@@ -108,11 +139,22 @@ type call struct {
 	dispatched, responded uint8
 }
 
-// callFuncs are a call record's methods bound once, so that scheduling them
-// allocates nothing.
-type callFuncs struct {
-	deliver, reply, check, failed, timedOut func()
-}
+// A call's events are sim.Actions on the record itself, one type per
+// event, so that scheduling them allocates nothing and a new record needs
+// no bound method values.
+type (
+	deliverAction  call
+	replyAction    call
+	checkAction    call
+	failedAction   call
+	timedOutAction call
+)
+
+func (a *deliverAction) Run()  { (*call)(a).deliverUntraced() }
+func (a *replyAction) Run()    { (*call)(a).replyArrives() }
+func (a *checkAction) Run()    { (*call)(a).check() }
+func (a *failedAction) Run()   { (*call)(a).failed() }
+func (a *timedOutAction) Run() { (*call)(a).timedOut() }
 
 // newCall returns a zeroed call record, reused from the free list (which
 // unref fills with zeroed records) when one is there.
@@ -123,43 +165,23 @@ func (n *Network) newCall() *call {
 		n.free = n.free[:k-1]
 		return c
 	}
-	c := &call{}
-	c.fn = &callFuncs{deliver: c.deliverUntraced, reply: c.replyArrives, check: c.check,
-		failed: c.failed, timedOut: c.timedOut}
-	return c
+	return &call{}
 }
 
 // unref drops one reference; the last one puts the record on the free list.
-// It must be the last thing an event or respond function does with c.
+// It must be the last thing an event or Respond does with c.
 func (c *call) unref() {
 	c.refs--
 	if c.refs != 0 {
 		return
 	}
 	n := c.net
-	*c = call{fn: c.fn, gen: c.gen + 1} // holds no messages, callbacks or endpoints while free
+	*c = call{gen: c.gen + 1} // holds no messages, callbacks or endpoints while free
 	n.free = append(n.free, c)
 }
 
 func (c *call) failed()   { c.fail("failed"); c.unref() }
 func (c *call) timedOut() { c.fail("timed out"); c.unref() }
-
-// responder returns the respond function of copy k of the call's request,
-// handed to its handler. It works once, and only for this use of the record:
-// a handler may keep it and call it again after the record was freed and
-// reused by another call, and that call must not hear it. It is a closure
-// of three values, one allocation per dispatch.
-func (c *call) responder(k uint8) func(Message) {
-	gen := c.gen
-	return func(reply Message) {
-		if c.gen != gen || c.responded&(1<<k) != 0 {
-			return
-		}
-		c.responded |= 1 << k
-		c.respond(reply)
-		c.unref()
-	}
-}
 
 // reqChunk is how many Requests newRequest allocates at once.
 const reqChunk = 32
@@ -219,7 +241,7 @@ func (e *Endpoint) call(to int, m *method, args Message, timeout time.Duration, 
 	tracing := n.w.Tracing()
 	if timeout > 0 {
 		c.refs++
-		e.node.After(timeout, m.timeout, c.fn.timedOut)
+		e.node.AfterAction(timeout, m.timeout, (*timedOutAction)(c))
 	}
 	target := n.Endpoint(to)
 	if target == nil || !target.node.Up() || l.down {
@@ -290,7 +312,7 @@ func (e *Endpoint) call(to int, m *method, args Message, timeout time.Duration, 
 func (c *call) schedule(delay time.Duration, id uint64) {
 	c.refs++
 	if id == 0 {
-		c.net.w.Schedule(delay, c.labels.req, c.fn.deliver)
+		c.net.w.ScheduleAction(delay, c.labels.req, (*deliverAction)(c))
 		return
 	}
 	c.net.w.Schedule(delay, c.labels.req, func() { c.deliver(id); c.unref() })
@@ -355,7 +377,7 @@ func (c *call) failLater(delay time.Duration) {
 		return
 	}
 	c.refs++
-	c.from.node.After(delay, c.labels.fail, c.fn.failed)
+	c.from.node.AfterAction(delay, c.labels.fail, (*failedAction)(c))
 }
 
 // serverGone reports whether the instance the call was sent to is gone or
@@ -423,11 +445,11 @@ func (c *call) dispatch(id uint64) {
 		args = c.args.Clone()
 	}
 	req := n.newRequest()
-	*req = Request{From: c.from.node.ID, Method: c.labels.name, Args: args}
 	k := c.dispatched
+	*req = Request{From: c.from.node.ID, Method: c.labels.name, Args: args, c: c, gen: c.gen, k: k}
 	c.dispatched++
-	c.refs++ // held by the respond function until the handler responds
-	h(req, c.responder(k))
+	c.refs++ // held by the request (its Respond) until the handler responds
+	h(req)
 	// c is still this call's (the event running dispatch holds a reference).
 	if c.responded&(1<<k) == 0 {
 		c.watch()
@@ -452,7 +474,7 @@ func (c *call) respond(reply Message) {
 		return
 	}
 	c.served = true
-	c.unwatch() // the respond function's reference is still held
+	c.unwatch() // the Request's reference is still held
 	if c.serverGone() {
 		unsent(c.goneWhy())
 		c.failLater(n.failAfter(&c.rand))
@@ -482,7 +504,7 @@ func (c *call) respond(reply Message) {
 		n.traceBind(c.replyID) // the reply's arrival is an event of the caller
 	}
 	c.refs++
-	c.from.node.After(delay, c.labels.rep, c.fn.reply)
+	c.from.node.AfterAction(delay, c.labels.rep, (*replyAction)(c))
 }
 
 // replyArrives runs at the caller when the reply respond sent arrives.
@@ -516,10 +538,11 @@ func (e *Endpoint) CallProc(p *sim.Proc, to int, method string, args Message, ti
 	}
 	m := e.net.method(method)
 	wt := e.waiter()
-	p.Suspend(m.wait, func(resume func()) {
-		wt.resume = resume
-		e.call(to, m, args, timeout, wt.done)
-	})
+	// Suspend, with the process and its wait kept in the reused waiter
+	// instead of a resume closure per call.
+	wt.p, wt.wait = p, p.BeginWait(m.wait)
+	e.call(to, m, args, timeout, wt.done)
+	p.Park()
 	reply, ok := wt.reply, wt.ok
 	// The call told its outcome, and tells it only once (call.finish), so
 	// nothing will use wt again: it is free for the next CallProc. A
@@ -530,18 +553,19 @@ func (e *Endpoint) CallProc(p *sim.Proc, to int, method string, args Message, ti
 	return reply, ok
 }
 
-// waiter is one CallProc's wait: where the outcome goes and the resume of
-// the process waiting for it.
+// waiter is one CallProc's wait: where the outcome goes and the process
+// waiting for it.
 type waiter struct {
-	reply  any
-	ok     bool
-	resume func()
-	done   Done // wt.finish, bound once per waiter rather than per call
+	reply any
+	ok    bool
+	p     *sim.Proc
+	wait  sim.Wait
+	done  Done // wt.finish, bound once per waiter rather than per call
 }
 
 func (wt *waiter) finish(reply any, ok bool) {
 	wt.reply, wt.ok = reply, ok
-	wt.resume()
+	wt.p.Wake(wt.wait)
 }
 
 // waiter returns a cleared waiter, reused when the endpoint has one.

@@ -634,6 +634,54 @@ func TestStaleRespondAfterReuse(t *testing.T) {
 	}
 }
 
+// TestStaleRequestRespondAfterReuse is TestStaleRespondAfterReuse for a
+// RequestHandler: a kept Request's Respond reaches its own call only.
+func TestStaleRequestRespondAfterReuse(t *testing.T) {
+	var kept []*netsim.Request
+	c := newCluster(10, 2, func(i int, ep *netsim.Endpoint) {
+		ep.HandleRequest("Keep", func(req *netsim.Request) {
+			kept = append(kept, req)
+			if req.Args.(*msg).ID%2 == 0 {
+				req.Respond(&msg{ID: 100 + req.Args.(*msg).ID}) // odd calls wait
+			}
+			for _, r := range kept[:len(kept)-1] {
+				r.Respond(&msg{ID: -1})
+			}
+		})
+	})
+	var outs []*outcome
+	var next func(i int)
+	next = func(i int) {
+		if i == 6 {
+			return
+		}
+		o := &outcome{}
+		outs = append(outs, o)
+		c.eps[0].CallTimeout(1, "Keep", &msg{ID: i}, time.Second, func(reply any, ok bool) {
+			o.times++
+			o.ok = ok
+			if reply != nil {
+				o.reply = reply.(*msg)
+			}
+			next(i + 1)
+		})
+	}
+	next(0)
+	require.Nil(t, c.w.Run())
+	require.Len(t, outs, 6)
+	for i, o := range outs {
+		require.Equal(t, i, kept[i].Args.(*msg).ID)
+		require.Equal(t, 1, o.times)
+		if i%2 == 1 {
+			require.False(t, o.ok)
+			require.Nil(t, o.reply)
+			continue
+		}
+		require.True(t, o.ok)
+		require.Equal(t, 100+i, o.reply.ID)
+	}
+}
+
 // TestKeptRequestsAcrossManyReuses: requests come from chunks and call
 // records are reused many times over; every Request a handler kept, in
 // whichever chunk, still holds its own call's arguments at the end, and

@@ -94,7 +94,7 @@ func (c *call) checkLater() {
 	c.refs++
 	now := c.net.w.Now()
 	next := c.waitFrom + ((now-c.waitFrom)/ServerDeadPoll+1)*ServerDeadPoll
-	c.net.w.Schedule(next-now, c.labels.poll, c.fn.check)
+	c.net.w.ScheduleAction(next-now, c.labels.poll, (*checkAction)(c))
 }
 
 // check is the poll that checkLater scheduled: it fails the call if its

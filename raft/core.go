@@ -399,7 +399,7 @@ func tickElection(r *Raft) {
 func tickHeartbeat(r *Raft) {
 	if r.now >= r.heartbeatDeadline {
 		r.heartbeatDeadline = r.now + r.cfg.HeartbeatInterval
-		r.bcastAppend() // carries the commit index to every follower
+		r.bcastAppend() // an append carries the commit index (a snapshot, sent instead, does not)
 		r.commitPushAt = 0
 		return
 	}
@@ -820,7 +820,7 @@ func (r *Raft) sendAppend(to int) {
 	r.send(Message{Type: MsgApp, To: to, PrevIndex: prev, PrevTerm: r.log.mustTerm(prev), Entries: ents, Commit: r.commit})
 	pr.sentCommit, pr.commitDue = r.commit, false
 	if r.commitPushAt != 0 && r.allToldCommit() {
-		r.commitPushAt = 0 // appends with entries carried it to everyone
+		r.commitPushAt = 0 // every follower was sent the index (by this or earlier appends): no push is due
 	}
 	if !pr.probing {
 		pr.next = hi

@@ -127,25 +127,33 @@ func (m *Message) Clone() any {
 		}
 	}
 	if m.Entries != nil {
-		// One allocation for every command: a backlog append carries hundreds, and the
-		// network clones each message it carries.
-		n := 0
-		for i := range m.Entries {
-			n += len(m.Entries[i].Command)
-		}
-		buf := make([]byte, 0, n)
-		for i, e := range m.Entries {
-			var cmd []byte
-			if e.Command != nil {
-				start := len(buf)
-				buf = append(buf, e.Command...)
-				cmd = buf[start:len(buf):len(buf)] // capped: an append to one never reaches the next
-			}
-			c.Entries[i] = Entry{Term: e.Term, Index: e.Index, Command: cmd}
-		}
+		CopyEntries(c.Entries, m.Entries)
 	}
 	c.Data = cloneBytes(m.Data)
 	return c
+}
+
+// CopyEntries sets dst[i] to a copy of src[i] for every i (dst is at least as long as src)
+// that shares no memory with src: every command is copied into one new buffer, a single
+// allocation for all of them (a backlog append carries hundreds, and the network copies
+// each message it carries). Each command is capped, so that an append to one never
+// reaches the next; a nil command stays nil. Clone uses it, and so do the wire forms of
+// the Raft host.
+func CopyEntries(dst, src []Entry) {
+	n := 0
+	for i := range src {
+		n += len(src[i].Command)
+	}
+	buf := make([]byte, 0, n)
+	for i, e := range src {
+		var cmd []byte
+		if e.Command != nil {
+			start := len(buf)
+			buf = append(buf, e.Command...)
+			cmd = buf[start:len(buf):len(buf)]
+		}
+		dst[i] = Entry{Term: e.Term, Index: e.Index, Command: cmd}
+	}
 }
 
 // messageWithEntry is a Message with room for one entry (see Clone). The receiver copies

@@ -131,9 +131,9 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 		pulling: map[int]bool{}, deleting: map[int]bool{}, next: map[int]int{}}
 	s.rsm = rsm.Start(node, ep, rsm.Config{ID: cfg.ID, Peers: cfg.Peers, MaxRaftState: cfg.MaxRaftState,
 		Observer: cfg.Observer, Name: fmt.Sprintf("shardkv-%d", cfg.GID)}, machine{s})
-	ep.Handle(MethodOp, s.handleOp)
-	ep.Handle(MethodPull, s.handlePull)
-	ep.Handle(MethodDelete, s.handleDelete)
+	ep.HandleRequest(MethodOp, s.handleOp)
+	ep.HandleRequest(MethodPull, s.handlePull)
+	ep.HandleRequest(MethodDelete, s.handleDelete)
 	s.tickFn = s.tick
 	s.clk.AfterFunc(PollInterval, s.tickFn)
 	return s
@@ -151,76 +151,76 @@ func (s *Server) leader() bool {
 }
 
 // handleOp serves a clerk's Get, Put or Append.
-func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
+func (s *Server) handleOp(req *netsim.Request) {
 	args := req.Args.(*OpArgs)
 	if args.Op < OpGet || args.Op > OpAppend {
 		panic(fmt.Sprintf("shardkv: clerk sent %v", args.Op))
 	}
 	if !s.leader() {
-		respond(&OpReply{Err: ErrWrongLeader})
+		req.Respond(&OpReply{Err: ErrWrongLeader})
 		return
 	}
 	if !s.state.Serves(args.Key) {
-		respond(&OpReply{Err: ErrWrongGroup})
+		req.Respond(&OpReply{Err: ErrWrongGroup})
 		return
 	}
 	s.rsm.Submit(args.encoded(), func(res any, ok bool) {
 		if !ok {
-			respond(&OpReply{Err: ErrWrongLeader})
+			req.Respond(&OpReply{Err: ErrWrongLeader})
 			return
 		}
 		r := res.(*Result)
-		respond(&OpReply{Err: r.Err, Value: r.Value})
+		req.Respond(&OpReply{Err: r.Err, Value: r.Value})
 	})
 }
 
 // handlePull answers a new owner's request for shards of configuration Num: the leader
 // answers once it is at Num itself (the shards are then Leaving, their data frozen).
-func (s *Server) handlePull(req *netsim.Request, respond func(netsim.Message)) {
+func (s *Server) handlePull(req *netsim.Request) {
 	args := req.Args.(*ShardArgs)
 	if !s.leader() {
-		respond(&ShardReply{Err: ErrWrongLeader})
+		req.Respond(&ShardReply{Err: ErrWrongLeader})
 		return
 	}
 	if s.state.cur.Num != args.Num {
 		// Behind: not there yet. Ahead: it moved on, so it deleted these shards, so the
 		// asker inserted them already and this request is stale.
-		respond(&ShardReply{Err: ErrNotReady})
+		req.Respond(&ShardReply{Err: ErrNotReady})
 		return
 	}
 	rep := &ShardReply{}
 	for _, sh := range args.Shards {
 		if s.state.Status(sh) != Leaving {
-			respond(&ShardReply{Err: ErrNotReady})
+			req.Respond(&ShardReply{Err: ErrNotReady})
 			return
 		}
 		rep.Shards = append(rep.Shards, s.state.leaving(sh))
 	}
-	respond(rep)
+	req.Respond(rep)
 }
 
 // handleDelete drops shards a new owner of configuration Num has inserted.
-func (s *Server) handleDelete(req *netsim.Request, respond func(netsim.Message)) {
+func (s *Server) handleDelete(req *netsim.Request) {
 	args := req.Args.(*ShardArgs)
 	if !s.leader() {
-		respond(&ShardReply{Err: ErrWrongLeader})
+		req.Respond(&ShardReply{Err: ErrWrongLeader})
 		return
 	}
 	switch {
 	case s.state.cur.Num > args.Num:
 		// It moved on, which it does only with every Leaving shard deleted.
-		respond(&ShardReply{})
+		req.Respond(&ShardReply{})
 		return
 	case s.state.cur.Num < args.Num:
-		respond(&ShardReply{Err: ErrNotReady})
+		req.Respond(&ShardReply{Err: ErrNotReady})
 		return
 	}
 	s.rsm.Submit(Command{Op: OpDelete, Num: args.Num, Shards: args.Shards}.Encode(), func(_ any, ok bool) {
 		if !ok {
-			respond(&ShardReply{Err: ErrWrongLeader})
+			req.Respond(&ShardReply{Err: ErrWrongLeader})
 			return
 		}
-		respond(&ShardReply{})
+		req.Respond(&ShardReply{})
 	})
 }
 

@@ -1,6 +1,7 @@
 package shardkv
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -194,32 +195,7 @@ func TestEncodeCacheFollowsWrites(t *testing.T) {
 		s := NewState(100)
 		seq := int64(0)
 		for step := rapid.IntRange(1, 40).Draw(t, "steps"); step > 0; step-- {
-			var c Command
-			switch rapid.IntRange(0, 5).Draw(t, "kind") {
-			case 0:
-				var sh [ctrler.NShards]int
-				for i := range sh {
-					sh[i] = rapid.SampledFrom([]int{0, 100, 101}).Draw(t, "gid")
-				}
-				c = Command{Op: OpConfig, Config: config(s.ConfigNum()+1, sh)}
-			case 1, 2:
-				seq += int64(rapid.IntRange(-1, 2).Draw(t, "dseq"))
-				c = Command{Op: rapid.SampledFrom([]Op{OpGet, OpPut, OpAppend}).Draw(t, "op"),
-					Client: rapid.Int64Range(1, 3).Draw(t, "client"), Seq: seq,
-					Key:   key(rapid.IntRange(0, 9).Draw(t, "shard")) + rapid.StringN(0, 2, -1).Draw(t, "suffix"),
-					Value: rapid.StringN(0, 4, -1).Draw(t, "value")}
-			case 3:
-				c = Command{Op: OpInsert, Num: s.ConfigNum()}
-				for _, sh := range s.ShardsIn(Pulling) {
-					c.Data = append(c.Data, ShardData{Shard: sh,
-						Data:     rapid.MapOfN(rapid.StringN(0, 3, -1), rapid.String(), 0, 3).Draw(t, "data"),
-						Sessions: rapid.MapOfN(rapid.Int64Range(1, 5), rapid.Int64(), 0, 3).Draw(t, "sessions")})
-				}
-			case 4:
-				c = Command{Op: OpDelete, Num: s.ConfigNum(), Shards: s.ShardsIn(Leaving)}
-			case 5:
-				c = Command{Op: OpGCDone, Num: s.ConfigNum(), Shards: s.ShardsIn(Arrived)}
-			}
+			c := drawCommand(t, s, &seq, rapid.IntRange(0, 5).Draw(t, "kind"))
 			s.Apply(c)
 			require.Equal(t, encodeUncached(s), s.Encode(), "after %v", c)
 			for sh := 0; sh < ctrler.NShards; sh++ {
@@ -238,37 +214,14 @@ func TestRestoredStateFollowsWrites(t *testing.T) {
 		var r *State // restored from s at some step, then fed the same commands
 		seq := int64(0)
 		for step := rapid.IntRange(1, 40).Draw(t, "steps"); step > 0; step-- {
-			var c Command
-			switch rapid.IntRange(0, 6).Draw(t, "kind") {
-			case 0:
-				var sh [ctrler.NShards]int
-				for i := range sh {
-					sh[i] = rapid.SampledFrom([]int{0, 100, 101}).Draw(t, "gid")
-				}
-				c = Command{Op: OpConfig, Config: config(s.ConfigNum()+1, sh)}
-			case 1, 2:
-				seq += int64(rapid.IntRange(-1, 2).Draw(t, "dseq"))
-				c = Command{Op: rapid.SampledFrom([]Op{OpGet, OpPut, OpAppend}).Draw(t, "op"),
-					Client: rapid.Int64Range(1, 3).Draw(t, "client"), Seq: seq,
-					Key:   key(rapid.IntRange(0, 9).Draw(t, "shard")) + rapid.StringN(0, 2, -1).Draw(t, "suffix"),
-					Value: rapid.StringN(0, 4, -1).Draw(t, "value")}
-			case 3:
-				c = Command{Op: OpInsert, Num: s.ConfigNum()}
-				for _, sh := range s.ShardsIn(Pulling) {
-					c.Data = append(c.Data, ShardData{Shard: sh,
-						Data:     rapid.MapOfN(rapid.StringN(0, 3, -1), rapid.String(), 0, 3).Draw(t, "data"),
-						Sessions: rapid.MapOfN(rapid.Int64Range(1, 5), rapid.Int64(), 0, 3).Draw(t, "sessions")})
-				}
-			case 4:
-				c = Command{Op: OpDelete, Num: s.ConfigNum(), Shards: s.ShardsIn(Leaving)}
-			case 5:
-				c = Command{Op: OpGCDone, Num: s.ConfigNum(), Shards: s.ShardsIn(Arrived)}
-			case 6:
+			kind := rapid.IntRange(0, 6).Draw(t, "kind")
+			if kind == 6 {
 				var err error
 				r, err = DecodeState(s.Encode())
 				require.NoError(t, err)
 				continue
 			}
+			c := drawCommand(t, s, &seq, kind)
 			want := s.Apply(c)
 			if r == nil {
 				continue
@@ -282,4 +235,37 @@ func TestRestoredStateFollowsWrites(t *testing.T) {
 			}
 		}
 	})
+}
+
+// drawCommand draws a command of kind 0-5 for state s: a next configuration (0), a client
+// operation under the clients' sequence numbers *seq (1, 2), an insert of the shards s
+// pulls (3), a delete of those it gives up (4), the end of their migration (5).
+func drawCommand(t *rapid.T, s *State, seq *int64, kind int) Command {
+	switch kind {
+	case 0:
+		var sh [ctrler.NShards]int
+		for i := range sh {
+			sh[i] = rapid.SampledFrom([]int{0, 100, 101}).Draw(t, "gid")
+		}
+		return Command{Op: OpConfig, Config: config(s.ConfigNum()+1, sh)}
+	case 1, 2:
+		*seq += int64(rapid.IntRange(-1, 2).Draw(t, "dseq"))
+		return Command{Op: rapid.SampledFrom([]Op{OpGet, OpPut, OpAppend}).Draw(t, "op"),
+			Client: rapid.Int64Range(1, 3).Draw(t, "client"), Seq: *seq,
+			Key:   key(rapid.IntRange(0, 9).Draw(t, "shard")) + rapid.StringN(0, 2, -1).Draw(t, "suffix"),
+			Value: rapid.StringN(0, 4, -1).Draw(t, "value")}
+	case 3:
+		c := Command{Op: OpInsert, Num: s.ConfigNum()}
+		for _, sh := range s.ShardsIn(Pulling) {
+			c.Data = append(c.Data, ShardData{Shard: sh,
+				Data:     rapid.MapOfN(rapid.StringN(0, 3, -1), rapid.String(), 0, 3).Draw(t, "data"),
+				Sessions: rapid.MapOfN(rapid.Int64Range(1, 5), rapid.Int64(), 0, 3).Draw(t, "sessions")})
+		}
+		return c
+	case 4:
+		return Command{Op: OpDelete, Num: s.ConfigNum(), Shards: s.ShardsIn(Leaving)}
+	case 5:
+		return Command{Op: OpGCDone, Num: s.ConfigNum(), Shards: s.ShardsIn(Arrived)}
+	}
+	panic(fmt.Sprintf("drawCommand: kind %d", kind))
 }

@@ -94,7 +94,14 @@ func (n *Node) Rand(name string) *Rand {
 // delivering to a dead machine) does nothing; called by code of the crashed
 // node itself, it fails the run (check "down-node").
 func (n *Node) After(delay time.Duration, label string, fn func()) {
-	n.w.push(delay, n, label, fn)
+	n.w.push(delay, n, label, fn, nil)
+}
+
+// AfterAction is After with an Action in place of the callback: a caller
+// that keeps the state of its event in a record of its own (a timer) makes
+// the record an Action instead of binding a method value per event.
+func (n *Node) AfterAction(delay time.Duration, label string, a Action) {
+	n.w.push(delay, n, label, nil, a)
 }
 
 // AfterFunc is After with a handle that can cancel the timer.

@@ -241,3 +241,33 @@ func TestNodeClockSkew(t *testing.T) {
 	require.Equal(t, time.Second, off)
 	require.Equal(t, 0.01, drift)
 }
+
+// timeAction records when it runs, as a record whose method is an event.
+type timeAction struct {
+	w    *sim.World
+	runs *[]time.Duration
+}
+
+func (a timeAction) Run() { *a.runs = append(*a.runs, a.w.Now()) }
+
+func TestActionsRunAsEvents(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	n := w.AddNode("n", func(*sim.Node) {})
+	w.Start(n)
+	var world, node, lost []time.Duration
+	w.ScheduleAction(3*time.Millisecond, "world action", timeAction{w, &world})
+	n.AfterAction(5*time.Millisecond, "node action", timeAction{w, &node})
+	n.AfterAction(20*time.Millisecond, "node action", timeAction{w, &lost})
+	w.Schedule(10*time.Millisecond, "crash", func() { w.Crash(n) })
+	var records []string
+	var traced []time.Duration
+	w2 := sim.NewWorld(sim.Options{Seed: 1, Trace: func(r sim.Record) { records = append(records, r.Label) }})
+	w2.ScheduleAction(time.Millisecond, "traced", timeAction{w2, &traced})
+	require.Nil(t, w2.Run())
+	require.Equal(t, []time.Duration{time.Millisecond}, traced)
+	require.Nil(t, w.Run())
+	require.Equal(t, []time.Duration{3 * time.Millisecond}, world)
+	require.Equal(t, []time.Duration{5 * time.Millisecond}, node)
+	require.Empty(t, lost, "an action of a crashed instance ran")
+	require.Equal(t, []string{"traced"}, records)
+}

@@ -114,7 +114,7 @@ func (p *Proc) Done() bool { return p.done }
 func (p *Proc) schedule(delay time.Duration, label string) {
 	r := p.w.takeResumer()
 	r.p, r.want = p, p.wakeups
-	p.w.push(delay, p.node, label, r.fire) // a nil node: a world event
+	p.w.push(delay, p.node, label, r.fire, nil) // a nil node: a world event
 }
 
 // resumer is the event of one scheduled resume. They are reused, rather
@@ -209,7 +209,7 @@ func (p *Proc) kill() {
 // Sleep blocks for d of virtual time.
 func (p *Proc) Sleep(d time.Duration) {
 	p.waiting = "the end of a sleep"
-	p.w.push(d, p.node, p.wakeLabel, p.wake)
+	p.w.push(d, p.node, p.wakeLabel, p.wake, nil)
 	p.park()
 }
 
@@ -238,20 +238,46 @@ func (p *Proc) Yield() { p.Sleep(0) }
 // callback of an operation that already gave up) is ignored, so it can never
 // wake the process out of a later, unrelated wait.
 func (p *Proc) Suspend(reason string, register func(resume func())) {
-	p.waiting = reason
-	gen := p.wakeups
-	resume := func() {
-		if p.done || !p.blocked || p.wakeups != gen {
-			return
-		}
-		p.schedule(0, p.resumeLabel)
-	}
-	// Blocked before register, so that a resume called synchronously inside
-	// register (an operation that fails at once) is not lost.
-	p.blocked = true
+	w := p.BeginWait(reason)
+	resume := func() { p.Wake(w) }
 	register(resume)
-	p.park()
+	p.Park()
 }
+
+// Wait names one wait of a process, for Wake. It is the process's wake-up
+// count when the wait began: the count grows on every resume, so a Wait
+// names one wait only.
+type Wait uint64
+
+// BeginWait, Wake and Park are Suspend for callers that keep the process
+// and the Wait in a record of their own (netsim's CallProc keeps them in a
+// reused waiter) rather than in a resume closure allocated per wait:
+//
+//	w := p.BeginWait(reason)
+//	start(...) // an operation whose callback calls p.Wake(w)
+//	p.Park()
+//
+// The process is blocked from BeginWait on, so that a Wake called before
+// Park (an operation that fails at once) is not lost. Suspend is exactly
+// this, with a closure calling Wake as its resume.
+func (p *Proc) BeginWait(reason string) Wait {
+	p.waiting = reason
+	p.blocked = true
+	return Wait(p.wakeups)
+}
+
+// Wake resumes the process, in an event due now, if it is still in wait w;
+// otherwise (the wait is over, the process ended) it does nothing.
+func (p *Proc) Wake(w Wait) {
+	if p.done || !p.blocked || p.wakeups != uint64(w) {
+		return
+	}
+	p.schedule(0, p.resumeLabel)
+}
+
+// Park returns control to the event loop until the process is woken; call
+// it after BeginWait, from the process itself.
+func (p *Proc) Park() { p.park() }
 
 // WaitUntil polls cond every interval until it holds or timeout passes, and
 // reports whether it held. A non-positive timeout waits forever.

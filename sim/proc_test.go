@@ -113,6 +113,44 @@ func TestStaleResumeIsIgnored(t *testing.T) {
 	require.Equal(t, []time.Duration{1 * time.Millisecond, 5 * time.Millisecond, 15 * time.Millisecond}, wakes)
 }
 
+func TestBeginWaitWakePark(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	var p *sim.Proc
+	var first, second sim.Wait
+	var wakes []time.Duration
+	p = w.Spawn(nil, "waiter", func(p *sim.Proc) {
+		first = p.BeginWait("first")
+		p.Wake(first) // before Park, as an operation failing at once: not lost
+		p.Park()
+		wakes = append(wakes, p.Now())
+		first = p.BeginWait("first again")
+		p.Park()
+		wakes = append(wakes, p.Now())
+		second = p.BeginWait("second")
+		p.Park()
+		wakes = append(wakes, p.Now())
+	})
+	w.Schedule(1*time.Millisecond, "first", func() { p.Wake(first) })
+	w.Schedule(2*time.Millisecond, "first, stale", func() { p.Wake(first) })
+	w.Schedule(2*time.Millisecond, "second", func() { p.Wake(second); p.Wake(second) })
+	w.Schedule(3*time.Millisecond, "second, stale", func() { p.Wake(second) })
+	require.Nil(t, w.Run())
+	require.Equal(t, []time.Duration{0, 1 * time.Millisecond, 2 * time.Millisecond}, wakes)
+	require.True(t, p.Done())
+}
+
+func TestParkedWaitIsADeadlock(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	w.Spawn(nil, "waiter", func(p *sim.Proc) {
+		p.BeginWait("a reply that never comes")
+		p.Park()
+	})
+	f := w.Run()
+	require.NotNil(t, f)
+	require.Equal(t, "deadlock", f.Check)
+	require.Contains(t, f.Err.Error(), "a reply that never comes")
+}
+
 func TestWaitUntil(t *testing.T) {
 	w := sim.NewWorld(sim.Options{Seed: 1})
 	flag := false

@@ -146,10 +146,22 @@ func HashBytes(b []byte) uint64 {
 
 // Schedule runs fn after delay, as a world event that no crash cancels.
 func (w *World) Schedule(delay time.Duration, label string, fn func()) {
-	w.push(delay, nil, label, fn)
+	w.push(delay, nil, label, fn, nil)
 }
 
-func (w *World) push(delay time.Duration, n *Node, label string, fn func()) {
+// An Action is an event's callback as a method of a record the caller
+// keeps (Node.AfterAction, World.ScheduleAction): an event that calls a
+// method of a record would otherwise need a method value, one allocation,
+// bound per record.
+type Action interface{ Run() }
+
+// ScheduleAction is Schedule with an Action in place of the callback.
+func (w *World) ScheduleAction(delay time.Duration, label string, a Action) {
+	w.push(delay, nil, label, nil, a)
+}
+
+// push schedules an event running fn or, when fn is nil, a.Run.
+func (w *World) push(delay time.Duration, n *Node, label string, fn func(), a Action) {
 	if delay < 0 {
 		delay = 0
 	}
@@ -164,7 +176,7 @@ func (w *World) push(delay time.Duration, n *Node, label string, fn func()) {
 		return
 	}
 	w.seq++
-	e := event{at: w.now + delay, seq: w.seq, fn: fn, node: n, label: label}
+	e := event{at: w.now + delay, seq: w.seq, fn: fn, act: a, node: n, label: label}
 	// The tiebreak is keyed by whose history the event belongs to, so that
 	// a change elsewhere (one fault fewer in a plan) leaves it as it was:
 	// an event for a node draws from that node's stream for its current
@@ -185,6 +197,23 @@ func (w *World) push(delay time.Duration, n *Node, label string, fn func()) {
 // Timer is a cancellable scheduled callback.
 type Timer struct {
 	fired, stopped bool
+	fn             func()
+}
+
+// timerEvent is a Timer as its event's Action (a type of its own, so that
+// Timer has no Run method for its holders to call).
+type timerEvent Timer
+
+// Run is the timer's event: fn, unless the timer was stopped.
+func (e *timerEvent) Run() {
+	t := (*Timer)(e)
+	if t.stopped {
+		return
+	}
+	t.fired = true
+	fn := t.fn
+	t.fn = nil // a holder of the timer does not keep what fn refers to
+	fn()
 }
 
 // Stop prevents the timer from firing. It reports whether it did so.
@@ -193,6 +222,7 @@ func (t *Timer) Stop() bool {
 		return false
 	}
 	t.stopped = true
+	t.fn = nil
 	return true
 }
 
@@ -205,14 +235,8 @@ func (w *World) AfterFunc(delay time.Duration, label string, fn func()) *Timer {
 // afterFunc schedules fn as an event of node (nil: of the world) behind a
 // cancellable timer.
 func (w *World) afterFunc(delay time.Duration, node *Node, label string, fn func()) *Timer {
-	t := &Timer{}
-	w.push(delay, node, label, func() {
-		if t.stopped {
-			return
-		}
-		t.fired = true
-		fn()
-	})
+	t := &Timer{fn: fn}
+	w.push(delay, node, label, nil, (*timerEvent)(t))
 	return t
 }
 
@@ -396,7 +420,7 @@ func (w *World) loop() {
 	}()
 	var e event // one variable for the whole loop: w.current = &e must not allocate per event
 	for !w.stopped && w.queue.Len() > 0 {
-		e = w.queue.pop()
+		w.queue.pop(&e)
 		if e.node != nil && (e.node.inc != e.inc || !e.node.up) {
 			continue // the node crashed since: its timers and deliveries are gone
 		}
@@ -425,7 +449,11 @@ func (w *World) loop() {
 		w.actor, w.actorInc = e.node, e.inc
 		w.fold(&e)
 		w.content = 0
-		e.fn()
+		if e.fn != nil {
+			e.fn()
+		} else {
+			e.act.Run()
+		}
 		if w.opts.OnEvent != nil {
 			w.onEvent(&e)
 		}

@@ -123,15 +123,14 @@ type Peer struct {
 	// rewriteLog: the log file ends in a torn record (found at boot); the
 	// next log write replaces the file instead of appending behind it.
 	rewriteLog bool
-	// responders holds, per (requester, response type), the reply functions
-	// of the requests stepped into the core and not yet answered, oldest
+	// responders holds, per (requester, response type), the requests stepped into the core and not yet answered, oldest
 	// first. The core answers every request with exactly one response, in the
 	// order the requests were stepped, so the first response of a type to a
 	// peer answers the oldest of its requests of that type. A response waits
 	// for the Ready that carries it to be durable (§5.1), while later requests
 	// are stepped, so several can wait at once.
-	responders [][]func(netsim.Message) // indexed by respIndex
-	awaiting   int                      // responders, summed over all queues
+	responders [][]*netsim.Request // indexed by respIndex; answered with Respond
+	awaiting   int                 // responders, summed over all queues
 	// What the trace last said of this peer, so that -v shows elections.
 	tracedRole string
 	tracedTerm int
@@ -155,7 +154,7 @@ func respIndex(to int, typ raft.MsgType) int {
 // function. If the storage is corrupt the peer halts instead (see Halted).
 func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 	p := &Peer{node: node, ep: ep, clk: clock.NewSim(node), store: cfg.Storage,
-		responders: make([][]func(netsim.Message), 3*len(cfg.Peers))}
+		responders: make([][]*netsim.Request, 3*len(cfg.Peers))}
 	if p.store == nil {
 		p.store = node.Disk
 	}
@@ -182,7 +181,7 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 	}
 	p.core = raft.New(cfg.Raft, recovered, p.clk.Since())
 	for _, t := range requestTypes() {
-		ep.Handle(methodOf(t), p.handle)
+		ep.HandleRequest(methodOf(t), p.handle)
 	}
 	p.drain()
 	p.arm()
@@ -225,8 +224,9 @@ func (p *Peer) recover() (raft.Persistent, error) {
 // in it: a response of term 0, which every caller drops as stale (a request
 // carries its sender's term, at least 1). Registering no handler is not an
 // option, since the network treats a call to a method nobody serves as a bug;
-// and never answering would leave every call to the peer open, polled for as
-// long as the run lasts.
+// and never answering would leave every call to the peer open for as long as
+// the run lasts (the network fails a waiting call only when its server
+// crashes or is cut off).
 func (p *Peer) halt(err error) {
 	p.halted = err
 	w := p.node.World()
@@ -331,10 +331,10 @@ func StoredSnapshot(s sim.Storage) (raft.SnapshotState, error) {
 
 // handle serves every Raft RPC: step the request; the core's response to it
 // goes back as the RPC's reply once the Ready carrying it is durable.
-func (p *Peer) handle(req *netsim.Request, respond func(netsim.Message)) {
+func (p *Peer) handle(req *netsim.Request) {
 	m := received(req.Args)
 	k := respIndex(m.From, m.Type.ResponseType())
-	p.responders[k] = append(p.responders[k], respond)
+	p.responders[k] = append(p.responders[k], req)
 	p.awaiting++
 	p.core.Step(p.clk.Since(), m)
 	p.drain()
@@ -558,14 +558,14 @@ func (p *Peer) send(m *raft.Message) {
 		if len(q) == 0 {
 			panic(fmt.Sprintf("raft: node %s: response %v with no request to answer", p.node.Name, m))
 		}
-		respond := q[0]
+		req := q[0]
 		// Shift rather than reslice, so the queue reuses its array: it rarely
 		// holds more than one or two.
 		n := copy(q, q[1:])
 		q[n] = nil
 		p.responders[k] = q[:n]
 		p.awaiting--
-		respond((*outgoing)(m))
+		req.Respond((*outgoing)(m))
 		return
 	}
 	p.ep.Call(p.cfg.Peers[m.To], methodOf(m.Type), (*outgoing)(m), p.onReply)

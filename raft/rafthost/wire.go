@@ -141,7 +141,8 @@ type appendMsg struct {
 }
 
 // copyEntries sets a's entries to a copy of ents that shares no memory with them: the
-// commonest MsgApp carries one entry, kept in a itself; the commands go into one buffer.
+// commonest MsgApp carries one entry, kept in a itself; the commands go into one buffer
+// (raft.CopyEntries, as raft.Message.Clone copies them).
 func (a *appendMsg) copyEntries(ents []raft.Entry) {
 	switch len(ents) {
 	case 0:
@@ -154,20 +155,7 @@ func (a *appendMsg) copyEntries(ents []raft.Entry) {
 	default:
 		a.entries = make([]raft.Entry, len(ents))
 	}
-	n := 0
-	for i := range ents {
-		n += len(ents[i].Command)
-	}
-	buf := make([]byte, 0, n)
-	for i, e := range ents {
-		var cmd []byte
-		if e.Command != nil {
-			start := len(buf)
-			buf = append(buf, e.Command...)
-			cmd = buf[start:len(buf):len(buf)] // capped: an append to one never reaches the next
-		}
-		a.entries[i] = raft.Entry{Term: e.Term, Index: e.Index, Command: cmd}
-	}
+	raft.CopyEntries(a.entries, ents)
 }
 
 func (a *appendMsg) message() raft.Message {

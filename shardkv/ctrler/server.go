@@ -39,7 +39,7 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 	s := &Server{state: NewState(), addr: node.ID}
 	s.rsm = rsm.Start(node, ep, rsm.Config{ID: cfg.ID, Peers: cfg.Peers, MaxRaftState: cfg.MaxRaftState,
 		Observer: cfg.Observer, Name: "ctrler"}, machine{s})
-	ep.Handle(MethodOp, s.handleOp)
+	ep.HandleRequest(MethodOp, s.handleOp)
 	return s
 }
 
@@ -50,7 +50,7 @@ func (s *Server) Peer() *rafthost.Peer { return s.rsm.Peer() }
 func (s *Server) State() *State { return s.state }
 
 // handleOp serves every clerk operation: propose it and answer once it is applied.
-func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
+func (s *Server) handleOp(req *netsim.Request) {
 	args := req.Args.(*OpArgs)
 	s.rsm.Submit(args.encoded(), func(res any, ok bool) {
 		if !ok {
@@ -58,10 +58,10 @@ func (s *Server) handleOp(req *netsim.Request, respond func(netsim.Message)) {
 			if hint == s.addr {
 				hint = -1 // a leader that gave up on the request: it does not know better
 			}
-			respond(&OpReply{Err: ErrWrongLeader, Leader: hint})
+			req.Respond(&OpReply{Err: ErrWrongLeader, Leader: hint})
 			return
 		}
-		respond(&OpReply{Config: res.(*Result).Config})
+		req.Respond(&OpReply{Config: res.(*Result).Config})
 	})
 }
 
