@@ -599,6 +599,17 @@ func TestStaleRespondAfterReuse(t *testing.T) {
 			}
 		})
 	})
+	outs := callKeepInTurn(t, c)
+	for i := range outs {
+		require.Equal(t, i, kept[i].req.Args.(*msg).ID)
+	}
+	requireEvenAnsweredOddTimedOut(t, outs)
+}
+
+// callKeepInTurn calls "Keep" on endpoint 1 six times, each call once the
+// previous one returned (so each may reuse the previous call's record), and
+// returns what each caller was told.
+func callKeepInTurn(t *testing.T, c *cluster) []*outcome {
 	var outs []*outcome
 	var next func(i int)
 	next = func(i int) {
@@ -619,12 +630,16 @@ func TestStaleRespondAfterReuse(t *testing.T) {
 	next(0)
 	require.Nil(t, c.w.Run())
 	require.Len(t, outs, 6)
+	return outs
+}
+
+// requireEvenAnsweredOddTimedOut: each call was told once; an even call got
+// its own answer, and an odd one, whose handler never responded and which no
+// stale respond of an earlier call reached, timed out.
+func requireEvenAnsweredOddTimedOut(t *testing.T, outs []*outcome) {
 	for i, o := range outs {
-		require.Equal(t, i, kept[i].req.Args.(*msg).ID)
 		require.Equal(t, 1, o.times)
 		if i%2 == 1 {
-			// Its handler never responded, and no stale respond of an
-			// earlier call reached it: it timed out.
 			require.False(t, o.ok)
 			require.Nil(t, o.reply)
 			continue
@@ -649,37 +664,11 @@ func TestStaleRequestRespondAfterReuse(t *testing.T) {
 			}
 		})
 	})
-	var outs []*outcome
-	var next func(i int)
-	next = func(i int) {
-		if i == 6 {
-			return
-		}
-		o := &outcome{}
-		outs = append(outs, o)
-		c.eps[0].CallTimeout(1, "Keep", &msg{ID: i}, time.Second, func(reply any, ok bool) {
-			o.times++
-			o.ok = ok
-			if reply != nil {
-				o.reply = reply.(*msg)
-			}
-			next(i + 1)
-		})
-	}
-	next(0)
-	require.Nil(t, c.w.Run())
-	require.Len(t, outs, 6)
-	for i, o := range outs {
+	outs := callKeepInTurn(t, c)
+	for i := range outs {
 		require.Equal(t, i, kept[i].Args.(*msg).ID)
-		require.Equal(t, 1, o.times)
-		if i%2 == 1 {
-			require.False(t, o.ok)
-			require.Nil(t, o.reply)
-			continue
-		}
-		require.True(t, o.ok)
-		require.Equal(t, 100+i, o.reply.ID)
 	}
+	requireEvenAnsweredOddTimedOut(t, outs)
 }
 
 // TestKeptRequestsAcrossManyReuses: requests come from chunks and call
