@@ -15,7 +15,7 @@ type Sim struct {
 	// host re-arming a labelled timer builds its label once: a host has
 	// one or a few.
 	labels []timerLabel
-	timers []simTimer // the rest of the chunk newTimer hands out
+	timers sim.Slab[simTimer] // newTimer's timers
 }
 
 type timerLabel struct{ label, event string }
@@ -90,25 +90,13 @@ func (c *Sim) afterFunc(d time.Duration, label string, f func()) Timer {
 	return t
 }
 
-// timerChunk is how many timers newTimer allocates at once.
-const timerChunk = 32
-
 // newTimer returns a zero timer of its own. The caller may keep a Timer and
-// Stop it at any time, so timers are never reused; they are allocated
-// timerChunk at a time, one allocation per chunk instead of one per timer
-// (a host arms one per heartbeat and election timeout). The price is that a
-// timer still reachable keeps its chunk, and the callbacks the chunk's other
-// timers hold, from the garbage collector; a host drops its timers once
-// they fired or were replaced, so a chunk lives about as long as the
-// longest timeout armed from it.
-func (c *Sim) newTimer() *simTimer {
-	if len(c.timers) == 0 {
-		c.timers = make([]simTimer, timerChunk)
-	}
-	t := &c.timers[0]
-	c.timers = c.timers[1:]
-	return t
-}
+// Stop it at any time, so timers are never reused; they come from a
+// sim.Slab (a host arms one per heartbeat and election timeout). A timer
+// still reachable keeps its chunk alive; a host drops its timers once they
+// fired or were replaced, so a chunk lives about as long as the longest
+// timeout armed from it.
+func (c *Sim) newTimer() *simTimer { return c.timers.New() }
 
 // simTimer is a simulated timer that may be re-armed before it fires. It
 // keeps its own stopped and fired flags rather than a sim.Timer per arming:

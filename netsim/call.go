@@ -183,23 +183,11 @@ func (c *call) unref() {
 func (c *call) failed()   { c.fail("failed"); c.unref() }
 func (c *call) timedOut() { c.fail("timed out"); c.unref() }
 
-// reqChunk is how many Requests newRequest allocates at once.
-const reqChunk = 32
-
 // newRequest returns a Request of its own for one dispatch. A handler may
 // keep its *Request for as long as it likes, so Requests are never reused;
-// they are allocated reqChunk at a time, which costs one allocation per
-// chunk instead of one per dispatch. The price is that a Request a handler
-// keeps keeps its chunk, and the arguments the chunk's other Requests hold,
-// from the garbage collector; the handlers here keep none past responding.
-func (n *Network) newRequest() *Request {
-	if len(n.reqs) == 0 {
-		n.reqs = make([]Request, reqChunk)
-	}
-	r := &n.reqs[0]
-	n.reqs = n.reqs[1:]
-	return r
-}
+// they come from a sim.Slab, so a Request a handler keeps keeps its chunk
+// alive; the handlers here keep none past responding.
+func (n *Network) newRequest() *Request { return n.reqs.New() }
 
 // Call sends args to node to's method; done runs on the caller's node (never
 // after the caller crashed) once the outcome is known. As in labrpc there is

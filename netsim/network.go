@@ -57,8 +57,8 @@ type Network struct {
 	eps     []*Endpoint // by node ID; nil where no endpoint is attached
 	links   [][]link    // links[from][to]: the directed link from -> to
 	stray   map[[2]int]*link
-	free    []*call   // call records nothing refers to any more (see call.refs)
-	reqs    []Request // what is left of the chunk newRequest hands Requests from
+	free    []*call           // call records nothing refers to any more (see call.refs)
+	reqs    sim.Slab[Request] // newRequest's Requests
 	stats   Stats
 	methods []*method // by index (method.idx), in order of first use
 	byName  map[string]*method
