@@ -21,10 +21,9 @@ func factOf(e raft.Entry) fact { return fact{e.Term, hashBytes(e.Command)} }
 // back (a truncate).
 //
 // The entries lie at the end of an array the mirror keeps from its start (arr), so that
-// the slots a snapshot frees at the front are used again: a service that snapshots every
-// few entries (kv's SnapshotRecoverManyClients3B) otherwise walks the entries off the end
-// of one array after another, each one allocated by append at the length of the entries
-// then, and no longer than them by more than the appends since the last snapshot.
+// the slots a snapshot frees at the front are used again (push). Resliced from the front
+// alone, the entries of a peer that snapshots every few entries (kv's
+// SnapshotRecoverManyClients3B) ran off the end of one new array after another.
 type stored struct {
 	hard raft.HardState
 	snap raft.SnapshotMeta
