@@ -148,6 +148,21 @@ func AppendEntryRecord(buf []byte, e Entry) []byte {
 	return endRecord(buf, start)
 }
 
+// EntryRecordSize is the length of e's framed record (AppendEntryRecord), for a host that
+// sizes a buffer before encoding into it.
+func EntryRecordSize(e Entry) int {
+	return recordHeaderSize + 1 + uvarintLen(uint64(e.Term)) + uvarintLen(uint64(e.Index)) + len(e.Command)
+}
+
+// uvarintLen is the length of v's uvarint encoding.
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
+}
+
 // AppendTruncateRecord appends a record meaning "drop every entry with index >= index".
 func AppendTruncateRecord(buf []byte, index int) []byte {
 	buf, start := beginRecord(buf, RecordTruncate)
@@ -294,9 +309,11 @@ func DecodeHardState(b []byte) (HardState, error) {
 	return h, nil
 }
 
-// EncodeSnapshot returns the framed record of a snapshot with its data.
+// EncodeSnapshot returns the framed record of a snapshot with its data, in a buffer of
+// exactly its length.
 func EncodeSnapshot(s SnapshotState) []byte {
-	return AppendSnapshotRecord(make([]byte, 0, recordHeaderSize+1+2*binary.MaxVarintLen64+len(s.Data)), s)
+	n := recordHeaderSize + 1 + uvarintLen(uint64(s.Meta.Index)) + uvarintLen(uint64(s.Meta.Term)) + len(s.Data)
+	return AppendSnapshotRecord(make([]byte, 0, n), s)
 }
 
 // AppendSnapshotRecord appends the framed record of a snapshot with its data to buf: a host

@@ -47,6 +47,13 @@ type Storage interface {
 	Rename(from, to string)              // atomic replace of to; absent from is a no-op
 	Remove(name string)
 	Size(name string) int
+	// WriteFileOwned is WriteFile for a caller that hands data over rather
+	// than lending it: the storage may keep data's array, spare capacity
+	// included (later appends to the file may fill it), so the caller must
+	// never write to that array again, nor hand any part of it over a second
+	// time. It saves the copy of a buffer encoded only to be written. A real
+	// adapter implements it as WriteFile.
+	WriteFileOwned(name string, data []byte)
 	// Sync makes every operation issued before it durable, later: done runs
 	// as an event of the node once they are (never inside Sync itself), and
 	// never if the node crashes first.
@@ -262,8 +269,31 @@ func (d *Disk) WriteFile(name string, data []byte) {
 	}
 	// The one copy of data: the operation, what reads see and, once synced,
 	// the durable state all share it (see apply).
-	d.issue(diskOp{kind: opWrite, ino: d.file(name), data: append([]byte{}, data...)})
-	d.dirty += len(data)
+	d.write(name, append(make([]byte, 0, len(data)), data...))
+}
+
+// WriteFileOwned replaces the file's contents with data itself (unsynced):
+// the disk keeps data's array, for the operation, what reads see and the
+// durable state, as WriteFile keeps its copy. The caller must never write to
+// that array again; appends to the file go into its spare capacity.
+func (d *Disk) WriteFileOwned(name string, data []byte) {
+	if !d.checkUp("write on its disk") {
+		return
+	}
+	d.write(name, data)
+}
+
+// write issues the write of data, the disk's own array, as name's contents.
+// The pending operation (and so, once synced, the durable state) holds data
+// with its capacity clipped; what reads see holds it whole, so that appends
+// to the file fill its spare capacity instead of moving the file to a new
+// array (see apply for why that is safe).
+func (d *Disk) write(name string, data []byte) {
+	ino := d.file(name)
+	n := len(data)
+	d.pending = append(d.pending, diskOp{kind: opWrite, ino: ino, data: data[:n:n]})
+	d.view.data[ino] = data
+	d.dirty += n
 }
 
 // AppendFile appends to the file (unsynced).
@@ -427,9 +457,9 @@ func (d *Disk) Unsynced() int { return len(d.pending) }
 //
 // The bytes a stored slice shows are never changed, which is what lets view,
 // durable and the pending operations share arrays instead of copying: a
-// write stores the operation's own data (the disk's private copy, never
-// written to) with its capacity clipped, so view and durable both hold it
-// without copying it; an append only writes past the end of the slice it
+// write stores the disk's own array (its copy, or the caller's handed over),
+// never written to within its length, in the pending operation, in view and,
+// once synced, in durable, without copying it; an append only writes past the end of the slice it
 // extends, a pending append's data and file are the appended part and the
 // whole of view's slice just after it (AppendFile), and a sync makes that
 // file, clipped, the durable one (makeDurable); corrupt copies the file
@@ -440,9 +470,10 @@ func (d *Disk) Unsynced() int { return len(d.pending) }
 // wall time of a 16 s 6.824 churn run. In place is safe because each backing
 // array's spare capacity belongs to at most one map entry: every slice shared
 // between durable, view and the pending operations has its capacity clipped
-// everywhere but in that one entry (a write's data in all of them; an
-// append's file in the pending operation and in durable; boot's copies of
-// durable's slices in view), so an append to a clipped slice reallocates, and
+// everywhere but in that one entry (a write's data in the pending operation
+// and in durable, while view's entry owns its array (write); an append's file
+// in the pending operation and in durable; boot's copies of durable's slices
+// in view), so an append to a clipped slice reallocates, and
 // appends to the owning entry write only past the end any other holder can
 // see.
 func (fs fsys) apply(op diskOp, keep int) {

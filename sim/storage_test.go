@@ -19,9 +19,17 @@ type fileOp struct {
 	name string
 	to   string
 	data []byte
+	// owned: a write hands over a fresh array holding data with spare more
+	// bytes of capacity (WriteFileOwned), which later appends may fill.
+	owned bool
+	spare int
 }
 
 func (o fileOp) String() string {
+	switch {
+	case o.kind == "write" && o.owned:
+		return fmt.Sprintf("write-owned(%s,%q,+%d)", o.name, o.data, o.spare)
+	}
 	switch o.kind {
 	case "rename":
 		return fmt.Sprintf("rename(%s,%s)", o.name, o.to)
@@ -36,10 +44,12 @@ func (o fileOp) String() string {
 var fileOpGen = rapid.Custom(func(t *rapid.T) fileOp {
 	names := []string{"a", "b", "c"}
 	return fileOp{
-		kind: rapid.SampledFrom([]string{"write", "append", "rename", "remove", "sync", "sleep"}).Draw(t, "kind"),
-		name: rapid.SampledFrom(names).Draw(t, "name"),
-		to:   rapid.SampledFrom(names).Draw(t, "to"),
-		data: rapid.SliceOfN(rapid.Byte(), 0, 6).Draw(t, "data"),
+		kind:  rapid.SampledFrom([]string{"write", "append", "rename", "remove", "sync", "sleep"}).Draw(t, "kind"),
+		name:  rapid.SampledFrom(names).Draw(t, "name"),
+		to:    rapid.SampledFrom(names).Draw(t, "to"),
+		data:  rapid.SliceOfN(rapid.Byte(), 0, 6).Draw(t, "data"),
+		owned: rapid.Bool().Draw(t, "owned"),
+		spare: rapid.IntRange(0, 8).Draw(t, "spare"),
 	}
 })
 
@@ -109,6 +119,10 @@ func contents(t require.TestingT, d sim.Storage) files {
 func doOp(d *sim.Disk, op fileOp) {
 	switch op.kind {
 	case "write":
+		if op.owned {
+			d.WriteFileOwned(op.name, append(make([]byte, 0, len(op.data)+op.spare), op.data...))
+			return
+		}
 		d.WriteFile(op.name, op.data)
 	case "append":
 		d.AppendFile(op.name, op.data)
@@ -315,6 +329,30 @@ func TestWriteFileCopiesItsInput(t *testing.T) {
 	require.Equal(t, "state-1", string(got))
 }
 
+// TestWriteFileOwnedKeepsTheArray: WriteFileOwned keeps the caller's array
+// rather than a copy, and appends to the file fill its spare capacity; what a
+// sync made durable is still exactly the write, before and after a crash.
+func TestWriteFileOwnedKeepsTheArray(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	n := w.AddNode("n", func(*sim.Node) {})
+	w.Start(n)
+	buf := append(make([]byte, 0, 16), "abc"...)
+	n.Disk.WriteFileOwned("f", buf)
+	n.Disk.SyncNow()
+	n.Disk.AppendFile("f", []byte("de"))
+	require.Equal(t, "abcde", string(buf[:5]), "the append did not go into the handed-over array")
+	got, _ := n.Disk.ReadFile("f")
+	require.Equal(t, "abcde", string(got))
+	w.Crash(n)
+	w.Restart(n)
+	got, _ = n.Disk.ReadFile("f")
+	require.Equal(t, "abc", string(got), "the crash must keep exactly the synced write")
+	n.Disk.AppendFile("f", []byte("XY")) // after the restart, into a new array
+	require.Equal(t, "abcde", string(buf[:5]))
+	got, _ = n.Disk.ReadFile("f")
+	require.Equal(t, "abcXY", string(got))
+}
+
 func TestDiskListSizeSyncs(t *testing.T) {
 	w := sim.NewWorld(sim.Options{Seed: 1})
 	n := w.AddNode("n", func(*sim.Node) {})
@@ -431,8 +469,13 @@ func TestAppendsAcrossCrashesDoNotAlias(t *testing.T) {
 				view = durable.clone()
 			} else {
 				op := fileOpGen.Draw(t, "op")
-				if op.kind == "write" || op.kind == "remove" || op.kind == "sleep" {
+				switch op.kind {
+				case "remove", "sleep":
 					op.kind = "append" // mostly appends: they are what could alias
+				case "write":
+					// A handed-over array with room: the appends after it
+					// fill it in place.
+					op.owned, op.spare = true, 8
 				}
 				doOp(n.Disk, op)
 				if op.kind == "sync" {
@@ -472,7 +515,7 @@ func TestWritesAndAppendsDoNotAlias(t *testing.T) {
 					op.kind = "write"
 				}
 				buf = append(buf[:0], op.data...)
-				doOp(n.Disk, fileOp{kind: op.kind, name: op.name, to: op.to, data: buf})
+				doOp(n.Disk, fileOp{kind: op.kind, name: op.name, to: op.to, data: buf, owned: op.owned, spare: op.spare})
 				for j := range buf {
 					buf[j] ^= 0xff
 				}
