@@ -41,8 +41,11 @@ type Cluster struct {
 	snapshots bool     // the 2D applier: ingest snapshots, take one every snapEvery[i] entries
 	snapEvery []int    // per peer; 0: the peer takes none (but installs its leaders')
 	maxAppend int      // the core's MaxEntriesPerAppend (0: unlimited)
-	rand      *sim.Rand
-	setup     Setup
+	// digests: snapshots are digests of the group's history (history.go), not its values.
+	digests bool
+	history history // with digests: what the group applied
+	rand    *sim.Rand
+	setup   Setup
 	// observer is what every peer reports its Readies to: the checkers, then the probes.
 	observer     rafthost.Observer
 	matchScratch []int // afterPersisted's
@@ -72,12 +75,14 @@ type clusterOptions struct {
 	snapEvery []int
 	// maxEntriesPerAppend is every core's MaxEntriesPerAppend.
 	maxEntriesPerAppend int
+	// digests makes the snapshots digests of the history they cover (history.go).
+	digests bool
 }
 
 func newCluster(p *sim.Proc, setup Setup, n int, unreliable bool, o clusterOptions) *Cluster {
 	w := p.World()
 	c := &Cluster{P: p, W: w, Net: netsim.New(w, netsim.ZeroDelay()), N: n, snapshots: o.snapEvery != nil,
-		snapEvery: o.snapEvery, maxAppend: o.maxEntriesPerAppend,
+		snapEvery: o.snapEvery, maxAppend: o.maxEntriesPerAppend, digests: o.digests, history: newHistory(),
 		peers: make([]*rafthost.Peer, n), connected: make([]bool, n), logs: make([][][]byte, n), values: make([][]byte, n),
 		applied: make([]int, n), rand: w.Rand("raft/harness"), setup: setup}
 	c.Checker = rafthost.NewChecker(w, n)
@@ -175,6 +180,13 @@ func (c *Cluster) apply(i int, m raft.ApplyMsg) {
 			return
 		}
 	}
+	if c.digests {
+		if old, conflict := c.history.add(m.CommandIndex, m.Command); conflict {
+			c.W.Fail("apply", c.Nodes[i], fmt.Errorf("commit index=%d server=%d %s != %s applied there before",
+				m.CommandIndex, i, m.Command, old))
+			return
+		}
+	}
 	// The index is at most one past what the peer applied before (checked above), which
 	// is at most the length of its prefix: a restarted peer applies again from 1 over
 	// what its previous instance applied.
@@ -183,7 +195,7 @@ func (c *Cluster) apply(i int, m raft.ApplyMsg) {
 	} else {
 		c.logs[i] = append(c.logs[i], m.Command)
 	}
-	if c.snapshots {
+	if c.snapshots && !c.digests {
 		c.values[i] = append(append(c.values[i], '\n'), m.Command...)
 	}
 	c.applied[i] = m.CommandIndex
@@ -198,6 +210,9 @@ func (c *Cluster) apply(i int, m raft.ApplyMsg) {
 func (c *Cluster) encodeSnapshot(i, index int) []byte {
 	if index != c.applied[i] {
 		panic(fmt.Sprintf("raft harness: peer %d snapshots at %d, having applied %d", i, index, c.applied[i]))
+	}
+	if c.digests {
+		return c.history.digestSnapshot(index)
 	}
 	b := make([]byte, 0, 20+len(c.values[i]))
 	b = strconv.AppendInt(b, int64(index), 10)
@@ -218,6 +233,9 @@ func (c *Cluster) encodeSnapshot(i, index int) []byte {
 // a value ends holds the same values. The log then holds the same bytes as a full parse
 // would, some in the arrays they were applied from.
 func (c *Cluster) ingest(i int, snap, known []byte, k int) int {
+	if c.digests {
+		return c.ingestDigest(i, snap, k)
+	}
 	head := snap
 	if n := bytes.IndexByte(snap, '\n'); n >= 0 {
 		head = snap[:n]
