@@ -415,6 +415,11 @@ func contentDigest(b []byte) uint64 {
 	return uint64(raft.Checksum(b))<<32 ^ uint64(len(b))
 }
 
+// contentDigest2 is contentDigest of a followed by b, without joining them.
+func contentDigest2(a, b []byte) uint64 {
+	return uint64(raft.ChecksumUpdate(raft.Checksum(a), b))<<32 ^ uint64(len(a)+len(b))
+}
+
 // traceRole notes role and term changes in the run's trace (free when the
 // trace is off).
 func (p *Peer) traceRole() {
@@ -434,6 +439,7 @@ type fileOp struct {
 	kind     fileOpKind
 	name, to string
 	data     []byte
+	tail     []byte // opWrite: written after data (WriteFileOwned's tail)
 }
 
 type fileOpKind uint8
@@ -478,7 +484,10 @@ func (p *Peer) persist(rd raft.Ready) {
 		ops = append(ops, fileOp{kind: opWrite, name: fileHardTmp, data: raft.EncodeHardState(*rd.Hard)})
 	}
 	if rd.Snapshot != nil {
-		ops = append(ops, fileOp{kind: opWrite, name: fileSnapTmp, data: raft.EncodeSnapshot(*rd.Snapshot)})
+		// The record's head, then the snapshot's data itself: the core and the
+		// service never write to it (raft.Raft.Snapshot takes it over, ApplyMsg's is
+		// read-only), so the storage may keep it rather than a copy.
+		ops = append(ops, fileOp{kind: opWrite, name: fileSnapTmp, data: raft.SnapshotRecordHead(*rd.Snapshot), tail: rd.Snapshot.Data})
 	}
 	if rewrite {
 		ops = append(ops, fileOp{kind: opWrite, name: fileLogTmp, data: p.encodeLog()})
@@ -552,8 +561,8 @@ func (p *Peer) write() {
 		p.next++
 		switch op.kind {
 		case opWrite:
-			w.Digest(contentDigest(op.data))
-			p.store.WriteFileOwned(op.name, op.data) // each a buffer of its own (persist)
+			w.Digest(contentDigest2(op.data, op.tail))
+			p.store.WriteFileOwned(op.name, op.data, op.tail) // a buffer of its own and immutable data (persist)
 		case opAppend:
 			w.Digest(contentDigest(op.data))
 			p.store.AppendFile(op.name, op.data)
@@ -563,7 +572,7 @@ func (p *Peer) write() {
 			p.store.Sync(p.onSync)
 			return
 		}
-		op.data = nil // the storage has it, or its copy
+		op.data, op.tail = nil, nil // the storage has them, or its copy
 	}
 	p.synced()
 }
