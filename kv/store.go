@@ -44,7 +44,13 @@ type Store struct {
 }
 
 // session is one clerk's entry in the duplicate table.
-type session struct{ client, seq int64 }
+type session struct {
+	client, seq int64
+	// at is the log index at which this store applied seq (0: unknown, before the
+	// snapshot the store was restored from), for the server's probes: it is not part of
+	// the replicated state, and Encode leaves it out.
+	at int
+}
 
 // entry is one key and its value: base while val is empty, else val's contents. A store
 // restored from a snapshot holds every key and value as a substring of one copy of the
@@ -94,13 +100,17 @@ func NewStore() *Store {
 type Result struct {
 	Value     string // Get: the value at the command's point in the log
 	Duplicate bool   // a retry of an operation already applied: it changed nothing
+	// firstAt is, for a duplicate, the log index at which the store applied its client's
+	// latest operation (0: unknown; see session), for the server's probes.
+	firstAt int
 }
 
 // Apply applies one committed command. A Put or Append whose sequence number was already
 // applied for its client is not applied again; a Get is always answered, being a read.
-func (s *Store) Apply(c Command) Result { return s.apply(c.view()) }
+func (s *Store) Apply(c Command) Result { return s.apply(c.view(), 0) }
 
-func (s *Store) apply(c commandView) Result {
+// apply applies c, the command at log index index (0: unknown).
+func (s *Store) apply(c commandView, index int) Result {
 	if c.Op == OpNoop {
 		return Result{}
 	}
@@ -114,9 +124,13 @@ func (s *Store) apply(c commandView) Result {
 		if ses == nil {
 			ses = s.session(c.Client)
 		}
-		ses.seq = c.Seq
+		ses.seq, ses.at = c.Seq, index
 	}
-	return s.applyUnchecked(c, dup)
+	res := s.applyUnchecked(c, dup)
+	if dup && ses != nil {
+		res.firstAt = ses.at
+	}
+	return res
 }
 
 // ApplyUnchecked applies c without consulting the duplicate table; a write marked dup is

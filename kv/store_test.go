@@ -228,7 +228,7 @@ func TestStoreValuesNeverChange(t *testing.T) {
 	entry := Command{Op: OpAppend, Client: 1, Seq: 1, Key: "k", Value: "abc"}.Encode()
 	c, err := decodeView(entry)
 	require.NoError(t, err)
-	s.apply(c)
+	s.apply(c, 1)
 	got := s.Get("k")
 	for i := range entry {
 		entry[i] = 'X' // the store kept a copy, not the entry's bytes
@@ -304,4 +304,25 @@ func TestDecodeStoreAllocatesPerStoreNotPerKey(t *testing.T) {
 		}
 	})
 	require.LessOrEqual(t, allocs, 20.0, "50 keys and 50 clients") // 14 with Go 1.26; 183 when each key and client had allocations of its own
+}
+
+// TestStoreRemembersWhereItAppliedEachClient: a duplicate's result says at which log index
+// the store applied its client's latest operation (the server's duplicate-after-snapshot
+// probe compares it with its snapshot index), and 0, unknown, once the store is restored
+// from a snapshot: the snapshot does not carry it.
+func TestStoreRemembersWhereItAppliedEachClient(t *testing.T) {
+	s := NewStore()
+	put := func(st *Store, seq int64, index int) Result {
+		c, err := decodeView(Command{Op: OpPut, Client: 3, Seq: seq, Key: "k", Value: "v"}.Encode())
+		require.NoError(t, err)
+		return st.apply(c, index)
+	}
+	require.Equal(t, Result{}, put(s, 1, 10))
+	require.Equal(t, Result{Duplicate: true, firstAt: 10}, put(s, 1, 12))
+	require.Equal(t, Result{}, put(s, 2, 13))
+	require.Equal(t, Result{Duplicate: true, firstAt: 13}, put(s, 1, 14), "the client's latest operation")
+	r, err := DecodeStore(s.Encode())
+	require.NoError(t, err)
+	require.Equal(t, Result{Duplicate: true}, put(r, 2, 20), "unknown after a restore")
+	require.Equal(t, s.Encode(), r.Encode(), "not part of the snapshot")
 }
