@@ -74,17 +74,16 @@ type Server struct {
 	// Raft persists it the size does not change, and asking again would only re-encode.
 	snapSize int
 	// seen is UnsafeVolatileDedup's per-server duplicate table.
-	seen map[int64]int64
+	seen map[int64]*session
 	// reply is every answer's OpReply (see answer).
 	reply OpReply
 
 	// For the probes only (they change nothing): deposed holds, by log index, the
 	// requests whose waiters a loss of leadership failed, until that index is applied;
-	// appliedAt holds, by client, the index at which this instance applied the client's
-	// latest operation (absent: before the snapshot the store was restored from); and
-	// snapIndex is the index of the latest snapshot taken, installed or restored.
+	// and snapIndex is the index of the latest snapshot taken, installed or restored.
+	// (Where this instance applied each client's latest operation is in the sessions of
+	// its duplicate table: the store's, or seen.)
 	deposed   map[int]request
-	appliedAt map[int64]int
 	snapIndex int
 }
 
@@ -109,9 +108,9 @@ const WaiterTimeout = 500 * time.Millisecond
 // as Raft learns it is committed. Call it from the node's boot function.
 func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server {
 	s := &Server{world: node.World(), clk: clock.NewSim(node), cfg: cfg, store: NewStore(), waiters: map[int]waiter{},
-		deposed: map[int]request{}, appliedAt: map[int64]int{}}
+		deposed: map[int]request{}}
 	if cfg.UnsafeVolatileDedup {
-		s.seen = map[int64]int64{}
+		s.seen = map[int64]*session{}
 	}
 	s.peer = rafthost.StartPeer(node, ep, rafthost.PeerConfig{
 		Raft:     raft.Config{ID: cfg.ID},
@@ -192,25 +191,17 @@ func (s *Server) apply(m raft.ApplyMsg) {
 	}
 	var res Result
 	if s.cfg.UnsafeVolatileDedup {
-		dup := cmd.Op != OpNoop && cmd.Seq <= s.seen[cmd.Client]
-		if cmd.Op != OpNoop && !dup {
-			s.seen[cmd.Client] = cmd.Seq
-		}
-		res = s.store.applyUnchecked(cmd, dup)
+		res = s.applyVolatile(cmd, m.CommandIndex)
 	} else {
-		res = s.store.apply(cmd)
+		res = s.store.apply(cmd, m.CommandIndex)
 	}
 	s.lastApplied = m.CommandIndex
 	s.world.Digest(applyDigest(m.CommandIndex, m.Command, res.Duplicate))
-	if cmd.Op != OpNoop && !res.Duplicate {
-		s.appliedAt[cmd.Client] = m.CommandIndex
-	}
 	if res.Duplicate && (cmd.Op == OpPut || cmd.Op == OpAppend) {
-		// The first copy was applied at or before first (the client's latest operation:
-		// a duplicate leaves appliedAt as it was), or, unknown here, before the snapshot
-		// this instance was restored from.
-		first, known := s.appliedAt[cmd.Client]
-		s.world.Sometimes(ProbeDuplicateAfterSnapshot, !known || first <= s.snapIndex)
+		// The first copy was applied at or before firstAt (the client's latest
+		// operation), or, unknown here (0), before the snapshot this instance was
+		// restored from.
+		s.world.Sometimes(ProbeDuplicateAfterSnapshot, res.firstAt <= s.snapIndex)
 	}
 	if r, ok := s.deposed[m.CommandIndex]; ok {
 		delete(s.deposed, m.CommandIndex)
@@ -233,6 +224,28 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		}
 	}
 	s.maybeSnapshot()
+}
+
+// applyVolatile is apply's store step for UnsafeVolatileDedup: the duplicate table is
+// seen, outside the store.
+func (s *Server) applyVolatile(cmd commandView, index int) Result {
+	if cmd.Op == OpNoop {
+		return s.store.applyUnchecked(cmd, false)
+	}
+	ses := s.seen[cmd.Client]
+	if ses == nil {
+		ses = &session{client: cmd.Client}
+		s.seen[cmd.Client] = ses
+	}
+	dup := cmd.Seq <= ses.seq
+	if !dup {
+		ses.seq, ses.at = cmd.Seq, index
+	}
+	res := s.store.applyUnchecked(cmd, dup)
+	if dup {
+		res.firstAt = ses.at
+	}
+	return res
 }
 
 // maybeSnapshot hands Raft a snapshot once its persisted state exceeds MaxRaftState.

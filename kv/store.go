@@ -20,12 +20,12 @@ import (
 // empty table; the clerk retries c#7, S1 proposes it again at 52, and every replica that
 // restored the same snapshot applies the Append a second time.
 type Store struct {
-	// data holds each key's value in a builder of its own, so that an Append costs the
-	// length of what it appends: the 6.824 workloads append to one key every other
-	// operation, and as a string each Append copied the whole value (kilobytes) on every
-	// replica. A string a builder returned never changes: the builder only appends beyond
-	// it, and Put replaces the builder's contents by resetting it (Reset drops the buffer
-	// rather than overwriting it).
+	// data holds each key's value in a builder of its own (once written; see entry), so
+	// that an Append costs the length of what it appends: the 6.824 workloads append to
+	// one key every other operation, and as a string each Append copied the whole value
+	// (kilobytes) on every replica. A string a builder returned never changes: the builder
+	// only appends beyond it, and Put replaces the builder's contents by resetting it
+	// (Reset drops the buffer rather than overwriting it).
 	data map[string]*entry
 	// sessions maps each clerk to the highest sequence number applied for it. A clerk has
 	// one operation outstanding at a time and numbers them in order, so a command with
@@ -44,12 +44,51 @@ type Store struct {
 }
 
 // session is one clerk's entry in the duplicate table.
-type session struct{ client, seq int64 }
+type session struct {
+	client, seq int64
+	// at is the log index at which this store applied seq (0: unknown, before the
+	// snapshot the store was restored from), for the server's probes: it is not part of
+	// the replicated state, and Encode leaves it out.
+	at int
+}
 
-// entry is one key and its value.
+// entry is one key and its value: base while val is empty, else val's contents. A store
+// restored from a snapshot holds every key and value as a substring of one copy of the
+// snapshot (base), rather than in a builder of its own: a follower that installs a
+// snapshot, or a server that restarts, then allocates once for all of them instead of
+// twice per key, and a key's value moves into its builder at its first Append or Put.
+// The copy lives as long as the store's keys: one snapshot's bytes per store.
 type entry struct {
-	key string
-	val strings.Builder
+	key  string
+	base string
+	val  strings.Builder
+}
+
+// value is the entry's value.
+func (e *entry) value() string {
+	if e.val.Len() > 0 {
+		return e.val.String()
+	}
+	return e.base
+}
+
+// put sets the value to v.
+func (e *entry) put(v []byte) {
+	e.base = ""
+	e.val.Reset()
+	e.val.Write(v)
+}
+
+// append appends v to the value.
+func (e *entry) append(v []byte) {
+	if e.base != "" {
+		// Into the builder with the base: the one copy of the base it ever makes, as
+		// the builder would have copied the value when it grew.
+		e.val.Grow(len(e.base) + len(v))
+		e.val.WriteString(e.base)
+		e.base = ""
+	}
+	e.val.Write(v)
 }
 
 // NewStore returns an empty store.
@@ -61,13 +100,17 @@ func NewStore() *Store {
 type Result struct {
 	Value     string // Get: the value at the command's point in the log
 	Duplicate bool   // a retry of an operation already applied: it changed nothing
+	// firstAt is, for a duplicate, the log index at which the store applied its client's
+	// latest operation (0: unknown; see session), for the server's probes.
+	firstAt int
 }
 
 // Apply applies one committed command. A Put or Append whose sequence number was already
 // applied for its client is not applied again; a Get is always answered, being a read.
-func (s *Store) Apply(c Command) Result { return s.apply(c.view()) }
+func (s *Store) Apply(c Command) Result { return s.apply(c.view(), 0) }
 
-func (s *Store) apply(c commandView) Result {
+// apply applies c, the command at log index index (0: unknown).
+func (s *Store) apply(c commandView, index int) Result {
 	if c.Op == OpNoop {
 		return Result{}
 	}
@@ -81,9 +124,13 @@ func (s *Store) apply(c commandView) Result {
 		if ses == nil {
 			ses = s.session(c.Client)
 		}
-		ses.seq = c.Seq
+		ses.seq, ses.at = c.Seq, index
 	}
-	return s.applyUnchecked(c, dup)
+	res := s.applyUnchecked(c, dup)
+	if dup && ses != nil {
+		res.firstAt = ses.at
+	}
+	return res
 }
 
 // ApplyUnchecked applies c without consulting the duplicate table; a write marked dup is
@@ -97,13 +144,11 @@ func (s *Store) applyUnchecked(c commandView, dup bool) Result {
 		return Result{Value: s.Get(string(c.Key)), Duplicate: dup}
 	case OpPut:
 		if !dup {
-			e := s.entry(c.Key)
-			e.val.Reset()
-			e.val.Write(c.Value)
+			s.entry(c.Key).put(c.Value)
 		}
 	case OpAppend:
 		if !dup {
-			s.entry(c.Key).val.Write(c.Value)
+			s.entry(c.Key).append(c.Value)
 		}
 	}
 	return Result{Duplicate: dup}
@@ -124,7 +169,7 @@ func (s *Store) entry(key []byte) *entry {
 // Get reads a key from local state (for the deliberately broken local reads, and tests).
 func (s *Store) Get(key string) string {
 	if e := s.data[key]; e != nil {
-		return e.val.String()
+		return e.value()
 	}
 	return ""
 }
@@ -165,7 +210,8 @@ func (s *Store) Encode() []byte {
 	// The exact size, so that the snapshot is one allocation that Raft can keep as it is.
 	size := uvarintLen(uint64(len(s.entries))) + uvarintLen(uint64(len(s.clients)))
 	for _, e := range s.entries {
-		size += uvarintLen(uint64(len(e.key))) + len(e.key) + uvarintLen(uint64(e.val.Len())) + e.val.Len()
+		n := len(e.value())
+		size += uvarintLen(uint64(len(e.key))) + len(e.key) + uvarintLen(uint64(n)) + n
 	}
 	for _, c := range s.clients {
 		size += uvarintLen(uint64(c.client)) + uvarintLen(uint64(c.seq))
@@ -173,7 +219,7 @@ func (s *Store) Encode() []byte {
 	b := make([]byte, 0, size)
 	b = binary.AppendUvarint(b, uint64(len(s.entries)))
 	for _, e := range s.entries {
-		v := e.val.String()
+		v := e.value()
 		b = binary.AppendUvarint(b, uint64(len(e.key)))
 		b = append(b, e.key...)
 		b = binary.AppendUvarint(b, uint64(len(v)))
@@ -201,30 +247,49 @@ func uvarintLen(v uint64) int {
 var errShortSnapshot = errors.New("kv: truncated snapshot")
 
 // DecodeStore rebuilds a store from Encode's bytes. Empty bytes are the empty store.
+//
+// Its keys and values are substrings of one copy of b, and its entries and sessions come
+// from one array each: a restore costs a handful of allocations, not two per key and one
+// per client (the 3B scenarios restore a store on every InstallSnapshot and restart).
 func DecodeStore(b []byte) (*Store, error) {
-	s := NewStore()
 	if len(b) == 0 {
-		return s, nil
+		return NewStore(), nil
 	}
-	d := decoder{b: b}
-	n := d.uvarint()
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		e := s.entry(d.bytes()) // a key that repeats (not Encode's bytes) keeps its last value
-		v := d.bytes()
-		e.val.Reset()
-		e.val.Grow(len(v))
-		e.val.Write(v)
+	d := decoder{b: b, all: string(b)} // the store's copy: b stays the caller's
+	n := d.count()
+	s := &Store{data: make(map[string]*entry, n), entries: make([]*entry, 0, n)}
+	slab := make([]entry, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		key, v := d.string(), d.string()
+		e := s.data[key] // a key that repeats (not Encode's bytes) keeps its last value
+		if e == nil {
+			e = &slab[i]
+			e.key = key
+			s.data[key] = e
+			s.entries = append(s.entries, e)
+		}
+		e.base = v
 	}
-	n = d.uvarint()
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		ses := s.session(int64(d.uvarint())) // a client that repeats keeps its last number
+	n = d.count()
+	s.sessions = make(map[int64]*session, n)
+	s.clients = make([]*session, 0, n)
+	sessions := make([]session, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		client := int64(d.uvarint())
+		ses := s.sessions[client] // a client that repeats keeps its last number
+		if ses == nil {
+			ses = &sessions[i]
+			ses.client = client
+			s.sessions[client] = ses
+			s.clients = append(s.clients, ses)
+		}
 		ses.seq = int64(d.uvarint())
 	}
 	if d.err != nil {
 		return nil, d.err
 	}
-	if len(d.b) != 0 {
-		return nil, fmt.Errorf("kv: %d trailing bytes in snapshot", len(d.b))
+	if d.off != len(b) {
+		return nil, fmt.Errorf("kv: %d trailing bytes in snapshot", len(b)-d.off)
 	}
 	// Encode's order, unless the bytes were not Encode's: then the next Encode sorts.
 	s.sorted = slices.IsSortedFunc(s.entries, func(a, b *entry) int { return strings.Compare(a.key, b.key) }) &&
@@ -232,8 +297,12 @@ func DecodeStore(b []byte) (*Store, error) {
 	return s, nil
 }
 
+// decoder reads Encode's format from b, whose copy as a string is all: the strings it
+// returns are substrings of all.
 type decoder struct {
 	b   []byte
+	all string
+	off int // b[off:] is what remains
 	err error
 }
 
@@ -241,26 +310,37 @@ func (d *decoder) uvarint() uint64 {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(d.b)
+	v, n := binary.Uvarint(d.b[d.off:])
 	if n <= 0 {
 		d.err = errShortSnapshot
 		return 0
 	}
-	d.b = d.b[n:]
+	d.off += n
 	return v
 }
 
-// bytes returns the next length-prefixed string, as a slice of the encoding.
-func (d *decoder) bytes() []byte {
+// count returns the next uvarint as a number of items that each take at least one more
+// byte, so that garbage cannot make the caller allocate more than the bytes could hold.
+func (d *decoder) count() int {
+	n := d.uvarint()
+	if n > uint64(len(d.b)-d.off) {
+		d.err = errShortSnapshot
+		return 0
+	}
+	return int(n)
+}
+
+// string returns the next length-prefixed string, as a substring of all.
+func (d *decoder) string() string {
 	n := d.uvarint()
 	if d.err != nil {
-		return nil
+		return ""
 	}
-	if n > uint64(len(d.b)) {
+	if n > uint64(len(d.b)-d.off) {
 		d.err = errShortSnapshot
-		return nil
+		return ""
 	}
-	s := d.b[:n]
-	d.b = d.b[n:]
+	s := d.all[d.off : d.off+int(n)]
+	d.off += int(n)
 	return s
 }

@@ -553,7 +553,10 @@ type waiter struct {
 
 func (wt *waiter) finish(reply any, ok bool) {
 	wt.reply, wt.ok = reply, ok
-	wt.p.Wake(wt.wait)
+	// The outcome's own event (the reply's arrival, the failure, the
+	// timeout) is an event of the caller's node, so the process goes on
+	// inside it rather than in a resume event of its own.
+	wt.p.WakeHere(wt.wait)
 }
 
 // waiter returns a cleared waiter, reused when the endpoint has one.

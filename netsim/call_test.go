@@ -721,3 +721,87 @@ func TestKeptRequestsAcrossManyReuses(t *testing.T) {
 	require.Len(t, replies, calls, "a stale respond reached a caller")
 	require.Equal(t, calls, c.net.Stats().Replies)
 }
+
+// A process blocked in CallProc resumes inside the event that tells it the
+// outcome (the reply's arrival, the failure, the timeout), not in a resume
+// event of its own, and sees exactly what a process woken by a resume event
+// sees: the same replies and verdicts at the same virtual times. Both runs
+// make the same calls, on a lossy network, to a server that answers one
+// method late (some calls time out first) and that crashes and restarts.
+func TestCallProcResumesInTheOutcomesEvent(t *testing.T) {
+	type seen struct {
+		id    int
+		ok    bool
+		at    time.Duration
+		event string // the label of the event the process resumed in
+	}
+	run := func(viaCallProc bool) ([]seen, uint64) {
+		var current string
+		trace := func(r sim.Record) {
+			if r.Note == "" {
+				current = r.Label
+			}
+		}
+		c := newClusterWith(sim.Options{Seed: 21, MaxTime: time.Hour, Trace: trace}, 2, func(i int, ep *netsim.Endpoint) {
+			ep.Handle("Echo", echo)
+			ep.Handle("Slow", func(req *netsim.Request, respond func(netsim.Message)) {
+				ep.Node().After(40*time.Millisecond, "answer", func() { respond(req.Args.(*msg)) })
+			})
+		})
+		c.net.SetConditions(netsim.Unreliable())
+		c.w.Schedule(400*time.Millisecond, "crash", func() { c.w.Crash(c.nodes[1]) })
+		c.w.Schedule(700*time.Millisecond, "restart", func() { c.w.Restart(c.nodes[1]) })
+		var got []seen
+		ep := c.eps[0]
+		c.w.Spawn(c.nodes[0], "client", func(p *sim.Proc) {
+			for i := 1; i <= 80; i++ {
+				method, timeout := "Echo", time.Duration(0)
+				if i%3 == 0 {
+					method, timeout = "Slow", time.Duration(20+i%2*40)*time.Millisecond
+				}
+				var reply any
+				var ok bool
+				if viaCallProc {
+					reply, ok = ep.CallProc(p, 1, method, &msg{ID: i}, timeout)
+				} else {
+					p.Suspend("reply", func(resume func()) {
+						ep.CallTimeout(1, method, &msg{ID: i}, timeout, func(r any, k bool) { reply, ok = r, k; resume() })
+					})
+				}
+				s := seen{ok: ok, at: p.Now(), event: current}
+				if ok {
+					s.id = reply.(*msg).ID
+					if s.id != i {
+						s.id = -s.id // checked below: every reply is to its own call
+					}
+				}
+				got = append(got, s)
+			}
+		})
+		require.Nil(t, c.w.Run())
+		return got, c.w.Events()
+	}
+	direct, directEvents := run(true)
+	resumed, resumedEvents := run(false)
+	require.Len(t, direct, 80)
+	require.Len(t, resumed, 80)
+	var oks, fails, timeouts int
+	for i := range direct {
+		d, r := direct[i], resumed[i]
+		require.Equal(t, "resume client", r.event)
+		require.Contains(t, []string{"rep Echo", "rep Slow", "fail Echo", "fail Slow", "timeout Slow"}, d.event, "call %d", i+1)
+		require.Equal(t, seen{r.id, r.ok, r.at, d.event}, d, "call %d", i+1)
+		if d.ok {
+			require.Equal(t, i+1, d.id)
+			oks++
+		} else if d.event == "timeout Slow" {
+			timeouts++
+		} else {
+			fails++
+		}
+	}
+	require.Positive(t, oks)
+	require.Positive(t, fails)
+	require.Positive(t, timeouts)
+	require.Equal(t, resumedEvents-80, directEvents, "one event fewer per call")
+}

@@ -28,7 +28,12 @@ type cluster struct {
 }
 
 func newCluster(seed uint64, n int, boot func(i int, ep *netsim.Endpoint)) *cluster {
-	c := &cluster{w: sim.NewWorld(sim.Options{Seed: seed, MaxTime: time.Hour})}
+	return newClusterWith(sim.Options{Seed: seed, MaxTime: time.Hour}, n, boot)
+}
+
+// newClusterWith is newCluster on a world with options opts.
+func newClusterWith(opts sim.Options, n int, boot func(i int, ep *netsim.Endpoint)) *cluster {
+	c := &cluster{w: sim.NewWorld(opts)}
 	c.net = netsim.New(c.w, netsim.ZeroDelay())
 	for i := 0; i < n; i++ {
 		i := i

@@ -85,6 +85,9 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // costs a fraction of a byte-wise hash over snapshots and log records.
 func Checksum(b []byte) uint32 { return crc32.Checksum(b, crcTable) }
 
+// ChecksumUpdate returns the Checksum of a followed by b, given c = Checksum(a).
+func ChecksumUpdate(c uint32, b []byte) uint32 { return crc32.Update(c, crcTable, b) }
+
 // ErrCorrupt is wrapped by every decoding error: a record that is present whole but fails
 // its CRC, or is malformed. A torn tail is not an error (see DecodeLogRecords).
 var ErrCorrupt = errors.New("raft: corrupt record")
@@ -146,6 +149,21 @@ func AppendEntryRecord(buf []byte, e Entry) []byte {
 	buf = binary.AppendUvarint(buf, uint64(e.Index))
 	buf = append(buf, e.Command...)
 	return endRecord(buf, start)
+}
+
+// EntryRecordSize is the length of e's framed record (AppendEntryRecord), for a host that
+// sizes a buffer before encoding into it.
+func EntryRecordSize(e Entry) int {
+	return recordHeaderSize + 1 + uvarintLen(uint64(e.Term)) + uvarintLen(uint64(e.Index)) + len(e.Command)
+}
+
+// uvarintLen is the length of v's uvarint encoding.
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
 }
 
 // AppendTruncateRecord appends a record meaning "drop every entry with index >= index".
@@ -294,9 +312,11 @@ func DecodeHardState(b []byte) (HardState, error) {
 	return h, nil
 }
 
-// EncodeSnapshot returns the framed record of a snapshot with its data.
+// EncodeSnapshot returns the framed record of a snapshot with its data, in a buffer of
+// exactly its length.
 func EncodeSnapshot(s SnapshotState) []byte {
-	return AppendSnapshotRecord(make([]byte, 0, recordHeaderSize+1+2*binary.MaxVarintLen64+len(s.Data)), s)
+	n := recordHeaderSize + 1 + uvarintLen(uint64(s.Meta.Index)) + uvarintLen(uint64(s.Meta.Term)) + len(s.Data)
+	return AppendSnapshotRecord(make([]byte, 0, n), s)
 }
 
 // AppendSnapshotRecord appends the framed record of a snapshot with its data to buf: a host
@@ -325,6 +345,22 @@ func DecodeSnapshot(b []byte) (SnapshotState, error) {
 	}
 	s.Data = append([]byte{}, d.b...)
 	return s, nil
+}
+
+// SnapshotRecordHead returns the framed snapshot record of s up to its data: the bytes that,
+// followed by s.Data, are exactly EncodeSnapshot(s). A host whose storage can write a file
+// in two parts writes these and s.Data as they are, instead of copying the data behind the
+// header (the snapshot was the largest copy a snapshotting service's host made).
+func SnapshotRecordHead(s SnapshotState) []byte {
+	buf := make([]byte, recordHeaderSize, recordHeaderSize+1+uvarintLen(uint64(s.Meta.Index))+uvarintLen(uint64(s.Meta.Term)))
+	buf = append(buf, byte(RecordSnapshot))
+	buf = binary.AppendUvarint(buf, uint64(s.Meta.Index))
+	buf = binary.AppendUvarint(buf, uint64(s.Meta.Term))
+	hdr, body := buf[:recordHeaderSize], buf[recordHeaderSize:]
+	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(body)+len(s.Data)))
+	binary.LittleEndian.PutUint32(hdr[4:8], crc32.Checksum(hdr[0:4], crcTable))
+	binary.LittleEndian.PutUint32(hdr[8:12], crc32.Update(crc32.Checksum(body, crcTable), crcTable, s.Data))
+	return buf
 }
 
 // EncodeSnapshotMeta returns the framed snapshot record of meta without data, for hosts

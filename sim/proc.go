@@ -275,6 +275,31 @@ func (p *Proc) Wake(w Wait) {
 	p.schedule(0, p.resumeLabel)
 }
 
+// WakeHere is Wake for the event that ends the wait, such as the arrival of
+// the reply the process waits for: it resumes the process inside the
+// current event, which saves the resume event Wake schedules. The process
+// sees what it would have seen in that event: the same virtual time, the
+// same node instance acting, and whatever the event did before WakeHere.
+// Only the order differs: events due at the same instant that the seed
+// would have run between the two now run after the process's turn, a
+// schedule the seed could equally have drawn. It falls back to Wake (an
+// event of its own) wherever resuming here would let the process run where
+// its own event could not: outside an event, in another process's turn, in
+// an event of another node or instance (or a world event for a process on
+// a node), on a paused node, or after the run was stopped.
+func (p *Proc) WakeHere(w Wait) {
+	if p.done || !p.blocked || p.wakeups != uint64(w) {
+		return
+	}
+	wd := p.w
+	if wd.current == nil || wd.running != nil || wd.stopped || wd.actor != p.node ||
+		(p.node != nil && (wd.actorInc != p.inc || !p.node.up || p.node.paused)) {
+		p.schedule(0, p.resumeLabel)
+		return
+	}
+	p.resume()
+}
+
 // Park returns control to the event loop until the process is woken; call
 // it after BeginWait, from the process itself.
 func (p *Proc) Park() { p.park() }

@@ -342,3 +342,150 @@ func TestSleepDoesNotAllocate(t *testing.T) {
 	perSleep := float64(after.Mallocs-before.Mallocs) / float64(sleeps)
 	require.LessOrEqual(t, perSleep, 0.05, "%.2f allocations per sleep", perSleep)
 }
+
+// eventLabels returns options recording the label of every event run.
+func eventLabels(seed uint64, labels *[]string) sim.Options {
+	return sim.Options{Seed: seed, Trace: func(r sim.Record) {
+		if r.Note == "" {
+			*labels = append(*labels, r.Label)
+		}
+	}}
+}
+
+// WakeHere called by an event of the waiting process's own node resumes the
+// process inside that event: no resume event runs, and the process sees the
+// event's time and what the event did before waking it, and acts as its
+// node's live instance (it may schedule).
+func TestWakeHereResumesInsideTheWakingEvent(t *testing.T) {
+	var labels []string
+	w := sim.NewWorld(eventLabels(3, &labels))
+	n := w.AddNode("n", func(*sim.Node) {})
+	w.Start(n)
+	var wakingEvent, resumedIn, afterWake uint64
+	var resumedAt time.Duration
+	value, seen := 0, 0
+	p := w.Spawn(n, "waiter", func(p *sim.Proc) {
+		wait := p.BeginWait("the answer")
+		n.After(7*time.Millisecond, "answer", func() {
+			value = 42
+			wakingEvent = w.Events()
+			p.WakeHere(wait)
+			afterWake = w.Events()
+			value = 43 // after the process's turn: it must not have seen this
+		})
+		p.Park()
+		seen, resumedAt, resumedIn = value, p.Now(), w.Events()
+		n.After(time.Millisecond, "follow-up", func() {})
+	})
+	require.Nil(t, w.Run())
+	require.True(t, p.Done())
+	require.Equal(t, 42, seen)
+	require.Equal(t, 7*time.Millisecond, resumedAt)
+	require.Equal(t, wakingEvent, resumedIn, "the process ran in an event of its own")
+	require.Equal(t, wakingEvent, afterWake, "WakeHere returned before the process's turn ended")
+	require.Equal(t, []string{"spawn waiter", "answer", "follow-up"}, labels)
+	require.Equal(t, 8*time.Millisecond, w.Now(), "the resumed process could not schedule")
+}
+
+// Where resuming inside the current event would let the process run where
+// its own event could not, WakeHere is Wake: the process resumes in a
+// resume event of its own.
+func TestWakeHereFallsBackToAResumeEvent(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		// wake arranges for wake to be called (from somewhere other than
+		// an event of the process's node instance).
+		wake func(w *sim.World, n, other *sim.Node, wake func())
+	}{
+		{"world event", func(w *sim.World, _, _ *sim.Node, wake func()) { w.Schedule(time.Millisecond, "world", wake) }},
+		{"other node's event", func(_ *sim.World, _, other *sim.Node, wake func()) { other.After(time.Millisecond, "other", wake) }},
+		{"another process", func(w *sim.World, _, _ *sim.Node, wake func()) {
+			w.Spawn(nil, "waker", func(q *sim.Proc) { q.Sleep(time.Millisecond); wake() })
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var labels []string
+			w := sim.NewWorld(eventLabels(5, &labels))
+			n := w.AddNode("n", func(*sim.Node) {})
+			other := w.AddNode("other", func(*sim.Node) {})
+			w.Start(n)
+			w.Start(other)
+			var resumedAt time.Duration
+			p := w.Spawn(n, "waiter", func(p *sim.Proc) {
+				wait := p.BeginWait("a wake")
+				c.wake(w, n, other, func() { p.WakeHere(wait) })
+				p.Park()
+				resumedAt = p.Now()
+			})
+			require.Nil(t, w.Run())
+			require.True(t, p.Done())
+			require.Equal(t, time.Millisecond, resumedAt)
+			require.Contains(t, labels, "resume waiter")
+		})
+	}
+}
+
+// A process woken by its own synchronous operation (WakeHere before Park)
+// is not lost: it resumes in an event of its own.
+func TestWakeHereBeforeParkResumesLater(t *testing.T) {
+	var labels []string
+	w := sim.NewWorld(eventLabels(1, &labels))
+	woke := false
+	w.Spawn(nil, "waiter", func(p *sim.Proc) {
+		wait := p.BeginWait("an operation that fails at once")
+		p.WakeHere(wait)
+		p.Park()
+		woke = true
+	})
+	require.Nil(t, w.Run())
+	require.True(t, woke)
+	require.Equal(t, []string{"spawn waiter", "resume waiter"}, labels)
+}
+
+// A wake in an event after which the run stops (the event failed a check)
+// does not run the process: the run is over, as it is for a resume event
+// that would never run.
+func TestWakeHereAfterTheRunStoppedDoesNotRunTheProcess(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	n := w.AddNode("n", func(*sim.Node) {})
+	w.Start(n)
+	woke := false
+	w.Spawn(n, "waiter", func(p *sim.Proc) {
+		wait := p.BeginWait("the answer")
+		n.After(time.Millisecond, "answer", func() {
+			w.Fail("some-check", n, errors.New("broken"))
+			p.WakeHere(wait)
+		})
+		p.Park()
+		woke = true
+	})
+	f := w.Run()
+	require.NotNil(t, f)
+	require.Equal(t, "some-check", f.Check)
+	require.False(t, woke)
+}
+
+// WakeHere of a wait that is over, or of an earlier wait, does nothing.
+func TestStaleWakeHereIsIgnored(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	n := w.AddNode("n", func(*sim.Node) {})
+	w.Start(n)
+	var wakes []time.Duration
+	var first, second sim.Wait
+	var p *sim.Proc
+	p = w.Spawn(n, "waiter", func(p *sim.Proc) {
+		first = p.BeginWait("first")
+		p.Park()
+		wakes = append(wakes, p.Now())
+		second = p.BeginWait("second")
+		p.Park()
+		wakes = append(wakes, p.Now())
+	})
+	n.After(time.Millisecond, "first", func() { p.WakeHere(first); p.WakeHere(first) })
+	n.After(2*time.Millisecond, "first, stale", func() { p.WakeHere(first) })
+	n.After(3*time.Millisecond, "second", func() { p.WakeHere(second) })
+	n.After(4*time.Millisecond, "second, stale", func() { p.WakeHere(second) })
+	require.Nil(t, w.Run())
+	require.Equal(t, []time.Duration{time.Millisecond, 3 * time.Millisecond}, wakes)
+	require.True(t, p.Done())
+}

@@ -148,7 +148,7 @@ func (c *Checker) Booted(id int, rec raft.Persistent) error {
 	if !p.halted {
 		err = c.checkRecovered(id, p, &r)
 	}
-	p.spare = p.synced.ents[:0]
+	p.spare = p.synced.arr[:0]
 	p.synced = r
 	p.writing = false
 	p.known = true

@@ -19,10 +19,22 @@ func (e *electionSafety) check(id, term int) error {
 	return nil
 }
 
-// grow returns s long enough to hold index i, the new elements zero.
+// grow returns s long enough to hold index i, the new elements zero. A full array is
+// replaced by one of twice the length: the tables it grows (one slot per index committed
+// or logged, per term) grow by a few slots at a time to thousands, and append's growth of
+// a quarter for long slices allocated about five times their final size over a run where
+// doubling allocates about twice.
 func grow[T any](s []T, i int) []T {
-	if i < len(s) {
+	switch {
+	case i < len(s):
+		return s
+	case i < cap(s):
+		n := len(s)
+		s = s[:i+1]
+		clear(s[n:]) // zero even where a caller shortened s
 		return s
 	}
-	return append(s, make([]T, i+1-len(s))...)
+	t := make([]T, i+1, max(2*cap(s), i+1, 16))
+	copy(t, s)
+	return t
 }

@@ -17,24 +17,31 @@ func factOf(e raft.Entry) fact { return fact{e.Term, hashBytes(e.Command)} }
 // stored mirrors what a peer's storage holds, built from the Readies it persisted by the
 // Ready contract (snapshot, then truncate, then entries, then hard state), so that the
 // checks need not trust the host's or the core's bookkeeping. It costs O(entries in the
-// Ready) per Ready: entries leave it only from the front (a snapshot) or the back (a
-// truncate), by reslicing.
+// Ready) per Ready, amortized: entries leave it only from the front (a snapshot) or the
+// back (a truncate).
+//
+// The entries lie at the end of an array the mirror keeps from its start (arr), so that
+// the slots a snapshot frees at the front are used again (push). Resliced from the front
+// alone, the entries of a peer that snapshots every few entries (kv's
+// SnapshotRecoverManyClients3B) ran off the end of one new array after another.
 type stored struct {
 	hard raft.HardState
 	snap raft.SnapshotMeta
-	ents []fact // ents[i] is the entry at index snap.Index+1+i
+	ents []fact // ents[i] is the entry at index snap.Index+1+i; ents == arr[len(arr)-len(ents):]
+	arr  []fact // the array of ents, from its first slot through the last entry
 }
 
 // storedOf is the state a peer recovered (the core reads vote -1 at term 0), its entries
 // appended to buf[:0] (nil or an array no other mirror uses).
 func storedOf(rec raft.Persistent, buf []fact) stored {
-	s := stored{hard: rec.Hard, snap: rec.Snapshot, ents: slices.Grow(buf[:0], len(rec.Entries))}
+	s := stored{hard: rec.Hard, snap: rec.Snapshot, arr: slices.Grow(buf[:0], len(rec.Entries))}
 	if s.hard.Term == 0 {
 		s.hard.Vote = -1
 	}
 	for _, e := range rec.Entries {
-		s.ents = append(s.ents, factOf(e))
+		s.arr = append(s.arr, factOf(e))
 	}
+	s.ents = s.arr
 	return s
 }
 
@@ -75,7 +82,7 @@ func (s *stored) apply(id int, rd raft.Ready, m *logMatching) error {
 		meta := rd.Snapshot.Meta
 		switch {
 		case meta.Index >= s.last() || meta.Index <= s.snap.Index:
-			s.ents = s.ents[:0]
+			s.cut(0)
 		default:
 			s.ents = s.ents[meta.Index-s.snap.Index:]
 		}
@@ -84,9 +91,9 @@ func (s *stored) apply(id int, rd raft.Ready, m *logMatching) error {
 	if t := rd.Truncate; t > 0 {
 		switch {
 		case t <= s.snap.Index+1:
-			s.ents = s.ents[:0]
+			s.cut(0)
 		case t <= s.last():
-			s.ents = s.ents[:t-s.snap.Index-1]
+			s.cut(t - s.snap.Index - 1)
 		}
 	}
 	for _, e := range rd.Entries {
@@ -99,12 +106,36 @@ func (s *stored) apply(id int, rd raft.Ready, m *logMatching) error {
 				return err
 			}
 		}
-		s.ents = append(s.ents, f)
+		s.push(f)
 	}
 	if rd.Hard != nil {
 		s.hard = *rd.Hard
 	}
 	return nil
+}
+
+// cut keeps the first n entries.
+func (s *stored) cut(n int) {
+	s.arr = s.arr[:len(s.arr)-len(s.ents)+n]
+	s.ents = s.ents[:n]
+}
+
+// push appends f. When the array is full it moves the entries to its start if they fill at
+// most half of it (the other half, or more, freed by snapshots), and otherwise moves them to
+// a new array twice their length: either way the move is paid for by as many appends since
+// the last one, and the mirror of a log of n entries allocates O(n) over a run however often
+// the peer snapshots.
+func (s *stored) push(f fact) {
+	if len(s.arr) == cap(s.arr) {
+		n := len(s.ents)
+		if free := len(s.arr) - n; free >= n && free > 0 {
+			s.arr = s.arr[:copy(s.arr, s.ents)]
+		} else {
+			s.arr = append(make([]fact, 0, max(2*n, 16)), s.ents...)
+		}
+	}
+	s.arr = append(s.arr, f)
+	s.ents = s.arr[len(s.arr)-len(s.ents)-1:]
 }
 
 // delta is a Ready being written (Checker.Writing), kept small: the state after it is the

@@ -114,9 +114,11 @@ type Peer struct {
 	// made at each call is an allocation per message or timer.
 	onReply netsim.Done
 	onTick  func()
-	// appendBuf, rewriteBuf and snapBuf hold the encoded records of the Ready being written; the
-	// storage copies what it is given, so each Ready reuses them.
-	appendBuf, rewriteBuf, snapBuf []byte
+	// appendBuf holds the log records the Ready being written appends; the storage copies
+	// what it appends, so each Ready reuses it. Files replaced whole are encoded into
+	// buffers of their own, handed over to the storage (WriteFileOwned): it keeps them
+	// rather than a copy.
+	appendBuf []byte
 	// draining: drain's loop or a Ready's completion is on the stack, so a
 	// Start or Snapshot the service calls from Apply must not take a Ready.
 	draining bool
@@ -413,6 +415,11 @@ func contentDigest(b []byte) uint64 {
 	return uint64(raft.Checksum(b))<<32 ^ uint64(len(b))
 }
 
+// contentDigest2 is contentDigest of a followed by b, without joining them.
+func contentDigest2(a, b []byte) uint64 {
+	return uint64(raft.ChecksumUpdate(raft.Checksum(a), b))<<32 ^ uint64(len(a)+len(b))
+}
+
 // traceRole notes role and term changes in the run's trace (free when the
 // trace is off).
 func (p *Peer) traceRole() {
@@ -432,6 +439,7 @@ type fileOp struct {
 	kind     fileOpKind
 	name, to string
 	data     []byte
+	tail     []byte // opWrite: written after data (WriteFileOwned's tail)
 }
 
 type fileOpKind uint8
@@ -476,19 +484,13 @@ func (p *Peer) persist(rd raft.Ready) {
 		ops = append(ops, fileOp{kind: opWrite, name: fileHardTmp, data: raft.EncodeHardState(*rd.Hard)})
 	}
 	if rd.Snapshot != nil {
-		p.snapBuf = raft.AppendSnapshotRecord(p.snapBuf[:0], *rd.Snapshot)
-		ops = append(ops, fileOp{kind: opWrite, name: fileSnapTmp, data: p.snapBuf})
+		// The record's head, then the snapshot's data itself: the core and the
+		// service never write to it (raft.Raft.Snapshot takes it over, ApplyMsg's is
+		// read-only), so the storage may keep it rather than a copy.
+		ops = append(ops, fileOp{kind: opWrite, name: fileSnapTmp, data: raft.SnapshotRecordHead(*rd.Snapshot), tail: rd.Snapshot.Data})
 	}
 	if rewrite {
-		// The whole log as the core holds it: without the entries a snapshot
-		// covers, or without a torn tail behind which appends would be lost.
-		buf := p.rewriteBuf[:0]
-		for i := p.core.FirstIndex(); i <= p.core.LastIndex(); i++ {
-			e, _ := p.core.Entry(i)
-			buf = raft.AppendEntryRecord(buf, e)
-		}
-		p.rewriteBuf = buf
-		ops = append(ops, fileOp{kind: opWrite, name: fileLogTmp, data: buf})
+		ops = append(ops, fileOp{kind: opWrite, name: fileLogTmp, data: p.encodeLog()})
 		p.rewriteLog = false
 	}
 	if p.cfg.UnsafeRenameUnsynced {
@@ -524,6 +526,30 @@ func (p *Peer) persist(rd raft.Ready) {
 	p.ops, p.next = ops, 0
 }
 
+// encodeLog returns the records of the whole log as the core holds it (without the entries
+// a snapshot covers, or without a torn tail behind which appends would be lost), for the
+// storage to keep (WriteFileOwned). The buffer has as much room again as the records
+// take: the file is appended to until the next snapshot rewrites it, and those appends
+// fill the room instead of moving the file to a larger array at the first of them.
+func (p *Peer) encodeLog() []byte {
+	first, last := p.core.FirstIndex(), p.core.LastIndex()
+	n := 0
+	for i := first; i <= last; i++ {
+		e, _ := p.core.Entry(i)
+		n += raft.EntryRecordSize(e)
+	}
+	buf := make([]byte, 0, 2*n+logSlack)
+	for i := first; i <= last; i++ {
+		e, _ := p.core.Entry(i)
+		buf = raft.AppendEntryRecord(buf, e)
+	}
+	return buf
+}
+
+// logSlack is room for appends beyond twice the rewritten log (encodeLog): a few records
+// when the log after a snapshot is short or empty.
+const logSlack = 256
+
 // write issues the planned operations up to the next sync and returns; the
 // sync's completion (onSync) calls it again for the rest. Once all are
 // durable, synced finishes the Ready (at once if there were none). A crash
@@ -535,8 +561,8 @@ func (p *Peer) write() {
 		p.next++
 		switch op.kind {
 		case opWrite:
-			w.Digest(contentDigest(op.data))
-			p.store.WriteFile(op.name, op.data)
+			w.Digest(contentDigest2(op.data, op.tail))
+			p.store.WriteFileOwned(op.name, op.data, op.tail) // a buffer of its own and immutable data (persist)
 		case opAppend:
 			w.Digest(contentDigest(op.data))
 			p.store.AppendFile(op.name, op.data)
@@ -546,7 +572,7 @@ func (p *Peer) write() {
 			p.store.Sync(p.onSync)
 			return
 		}
-		op.data = nil // the storage has its copy
+		op.data, op.tail = nil, nil // the storage has them, or its copy
 	}
 	p.synced()
 }

@@ -38,6 +38,11 @@ func (g *gatedStorage) WriteFile(name string, data []byte) {
 	g.Storage.WriteFile(name, data)
 }
 
+func (g *gatedStorage) WriteFileOwned(name string, head, tail []byte) {
+	g.ops = append(g.ops, "write "+name)
+	g.Storage.WriteFileOwned(name, head, tail)
+}
+
 func (g *gatedStorage) AppendFile(name string, data []byte) {
 	g.ops = append(g.ops, "append "+name)
 	g.Storage.AppendFile(name, data)

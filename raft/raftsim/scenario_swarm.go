@@ -93,7 +93,9 @@ type ack struct {
 // runSwarm is raft/Swarm's body, parameterized for tests.
 func runSwarm(p *sim.Proc, o swarmOptions) {
 	w := p.World()
-	c := newCluster(p, o.setup, o.peers, false, drawClusterOptions(w, o.peers))
+	co := drawClusterOptions(w, o.peers)
+	co.digests = true // snapshots of the history's digest (history.go), not of its values
+	c := newCluster(p, o.setup, o.peers, false, co)
 	if o.observe != nil {
 		o.observe(c)
 	}

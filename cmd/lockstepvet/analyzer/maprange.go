@@ -25,7 +25,7 @@ var scheduleNames = map[string]bool{
 var kernelOrdered = map[string]bool{
 	"Start": true, "Crash": true, "Restart": true, "Pause": true, "Resume": true,
 	"Fail": true, "Fatalf": true, "AddNode": true, "Attach": true,
-	"WriteFile": true, "AppendFile": true, "Remove": true, "Rename": true, "Sync": true,
+	"WriteFile": true, "WriteFileOwned": true, "AppendFile": true, "Remove": true, "Rename": true, "Sync": true,
 	"Uint64": true, "Int64N": true, "IntN": true, "Float64": true, "Chance": true,
 	"Duration": true, "Exp": true, "Perm": true, "Shuffle": true,
 }
