@@ -85,6 +85,9 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // costs a fraction of a byte-wise hash over snapshots and log records.
 func Checksum(b []byte) uint32 { return crc32.Checksum(b, crcTable) }
 
+// ChecksumUpdate returns the Checksum of a followed by b, given c = Checksum(a).
+func ChecksumUpdate(c uint32, b []byte) uint32 { return crc32.Update(c, crcTable, b) }
+
 // ErrCorrupt is wrapped by every decoding error: a record that is present whole but fails
 // its CRC, or is malformed. A torn tail is not an error (see DecodeLogRecords).
 var ErrCorrupt = errors.New("raft: corrupt record")
@@ -342,6 +345,22 @@ func DecodeSnapshot(b []byte) (SnapshotState, error) {
 	}
 	s.Data = append([]byte{}, d.b...)
 	return s, nil
+}
+
+// SnapshotRecordHead returns the framed snapshot record of s up to its data: the bytes that,
+// followed by s.Data, are exactly EncodeSnapshot(s). A host whose storage can write a file
+// in two parts writes these and s.Data as they are, instead of copying the data behind the
+// header (the snapshot was the largest copy a snapshotting service's host made).
+func SnapshotRecordHead(s SnapshotState) []byte {
+	buf := make([]byte, recordHeaderSize, recordHeaderSize+1+uvarintLen(uint64(s.Meta.Index))+uvarintLen(uint64(s.Meta.Term)))
+	buf = append(buf, byte(RecordSnapshot))
+	buf = binary.AppendUvarint(buf, uint64(s.Meta.Index))
+	buf = binary.AppendUvarint(buf, uint64(s.Meta.Term))
+	hdr, body := buf[:recordHeaderSize], buf[recordHeaderSize:]
+	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(body)+len(s.Data)))
+	binary.LittleEndian.PutUint32(hdr[4:8], crc32.Checksum(hdr[0:4], crcTable))
+	binary.LittleEndian.PutUint32(hdr[8:12], crc32.Update(crc32.Checksum(body, crcTable), crcTable, s.Data))
+	return buf
 }
 
 // EncodeSnapshotMeta returns the framed snapshot record of meta without data, for hosts

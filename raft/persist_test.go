@@ -47,6 +47,22 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	require.Equal(t, SnapshotState{}, none)
 }
 
+// TestSnapshotRecordHeadAndSizes: the head followed by the data is EncodeSnapshot's record,
+// byte for byte, and EncodeSnapshot and EntryRecordSize size their records exactly.
+func TestSnapshotRecordHeadAndSizes(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := SnapshotState{
+			Meta: SnapshotMeta{Index: rapid.IntRange(0, 1<<40).Draw(t, "index"), Term: rapid.IntRange(0, 1<<20).Draw(t, "term")},
+			Data: rapid.SliceOfN(rapid.Byte(), 0, 300).Draw(t, "data"),
+		}
+		whole := EncodeSnapshot(s)
+		require.Equal(t, len(whole), cap(whole), "EncodeSnapshot sizes its buffer exactly")
+		require.Equal(t, whole, append(SnapshotRecordHead(s), s.Data...))
+		e := Entry{Term: s.Meta.Term, Index: s.Meta.Index + 1, Command: s.Data}
+		require.Equal(t, len(AppendEntryRecord(nil, e)), EntryRecordSize(e))
+	})
+}
+
 func entry(term, index int, cmd string) Entry {
 	return Entry{Term: term, Index: index, Command: []byte(cmd)}
 }

@@ -47,13 +47,16 @@ type Storage interface {
 	Rename(from, to string)              // atomic replace of to; absent from is a no-op
 	Remove(name string)
 	Size(name string) int
-	// WriteFileOwned is WriteFile for a caller that hands data over rather
-	// than lending it: the storage may keep data's array, spare capacity
-	// included (later appends to the file may fill it), so the caller must
-	// never write to that array again, nor hand any part of it over a second
-	// time. It saves the copy of a buffer encoded only to be written. A real
-	// adapter implements it as WriteFile.
-	WriteFileOwned(name string, data []byte)
+	// WriteFileOwned replaces the whole file with head followed by tail
+	// (tail may be nil), handing both over rather than lending them: the
+	// storage may keep their arrays instead of a copy, so the caller must
+	// never write to them again. Without a tail, the storage may also fill
+	// head's spare capacity with later appends to the file, so the caller
+	// must not hand any part of that array over again either. It saves the
+	// copy of a buffer encoded only to be written, and of a large payload
+	// behind a small header (a framed record). A real adapter implements it
+	// as WriteFile of the two, or one writev(2).
+	WriteFileOwned(name string, head, tail []byte)
 	// Sync makes every operation issued before it durable, later: done runs
 	// as an event of the node once they are (never inside Sync itself), and
 	// never if the node crashes first.
@@ -122,10 +125,10 @@ const (
 // write (a data operation on the new file), which a crash may separate.
 type diskOp struct {
 	kind diskOpKind
-	name string // create, rename (from), remove
-	to   string // rename
-	ino  uint64 // create, write, append: the file
-	data []byte // write, append
+	name string   // create, rename (from), remove
+	to   string   // rename
+	ino  uint64   // create, write, append: the file
+	data contents // write: the file's new contents; append: the bytes appended (no tail)
 	// append: the whole file just after it, as reads saw it (AppendFile),
 	// which is the file the durable state holds once this append is durable
 	// in order (makeDurable).
@@ -139,10 +142,43 @@ func (op diskOp) isData() bool { return op.kind == opWrite || op.kind == opAppen
 // which is what lets a crash keep a rename and lose the write it renames.
 type fsys struct {
 	names map[string]uint64
-	data  map[uint64][]byte
+	data  map[uint64]contents
 }
 
-func newFsys() fsys { return fsys{names: map[string]uint64{}, data: map[uint64][]byte{}} }
+func newFsys() fsys { return fsys{names: map[string]uint64{}, data: map[uint64]contents{}} }
+
+// contents is a file's bytes: b followed by tail. tail is nil but for a file
+// written whole in two parts (WriteFileOwned with a tail: a framed record
+// whose payload, a snapshot, the node keeps too), which the disk keeps as
+// handed over instead of copying them into one array. Invariant: when tail
+// is not empty, b's capacity is clipped, and tail's always is, so nothing
+// appends into either (see apply); an append to such a file moves it to one
+// new array first (flat).
+type contents struct{ b, tail []byte }
+
+func (c contents) len() int { return len(c.b) + len(c.tail) }
+
+// appendTo appends c's bytes to dst.
+func (c contents) appendTo(dst []byte) []byte { return append(append(dst, c.b...), c.tail...) }
+
+// prefix returns c's first n bytes, every part's capacity clipped.
+func (c contents) prefix(n int) contents {
+	if n <= len(c.b) {
+		return contents{b: c.b[:n:n]}
+	}
+	k := n - len(c.b)
+	return contents{b: c.b[:len(c.b):len(c.b)], tail: c.tail[:k:k]}
+}
+
+// flat returns c's bytes as one slice to append to: b itself without a tail
+// (whose spare capacity, if the caller's entry owns it, an append fills),
+// else a copy into a new array with as much room again for appends.
+func (c contents) flat() []byte {
+	if len(c.tail) == 0 {
+		return c.b
+	}
+	return c.appendTo(make([]byte, 0, 2*c.len()))
+}
 
 // Disk is a node's simulated durable storage. Every byte slice is copied on
 // the way in and out, so no memory is shared with the node's volatile state
@@ -211,7 +247,8 @@ func (d *Disk) ReadFile(name string) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	return append([]byte{}, d.view.data[ino]...), true
+	c := d.view.data[ino]
+	return c.appendTo(make([]byte, 0, c.len())), true
 }
 
 // Size returns the file's current size in bytes (0 if absent).
@@ -220,7 +257,7 @@ func (d *Disk) Size(name string) int {
 	if !ok {
 		return 0
 	}
-	return len(d.view.data[ino])
+	return d.view.data[ino].len()
 }
 
 // TotalSize returns the sum of the sizes of the files whose name has prefix.
@@ -228,7 +265,7 @@ func (d *Disk) TotalSize(prefix string) int {
 	total := 0
 	for name, ino := range d.view.names {
 		if len(name) >= len(prefix) && name[:len(prefix)] == prefix {
-			total += len(d.view.data[ino])
+			total += d.view.data[ino].len()
 		}
 	}
 	return total
@@ -249,7 +286,7 @@ func (fs fsys) list() []string {
 // issue records op as pending and applies it to what reads see.
 func (d *Disk) issue(op diskOp) {
 	d.pending = append(d.pending, op)
-	d.view.apply(op, len(op.data))
+	d.view.apply(op, op.data.len())
 }
 
 // file returns the file name refers to, creating it (unsynced) if absent.
@@ -269,30 +306,35 @@ func (d *Disk) WriteFile(name string, data []byte) {
 	}
 	// The one copy of data: the operation, what reads see and, once synced,
 	// the durable state all share it (see apply).
-	d.write(name, append(make([]byte, 0, len(data)), data...))
+	d.write(name, contents{b: append(make([]byte, 0, len(data)), data...)})
 }
 
-// WriteFileOwned replaces the file's contents with data itself (unsynced):
-// the disk keeps data's array, for the operation, what reads see and the
-// durable state, as WriteFile keeps its copy. The caller must never write to
-// that array again; appends to the file go into its spare capacity.
-func (d *Disk) WriteFileOwned(name string, data []byte) {
+// WriteFileOwned replaces the file's contents with head followed by tail
+// themselves (unsynced): the disk keeps their arrays, for the operation,
+// what reads see and the durable state, as WriteFile keeps its copy. The
+// caller must never write to them again; without a tail, appends to the
+// file go into head's spare capacity.
+func (d *Disk) WriteFileOwned(name string, head, tail []byte) {
 	if !d.checkUp("write on its disk") {
 		return
 	}
-	d.write(name, data)
+	c := contents{b: head}
+	if len(tail) > 0 {
+		c = contents{b: head[:len(head):len(head)], tail: tail[:len(tail):len(tail)]}
+	}
+	d.write(name, c)
 }
 
-// write issues the write of data, the disk's own array, as name's contents.
-// The pending operation (and so, once synced, the durable state) holds data
+// write issues the write of c, the disk's own arrays, as name's contents.
+// The pending operation (and so, once synced, the durable state) holds c
 // with its capacity clipped; what reads see holds it whole, so that appends
 // to the file fill its spare capacity instead of moving the file to a new
 // array (see apply for why that is safe).
-func (d *Disk) write(name string, data []byte) {
+func (d *Disk) write(name string, c contents) {
 	ino := d.file(name)
-	n := len(data)
-	d.pending = append(d.pending, diskOp{kind: opWrite, ino: ino, data: data[:n:n]})
-	d.view.data[ino] = data
+	n := c.len()
+	d.pending = append(d.pending, diskOp{kind: opWrite, ino: ino, data: c.prefix(n)})
+	d.view.data[ino] = c
 	d.dirty += n
 }
 
@@ -305,11 +347,11 @@ func (d *Disk) AppendFile(name string, data []byte) {
 	// operation refers to the appended bytes there, and to the whole file,
 	// which never change (see apply), rather than to copies of its own.
 	ino := d.file(name)
-	file := d.view.data[ino]
+	file := d.view.data[ino].flat()
 	grown := append(file, data...)
-	d.view.data[ino] = grown
+	d.view.data[ino] = contents{b: grown}
 	n := len(grown)
-	d.pending = append(d.pending, diskOp{kind: opAppend, ino: ino, data: grown[len(file):n:n], file: grown[:n:n]})
+	d.pending = append(d.pending, diskOp{kind: opAppend, ino: ino, data: contents{b: grown[len(file):n:n]}, file: grown[:n:n]})
 	d.dirty += len(data)
 }
 
@@ -433,10 +475,10 @@ func (d *Disk) makeDurable(upto uint64) {
 			// durable file is the file reads saw just before op, and op makes
 			// it the file they saw just after: share that instead of copying
 			// the appended bytes (see apply).
-			d.durable.data[op.ino] = op.file
+			d.durable.data[op.ino] = contents{b: op.file}
 			continue
 		}
-		d.durable.apply(op, len(op.data))
+		d.durable.apply(op, op.data.len())
 	}
 	rest := copy(d.pending, d.pending[k:])
 	clear(d.pending[rest:]) // drop the references to the copied data
@@ -457,9 +499,10 @@ func (d *Disk) Unsynced() int { return len(d.pending) }
 //
 // The bytes a stored slice shows are never changed, which is what lets view,
 // durable and the pending operations share arrays instead of copying: a
-// write stores the disk's own array (its copy, or the caller's handed over),
-// never written to within its length, in the pending operation, in view and,
-// once synced, in durable, without copying it; an append only writes past the end of the slice it
+// write stores the disk's own arrays (its copy, or the caller's head and
+// tail handed over), never written to within their length, in the pending
+// operation, in view and, once synced, in durable, without copying them; an
+// append only writes past the end of the slice it
 // extends, a pending append's data and file are the appended part and the
 // whole of view's slice just after it (AppendFile), and a sync makes that
 // file, clipped, the durable one (makeDurable); corrupt copies the file
@@ -481,9 +524,9 @@ func (fs fsys) apply(op diskOp, keep int) {
 	case opCreate:
 		fs.bind(op.name, op.ino)
 	case opWrite:
-		fs.data[op.ino] = op.data[:keep:keep]
+		fs.data[op.ino] = op.data.prefix(keep)
 	case opAppend:
-		fs.data[op.ino] = append(fs.data[op.ino], op.data[:keep]...)
+		fs.data[op.ino] = contents{b: append(fs.data[op.ino].flat(), op.data.b[:keep]...)}
 	case opRename:
 		// A crash may have lost the create of from, or an earlier rename:
 		// then there is nothing to move, as a real rename would fail.
@@ -509,10 +552,10 @@ func (fs fsys) bind(name string, ino uint64) {
 
 // boot rebuilds the read view from what is durable.
 func (d *Disk) boot() {
-	d.view = fsys{names: make(map[string]uint64, len(d.durable.names)), data: make(map[uint64][]byte, len(d.durable.data))}
+	d.view = fsys{names: make(map[string]uint64, len(d.durable.names)), data: make(map[uint64]contents, len(d.durable.data))}
 	for name, ino := range d.durable.names {
 		d.view.names[name] = ino
-		b := d.durable.data[ino]
-		d.view.data[ino] = b[:len(b):len(b)] // see apply: view must not append into durable's array
+		c := d.durable.data[ino]
+		d.view.data[ino] = c.prefix(c.len()) // see apply: view must not append into durable's array
 	}
 }

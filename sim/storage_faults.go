@@ -76,7 +76,7 @@ func (d *Disk) crash() {
 			switch {
 			case keep[i]:
 				kept++
-				d.durable.apply(op, len(op.data))
+				d.durable.apply(op, op.data.len())
 			case i == tear:
 				torn++
 				d.durable.apply(op, tearBytes)
@@ -115,7 +115,7 @@ func (d *Disk) fates(r *Rand) (keep []bool, tear, tearBytes int) {
 	n := len(d.pending)
 	keep = make([]bool, n)
 	tear = -1
-	tearable := func(i int) bool { return d.pending[i].isData() && len(d.pending[i].data) > 0 }
+	tearable := func(i int) bool { return d.pending[i].isData() && d.pending[i].data.len() > 0 }
 	var candidates []int // operations a tear may keep part of
 	switch {
 	case d.faults.Reorder:
@@ -164,7 +164,7 @@ func (d *Disk) fates(r *Rand) (keep []bool, tear, tearBytes int) {
 	}
 	if d.faults.TearLast && len(candidates) > 0 {
 		tear = candidates[r.IntN(len(candidates))]
-		tearBytes = r.IntN(len(d.pending[tear].data))
+		tearBytes = r.IntN(d.pending[tear].data.len())
 	}
 	return keep, tear, tearBytes
 }
@@ -174,7 +174,7 @@ func (d *Disk) fates(r *Rand) (keep []bool, tear, tearBytes int) {
 func (d *Disk) corrupt(r *Rand) string {
 	var names []string
 	for name, ino := range d.durable.names {
-		if len(d.durable.data[ino]) > 0 {
+		if d.durable.data[ino].len() > 0 {
 			names = append(names, name)
 		}
 	}
@@ -184,8 +184,8 @@ func (d *Disk) corrupt(r *Rand) string {
 	sort.Strings(names)
 	name := names[r.IntN(len(names))]
 	ino := d.durable.names[name]
-	b := append([]byte{}, d.durable.data[ino]...) // the old array may be shared with the view
-	d.durable.data[ino] = b
+	b := d.durable.data[ino].appendTo(nil) // the old arrays may be shared with the view
+	d.durable.data[ino] = contents{b: b}
 	if r.Chance(0.5) {
 		lo := r.IntN((len(b)+SectorSize-1)/SectorSize) * SectorSize
 		hi := min(lo+SectorSize, len(b))

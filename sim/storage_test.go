@@ -20,15 +20,17 @@ type fileOp struct {
 	to   string
 	data []byte
 	// owned: a write hands over a fresh array holding data with spare more
-	// bytes of capacity (WriteFileOwned), which later appends may fill.
+	// bytes of capacity (WriteFileOwned), which later appends may fill; or,
+	// with split < len(data), data[:split] and data[split:] as head and tail.
 	owned bool
 	spare int
+	split int
 }
 
 func (o fileOp) String() string {
 	switch {
 	case o.kind == "write" && o.owned:
-		return fmt.Sprintf("write-owned(%s,%q,+%d)", o.name, o.data, o.spare)
+		return fmt.Sprintf("write-owned(%s,%q,+%d,split %d)", o.name, o.data, o.spare, o.split)
 	}
 	switch o.kind {
 	case "rename":
@@ -50,6 +52,7 @@ var fileOpGen = rapid.Custom(func(t *rapid.T) fileOp {
 		data:  rapid.SliceOfN(rapid.Byte(), 0, 6).Draw(t, "data"),
 		owned: rapid.Bool().Draw(t, "owned"),
 		spare: rapid.IntRange(0, 8).Draw(t, "spare"),
+		split: rapid.IntRange(0, 8).Draw(t, "split"),
 	}
 })
 
@@ -120,7 +123,13 @@ func doOp(d *sim.Disk, op fileOp) {
 	switch op.kind {
 	case "write":
 		if op.owned {
-			d.WriteFileOwned(op.name, append(make([]byte, 0, len(op.data)+op.spare), op.data...))
+			k := min(op.split, len(op.data))
+			head := append(make([]byte, 0, k+op.spare), op.data[:k]...)
+			var tail []byte
+			if k < len(op.data) {
+				tail = append(make([]byte, 0, len(op.data)-k+op.spare), op.data[k:]...)
+			}
+			d.WriteFileOwned(op.name, head, tail)
 			return
 		}
 		d.WriteFile(op.name, op.data)
@@ -337,7 +346,7 @@ func TestWriteFileOwnedKeepsTheArray(t *testing.T) {
 	n := w.AddNode("n", func(*sim.Node) {})
 	w.Start(n)
 	buf := append(make([]byte, 0, 16), "abc"...)
-	n.Disk.WriteFileOwned("f", buf)
+	n.Disk.WriteFileOwned("f", buf, nil)
 	n.Disk.SyncNow()
 	n.Disk.AppendFile("f", []byte("de"))
 	require.Equal(t, "abcde", string(buf[:5]), "the append did not go into the handed-over array")
@@ -351,6 +360,32 @@ func TestWriteFileOwnedKeepsTheArray(t *testing.T) {
 	require.Equal(t, "abcde", string(buf[:5]))
 	got, _ = n.Disk.ReadFile("f")
 	require.Equal(t, "abcXY", string(got))
+}
+
+// TestWriteFileOwnedInTwoParts: a file written as a head and a tail reads as
+// their concatenation, keeps neither caller's array from being read later
+// (a crash keeps exactly the synced write), and an append to it neither
+// writes into the head's nor the tail's spare capacity: those arrays are the
+// caller's to keep reading (a framed record's payload is a snapshot the node
+// also sends).
+func TestWriteFileOwnedInTwoParts(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	n := w.AddNode("n", func(*sim.Node) {})
+	w.Start(n)
+	head := append(make([]byte, 0, 16), "hdr:"...)
+	tail := append(make([]byte, 0, 16), "payload"...)
+	n.Disk.WriteFileOwned("f", head, tail)
+	require.Equal(t, 11, n.Disk.Size("f"))
+	n.Disk.SyncNow()
+	n.Disk.AppendFile("f", []byte("+more"))
+	got, _ := n.Disk.ReadFile("f")
+	require.Equal(t, "hdr:payload+more", string(got))
+	require.Equal(t, "hdr:\x00\x00\x00\x00\x00", string(head[:9]), "an append wrote into the head's spare capacity")
+	require.Equal(t, "payload\x00\x00\x00\x00\x00", string(tail[:12]), "an append wrote into the tail's spare capacity")
+	w.Crash(n)
+	w.Restart(n)
+	got, _ = n.Disk.ReadFile("f")
+	require.Equal(t, "hdr:payload", string(got), "the crash must keep exactly the synced write")
 }
 
 func TestDiskListSizeSyncs(t *testing.T) {
@@ -475,7 +510,7 @@ func TestAppendsAcrossCrashesDoNotAlias(t *testing.T) {
 				case "write":
 					// A handed-over array with room: the appends after it
 					// fill it in place.
-					op.owned, op.spare = true, 8
+					op.owned, op.spare = true, 8 // and a tail, as split draws
 				}
 				doOp(n.Disk, op)
 				if op.kind == "sync" {
@@ -515,7 +550,7 @@ func TestWritesAndAppendsDoNotAlias(t *testing.T) {
 					op.kind = "write"
 				}
 				buf = append(buf[:0], op.data...)
-				doOp(n.Disk, fileOp{kind: op.kind, name: op.name, to: op.to, data: buf, owned: op.owned, spare: op.spare})
+				doOp(n.Disk, fileOp{kind: op.kind, name: op.name, to: op.to, data: buf, owned: op.owned, spare: op.spare, split: op.split})
 				for j := range buf {
 					buf[j] ^= 0xff
 				}

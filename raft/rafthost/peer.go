@@ -125,6 +125,15 @@ type Peer struct {
 	// rewriteLog: the log file ends in a torn record (found at boot); the
 	// next log write replaces the file instead of appending behind it.
 	rewriteLog bool
+	// sizes are the sizes of the hard state and log files as the storage's
+	// reads see them, and of their temporary files: the peer is the only
+	// writer of these files, so it follows each operation it issues (write)
+	// rather than asking the storage on every StateSize, which a service asks
+	// after every command it applies.
+	sizes struct{ hard, log, hardTmp, logTmp int }
+	// logScratch is where encodeLog encodes a rewritten log before copying it
+	// into a buffer of its size.
+	logScratch []byte
 	// responders holds, per (requester, response type), the requests stepped into the core and not yet answered, oldest
 	// first. The core answers every request with exactly one response, in the
 	// order the requests were stepped, so the first response of a type to a
@@ -173,6 +182,7 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 	}
 	p.cfg = cfg
 	p.onSync, p.onReply, p.onTick = p.write, p.reply, p.tick
+	p.sizes.hard, p.sizes.log = p.store.Size(fileHard), p.store.Size(fileLog)
 	recovered, err := p.recover()
 	if err != nil {
 		p.halt(err)
@@ -291,7 +301,7 @@ func (p *Peer) Node() *sim.Node { return p.node }
 
 // StateSize is the size of the persisted Raft state (hard state and log),
 // what 6.824 calls RaftStateSize.
-func (p *Peer) StateSize() int { return StoredStateSize(p.store) }
+func (p *Peer) StateSize() int { return p.sizes.hard + p.sizes.log }
 
 // StoredStateSize is the size of the Raft state (hard state and log) a peer
 // persisted on s, read from the files alone: harnesses measure it on the disks
@@ -415,6 +425,11 @@ func contentDigest(b []byte) uint64 {
 	return uint64(raft.Checksum(b))<<32 ^ uint64(len(b))
 }
 
+// contentDigest2 is contentDigest of a followed by b, without joining them.
+func contentDigest2(a, b []byte) uint64 {
+	return uint64(raft.ChecksumUpdate(raft.Checksum(a), b))<<32 ^ uint64(len(a)+len(b))
+}
+
 // traceRole notes role and term changes in the run's trace (free when the
 // trace is off).
 func (p *Peer) traceRole() {
@@ -434,6 +449,7 @@ type fileOp struct {
 	kind     fileOpKind
 	name, to string
 	data     []byte
+	tail     []byte // opWrite: written after data (WriteFileOwned's tail)
 }
 
 type fileOpKind uint8
@@ -478,7 +494,10 @@ func (p *Peer) persist(rd raft.Ready) {
 		ops = append(ops, fileOp{kind: opWrite, name: fileHardTmp, data: raft.EncodeHardState(*rd.Hard)})
 	}
 	if rd.Snapshot != nil {
-		ops = append(ops, fileOp{kind: opWrite, name: fileSnapTmp, data: raft.EncodeSnapshot(*rd.Snapshot)})
+		// The record's head, then the snapshot's data itself: the core and the
+		// service never write to it (raft.Raft.Snapshot takes it over, ApplyMsg's is
+		// read-only), so the storage may keep it rather than a copy.
+		ops = append(ops, fileOp{kind: opWrite, name: fileSnapTmp, data: raft.SnapshotRecordHead(*rd.Snapshot), tail: rd.Snapshot.Data})
 	}
 	if rewrite {
 		ops = append(ops, fileOp{kind: opWrite, name: fileLogTmp, data: p.encodeLog()})
@@ -523,18 +542,14 @@ func (p *Peer) persist(rd raft.Ready) {
 // take: the file is appended to until the next snapshot rewrites it, and those appends
 // fill the room instead of moving the file to a larger array at the first of them.
 func (p *Peer) encodeLog() []byte {
-	first, last := p.core.FirstIndex(), p.core.LastIndex()
-	n := 0
-	for i := first; i <= last; i++ {
+	scratch := p.logScratch[:0]
+	for i := p.core.FirstIndex(); i <= p.core.LastIndex(); i++ {
 		e, _ := p.core.Entry(i)
-		n += raft.EntryRecordSize(e)
+		scratch = raft.AppendEntryRecord(scratch, e)
 	}
-	buf := make([]byte, 0, 2*n+logSlack)
-	for i := first; i <= last; i++ {
-		e, _ := p.core.Entry(i)
-		buf = raft.AppendEntryRecord(buf, e)
-	}
-	return buf
+	p.logScratch = scratch
+	n := len(scratch)
+	return append(make([]byte, 0, 2*n+logSlack), scratch...)
 }
 
 // logSlack is room for appends beyond twice the rewritten log (encodeLog): a few records
@@ -552,18 +567,31 @@ func (p *Peer) write() {
 		p.next++
 		switch op.kind {
 		case opWrite:
-			w.Digest(contentDigest(op.data))
-			p.store.WriteFileOwned(op.name, op.data) // each a buffer of its own (persist)
+			w.Digest(contentDigest2(op.data, op.tail))
+			p.store.WriteFileOwned(op.name, op.data, op.tail) // a buffer of its own and immutable data (persist)
+			switch op.name {
+			case fileHardTmp:
+				p.sizes.hardTmp = len(op.data) + len(op.tail)
+			case fileLogTmp:
+				p.sizes.logTmp = len(op.data) + len(op.tail)
+			}
 		case opAppend:
 			w.Digest(contentDigest(op.data))
 			p.store.AppendFile(op.name, op.data)
+			p.sizes.log += len(op.data) // op.name is fileLog
 		case opRename:
 			p.store.Rename(op.name, op.to)
+			switch op.to {
+			case fileHard:
+				p.sizes.hard = p.sizes.hardTmp
+			case fileLog:
+				p.sizes.log = p.sizes.logTmp
+			}
 		case opSync:
 			p.store.Sync(p.onSync)
 			return
 		}
-		op.data = nil // the storage has it, or its copy
+		op.data, op.tail = nil, nil // the storage has them, or its copy
 	}
 	p.synced()
 }

@@ -38,9 +38,9 @@ func (g *gatedStorage) WriteFile(name string, data []byte) {
 	g.Storage.WriteFile(name, data)
 }
 
-func (g *gatedStorage) WriteFileOwned(name string, data []byte) {
+func (g *gatedStorage) WriteFileOwned(name string, head, tail []byte) {
 	g.ops = append(g.ops, "write "+name)
-	g.Storage.WriteFileOwned(name, data)
+	g.Storage.WriteFileOwned(name, head, tail)
 }
 
 func (g *gatedStorage) AppendFile(name string, data []byte) {

@@ -16,48 +16,55 @@ import (
 // ingest checks the hash against the history the group applied and takes the values from
 // there.
 //
-// What the harness checks is the same or more. A peer's values come only from what it
-// applied and from snapshots; every value applied is compared with the group's history
-// (apply), and a snapshot's hash with the history's at its index (ingest), so a peer's log
-// is always a prefix of the history, as with full snapshots, where apply compares with
-// every peer's log and a snapshot is parsed into the log. A snapshot of other values (of
-// another index, or of a peer that applied something else) is refused at its ingest; a
-// full one is refused only if it does not parse, and its wrong values are caught only if
-// some peer applies their indices again afterwards.
+// What the harness checks is the same as with full snapshots. A peer's values come only
+// from what it applied and from snapshots; every value applied is compared with the
+// group's history (Cluster.record), and a digest's hash with the history's at its index,
+// as a full snapshot's values are compared one by one, so a peer's log is always a prefix
+// of the history. A snapshot of other values (of another index, or of a peer that applied
+// something else) is refused at its ingest.
 //
 // The scenario's timing changes with the snapshots' size (a sync costs
 // sim.SyncCostPerByte a byte written), so its runs are not the runs of full snapshots; what
 // they reach is: over seeds 1-400 the six probes were reached in as many runs (within
 // three), and the planted bugs were caught on the same seeds of 1-300.
 
-// history is what the group applied: the first command applied at each index, and a
-// running hash of the commands through each index.
+// history is what the group applied: the first command applied at each index, which peer
+// applied it, and with digest snapshots a running hash of the commands through each index.
 type history struct {
 	cmds [][]byte // cmds[k-1]: the command applied at index k
-	sums []uint64 // sums[k]: the hash of cmds[:k]; sums[0] is the empty history's
+	by   []int    // by[k-1]: the peer that applied it first
+	sums []uint64 // with digests, sums[k]: the hash of cmds[:k]; sums[0] is the empty history's
 }
 
 const historyOffset = 14695981039346656037 // FNV-1a's offset basis: sums[0]
 
-func newHistory() history { return history{sums: []uint64{historyOffset}} }
+func newHistory(digests bool) history {
+	if digests {
+		return history{sums: []uint64{historyOffset}}
+	}
+	return history{}
+}
 
-// add records cmd applied at index, at most one past the history; if the history holds
-// another command at index, it returns that one.
-func (h *history) add(index int, cmd []byte) (other []byte, conflict bool) {
+// add records that peer applied cmd at index, at most one past the history; if the history
+// holds another command at index, it returns that one and the peer that applied it.
+func (h *history) add(peer, index int, cmd []byte) (other []byte, by int, conflict bool) {
 	switch {
 	case index <= len(h.cmds):
 		if old := h.cmds[index-1]; !bytes.Equal(old, cmd) {
-			return old, true
+			return old, h.by[index-1], true
 		}
-		return nil, false
+		return nil, 0, false
 	case index != len(h.cmds)+1:
-		// A peer applies in order from 1 or from a snapshot, which ingest accepts only
-		// within the history: apply checked the order already.
+		// A peer applies in order, from 1 or from a snapshot, whose values are in the
+		// history (ingest): apply checked the order already.
 		panic(fmt.Sprintf("raft harness: index %d applied beyond the group's history of %d", index, len(h.cmds)))
 	}
-	h.cmds = append(h.cmds, cmd)
-	h.sums = append(h.sums, chainHash(h.sums[len(h.sums)-1], cmd))
-	return nil, false
+	h.cmds = push(h.cmds, cmd)
+	h.by = push(h.by, peer)
+	if h.sums != nil {
+		h.sums = push(h.sums, chainHash(h.sums[len(h.sums)-1], cmd))
+	}
+	return nil, 0, false
 }
 
 // chainHash extends the hash of a history by cmd: FNV-1a over the command's length (so
@@ -103,10 +110,8 @@ func parseDigest(snap []byte) (index int, sum uint64, ok bool) {
 }
 
 // ingestDigest is ingest for a digest snapshot: the snapshot must name the group's
-// history through its index, and peer i's log becomes that prefix of it. k is how many
-// values the peer applied before (at a boot, its previous instance): its log holds them,
-// each equal to the history's, so only the rest is copied.
-func (c *Cluster) ingestDigest(i int, snap []byte, k int) int {
+// history through its index, and peer i's log becomes that prefix of it.
+func (c *Cluster) ingestDigest(i int, snap []byte) int {
 	index, sum, ok := parseDigest(snap)
 	if !ok {
 		c.W.Fail("apply", c.Nodes[i], fmt.Errorf("undecodable snapshot %q", short(snap)))
@@ -117,11 +122,7 @@ func (c *Cluster) ingestDigest(i int, snap []byte, k int) int {
 			index, index, sum, c.historySum(index)))
 		return -1
 	}
-	if index <= k {
-		c.logs[i] = c.logs[i][:index]
-	} else {
-		c.logs[i] = append(c.logs[i][:k], c.history.cmds[k:index]...)
-	}
+	c.logs[i] = c.history.cmds[:index]
 	c.applied[i] = index
 	return index
 }

@@ -13,9 +13,9 @@ import (
 
 // historyOf is the group's history of values vs.
 func historyOf(vs ...string) history {
-	h := newHistory()
+	h := newHistory(true)
 	for i, v := range vs {
-		_, conflict := h.add(i+1, []byte(v))
+		_, _, conflict := h.add(0, i+1, []byte(v))
 		if conflict {
 			panic("conflict")
 		}
@@ -23,20 +23,29 @@ func historyOf(vs ...string) history {
 	return h
 }
 
-// onDigestCluster runs f on a one-peer cluster with digest snapshots and the group's
-// history vs, in a world of its own, and returns how the run ended: f's calls that fail
-// the run (W.Fail) fail it.
-func onDigestCluster(t *testing.T, vs []string, f func(c *Cluster)) sim.Result {
+// onCluster runs f on a one-peer cluster that takes no snapshots of its own, with digest
+// or full snapshots and the group's history vs, in a world of its own, and returns how the
+// run ended: f's calls that fail the run (W.Fail) fail it.
+func onCluster(t *testing.T, digests bool, vs []string, f func(c *Cluster)) sim.Result {
 	t.Helper()
-	s := &sim.Scenario{Name: "raft/DigestTest", Main: func(p *sim.Proc) error {
+	h := historyOf(vs...)
+	if !digests {
+		h.sums = nil
+	}
+	s := &sim.Scenario{Name: "raft/HarnessTest", Main: func(p *sim.Proc) error {
 		w := p.World()
 		c := &Cluster{P: p, W: w, N: 1, Nodes: []*sim.Node{w.AddNode("raft0", func(*sim.Node) {})},
 			logs: make([][][]byte, 1), values: make([][]byte, 1), applied: make([]int, 1),
-			snapshots: true, snapEvery: []int{0}, digests: true, history: historyOf(vs...)}
+			snapshots: true, snapEvery: []int{0}, digests: digests, history: h}
 		f(c)
 		return nil
 	}}
 	return sim.RunScenario(s, sim.Options{Seed: 1})
+}
+
+func onDigestCluster(t *testing.T, vs []string, f func(c *Cluster)) sim.Result {
+	t.Helper()
+	return onCluster(t, true, vs, f)
 }
 
 // TestDigestIngestTakesTheHistorysPrefix: a digest snapshot of the group's history through
