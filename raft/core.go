@@ -173,17 +173,33 @@ const (
 func (r role) String() string { return [...]string{"follower", "candidate", "leader"}[r] }
 
 // progress is the leader's view of one follower (§5.3 nextIndex and matchIndex).
+//
+// Flow control: at most one append that carries entries (or one snapshot) is in flight to
+// a follower, and it is sent from next = match+1 once the follower's position is known, so
+// its prev is an entry the follower acknowledged. The network delays each request on its
+// own (0-26 ms in the 6.824 suite), so two appends in flight can arrive in either order;
+// with a leader that advanced next as it sent, the second (prev = the end of the first)
+// overtook the first, was rejected for a prev the follower did not hold yet, and the
+// leader backed up and re-sent the entries both carried: 23% of kv/SnapshotRecover-
+// ManyClients3B's appends were rejected so. Entries proposed meanwhile wait for the
+// response and go in one append (6.824 TestCount2B); a heartbeat due meanwhile is an
+// append without entries from match (sendHeartbeat), which no reordering can make fail.
 type progress struct {
 	match int // highest index known to be replicated on the follower
-	next  int // next index to send
-	// probing: the follower's log position is uncertain (new leader, or after a
-	// rejection); next is advanced only by successes. Otherwise next advances optimistically
-	// as entries are sent, and a lost append shows up as a rejection of a later one.
-	probing bool
-	// inflight: an append or snapshot is outstanding. While it is, new proposals are
-	// batched into the response-triggered append or the next heartbeat instead of being
-	// sent at once (6.824 TestCount2B).
+	// next is the next index to send: match+1 once the follower's log is known to match,
+	// or above it while the leader probes for the point where the logs agree (a new
+	// leader, or after a rejection); it moves only on responses, never as entries are
+	// sent.
+	next int
+	// inflight: an append or snapshot is outstanding, sent at sentAt with PrevIndex
+	// sentPrev (-1 for a snapshot) and entries through sentLast (the snapshot's index).
+	// Only a response that answers it clears it: a success acknowledging sentLast or
+	// beyond, or a rejection of sentPrev (see handleAppendResp). One that stays unanswered
+	// for retryAfter is presumed lost, and the next heartbeat sends it again.
 	inflight bool
+	sentAt   time.Duration
+	sentPrev int
+	sentLast int
 	// sentCommit is the leader commit index carried by the last append sent, so that a
 	// commit advance is pushed to the follower once, not on every response.
 	sentCommit int
@@ -339,7 +355,7 @@ func (r *Raft) becomeLeader() {
 	r.prs = make([]progress, r.cfg.Peers)
 	r.commitPushAt = 0
 	for i := range r.prs {
-		r.prs[i] = progress{next: r.log.lastIndex() + 1, probing: true}
+		r.prs[i] = progress{next: r.log.lastIndex() + 1}
 	}
 	r.step = stepLeader
 	r.tick = tickHeartbeat
@@ -399,8 +415,12 @@ func tickElection(r *Raft) {
 func tickHeartbeat(r *Raft) {
 	if r.now >= r.heartbeatDeadline {
 		r.heartbeatDeadline = r.now + r.cfg.HeartbeatInterval
-		r.bcastAppend() // an append carries the commit index (a snapshot, sent instead, does not)
-		r.commitPushAt = 0
+		for to := range r.prs {
+			if to != r.id {
+				r.heartbeat(to)
+			}
+		}
+		r.commitPushAt = 0 // the heartbeats carry the commit index, or leave it due (heartbeat)
 		return
 	}
 	if r.commitPushAt != 0 && r.now >= r.commitPushAt {
@@ -664,18 +684,27 @@ func (r *Raft) addTruncate(i int) {
 // handleAppendResp is the leader side of an AppendEntries reply.
 func (r *Raft) handleAppendResp(m Message) {
 	pr := &r.prs[m.From]
-	pr.inflight = false
 	if m.Success {
 		if m.MatchIndex > pr.match {
 			pr.match = m.MatchIndex
 		}
 		pr.next = max(pr.next, pr.match+1)
-		pr.probing = false
+		if pr.match >= pr.sentLast {
+			// The follower holds everything in flight: whichever request this answers
+			// (the append, a retry of it, or a heartbeat that found a snapshot beyond
+			// it), nothing the leader sent is still to be acknowledged. A success short
+			// of sentLast answers a heartbeat or an older append and leaves the
+			// outstanding one in flight, so that it is not doubled by a second append
+			// that could overtake it.
+			pr.inflight = false
+		}
 		r.maybeCommit()
-	} else if m.PrevIndex >= pr.match {
+	} else if m.PrevIndex == pr.sentPrev {
+		pr.inflight = false // it answers the append in flight (or a retry of it: the same prev)
+	}
+	if !m.Success && m.PrevIndex >= pr.match {
 		// (A rejection with PrevIndex < match answers an older request: the follower has
 		// since matched further, so it says nothing new.)
-		//
 		// Fast backup (6.824 guide): skip a whole conflicting term per round trip
 		// instead of one entry, so a leader backs up over 50 divergent entries
 		// (TestBackup2B) in a few RPCs.
@@ -696,7 +725,6 @@ func (r *Raft) handleAppendResp(m Message) {
 			return
 		}
 		pr.next = next
-		pr.probing = true
 	}
 	r.maybeSendAppend(m.From)
 }
@@ -704,11 +732,13 @@ func (r *Raft) handleAppendResp(m Message) {
 // handleSnapshotResp is the leader side of an InstallSnapshot reply.
 func (r *Raft) handleSnapshotResp(m Message) {
 	pr := &r.prs[m.From]
-	pr.inflight = false
 	if m.Success && m.MatchIndex > pr.match {
 		pr.match = m.MatchIndex
 		pr.next = max(pr.next, pr.match+1)
 		r.maybeCommit()
+	}
+	if pr.match >= pr.sentLast {
+		pr.inflight = false // as in handleAppendResp
 	}
 	r.maybeSendAppend(m.From)
 }
@@ -784,12 +814,59 @@ func (r *Raft) send(m Message) {
 	r.msgs = append(r.msgs, m)
 }
 
-// bcastAppend sends an AppendEntries (or snapshot) to every follower: the heartbeat.
+// bcastAppend sends an AppendEntries (or snapshot) to every follower: a new leader's
+// first heartbeat, which probes at its last index.
 func (r *Raft) bcastAppend() {
 	for to := range r.prs {
 		if to != r.id {
 			r.sendAppend(to)
 		}
+	}
+}
+
+// retryAfter is how long an append or snapshot may stay unanswered before the heartbeat
+// presumes it lost and sends it again: half a heartbeat interval (50 ms in the 6.824
+// suite, whose network delays a request at most 26 ms and returns the reply at once,
+// and whose simulated disks sync within 1 ms, or within 50 ms in 5% of syncs). A lost
+// request is thus sent again by the first or second heartbeat after it. A response that
+// is merely late is harmless: the retry is sent from next, which only responses move, so
+// it has the same prev, and whichever answer comes first clears inflight.
+func (r *Raft) retryAfter() time.Duration { return max(r.cfg.HeartbeatInterval/2, 1) }
+
+// heartbeat is the leader's periodic AppendEntries to one follower (§5.2: it keeps the
+// follower from starting an election, and carries the commit index). With nothing in
+// flight, or with a request presumed lost (retryAfter), it is an append from next, with
+// whatever entries the follower lacks; otherwise one without entries (sendHeartbeat).
+func (r *Raft) heartbeat(to int) {
+	pr := &r.prs[to]
+	if !pr.inflight || r.now-pr.sentAt >= r.retryAfter() {
+		r.sendAppend(to)
+		return
+	}
+	r.sendHeartbeat(to)
+}
+
+// sendHeartbeat sends an AppendEntries without entries whose prev is the follower's match,
+// an entry it acknowledged, so that whatever the order in which it and the append in
+// flight arrive, neither is rejected (the old heartbeat, sent from the end of the append in
+// flight, was rejected whenever it overtook it). It carries the commit index, which the
+// follower takes up to its match (Figure 2: min(leaderCommit, index of last new entry));
+// if that may fall short, the commit is left due for the response to the append in flight.
+// It does not change inflight: its success (MatchIndex = match) acknowledges nothing new.
+//
+// A match compacted out of the leader's log has no term to send (the follower is then
+// being sent a snapshot): the heartbeat uses index 0, term 0 instead, the sentinel every
+// log starts with, which every follower accepts.
+func (r *Raft) sendHeartbeat(to int) {
+	pr := &r.prs[to]
+	prev := pr.match
+	prevTerm, ok := r.log.term(prev)
+	if !ok {
+		prev, prevTerm = 0, 0
+	}
+	r.send(Message{Type: MsgApp, To: to, PrevIndex: prev, PrevTerm: prevTerm, Commit: r.commit})
+	if pr.sentCommit < r.commit {
+		pr.commitDue = true
 	}
 }
 
@@ -803,12 +880,16 @@ func (r *Raft) maybeSendAppend(to int) {
 }
 
 // sendAppend sends the entries from the follower's next index, or the snapshot if they
-// have been compacted away.
+// have been compacted away, and records it as the request in flight.
 func (r *Raft) sendAppend(to int) {
 	pr := &r.prs[to]
 	pr.inflight = true
+	pr.sentAt = r.now
 	if pr.next < r.log.firstIndex() {
 		r.send(Message{Type: MsgSnap, To: to, Snapshot: r.log.snap, Data: r.snapData})
+		pr.sentPrev, pr.sentLast = -1, r.log.snap.Index
+		// The follower that installs it commits through its index (handleSnapshot).
+		pr.sentCommit = max(pr.sentCommit, r.log.snap.Index)
 		return
 	}
 	prev := pr.next - 1
@@ -818,12 +899,10 @@ func (r *Raft) sendAppend(to int) {
 	}
 	ents := r.log.slice(pr.next, hi)
 	r.send(Message{Type: MsgApp, To: to, PrevIndex: prev, PrevTerm: r.log.mustTerm(prev), Entries: ents, Commit: r.commit})
+	pr.sentPrev, pr.sentLast = prev, hi-1
 	pr.sentCommit, pr.commitDue = r.commit, false
 	if r.commitPushAt != 0 && r.allToldCommit() {
 		r.commitPushAt = 0 // every follower was sent the index (by this or earlier appends): no push is due
-	}
-	if !pr.probing {
-		pr.next = hi
 	}
 }
 
@@ -842,9 +921,9 @@ func (r *Raft) Propose(now time.Duration, cmd []byte) (index, term int, isLeader
 		e.Command = []byte{}
 	}
 	r.log.append(e)
-	// Send at once to followers with nothing in flight; the others get it with the
-	// response-triggered append or the next heartbeat, so a burst of proposals costs one
-	// append per follower, not one per proposal.
+	// Send at once to followers with nothing in flight; the others get it with the append
+	// that the answer to theirs triggers (or with the heartbeat's retry of one presumed
+	// lost), so a burst of proposals costs one append per follower, not one per proposal.
 	for to := range r.prs {
 		if to != r.id && !r.prs[to].inflight {
 			r.sendAppend(to)

@@ -1,6 +1,9 @@
 package sim
 
-import "time"
+import (
+	"math/bits"
+	"time"
+)
 
 // event is one scheduled callback. Events are ordered by (at, tie, seq): tie
 // is a seeded draw, so events due at the same instant run in an order the
@@ -25,20 +28,30 @@ type event struct {
 // never scans the heap's array; an event's pointers (callback, node, label)
 // are written once into its slot by push and cleared once by pop.
 type queueKey struct {
-	at   time.Duration
+	at   uint64 // atKey(event.at): unsigned order is the times' order
 	tie  uint64
 	seq  uint64
 	slot uint32
 }
 
-func (a *queueKey) before(b *queueKey) bool {
-	if a.at != b.at {
-		return a.at < b.at
-	}
-	if a.tie != b.tie {
-		return a.tie < b.tie
-	}
-	return a.seq < b.seq
+// atKey maps a time to a uint64 of the same order (the sign bit flipped):
+// a virtual time is never negative, but an overflowed one sorts as before.
+func atKey(at time.Duration) uint64 { return uint64(at) ^ 1<<63 }
+
+// before compares (at, tie, seq) lexicographically as one 192-bit number: a
+// subtraction with borrow across the three words, without a branch. The
+// heap's comparisons go either way at random (the ties are random draws,
+// and so are most delays), so a branch per field is a misprediction in
+// about every other comparison; the borrow also lets pop pick the least of
+// four children with conditional moves.
+func (a *queueKey) before(b *queueKey) bool { return a.less(b) != 0 }
+
+// less is before as 1 or 0, for index arithmetic.
+func (a *queueKey) less(b *queueKey) uint64 {
+	_, borrow := bits.Sub64(a.seq, b.seq, 0)
+	_, borrow = bits.Sub64(a.tie, b.tie, borrow)
+	_, borrow = bits.Sub64(a.at, b.at, borrow)
+	return borrow
 }
 
 // eventBody is the part of a queued event that the order does not read.
@@ -73,7 +86,7 @@ func (q *eventQueue) push(e event) {
 		slot = uint32(len(q.bodies))
 		q.bodies = append(q.bodies, eventBody{fn: e.fn, act: e.act, node: e.node, inc: e.inc, label: e.label})
 	}
-	k := queueKey{at: e.at, tie: e.tie, seq: e.seq, slot: slot}
+	k := queueKey{at: atKey(e.at), tie: e.tie, seq: e.seq, slot: slot}
 	q.keys = append(q.keys, queueKey{})
 	keys := q.keys
 	i := len(keys) - 1
@@ -105,11 +118,22 @@ func (q *eventQueue) pop(e *event) {
 			if first >= n {
 				break
 			}
-			best := first
-			end := min(first+4, n)
-			for c := first + 1; c < end; c++ {
-				if keys[c].before(&keys[best]) {
-					best = c
+			var best int
+			if first+4 <= n {
+				// A full node: the least of two pairs, then of their
+				// winners, chosen by arithmetic on the borrows rather
+				// than by branches.
+				c := (*[4]queueKey)(keys[first : first+4])
+				b01 := c[1].less(&c[0])
+				b23 := 2 + c[3].less(&c[2])
+				b01 += (b23 - b01) * c[b23&3].less(&c[b01&3])
+				best = first + int(b01)
+			} else {
+				best = first
+				for c := first + 1; c < n; c++ {
+					if keys[c].before(&keys[best]) {
+						best = c
+					}
 				}
 			}
 			if !keys[best].before(&k) {
@@ -121,7 +145,7 @@ func (q *eventQueue) pop(e *event) {
 		keys[i] = k
 	}
 	b := &q.bodies[top.slot]
-	e.at, e.tie, e.seq = top.at, top.tie, top.seq
+	e.at, e.tie, e.seq = time.Duration(top.at^1<<63), top.tie, top.seq
 	e.fn, e.act, e.node, e.inc, e.label = b.fn, b.act, b.node, b.inc, b.label
 	*b = eventBody{}
 	q.free = append(q.free, top.slot)
