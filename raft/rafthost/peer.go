@@ -134,6 +134,11 @@ type Peer struct {
 	// logScratch is where encodeLog encodes a rewritten log before copying it
 	// into a buffer of its size.
 	logScratch []byte
+	// recvEntries holds the entries of the last AppendEntries received, decoded
+	// (receive): the core copies what it keeps of a message's entries (its log
+	// appends the Entry values; the commands are the message's own bytes), so one
+	// slice serves every request.
+	recvEntries []raft.Entry
 	// responders holds, per (requester, response type), the requests stepped into the core and not yet answered, oldest
 	// first. The core answers every request with exactly one response, in the
 	// order the requests were stepped, so the first response of a type to a
@@ -344,7 +349,7 @@ func StoredSnapshot(s sim.Storage) (raft.SnapshotState, error) {
 // handle serves every Raft RPC: step the request; the core's response to it
 // goes back as the RPC's reply once the Ready carrying it is durable.
 func (p *Peer) handle(req *netsim.Request) {
-	m := received(req.Args)
+	m := p.receive(req.Args)
 	k := respIndex(m.From, m.Type.ResponseType())
 	p.responders[k] = append(p.responders[k], req)
 	p.awaiting++
@@ -614,6 +619,19 @@ func (p *Peer) send(m *raft.Message) {
 		return
 	}
 	p.ep.Call(p.cfg.Peers[m.To], methodOf(m.Type), (*outgoing)(m), p.onReply)
+}
+
+// receive is received for a request stepped into the core at once: an AppendEntries'
+// entries are decoded into recvEntries rather than a slice of their own.
+func (p *Peer) receive(x any) raft.Message {
+	a, ok := x.(*appendMsg)
+	if !ok {
+		return received(x)
+	}
+	clear(p.recvEntries) // drop the previous message's commands
+	m := a.message(p.recvEntries[:0])
+	p.recvEntries = m.Entries
+	return m
 }
 
 // reply steps the reply to a request the peer sent. One method value serves every call
