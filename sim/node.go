@@ -211,7 +211,7 @@ func (w *World) Resume(n *Node) {
 	for _, e := range held {
 		w.seq++
 		e.at, e.tie, e.seq = w.now, tie, w.seq
-		w.queue.push(e)
+		w.queue.push(&e)
 	}
 }
 

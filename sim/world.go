@@ -195,7 +195,7 @@ func (w *World) push(delay time.Duration, n *Node, label string, fn func(), a Ac
 	default:
 		e.tie = w.sched.Uint64()
 	}
-	w.queue.push(e)
+	w.queue.push(&e)
 }
 
 // pushNext schedules an event of node n running a right after the current
