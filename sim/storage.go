@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -348,12 +349,24 @@ func (d *Disk) AppendFile(name string, data []byte) {
 	// which never change (see apply), rather than to copies of its own.
 	ino := d.file(name)
 	file := d.view.data[ino].flat()
+	if cap(file)-len(file) < len(data) && len(file) >= growDoubleFrom {
+		// Move a large file to an array twice what it needs. append's own
+		// growth (a quarter more, for a large slice) made a long append-only
+		// log copy itself about five times over as it grew; doubling, about
+		// twice. The new array is view's alone (see apply).
+		file = slices.Grow(file, len(file)+len(data))
+	}
 	grown := append(file, data...)
 	d.view.data[ino] = contents{b: grown}
 	n := len(grown)
 	d.pending = append(d.pending, diskOp{kind: opAppend, ino: ino, data: contents{b: grown[len(file):n:n]}, file: grown[:n:n]})
 	d.dirty += len(data)
 }
+
+// growDoubleFrom is the size from which AppendFile doubles a file it must
+// move to a larger array. Below it, append's growth is kept: a small file is
+// mostly a log a snapshot soon replaces whole, where room is wasted.
+const growDoubleFrom = 4 << 10
 
 // Rename atomically replaces to with from (unsynced). An absent from, or
 // from equal to to, changes nothing, as POSIX rename does (the first fails).

@@ -89,7 +89,8 @@ func (h *History) Operations() []porcupine.Operation {
 }
 
 // prepared returns what prepare(h.Operations()) returns, built from the records directly:
-// each operation's input and output boxed once, with its fingerprints and hints.
+// each operation's input and output, with its fingerprints and hints, in arrays of the
+// key's (the operations point into them: see inputOf).
 func (h *History) prepared() [][]porcupine.Operation {
 	index := map[string]int{} // key -> its number, in order of first appearance
 	var keys []string
@@ -122,7 +123,7 @@ func (h *History) prepared() [][]porcupine.Operation {
 		k.prepare()
 		from := len(all)
 		for j, r := range recs {
-			all = append(all, porcupine.Operation{ClientId: r.client, Input: k.ins[j], Call: r.call, Output: k.outs[j], Return: r.ret})
+			all = append(all, porcupine.Operation{ClientId: r.client, Input: &k.ins[j], Call: r.call, Output: &k.outs[j], Return: r.ret})
 		}
 		parts = append(parts, all[from:len(all):len(all)])
 	}
@@ -152,7 +153,6 @@ func CheckLinearizable(ops []porcupine.Operation, scenario string, seed uint64, 
 // returns the history as it was recorded, for the view.
 func checkLinearizable(w *sim.World, parts [][]porcupine.Operation, ops func() []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
 	model := Model()
-	keyOf := func(in any) string { return in.(KVInput).Key }
 	res, err := lincheck.CheckPartitioned(model, parts, keyOf, b)
 	if w != nil && (!res.Ok || w.Tracing()) { // else Visualize would attach nothing
 		lincheck.Visualize(w, "kv/linearizability", model, ops(), keyOf, res)

@@ -121,7 +121,7 @@ func TestPreparedIsPrepare(t *testing.T) {
 	hinted := 0
 	for _, part := range got {
 		for _, op := range part {
-			if op.Input.(KVInput).hinted {
+			if op.Input.(*KVInput).hinted {
 				hinted++
 			}
 		}

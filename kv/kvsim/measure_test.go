@@ -60,7 +60,7 @@ func TestMeasureHistories(t *testing.T) {
 				wall := time.Since(start)
 				require.True(t, ok)
 				conc := lincheck.MaxConcurrent(part)
-				key := part[0].Input.(KVInput).Key
+				key := keyOf(part[0].Input)
 				if len(part) > most.ops || conc > most.concurrent || steps > most.steps || wall > most.wall {
 					t.Logf("%s seed %d key %q: %d operations, %d concurrent, %d steps, %v", name, seed, key, len(part), conc, steps, wall)
 				}

@@ -30,6 +30,31 @@ type KVOutput struct {
 	fp    fingerprint // of Value, once prepare computed it
 }
 
+// inputOf and outputOf return an operation's input and output: a KVInput and a KVOutput
+// in a recorded history, pointers to them in a prepared one (prepare), where boxing a
+// pointer into porcupine's interface fields costs no allocation.
+func inputOf(input any) KVInput {
+	if in, ok := input.(*KVInput); ok {
+		return *in
+	}
+	return input.(KVInput)
+}
+
+func outputOf(output any) KVOutput {
+	if out, ok := output.(*KVOutput); ok {
+		return *out
+	}
+	return output.(KVOutput)
+}
+
+// keyOf returns an operation input's key.
+func keyOf(input any) string {
+	if in, ok := input.(*KVInput); ok {
+		return in.Key
+	}
+	return input.(KVInput).Key
+}
+
 func (in KVInput) print() fingerprint {
 	if in.fp.Computed() {
 		return in.fp
@@ -67,10 +92,10 @@ func Model() porcupine.Model {
 		Partition: partitionByKey,
 		Init:      func() any { return emptyState },
 		Step: func(state, input, output any) (bool, any) {
-			st, in := state.(*kvState), input.(KVInput)
+			st, in := state.(*kvState), inputOf(input)
 			switch in.Op {
 			case kv.OpGet:
-				return output.(KVOutput).print() == st.fp, st
+				return outputOf(output).print() == st.fp, st
 			case kv.OpPut:
 				return true, &kvState{part: in.Value, fp: in.print()}
 			case kv.OpAppend:
@@ -84,10 +109,10 @@ func Model() porcupine.Model {
 		Equal: func(a, b any) bool { return a.(*kvState).fp == b.(*kvState).fp },
 		Hash:  func(s any) uint64 { return s.(*kvState).fp.Hash() },
 		DescribeOperation: func(input, output any) string {
-			in := input.(KVInput)
+			in := inputOf(input)
 			switch in.Op {
 			case kv.OpGet:
-				return fmt.Sprintf("get(%q) -> %q", in.Key, short(output.(KVOutput).Value))
+				return fmt.Sprintf("get(%q) -> %q", in.Key, short(outputOf(output).Value))
 			case kv.OpPut:
 				return fmt.Sprintf("put(%q, %q)", in.Key, short(in.Value))
 			}
@@ -130,7 +155,8 @@ var emptyPrint = fingerprintOf("")
 // prepare returns history partitioned by key (in key order, each key's operations in the
 // history's order, as partitionByKey), every input and output carrying the fingerprint of
 // its value, and Appends carrying order hints: what Model needs to check each key's
-// history fast, built in one pass over each key.
+// history fast, built in one pass over each key. Its inputs and outputs are a *KVInput
+// and a *KVOutput (see inputOf).
 //
 // Fingerprints: a Get usually returns what an earlier Get of its key returned, extended
 // by a few Appends: its fingerprint extends that one's, so a key's Gets cost the length
@@ -157,13 +183,18 @@ func prepare(history []porcupine.Operation) [][]porcupine.Operation {
 	for _, part := range parts {
 		k := keyOps{ins: make([]KVInput, len(part)), outs: make([]KVOutput, len(part)), rets: make([]int64, len(part))}
 		for i, op := range part {
-			k.ins[i] = op.Input.(KVInput)
-			k.outs[i], _ = op.Output.(KVOutput)
+			k.ins[i] = inputOf(op.Input)
+			switch out := op.Output.(type) {
+			case KVOutput:
+				k.outs[i] = out
+			case *KVOutput:
+				k.outs[i] = *out
+			}
 			k.rets[i] = op.Return
 		}
 		k.prepare()
 		for i := range part {
-			part[i].Input, part[i].Output = k.ins[i], k.outs[i]
+			part[i].Input, part[i].Output = &k.ins[i], &k.outs[i]
 		}
 	}
 	return parts
@@ -171,7 +202,7 @@ func prepare(history []porcupine.Operation) [][]porcupine.Operation {
 
 // partitionByKey splits a history into one sub-history per key, in key order.
 func partitionByKey(history []porcupine.Operation) [][]porcupine.Operation {
-	return lincheck.Partition(history, func(in any) string { return in.(KVInput).Key })
+	return lincheck.Partition(history, keyOf)
 }
 
 // keyOps is one key's operations, in the history's order, while prepare works on them.

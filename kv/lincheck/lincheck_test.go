@@ -167,3 +167,58 @@ func TestPartition(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckDecidesAsTheVerboseSearch: Check, which searches key by key without keeping
+// porcupine's record and keeps it only for a failure, decides every history as one
+// verbose search of the whole history does, within the same step bound: the same pass,
+// the same illegal and undecided keys, the same unknown.
+func TestCheckDecidesAsTheVerboseSearch(t *testing.T) {
+	verbose := func(h []porcupine.Operation, limit int) (ok bool, illegal, undecided []string) {
+		parts := Partition(h, keyOf)
+		model := register
+		model.Partition = func([]porcupine.Operation) [][]porcupine.Operation { return parts }
+		bounded, exhausted := boundSteps(model, parts, keyOf, limit)
+		res, info := porcupine.CheckOperationsVerbose(bounded, nil, 0)
+		if res == porcupine.Ok {
+			return true, nil, nil
+		}
+		for i, lins := range info.PartialLinearizations() {
+			switch key := keyOf(parts[i][0].Input); {
+			case exhausted(i):
+				undecided = append(undecided, key)
+			case !complete(lins, len(parts[i])):
+				illegal = append(illegal, key)
+			}
+		}
+		return false, illegal, undecided
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		var h []porcupine.Operation
+		for i := range rapid.IntRange(1, 14).Draw(t, "ops") {
+			key := rapid.SampledFrom([]string{"a", "b", "c"}).Draw(t, "key")
+			call := rapid.Int64Range(0, 40).Draw(t, "call")
+			ret := call + rapid.Int64Range(0, 30).Draw(t, "length")
+			v := rapid.SampledFrom([]string{"", "1", "2", "3"}).Draw(t, "value")
+			if rapid.Bool().Draw(t, "write") {
+				h = append(h, w(i, call, ret, key, v))
+			} else {
+				h = append(h, r(i, call, ret, key, v))
+			}
+		}
+		limit := rapid.SampledFrom([]int{3, 20, 1000}).Draw(t, "steps")
+		ok, illegal, undecided := verbose(h, limit)
+		res, err := Check(register, h, keyOf, Bounds{MaxStepsPerKey: limit})
+		if !ok && len(illegal) == 0 {
+			require.ErrorIs(t, err, sim.ErrUnknown)
+			require.ErrorContains(t, err, Quote(undecided))
+			return
+		}
+		require.NoError(t, err)
+		require.Equal(t, ok, res.Ok)
+		require.Equal(t, illegal, res.Illegal)
+		require.Equal(t, undecided, res.Undecided)
+		require.Equal(t, ok, len(res.Info.PartialLinearizations()) == 0, "the record kept for a failure only")
+		info := res.info()
+		require.Len(t, info.PartialLinearizations(), len(Partition(h, keyOf)), "and made again on demand")
+	})
+}

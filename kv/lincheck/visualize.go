@@ -29,11 +29,15 @@ import (
 // check was given: the view steps it along the linearizations found, a
 // bounded number of steps.
 func Visualize(w *sim.World, name string, model porcupine.Model, ops []porcupine.Operation, keyOf func(any) string, res Result) {
-	if w == nil || (res.Ok && !w.Tracing()) || len(res.Info.PartialLinearizations()) == 0 {
+	if w == nil || (res.Ok && !w.Tracing()) {
+		return
+	}
+	info := res.info()
+	if len(info.PartialLinearizations()) == 0 {
 		return
 	}
 	var b bytes.Buffer
-	if err := porcupine.Visualize(model, res.Info, &b); err != nil {
+	if err := porcupine.Visualize(model, info, &b); err != nil {
 		// The view is for a person; the verdict stands without it.
 		w.Attach(name, "text/plain", []byte("porcupine could not render the history: "+err.Error()))
 	} else {

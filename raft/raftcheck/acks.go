@@ -18,7 +18,7 @@ type ack struct {
 
 // check runs after rd is applied to st, the peer's stored state, whose term is term;
 // leader says whether the peer leads term.
-func (a *ack) check(id, term int, st *stored, rd raft.Ready, leader bool) error {
+func (a *ack) check(id, term int, st *stored, rd *raft.Ready, leader bool) error {
 	if term > a.term {
 		*a = ack{term: term}
 	}

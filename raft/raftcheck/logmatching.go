@@ -28,7 +28,7 @@ type firstFacts struct {
 	facts entryFacts
 }
 
-func (l *logMatching) check(id int, e raft.Entry, f fact, prevTerm int) error {
+func (l *logMatching) check(id int, e *raft.Entry, f fact, prevTerm int) error {
 	facts := entryFacts{command: f.hash, prevTerm: prevTerm}
 	var prev entryFacts
 	ok := false

@@ -49,7 +49,7 @@ func (s *stateMachineSafety) booted(id int, rec raft.Persistent) {
 }
 
 // check checks the applies of one Ready of peer id, whose current term is term.
-func (s *stateMachineSafety) check(id, term int, rd raft.Ready) error {
+func (s *stateMachineSafety) check(id, term int, rd *raft.Ready) error {
 	for i := range rd.Apply {
 		a := &rd.Apply[i]
 		if a.SnapshotValid {
@@ -68,14 +68,13 @@ func (s *stateMachineSafety) check(id, term int, rd raft.Ready) error {
 				id, a.CommandIndex, s.applied[id]+1)
 		}
 		s.applied[id] = a.CommandIndex
-		if prev, ok := s.entry(a.CommandIndex); ok {
+		if a.CommandIndex <= len(s.committed) && s.committed[a.CommandIndex-1].known {
+			prev := &s.committed[a.CommandIndex-1]
 			if prev.term != a.CommandTerm || !bytes.Equal(prev.command, a.Command) {
 				return violation(StateMachineSafety, "peer %d applied %q (term %d) at index %d, another peer applied %q (term %d)",
 					id, short(a.Command), a.CommandTerm, a.CommandIndex, short(prev.command), prev.term)
 			}
-			if term < prev.commitTerm {
-				s.committed[a.CommandIndex-1].commitTerm = term
-			}
+			prev.commitTerm = min(prev.commitTerm, term)
 			continue
 		}
 		s.committed = grow(s.committed, a.CommandIndex-1)

@@ -77,7 +77,7 @@ func (s *stored) fact(i int) (fact, bool) {
 // the term of the entry before it (log matching). An append that does not continue the stored
 // log is a violation of log matching: the peer's storage would hold a log with a gap or
 // two entries at one index.
-func (s *stored) apply(id int, rd raft.Ready, m *logMatching) error {
+func (s *stored) apply(id int, rd *raft.Ready, m *logMatching) error {
 	if rd.Snapshot != nil {
 		meta := rd.Snapshot.Meta
 		switch {
@@ -96,11 +96,12 @@ func (s *stored) apply(id int, rd raft.Ready, m *logMatching) error {
 			s.cut(t - s.snap.Index - 1)
 		}
 	}
-	for _, e := range rd.Entries {
+	for k := range rd.Entries {
+		e := &rd.Entries[k]
 		if e.Index != s.last()+1 {
 			return violation(LogMatching, "peer %d persisted entry %d after a stored log ending at %d", id, e.Index, s.last())
 		}
-		f := factOf(e)
+		f := fact{e.Term, hashBytes(e.Command)}
 		if m != nil {
 			if err := m.check(id, e, f, s.lastTerm()); err != nil {
 				return err
@@ -151,7 +152,7 @@ type delta struct {
 }
 
 // set makes d the delta of rd.
-func (d *delta) set(rd raft.Ready) {
+func (d *delta) set(rd *raft.Ready) {
 	d.hasHard, d.hasSnap, d.cut = rd.Hard != nil, rd.Snapshot != nil, rd.Truncate
 	if d.hasHard {
 		d.hard = *rd.Hard

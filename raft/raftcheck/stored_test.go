@@ -71,7 +71,7 @@ func TestStoredMirrorsLog(t *testing.T) {
 				last = e.Index
 			}
 
-			require.NoError(t, s.apply(0, rd, nil), "seed %d step %d", seed, step)
+			require.NoError(t, s.apply(0, &rd, nil), "seed %d step %d", seed, step)
 			require.Equal(t, snap, s.snap, "seed %d step %d", seed, step)
 			require.Equal(t, last, s.last(), "seed %d step %d", seed, step)
 			require.True(t, len(s.ents) == 0 || &s.ents[len(s.ents)-1] == &s.arr[len(s.arr)-1],

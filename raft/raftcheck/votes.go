@@ -14,7 +14,7 @@ type voteLedger struct {
 	votes map[voteKey]int
 }
 
-func (v *voteLedger) record(id int, rd raft.Ready) error {
+func (v *voteLedger) record(id int, rd *raft.Ready) error {
 	if rd.Hard != nil && rd.Hard.Vote >= 0 {
 		if err := v.cast(id, rd.Hard.Term, rd.Hard.Vote); err != nil {
 			return err

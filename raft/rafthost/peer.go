@@ -125,6 +125,20 @@ type Peer struct {
 	// rewriteLog: the log file ends in a torn record (found at boot); the
 	// next log write replaces the file instead of appending behind it.
 	rewriteLog bool
+	// sizes are the sizes of the hard state and log files as the storage's
+	// reads see them, and of their temporary files: the peer is the only
+	// writer of these files, so it follows each operation it issues (write)
+	// rather than asking the storage on every StateSize, which a service asks
+	// after every command it applies.
+	sizes struct{ hard, log, hardTmp, logTmp int }
+	// logScratch is where encodeLog encodes a rewritten log before copying it
+	// into a buffer of its size.
+	logScratch []byte
+	// recvEntries holds the entries of the last AppendEntries received, decoded
+	// (receive): the core copies what it keeps of a message's entries (its log
+	// appends the Entry values; the commands are the message's own bytes), so one
+	// slice serves every request.
+	recvEntries []raft.Entry
 	// responders holds, per (requester, response type), the requests stepped into the core and not yet answered, oldest
 	// first. The core answers every request with exactly one response, in the
 	// order the requests were stepped, so the first response of a type to a
@@ -173,6 +187,7 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 	}
 	p.cfg = cfg
 	p.onSync, p.onReply, p.onTick = p.write, p.reply, p.tick
+	p.sizes.hard, p.sizes.log = p.store.Size(fileHard), p.store.Size(fileLog)
 	recovered, err := p.recover()
 	if err != nil {
 		p.halt(err)
@@ -291,7 +306,7 @@ func (p *Peer) Node() *sim.Node { return p.node }
 
 // StateSize is the size of the persisted Raft state (hard state and log),
 // what 6.824 calls RaftStateSize.
-func (p *Peer) StateSize() int { return StoredStateSize(p.store) }
+func (p *Peer) StateSize() int { return p.sizes.hard + p.sizes.log }
 
 // StoredStateSize is the size of the Raft state (hard state and log) a peer
 // persisted on s, read from the files alone: harnesses measure it on the disks
@@ -334,7 +349,7 @@ func StoredSnapshot(s sim.Storage) (raft.SnapshotState, error) {
 // handle serves every Raft RPC: step the request; the core's response to it
 // goes back as the RPC's reply once the Ready carrying it is durable.
 func (p *Peer) handle(req *netsim.Request) {
-	m := received(req.Args)
+	m := p.receive(req.Args)
 	k := respIndex(m.From, m.Type.ResponseType())
 	p.responders[k] = append(p.responders[k], req)
 	p.awaiting++
@@ -532,18 +547,14 @@ func (p *Peer) persist(rd raft.Ready) {
 // take: the file is appended to until the next snapshot rewrites it, and those appends
 // fill the room instead of moving the file to a larger array at the first of them.
 func (p *Peer) encodeLog() []byte {
-	first, last := p.core.FirstIndex(), p.core.LastIndex()
-	n := 0
-	for i := first; i <= last; i++ {
+	scratch := p.logScratch[:0]
+	for i := p.core.FirstIndex(); i <= p.core.LastIndex(); i++ {
 		e, _ := p.core.Entry(i)
-		n += raft.EntryRecordSize(e)
+		scratch = raft.AppendEntryRecord(scratch, e)
 	}
-	buf := make([]byte, 0, 2*n+logSlack)
-	for i := first; i <= last; i++ {
-		e, _ := p.core.Entry(i)
-		buf = raft.AppendEntryRecord(buf, e)
-	}
-	return buf
+	p.logScratch = scratch
+	n := len(scratch)
+	return append(make([]byte, 0, 2*n+logSlack), scratch...)
 }
 
 // logSlack is room for appends beyond twice the rewritten log (encodeLog): a few records
@@ -563,11 +574,24 @@ func (p *Peer) write() {
 		case opWrite:
 			w.Digest(contentDigest2(op.data, op.tail))
 			p.store.WriteFileOwned(op.name, op.data, op.tail) // a buffer of its own and immutable data (persist)
+			switch op.name {
+			case fileHardTmp:
+				p.sizes.hardTmp = len(op.data) + len(op.tail)
+			case fileLogTmp:
+				p.sizes.logTmp = len(op.data) + len(op.tail)
+			}
 		case opAppend:
 			w.Digest(contentDigest(op.data))
 			p.store.AppendFile(op.name, op.data)
+			p.sizes.log += len(op.data) // op.name is fileLog
 		case opRename:
 			p.store.Rename(op.name, op.to)
+			switch op.to {
+			case fileHard:
+				p.sizes.hard = p.sizes.hardTmp
+			case fileLog:
+				p.sizes.log = p.sizes.logTmp
+			}
 		case opSync:
 			p.store.Sync(p.onSync)
 			return
@@ -595,6 +619,19 @@ func (p *Peer) send(m *raft.Message) {
 		return
 	}
 	p.ep.Call(p.cfg.Peers[m.To], methodOf(m.Type), (*outgoing)(m), p.onReply)
+}
+
+// receive is received for a request stepped into the core at once: an AppendEntries'
+// entries are decoded into recvEntries rather than a slice of their own.
+func (p *Peer) receive(x any) raft.Message {
+	a, ok := x.(*appendMsg)
+	if !ok {
+		return received(x)
+	}
+	clear(p.recvEntries) // drop the previous message's commands
+	m := a.message(p.recvEntries[:0])
+	p.recvEntries = m.Entries
+	return m
 }
 
 // reply steps the reply to a request the peer sent. One method value serves every call

@@ -38,7 +38,9 @@ func filesDecode(s sim.Storage) ([]raft.Entry, raft.SnapshotMeta, error) {
 // so a buffer the peer wrote into after handing it over, or two files sharing one array,
 // would show as a file that no longer decodes. Between every two storage operations of
 // two snapshots, each followed by appends, every file must decode whole, and once all is
-// synced the log must hold exactly the core's entries after its snapshot.
+// synced the log must hold exactly the core's entries after its snapshot. The peer's
+// StateSize, which it keeps from the operations it issues, must be the files' sizes
+// throughout.
 func TestFilesStayWholeAcrossRewrites(t *testing.T) {
 	runTest(t, func(p *sim.Proc) {
 		w := p.World()
@@ -48,6 +50,9 @@ func TestFilesStayWholeAcrossRewrites(t *testing.T) {
 		check := func(when string) {
 			if _, _, err := filesDecode(gate); err != nil {
 				p.Fatalf("test", "%s: %v (operations %v)", when, err, gate.ops)
+			}
+			if got, want := peer.StateSize(), StoredStateSize(gate); got != want {
+				p.Fatalf("test", "%s: StateSize %d, but the files hold %d bytes (operations %v)", when, got, want, gate.ops)
 			}
 		}
 		settle := func(when string) {

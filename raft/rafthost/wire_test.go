@@ -1,14 +1,18 @@
 package rafthost
 
 import (
+	"fmt"
 	"math"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/lockstep-dst/lockstep/netsim"
 	"github.com/lockstep-dst/lockstep/raft"
+	"github.com/lockstep-dst/lockstep/sim"
 )
 
 // TestWireFormsAreTheMessage: whatever form a message travels in, the receiver steps the
@@ -105,6 +109,80 @@ func TestWireFormSizes(t *testing.T) {
 	}
 	require.EqualValues(t, 72, unsafe.Sizeof(small{}))
 	require.EqualValues(t, 40, unsafe.Sizeof(heartbeat{}))
-	require.EqualValues(t, 104, unsafe.Sizeof(appendMsg{}))
+	require.EqualValues(t, 72, unsafe.Sizeof(appendMsg{}))
 	require.EqualValues(t, 160, unsafe.Sizeof(raft.Message{}))
+}
+
+// TestAppendMsgIsTheMessage: for any AppendEntries with contiguous entries (nil, empty and
+// long commands, any terms), the packed form counts, hashes and traces as the message, and
+// decodes, by received and by a peer's receive into its reused slice, to the message.
+func TestAppendMsgIsTheMessage(t *testing.T) {
+	var p Peer
+	rapid.Check(t, func(t *rapid.T) {
+		prev := rapid.IntRange(0, 1<<40).Draw(t, "prev")
+		n := rapid.IntRange(0, 20).Draw(t, "n")
+		m := raft.Message{Type: raft.MsgApp, From: rapid.IntRange(0, 6).Draw(t, "from"), To: rapid.IntRange(0, 6).Draw(t, "to"),
+			Term: rapid.IntRange(1, 1<<30).Draw(t, "term"), PrevIndex: prev, PrevTerm: rapid.IntRange(0, 1<<30).Draw(t, "prevTerm"),
+			Commit: rapid.IntRange(0, 1<<40).Draw(t, "commit"), Entries: []raft.Entry{}}
+		for i := 0; i < n; i++ {
+			e := raft.Entry{Term: rapid.IntRange(0, 1<<30).Draw(t, "entryTerm"), Index: prev + 1 + i}
+			switch rapid.IntRange(0, 2).Draw(t, "command") {
+			case 1:
+				e.Command = []byte{}
+			case 2:
+				e.Command = rapid.SliceOfN(rapid.Byte(), 1, 200).Draw(t, "bytes")
+			}
+			m.Entries = append(m.Entries, e)
+		}
+		wire := (*outgoing)(&m).Clone()
+		a, ok := wire.(*appendMsg)
+		require.True(t, ok, "%T", wire)
+		require.Equal(t, len(a.packed), cap(a.packed), "packed sized exactly")
+		require.Equal(t, m.Size(), a.Size())
+		require.Equal(t, m.Digest(), a.Digest())
+		require.Equal(t, m.String(), a.String())
+		require.Equal(t, m, received(a))
+		require.Equal(t, m, p.receive(a))
+		require.Equal(t, m, received(a.Clone()))
+	})
+	// Entries that do not follow PrevIndex (the core sends none) travel as a raft.Message.
+	m := raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 3, PrevIndex: 4, Entries: []raft.Entry{{Term: 3, Index: 6}}}
+	require.IsType(t, &raft.Message{}, (*outgoing)(&m).Clone())
+}
+
+// TestReceivedEntriesAreNotKept: a peer decodes every AppendEntries into one slice
+// (receive), which is only right if the core keeps none of a message's entries slice.
+// Scribbling over that slice after each request must leave the core's log as sent.
+func TestReceivedEntriesAreNotKept(t *testing.T) {
+	runTest(t, func(p *sim.Proc) {
+		w := p.World()
+		g := startGatedPeer(p, netsim.New(w))
+		sent := map[int]string{}
+		for next := 1; next <= 9; next += 3 {
+			var ents []raft.Entry
+			for i := next; i < next+3; i++ {
+				sent[i] = fmt.Sprintf("cmd %d", i)
+				ents = append(ents, raft.Entry{Term: 1, Index: i, Command: []byte(sent[i])})
+			}
+			// Sent as a peer sends it, so it travels as an appendMsg.
+			g.ep.Call(g.a.ID, methodOf(raft.MsgApp), (*outgoing)(&raft.Message{Type: raft.MsgApp, From: 1, To: 0, Term: 1,
+				PrevIndex: next - 1, PrevTerm: min(1, next-1), Entries: ents}), func(any, bool) {})
+			p.Sleep(time.Millisecond)
+			if len(g.peer.recvEntries) != 3 {
+				p.Fatalf("test", "the peer decoded %d entries, want 3", len(g.peer.recvEntries))
+			}
+			for i := range g.peer.recvEntries {
+				g.peer.recvEntries[i] = raft.Entry{Term: 99, Index: 99, Command: []byte("scribbled")}
+			}
+			for len(g.gate.held) > 0 {
+				g.gate.release()
+				p.Sleep(time.Millisecond)
+			}
+		}
+		for i := 1; i <= 9; i++ {
+			if e, ok := g.peer.Core().Entry(i); !ok || e.Term != 1 || e.Index != i || string(e.Command) != sent[i] {
+				p.Fatalf("test", "entry %d is %v (ok %v), want %q of term 1", i, e, ok, sent[i])
+			}
+		}
+	})
 }

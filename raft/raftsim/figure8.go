@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/lockstep-dst/lockstep/faults"
+	"github.com/lockstep-dst/lockstep/raft"
 	"github.com/lockstep-dst/lockstep/raft/rafthost"
 	"github.com/lockstep-dst/lockstep/sim"
 )
@@ -182,20 +183,42 @@ var ProbeFigure8 = sim.NewProbe("raft/figure8-old-term-entry-on-majority",
 // own when it has nothing to send or commit, as when the replicated entry is of an earlier
 // term, so its own Readies would miss the state. O(peers) per Ready, and a look at the other
 // peers' logs only for a leader whose majority-replicated prefix ends in an entry of an
-// earlier term.
+// earlier term. A leader found with an entry of its own term on a majority is not looked at
+// again in that term (figure8Settled).
 func (c *Cluster) afterPersisted(*rafthost.Peer) {
 	for i, p := range c.peers {
 		if p != nil && c.Nodes[i].Up() && p.Core() != nil {
-			if _, leader := p.Core().State(); leader && c.figure8State(i) {
-				c.W.Sometimes(ProbeFigure8, true)
-				return
+			core := p.Core()
+			if term, leader := core.State(); leader && c.figure8Settled[i] != (settled{core, term}) {
+				in, own := c.figure8State(i)
+				if own {
+					c.figure8Settled[i] = settled{core, term}
+				}
+				if in {
+					c.W.Sometimes(ProbeFigure8, true)
+					return
+				}
 			}
 		}
 	}
 }
 
-// figure8State reports whether leader id is in ProbeFigure8's state.
-func (c *Cluster) figure8State(id int) bool {
+// settled names a core leading a term.
+type settled struct {
+	core *raft.Raft
+	term int
+}
+
+// figure8State reports whether leader id is in ProbeFigure8's state, and whether the entry
+// at the majority's match index m is of the leader's own term. Once it is, it is so for as
+// long as the core leads the term, and afterPersisted notes the leader in figure8Settled:
+// while the core leads the term its match indexes only grow (raft.Raft's handleAppendResp
+// and handleSnapshotResp raise them, none lowers them, and a new term starts them afresh)
+// and its own log only grows, so m only grows, and past m every entry is of that term too
+// (terms never decrease along a log, and a leader holds none of a later term), or is
+// covered by a snapshot: no earlier term at m. TestFigure8SettledLeadersStaySettled checks
+// this in raft/Swarm's runs.
+func (c *Cluster) figure8State(id int) (in, own bool) {
 	core := c.peers[id].Core()
 	term, _ := core.State()
 	// m: the highest index on a majority, the leader's own log counting by its last index.
@@ -216,16 +239,19 @@ func (c *Cluster) figure8State(id int) bool {
 	c.matchScratch = match
 	m := match[c.N/2]
 	t, ok := core.Term(m)
-	if !ok || t >= term || m <= core.SnapshotMeta().Index {
-		return false
+	if ok && t >= term {
+		return false, true
+	}
+	if !ok || m <= core.SnapshotMeta().Index {
+		return false, false
 	}
 	for j, q := range c.peers {
 		if j == id || q == nil || q.Core() == nil {
 			continue
 		}
 		if tj, ok := q.Core().Term(m); ok && tj > t && m > q.Core().SnapshotMeta().Index {
-			return true
+			return true, false
 		}
 	}
-	return false
+	return false, false
 }

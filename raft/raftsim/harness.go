@@ -51,6 +51,9 @@ type Cluster struct {
 	// observer is what every peer reports its Readies to: the checkers, then the probes.
 	observer     rafthost.Observer
 	matchScratch []int // afterPersisted's
+	// figure8Settled[i]: the core and term in which peer i was last seen leading with an
+	// entry of its term on a majority (figure8State)
+	figure8Settled []settled
 }
 
 // SnapShotInterval is the 2D applier's snapshot period.
@@ -86,7 +89,7 @@ func newCluster(p *sim.Proc, setup Setup, n int, unreliable bool, o clusterOptio
 	c := &Cluster{P: p, W: w, Net: netsim.New(w, netsim.ZeroDelay()), N: n, snapshots: o.snapEvery != nil,
 		snapEvery: o.snapEvery, maxAppend: o.maxEntriesPerAppend, digests: o.digests, history: newHistory(o.digests),
 		peers: make([]*rafthost.Peer, n), connected: make([]bool, n), logs: make([][][]byte, n), values: make([][]byte, n),
-		applied: make([]int, n), rand: w.Rand("raft/harness"), setup: setup}
+		applied: make([]int, n), rand: w.Rand("raft/harness"), setup: setup, figure8Settled: make([]settled, n)}
 	c.Checker = rafthost.NewChecker(w, n)
 	c.observer = rafthost.AfterPersisted(c.Checker, c.afterPersisted)
 	// The Raft config turns labrpc's long delays on: SetReliable keeps them.

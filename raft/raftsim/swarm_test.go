@@ -3,6 +3,7 @@ package raftsim
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -119,4 +120,42 @@ func TestFigure8SectionReachesFigure8(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, reached, 3, "raft/Swarm runs of seeds 1-100 in the Figure 8 state")
 	require.GreaterOrEqual(t, caught, 3, "raft/planted/CommitOldTerms seeds of 1-100 caught")
+}
+
+// TestFigure8SettledLeadersStaySettled: afterPersisted stops evaluating ProbeFigure8 on a
+// leader once the entry at its majority's match index is of its own term, for as long as
+// the same core leads the same term (figure8State says why that cannot change). Here a
+// process looks every millisecond of raft/Swarm's runs at each leader so noted: the entry
+// there must still be of its term, the leader out of the probe's state.
+func TestFigure8SettledLeadersStaySettled(t *testing.T) {
+	looked := 0
+	for seed := uint64(1); seed <= 12; seed++ {
+		o := defaultSwarm()
+		o.observe = func(c *Cluster) {
+			c.W.Spawn(nil, "settled", func(p *sim.Proc) {
+				for {
+					p.Sleep(time.Millisecond)
+					for i, peer := range c.peers {
+						if peer == nil || !c.Nodes[i].Up() || peer.Core() == nil {
+							continue
+						}
+						core := peer.Core()
+						term, leader := core.State()
+						if !leader || c.figure8Settled[i] != (settled{core, term}) {
+							continue
+						}
+						looked++
+						in, own := c.figure8State(i)
+						if in || !own {
+							p.Fatalf("figure8", "peer %d, settled in term %d, now has in=%v own=%v", i, term, in, own)
+						}
+					}
+				}
+			})
+		}
+		s := &sim.Scenario{Name: "raft/Swarm", Faults: "swarm", Main: func(p *sim.Proc) error { runSwarm(p, o); return nil }}
+		res := sim.RunScenario(s, sim.Options{Seed: seed})
+		require.True(t, res.Passed(), "seed %d: %v", seed, res.Failure)
+	}
+	require.Greater(t, looked, 1000, "settled leaders looked at")
 }
