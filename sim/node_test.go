@@ -271,3 +271,96 @@ func TestActionsRunAsEvents(t *testing.T) {
 	require.Empty(t, lost, "an action of a crashed instance ran")
 	require.Equal(t, []string{"traced"}, records)
 }
+
+// labelAction records its label when it runs, and runs then.
+type labelAction struct {
+	label string
+	log   *[]string
+	then  func()
+}
+
+func (a labelAction) Run() {
+	*a.log = append(*a.log, a.label)
+	if a.then != nil {
+		a.then()
+	}
+}
+
+// Next runs its event right after the current one, before every other event
+// due now whatever the seed, in the order the Next calls were made (one made
+// by a Next event after those already waiting), at the same virtual time, as
+// an event of its node that the trace shows.
+func TestNextRunsRightAfterTheCurrentEvent(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		var ran, traced []string
+		var times []time.Duration
+		w := sim.NewWorld(sim.Options{Seed: seed, Trace: func(r sim.Record) {
+			if r.Note == "" {
+				traced = append(traced, r.Node+":"+r.Label)
+			}
+		}})
+		n := w.AddNode("n", func(*sim.Node) {})
+		w.Start(n)
+		at := func(label string) func() {
+			return func() { ran = append(ran, label); times = append(times, w.Now()) }
+		}
+		w.Schedule(time.Millisecond, "first", func() {
+			at("first")()
+			for _, l := range []string{"x", "y", "z"} {
+				w.Schedule(0, l, at(l)) // due now, ordered by the seed
+			}
+			n.Next("next 1", labelAction{"next 1", &ran, func() {
+				n.Next("next 3", labelAction{label: "next 3", log: &ran})
+			}})
+			n.Next("next 2", labelAction{label: "next 2", log: &ran})
+		})
+		w.Schedule(time.Millisecond, "second", at("second"))
+		require.Nil(t, w.Run())
+		require.Len(t, ran, 8)
+		i := 0
+		for ran[i] != "first" {
+			i++ // "second" may run first: it is due at the same time
+		}
+		require.Equal(t, []string{"first", "next 1", "next 2", "next 3"}, ran[i:i+4], "seed %d", seed)
+		require.Equal(t, []time.Duration{time.Millisecond, time.Millisecond}, times[:2])
+		require.Equal(t, time.Millisecond, w.Now())
+		require.Contains(t, traced, "n:next 3")
+		require.Equal(t, uint64(8), w.Events())
+	}
+}
+
+// An event scheduled with Next is an event of its node like any other: not
+// scheduled for a node that is down, dropped if the node crashes before it
+// runs, held while the node is paused and run on Resume; and code of a
+// crashed instance that calls Next fails the run.
+func TestNextIsAnEventOfItsNode(t *testing.T) {
+	var ran []string
+	w := sim.NewWorld(sim.Options{Seed: 2})
+	n := w.AddNode("n", func(*sim.Node) {})
+	w.Schedule(time.Millisecond, "while down", func() { n.Next("down", labelAction{label: "down", log: &ran}) })
+	w.Schedule(2*time.Millisecond, "start", func() { w.Start(n) })
+	w.Schedule(3*time.Millisecond, "crash after", func() {
+		n.Next("crashed", labelAction{label: "crashed", log: &ran})
+		w.Crash(n)
+		w.Restart(n)
+	})
+	w.Schedule(4*time.Millisecond, "pause", func() {
+		n.Next("held", labelAction{label: "held", log: &ran})
+		w.Pause(n)
+	})
+	w.Schedule(5*time.Millisecond, "resume", func() { w.Resume(n) })
+	require.Nil(t, w.Run())
+	require.Equal(t, []string{"held"}, ran)
+
+	w = sim.NewWorld(sim.Options{Seed: 3})
+	n = w.AddNode("n", func(*sim.Node) {})
+	w.Start(n)
+	n.After(time.Millisecond, "suicide", func() {
+		w.Crash(n)
+		n.Next("after death", labelAction{label: "after death", log: &ran})
+	})
+	f := w.Run()
+	require.NotNil(t, f)
+	require.Equal(t, "down-node", f.Check)
+	require.Equal(t, []string{"held"}, ran)
+}
