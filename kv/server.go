@@ -189,11 +189,13 @@ func (s *Server) apply(m raft.ApplyMsg) {
 	if err != nil {
 		panic(fmt.Sprintf("kv: server %d: command at %d: %v", s.cfg.ID, m.CommandIndex, err))
 	}
+	// A waiter here is the one reader of a Get's value (see Store.apply).
+	w, waiting := s.waiters[m.CommandIndex]
 	var res Result
 	if s.cfg.UnsafeVolatileDedup {
-		res = s.applyVolatile(cmd, m.CommandIndex)
+		res = s.applyVolatile(cmd, m.CommandIndex, waiting)
 	} else {
-		res = s.store.apply(cmd, m.CommandIndex)
+		res = s.store.apply(cmd, m.CommandIndex, waiting)
 	}
 	s.lastApplied = m.CommandIndex
 	s.world.Digest(applyDigest(m.CommandIndex, m.Command, res.Duplicate))
@@ -207,7 +209,7 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		delete(s.deposed, m.CommandIndex)
 		s.world.Sometimes(ProbePendingIndexTaken, cmd.Op == OpNoop || cmd.Client != r.client || cmd.Seq != r.seq)
 	}
-	if w, ok := s.waiters[m.CommandIndex]; ok {
+	if waiting {
 		delete(s.waiters, m.CommandIndex)
 		// Only the command this waiter proposed answers it. Another command at its index
 		// means a new leader overwrote the entry: the operation may still be applied
@@ -228,9 +230,9 @@ func (s *Server) apply(m raft.ApplyMsg) {
 
 // applyVolatile is apply's store step for UnsafeVolatileDedup: the duplicate table is
 // seen, outside the store.
-func (s *Server) applyVolatile(cmd commandView, index int) Result {
+func (s *Server) applyVolatile(cmd commandView, index int, read bool) Result {
 	if cmd.Op == OpNoop {
-		return s.store.applyUnchecked(cmd, false)
+		return s.store.applyUnchecked(cmd, false, read)
 	}
 	ses := s.seen[cmd.Client]
 	if ses == nil {
@@ -241,7 +243,7 @@ func (s *Server) applyVolatile(cmd commandView, index int) Result {
 	if !dup {
 		ses.seq, ses.at = cmd.Seq, index
 	}
-	res := s.store.applyUnchecked(cmd, dup)
+	res := s.store.applyUnchecked(cmd, dup, read)
 	if dup {
 		res.firstAt = ses.at
 	}

@@ -107,10 +107,12 @@ type Result struct {
 
 // Apply applies one committed command. A Put or Append whose sequence number was already
 // applied for its client is not applied again; a Get is always answered, being a read.
-func (s *Store) Apply(c Command) Result { return s.apply(c.view(), 0) }
+func (s *Store) Apply(c Command) Result { return s.apply(c.view(), 0, true) }
 
-// apply applies c, the command at log index index (0: unknown).
-func (s *Store) apply(c commandView, index int) Result {
+// apply applies c, the command at log index index (0: unknown). A Get's value is read
+// only if read is set: only the replica that answers the Get needs it, and the others
+// skip a lookup of the key (a Get still updates the duplicate table on every replica).
+func (s *Store) apply(c commandView, index int, read bool) Result {
 	if c.Op == OpNoop {
 		return Result{}
 	}
@@ -126,7 +128,7 @@ func (s *Store) apply(c commandView, index int) Result {
 		}
 		ses.seq, ses.at = c.Seq, index
 	}
-	res := s.applyUnchecked(c, dup)
+	res := s.applyUnchecked(c, dup, read)
 	if dup && ses != nil {
 		res.firstAt = ses.at
 	}
@@ -136,12 +138,17 @@ func (s *Store) apply(c commandView, index int) Result {
 // ApplyUnchecked applies c without consulting the duplicate table; a write marked dup is
 // skipped. It exists for the deliberately broken server that keeps its duplicate table
 // outside the store.
-func (s *Store) ApplyUnchecked(c Command, dup bool) Result { return s.applyUnchecked(c.view(), dup) }
+func (s *Store) ApplyUnchecked(c Command, dup bool) Result {
+	return s.applyUnchecked(c.view(), dup, true)
+}
 
-func (s *Store) applyUnchecked(c commandView, dup bool) Result {
+// applyUnchecked is ApplyUnchecked; a Get's value is read only if read is set (see apply).
+func (s *Store) applyUnchecked(c commandView, dup, read bool) Result {
 	switch c.Op {
 	case OpGet:
-		return Result{Value: s.Get(string(c.Key)), Duplicate: dup}
+		if read {
+			return Result{Value: s.Get(string(c.Key)), Duplicate: dup}
+		}
 	case OpPut:
 		if !dup {
 			s.entry(c.Key).put(c.Value)

@@ -228,7 +228,7 @@ func TestStoreValuesNeverChange(t *testing.T) {
 	entry := Command{Op: OpAppend, Client: 1, Seq: 1, Key: "k", Value: "abc"}.Encode()
 	c, err := decodeView(entry)
 	require.NoError(t, err)
-	s.apply(c, 1)
+	s.apply(c, 1, true)
 	got := s.Get("k")
 	for i := range entry {
 		entry[i] = 'X' // the store kept a copy, not the entry's bytes
@@ -315,7 +315,7 @@ func TestStoreRemembersWhereItAppliedEachClient(t *testing.T) {
 	put := func(st *Store, seq int64, index int) Result {
 		c, err := decodeView(Command{Op: OpPut, Client: 3, Seq: seq, Key: "k", Value: "v"}.Encode())
 		require.NoError(t, err)
-		return st.apply(c, index)
+		return st.apply(c, index, true)
 	}
 	require.Equal(t, Result{}, put(s, 1, 10))
 	require.Equal(t, Result{Duplicate: true, firstAt: 10}, put(s, 1, 12))
@@ -325,4 +325,21 @@ func TestStoreRemembersWhereItAppliedEachClient(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Result{Duplicate: true}, put(r, 2, 20), "unknown after a restore")
 	require.Equal(t, s.Encode(), r.Encode(), "not part of the snapshot")
+}
+
+// TestStoreReadsAGetOnlyWhereAsked: a replica with no waiter for a Get applies it without
+// reading the key (its result has no value), and the Get still counts in the duplicate
+// table, as on the replica that answers it: both stores stay equal.
+func TestStoreReadsAGetOnlyWhereAsked(t *testing.T) {
+	answering, other := NewStore(), NewStore()
+	for _, s := range []*Store{answering, other} {
+		s.Apply(Command{Op: OpPut, Client: 1, Seq: 1, Key: "k", Value: "v"})
+	}
+	get, err := decodeView(Command{Op: OpGet, Client: 2, Seq: 4, Key: "k"}.Encode())
+	require.NoError(t, err)
+	require.Equal(t, Result{Value: "v"}, answering.apply(get, 2, true))
+	require.Equal(t, Result{}, other.apply(get, 2, false))
+	require.EqualValues(t, 4, other.LastSeq(2))
+	require.Equal(t, answering.Encode(), other.Encode())
+	require.Equal(t, Result{Value: "v", Duplicate: true, firstAt: 2}, other.apply(get, 3, true), "a retry read where asked")
 }

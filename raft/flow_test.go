@@ -76,7 +76,7 @@ func (p *flowPair) back(m Message) { p.lead.Step(p.lead.now, m) }
 // and the leader backed up and sent the entries again.)
 func TestHeartbeatDuringAppendIsNotRejected(t *testing.T) {
 	p := newFlowPair(t)
-	at := p.lead.heartbeatDeadline - 10*time.Millisecond // less than retryAfter before it
+	at := p.lead.heartbeatDeadline - p.lead.retryAfter()/2 // less than retryAfter before it
 	p.lead.Propose(at, []byte("a"))
 	app := p.send()
 	require.Len(t, app, 1)
@@ -137,8 +137,8 @@ func TestResponseAnswersOnlyItsRequest(t *testing.T) {
 }
 
 // TestLostAppendIsRetriedByTheHeartbeat: an append that stays unanswered for retryAfter is
-// presumed lost, and the next heartbeat sends its entries again, with whatever was proposed
-// since, from the follower's match; before that, the heartbeat carries no entries.
+// sent again by the next heartbeat, with whatever was proposed since, from the follower's
+// match; before that, the heartbeat carries no entries.
 func TestLostAppendIsRetriedByTheHeartbeat(t *testing.T) {
 	p := newFlowPair(t)
 	sent := p.lead.heartbeatDeadline - p.lead.retryAfter() + time.Millisecond
@@ -150,7 +150,7 @@ func TestLostAppendIsRetriedByTheHeartbeat(t *testing.T) {
 	p.lead.Tick(p.lead.Deadline())
 	hb := p.send()
 	require.Len(t, hb, 1)
-	require.Empty(t, hb[0].Entries, "sent less than retryAfter ago: not presumed lost yet")
+	require.Empty(t, hb[0].Entries, "sent less than retryAfter ago: not sent again yet")
 
 	p.lead.Tick(p.lead.Deadline())
 	retry := p.send()
@@ -168,7 +168,7 @@ func TestLostAppendIsRetriedByTheHeartbeat(t *testing.T) {
 // again.
 func TestSnapshotInFlightIsNotSentTwice(t *testing.T) {
 	p := newFlowPair(t)
-	at := p.lead.heartbeatDeadline - 10*time.Millisecond
+	at := p.lead.heartbeatDeadline - p.lead.retryAfter()/2
 	p.lead.Propose(at, []byte("a"))
 	app := p.send()
 	p.lead.Propose(at, []byte("b"))
@@ -191,7 +191,7 @@ func TestSnapshotInFlightIsNotSentTwice(t *testing.T) {
 	require.Equal(t, 0, hb[0].PrevTerm)
 	require.True(t, p.deliver(hb[0]).Success)
 
-	// Unanswered at the next heartbeat: presumed lost, sent again.
+	// Unanswered at the next heartbeat, retryAfter later: sent again.
 	p.lead.Tick(p.lead.Deadline())
 	again := p.send()
 	require.Len(t, again, 1)
@@ -210,7 +210,7 @@ func TestSnapshotInFlightIsNotSentTwice(t *testing.T) {
 // rest of it, with no entries if there are none to send.
 func TestHeartbeatLeavesTheCommitDue(t *testing.T) {
 	p := newFlowPair(t)
-	at := p.lead.heartbeatDeadline - 10*time.Millisecond
+	at := p.lead.heartbeatDeadline - p.lead.retryAfter()/2
 	p.lead.Propose(at, []byte("a"))
 	app := p.send()
 	p.lead.Step(at, Message{Type: MsgAppResp, From: 2, To: 0, Term: p.lead.term, Success: true, PrevIndex: 0, MatchIndex: 1})

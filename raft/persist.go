@@ -47,10 +47,11 @@ package raft
 // sent.
 //
 // Recovering: DecodeHardState(hard file), DecodeSnapshot(snapshot file),
-// DecodeLogRecords(log file) then ReplayLog(records, snapshot meta), which applies the
-// truncates, drops entries the snapshot covers, and drops the whole remaining log if it does
-// not continue the snapshot (a crash between writing an installed snapshot and its truncate
-// record leaves entries of a different term at the snapshot index; they are stale). The host
+// DecodeLogRecords(log file) then ReplayLog(records, snapshot meta), or both in one pass,
+// DecodeLog(log file, snapshot meta), which applies the truncates, drops entries the
+// snapshot covers, and drops the whole remaining log if it does not continue the snapshot
+// (a crash between writing an installed snapshot and its truncate record leaves entries of
+// a different term at the snapshot index; they are stale). The host
 // must not append after a torn tail: records behind it would be unreachable; it replaces the
 // log instead (write the valid records to a temporary file, sync, rename, sync).
 
@@ -247,43 +248,101 @@ func decodeLogBody(body []byte) (LogRecord, error) {
 // the snapshot (a different term at snap.Index, or a gap after it), all of them are
 // dropped, being stale entries whose truncate record was not written before a crash.
 func ReplayLog(recs []LogRecord, snap SnapshotMeta) ([]Entry, error) {
-	ents := make([]Entry, 0, len(recs)) // contiguous, ents[0].Index arbitrary
+	r := replay{ents: make([]Entry, 0, len(recs))} // contiguous, ents[0].Index arbitrary
 	for _, rec := range recs {
-		switch rec.Kind {
-		case RecordEntry:
-			e := rec.Entry
-			if len(ents) > 0 {
-				first, last := ents[0].Index, ents[len(ents)-1].Index
-				switch {
-				case e.Index > last+1, e.Index < first:
-					// A gap: the node installed a snapshot beyond its log (the
-					// snapshot file is written before these records), so everything
-					// before e is covered by it. Start over from e.
-					ents = ents[:0]
-				default:
-					ents = ents[:e.Index-first]
-				}
-			}
-			ents = append(ents, e)
-		case RecordTruncate:
-			if len(ents) > 0 && rec.TruncateFrom <= ents[len(ents)-1].Index {
-				ents = ents[:max(0, rec.TruncateFrom-ents[0].Index)]
-			}
-		default:
-			return nil, fmt.Errorf("%w: kind %d in log records", ErrCorrupt, rec.Kind)
+		if err := r.add(rec); err != nil {
+			return nil, err
 		}
 	}
-	// Drop what the snapshot covers, checking that the log continues it.
+	return r.after(snap), nil // built here from nil: the caller's own
+}
+
+// DecodeLog is DecodeLogRecords then ReplayLog in one pass, without the records between
+// them (a slice of 56-byte records for a log of 20-byte ones, at every boot): the entries
+// after snap, and valid, the length of the prefix before a torn tail. err (wrapping
+// ErrCorrupt) reports corruption, as DecodeLogRecords does; the entries are then nil. The
+// entries' commands share buf's bytes.
+func DecodeLog(buf []byte, snap SnapshotMeta) (ents []Entry, valid int, err error) {
+	r := replay{ents: make([]Entry, 0, countRecords(buf))}
+	for valid < len(buf) {
+		body, size, st, err := nextRecord(buf[valid:])
+		if st == recordTorn {
+			break
+		}
+		if err == nil {
+			var rec LogRecord
+			if rec, err = decodeLogBody(body); err == nil {
+				err = r.add(rec)
+			}
+		}
+		if err != nil {
+			return nil, valid, fmt.Errorf("log record at offset %d: %w", valid, err)
+		}
+		valid += size
+	}
+	return r.after(snap), valid, nil
+}
+
+// countRecords counts the records of buf by their length fields alone, stopping at the
+// first that does not fit: the capacity for the entries DecodeLog replays (a guess from
+// the file's size was twice too large for a log of service commands).
+func countRecords(buf []byte) int {
+	n := 0
+	for off := 0; len(buf)-off >= recordHeaderSize; n++ {
+		size := uint64(binary.LittleEndian.Uint32(buf[off:]))
+		if size > uint64(len(buf)-off-recordHeaderSize) {
+			break
+		}
+		off += recordHeaderSize + int(size)
+	}
+	return n
+}
+
+// replay applies log records in order (ReplayLog).
+type replay struct{ ents []Entry }
+
+func (r *replay) add(rec LogRecord) error {
+	ents := r.ents
+	switch rec.Kind {
+	case RecordEntry:
+		e := rec.Entry
+		if len(ents) > 0 {
+			first, last := ents[0].Index, ents[len(ents)-1].Index
+			switch {
+			case e.Index > last+1, e.Index < first:
+				// A gap: the node installed a snapshot beyond its log (the
+				// snapshot file is written before these records), so everything
+				// before e is covered by it. Start over from e.
+				ents = ents[:0]
+			default:
+				ents = ents[:e.Index-first]
+			}
+		}
+		ents = append(ents, e)
+	case RecordTruncate:
+		if len(ents) > 0 && rec.TruncateFrom <= ents[len(ents)-1].Index {
+			ents = ents[:max(0, rec.TruncateFrom-ents[0].Index)]
+		}
+	default:
+		return fmt.Errorf("%w: kind %d in log records", ErrCorrupt, rec.Kind)
+	}
+	r.ents = ents
+	return nil
+}
+
+// after returns the entries after snap, checking that the log continues it.
+func (r *replay) after(snap SnapshotMeta) []Entry {
+	ents := r.ents
 	for len(ents) > 0 && ents[0].Index <= snap.Index {
 		if ents[0].Index == snap.Index && snap.Index > 0 && ents[0].Term != snap.Term {
-			return nil, nil
+			return nil
 		}
 		ents = ents[1:]
 	}
 	if len(ents) > 0 && ents[0].Index != snap.Index+1 {
-		return nil, nil
+		return nil
 	}
-	return ents, nil // built here from nil: the caller's own
+	return ents
 }
 
 // EncodeHardState returns the framed record of h.

@@ -132,7 +132,8 @@ type diskOp struct {
 	data contents // write: the file's new contents; append: the bytes appended (no tail)
 	// append: the whole file just after it, as reads saw it (AppendFile),
 	// which is the file the durable state holds once this append is durable
-	// in order (makeDurable).
+	// in order (makeDurable). Its capacity runs to the end of the array,
+	// whose spare part what reads see owns while the node runs (see apply).
 	file []byte
 }
 
@@ -206,6 +207,9 @@ type Disk struct {
 	syncEvents []*syncEvent
 	freeSyncs  []*syncEvent
 	crashes    uint64
+	// viewBooted: view is what boot built from durable, and nothing was
+	// issued since (boot keeps it).
+	viewBooted bool
 	faults     DiskFaults
 	syncs      int
 	stats      StorageStats
@@ -286,6 +290,7 @@ func (fs fsys) list() []string {
 
 // issue records op as pending and applies it to what reads see.
 func (d *Disk) issue(op diskOp) {
+	d.viewBooted = false
 	d.pending = append(d.pending, op)
 	d.view.apply(op, op.data.len())
 }
@@ -332,6 +337,7 @@ func (d *Disk) WriteFileOwned(name string, head, tail []byte) {
 // to the file fill its spare capacity instead of moving the file to a new
 // array (see apply for why that is safe).
 func (d *Disk) write(name string, c contents) {
+	d.viewBooted = false
 	ino := d.file(name)
 	n := c.len()
 	d.pending = append(d.pending, diskOp{kind: opWrite, ino: ino, data: c.prefix(n)})
@@ -347,6 +353,7 @@ func (d *Disk) AppendFile(name string, data []byte) {
 	// The one copy of data is the append to what reads see; the pending
 	// operation refers to the appended bytes there, and to the whole file,
 	// which never change (see apply), rather than to copies of its own.
+	d.viewBooted = false
 	ino := d.file(name)
 	file := d.view.data[ino].flat()
 	if cap(file)-len(file) < len(data) && len(file) >= growDoubleFrom {
@@ -359,7 +366,7 @@ func (d *Disk) AppendFile(name string, data []byte) {
 	grown := append(file, data...)
 	d.view.data[ino] = contents{b: grown}
 	n := len(grown)
-	d.pending = append(d.pending, diskOp{kind: opAppend, ino: ino, data: contents{b: grown[len(file):n:n]}, file: grown[:n:n]})
+	d.pending = append(d.pending, diskOp{kind: opAppend, ino: ino, data: contents{b: grown[len(file):n:n]}, file: grown[:n]})
 	d.dirty += len(data)
 }
 
@@ -524,14 +531,17 @@ func (d *Disk) Unsynced() int { return len(d.pending) }
 // Appends extend in place, amortised O(1), because copying the whole file on
 // every append made a long-lived append-only log (raft) quadratic: 75% of the
 // wall time of a 16 s 6.824 churn run. In place is safe because each backing
-// array's spare capacity belongs to at most one map entry: every slice shared
-// between durable, view and the pending operations has its capacity clipped
-// everywhere but in that one entry (a write's data in the pending operation
-// and in durable, while view's entry owns its array (write); an append's file
-// in the pending operation and in durable; boot's copies of durable's slices
-// in view), so an append to a clipped slice reallocates, and
-// appends to the owning entry write only past the end any other holder can
-// see.
+// array's spare capacity has one owner, the only holder that appends into it
+// in place: while the node runs, view's entry (a write's data and an
+// append's whole file are clipped in the pending operation and in durable's
+// entry of a write, so appends to them reallocate). An append's file, which
+// makeDurable makes durable's entry, runs to the end of the array, but
+// durable changes only by assignment while the node runs. At a crash view is
+// dropped and durable owns the spare capacity: the operations it keeps are
+// applied in place, and they write the bytes view wrote at the same places
+// for the same operations. boot then hands it to the new view, clipping
+// durable's entries. So appends to the owner write only past the end any
+// other holder can see.
 func (fs fsys) apply(op diskOp, keep int) {
 	switch op.kind {
 	case opCreate:
@@ -563,12 +573,22 @@ func (fs fsys) bind(name string, ino uint64) {
 	fs.names[name] = ino
 }
 
-// boot rebuilds the read view from what is durable.
+// boot rebuilds the read view from what is durable, handing the spare
+// capacity of durable's arrays over to it (see apply): the first append
+// after a restart fills it instead of moving the whole file, which for a long
+// log was a copy of it per restart. A crash boots (for readers until the
+// restart) and the restart boots again; nothing changes the disk between the
+// two, so the second keeps the view the first built (viewBooted).
 func (d *Disk) boot() {
+	if d.viewBooted {
+		return
+	}
+	d.viewBooted = true
 	d.view = fsys{names: make(map[string]uint64, len(d.durable.names)), data: make(map[uint64]contents, len(d.durable.data))}
 	for name, ino := range d.durable.names {
 		d.view.names[name] = ino
 		c := d.durable.data[ino]
-		d.view.data[ino] = c.prefix(c.len()) // see apply: view must not append into durable's array
+		d.view.data[ino] = c
+		d.durable.data[ino] = c.prefix(c.len())
 	}
 }

@@ -106,7 +106,8 @@ func (d *Disk) crash() {
 	d.freeSyncs = append(d.freeSyncs[:0], d.syncEvents...)
 	d.lastDone, d.dirty = 0, 0
 	d.durable.collect()
-	d.boot() // until the restart, readers (checkers) see only what survived
+	d.viewBooted = false // durable changed: the view must be rebuilt
+	d.boot()             // until the restart, readers (checkers) see only what survived
 }
 
 // fates draws which pending operations survive whole (keep), and which one,

@@ -224,15 +224,12 @@ func (p *Peer) recover() (raft.Persistent, error) {
 	}
 	rec.Snapshot, rec.SnapshotData = snap.Meta, snap.Data
 	logBytes, _ := p.store.ReadFile(fileLog)
-	recs, valid, err := raft.DecodeLogRecords(logBytes)
+	var valid int
+	rec.Entries, valid, err = raft.DecodeLog(logBytes, snap.Meta)
 	if err != nil {
 		return rec, fmt.Errorf("%s: %w", fileLog, err)
 	}
 	p.rewriteLog = valid < len(logBytes)
-	rec.Entries, err = raft.ReplayLog(recs, snap.Meta)
-	if err != nil {
-		return rec, fmt.Errorf("%s: %w", fileLog, err)
-	}
 	return rec, nil
 }
 

@@ -2,6 +2,7 @@ package raftsim
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -84,7 +85,8 @@ func TestRandStringTakesTenLettersADraw(t *testing.T) {
 }
 
 // TestNotInLog: the churn scenarios' final check finds the first value a client saw
-// committed that is nowhere in the final log, and none when every value is there.
+// committed that is nowhere in the final log, and none when every value is there, at the
+// index it was seen at or elsewhere.
 func TestNotInLog(t *testing.T) {
 	log := func(vs ...string) [][]byte {
 		var l [][]byte
@@ -93,21 +95,58 @@ func TestNotInLog(t *testing.T) {
 		}
 		return l
 	}
-	seen := [][][]byte{log("5", "17"), nil, log("3", "42", "9")}
+	at := func(index int, v string) seen { return seen{index, []byte(v)} }
+	// Seen at the indices of the first log below.
+	saw := [][]seen{{at(5, "5"), at(2, "17")}, nil, {at(3, "3"), at(6, "42"), at(1, "9")}}
 
-	_, _, missing := notInLog(log("9", "17", "3", "100", "5", "42"), seen)
-	require.False(t, missing, "every value is in the log")
+	_, _, missing := notInLog(log("9", "17", "3", "100", "5", "42"), saw)
+	require.False(t, missing, "every value is in the log, where it was seen")
 
-	me, v, missing := notInLog(log("9", "17", "3", "100", "5", "4"), seen)
+	_, _, missing = notInLog(log("17", "3", "42", "9", "100", "5"), saw)
+	require.False(t, missing, "every value is in the log, elsewhere")
+
+	me, v, missing := notInLog(log("9", "17", "3", "100", "5", "4"), saw)
 	require.True(t, missing)
 	require.Equal(t, 2, me)
 	require.Equal(t, "42", string(v))
 
-	me, v, missing = notInLog(log("17", "3", "42", "9", "55"), seen)
+	me, v, missing = notInLog(log("17", "3", "42", "9", "55"), saw)
 	require.True(t, missing, "client 0's 5 is missing, and found before client 2's values")
 	require.Equal(t, 0, me)
 	require.Equal(t, "5", string(v))
 
-	_, _, missing = notInLog(nil, [][][]byte{nil, nil})
+	me, v, missing = notInLog(log("9", "17"), [][]seen{{at(7, "17"), at(9, "8")}})
+	require.True(t, missing, "seen past the end of the log: 17 is found elsewhere, 8 nowhere")
+	require.Equal(t, 0, me)
+	require.Equal(t, "8", string(v))
+
+	_, _, missing = notInLog(nil, [][]seen{nil, nil})
 	require.False(t, missing, "no values seen, none missing")
+}
+
+// TestWaitGivesUpOnTheOriginalsSchedule: Wait polls as the originals' wait() does, at 10 ms
+// doubling while under a second (10, 20, ... 640, then 1,280 ms), 30 times, and counts once
+// more after the last sleep before it fails; an index already committed returns at once.
+func TestWaitGivesUpOnTheOriginalsSchedule(t *testing.T) {
+	var start, returned time.Duration
+	var got []byte
+	s := &sim.Scenario{Name: "raft/WaitTest", Main: func(p *sim.Proc) error {
+		c := NewCluster(p, Setup{}, 3, false, false)
+		index := c.One(Cmd(7), 3, false)
+		start = p.Now()
+		got = c.Wait(index, 3, -1)
+		returned = p.Now()
+		for i := 0; i < 3; i++ {
+			c.Disconnect(i)
+		}
+		c.Wait(index+1, 1, -1) // never proposed: fails the run
+		return nil
+	}}
+	res := sim.RunScenario(s, sim.Options{Seed: 1})
+	require.Equal(t, "7", string(got))
+	require.Equal(t, start, returned, "a committed index is not waited for")
+	require.False(t, res.Passed())
+	require.Contains(t, res.Failure.Err.Error(), "only 0 decided for index 2; wanted 1")
+	sleeps := (10+20+40+80+160+320+640)*time.Millisecond + 23*1280*time.Millisecond
+	require.Equal(t, start+sleeps, res.Failure.At)
 }
