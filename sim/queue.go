@@ -70,47 +70,64 @@ type eventQueue struct {
 	keys   []queueKey
 	bodies []eventBody
 	free   []uint32
-	// front is the event pushed last, while it is before every event of the
-	// heap (hasFront): the next pop returns it, and if nothing else is
-	// pushed meanwhile it never enters the heap. That is the common case of
-	// an event due now or soon, such as a reply that takes no time, whose
-	// push and pop would otherwise sift through the heap for an event that
-	// goes straight back out. Any other push first moves it into the heap,
-	// so the order is exactly the heap's.
-	front    event
-	hasFront bool
+	// front holds up to frontMax events that are each before every event
+	// of the heap, latest first, with their keys: pop takes the last one
+	// without touching the heap. Most events are scheduled by the event
+	// just before them and are due before everything else queued (a reply
+	// that takes no time, a process's wake, the request drawn the shortest
+	// delay), and would otherwise be sifted into the heap and straight back
+	// out. An event after every front event but before the heap, when the
+	// front is full, goes to the heap; otherwise the front's latest event
+	// makes room by moving into the heap, where it is the least. So the
+	// events pop in exactly the heap's (at, tie, seq) order.
+	front  [frontMax]event
+	fkeys  [frontMax]queueKey
+	nfront int
 }
 
-func (q *eventQueue) Len() int {
-	if q.hasFront {
-		return len(q.keys) + 1
-	}
-	return len(q.keys)
-}
+// frontMax is the front's capacity: enough for the few events one event
+// typically schedules before everything else, small enough to insert into
+// by shifting.
+const frontMax = 4
 
-// push queues e: as the front event when the heap is empty or e is before
-// its least event, else in the heap. A front event already there goes into
-// the heap first.
+func (q *eventQueue) Len() int { return len(q.keys) + q.nfront }
+
+// push queues e: in the front when it is before every event of the heap,
+// else in the heap.
 func (q *eventQueue) push(e *event) {
-	if q.hasFront {
-		q.hasFront = false
-		f := &q.front
-		q.pushHeap(f, queueKey{at: atKey(f.at), tie: f.tie, seq: f.seq})
-		*f = event{}
-	}
 	k := queueKey{at: atKey(e.at), tie: e.tie, seq: e.seq}
-	if len(q.keys) == 0 || k.before(&q.keys[0]) {
-		q.front, q.hasFront = *e, true
+	if len(q.keys) > 0 && !k.before(&q.keys[0]) {
+		q.pushHeap(e, k)
 		return
 	}
-	q.pushHeap(e, k)
+	if q.nfront == frontMax {
+		if q.fkeys[0].before(&k) {
+			q.pushHeap(e, k) // after the whole front: the heap's new least
+			return
+		}
+		q.pushHeap(&q.front[0], q.fkeys[0])
+		copy(q.front[:], q.front[1:])
+		copy(q.fkeys[:], q.fkeys[1:])
+		q.nfront-- // the insertion below rewrites the last place
+	}
+	i := q.nfront
+	for i > 0 && q.fkeys[i-1].before(&k) {
+		q.front[i] = q.front[i-1]
+		q.fkeys[i] = q.fkeys[i-1]
+		i--
+	}
+	q.front[i] = *e
+	q.fkeys[i] = k
+	q.nfront++
 }
 
 // pop removes the first event and writes it to e.
 func (q *eventQueue) pop(e *event) {
-	if q.hasFront {
-		*e = q.front
-		q.front, q.hasFront = event{}, false // the queue does not keep its callback alive
+	if n := q.nfront - 1; n >= 0 {
+		q.nfront = n
+		f := &q.front[n]
+		*e = *f
+		*f = event{} // the queue does not keep its callback alive
 		return
 	}
 	q.popHeap(e)

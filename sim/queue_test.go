@@ -71,7 +71,7 @@ func TestEventQueuePopsInOrder(t *testing.T) {
 		for i := range q.bodies {
 			require.Equal(t, eventBody{}, q.bodies[i])
 		}
-		require.False(t, q.hasFront)
-		require.Equal(t, event{}, q.front, "the front event was not cleared")
+		require.Zero(t, q.nfront)
+		require.Equal(t, [frontMax]event{}, q.front, "a front event was not cleared")
 	})
 }
