@@ -263,7 +263,7 @@ func ReplayLog(recs []LogRecord, snap SnapshotMeta) ([]Entry, error) {
 // ErrCorrupt) reports corruption, as DecodeLogRecords does; the entries are then nil. The
 // entries' commands share buf's bytes.
 func DecodeLog(buf []byte, snap SnapshotMeta) (ents []Entry, valid int, err error) {
-	r := replay{ents: make([]Entry, 0, len(buf)/20)}
+	r := replay{ents: make([]Entry, 0, countRecords(buf))}
 	for valid < len(buf) {
 		body, size, st, err := nextRecord(buf[valid:])
 		if st == recordTorn {
@@ -281,6 +281,21 @@ func DecodeLog(buf []byte, snap SnapshotMeta) (ents []Entry, valid int, err erro
 		valid += size
 	}
 	return r.after(snap), valid, nil
+}
+
+// countRecords counts the records of buf by their length fields alone, stopping at the
+// first that does not fit: the capacity for the entries DecodeLog replays (a guess from
+// the file's size was twice too large for a log of service commands).
+func countRecords(buf []byte) int {
+	n := 0
+	for off := 0; len(buf)-off >= recordHeaderSize; n++ {
+		size := uint64(binary.LittleEndian.Uint32(buf[off:]))
+		if size > uint64(len(buf)-off-recordHeaderSize) {
+			break
+		}
+		off += recordHeaderSize + int(size)
+	}
+	return n
 }
 
 // replay applies log records in order (ReplayLog).
