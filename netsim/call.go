@@ -365,7 +365,7 @@ func (c *call) failLater(delay time.Duration) {
 		return
 	}
 	c.refs++
-	c.toCaller(delay, c.labels.fail, (*failedAction)(c))
+	c.from.node.AfterAction(delay, c.labels.fail, (*failedAction)(c))
 }
 
 // serverGone reports whether the instance the call was sent to is gone or
@@ -492,20 +492,7 @@ func (c *call) respond(reply Message) {
 		n.traceBind(c.replyID) // the reply's arrival is an event of the caller
 	}
 	c.refs++
-	c.toCaller(delay, c.labels.rep, (*replyAction)(c))
-}
-
-// toCaller schedules a, an event of the caller's node (a reply's arrival, a
-// failure), after delay. One due now, a reply on a network whose replies
-// take no time, runs right after the current event (sim.Node.Next) rather
-// than among the events due now in a seeded order: the caller hears the
-// outcome as soon as the server's event that sent it is over.
-func (c *call) toCaller(delay time.Duration, label string, a sim.Action) {
-	if delay == 0 {
-		c.from.node.Next(label, a)
-		return
-	}
-	c.from.node.AfterAction(delay, label, a)
+	c.from.node.AfterAction(delay, c.labels.rep, (*replyAction)(c))
 }
 
 // replyArrives runs at the caller when the reply respond sent arrives.

@@ -805,34 +805,3 @@ func TestCallProcResumesInTheOutcomesEvent(t *testing.T) {
 	require.Positive(t, timeouts)
 	require.Equal(t, resumedEvents-80, directEvents, "one event fewer per call")
 }
-
-// On a network whose replies take no time, a reply reaches the caller right
-// after the server's event that sent it, before any other event due at that
-// instant whatever the seed.
-func TestZeroDelayReplyArrivesRightAfterItsSending(t *testing.T) {
-	for seed := uint64(1); seed <= 20; seed++ {
-		var labels []string
-		trace := func(r sim.Record) {
-			if r.Note == "" {
-				labels = append(labels, r.Label)
-			}
-		}
-		c := newClusterWith(sim.Options{Seed: seed, MaxTime: time.Hour, Trace: trace}, 2, func(i int, ep *netsim.Endpoint) {
-			ep.Handle("Echo", echo)
-		})
-		c.net.SetConditions(netsim.Conditions{DelayMin: time.Millisecond, DelayMax: time.Millisecond})
-		o := c.call(0, 1, "Echo", &msg{ID: 3})
-		for _, l := range []string{"a", "b", "c"} {
-			c.w.Schedule(time.Millisecond, l, func() {}) // due when the request arrives
-		}
-		require.Nil(t, c.w.Run())
-		require.True(t, o.ok)
-		require.Equal(t, time.Millisecond, o.at)
-		i := 0
-		for labels[i] != "req Echo" {
-			i++
-		}
-		require.Equal(t, "rep Echo", labels[i+1], "seed %d: %v", seed, labels)
-		require.Len(t, labels, 5)
-	}
-}

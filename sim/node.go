@@ -104,18 +104,6 @@ func (n *Node) AfterAction(delay time.Duration, label string, a Action) {
 	n.w.push(delay, n, label, nil, a)
 }
 
-// Next runs a as an event of this node right after the current event: due
-// now, before every other event due now, after the Next events scheduled
-// before it. It is for an event that is the immediate consequence of the
-// current one and takes no time, such as the arrival of a reply on a
-// network whose replies take none: After(0) would order it among the
-// events due now by a seeded tiebreak, which is a draw, a push and a pop of
-// the event queue, most of the kernel's work per event. Like After, it does
-// nothing for a node that is down (world code) and fails the run for code
-// of a crashed instance; a crash or pause of the node before it runs drops
-// or holds it as it would any event of the node.
-func (n *Node) Next(label string, a Action) { n.w.pushNext(n, label, a) }
-
 // AfterFunc is After with a handle that can cancel the timer.
 func (n *Node) AfterFunc(delay time.Duration, label string, fn func()) *Timer {
 	return n.w.afterFunc(delay, n, label, fn)
@@ -211,7 +199,7 @@ func (w *World) Resume(n *Node) {
 	for _, e := range held {
 		w.seq++
 		e.at, e.tie, e.seq = w.now, tie, w.seq
-		w.queue.push(e)
+		w.queue.push(&e)
 	}
 }
 

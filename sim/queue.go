@@ -70,13 +70,55 @@ type eventQueue struct {
 	keys   []queueKey
 	bodies []eventBody
 	free   []uint32
+	// front is the event pushed last, while it is before every event of the
+	// heap (hasFront): the next pop returns it, and if nothing else is
+	// pushed meanwhile it never enters the heap. That is the common case of
+	// an event due now or soon, such as a reply that takes no time, whose
+	// push and pop would otherwise sift through the heap for an event that
+	// goes straight back out. Any other push first moves it into the heap,
+	// so the order is exactly the heap's.
+	front    event
+	hasFront bool
 }
 
-func (q *eventQueue) Len() int { return len(q.keys) }
+func (q *eventQueue) Len() int {
+	if q.hasFront {
+		return len(q.keys) + 1
+	}
+	return len(q.keys)
+}
 
-// push and pop move a hole rather than swapping: the key that sifts is held
-// aside and written once, where it lands.
-func (q *eventQueue) push(e event) {
+// push queues e: as the front event when the heap is empty or e is before
+// its least event, else in the heap. A front event already there goes into
+// the heap first.
+func (q *eventQueue) push(e *event) {
+	if q.hasFront {
+		q.hasFront = false
+		f := &q.front
+		q.pushHeap(f, queueKey{at: atKey(f.at), tie: f.tie, seq: f.seq})
+		*f = event{}
+	}
+	k := queueKey{at: atKey(e.at), tie: e.tie, seq: e.seq}
+	if len(q.keys) == 0 || k.before(&q.keys[0]) {
+		q.front, q.hasFront = *e, true
+		return
+	}
+	q.pushHeap(e, k)
+}
+
+// pop removes the first event and writes it to e.
+func (q *eventQueue) pop(e *event) {
+	if q.hasFront {
+		*e = q.front
+		q.front, q.hasFront = event{}, false // the queue does not keep its callback alive
+		return
+	}
+	q.popHeap(e)
+}
+
+// pushHeap and popHeap move a hole rather than swapping: the key that sifts
+// is held aside and written once, where it lands.
+func (q *eventQueue) pushHeap(e *event, k queueKey) {
 	var slot uint32
 	if n := len(q.free); n > 0 {
 		slot = q.free[n-1]
@@ -86,7 +128,7 @@ func (q *eventQueue) push(e event) {
 		slot = uint32(len(q.bodies))
 		q.bodies = append(q.bodies, eventBody{fn: e.fn, act: e.act, node: e.node, inc: e.inc, label: e.label})
 	}
-	k := queueKey{at: atKey(e.at), tie: e.tie, seq: e.seq, slot: slot}
+	k.slot = slot
 	q.keys = append(q.keys, queueKey{})
 	keys := q.keys
 	i := len(keys) - 1
@@ -101,10 +143,11 @@ func (q *eventQueue) push(e event) {
 	keys[i] = k
 }
 
-// pop removes the first event and writes it to e (written field by field,
-// rather than returned and copied, which would copy the whole event again).
-// Its slot is cleared, so that the queue does not keep its callback alive.
-func (q *eventQueue) pop(e *event) {
+// popHeap removes the heap's first event and writes it to e (written field
+// by field, rather than returned and copied, which would copy the whole
+// event again). Its slot is cleared, so that the queue does not keep its
+// callback alive.
+func (q *eventQueue) popHeap(e *event) {
 	keys := q.keys
 	top := keys[0]
 	last := len(keys) - 1

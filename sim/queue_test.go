@@ -58,7 +58,7 @@ func TestEventQueuePopsInOrder(t *testing.T) {
 				label: labels[rapid.IntRange(0, len(labels)-1).Draw(t, "label")],
 			}
 			e.fn = func() { ran = s }
-			q.push(e)
+			q.push(&e)
 			pending = append(pending, e)
 		}
 		// Every slot was cleared on pop: a queue drained of n events holds
@@ -71,5 +71,7 @@ func TestEventQueuePopsInOrder(t *testing.T) {
 		for i := range q.bodies {
 			require.Equal(t, eventBody{}, q.bodies[i])
 		}
+		require.False(t, q.hasFront)
+		require.Equal(t, event{}, q.front, "the front event was not cleared")
 	})
 }

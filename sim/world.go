@@ -78,10 +78,6 @@ type World struct {
 	markIDs uint64
 	// freeResumers are the process resume events not scheduled now (proc.go).
 	freeResumers []*resumer
-	// next holds the events scheduled with Node.Next, in order, from
-	// nextHead on: they run before any event of the queue.
-	next     []event
-	nextHead int
 }
 
 type namedCheck struct {
@@ -195,27 +191,7 @@ func (w *World) push(delay time.Duration, n *Node, label string, fn func(), a Ac
 	default:
 		e.tie = w.sched.Uint64()
 	}
-	w.queue.push(e)
-}
-
-// pushNext schedules an event of node n running a right after the current
-// event (Node.Next): due now, ahead of the queue, so without a tiebreak.
-func (w *World) pushNext(n *Node, label string, a Action) {
-	if !w.actorAlive("schedule", label) || !n.up {
-		return // as push: code of a dead instance fails the run; a down node gets nothing
-	}
-	w.seq++
-	w.next = append(w.next, event{at: w.now, seq: w.seq, act: a, node: n, inc: n.inc, label: label})
-}
-
-// popNext removes the first event of next into e.
-func (w *World) popNext(e *event) {
-	*e = w.next[w.nextHead]
-	w.next[w.nextHead] = event{} // the slice does not keep its callback alive
-	w.nextHead++
-	if w.nextHead == len(w.next) {
-		w.next, w.nextHead = w.next[:0], 0
-	}
+	w.queue.push(&e)
 }
 
 // Timer is a cancellable scheduled callback.
@@ -443,12 +419,8 @@ func (w *World) loop() {
 		}
 	}()
 	var e event // one variable for the whole loop: w.current = &e must not allocate per event
-	for !w.stopped && (w.nextHead < len(w.next) || w.queue.Len() > 0) {
-		if w.nextHead < len(w.next) {
-			w.popNext(&e)
-		} else {
-			w.queue.pop(&e)
-		}
+	for !w.stopped && w.queue.Len() > 0 {
+		w.queue.pop(&e)
 		if e.node != nil && (e.node.inc != e.inc || !e.node.up) {
 			continue // the node crashed since: its timers and deliveries are gone
 		}

@@ -2,6 +2,7 @@ package raftsim
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -121,4 +122,31 @@ func TestNotInLog(t *testing.T) {
 
 	_, _, missing = notInLog(nil, [][]seen{nil, nil})
 	require.False(t, missing, "no values seen, none missing")
+}
+
+// TestWaitGivesUpOnTheOriginalsSchedule: Wait polls as the originals' wait() does, at 10 ms
+// doubling while under a second (10, 20, ... 640, then 1,280 ms), 30 times, and counts once
+// more after the last sleep before it fails; an index already committed returns at once.
+func TestWaitGivesUpOnTheOriginalsSchedule(t *testing.T) {
+	var start, returned time.Duration
+	var got []byte
+	s := &sim.Scenario{Name: "raft/WaitTest", Main: func(p *sim.Proc) error {
+		c := NewCluster(p, Setup{}, 3, false, false)
+		index := c.One(Cmd(7), 3, false)
+		start = p.Now()
+		got = c.Wait(index, 3, -1)
+		returned = p.Now()
+		for i := 0; i < 3; i++ {
+			c.Disconnect(i)
+		}
+		c.Wait(index+1, 1, -1) // never proposed: fails the run
+		return nil
+	}}
+	res := sim.RunScenario(s, sim.Options{Seed: 1})
+	require.Equal(t, "7", string(got))
+	require.Equal(t, start, returned, "a committed index is not waited for")
+	require.False(t, res.Passed())
+	require.Contains(t, res.Failure.Err.Error(), "only 0 decided for index 2; wanted 1")
+	sleeps := (10+20+40+80+160+320+640)*time.Millisecond + 23*1280*time.Millisecond
+	require.Equal(t, start+sleeps, res.Failure.At)
 }
