@@ -540,9 +540,11 @@ func (p *Peer) persist(rd raft.Ready) {
 
 // encodeLog returns the records of the whole log as the core holds it (without the entries
 // a snapshot covers, or without a torn tail behind which appends would be lost), for the
-// storage to keep (WriteFileOwned). The buffer has as much room again as the records
-// take: the file is appended to until the next snapshot rewrites it, and those appends
-// fill the room instead of moving the file to a larger array at the first of them.
+// storage to keep (WriteFileOwned). The buffer has room for the appends until the next
+// rewrite, which fill it instead of moving the file to a larger array at the first of
+// them: as many bytes as the log file holds now, before this rewrite (a service snapshots
+// when its state reaches a size, so the log grows back to about that), and at least
+// logSlack more than the records.
 func (p *Peer) encodeLog() []byte {
 	scratch := p.logScratch[:0]
 	for i := p.core.FirstIndex(); i <= p.core.LastIndex(); i++ {
@@ -551,11 +553,11 @@ func (p *Peer) encodeLog() []byte {
 	}
 	p.logScratch = scratch
 	n := len(scratch)
-	return append(make([]byte, 0, 2*n+logSlack), scratch...)
+	return append(make([]byte, 0, max(n+logSlack, p.sizes.log+logSlack/4)), scratch...)
 }
 
-// logSlack is room for appends beyond twice the rewritten log (encodeLog): a few records
-// when the log after a snapshot is short or empty.
+// logSlack is the least room for appends after a rewritten log (encodeLog): a few records
+// when the log is short or empty.
 const logSlack = 256
 
 // write issues the planned operations up to the next sync and returns; the
