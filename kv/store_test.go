@@ -207,6 +207,9 @@ func TestCommandEncoding(t *testing.T) {
 		if err != nil || got != c {
 			t.Fatalf("round trip of %v: %v, %v", c, got, err)
 		}
+		if b := c.AppendEncode([]byte("xy")); string(b) != "xy"+string(c.Encode()) {
+			t.Fatalf("AppendEncode of %v: %q, Encode: %q", c, b, c.Encode())
+		}
 		for i := 1; i < len(c.Encode())-len(c.Key)-len(c.Value); i++ {
 			if _, err := DecodeCommand(c.Encode()[:i]); err == nil {
 				t.Fatalf("truncated command %v decoded", c)
