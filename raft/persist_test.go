@@ -45,6 +45,22 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	none, err := DecodeSnapshot(nil)
 	require.NoError(t, err)
 	require.Equal(t, SnapshotState{}, none)
+
+	// The data is the file's own bytes, capped: an append to it cannot write into b.
+	b := EncodeSnapshot(s)
+	got, err = DecodeSnapshot(b)
+	require.NoError(t, err)
+	require.Same(t, &b[len(b)-len(s.Data)], &got.Data[0])
+	require.Equal(t, len(got.Data), cap(got.Data))
+}
+
+// TestLengthCRCIsTheChecksum: the header's CRC computed in line is the CRC-32C the records'
+// format names.
+func TestLengthCRCIsTheChecksum(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		b := rapid.SliceOfN(rapid.Byte(), 4, 4).Draw(t, "length")
+		require.Equal(t, Checksum(b), lengthCRC(b))
+	})
 }
 
 // TestSnapshotRecordHeadAndSizes: the head followed by the data is EncodeSnapshot's record,
