@@ -346,3 +346,14 @@ func TestStoreReadsAGetOnlyWhereAsked(t *testing.T) {
 	require.Equal(t, answering.Encode(), other.Encode())
 	require.Equal(t, Result{Value: "v", Duplicate: true, firstAt: 2}, other.apply(get, 3, true), "a retry read where asked")
 }
+
+// TestUvarintLen: uvarintLen is the length of binary.AppendUvarint's encoding, at every
+// boundary of seven bits.
+func TestUvarintLen(t *testing.T) {
+	for shift := 0; shift < 64; shift++ {
+		for _, v := range []uint64{1<<shift - 1, 1 << shift, 1<<shift + 1} {
+			require.Equal(t, len(binary.AppendUvarint(nil, v)), uvarintLen(v), "%d", v)
+		}
+	}
+	require.Equal(t, 10, uvarintLen(^uint64(0)))
+}
