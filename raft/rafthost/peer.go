@@ -1,6 +1,7 @@
 package rafthost
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"time"
@@ -411,26 +412,43 @@ func (p *Peer) synced() {
 	}
 }
 
-// digestApply is the trace-hash digest of one applied item: two runs that
-// apply different commands (or snapshots) differ in hash.
+// digestApply is the trace-hash digest of one applied item: its index, term and length.
+// Its bytes are in the hash already, so it does not checksum them again: a command was in a
+// log record this peer wrote (in this incarnation or an earlier one of the same run) before
+// the peer could apply it, and an installed snapshot in the snapshot record of the Ready
+// that applies it, each digested by write from the record's CRC. A run that applied other
+// bytes wrote other bytes first, and its hash differs from that write on. Checksumming
+// every applied command on every replica again was a CRC of every command per replica.
 func digestApply(a raft.ApplyMsg) uint64 {
 	if a.SnapshotValid {
-		return contentDigest(a.Snapshot) ^ uint64(a.SnapshotIndex)<<32 ^ uint64(a.SnapshotTerm)
+		return (uint64(a.SnapshotIndex)<<32^uint64(a.SnapshotTerm))*fnvPrime ^ uint64(len(a.Snapshot)) ^ 1
 	}
-	return contentDigest(a.Command) ^ uint64(a.CommandIndex)<<32 ^ uint64(a.CommandTerm)
+	return (uint64(a.CommandIndex)<<32^uint64(a.CommandTerm))*fnvPrime ^ uint64(len(a.Command))
 }
 
-// contentDigest is the trace-hash digest of bytes the peer writes or applies: their length
-// and their CRC-32C (raft.Checksum), hardware-assisted, where a byte-wise hash over every
-// snapshot and log record written was 5% of raft/Swarm.
-func contentDigest(b []byte) uint64 {
-	return uint64(raft.Checksum(b))<<32 ^ uint64(len(b))
+// recordsDigest is the trace-hash digest of framed records the peer writes (raft/persist.go),
+// total bytes in all: each record's length and body CRC, read from its header. Every byte of a
+// record's body is in its CRC, computed once when the record was encoded; checksumming what
+// was written again (the records of every append, every rewritten log and every snapshot's
+// data) was most of the CRC work of a snapshotting service's run. A record whose body runs
+// past b (a snapshot record's head, whose data is written behind it) ends the walk: its
+// header covers the rest.
+func recordsDigest(b []byte, total int) uint64 {
+	d := uint64(fnvOffset)
+	for len(b) >= recordHeaderSize {
+		n := binary.LittleEndian.Uint32(b[0:4])
+		d = (d ^ (uint64(n)<<32 | uint64(binary.LittleEndian.Uint32(b[8:12])))) * fnvPrime
+		if uint64(len(b)-recordHeaderSize) < uint64(n) {
+			break
+		}
+		b = b[recordHeaderSize+int(n):]
+	}
+	return (d ^ uint64(total)) * fnvPrime
 }
 
-// contentDigest2 is contentDigest of a followed by b, without joining them.
-func contentDigest2(a, b []byte) uint64 {
-	return uint64(raft.ChecksumUpdate(raft.Checksum(a), b))<<32 ^ uint64(len(a)+len(b))
-}
+// recordHeaderSize is the length of a record's header: its length, the length's CRC and the
+// body's CRC, 4 bytes each (raft/persist.go).
+const recordHeaderSize = 12
 
 // traceRole notes role and term changes in the run's trace (free when the
 // trace is off).
@@ -571,7 +589,7 @@ func (p *Peer) write() {
 		p.next++
 		switch op.kind {
 		case opWrite:
-			w.Digest(contentDigest2(op.data, op.tail))
+			w.Digest(recordsDigest(op.data, len(op.data)+len(op.tail)))
 			p.store.WriteFileOwned(op.name, op.data, op.tail) // a buffer of its own and immutable data (persist)
 			switch op.name {
 			case fileHardTmp:
@@ -580,7 +598,7 @@ func (p *Peer) write() {
 				p.sizes.logTmp = len(op.data) + len(op.tail)
 			}
 		case opAppend:
-			w.Digest(contentDigest(op.data))
+			w.Digest(recordsDigest(op.data, len(op.data)))
 			p.store.AppendFile(op.name, op.data)
 			p.sizes.log += len(op.data) // op.name is fileLog
 		case opRename:
