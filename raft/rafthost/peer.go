@@ -132,9 +132,9 @@ type Peer struct {
 	// rather than asking the storage on every StateSize, which a service asks
 	// after every command it applies.
 	sizes struct{ hard, log, hardTmp, logTmp int }
-	// logScratch is where encodeLog encodes a rewritten log before copying it
-	// into a buffer of its size.
-	logScratch []byte
+	// image holds the records of the log's entries from the first rewrite on (see
+	// logImage): a rewrite copies them instead of encoding the log again.
+	image logImage
 	// recvEntries holds the entries of the last AppendEntries received, decoded
 	// (receive): the core copies what it keeps of a message's entries (its log
 	// appends the Entry values; the commands are the message's own bytes), so one
@@ -519,6 +519,21 @@ func (p *Peer) persist(rd raft.Ready) {
 		// read-only), so the storage may keep it rather than a copy.
 		ops = append(ops, fileOp{kind: opWrite, name: fileSnapTmp, data: raft.SnapshotRecordHead(*rd.Snapshot), tail: rd.Snapshot.Data})
 	}
+	var appended []byte // the log records rd appends, unless the log is rewritten
+	switch {
+	case logChanged && p.image.ok:
+		if start := p.image.appendReady(rd); !rewrite {
+			appended = p.image.b[start:]
+			if rd.Truncate > 0 {
+				p.appendBuf = raft.AppendTruncateRecord(p.appendBuf[:0], rd.Truncate)
+				appended = append(p.appendBuf, appended...)
+				p.appendBuf = appended
+			}
+		}
+	case logChanged && !rewrite:
+		p.appendBuf = raft.AppendReadyRecords(p.appendBuf[:0], rd)
+		appended = p.appendBuf
+	}
 	if rewrite {
 		ops = append(ops, fileOp{kind: opWrite, name: fileLogTmp, data: p.encodeLog()})
 		p.rewriteLog = false
@@ -528,8 +543,7 @@ func (p *Peer) persist(rd raft.Ready) {
 			ops = append(ops, fileOp{kind: opRename, name: ops[i].name, to: strings.TrimSuffix(ops[i].name, tmpSuffix)})
 		}
 		if logChanged && !rewrite {
-			p.appendBuf = raft.AppendReadyRecords(p.appendBuf[:0], rd)
-			ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: p.appendBuf})
+			ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: appended})
 		}
 		if len(ops) > 0 {
 			ops = append(ops, fileOp{kind: opSync})
@@ -550,28 +564,28 @@ func (p *Peer) persist(rd raft.Ready) {
 	case rewrite:
 		ops = append(ops, fileOp{kind: opRename, name: fileLogTmp, to: fileLog}, fileOp{kind: opSync})
 	case logChanged:
-		p.appendBuf = raft.AppendReadyRecords(p.appendBuf[:0], rd)
-		ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: p.appendBuf}, fileOp{kind: opSync})
+		ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: appended}, fileOp{kind: opSync})
 	}
 	p.ops, p.next = ops, 0
 }
 
 // encodeLog returns the records of the whole log as the core holds it (without the entries
 // a snapshot covers, or without a torn tail behind which appends would be lost), for the
-// storage to keep (WriteFileOwned). The buffer has room for the appends until the next
-// rewrite, which fill it instead of moving the file to a larger array at the first of
-// them: as many bytes as the log file holds now, before this rewrite (a service snapshots
-// when its state reaches a size, so the log grows back to about that), and at least
-// logSlack more than the records.
+// storage to keep (WriteFileOwned): a copy of the image (logImage), compacted to the
+// snapshot, or rebuilt from the core if it does not hold the core's entries. The buffer has
+// room for the appends until the next rewrite, which fill it instead of moving the file to
+// a larger array at the first of them: as many bytes as the log file holds now, before this
+// rewrite (a service snapshots when its state reaches a size, so the log grows back to about
+// that), and at least logSlack more than the records.
 func (p *Peer) encodeLog() []byte {
-	scratch := p.logScratch[:0]
-	for i := p.core.FirstIndex(); i <= p.core.LastIndex(); i++ {
-		e, _ := p.core.Entry(i)
-		scratch = raft.AppendEntryRecord(scratch, e)
+	m := &p.image
+	if m.ok {
+		m.compact(p.core.FirstIndex())
 	}
-	p.logScratch = scratch
-	n := len(scratch)
-	return append(make([]byte, 0, max(n+logSlack, p.sizes.log+logSlack/4)), scratch...)
+	if !m.ok || !m.matches(p.core) {
+		m.rebuild(p.core)
+	}
+	return append(make([]byte, 0, max(len(m.b)+logSlack, p.sizes.log+logSlack/4)), m.b...)
 }
 
 // logSlack is the least room for appends after a rewritten log (encodeLog): a few records
