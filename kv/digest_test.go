@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,8 +24,19 @@ func TestDigestsCoverContents(t *testing.T) {
 	require.NotEqual(t, (&OpReply{Value: "x"}).Digest(), (&OpReply{Value: "y"}).Digest())
 	require.NotEqual(t, (&OpReply{Err: ErrWrongLeader, Leader: 1}).Digest(), (&OpReply{Err: ErrWrongLeader, Leader: 2}).Digest())
 
-	cmd := put("v").Encode()
-	require.NotEqual(t, applyDigest(3, cmd, false), applyDigest(3, put("w").Encode(), false))
-	require.NotEqual(t, applyDigest(3, cmd, false), applyDigest(4, cmd, false))
-	require.NotEqual(t, applyDigest(3, cmd, false), applyDigest(3, cmd, true))
+	require.NotEqual(t, duplicateDigest(3), duplicateDigest(4))
+
+	// A long value: every byte counts, not only the length or a prefix.
+	long := strings.Repeat("0123456789", 300)
+	require.NotEqual(t, put(long).Digest(), put(long[:2999]+"x").Digest())
+	require.NotEqual(t, put(long).Digest(), put("x"+long[1:]).Digest())
+	require.NotEqual(t, (&OpReply{Value: long}).Digest(), (&OpReply{Value: long[:1500] + "x" + long[1501:]}).Digest())
+}
+
+// TestDigestsAllocateNothing: the digests read a message's strings in place.
+func TestDigestsAllocateNothing(t *testing.T) {
+	a := &OpArgs{Command{Op: OpAppend, Client: 1, Seq: 2, Key: "k", Value: strings.Repeat("v", 4000)}}
+	r := &OpReply{Value: strings.Repeat("v", 4000)}
+	var sink uint64
+	require.Zero(t, testing.AllocsPerRun(10, func() { sink ^= a.Digest() ^ r.Digest() }))
 }

@@ -77,6 +77,9 @@ type Server struct {
 	seen map[int64]*session
 	// reply is every answer's OpReply (see answer).
 	reply OpReply
+	// cmd is every proposal's encoding: Raft copies a proposed command into its log entry
+	// (rafthost.Peer.Start), so one buffer serves them all.
+	cmd []byte
 
 	// For the probes only (they change nothing): deposed holds, by log index, the
 	// requests whose waiters a loss of leadership failed, until that index is applied;
@@ -161,7 +164,8 @@ func (s *Server) handleOp(req *netsim.Request) {
 	}
 	s.waiters[index] = waiter{client: args.Client, seq: args.Seq, since: s.clk.Since(), req: req}
 	s.armSweep()
-	idx, t, ok := s.peer.Start(args.Command.Encode())
+	s.cmd = args.Command.AppendEncode(s.cmd[:0])
+	idx, t, ok := s.peer.Start(s.cmd)
 	if !ok || idx != index || t != term {
 		panic(fmt.Sprintf("kv: server %d: leader of term %d proposed at %d/t%d (ok=%v), expected index %d",
 			s.cfg.ID, term, idx, t, ok, index))
@@ -185,8 +189,8 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		panic(fmt.Sprintf("kv: server %d: applied %d after %d (apply out of order)", s.cfg.ID, m.CommandIndex, s.lastApplied))
 	}
 	// The key and value stay slices of the log entry: the store copies what it keeps.
-	cmd, err := decodeView(m.Command)
-	if err != nil {
+	var cmd commandView
+	if err := cmd.decode(m.Command); err != nil {
 		panic(fmt.Sprintf("kv: server %d: command at %d: %v", s.cfg.ID, m.CommandIndex, err))
 	}
 	// A waiter here is the one reader of a Get's value (see Store.apply).
@@ -198,7 +202,11 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		res = s.store.apply(cmd, m.CommandIndex, waiting)
 	}
 	s.lastApplied = m.CommandIndex
-	s.world.Digest(applyDigest(m.CommandIndex, m.Command, res.Duplicate))
+	if res.Duplicate {
+		// The command and its index are in the trace hash already (the Raft host digests
+		// every item it applies): what the server adds is its judgement.
+		s.world.Digest(duplicateDigest(m.CommandIndex))
+	}
 	if res.Duplicate && (cmd.Op == OpPut || cmd.Op == OpAppend) {
 		// The first copy was applied at or before firstAt (the client's latest
 		// operation), or, unknown here (0), before the snapshot this instance was
@@ -216,10 +224,10 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		// elsewhere in the log, or never; the clerk retries and the duplicate table
 		// sorts it out.
 		if cmd.Op != OpNoop && cmd.Client == w.client && cmd.Seq == w.seq {
-			// The value a Get read, where it is used. (Hashing it on every replica
-			// would cost each Get the length of its value five times over, for
-			// results that no one reads.)
-			s.world.Digest(hashString(fnvOffset, res.Value))
+			// The value a Get read goes into the trace hash with the reply that carries
+			// it (OpReply.Digest), when the clerk receives it: a value is a function of
+			// the commands applied before it, which are in the hash already, so hashing
+			// it here too would add only the cost of a second pass over kilobytes.
 			s.answer(w.req, OpReply{Value: res.Value})
 		} else {
 			s.answer(w.req, wrongLeader())
@@ -357,14 +365,10 @@ func (s *Server) leadership(p *rafthost.Peer) {
 	}
 }
 
-// applyDigest digests one applied command, where it was applied, and whether the duplicate
-// table skipped it, for the trace hash: two runs that apply different commands, or judge
-// one differently, differ in hash at the first one. The value a Get read is digested
-// where a waiter receives it (apply).
-func applyDigest(index int, command []byte, duplicate bool) uint64 {
-	d := hashUint(sim.HashBytes(command), uint64(index))
-	if duplicate {
-		d = hashUint(d, 1)
-	}
-	return d
+// duplicateDigest is, for the trace hash, the duplicate table's judgement that the command
+// applied at index is a retry of one already applied: two runs that judge a command
+// differently differ in hash there. (Which command was applied where, the Raft host
+// digests: rafthost.Peer digests every item it applies.)
+func duplicateDigest(index int) uint64 {
+	return hashUint(hashUint(fnvOffset, uint64(index)), 1)
 }

@@ -207,6 +207,9 @@ func TestCommandEncoding(t *testing.T) {
 		if err != nil || got != c {
 			t.Fatalf("round trip of %v: %v, %v", c, got, err)
 		}
+		if b := c.AppendEncode([]byte("xy")); string(b) != "xy"+string(c.Encode()) {
+			t.Fatalf("AppendEncode of %v: %q, Encode: %q", c, b, c.Encode())
+		}
 		for i := 1; i < len(c.Encode())-len(c.Key)-len(c.Value); i++ {
 			if _, err := DecodeCommand(c.Encode()[:i]); err == nil {
 				t.Fatalf("truncated command %v decoded", c)
@@ -342,4 +345,15 @@ func TestStoreReadsAGetOnlyWhereAsked(t *testing.T) {
 	require.EqualValues(t, 4, other.LastSeq(2))
 	require.Equal(t, answering.Encode(), other.Encode())
 	require.Equal(t, Result{Value: "v", Duplicate: true, firstAt: 2}, other.apply(get, 3, true), "a retry read where asked")
+}
+
+// TestUvarintLen: uvarintLen is the length of binary.AppendUvarint's encoding, at every
+// boundary of seven bits.
+func TestUvarintLen(t *testing.T) {
+	for shift := 0; shift < 64; shift++ {
+		for _, v := range []uint64{1<<shift - 1, 1 << shift, 1<<shift + 1} {
+			require.Equal(t, len(binary.AppendUvarint(nil, v)), uvarintLen(v), "%d", v)
+		}
+	}
+	require.Equal(t, 10, uvarintLen(^uint64(0)))
 }

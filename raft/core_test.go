@@ -3,6 +3,7 @@ package raft
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -604,4 +605,62 @@ func TestCommitIndexRidesTheNextAppend(t *testing.T) {
 	rd = drain(r)
 	require.Equal(t, []Message{app(2, 2, 0, 2, rd.Messages[0])}, rd.Messages)
 	require.Equal(t, heartbeat, r.Deadline())
+}
+
+// TestSendWritesEveryField: send queues a message field by field into slots that may hold
+// stale messages, so it must write every field of Message, a field added later included.
+// Each field is set to a value of its own (reflection, so a new field is covered without
+// touching this test), the message is queued over a slot holding a different message,
+// and the queued one must equal it with From and Term stamped.
+func TestSendWritesEveryField(t *testing.T) {
+	r := newNode(t, 1, 3, Persistent{Hard: HardState{Term: 7, Vote: -1}})
+	var m Message
+	v := reflect.ValueOf(&m).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Int:
+			f.SetInt(int64(100 + i))
+		case reflect.Uint8:
+			f.SetUint(uint64(i))
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1)) // non-nil, and not the stale one's
+		case reflect.Struct: // SnapshotMeta
+			for j := range f.NumField() {
+				f.Field(j).SetInt(int64(200 + 10*i + j))
+			}
+		default:
+			t.Fatalf("Message.%s: kind %v not covered by this test", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	stale := Message{Type: MsgSnap, Granted: false, Entries: []Entry{{Term: 1, Index: 1}, {Term: 1, Index: 2}},
+		Data: []byte("stale"), Snapshot: SnapshotMeta{Index: 1, Term: 1}, ConflictTerm: -1}
+	r.msgs = append(r.msgs[:0], stale)[:0] // the slot holds a stale message past the queue's end
+	r.send(m)
+	require.Len(t, r.msgs, 1)
+	want := m
+	want.From, want.Term = 1, 7
+	require.Equal(t, want, r.msgs[0])
+	require.Same(t, &m.Entries[0], &r.msgs[0].Entries[0], "the entries are shared, not copied")
+}
+
+// TestReadyApplyOverStaleSlots: Ready writes applied commands into the apply array that
+// Advance recycles, item by item; what a slot past the queue's end holds (here an installed
+// snapshot's item, SnapshotValid with data) must not show through a command written over it.
+func TestReadyApplyOverStaleSlots(t *testing.T) {
+	r := newNode(t, 1, 3, Persistent{Hard: HardState{Term: 2, Vote: 0}, Entries: logOf(1, 1, 2)})
+	stale := make([]ApplyMsg, 4)
+	for i := range stale {
+		stale[i] = ApplyMsg{SnapshotValid: true, Snapshot: []byte("snap"), SnapshotIndex: 9, SnapshotTerm: 9}
+	}
+	r.applyQueue = stale[:0]
+	r.Step(0, Message{Type: MsgApp, From: 0, To: 1, Term: 2, PrevIndex: 3, PrevTerm: 2, Commit: 2})
+	rd := r.Ready()
+	require.Equal(t, []ApplyMsg{
+		{CommandValid: true, Command: []byte("c1"), CommandIndex: 1, CommandTerm: 1},
+		{CommandValid: true, Command: []byte("c2"), CommandIndex: 2, CommandTerm: 1},
+	}, rd.Apply)
+	r.Advance(rd)
 }

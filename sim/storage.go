@@ -3,7 +3,7 @@ package sim
 import (
 	"fmt"
 	"slices"
-	"sort"
+	"strings"
 	"time"
 )
 
@@ -139,16 +139,6 @@ type diskOp struct {
 
 func (op diskOp) isData() bool { return op.kind == opWrite || op.kind == opAppend }
 
-// fsys is a file system state: a directory of names referring to files
-// (inodes, never 0), and the files' contents. Renames move names, not data,
-// which is what lets a crash keep a rename and lose the write it renames.
-type fsys struct {
-	names map[string]uint64
-	data  map[uint64]contents
-}
-
-func newFsys() fsys { return fsys{names: map[string]uint64{}, data: map[uint64]contents{}} }
-
 // contents is a file's bytes: b followed by tail. tail is nil but for a file
 // written whole in two parts (WriteFileOwned with a tail: a framed record
 // whose payload, a snapshot, the node keeps too), which the disk keeps as
@@ -224,8 +214,7 @@ type inflightSync struct {
 var _ Storage = (*Disk)(nil)
 
 func newDisk(n *Node, r *Rand) *Disk {
-	return &Disk{node: n, latency: r.Fork("latency"), crashRand: r.Fork("crash"),
-		durable: newFsys(), view: newFsys()}
+	return &Disk{node: n, latency: r.Fork("latency"), crashRand: r.Fork("crash")}
 }
 
 // SetFaults sets the disk's fault model. It panics on a model Validate
@@ -248,29 +237,29 @@ func (d *Disk) checkUp(what string) bool { return d.node.CheckUp(what) }
 
 // ReadFile returns a copy of the file's current contents.
 func (d *Disk) ReadFile(name string) ([]byte, bool) {
-	ino, ok := d.view.names[name]
+	ino, ok := d.view.lookup(name)
 	if !ok {
 		return nil, false
 	}
-	c := d.view.data[ino]
+	c := d.view.get(ino)
 	return c.appendTo(make([]byte, 0, c.len())), true
 }
 
 // Size returns the file's current size in bytes (0 if absent).
 func (d *Disk) Size(name string) int {
-	ino, ok := d.view.names[name]
+	ino, ok := d.view.lookup(name)
 	if !ok {
 		return 0
 	}
-	return d.view.data[ino].len()
+	return d.view.get(ino).len()
 }
 
 // TotalSize returns the sum of the sizes of the files whose name has prefix.
 func (d *Disk) TotalSize(prefix string) int {
 	total := 0
-	for name, ino := range d.view.names {
-		if len(name) >= len(prefix) && name[:len(prefix)] == prefix {
-			total += d.view.data[ino].len()
+	for _, e := range d.view.names {
+		if strings.HasPrefix(e.name, prefix) {
+			total += d.view.get(e.ino).len()
 		}
 	}
 	return total
@@ -278,15 +267,6 @@ func (d *Disk) TotalSize(prefix string) int {
 
 // List returns the current file names, sorted.
 func (d *Disk) List() []string { return d.view.list() }
-
-func (fs fsys) list() []string {
-	names := make([]string, 0, len(fs.names))
-	for name := range fs.names {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
 
 // issue records op as pending and applies it to what reads see.
 func (d *Disk) issue(op diskOp) {
@@ -297,7 +277,7 @@ func (d *Disk) issue(op diskOp) {
 
 // file returns the file name refers to, creating it (unsynced) if absent.
 func (d *Disk) file(name string) uint64 {
-	if ino, ok := d.view.names[name]; ok {
+	if ino, ok := d.view.lookup(name); ok {
 		return ino
 	}
 	d.nextIno++
@@ -341,7 +321,7 @@ func (d *Disk) write(name string, c contents) {
 	ino := d.file(name)
 	n := c.len()
 	d.pending = append(d.pending, diskOp{kind: opWrite, ino: ino, data: c.prefix(n)})
-	d.view.data[ino] = c
+	d.view.set(ino, c)
 	d.dirty += n
 }
 
@@ -355,7 +335,12 @@ func (d *Disk) AppendFile(name string, data []byte) {
 	// which never change (see apply), rather than to copies of its own.
 	d.viewBooted = false
 	ino := d.file(name)
-	file := d.view.data[ino].flat()
+	f := d.view.find(ino)
+	if f < 0 {
+		d.view.files = append(d.view.files, inode{ino: ino})
+		f = len(d.view.files) - 1
+	}
+	file := d.view.files[f].c.flat()
 	if cap(file)-len(file) < len(data) && len(file) >= growDoubleFrom {
 		// Move a large file to an array twice what it needs. append's own
 		// growth (a quarter more, for a large slice) made a long append-only
@@ -364,7 +349,7 @@ func (d *Disk) AppendFile(name string, data []byte) {
 		file = slices.Grow(file, len(file)+len(data))
 	}
 	grown := append(file, data...)
-	d.view.data[ino] = contents{b: grown}
+	d.view.files[f].c = contents{b: grown}
 	n := len(grown)
 	d.pending = append(d.pending, diskOp{kind: opAppend, ino: ino, data: contents{b: grown[len(file):n:n]}, file: grown[:n]})
 	d.dirty += len(data)
@@ -381,7 +366,7 @@ func (d *Disk) Rename(from, to string) {
 	if !d.checkUp("rename on its disk") {
 		return
 	}
-	if _, ok := d.view.names[from]; ok && from != to {
+	if _, ok := d.view.lookup(from); ok && from != to {
 		d.issue(diskOp{kind: opRename, name: from, to: to})
 	}
 }
@@ -391,7 +376,7 @@ func (d *Disk) Remove(name string) {
 	if !d.checkUp("remove on its disk") {
 		return
 	}
-	if _, ok := d.view.names[name]; ok {
+	if _, ok := d.view.lookup(name); ok {
 		d.issue(diskOp{kind: opRemove, name: name})
 	}
 }
@@ -495,7 +480,7 @@ func (d *Disk) makeDurable(upto uint64) {
 			// durable file is the file reads saw just before op, and op makes
 			// it the file they saw just after: share that instead of copying
 			// the appended bytes (see apply).
-			d.durable.data[op.ino] = contents{b: op.file}
+			d.durable.set(op.ino, contents{b: op.file})
 			continue
 		}
 		d.durable.apply(op, op.data.len())
@@ -542,35 +527,28 @@ func (d *Disk) Unsynced() int { return len(d.pending) }
 // for the same operations. boot then hands it to the new view, clipping
 // durable's entries. So appends to the owner write only past the end any
 // other holder can see.
-func (fs fsys) apply(op diskOp, keep int) {
+func (fs *fsys) apply(op diskOp, keep int) {
 	switch op.kind {
 	case opCreate:
 		fs.bind(op.name, op.ino)
 	case opWrite:
-		fs.data[op.ino] = op.data.prefix(keep)
+		fs.set(op.ino, op.data.prefix(keep))
 	case opAppend:
-		fs.data[op.ino] = contents{b: append(fs.data[op.ino].flat(), op.data.b[:keep]...)}
+		fs.set(op.ino, contents{b: append(fs.get(op.ino).flat(), op.data.b[:keep]...)})
 	case opRename:
 		// A crash may have lost the create of from, or an earlier rename:
 		// then there is nothing to move, as a real rename would fail.
-		if ino, ok := fs.names[op.name]; ok && op.name != op.to {
-			delete(fs.names, op.name)
+		if op.name == op.to {
+			return
+		}
+		if ino, ok := fs.unbind(op.name); ok {
 			fs.bind(op.to, ino)
 		}
 	case opRemove:
-		if ino, ok := fs.names[op.name]; ok {
-			delete(fs.names, op.name)
-			delete(fs.data, ino)
+		if ino, ok := fs.unbind(op.name); ok {
+			fs.drop(ino)
 		}
 	}
-}
-
-// bind makes name refer to ino, deleting the file it referred to before.
-func (fs fsys) bind(name string, ino uint64) {
-	if old, ok := fs.names[name]; ok && old != ino {
-		delete(fs.data, old)
-	}
-	fs.names[name] = ino
 }
 
 // boot rebuilds the read view from what is durable, handing the spare
@@ -584,11 +562,15 @@ func (d *Disk) boot() {
 		return
 	}
 	d.viewBooted = true
-	d.view = fsys{names: make(map[string]uint64, len(d.durable.names)), data: make(map[uint64]contents, len(d.durable.data))}
-	for name, ino := range d.durable.names {
-		d.view.names[name] = ino
-		c := d.durable.data[ino]
-		d.view.data[ino] = c
-		d.durable.data[ino] = c.prefix(c.len())
+	// The old view's arrays are reused: nothing else refers to them.
+	d.view.names = append(d.view.names[:0], d.durable.names...)
+	clear(d.view.files)
+	d.view.files = d.view.files[:0]
+	for _, e := range d.durable.names {
+		if f := d.durable.find(e.ino); f >= 0 {
+			c := d.durable.files[f].c
+			d.view.files = append(d.view.files, inode{ino: e.ino, c: c})
+			d.durable.files[f].c = c.prefix(c.len())
+		}
 	}
 }

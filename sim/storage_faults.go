@@ -174,9 +174,9 @@ func (d *Disk) fates(r *Rand) (keep []bool, tear, tearBytes int) {
 // length, and describes what it did ("" if every file is empty).
 func (d *Disk) corrupt(r *Rand) string {
 	var names []string
-	for name, ino := range d.durable.names {
-		if d.durable.data[ino].len() > 0 {
-			names = append(names, name)
+	for _, e := range d.durable.names {
+		if d.durable.get(e.ino).len() > 0 {
+			names = append(names, e.name)
 		}
 	}
 	if len(names) == 0 {
@@ -184,9 +184,9 @@ func (d *Disk) corrupt(r *Rand) string {
 	}
 	sort.Strings(names)
 	name := names[r.IntN(len(names))]
-	ino := d.durable.names[name]
-	b := d.durable.data[ino].appendTo(nil) // the old arrays may be shared with the view
-	d.durable.data[ino] = contents{b: b}
+	ino, _ := d.durable.lookup(name)
+	b := d.durable.get(ino).appendTo(nil) // the old arrays may be shared with the view
+	d.durable.set(ino, contents{b: b})
 	if r.Chance(0.5) {
 		lo := r.IntN((len(b)+SectorSize-1)/SectorSize) * SectorSize
 		hi := min(lo+SectorSize, len(b))
@@ -202,18 +202,4 @@ func (d *Disk) corrupt(r *Rand) string {
 	at := r.IntN(len(b))
 	b[at] ^= 1 << r.IntN(8)
 	return fmt.Sprintf("%s at byte %d (bit flip)", name, at)
-}
-
-// collect deletes the files no name refers to: a crash that kept a file's
-// data but not its create leaves them behind.
-func (fs fsys) collect() {
-	named := make(map[uint64]bool, len(fs.names))
-	for _, ino := range fs.names {
-		named[ino] = true
-	}
-	for ino := range fs.data {
-		if !named[ino] {
-			delete(fs.data, ino)
-		}
-	}
 }

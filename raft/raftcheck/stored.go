@@ -1,10 +1,6 @@
 package raftcheck
 
-import (
-	"slices"
-
-	"github.com/lockstep-dst/lockstep/raft"
-)
+import "github.com/lockstep-dst/lockstep/raft"
 
 // fact is what the checks remember of one log entry: its term and a hash of its command.
 type fact struct {
@@ -33,8 +29,14 @@ type stored struct {
 
 // storedOf is the state a peer recovered (the core reads vote -1 at term 0), its entries
 // appended to buf[:0] (nil or an array no other mirror uses).
+//
+// A new array has room for twice the entries: the peer's log goes on growing from there,
+// and an array of exactly its length was moved (push) at the first Ready after the boot.
 func storedOf(rec raft.Persistent, buf []fact) stored {
-	s := stored{hard: rec.Hard, snap: rec.Snapshot, arr: slices.Grow(buf[:0], len(rec.Entries))}
+	if cap(buf) < len(rec.Entries) {
+		buf = make([]fact, 0, max(2*len(rec.Entries), 16))
+	}
+	s := stored{hard: rec.Hard, snap: rec.Snapshot, arr: buf[:0]}
 	if s.hard.Term == 0 {
 		s.hard.Vote = -1
 	}

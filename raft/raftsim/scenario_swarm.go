@@ -108,13 +108,13 @@ func runSwarm(p *sim.Proc, o swarmOptions) {
 
 	r := w.Rand("raft/swarm/clients")
 	stop := false
-	var acks []ack
+	var acks pages[ack]
 	var clients []*sim.Proc
 	for k := 0; k < o.clients; k++ {
 		cr := r.Fork(fmt.Sprintf("client%d", k))
 		clients = append(clients, w.Spawn(nil, fmt.Sprintf("client%d", k), func(cp *sim.Proc) {
 			for !stop {
-				swarmClient(cp, c, cr, k, func(a ack) { acks = append(acks, a) })
+				swarmClient(cp, c, cr, k, acks.push)
 			}
 		}))
 	}
@@ -153,7 +153,7 @@ func runSwarm(p *sim.Proc, o swarmOptions) {
 
 	// Every command a client saw committed is in the final log: committing index on all
 	// peers means each of them applied everything before it.
-	for _, a := range acks {
+	for a := range acks.all() {
 		if a.index > index {
 			c.P.Fatalf("raft/acknowledged", "a client saw %q committed at index %d, beyond the final commit %d", short(a.cmd), a.index, index)
 		}
