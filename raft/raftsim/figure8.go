@@ -65,7 +65,7 @@ func spawnFigure8(w *sim.World, c *Cluster, s figure8Section, start time.Duratio
 			for i := 0; i < c.N; i++ {
 				// A paused machine would not answer; calling into it would let it act.
 				if peer := c.Peer(i); peer != nil && !c.Nodes[i].Paused() {
-					if idx, t, ok := peer.Start(clientCmd(-1, r.IntN(1_000_000_000))); ok {
+					if idx, t, ok := peer.Start(c.clientCmd(-1, r.IntN(1_000_000_000))); ok {
 						leader, index, term = i, idx, t
 					}
 				}
