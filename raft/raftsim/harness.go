@@ -54,6 +54,9 @@ type Cluster struct {
 	// figure8Settled[i]: the core and term in which peer i was last seen leading with an
 	// entry of its term on a majority (figure8State)
 	figure8Settled []settled
+	// leading: the peers (a bit each) seen leading at a Ready of their own, up to when
+	// afterPersisted finds them down or following
+	leading uint64
 	// commands holds the clients' commands (intCmd, clientCmd); shared by the views.
 	commands *commandArena
 }
@@ -87,6 +90,9 @@ type clusterOptions struct {
 }
 
 func newCluster(p *sim.Proc, setup Setup, n int, unreliable bool, o clusterOptions) *Cluster {
+	if n > 64 {
+		panic(fmt.Sprintf("raft harness: %d peers, at most 64 (Cluster.leading)", n))
+	}
 	w := p.World()
 	c := &Cluster{P: p, W: w, Net: netsim.New(w, netsim.ZeroDelay()), N: n, snapshots: o.snapEvery != nil,
 		snapEvery: o.snapEvery, maxAppend: o.maxEntriesPerAppend, digests: o.digests, history: newHistory(o.digests),
