@@ -17,9 +17,9 @@ type entryFacts struct {
 // over the predecessor's term this checks the whole prefix at O(1) per entry.
 //
 // Most indices only ever hold entries of one term, so the first term seen at an index is
-// kept in a slice by index, and the facts of any other term at that index in a map.
+// kept in a table by index (paged), and the facts of any other term at that index in a map.
 type logMatching struct {
-	first  []firstFacts // first[i-1]: the first term seen at index i, with its facts
+	first  paged[firstFacts] // first.at(i-1): the first term seen at index i, with its facts
 	others map[entryKey]entryFacts
 }
 
@@ -32,12 +32,13 @@ func (l *logMatching) check(id int, e *raft.Entry, f fact, prevTerm int) error {
 	facts := entryFacts{command: f.hash, prevTerm: prevTerm}
 	var prev entryFacts
 	ok := false
-	switch l.first = grow(l.first, e.Index-1); {
-	case l.first[e.Index-1].term == 0:
-		l.first[e.Index-1] = firstFacts{term: e.Term, facts: facts}
+	l.first.grow(e.Index - 1)
+	switch first := l.first.at(e.Index - 1); {
+	case first.term == 0:
+		*first = firstFacts{term: e.Term, facts: facts}
 		return nil
-	case l.first[e.Index-1].term == e.Term:
-		prev, ok = l.first[e.Index-1].facts, true
+	case first.term == e.Term:
+		prev, ok = first.facts, true
 	default:
 		prev, ok = l.others[entryKey{e.Index, e.Term}]
 	}

@@ -1,6 +1,7 @@
 package rafthost
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"time"
@@ -131,9 +132,9 @@ type Peer struct {
 	// rather than asking the storage on every StateSize, which a service asks
 	// after every command it applies.
 	sizes struct{ hard, log, hardTmp, logTmp int }
-	// logScratch is where encodeLog encodes a rewritten log before copying it
-	// into a buffer of its size.
-	logScratch []byte
+	// image holds the records of the log's entries from the first rewrite on (see
+	// logImage): a rewrite copies them instead of encoding the log again.
+	image logImage
 	// recvEntries holds the entries of the last AppendEntries received, decoded
 	// (receive): the core copies what it keeps of a message's entries (its log
 	// appends the Entry values; the commands are the message's own bytes), so one
@@ -411,26 +412,43 @@ func (p *Peer) synced() {
 	}
 }
 
-// digestApply is the trace-hash digest of one applied item: two runs that
-// apply different commands (or snapshots) differ in hash.
+// digestApply is the trace-hash digest of one applied item: its index, term and length.
+// Its bytes are in the hash already, so it does not checksum them again: a command was in a
+// log record this peer wrote (in this incarnation or an earlier one of the same run) before
+// the peer could apply it, and an installed snapshot in the snapshot record of the Ready
+// that applies it, each digested by write from the record's CRC. A run that applied other
+// bytes wrote other bytes first, and its hash differs from that write on. Checksumming
+// every applied command on every replica again was a CRC of every command per replica.
 func digestApply(a raft.ApplyMsg) uint64 {
 	if a.SnapshotValid {
-		return contentDigest(a.Snapshot) ^ uint64(a.SnapshotIndex)<<32 ^ uint64(a.SnapshotTerm)
+		return (uint64(a.SnapshotIndex)<<32^uint64(a.SnapshotTerm))*fnvPrime ^ uint64(len(a.Snapshot)) ^ 1
 	}
-	return contentDigest(a.Command) ^ uint64(a.CommandIndex)<<32 ^ uint64(a.CommandTerm)
+	return (uint64(a.CommandIndex)<<32^uint64(a.CommandTerm))*fnvPrime ^ uint64(len(a.Command))
 }
 
-// contentDigest is the trace-hash digest of bytes the peer writes or applies: their length
-// and their CRC-32C (raft.Checksum), hardware-assisted, where a byte-wise hash over every
-// snapshot and log record written was 5% of raft/Swarm.
-func contentDigest(b []byte) uint64 {
-	return uint64(raft.Checksum(b))<<32 ^ uint64(len(b))
+// recordsDigest is the trace-hash digest of framed records the peer writes (raft/persist.go),
+// total bytes in all: each record's length and body CRC, read from its header. Every byte of a
+// record's body is in its CRC, computed once when the record was encoded; checksumming what
+// was written again (the records of every append, every rewritten log and every snapshot's
+// data) was most of the CRC work of a snapshotting service's run. A record whose body runs
+// past b (a snapshot record's head, whose data is written behind it) ends the walk: its
+// header covers the rest.
+func recordsDigest(b []byte, total int) uint64 {
+	d := uint64(fnvOffset)
+	for len(b) >= recordHeaderSize {
+		n := binary.LittleEndian.Uint32(b[0:4])
+		d = (d ^ (uint64(n)<<32 | uint64(binary.LittleEndian.Uint32(b[8:12])))) * fnvPrime
+		if uint64(len(b)-recordHeaderSize) < uint64(n) {
+			break
+		}
+		b = b[recordHeaderSize+int(n):]
+	}
+	return (d ^ uint64(total)) * fnvPrime
 }
 
-// contentDigest2 is contentDigest of a followed by b, without joining them.
-func contentDigest2(a, b []byte) uint64 {
-	return uint64(raft.ChecksumUpdate(raft.Checksum(a), b))<<32 ^ uint64(len(a)+len(b))
-}
+// recordHeaderSize is the length of a record's header: its length, the length's CRC and the
+// body's CRC, 4 bytes each (raft/persist.go).
+const recordHeaderSize = 12
 
 // traceRole notes role and term changes in the run's trace (free when the
 // trace is off).
@@ -501,6 +519,21 @@ func (p *Peer) persist(rd raft.Ready) {
 		// read-only), so the storage may keep it rather than a copy.
 		ops = append(ops, fileOp{kind: opWrite, name: fileSnapTmp, data: raft.SnapshotRecordHead(*rd.Snapshot), tail: rd.Snapshot.Data})
 	}
+	var appended []byte // the log records rd appends, unless the log is rewritten
+	switch {
+	case logChanged && p.image.ok:
+		if start := p.image.appendReady(rd); !rewrite {
+			appended = p.image.b[start:]
+			if rd.Truncate > 0 {
+				p.appendBuf = raft.AppendTruncateRecord(p.appendBuf[:0], rd.Truncate)
+				appended = append(p.appendBuf, appended...)
+				p.appendBuf = appended
+			}
+		}
+	case logChanged && !rewrite:
+		p.appendBuf = raft.AppendReadyRecords(p.appendBuf[:0], rd)
+		appended = p.appendBuf
+	}
 	if rewrite {
 		ops = append(ops, fileOp{kind: opWrite, name: fileLogTmp, data: p.encodeLog()})
 		p.rewriteLog = false
@@ -510,8 +543,7 @@ func (p *Peer) persist(rd raft.Ready) {
 			ops = append(ops, fileOp{kind: opRename, name: ops[i].name, to: strings.TrimSuffix(ops[i].name, tmpSuffix)})
 		}
 		if logChanged && !rewrite {
-			p.appendBuf = raft.AppendReadyRecords(p.appendBuf[:0], rd)
-			ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: p.appendBuf})
+			ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: appended})
 		}
 		if len(ops) > 0 {
 			ops = append(ops, fileOp{kind: opSync})
@@ -532,28 +564,28 @@ func (p *Peer) persist(rd raft.Ready) {
 	case rewrite:
 		ops = append(ops, fileOp{kind: opRename, name: fileLogTmp, to: fileLog}, fileOp{kind: opSync})
 	case logChanged:
-		p.appendBuf = raft.AppendReadyRecords(p.appendBuf[:0], rd)
-		ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: p.appendBuf}, fileOp{kind: opSync})
+		ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: appended}, fileOp{kind: opSync})
 	}
 	p.ops, p.next = ops, 0
 }
 
 // encodeLog returns the records of the whole log as the core holds it (without the entries
 // a snapshot covers, or without a torn tail behind which appends would be lost), for the
-// storage to keep (WriteFileOwned). The buffer has room for the appends until the next
-// rewrite, which fill it instead of moving the file to a larger array at the first of
-// them: as many bytes as the log file holds now, before this rewrite (a service snapshots
-// when its state reaches a size, so the log grows back to about that), and at least
-// logSlack more than the records.
+// storage to keep (WriteFileOwned): a copy of the image (logImage), compacted to the
+// snapshot, or rebuilt from the core if it does not hold the core's entries. The buffer has
+// room for the appends until the next rewrite, which fill it instead of moving the file to
+// a larger array at the first of them: as many bytes as the log file holds now, before this
+// rewrite (a service snapshots when its state reaches a size, so the log grows back to about
+// that), and at least logSlack more than the records.
 func (p *Peer) encodeLog() []byte {
-	scratch := p.logScratch[:0]
-	for i := p.core.FirstIndex(); i <= p.core.LastIndex(); i++ {
-		e, _ := p.core.Entry(i)
-		scratch = raft.AppendEntryRecord(scratch, e)
+	m := &p.image
+	if m.ok {
+		m.compact(p.core.FirstIndex())
 	}
-	p.logScratch = scratch
-	n := len(scratch)
-	return append(make([]byte, 0, max(n+logSlack, p.sizes.log+logSlack/4)), scratch...)
+	if !m.ok || !m.matches(p.core) {
+		m.rebuild(p.core)
+	}
+	return append(make([]byte, 0, max(len(m.b)+logSlack, p.sizes.log+logSlack/4)), m.b...)
 }
 
 // logSlack is the least room for appends after a rewritten log (encodeLog): a few records
@@ -571,7 +603,7 @@ func (p *Peer) write() {
 		p.next++
 		switch op.kind {
 		case opWrite:
-			w.Digest(contentDigest2(op.data, op.tail))
+			w.Digest(recordsDigest(op.data, len(op.data)+len(op.tail)))
 			p.store.WriteFileOwned(op.name, op.data, op.tail) // a buffer of its own and immutable data (persist)
 			switch op.name {
 			case fileHardTmp:
@@ -580,7 +612,7 @@ func (p *Peer) write() {
 				p.sizes.logTmp = len(op.data) + len(op.tail)
 			}
 		case opAppend:
-			w.Digest(contentDigest(op.data))
+			w.Digest(recordsDigest(op.data, len(op.data)))
 			p.store.AppendFile(op.name, op.data)
 			p.sizes.log += len(op.data) // op.name is fileLog
 		case opRename:

@@ -334,8 +334,8 @@ func corruptAndReboot(p *sim.Proc, file string, damage func([]byte) []byte, halt
 
 // TestTraceHashCoversContents is issue 8 item 8 (raft side): two runs of a one-peer group
 // that differ only in the bytes of one command (same length, so the same events at the
-// same times) differ in trace hash, through the digests of what the peer writes and
-// applies; the same command gives the same hash.
+// same times) differ in trace hash, through the digests of what the peer writes (its log
+// records' CRCs); the same command gives the same hash.
 func TestTraceHashCoversContents(t *testing.T) {
 	run := func(cmd string) uint64 {
 		return runTest(t, func(p *sim.Proc) {

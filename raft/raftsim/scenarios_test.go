@@ -1,6 +1,7 @@
 package raftsim
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -96,8 +97,17 @@ func TestNotInLog(t *testing.T) {
 		return l
 	}
 	at := func(index int, v string) seen { return seen{index, []byte(v)} }
+	clients := func(cs ...[]seen) []pages[seen] {
+		ps := make([]pages[seen], len(cs))
+		for i, c := range cs {
+			for _, s := range c {
+				ps[i].push(s)
+			}
+		}
+		return ps
+	}
 	// Seen at the indices of the first log below.
-	saw := [][]seen{{at(5, "5"), at(2, "17")}, nil, {at(3, "3"), at(6, "42"), at(1, "9")}}
+	saw := clients([]seen{at(5, "5"), at(2, "17")}, nil, []seen{at(3, "3"), at(6, "42"), at(1, "9")})
 
 	_, _, missing := notInLog(log("9", "17", "3", "100", "5", "42"), saw)
 	require.False(t, missing, "every value is in the log, where it was seen")
@@ -115,12 +125,12 @@ func TestNotInLog(t *testing.T) {
 	require.Equal(t, 0, me)
 	require.Equal(t, "5", string(v))
 
-	me, v, missing = notInLog(log("9", "17"), [][]seen{{at(7, "17"), at(9, "8")}})
+	me, v, missing = notInLog(log("9", "17"), clients([]seen{at(7, "17"), at(9, "8")}))
 	require.True(t, missing, "seen past the end of the log: 17 is found elsewhere, 8 nowhere")
 	require.Equal(t, 0, me)
 	require.Equal(t, "8", string(v))
 
-	_, _, missing = notInLog(nil, [][]seen{nil, nil})
+	_, _, missing = notInLog(nil, clients(nil, nil))
 	require.False(t, missing, "no values seen, none missing")
 }
 
@@ -149,4 +159,56 @@ func TestWaitGivesUpOnTheOriginalsSchedule(t *testing.T) {
 	require.Contains(t, res.Failure.Err.Error(), "only 0 decided for index 2; wanted 1")
 	sleeps := (10+20+40+80+160+320+640)*time.Millisecond + 23*1280*time.Millisecond
 	require.Equal(t, start+sleeps, res.Failure.At)
+}
+
+// TestPagesKeepsOrder: a pages list yields what was pushed, in order, across pages of
+// growing and then fixed size, and stops when the consumer does.
+func TestPagesKeepsOrder(t *testing.T) {
+	for _, n := range []int{0, 1, 16, 17, 1000, 3 * pageItems} {
+		var p pages[int]
+		for i := range n {
+			p.push(i)
+		}
+		require.Equal(t, n, len(slices.Collect(p.all())), "n=%d", n)
+		want := 0
+		for v := range p.all() {
+			require.Equal(t, want, v, "n=%d", n)
+			want++
+		}
+		for k, pg := range p.full {
+			require.Equal(t, len(pg), cap(pg), "n=%d: page %d is full", n, k)
+			require.LessOrEqual(t, cap(pg), pageItems)
+		}
+		stopped := 0
+		for range p.all() {
+			if stopped++; stopped == 20 {
+				break
+			}
+		}
+		require.Equal(t, min(n, 20), stopped, "n=%d: the iteration stops when asked", n)
+	}
+}
+
+// TestCommandArenaKeepsCopies: the clients' commands are copies packed into shared chunks:
+// the buffer they were formatted in can be reused, an append to one cannot overwrite the
+// next, a view (On) carves from the same chunk as its cluster and never hands out the same
+// bytes twice, and a command too long for a chunk is a copy of its own.
+func TestCommandArenaKeepsCopies(t *testing.T) {
+	c := &Cluster{commands: &commandArena{}}
+	v := c.On(nil)
+	buf := []byte("one")
+	a := c.commands.keep(buf)
+	copy(buf, "XXX")
+	b := v.intCmd(42)
+	d := v.clientCmd(3, 7)
+	_ = append(a, "!!!!!"...)
+	require.Equal(t, "one", string(a))
+	require.Equal(t, "42", string(b), "an append to the command before reached it")
+	require.Equal(t, "c3-7", string(d))
+	e := c.intCmd(5)
+	require.Equal(t, "5", string(e))
+	require.Equal(t, "c3-7", string(d), "the cluster and its view handed out the same bytes")
+	long := make([]byte, commandChunk)
+	require.Equal(t, long, c.commands.keep(long))
+	require.Equal(t, "5", string(e))
 }

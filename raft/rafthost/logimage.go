@@ -1,0 +1,126 @@
+package rafthost
+
+import (
+	"fmt"
+
+	"github.com/lockstep-dst/lockstep/raft"
+)
+
+// logImage holds the encoded records of a peer's log entries, one per entry from first on,
+// in index order: what the peer writes when it replaces its log file whole. A service that
+// snapshots every few commands makes its peer rewrite the log at every snapshot; encoding
+// the kept entries again each time (a CRC and two varints per record) was a third of the
+// records a peer encoded. With the image, the entries' records are encoded once, when they
+// are appended, and a rewrite drops the records a snapshot covers and copies the rest.
+//
+// A peer keeps an image only from its first rewrite on (ok), so one whose service never
+// snapshots pays nothing for it. The image follows the log as the log file's records
+// replay (raft.ReplayLog): a Ready's truncate and entries apply to it as they do to the
+// file, and a rewrite compacts it to the core's first index. Before a rewrite is built from
+// it, the image is checked against the core (matches): same first and last index and the
+// same term at every index, which in one node's log means the same entry (an index and a
+// term name one entry, §5.3's Log Matching property). Anything else (an installed snapshot
+// that discarded the log, a boot) rebuilds it from the core.
+type logImage struct {
+	ok    bool
+	first int          // index of the entry whose record starts b
+	b     []byte       // the records of entries first, first+1, ..., first+len(ents)-1
+	ents  []imageEntry // per entry: where its record starts in b, and its term
+}
+
+type imageEntry struct{ off, term int }
+
+// end is the offset in b where the record of entry first+k starts, or len(b) for k past
+// the last.
+func (m *logImage) end(k int) int {
+	if k < len(m.ents) {
+		return m.ents[k].off
+	}
+	return len(m.b)
+}
+
+// truncate drops the entries from index i on.
+func (m *logImage) truncate(i int) {
+	if k := max(i-m.first, 0); k < len(m.ents) {
+		m.b, m.ents = m.b[:m.ents[k].off], m.ents[:k]
+	}
+}
+
+// append adds e's record, replacing the entries from e.Index on, or all of them if e
+// leaves a gap (raft.ReplayLog's rule for an entry record).
+func (m *logImage) append(e raft.Entry) {
+	if n := len(m.ents); n > 0 && (e.Index > m.first+n || e.Index < m.first) {
+		m.b, m.ents = m.b[:0], m.ents[:0]
+	} else {
+		m.truncate(e.Index)
+	}
+	if len(m.ents) == 0 {
+		m.first = e.Index
+	}
+	m.ents = append(m.ents, imageEntry{off: len(m.b), term: e.Term})
+	m.b = raft.AppendEntryRecord(m.b, e)
+}
+
+// appendReady applies rd's truncate and entries and returns the offset in b where the
+// records of rd's entries start: b[start:] is their records, in order (the core's Ready
+// carries contiguous entries).
+func (m *logImage) appendReady(rd raft.Ready) int {
+	if rd.Truncate > 0 {
+		m.truncate(rd.Truncate)
+	}
+	start := len(m.b)
+	for i, e := range rd.Entries {
+		if i > 0 && e.Index != rd.Entries[i-1].Index+1 {
+			panic(fmt.Sprintf("raft: invariant Ready entries are contiguous violated: index %d after %d", e.Index, rd.Entries[i-1].Index))
+		}
+		m.append(e)
+		if i == 0 {
+			start = m.ents[len(m.ents)-1].off
+		}
+	}
+	return start
+}
+
+// compact drops the entries before index i, moving the rest to the front of b.
+func (m *logImage) compact(i int) {
+	k := i - m.first
+	if k <= 0 {
+		return
+	}
+	off := m.end(k)
+	m.b = m.b[:copy(m.b, m.b[off:])]
+	m.ents = m.ents[:copy(m.ents, m.ents[min(k, len(m.ents)):])]
+	for j := range m.ents {
+		m.ents[j].off -= off
+	}
+	m.first = i
+}
+
+// matches reports whether the image holds exactly the core's entries.
+func (m *logImage) matches(core *raft.Raft) bool {
+	first, last := core.FirstIndex(), core.LastIndex()
+	if last-first+1 != len(m.ents) {
+		return false
+	}
+	if len(m.ents) == 0 {
+		return true
+	}
+	if m.first != first {
+		return false
+	}
+	for k := range m.ents {
+		if t, _ := core.Term(first + k); t != m.ents[k].term {
+			return false
+		}
+	}
+	return true
+}
+
+// rebuild encodes the core's entries into the image.
+func (m *logImage) rebuild(core *raft.Raft) {
+	m.ok, m.b, m.ents, m.first = true, m.b[:0], m.ents[:0], core.FirstIndex()
+	for i := core.FirstIndex(); i <= core.LastIndex(); i++ {
+		e, _ := core.Entry(i)
+		m.append(e)
+	}
+}
