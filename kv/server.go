@@ -193,8 +193,13 @@ func (s *Server) apply(m raft.ApplyMsg) {
 	if err := cmd.decode(m.Command); err != nil {
 		panic(fmt.Sprintf("kv: server %d: command at %d: %v", s.cfg.ID, m.CommandIndex, err))
 	}
-	// A waiter here is the one reader of a Get's value (see Store.apply).
-	w, waiting := s.waiters[m.CommandIndex]
+	// A waiter here is the one reader of a Get's value (see Store.apply). (Followers have
+	// none: the length test saves them a lookup per command.)
+	var w waiter
+	waiting := false
+	if len(s.waiters) > 0 {
+		w, waiting = s.waiters[m.CommandIndex]
+	}
 	var res Result
 	if s.cfg.UnsafeVolatileDedup {
 		res = s.applyVolatile(cmd, m.CommandIndex, waiting)
@@ -213,9 +218,11 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		// restored from.
 		s.world.Sometimes(ProbeDuplicateAfterSnapshot, res.firstAt <= s.snapIndex)
 	}
-	if r, ok := s.deposed[m.CommandIndex]; ok {
-		delete(s.deposed, m.CommandIndex)
-		s.world.Sometimes(ProbePendingIndexTaken, cmd.Op == OpNoop || cmd.Client != r.client || cmd.Seq != r.seq)
+	if len(s.deposed) > 0 { // usually empty: no leadership was lost with requests pending
+		if r, ok := s.deposed[m.CommandIndex]; ok {
+			delete(s.deposed, m.CommandIndex)
+			s.world.Sometimes(ProbePendingIndexTaken, cmd.Op == OpNoop || cmd.Client != r.client || cmd.Seq != r.seq)
+		}
 	}
 	if waiting {
 		delete(s.waiters, m.CommandIndex)

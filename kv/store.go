@@ -33,6 +33,11 @@ type Store struct {
 	// Seq <= sessions[Client].seq is a retry of one already applied. Invariant: only Apply
 	// changes it, and it never decreases.
 	sessions map[int64]*session
+	// byClient indexes sessions by client id for the ids below maxIndexedClient (nil: no
+	// session), for the lookup every applied command makes: kv's clerks are numbered from
+	// 1, and the map's lookup was 1% of a 3B scenario's instructions. Invariant: for
+	// 0 <= c < maxIndexedClient, sessions[c] is byClient[c], or nil with c >= len(byClient).
+	byClient []*session
 
 	// entries and clients list data's entries and sessions' clients, in the order Encode
 	// writes them (by key, by client) while sorted is true. Keys and clients are only
@@ -107,8 +112,11 @@ func (e *entry) put(v []byte) {
 func (e *entry) append(v []byte) {
 	if e.base != "" {
 		// Into the builder with the base: the one copy of the base it ever makes, as
-		// the builder would have copied the value when it grew.
-		e.val.Grow(len(e.base) + len(v))
+		// the builder would have copied the value when it grew. With room to grow into,
+		// as the builder leaves when it grows (twice what it holds): a key appended
+		// to once after a restore is appended to again, and an exact fit made the
+		// next Append copy the value a second time.
+		e.val.Grow(2 * (len(e.base) + len(v)))
 		e.val.WriteString(e.base)
 		e.base = ""
 	}
@@ -140,7 +148,7 @@ func (s *Store) apply(c commandView, index int, read bool) Result {
 	if c.Op == OpNoop {
 		return Result{}
 	}
-	ses := s.sessions[c.Client]
+	ses := s.lookup(c.Client)
 	var last int64 // an unknown clerk's
 	if ses != nil {
 		last = ses.seq
@@ -215,7 +223,7 @@ func (s *Store) Get(key string) string {
 
 // LastSeq returns the highest sequence number applied for client.
 func (s *Store) LastSeq(client int64) int64 {
-	if ses := s.sessions[client]; ses != nil {
+	if ses := s.lookup(client); ses != nil {
 		return ses.seq
 	}
 	return 0
@@ -223,15 +231,41 @@ func (s *Store) LastSeq(client int64) int64 {
 
 // session returns client's session, adding one (sequence number 0) if the client is new.
 func (s *Store) session(client int64) *session {
-	if ses := s.sessions[client]; ses != nil {
+	if ses := s.lookup(client); ses != nil {
 		return ses
 	}
 	ses := &session{client: client}
-	s.sessions[client] = ses
+	s.index(ses)
 	s.clients = append(s.clients, ses)
 	s.sorted = false
 	s.size += ses.size()
 	return ses
+}
+
+// maxIndexedClient bounds the client ids Store.byClient indexes: a slice of this many
+// pointers at most.
+const maxIndexedClient = 1 << 12
+
+// lookup returns client's session, nil if it has none.
+func (s *Store) lookup(client int64) *session {
+	if uint64(client) < maxIndexedClient {
+		if client < int64(len(s.byClient)) {
+			return s.byClient[client]
+		}
+		return nil
+	}
+	return s.sessions[client]
+}
+
+// index adds ses to sessions (and byClient).
+func (s *Store) index(ses *session) {
+	s.sessions[ses.client] = ses
+	if c := ses.client; uint64(c) < maxIndexedClient {
+		if c >= int64(len(s.byClient)) {
+			s.byClient = slices.Grow(s.byClient, int(c)+1-len(s.byClient))[:c+1]
+		}
+		s.byClient[c] = ses
+	}
 }
 
 // Len returns the number of keys.
@@ -309,11 +343,11 @@ func DecodeStore(b []byte) (*Store, error) {
 	sessions := make([]session, n)
 	for i := 0; i < n && d.err == nil; i++ {
 		client := int64(d.uvarint())
-		ses := s.sessions[client] // a client that repeats keeps its last number
+		ses := s.lookup(client) // a client that repeats keeps its last number
 		if ses == nil {
 			ses = &sessions[i]
 			ses.client = client
-			s.sessions[client] = ses
+			s.index(ses)
 			s.clients = append(s.clients, ses)
 		}
 		ses.seq = int64(d.uvarint())

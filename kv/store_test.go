@@ -140,7 +140,7 @@ func TestStoreEncodingIsTheDocumentedFormat(t *testing.T) {
 			default:
 				s.Apply(Command{
 					Op:     rapid.SampledFrom([]Op{OpGet, OpPut, OpAppend}).Draw(t, "op"),
-					Client: rapid.Int64Range(-2, 300).Draw(t, "client"),
+					Client: rapid.OneOf(rapid.Int64Range(-2, 300), rapid.SampledFrom([]int64{maxIndexedClient - 1, maxIndexedClient, 1 << 40})).Draw(t, "client"),
 					Seq:    rapid.Int64Range(0, 20).Draw(t, "seq"),
 					Key:    rapid.StringMatching(`[a-e]{0,3}`).Draw(t, "key"),
 					Value:  rapid.StringMatching(`[xyz]{0,200}`).Draw(t, "value"),

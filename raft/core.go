@@ -248,6 +248,9 @@ type Raft struct {
 	prs []progress
 	// matchScratch is maybeCommit's buffer (it runs on every append response).
 	matchScratch []int
+	// commands is the chunk that proposed commands are copied into (keepCommand); what
+	// it holds up to its length is never written again.
+	commands []byte
 
 	// Timers: the next election (follower, candidate) or heartbeat (leader).
 	electionDeadline  time.Duration
@@ -962,10 +965,7 @@ func (r *Raft) Propose(now time.Duration, cmd []byte) (index, term int, isLeader
 	if r.role != leader {
 		return -1, r.term, false
 	}
-	e := Entry{Term: r.term, Index: r.log.lastIndex() + 1, Command: cloneBytes(cmd)}
-	if e.Command == nil {
-		e.Command = []byte{}
-	}
+	e := Entry{Term: r.term, Index: r.log.lastIndex() + 1, Command: r.keepCommand(cmd)}
 	r.log.append(e)
 	// Send at once to followers with nothing in flight; the others get it with the append
 	// that the answer to theirs triggers (or with the heartbeat's retry of one out for
@@ -980,6 +980,27 @@ func (r *Raft) Propose(now time.Duration, cmd []byte) (index, term int, isLeader
 	r.assertInvariants()
 	return e.Index, e.Term, true
 }
+
+// keepCommand returns a copy of a proposed command for the log, never nil. Commands of up
+// to commandChunk/8 bytes are copied into a chunk of commandChunk bytes shared with the
+// commands proposed before and after them, each capped so that an append to one cannot
+// reach the next: one allocation for a hundred or so of the ten-byte commands of the
+// 6.824 tests rather than one each (a tenth of raft/ReliableChurn2C's allocations). A
+// chunk stays alive while any command in it does, at most commandChunk bytes for one.
+func (r *Raft) keepCommand(cmd []byte) []byte {
+	if len(cmd) > commandChunk/8 {
+		return append(make([]byte, 0, len(cmd)), cmd...)
+	}
+	if r.commands == nil || cap(r.commands)-len(r.commands) < len(cmd) {
+		r.commands = make([]byte, 0, commandChunk)
+	}
+	start := len(r.commands)
+	r.commands = append(r.commands, cmd...)
+	return r.commands[start:len(r.commands):len(r.commands)]
+}
+
+// commandChunk is the size of the arrays that keepCommand copies small commands into.
+const commandChunk = 2048
 
 // State returns the current term and whether this node believes it is the leader (6.824
 // GetState).

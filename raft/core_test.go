@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -663,4 +664,40 @@ func TestReadyApplyOverStaleSlots(t *testing.T) {
 		{CommandValid: true, Command: []byte("c2"), CommandIndex: 2, CommandTerm: 1},
 	}, rd.Apply)
 	r.Advance(rd)
+}
+
+// TestProposedCommandsAreCopies: Propose keeps a copy of each command, small ones packed
+// into a shared chunk: a caller that reuses its buffer after Start does not change what was
+// proposed, an append to one command in the log cannot overwrite the next, an empty or nil
+// command is kept as an empty non-nil one, and a large one as a copy of its own.
+func TestProposedCommandsAreCopies(t *testing.T) {
+	r := newNode(t, 0, 1, Persistent{})
+	r.Tick(r.Deadline())
+	drain(r)
+	require.Equal(t, "leader", r.Role())
+	buf := []byte("first")
+	r.Propose(r.now, buf)
+	copy(buf, "XXXXX")
+	r.Propose(r.now, []byte("second"))
+	r.Propose(r.now, nil)
+	r.Propose(r.now, []byte{})
+	big := bytes.Repeat([]byte("b"), commandChunk)
+	r.Propose(r.now, big)
+	big[0] = 'X'
+	r.Propose(r.now, []byte("third"))
+
+	cmd := func(i int) []byte {
+		e, ok := r.Entry(i)
+		require.True(t, ok)
+		return e.Command
+	}
+	require.Equal(t, "first", string(cmd(1)))
+	_ = append(cmd(1), "!!!!!!"...)
+	require.Equal(t, "second", string(cmd(2)), "an append to the first command reached the second")
+	for _, i := range []int{3, 4} {
+		require.NotNil(t, cmd(i), "index %d", i)
+		require.Empty(t, cmd(i), "index %d", i)
+	}
+	require.Equal(t, bytes.Repeat([]byte("b"), commandChunk), cmd(5))
+	require.Equal(t, "third", string(cmd(6)))
 }

@@ -54,6 +54,11 @@ type Cluster struct {
 	// figure8Settled[i]: the core and term in which peer i was last seen leading with an
 	// entry of its term on a majority (figure8State)
 	figure8Settled []settled
+	// leading: the peers (a bit each) seen leading at a Ready of their own, up to when
+	// afterPersisted finds them down or following
+	leading uint64
+	// commands holds the clients' commands (intCmd, clientCmd); shared by the views.
+	commands *commandArena
 }
 
 // SnapShotInterval is the 2D applier's snapshot period.
@@ -85,11 +90,15 @@ type clusterOptions struct {
 }
 
 func newCluster(p *sim.Proc, setup Setup, n int, unreliable bool, o clusterOptions) *Cluster {
+	if n > 64 {
+		panic(fmt.Sprintf("raft harness: %d peers, at most 64 (Cluster.leading)", n))
+	}
 	w := p.World()
 	c := &Cluster{P: p, W: w, Net: netsim.New(w, netsim.ZeroDelay()), N: n, snapshots: o.snapEvery != nil,
 		snapEvery: o.snapEvery, maxAppend: o.maxEntriesPerAppend, digests: o.digests, history: newHistory(o.digests),
 		peers: make([]*rafthost.Peer, n), connected: make([]bool, n), logs: make([][][]byte, n), values: make([][]byte, n),
-		applied: make([]int, n), rand: w.Rand("raft/harness"), setup: setup, figure8Settled: make([]settled, n)}
+		applied: make([]int, n), rand: w.Rand("raft/harness"), setup: setup, figure8Settled: make([]settled, n),
+		commands: &commandArena{}}
 	c.Checker = rafthost.NewChecker(w, n)
 	c.observer = rafthost.AfterPersisted(c.Checker, c.afterPersisted)
 	// The Raft config turns labrpc's long delays on: SetReliable keeps them.
@@ -539,6 +548,36 @@ func (c *Cluster) LogSize() int {
 // One allocation: the decimal digits appended to a nil slice (a string converted to bytes
 // was two).
 func Cmd(v int) []byte { return strconv.AppendInt(nil, int64(v), 10) }
+
+// intCmd is Cmd kept in the cluster's command chunks (commandArena), for the clients that
+// propose thousands of commands a run.
+func (c *Cluster) intCmd(v int) []byte {
+	var a [20]byte
+	return c.commands.keep(strconv.AppendInt(a[:0], int64(v), 10))
+}
+
+// commandArena holds the commands the harness's clients make, copied into chunks of
+// commandChunk bytes, each capped so that an append to one cannot reach the next: one
+// allocation for a hundred or so of them rather than one each (a tenth of raft/Swarm's
+// allocations). The history keeps every command applied for the whole run anyway. The
+// cluster and its views (On) share one arena: each view carving from a copy of the
+// chunk would hand out the same bytes twice.
+type commandArena struct{ chunk []byte }
+
+const commandChunk = 2048
+
+// keep returns a copy of b in the arena.
+func (a *commandArena) keep(b []byte) []byte {
+	if len(b) > commandChunk/8 {
+		return append(make([]byte, 0, len(b)), b...)
+	}
+	if a.chunk == nil || cap(a.chunk)-len(a.chunk) < len(b) {
+		a.chunk = make([]byte, 0, commandChunk)
+	}
+	start := len(a.chunk)
+	a.chunk = append(a.chunk, b...)
+	return a.chunk[start:len(a.chunk):len(a.chunk)]
+}
 
 // short abbreviates a command for failure messages.
 func short(b []byte) string {

@@ -170,7 +170,7 @@ func runSwarm(p *sim.Proc, o swarmOptions) {
 // rather than by returning an appended slice, which would drop another client's records
 // made while this one slept.
 func swarmClient(p *sim.Proc, c *Cluster, r *sim.Rand, me int, record func(ack)) {
-	cmd := clientCmd(me, r.IntN(1_000_000_000))
+	cmd := c.clientCmd(me, r.IntN(1_000_000_000))
 	index := -1
 	for i := 0; i < c.N; i++ {
 		if peer := c.Peer(i); peer != nil && !c.Nodes[i].Paused() {
@@ -195,11 +195,16 @@ func swarmClient(p *sim.Proc, c *Cluster, r *sim.Rand, me int, record func(ack))
 	}
 }
 
-// clientCmd is client me's command "c<me>-<v>", appended in place: one allocation where
-// fmt.Sprintf and the conversion to bytes made four, for each of the thousands of commands a
-// run proposes.
-func clientCmd(me, v int) []byte {
-	b := make([]byte, 0, 24)
+// clientCmd is client me's command "c<me>-<v>", formatted on the stack and kept in the
+// cluster's command chunks (commandArena): no allocation of its own where fmt.Sprintf and
+// the conversion to bytes made four, for each of the thousands of commands a run proposes.
+func (c *Cluster) clientCmd(me, v int) []byte {
+	var a [24]byte
+	return c.commands.keep(appendClientCmd(a[:0], me, v))
+}
+
+// appendClientCmd appends "c<me>-<v>" to b.
+func appendClientCmd(b []byte, me, v int) []byte {
 	b = append(b, 'c')
 	b = strconv.AppendInt(b, int64(me), 10)
 	b = append(b, '-')

@@ -261,7 +261,7 @@ func churn2C(p *sim.Proc, setup Setup, unreliable bool) error {
 		g.Go(fmt.Sprintf("client%d", me), func(q *sim.Proc) {
 			cq := c.On(q)
 			for !stop {
-				x := Cmd(randInt(cr))
+				x := cq.intCmd(randInt(cr))
 				index := -1
 				ok := false
 				for i := 0; i < servers; i++ {

@@ -188,3 +188,27 @@ func TestPagesKeepsOrder(t *testing.T) {
 		require.Equal(t, min(n, 20), stopped, "n=%d: the iteration stops when asked", n)
 	}
 }
+
+// TestCommandArenaKeepsCopies: the clients' commands are copies packed into shared chunks:
+// the buffer they were formatted in can be reused, an append to one cannot overwrite the
+// next, a view (On) carves from the same chunk as its cluster and never hands out the same
+// bytes twice, and a command too long for a chunk is a copy of its own.
+func TestCommandArenaKeepsCopies(t *testing.T) {
+	c := &Cluster{commands: &commandArena{}}
+	v := c.On(nil)
+	buf := []byte("one")
+	a := c.commands.keep(buf)
+	copy(buf, "XXX")
+	b := v.intCmd(42)
+	d := v.clientCmd(3, 7)
+	_ = append(a, "!!!!!"...)
+	require.Equal(t, "one", string(a))
+	require.Equal(t, "42", string(b), "an append to the command before reached it")
+	require.Equal(t, "c3-7", string(d))
+	e := c.intCmd(5)
+	require.Equal(t, "5", string(e))
+	require.Equal(t, "c3-7", string(d), "the cluster and its view handed out the same bytes")
+	long := make([]byte, commandChunk)
+	require.Equal(t, long, c.commands.keep(long))
+	require.Equal(t, "5", string(e))
+}

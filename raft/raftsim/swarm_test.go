@@ -90,7 +90,7 @@ func TestProbesCounted(t *testing.T) {
 // fmt.Sprintf made them before clientCmd (the same bytes, so the same runs).
 func TestClientCmdIsTheFormattedCommand(t *testing.T) {
 	for _, c := range []struct{ me, v int }{{0, 0}, {2, 7}, {1, 999_999_999}, {12, 123456}} {
-		require.Equal(t, fmt.Sprintf("c%d-%d", c.me, c.v), string(clientCmd(c.me, c.v)))
+		require.Equal(t, fmt.Sprintf("c%d-%d", c.me, c.v), string(appendClientCmd(nil, c.me, c.v)))
 	}
 }
 
