@@ -112,8 +112,11 @@ func (e *entry) put(v []byte) {
 func (e *entry) append(v []byte) {
 	if e.base != "" {
 		// Into the builder with the base: the one copy of the base it ever makes, as
-		// the builder would have copied the value when it grew.
-		e.val.Grow(len(e.base) + len(v))
+		// the builder would have copied the value when it grew. With room to grow into,
+		// as the builder leaves when it grows (twice what it holds): a key appended
+		// to once after a restore is appended to again, and an exact fit made the
+		// next Append copy the value a second time.
+		e.val.Grow(2 * (len(e.base) + len(v)))
 		e.val.WriteString(e.base)
 		e.base = ""
 	}

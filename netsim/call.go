@@ -232,10 +232,10 @@ func (e *Endpoint) call(to int, m *method, args Message, timeout time.Duration, 
 		e.node.AfterAction(timeout, m.timeout, (*timedOutAction)(c))
 	}
 	target := n.Endpoint(to)
-	if target == nil || !target.node.Up() || l.down {
+	if target == nil || !target.node.Up() || !n.LinkUp(e.node.ID, to) {
 		if tracing {
 			c.id = n.traceSend(e.node.ID, to, method, false, summary(args), "undeliverable")
-			n.traceDrop(c.id, undeliverable(target, l))
+			n.traceDrop(c.id, undeliverable(target))
 		}
 		c.failLater(n.failAfter(&c.rand))
 		return
@@ -248,7 +248,7 @@ func (e *Endpoint) call(to int, m *method, args Message, timeout time.Duration, 
 		// below are drawn as they would be without it.
 		lr := *c.rand.Keyed(latencyKey)
 		delay += n.oneWay(l, &lr)
-		c.back = n.oneWay(n.link(to, e.node.ID), &lr)
+		c.back = n.oneWay(n.link(to, e.node.ID), &lr) // l stays valid: this grows another row, or none
 	}
 	if c.rand.Chance(cond.DropRequest) {
 		if tracing {
@@ -309,7 +309,7 @@ func (c *call) schedule(delay time.Duration, id uint64) {
 func (c *call) deliverUntraced() { c.deliver(0); c.unref() }
 
 // undeliverable says why a call could not be sent at all.
-func undeliverable(target *Endpoint, l *link) string {
+func undeliverable(target *Endpoint) string {
 	switch {
 	case target == nil:
 		return "no node at that address"

@@ -150,6 +150,33 @@ func TestAppendMsgIsTheMessage(t *testing.T) {
 	require.IsType(t, &raft.Message{}, (*outgoing)(&m).Clone())
 }
 
+// TestSmallFormsAreTheMessage: a message without entries, in whichever of the two small
+// forms it travels, digests, sizes and arrives as the message itself, field by field.
+func TestSmallFormsAreTheMessage(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := func(name string) int {
+			if rapid.Bool().Draw(t, name+" set") {
+				return rapid.IntRange(-1, 1<<40).Draw(t, name)
+			}
+			return 0
+		}
+		m := raft.Message{Type: rapid.SampledFrom([]raft.MsgType{raft.MsgVote, raft.MsgVoteResp, raft.MsgApp, raft.MsgAppResp, raft.MsgSnapResp}).Draw(t, "type"),
+			From: rapid.IntRange(0, 6).Draw(t, "from"), To: rapid.IntRange(0, 6).Draw(t, "to"), Term: rapid.IntRange(1, 1<<30).Draw(t, "term"),
+			LastLogIndex: n("lastLogIndex"), LastLogTerm: n("lastLogTerm"), Granted: rapid.Bool().Draw(t, "granted"),
+			PrevIndex: n("prevIndex"), PrevTerm: n("prevTerm"), Commit: n("commit"), Success: rapid.Bool().Draw(t, "success"),
+			ConflictIndex: n("conflictIndex"), ConflictTerm: n("conflictTerm"), MatchIndex: n("matchIndex")}
+		wire := (*outgoing)(&m).Clone().(netsim.Message)
+		switch wire.(type) {
+		case *small, *heartbeat:
+		default:
+			return // a form for fields neither holds (TestWireFormsAreTheMessage)
+		}
+		require.Equal(t, m.Digest(), wire.(netsim.Digester).Digest())
+		require.Equal(t, m.Size(), wire.Size())
+		require.Equal(t, m, received(wire))
+	})
+}
+
 // TestReceivedEntriesAreNotKept: a peer decodes every AppendEntries into one slice
 // (receive), which is only right if the core keeps none of a message's entries slice.
 // Scribbling over that slice after each request must leave the core's log as sent.
