@@ -26,8 +26,15 @@ func (p *Table[T]) Len() int { return p.n }
 // At returns slot i, which must exist (i < Len()).
 func (p *Table[T]) At(i int) *T { return &p.pages[i>>pageShift][i&(PageLen-1)] }
 
-// Grow makes slot i exist; the slots it adds are zero.
+// Grow makes slot i exist; the slots it adds are zero. It inlines to a comparison when
+// the slot exists.
 func (p *Table[T]) Grow(i int) {
+	if i >= p.n {
+		p.grow(i)
+	}
+}
+
+func (p *Table[T]) grow(i int) {
 	for p.n <= i {
 		k := p.n >> pageShift
 		if k == len(p.pages) {
