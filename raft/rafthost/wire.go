@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/lockstep-dst/lockstep/netsim"
 	"github.com/lockstep-dst/lockstep/raft"
@@ -181,12 +182,12 @@ func packEntries(prev int, ents []raft.Entry) ([]byte, bool) {
 	b := make([]byte, 0, size)
 	for i := range ents {
 		e := &ents[i]
-		b = binary.AppendUvarint(b, uint64(e.Term))
+		b = appendUvarint(b, uint64(e.Term))
 		if e.Command == nil {
 			b = append(b, 0)
 			continue
 		}
-		b = binary.AppendUvarint(b, uint64(len(e.Command))+1)
+		b = appendUvarint(b, uint64(len(e.Command))+1)
 		b = append(b, e.Command...)
 	}
 	return b, true // exactly size: capped
@@ -201,17 +202,35 @@ func uvarintLen(v uint64) int {
 	return n
 }
 
+// uvarint is binary.Uvarint with its commonest case in line: a term, or a command's length,
+// below 128 is one byte.
+func uvarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	return binary.Uvarint(b)
+}
+
+// appendUvarint is binary.AppendUvarint with the one-byte case in line.
+func appendUvarint(b []byte, v uint64) []byte {
+	if v < 0x80 {
+		return append(b, byte(v))
+	}
+	return binary.AppendUvarint(b, v)
+}
+
 // entries appends a's entries to dst (an empty, non-nil slice for none): their commands
 // are capped slices of packed, so that an append to one cannot reach the next.
 func (a *appendMsg) entries(dst []raft.Entry) []raft.Entry {
 	if dst == nil {
 		dst = []raft.Entry{}
 	}
+	dst = slices.Grow(dst, int(a.n))
 	b := a.packed
 	for i := 0; i < int(a.n); i++ {
-		term, k := binary.Uvarint(b)
+		term, k := uvarint(b)
 		b = b[k:]
-		l, k := binary.Uvarint(b)
+		l, k := uvarint(b)
 		b = b[k:]
 		var cmd []byte
 		if l > 0 {
