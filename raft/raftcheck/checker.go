@@ -1,9 +1,10 @@
 // Package raftcheck checks Raft's safety properties (Figure 3 of the paper, and the
 // durability and bookkeeping rules they rest on) on the states and Readies of a group of
-// peers, independently of whatever hosts them. It imports only the Raft core and the
-// standard library: a host (the simulator's rafthost.Peer, the in-test cluster of package
-// raft, a real server) feeds it what each peer recovered at boot and every Ready the peer
-// persisted, and gets back a *Violation naming the check that failed.
+// peers, independently of whatever hosts them. It imports only the Raft core (and its
+// internal table, paged) and the standard library: a host (the simulator's rafthost.Peer,
+// the in-test cluster of package raft, a real server) feeds it what each peer recovered at
+// boot and every Ready the peer persisted, and gets back a *Violation naming the check that
+// failed.
 //
 // Every check is incremental: a Ready costs O(1) plus O(entries and messages in it), never
 // O(log). The exception is leader completeness, which scans the committed entries the
