@@ -50,12 +50,24 @@ func digest(m any) uint64 {
 
 // Network connects endpoints on the nodes of one world.
 type Network struct {
-	w       *sim.World
-	rand    *sim.Rand
-	cond    Conditions
-	lat     Latency
-	eps     []*Endpoint // by node ID; nil where no endpoint is attached
-	links   [][]link    // links[from][to]: the directed link from -> to
+	w    *sim.World
+	rand *sim.Rand
+	cond Conditions
+	lat  Latency
+	eps  []*Endpoint // by node ID; nil where no endpoint is attached
+	// size is the side of the link matrix: the directed links between
+	// addresses below it (every node attached, every address a partition
+	// named) are the matrix's, any other is a stray (see link).
+	size int
+	// links[from][to] is the matrix link from -> to, for the to's below
+	// len(links[from]): a row is made only as far as calls from that node
+	// reach (see link), so a client node that calls three servers keeps
+	// three links, not one per node of the run (kv/SnapshotRecoverManyClients3B
+	// makes 63 client nodes, and their full matrix was 3% of its allocation).
+	links [][]link
+	// cut[from] has bit to set when the matrix link from -> to is down
+	// (partition.go): every row is a full bitset of the matrix's side.
+	cut     [][]uint64
 	stray   map[[2]int]*link
 	free    []*call           // call records nothing refers to any more (see call.refs)
 	reqs    sim.Slab[Request] // newRequest's Requests
@@ -65,15 +77,15 @@ type Network struct {
 	tr      tracer // what the trace needs remembered; untouched unless tracing
 }
 
-// link is one directed link: whether it is up, and the random stream its
-// calls draw their fates from. Each call's stream is keyed by the link and
+// link is one directed link's calls: how many were sent on it, and the
+// random stream they draw their fates from (whether it is up is its bit of
+// Network.cut). Each call's stream is keyed by the link and
 // the call's sequence number on that link, so the fates of calls on one link
 // do not depend on how much traffic other links carried: removing a fault
 // that changes traffic between nodes 3 and 4 leaves every loss, delay and
 // duplicate between nodes 0 and 1 as it was, which is what lets a failing
 // plan be shrunk one action at a time.
 type link struct {
-	down bool
 	seq  uint64   // calls sent on the link so far
 	rand sim.Rand // keyed by (from, to); each call's stream is keyed from it by seq
 }
@@ -161,15 +173,33 @@ func (n *Network) Endpoint(id int) *Endpoint {
 	return n.eps[id]
 }
 
+// grow makes the link matrix's side at least size.
 func (n *Network) grow(size int) {
-	for len(n.links) < size {
-		n.links = append(n.links, nil)
+	if size <= n.size {
+		return
 	}
-	for from := range n.links {
-		for to := len(n.links[from]); to < size; to++ {
-			n.links[from] = append(n.links[from], link{rand: *n.rand.Keyed(linkKey(from, to))})
+	n.size = size
+	words := (size + 63) / 64
+	for from := range n.cut {
+		for len(n.cut[from]) < words {
+			n.cut[from] = append(n.cut[from], 0)
 		}
 	}
+	for len(n.cut) < size {
+		n.cut = append(n.cut, make([]uint64, words))
+		n.links = append(n.links, nil)
+	}
+}
+
+// growRow makes the links from -> k for every k up to to that the row of
+// from lacks, and returns the row.
+func (n *Network) growRow(from, to int) []link {
+	row := n.links[from]
+	for k := len(row); k <= to; k++ {
+		row = append(row, link{rand: *n.rand.Keyed(linkKey(from, k))})
+	}
+	n.links[from] = row
+	return row
 }
 
 func linkKey(from, to int) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
@@ -178,8 +208,12 @@ func linkKey(from, to int) uint64 { return uint64(uint32(from))<<32 | uint64(uin
 // was ever attached at gets a link of its own, outside the matrix, so that a
 // stray address cannot grow it.
 func (n *Network) link(from, to int) *link {
-	if from >= 0 && to >= 0 && from < len(n.links) && to < len(n.links) {
-		return &n.links[from][to]
+	if uint(from) < uint(n.size) && uint(to) < uint(n.size) {
+		row := n.links[from]
+		if to >= len(row) {
+			row = n.growRow(from, to)
+		}
+		return &row[to]
 	}
 	k := [2]int{from, to}
 	l, ok := n.stray[k]

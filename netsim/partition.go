@@ -31,7 +31,7 @@ type span struct {
 // SetLink enables or disables the directed link from -> to.
 func (n *Network) SetLink(from, to int, up bool) {
 	n.grow(max(from, to) + 1)
-	n.links[from][to].down = !up
+	n.setCut(from, to, !up)
 	if !up {
 		n.linksCut()
 	}
@@ -39,19 +39,28 @@ func (n *Network) SetLink(from, to int, up bool) {
 
 // LinkUp reports whether calls from -> to can be delivered.
 func (n *Network) LinkUp(from, to int) bool {
-	if from < 0 || to < 0 || from >= len(n.links) || to >= len(n.links) {
-		return true
+	if uint(from) >= uint(n.size) || uint(to) >= uint(n.size) {
+		return true // a negative address is a huge uint
 	}
-	return !n.links[from][to].down
+	return n.cut[from][uint(to)/64]&(1<<(uint(to)%64)) == 0
+}
+
+// setCut sets whether the matrix link from -> to is down.
+func (n *Network) setCut(from, to int, down bool) {
+	if down {
+		n.cut[from][to/64] |= 1 << (to % 64)
+	} else {
+		n.cut[from][to/64] &^= 1 << (to % 64)
+	}
 }
 
 // Disconnect cuts every link into and out of node id (6.824's disconnect(i)).
 func (n *Network) Disconnect(id int) {
 	n.grow(id + 1)
-	for j := range n.links {
+	for j := range n.size {
 		if j != id {
-			n.links[id][j].down = true
-			n.links[j][id].down = true
+			n.setCut(id, j, true)
+			n.setCut(j, id, true)
 		}
 	}
 	n.linksCut()
@@ -71,12 +80,12 @@ func (n *Network) Disconnect(id int) {
 // connected ones. connected says which those are; nil means all.
 func (n *Network) Connect(id int, connected func(int) bool) {
 	n.grow(id + 1)
-	for j := range n.links {
+	for j := range n.size {
 		if j == id || (connected != nil && !connected(j)) {
 			continue
 		}
-		n.links[id][j].down = false
-		n.links[j][id].down = false
+		n.setCut(id, j, false)
+		n.setCut(j, id, false)
 	}
 	if !n.w.Tracing() {
 		return
@@ -100,11 +109,32 @@ func (n *Network) Partition(groups ...[]int) {
 			n.grow(id + 1)
 		}
 	}
-	for i := range n.links {
-		for j := range n.links[i] {
-			si, sj := side[i], side[j]
-			n.links[i][j].down = i != j && (si == 0 || sj == 0 || si != sj)
+	// Row i's cut bits, a word at a time: every other link of a node in no
+	// group, and for a node in group g every link to a node not in g (a
+	// node named in two groups is in the later one).
+	words := (n.size + 63) / 64
+	in := make([][]uint64, len(groups)+1) // in[g]: the members of group g (1-based)
+	for id, g := range side {
+		if id >= 0 && id < n.size {
+			if in[g] == nil {
+				in[g] = make([]uint64, words)
+			}
+			in[g][id/64] |= 1 << (id % 64)
 		}
+	}
+	for i := range n.size {
+		row, members := n.cut[i], in[side[i]]
+		for k := range row {
+			all := ^uint64(0)
+			if rest := n.size - 64*k; rest < 64 {
+				all = 1<<rest - 1
+			}
+			row[k] = all
+			if members != nil {
+				row[k] = all &^ members[k]
+			}
+		}
+		row[i/64] &^= 1 << (i % 64)
 	}
 	n.linksCut()
 	if !n.w.Tracing() {
@@ -124,10 +154,10 @@ func (n *Network) Partition(groups ...[]int) {
 		b.WriteString("}")
 	}
 	sp := &span{node0: -1, what: b.String()}
-	for i := range n.links {
+	for i := range n.size {
 		cutOff := false
-		for j := range n.links[i] {
-			cutOff = cutOff || n.links[i][j].down
+		for _, word := range n.cut[i] {
+			cutOff = cutOff || word != 0
 		}
 		if cutOff {
 			sp.nodes = append(sp.nodes, n.name(i))
@@ -138,10 +168,8 @@ func (n *Network) Partition(groups ...[]int) {
 
 // Heal brings every link up.
 func (n *Network) Heal() {
-	for i := range n.links {
-		for j := range n.links[i] {
-			n.links[i][j].down = false
-		}
+	for _, row := range n.cut {
+		clear(row)
 	}
 	if n.w.Tracing() {
 		n.closeOpen()

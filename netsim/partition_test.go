@@ -9,6 +9,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/lockstep-dst/lockstep/netsim"
+	"github.com/lockstep-dst/lockstep/sim"
 )
 
 // netOp is one step of a random network workload.
@@ -179,4 +180,43 @@ func TestPartitionSemantics(t *testing.T) {
 	n.SetLink(0, 7, false)
 	require.False(t, n.LinkUp(0, 7))
 	require.True(t, n.LinkUp(7, 0))
+}
+
+// TestPartitionManyNodes: Partition over more nodes than one word of link
+// bits holds, with nodes named in two groups (the later one counts) and
+// nodes in none, cuts exactly the links the rule says; a node attached
+// after it has its links up; Heal restores every link.
+func TestPartitionManyNodes(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		// Sizes at the edges of the 64-link words, where a bit beyond the
+		// last node, left set, would cut the next node attached.
+		nodes := rapid.OneOf(rapid.IntRange(1, 150), rapid.SampledFrom([]int{63, 64, 65, 127, 128, 129})).Draw(t, "nodes")
+		c := newCluster(1, nodes, nil)
+		n := c.net
+		groups := rapid.SliceOfN(rapid.SliceOf(rapid.IntRange(0, nodes-1)), 0, 4).Draw(t, "groups")
+		side := make([]int, nodes)
+		for g, members := range groups {
+			for _, id := range members {
+				side[id] = g + 1
+			}
+		}
+		n.Partition(groups...)
+		for i := range nodes {
+			for j := range nodes {
+				want := i == j || (side[i] != 0 && side[i] == side[j])
+				require.Equal(t, want, n.LinkUp(i, j), "%d->%d, sides %d and %d", i, j, side[i], side[j])
+			}
+		}
+		late := c.w.AddNode("late", func(*sim.Node) {})
+		n.Attach(late)
+		for i := range nodes {
+			require.True(t, n.LinkUp(i, late.ID) && n.LinkUp(late.ID, i), "links of a node attached after the partition")
+		}
+		n.Heal()
+		for i := range nodes + 1 {
+			for j := range nodes + 1 {
+				require.True(t, n.LinkUp(i, j), "%d->%d after Heal", i, j)
+			}
+		}
+	})
 }

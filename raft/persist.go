@@ -157,10 +157,18 @@ func nextRecord(buf []byte) (body []byte, size int, st recordStatus, err error) 
 // AppendEntryRecord appends the framed record of entry e to buf.
 func AppendEntryRecord(buf []byte, e Entry) []byte {
 	buf, start := beginRecord(buf, RecordEntry)
-	buf = binary.AppendUvarint(buf, uint64(e.Term))
-	buf = binary.AppendUvarint(buf, uint64(e.Index))
+	buf = appendUvarint(buf, uint64(e.Term))
+	buf = appendUvarint(buf, uint64(e.Index))
 	buf = append(buf, e.Command...)
 	return endRecord(buf, start)
+}
+
+// appendUvarint is binary.AppendUvarint with the one-byte case (a term below 128) in line.
+func appendUvarint(b []byte, v uint64) []byte {
+	if v < 0x80 {
+		return append(b, byte(v))
+	}
+	return binary.AppendUvarint(b, v)
 }
 
 // EntryRecordSize is the length of e's framed record (AppendEntryRecord), for a host that

@@ -2,6 +2,7 @@ package raftcheck
 
 import (
 	"bytes"
+	"encoding/binary"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -35,4 +36,42 @@ func longCommand(n, diff int, tag byte) string {
 	b := bytes.Repeat([]byte("0123456789abcdef"), n/16+1)[:n]
 	b[diff] ^= tag
 	return string(b)
+}
+
+// TestHashBytesTailIsTheBytewiseWord: the tail of a command (its last 1-7 bytes) goes into
+// the hash as one word, loaded whole; the word must be what a byte at a time builds, the
+// tail's bytes from the lowest and zero above them, for every length and offset.
+func TestHashBytesTailIsTheBytewiseWord(t *testing.T) {
+	bytewise := func(b []byte) uint64 {
+		const (
+			offset = 14695981039346656037
+			m      = 0xbf58476d1ce4e5b9
+		)
+		h := uint64(offset) ^ uint64(len(b))*m
+		// The same lanes as hashBytes for 32 bytes and more: only commands shorter than
+		// 32 bytes are compared here.
+		for ; len(b) >= 8; b = b[8:] {
+			h = (h ^ binary.LittleEndian.Uint64(b)) * m
+			h ^= h >> 29
+		}
+		if len(b) > 0 {
+			var w uint64
+			for i, c := range b {
+				w |= uint64(c) << (8 * i)
+			}
+			h = (h ^ w) * m
+			h ^= h >> 29
+		}
+		return h * m
+	}
+	buf := make([]byte, 64)
+	for i := range buf {
+		buf[i] = byte(0xf1 - 7*i)
+	}
+	for n := 0; n < 32; n++ {
+		for off := 0; off < 8; off++ {
+			b := buf[off : off+n]
+			require.Equal(t, bytewise(b), hashBytes(b), "length %d at offset %d", n, off)
+		}
+	}
 }

@@ -1,6 +1,9 @@
 package raftcheck
 
-import "github.com/lockstep-dst/lockstep/raft"
+import (
+	"github.com/lockstep-dst/lockstep/raft"
+	"github.com/lockstep-dst/lockstep/raft/internal/paged"
+)
 
 type entryKey struct{ index, term int }
 
@@ -17,9 +20,9 @@ type entryFacts struct {
 // over the predecessor's term this checks the whole prefix at O(1) per entry.
 //
 // Most indices only ever hold entries of one term, so the first term seen at an index is
-// kept in a table by index (paged), and the facts of any other term at that index in a map.
+// kept in a table by index (paged.Table), and the facts of any other term at that index in a map.
 type logMatching struct {
-	first  paged[firstFacts] // first.at(i-1): the first term seen at index i, with its facts
+	first  paged.Table[firstFacts] // first.At(i-1): the first term seen at index i, with its facts
 	others map[entryKey]entryFacts
 }
 
@@ -32,8 +35,8 @@ func (l *logMatching) check(id int, e *raft.Entry, f fact, prevTerm int) error {
 	facts := entryFacts{command: f.hash, prevTerm: prevTerm}
 	var prev entryFacts
 	ok := false
-	l.first.grow(e.Index - 1)
-	switch first := l.first.at(e.Index - 1); {
+	l.first.Grow(e.Index - 1)
+	switch first := l.first.At(e.Index - 1); {
 	case first.term == 0:
 		*first = firstFacts{term: e.Term, facts: facts}
 		return nil

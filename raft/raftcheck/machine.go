@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/lockstep-dst/lockstep/raft"
+	"github.com/lockstep-dst/lockstep/raft/internal/paged"
 )
 
 type committedEntry struct {
@@ -29,17 +30,17 @@ type committedEntry struct {
 // snapshot-advances: a snapshot a peer installs replaces its state machine, so it must be
 // beyond everything that state machine applied.
 type stateMachineSafety struct {
-	committed    paged[committedEntry] // committed.at(i-1) is index i: indices are dense
+	committed    paged.Table[committedEntry] // committed.At(i-1) is index i: indices are dense
 	maxCommitted int
 	applied      []int // per peer: last index applied (or covered by its snapshot)
 }
 
 // entry returns what was applied at index i, if any peer applied a command there.
 func (s *stateMachineSafety) entry(i int) (committedEntry, bool) {
-	if i < 1 || i > s.committed.len() {
+	if i < 1 || i > s.committed.Len() {
 		return committedEntry{}, false
 	}
-	e := s.committed.at(i - 1)
+	e := s.committed.At(i - 1)
 	return *e, e.known
 }
 
@@ -68,8 +69,8 @@ func (s *stateMachineSafety) check(id, term int, rd *raft.Ready) error {
 				id, a.CommandIndex, s.applied[id]+1)
 		}
 		s.applied[id] = a.CommandIndex
-		if a.CommandIndex <= s.committed.len() && s.committed.at(a.CommandIndex-1).known {
-			prev := s.committed.at(a.CommandIndex - 1)
+		if a.CommandIndex <= s.committed.Len() && s.committed.At(a.CommandIndex-1).known {
+			prev := s.committed.At(a.CommandIndex - 1)
 			if prev.term != a.CommandTerm || !bytes.Equal(prev.command, a.Command) {
 				return violation(StateMachineSafety, "peer %d applied %q (term %d) at index %d, another peer applied %q (term %d)",
 					id, short(a.Command), a.CommandTerm, a.CommandIndex, short(prev.command), prev.term)
@@ -77,8 +78,8 @@ func (s *stateMachineSafety) check(id, term int, rd *raft.Ready) error {
 			prev.commitTerm = min(prev.commitTerm, term)
 			continue
 		}
-		s.committed.grow(a.CommandIndex - 1)
-		*s.committed.at(a.CommandIndex - 1) = committedEntry{term: a.CommandTerm, command: a.Command, commitTerm: term, known: true}
+		s.committed.Grow(a.CommandIndex - 1)
+		*s.committed.At(a.CommandIndex - 1) = committedEntry{term: a.CommandTerm, command: a.Command, commitTerm: term, known: true}
 		s.maxCommitted = max(s.maxCommitted, a.CommandIndex)
 	}
 	return nil

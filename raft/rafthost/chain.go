@@ -7,38 +7,47 @@ import "github.com/lockstep-dst/lockstep/raft"
 // Ready is persisted: how a service on Raft follows its peer's leadership behind the
 // safety checkers, which must see the Ready first.
 func AfterPersisted(next Observer, after func(*Peer)) Observer {
-	return chained{next: next, after: after}
+	c := &chained{next: next, after: after}
+	c.writing, _ = next.(WritingObserver)
+	c.halted, _ = next.(HaltObserver)
+	return c
 }
 
+// chained is AfterPersisted's observer. It is called on every Ready of a service's peer
+// (twice: Writing and Persisted), so next's optional interfaces are asserted once, here,
+// and its methods take a pointer: a value receiver behind an interface is called through
+// a wrapper that copies the receiver first.
 type chained struct {
-	next  Observer
-	after func(*Peer)
+	next    Observer
+	writing WritingObserver // next as one, or nil
+	halted  HaltObserver    // next as one, or nil
+	after   func(*Peer)
 }
 
 var (
-	_ WritingObserver = chained{}
-	_ HaltObserver    = chained{}
+	_ WritingObserver = (*chained)(nil)
+	_ HaltObserver    = (*chained)(nil)
 )
 
-func (c chained) Booted(p *Peer, rec raft.Persistent) {
+func (c *chained) Booted(p *Peer, rec raft.Persistent) {
 	if c.next != nil {
 		c.next.Booted(p, rec)
 	}
 }
 
-func (c chained) Writing(p *Peer, rd raft.Ready) {
-	if w, ok := c.next.(WritingObserver); ok {
-		w.Writing(p, rd)
+func (c *chained) Writing(p *Peer, rd raft.Ready) {
+	if c.writing != nil {
+		c.writing.Writing(p, rd)
 	}
 }
 
-func (c chained) Halted(p *Peer, err error) {
-	if h, ok := c.next.(HaltObserver); ok {
-		h.Halted(p, err)
+func (c *chained) Halted(p *Peer, err error) {
+	if c.halted != nil {
+		c.halted.Halted(p, err)
 	}
 }
 
-func (c chained) Persisted(p *Peer, rd raft.Ready) {
+func (c *chained) Persisted(p *Peer, rd raft.Ready) {
 	if c.next != nil {
 		c.next.Persisted(p, rd)
 	}

@@ -64,7 +64,7 @@ func (m *logImage) append(e raft.Entry) {
 // appendReady applies rd's truncate and entries and returns the offset in b where the
 // records of rd's entries start: b[start:] is their records, in order (the core's Ready
 // carries contiguous entries).
-func (m *logImage) appendReady(rd raft.Ready) int {
+func (m *logImage) appendReady(rd *raft.Ready) int {
 	if rd.Truncate > 0 {
 		m.truncate(rd.Truncate)
 	}

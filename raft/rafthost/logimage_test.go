@@ -37,7 +37,7 @@ func TestLogImageIsTheEncodedLog(t *testing.T) {
 					log = append(log, e)
 					rd.Entries = append(rd.Entries, e)
 				}
-				start := m.appendReady(rd)
+				start := m.appendReady(&rd)
 				want := []byte{}
 				for _, e := range rd.Entries {
 					want = raft.AppendEntryRecord(want, e)
@@ -66,8 +66,8 @@ func TestLogImageIsTheEncodedLog(t *testing.T) {
 // does (raft.ReplayLog).
 func TestLogImageGapStartsOver(t *testing.T) {
 	var m logImage
-	m.appendReady(raft.Ready{Entries: []raft.Entry{{Term: 1, Index: 1}, {Term: 1, Index: 2}}})
-	m.appendReady(raft.Ready{Entries: []raft.Entry{{Term: 2, Index: 5, Command: []byte("x")}}})
+	m.appendReady(&raft.Ready{Entries: []raft.Entry{{Term: 1, Index: 1}, {Term: 1, Index: 2}}})
+	m.appendReady(&raft.Ready{Entries: []raft.Entry{{Term: 2, Index: 5, Command: []byte("x")}}})
 	require.Equal(t, 5, m.first)
 	require.Equal(t, raft.AppendEntryRecord(nil, raft.Entry{Term: 2, Index: 5, Command: []byte("x")}), m.b)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/lockstep-dst/lockstep/netsim"
 	"github.com/lockstep-dst/lockstep/raft"
@@ -21,7 +22,7 @@ import (
 //   - heartbeat: a MsgApp without entries (a heartbeat, a commit index or a probe): 40 bytes
 //     (a 48-byte allocation) and no pointers;
 //   - appendMsg: a MsgApp with entries (contiguous after PrevIndex, as the core sends
-//     them), 72 bytes (an 80-byte allocation) and the entries encoded in one byte slice:
+//     them), 80 bytes with its digest and the entries encoded in one byte slice:
 //     per entry its term and its command, not its index, which follows from PrevIndex. A
 //     raft.Message clone takes 160 bytes, or 208 with one entry, plus 40 for each further
 //     entry and the commands; a leader that resends a backlog sends tens of entries.
@@ -65,7 +66,7 @@ func (o *outgoing) Clone() any {
 			}
 			if packed, ok := packEntries(m.PrevIndex, m.Entries); ok {
 				return &appendMsg{from: int32(m.From), to: int32(m.To), n: int32(len(m.Entries)), term: m.Term,
-					prevIndex: m.PrevIndex, prevTerm: m.PrevTerm, commit: m.Commit, packed: packed}
+					prevIndex: m.PrevIndex, prevTerm: m.PrevTerm, commit: m.Commit, packed: packed, digest: m.Digest()}
 			}
 		}
 	}
@@ -97,8 +98,17 @@ func (s *small) message() raft.Message {
 // Size is the message's (raft.Message.Size).
 func (s *small) Size() int { m := s.message(); return m.Size() }
 
-// Digest is the message's (raft.Message.Digest).
-func (s *small) Digest() uint64 { m := s.message(); return m.Digest() }
+// Digest is the message's (raft.Message.Digest), from s's fields in raft.Message.Digest's
+// order, without building the 160-byte message first (TestWireFormsAreTheMessage).
+func (s *small) Digest() uint64 {
+	d := fnv(fnvOffset)
+	d.int(int(s.typ)).int(int(s.from)).int(int(s.to)).int(s.term)
+	d.int(s.lastLogIndex).int(s.lastLogTerm).bool(s.granted)
+	d.int(s.prevIndex).int(0).int(0).int(0) // PrevTerm, Commit, len(Entries)
+	d.bool(s.success).int(s.conflictIndex).int(s.conflictTerm).int(s.matchIndex)
+	d.int(0).int(0).int(0) // Snapshot.Index, Snapshot.Term, len(Data)
+	return uint64(d)
+}
 
 // String is the message's (raft.Message.String).
 func (s *small) String() string { return s.message().String() }
@@ -123,8 +133,16 @@ func (h *heartbeat) message() raft.Message {
 // Size is the message's (raft.Message.Size).
 func (h *heartbeat) Size() int { m := h.message(); return m.Size() }
 
-// Digest is the message's (raft.Message.Digest).
-func (h *heartbeat) Digest() uint64 { m := h.message(); return m.Digest() }
+// Digest is the message's (raft.Message.Digest), as small's is.
+func (h *heartbeat) Digest() uint64 {
+	d := fnv(fnvOffset)
+	d.int(int(raft.MsgApp)).int(int(h.from)).int(int(h.to)).int(h.term)
+	d.int(0).int(0).int(0) // LastLogIndex, LastLogTerm, Granted
+	d.int(h.prevIndex).int(h.prevTerm).int(h.commit).int(0)
+	d.int(0).int(0).int(0).int(0) // Success, ConflictIndex, ConflictTerm, MatchIndex
+	d.int(0).int(0).int(0)        // Snapshot.Index, Snapshot.Term, len(Data)
+	return uint64(d)
+}
 
 // String is the message's (raft.Message.String).
 func (h *heartbeat) String() string { return h.message().String() }
@@ -145,6 +163,10 @@ type appendMsg struct {
 	prevTerm int
 	commit int
 	packed []byte
+	// digest is the message's raft.Message.Digest, taken from the message it was packed
+	// from: the network digests a request at each delivery, and digesting the packed form
+	// decoded every entry again (the struct's 80-byte allocation has room for it).
+	digest uint64
 }
 
 // packEntries encodes ents for an appendMsg, if they are contiguous after prev (the core
@@ -160,12 +182,12 @@ func packEntries(prev int, ents []raft.Entry) ([]byte, bool) {
 	b := make([]byte, 0, size)
 	for i := range ents {
 		e := &ents[i]
-		b = binary.AppendUvarint(b, uint64(e.Term))
+		b = appendUvarint(b, uint64(e.Term))
 		if e.Command == nil {
 			b = append(b, 0)
 			continue
 		}
-		b = binary.AppendUvarint(b, uint64(len(e.Command))+1)
+		b = appendUvarint(b, uint64(len(e.Command))+1)
 		b = append(b, e.Command...)
 	}
 	return b, true // exactly size: capped
@@ -180,17 +202,35 @@ func uvarintLen(v uint64) int {
 	return n
 }
 
+// uvarint is binary.Uvarint with its commonest case in line: a term, or a command's length,
+// below 128 is one byte.
+func uvarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	return binary.Uvarint(b)
+}
+
+// appendUvarint is binary.AppendUvarint with the one-byte case in line.
+func appendUvarint(b []byte, v uint64) []byte {
+	if v < 0x80 {
+		return append(b, byte(v))
+	}
+	return binary.AppendUvarint(b, v)
+}
+
 // entries appends a's entries to dst (an empty, non-nil slice for none): their commands
 // are capped slices of packed, so that an append to one cannot reach the next.
 func (a *appendMsg) entries(dst []raft.Entry) []raft.Entry {
 	if dst == nil {
 		dst = []raft.Entry{}
 	}
+	dst = slices.Grow(dst, int(a.n))
 	b := a.packed
 	for i := 0; i < int(a.n); i++ {
-		term, k := binary.Uvarint(b)
+		term, k := uvarint(b)
 		b = b[k:]
-		l, k := binary.Uvarint(b)
+		l, k := uvarint(b)
 		b = b[k:]
 		var cmd []byte
 		if l > 0 {
@@ -217,35 +257,9 @@ func (a *appendMsg) Size() int {
 	return m.Size()
 }
 
-// Digest is the message's (raft.Message.Digest), computed here from the packed entries in
-// the same order: decoding them into a slice for raft.Message.Digest would put the slice on
-// the heap (the digest's CRC makes what its message points to escape), an allocation per
-// delivery. TestWireFormsAreTheMessage and TestAppendMsgIsTheMessage check the two agree.
-func (a *appendMsg) Digest() uint64 {
-	d := fnv(fnvOffset)
-	d.int(int(raft.MsgApp)).int(int(a.from)).int(int(a.to)).int(a.term)
-	d.int(0).int(0).int(0) // LastLogIndex, LastLogTerm, Granted
-	d.int(a.prevIndex).int(a.prevTerm).int(a.commit).int(int(a.n))
-	b := a.packed
-	for i := 0; i < int(a.n); i++ {
-		term, k := binary.Uvarint(b)
-		b = b[k:]
-		l, k := binary.Uvarint(b)
-		b = b[k:]
-		d.int(int(term)).int(a.prevIndex + 1 + i)
-		if l <= 1 {
-			d.int(0)
-		} else {
-			d.int(int(l - 1)).int(int(raft.Checksum(b[:l-1])))
-		}
-		if l > 0 {
-			b = b[l-1:]
-		}
-	}
-	d.int(0).int(0).int(0).int(0) // Success, ConflictIndex, ConflictTerm, MatchIndex
-	d.int(0).int(0).int(0)        // Snapshot.Index, Snapshot.Term, len(Data)
-	return uint64(d)
-}
+// Digest is the message's (raft.Message.Digest), computed when it was packed
+// (TestAppendMsgIsTheMessage checks that what arrives is that message).
+func (a *appendMsg) Digest() uint64 { return a.digest }
 
 // fnv is raft.Message.Digest's accumulator: FNV-1a over integers, one multiply each.
 type fnv uint64
@@ -258,6 +272,13 @@ const (
 func (d *fnv) int(v int) *fnv {
 	*d = (*d ^ fnv(uint64(v))) * fnvPrime
 	return d
+}
+
+func (d *fnv) bool(b bool) *fnv {
+	if b {
+		return d.int(1)
+	}
+	return d.int(0)
 }
 
 // String is the message's (raft.Message.String).

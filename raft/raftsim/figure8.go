@@ -1,6 +1,7 @@
 package raftsim
 
 import (
+	"math/bits"
 	"time"
 
 	"github.com/lockstep-dst/lockstep/faults"
@@ -181,23 +182,44 @@ var ProbeFigure8 = sim.NewProbe("raft/figure8-old-term-entry-on-majority",
 // afterPersisted evaluates ProbeFigure8 after each Ready a peer persisted, on every peer
 // that is up and leads: a leader's match index advances on a reply without a Ready of its
 // own when it has nothing to send or commit, as when the replicated entry is of an earlier
-// term, so its own Readies would miss the state. O(peers) per Ready, and a look at the other
-// peers' logs only for a leader whose majority-replicated prefix ends in an entry of an
-// earlier term. A leader found with an entry of its own term on a majority is not looked at
-// again in that term (figure8Settled).
-func (c *Cluster) afterPersisted(*rafthost.Peer) {
-	for i, p := range c.peers {
-		if p != nil && c.Nodes[i].Up() && p.Core() != nil {
-			core := p.Core()
-			if term, leader := core.State(); leader && c.figure8Settled[i] != (settled{core, term}) {
-				in, own := c.figure8State(i)
-				if own {
-					c.figure8Settled[i] = settled{core, term}
-				}
-				if in {
-					c.W.Sometimes(ProbeFigure8, true)
-					return
-				}
+// term, so its own Readies would miss the state. O(leaders) per Ready, and a look at the
+// other peers' logs only for a leader whose majority-replicated prefix ends in an entry of
+// an earlier term. A leader found with an entry of its own term on a majority is not
+// looked at again in that term (figure8Settled).
+//
+// The leaders are the peers in c.leading: a peer enters it at a Ready of its own that it
+// persisted as leader, and leaves it when it is found down or not leading. A leader is
+// missed only before its first such Ready, and is not in the probe's state then: its
+// followers' match indexes rise only on answers to the appends of that Ready, which it
+// sends after persisting it, so the majority's match is 0 (figure8State finds no earlier
+// term there). Looking at every peer on every Ready was 1% of raft/Swarm's instructions.
+func (c *Cluster) afterPersisted(p *rafthost.Peer) {
+	if core := p.Core(); core != nil {
+		if _, leader := core.State(); leader {
+			c.leading |= 1 << core.ID()
+		}
+	}
+	for l := c.leading; l != 0; l &= l - 1 {
+		i := bits.TrailingZeros64(l)
+		p := c.peers[i]
+		if p == nil || !c.Nodes[i].Up() || p.Core() == nil {
+			c.leading &^= 1 << i
+			continue
+		}
+		core := p.Core()
+		term, leader := core.State()
+		if !leader {
+			c.leading &^= 1 << i
+			continue
+		}
+		if c.figure8Settled[i] != (settled{core, term}) {
+			in, own := c.figure8State(i)
+			if own {
+				c.figure8Settled[i] = settled{core, term}
+			}
+			if in {
+				c.W.Sometimes(ProbeFigure8, true)
+				return
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+
+	"github.com/lockstep-dst/lockstep/raft/internal/paged"
 )
 
 // raft/Swarm's snapshots name the history they cover instead of holding it. The 2D
@@ -30,39 +32,54 @@ import (
 
 // history is what the group applied: the first command applied at each index, which peer
 // applied it, and with digest snapshots a running hash of the commands through each index.
+//
+// Its tables grow by pages (paged.Table), never moved: the history of raft/Swarm or the
+// churn scenarios reaches thousands of commands, and slices grown by doubling allocated two
+// to four times that.
 type history struct {
-	cmds [][]byte // cmds[k-1]: the command applied at index k
-	by   []int    // by[k-1]: the peer that applied it first
-	sums []uint64 // with digests, sums[k]: the hash of cmds[:k]; sums[0] is the empty history's
+	cmds    paged.Table[[]byte] // cmds.At(k-1): the command applied at index k
+	by      paged.Table[int]    // by.At(k-1): the peer that applied it first
+	digests bool
+	sums    paged.Table[uint64] // with digests, sums.At(k): the hash of the first k commands; At(0) the empty history's
 }
 
 const historyOffset = 14695981039346656037 // FNV-1a's offset basis: sums[0]
 
-func newHistory(digests bool) history {
+func newHistory(digests bool) *history {
+	h := &history{digests: digests}
 	if digests {
-		return history{sums: []uint64{historyOffset}}
+		h.sums.Push(historyOffset)
 	}
-	return history{}
+	return h
 }
+
+// len returns the number of commands the group applied.
+func (h *history) len() int { return h.cmds.Len() }
+
+// cmd returns the command applied at index k, for 1 <= k <= len().
+func (h *history) cmd(k int) []byte { return *h.cmds.At(k - 1) }
+
+// sum returns the hash of the first k commands, for 0 <= k <= len(), with digests.
+func (h *history) sum(k int) uint64 { return *h.sums.At(k) }
 
 // add records that peer applied cmd at index, at most one past the history; if the history
 // holds another command at index, it returns that one and the peer that applied it.
 func (h *history) add(peer, index int, cmd []byte) (other []byte, by int, conflict bool) {
 	switch {
-	case index <= len(h.cmds):
-		if old := h.cmds[index-1]; !bytes.Equal(old, cmd) {
-			return old, h.by[index-1], true
+	case index <= h.len():
+		if old := h.cmd(index); !bytes.Equal(old, cmd) {
+			return old, *h.by.At(index - 1), true
 		}
 		return nil, 0, false
-	case index != len(h.cmds)+1:
+	case index != h.len()+1:
 		// A peer applies in order, from 1 or from a snapshot, whose values are in the
 		// history (ingest): apply checked the order already.
-		panic(fmt.Sprintf("raft harness: index %d applied beyond the group's history of %d", index, len(h.cmds)))
+		panic(fmt.Sprintf("raft harness: index %d applied beyond the group's history of %d", index, h.len()))
 	}
-	h.cmds = push(h.cmds, cmd)
-	h.by = push(h.by, peer)
-	if h.sums != nil {
-		h.sums = push(h.sums, chainHash(h.sums[len(h.sums)-1], cmd))
+	h.cmds.Push(cmd)
+	h.by.Push(peer)
+	if h.digests {
+		h.sums.Push(chainHash(h.sum(h.len()-1), cmd))
 	}
 	return nil, 0, false
 }
@@ -88,7 +105,7 @@ func (h *history) digestSnapshot(index int) []byte {
 	b = strconv.AppendInt(b, int64(index), 10)
 	b = append(b, '\n')
 	const digits = "0123456789abcdef"
-	sum := h.sums[index]
+	sum := h.sum(index)
 	for shift := 60; shift >= 0; shift -= 4 {
 		b = append(b, digits[sum>>shift&15])
 	}
@@ -117,19 +134,19 @@ func (c *Cluster) ingestDigest(i int, snap []byte) int {
 		c.W.Fail("apply", c.Nodes[i], fmt.Errorf("undecodable snapshot %q", short(snap)))
 		return -1
 	}
-	if index > len(c.history.cmds) || c.history.sums[index] != sum {
+	if index > c.history.len() || c.history.sum(index) != sum {
 		c.W.Fail("apply", c.Nodes[i], fmt.Errorf("snapshot at index %d does not hold the %d values the group applied through it (hash %016x, history's %s)",
 			index, index, sum, c.historySum(index)))
 		return -1
 	}
-	c.logs[i] = c.history.cmds[:index]
+	c.logLen[i] = index
 	c.applied[i] = index
 	return index
 }
 
 func (c *Cluster) historySum(index int) string {
-	if index >= len(c.history.sums) {
-		return fmt.Sprintf("through %d only", len(c.history.cmds))
+	if index > c.history.len() {
+		return fmt.Sprintf("through %d only", c.history.len())
 	}
-	return fmt.Sprintf("%016x", c.history.sums[index])
+	return fmt.Sprintf("%016x", c.history.sum(index))
 }

@@ -11,9 +11,21 @@ import (
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
-// historyOf is the group's history of values vs.
-func historyOf(vs ...string) history {
-	h := newHistory(true)
+// log returns what peer i applied, index 1 first (nil if nothing).
+func (c *Cluster) log(i int) [][]byte {
+	var l [][]byte
+	for k := 1; k <= c.logLen[i]; k++ {
+		l = append(l, c.history.cmd(k))
+	}
+	return l
+}
+
+// historyOf is the group's history of values vs, with digests.
+func historyOf(vs ...string) *history { return historyWith(true, vs...) }
+
+// historyWith is the group's history of values vs, with digests or not.
+func historyWith(digests bool, vs ...string) *history {
+	h := newHistory(digests)
 	for i, v := range vs {
 		_, _, conflict := h.add(0, i+1, []byte(v))
 		if conflict {
@@ -28,14 +40,11 @@ func historyOf(vs ...string) history {
 // run ended: f's calls that fail the run (W.Fail) fail it.
 func onCluster(t *testing.T, digests bool, vs []string, f func(c *Cluster)) sim.Result {
 	t.Helper()
-	h := historyOf(vs...)
-	if !digests {
-		h.sums = nil
-	}
+	h := historyWith(digests, vs...)
 	s := &sim.Scenario{Name: "raft/HarnessTest", Main: func(p *sim.Proc) error {
 		w := p.World()
 		c := &Cluster{P: p, W: w, N: 1, Nodes: []*sim.Node{w.AddNode("raft0", func(*sim.Node) {})},
-			logs: make([][][]byte, 1), values: make([][]byte, 1), applied: make([]int, 1),
+			logLen: make([]int, 1), values: make([][]byte, 1), applied: make([]int, 1),
 			snapshots: true, snapEvery: []int{0}, digests: digests, history: h}
 		f(c)
 		return nil
@@ -70,9 +79,7 @@ func TestDigestIngestTakesTheHistorysPrefix(t *testing.T) {
 		for _, boot := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/boot=%v", tc.name, boot), func(t *testing.T) {
 				res := onDigestCluster(t, vs, func(c *Cluster) {
-					for _, v := range vs[:tc.applied+tc.extra] {
-						c.logs[0] = append(c.logs[0], []byte(v))
-					}
+					c.logLen[0] = tc.applied + tc.extra // a prefix of the history, vs
 					c.applied[0] = tc.applied
 					k := c.applied[0]
 					if boot {
@@ -83,7 +90,7 @@ func TestDigestIngestTakesTheHistorysPrefix(t *testing.T) {
 					for _, v := range vs[:tc.index] {
 						want = append(want, []byte(v))
 					}
-					require.Equal(t, want, c.logs[0])
+					require.Equal(t, want, c.log(0))
 					require.Equal(t, tc.index, c.applied[0])
 				})
 				require.True(t, res.Passed(), "%v", res.Failure)
@@ -158,9 +165,23 @@ func TestSwarmSnapshotsAreDigests(t *testing.T) {
 		if err == nil && len(snap.Data) > 0 {
 			index, sum, ok := parseDigest(snap.Data)
 			require.True(t, ok, "peer %d's snapshot %q", i, short(snap.Data))
-			require.Equal(t, c.history.sums[index], sum, "peer %d's snapshot at %d", i, index)
+			require.Equal(t, c.history.sum(index), sum, "peer %d's snapshot at %d", i, index)
 			digests++
 		}
 	}
 	require.Positive(t, digests, "no peer holds a snapshot at the end of seed 1")
+}
+
+// TestNCommittedCountsPrefixes: a peer applied index if its applied prefix of the group's
+// history reaches it, and the value is the history's there.
+func TestNCommittedCountsPrefixes(t *testing.T) {
+	c := &Cluster{N: 3, logLen: []int{2, 0, 3}, history: historyWith(false, "a", "bb", "c")}
+	for _, tc := range []struct {
+		index, n int
+		v        string
+	}{{0, 0, ""}, {1, 2, "a"}, {2, 2, "bb"}, {3, 1, "c"}, {4, 0, ""}} {
+		n, v := c.NCommitted(tc.index)
+		require.Equal(t, tc.n, n, "index %d", tc.index)
+		require.Equal(t, tc.v, string(v), "index %d", tc.index)
+	}
 }

@@ -56,7 +56,7 @@ func TestIngestHoldsTheSnapshotsValues(t *testing.T) {
 				group := append(append([]string(nil), tc.applied...), tc.extra...)
 				snap := snapOf(tc.snap...)
 				res := onCluster(t, false, group, func(c *Cluster) {
-					c.logs[0] = c.history.cmds
+					c.logLen[0] = c.history.len()
 					c.values[0], c.applied[0] = enc(tc.applied...), len(tc.applied)
 					known, k := c.values[0], c.applied[0]
 					if boot {
@@ -67,7 +67,7 @@ func TestIngestHoldsTheSnapshotsValues(t *testing.T) {
 						return
 					}
 					require.Equal(t, len(tc.snap), index)
-					require.Equal(t, split(tc.snap...), c.logs[0])
+					require.Equal(t, split(tc.snap...), c.log(0))
 					require.Equal(t, enc(tc.snap...), c.values[0])
 					require.Equal(t, len(tc.snap), c.applied[0])
 				})

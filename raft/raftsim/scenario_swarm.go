@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lockstep-dst/lockstep/raft/internal/paged"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -108,13 +109,13 @@ func runSwarm(p *sim.Proc, o swarmOptions) {
 
 	r := w.Rand("raft/swarm/clients")
 	stop := false
-	var acks pages[ack]
+	var acks paged.Table[ack]
 	var clients []*sim.Proc
 	for k := 0; k < o.clients; k++ {
 		cr := r.Fork(fmt.Sprintf("client%d", k))
 		clients = append(clients, w.Spawn(nil, fmt.Sprintf("client%d", k), func(cp *sim.Proc) {
 			for !stop {
-				swarmClient(cp, c, cr, k, acks.push)
+				swarmClient(cp, c, cr, k, acks.Push)
 			}
 		}))
 	}
@@ -153,7 +154,8 @@ func runSwarm(p *sim.Proc, o swarmOptions) {
 
 	// Every command a client saw committed is in the final log: committing index on all
 	// peers means each of them applied everything before it.
-	for a := range acks.all() {
+	for k := range acks.Len() {
+		a := acks.At(k)
 		if a.index > index {
 			c.P.Fatalf("raft/acknowledged", "a client saw %q committed at index %d, beyond the final commit %d", short(a.cmd), a.index, index)
 		}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lockstep-dst/lockstep/raft/internal/paged"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -254,7 +255,7 @@ func churn2C(p *sim.Proc, setup Setup, unreliable bool) error {
 	w := p.World()
 	r := w.Rand("raft/churn")
 	stop := false
-	values := make([]pages[seen], ncli) // what each client saw committed, and where
+	values := make([]paged.Table[seen], ncli) // what each client saw committed, and where
 	g := newProcGroup(w)
 	for me := 0; me < ncli; me++ {
 		cr := w.Rand(fmt.Sprintf("raft/churn/client%d", me))
@@ -278,7 +279,7 @@ func churn2C(p *sim.Proc, setup Setup, unreliable bool) error {
 					for _, to := range []int{10, 20, 50, 100, 200} {
 						if nd, cmd := cq.NCommitted(index); nd > 0 {
 							if bytes.Equal(cmd, x) {
-								values[me].push(seen{index, x})
+								values[me].Push(seen{index, x})
 							}
 							break
 						}
@@ -347,10 +348,11 @@ type seen struct {
 // is the value at index k), where a correct run holds it; only a value not there is
 // searched for in the whole log, sorted once for a binary search. Sorting and searching
 // every value made this final check 2% of raft/ReliableChurn2C's instructions.
-func notInLog(log [][]byte, values []pages[seen]) (me int, v []byte, missing bool) {
+func notInLog(log [][]byte, values []paged.Table[seen]) (me int, v []byte, missing bool) {
 	var sorted [][]byte
 	for me := range values {
-		for s := range values[me].all() {
+		for k := range values[me].Len() {
+			s := values[me].At(k)
 			if s.index >= 1 && s.index <= len(log) && bytes.Equal(log[s.index-1], s.v) {
 				continue
 			}

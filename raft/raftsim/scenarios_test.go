@@ -1,12 +1,12 @@
 package raftsim
 
 import (
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/lockstep-dst/lockstep/raft/internal/paged"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -97,11 +97,11 @@ func TestNotInLog(t *testing.T) {
 		return l
 	}
 	at := func(index int, v string) seen { return seen{index, []byte(v)} }
-	clients := func(cs ...[]seen) []pages[seen] {
-		ps := make([]pages[seen], len(cs))
+	clients := func(cs ...[]seen) []paged.Table[seen] {
+		ps := make([]paged.Table[seen], len(cs))
 		for i, c := range cs {
 			for _, s := range c {
-				ps[i].push(s)
+				ps[i].Push(s)
 			}
 		}
 		return ps
@@ -159,34 +159,6 @@ func TestWaitGivesUpOnTheOriginalsSchedule(t *testing.T) {
 	require.Contains(t, res.Failure.Err.Error(), "only 0 decided for index 2; wanted 1")
 	sleeps := (10+20+40+80+160+320+640)*time.Millisecond + 23*1280*time.Millisecond
 	require.Equal(t, start+sleeps, res.Failure.At)
-}
-
-// TestPagesKeepsOrder: a pages list yields what was pushed, in order, across pages of
-// growing and then fixed size, and stops when the consumer does.
-func TestPagesKeepsOrder(t *testing.T) {
-	for _, n := range []int{0, 1, 16, 17, 1000, 3 * pageItems} {
-		var p pages[int]
-		for i := range n {
-			p.push(i)
-		}
-		require.Equal(t, n, len(slices.Collect(p.all())), "n=%d", n)
-		want := 0
-		for v := range p.all() {
-			require.Equal(t, want, v, "n=%d", n)
-			want++
-		}
-		for k, pg := range p.full {
-			require.Equal(t, len(pg), cap(pg), "n=%d: page %d is full", n, k)
-			require.LessOrEqual(t, cap(pg), pageItems)
-		}
-		stopped := 0
-		for range p.all() {
-			if stopped++; stopped == 20 {
-				break
-			}
-		}
-		require.Equal(t, min(n, 20), stopped, "n=%d: the iteration stops when asked", n)
-	}
 }
 
 // TestCommandArenaKeepsCopies: the clients' commands are copies packed into shared chunks:
