@@ -701,3 +701,17 @@ func TestProposedCommandsAreCopies(t *testing.T) {
 	require.Equal(t, bytes.Repeat([]byte("b"), commandChunk), cmd(5))
 	require.Equal(t, "third", string(cmd(6)))
 }
+
+// TestAdvanceDropsInstalledSnapshotData: Advance recycles the apply array without clearing
+// it, but for the data of the snapshots it carried: a stale item must not keep an installed
+// snapshot's data alive until the slot is written again.
+func TestAdvanceDropsInstalledSnapshotData(t *testing.T) {
+	r := newNode(t, 1, 3, Persistent{Hard: HardState{Term: 2, Vote: 0}, Entries: logOf(1, 1, 1)})
+	r.Step(0, Message{Type: MsgSnap, From: 0, To: 1, Term: 2, Snapshot: SnapshotMeta{Index: 5, Term: 2}, Data: []byte("state")})
+	rd := r.Ready()
+	require.Len(t, rd.Apply, 1)
+	require.True(t, rd.Apply[0].SnapshotValid)
+	arr := rd.Apply[:1]
+	r.Advance(rd)
+	require.Nil(t, arr[0].Snapshot, "the recycled array still holds the installed snapshot's data")
+}

@@ -295,14 +295,6 @@ func (c *Cluster) recordValues(i, k int, vals []byte) bool {
 	return true
 }
 
-// appliedAt returns what peer i applied at index, if it did.
-func (c *Cluster) appliedAt(i, index int) ([]byte, bool) {
-	if index < 1 || index > c.logLen[i] {
-		return nil, false
-	}
-	return c.history.cmd(index), true
-}
-
 // On returns a view of c whose blocking helpers (One, Wait,
 // CheckOneLeader, Fatalf) block process q instead of c.P: the original
 // tests call them from several goroutines at once, which here are several
@@ -429,19 +421,27 @@ func (c *Cluster) CheckNoLeader() {
 }
 
 // NCommitted counts the peers that applied index, and returns the value.
+//
+// The original also fails if two peers applied different values at index ("committed
+// values do not match"). Here that fails the run earlier, at the second peer's apply
+// (record, the original applier's check): what a peer applied at index is the group's
+// history's value there, so the peers that applied index agree by construction, and
+// counting is all that is left. Comparing the values on every poll of every client was
+// 1% of raft/Swarm's instructions.
 func (c *Cluster) NCommitted(index int) (int, []byte) {
+	if index < 1 {
+		return 0, nil
+	}
 	count := 0
-	var cmd []byte
 	for i := 0; i < c.N; i++ {
-		if v, ok := c.appliedAt(i, index); ok {
-			if count > 0 && !bytes.Equal(cmd, v) {
-				c.Fatalf("committed values do not match: index %d, %s, %s", index, cmd, v)
-			}
+		if index <= c.logLen[i] {
 			count++
-			cmd = v
 		}
 	}
-	return count, cmd
+	if count == 0 {
+		return 0, nil
+	}
+	return count, c.history.cmd(index)
 }
 
 // Wait waits for at least n peers to commit index, with the original's

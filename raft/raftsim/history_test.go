@@ -171,3 +171,17 @@ func TestSwarmSnapshotsAreDigests(t *testing.T) {
 	}
 	require.Positive(t, digests, "no peer holds a snapshot at the end of seed 1")
 }
+
+// TestNCommittedCountsPrefixes: a peer applied index if its applied prefix of the group's
+// history reaches it, and the value is the history's there.
+func TestNCommittedCountsPrefixes(t *testing.T) {
+	c := &Cluster{N: 3, logLen: []int{2, 0, 3}, history: historyWith(false, "a", "bb", "c")}
+	for _, tc := range []struct {
+		index, n int
+		v        string
+	}{{0, 0, ""}, {1, 2, "a"}, {2, 2, "bb"}, {3, 1, "c"}, {4, 0, ""}} {
+		n, v := c.NCommitted(tc.index)
+		require.Equal(t, tc.n, n, "index %d", tc.index)
+		require.Equal(t, tc.v, string(v), "index %d", tc.index)
+	}
+}

@@ -7,10 +7,12 @@ package paged
 // as a slice would, and every later one is allocated whole. A growing slice moves to an
 // array twice its length each time it fills, and allocates two to four times its final
 // size over a run (the tables of raft/Swarm, whose logs reach thousands of entries, were a
-// tenth of its allocation); pages allocate it about once, and are never copied. The zero
+// tenth of its allocation); pages allocate it about once, and are never copied. The first
+// page has a field of its own, so that a short table costs what a slice does. The zero
 // value is an empty table.
 type Table[T any] struct {
-	pages [][]T // pages[k] holds the slots [k*PageLen, (k+1)*PageLen) that exist
+	first []T   // slots [0, PageLen) that exist
+	rest  [][]T // rest[k-1] holds the slots [k*PageLen, (k+1)*PageLen) that exist
 	n     int   // the slots that exist: [0, n)
 }
 
@@ -24,29 +26,40 @@ const (
 func (p *Table[T]) Len() int { return p.n }
 
 // At returns slot i, which must exist (i < Len()).
-func (p *Table[T]) At(i int) *T { return &p.pages[i>>pageShift][i&(PageLen-1)] }
+func (p *Table[T]) At(i int) *T {
+	if i < PageLen {
+		return &p.first[i]
+	}
+	return &p.rest[i>>pageShift-1][i&(PageLen-1)]
+}
 
-// Grow makes slot i exist; the slots it adds are zero.
+// Grow makes slot i exist; the slots it adds are zero. It inlines to a comparison when
+// the slot exists.
 func (p *Table[T]) Grow(i int) {
-	for p.n <= i {
-		k := p.n >> pageShift
-		if k == len(p.pages) {
-			c := PageLen
-			if k == 0 {
-				c = min(max(i+1, 16), PageLen)
-			}
-			p.pages = append(p.pages, make([]T, 0, c))
-		}
-		pg := p.pages[k]
-		if len(pg) == cap(pg) { // the first page, full short of PageLen
-			t := make([]T, len(pg), min(2*cap(pg), PageLen))
-			copy(t, pg)
-			pg = t
+	if i >= p.n {
+		p.grow(i)
+	}
+}
+
+func (p *Table[T]) grow(i int) {
+	if p.n < PageLen {
+		if i >= cap(p.first) {
+			t := make([]T, len(p.first), min(max(2*cap(p.first), i+1, 16), PageLen))
+			copy(t, p.first)
+			p.first = t
 		}
 		// Slots past a page's length were never used (nothing shrinks), so are zero.
-		pg = pg[:min(i+1-k<<pageShift, cap(pg))]
-		p.pages[k] = pg
-		p.n = k<<pageShift + len(pg)
+		p.first = p.first[:min(i+1, cap(p.first))]
+		p.n = len(p.first)
+	}
+	for p.n <= i {
+		k := p.n>>pageShift - 1
+		if k == len(p.rest) {
+			p.rest = append(p.rest, make([]T, 0, PageLen))
+		}
+		pg := p.rest[k][:min(i+1-(k+1)<<pageShift, PageLen)]
+		p.rest[k] = pg
+		p.n = (k+1)<<pageShift + len(pg)
 	}
 }
 
