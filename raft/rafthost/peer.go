@@ -560,6 +560,9 @@ func (p *Peer) persist(rd *raft.Ready) {
 		p.appendBuf = raft.AppendReadyRecords(p.appendBuf[:0], *rd)
 		appended = p.appendBuf
 	}
+	if len(p.image.b) > maxImage {
+		p.image = logImage{} // appended keeps what it needs of it
+	}
 	if rewrite {
 		ops = append(ops, fileOp{kind: opWrite, name: fileLogTmp, data: p.encodeLog()})
 		p.rewriteLog = false
@@ -617,7 +620,7 @@ func (p *Peer) encodeLog() []byte {
 		m.compact(p.core.FirstIndex())
 	}
 	if !m.ok || !m.matches(p.core) {
-		m.rebuild(p.core)
+		m.rebuild(p.core, p.sizes.log+logSlack)
 	}
 	return append(make([]byte, 0, max(len(m.b)+logSlack, p.sizes.log+logSlack/4)), m.b...)
 }
