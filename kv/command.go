@@ -215,9 +215,9 @@ func (r *OpReply) Size() int { return 2 + len(r.Value) }
 // Clone copies the reply.
 func (r *OpReply) Clone() any { c := *r; return &c }
 
-// The digests' hash: FNV-1a's constants fold words; strings fold as their length and their
-// CRC-32C (Castagnoli, hash/crc32), which the CPU computes eight bytes an instruction (the
-// values of the 6.824 workloads run to kilobytes, and every Get's reply carries one: a
+// The digests' hash: FNV-1a's constants fold words; long strings fold as their length and
+// their CRC-32C (Castagnoli, hash/crc32), which the CPU computes eight bytes an instruction
+// (the values of the 6.824 workloads run to kilobytes, and every Get's reply carries one: a
 // word-at-a-time FNV over them was 2.4% of kv/SnapshotRecoverManyClients3B's
 // instructions). Deterministic on every machine: hash/crc32 gives the same value with or
 // without the instruction.
@@ -233,12 +233,25 @@ func hashUint(h, v uint64) uint64 {
 	return h ^ h>>32
 }
 
-// hashString folds s, its length and its CRC-32C, into h.
+// hashString folds s, its length and its contents, into h: a string of up to 16 bytes (keys,
+// and the tokens the clerks append) as two words, since crc32's call costs more than such a
+// string; a longer one by its CRC-32C.
 func hashString(h uint64, s string) uint64 {
-	// The string's own bytes, not a copy ([]byte(s) would allocate one per digest):
-	// crc32 only reads them.
-	crc := crc32.Update(0, castagnoli, unsafe.Slice(unsafe.StringData(s), len(s)))
-	return hashUint(h, uint64(len(s))<<32|uint64(crc))
+	// The string's own bytes, not a copy ([]byte(s) would allocate one per digest): only
+	// read here.
+	p := unsafe.Slice(unsafe.StringData(s), len(s))
+	var a, b uint64 // with the length, these determine a short string
+	switch n := len(p); {
+	case n > 16:
+		return hashUint(h, uint64(n)<<32|uint64(crc32.Update(0, castagnoli, p)))
+	case n >= 8: // the first and the last eight bytes, overlapping below 16
+		a, b = binary.LittleEndian.Uint64(p), binary.LittleEndian.Uint64(p[n-8:])
+	case n >= 4:
+		a, b = uint64(binary.LittleEndian.Uint32(p)), uint64(binary.LittleEndian.Uint32(p[n-4:]))
+	case n > 0: // bytes 0, n/2 and n-1 are all of them
+		a = uint64(p[0]) | uint64(p[n/2])<<8 | uint64(p[n-1])<<16
+	}
+	return hashUint(hashUint(hashUint(h, uint64(len(p))), a), b)
 }
 
 // Digest is the request's contents for the trace hash (netsim.Digester).

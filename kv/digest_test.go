@@ -40,3 +40,22 @@ func TestDigestsAllocateNothing(t *testing.T) {
 	var sink uint64
 	require.Zero(t, testing.AllocsPerRun(10, func() { sink ^= a.Digest() ^ r.Digest() }))
 }
+
+// TestHashStringEveryByte: a string's digest changes with any one of its bytes, at every
+// length around the short-string cases' boundaries, and with its length.
+func TestHashStringEveryByte(t *testing.T) {
+	seen := map[uint64]string{}
+	for n := 0; n <= 40; n++ {
+		base := []byte(strings.Repeat("k", n))
+		d := hashString(fnvOffset, string(base))
+		if prev, ok := seen[d]; ok {
+			t.Fatalf("%q and %q digest alike", prev, base)
+		}
+		seen[d] = string(base)
+		for i := range base {
+			changed := append([]byte(nil), base...)
+			changed[i] = 'x'
+			require.NotEqual(t, d, hashString(fnvOffset, string(changed)), "length %d, byte %d", n, i)
+		}
+	}
+}

@@ -9,29 +9,33 @@ import (
 
 // Request is a call as its handler sees it.
 type Request struct {
-	From   int // caller's node ID
-	Method string
-	Args   any // the handler's own copy
+	From int // caller's node ID
+	Args any // the handler's own copy
 
+	m *method
 	// Which dispatch of which call this is, for Respond: the call's
-	// record, the record's use (gen) and the copy's number (k). Requests
-	// are never reused (newRequest), so a Request names one dispatch for
-	// good, as a respond closure of its own would.
+	// record, and in tag the record's use (call.gen) shifted left by two
+	// and the copy's number (0-2). Requests are never reused
+	// (newRequest), so a Request names one dispatch for good, as a respond
+	// closure of its own would. Packed so that a Request is 48 bytes, not
+	// 64: there is one per delivered request.
 	c   *call
-	gen uint64
-	k   uint8
+	tag uint64
 }
+
+// Method is the name of the method called.
+func (r *Request) Method() string { return r.m.name }
 
 // Respond answers the request, as the respond function handed to a
 // Handler does: it works once, and only for this dispatch. A handler may
 // keep the Request and call Respond again, even after the call's record
 // was freed and reused by another call, which does not hear it.
 func (r *Request) Respond(reply Message) {
-	c := r.c
-	if c == nil || c.gen != r.gen || c.responded&(1<<r.k) != 0 {
+	c, gen, k := r.c, r.tag>>2, r.tag&3
+	if c == nil || c.gen != gen || c.responded&(1<<k) != 0 {
 		return
 	}
-	c.responded |= 1 << r.k
+	c.responded |= 1 << k
 	c.respond(reply)
 	c.unref()
 }
@@ -434,7 +438,7 @@ func (c *call) dispatch(id uint64) {
 	}
 	req := n.newRequest()
 	k := c.dispatched
-	*req = Request{From: c.from.node.ID, Method: c.labels.name, Args: args, c: c, gen: c.gen, k: k}
+	*req = Request{From: c.from.node.ID, Args: args, m: c.labels, c: c, tag: c.gen<<2 | uint64(k)}
 	c.dispatched++
 	c.refs++ // held by the request (its Respond) until the handler responds
 	h(req)

@@ -27,7 +27,7 @@ func TestBasicCall(t *testing.T) {
 	require.Nil(t, c.w.Run())
 	require.Len(t, got, 1)
 	require.Equal(t, 0, got[0].From)
-	require.Equal(t, "Echo", got[0].Method)
+	require.Equal(t, "Echo", got[0].Method())
 	require.Equal(t, 1, o.times)
 	require.True(t, o.ok)
 	require.Equal(t, &msg{ID: 42, Data: []byte("hi")}, o.reply)
@@ -560,7 +560,7 @@ func TestKeptRequestsAreTheHandlersOwn(t *testing.T) {
 	seen := map[int]int{}
 	for i, h := range kept {
 		require.Equal(t, 0, h.req.From)
-		require.Equal(t, "Keep", h.req.Method)
+		require.Equal(t, "Keep", h.req.Method())
 		seen[h.req.Args.(*msg).ID]++
 		for _, o := range kept[:i] {
 			require.NotSame(t, o.req, h.req)

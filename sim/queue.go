@@ -168,45 +168,62 @@ func (q *eventQueue) popHeap(e *event) {
 	keys := q.keys
 	top := keys[0]
 	last := len(keys) - 1
-	k := keys[last]
-	keys = keys[:last]
-	q.keys = keys
 	if last > 0 {
-		i, n := 0, last
-		for {
-			first := 4*i + 1
-			if first >= n {
-				break
-			}
-			var best int
-			if first+4 <= n {
-				// A full node: the least of two pairs, then of their
-				// winners, chosen by arithmetic on the borrows rather
-				// than by branches.
-				c := (*[4]queueKey)(keys[first : first+4])
-				b01 := c[1].less(&c[0])
-				b23 := 2 + c[3].less(&c[2])
-				b01 += (b23 - b01) * c[b23&3].less(&c[b01&3])
-				best = first + int(b01)
-			} else {
-				best = first
-				for c := first + 1; c < n; c++ {
-					if keys[c].before(&keys[best]) {
-						best = c
-					}
-				}
-			}
-			if !keys[best].before(&k) {
-				break
-			}
-			keys[i] = keys[best]
-			i = best
-		}
-		keys[i] = k
+		fillHole(keys[:last], keys[last])
 	}
+	q.keys = keys[:last]
 	b := &q.bodies[top.slot]
 	e.at, e.tie, e.seq = time.Duration(top.at^1<<63), top.tie, top.seq
 	e.fn, e.act, e.node, e.inc, e.label = b.fn, b.act, b.node, b.inc, b.label
 	*b = eventBody{}
 	q.free = append(q.free, top.slot)
+}
+
+// fillHole restores the heap order of keys, whose first place is a hole,
+// with k (the key that was last) in some place. A function of its own, so
+// that the loops keep their few values in registers: inside popHeap, with
+// the popped key and the event kept across them, the compiler spilled and
+// reloaded a dozen values on every level.
+//
+// The hole goes down by the least child all the way to a leaf, and only
+// then does k sift up from there (Floyd's bottom-up order): k was a leaf,
+// late in the order, and belongs near the bottom, so comparing it with the
+// least child at every level on the way down, as the textbook sift does, is
+// a comparison per level that almost always says "go on".
+func fillHole(keys []queueKey, k queueKey) {
+	i, n := 0, len(keys)
+	for {
+		first := 4*i + 1
+		if first >= n {
+			break
+		}
+		var best int
+		if first+4 <= n {
+			// A full node: the least of two pairs, then of their winners,
+			// chosen by arithmetic on the borrows rather than by branches.
+			c := (*[4]queueKey)(keys[first : first+4])
+			b01 := c[1].less(&c[0])
+			b23 := 2 + c[3].less(&c[2])
+			b01 += (b23 - b01) * c[b23&3].less(&c[b01&3])
+			best = first + int(b01)
+		} else {
+			best = first
+			for c := first + 1; c < n; c++ {
+				if keys[c].before(&keys[best]) {
+					best = c
+				}
+			}
+		}
+		keys[i] = keys[best]
+		i = best
+	}
+	for i > 0 {
+		parent := (i - 1) / 4
+		if !k.before(&keys[parent]) {
+			break
+		}
+		keys[i] = keys[parent]
+		i = parent
+	}
+	keys[i] = k
 }

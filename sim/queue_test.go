@@ -26,9 +26,16 @@ func TestEventQueuePopsInOrder(t *testing.T) {
 		// their ranges, where a comparison with borrow can go wrong.
 		times := []time.Duration{0, 1, 2, 1 << 32, 1<<62 + 1, math.MaxInt64}
 		ties := []uint64{0, 1, 1 << 32, 1 << 63, 1<<63 + 1, math.MaxUint64}
-		steps := rapid.IntRange(1, 300).Draw(t, "steps")
+		steps := rapid.IntRange(1, 600).Draw(t, "steps")
+		// Runs of mostly pushes then of mostly pops, so that the heap also
+		// grows a few levels deep and drains again.
+		run := rapid.IntRange(1, 128).Draw(t, "run")
 		for i := 0; i < steps; i++ {
-			if len(pending) > 0 && rapid.Bool().Draw(t, "pop") {
+			popping := i/run%2 == 1
+			if rapid.IntRange(0, 9).Draw(t, "against the run") == 0 {
+				popping = !popping
+			}
+			if len(pending) > 0 && popping {
 				slices.SortFunc(pending, func(a, b event) int {
 					return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.tie, b.tie), cmp.Compare(a.seq, b.seq))
 				})
