@@ -4,4 +4,4 @@ package sim
 var PortableLogForTest = portableLog
 
 // CurrentTie is the tiebreak of the event running now.
-func CurrentTie(w *World) uint64 { return w.current.tie }
+func CurrentTie(w *World) uint64 { return w.tie }

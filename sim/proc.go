@@ -292,7 +292,7 @@ func (p *Proc) WakeHere(w Wait) {
 		return
 	}
 	wd := p.w
-	if wd.current == nil || wd.running != nil || wd.stopped || wd.actor != p.node ||
+	if !wd.inEvent || wd.running != nil || wd.stopped || wd.actor != p.node ||
 		(p.node != nil && (wd.actorInc != p.inc || !p.node.up || p.node.paused)) {
 		p.schedule(0, p.resumeLabel)
 		return

@@ -60,7 +60,8 @@ type World struct {
 	atEnd   []namedCheck
 	crashed []func(*Node) // crash listeners (the network, checkers)
 	started []func(*Node) // restart listeners
-	current *event
+	inEvent bool          // an event is running (loop)
+	tie     uint64        // the tiebreak of the event running (for tests)
 	procs   []*Proc
 	running *Proc
 	// actor is the node whose code runs now (nil: world code, such as the
@@ -413,18 +414,21 @@ func (w *World) keepFirstFailure(r any) bool {
 }
 
 func (w *World) loop() {
+	// The event running, on the loop's stack: the queue writes each event
+	// into it, and writes to the heap of the pointers an event holds cost
+	// the garbage collector's write barrier while it marks.
+	var e event
 	defer func() {
 		if r := recover(); r != nil {
 			if w.keepFirstFailure(r) {
 				return
 			}
-			node := ""
-			if w.current != nil && w.current.node != nil {
-				node = w.current.node.Name
-			}
-			label := ""
-			if w.current != nil {
-				label = w.current.label
+			node, label := "", ""
+			if w.inEvent {
+				label = e.label
+				if e.node != nil {
+					node = e.node.Name
+				}
 			}
 			err := fmt.Errorf("panic in event %q: %v", label, r)
 			stack := debug.Stack()
@@ -436,7 +440,6 @@ func (w *World) loop() {
 			w.stopped = true
 		}
 	}()
-	var e event // one variable for the whole loop: w.current = &e must not allocate per event
 	for !w.stopped && w.queue.Len() > 0 {
 		w.queue.pop(&e)
 		if e.node != nil && (e.node.inc != e.inc || !e.node.up) {
@@ -463,7 +466,7 @@ func (w *World) loop() {
 		}
 		w.now = e.at
 		w.events++
-		w.current = &e
+		w.inEvent, w.tie = true, e.tie
 		w.actor, w.actorInc = e.node, e.inc
 		w.fold(&e)
 		w.content = 0
@@ -475,7 +478,7 @@ func (w *World) loop() {
 		if w.opts.OnEvent != nil {
 			w.onEvent(&e)
 		}
-		w.current = nil
+		w.inEvent = false
 		w.actor = nil
 	}
 }
