@@ -622,21 +622,42 @@ func snapshotOnly(rd *raft.Ready) bool {
 // encodeLog returns the records of the whole log as the core holds it (without the entries
 // a snapshot covers, or without a torn tail behind which appends would be lost), for the
 // storage to keep (WriteFileOwned): a copy of the image (logImage), compacted to the
-// snapshot, or rebuilt from the core if it does not hold the core's entries. The buffer has
-// room for the appends until the next rewrite, which fill it instead of moving the file to
-// a larger array at the first of them: as many bytes as the log file holds now, before this
-// rewrite (a service snapshots when its state reaches a size, so the log grows back to about
-// that), and at least logSlack more than the records.
+// snapshot, or rebuilt from the core if it does not hold the core's entries. A log shorter
+// than minImage entries is encoded without building an image: one so short costs little to
+// encode again, and raft/Swarm, whose peers restart often and keep a few entries or none at a
+// rewrite, allocated 7% more for images it barely used. The buffer has room for the appends
+// until the next rewrite, which fill it instead of moving the file to a larger array at the
+// first of them: as many bytes as the log file holds now, before this rewrite (a service
+// snapshots when its state reaches a size, so the log grows back to about that), and at
+// least logSlack more than the records.
 func (p *Peer) encodeLog() []byte {
 	m := &p.image
 	if m.ok {
 		m.compact(p.core.FirstIndex())
 	}
+	records := m.b
 	if !m.ok || !m.matches(p.core) {
-		m.rebuild(p.core, p.sizes.log+logSlack)
+		first, last := p.core.FirstIndex(), p.core.LastIndex()
+		if last-first+1 >= minImage {
+			m.rebuild(p.core, p.sizes.log+logSlack)
+			records = m.b
+		} else {
+			*m = logImage{}
+			// appendBuf is free: a Ready whose log is rewritten appends nothing.
+			records = p.appendBuf[:0]
+			for i := first; i <= last; i++ {
+				e, _ := p.core.Entry(i)
+				records = raft.AppendEntryRecord(records, e)
+			}
+			p.appendBuf = records
+		}
 	}
-	return append(make([]byte, 0, max(len(m.b)+logSlack, p.sizes.log+logSlack/4)), m.b...)
+	return append(make([]byte, 0, max(len(records)+logSlack, p.sizes.log+logSlack/4)), records...)
 }
+
+// minImage is the fewest entries a rewritten log must keep for the peer to build an image
+// of it (see encodeLog).
+const minImage = 8
 
 // logSlack is the least room for appends after a rewritten log (encodeLog): a few records
 // when the log is short or empty.
