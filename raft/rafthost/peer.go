@@ -134,6 +134,8 @@ type Peer struct {
 	// rather than asking the storage on every StateSize, which a service asks
 	// after every command it applies.
 	sizes struct{ hard, log, hardTmp, logTmp int }
+	// snapshot is the data of the snapshot last made durable (ReadSnapshot).
+	snapshot []byte
 	// image holds the records of the log's entries from the first rewrite on (see
 	// logImage): a rewrite copies them instead of encoding the log again.
 	image logImage
@@ -227,6 +229,7 @@ func (p *Peer) recover() (raft.Persistent, error) {
 		return rec, err
 	}
 	rec.Snapshot, rec.SnapshotData = snap.Meta, snap.Data
+	p.snapshot = snap.Data
 	logBytes, _ := p.store.ReadFile(fileLog)
 	var valid int
 	rec.Entries, valid, err = raft.DecodeLog(logBytes, snap.Meta)
@@ -322,16 +325,16 @@ func (p *Peer) MaxEntriesPerAppend() int { return p.cfg.Raft.MaxEntriesPerAppend
 func (p *Peer) SnapshotSize() int { return p.store.Size(fileSnapshot) }
 
 // ReadSnapshot returns the service's snapshot bytes as persisted (nil if none,
-// or if the peer halted).
+// or if the peer halted): the snapshot the peer recovered, or the last one it
+// made durable since. They are read-only, as ApplyMsg.Snapshot is: the core
+// holds the same bytes to send them. A service reads them at every boot, right
+// after the peer read the file; reading and copying it again was the second copy
+// of every snapshot a restarted service recovered.
 func (p *Peer) ReadSnapshot() []byte {
 	if p.halted != nil {
 		return nil
 	}
-	snap, err := StoredSnapshot(p.store)
-	if err != nil {
-		panic(fmt.Sprintf("raft: node %s: %v after a clean boot", p.node.Name, err))
-	}
-	return snap.Data
+	return p.snapshot
 }
 
 // StoredSnapshot decodes the snapshot a peer persisted on s (zero if none),
@@ -403,6 +406,9 @@ func (p *Peer) synced() {
 	p.draining = true
 	if p.cfg.Observer != nil {
 		p.cfg.Observer.Persisted(p, *rd)
+	}
+	if rd.Snapshot != nil {
+		p.snapshot = rd.Snapshot.Data
 	}
 	for i := range rd.Messages {
 		p.send(&rd.Messages[i])
@@ -557,8 +563,18 @@ func (p *Peer) persist(rd *raft.Ready) {
 			}
 		}
 	case logChanged && !rewrite:
-		p.appendBuf = raft.AppendReadyRecords(p.appendBuf[:0], *rd)
-		appended = p.appendBuf
+		// raft.AppendReadyRecords, without copying the Ready to call it.
+		buf := p.appendBuf[:0]
+		if rd.Truncate > 0 {
+			buf = raft.AppendTruncateRecord(buf, rd.Truncate)
+		}
+		for i := range rd.Entries {
+			buf = raft.AppendEntryRecord(buf, rd.Entries[i])
+		}
+		p.appendBuf, appended = buf, buf
+	}
+	if len(p.image.b) > maxImage {
+		p.image = logImage{} // appended keeps what it needs of it
 	}
 	if rewrite {
 		ops = append(ops, fileOp{kind: opWrite, name: fileLogTmp, data: p.encodeLog()})
@@ -617,7 +633,7 @@ func (p *Peer) encodeLog() []byte {
 		m.compact(p.core.FirstIndex())
 	}
 	if !m.ok || !m.matches(p.core) {
-		m.rebuild(p.core)
+		m.rebuild(p.core, p.sizes.log+logSlack)
 	}
 	return append(make([]byte, 0, max(len(m.b)+logSlack, p.sizes.log+logSlack/4)), m.b...)
 }

@@ -106,3 +106,44 @@ func TestCrashesAroundSnapshotsFindNoLoss(t *testing.T) {
 	t.Logf("unsafe protocol, seed %d: %v", caught.Seed, caught.Failure)
 	require.True(t, strings.HasPrefix(caught.Failure.Check, "raft/"), "%v", caught.Failure)
 }
+
+// TestReadSnapshotIsTheStoredOne: what ReadSnapshot returns, before and after a restart, is
+// the snapshot the peer's storage holds.
+func TestReadSnapshotIsTheStoredOne(t *testing.T) {
+	runTest(t, func(p *sim.Proc) {
+		w := p.World()
+		net := netsim.New(w)
+		var peer *Peer
+		a := w.AddNode("a", func(node *sim.Node) {
+			peer = StartPeer(node, net.Endpoint(node.ID), PeerConfig{
+				Raft:  raft.Config{ID: 0, ElectionTimeout: 50 * time.Millisecond, HeartbeatInterval: 20 * time.Millisecond},
+				Peers: []int{node.ID},
+				Apply: func(m raft.ApplyMsg) {
+					if m.CommandValid && m.CommandIndex%3 == 0 {
+						peer.Snapshot(m.CommandIndex, []byte(fmt.Sprintf("through %d", m.CommandIndex)))
+					}
+				},
+			})
+		})
+		net.Attach(a)
+		w.Restart(a)
+		stored := func() []byte {
+			snap, err := StoredSnapshot(a.Disk)
+			require.NoError(t, err)
+			return snap.Data
+		}
+		require.Empty(t, peer.ReadSnapshot())
+		p.Sleep(time.Second)
+		for i := 0; i < 7; i++ {
+			_, _, ok := peer.Start([]byte{byte(i)})
+			require.True(t, ok)
+			p.Sleep(10 * time.Millisecond)
+		}
+		require.Equal(t, "through 6", string(peer.ReadSnapshot()))
+		require.Equal(t, stored(), peer.ReadSnapshot())
+		w.Crash(a)
+		w.Restart(a)
+		require.Equal(t, "through 6", string(peer.ReadSnapshot()))
+		require.Equal(t, stored(), peer.ReadSnapshot())
+	})
+}
