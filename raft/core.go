@@ -982,17 +982,19 @@ func (r *Raft) Propose(now time.Duration, cmd []byte) (index, term int, isLeader
 }
 
 // keepCommand returns a copy of a proposed command for the log, never nil. Commands of up
-// to commandChunk/8 bytes are copied into a chunk of commandChunk bytes shared with the
-// commands proposed before and after them, each capped so that an append to one cannot
-// reach the next: one allocation for a hundred or so of the ten-byte commands of the
-// 6.824 tests rather than one each (a tenth of raft/ReliableChurn2C's allocations). A
-// chunk stays alive while any command in it does, at most commandChunk bytes for one.
+// to commandChunk/8 bytes are copied into a chunk shared with the commands proposed before
+// and after them, each capped so that an append to one cannot reach the next: one
+// allocation for a hundred or so of the ten-byte commands of the 6.824 tests rather than
+// one each (a tenth of raft/ReliableChurn2C's allocations). The first chunk of a leader
+// has commandChunk/8 bytes, each next one twice the last up to commandChunk, so that a
+// leader that proposes a few commands does not allocate the whole chunk. A chunk stays
+// alive while any command in it does, at most commandChunk bytes for one.
 func (r *Raft) keepCommand(cmd []byte) []byte {
 	if len(cmd) > commandChunk/8 {
 		return append(make([]byte, 0, len(cmd)), cmd...)
 	}
-	if r.commands == nil || cap(r.commands)-len(r.commands) < len(cmd) {
-		r.commands = make([]byte, 0, commandChunk)
+	if cap(r.commands)-len(r.commands) < len(cmd) || r.commands == nil {
+		r.commands = make([]byte, 0, min(max(2*cap(r.commands), commandChunk/8), commandChunk))
 	}
 	start := len(r.commands)
 	r.commands = append(r.commands, cmd...)

@@ -541,12 +541,12 @@ func (c *Cluster) intCmd(v int) []byte {
 	return c.commands.keep(strconv.AppendInt(a[:0], int64(v), 10))
 }
 
-// commandArena holds the commands the harness's clients make, copied into chunks of
-// commandChunk bytes, each capped so that an append to one cannot reach the next: one
-// allocation for a hundred or so of them rather than one each (a tenth of raft/Swarm's
-// allocations). The history keeps every command applied for the whole run anyway. The
-// cluster and its views (On) share one arena: each view carving from a copy of the
-// chunk would hand out the same bytes twice.
+// commandArena holds the commands the harness's clients make, copied into chunks of up to
+// commandChunk bytes (the first commandChunk/8, each next one twice the last), each capped
+// so that an append to one cannot reach the next: one allocation for a hundred or so of them
+// rather than one each (a tenth of raft/Swarm's allocations). The history keeps every
+// command applied for the whole run anyway. The cluster and its views (On) share one arena:
+// each view carving from a copy of the chunk would hand out the same bytes twice.
 type commandArena struct{ chunk []byte }
 
 const commandChunk = 2048
@@ -556,8 +556,8 @@ func (a *commandArena) keep(b []byte) []byte {
 	if len(b) > commandChunk/8 {
 		return append(make([]byte, 0, len(b)), b...)
 	}
-	if a.chunk == nil || cap(a.chunk)-len(a.chunk) < len(b) {
-		a.chunk = make([]byte, 0, commandChunk)
+	if cap(a.chunk)-len(a.chunk) < len(b) || a.chunk == nil {
+		a.chunk = make([]byte, 0, min(max(2*cap(a.chunk), commandChunk/8), commandChunk))
 	}
 	start := len(a.chunk)
 	a.chunk = append(a.chunk, b...)
