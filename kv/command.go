@@ -108,9 +108,9 @@ func decodeView(b []byte) (commandView, error) {
 	return c, err
 }
 
-// decode sets c to the command b encodes (see decodeView). It fills c in place rather
-// than returning a view: every replica decodes every command it applies, and copying the
-// nine-word view out of a function was a third of the decoding.
+// decode sets c to the command b encodes (see decodeView). Every replica decodes every
+// command it applies: filling c in place rather than returning a nine-word view, and the
+// fast path for one-byte varints below, halved decodeView's instructions.
 func (c *commandView) decode(b []byte) error {
 	if len(b) == 0 {
 		*c = commandView{Op: OpNoop}

@@ -35,8 +35,9 @@ type Store struct {
 	sessions map[int64]*session
 	// byClient indexes sessions by client id for the ids below maxIndexedClient (nil: no
 	// session), for the lookup every applied command makes: kv's clerks are numbered from
-	// 1, and the map's lookup was 1% of a 3B scenario's instructions. Invariant: for
-	// 0 <= c < maxIndexedClient, sessions[c] is byClient[c], or nil with c >= len(byClient).
+	// 1, and the map's lookup was 0.8% of kv/SnapshotRecoverManyClients3B's instructions.
+	// Invariant: for 0 <= c < maxIndexedClient, sessions[c] is byClient[c], or nil with
+	// c >= len(byClient).
 	byClient []*session
 
 	// entries and clients list data's entries and sessions' clients, in the order Encode
@@ -48,8 +49,8 @@ type Store struct {
 	clients []*session
 	sorted  bool
 	// size is the length of Encode's bytes for the entries and sessions, without the two
-	// counts: kept as they change (entrySize, sessionSize), where summing it over every
-	// key and client on every snapshot was a third of Encode's own instructions.
+	// counts: kept as they change (entry.size, session.size), where summing it over every
+	// key and client on every snapshot was almost half of Encode's own instructions.
 	size int
 }
 

@@ -21,6 +21,10 @@ import (
 // same term at every index, which in one node's log means the same entry (an index and a
 // term name one entry, §5.3's Log Matching property). Anything else (an installed snapshot
 // that discarded the log, a boot) rebuilds it from the core.
+//
+// An image that outgrows maxImage is dropped until the next rewrite rebuilds it: a log that
+// grows that long between snapshots is rewritten seldom for its length, and keeping a second
+// copy of it cost more (raft/Swarm: 7% more bytes allocated) than encoding it again.
 type logImage struct {
 	ok    bool
 	first int          // index of the entry whose record starts b
@@ -29,6 +33,11 @@ type logImage struct {
 }
 
 type imageEntry struct{ off, term int }
+
+// maxImage is the most bytes of records a peer keeps in its image (see logImage): about
+// sixteen times the log a service that snapshots at 1,000 bytes (6.824's maxraftstate in
+// the 3B tests) rewrites.
+const maxImage = 16 << 10
 
 // end is the offset in b where the record of entry first+k starts, or len(b) for k past
 // the last.
@@ -116,8 +125,13 @@ func (m *logImage) matches(core *raft.Raft) bool {
 	return true
 }
 
-// rebuild encodes the core's entries into the image.
-func (m *logImage) rebuild(core *raft.Raft) {
+// rebuild encodes the core's entries into the image, in a buffer with room for size bytes
+// (at most maxImage): the log grows back to about the size it had when it was rewritten
+// (see encodeLog), and an image built after a restart grew to it by doubling.
+func (m *logImage) rebuild(core *raft.Raft, size int) {
+	if size = min(size, maxImage); cap(m.b) < size {
+		m.b = make([]byte, 0, size)
+	}
 	m.ok, m.b, m.ents, m.first = true, m.b[:0], m.ents[:0], core.FirstIndex()
 	for i := core.FirstIndex(); i <= core.LastIndex(); i++ {
 		e, _ := core.Entry(i)

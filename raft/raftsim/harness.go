@@ -426,8 +426,8 @@ func (c *Cluster) CheckNoLeader() {
 // values do not match"). Here that fails the run earlier, at the second peer's apply
 // (record, the original applier's check): what a peer applied at index is the group's
 // history's value there, so the peers that applied index agree by construction, and
-// counting is all that is left. Comparing the values on every poll of every client was
-// 1% of raft/Swarm's instructions.
+// counting is all that is left. NCommitted, comparing the values on every poll of every
+// client, was 1% of raft/Swarm's instructions.
 func (c *Cluster) NCommitted(index int) (int, []byte) {
 	if index < 1 {
 		return 0, nil
@@ -541,12 +541,12 @@ func (c *Cluster) intCmd(v int) []byte {
 	return c.commands.keep(strconv.AppendInt(a[:0], int64(v), 10))
 }
 
-// commandArena holds the commands the harness's clients make, copied into chunks of
-// commandChunk bytes, each capped so that an append to one cannot reach the next: one
-// allocation for a hundred or so of them rather than one each (a tenth of raft/Swarm's
-// allocations). The history keeps every command applied for the whole run anyway. The
-// cluster and its views (On) share one arena: each view carving from a copy of the
-// chunk would hand out the same bytes twice.
+// commandArena holds the commands the harness's clients make, copied into chunks of up to
+// commandChunk bytes (the first commandChunk/8, each next one twice the last), each capped
+// so that an append to one cannot reach the next: one allocation for a hundred or so of them
+// rather than one each (a tenth of raft/Swarm's allocations). The history keeps every
+// command applied for the whole run anyway. The cluster and its views (On) share one arena:
+// each view carving from a copy of the chunk would hand out the same bytes twice.
 type commandArena struct{ chunk []byte }
 
 const commandChunk = 2048
@@ -556,8 +556,8 @@ func (a *commandArena) keep(b []byte) []byte {
 	if len(b) > commandChunk/8 {
 		return append(make([]byte, 0, len(b)), b...)
 	}
-	if a.chunk == nil || cap(a.chunk)-len(a.chunk) < len(b) {
-		a.chunk = make([]byte, 0, commandChunk)
+	if cap(a.chunk)-len(a.chunk) < len(b) || a.chunk == nil {
+		a.chunk = make([]byte, 0, min(max(2*cap(a.chunk), commandChunk/8), commandChunk))
 	}
 	start := len(a.chunk)
 	a.chunk = append(a.chunk, b...)

@@ -99,13 +99,16 @@ func TestClientCmdIsTheFormattedCommand(t *testing.T) {
 // reaches ProbeFigure8's state, and the core broken in §5.4.2 (raft/planted/CommitOldTerms)
 // is caught committing an entry a later leader lacks. Before the section one seed of
 // CommitOldTerms in 4,500 failed, and the state was never reached in raft/Swarm's seeds 1-100.
+// The seeds run until both happened three times, up to 300: a rate of about 3%, which any
+// change of schedule moves between seeds (seeds 1-100 held 5 catches, then 2, while seeds
+// 101-600 held 16 both times), not a seed list.
 func TestFigure8SectionReachesFigure8(t *testing.T) {
 	swarm, ok := sim.Lookup("raft/Swarm")
 	require.True(t, ok)
 	planted, ok := sim.Lookup("raft/planted/CommitOldTerms")
 	require.True(t, ok)
 	reached, caught := 0, 0
-	for seed := uint64(1); seed <= 100; seed++ {
+	for seed := uint64(1); seed <= 300 && (reached < 3 || caught < 3); seed++ {
 		res := sim.RunScenario(swarm, sim.Options{Seed: seed})
 		require.True(t, res.Passed(), "raft/Swarm seed %d: %v", seed, res.Failure)
 		if res.Probes[ProbeFigure8.Name] > 0 {
@@ -118,8 +121,8 @@ func TestFigure8SectionReachesFigure8(t *testing.T) {
 			caught++
 		}
 	}
-	require.GreaterOrEqual(t, reached, 3, "raft/Swarm runs of seeds 1-100 in the Figure 8 state")
-	require.GreaterOrEqual(t, caught, 3, "raft/planted/CommitOldTerms seeds of 1-100 caught")
+	require.GreaterOrEqual(t, reached, 3, "raft/Swarm runs of seeds 1-300 in the Figure 8 state")
+	require.GreaterOrEqual(t, caught, 3, "raft/planted/CommitOldTerms seeds of 1-300 caught")
 }
 
 // TestFigure8SettledLeadersStaySettled: afterPersisted stops evaluating ProbeFigure8 on a
