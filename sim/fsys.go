@@ -23,6 +23,11 @@ type fsys struct {
 	files []inode
 }
 
+// fsysCap is the room a file system's first file makes for more: a node
+// that writes at all keeps a few files (a Raft peer five), which would
+// otherwise grow each slice three times.
+const fsysCap = 8
+
 type dirent struct {
 	name string
 	ino  uint64
@@ -67,6 +72,9 @@ func (fs *fsys) set(ino uint64, c contents) {
 		fs.files[i].c = c
 		return
 	}
+	if fs.files == nil {
+		fs.files = make([]inode, 0, fsysCap)
+	}
 	fs.files = append(fs.files, inode{ino: ino, c: c})
 }
 
@@ -87,6 +95,9 @@ func (fs *fsys) bind(name string, ino uint64) {
 			}
 			return
 		}
+	}
+	if fs.names == nil {
+		fs.names = make([]dirent, 0, fsysCap)
 	}
 	fs.names = append(fs.names, dirent{name: name, ino: ino})
 }
