@@ -6,11 +6,13 @@ import "github.com/lockstep-dst/lockstep/raft"
 // to each follower (and again when resent) is checksummed once for the messages' digests,
 // not once per message: a five-peer leader digested every command four times or more.
 //
-// A slot is taken by the entry's index and holds the command itself, not only its CRC: a
+// 64 slots hold what a leader sends to its followers in one round and resends soon after; a
+// table per leader of 256 (8 KiB) cost raft/Swarm, whose leaders change often, more in
+// allocation than it saved. A slot is taken by the entry's index and holds the command itself, not only its CRC: a
 // hit needs the very same bytes (same first byte in memory, same length), which a command
 // keeps for as long as the slot holds it (commands are immutable once proposed, see
 // raft.Entry), so no other command, however buggy the core that made it, can be taken for it.
-type commandCRCs struct{ slots [256]commandCRC }
+type commandCRCs struct{ slots [64]commandCRC }
 
 type commandCRC struct {
 	cmd []byte
