@@ -134,6 +134,10 @@ type Peer struct {
 	// rather than asking the storage on every StateSize, which a service asks
 	// after every command it applies.
 	sizes struct{ hard, log, hardTmp, logTmp int }
+	// crcs are the CRCs of the commands the peer sent last (commandCRCs), made when it
+	// first sends entries; appOut is what it hands the network for an AppendEntries.
+	crcs   *commandCRCs
+	appOut appendOut
 	// snapshot is the data of the snapshot last made durable (ReadSnapshot).
 	snapshot []byte
 	// image holds the records of the log's entries from the first rewrite on (see
@@ -718,6 +722,15 @@ func (p *Peer) send(m *raft.Message) {
 		p.responders[k] = q[:n]
 		p.awaiting--
 		req.Respond((*outgoing)(m))
+		return
+	}
+	if m.Type == raft.MsgApp && len(m.Entries) > 0 {
+		if p.crcs == nil {
+			p.crcs = new(commandCRCs)
+		}
+		p.appOut = appendOut{m: m, crcs: p.crcs}
+		p.ep.Call(p.cfg.Peers[m.To], methodOf(m.Type), &p.appOut, p.onReply)
+		p.appOut.m = nil
 		return
 	}
 	p.ep.Call(p.cfg.Peers[m.To], methodOf(m.Type), (*outgoing)(m), p.onReply)

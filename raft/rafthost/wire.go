@@ -50,8 +50,11 @@ func (o *outgoing) String() string { return o.msg().String() }
 
 // Clone returns the message in the smallest wire form that holds it, sharing no memory
 // with it.
-func (o *outgoing) Clone() any {
-	m := o.msg()
+func (o *outgoing) Clone() any { return wireForm(o.msg(), nil) }
+
+// wireForm is m in the smallest wire form that holds it, sharing no memory with it; an
+// appendMsg's digest takes the commands' CRCs from crcs if not nil (messageDigest).
+func wireForm(m *raft.Message, crcs *commandCRCs) any {
 	if fitsInt32(m.From) && fitsInt32(m.To) && m.Data == nil && m.Snapshot == (raft.SnapshotMeta{}) {
 		if m.Entries == nil && m.PrevTerm == 0 && m.Commit == 0 {
 			return &small{typ: m.Type, granted: m.Granted, success: m.Success, from: int32(m.From), to: int32(m.To),
@@ -66,7 +69,7 @@ func (o *outgoing) Clone() any {
 			}
 			if packed, ok := packEntries(m.PrevIndex, m.Entries); ok {
 				return &appendMsg{from: int32(m.From), to: int32(m.To), n: int32(len(m.Entries)), term: m.Term,
-					prevIndex: m.PrevIndex, prevTerm: m.PrevTerm, commit: m.Commit, packed: packed, digest: m.Digest()}
+					prevIndex: m.PrevIndex, prevTerm: m.PrevTerm, commit: m.Commit, packed: packed, digest: messageDigest(m, crcs)}
 			}
 		}
 	}
@@ -314,6 +317,8 @@ var (
 	_ netsim.Digester = (*heartbeat)(nil)
 	_ netsim.Digester = (*appendMsg)(nil)
 	_ netsim.Message  = (*outgoing)(nil)
+	_ netsim.Digester = (*appendOut)(nil)
+	_ netsim.Message  = (*appendOut)(nil)
 	_ netsim.Message  = (*small)(nil)
 	_ netsim.Message  = (*heartbeat)(nil)
 	_ netsim.Message  = (*appendMsg)(nil)

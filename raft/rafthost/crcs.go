@@ -1,0 +1,75 @@
+package rafthost
+
+import "github.com/lockstep-dst/lockstep/raft"
+
+// commandCRCs remembers the CRC-32C of the commands a leader sends, so that an entry sent
+// to each follower (and again when resent) is checksummed once for the messages' digests,
+// not once per message: a five-peer leader digested every command four times or more.
+//
+// 64 slots hold what a leader sends to its followers in one round and resends soon after; a
+// table per leader of 256 (8 KiB) cost raft/Swarm, whose leaders change often, more in
+// allocation than it saved. A slot is taken by the entry's index and holds the command itself, not only its CRC: a
+// hit needs the very same bytes (same first byte in memory, same length), which a command
+// keeps for as long as the slot holds it (commands are immutable once proposed, see
+// raft.Entry), so no other command, however buggy the core that made it, can be taken for it.
+type commandCRCs struct{ slots [64]commandCRC }
+
+type commandCRC struct {
+	cmd []byte
+	crc uint32
+}
+
+// of returns raft.Checksum(cmd) for the command of the entry at index (cmd not empty).
+func (c *commandCRCs) of(index int, cmd []byte) uint32 {
+	s := &c.slots[uint(index)%uint(len(c.slots))]
+	if len(s.cmd) == len(cmd) && &s.cmd[0] == &cmd[0] {
+		return s.crc
+	}
+	s.cmd, s.crc = cmd, raft.Checksum(cmd)
+	return s.crc
+}
+
+// messageDigest is m.Digest() (raft.Message.Digest), with the commands' CRCs from crcs:
+// the same integers folded in the same order (TestAppendOutIsTheMessage).
+func messageDigest(m *raft.Message, crcs *commandCRCs) uint64 {
+	if crcs == nil {
+		return m.Digest()
+	}
+	d := fnv(fnvOffset)
+	d.int(int(m.Type)).int(m.From).int(m.To).int(m.Term)
+	d.int(m.LastLogIndex).int(m.LastLogTerm).bool(m.Granted)
+	d.int(m.PrevIndex).int(m.PrevTerm).int(m.Commit).int(len(m.Entries))
+	for i := range m.Entries {
+		e := &m.Entries[i]
+		d.int(e.Term).int(e.Index).int(len(e.Command))
+		if len(e.Command) > 0 {
+			d.int(int(crcs.of(e.Index, e.Command)))
+		}
+	}
+	d.bool(m.Success).int(m.ConflictIndex).int(m.ConflictTerm).int(m.MatchIndex)
+	d.int(m.Snapshot.Index).int(m.Snapshot.Term).int(len(m.Data))
+	if len(m.Data) > 0 {
+		d.int(int(raft.Checksum(m.Data)))
+	}
+	return uint64(d)
+}
+
+// appendOut is an AppendEntries with entries as a peer hands it to the network: outgoing,
+// whose Clone digests the commands with the peer's CRCs. The network uses what it is handed
+// only during the call (it sends its Clone), so one per peer serves every send.
+type appendOut struct {
+	m    *raft.Message
+	crcs *commandCRCs
+}
+
+// Size is the message's (raft.Message.Size).
+func (o *appendOut) Size() int { return o.m.Size() }
+
+// Digest is the message's (raft.Message.Digest).
+func (o *appendOut) Digest() uint64 { return messageDigest(o.m, o.crcs) }
+
+// String is the message's (raft.Message.String), for traces.
+func (o *appendOut) String() string { return o.m.String() }
+
+// Clone returns the message in its wire form (outgoing.Clone).
+func (o *appendOut) Clone() any { return wireForm(o.m, o.crcs) }
