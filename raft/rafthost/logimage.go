@@ -22,9 +22,12 @@ import (
 // term name one entry, §5.3's Log Matching property). Anything else (an installed snapshot
 // that discarded the log, a boot) rebuilds it from the core.
 //
-// An image that outgrows maxImage is dropped until the next rewrite rebuilds it: a log that
-// grows that long between snapshots is rewritten seldom for its length, and keeping a second
-// copy of it cost more (raft/Swarm: 7% more bytes allocated) than encoding it again.
+// An image that outgrows maxImage is dropped until the next rewrite rebuilds it, and a
+// rewrite that keeps fewer than minImage entries builds none (encodeLog): a log that grows
+// that long between snapshots is rewritten seldom for its length, and a log that short is
+// cheap to encode again, while keeping an image costs a second copy of the log, rebuilt after
+// every restart (raft/Swarm, whose peers restart often, allocated 7% more bytes with images
+// kept whatever their size, about 4% more with these two limits).
 type logImage struct {
 	ok    bool
 	first int          // index of the entry whose record starts b
