@@ -147,8 +147,12 @@ func (q *eventQueue) pushHeap(e *event, k queueKey) {
 	}
 	k.slot = slot
 	q.keys = append(q.keys, queueKey{})
-	keys := q.keys
-	i := len(keys) - 1
+	siftUp(q.keys, len(q.keys)-1, k)
+}
+
+// siftUp writes k into keys at i, or at the ancestor of i where the heap
+// order puts it, moving the keys it passes down one level.
+func siftUp(keys []queueKey, i int, k queueKey) {
 	for i > 0 {
 		parent := (i - 1) / 4
 		if !k.before(&keys[parent]) {
@@ -217,13 +221,5 @@ func fillHole(keys []queueKey, k queueKey) {
 		keys[i] = keys[best]
 		i = best
 	}
-	for i > 0 {
-		parent := (i - 1) / 4
-		if !k.before(&keys[parent]) {
-			break
-		}
-		keys[i] = keys[parent]
-		i = parent
-	}
-	keys[i] = k
+	siftUp(keys, i, k)
 }

@@ -417,14 +417,22 @@ func runCrashWhileWriting(seed uint64, unsafe bool) (res sim.Result, crashes int
 // are caught by the checkers with the old one (write, rename, sync), which can leave an
 // empty hard state: a peer back in term 0 that may vote again.
 func TestCrashesWhileWritingFindNoLoss(t *testing.T) {
+	requireSafeAndUnsafeCaught(t, runCrashWhileWriting, 40)
+}
+
+// requireSafeAndUnsafeCaught runs a crash harness on seeds 1-3 with the file protocol,
+// requiring every run to pass with all its crashes landed, and then with the unsafe
+// protocol on seeds 1-20, requiring a Raft checker to fail one of them.
+func requireSafeAndUnsafeCaught(t *testing.T, run func(seed uint64, unsafe bool) (sim.Result, int), wantCrashes int) {
+	t.Helper()
 	for seed := uint64(1); seed <= 3; seed++ {
-		res, crashes := runCrashWhileWriting(seed, false)
+		res, crashes := run(seed, false)
 		require.True(t, res.Passed(), "seed %d: %v", seed, res.Failure)
-		require.Equal(t, 40, crashes, "seed %d", seed)
+		require.Equal(t, wantCrashes, crashes, "seed %d", seed)
 	}
 	var caught *sim.Result
 	for seed := uint64(1); seed <= 20 && caught == nil; seed++ {
-		if res, _ := runCrashWhileWriting(seed, true); !res.Passed() {
+		if res, _ := run(seed, true); !res.Passed() {
 			caught = &res
 		}
 	}

@@ -2,7 +2,6 @@ package rafthost
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -91,20 +90,7 @@ func runCrashAroundSnapshots(seed uint64, unsafe bool) (res sim.Result, crashes 
 // was persisted or acknowledged. The unsafe protocol (every rename before one sync, so the
 // log compacted by a snapshot can replace the old log without the snapshot) is caught.
 func TestCrashesAroundSnapshotsFindNoLoss(t *testing.T) {
-	for seed := uint64(1); seed <= 3; seed++ {
-		res, crashes := runCrashAroundSnapshots(seed, false)
-		require.True(t, res.Passed(), "seed %d: %v", seed, res.Failure)
-		require.Equal(t, 30, crashes, "seed %d", seed)
-	}
-	var caught *sim.Result
-	for seed := uint64(1); seed <= 20 && caught == nil; seed++ {
-		if res, _ := runCrashAroundSnapshots(seed, true); !res.Passed() {
-			caught = &res
-		}
-	}
-	require.NotNil(t, caught, "the unsafe protocol passed 20 seeds")
-	t.Logf("unsafe protocol, seed %d: %v", caught.Seed, caught.Failure)
-	require.True(t, strings.HasPrefix(caught.Failure.Check, "raft/"), "%v", caught.Failure)
+	requireSafeAndUnsafeCaught(t, runCrashAroundSnapshots, 30)
 }
 
 // TestReadSnapshotIsTheStoredOne: what ReadSnapshot returns, before and after a restart, is
