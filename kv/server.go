@@ -208,8 +208,9 @@ func (s *Server) apply(m raft.ApplyMsg) {
 	}
 	s.lastApplied = m.CommandIndex
 	if res.Duplicate {
-		// The command and its index are in the trace hash already (the Raft host digests
-		// every item it applies): what the server adds is its judgement.
+		// The command and its index are in the trace hash already (the Raft host digests a
+		// command's bytes when it writes them, and its index, term and length when it
+		// applies it): what the server adds is its judgement.
 		s.world.Digest(duplicateDigest(m.CommandIndex))
 	}
 	if res.Duplicate && (cmd.Op == OpPut || cmd.Op == OpAppend) {
@@ -375,7 +376,8 @@ func (s *Server) leadership(p *rafthost.Peer) {
 // duplicateDigest is, for the trace hash, the duplicate table's judgement that the command
 // applied at index is a retry of one already applied: two runs that judge a command
 // differently differ in hash there. (Which command was applied where, the Raft host
-// digests: rafthost.Peer digests every item it applies.)
+// digests: rafthost.Peer digests each item's bytes when it writes them and its index when
+// it applies it.)
 func duplicateDigest(index int) uint64 {
 	return hashUint(hashUint(fnvOffset, uint64(index)), 1)
 }
