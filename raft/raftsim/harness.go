@@ -546,7 +546,9 @@ func (c *Cluster) intCmd(v int) []byte {
 // so that an append to one cannot reach the next: one allocation for a hundred or so of them
 // rather than one each (a tenth of raft/Swarm's allocations). The history keeps every
 // command applied for the whole run anyway. The cluster and its views (On) share one arena:
-// each view carving from a copy of the chunk would hand out the same bytes twice.
+// each view carving from a copy of the chunk would hand out the same bytes twice. It is
+// raft.(*Raft).keepCommand's scheme, written again because the core imports only the
+// standard library (TestCoreImportsOnlyTheStandardLibrary).
 type commandArena struct{ chunk []byte }
 
 const commandChunk = 2048
