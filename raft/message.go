@@ -167,14 +167,25 @@ type messageWithEntry struct {
 // the snapshot data. The simulated network folds it into the run's trace hash when it
 // delivers m, so two runs that carry different contents differ in hash. FNV-1a style, one
 // multiply per integer field, byte strings by their CRC-32C.
-func (m *Message) Digest() uint64 {
+func (m *Message) Digest() uint64 { return m.DigestWith(nil) }
+
+// DigestWith is Digest with each entry's command CRC-32C taken from commandCRC(index,
+// command), which must return Checksum(command), or computed if commandCRC is nil: a host
+// that sends one entry to several peers, and again when it resends, checksums each command
+// once.
+func (m *Message) DigestWith(commandCRC func(index int, command []byte) uint32) uint64 {
 	d := digest(14695981039346656037)
 	d.int(int(m.Type)).int(m.From).int(m.To).int(m.Term)
 	d.int(m.LastLogIndex).int(m.LastLogTerm).bool(m.Granted)
 	d.int(m.PrevIndex).int(m.PrevTerm).int(m.Commit).int(len(m.Entries))
 	for i := range m.Entries {
 		e := &m.Entries[i]
-		d.int(e.Term).int(e.Index).bytes(e.Command)
+		d.int(e.Term).int(e.Index)
+		if commandCRC == nil || len(e.Command) == 0 {
+			d.bytes(e.Command)
+		} else {
+			d.int(len(e.Command)).int(int(commandCRC(e.Index, e.Command)))
+		}
 	}
 	d.bool(m.Success).int(m.ConflictIndex).int(m.ConflictTerm).int(m.MatchIndex)
 	d.int(m.Snapshot.Index).int(m.Snapshot.Term).bytes(m.Data)

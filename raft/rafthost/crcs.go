@@ -29,29 +29,13 @@ func (c *commandCRCs) of(index int, cmd []byte) uint32 {
 	return s.crc
 }
 
-// messageDigest is m.Digest() (raft.Message.Digest), with the commands' CRCs from crcs:
-// the same integers folded in the same order (TestAppendOutIsTheMessage).
+// messageDigest is m.Digest() (raft.Message.Digest), with the commands' CRCs from crcs if
+// not nil (TestAppendOutIsTheMessage).
 func messageDigest(m *raft.Message, crcs *commandCRCs) uint64 {
 	if crcs == nil {
 		return m.Digest()
 	}
-	d := fnv(fnvOffset)
-	d.int(int(m.Type)).int(m.From).int(m.To).int(m.Term)
-	d.int(m.LastLogIndex).int(m.LastLogTerm).bool(m.Granted)
-	d.int(m.PrevIndex).int(m.PrevTerm).int(m.Commit).int(len(m.Entries))
-	for i := range m.Entries {
-		e := &m.Entries[i]
-		d.int(e.Term).int(e.Index).int(len(e.Command))
-		if len(e.Command) > 0 {
-			d.int(int(crcs.of(e.Index, e.Command)))
-		}
-	}
-	d.bool(m.Success).int(m.ConflictIndex).int(m.ConflictTerm).int(m.MatchIndex)
-	d.int(m.Snapshot.Index).int(m.Snapshot.Term).int(len(m.Data))
-	if len(m.Data) > 0 {
-		d.int(int(raft.Checksum(m.Data)))
-	}
-	return uint64(d)
+	return m.DigestWith(crcs.of)
 }
 
 // appendOut is an AppendEntries with entries as a peer hands it to the network: outgoing,
