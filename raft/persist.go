@@ -77,7 +77,16 @@ const (
 // allocate or skip gigabytes.
 const MaxRecordSize = 1 << 30
 
-const recordHeaderSize = 12
+// RecordHeaderSize is the length of a record's header: the body's length, the length's
+// CRC-32C and the body's CRC-32C, 4 bytes each, little-endian.
+const RecordHeaderSize = 12
+
+// RecordHeader returns the body length and the body's CRC-32C from the header at the
+// start of b (at least RecordHeaderSize bytes), unchecked: for a writer that reads back
+// the records it just encoded.
+func RecordHeader(b []byte) (length, bodyCRC uint32) {
+	return binary.LittleEndian.Uint32(b[0:4]), binary.LittleEndian.Uint32(b[8:12])
+}
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -97,7 +106,7 @@ var ErrCorrupt = errors.New("raft: corrupt record")
 // fills in once the body (the kind byte, then what the caller appends) is complete.
 // Encoding in place saves a copy and an allocation per record.
 func beginRecord(buf []byte, k RecordKind) (_ []byte, start int) {
-	var hdr [recordHeaderSize]byte
+	var hdr [RecordHeaderSize]byte
 	start = len(buf)
 	buf = append(buf, hdr[:]...)
 	return append(buf, byte(k)), start
@@ -105,7 +114,7 @@ func beginRecord(buf []byte, k RecordKind) (_ []byte, start int) {
 
 // endRecord fills in the header of the record that starts at start and ends buf.
 func endRecord(buf []byte, start int) []byte {
-	hdr, body := buf[start:start+recordHeaderSize], buf[start+recordHeaderSize:]
+	hdr, body := buf[start:start+RecordHeaderSize], buf[start+RecordHeaderSize:]
 	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(body)))
 	binary.LittleEndian.PutUint32(hdr[4:8], lengthCRC(hdr[0:4]))
 	binary.LittleEndian.PutUint32(hdr[8:12], crc32.Checksum(body, crcTable))
@@ -134,7 +143,7 @@ const (
 
 // nextRecord reads the framed record at the start of buf.
 func nextRecord(buf []byte) (body []byte, size int, st recordStatus, err error) {
-	if len(buf) < recordHeaderSize {
+	if len(buf) < RecordHeaderSize {
 		return nil, 0, recordTorn, nil
 	}
 	if lengthCRC(buf[0:4]) != binary.LittleEndian.Uint32(buf[4:8]) {
@@ -144,14 +153,14 @@ func nextRecord(buf []byte) (body []byte, size int, st recordStatus, err error) 
 	if n < 1 || n > MaxRecordSize {
 		return nil, 0, recordCorrupt, fmt.Errorf("%w: length %d outside [1, %d]", ErrCorrupt, n, MaxRecordSize)
 	}
-	if uint64(len(buf)-recordHeaderSize) < uint64(n) {
+	if uint64(len(buf)-RecordHeaderSize) < uint64(n) {
 		return nil, 0, recordTorn, nil
 	}
-	body = buf[recordHeaderSize : recordHeaderSize+int(n)]
+	body = buf[RecordHeaderSize : RecordHeaderSize+int(n)]
 	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(buf[8:12]) {
 		return nil, 0, recordCorrupt, fmt.Errorf("%w: body CRC mismatch (%d bytes)", ErrCorrupt, n)
 	}
-	return body, recordHeaderSize + int(n), recordOK, nil
+	return body, RecordHeaderSize + int(n), recordOK, nil
 }
 
 // AppendEntryRecord appends the framed record of entry e to buf.
@@ -174,7 +183,7 @@ func appendUvarint(b []byte, v uint64) []byte {
 // EntryRecordSize is the length of e's framed record (AppendEntryRecord), for a host that
 // sizes a buffer before encoding into it.
 func EntryRecordSize(e Entry) int {
-	return recordHeaderSize + 1 + uvarintLen(uint64(e.Term)) + uvarintLen(uint64(e.Index)) + len(e.Command)
+	return RecordHeaderSize + 1 + uvarintLen(uint64(e.Term)) + uvarintLen(uint64(e.Index)) + len(e.Command)
 }
 
 // uvarintLen is the length of v's uvarint encoding.
@@ -307,12 +316,12 @@ func DecodeLog(buf []byte, snap SnapshotMeta) (ents []Entry, valid int, err erro
 // the file's size was twice too large for a log of service commands).
 func countRecords(buf []byte) int {
 	n := 0
-	for off := 0; len(buf)-off >= recordHeaderSize; n++ {
+	for off := 0; len(buf)-off >= RecordHeaderSize; n++ {
 		size := uint64(binary.LittleEndian.Uint32(buf[off:]))
-		if size > uint64(len(buf)-off-recordHeaderSize) {
+		if size > uint64(len(buf)-off-RecordHeaderSize) {
 			break
 		}
-		off += recordHeaderSize + int(size)
+		off += RecordHeaderSize + int(size)
 	}
 	return n
 }
@@ -393,7 +402,7 @@ func DecodeHardState(b []byte) (HardState, error) {
 // EncodeSnapshot returns the framed record of a snapshot with its data, in a buffer of
 // exactly its length.
 func EncodeSnapshot(s SnapshotState) []byte {
-	n := recordHeaderSize + 1 + uvarintLen(uint64(s.Meta.Index)) + uvarintLen(uint64(s.Meta.Term)) + len(s.Data)
+	n := RecordHeaderSize + 1 + uvarintLen(uint64(s.Meta.Index)) + uvarintLen(uint64(s.Meta.Term)) + len(s.Data)
 	return AppendSnapshotRecord(make([]byte, 0, n), s)
 }
 
@@ -433,11 +442,11 @@ func DecodeSnapshot(b []byte) (SnapshotState, error) {
 // in two parts writes these and s.Data as they are, instead of copying the data behind the
 // header (the snapshot was the largest copy a snapshotting service's host made).
 func SnapshotRecordHead(s SnapshotState) []byte {
-	buf := make([]byte, recordHeaderSize, recordHeaderSize+1+uvarintLen(uint64(s.Meta.Index))+uvarintLen(uint64(s.Meta.Term)))
+	buf := make([]byte, RecordHeaderSize, RecordHeaderSize+1+uvarintLen(uint64(s.Meta.Index))+uvarintLen(uint64(s.Meta.Term)))
 	buf = append(buf, byte(RecordSnapshot))
 	buf = binary.AppendUvarint(buf, uint64(s.Meta.Index))
 	buf = binary.AppendUvarint(buf, uint64(s.Meta.Term))
-	hdr, body := buf[:recordHeaderSize], buf[recordHeaderSize:]
+	hdr, body := buf[:RecordHeaderSize], buf[RecordHeaderSize:]
 	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(body)+len(s.Data)))
 	binary.LittleEndian.PutUint32(hdr[4:8], lengthCRC(hdr[0:4]))
 	binary.LittleEndian.PutUint32(hdr[8:12], crc32.Update(crc32.Checksum(body, crcTable), crcTable, s.Data))

@@ -294,3 +294,17 @@ func TestDecodeLogRecordsTornTail(t *testing.T) {
 		}
 	})
 }
+
+// TestRecordHeaderReadsWhatWasWritten: RecordHeader returns the body length and body CRC
+// the encoder wrote, for an entry and a truncate record.
+func TestRecordHeaderReadsWhatWasWritten(t *testing.T) {
+	for _, rec := range [][]byte{
+		AppendEntryRecord(nil, Entry{Term: 3, Index: 7, Command: []byte("a command")}),
+		AppendTruncateRecord(nil, 5),
+	} {
+		n, crc := RecordHeader(rec)
+		body := rec[RecordHeaderSize:]
+		require.Equal(t, uint32(len(body)), n)
+		require.Equal(t, Checksum(body), crc)
+	}
+}

@@ -44,5 +44,5 @@ func TestRecordsDigestIsOfTheBytes(t *testing.T) {
 // TestRecordHeaderSize: the header the digest reads is the records' (raft/persist.go).
 func TestRecordHeaderSize(t *testing.T) {
 	e := raft.Entry{Term: 1, Index: 1, Command: []byte("x")}
-	require.Equal(t, recordHeaderSize+1+1+1+1, raft.EntryRecordSize(e))
+	require.Equal(t, raft.RecordHeaderSize+1+1+1+1, raft.EntryRecordSize(e))
 }

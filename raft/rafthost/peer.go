@@ -1,7 +1,6 @@
 package rafthost
 
 import (
-	"encoding/binary"
 	"fmt"
 	"strings"
 	"time"
@@ -458,20 +457,16 @@ func digestApply(a *raft.ApplyMsg) uint64 {
 // header covers the rest.
 func recordsDigest(b []byte, total int) uint64 {
 	d := uint64(fnvOffset)
-	for len(b) >= recordHeaderSize {
-		n := binary.LittleEndian.Uint32(b[0:4])
-		d = (d ^ (uint64(n)<<32 | uint64(binary.LittleEndian.Uint32(b[8:12])))) * fnvPrime
-		if uint64(len(b)-recordHeaderSize) < uint64(n) {
+	for len(b) >= raft.RecordHeaderSize {
+		n, crc := raft.RecordHeader(b)
+		d = (d ^ (uint64(n)<<32 | uint64(crc))) * fnvPrime
+		if uint64(len(b)-raft.RecordHeaderSize) < uint64(n) {
 			break
 		}
-		b = b[recordHeaderSize+int(n):]
+		b = b[raft.RecordHeaderSize+int(n):]
 	}
 	return (d ^ uint64(total)) * fnvPrime
 }
-
-// recordHeaderSize is the length of a record's header: its length, the length's CRC and the
-// body's CRC, 4 bytes each (raft/persist.go).
-const recordHeaderSize = 12
 
 // traceRole notes role and term changes in the run's trace (free when the
 // trace is off).
