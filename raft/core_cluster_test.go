@@ -137,7 +137,7 @@ func (c *cluster) process(i int) {
 		if rd.Snapshot != nil {
 			nd.store.snap = raft.EncodeSnapshot(*rd.Snapshot)
 		}
-		nd.store.log = raft.AppendReadyRecords(nd.store.log, rd)
+		nd.store.log = raft.AppendReadyRecords(nd.store.log, &rd)
 		if rd.Hard != nil {
 			nd.store.hard = raft.EncodeHardState(*rd.Hard)
 		}

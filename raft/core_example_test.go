@@ -18,7 +18,7 @@ func Example() {
 	drain := func() {
 		for r.HasReady() {
 			rd := r.Ready()
-			logFile = raft.AppendReadyRecords(logFile, rd) // 1. persist and sync
+			logFile = raft.AppendReadyRecords(logFile, &rd) // 1. persist and sync
 			if rd.Hard != nil {
 				hardFile = raft.EncodeHardState(*rd.Hard)
 			}

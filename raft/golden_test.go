@@ -164,7 +164,7 @@ func (s *scripted) process(i int) {
 	for nd.r.HasReady() {
 		rd := nd.r.Ready()
 		require.Nil(s.t, rd.Snapshot, "the script takes no snapshots")
-		nd.log = raft.AppendReadyRecords(nd.log, rd)
+		nd.log = raft.AppendReadyRecords(nd.log, &rd)
 		if rd.Hard != nil {
 			nd.hard = raft.EncodeHardState(*rd.Hard)
 		}

@@ -203,12 +203,13 @@ func AppendTruncateRecord(buf []byte, index int) []byte {
 }
 
 // AppendReadyRecords appends the log records for one Ready: its truncate, then its entries.
-func AppendReadyRecords(buf []byte, rd Ready) []byte {
+// It takes the Ready by pointer: a host calls it on every Ready, and a Ready is a dozen words.
+func AppendReadyRecords(buf []byte, rd *Ready) []byte {
 	if rd.Truncate > 0 {
 		buf = AppendTruncateRecord(buf, rd.Truncate)
 	}
-	for _, e := range rd.Entries {
-		buf = AppendEntryRecord(buf, e)
+	for i := range rd.Entries {
+		buf = AppendEntryRecord(buf, rd.Entries[i])
 	}
 	return buf
 }

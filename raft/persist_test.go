@@ -169,7 +169,7 @@ func TestDecodeLogRecordsRoundTrip(t *testing.T) {
 	var buf []byte
 	buf = AppendEntryRecord(buf, entry(1, 1, "x"))
 	buf = AppendEntryRecord(buf, entry(1, 2, ""))
-	buf = AppendReadyRecords(buf, Ready{Truncate: 2, Entries: []Entry{entry(2, 2, "yy")}})
+	buf = AppendReadyRecords(buf, &Ready{Truncate: 2, Entries: []Entry{entry(2, 2, "yy")}})
 	recs, valid, err := DecodeLogRecords(buf)
 	require.NoError(t, err)
 	require.Equal(t, len(buf), valid)

@@ -20,7 +20,7 @@ func TestRecordsDigestIsOfTheBytes(t *testing.T) {
 			ents = append(ents, raft.Entry{Term: 1, Index: i + 1, Command: rapid.SliceOfN(rapid.Byte(), 0, 40).Draw(t, "cmd")})
 		}
 		rd := raft.Ready{Truncate: rapid.IntRange(0, 3).Draw(t, "truncate"), Entries: ents}
-		b := raft.AppendReadyRecords(nil, rd)
+		b := raft.AppendReadyRecords(nil, &rd)
 		d := recordsDigest(b, len(b))
 
 		// Change one byte of one command: the bytes differ, and so does the digest.
@@ -31,7 +31,7 @@ func TestRecordsDigestIsOfTheBytes(t *testing.T) {
 			cmd[rapid.IntRange(0, len(cmd)-1).Draw(t, "at")] ^= byte(rapid.IntRange(1, 255).Draw(t, "flip"))
 			changed[i].Command = cmd
 			rd.Entries = changed
-			b2 := raft.AppendReadyRecords(nil, rd)
+			b2 := raft.AppendReadyRecords(nil, &rd)
 			require.NotEqual(t, d, recordsDigest(b2, len(b2)))
 		}
 

@@ -562,15 +562,8 @@ func (p *Peer) persist(rd *raft.Ready) {
 			}
 		}
 	case logChanged && !rewrite:
-		// raft.AppendReadyRecords, without copying the Ready to call it.
-		buf := p.appendBuf[:0]
-		if rd.Truncate > 0 {
-			buf = raft.AppendTruncateRecord(buf, rd.Truncate)
-		}
-		for i := range rd.Entries {
-			buf = raft.AppendEntryRecord(buf, rd.Entries[i])
-		}
-		p.appendBuf, appended = buf, buf
+		p.appendBuf = raft.AppendReadyRecords(p.appendBuf[:0], rd)
+		appended = p.appendBuf
 	}
 	if len(p.image.b) > maxImage {
 		p.image = logImage{} // appended keeps what it needs of it
