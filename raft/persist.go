@@ -95,9 +95,6 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // costs a fraction of a byte-wise hash over snapshots and log records.
 func Checksum(b []byte) uint32 { return crc32.Checksum(b, crcTable) }
 
-// ChecksumUpdate returns the Checksum of a followed by b, given c = Checksum(a).
-func ChecksumUpdate(c uint32, b []byte) uint32 { return crc32.Update(c, crcTable, b) }
-
 // ErrCorrupt is wrapped by every decoding error: a record that is present whole but fails
 // its CRC, or is malformed. A torn tail is not an error (see DecodeLogRecords).
 var ErrCorrupt = errors.New("raft: corrupt record")
