@@ -4,9 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"strconv"
 	"unsafe"
+
+	"github.com/lockstep-dst/lockstep/raft"
 )
 
 // Op is a client operation.
@@ -216,17 +217,15 @@ func (r *OpReply) Size() int { return 2 + len(r.Value) }
 func (r *OpReply) Clone() any { c := *r; return &c }
 
 // The digests' hash: FNV-1a's constants fold words; long strings fold as their length and
-// their CRC-32C (Castagnoli, hash/crc32), which the CPU computes eight bytes an instruction
-// (the values of the 6.824 workloads run to kilobytes, and every Get's reply carries one: a
-// word-at-a-time FNV over them was 2.4% of kv/SnapshotRecoverManyClients3B's
-// instructions). Deterministic on every machine: hash/crc32 gives the same value with or
-// without the instruction.
+// their CRC-32C (raft.Checksum, the Raft records' checksum), which the CPU computes eight
+// bytes an instruction (the values of the 6.824 workloads run to kilobytes, and every Get's
+// reply carries one: a word-at-a-time FNV over them was 2.4% of
+// kv/SnapshotRecoverManyClients3B's instructions). Deterministic on every machine:
+// hash/crc32 gives the same value with or without the instruction.
 const (
 	fnvOffset = 14695981039346656037
 	fnvPrime  = 1099511628211
 )
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func hashUint(h, v uint64) uint64 {
 	h = (h ^ v) * fnvPrime
@@ -234,7 +233,7 @@ func hashUint(h, v uint64) uint64 {
 }
 
 // hashString folds s, its length and its contents, into h: a string of up to 16 bytes (keys,
-// and the tokens the clerks append) as two words, since crc32's call costs more than such a
+// and the tokens the clerks append) as two words, since a checksum's call costs more than such a
 // string; a longer one by its CRC-32C.
 func hashString(h uint64, s string) uint64 {
 	// The string's own bytes, not a copy ([]byte(s) would allocate one per digest): only
@@ -243,7 +242,7 @@ func hashString(h uint64, s string) uint64 {
 	var a, b uint64 // with the length, these determine a short string
 	switch n := len(p); {
 	case n > 16:
-		return hashUint(h, uint64(n)<<32|uint64(crc32.Update(0, castagnoli, p)))
+		return hashUint(h, uint64(n)<<32|uint64(raft.Checksum(p)))
 	case n >= 8: // the first and the last eight bytes, overlapping below 16
 		a, b = binary.LittleEndian.Uint64(p), binary.LittleEndian.Uint64(p[n-8:])
 	case n >= 4:
