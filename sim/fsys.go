@@ -67,15 +67,19 @@ func (fs *fsys) find(ino uint64) int {
 }
 
 // set makes c file ino's contents.
-func (fs *fsys) set(ino uint64, c contents) {
+func (fs *fsys) set(ino uint64, c contents) { fs.slot(ino).c = c }
+
+// slot returns file ino's entry in files, adding one without contents if it
+// has none. The pointer is good until files next grows or shrinks.
+func (fs *fsys) slot(ino uint64) *inode {
 	if i := fs.find(ino); i >= 0 {
-		fs.files[i].c = c
-		return
+		return &fs.files[i]
 	}
 	if fs.files == nil {
 		fs.files = make([]inode, 0, fsysCap)
 	}
-	fs.files = append(fs.files, inode{ino: ino, c: c})
+	fs.files = append(fs.files, inode{ino: ino})
+	return &fs.files[len(fs.files)-1]
 }
 
 // drop deletes file ino's contents.

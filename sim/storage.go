@@ -335,12 +335,8 @@ func (d *Disk) AppendFile(name string, data []byte) {
 	// which never change (see apply), rather than to copies of its own.
 	d.viewBooted = false
 	ino := d.file(name)
-	f := d.view.find(ino)
-	if f < 0 {
-		d.view.files = append(d.view.files, inode{ino: ino})
-		f = len(d.view.files) - 1
-	}
-	file := d.view.files[f].c.flat()
+	f := d.view.slot(ino)
+	file := f.c.flat()
 	if cap(file)-len(file) < len(data) && len(file) >= growDoubleFrom {
 		// Move a large file to an array twice what it needs. append's own
 		// growth (a quarter more, for a large slice) made a long append-only
@@ -349,7 +345,7 @@ func (d *Disk) AppendFile(name string, data []byte) {
 		file = slices.Grow(file, len(file)+len(data))
 	}
 	grown := append(file, data...)
-	d.view.files[f].c = contents{b: grown}
+	f.c = contents{b: grown}
 	n := len(grown)
 	d.pending = append(d.pending, diskOp{kind: opAppend, ino: ino, data: contents{b: grown[len(file):n:n]}, file: grown[:n]})
 	d.dirty += len(data)
