@@ -383,6 +383,31 @@ func (o *crashWhileWriting) Writing(p *Peer, rd raft.Ready) {
 	})
 }
 
+// startFaultyDiskPeers adds three nodes whose peers run under obs (with the unsafe file
+// protocol if unsafe) on disks that keep an arbitrary subset of unsynced operations in any
+// order, and starts them. It returns the table of peers, which each boot of a node fills
+// in; apply, if not nil, makes peer i's Apply, given that table.
+func startFaultyDiskPeers(w *sim.World, net *netsim.Network, obs Observer, unsafe bool, apply func(peers []*Peer, i int) func(raft.ApplyMsg)) []*Peer {
+	var addrs []int
+	peers := make([]*Peer, 3)
+	for i := 0; i < 3; i++ {
+		node := w.AddNode(fmt.Sprintf("raft%d", i), func(node *sim.Node) {
+			cfg := PeerConfig{Raft: raft.Config{ID: i}, Peers: addrs, Observer: obs, UnsafeRenameUnsynced: unsafe}
+			if apply != nil {
+				cfg.Apply = apply(peers, i)
+			}
+			peers[i] = StartPeer(node, net.Endpoint(node.ID), cfg)
+		})
+		node.Disk.SetFaults(sim.DiskFaults{KeepSomeUnsynced: true, Reorder: true})
+		net.Attach(node)
+		addrs = append(addrs, node.ID)
+	}
+	for i := 0; i < 3; i++ {
+		w.Restart(w.Nodes()[i])
+	}
+	return peers
+}
+
 // runCrashWhileWriting runs three peers whose crashes land while a hard state is being
 // written, on disks that keep an arbitrary subset of unsynced operations (a rename without
 // the write it renames included), under the safety checkers.
@@ -392,19 +417,7 @@ func runCrashWhileWriting(seed uint64, unsafe bool) (res sim.Result, crashes int
 		net := netsim.New(w)
 		obs := &crashWhileWriting{Checker: NewChecker(w, 3), w: w}
 		defer func() { crashes = obs.crashes }()
-		var addrs []int
-		for i := 0; i < 3; i++ {
-			node := w.AddNode(fmt.Sprintf("raft%d", i), func(node *sim.Node) {
-				StartPeer(node, net.Endpoint(node.ID), PeerConfig{Raft: raft.Config{ID: i}, Peers: addrs,
-					Observer: obs, UnsafeRenameUnsynced: unsafe})
-			})
-			node.Disk.SetFaults(sim.DiskFaults{KeepSomeUnsynced: true, Reorder: true})
-			net.Attach(node)
-			addrs = append(addrs, node.ID)
-		}
-		for i := 0; i < 3; i++ {
-			w.Restart(w.Nodes()[i])
-		}
+		startFaultyDiskPeers(w, net, obs, unsafe, nil)
 		p.Sleep(30 * time.Second)
 		return nil
 	}}

@@ -50,25 +50,13 @@ func runCrashAroundSnapshots(seed uint64, unsafe bool) (res sim.Result, crashes 
 		net := netsim.New(w)
 		obs := &crashAroundSnapshots{Checker: NewChecker(w, 3), w: w, want: 30}
 		defer func() { crashes = obs.crashes }()
-		var addrs []int
-		peers := make([]*Peer, 3)
-		for i := 0; i < 3; i++ {
-			node := w.AddNode(fmt.Sprintf("raft%d", i), func(node *sim.Node) {
-				peers[i] = StartPeer(node, net.Endpoint(node.ID), PeerConfig{Raft: raft.Config{ID: i}, Peers: addrs,
-					Observer: obs, UnsafeRenameUnsynced: unsafe,
-					Apply: func(a raft.ApplyMsg) {
-						if a.CommandValid && a.CommandIndex%4 == 0 {
-							peers[i].Snapshot(a.CommandIndex, []byte(fmt.Sprintf("state through %d", a.CommandIndex)))
-						}
-					}})
-			})
-			node.Disk.SetFaults(sim.DiskFaults{KeepSomeUnsynced: true, Reorder: true})
-			net.Attach(node)
-			addrs = append(addrs, node.ID)
-		}
-		for i := 0; i < 3; i++ {
-			w.Restart(w.Nodes()[i])
-		}
+		peers := startFaultyDiskPeers(w, net, obs, unsafe, func(peers []*Peer, i int) func(raft.ApplyMsg) {
+			return func(a raft.ApplyMsg) {
+				if a.CommandValid && a.CommandIndex%4 == 0 {
+					peers[i].Snapshot(a.CommandIndex, []byte(fmt.Sprintf("state through %d", a.CommandIndex)))
+				}
+			}
+		})
 		for n := 0; p.Now() < 20*time.Second; n++ {
 			for _, peer := range peers {
 				if peer != nil && peer.Node().Up() && peer.Halted() == nil {
