@@ -282,7 +282,8 @@ func (s *Server) maybeSnapshot() {
 
 // restore replaces the store by a snapshot covering through index.
 func (s *Server) restore(snap []byte, index int) {
-	st, err := DecodeStore(snap)
+	st, err := restoreStore(snap) // Raft's snapshot bytes, read-only
+
 	if err != nil {
 		panic(fmt.Sprintf("kv: server %d: snapshot at %d: %v", s.cfg.ID, index, err))
 	}
