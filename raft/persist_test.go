@@ -79,6 +79,35 @@ func TestSnapshotRecordHeadAndSizes(t *testing.T) {
 	})
 }
 
+// TestAppendEntryRecordsIsEachRecord: AppendEntryRecords appends what AppendEntryRecord of
+// each entry appends, behind what buf holds, and the records decode to the entries.
+func TestAppendEntryRecordsIsEachRecord(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		prefix := rapid.SliceOfN(rapid.Byte(), 0, 40).Draw(t, "prefix")
+		first := rapid.IntRange(1, 1<<40).Draw(t, "first")
+		var ents []Entry
+		for i := range rapid.IntRange(0, 12).Draw(t, "entries") {
+			ents = append(ents, Entry{Term: rapid.IntRange(0, 1<<20).Draw(t, "term"), Index: first + i,
+				Command: rapid.SliceOfN(rapid.Byte(), 0, 300).Draw(t, "cmd")})
+		}
+		want := append([]byte{}, prefix...)
+		for _, e := range ents {
+			want = AppendEntryRecord(want, e)
+		}
+		got := AppendEntryRecords(append([]byte{}, prefix...), ents)
+		require.Equal(t, want, got)
+		recs, valid, err := DecodeLogRecords(got[len(prefix):])
+		require.NoError(t, err)
+		require.Equal(t, len(got)-len(prefix), valid)
+		require.Len(t, recs, len(ents))
+		for i, r := range recs {
+			require.Equal(t, ents[i].Term, r.Entry.Term)
+			require.Equal(t, ents[i].Index, r.Entry.Index)
+			require.Equal(t, string(ents[i].Command), string(r.Entry.Command))
+		}
+	})
+}
+
 // TestDecodeLogIsDecodeThenReplay: for any log file (entry and truncate records, a snapshot
 // anywhere, a torn or corrupted tail), DecodeLog gives what DecodeLogRecords then ReplayLog
 // give; countRecords, which sizes its entries, counts an undamaged log's records exactly.

@@ -2,6 +2,7 @@ package rafthost
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,6 +134,10 @@ type Peer struct {
 	// rather than asking the storage on every StateSize, which a service asks
 	// after every command it applies.
 	sizes struct{ hard, log, hardTmp, logTmp int }
+	// logPeaks are the log file's sizes at the last len(logPeaks) rewrites, the one at
+	// rewrite n in logPeaks[n%len(logPeaks)] (encodeLog sizes a rewritten log's buffer by them).
+	logPeaks [8]int
+	rewrites int
 	// crcs are the CRCs of the commands the peer sent last (commandCRCs), made when it
 	// first sends entries; appOut is what it hands the network for an AppendEntries.
 	crcs   *commandCRCs
@@ -619,9 +624,9 @@ func snapshotOnly(rd *raft.Ready) bool {
 // encode again, and raft/Swarm, whose peers restart often and keep a few entries or none at a
 // rewrite, allocated 7% more for images it barely used. The buffer has room for the appends
 // until the next rewrite, which fill it instead of moving the file to a larger array at the
-// first of them: as many bytes as the log file holds now, before this rewrite (a service
-// snapshots when its state reaches a size, so the log grows back to about that), and at
-// least logSlack more than the records.
+// first of them: about as many bytes as the log file held at its last rewrites, before them
+// (a service snapshots when its state reaches a size, so the log grows back to about that),
+// and at least logSlack more than the records (logRoom).
 func (p *Peer) encodeLog() []byte {
 	m := &p.image
 	if m.ok {
@@ -644,7 +649,23 @@ func (p *Peer) encodeLog() []byte {
 			p.appendBuf = records
 		}
 	}
-	return append(make([]byte, 0, max(len(records)+logSlack, p.sizes.log+logSlack/4)), records...)
+	return append(make([]byte, 0, p.logRoom(len(records))), records...)
+}
+
+// logRoom returns the capacity of the buffer of a rewritten log that keeps records bytes
+// (encodeLog), and notes the log file's size now as one of the last rewrites' (logPeaks). The
+// log grows back to about the largest size it had at those rewrites: a service's log reaches
+// its size limit one Ready at a time, overshooting it by a part of a Ready that varies from
+// one snapshot to the next, and sized by the last rewrite alone a third of
+// kv/SnapshotRecoverManyClients3B's rewritten logs outgrew their buffer, which AppendFile then
+// moved to one a quarter larger. Not more than half again the size now, though: a log that was
+// long once (a follower catching up) must not size the buffers of the short ones after it
+// (raft/Swarm allocated more).
+func (p *Peer) logRoom(records int) int {
+	p.logPeaks[p.rewrites%len(p.logPeaks)] = p.sizes.log
+	p.rewrites++
+	peak := min(slices.Max(p.logPeaks[:]), p.sizes.log*3/2)
+	return max(records+logSlack, peak+logSlack/4)
 }
 
 // minImage is the fewest entries a rewritten log must keep for the peer to build an image
