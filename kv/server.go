@@ -186,8 +186,12 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		panic(fmt.Sprintf("kv: server %d: command at %d: %v", s.cfg.ID, m.CommandIndex, err))
 	}
 	// A waiter here is the one reader of a Get's value (see Store.apply). (Followers have
-	// none: the length test saves them a lookup per command.)
-	w, waiting := s.waiters.take(m.CommandIndex)
+	// none: the length test saves them a call per command.)
+	var w waiter
+	waiting := false
+	if s.waiters.len() > 0 {
+		w, waiting = s.waiters.take(m.CommandIndex)
+	}
 	var res Result
 	if s.cfg.UnsafeVolatileDedup {
 		res = s.applyVolatile(cmd, m.CommandIndex, waiting)
