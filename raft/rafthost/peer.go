@@ -752,8 +752,10 @@ func (p *Peer) receive(x any) raft.Message {
 	if !ok {
 		return received(x)
 	}
-	clear(p.recvEntries) // drop the previous message's commands
 	m := a.message(p.recvEntries[:0])
+	if n := len(m.Entries); n < len(p.recvEntries) {
+		clear(p.recvEntries[n:]) // drop the commands of the previous message's further entries
+	}
 	p.recvEntries = m.Entries
 	return m
 }
