@@ -462,13 +462,13 @@ func digestApply(a *raft.ApplyMsg) uint64 {
 // header covers the rest.
 func recordsDigest(b []byte, total int) uint64 {
 	d := uint64(fnvOffset)
-	for len(b) >= raft.RecordHeaderSize {
-		n, crc := raft.RecordHeader(b)
+	for o := 0; len(b)-o >= raft.RecordHeaderSize; {
+		n, crc := raft.RecordHeader(b[o:])
 		d = (d ^ (uint64(n)<<32 | uint64(crc))) * fnvPrime
-		if uint64(len(b)-raft.RecordHeaderSize) < uint64(n) {
+		if uint64(len(b)-o-raft.RecordHeaderSize) < uint64(n) {
 			break
 		}
-		b = b[raft.RecordHeaderSize+int(n):]
+		o += raft.RecordHeaderSize + int(n)
 	}
 	return (d ^ uint64(total)) * fnvPrime
 }
