@@ -1117,12 +1117,23 @@ func (r *Raft) Advance(rd Ready) {
 		}
 		rd.Apply[i].Snapshot = nil
 	}
+	if cap(rd.Apply) > maxKeptApply {
+		// A restarted node applies its whole log in one Ready; its array, kept, would
+		// be scanned by every later collection, stale commands and all, as long as the
+		// node lives (raft/ReliableChurn2C: 300 KB of them after a restart, for a
+		// steady state that applies a few items a Ready).
+		rd.Apply = nil
+	}
 	if r.applyQueue == nil {
 		r.applyQueue = rd.Apply[:0]
 	} else {
 		r.spareApply = rd.Apply[:0]
 	}
 }
+
+// maxKeptApply is the capacity beyond which Advance lets an apply array go rather than
+// keep it for a later Ready (see Advance).
+const maxKeptApply = 256
 
 // ---- Accessors for hosts and checkers ----------------------------------------------------
 
