@@ -186,13 +186,17 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		panic(fmt.Sprintf("kv: server %d: command at %d: %v", s.cfg.ID, m.CommandIndex, err))
 	}
 	// A waiter here is the one reader of a Get's value (see Store.apply). (Followers have
-	// none: the length test saves them a lookup per command.)
-	w, waiting := s.waiters.take(m.CommandIndex)
+	// none: the length test saves them a call per command.)
+	var w waiter
+	waiting := false
+	if s.waiters.len() > 0 {
+		w, waiting = s.waiters.take(m.CommandIndex)
+	}
 	var res Result
 	if s.cfg.UnsafeVolatileDedup {
-		res = s.applyVolatile(cmd, m.CommandIndex, waiting)
+		res = s.applyVolatile(&cmd, m.CommandIndex, waiting)
 	} else {
-		res = s.store.apply(cmd, m.CommandIndex, waiting)
+		res = s.store.apply(&cmd, m.CommandIndex, waiting)
 	}
 	s.lastApplied = m.CommandIndex
 	if res.Duplicate {
@@ -233,7 +237,7 @@ func (s *Server) apply(m raft.ApplyMsg) {
 
 // applyVolatile is apply's store step for UnsafeVolatileDedup: the duplicate table is
 // seen, outside the store.
-func (s *Server) applyVolatile(cmd commandView, index int, read bool) Result {
+func (s *Server) applyVolatile(cmd *commandView, index int, read bool) Result {
 	if cmd.Op == OpNoop {
 		return s.store.applyUnchecked(cmd, false, read)
 	}
