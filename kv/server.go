@@ -8,7 +8,6 @@ package kv
 
 import (
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/lockstep-dst/lockstep/clock"
@@ -66,7 +65,7 @@ type Server struct {
 	lastApplied int
 	// waiters are the RPCs waiting for the command proposed at their index. Invariant:
 	// waiters exist only while this server is leader of term, and are all of that term.
-	waiters  map[int]waiter
+	waiters  waiters
 	term     int
 	leader   bool
 	sweeping bool // a sweep of expired waiters is scheduled
@@ -75,8 +74,8 @@ type Server struct {
 	snapSize int
 	// seen is UnsafeVolatileDedup's per-server duplicate table.
 	seen map[int64]*session
-	// reply is every answer's OpReply (see answer).
-	reply OpReply
+	// reply is every answer's (see answer).
+	reply replySender
 	// cmd is every proposal's encoding: Raft copies a proposed command into its log entry
 	// (rafthost.Peer.Start), so one buffer serves them all.
 	cmd []byte
@@ -93,12 +92,6 @@ type Server struct {
 // request names one client operation.
 type request struct{ client, seq int64 }
 
-type waiter struct {
-	client, seq int64
-	since       time.Duration   // the server's clock (Since) when the request arrived
-	req         *netsim.Request // answered with req.Respond
-}
-
 // WaiterTimeout is how long a server keeps a request waiting for its command to apply
 // before answering ErrWrongLeader. A leader cut off from its majority keeps its leadership
 // (nothing tells it of a newer term) and its commands never commit; the timeout sends the
@@ -110,7 +103,7 @@ const WaiterTimeout = 500 * time.Millisecond
 // and log, the store is restored from the snapshot, and the log after it is applied again
 // as Raft learns it is committed. Call it from the node's boot function.
 func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server {
-	s := &Server{world: node.World(), clk: clock.NewSim(node), cfg: cfg, store: NewStore(), waiters: map[int]waiter{},
+	s := &Server{world: node.World(), clk: clock.NewSim(node), cfg: cfg, store: NewStore(),
 		deposed: map[int]request{}}
 	if cfg.UnsafeVolatileDedup {
 		s.seen = map[int64]*session{}
@@ -159,10 +152,9 @@ func (s *Server) handleOp(req *netsim.Request) {
 	// Register before proposing: the index is the leader's next one, and in a single-node
 	// cluster the command commits and applies inside Start.
 	index := s.peer.Core().LastIndex() + 1
-	if old, ok := s.waiters[index]; ok {
+	if old, ok := s.waiters.add(waiter{index: index, client: args.Client, seq: args.Seq, since: s.clk.Since(), req: req}); ok {
 		s.answer(old.req, wrongLeader())
 	}
-	s.waiters[index] = waiter{client: args.Client, seq: args.Seq, since: s.clk.Since(), req: req}
 	s.armSweep()
 	s.cmd = args.Command.AppendEncode(s.cmd[:0])
 	idx, t, ok := s.peer.Start(s.cmd)
@@ -194,17 +186,17 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		panic(fmt.Sprintf("kv: server %d: command at %d: %v", s.cfg.ID, m.CommandIndex, err))
 	}
 	// A waiter here is the one reader of a Get's value (see Store.apply). (Followers have
-	// none: the length test saves them a lookup per command.)
+	// none: the length test saves them a call per command.)
 	var w waiter
 	waiting := false
-	if len(s.waiters) > 0 {
-		w, waiting = s.waiters[m.CommandIndex]
+	if s.waiters.len() > 0 {
+		w, waiting = s.waiters.take(m.CommandIndex)
 	}
 	var res Result
 	if s.cfg.UnsafeVolatileDedup {
-		res = s.applyVolatile(cmd, m.CommandIndex, waiting)
+		res = s.applyVolatile(&cmd, m.CommandIndex, waiting)
 	} else {
-		res = s.store.apply(cmd, m.CommandIndex, waiting)
+		res = s.store.apply(&cmd, m.CommandIndex, waiting)
 	}
 	s.lastApplied = m.CommandIndex
 	if res.Duplicate {
@@ -226,7 +218,6 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		}
 	}
 	if waiting {
-		delete(s.waiters, m.CommandIndex)
 		// Only the command this waiter proposed answers it. Another command at its index
 		// means a new leader overwrote the entry: the operation may still be applied
 		// elsewhere in the log, or never; the clerk retries and the duplicate table
@@ -246,7 +237,7 @@ func (s *Server) apply(m raft.ApplyMsg) {
 
 // applyVolatile is apply's store step for UnsafeVolatileDedup: the duplicate table is
 // seen, outside the store.
-func (s *Server) applyVolatile(cmd commandView, index int, read bool) Result {
+func (s *Server) applyVolatile(cmd *commandView, index int, read bool) Result {
 	if cmd.Op == OpNoop {
 		return s.store.applyUnchecked(cmd, false, read)
 	}
@@ -282,7 +273,8 @@ func (s *Server) maybeSnapshot() {
 
 // restore replaces the store by a snapshot covering through index.
 func (s *Server) restore(snap []byte, index int) {
-	st, err := DecodeStore(snap)
+	st, err := restoreStore(snap) // Raft's snapshot bytes, read-only
+
 	if err != nil {
 		panic(fmt.Sprintf("kv: server %d: snapshot at %d: %v", s.cfg.ID, index, err))
 	}
@@ -296,37 +288,28 @@ func (s *Server) restore(snap []byte, index int) {
 	}
 	// Commands proposed at indexes the snapshot covers can no longer be matched to their
 	// waiters; their outcome is in the snapshot's state, which the retry will see.
-	s.failWaiters(func(i int) bool { return i <= index })
+	s.failWaiters(func(w *waiter) bool { return w.index <= index })
 }
 
 // armSweep schedules the expiry of waiters, one timer per server rather than one per
 // request (a timer is an event, and requests are the most frequent thing in a run).
 func (s *Server) armSweep() {
-	if s.sweeping || len(s.waiters) == 0 {
+	if s.sweeping || s.waiters.len() == 0 {
 		return
 	}
 	s.sweeping = true
 	s.clk.AfterFunc(WaiterTimeout/2, func() {
 		s.sweeping = false
 		deadline := s.clk.Since() - WaiterTimeout
-		s.failWaiters(func(i int) bool { return s.waiters[i].since <= deadline })
+		s.failWaiters(func(w *waiter) bool { return w.since <= deadline })
 		s.armSweep()
 	})
 }
 
-// failWaiters answers ErrWrongLeader to the waiters whose index matches, in index order
-// (the replies are events: their order must not depend on map iteration).
-func (s *Server) failWaiters(match func(index int) bool) {
-	var idx []int
-	for i := range s.waiters {
-		if match(i) {
-			idx = append(idx, i)
-		}
-	}
-	sort.Ints(idx)
-	for _, i := range idx {
-		w := s.waiters[i]
-		delete(s.waiters, i)
+// failWaiters answers ErrWrongLeader to the waiters match selects, in index order (the
+// replies are events: their order is part of the run).
+func (s *Server) failWaiters(match func(*waiter) bool) {
+	for _, w := range s.waiters.remove(match, nil) {
 		s.answer(w.req, wrongLeader())
 	}
 }
@@ -335,11 +318,11 @@ func (s *Server) failWaiters(match func(index int) bool) {
 // complete it: no hint, it does not know better.
 func wrongLeader() OpReply { return OpReply{Err: ErrWrongLeader, Leader: -1} }
 
-// answer sends r as req's reply, in the server's one OpReply: the network copies a
+// answer sends r as req's reply, in the server's one replySender: the network copies a
 // reply as it sends it (a sender may change a netsim.Message once sent), so the server
-// need not allocate one per answer.
+// need not allocate one per answer, and the copies come from the sender's slab.
 func (s *Server) answer(req *netsim.Request, r OpReply) {
-	s.reply = r
+	s.reply.OpReply = r
 	req.Respond(&s.reply)
 }
 
@@ -354,13 +337,11 @@ func (s *Server) leadership(p *rafthost.Peer) {
 	if term == s.term && leader == s.leader {
 		return
 	}
-	if len(s.waiters) > 0 {
+	if s.waiters.len() > 0 {
 		if s.leader {
-			for i, w := range s.waiters {
-				s.deposed[i] = request{w.client, w.seq}
-			}
+			s.waiters.all(func(w *waiter) { s.deposed[w.index] = request{w.client, w.seq} })
 		}
-		s.failWaiters(func(int) bool { return true })
+		s.failWaiters(func(*waiter) bool { return true })
 	}
 	s.term, s.leader = term, leader
 	if leader {

@@ -8,6 +8,9 @@ import (
 	"math/bits"
 	"slices"
 	"strings"
+	"unsafe"
+
+	"github.com/lockstep-dst/lockstep/raft"
 )
 
 // Store is the replicated state machine: the key/value map and the duplicate table. Every
@@ -21,27 +24,27 @@ import (
 // empty table; the clerk retries c#7, S1 proposes it again at 52, and every replica that
 // restored the same snapshot applies the Append a second time.
 type Store struct {
-	// data holds each key's value in a builder of its own (once written; see entry), so
-	// that an Append costs the length of what it appends: the 6.824 workloads append to
-	// one key every other operation, and as a string each Append copied the whole value
-	// (kilobytes) on every replica. A string a builder returned never changes: the builder
-	// only appends beyond it, and Put replaces the builder's contents by resetting it
-	// (Reset drops the buffer rather than overwriting it).
-	data map[string]*entry
-	// sessions maps each clerk to the highest sequence number applied for it. A clerk has
-	// one operation outstanding at a time and numbers them in order, so a command with
-	// Seq <= sessions[Client].seq is a retry of one already applied. Invariant: only Apply
-	// changes it, and it never decreases.
-	sessions map[int64]*session
-	// byClient indexes sessions by client id for the ids below maxIndexedClient (nil: no
-	// session), for the lookup every applied command makes: kv's clerks are numbered from
-	// 1, and the map's lookup was 0.8% of kv/SnapshotRecoverManyClients3B's instructions.
-	// Invariant: for 0 <= c < maxIndexedClient, sessions[c] is byClient[c], or nil with
-	// c >= len(byClient).
+	// keys finds each key's entry, which holds its value in a builder of its own (once
+	// written; see entry), so that an Append costs the length of what it appends: the
+	// 6.824 workloads append to one key every other operation, and as a string each
+	// Append copied the whole value (kilobytes) on every replica. A string a builder
+	// returned never changes: the builder only appends beyond it, and Put replaces the
+	// builder's contents by resetting it (Reset drops the buffer rather than overwriting
+	// it).
+	keys keyTable
+	// byClient holds the sessions of the client ids below maxIndexedClient, by id (nil:
+	// no session), and far those of any other id (nil until there is one): kv's clerks
+	// are numbered from 1, and a map's lookup on every applied command was 0.8% of
+	// kv/SnapshotRecoverManyClients3B's instructions. A session maps its clerk to the
+	// highest sequence number applied for it. A clerk has one operation outstanding at a
+	// time and numbers them in order, so a command with Seq <= that number is a retry of
+	// one already applied. Invariant: only apply changes a session, and its number never
+	// decreases.
 	byClient []*session
+	far      map[int64]*session
 
-	// entries and clients list data's entries and sessions' clients, in the order Encode
-	// writes them (by key, by client) while sorted is true. Keys and clients are only
+	// entries and clients list every key's entry and every client's session, in the
+	// order Encode writes them (by key, by client) while sorted is true. Keys and clients are only
 	// ever added, rarely, while the servers of kv's 3B scenarios snapshot every few
 	// dozen commands: Encode sorts the lists only when something was added since it last
 	// did, where sorting both maps' keys on every snapshot was half of its cost.
@@ -64,11 +67,12 @@ type session struct {
 }
 
 // entry is one key and its value: base while val is empty, else val's contents. A store
-// restored from a snapshot holds every key and value as a substring of one copy of the
-// snapshot (base), rather than in a builder of its own: a follower that installs a
-// snapshot, or a server that restarts, then allocates once for all of them instead of
-// twice per key, and a key's value moves into its builder at its first Append or Put.
-// The copy lives as long as the store's keys: one snapshot's bytes per store.
+// restored from a snapshot holds every key and value as a substring of the snapshot (of
+// Raft's bytes themselves, or of a copy: see restoreStore) rather than in a builder of
+// its own: a follower that installs a snapshot, or a server that restarts, then allocates
+// once for all of them, or not at all, instead of twice per key, and a key's value moves
+// into its builder at its first Append or Put. The bytes live as long as the store's
+// keys: one snapshot's bytes per store.
 type entry struct {
 	key  string
 	base string
@@ -125,9 +129,7 @@ func (e *entry) append(v []byte) {
 }
 
 // NewStore returns an empty store.
-func NewStore() *Store {
-	return &Store{data: map[string]*entry{}, sessions: map[int64]*session{}, sorted: true}
-}
+func NewStore() *Store { return &Store{sorted: true} }
 
 // Result is what applying one command produced.
 type Result struct {
@@ -140,12 +142,16 @@ type Result struct {
 
 // Apply applies one committed command. A Put or Append whose sequence number was already
 // applied for its client is not applied again; a Get is always answered, being a read.
-func (s *Store) Apply(c Command) Result { return s.apply(c.view(), 0, true) }
+func (s *Store) Apply(c Command) Result {
+	v := c.view()
+	return s.apply(&v, 0, true)
+}
 
 // apply applies c, the command at log index index (0: unknown). A Get's value is read
 // only if read is set: only the replica that answers the Get needs it, and the others
 // skip a lookup of the key (a Get still updates the duplicate table on every replica).
-func (s *Store) apply(c commandView, index int, read bool) Result {
+// c is a pointer, as every replica applies every command: the view is nine words.
+func (s *Store) apply(c *commandView, index int, read bool) Result {
 	if c.Op == OpNoop {
 		return Result{}
 	}
@@ -173,15 +179,20 @@ func (s *Store) apply(c commandView, index int, read bool) Result {
 // skipped. It exists for the deliberately broken server that keeps its duplicate table
 // outside the store.
 func (s *Store) ApplyUnchecked(c Command, dup bool) Result {
-	return s.applyUnchecked(c.view(), dup, true)
+	v := c.view()
+	return s.applyUnchecked(&v, dup, true)
 }
 
 // applyUnchecked is ApplyUnchecked; a Get's value is read only if read is set (see apply).
-func (s *Store) applyUnchecked(c commandView, dup, read bool) Result {
+func (s *Store) applyUnchecked(c *commandView, dup, read bool) Result {
 	switch c.Op {
 	case OpGet:
 		if read {
-			return Result{Value: s.Get(string(c.Key)), Duplicate: dup}
+			var v string
+			if e := s.keys.find(c.Key); e != nil {
+				v = e.value()
+			}
+			return Result{Value: v, Duplicate: dup}
 		}
 	case OpPut:
 		if !dup {
@@ -203,11 +214,11 @@ func (s *Store) applyUnchecked(c commandView, dup, read bool) Result {
 
 // entry returns key's entry, adding an empty one if the key is new.
 func (s *Store) entry(key []byte) *entry {
-	if e := s.data[string(key)]; e != nil {
+	if e := s.keys.find(key); e != nil {
 		return e
 	}
 	e := &entry{key: string(key)}
-	s.data[e.key] = e
+	s.keys.add(e)
 	s.entries = append(s.entries, e)
 	s.sorted = false
 	s.size += e.size()
@@ -216,7 +227,8 @@ func (s *Store) entry(key []byte) *entry {
 
 // Get reads a key from local state (for the deliberately broken local reads, and tests).
 func (s *Store) Get(key string) string {
-	if e := s.data[key]; e != nil {
+	// The key's own bytes, only read (as hashString reads them).
+	if e := s.keys.find(unsafe.Slice(unsafe.StringData(key), len(key))); e != nil {
 		return e.value()
 	}
 	return ""
@@ -255,22 +267,27 @@ func (s *Store) lookup(client int64) *session {
 		}
 		return nil
 	}
-	return s.sessions[client]
+	return s.far[client]
 }
 
-// index adds ses to sessions (and byClient).
+// index adds ses to byClient or far.
 func (s *Store) index(ses *session) {
-	s.sessions[ses.client] = ses
-	if c := ses.client; uint64(c) < maxIndexedClient {
-		if c >= int64(len(s.byClient)) {
-			s.byClient = slices.Grow(s.byClient, int(c)+1-len(s.byClient))[:c+1]
+	c := ses.client
+	if uint64(c) >= maxIndexedClient {
+		if s.far == nil {
+			s.far = map[int64]*session{}
 		}
-		s.byClient[c] = ses
+		s.far[c] = ses
+		return
 	}
+	if c >= int64(len(s.byClient)) {
+		s.byClient = slices.Grow(s.byClient, int(c)+1-len(s.byClient))[:c+1]
+	}
+	s.byClient[c] = ses
 }
 
 // Len returns the number of keys.
-func (s *Store) Len() int { return len(s.data) }
+func (s *Store) Len() int { return len(s.entries) }
 
 // Encode returns the store as snapshot bytes: the number of keys, each key and value as
 // length-prefixed strings in key order, then the number of sessions, each client and
@@ -285,24 +302,34 @@ func (s *Store) Encode() []byte {
 	// The exact size, so that the snapshot is one allocation that Raft can keep as it is.
 	size := uvarintLen(uint64(len(s.entries))) + s.size + uvarintLen(uint64(len(s.clients)))
 	b := make([]byte, 0, size)
-	b = binary.AppendUvarint(b, uint64(len(s.entries)))
+	b = appendUvarint(b, uint64(len(s.entries)))
 	for _, e := range s.entries {
 		v := e.value()
-		b = binary.AppendUvarint(b, uint64(len(e.key)))
+		b = appendUvarint(b, uint64(len(e.key)))
 		b = append(b, e.key...)
-		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = appendUvarint(b, uint64(len(v)))
 		b = append(b, v...)
 	}
-	b = binary.AppendUvarint(b, uint64(len(s.clients)))
+	b = appendUvarint(b, uint64(len(s.clients)))
 	for _, c := range s.clients {
-		b = binary.AppendUvarint(b, uint64(c.client))
-		b = binary.AppendUvarint(b, uint64(c.seq))
+		b = appendUvarint(b, uint64(c.client))
+		b = appendUvarint(b, uint64(c.seq))
 	}
 	if len(b) != size {
 		// The kept size is wrong: some change to the store did not account for itself.
 		panic(fmt.Sprintf("kv: Store.Encode: %d bytes, but the store's kept size says %d", len(b), size))
 	}
 	return b
+}
+
+// appendUvarint is binary.AppendUvarint, with the one-byte case (most lengths, clients
+// and sequence numbers in a snapshot) written without its loop: the varints were half of
+// Encode's instructions.
+func appendUvarint(b []byte, v uint64) []byte {
+	if v < 0x80 {
+		return append(b, byte(v))
+	}
+	return binary.AppendUvarint(b, v)
 }
 
 func bySessionClient(a, b *session) int { return cmp.Compare(a.client, b.client) }
@@ -314,47 +341,71 @@ func uvarintLen(v uint64) int {
 
 var errShortSnapshot = errors.New("kv: truncated snapshot")
 
-// DecodeStore rebuilds a store from Encode's bytes. Empty bytes are the empty store.
+// DecodeStore rebuilds a store from Encode's bytes. Empty bytes are the empty store. The
+// store keeps none of b: b stays the caller's, to change at will.
+func DecodeStore(b []byte) (*Store, error) { return decodeStore(b, string(b)) }
+
+// restoreStore is DecodeStore for bytes that never change, such as Raft's snapshots (a
+// peer's ReadSnapshot and ApplyMsg.Snapshot are read-only: the core keeps them to send
+// and the disk as the file's contents, and a storage fault corrupts a copy): the store's
+// keys and values are substrings of b itself rather than of a copy of it, which was a
+// third of the bytes a restore allocated (kv/SnapshotRecoverManyClients3B restores a
+// 5 KB store about 70 times a run).
+func restoreStore(b []byte) (*Store, error) {
+	return decodeStore(b, unsafe.String(unsafe.SliceData(b), len(b)))
+}
+
+// decodeStore decodes b, whose bytes are all's: keys and values are substrings of all.
 //
-// Its keys and values are substrings of one copy of b, and its entries and sessions come
-// from one array each: a restore costs a handful of allocations, not two per key and one
-// per client (the 3B scenarios restore a store on every InstallSnapshot and restart).
-func DecodeStore(b []byte) (*Store, error) {
+// Its entries and sessions come from one array each: a restore costs a handful of
+// allocations, not two per key and one per client (the 3B scenarios restore a store on
+// every InstallSnapshot and restart).
+func decodeStore(b []byte, all string) (*Store, error) {
 	if len(b) == 0 {
 		return NewStore(), nil
 	}
-	d := decoder{b: b, all: string(b)} // the store's copy: b stays the caller's
+	d := decoder{b: b, all: all}
 	n := d.count()
-	s := &Store{data: make(map[string]*entry, n), entries: make([]*entry, 0, n)}
+	s := &Store{entries: make([]*entry, 0, n)}
+	s.keys.reserve(n)
 	slab := make([]entry, n)
 	for i := 0; i < n && d.err == nil; i++ {
 		key, v := d.string(), d.string()
-		e := s.data[key] // a key that repeats (not Encode's bytes) keeps its last value
+		// A key that repeats (not Encode's bytes) keeps its last value.
+		e := s.keys.find(unsafe.Slice(unsafe.StringData(key), len(key)))
 		if e == nil {
 			e = &slab[i]
 			e.key = key
-			s.data[key] = e
+			s.keys.add(e)
 			s.entries = append(s.entries, e)
 		}
 		e.base = v
 	}
 	n = d.count()
-	s.sessions = make(map[int64]*session, n)
-	s.clients = make([]*session, 0, n)
 	sessions := make([]session, n)
+	indexed := 0 // byClient's length
 	for i := 0; i < n && d.err == nil; i++ {
-		client := int64(d.uvarint())
-		ses := s.lookup(client) // a client that repeats keeps its last number
-		if ses == nil {
-			ses = &sessions[i]
-			ses.client = client
-			s.index(ses)
-			s.clients = append(s.clients, ses)
+		ses := &sessions[i]
+		ses.client, ses.seq = int64(d.uvarint()), int64(d.uvarint())
+		if uint64(ses.client) < maxIndexedClient {
+			indexed = max(indexed, int(ses.client)+1)
 		}
-		ses.seq = int64(d.uvarint())
 	}
 	if d.err != nil {
 		return nil, d.err
+	}
+	// byClient at its length at once: grown one client at a time, it was most of a
+	// restore's allocations.
+	s.byClient = make([]*session, indexed)
+	s.clients = make([]*session, 0, n)
+	for i := range sessions {
+		ses := &sessions[i]
+		if old := s.lookup(ses.client); old != nil {
+			old.seq = ses.seq // a client that repeats keeps its last number
+			continue
+		}
+		s.index(ses)
+		s.clients = append(s.clients, ses)
 	}
 	if d.off != len(b) {
 		return nil, fmt.Errorf("kv: %d trailing bytes in snapshot", len(b)-d.off)
@@ -370,6 +421,94 @@ func DecodeStore(b []byte) (*Store, error) {
 		slices.IsSortedFunc(s.clients, bySessionClient)
 	return s, nil
 }
+
+// keyTable finds entries by key: an open-addressing hash table with linear probing, of
+// entries that are only ever added. It replaced a map[string]*entry whose lookup, made by
+// every replica for every Put and Append it applies, cost about 150 instructions for the
+// 6.824 workloads' keys of one or two bytes (this one: a third of that), and whose
+// construction was most of a restore's allocations.
+type keyTable struct {
+	// slots holds the entries at the slot of their key's hash or after it (wrapping);
+	// nil ends a probe. Invariant: len(slots) is 0 or a power of two at least twice n.
+	slots []*entry
+	n     int
+}
+
+// find returns key's entry, nil if the key has none.
+func (t *keyTable) find(key []byte) *entry {
+	if t.n == 0 {
+		return nil
+	}
+	mask := len(t.slots) - 1
+	for i := keySlot(key) & mask; ; i = (i + 1) & mask {
+		e := t.slots[i]
+		if e == nil || e.key == string(key) {
+			return e
+		}
+	}
+}
+
+// add adds e, whose key has no entry yet.
+func (t *keyTable) add(e *entry) {
+	t.reserve(t.n + 1)
+	t.put(e)
+	t.n++
+}
+
+// reserve grows the table to hold n entries.
+func (t *keyTable) reserve(n int) {
+	if 2*n <= len(t.slots) {
+		return
+	}
+	old := t.slots
+	t.slots = make([]*entry, max(8, 1<<bits.Len(uint(2*n-1))))
+	for _, e := range old {
+		if e != nil {
+			t.put(e)
+		}
+	}
+}
+
+// put places e in its first free slot.
+func (t *keyTable) put(e *entry) {
+	mask := len(t.slots) - 1
+	i := keySlot(unsafe.Slice(unsafe.StringData(e.key), len(e.key))) & mask
+	for t.slots[i] != nil {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = e
+}
+
+// keySlot is key's hash, whose high bits mix all of the key's length and of up to 16 of
+// its bytes (the first and the last eight), or, for a key longer than 16 bytes, its
+// CRC-32C. The 6.824 workloads' keys have one or two bytes: keySlot hashes those inline,
+// where a general hash's call (hashString's, the digests') cost more than the table
+// saved on the map.
+func keySlot(key []byte) int {
+	if n := len(key); n > 0 && n < 4 { // bytes 0, n/2 and n-1 are all of them
+		return fibonacci(uint64(key[0]) | uint64(key[n/2])<<8 | uint64(key[n-1])<<16 | uint64(n)<<56)
+	}
+	return keySlotLong(key)
+}
+
+// keySlotLong is keySlot for keys of no byte or more than three.
+func keySlotLong(key []byte) int {
+	n := len(key)
+	var w uint64
+	switch {
+	case n > 16:
+		w = uint64(raft.Checksum(key))
+	case n >= 8:
+		w = binary.LittleEndian.Uint64(key) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(key[n-8:]), 31)
+	case n >= 4:
+		w = uint64(binary.LittleEndian.Uint32(key)) | uint64(binary.LittleEndian.Uint32(key[n-4:]))<<32
+	}
+	return fibonacci(w ^ uint64(n)<<56)
+}
+
+// fibonacci is Fibonacci hashing's mix of w, whose high bits depend on all of w's: the
+// table's slots are the hash's low bits, so it returns the high ones.
+func fibonacci(w uint64) int { return int((w * 0x9e3779b97f4a7c15) >> 32) }
 
 // decoder reads Encode's format from b, whose copy as a string is all: the strings it
 // returns are substrings of all.

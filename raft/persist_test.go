@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -76,6 +77,35 @@ func TestSnapshotRecordHeadAndSizes(t *testing.T) {
 		require.Equal(t, whole, append(SnapshotRecordHead(s), s.Data...))
 		e := Entry{Term: s.Meta.Term, Index: s.Meta.Index + 1, Command: s.Data}
 		require.Equal(t, len(AppendEntryRecord(nil, e)), EntryRecordSize(e))
+	})
+}
+
+// TestAppendEntryRecordsIsEachRecord: AppendEntryRecords appends what AppendEntryRecord of
+// each entry appends, behind what buf holds, and the records decode to the entries.
+func TestAppendEntryRecordsIsEachRecord(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		prefix := rapid.SliceOfN(rapid.Byte(), 0, 40).Draw(t, "prefix")
+		first := rapid.IntRange(1, 1<<40).Draw(t, "first")
+		var ents []Entry
+		for i := range rapid.IntRange(0, 12).Draw(t, "entries") {
+			ents = append(ents, Entry{Term: rapid.IntRange(0, 1<<20).Draw(t, "term"), Index: first + i,
+				Command: rapid.SliceOfN(rapid.Byte(), 0, 300).Draw(t, "cmd")})
+		}
+		want := append([]byte{}, prefix...)
+		for _, e := range ents {
+			want = AppendEntryRecord(want, e)
+		}
+		got := AppendEntryRecords(append([]byte{}, prefix...), ents)
+		require.Equal(t, want, got)
+		recs, valid, err := DecodeLogRecords(got[len(prefix):])
+		require.NoError(t, err)
+		require.Equal(t, len(got)-len(prefix), valid)
+		require.Len(t, recs, len(ents))
+		for i, r := range recs {
+			require.Equal(t, ents[i].Term, r.Entry.Term)
+			require.Equal(t, ents[i].Index, r.Entry.Index)
+			require.Equal(t, string(ents[i].Command), string(r.Entry.Command))
+		}
 	})
 }
 
@@ -307,4 +337,28 @@ func TestRecordHeaderReadsWhatWasWritten(t *testing.T) {
 		require.Equal(t, uint32(len(body)), n)
 		require.Equal(t, Checksum(body), crc)
 	}
+}
+
+// TestUvarintAtIsUvarint: uvarintAt reads what binary.Uvarint reads at any offset of any
+// bytes, and fails (a negative offset) wherever binary.Uvarint does, or the offset is outside.
+func TestUvarintAtIsUvarint(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		b := rapid.SliceOfN(rapid.Byte(), 0, 12).Draw(t, "bytes")
+		if rapid.Bool().Draw(t, "a varint") {
+			b = binary.AppendUvarint(b[:rapid.IntRange(0, len(b)).Draw(t, "at")], rapid.Uint64().Draw(t, "v"))
+		}
+		o := rapid.IntRange(-1, len(b)+1).Draw(t, "offset")
+		v, next := uvarintAt(b, o)
+		if o < 0 || o >= len(b) {
+			require.Negative(t, next)
+			return
+		}
+		want, n := binary.Uvarint(b[o:])
+		if n <= 0 {
+			require.Negative(t, next)
+			return
+		}
+		require.Equal(t, want, v)
+		require.Equal(t, o+n, next)
+	})
 }

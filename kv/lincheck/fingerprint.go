@@ -26,11 +26,27 @@ func FingerprintOf(s string) Fingerprint {
 		f.a = addmod(mulmod(f.a, baseA), c)
 		f.b = addmod(mulmod(f.b, baseB), c)
 	}
-	// B^n by squaring: a Get's value runs to kilobytes, and two more products per byte
-	// were half of the loop's cost.
-	f.pa, f.pb = powmod(baseA, len(s)), powmod(baseB, len(s))
+	// B^n from the table for the short strings that most are (the values Put and Append
+	// write, and what each Get adds to the one before), else by squaring: a Get's value
+	// runs to kilobytes, and two more products per byte were half of the loop's cost.
+	if len(s) < len(powers) {
+		f.pa, f.pb = powers[len(s)][0], powers[len(s)][1]
+	} else {
+		f.pa, f.pb = powmod(baseA, len(s)), powmod(baseB, len(s))
+	}
 	return f
 }
+
+// powers holds baseA^n and baseB^n for n below its length: powmod's squarings were a
+// quarter of FingerprintOf's instructions on kv/Swarm's histories. Never written after
+// it is built.
+var powers = func() (p [64][2]uint64) {
+	p[0] = [2]uint64{1, 1}
+	for n := 1; n < len(p); n++ {
+		p[n] = [2]uint64{mulmod(p[n-1][0], baseA), mulmod(p[n-1][1], baseB)}
+	}
+	return p
+}()
 
 // powmod returns x^n mod 2^61-1.
 func powmod(x uint64, n int) uint64 {

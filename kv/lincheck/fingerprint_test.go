@@ -30,3 +30,12 @@ func TestPowmod(t *testing.T) {
 	}
 	require.Equal(t, FingerprintOf("ab").Concat(FingerprintOf("")), FingerprintOf("ab"))
 }
+
+// TestPowerTable: the table FingerprintOf takes short strings' powers from holds powmod's.
+func TestPowerTable(t *testing.T) {
+	for n := range len(powers) {
+		require.Equal(t, [2]uint64{powmod(baseA, n), powmod(baseB, n)}, powers[n], "n=%d", n)
+	}
+	long := string(make([]byte, len(powers)+5))
+	require.Equal(t, FingerprintOf(long[:len(powers)-1]).Concat(FingerprintOf(long[:6])), FingerprintOf(long))
+}

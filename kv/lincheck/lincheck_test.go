@@ -1,6 +1,7 @@
 package lincheck
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"testing"
@@ -220,5 +221,41 @@ func TestCheckDecidesAsTheVerboseSearch(t *testing.T) {
 		require.Equal(t, ok, len(res.Info.PartialLinearizations()) == 0, "the record kept for a failure only")
 		info := res.info()
 		require.Len(t, info.PartialLinearizations(), len(Partition(h, keyOf)), "and made again on demand")
+	})
+}
+
+// TestMaxConcurrentAgainstTheEdgeSweep: MaxConcurrent agrees with the sweep it replaced,
+// over the calls and returns sorted together (calls first at equal times), on histories
+// with shared instants and returns out of order.
+func TestMaxConcurrentAgainstTheEdgeSweep(t *testing.T) {
+	sweep := func(part []porcupine.Operation) int {
+		type edge struct {
+			t     int64
+			delta int
+		}
+		var edges []edge
+		for _, op := range part {
+			edges = append(edges, edge{op.Call, 1}, edge{op.Return, -1})
+		}
+		slices.SortFunc(edges, func(a, b edge) int {
+			if a.t != b.t {
+				return cmp.Compare(a.t, b.t)
+			}
+			return cmp.Compare(b.delta, a.delta)
+		})
+		open, most := 0, 0
+		for _, e := range edges {
+			open += e.delta
+			most = max(most, open)
+		}
+		return most
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		var part []porcupine.Operation
+		for range rapid.IntRange(0, 30).Draw(t, "ops") {
+			call := rapid.Int64Range(0, 20).Draw(t, "call")
+			part = append(part, porcupine.Operation{Call: call, Return: call + rapid.Int64Range(0, 10).Draw(t, "length")})
+		}
+		require.Equal(t, sweep(part), MaxConcurrent(part))
 	})
 }

@@ -16,9 +16,10 @@ type ack struct {
 	entryTerm int // term of the entry at index when acknowledged; -1 = a snapshot covered it
 }
 
-// check runs after rd is applied to st, the peer's stored state, whose term is term;
-// leader says whether the peer leads term.
-func (a *ack) check(id, term int, st *stored, rd *raft.Ready, leader bool) error {
+// check runs after a Ready is applied to st, the peer's stored state, whose term is term;
+// acked is the highest index the Ready's messages acknowledge in term (voteLedger.record),
+// and leader says whether the peer leads term.
+func (a *ack) check(id, term int, st *stored, acked int, leader bool) error {
 	if term > a.term {
 		*a = ack{term: term}
 	}
@@ -33,13 +34,7 @@ func (a *ack) check(id, term int, st *stored, rd *raft.Ready, leader bool) error
 				id, st.last()+1, a.index, a.term, term)
 		}
 	}
-	hi := 0
-	for i := range rd.Messages {
-		m := &rd.Messages[i]
-		if m.Success && m.Term == term && (m.Type == raft.MsgAppResp || m.Type == raft.MsgSnapResp) {
-			hi = max(hi, m.MatchIndex)
-		}
-	}
+	hi := acked
 	if leader {
 		hi = max(hi, st.last())
 	}
@@ -62,10 +57,24 @@ func (a *ack) check(id, term int, st *stored, rd *raft.Ready, leader bool) error
 // counts entries that do not exist towards commitment.
 func checkMatchBound(id int, s View, n int) error {
 	last := s.LastIndex()
+	if r, ok := s.(*raft.Raft); ok {
+		// The core itself, called directly: its Match inlines, where a call through View
+		// for each peer was most of this check.
+		for p := range n {
+			if m, ok := r.Match(p); ok && m > last {
+				return matchBeyond(id, m, p, last)
+			}
+		}
+		return nil
+	}
 	for p := range n {
 		if m, ok := s.Match(p); ok && m > last {
-			return violation(MatchBound, "leader %d has match index %d for peer %d, beyond its last index %d", id, m, p, last)
+			return matchBeyond(id, m, p, last)
 		}
 	}
 	return nil
+}
+
+func matchBeyond(id, match, peer, last int) error {
+	return violation(MatchBound, "leader %d has match index %d for peer %d, beyond its last index %d", id, match, peer, last)
 }

@@ -17,8 +17,11 @@ type leaderCompleteness struct {
 	checked []bool // checked[term]: the term was checked
 }
 
+// done reports whether term was checked.
+func (l *leaderCompleteness) done(term int) bool { return term < len(l.checked) && l.checked[term] }
+
 func (l *leaderCompleteness) check(id int, s View, term int, m *stateMachineSafety) error {
-	if term < len(l.checked) && l.checked[term] {
+	if l.done(term) {
 		return nil
 	}
 	l.checked = grow(l.checked, term)

@@ -14,26 +14,35 @@ type voteLedger struct {
 	votes map[voteKey]int
 }
 
-func (v *voteLedger) record(id int, rd *raft.Ready) error {
+// record records the votes rd casts: its hard state's, and those its messages show. It
+// also returns the highest index its messages acknowledge in term (a successful
+// AppendEntries or InstallSnapshot reply's match index), for the ack-retained check,
+// which would otherwise go over the messages again.
+func (v *voteLedger) record(id, term int, rd *raft.Ready) (acked int, err error) {
 	if rd.Hard != nil && rd.Hard.Vote >= 0 {
 		if err := v.cast(id, rd.Hard.Term, rd.Hard.Vote); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	for i := range rd.Messages {
 		m := &rd.Messages[i]
-		var err error
-		switch {
-		case m.Type == raft.MsgVote:
+		switch m.Type {
+		case raft.MsgAppResp, raft.MsgSnapResp:
+			if m.Success && m.Term == term {
+				acked = max(acked, m.MatchIndex)
+			}
+		case raft.MsgVote:
 			err = v.cast(id, m.Term, id)
-		case m.Type == raft.MsgVoteResp && m.Granted:
-			err = v.cast(id, m.Term, m.To)
+		case raft.MsgVoteResp:
+			if m.Granted {
+				err = v.cast(id, m.Term, m.To)
+			}
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return acked, nil
 }
 
 func (v *voteLedger) cast(id, term, candidate int) error {

@@ -2,6 +2,7 @@ package rafthost
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/lockstep-dst/lockstep/raft"
 )
@@ -58,19 +59,37 @@ func (m *logImage) truncate(i int) {
 	}
 }
 
-// append adds e's record, replacing the entries from e.Index on, or all of them if e
-// leaves a gap (raft.ReplayLog's rule for an entry record).
-func (m *logImage) append(e raft.Entry) {
-	if n := len(m.ents); n > 0 && (e.Index > m.first+n || e.Index < m.first) {
+// place makes room for an entry at index i: it drops the entries from i on, or all of them
+// if i leaves a gap (raft.ReplayLog's rule for an entry record), and returns the offset in b
+// where the entry's record goes.
+func (m *logImage) place(i int) int {
+	if n := len(m.ents); n > 0 && (i > m.first+n || i < m.first) {
 		m.b, m.ents = m.b[:0], m.ents[:0]
 	} else {
-		m.truncate(e.Index)
+		m.truncate(i)
 	}
 	if len(m.ents) == 0 {
-		m.first = e.Index
+		m.first = i
 	}
-	m.ents = append(m.ents, imageEntry{off: len(m.b), term: e.Term})
-	m.b = raft.AppendEntryRecord(m.b, e)
+	return len(m.b)
+}
+
+// appendEntries adds the records of ents, which must be contiguous, after place(ents[0].Index).
+// b and ents grow once for all of them (raft.AppendEntryRecords).
+func (m *logImage) appendEntries(ents []raft.Entry) {
+	for i := range ents {
+		if i > 0 && ents[i].Index != ents[i-1].Index+1 {
+			panic(fmt.Sprintf("raft: invariant Ready entries are contiguous violated: index %d after %d", ents[i].Index, ents[i-1].Index))
+		}
+	}
+	off := len(m.b)
+	m.b = raft.AppendEntryRecords(m.b, ents)
+	m.ents = slices.Grow(m.ents, len(ents))
+	for i := range ents {
+		m.ents = append(m.ents, imageEntry{off: off, term: ents[i].Term})
+		n, _ := raft.RecordHeader(m.b[off:])
+		off += raft.RecordHeaderSize + int(n)
+	}
 }
 
 // appendReady applies rd's truncate and entries and returns the offset in b where the
@@ -80,16 +99,11 @@ func (m *logImage) appendReady(rd *raft.Ready) int {
 	if rd.Truncate > 0 {
 		m.truncate(rd.Truncate)
 	}
-	start := len(m.b)
-	for i, e := range rd.Entries {
-		if i > 0 && e.Index != rd.Entries[i-1].Index+1 {
-			panic(fmt.Sprintf("raft: invariant Ready entries are contiguous violated: index %d after %d", e.Index, rd.Entries[i-1].Index))
-		}
-		m.append(e)
-		if i == 0 {
-			start = m.ents[len(m.ents)-1].off
-		}
+	if len(rd.Entries) == 0 {
+		return len(m.b)
 	}
+	start := m.place(rd.Entries[0].Index)
+	m.appendEntries(rd.Entries)
 	return start
 }
 
@@ -138,6 +152,7 @@ func (m *logImage) rebuild(core *raft.Raft, size int) {
 	m.ok, m.b, m.ents, m.first = true, m.b[:0], m.ents[:0], core.FirstIndex()
 	for i := core.FirstIndex(); i <= core.LastIndex(); i++ {
 		e, _ := core.Entry(i)
-		m.append(e)
+		m.ents = append(m.ents, imageEntry{off: len(m.b), term: e.Term})
+		m.b = raft.AppendEntryRecord(m.b, e)
 	}
 }

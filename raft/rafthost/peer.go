@@ -2,6 +2,7 @@ package rafthost
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,9 +68,9 @@ type PeerConfig struct {
 
 // WritingObserver is an Observer that also wants to know when a Ready is
 // handed to storage, before it is durable: from then until its Persisted, a
-// crash may leave any part of it on disk.
+// crash may leave any part of it on disk. rd is the peer's, as Persisted's is.
 type WritingObserver interface {
-	Writing(p *Peer, rd raft.Ready)
+	Writing(p *Peer, rd *raft.Ready)
 }
 
 // HaltObserver is an Observer that also wants to know when a peer halts on
@@ -133,6 +134,10 @@ type Peer struct {
 	// rather than asking the storage on every StateSize, which a service asks
 	// after every command it applies.
 	sizes struct{ hard, log, hardTmp, logTmp int }
+	// logPeaks are the log file's sizes at the last len(logPeaks) rewrites, the one at
+	// rewrite n in logPeaks[n%len(logPeaks)] (encodeLog sizes a rewritten log's buffer by them).
+	logPeaks [8]int
+	rewrites int
 	// crcs are the CRCs of the commands the peer sent last (commandCRCs), made when it
 	// first sends entries; appOut is what it hands the network for an AppendEntries.
 	crcs   *commandCRCs
@@ -380,7 +385,7 @@ func (p *Peer) drain() {
 		rd := &p.inflight
 		countProbes(p.node.World(), rd)
 		if p.writingObs != nil {
-			p.writingObs.Writing(p, *rd)
+			p.writingObs.Writing(p, rd)
 		}
 		p.persist(rd)
 		p.write()
@@ -408,7 +413,7 @@ func (p *Peer) synced() {
 	nested := p.draining
 	p.draining = true
 	if p.cfg.Observer != nil {
-		p.cfg.Observer.Persisted(p, *rd)
+		p.cfg.Observer.Persisted(p, rd)
 	}
 	if rd.Snapshot != nil {
 		p.snapshot = rd.Snapshot.Data
@@ -457,13 +462,13 @@ func digestApply(a *raft.ApplyMsg) uint64 {
 // header covers the rest.
 func recordsDigest(b []byte, total int) uint64 {
 	d := uint64(fnvOffset)
-	for len(b) >= raft.RecordHeaderSize {
-		n, crc := raft.RecordHeader(b)
+	for o := 0; len(b)-o >= raft.RecordHeaderSize; {
+		n, crc := raft.RecordHeader(b[o:])
 		d = (d ^ (uint64(n)<<32 | uint64(crc))) * fnvPrime
-		if uint64(len(b)-raft.RecordHeaderSize) < uint64(n) {
+		if uint64(len(b)-o-raft.RecordHeaderSize) < uint64(n) {
 			break
 		}
-		b = b[raft.RecordHeaderSize+int(n):]
+		o += raft.RecordHeaderSize + int(n)
 	}
 	return (d ^ uint64(total)) * fnvPrime
 }
@@ -619,9 +624,9 @@ func snapshotOnly(rd *raft.Ready) bool {
 // encode again, and raft/Swarm, whose peers restart often and keep a few entries or none at a
 // rewrite, allocated 7% more for images it barely used. The buffer has room for the appends
 // until the next rewrite, which fill it instead of moving the file to a larger array at the
-// first of them: as many bytes as the log file holds now, before this rewrite (a service
-// snapshots when its state reaches a size, so the log grows back to about that), and at
-// least logSlack more than the records.
+// first of them: about as many bytes as the log file held at its last rewrites, before them
+// (a service snapshots when its state reaches a size, so the log grows back to about that),
+// and at least logSlack more than the records (logRoom).
 func (p *Peer) encodeLog() []byte {
 	m := &p.image
 	if m.ok {
@@ -644,7 +649,23 @@ func (p *Peer) encodeLog() []byte {
 			p.appendBuf = records
 		}
 	}
-	return append(make([]byte, 0, max(len(records)+logSlack, p.sizes.log+logSlack/4)), records...)
+	return append(make([]byte, 0, p.logRoom(len(records))), records...)
+}
+
+// logRoom returns the capacity of the buffer of a rewritten log that keeps records bytes
+// (encodeLog), and notes the log file's size now as one of the last rewrites' (logPeaks). The
+// log grows back to about the largest size it had at those rewrites: a service's log reaches
+// its size limit one Ready at a time, overshooting it by a part of a Ready that varies from
+// one snapshot to the next, and sized by the last rewrite alone a third of
+// kv/SnapshotRecoverManyClients3B's rewritten logs outgrew their buffer, which AppendFile then
+// moved to one a quarter larger. Not more than half again the size now, though: a log that was
+// long once (a follower catching up) must not size the buffers of the short ones after it
+// (raft/Swarm allocated more).
+func (p *Peer) logRoom(records int) int {
+	p.logPeaks[p.rewrites%len(p.logPeaks)] = p.sizes.log
+	p.rewrites++
+	peak := min(slices.Max(p.logPeaks[:]), p.sizes.log*3/2)
+	return max(records+logSlack, peak+logSlack/4)
 }
 
 // minImage is the fewest entries a rewritten log must keep for the peer to build an image
@@ -731,8 +752,10 @@ func (p *Peer) receive(x any) raft.Message {
 	if !ok {
 		return received(x)
 	}
-	clear(p.recvEntries) // drop the previous message's commands
 	m := a.message(p.recvEntries[:0])
+	if n := len(m.Entries); n < len(p.recvEntries) {
+		clear(p.recvEntries[n:]) // drop the commands of the previous message's further entries
+	}
 	p.recvEntries = m.Entries
 	return m
 }

@@ -370,7 +370,7 @@ type crashWhileWriting struct {
 	crashes int
 }
 
-func (o *crashWhileWriting) Writing(p *Peer, rd raft.Ready) {
+func (o *crashWhileWriting) Writing(p *Peer, rd *raft.Ready) {
 	o.Checker.Writing(p, rd)
 	if rd.Hard == nil || o.crashes >= 40 {
 		return
@@ -452,4 +452,28 @@ func requireSafeAndUnsafeCaught(t *testing.T, run func(seed uint64, unsafe bool)
 	require.NotNil(t, caught, "the unsafe protocol passed 20 seeds")
 	t.Logf("unsafe protocol, seed %d: %v", caught.Seed, caught.Failure)
 	require.True(t, strings.HasPrefix(caught.Failure.Check, "raft/"), "%v", caught.Failure)
+}
+
+// TestLogRoomFollowsRecentRewrites: a rewritten log's buffer has room for the largest log of
+// the last rewrites (so that appends up to the next one fill it), but no more than half
+// again the log now, and always room for its records and logSlack more.
+func TestLogRoomFollowsRecentRewrites(t *testing.T) {
+	var p Peer
+	room := func(log, records int) int {
+		p.sizes.log = log
+		return p.logRoom(records)
+	}
+	require.Equal(t, 1000+logSlack/4, room(1000, 500))
+	require.Equal(t, 1300+logSlack/4, room(1300, 500))
+	require.Equal(t, 1300+logSlack/4, room(900, 400), "the largest of the last rewrites")
+	require.Equal(t, 1200+logSlack/4, room(800, 300), "at most half again the log now")
+	require.Equal(t, 1100+logSlack, room(800, 1100), "room for the records and logSlack")
+
+	p = Peer{}
+	room(1300, 10)
+	for range len(p.logPeaks) - 2 {
+		room(1000, 10)
+	}
+	require.Equal(t, 1300+logSlack/4, room(1000, 10), "the 1,300-byte log is one of the last rewrites")
+	require.Equal(t, 1000+logSlack/4, room(1000, 10), "and then forgotten")
 }

@@ -17,17 +17,22 @@ import (
 // makes the smallest copy that holds the message exactly:
 //
 //   - small: a message with no entries, snapshot, PrevTerm or Commit (every response and
-//     every vote request): 72 bytes (an 80-byte allocation) and no pointers, so the garbage
+//     every vote request): 40 bytes (a 48-byte allocation) and no pointers, so the garbage
 //     collector never scans it;
-//   - heartbeat: a MsgApp without entries (a heartbeat, a commit index or a probe): 40 bytes
-//     (a 48-byte allocation) and no pointers;
+//   - heartbeat: a MsgApp without entries (a heartbeat, a commit index or a probe): 24 bytes
+//     and no pointers;
 //   - appendMsg: a MsgApp with entries (contiguous after PrevIndex, as the core sends
-//     them), 80 bytes with its digest and the entries encoded in one byte slice:
+//     them), 64 bytes with its digest and the entries encoded in one byte slice:
 //     per entry its term and its command, not its index, which follows from PrevIndex. A
 //     raft.Message clone takes 160 bytes, or 208 with one entry, plus 40 for each further
 //     entry and the commands; a leader that resends a backlog sends tens of entries.
 //   - anything else (MsgSnap, and any message a form cannot hold): a raft.Message, as
 //     raft.Message.Clone makes it.
+//
+// The forms hold terms, indexes and node IDs as int32, and are chosen only for a message
+// whose every field fits (a simulated run never comes near 2^31 entries or terms): with the
+// int fields of 8 bytes, a response was an 80-byte allocation, a heartbeat 48 and an
+// appendMsg 80, and responses are half of a Raft scenario's messages.
 //
 // Each form has the Size, Digest and String of the raft.Message it holds, so byte counts,
 // trace hashes and traces are those of the raft.Message (TestWireFormsAreTheMessage).
@@ -55,21 +60,29 @@ func (o *outgoing) Clone() any { return wireForm(o.msg(), nil) }
 // wireForm is m in the smallest wire form that holds it, sharing no memory with it; an
 // appendMsg's digest takes the commands' CRCs from crcs if not nil (messageDigest).
 func wireForm(m *raft.Message, crcs *commandCRCs) any {
-	if fitsInt32(m.From) && fitsInt32(m.To) && m.Data == nil && m.Snapshot == (raft.SnapshotMeta{}) {
+	if fitsInt32(m.From) && fitsInt32(m.To) && fitsInt32(m.Term) && fitsInt32(m.PrevIndex) &&
+		m.Data == nil && m.Snapshot == (raft.SnapshotMeta{}) {
 		if m.Entries == nil && m.PrevTerm == 0 && m.Commit == 0 {
-			return &small{typ: m.Type, granted: m.Granted, success: m.Success, from: int32(m.From), to: int32(m.To),
-				term: m.Term, lastLogIndex: m.LastLogIndex, lastLogTerm: m.LastLogTerm, prevIndex: m.PrevIndex,
-				conflictIndex: m.ConflictIndex, conflictTerm: m.ConflictTerm, matchIndex: m.MatchIndex}
+			if fitsInt32(m.LastLogIndex) && fitsInt32(m.LastLogTerm) && fitsInt32(m.ConflictIndex) &&
+				fitsInt32(m.ConflictTerm) && fitsInt32(m.MatchIndex) {
+				return &small{typ: m.Type, granted: m.Granted, success: m.Success, from: int32(m.From), to: int32(m.To),
+					term: int32(m.Term), lastLogIndex: int32(m.LastLogIndex), lastLogTerm: int32(m.LastLogTerm),
+					prevIndex: int32(m.PrevIndex), conflictIndex: int32(m.ConflictIndex),
+					conflictTerm: int32(m.ConflictTerm), matchIndex: int32(m.MatchIndex)}
+			}
+			return m.Clone()
 		}
 		if m.Type == raft.MsgApp && !m.Granted && !m.Success && m.LastLogIndex == 0 && m.LastLogTerm == 0 &&
-			m.ConflictIndex == 0 && m.ConflictTerm == 0 && m.MatchIndex == 0 {
+			m.ConflictIndex == 0 && m.ConflictTerm == 0 && m.MatchIndex == 0 && fitsInt32(m.PrevTerm) &&
+			fitsInt32(m.Commit) && fitsInt32(m.PrevIndex+len(m.Entries)) {
 			if m.Entries == nil {
-				return &heartbeat{from: int32(m.From), to: int32(m.To), term: m.Term, prevIndex: m.PrevIndex,
-					prevTerm: m.PrevTerm, commit: m.Commit}
+				return &heartbeat{from: int32(m.From), to: int32(m.To), term: int32(m.Term), prevIndex: int32(m.PrevIndex),
+					prevTerm: int32(m.PrevTerm), commit: int32(m.Commit)}
 			}
 			if packed, ok := packEntries(m.PrevIndex, m.Entries); ok {
-				return &appendMsg{from: int32(m.From), to: int32(m.To), n: int32(len(m.Entries)), term: m.Term,
-					prevIndex: m.PrevIndex, prevTerm: m.PrevTerm, commit: m.Commit, packed: packed, digest: messageDigest(m, crcs)}
+				return &appendMsg{from: int32(m.From), to: int32(m.To), n: int32(len(m.Entries)), term: int32(m.Term),
+					prevIndex: int32(m.PrevIndex), prevTerm: int32(m.PrevTerm), commit: int32(m.Commit), packed: packed,
+					digest: messageDigest(m, crcs)}
 			}
 		}
 	}
@@ -83,19 +96,19 @@ type small struct {
 	typ              raft.MsgType
 	granted, success bool
 	from, to         int32
-	term             int
-	lastLogIndex     int
-	lastLogTerm      int
-	prevIndex        int
-	conflictIndex    int
-	conflictTerm     int
-	matchIndex       int
+	term             int32
+	lastLogIndex     int32
+	lastLogTerm      int32
+	prevIndex        int32
+	conflictIndex    int32
+	conflictTerm     int32
+	matchIndex       int32
 }
 
 func (s *small) message() raft.Message {
 	return raft.Message{Type: s.typ, Granted: s.granted, Success: s.success, From: int(s.from), To: int(s.to),
-		Term: s.term, LastLogIndex: s.lastLogIndex, LastLogTerm: s.lastLogTerm, PrevIndex: s.prevIndex,
-		ConflictIndex: s.conflictIndex, ConflictTerm: s.conflictTerm, MatchIndex: s.matchIndex}
+		Term: int(s.term), LastLogIndex: int(s.lastLogIndex), LastLogTerm: int(s.lastLogTerm), PrevIndex: int(s.prevIndex),
+		ConflictIndex: int(s.conflictIndex), ConflictTerm: int(s.conflictTerm), MatchIndex: int(s.matchIndex)}
 }
 
 // Size is the message's (raft.Message.Size).
@@ -105,10 +118,10 @@ func (s *small) Size() int { m := s.message(); return m.Size() }
 // order, without building the 160-byte message first (TestWireFormsAreTheMessage).
 func (s *small) Digest() uint64 {
 	d := fnv(fnvOffset)
-	d.int(int(s.typ)).int(int(s.from)).int(int(s.to)).int(s.term)
-	d.int(s.lastLogIndex).int(s.lastLogTerm).bool(s.granted)
-	d.int(s.prevIndex).int(0).int(0).int(0) // PrevTerm, Commit, len(Entries)
-	d.bool(s.success).int(s.conflictIndex).int(s.conflictTerm).int(s.matchIndex)
+	d.int(int(s.typ)).int(int(s.from)).int(int(s.to)).int(int(s.term))
+	d.int(int(s.lastLogIndex)).int(int(s.lastLogTerm)).bool(s.granted)
+	d.int(int(s.prevIndex)).int(0).int(0).int(0) // PrevTerm, Commit, len(Entries)
+	d.bool(s.success).int(int(s.conflictIndex)).int(int(s.conflictTerm)).int(int(s.matchIndex))
 	d.int(0).int(0).int(0) // Snapshot.Index, Snapshot.Term, len(Data)
 	return uint64(d)
 }
@@ -122,15 +135,15 @@ func (s *small) Clone() any { c := *s; return &c }
 // heartbeat is a MsgApp with no entries (nil); no pointers.
 type heartbeat struct {
 	from, to int32
-	term     int
+	term     int32
 	prevIndex,
-	prevTerm int
-	commit int
+	prevTerm int32
+	commit int32
 }
 
 func (h *heartbeat) message() raft.Message {
-	return raft.Message{Type: raft.MsgApp, From: int(h.from), To: int(h.to), Term: h.term, PrevIndex: h.prevIndex,
-		PrevTerm: h.prevTerm, Commit: h.commit}
+	return raft.Message{Type: raft.MsgApp, From: int(h.from), To: int(h.to), Term: int(h.term), PrevIndex: int(h.prevIndex),
+		PrevTerm: int(h.prevTerm), Commit: int(h.commit)}
 }
 
 // Size is the message's (raft.Message.Size).
@@ -139,9 +152,9 @@ func (h *heartbeat) Size() int { m := h.message(); return m.Size() }
 // Digest is the message's (raft.Message.Digest), as small's is.
 func (h *heartbeat) Digest() uint64 {
 	d := fnv(fnvOffset)
-	d.int(int(raft.MsgApp)).int(int(h.from)).int(int(h.to)).int(h.term)
+	d.int(int(raft.MsgApp)).int(int(h.from)).int(int(h.to)).int(int(h.term))
 	d.int(0).int(0).int(0) // LastLogIndex, LastLogTerm, Granted
-	d.int(h.prevIndex).int(h.prevTerm).int(h.commit).int(0)
+	d.int(int(h.prevIndex)).int(int(h.prevTerm)).int(int(h.commit)).int(0)
 	d.int(0).int(0).int(0).int(0) // Success, ConflictIndex, ConflictTerm, MatchIndex
 	d.int(0).int(0).int(0)        // Snapshot.Index, Snapshot.Term, len(Data)
 	return uint64(d)
@@ -161,14 +174,14 @@ func (h *heartbeat) Clone() any { c := *h; return &c }
 type appendMsg struct {
 	from, to int32
 	n        int32
-	term     int
+	term     int32
 	prevIndex,
-	prevTerm int
-	commit int
+	prevTerm int32
+	commit int32
 	packed []byte
 	// digest is the message's raft.Message.Digest, taken from the message it was packed
 	// from: the network digests a request at each delivery, and digesting the packed form
-	// decoded every entry again (the struct's 80-byte allocation has room for it).
+	// decoded every entry again.
 	digest uint64
 }
 
@@ -205,13 +218,10 @@ func uvarintLen(v uint64) int {
 	return n
 }
 
-// uvarint is binary.Uvarint with its commonest case in line: a term, or a command's length,
-// below 128 is one byte.
-func uvarint(b []byte) (uint64, int) {
-	if len(b) > 0 && b[0] < 0x80 {
-		return uint64(b[0]), 1
-	}
-	return binary.Uvarint(b)
+// uvarintAt is binary.Uvarint of b[o:] and the offset after it.
+func uvarintAt(b []byte, o int) (uint64, int) {
+	v, k := binary.Uvarint(b[o:])
+	return v, o + k
 }
 
 // appendUvarint is binary.AppendUvarint with the one-byte case in line.
@@ -223,31 +233,46 @@ func appendUvarint(b []byte, v uint64) []byte {
 }
 
 // entries appends a's entries to dst (an empty, non-nil slice for none): their commands
-// are capped slices of packed, so that an append to one cannot reach the next.
+// are capped slices of packed, so that an append to one cannot reach the next. dst grows
+// once, and each entry is written in place, read from an offset into packed: a follower
+// decodes every entry it is sent, most of them more than once (a leader sends what a
+// follower lacks until the follower's answer comes back).
 func (a *appendMsg) entries(dst []raft.Entry) []raft.Entry {
 	if dst == nil {
 		dst = []raft.Entry{}
 	}
-	dst = slices.Grow(dst, int(a.n))
-	b := a.packed
-	for i := 0; i < int(a.n); i++ {
-		term, k := uvarint(b)
-		b = b[k:]
-		l, k := uvarint(b)
-		b = b[k:]
-		var cmd []byte
-		if l > 0 {
-			cmd, b = b[:l-1:l-1], b[l-1:]
+	n := len(dst)
+	dst = slices.Grow(dst, int(a.n))[:n+int(a.n)]
+	ents, b, o := dst[n:], a.packed, 0
+	for i := range ents {
+		e := &ents[i]
+		// uvarint's one-byte case written out: as a call it was a third of the loop.
+		var term, l uint64
+		if c := b[o]; c < 0x80 {
+			term, o = uint64(c), o+1
+		} else {
+			term, o = uvarintAt(b, o)
 		}
-		dst = append(dst, raft.Entry{Term: int(term), Index: a.prevIndex + 1 + i, Command: cmd})
+		if c := b[o]; c < 0x80 {
+			l, o = uint64(c), o+1
+		} else {
+			l, o = uvarintAt(b, o)
+		}
+		e.Term, e.Index = int(term), int(a.prevIndex)+1+i
+		if l > 0 {
+			end := o + int(l) - 1
+			e.Command, o = b[o:end:end], end
+		} else {
+			e.Command = nil
+		}
 	}
 	return dst
 }
 
 // message returns the message with its entries appended to dst.
 func (a *appendMsg) message(dst []raft.Entry) raft.Message {
-	return raft.Message{Type: raft.MsgApp, From: int(a.from), To: int(a.to), Term: a.term, PrevIndex: a.prevIndex,
-		PrevTerm: a.prevTerm, Entries: a.entries(dst), Commit: a.commit}
+	return raft.Message{Type: raft.MsgApp, From: int(a.from), To: int(a.to), Term: int(a.term), PrevIndex: int(a.prevIndex),
+		PrevTerm: int(a.prevTerm), Entries: a.entries(dst), Commit: int(a.commit)}
 }
 
 // digestEntries is room on the stack for the entries Size, Digest and String decode.
