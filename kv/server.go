@@ -194,9 +194,9 @@ func (s *Server) apply(m raft.ApplyMsg) {
 	}
 	var res Result
 	if s.cfg.UnsafeVolatileDedup {
-		res = s.applyVolatile(cmd, m.CommandIndex, waiting)
+		res = s.applyVolatile(&cmd, m.CommandIndex, waiting)
 	} else {
-		res = s.store.apply(cmd, m.CommandIndex, waiting)
+		res = s.store.apply(&cmd, m.CommandIndex, waiting)
 	}
 	s.lastApplied = m.CommandIndex
 	if res.Duplicate {
@@ -237,7 +237,7 @@ func (s *Server) apply(m raft.ApplyMsg) {
 
 // applyVolatile is apply's store step for UnsafeVolatileDedup: the duplicate table is
 // seen, outside the store.
-func (s *Server) applyVolatile(cmd commandView, index int, read bool) Result {
+func (s *Server) applyVolatile(cmd *commandView, index int, read bool) Result {
 	if cmd.Op == OpNoop {
 		return s.store.applyUnchecked(cmd, false, read)
 	}

@@ -142,12 +142,16 @@ type Result struct {
 
 // Apply applies one committed command. A Put or Append whose sequence number was already
 // applied for its client is not applied again; a Get is always answered, being a read.
-func (s *Store) Apply(c Command) Result { return s.apply(c.view(), 0, true) }
+func (s *Store) Apply(c Command) Result {
+	v := c.view()
+	return s.apply(&v, 0, true)
+}
 
 // apply applies c, the command at log index index (0: unknown). A Get's value is read
 // only if read is set: only the replica that answers the Get needs it, and the others
 // skip a lookup of the key (a Get still updates the duplicate table on every replica).
-func (s *Store) apply(c commandView, index int, read bool) Result {
+// c is a pointer, as every replica applies every command: the view is nine words.
+func (s *Store) apply(c *commandView, index int, read bool) Result {
 	if c.Op == OpNoop {
 		return Result{}
 	}
@@ -175,11 +179,12 @@ func (s *Store) apply(c commandView, index int, read bool) Result {
 // skipped. It exists for the deliberately broken server that keeps its duplicate table
 // outside the store.
 func (s *Store) ApplyUnchecked(c Command, dup bool) Result {
-	return s.applyUnchecked(c.view(), dup, true)
+	v := c.view()
+	return s.applyUnchecked(&v, dup, true)
 }
 
 // applyUnchecked is ApplyUnchecked; a Get's value is read only if read is set (see apply).
-func (s *Store) applyUnchecked(c commandView, dup, read bool) Result {
+func (s *Store) applyUnchecked(c *commandView, dup, read bool) Result {
 	switch c.Op {
 	case OpGet:
 		if read {
@@ -377,21 +382,30 @@ func decodeStore(b []byte, all string) (*Store, error) {
 		e.base = v
 	}
 	n = d.count()
-	s.clients = make([]*session, 0, n)
 	sessions := make([]session, n)
+	indexed := 0 // byClient's length
 	for i := 0; i < n && d.err == nil; i++ {
-		client := int64(d.uvarint())
-		ses := s.lookup(client) // a client that repeats keeps its last number
-		if ses == nil {
-			ses = &sessions[i]
-			ses.client = client
-			s.index(ses)
-			s.clients = append(s.clients, ses)
+		ses := &sessions[i]
+		ses.client, ses.seq = int64(d.uvarint()), int64(d.uvarint())
+		if uint64(ses.client) < maxIndexedClient {
+			indexed = max(indexed, int(ses.client)+1)
 		}
-		ses.seq = int64(d.uvarint())
 	}
 	if d.err != nil {
 		return nil, d.err
+	}
+	// byClient at its length at once: grown one client at a time, it was most of a
+	// restore's allocations.
+	s.byClient = make([]*session, indexed)
+	s.clients = make([]*session, 0, n)
+	for i := range sessions {
+		ses := &sessions[i]
+		if old := s.lookup(ses.client); old != nil {
+			old.seq = ses.seq // a client that repeats keeps its last number
+			continue
+		}
+		s.index(ses)
+		s.clients = append(s.clients, ses)
 	}
 	if d.off != len(b) {
 		return nil, fmt.Errorf("kv: %d trailing bytes in snapshot", len(b)-d.off)

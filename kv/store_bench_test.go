@@ -50,7 +50,7 @@ func BenchmarkStore(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			s.apply(c, i+1, true)
+			s.apply(&c, i+1, true)
 		}
 	})
 	b.Run("Encode", func(b *testing.B) {

@@ -1,6 +1,7 @@
 package kvsim
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -86,4 +87,18 @@ func TestAppendsInOrderTakesTheFastPath(t *testing.T) {
 	require.False(t, appendsInOrder("x 01 0 y", 0, []int{0, 1}), "a leading zero is not appendValue's")
 	twice := appendValue(0, 1) + appendValue(0, 1)
 	require.False(t, appendsInOrder(twice, 0, []int{2}), "Append 0 missing, Append 1 twice")
+}
+
+// TestValueArena: the arena's values are appendValue's, and a value it returned stays as
+// it was while the arena makes more, in its chunk and in the next ones.
+func TestValueArena(t *testing.T) {
+	var a valueArena
+	var got []string
+	for j := range 500 { // several chunks
+		got = append(got, a.value(7, j*1_000_003))
+	}
+	for j, v := range got {
+		require.Equal(t, appendValue(7, j*1_000_003), v)
+	}
+	require.LessOrEqual(t, len(appendValue(math.MinInt, math.MinInt)), maxAppendValue)
 }

@@ -157,11 +157,12 @@ func appendClient(q *sim.Proc, ck *Clerk, r *sim.Rand, cli int, done *bool) int 
 	// last is the value the client expects, built in place: as a string each Append
 	// copied it whole (kilobytes), which was a tenth of a 20-client run.
 	var last strings.Builder
+	var values valueArena
 	key := strconv.Itoa(cli)
 	ck.Put(q, key, "")
 	for !*done {
 		if r.IntN(1000) < 500 {
-			nv := appendValue(cli, j)
+			nv := values.value(cli, j)
 			ck.Append(q, key, nv)
 			last.WriteString(nv)
 			j++
@@ -176,14 +177,14 @@ func appendClient(q *sim.Proc, ck *Clerk, r *sim.Rand, cli int, done *bool) int 
 // nkeys, 50% Append, else 10% Put, else Get; porcupine judges the results.
 func linearizabilityClient(q *sim.Proc, ck *Clerk, r *sim.Rand, cli, nkeys int, done *bool) int {
 	j := 0
+	var values valueArena // a Get makes no value
 	for !*done {
 		key := strconv.Itoa(r.IntN(nkeys))
-		nv := appendValue(cli, j)
 		if r.IntN(1000) < 500 {
-			ck.Append(q, key, nv)
+			ck.Append(q, key, values.value(cli, j))
 			j++
 		} else if r.IntN(1000) < 100 {
-			ck.Put(q, key, nv)
+			ck.Put(q, key, values.value(cli, j))
 			j++
 		} else {
 			ck.Get(q, key)
