@@ -124,7 +124,9 @@ type ApplyMsg struct {
 //     crashing would let the node vote twice in a term or forget entries a leader counted
 //     towards commitment.
 //  3. Apply Apply to the service, in order. The leader counts its own log towards commitment
-//     before this Ready is persisted, which is safe only because step 1 comes first.
+//     before this Ready is persisted, which is safe only because step 1 comes first. A Ready
+//     applies at most 256 committed entries: a node with more to apply at once (a restarted
+//     one) hands out the rest in the Readies that follow, which carry nothing but them.
 //  4. Call Advance with this Ready. Advance recycles the Messages and Apply slices: the host
 //     must copy what it keeps of them (the simulated network copies every message it sends).
 //     Entries, and the Entries of every MsgApp, are not copied: they share the log's array,
@@ -143,6 +145,9 @@ type Ready struct {
 	Reached Reached
 
 	seq uint64 // which Ready this is, for Advance's check
+	// catchUp: a Ready that only carries on applying a batch too large for one (see
+	// Raft.catchUp); its Apply array is the node's catch-up buffer, not recycled.
+	catchUp bool
 }
 
 // Reached is a set of situations a node went through (see Ready.Reached).
@@ -230,8 +235,9 @@ type Raft struct {
 	role   role
 	lead   int // known leader of term, -1 if unknown
 	commit int // Invariant: log.snap.Index <= applied <= commit <= log.lastIndex().
-	// applied is the last index handed to the service in a Ready.Apply (or covered by a
-	// snapshot); "applied" from the point of view of the core.
+	// applied is the last index handed to the service in a Ready.Apply, or to be handed
+	// in the Readies that follow it (catchUp), or covered by a snapshot; "applied" from
+	// the point of view of the core.
 	applied int
 
 	// Candidate state.
@@ -278,6 +284,17 @@ type Raft struct {
 	spareApply []ApplyMsg
 	readySeq   uint64
 	readyOut   bool // a Ready was handed out and not yet Advanced
+	// catchUp holds committed entries already counted as applied (applied is past them)
+	// whose ApplyMsgs the next Readies hand out, maxApplyBatch at a time, before anything
+	// else: a node that applies its whole log at once (a restart) would otherwise need an
+	// apply array of its whole log, allocated at every restart (a tenth of the bytes
+	// raft/ReliableChurn2C allocated). Only Readies of apply items follow one another
+	// until it is empty, so the host does what it did with one large Ready, in the same
+	// order: everything the first Ready carried, then every item, then whatever the
+	// service's callbacks queued meanwhile. The entries are a slice of the log, which the
+	// core never writes again (raftLog.slice). catchUpBuf is the array those Readies use.
+	catchUp    []Entry
+	catchUpBuf []ApplyMsg
 }
 
 // New builds a node from what it recovered from storage (zero Persistent = fresh node) at
@@ -1040,7 +1057,8 @@ func (r *Raft) hardState() HardState {
 // HasReady reports whether Ready would return any work.
 func (r *Raft) HasReady() bool {
 	return r.hardState() != r.prevHard || r.pendingTruncate > 0 || r.persistedLast < r.log.lastIndex() ||
-		r.pendingSnap != nil || len(r.msgs) > 0 || len(r.applyQueue) > 0 || r.applied < r.commit || r.reached != 0
+		r.pendingSnap != nil || len(r.msgs) > 0 || len(r.applyQueue) > 0 || r.applied < r.commit || r.reached != 0 ||
+		len(r.catchUp) > 0
 }
 
 // Ready takes the pending work: state to persist, messages to send, entries to apply. See
@@ -1053,6 +1071,15 @@ func (r *Raft) Ready() Ready {
 	}
 	r.readySeq++
 	r.readyOut = true
+	if len(r.catchUp) > 0 {
+		ents := r.catchUp[:min(len(r.catchUp), maxApplyBatch)]
+		r.catchUp = r.catchUp[len(ents):]
+		if len(r.catchUp) == 0 {
+			r.catchUp = nil
+		}
+		r.catchUpBuf = appendApply(r.catchUpBuf[:0], ents)
+		return Ready{seq: r.readySeq, Apply: r.catchUpBuf, catchUp: true}
+	}
 	rd := Ready{seq: r.readySeq, Truncate: r.pendingTruncate, Snapshot: r.pendingSnap, Messages: r.msgs, Reached: r.reached}
 	r.reached = 0
 	if h := r.hardState(); h != r.prevHard {
@@ -1068,23 +1095,35 @@ func (r *Raft) Ready() Ready {
 	}
 	rd.Apply = r.applyQueue
 	if r.applied < r.commit {
-		// A restarted peer applies its whole log at once. Each item is written field by
-		// field, as send writes a message, and every field, as the slots may hold stale
-		// items.
 		ents := r.log.slice(r.applied+1, r.commit+1)
-		base := len(rd.Apply)
-		rd.Apply = slices.Grow(rd.Apply, len(ents))[:base+len(ents)]
-		for k := range ents {
-			e, a := &ents[k], &rd.Apply[base+k]
-			a.CommandValid, a.Command, a.CommandIndex, a.CommandTerm = true, e.Command, e.Index, e.Term
-			a.SnapshotValid, a.Snapshot, a.SnapshotIndex, a.SnapshotTerm = false, nil, 0, 0
+		if len(ents) > maxApplyBatch {
+			// A restarted peer applies its whole log at once: the rest in the Readies
+			// that follow (catchUp).
+			ents, r.catchUp = ents[:maxApplyBatch], ents[maxApplyBatch:]
 		}
+		rd.Apply = appendApply(rd.Apply, ents)
 	}
 	r.applied = r.commit
 	r.pendingTruncate, r.pendingSnap = 0, nil
 	r.msgs, r.applyQueue, r.spareMsgs, r.spareApply = r.spareMsgs, r.spareApply, nil, nil
 	return rd
 }
+
+// appendApply appends an ApplyMsg for each of ents to apply. Each item is written field
+// by field, as send writes a message, and every field, as the slots may hold stale items.
+func appendApply(apply []ApplyMsg, ents []Entry) []ApplyMsg {
+	base := len(apply)
+	apply = slices.Grow(apply, len(ents))[:base+len(ents)]
+	for k := range ents {
+		e, a := &ents[k], &apply[base+k]
+		a.CommandValid, a.Command, a.CommandIndex, a.CommandTerm = true, e.Command, e.Index, e.Term
+		a.SnapshotValid, a.Snapshot, a.SnapshotIndex, a.SnapshotTerm = false, nil, 0, 0
+	}
+	return apply
+}
+
+// maxApplyBatch is the most committed entries one Ready applies (see Raft.catchUp).
+const maxApplyBatch = 256
 
 // Advance tells the node that the host has done rd: persisted and synced its state, sent
 // its messages and applied its entries. It panics if rd is not the last Ready returned or
@@ -1094,6 +1133,9 @@ func (r *Raft) Advance(rd Ready) {
 		panic(fmt.Sprintf("raft: node %d: Advance with Ready #%d, but the outstanding Ready is #%d (outstanding=%v)", r.id, rd.seq, r.readySeq, r.readyOut))
 	}
 	r.readyOut = false
+	if rd.catchUp {
+		return // its array is catchUpBuf, used again by the next one
+	}
 	// The host is done with rd's message and apply slices (it copied what it
 	// sent and applied), so their arrays carry a later Ready's: a Ready per
 	// event made these two appends the largest allocation in the simulator.
@@ -1117,23 +1159,12 @@ func (r *Raft) Advance(rd Ready) {
 		}
 		rd.Apply[i].Snapshot = nil
 	}
-	if cap(rd.Apply) > maxKeptApply {
-		// A restarted node applies its whole log in one Ready; its array, kept, would
-		// be scanned by every later collection, stale commands and all, as long as the
-		// node lives (raft/ReliableChurn2C: 300 KB of them after a restart, for a
-		// steady state that applies a few items a Ready).
-		rd.Apply = nil
-	}
 	if r.applyQueue == nil {
 		r.applyQueue = rd.Apply[:0]
 	} else {
 		r.spareApply = rd.Apply[:0]
 	}
 }
-
-// maxKeptApply is the capacity beyond which Advance lets an apply array go rather than
-// keep it for a later Ready (see Advance).
-const maxKeptApply = 256
 
 // ---- Accessors for hosts and checkers ----------------------------------------------------
 
@@ -1152,8 +1183,8 @@ func (r *Raft) HardState() HardState { return HardState{Term: r.term, Vote: r.vo
 // CommitIndex returns the highest index known to be committed.
 func (r *Raft) CommitIndex() int { return r.commit }
 
-// AppliedIndex returns the highest index handed to the service (in a Ready) or covered by
-// the snapshot.
+// AppliedIndex returns the highest index handed to the service (in a Ready, or to be in
+// the Readies of apply items that follow it) or covered by the snapshot.
 func (r *Raft) AppliedIndex() int { return r.applied }
 
 // SnapshotMeta returns the position of the current snapshot (zero if none).

@@ -715,3 +715,50 @@ func TestAdvanceDropsInstalledSnapshotData(t *testing.T) {
 	r.Advance(rd)
 	require.Nil(t, arr[0].Snapshot, "the recycled array still holds the installed snapshot's data")
 }
+
+// TestLargeApplyIsHandedOutInBatches: a restarted follower that learns its whole log of 600
+// entries is committed applies it in Readies of at most 256 entries. The first Ready
+// carries everything else too (the response to the append); those that follow carry only
+// apply items, in order, even when the service proposes or the leader's next append is
+// stepped in meanwhile: what they queued comes after the last item, as it did after one
+// large Ready.
+func TestLargeApplyIsHandedOutInBatches(t *testing.T) {
+	const n = 600
+	terms := make([]int, n)
+	for i := range terms {
+		terms[i] = 1
+	}
+	f := newNode(t, 1, 3, Persistent{Hard: HardState{Term: 1, Vote: 0}, Entries: logOf(terms...)})
+	f.Step(0, Message{Type: MsgApp, From: 0, To: 1, Term: 1, PrevIndex: n, PrevTerm: 1, Commit: n})
+	require.Equal(t, n, f.CommitIndex())
+
+	rd := drain(f)
+	require.Len(t, rd.Messages, 1, "the first Ready answers the append")
+	require.Equal(t, MsgAppResp, rd.Messages[0].Type)
+	require.Len(t, rd.Apply, maxApplyBatch)
+	applied := rd.Apply
+
+	// Stepped in while the batches are out: a heartbeat to answer.
+	f.Step(0, Message{Type: MsgApp, From: 0, To: 1, Term: 1, PrevIndex: n, PrevTerm: 1, Commit: n})
+	for f.HasReady() {
+		rd := drain(f)
+		if len(rd.Messages) > 0 {
+			require.Empty(t, rd.Apply, "the heartbeat's response comes after every apply item")
+			require.Equal(t, n, len(applied))
+			break
+		}
+		require.Nil(t, rd.Hard)
+		require.Empty(t, rd.Entries)
+		require.NotEmpty(t, rd.Apply)
+		require.LessOrEqual(t, len(rd.Apply), maxApplyBatch)
+		applied = append(applied, rd.Apply...)
+	}
+	require.Len(t, applied, n)
+	for i, a := range applied {
+		require.True(t, a.CommandValid)
+		require.Equal(t, i+1, a.CommandIndex)
+		require.Equal(t, fmt.Sprintf("c%d", i+1), string(a.Command))
+	}
+	require.Equal(t, n, f.AppliedIndex())
+	require.False(t, f.HasReady())
+}

@@ -333,6 +333,13 @@ func DecodeLog(buf []byte, snap SnapshotMeta) (ents []Entry, valid int, err erro
 			break
 		}
 		if err == nil {
+			if e, ok := entryBody(body); ok && (len(r.ents) == 0 || e.Index == r.ents[len(r.ents)-1].Index+1) {
+				// Nearly every record of a log: a well-formed entry that continues the
+				// entries before it, which replay.add would append.
+				r.ents = append(r.ents, e)
+				valid += size
+				continue
+			}
 			var rec LogRecord
 			if rec, err = decodeLogBody(body); err == nil {
 				err = r.add(rec)
@@ -344,6 +351,42 @@ func DecodeLog(buf []byte, snap SnapshotMeta) (ents []Entry, valid int, err erro
 		valid += size
 	}
 	return r.after(snap), valid, nil
+}
+
+// entryBody decodes the body of an entry record as decodeLogBody does, with ok false for
+// any other body, well formed or not (decodeLogBody then says what it is): DecodeLog's
+// path for the records a log is made of, without decodeLogBody's decoder, error and
+// LogRecord. A peer of a service that never snapshots decodes its whole log at every boot.
+func entryBody(body []byte) (e Entry, ok bool) {
+	if body[0] != byte(RecordEntry) {
+		return e, false
+	}
+	term, o := uvarintAt(body, 1)
+	index, o := uvarintAt(body, o)
+	if o < 0 || term > uint64(maxInt) || index > uint64(maxInt) || index < 1 {
+		return e, false
+	}
+	return Entry{Term: int(term), Index: int(index), Command: body[o:len(body):len(body)]}, true
+}
+
+// uvarintAt decodes the uvarint at b[o:], with its one- and two-byte cases in line, and
+// returns it with the offset after it; a negative offset (from a negative o too) if it is
+// cut short or overflows.
+func uvarintAt(b []byte, o int) (uint64, int) {
+	if o >= 0 && o < len(b) && b[o] < 0x80 {
+		return uint64(b[o]), o + 1
+	}
+	if o >= 0 && o+1 < len(b) && b[o+1] < 0x80 {
+		return uint64(b[o]&0x7f) | uint64(b[o+1])<<7, o + 2
+	}
+	if o < 0 || o >= len(b) {
+		return 0, -1
+	}
+	v, n := binary.Uvarint(b[o:])
+	if n <= 0 {
+		return 0, -1
+	}
+	return v, o + n
 }
 
 // countRecords counts the records of buf by their length fields alone, stopping at the

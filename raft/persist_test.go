@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -336,4 +337,28 @@ func TestRecordHeaderReadsWhatWasWritten(t *testing.T) {
 		require.Equal(t, uint32(len(body)), n)
 		require.Equal(t, Checksum(body), crc)
 	}
+}
+
+// TestUvarintAtIsUvarint: uvarintAt reads what binary.Uvarint reads at any offset of any
+// bytes, and fails (a negative offset) wherever binary.Uvarint does, or the offset is outside.
+func TestUvarintAtIsUvarint(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		b := rapid.SliceOfN(rapid.Byte(), 0, 12).Draw(t, "bytes")
+		if rapid.Bool().Draw(t, "a varint") {
+			b = binary.AppendUvarint(b[:rapid.IntRange(0, len(b)).Draw(t, "at")], rapid.Uint64().Draw(t, "v"))
+		}
+		o := rapid.IntRange(-1, len(b)+1).Draw(t, "offset")
+		v, next := uvarintAt(b, o)
+		if o < 0 || o >= len(b) {
+			require.Negative(t, next)
+			return
+		}
+		want, n := binary.Uvarint(b[o:])
+		if n <= 0 {
+			require.Negative(t, next)
+			return
+		}
+		require.Equal(t, want, v)
+		require.Equal(t, o+n, next)
+	})
 }

@@ -22,11 +22,11 @@ type event struct {
 	label string
 }
 
-// queueKey is what the heap orders: an event's sort key and the slot that
-// holds the rest of it. It holds no pointer, so moving keys up and down the
-// heap costs no write barriers while the collector marks, and the collector
-// never scans the heap's array; an event's pointers (callback, node, label)
-// are written once into its slot by push and cleared once by pop.
+// queueKey is what the queue orders: an event's sort key and the slot that
+// holds the rest of it. It holds no pointer, so moving keys costs no write
+// barriers while the collector marks, and the collector never scans the
+// keys; an event's pointers (callback, node, label) are written once into
+// its slot by push and cleared once by pop.
 type queueKey struct {
 	at   uint64 // atKey(event.at): unsigned order is the times' order
 	tie  uint64
@@ -63,89 +63,167 @@ type eventBody struct {
 	label string
 }
 
-// eventQueue is a 4-ary min-heap of keys (shallower than a binary heap, and
-// no allocation per event), with the events' bodies in slots that stay put
-// while the keys move; pop frees a slot and the next push reuses it.
+// eventQueue holds the queued events' keys in two parts: near, a short
+// sorted run of the earliest ones, and a 4-ary min-heap of the rest, every
+// key of which is after every key of near. The events' bodies sit in slots
+// that stay put while the keys move; pop frees a slot and the next push
+// reuses it.
+//
+// Most events are due soon after the event that schedules them, before
+// nearly everything else queued (a reply, a disk write's completion, a
+// process's wake): in kv/SnapshotRecoverManyClients3B a third of the pushes
+// are due before every queued event and the mean number of queued events due
+// before a new one is five and a half, while about 26 events are queued.
+// Sifting such keys into a heap and straight back out cost about 550
+// instructions an event (pushHeap, popHeap and fillHole, when a heap took
+// every event not due before all others); inserting one into near moves
+// only the keys due before it, and pop takes near's last key. The heap takes over when more than nearMax events
+// are queued (a queue of thousands of timers), so that no push ever shifts
+// more than nearMax keys.
 type eventQueue struct {
-	keys   []queueKey
+	// near[lo:hi] holds up to nearMax keys, latest first: near[hi-1] pops
+	// next. The run slides within the array: a key due before the others
+	// goes in at hi, one due after them at lo-1, and when the side it
+	// needs is full the run is moved back to the middle (recentre).
+	near   [nearCap]queueKey
+	lo, hi int
+	keys   []queueKey // the heap
 	bodies []eventBody
 	free   []uint32
-	// front holds up to frontMax events that are each before every event
-	// of the heap, latest first, with their keys: pop takes the last one
-	// without touching the heap. Most events are scheduled by the event
-	// just before them and are due before everything else queued (a reply
-	// that takes no time, a process's wake, the request drawn the shortest
-	// delay), and would otherwise be sifted into the heap and straight back
-	// out. An event after every front event but before the heap, when the
-	// front is full, goes to the heap; otherwise the front's latest event
-	// makes room by moving into the heap, where it is the least. So the
-	// events pop in exactly the heap's (at, tie, seq) order.
-	front  [frontMax]event
-	fkeys  [frontMax]queueKey
-	nfront int
 }
 
-// frontMax is the front's capacity: enough for the few events one event
-// typically schedules before everything else, small enough to insert into
-// by shifting.
-const frontMax = 4
+// nearMax is the most keys near holds: more than the 40-odd events the
+// heaviest kv and raft scenarios keep queued, few enough that inserting
+// into it costs less than a heap's sift. nearCap leaves room for the run to
+// slide by nearMax either way between two recentrings.
+const (
+	nearMax = 64
+	nearCap = 3 * nearMax
+)
 
-func (q *eventQueue) Len() int { return len(q.keys) + q.nfront }
+func (q *eventQueue) Len() int { return q.hi - q.lo + len(q.keys) }
 
-// push queues e: in the front when it is before every event of the heap,
-// else in the heap.
+// push queues e.
 func (q *eventQueue) push(e *event) {
-	k := queueKey{at: atKey(e.at), tie: e.tie, seq: e.seq}
+	b, slot := q.body()
+	*b = eventBody{fn: e.fn, act: e.act, node: e.node, inc: e.inc, label: e.label}
+	q.insert(queueKey{at: atKey(e.at), tie: e.tie, seq: e.seq, slot: slot})
+}
+
+// body returns a free slot for an event's body, all zeros (pop clears the
+// slots it frees), for the caller to fill in before it queues the event's
+// key with insert.
+func (q *eventQueue) body() (*eventBody, uint32) {
+	if n := len(q.free); n > 0 {
+		slot := q.free[n-1]
+		q.free = q.free[:n-1]
+		return &q.bodies[slot], slot
+	}
+	q.bodies = append(q.bodies, eventBody{})
+	slot := len(q.bodies) - 1
+	return &q.bodies[slot], uint32(slot)
+}
+
+// insert queues k, whose body is in place: in near when it is before every
+// key of the heap, else in the heap.
+func (q *eventQueue) insert(k queueKey) {
 	if len(q.keys) > 0 && !k.before(&q.keys[0]) {
-		q.pushHeap(e, k)
+		q.pushHeap(k)
 		return
 	}
-	if q.nfront == frontMax {
-		if q.fkeys[0].before(&k) {
-			q.pushHeap(e, k) // after the whole front: the heap's new least
+	lo, hi := q.lo, q.hi
+	if hi == lo {
+		// Empty: start again from the middle, with room either way.
+		q.near[nearCap/2] = k
+		q.lo, q.hi = nearCap/2, nearCap/2+1
+		return
+	}
+	if k.before(&q.near[hi-1]) && hi < nearCap && hi-lo < nearMax {
+		// Before every key of near (a third of the pushes of a kv
+		// scenario): at the earliest end.
+		q.near[hi] = k
+		q.hi = hi + 1
+		return
+	}
+	if q.near[lo].before(&k) {
+		// After every key of near: at the latest end, or, near being
+		// full, the heap's new least key.
+		if hi-lo == nearMax {
+			q.pushHeap(k)
 			return
 		}
-		q.pushHeap(&q.front[0], q.fkeys[0])
-		copy(q.front[:], q.front[1:])
-		copy(q.fkeys[:], q.fkeys[1:])
-		q.nfront-- // the insertion below rewrites the last place
-	}
-	i := q.nfront
-	for i > 0 && q.fkeys[i-1].before(&k) {
-		q.front[i] = q.front[i-1]
-		q.fkeys[i] = q.fkeys[i-1]
-		i--
-	}
-	q.front[i] = *e
-	q.fkeys[i] = k
-	q.nfront++
-}
-
-// pop removes the first event and writes it to e.
-func (q *eventQueue) pop(e *event) {
-	if n := q.nfront - 1; n >= 0 {
-		q.nfront = n
-		f := &q.front[n]
-		*e = *f
-		*f = event{} // the queue does not keep its callback alive
+		if lo == 0 {
+			lo, hi = q.recentre()
+		}
+		q.near[lo-1] = k
+		q.lo = lo - 1
 		return
 	}
-	q.popHeap(e)
+	if hi-lo == nearMax {
+		// Full: near's latest key makes room by moving into the heap,
+		// where it is the least; k takes its place if it is after all
+		// the others.
+		q.pushHeap(q.near[lo])
+		if q.near[lo+1].before(&k) {
+			q.near[lo] = k
+			return
+		}
+		lo++
+		q.lo = lo
+	}
+	if hi == nearCap {
+		lo, hi = q.recentre()
+	}
+	// The keys due before k move one place towards hi. Most differ from k
+	// in time, so the scan compares times alone while they are earlier,
+	// then whole keys while the times are equal. Both loops stop at
+	// near[lo] at the latest, which is after k.
+	i := hi
+	for q.near[i-1].at < k.at {
+		i--
+	}
+	for q.near[i-1].at == k.at && q.near[i-1].before(&k) {
+		i--
+	}
+	if i < hi {
+		copy(q.near[i+1:hi+1], q.near[i:hi])
+	}
+	q.near[i] = k
+	q.hi = hi + 1
+}
+
+// recentre moves near's run to the middle of the array and returns its new
+// bounds.
+func (q *eventQueue) recentre() (lo, hi int) {
+	n := q.hi - q.lo
+	lo = (nearCap - n) / 2
+	copy(q.near[lo:lo+n], q.near[q.lo:q.hi])
+	q.lo, q.hi = lo, lo+n
+	return lo, lo + n
+}
+
+// pop removes the first event and writes it to e (written field by field,
+// rather than returned and copied, which would copy the whole event
+// again). Its slot is cleared, so that the queue does not keep its callback
+// alive.
+func (q *eventQueue) pop(e *event) {
+	var k queueKey
+	if hi := q.hi - 1; hi >= q.lo {
+		k = q.near[hi]
+		q.hi = hi
+	} else {
+		k = q.popHeap()
+	}
+	b := &q.bodies[k.slot]
+	e.at, e.tie, e.seq = time.Duration(k.at^1<<63), k.tie, k.seq
+	e.fn, e.act, e.node, e.inc, e.label = b.fn, b.act, b.node, b.inc, b.label
+	*b = eventBody{}
+	q.free = append(q.free, k.slot)
 }
 
 // pushHeap and popHeap move a hole rather than swapping: the key that sifts
 // is held aside and written once, where it lands.
-func (q *eventQueue) pushHeap(e *event, k queueKey) {
-	var slot uint32
-	if n := len(q.free); n > 0 {
-		slot = q.free[n-1]
-		q.free = q.free[:n-1]
-		q.bodies[slot] = eventBody{fn: e.fn, act: e.act, node: e.node, inc: e.inc, label: e.label}
-	} else {
-		slot = uint32(len(q.bodies))
-		q.bodies = append(q.bodies, eventBody{fn: e.fn, act: e.act, node: e.node, inc: e.inc, label: e.label})
-	}
-	k.slot = slot
+func (q *eventQueue) pushHeap(k queueKey) {
 	q.keys = append(q.keys, queueKey{})
 	siftUp(q.keys, len(q.keys)-1, k)
 }
@@ -164,11 +242,8 @@ func siftUp(keys []queueKey, i int, k queueKey) {
 	keys[i] = k
 }
 
-// popHeap removes the heap's first event and writes it to e (written field
-// by field, rather than returned and copied, which would copy the whole
-// event again). Its slot is cleared, so that the queue does not keep its
-// callback alive.
-func (q *eventQueue) popHeap(e *event) {
+// popHeap removes the heap's first key and returns it.
+func (q *eventQueue) popHeap() queueKey {
 	keys := q.keys
 	top := keys[0]
 	last := len(keys) - 1
@@ -176,11 +251,7 @@ func (q *eventQueue) popHeap(e *event) {
 		fillHole(keys[:last], keys[last])
 	}
 	q.keys = keys[:last]
-	b := &q.bodies[top.slot]
-	e.at, e.tie, e.seq = time.Duration(top.at^1<<63), top.tie, top.seq
-	e.fn, e.act, e.node, e.inc, e.label = b.fn, b.act, b.node, b.inc, b.label
-	*b = eventBody{}
-	q.free = append(q.free, top.slot)
+	return top
 }
 
 // fillHole restores the heap order of keys, whose first place is a hole,

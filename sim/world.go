@@ -211,22 +211,27 @@ func (w *World) push(delay time.Duration, n *Node, label string, fn func(), a Ac
 		return
 	}
 	w.seq++
-	e := event{at: w.now + delay, seq: w.seq, fn: fn, act: a, node: n, label: label}
+	// The body goes straight into its slot in the queue (built on the
+	// stack and copied there, it cost as much again); a free slot is all
+	// zeros, so inc is left as it is for world events.
+	b, slot := w.queue.body()
+	b.fn, b.act, b.node, b.label = fn, a, n, label
 	// The tiebreak is keyed by whose history the event belongs to, so that
 	// a change elsewhere (one fault fewer in a plan) leaves it as it was:
 	// an event for a node draws from that node's stream for its current
 	// incarnation, a world event scheduled by a node's code (a message it
 	// sends) from the sender's, and only the rest from the world's stream.
+	var tie uint64
 	switch {
 	case n != nil:
-		e.inc = n.inc
-		e.tie = n.ties.Uint64()
+		b.inc = n.inc
+		tie = n.ties.Uint64()
 	case w.actor != nil:
-		e.tie = w.actor.ties.Uint64()
+		tie = w.actor.ties.Uint64()
 	default:
-		e.tie = w.sched.Uint64()
+		tie = w.sched.Uint64()
 	}
-	w.queue.push(&e)
+	w.queue.insert(queueKey{at: atKey(w.now + delay), tie: tie, seq: w.seq, slot: slot})
 }
 
 // Timer is a cancellable scheduled callback.

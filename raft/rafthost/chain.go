@@ -35,7 +35,7 @@ func (c *chained) Booted(p *Peer, rec raft.Persistent) {
 	}
 }
 
-func (c *chained) Writing(p *Peer, rd raft.Ready) {
+func (c *chained) Writing(p *Peer, rd *raft.Ready) {
 	if c.writing != nil {
 		c.writing.Writing(p, rd)
 	}
@@ -47,7 +47,7 @@ func (c *chained) Halted(p *Peer, err error) {
 	}
 }
 
-func (c *chained) Persisted(p *Peer, rd raft.Ready) {
+func (c *chained) Persisted(p *Peer, rd *raft.Ready) {
 	if c.next != nil {
 		c.next.Persisted(p, rd)
 	}

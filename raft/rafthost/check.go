@@ -10,10 +10,12 @@ import (
 
 // Observer sees a peer's durable transitions. The safety checkers implement
 // it; a peer calls it after each Ready is persisted and synced, before
-// anything in it is sent or applied.
+// anything in it is sent or applied. The Ready is the peer's, handed by pointer
+// (a Ready is a dozen words, and a chain of observers copied it at every link, on
+// every Ready): an observer reads it during the call and must not modify it.
 type Observer interface {
 	Booted(p *Peer, recovered raft.Persistent)
-	Persisted(p *Peer, rd raft.Ready)
+	Persisted(p *Peer, rd *raft.Ready)
 }
 
 // Checker runs Raft's safety checks (package raftcheck) continuously, on
@@ -51,14 +53,14 @@ func (c *Checker) Booted(p *Peer, rec raft.Persistent) {
 }
 
 // Persisted checks one Ready of peer p.
-func (c *Checker) Persisted(p *Peer, rd raft.Ready) {
-	c.fail(p, c.check.Persisted(p.cfg.Raft.ID, p.core, rd))
+func (c *Checker) Persisted(p *Peer, rd *raft.Ready) {
+	c.fail(p, c.check.Persisted(p.cfg.Raft.ID, p.core, *rd))
 }
 
 // Writing tells the checks that p hands rd to its storage: until Persisted(rd),
 // a crash may leave any part of it there (raftcheck.Checker.Writing).
-func (c *Checker) Writing(p *Peer, rd raft.Ready) {
-	c.check.Writing(p.cfg.Raft.ID, rd)
+func (c *Checker) Writing(p *Peer, rd *raft.Ready) {
+	c.check.Writing(p.cfg.Raft.ID, *rd)
 }
 
 // Halted tells the checks that p refused to run on corrupt storage: what its

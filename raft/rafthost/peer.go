@@ -68,9 +68,9 @@ type PeerConfig struct {
 
 // WritingObserver is an Observer that also wants to know when a Ready is
 // handed to storage, before it is durable: from then until its Persisted, a
-// crash may leave any part of it on disk.
+// crash may leave any part of it on disk. rd is the peer's, as Persisted's is.
 type WritingObserver interface {
-	Writing(p *Peer, rd raft.Ready)
+	Writing(p *Peer, rd *raft.Ready)
 }
 
 // HaltObserver is an Observer that also wants to know when a peer halts on
@@ -385,7 +385,7 @@ func (p *Peer) drain() {
 		rd := &p.inflight
 		countProbes(p.node.World(), rd)
 		if p.writingObs != nil {
-			p.writingObs.Writing(p, *rd)
+			p.writingObs.Writing(p, rd)
 		}
 		p.persist(rd)
 		p.write()
@@ -413,7 +413,7 @@ func (p *Peer) synced() {
 	nested := p.draining
 	p.draining = true
 	if p.cfg.Observer != nil {
-		p.cfg.Observer.Persisted(p, *rd)
+		p.cfg.Observer.Persisted(p, rd)
 	}
 	if rd.Snapshot != nil {
 		p.snapshot = rd.Snapshot.Data
@@ -462,13 +462,13 @@ func digestApply(a *raft.ApplyMsg) uint64 {
 // header covers the rest.
 func recordsDigest(b []byte, total int) uint64 {
 	d := uint64(fnvOffset)
-	for len(b) >= raft.RecordHeaderSize {
-		n, crc := raft.RecordHeader(b)
+	for o := 0; len(b)-o >= raft.RecordHeaderSize; {
+		n, crc := raft.RecordHeader(b[o:])
 		d = (d ^ (uint64(n)<<32 | uint64(crc))) * fnvPrime
-		if uint64(len(b)-raft.RecordHeaderSize) < uint64(n) {
+		if uint64(len(b)-o-raft.RecordHeaderSize) < uint64(n) {
 			break
 		}
-		b = b[raft.RecordHeaderSize+int(n):]
+		o += raft.RecordHeaderSize + int(n)
 	}
 	return (d ^ uint64(total)) * fnvPrime
 }

@@ -370,7 +370,7 @@ type crashWhileWriting struct {
 	crashes int
 }
 
-func (o *crashWhileWriting) Writing(p *Peer, rd raft.Ready) {
+func (o *crashWhileWriting) Writing(p *Peer, rd *raft.Ready) {
 	o.Checker.Writing(p, rd)
 	if rd.Hard == nil || o.crashes >= 40 {
 		return

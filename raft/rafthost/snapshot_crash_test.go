@@ -24,9 +24,9 @@ type crashAroundSnapshots struct {
 	want    int
 }
 
-func (o *crashAroundSnapshots) Writing(p *Peer, rd raft.Ready) {
+func (o *crashAroundSnapshots) Writing(p *Peer, rd *raft.Ready) {
 	o.Checker.Writing(p, rd)
-	if !snapshotOnly(&rd) || o.crashes >= o.want {
+	if !snapshotOnly(rd) || o.crashes >= o.want {
 		return
 	}
 	o.crashes++

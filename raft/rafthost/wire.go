@@ -218,13 +218,10 @@ func uvarintLen(v uint64) int {
 	return n
 }
 
-// uvarint is binary.Uvarint with its commonest case in line: a term, or a command's length,
-// below 128 is one byte.
-func uvarint(b []byte) (uint64, int) {
-	if len(b) > 0 && b[0] < 0x80 {
-		return uint64(b[0]), 1
-	}
-	return binary.Uvarint(b)
+// uvarintAt is binary.Uvarint of b[o:] and the offset after it.
+func uvarintAt(b []byte, o int) (uint64, int) {
+	v, k := binary.Uvarint(b[o:])
+	return v, o + k
 }
 
 // appendUvarint is binary.AppendUvarint with the one-byte case in line.
@@ -249,10 +246,18 @@ func (a *appendMsg) entries(dst []raft.Entry) []raft.Entry {
 	ents, b, o := dst[n:], a.packed, 0
 	for i := range ents {
 		e := &ents[i]
-		term, k := uvarint(b[o:])
-		o += k
-		l, k := uvarint(b[o:])
-		o += k
+		// uvarint's one-byte case written out: as a call it was a third of the loop.
+		var term, l uint64
+		if c := b[o]; c < 0x80 {
+			term, o = uint64(c), o+1
+		} else {
+			term, o = uvarintAt(b, o)
+		}
+		if c := b[o]; c < 0x80 {
+			l, o = uint64(c), o+1
+		} else {
+			l, o = uvarintAt(b, o)
+		}
 		e.Term, e.Index = int(term), int(a.prevIndex)+1+i
 		if l > 0 {
 			end := o + int(l) - 1
