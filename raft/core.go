@@ -1056,9 +1056,9 @@ func (r *Raft) hardState() HardState {
 
 // HasReady reports whether Ready would return any work.
 func (r *Raft) HasReady() bool {
+	// The three queues' lengths summed, not compared one by one: small enough to inline.
 	return r.hardState() != r.prevHard || r.pendingTruncate > 0 || r.persistedLast < r.log.lastIndex() ||
-		r.pendingSnap != nil || len(r.msgs) > 0 || len(r.applyQueue) > 0 || r.applied < r.commit || r.reached != 0 ||
-		len(r.catchUp) > 0
+		r.pendingSnap != nil || len(r.msgs)+len(r.applyQueue)+len(r.catchUp) > 0 || r.applied < r.commit || r.reached != 0
 }
 
 // Ready takes the pending work: state to persist, messages to send, entries to apply. See
