@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"unsafe"
 
 	"github.com/lockstep-dst/lockstep/raft"
-	"github.com/lockstep-dst/lockstep/sim"
 )
 
 // Op is a client operation.
@@ -202,23 +200,6 @@ func (a *OpArgs) Size() int {
 // can change).
 func (a *OpArgs) Clone() any { c := *a; return &c }
 
-// OpArgsSender is the request a clerk sends, at every attempt of every operation: the
-// network copies each request it sends (Clone), and OpArgsSender makes its copies from a
-// slab of its own rather than one allocation each, which were a sixth of the allocations
-// of kv/SnapshotRecoverManyClients3B. The copies, what servers receive, are *OpArgs; a
-// copy still held keeps its slab's chunk (32 requests) from the garbage collector.
-type OpArgsSender struct {
-	OpArgs
-	copies sim.Slab[OpArgs]
-}
-
-// Clone copies the request into the sender's slab.
-func (a *OpArgsSender) Clone() any {
-	c := a.copies.New()
-	*c = a.OpArgs
-	return c
-}
-
 // OpReply is a server's answer.
 type OpReply struct {
 	Err   Err
@@ -234,27 +215,6 @@ func (r *OpReply) Size() int { return 2 + len(r.Value) }
 
 // Clone copies the reply.
 func (r *OpReply) Clone() any { c := *r; return &c }
-
-// replySender is a server's reply, every answer's: the network copies each reply it sends
-// (Clone), and replySender makes its copies from a slab of its own rather than one
-// allocation each, which were a sixth of the allocations of
-// kv/SnapshotRecoverManyClients3B (see OpArgsSender). The copies, what clerks receive, are
-// *OpReply.
-type replySender struct {
-	OpReply
-	copies sim.Slab[OpReply]
-}
-
-// Clone copies the reply into the sender's slab.
-func (r *replySender) Clone() any {
-	c := r.copies.New()
-	*c = r.OpReply
-	return c
-}
-
-// String is the reply as a trace shows an OpReply (netsim prints a message that has no
-// String method with %+v).
-func (r *replySender) String() string { return strings.TrimPrefix(fmt.Sprintf("%+v", &r.OpReply), "&") }
 
 // The digests' hash: FNV-1a's constants fold words; long strings fold as their length and
 // their CRC-32C (raft.Checksum, the Raft records' checksum), which the CPU computes eight

@@ -74,8 +74,8 @@ type Server struct {
 	snapSize int
 	// seen is UnsafeVolatileDedup's per-server duplicate table.
 	seen map[int64]*session
-	// reply is every answer's (see answer).
-	reply replySender
+	// reply is every answer's OpReply (see answer).
+	reply OpReply
 	// cmd is every proposal's encoding: Raft copies a proposed command into its log entry
 	// (rafthost.Peer.Start), so one buffer serves them all.
 	cmd []byte
@@ -318,11 +318,11 @@ func (s *Server) failWaiters(match func(*waiter) bool) {
 // complete it: no hint, it does not know better.
 func wrongLeader() OpReply { return OpReply{Err: ErrWrongLeader, Leader: -1} }
 
-// answer sends r as req's reply, in the server's one replySender: the network copies a
+// answer sends r as req's reply, in the server's one OpReply: the network copies a
 // reply as it sends it (a sender may change a netsim.Message once sent), so the server
-// need not allocate one per answer, and the copies come from the sender's slab.
+// need not allocate one per answer.
 func (s *Server) answer(req *netsim.Request, r OpReply) {
-	s.reply.OpReply = r
+	s.reply = r
 	req.Respond(&s.reply)
 }
 

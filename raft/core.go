@@ -144,10 +144,11 @@ type Ready struct {
 	// reaches them (coverage probes). Nothing in the protocol depends on it.
 	Reached Reached
 
-	seq uint64 // which Ready this is, for Advance's check
 	// catchUp: a Ready that only carries on applying a batch too large for one (see
-	// Raft.catchUp); its Apply array is the node's catch-up buffer, not recycled.
+	// Raft.catchUp); its Apply array is the node's catch-up buffer, not recycled. Next to
+	// Reached, in the padding of its word: a Ready is copied by value from host to checks.
 	catchUp bool
+	seq     uint64 // which Ready this is, for Advance's check
 }
 
 // Reached is a set of situations a node went through (see Ready.Reached).
@@ -1056,9 +1057,9 @@ func (r *Raft) hardState() HardState {
 
 // HasReady reports whether Ready would return any work.
 func (r *Raft) HasReady() bool {
+	// The three queues' lengths summed, not compared one by one: small enough to inline.
 	return r.hardState() != r.prevHard || r.pendingTruncate > 0 || r.persistedLast < r.log.lastIndex() ||
-		r.pendingSnap != nil || len(r.msgs) > 0 || len(r.applyQueue) > 0 || r.applied < r.commit || r.reached != 0 ||
-		len(r.catchUp) > 0
+		r.pendingSnap != nil || len(r.msgs)+len(r.applyQueue)+len(r.catchUp) > 0 || r.applied < r.commit || r.reached != 0
 }
 
 // Ready takes the pending work: state to persist, messages to send, entries to apply. See

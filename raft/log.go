@@ -83,16 +83,22 @@ func (l *raftLog) slice(lo, hi int) []Entry {
 }
 
 // append adds entries that must continue the log exactly.
+//
+// The entries are checked first, then appended in one copy: a follower appends tens at a
+// time, and appending each by value copied it twice.
 func (l *raftLog) append(ents ...Entry) {
-	for _, e := range ents {
-		if e.Index != l.lastIndex()+1 {
-			panic(fmt.Sprintf("raft: invariant log contiguity violated: appending index %d after last index %d", e.Index, l.lastIndex()))
+	last, lastTerm := l.lastIndex(), l.lastTerm()
+	for i := range ents {
+		e := &ents[i]
+		if e.Index != last+1 {
+			panic(fmt.Sprintf("raft: invariant log contiguity violated: appending index %d after last index %d", e.Index, last))
 		}
-		if e.Term < l.lastTerm() {
-			panic(fmt.Sprintf("raft: invariant log terms non-decreasing violated: appending %d/t%d after t%d", e.Index, e.Term, l.lastTerm()))
+		if e.Term < lastTerm {
+			panic(fmt.Sprintf("raft: invariant log terms non-decreasing violated: appending %d/t%d after t%d", e.Index, e.Term, lastTerm))
 		}
-		l.ents = append(l.ents, e)
+		last, lastTerm = e.Index, e.Term
 	}
+	l.ents = append(l.ents, ents...)
 }
 
 // truncateFrom drops every entry with index >= i (i > snap.Index).

@@ -64,3 +64,30 @@ func TestCompactMovesOnlyWhenShortOfRoom(t *testing.T) {
 	require.Equal(t, 13, l.ents[0].Index)
 	l.check()
 }
+
+// TestAppendChecksEveryEntryFirst: append refuses entries that do not continue the log (a
+// gap, an index already held, a term below the last), wherever they are in the batch, and
+// then appends none of the batch.
+func TestAppendChecksEveryEntryFirst(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		batch []Entry
+	}{
+		{"gap", []Entry{entry(2, 4, "a"), entry(2, 6, "b")}},
+		{"index held", []Entry{entry(2, 3, "a")}},
+		{"term below the log's", []Entry{entry(1, 4, "a")}},
+		{"term below the batch's", []Entry{entry(3, 4, "a"), entry(2, 5, "b")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var l raftLog
+			l.append(entry(1, 1, "x"), entry(2, 2, "y"), entry(2, 3, "z"))
+			require.Panics(t, func() { l.append(tt.batch...) })
+			require.Equal(t, 3, l.lastIndex())
+			require.Equal(t, 2, l.lastTerm())
+		})
+	}
+	var l raftLog
+	l.append(entry(1, 1, "x"))
+	l.append(entry(1, 2, "y"), entry(3, 3, "z"))
+	require.Equal(t, []Entry{entry(1, 1, "x"), entry(1, 2, "y"), entry(3, 3, "z")}, l.slice(1, 4))
+}

@@ -362,3 +362,35 @@ func TestUvarintAtIsUvarint(t *testing.T) {
 		require.Equal(t, o+n, next)
 	})
 }
+
+// TestEntryBodyIsDecodeLogBody: for any record body (entries with any term and index, in
+// one byte or several, overlong encodings and truncated ones, other kinds, noise),
+// entryBody decodes exactly the entries decodeLogBody decodes without error, and refuses
+// every other body.
+func TestEntryBodyIsDecodeLogBody(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var body []byte
+		switch rapid.IntRange(0, 3).Draw(t, "shape") {
+		case 0: // a well-formed entry
+			body = []byte{byte(RecordEntry)}
+			body = binary.AppendUvarint(body, rapid.Uint64Range(0, 1<<20).Draw(t, "term"))
+			body = binary.AppendUvarint(body, rapid.Uint64Range(0, 1<<20).Draw(t, "index"))
+		case 1: // an entry whose varints are any bytes (overlong, cut short, huge)
+			body = append([]byte{byte(RecordEntry)}, rapid.SliceOfN(rapid.Byte(), 0, 6).Draw(t, "varints")...)
+		case 2: // another kind
+			body = append([]byte{rapid.Byte().Draw(t, "kind")}, rapid.SliceOfN(rapid.Byte(), 0, 6).Draw(t, "rest")...)
+		case 3: // a term and index at the bounds of entryBody's in-line case
+			body = []byte{byte(RecordEntry), rapid.Byte().Draw(t, "term"), rapid.Byte().Draw(t, "index0"), rapid.Byte().Draw(t, "index1")}
+		}
+		body = append(body, rapid.SliceOfN(rapid.Byte(), 0, 20).Draw(t, "command")...)
+		got, ok := entryBody(body)
+		rec, err := decodeLogBody(body)
+		if err != nil || rec.Kind != RecordEntry {
+			require.False(t, ok, "entryBody accepted %x", body)
+			return
+		}
+		require.True(t, ok, "entryBody refused %x", body)
+		require.Equal(t, rec.Entry, got)
+		require.Equal(t, len(got.Command), cap(got.Command), "capped")
+	})
+}

@@ -34,7 +34,7 @@ type Clerk struct {
 	pending pendingOp
 	// args is the request of the operation in progress, every attempt's: the network
 	// copies a request as it sends it (a sender may change a netsim.Message once sent).
-	args kv.OpArgsSender
+	args kv.OpArgs
 	busy bool
 	ops  int // completed operations
 }

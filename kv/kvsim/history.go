@@ -90,42 +90,61 @@ func (h *History) Operations() []porcupine.Operation {
 
 // prepared returns what prepare(h.Operations()) returns, built from the records directly:
 // each operation's input and output, with its fingerprints and hints, in arrays of the
-// key's (the operations point into them: see inputOf).
+// key's (the operations point into them: see inputOf). The arrays of all keys are parts
+// of one array each, sized before they are filled: the check runs once the simulation
+// ended, with the whole world still live, and every collection its allocations start
+// marks all of it.
 func (h *History) prepared() [][]porcupine.Operation {
 	index := map[string]int{} // key -> its number, in order of first appearance
 	var keys []string
-	var byKey [][]*record // each key's records, in completion order
-	h.all(func(_ int, r *record) {
+	var count []int
+	of := make([]int32, h.n) // each record's key number
+	h.all(func(i int, r *record) {
 		n, ok := index[r.key]
 		if !ok {
 			n = len(keys)
 			index[r.key] = n
 			keys = append(keys, r.key)
-			byKey = append(byKey, nil)
+			count = append(count, 0)
 		}
-		byKey[n] = append(byKey[n], r)
+		of[i] = int32(n)
+		count[n]++
 	})
 	order := make([]int, len(keys))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
-	all := make([]porcupine.Operation, 0, h.n)
+	// start[n] is where key n's operations begin in the arrays, in key order.
+	start := make([]int, len(keys))
+	at := 0
+	for _, n := range order {
+		start[n] = at
+		at += count[n]
+	}
+	recs := make([]*record, h.n)
+	next := slices.Clone(start)
+	h.all(func(i int, r *record) {
+		n := of[i]
+		recs[next[n]] = r
+		next[n]++
+	})
+	ins, outs, rets := make([]KVInput, h.n), make([]KVOutput, h.n), make([]int64, h.n)
+	all := make([]porcupine.Operation, h.n)
 	parts := make([][]porcupine.Operation, 0, len(keys))
 	for _, n := range order {
-		recs := byKey[n]
-		k := keyOps{ins: make([]KVInput, len(recs)), outs: make([]KVOutput, len(recs)), rets: make([]int64, len(recs))}
-		for j, r := range recs {
+		from, to := start[n], start[n]+count[n]
+		k := keyOps{ins: ins[from:to:to], outs: outs[from:to:to], rets: rets[from:to:to]}
+		for j, r := range recs[from:to] {
 			k.ins[j] = KVInput{Op: r.op, Key: r.key, Value: r.value}
 			k.outs[j] = KVOutput{Value: r.out}
 			k.rets[j] = r.ret
 		}
 		k.prepare()
-		from := len(all)
-		for j, r := range recs {
-			all = append(all, porcupine.Operation{ClientId: r.client, Input: &k.ins[j], Call: r.call, Output: &k.outs[j], Return: r.ret})
+		for j, r := range recs[from:to] {
+			all[from+j] = porcupine.Operation{ClientId: r.client, Input: &k.ins[j], Call: r.call, Output: &k.outs[j], Return: r.ret}
 		}
-		parts = append(parts, all[from:len(all):len(all)])
+		parts = append(parts, all[from:to:to])
 	}
 	return parts
 }

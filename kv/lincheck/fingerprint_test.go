@@ -1,6 +1,7 @@
 package lincheck
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -31,11 +32,15 @@ func TestPowmod(t *testing.T) {
 	require.Equal(t, FingerprintOf("ab").Concat(FingerprintOf("")), FingerprintOf("ab"))
 }
 
-// TestPowerTable: the table FingerprintOf takes short strings' powers from holds powmod's.
+// TestPowerTable: the table Concat takes short strings' powers from holds powmod's, and
+// Concat is right on both sides of it (appending a string shorter than the table, and
+// one longer).
 func TestPowerTable(t *testing.T) {
 	for n := range len(powers) {
 		require.Equal(t, [2]uint64{powmod(baseA, n), powmod(baseB, n)}, powers[n], "n=%d", n)
 	}
-	long := string(make([]byte, len(powers)+5))
-	require.Equal(t, FingerprintOf(long[:len(powers)-1]).Concat(FingerprintOf(long[:6])), FingerprintOf(long))
+	long := strings.Repeat("ab", len(powers))
+	for _, cut := range []int{1, 6, len(powers) - 1, len(powers), len(powers) + 1, len(long) - 1} {
+		require.Equal(t, FingerprintOf(long), FingerprintOf(long[:cut]).Concat(FingerprintOf(long[cut:])), "cut at %d", cut)
+	}
 }

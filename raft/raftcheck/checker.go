@@ -99,17 +99,18 @@ type Checker struct {
 	matching     logMatching
 	completeness leaderCompleteness
 	machine      stateMachineSafety
+	hashes       []uint64 // Booted's: the hashes of the recovered commands
 }
 
 // peerState is what the checker knows of one peer.
 type peerState struct {
-	synced  stored // the state its storage holds after its last persisted Ready
-	spare   []fact // an array for the mirror of its next boot (the one before synced's)
-	pending delta  // the Ready it is writing, if writing
-	writing bool   // between Writing and Persisted
-	known   bool   // synced is known: the checker saw the peer boot or persist
-	halted  bool   // its host halted it on corrupt storage; its next boot starts afresh
-	ack     ack    // what it acknowledged in its current term
+	synced  stored    // the state its storage holds after its last persisted Ready
+	spare   []termRun // an array for the mirror of its next boot (the one before synced's)
+	pending delta     // the Ready it is writing, if writing
+	writing bool      // between Writing and Persisted
+	known   bool      // synced is known: the checker saw the peer boot or persist
+	halted  bool      // its host halted it on corrupt storage; its next boot starts afresh
+	ack     ack       // what it acknowledged in its current term
 }
 
 // New returns a Checker for a group of n peers, with ids 0..n-1, all fresh.
@@ -148,15 +149,25 @@ func (c *Checker) noPeer(id int) {
 // was known to be lost.
 func (c *Checker) Booted(id int, rec raft.Persistent) error {
 	p := c.peer(id)
-	// What it recovered is mirrored once, for the check and as the new synced state (a
-	// restart hashes its whole log), into the array of the mirror before the one it
+	// What it recovered is mirrored into the array of the mirror before the one it
 	// replaces, which nothing else refers to.
 	r := storedOf(rec, p.spare)
+	// The recovered commands' hashes, taken once for both uses below.
+	c.hashes = c.hashes[:0]
+	for i := range rec.Entries {
+		c.hashes = append(c.hashes, hashBytes(rec.Entries[i].Command))
+	}
 	var err error
 	if !p.halted {
-		err = c.checkRecovered(id, p, &r)
+		err = c.checkRecovered(id, p, rec, c.hashes)
 	}
-	p.spare = p.synced.arr[:0]
+	if err == nil {
+		// Entries written by a Ready that was never reported persisted (a crash while
+		// writing), or by storage the checker did not see written, are in the log now:
+		// logMatching learns what their commands are, for the mirror's facts (stored.fact).
+		c.matching.recovered(rec, c.hashes)
+	}
+	p.spare = p.synced.runs[:0]
 	p.synced = r
 	p.writing = false
 	p.known = true

@@ -437,6 +437,18 @@ func TestDurability(t *testing.T) {
 			halted(0),
 			boot(0, rec(0, -1, nil)),
 		)},
+		// An entry a crash left written but never reported persisted is part of the log
+		// the peer restarts with, and of what the next restart is held to.
+		{name: "restarted twice after a crash while writing", steps: with(synced,
+			writing(0, raft.Ready{Entries: ents(4, 2)}),
+			boot(0, rec(2, 1, ents(1, 1, 1, 2, 2))),
+			boot(0, rec(2, 1, ents(1, 1, 1, 2, 2))),
+		)},
+		{name: "a command changed at the restart after a crash while writing", want: Durability, steps: with(synced,
+			writing(0, raft.Ready{Entries: ents(4, 2)}),
+			boot(0, rec(2, 1, ents(1, 1, 1, 2, 2))),
+			boot(0, rec(2, 1, append(ents(1, 1, 1, 2), entry(4, 2, "flipped")))),
+		)},
 		{name: "restarted again after a persisted Ready", steps: with(synced,
 			boot(0, rec(2, 1, ents(1, 1, 1, 2))),
 			persisted(0, follower(3), raft.Ready{Hard: hard(3, -1), Truncate: 3, Entries: ents(3, 3)}),

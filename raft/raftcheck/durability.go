@@ -1,5 +1,7 @@
 package raftcheck
 
+import "github.com/lockstep-dst/lockstep/raft"
+
 // checkRecovered is the durability check: what a peer synced survives its crash. Terms,
 // votes and entries never regress across a restart: a peer that forgets its vote can vote
 // twice in a term, and one that forgets entries can un-commit what a leader counted on
@@ -9,11 +11,20 @@ package raftcheck
 // hard state of either, the snapshot of either, and a log holding every synced entry the
 // new Ready did not cut, each entry as one of them wrote it. Beyond what it synced, every vote it cast (sent) must be
 // there: a vote sent but never made durable is forgotten at the next crash.
-func (c *Checker) checkRecovered(id int, p *peerState, r *stored) error {
+//
+// hashes[k] is the hash of the command of rec.Entries[k].
+func (c *Checker) checkRecovered(id int, p *peerState, rec raft.Persistent, hashes []uint64) error {
 	if !p.known {
 		return nil // the first boot the checker sees: nothing to compare with
 	}
 	s := &p.synced
+	r := struct {
+		hard raft.HardState
+		snap raft.SnapshotMeta
+	}{rec.Hard, rec.Snapshot}
+	if r.hard.Term == 0 {
+		r.hard.Vote = -1 // as the core reads it
+	}
 	var d *delta
 	if p.writing {
 		d = &p.pending
@@ -43,17 +54,19 @@ func (c *Checker) checkRecovered(id int, p *peerState, r *stored) error {
 			id, r.snap.Index, r.snap.Term, s.snap.Index, s.snap.Term)
 	}
 
-	for k, f := range r.ents {
+	for k := range rec.Entries {
 		i := r.snap.Index + 1 + k
-		if sf, ok := s.fact(i); ok && sf == f {
+		f := fact{rec.Entries[k].Term, hashes[k]}
+		sf, synced := s.fact(i, &c.matching)
+		if synced && sf == f {
 			continue
 		}
 		if df, ok := d.fact(i); ok && df == f {
 			continue
 		}
-		if sf, ok := s.fact(i); ok && sf.term != f.term {
+		if st, ok := s.term(i); ok && i > s.snap.Index && st != f.term {
 			return violation(Durability, "peer %d restarted with an entry of term %d at index %d, but had synced one of term %d",
-				id, f.term, i, sf.term)
+				id, f.term, i, st)
 		}
 		return violation(Durability, "peer %d restarted with an entry at index %d (term %d) that it never wrote as such",
 			id, i, f.term)
@@ -62,9 +75,9 @@ func (c *Checker) checkRecovered(id int, p *peerState, r *stored) error {
 	if d != nil && d.cut > 0 {
 		need = min(need, d.cut-1)
 	}
-	if r.last() < need {
+	if last := r.snap.Index + len(rec.Entries); last < need {
 		return violation(Durability, "peer %d restarted with its log ending at index %d, but had synced through %d",
-			id, r.last(), s.last())
+			id, last, s.last())
 	}
 	return nil
 }

@@ -57,3 +57,36 @@ func (l *logMatching) check(id int, e *raft.Entry, f fact, prevTerm int) error {
 	}
 	return nil
 }
+
+// hash returns the hash of the command logMatching holds for index i and term t.
+func (l *logMatching) hash(i, t int) (uint64, bool) {
+	if i < 1 || i > l.first.Len() {
+		return 0, false
+	}
+	if first := l.first.At(i - 1); first.term == t {
+		return first.facts.command, true
+	}
+	f, ok := l.others[entryKey{i, t}]
+	return f.command, ok
+}
+
+// recovered records the entries a peer recovered at a boot, hashes[k] the hash of
+// rec.Entries[k]'s command, where nothing is known at their index and term. They are not
+// checked against what other peers persisted: as before the mirror kept hashes of its own,
+// a boot is held only to what the peer itself synced (durability).
+func (l *logMatching) recovered(rec raft.Persistent, hashes []uint64) {
+	prevTerm := rec.Snapshot.Term
+	for k := range rec.Entries {
+		i, t := rec.Snapshot.Index+1+k, rec.Entries[k].Term
+		if _, ok := l.hash(i, t); !ok {
+			facts := entryFacts{command: hashes[k], prevTerm: prevTerm}
+			l.first.Grow(i - 1)
+			if first := l.first.At(i - 1); first.term == 0 {
+				*first = firstFacts{term: t, facts: facts}
+			} else {
+				l.others[entryKey{i, t}] = facts
+			}
+		}
+		prevTerm = t
+	}
+}

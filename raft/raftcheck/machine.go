@@ -69,8 +69,9 @@ func (s *stateMachineSafety) check(id, term int, rd *raft.Ready) error {
 				id, a.CommandIndex, s.applied[id]+1)
 		}
 		s.applied[id] = a.CommandIndex
-		if a.CommandIndex <= s.committed.Len() && s.committed.At(a.CommandIndex-1).known {
-			prev := s.committed.At(a.CommandIndex - 1)
+		s.committed.Grow(a.CommandIndex - 1) // a slot not applied yet is zero: not known
+		prev := s.committed.At(a.CommandIndex - 1)
+		if prev.known {
 			if prev.term != a.CommandTerm || !bytes.Equal(prev.command, a.Command) {
 				return violation(StateMachineSafety, "peer %d applied %q (term %d) at index %d, another peer applied %q (term %d)",
 					id, short(a.Command), a.CommandTerm, a.CommandIndex, short(prev.command), prev.term)
@@ -78,8 +79,7 @@ func (s *stateMachineSafety) check(id, term int, rd *raft.Ready) error {
 			prev.commitTerm = min(prev.commitTerm, term)
 			continue
 		}
-		s.committed.Grow(a.CommandIndex - 1)
-		*s.committed.At(a.CommandIndex - 1) = committedEntry{term: a.CommandTerm, command: a.Command, commitTerm: term, known: true}
+		*prev = committedEntry{term: a.CommandTerm, command: a.Command, commitTerm: term, known: true}
 		s.maxCommitted = max(s.maxCommitted, a.CommandIndex)
 	}
 	return nil

@@ -1,6 +1,11 @@
 package raftcheck
 
-import "github.com/lockstep-dst/lockstep/raft"
+import (
+	"cmp"
+	"slices"
+
+	"github.com/lockstep-dst/lockstep/raft"
+)
 
 // fact is what the checks remember of one log entry: its term and a hash of its command.
 type fact struct {
@@ -13,66 +18,84 @@ func factOf(e raft.Entry) fact { return fact{e.Term, hashBytes(e.Command)} }
 // stored mirrors what a peer's storage holds, built from the Readies it persisted by the
 // Ready contract (snapshot, then truncate, then entries, then hard state), so that the
 // checks need not trust the host's or the core's bookkeeping. It costs O(entries in the
-// Ready) per Ready, amortized: entries leave it only from the front (a snapshot) or the
-// back (a truncate).
+// Ready) per Ready.
 //
-// The entries lie at the end of an array the mirror keeps from its start (arr), so that
-// the slots a snapshot frees at the front are used again (push). Resliced from the front
-// alone, the entries of a peer that snapshots every few entries (kv's
-// SnapshotRecoverManyClients3B) ran off the end of one new array after another.
+// It holds the terms of the entries, as runs of one term each (a log holds a few dozen
+// terms for thousands of entries), not the entries: what a command was is in logMatching,
+// by index and term, for the whole group (see fact). An array of every entry's term and
+// hash, per peer, moved to a larger one as the log grew and rebuilt at each restart, was
+// a tenth of the bytes raft/ReliableChurn2C allocated.
 type stored struct {
 	hard raft.HardState
 	snap raft.SnapshotMeta
-	ents []fact // ents[i] is the entry at index snap.Index+1+i; ents == arr[len(arr)-len(ents):]
-	arr  []fact // the array of ents, from its first slot through the last entry
+	end  int       // the last index stored (snap.Index if no entry is)
+	runs []termRun // the entries snap.Index+1..end, by term: runs[k] from runs[k].first to the next run's first-1
 }
 
-// storedOf is the state a peer recovered (the core reads vote -1 at term 0), its entries
-// appended to buf[:0] (nil or an array no other mirror uses).
-//
-// A new array has room for twice the entries: the peer's log goes on growing from there,
-// and an array of exactly its length was moved (push) at the first Ready after the boot.
-func storedOf(rec raft.Persistent, buf []fact) stored {
-	if cap(buf) < len(rec.Entries) {
-		buf = make([]fact, 0, max(2*len(rec.Entries), 16))
-	}
-	s := stored{hard: rec.Hard, snap: rec.Snapshot, arr: buf[:0]}
+// termRun is a stretch of a log whose entries all have one term, from index first on.
+type termRun struct{ first, term int }
+
+// storedOf is the state a peer recovered (the core reads vote -1 at term 0), its runs
+// appended to runs[:0] (nil or an array no other mirror uses).
+func storedOf(rec raft.Persistent, runs []termRun) stored {
+	s := stored{hard: rec.Hard, snap: rec.Snapshot, end: rec.Snapshot.Index, runs: runs[:0]}
 	if s.hard.Term == 0 {
 		s.hard.Vote = -1
 	}
-	for _, e := range rec.Entries {
-		s.arr = append(s.arr, factOf(e))
+	for i := range rec.Entries {
+		s.push(rec.Entries[i].Term)
 	}
-	s.ents = s.arr
 	return s
 }
 
-func (s *stored) last() int { return s.snap.Index + len(s.ents) }
+func (s *stored) last() int { return s.end }
 
 func (s *stored) lastTerm() int {
-	if n := len(s.ents); n > 0 {
-		return s.ents[n-1].term
+	if n := len(s.runs); n > 0 {
+		return s.runs[n-1].term
 	}
 	return s.snap.Term
 }
 
-// term returns the term at i, for snap.Index <= i <= last().
+// term returns the term at i, for snap.Index <= i <= last(). The checks ask about the end
+// of the log, so the runs are searched from the last, in a loop that inlines.
 func (s *stored) term(i int) (int, bool) {
-	switch {
-	case i == s.snap.Index:
-		return s.snap.Term, true
-	case i < s.snap.Index || i > s.last():
-		return 0, false
+	if i <= s.snap.Index || i > s.end {
+		return s.snap.Term, i == s.snap.Index
 	}
-	return s.ents[i-s.snap.Index-1].term, true
+	k := len(s.runs) - 1
+	for s.runs[k].first > i {
+		k--
+	}
+	return s.runs[k].term, true
 }
 
-// fact returns the entry at i, for snap.Index < i <= last().
-func (s *stored) fact(i int) (fact, bool) {
-	if i <= s.snap.Index || i > s.last() {
+// run returns the run holding entry i, for snap.Index < i <= last(), by binary search:
+// a boot looks up every entry of a log (stored.fact).
+func (s *stored) run(i int) int {
+	n := len(s.runs)
+	if s.runs[n-1].first <= i {
+		return n - 1
+	}
+	k, _ := slices.BinarySearchFunc(s.runs[:n-1], i, func(r termRun, i int) int { return cmp.Compare(r.first, i) })
+	if k == n-1 || s.runs[k].first > i {
+		k--
+	}
+	return k
+}
+
+// fact returns the entry at i, for snap.Index < i <= last(): its term from the mirror,
+// and the hash of its command that logMatching holds for that index and term. The peer's
+// own command at (i, term) hashed to exactly that, or log matching failed when the peer
+// persisted it (apply), or it was recovered at a boot, which records what logMatching
+// did not know (Checker.Booted).
+func (s *stored) fact(i int, m *logMatching) (fact, bool) {
+	if i <= s.snap.Index || i > s.end {
 		return fact{}, false
 	}
-	return s.ents[i-s.snap.Index-1], true
+	t := s.runs[s.run(i)].term
+	h, ok := m.hash(i, t)
+	return fact{t, h}, ok
 }
 
 // apply applies rd to the mirror. m, if set, checks each appended entry with its hash and
@@ -83,33 +106,43 @@ func (s *stored) apply(id int, rd *raft.Ready, m *logMatching) error {
 	if rd.Snapshot != nil {
 		meta := rd.Snapshot.Meta
 		switch {
-		case meta.Index >= s.last() || meta.Index <= s.snap.Index:
-			s.cut(0)
+		case meta.Index >= s.end || meta.Index <= s.snap.Index:
+			s.runs = s.runs[:0]
+			s.end = meta.Index
 		default:
-			s.ents = s.ents[meta.Index-s.snap.Index:]
+			// Drop the runs that end at or before the snapshot; the one it cuts into
+			// starts after it.
+			k := s.run(meta.Index + 1)
+			s.runs = s.runs[k:]
+			s.runs[0].first = meta.Index + 1
 		}
 		s.snap = meta
 	}
 	if t := rd.Truncate; t > 0 {
 		switch {
 		case t <= s.snap.Index+1:
-			s.cut(0)
-		case t <= s.last():
-			s.cut(t - s.snap.Index - 1)
+			s.runs = s.runs[:0]
+			s.end = s.snap.Index
+		case t <= s.end:
+			k := s.run(t)
+			if s.runs[k].first < t {
+				k++
+			}
+			s.runs = s.runs[:k]
+			s.end = t - 1
 		}
 	}
 	for k := range rd.Entries {
 		e := &rd.Entries[k]
-		if e.Index != s.last()+1 {
-			return violation(LogMatching, "peer %d persisted entry %d after a stored log ending at %d", id, e.Index, s.last())
+		if e.Index != s.end+1 {
+			return violation(LogMatching, "peer %d persisted entry %d after a stored log ending at %d", id, e.Index, s.end)
 		}
-		f := fact{e.Term, hashBytes(e.Command)}
 		if m != nil {
-			if err := m.check(id, e, f, s.lastTerm()); err != nil {
+			if err := m.check(id, e, fact{e.Term, hashBytes(e.Command)}, s.lastTerm()); err != nil {
 				return err
 			}
 		}
-		s.push(f)
+		s.push(e.Term)
 	}
 	if rd.Hard != nil {
 		s.hard = *rd.Hard
@@ -117,28 +150,12 @@ func (s *stored) apply(id int, rd *raft.Ready, m *logMatching) error {
 	return nil
 }
 
-// cut keeps the first n entries.
-func (s *stored) cut(n int) {
-	s.arr = s.arr[:len(s.arr)-len(s.ents)+n]
-	s.ents = s.ents[:n]
-}
-
-// push appends f. When the array is full it moves the entries to its start if they fill at
-// most half of it (the other half, or more, freed by snapshots), and otherwise moves them to
-// a new array twice their length: either way the move is paid for by as many appends since
-// the last one, and the mirror of a log of n entries allocates O(n) over a run however often
-// the peer snapshots.
-func (s *stored) push(f fact) {
-	if len(s.arr) == cap(s.arr) {
-		n := len(s.ents)
-		if free := len(s.arr) - n; free >= n && free > 0 {
-			s.arr = s.arr[:copy(s.arr, s.ents)]
-		} else {
-			s.arr = append(make([]fact, 0, max(2*n, 16)), s.ents...)
-		}
+// push appends an entry of term t.
+func (s *stored) push(t int) {
+	s.end++
+	if n := len(s.runs); n == 0 || s.runs[n-1].term != t {
+		s.runs = append(s.runs, termRun{s.end, t})
 	}
-	s.arr = append(s.arr, f)
-	s.ents = s.arr[len(s.arr)-len(s.ents)-1:]
 }
 
 // delta is a Ready being written (Checker.Writing), kept small: the state after it is the
