@@ -144,10 +144,11 @@ type Ready struct {
 	// reaches them (coverage probes). Nothing in the protocol depends on it.
 	Reached Reached
 
-	seq uint64 // which Ready this is, for Advance's check
 	// catchUp: a Ready that only carries on applying a batch too large for one (see
-	// Raft.catchUp); its Apply array is the node's catch-up buffer, not recycled.
+	// Raft.catchUp); its Apply array is the node's catch-up buffer, not recycled. Next to
+	// Reached, in the padding of its word: a Ready is copied by value from host to checks.
 	catchUp bool
+	seq     uint64 // which Ready this is, for Advance's check
 }
 
 // Reached is a set of situations a node went through (see Ready.Reached).

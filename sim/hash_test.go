@@ -1,11 +1,14 @@
 package sim
 
 import (
+	"fmt"
 	"hash/fnv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 )
 
 // TestHashBytesIsFNV1a: HashBytes, which takes eight bytes a step, is
@@ -52,4 +55,71 @@ func TestFoldHashesLabelUpToTab(t *testing.T) {
 		}
 		require.Equal(t, h, w.Hash(), "label %q", label)
 	}
+}
+
+// TestFoldMemoMatchesBytes: one world folds many events whose labels repeat
+// (more of them than the memo's table holds, labels that share their first
+// eight bytes and length, so that they displace each other in the table,
+// and equal labels in distinct strings), with random hashes, each one twice
+// or more; every fold, from the memo or from the bytes, gives the
+// byte-at-a-time FNV-1a hash.
+func TestFoldMemoMatchesBytes(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		prime := uint64(1099511628211)
+		labels := []string{"req Raft.AppendEntries", "rep Raft.AppendEntries", "req Raft.RequestVote",
+			"disk sync", "timer\tleader", "timer\tfollower", "12345678", "1234567", "req KV.Op", "rep KV.Op"}
+		for i := 0; i < 3*labelFoldSlots; i++ {
+			// Same first eight bytes and length: one slot for all of them.
+			labels = append(labels, fmt.Sprintf("samesame%04d\tdetail", i), fmt.Sprintf("label number %d", i))
+		}
+		w := NewWorld(Options{Seed: 1})
+		hashes := rapid.SliceOfN(rapid.Uint64(), 1, 50).Draw(t, "hashes")
+		events := rapid.IntRange(1, 3000).Draw(t, "events")
+		for i := 0; i < events; i++ {
+			// Mostly the first ten, so that they reach labelFoldAfter.
+			label := labels[rapid.IntRange(0, 9).Draw(t, "frequent")]
+			if rapid.IntRange(0, 4).Draw(t, "rare") == 0 {
+				label = labels[rapid.IntRange(0, len(labels)-1).Draw(t, "label")]
+			}
+			if rapid.Bool().Draw(t, "copy") {
+				label = strings.Clone(label)
+			}
+			h := hashes[rapid.IntRange(0, len(hashes)-1).Draw(t, "hash")]
+			w.hash = h
+			w.fold(&event{at: 99, label: label})
+			want := (h ^ 99) * prime
+			name, _, _ := strings.Cut(label, "\t")
+			for j := 0; j < len(name); j++ {
+				want = (want ^ uint64(name[j])) * prime
+			}
+			require.Equal(t, want, w.Hash(), "label %q, hash %#x", label, h)
+		}
+	})
+}
+
+// TestFoldMemoIsUsed: a label folded more than labelFoldAfter times is
+// folded from its memo, with the bytes' hash, and one folded fewer times
+// is not memoized yet.
+func TestFoldMemoIsUsed(t *testing.T) {
+	w := NewWorld(Options{Seed: 1})
+	r := NewRand(7)
+	frequent, rare := "req Raft.AppendEntries\tdetail", "wake clerk12"
+	for i := 0; i < 3*labelFoldAfter; i++ {
+		for _, label := range []string{frequent, rare} {
+			if label == rare && i >= labelFoldAfter-1 {
+				continue
+			}
+			h := r.Uint64()
+			w.hash = h
+			w.fold(&event{at: time.Duration(i), label: label})
+			want := (h ^ uint64(i)) * fnvPrime
+			name, _, _ := strings.Cut(label, "\t")
+			for j := 0; j < len(name); j++ {
+				want = (want ^ uint64(name[j])) * fnvPrime
+			}
+			require.Equal(t, want, w.Hash(), "fold %d of %q", i, label)
+		}
+	}
+	require.NotNil(t, w.labelFoldMap[frequent].add, "a frequent label is memoized")
+	require.Nil(t, w.labelFoldMap[rare].add, "a label seen fewer than labelFoldAfter times is not")
 }

@@ -178,13 +178,15 @@ func (q *eventQueue) insert(k queueKey) {
 	// in time, so the scan compares times alone while they are earlier,
 	// then whole keys while the times are equal. Both loops stop at
 	// near[lo] at the latest, which is after k.
-	i := hi
-	for q.near[i-1].at < k.at {
+	near, at := q.near[:hi], k.at
+	i := hi - 1
+	for near[i].at < at {
 		i--
 	}
-	for q.near[i-1].at == k.at && q.near[i-1].before(&k) {
+	for near[i].at == at && near[i].before(&k) {
 		i--
 	}
+	i++ // k's place
 	if i < hi {
 		copy(q.near[i+1:hi+1], q.near[i:hi])
 	}

@@ -93,6 +93,10 @@ type World struct {
 	markIDs uint64
 	// freeResumers are the process resume events not scheduled now (proc.go).
 	freeResumers []*resumer
+	// labelFolds and labelFoldMap memoize what fold does with the labels
+	// events carry (labelfold.go).
+	labelFolds   [labelFoldSlots]*labelFold
+	labelFoldMap map[string]*labelFold
 }
 
 type namedCheck struct {
@@ -548,12 +552,28 @@ func (w *World) fold(e *event) {
 	if e.node != nil {
 		h = (h ^ uint64(e.node.ID+1)) * prime
 	}
-	// FNV-1a over the label up to its first tab, eight bytes a step while
-	// none of the eight is a tab (a loop's compare and branch per byte cost
-	// as much as the byte's multiply), then byte by byte to the tab or the
-	// end. Written out here rather than called: a call made fold spill its
-	// registers, which cost the shortest labels more than the steps saved.
+	// The label: from the memo when it is long enough for the memo to pay
+	// (labelfold.go), else FNV-1a over it up to its first tab, eight bytes
+	// a step while none of the eight is a tab (a loop's compare and branch
+	// per byte cost as much as the byte's multiply), then byte by byte to
+	// the tab or the end. Written out here rather than called: a call made
+	// fold spill its registers, which cost the shortest labels more than
+	// the steps saved.
 	s := e.label
+	if len(s) >= labelFoldMin {
+		slot := labelFoldSlot(s)
+		lf := w.labelFolds[slot&(labelFoldSlots-1)]
+		if !lf.isLabel(s) {
+			lf = w.labelFoldMiss(s, slot)
+		}
+		if lf.add != nil || lf.use() {
+			w.hash = h*lf.mul + lf.add[h&0xff]
+			if w.opts.Trace != nil {
+				w.opts.Trace(w.record(e))
+			}
+			return
+		}
+	}
 	for len(s) >= 8 {
 		v := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56

@@ -57,19 +57,21 @@ func (s *stored) lastTerm() int {
 	return s.snap.Term
 }
 
-// term returns the term at i, for snap.Index <= i <= last().
+// term returns the term at i, for snap.Index <= i <= last(). The checks ask about the end
+// of the log, so the runs are searched from the last, in a loop that inlines.
 func (s *stored) term(i int) (int, bool) {
-	switch {
-	case i == s.snap.Index:
-		return s.snap.Term, true
-	case i < s.snap.Index || i > s.end:
-		return 0, false
+	if i <= s.snap.Index || i > s.end {
+		return s.snap.Term, i == s.snap.Index
 	}
-	return s.runs[s.run(i)].term, true
+	k := len(s.runs) - 1
+	for s.runs[k].first > i {
+		k--
+	}
+	return s.runs[k].term, true
 }
 
-// run returns the run holding entry i, for snap.Index < i <= last(): the last one for an
-// index near the end, as the checks mostly ask, else by binary search.
+// run returns the run holding entry i, for snap.Index < i <= last(), by binary search:
+// a boot looks up every entry of a log (stored.fact).
 func (s *stored) run(i int) int {
 	n := len(s.runs)
 	if s.runs[n-1].first <= i {
