@@ -43,8 +43,9 @@ func BenchmarkClientOps(b *testing.B) {
 }
 
 // BenchmarkCheckLinearizable measures the end-of-run linearizability check alone, as
-// Cluster.CheckLinearizableAtEnd runs it (records to porcupine operations, fingerprints,
-// order hints, bounds, porcupine's search), on the histories of the scenarios that check
+// Cluster.CheckLinearizableAtEnd runs it (records to porcupine operations, the witness
+// orders, fingerprints and order hints for the keys no witness proves, bounds, porcupine's
+// search), on the histories of the scenarios that check
 // it, recorded before the timer starts. cpu-ms/op counts porcupine's goroutines too.
 //
 //	go test ./kv/kvsim/ -run '^$' -bench CheckLinearizable -benchtime 20x -test.cpu 1
@@ -70,7 +71,8 @@ func BenchmarkCheckLinearizable(b *testing.B) {
 	cpu0 := simtest.CPUTime() // porcupine searches the keys on goroutines of its own
 	for i := 0; i < b.N; i++ {
 		for _, h := range histories {
-			if err := checkLinearizable(nil, h.prepared(), h.Operations, "bench", 1, Bounds{}); err != nil {
+			parts, proven := h.checkable()
+			if err := checkLinearizable(nil, parts, proven, h.Operations, "bench", 1, Bounds{}); err != nil {
 				b.Fatal(err)
 			}
 			ops += h.Len()

@@ -350,7 +350,8 @@ func (c *Cluster) CheckLinearizableAtEnd() {
 		panic("kv: CheckLinearizableAtEnd without RecordHistory: no history to check")
 	}
 	c.W.AtEnd("kv/linearizability", func() error {
-		return checkLinearizable(c.W, c.History.prepared(), c.History.Operations, c.Scenario, c.W.Seed(), c.cfg.Bounds)
+		parts, proven := c.History.checkable()
+		return checkLinearizable(c.W, parts, proven, c.History.Operations, c.Scenario, c.W.Seed(), c.cfg.Bounds)
 	})
 }
 

@@ -91,11 +91,36 @@ func (h *History) Operations() []porcupine.Operation {
 
 // prepared returns what prepare(h.Operations()) returns, built from the records directly:
 // each operation's input and output, with its fingerprints and hints, in arrays of the
-// key's (the operations point into them: see inputOf). The arrays of all keys are parts
-// of one array each, sized before they are filled: the check runs once the simulation
-// ended, with the whole world still live, and every collection its allocations start
-// marks all of it.
+// key's (the operations point into them: see inputOf).
 func (h *History) prepared() [][]porcupine.Operation {
+	keys, parts := h.split()
+	for _, k := range keys {
+		k.prepare()
+	}
+	return parts
+}
+
+// checkable returns the history as the check takes it: partitioned by key (see
+// prepared), each key either proven linearizable by its witness order (see witness) or
+// prepared for porcupine's search, which only those need: fingerprints and hints were
+// most of the check's own work once the witness spared most keys the search.
+func (h *History) checkable() (parts [][]porcupine.Operation, proven []bool) {
+	keys, parts := h.split()
+	proven = make([]bool, len(parts))
+	for i, k := range keys {
+		if proven[i] = witness(parts[i]); !proven[i] {
+			k.prepare()
+		}
+	}
+	return parts, proven
+}
+
+// split returns the history partitioned by key, in key order, each operation's input and
+// output (without fingerprints or hints yet) in arrays of its key's keyOps, which the
+// operations point into. The arrays of all keys are parts of one array each, sized before
+// they are filled: the check runs once the simulation ended, with the whole world still
+// live, and every collection its allocations start marks all of it.
+func (h *History) split() ([]keyOps, [][]porcupine.Operation) {
 	index := map[string]int{} // key -> its number, in order of first appearance
 	var keys []string
 	var count []int
@@ -133,6 +158,7 @@ func (h *History) prepared() [][]porcupine.Operation {
 	ins, outs, rets := make([]KVInput, h.n), make([]KVOutput, h.n), make([]int64, h.n)
 	all := make([]porcupine.Operation, h.n)
 	parts := make([][]porcupine.Operation, 0, len(keys))
+	kops := make([]keyOps, 0, len(keys))
 	for _, n := range order {
 		from, to := start[n], start[n]+count[n]
 		k := keyOps{ins: ins[from:to:to], outs: outs[from:to:to], rets: rets[from:to:to]}
@@ -140,14 +166,12 @@ func (h *History) prepared() [][]porcupine.Operation {
 			k.ins[j] = KVInput{Op: r.op, Key: r.key, Value: r.value, at: r.at}
 			k.outs[j] = KVOutput{Value: r.out}
 			k.rets[j] = r.ret
-		}
-		k.prepare()
-		for j, r := range recs[from:to] {
 			all[from+j] = porcupine.Operation{ClientId: r.client, Input: &k.ins[j], Call: r.call, Output: &k.outs[j], Return: r.ret}
 		}
+		kops = append(kops, k)
 		parts = append(parts, all[from:to:to])
 	}
-	return parts
+	return kops, parts
 }
 
 // Len is the number of recorded operations.
@@ -165,15 +189,21 @@ type Bounds = lincheck.Bounds
 // and the error names the keys whose histories are not linearizable and the file. An
 // undecided check returns an error wrapping sim.ErrUnknown.
 func CheckLinearizable(ops []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
-	return checkLinearizable(nil, prepare(ops), func() []porcupine.Operation { return ops }, scenario, seed, b)
+	return checkLinearizable(nil, prepare(ops), nil, func() []porcupine.Operation { return ops }, scenario, seed, b)
 }
 
-// checkLinearizable is CheckLinearizable on the prepared history parts (prepare), which
-// also attaches porcupine's view to w (lincheck.Visualize), for simrun's -html page; ops
-// returns the history as it was recorded, for the view.
-func checkLinearizable(w *sim.World, parts [][]porcupine.Operation, ops func() []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
+// checkLinearizable is CheckLinearizable on the history parts, which also attaches
+// porcupine's view to w (lincheck.Visualize), for simrun's -html page; ops returns the
+// history as it was recorded, for the view. Every part is prepared (prepare) but those
+// proven marks (nil: none), which a witness order proved linearizable (see
+// History.checkable) and porcupine does not search.
+func checkLinearizable(w *sim.World, parts [][]porcupine.Operation, proven []bool, ops func() []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
 	model := Model()
-	res, err := lincheck.CheckPartitioned(model, parts, keyOf, b, func(i int) bool { return witness(model, parts[i]) })
+	var isProven func(i int) bool
+	if proven != nil {
+		isProven = func(i int) bool { return proven[i] }
+	}
+	res, err := lincheck.CheckPartitioned(model, parts, keyOf, b, isProven)
 	if w != nil && (!res.Ok || w.Tracing()) { // else Visualize would attach nothing
 		lincheck.Visualize(w, "kv/linearizability", model, ops(), keyOf, res)
 	}

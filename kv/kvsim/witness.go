@@ -1,60 +1,74 @@
 package kvsim
 
 import (
-	"cmp"
-	"math"
 	"slices"
 
 	"github.com/anishathalye/porcupine"
+
+	"github.com/lockstep-dst/lockstep/kv"
 )
 
-// witness reports whether part, one key's prepared history (see prepare), is linearizable
-// in one order it proposes: the order of the log indexes at which the servers applied its
-// operations (KVInput.at, reported by the server that answered each; see Cluster.applied).
-// If that order keeps real time (no operation placed after one that returned before it
-// was called) and the model accepts the operations in it, it is a linearization, and the
-// key needs no search: porcupine's search of a key's history, which runs once the
-// simulation ended with the whole world still live, was a quarter of kv/Swarm's
+// witness reports whether part, one key's history with inputs and outputs as split makes
+// them (*KVInput, *KVOutput), is linearizable in one order it proposes: the order of the
+// log indexes at which the servers applied its operations (KVInput.at, reported by the
+// server that answered each; see Cluster.applied). If that order keeps real time (no
+// operation placed after one that returned before it was called) and the key's value,
+// replayed along it, is what every Get returned, it is a linearization, and the key needs
+// neither porcupine's search nor the fingerprints and hints made for it: the search, run
+// once the simulation ended with the whole world still live, was a quarter of kv/Swarm's
 // instructions with the GC on, most of them collections its allocations started.
 //
 // It only ever proves: an operation without an index (a Get a server answered from its
 // own state, as the planted UnsafeLocalGets bug does), two operations at one index, an
-// order that breaks real time or that the model refuses, and the key is searched as
+// order that breaks real time or a Get that does not match, and the key is searched as
 // before, so a history that is not linearizable is still found so, and reported the same
-// way. The model is the hinted one porcupine checks with, which accepts no order the
-// plain model refuses (see prepare).
-func witness(model porcupine.Model, part []porcupine.Operation) bool {
-	at := func(i int) int { return part[i].Input.(*KVInput).at }
-	order := make([]int, len(part))
+// way. The replay is the model's specification (Model) on the values themselves.
+func witness(part []porcupine.Operation) bool {
+	if len(part) == 0 || len(part) >= 1<<20 {
+		return false // (the order's keys below hold the position in 20 bits)
+	}
+	// The positions in order of index: each index shifted over its position, so that
+	// one sort of integers orders them.
+	order := make([]int64, len(part))
 	for i := range part {
-		if at(i) <= 0 {
+		at := part[i].Input.(*KVInput).at
+		if at <= 0 {
 			return false
 		}
-		order[i] = i
+		order[i] = int64(at)<<20 | int64(i)
 	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(at(a), at(b)) })
+	slices.Sort(order)
 	for p := 1; p < len(order); p++ {
-		if at(order[p]) == at(order[p-1]) {
+		if order[p]>>20 == order[p-1]>>20 {
 			return false
 		}
 	}
 	// Real time: from the end, the earliest return of the operations placed later must
 	// not come before this one's call (equal stamps overlap, as porcupine orders them).
-	earliest := int64(math.MaxInt64)
-	for p := len(order) - 1; p >= 0; p-- {
-		op := &part[order[p]]
+	earliest := part[order[len(order)-1]&(1<<20-1)].Return
+	for p := len(order) - 2; p >= 0; p-- {
+		op := &part[order[p]&(1<<20-1)]
 		if earliest < op.Call {
 			return false
 		}
 		earliest = min(earliest, op.Return)
 	}
-	state := model.Init()
-	for _, i := range order {
-		ok, next := model.Step(state, part[i].Input, part[i].Output)
-		if !ok {
+	var value []byte // the key's value along the order
+	for _, o := range order {
+		i := o & (1<<20 - 1)
+		in := part[i].Input.(*KVInput)
+		switch in.Op {
+		case kv.OpGet:
+			if part[i].Output.(*KVOutput).Value != string(value) {
+				return false
+			}
+		case kv.OpPut:
+			value = append(value[:0], in.Value...)
+		case kv.OpAppend:
+			value = append(value, in.Value...)
+		default:
 			return false
 		}
-		state = next
 	}
 	return true
 }

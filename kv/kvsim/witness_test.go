@@ -10,6 +10,7 @@ import (
 
 	"github.com/lockstep-dst/lockstep/kv"
 	"github.com/lockstep-dst/lockstep/kv/lincheck"
+	"github.com/lockstep-dst/lockstep/sim"
 )
 
 // TestWitnessOnlyProves: on histories whose operations took effect at known points (the
@@ -68,7 +69,7 @@ func TestWitnessOnlyProves(t *testing.T) {
 		model := Model()
 		parts := prepare(h)
 		require.Len(t, parts, 1)
-		proved := witness(model, parts[0])
+		proved := witness(parts[0])
 		plain := porcupine.CheckOperations(model, h)
 		if corrupt == 0 {
 			require.True(t, proved, "the true order is a linearization")
@@ -76,7 +77,7 @@ func TestWitnessOnlyProves(t *testing.T) {
 		if proved {
 			require.True(t, plain, "the witness accepted a history porcupine refuses")
 		}
-		res, err := lincheck.CheckPartitioned(model, parts, keyOf, Bounds{}, func(i int) bool { return witness(model, parts[i]) })
+		res, err := lincheck.CheckPartitioned(model, parts, keyOf, Bounds{}, func(i int) bool { return witness(parts[i]) })
 		require.NoError(t, err)
 		require.Equal(t, plain, res.Ok)
 		seen[map[bool]string{true: "proved", false: "searched"}[proved]+map[bool]string{true: " ok", false: " illegal"}[plain]]++
@@ -86,4 +87,27 @@ func TestWitnessOnlyProves(t *testing.T) {
 		require.NotZero(t, seen["searched ok"])
 		require.NotZero(t, seen["searched illegal"])
 	}
+}
+
+// TestCheckableProvesMostKeys: a kv/Swarm run's history, as the check takes it, has most
+// keys proven by their witness orders and prepared for the search only where not (their
+// fingerprints computed), and the check's verdict is the same with the witness and without.
+func TestCheckableProvesMostKeys(t *testing.T) {
+	var c *Cluster
+	sc, ok := Scenario("kv/Swarm", Config{OnCluster: func(cl *Cluster) { c = cl }})
+	require.True(t, ok)
+	require.True(t, sim.RunScenario(sc, sim.Options{Seed: 4}).Passed())
+	parts, proven := c.History.checkable()
+	n := 0
+	for i, part := range parts {
+		if proven[i] {
+			n++
+		}
+		for _, op := range part {
+			require.Equal(t, !proven[i], op.Input.(*KVInput).fp.Computed(), "key %q", op.Input.(*KVInput).Key)
+		}
+	}
+	require.Greater(t, 2*n, len(parts), "%d of %d keys proven", n, len(parts))
+	require.NoError(t, checkLinearizable(nil, parts, proven, c.History.Operations, "kv/Swarm", 4, Bounds{}))
+	require.NoError(t, checkLinearizable(nil, c.History.prepared(), nil, c.History.Operations, "kv/Swarm", 4, Bounds{}))
 }
