@@ -26,6 +26,13 @@ type ServerConfig struct {
 	MaxRaftState int
 	// Observer, if set, sees every persisted Ready of the Raft peer (the Raft checkers).
 	Observer rafthost.Observer
+	// Applied, if set, is told of every request the server answers OK, as it answers:
+	// the client and sequence number, and the log index at which the operation took
+	// effect (a Put or Append retried after its first copy was applied: that copy's
+	// index, 0 if unknown, before the snapshot this instance restored). It changes
+	// nothing the server does; a harness uses it to propose an order of the history to
+	// the linearizability check (kvsim's witness).
+	Applied func(client, seq int64, index int)
 
 	// UnsafeLocalGets deliberately breaks linearizability: a server that thinks it is the
 	// leader answers Get from its local state without going through the log, so a deposed
@@ -223,6 +230,13 @@ func (s *Server) apply(m raft.ApplyMsg) {
 		// elsewhere in the log, or never; the clerk retries and the duplicate table
 		// sorts it out.
 		if cmd.Op != OpNoop && cmd.Client == w.client && cmd.Seq == w.seq {
+			if s.cfg.Applied != nil {
+				at := m.CommandIndex
+				if res.Duplicate && cmd.Op != OpGet { // a Get reads again; a write took effect once
+					at = res.firstAt
+				}
+				s.cfg.Applied(cmd.Client, cmd.Seq, at)
+			}
 			// The value a Get read goes into the trace hash with the reply that carries
 			// it (OpReply.Digest), when the clerk receives it: a value is a function of
 			// the commands applied before it, which are in the hash already, so hashing

@@ -44,6 +44,9 @@ type pendingOp struct {
 	start    time.Duration
 	call     int64 // the history's stamp of the call
 	attempts int
+	// at is the log index at which the operation took effect, as the last server to
+	// answer it OK reported (0: none did, or it did not know; see Cluster.applied).
+	at int
 }
 
 // Node is the clerk's client node.
@@ -120,12 +123,12 @@ func (ck *Clerk) index(addr int) int {
 }
 
 func (ck *Clerk) record(c kv.Command, out string, end time.Duration) {
-	call := ck.pending.call
+	call, at := ck.pending.call, ck.pending.at
 	ck.pending, ck.busy = pendingOp{}, false
 	ck.ops++
 	if ck.hist == nil {
 		return
 	}
 	ck.hist.add(record{client: ck.histID, op: c.Op, key: c.Key, value: c.Value, out: out,
-		call: call, ret: ck.hist.stamp(end)})
+		call: call, ret: ck.hist.stamp(end), at: at})
 }

@@ -91,9 +91,26 @@ func NewCluster(p *sim.Proc, cfg Config, scenario string, n int, unreliable bool
 
 func (c *Cluster) boot(i int, node *sim.Node) {
 	cfg := kv.ServerConfig{ID: i, Peers: c.addrs, MaxRaftState: c.MaxRaftState, Observer: c.Checker,
+		Applied:         c.applied,
 		UnsafeLocalGets: c.cfg.UnsafeLocalGets, UnsafeVolatileDedup: c.cfg.UnsafeVolatileDedup}
 	c.servers[i] = kv.StartServer(node, c.Net.Endpoint(node.ID), cfg)
 	node.Instance = c.servers[i]
+}
+
+// applied notes, for the linearizability check's witness order (see witness), the log
+// index at which the operation a clerk is waiting for took effect, as a server that
+// answers it OK reports (kv.ServerConfig.Applied). A Get answered twice (its first reply
+// lost, its retry applied again) read at each index, and the clerk records the value of
+// the reply it receives, usually the last: the last known index is kept. It is harness
+// bookkeeping, like the Raft checkers' observers: it changes nothing in the run.
+func (c *Cluster) applied(client, seq int64, index int) {
+	if c.History == nil || index == 0 || client < 1 || client > int64(len(c.clerks)) {
+		return
+	}
+	ck := c.clerks[client-1] // MakeClient numbers clerks from 1, in order
+	if ck.busy && ck.args.Seq == seq {
+		ck.pending.at = index
+	}
 }
 
 // Server returns server i's running instance, or nil while it is down.

@@ -44,6 +44,7 @@ type record struct {
 	key, value string // the input
 	out        string // the output: what a Get returned
 	call, ret  int64
+	at         int // the log index the operation took effect at (see pendingOp.at)
 }
 
 // stamp returns the history's timestamp for a call or return at virtual time t (see
@@ -79,7 +80,7 @@ func (h *History) Operations() []porcupine.Operation {
 	h.all(func(i int, r *record) {
 		ops[i] = porcupine.Operation{
 			ClientId: r.client,
-			Input:    KVInput{Op: r.op, Key: r.key, Value: r.value},
+			Input:    KVInput{Op: r.op, Key: r.key, Value: r.value, at: r.at},
 			Call:     r.call,
 			Output:   KVOutput{Value: r.out},
 			Return:   r.ret,
@@ -136,7 +137,7 @@ func (h *History) prepared() [][]porcupine.Operation {
 		from, to := start[n], start[n]+count[n]
 		k := keyOps{ins: ins[from:to:to], outs: outs[from:to:to], rets: rets[from:to:to]}
 		for j, r := range recs[from:to] {
-			k.ins[j] = KVInput{Op: r.op, Key: r.key, Value: r.value}
+			k.ins[j] = KVInput{Op: r.op, Key: r.key, Value: r.value, at: r.at}
 			k.outs[j] = KVOutput{Value: r.out}
 			k.rets[j] = r.ret
 		}
@@ -172,7 +173,7 @@ func CheckLinearizable(ops []porcupine.Operation, scenario string, seed uint64, 
 // returns the history as it was recorded, for the view.
 func checkLinearizable(w *sim.World, parts [][]porcupine.Operation, ops func() []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
 	model := Model()
-	res, err := lincheck.CheckPartitioned(model, parts, keyOf, b)
+	res, err := lincheck.CheckPartitioned(model, parts, keyOf, b, func(i int) bool { return witness(model, parts[i]) })
 	if w != nil && (!res.Ok || w.Tracing()) { // else Visualize would attach nothing
 		lincheck.Visualize(w, "kv/linearizability", model, ops(), keyOf, res)
 	}

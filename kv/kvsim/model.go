@@ -21,6 +21,9 @@ type KVInput struct {
 	// (see prepare): the Append steps only onto a value whose last non-empty part is pred.
 	pred   string
 	hinted bool
+	// at is the log index at which the servers applied the operation (0: unknown), for
+	// the witness order (see witness).
+	at int
 }
 
 // KVOutput is a history operation's output: the value a Get returned ("" for Put and

@@ -259,3 +259,22 @@ func TestMaxConcurrentAgainstTheEdgeSweep(t *testing.T) {
 		require.Equal(t, sweep(part), MaxConcurrent(part))
 	})
 }
+
+// TestProvenSkipsTheSearchNotTheBounds: a key that proven proves is not searched (a
+// history the search would refuse passes: proven's word is taken), the others are, and
+// the bounds on operations and concurrency apply to every key first, proven or not.
+func TestProvenSkipsTheSearchNotTheBounds(t *testing.T) {
+	parts := Partition(slices.Concat(hopeless("a", 3), sequential("b", 2), hopeless("c", 3)), keyOf)
+	onlyA := func(i int) bool { return keyOf(parts[i][0].Input) == "a" }
+	res, err := CheckPartitioned(register, parts, keyOf, Bounds{}, onlyA)
+	require.NoError(t, err)
+	require.False(t, res.Ok)
+	require.Equal(t, []string{"c"}, res.Illegal, "a is proven, b is linearizable, c is searched")
+
+	all := func(int) bool { return true }
+	res, err = CheckPartitioned(register, parts, keyOf, Bounds{}, all)
+	require.NoError(t, err)
+	require.True(t, res.Ok)
+	_, err = CheckPartitioned(register, parts, keyOf, Bounds{MaxConcurrentPerKey: 2}, all)
+	require.ErrorIs(t, err, sim.ErrUnknown, "over the concurrency bound, proven or not")
+}
