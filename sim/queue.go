@@ -74,7 +74,7 @@ type eventBody struct {
 // process's wake): in kv/SnapshotRecoverManyClients3B a third of the pushes
 // are due before every queued event and the mean number of queued events due
 // before a new one is five and a half, while about 26 events are queued.
-// Sifting such keys into a heap and straight back out cost about 550
+// Sifting such keys into a heap and straight back out cost about 500
 // instructions an event (pushHeap, popHeap and fillHole, when a heap took
 // every event not due before all others); inserting one into near moves
 // only the keys due before it, and pop takes near's last key. The heap takes over when more than nearMax events
