@@ -86,8 +86,10 @@ type SnapshotState struct {
 
 // Persistent is what a node recovered from storage at boot. The zero value is a fresh node
 // (at term 0 no vote can have been cast, so Hard.Vote is read as -1 when Hard.Term is 0).
-// New keeps Entries as its log without copying them and never writes them (nor past them:
-// its first append moves the log), so the caller must not modify them afterwards.
+// New keeps Entries as its log without copying them and never writes them, so the caller
+// must not modify them afterwards. It appends into the spare capacity of their array (past
+// len), which is the node's too: the caller must leave it alone. DecodeLog leaves room there,
+// so that a restarted node's first append does not move its whole log to a larger array.
 type Persistent struct {
 	Hard         HardState
 	Snapshot     SnapshotMeta
@@ -313,8 +315,9 @@ func New(cfg Config, p Persistent, now time.Duration) *Raft {
 	r.log.snap = p.Snapshot
 	// The recovered entries are kept, not copied (a restart's copy of its whole log was
 	// 2% of raft/ReliableChurn2C's allocation): the log never writes an entry it holds
-	// (raftLog.slice), and capped, it moves to an array of its own at its first append.
-	r.log.ents = p.Entries[:len(p.Entries):len(p.Entries)]
+	// (raftLog.slice), and appends into the array's spare capacity, which Persistent gives
+	// it.
+	r.log.ents = p.Entries
 	r.log.check()
 	if t := r.log.lastTerm(); t > r.term {
 		panic(fmt.Sprintf("raft: recovered log holds term %d beyond recovered term %d", t, r.term))
