@@ -147,8 +147,8 @@ type Ready struct {
 	Reached Reached
 
 	// catchUp: a Ready that only carries on applying a batch too large for one (see
-	// Raft.catchUp); its Apply array is the node's catch-up buffer, not recycled. Next to
-	// Reached, in the padding of its word: a Ready is copied by value from host to checks.
+	// Raft.catchUp), whose Advance recycles nothing but its Apply array. Next to Reached,
+	// in the padding of its word: a Ready is copied by value from host to checks.
 	catchUp bool
 	seq     uint64 // which Ready this is, for Advance's check
 }
@@ -295,9 +295,8 @@ type Raft struct {
 	// until it is empty, so the host does what it did with one large Ready, in the same
 	// order: everything the first Ready carried, then every item, then whatever the
 	// service's callbacks queued meanwhile. The entries are a slice of the log, which the
-	// core never writes again (raftLog.slice). catchUpBuf is the array those Readies use.
-	catchUp    []Entry
-	catchUpBuf []ApplyMsg
+	// core never writes again (raftLog.slice).
+	catchUp []Entry
 }
 
 // New builds a node from what it recovered from storage (zero Persistent = fresh node) at
@@ -1081,8 +1080,17 @@ func (r *Raft) Ready() Ready {
 		if len(r.catchUp) == 0 {
 			r.catchUp = nil
 		}
-		r.catchUpBuf = appendApply(r.catchUpBuf[:0], ents)
-		return Ready{seq: r.readySeq, Apply: r.catchUpBuf, catchUp: true}
+		// Into an apply array of the node's that holds nothing queued, which Advance
+		// takes back: a catch-up buffer of its own, besides the array the restart's
+		// first Ready filled, was an eighth of the bytes kv/PersistConcurrent3A
+		// allocated, whose servers restart with their whole logs.
+		var buf []ApplyMsg
+		if len(r.applyQueue) == 0 {
+			buf, r.applyQueue = r.applyQueue, nil
+		} else {
+			buf, r.spareApply = r.spareApply, nil
+		}
+		return Ready{seq: r.readySeq, Apply: appendApply(buf[:0], ents), catchUp: true}
 	}
 	rd := Ready{seq: r.readySeq, Truncate: r.pendingTruncate, Snapshot: r.pendingSnap, Messages: r.msgs, Reached: r.reached}
 	r.reached = 0
@@ -1138,7 +1146,13 @@ func (r *Raft) Advance(rd Ready) {
 	}
 	r.readyOut = false
 	if rd.catchUp {
-		return // its array is catchUpBuf, used again by the next one
+		// Only its apply array to take back, as below (it holds no snapshots).
+		if r.applyQueue == nil {
+			r.applyQueue = rd.Apply[:0]
+		} else {
+			r.spareApply = rd.Apply[:0]
+		}
+		return
 	}
 	// The host is done with rd's message and apply slices (it copied what it
 	// sent and applied), so their arrays carry a later Ready's: a Ready per
