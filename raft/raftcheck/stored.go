@@ -88,8 +88,9 @@ func (s *stored) run(i int) int {
 // last one in: a boot compares every entry of the log it recovered with the mirror, and a
 // search of the runs per entry (stored.run) was most of that comparison.
 type cursor struct {
-	s *stored
-	k int // the run holding the last index asked about, or -1
+	s    *stored
+	k    int // the run holding the last index asked about, or -1
+	next int // the first index past run k (the next run's first, or end+1)
 }
 
 // fact returns the entry at i, for snap.Index < i <= last() and i beyond the index asked
@@ -102,17 +103,23 @@ func (c *cursor) fact(i int, m *logMatching) (fact, bool) {
 	if i <= s.snap.Index || i > s.end {
 		return fact{}, false
 	}
-	if k := c.k; k < 0 || s.runs[k].first > i {
-		c.k = s.run(i)
-	} else {
-		for k+1 < len(s.runs) && s.runs[k+1].first <= i {
-			k++
-		}
-		c.k = k
+	if c.k < 0 || s.runs[c.k].first > i {
+		c.seek(s.run(i))
+	}
+	for i >= c.next {
+		c.seek(c.k + 1)
 	}
 	t := s.runs[c.k].term
 	h, ok := m.hash(i, t)
 	return fact{t, h}, ok
+}
+
+// seek makes run k the cursor's.
+func (c *cursor) seek(k int) {
+	c.k, c.next = k, c.s.end+1
+	if k+1 < len(c.s.runs) {
+		c.next = c.s.runs[k+1].first
+	}
 }
 
 // apply applies rd to the mirror. m, if set, checks each appended entry with its hash and
