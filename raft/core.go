@@ -86,8 +86,10 @@ type SnapshotState struct {
 
 // Persistent is what a node recovered from storage at boot. The zero value is a fresh node
 // (at term 0 no vote can have been cast, so Hard.Vote is read as -1 when Hard.Term is 0).
-// New keeps Entries as its log without copying them and never writes them (nor past them:
-// its first append moves the log), so the caller must not modify them afterwards.
+// New keeps Entries as its log without copying them and never writes them, so the caller
+// must not modify them afterwards. It appends into the spare capacity of their array (past
+// len), which is the node's too: the caller must leave it alone. DecodeLog leaves room there,
+// so that a restarted node's first append does not move its whole log to a larger array.
 type Persistent struct {
 	Hard         HardState
 	Snapshot     SnapshotMeta
@@ -145,8 +147,8 @@ type Ready struct {
 	Reached Reached
 
 	// catchUp: a Ready that only carries on applying a batch too large for one (see
-	// Raft.catchUp); its Apply array is the node's catch-up buffer, not recycled. Next to
-	// Reached, in the padding of its word: a Ready is copied by value from host to checks.
+	// Raft.catchUp), whose Advance recycles nothing but its Apply array. Next to Reached,
+	// in the padding of its word: a Ready is copied by value from host to checks.
 	catchUp bool
 	seq     uint64 // which Ready this is, for Advance's check
 }
@@ -293,9 +295,8 @@ type Raft struct {
 	// until it is empty, so the host does what it did with one large Ready, in the same
 	// order: everything the first Ready carried, then every item, then whatever the
 	// service's callbacks queued meanwhile. The entries are a slice of the log, which the
-	// core never writes again (raftLog.slice). catchUpBuf is the array those Readies use.
-	catchUp    []Entry
-	catchUpBuf []ApplyMsg
+	// core never writes again (raftLog.slice).
+	catchUp []Entry
 }
 
 // New builds a node from what it recovered from storage (zero Persistent = fresh node) at
@@ -313,8 +314,9 @@ func New(cfg Config, p Persistent, now time.Duration) *Raft {
 	r.log.snap = p.Snapshot
 	// The recovered entries are kept, not copied (a restart's copy of its whole log was
 	// 2% of raft/ReliableChurn2C's allocation): the log never writes an entry it holds
-	// (raftLog.slice), and capped, it moves to an array of its own at its first append.
-	r.log.ents = p.Entries[:len(p.Entries):len(p.Entries)]
+	// (raftLog.slice), and appends into the array's spare capacity, which Persistent gives
+	// it.
+	r.log.ents = p.Entries
 	r.log.check()
 	if t := r.log.lastTerm(); t > r.term {
 		panic(fmt.Sprintf("raft: recovered log holds term %d beyond recovered term %d", t, r.term))
@@ -1078,8 +1080,17 @@ func (r *Raft) Ready() Ready {
 		if len(r.catchUp) == 0 {
 			r.catchUp = nil
 		}
-		r.catchUpBuf = appendApply(r.catchUpBuf[:0], ents)
-		return Ready{seq: r.readySeq, Apply: r.catchUpBuf, catchUp: true}
+		// Into an apply array of the node's that holds nothing queued, which Advance
+		// takes back: a catch-up buffer of its own, besides the array the restart's
+		// first Ready filled, was an eighth of the bytes kv/PersistConcurrent3A
+		// allocated, whose servers restart with their whole logs.
+		var buf []ApplyMsg
+		if len(r.applyQueue) == 0 {
+			buf, r.applyQueue = r.applyQueue, nil
+		} else {
+			buf, r.spareApply = r.spareApply, nil
+		}
+		return Ready{seq: r.readySeq, Apply: appendApply(buf[:0], ents), catchUp: true}
 	}
 	rd := Ready{seq: r.readySeq, Truncate: r.pendingTruncate, Snapshot: r.pendingSnap, Messages: r.msgs, Reached: r.reached}
 	r.reached = 0
@@ -1135,7 +1146,13 @@ func (r *Raft) Advance(rd Ready) {
 	}
 	r.readyOut = false
 	if rd.catchUp {
-		return // its array is catchUpBuf, used again by the next one
+		// Only its apply array to take back, as below (it holds no snapshots).
+		if r.applyQueue == nil {
+			r.applyQueue = rd.Apply[:0]
+		} else {
+			r.spareApply = rd.Apply[:0]
+		}
+		return
 	}
 	// The host is done with rd's message and apply slices (it copied what it
 	// sent and applied), so their arrays carry a later Ready's: a Ready per

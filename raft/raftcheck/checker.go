@@ -158,14 +158,16 @@ func (c *Checker) Booted(id int, rec raft.Persistent) error {
 		c.hashes = append(c.hashes, hashBytes(rec.Entries[i].Command))
 	}
 	var err error
+	known := 0
 	if !p.halted {
-		err = c.checkRecovered(id, p, rec, c.hashes)
+		known, err = c.checkRecovered(id, p, rec, c.hashes)
 	}
 	if err == nil {
 		// Entries written by a Ready that was never reported persisted (a crash while
 		// writing), or by storage the checker did not see written, are in the log now:
-		// logMatching learns what their commands are, for the mirror's facts (stored.fact).
-		c.matching.recovered(rec, c.hashes)
+		// logMatching learns what their commands are, for the mirror's facts (cursor.fact).
+		// The first known entries it holds already, as the durability check found.
+		c.matching.recovered(rec, c.hashes, known)
 	}
 	p.spare = p.synced.runs[:0]
 	p.synced = r

@@ -73,10 +73,14 @@ func (l *logMatching) hash(i, t int) (uint64, bool) {
 // recovered records the entries a peer recovered at a boot, hashes[k] the hash of
 // rec.Entries[k]'s command, where nothing is known at their index and term. They are not
 // checked against what other peers persisted: as before the mirror kept hashes of its own,
-// a boot is held only to what the peer itself synced (durability).
-func (l *logMatching) recovered(rec raft.Persistent, hashes []uint64) {
+// a boot is held only to what the peer itself synced (durability). The first known entries
+// are held already, and not looked up.
+func (l *logMatching) recovered(rec raft.Persistent, hashes []uint64, known int) {
 	prevTerm := rec.Snapshot.Term
-	for k := range rec.Entries {
+	if known > 0 {
+		prevTerm = rec.Entries[known-1].Term
+	}
+	for k := known; k < len(rec.Entries); k++ {
 		i, t := rec.Snapshot.Index+1+k, rec.Entries[k].Term
 		if _, ok := l.hash(i, t); !ok {
 			facts := entryFacts{command: hashes[k], prevTerm: prevTerm}

@@ -71,7 +71,7 @@ func (s *stored) term(i int) (int, bool) {
 }
 
 // run returns the run holding entry i, for snap.Index < i <= last(), by binary search:
-// a boot looks up every entry of a log (stored.fact).
+// a snapshot or a truncation cuts into the runs there (apply), and a boot's cursor starts there.
 func (s *stored) run(i int) int {
 	n := len(s.runs)
 	if s.runs[n-1].first <= i {
@@ -84,18 +84,42 @@ func (s *stored) run(i int) int {
 	return k
 }
 
-// fact returns the entry at i, for snap.Index < i <= last(): its term from the mirror,
-// and the hash of its command that logMatching holds for that index and term. The peer's
-// own command at (i, term) hashed to exactly that, or log matching failed when the peer
-// persisted it (apply), or it was recovered at a boot, which records what logMatching
-// did not know (Checker.Booted).
-func (s *stored) fact(i int, m *logMatching) (fact, bool) {
+// cursor reads the mirror's entries at increasing indexes, keeping the run it found the
+// last one in: a boot compares every entry of the log it recovered with the mirror, and a
+// search of the runs per entry (stored.run) was most of that comparison.
+type cursor struct {
+	s    *stored
+	k    int // the run holding the last index asked about, or -1
+	next int // the first index past run k (the next run's first, or end+1)
+}
+
+// fact returns the entry at i, for snap.Index < i <= last() and i beyond the index asked
+// before: its term from the mirror, and the hash of its command that logMatching holds
+// for that index and term. The peer's own command at (i, term) hashed to exactly that, or
+// log matching failed when the peer persisted it (apply), or it was recovered at a boot,
+// which records what logMatching did not know (Checker.Booted).
+func (c *cursor) fact(i int, m *logMatching) (fact, bool) {
+	s := c.s
 	if i <= s.snap.Index || i > s.end {
 		return fact{}, false
 	}
-	t := s.runs[s.run(i)].term
+	if c.k < 0 || s.runs[c.k].first > i {
+		c.seek(s.run(i))
+	}
+	for i >= c.next {
+		c.seek(c.k + 1)
+	}
+	t := s.runs[c.k].term
 	h, ok := m.hash(i, t)
 	return fact{t, h}, ok
+}
+
+// seek makes run k the cursor's.
+func (c *cursor) seek(k int) {
+	c.k, c.next = k, c.s.end+1
+	if k+1 < len(c.s.runs) {
+		c.next = c.s.runs[k+1].first
+	}
 }
 
 // apply applies rd to the mirror. m, if set, checks each appended entry with its hash and
