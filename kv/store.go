@@ -294,14 +294,38 @@ func (s *Store) Len() int { return len(s.entries) }
 // sequence number in client order. Sorting makes the bytes a function of the state alone,
 // never of Go's map iteration order.
 func (s *Store) Encode() []byte {
+	// The exact size, so that the snapshot is one allocation that Raft can keep as it is.
+	return s.encode(make([]byte, 0, s.encodedSize()))
+}
+
+// EncodeInto is Encode into buf's array, overwriting what it holds, if Encode's bytes fit
+// in it, else into a new array with room for the store to grow by snapshotGrowth: a server
+// encodes its snapshots into the buffers its Raft peer gives back (rafthost.Peer.
+// SnapshotBuffer), and a store grows between one snapshot and the next.
+func (s *Store) EncodeInto(buf []byte) []byte {
+	size := s.encodedSize()
+	if cap(buf) < size {
+		buf = make([]byte, 0, size+size/snapshotGrowth)
+	}
+	return s.encode(buf[:0])
+}
+
+// snapshotGrowth: a new buffer of EncodeInto has room for 1/snapshotGrowth more bytes.
+const snapshotGrowth = 2
+
+// encodedSize is the length of Encode's bytes.
+func (s *Store) encodedSize() int {
+	return uvarintLen(uint64(len(s.entries))) + s.size + uvarintLen(uint64(len(s.clients)))
+}
+
+// encode appends Encode's bytes to b, which has room for them.
+func (s *Store) encode(b []byte) []byte {
 	if !s.sorted {
 		slices.SortFunc(s.entries, func(a, b *entry) int { return strings.Compare(a.key, b.key) })
 		slices.SortFunc(s.clients, bySessionClient)
 		s.sorted = true
 	}
-	// The exact size, so that the snapshot is one allocation that Raft can keep as it is.
-	size := uvarintLen(uint64(len(s.entries))) + s.size + uvarintLen(uint64(len(s.clients)))
-	b := make([]byte, 0, size)
+	size := len(b) + s.encodedSize()
 	b = appendUvarint(b, uint64(len(s.entries)))
 	for _, e := range s.entries {
 		v := e.value()

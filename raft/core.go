@@ -1033,7 +1033,10 @@ func (r *Raft) State() (term int, isLeader bool) { return r.term, r.role == lead
 // Snapshot takes data over: the caller must not modify it afterwards. The node keeps it as
 // it is, hands it to the host in Ready.Snapshot and sends it in every MsgSnap (the network
 // copies what it sends). A service encodes a fresh snapshot each time, and a copy here was
-// the largest allocation of raft/Swarm, whose snapshots hold the whole history.
+// the largest allocation of raft/Swarm, whose snapshots hold the whole history. The node
+// reads data until a later snapshot (taken or installed) replaces it, which the first Ready
+// after that carries, with every message queued before it: once the host has done that
+// Ready, only the host's own copies of data remain (rafthost recycles the array).
 func (r *Raft) Snapshot(index int, data []byte) {
 	if index <= r.log.snap.Index || index > r.applied {
 		return

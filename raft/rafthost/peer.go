@@ -144,6 +144,9 @@ type Peer struct {
 	appOut appendOut
 	// snapshot is the data of the snapshot last made durable (ReadSnapshot).
 	snapshot []byte
+	// snapBufs are the service's snapshot buffers, lent to the core and given back
+	// (SnapshotBuffer).
+	snapBufs snapshotBuffers
 	// image holds the records of the log's entries from the first rewrite on (see
 	// logImage): a rewrite copies them instead of encoding the log again.
 	image logImage
@@ -300,14 +303,20 @@ func (p *Peer) GetState() (term int, isLeader bool) {
 
 // Snapshot tells Raft the service has a snapshot covering through index; the
 // log before it is discarded. It takes data over (raft.Raft.Snapshot): the
-// service must not modify it afterwards.
+// service must not modify it afterwards, until SnapshotBuffer gives its array back.
 func (p *Peer) Snapshot(index int, data []byte) {
 	if p.halted != nil {
 		return
 	}
 	p.core.Snapshot(index, data)
+	p.snapBufs.lend(data)
 	p.drain()
 }
+
+// SnapshotBuffer returns an empty slice whose array the service handed over in an earlier
+// Snapshot and nothing reads any more (see snapshotBuffers), or nil if there is none: the
+// service owns it again, and may encode its next snapshot into it.
+func (p *Peer) SnapshotBuffer() []byte { return p.snapBufs.get() }
 
 // Core exposes the state machine to checkers and harnesses (read-only use).
 // It is nil if the peer halted.
@@ -337,7 +346,9 @@ func (p *Peer) SnapshotSize() int { return p.store.Size(fileSnapshot) }
 // made durable since. They are read-only, as ApplyMsg.Snapshot is: the core
 // holds the same bytes to send them. A service reads them at every boot, right
 // after the peer read the file; reading and copying it again was the second copy
-// of every snapshot a restarted service recovered.
+// of every snapshot a restarted service recovered. Bytes read after the service
+// made a snapshot of its own are that snapshot's buffer, good only until a later
+// snapshot is durable: SnapshotBuffer then gives the array back to the service.
 func (p *Peer) ReadSnapshot() []byte {
 	if p.halted != nil {
 		return nil
@@ -384,6 +395,9 @@ func (p *Peer) drain() {
 		p.writing, p.inflight = true, p.core.Ready()
 		rd := &p.inflight
 		countProbes(p.node.World(), rd)
+		if rd.Snapshot != nil {
+			p.snapBufs.taken(rd)
+		}
 		if p.writingObs != nil {
 			p.writingObs.Writing(p, rd)
 		}
@@ -420,6 +434,9 @@ func (p *Peer) synced() {
 	}
 	for i := range rd.Messages {
 		p.send(&rd.Messages[i])
+	}
+	if rd.Snapshot != nil {
+		p.snapBufs.persisted() // durable and sent: the snapshots it replaced are free
 	}
 	w := p.node.World()
 	for i := range rd.Apply {
