@@ -150,6 +150,8 @@ type Peer struct {
 	// image holds the records of the log's entries from the first rewrite on (see
 	// logImage): a rewrite copies them instead of encoding the log again.
 	image logImage
+	// logBufs are the arrays of rewritten logs, which the storage gives back.
+	logBufs logBuffers
 	// recvEntries holds the entries of the last AppendEntries received, decoded
 	// (receive): the core copies what it keeps of a message's entries (its log
 	// appends the Entry values; the commands are the message's own bytes), so one
@@ -203,7 +205,7 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 	}
 	p.cfg = cfg
 	p.writingObs, _ = cfg.Observer.(WritingObserver)
-	p.onSync, p.onReply, p.onTick = p.write, p.reply, p.tick
+	p.onSync, p.onReply, p.onTick = p.syncDone, p.reply, p.tick
 	p.sizes.hard, p.sizes.log = p.store.Size(fileHard), p.store.Size(fileLog)
 	recovered, err := p.recover()
 	if err != nil {
@@ -666,7 +668,12 @@ func (p *Peer) encodeLog() []byte {
 			p.appendBuf = records
 		}
 	}
-	return append(make([]byte, 0, p.logRoom(len(records))), records...)
+	room := p.logRoom(len(records))
+	b := p.logBufs.get(room)
+	if b == nil {
+		b = make([]byte, 0, room)
+	}
+	return append(b, records...)
 }
 
 // logRoom returns the capacity of the buffer of a rewritten log that keeps records bytes
@@ -711,6 +718,7 @@ func (p *Peer) write() {
 				p.sizes.hardTmp = len(op.data) + len(op.tail)
 			case fileLogTmp:
 				p.sizes.logTmp = len(op.data) + len(op.tail)
+				p.logBufs.written(op.data) // encodeLog's
 			}
 		case opAppend:
 			w.Digest(recordsDigest(op.data, len(op.data)))
@@ -723,14 +731,22 @@ func (p *Peer) write() {
 				p.sizes.hard = p.sizes.hardTmp
 			case fileLog:
 				p.sizes.log = p.sizes.logTmp
+				p.logBufs.renamed()
 			}
 		case opSync:
+			p.logBufs.issued++
 			p.store.Sync(p.onSync)
 			return
 		}
 		op.data, op.tail = nil, nil // the storage has them, or its copy
 	}
 	p.synced()
+}
+
+// syncDone is onSync: a Sync the peer issued completed.
+func (p *Peer) syncDone() {
+	p.logBufs.done++
+	p.write()
 }
 
 func (p *Peer) send(m *raft.Message) {

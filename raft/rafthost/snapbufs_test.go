@@ -95,6 +95,11 @@ func TestRecycledSnapshotBuffersAreNotRead(t *testing.T) {
 						}
 					}
 				}
+				for _, peer := range peers {
+					if peer != nil && peer.Node().Up() && peer.Halted() != nil {
+						p.Fatalf("test", "%s halted: %v", peer.Node().Name, peer.Halted())
+					}
+				}
 				for _, node := range w.Nodes()[:3] {
 					snap, err := StoredSnapshot(node.Disk)
 					if err != nil || (snap.Meta.Index > 0 && string(snap.Data) != want(snap.Meta.Index)) {
