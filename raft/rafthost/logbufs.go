@@ -8,7 +8,10 @@ package rafthost
 // The storage keeps a rewritten log's array (WriteFileOwned), appends into its spare room,
 // and gives it back (sim.Storage.WriteFileOwned) once the file is replaced, by the rename of
 // the next rewrite, and a Sync issued after that rename completed. The peer issues its
-// operations and counts its syncs itself (write), so it knows both.
+// operations and counts its syncs itself (write), so it knows both. It counts them from its
+// first rewrite on, when it makes its logBuffers: the peer issues operations only while no
+// Sync of its own is in flight (write waits for each), so no sync issued before then can
+// complete after it and be counted as a later one.
 type logBuffers struct {
 	// tmp is the array last written to the temporary log file, file the array of the log
 	// file (nil: not one this instance wrote whole).

@@ -145,13 +145,14 @@ type Peer struct {
 	// snapshot is the data of the snapshot last made durable (ReadSnapshot).
 	snapshot []byte
 	// snapBufs are the service's snapshot buffers, lent to the core and given back
-	// (SnapshotBuffer).
-	snapBufs snapshotBuffers
+	// (SnapshotBuffer); nil until the service first snapshots or asks for one.
+	snapBufs *snapshotBuffers
 	// image holds the records of the log's entries from the first rewrite on (see
 	// logImage): a rewrite copies them instead of encoding the log again.
 	image logImage
-	// logBufs are the arrays of rewritten logs, which the storage gives back.
-	logBufs logBuffers
+	// logBufs are the arrays of rewritten logs, which the storage gives back; nil until
+	// the first rewrite (a peer whose service never snapshots carries nothing for them).
+	logBufs *logBuffers
 	// recvEntries holds the entries of the last AppendEntries received, decoded
 	// (receive): the core copies what it keeps of a message's entries (its log
 	// appends the Entry values; the commands are the message's own bytes), so one
@@ -311,14 +312,22 @@ func (p *Peer) Snapshot(index int, data []byte) {
 		return
 	}
 	p.core.Snapshot(index, data)
-	p.snapBufs.lend(data)
+	p.snapshotBuffers().lend(data)
 	p.drain()
 }
 
 // SnapshotBuffer returns an empty slice whose array the service handed over in an earlier
 // Snapshot and nothing reads any more (see snapshotBuffers), or nil if there is none: the
 // service owns it again, and may encode its next snapshot into it.
-func (p *Peer) SnapshotBuffer() []byte { return p.snapBufs.get() }
+func (p *Peer) SnapshotBuffer() []byte { return p.snapshotBuffers().get() }
+
+// snapshotBuffers returns snapBufs, made if need be.
+func (p *Peer) snapshotBuffers() *snapshotBuffers {
+	if p.snapBufs == nil {
+		p.snapBufs = new(snapshotBuffers)
+	}
+	return p.snapBufs
+}
 
 // Core exposes the state machine to checkers and harnesses (read-only use).
 // It is nil if the peer halted.
@@ -397,7 +406,7 @@ func (p *Peer) drain() {
 		p.writing, p.inflight = true, p.core.Ready()
 		rd := &p.inflight
 		countProbes(p.node.World(), rd)
-		if rd.Snapshot != nil {
+		if rd.Snapshot != nil && p.snapBufs != nil {
 			p.snapBufs.taken(rd)
 		}
 		if p.writingObs != nil {
@@ -437,7 +446,7 @@ func (p *Peer) synced() {
 	for i := range rd.Messages {
 		p.send(&rd.Messages[i])
 	}
-	if rd.Snapshot != nil {
+	if rd.Snapshot != nil && p.snapBufs != nil {
 		p.snapBufs.persisted() // durable and sent: the snapshots it replaced are free
 	}
 	w := p.node.World()
@@ -669,7 +678,10 @@ func (p *Peer) encodeLog() []byte {
 		}
 	}
 	room := p.logRoom(len(records))
-	b := p.logBufs.get(room)
+	var b []byte
+	if p.logBufs != nil {
+		b = p.logBufs.get(room)
+	}
 	if b == nil {
 		b = make([]byte, 0, room)
 	}
@@ -718,6 +730,9 @@ func (p *Peer) write() {
 				p.sizes.hardTmp = len(op.data) + len(op.tail)
 			case fileLogTmp:
 				p.sizes.logTmp = len(op.data) + len(op.tail)
+				if p.logBufs == nil {
+					p.logBufs = new(logBuffers)
+				}
 				p.logBufs.written(op.data) // encodeLog's
 			}
 		case opAppend:
@@ -731,10 +746,14 @@ func (p *Peer) write() {
 				p.sizes.hard = p.sizes.hardTmp
 			case fileLog:
 				p.sizes.log = p.sizes.logTmp
-				p.logBufs.renamed()
+				if p.logBufs != nil {
+					p.logBufs.renamed()
+				}
 			}
 		case opSync:
-			p.logBufs.issued++
+			if p.logBufs != nil {
+				p.logBufs.issued++
+			}
 			p.store.Sync(p.onSync)
 			return
 		}
@@ -745,7 +764,9 @@ func (p *Peer) write() {
 
 // syncDone is onSync: a Sync the peer issued completed.
 func (p *Peer) syncDone() {
-	p.logBufs.done++
+	if p.logBufs != nil {
+		p.logBufs.done++
+	}
 	p.write()
 }
 
