@@ -1155,7 +1155,7 @@ func (r *Raft) Advance(rd Ready) {
 	if rd.catchUp {
 		return // its array is catchUpBuf, used again by the next one
 	}
-	if rd.seq >= r.spareLogFreeAt && len(r.catchUp) == 0 {
+	if r.log.spare != nil && !r.log.spareFree && rd.seq >= r.spareLogFreeAt && len(r.catchUp) == 0 {
 		r.log.spareFree = true // see compactLog
 	}
 	// The host is done with rd's message and apply slices (it copied what it

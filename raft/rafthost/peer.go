@@ -108,8 +108,9 @@ type Peer struct {
 	writing  bool
 	inflight raft.Ready
 	// ops are inflight's storage operations (see persist), ops[next:] still to
-	// issue; onSync continues them when a Sync completes. One Ready is written
-	// at a time, so one plan and one callback serve every Ready.
+	// issue; onSync (write, or syncDone once there are logBufs) continues them
+	// when a Sync completes. One Ready is written at a time, so one plan and one
+	// callback serve every Ready.
 	ops    []fileOp
 	next   int
 	onSync func()
@@ -206,7 +207,7 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 	}
 	p.cfg = cfg
 	p.writingObs, _ = cfg.Observer.(WritingObserver)
-	p.onSync, p.onReply, p.onTick = p.syncDone, p.reply, p.tick
+	p.onSync, p.onReply, p.onTick = p.write, p.reply, p.tick
 	p.sizes.hard, p.sizes.log = p.store.Size(fileHard), p.store.Size(fileLog)
 	recovered, err := p.recover()
 	if err != nil {
@@ -731,7 +732,9 @@ func (p *Peer) write() {
 			case fileLogTmp:
 				p.sizes.logTmp = len(op.data) + len(op.tail)
 				if p.logBufs == nil {
+					// Syncs are counted from now on (see logBuffers); none is in flight.
 					p.logBufs = new(logBuffers)
+					p.onSync = p.syncDone
 				}
 				p.logBufs.written(op.data) // encodeLog's
 			}
@@ -762,11 +765,9 @@ func (p *Peer) write() {
 	p.synced()
 }
 
-// syncDone is onSync: a Sync the peer issued completed.
+// syncDone is onSync once the peer has logBufs: a Sync it issued completed.
 func (p *Peer) syncDone() {
-	if p.logBufs != nil {
-		p.logBufs.done++
-	}
+	p.logBufs.done++
 	p.write()
 }
 
