@@ -146,7 +146,8 @@ type Peer struct {
 	// snapshot is the data of the snapshot last made durable (ReadSnapshot).
 	snapshot []byte
 	// snapBufs are the service's snapshot buffers, lent to the core and given back
-	// (SnapshotBuffer); nil until the service first snapshots or asks for one.
+	// (SnapshotBuffer); nil until the service first asks for one: the buffers of a
+	// service that never does are not followed.
 	snapBufs *snapshotBuffers
 	// image holds the records of the log's entries from the first rewrite on (see
 	// logImage): a rewrite copies them instead of encoding the log again.
@@ -313,21 +314,20 @@ func (p *Peer) Snapshot(index int, data []byte) {
 		return
 	}
 	p.core.Snapshot(index, data)
-	p.snapshotBuffers().lend(data)
+	if p.snapBufs != nil {
+		p.snapBufs.lend(data)
+	}
 	p.drain()
 }
 
 // SnapshotBuffer returns an empty slice whose array the service handed over in an earlier
 // Snapshot and nothing reads any more (see snapshotBuffers), or nil if there is none: the
 // service owns it again, and may encode its next snapshot into it.
-func (p *Peer) SnapshotBuffer() []byte { return p.snapshotBuffers().get() }
-
-// snapshotBuffers returns snapBufs, made if need be.
-func (p *Peer) snapshotBuffers() *snapshotBuffers {
+func (p *Peer) SnapshotBuffer() []byte {
 	if p.snapBufs == nil {
 		p.snapBufs = new(snapshotBuffers)
 	}
-	return p.snapBufs
+	return p.snapBufs.get()
 }
 
 // Core exposes the state machine to checkers and harnesses (read-only use).

@@ -31,10 +31,10 @@ type snapshotBuffers struct {
 	// a later snapshot has been taken; the buffer is free once that Ready is persisted and
 	// sent (one Ready is written at a time, so that is the Ready in flight).
 	lent []lentBuffer
-	// free are buffers nothing reads, for SnapshotBuffer; kept only once the service asked
-	// for one (wanted), so that a service that never does keeps no snapshot alive for it.
-	free   [][]byte
-	wanted bool
+	// free are buffers nothing reads, for SnapshotBuffer. (A peer makes its
+	// snapshotBuffers when the service first asks for one: a service that never does
+	// keeps no snapshot alive for it.)
+	free [][]byte
 }
 
 type lentBuffer struct {
@@ -71,7 +71,7 @@ func (s *snapshotBuffers) persisted() {
 		switch {
 		case !l.superseded:
 			kept = append(kept, l)
-		case s.wanted && len(s.free) < maxFreeSnapshots:
+		case len(s.free) < maxFreeSnapshots:
 			s.free = append(s.free, l.b[:0])
 		}
 	}
@@ -81,7 +81,6 @@ func (s *snapshotBuffers) persisted() {
 
 // get returns a free buffer, empty, or nil if there is none.
 func (s *snapshotBuffers) get() []byte {
-	s.wanted = true
 	n := len(s.free)
 	if n == 0 {
 		return nil
