@@ -15,9 +15,9 @@ import "github.com/lockstep-dst/lockstep/raft"
 // core sets a new snapshot's data and its pending Ready.Snapshot together, so the first
 // Ready taken after the replacement carries the new snapshot and every message queued
 // before it. When that Ready has been persisted, the storage has replaced the snapshot file
-// by the new one, durably (the rename is synced before the Ready completes, and the peer
-// writes one Ready at a time, each synced in full, so no earlier operation on the old data
-// is pending either); when its messages have been sent, the network holds copies of them
+// by the new one and synced after (the rename is synced before the Ready completes), so it
+// has given the old array back (sim.Storage.WriteFileOwned); when its messages have been
+// sent, the network holds copies of them
 // (netsim clones at the call). From then on nothing reads the old array: the ReadSnapshot
 // view is the new snapshot, and what the core and the peer still hold of it (stale message
 // slots, the last Ready's copy) is never read again. A buffer the core ignored (a stale
