@@ -282,7 +282,10 @@ func (s *Server) maybeSnapshot() {
 	}
 	s.snapSize = size
 	s.snapIndex = s.lastApplied
-	s.peer.Snapshot(s.lastApplied, s.store.Encode())
+	// Into a buffer of an earlier snapshot, which the peer gives back once nothing reads
+	// it: the store never holds one (it is restored only from bytes the peer read at
+	// boot or received in an InstallSnapshot), so encoding overwrites nothing it reads.
+	s.peer.Snapshot(s.lastApplied, s.store.EncodeInto(s.peer.SnapshotBuffer()))
 }
 
 // restore replaces the store by a snapshot covering through index.

@@ -132,8 +132,9 @@ type ApplyMsg struct {
 //  4. Call Advance with this Ready. Advance recycles the Messages and Apply slices: the host
 //     must copy what it keeps of them (the simulated network copies every message it sends).
 //     Entries, and the Entries of every MsgApp, are not copied: they share the log's array,
-//     whose elements the core never writes again once handed out (see raftLog.slice), so a
-//     host or checker may keep them as they are.
+//     whose elements the core does not write again until the host has advanced this Ready
+//     and the next one (see raftLog.slice): a host or checker reads them as they are while
+//     it does the Ready, and must copy what it keeps longer.
 type Ready struct {
 	Hard     *HardState
 	Truncate int
@@ -297,6 +298,10 @@ type Raft struct {
 	// service's callbacks queued meanwhile. The entries are a slice of the log, which the
 	// core never writes again (raftLog.slice).
 	catchUp []Entry
+	// spareLogFreeAt is the first Ready taken after the log last moved to another array
+	// (compactLog): the array it left is free once the host advanced that Ready, or a later
+	// one, that is not a catch-up (a catch-up Ready leaves the messages queued).
+	spareLogFreeAt uint64
 }
 
 // New builds a node from what it recovered from storage (zero Persistent = fresh node) at
@@ -668,7 +673,7 @@ func (r *Raft) handleSnapshot(m Message) {
 		if r.log.lastIndex() > s.Index {
 			r.reached |= ReachedSnapshotOverLongerLog
 		}
-		r.log.compact(s.Index)
+		r.compactLog(s.Index)
 	} else {
 		r.discardLogFor(s)
 	}
@@ -679,6 +684,16 @@ func (r *Raft) handleSnapshot(m Message) {
 	r.applied = s.Index
 	r.applyQueue = append(r.applyQueue, ApplyMsg{SnapshotValid: true, Snapshot: m.Data, SnapshotIndex: s.Index, SnapshotTerm: s.Term})
 	r.send(Message{Type: MsgSnapResp, To: m.From, Success: true, MatchIndex: s.Index})
+}
+
+// compactLog discards the log through i (raftLog.compact). If the log moves to another
+// array, slices of the one it leaves may be out in the Ready the host holds, and in messages
+// queued for the next Ready: the array is free once the first Ready taken from now on is
+// advanced (Advance), with no catch-up entries left that could be in it.
+func (r *Raft) compactLog(i int) {
+	if r.log.compact(i) {
+		r.spareLogFreeAt = r.readySeq + 1
+	}
 }
 
 // discardLogFor replaces the whole log by snapshot s, and makes storage drop every stored
@@ -1035,12 +1050,15 @@ func (r *Raft) State() (term int, isLeader bool) { return r.term, r.role == lead
 // Snapshot takes data over: the caller must not modify it afterwards. The node keeps it as
 // it is, hands it to the host in Ready.Snapshot and sends it in every MsgSnap (the network
 // copies what it sends). A service encodes a fresh snapshot each time, and a copy here was
-// the largest allocation of raft/Swarm, whose snapshots hold the whole history.
+// the largest allocation of raft/Swarm, whose snapshots hold the whole history. The node
+// reads data until a later snapshot (taken or installed) replaces it, which the first Ready
+// after that carries, with every message queued before it: once the host has done that
+// Ready, only the host's own copies of data remain (rafthost recycles the array).
 func (r *Raft) Snapshot(index int, data []byte) {
 	if index <= r.log.snap.Index || index > r.applied {
 		return
 	}
-	r.log.compact(index)
+	r.compactLog(index)
 	r.snapData = data
 	r.pendingSnap = &SnapshotState{Meta: r.log.snap, Data: r.snapData}
 	r.persistedLast = max(r.persistedLast, index)
@@ -1153,6 +1171,9 @@ func (r *Raft) Advance(rd Ready) {
 			r.spareApply = rd.Apply[:0]
 		}
 		return
+	}
+	if r.log.spare != nil && !r.log.spareFree && rd.seq >= r.spareLogFreeAt && len(r.catchUp) == 0 {
+		r.log.spareFree = true // see compactLog
 	}
 	// The host is done with rd's message and apply slices (it copied what it
 	// sent and applied), so their arrays carry a later Ready's: a Ready per

@@ -25,6 +25,16 @@ type SnapshotMeta struct {
 type raftLog struct {
 	snap SnapshotMeta
 	ents []Entry
+	// base is the whole of the array ents is in, from its first element, if the log
+	// allocated it (compact or append moved the log there; nil: recovered entries, the
+	// host's array, or none).
+	base []Entry
+	// spare is the array compact last moved the log away from (a base), and spareFree says
+	// that nothing reads it any more, so that the next move may go back into it instead of
+	// allocating: the core sets it once the host is done with every Ready that could carry
+	// a slice of it (Raft.Advance).
+	spare     []Entry
+	spareFree bool
 }
 
 func (l *raftLog) firstIndex() int { return l.snap.Index + 1 }
@@ -68,9 +78,10 @@ func (l *raftLog) entry(i int) Entry {
 
 // slice returns the entries [lo, hi), sharing the log's array: nothing is copied, since
 // the Ready and every MsgApp carry a slice of the log and the network copies what it sends.
-// The shared part is never written again: append writes only past the log's length, and
-// truncateFrom caps the array so that the next append moves the log to a new one. The
-// slice's capacity is capped too, so an append to it cannot write into the log.
+// The shared part is not written again while anything may read it: append writes only
+// past the log's length, truncateFrom caps the array so that the next append moves the log
+// to a new one, and compact moves the log back into an array it left only once it is free
+// (spare). The slice's capacity is capped too, so an append to it cannot write into the log.
 func (l *raftLog) slice(lo, hi int) []Entry {
 	if lo < l.firstIndex() || hi > l.lastIndex()+1 || lo > hi {
 		panic(fmt.Sprintf("raft: slice [%d, %d) requested outside log [%d, %d]", lo, hi, l.firstIndex(), l.lastIndex()))
@@ -98,7 +109,11 @@ func (l *raftLog) append(ents ...Entry) {
 		}
 		last, lastTerm = e.Index, e.Term
 	}
+	grows := len(l.ents)+len(ents) > cap(l.ents)
 	l.ents = append(l.ents, ents...)
+	if grows {
+		l.base = l.ents[:0:cap(l.ents)] // a new array, the log at its start
+	}
 }
 
 // truncateFrom drops every entry with index >= i (i > snap.Index).
@@ -116,7 +131,7 @@ func (l *raftLog) truncateFrom(i int) {
 }
 
 // compact discards entries through i, which must be in the log, making it the snapshot
-// point.
+// point, and reports whether it moved the log to another array.
 //
 // The kept tail stays where it is: the log now starts further into its array, and append
 // goes on writing past its end, where nothing was handed out (see slice). Copying the tail
@@ -126,17 +141,31 @@ func (l *raftLog) truncateFrom(i int) {
 // past the tail is less than the entries compacted now (about what the log gains before
 // the next snapshot): then to one with room for compactRoom times that many, so it moves
 // once every few snapshots. The dead prefix keeps its entries' commands alive until then.
-func (l *raftLog) compact(i int) {
+// The array it leaves becomes the spare, and a later move goes back into it if it is free
+// by then and has room for the tail and as many entries again as are compacted now (a move
+// into it costs a copy of the tail, no allocation, so it need not put the next move off as
+// far): the arrays were a fifth of the bytes kv/SnapshotRecoverManyClients3B allocated once
+// its snapshots and logs were recycled, and asking the spare for the room of a new array
+// found it too small at half of the moves.
+func (l *raftLog) compact(i int) (moved bool) {
 	t := l.mustTerm(i)
 	k := i - l.snap.Index
 	keep := l.ents[k:]
 	if cap(keep)-len(keep) < k {
-		moved := make([]Entry, len(keep), len(keep)+compactRoom*k)
-		copy(moved, keep)
-		keep = moved
+		var to []Entry
+		if l.spareFree && cap(l.spare) >= len(keep)+k {
+			to = l.spare[:len(keep)]
+		} else {
+			to = make([]Entry, len(keep), len(keep)+compactRoom*k)
+		}
+		copy(to, keep)
+		l.spare, l.spareFree = l.base, false
+		l.base = to[:0:cap(to)]
+		keep, moved = to, true
 	}
 	l.ents = keep
 	l.snap = SnapshotMeta{Index: i, Term: t}
+	return moved
 }
 
 // compactRoom is how many times the entries of one compaction the log's new array has room
@@ -146,7 +175,7 @@ const compactRoom = 4
 // restore replaces the whole log by the snapshot s.
 func (l *raftLog) restore(s SnapshotMeta) {
 	l.snap = s
-	l.ents = nil
+	l.ents, l.base = nil, nil
 }
 
 // firstIndexOfTerm returns the first index of the run of entries of term t that contains i,

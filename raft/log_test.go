@@ -2,6 +2,7 @@ package raft
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -90,4 +91,107 @@ func TestAppendChecksEveryEntryFirst(t *testing.T) {
 	l.append(entry(1, 1, "x"))
 	l.append(entry(1, 2, "y"), entry(3, 3, "z"))
 	require.Equal(t, []Entry{entry(1, 1, "x"), entry(1, 2, "y"), entry(3, 3, "z")}, l.slice(1, 4))
+}
+
+// TestCompactedLogArraysComeBackOnlyWhenFree: compact moves the log back into an array it
+// left (the spare) only once the host has advanced the Readies that could hold slices of it,
+// so that a Ready's entries, its own and its messages', stay as they were until it is
+// advanced, whatever the leader steps, snapshots and appends meanwhile (a host steps
+// responses while a Ready is out, and a service snapshots from inside Apply); and it does
+// move back, rather than allocate at every move. Runs of proposals of random lengths make the
+// log move at any point, once every few snapshots or at consecutive ones.
+func TestCompactedLogArraysComeBackOnlyWhenFree(t *testing.T) {
+	reused := 0
+	for seed := uint64(1); seed <= 20; seed++ {
+		rng := rand.New(rand.NewPCG(seed, seed))
+		r := newNode(t, 0, 3, Persistent{})
+		makeLeader(t, r) // its first heartbeats are in flight
+		for _, f := range []int{1, 2} {
+			r.Step(r.now, Message{Type: MsgAppResp, From: f, To: 0, Term: r.term, Success: true})
+		}
+		wasMoved := false
+		for round := 0; round < 300; round++ {
+			n := 1 + rng.IntN(3)
+			if rng.IntN(8) == 0 {
+				n = 5 + rng.IntN(40)
+			}
+			for k := 0; k < n; k++ {
+				r.Propose(r.now, []byte(fmt.Sprintf("cmd %d.%d", round, k)))
+			}
+			rd := r.Ready()
+			held := [][]Entry{slices.Clone(rd.Entries)}
+			for _, m := range rd.Messages {
+				held = append(held, slices.Clone(m.Entries))
+			}
+			for _, m := range rd.Messages {
+				if m.Type == MsgApp {
+					r.Step(r.now, Message{Type: MsgAppResp, From: m.To, To: 0, Term: r.term, Success: true,
+						MatchIndex: m.PrevIndex + len(m.Entries)})
+				}
+			}
+			moved := false
+			if rng.IntN(4) > 0 && r.applied > r.log.snap.Index {
+				spare, base := r.log.spare, r.log.base
+				r.Snapshot(r.applied, []byte("snap"))
+				moved = &base[:1][0] != &r.log.base[:1][0]
+				if moved && cap(spare) > 0 && &spare[:1][0] == &r.log.base[:1][0] {
+					reused++
+				}
+			}
+			r.Propose(r.now, []byte(fmt.Sprintf("during %d", round))) // appends while rd is out
+			got := [][]Entry{rd.Entries}
+			for _, m := range rd.Messages {
+				got = append(got, m.Entries)
+			}
+			require.Equal(t, held, got, "seed %d, round %d: the outstanding Ready's entries changed", seed, round)
+			r.Advance(rd)
+			if moved {
+				// Messages queued before the move, with entries of the array it left, go out
+				// with the next Ready.
+				require.False(t, r.log.spareFree, "seed %d, round %d: the array left is free before the next Ready", seed, round)
+			}
+			if wasMoved && !moved && len(r.catchUp) == 0 {
+				require.True(t, r.log.spareFree, "seed %d, round %d: the array left is not free after the next Ready", seed, round)
+			}
+			wasMoved = moved
+		}
+	}
+	t.Logf("%d moves back into the spare", reused)
+	require.Greater(t, reused, 50, "moves back into the spare")
+}
+
+// TestCompactMovesIntoTheSpareOnlyWhenFree: a compaction that moves the log goes into the
+// array the log left before only once the core said it is free, and only if it has the room.
+func TestCompactMovesIntoTheSpareOnlyWhenFree(t *testing.T) {
+	var l raftLog
+	for i := 1; i <= 8; i++ {
+		l.append(Entry{Term: 1, Index: i})
+	}
+	l.ents = l.ents[:8:8] // no room: the next compaction moves the log
+	l.spare = make([]Entry, 0, 100)
+	spare := l.spare
+	require.True(t, l.compact(4))
+	require.NotSame(t, &spare[:1][0], &l.ents[0], "moved into a spare not yet free")
+
+	l.ents = l.ents[:len(l.ents):len(l.ents)]
+	l.spare, l.spareFree = spare, true
+	require.True(t, l.compact(6))
+	require.Same(t, &spare[:1][0], &l.ents[0], "the free spare with room is used")
+	require.Equal(t, []Entry{{Term: 1, Index: 7}, {Term: 1, Index: 8}}, l.ents)
+	require.False(t, l.spareFree, "the array left is the new spare, not free")
+
+	// Keeping 8 and compacting 7 needs room for 2 in the spare; keeping 9 and 10 and
+	// compacting 8, for 3.
+	fits := make([]Entry, 0, 2)
+	l.spare, l.spareFree = fits, true
+	l.ents = l.ents[:len(l.ents):len(l.ents)]
+	require.True(t, l.compact(7))
+	require.Same(t, &fits[:1][0], &l.ents[0], "a free spare with room for the tail and one compaction's entries")
+	l.append(Entry{Term: 1, Index: 9}, Entry{Term: 1, Index: 10})
+	l.ents = l.ents[:len(l.ents):len(l.ents)]
+	small := make([]Entry, 0, 2)
+	l.spare, l.spareFree = small, true
+	require.True(t, l.compact(8))
+	require.NotSame(t, &small[:1][0], &l.ents[0], "a spare without the room is not used")
+	require.Equal(t, []Entry{{Term: 1, Index: 9}, {Term: 1, Index: 10}}, l.ents)
 }

@@ -57,6 +57,14 @@ type Storage interface {
 	// copy of a buffer encoded only to be written, and of a large payload
 	// behind a small header (a framed record). A real adapter implements it
 	// as WriteFile of the two, or one writev(2).
+	//
+	// The storage gives the arrays back once the file they were written to
+	// (under whatever name renames gave it since) is replaced, by a write to
+	// it or a rename over it, or removed, and a Sync issued after that
+	// operation completed: from then on the storage holds no part of them,
+	// and the caller owns them again. A crash of the node ends the caller, not
+	// the storage's hold: a new instance must not count on arrays the old one
+	// handed over.
 	WriteFileOwned(name string, head, tail []byte)
 	// Sync makes every operation issued before it durable, later: done runs
 	// as an event of the node once they are (never inside Sync itself), and
@@ -298,8 +306,13 @@ func (d *Disk) WriteFile(name string, data []byte) {
 // WriteFileOwned replaces the file's contents with head followed by tail
 // themselves (unsynced): the disk keeps their arrays, for the operation,
 // what reads see and the durable state, as WriteFile keeps its copy. The
-// caller must never write to them again; without a tail, appends to the
-// file go into head's spare capacity.
+// caller must not write to them until the disk gives them back; without a
+// tail, appends to the file go into head's spare capacity. The disk gives
+// them back as Storage says: the operation that replaces or removes the file
+// drops them from what reads see at once; the Sync after it makes every
+// operation before it durable, which drops the pending operations that
+// referred to them (makeDurable), and replaces or removes the file in the
+// durable state too.
 func (d *Disk) WriteFileOwned(name string, head, tail []byte) {
 	if !d.checkUp("write on its disk") {
 		return

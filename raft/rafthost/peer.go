@@ -108,8 +108,9 @@ type Peer struct {
 	writing  bool
 	inflight raft.Ready
 	// ops are inflight's storage operations (see persist), ops[next:] still to
-	// issue; onSync continues them when a Sync completes. One Ready is written
-	// at a time, so one plan and one callback serve every Ready.
+	// issue; onSync (write, or syncDone once there are logBufs) continues them
+	// when a Sync completes. One Ready is written at a time, so one plan and one
+	// callback serve every Ready.
 	ops    []fileOp
 	next   int
 	onSync func()
@@ -144,9 +145,16 @@ type Peer struct {
 	appOut appendOut
 	// snapshot is the data of the snapshot last made durable (ReadSnapshot).
 	snapshot []byte
+	// snapBufs are the service's snapshot buffers, lent to the core and given back
+	// (SnapshotBuffer); nil until the service first asks for one: the buffers of a
+	// service that never does are not followed.
+	snapBufs *snapshotBuffers
 	// image holds the records of the log's entries from the first rewrite on (see
 	// logImage): a rewrite copies them instead of encoding the log again.
 	image logImage
+	// logBufs are the arrays of rewritten logs, which the storage gives back; nil until
+	// the first rewrite (a peer whose service never snapshots carries nothing for them).
+	logBufs *logBuffers
 	// recvEntries holds the entries of the last AppendEntries received, decoded
 	// (receive): the core copies what it keeps of a message's entries (its log
 	// appends the Entry values; the commands are the message's own bytes), so one
@@ -300,13 +308,26 @@ func (p *Peer) GetState() (term int, isLeader bool) {
 
 // Snapshot tells Raft the service has a snapshot covering through index; the
 // log before it is discarded. It takes data over (raft.Raft.Snapshot): the
-// service must not modify it afterwards.
+// service must not modify it afterwards, until SnapshotBuffer gives its array back.
 func (p *Peer) Snapshot(index int, data []byte) {
 	if p.halted != nil {
 		return
 	}
 	p.core.Snapshot(index, data)
+	if p.snapBufs != nil {
+		p.snapBufs.lend(data)
+	}
 	p.drain()
+}
+
+// SnapshotBuffer returns an empty slice whose array the service handed over in an earlier
+// Snapshot and nothing reads any more (see snapshotBuffers), or nil if there is none: the
+// service owns it again, and may encode its next snapshot into it.
+func (p *Peer) SnapshotBuffer() []byte {
+	if p.snapBufs == nil {
+		p.snapBufs = new(snapshotBuffers)
+	}
+	return p.snapBufs.get()
 }
 
 // Core exposes the state machine to checkers and harnesses (read-only use).
@@ -337,7 +358,9 @@ func (p *Peer) SnapshotSize() int { return p.store.Size(fileSnapshot) }
 // made durable since. They are read-only, as ApplyMsg.Snapshot is: the core
 // holds the same bytes to send them. A service reads them at every boot, right
 // after the peer read the file; reading and copying it again was the second copy
-// of every snapshot a restarted service recovered.
+// of every snapshot a restarted service recovered. Bytes read after the service
+// made a snapshot of its own are that snapshot's buffer, good only until a later
+// snapshot is durable: SnapshotBuffer then gives the array back to the service.
 func (p *Peer) ReadSnapshot() []byte {
 	if p.halted != nil {
 		return nil
@@ -384,6 +407,9 @@ func (p *Peer) drain() {
 		p.writing, p.inflight = true, p.core.Ready()
 		rd := &p.inflight
 		countProbes(p.node.World(), rd)
+		if rd.Snapshot != nil && p.snapBufs != nil {
+			p.snapBufs.taken(rd)
+		}
 		if p.writingObs != nil {
 			p.writingObs.Writing(p, rd)
 		}
@@ -420,6 +446,9 @@ func (p *Peer) synced() {
 	}
 	for i := range rd.Messages {
 		p.send(&rd.Messages[i])
+	}
+	if rd.Snapshot != nil && p.snapBufs != nil {
+		p.snapBufs.persisted() // durable and sent: the snapshots it replaced are free
 	}
 	w := p.node.World()
 	for i := range rd.Apply {
@@ -649,7 +678,15 @@ func (p *Peer) encodeLog() []byte {
 			p.appendBuf = records
 		}
 	}
-	return append(make([]byte, 0, p.logRoom(len(records))), records...)
+	room := p.logRoom(len(records))
+	var b []byte
+	if p.logBufs != nil {
+		b = p.logBufs.get(room)
+	}
+	if b == nil {
+		b = make([]byte, 0, room)
+	}
+	return append(b, records...)
 }
 
 // logRoom returns the capacity of the buffer of a rewritten log that keeps records bytes
@@ -694,6 +731,12 @@ func (p *Peer) write() {
 				p.sizes.hardTmp = len(op.data) + len(op.tail)
 			case fileLogTmp:
 				p.sizes.logTmp = len(op.data) + len(op.tail)
+				if p.logBufs == nil {
+					// Syncs are counted from now on (see logBuffers); none is in flight.
+					p.logBufs = new(logBuffers)
+					p.onSync = p.syncDone
+				}
+				p.logBufs.written(op.data) // encodeLog's
 			}
 		case opAppend:
 			w.Digest(recordsDigest(op.data, len(op.data)))
@@ -706,14 +749,26 @@ func (p *Peer) write() {
 				p.sizes.hard = p.sizes.hardTmp
 			case fileLog:
 				p.sizes.log = p.sizes.logTmp
+				if p.logBufs != nil {
+					p.logBufs.renamed()
+				}
 			}
 		case opSync:
+			if p.logBufs != nil {
+				p.logBufs.issued++
+			}
 			p.store.Sync(p.onSync)
 			return
 		}
 		op.data, op.tail = nil, nil // the storage has them, or its copy
 	}
 	p.synced()
+}
+
+// syncDone is onSync once the peer has logBufs: a Sync it issued completed.
+func (p *Peer) syncDone() {
+	p.logBufs.done++
+	p.write()
 }
 
 func (p *Peer) send(m *raft.Message) {
