@@ -34,9 +34,9 @@ func TestAppendOutIsTheMessage(t *testing.T) {
 				out := &appendOut{m: x, crcs: crcs}
 				require.Equal(t, x.Digest(), out.Digest())
 				wire := out.Clone()
-				a, ok := wire.(*appendMsg)
+				a, ok := wire.(appendForm)
 				require.True(t, ok, "%T", wire)
-				require.Equal(t, x.Digest(), a.Digest())
+				require.Equal(t, x.Digest(), a.head().Digest())
 				require.Equal(t, *x, received(a))
 			}
 		}

@@ -803,7 +803,7 @@ func (p *Peer) send(m *raft.Message) {
 // receive is received for a request stepped into the core at once: an AppendEntries'
 // entries are decoded into recvEntries rather than a slice of their own.
 func (p *Peer) receive(x any) raft.Message {
-	a, ok := x.(*appendMsg)
+	a, ok := x.(appendForm)
 	if !ok {
 		return received(x)
 	}

@@ -1,0 +1,298 @@
+package rafthost
+
+import (
+	"encoding/binary"
+	"math"
+	"slices"
+
+	"github.com/lockstep-dst/lockstep/raft"
+)
+
+// The wire form of an AppendEntries with entries (see wire.go): its fields (appendHead)
+// and its entries packed into bytes: per entry its term (uvarint), its command's length
+// plus one (uvarint; 0 is a nil command) and the command, not its index, which follows
+// from PrevIndex. The receiver's entries are decoded from the bytes, their commands
+// sharing them.
+//
+// Entries of up to 984 bytes packed (nearly every message: a kv command is some tens of
+// bytes, and a leader sends a few at a time) travel inline, in an array sized to an
+// allocation size class (appendInline): the message is one allocation without pointers,
+// which the garbage collector never scans. With the bytes in a slice of their own
+// (appendMsg, for longer ones) it was two, one of them scanned, for every request a
+// leader sends.
+
+// appendForm is the wire form of an AppendEntries with entries, inline or not.
+type appendForm interface {
+	// message returns the message with its entries appended to dst.
+	message(dst []raft.Entry) raft.Message
+	head() *appendHead
+	packed() []byte
+}
+
+// appendHead is a MsgApp with n entries (a non-nil slice, maybe empty), whose indexes are
+// prevIndex+1, ..., prevIndex+n, but for the entries themselves.
+type appendHead struct {
+	from, to int32
+	n        int32
+	term     int32
+	prevIndex,
+	prevTerm int32
+	commit int32
+	used   int32 // the length of the packed entries
+	// digest is the message's raft.Message.Digest, taken from the message it was packed
+	// from: the network digests a request at each delivery, and digesting the packed form
+	// decoded every entry again.
+	digest uint64
+}
+
+func (h *appendHead) head() *appendHead { return h }
+
+// appendMsg holds entries whose packed bytes are too long for an appendInline.
+type appendMsg struct {
+	appendHead
+	bytes []byte
+}
+
+func (a *appendMsg) packed() []byte { return a.bytes }
+
+// appendInline holds its entries' packed bytes in an array of its own: P is *A, which
+// slices it. (The array types below each make an appendInline the size of an allocation
+// size class, the appendHead's 40 bytes included: TestWireFormSizes.)
+type appendInline[A any, P interface {
+	*A
+	slice() []byte
+}] struct {
+	appendHead
+	buf A
+}
+
+func (a *appendInline[A, P]) packed() []byte { return P(&a.buf).slice()[:a.used] }
+
+type (
+	packed24  [24]byte
+	packed40  [40]byte
+	packed56  [56]byte
+	packed88  [88]byte
+	packed120 [120]byte
+	packed168 [168]byte
+	packed216 [216]byte
+	packed312 [312]byte
+	packed472 [472]byte
+	packed728 [728]byte
+	packed984 [984]byte
+)
+
+func (a *packed24) slice() []byte  { return a[:] }
+func (a *packed40) slice() []byte  { return a[:] }
+func (a *packed56) slice() []byte  { return a[:] }
+func (a *packed88) slice() []byte  { return a[:] }
+func (a *packed120) slice() []byte { return a[:] }
+func (a *packed168) slice() []byte { return a[:] }
+func (a *packed216) slice() []byte { return a[:] }
+func (a *packed312) slice() []byte { return a[:] }
+func (a *packed472) slice() []byte { return a[:] }
+func (a *packed728) slice() []byte { return a[:] }
+func (a *packed984) slice() []byte { return a[:] }
+
+// packAppend returns m, a MsgApp with entries and only the fields an appendHead holds
+// (wireForm checks them), in an appendForm that shares no memory with it, or nil if its
+// entries do not follow PrevIndex (the core sends no other, but a form must hold the
+// message exactly or not be chosen) or are too long to count in an int32. Its digest takes
+// the commands' CRCs from crcs if not nil (messageDigest), in the pass that sizes the
+// entries.
+func packAppend(m *raft.Message, crcs *commandCRCs) any {
+	ents := m.Entries
+	h := appendHead{from: int32(m.From), to: int32(m.To), n: int32(len(ents)), term: int32(m.Term),
+		prevIndex: int32(m.PrevIndex), prevTerm: int32(m.PrevTerm), commit: int32(m.Commit)}
+	// raft.Message.DigestWith, field by field, for the fields a MsgApp in this form has.
+	d := fnv(fnvOffset)
+	d.int(int(raft.MsgApp)).int(m.From).int(m.To).int(m.Term)
+	d.int(0).int(0).int(0) // LastLogIndex, LastLogTerm, Granted
+	d.int(m.PrevIndex).int(m.PrevTerm).int(m.Commit).int(len(ents))
+	size := 0
+	for i := range ents {
+		e := &ents[i]
+		if e.Index != m.PrevIndex+1+i {
+			return nil
+		}
+		l := len(e.Command)
+		size += uvarintLen(uint64(e.Term)) + uvarintLen(uint64(l)+1) + l
+		d.int(e.Term).int(e.Index).int(l)
+		if l > 0 {
+			if crcs != nil {
+				d.int(int(crcs.of(e.Index, e.Command)))
+			} else {
+				d.int(int(raft.Checksum(e.Command)))
+			}
+		}
+	}
+	if size > math.MaxInt32 {
+		return nil
+	}
+	d.int(0).int(0).int(0).int(0) // Success, ConflictIndex, ConflictTerm, MatchIndex
+	d.int(0).int(0).int(0)        // Snapshot.Index, Snapshot.Term, len(Data)
+	h.used, h.digest = int32(size), uint64(d)
+	switch {
+	case size <= len(packed24{}):
+		return packInline[packed24](&h, ents)
+	case size <= len(packed40{}):
+		return packInline[packed40](&h, ents)
+	case size <= len(packed56{}):
+		return packInline[packed56](&h, ents)
+	case size <= len(packed88{}):
+		return packInline[packed88](&h, ents)
+	case size <= len(packed120{}):
+		return packInline[packed120](&h, ents)
+	case size <= len(packed168{}):
+		return packInline[packed168](&h, ents)
+	case size <= len(packed216{}):
+		return packInline[packed216](&h, ents)
+	case size <= len(packed312{}):
+		return packInline[packed312](&h, ents)
+	case size <= len(packed472{}):
+		return packInline[packed472](&h, ents)
+	case size <= len(packed728{}):
+		return packInline[packed728](&h, ents)
+	case size <= len(packed984{}):
+		return packInline[packed984](&h, ents)
+	}
+	b := make([]byte, size)
+	packEntries(b, ents)
+	return &appendMsg{appendHead: h, bytes: b}
+}
+
+// packInline is ents packed into a new appendInline of array A, with head h.
+func packInline[A any, P interface {
+	*A
+	slice() []byte
+}](h *appendHead, ents []raft.Entry) *appendInline[A, P] {
+	a := &appendInline[A, P]{appendHead: *h}
+	packEntries(P(&a.buf).slice(), ents)
+	return a
+}
+
+// packEntries writes ents into b, which has room for them.
+func packEntries(b []byte, ents []raft.Entry) {
+	o := 0
+	for i := range ents {
+		e := &ents[i]
+		o = putUvarint(b, o, uint64(e.Term))
+		if e.Command == nil {
+			b[o] = 0
+			o++
+			continue
+		}
+		o = putUvarint(b, o, uint64(len(e.Command))+1)
+		o += copy(b[o:], e.Command)
+	}
+}
+
+// uvarintLen is the length of v's uvarint encoding.
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
+}
+
+// uvarintAt is binary.Uvarint of b[o:] and the offset after it.
+func uvarintAt(b []byte, o int) (uint64, int) {
+	v, k := binary.Uvarint(b[o:])
+	return v, o + k
+}
+
+// putUvarint is binary.PutUvarint at b[o:], with the one-byte case in line, returning the
+// offset after it.
+func putUvarint(b []byte, o int, v uint64) int {
+	if v < 0x80 {
+		b[o] = byte(v)
+		return o + 1
+	}
+	return o + binary.PutUvarint(b[o:], v)
+}
+
+// entries appends the entries packed in b to dst (an empty, non-nil slice for none):
+// their commands are capped slices of b, so that an append to one cannot reach the next.
+// dst grows once, and each entry is written in place, read from an offset into b: a
+// follower decodes every entry it is sent, most of them more than once (a leader sends
+// what a follower lacks until the follower's answer comes back).
+func (h *appendHead) entries(b []byte, dst []raft.Entry) []raft.Entry {
+	if dst == nil {
+		dst = []raft.Entry{}
+	}
+	n := len(dst)
+	dst = slices.Grow(dst, int(h.n))[:n+int(h.n)]
+	ents, o := dst[n:], 0
+	for i := range ents {
+		e := &ents[i]
+		// uvarint's one-byte case written out: as a call it was a third of the loop.
+		var term, l uint64
+		if c := b[o]; c < 0x80 {
+			term, o = uint64(c), o+1
+		} else {
+			term, o = uvarintAt(b, o)
+		}
+		if c := b[o]; c < 0x80 {
+			l, o = uint64(c), o+1
+		} else {
+			l, o = uvarintAt(b, o)
+		}
+		e.Term, e.Index = int(term), int(h.prevIndex)+1+i
+		if l > 0 {
+			end := o + int(l) - 1
+			e.Command, o = b[o:end:end], end
+		} else {
+			e.Command = nil
+		}
+	}
+	return dst
+}
+
+// message returns the message whose entries are packed in b, its entries appended to dst.
+func (h *appendHead) message(b []byte, dst []raft.Entry) raft.Message {
+	return raft.Message{Type: raft.MsgApp, From: int(h.from), To: int(h.to), Term: int(h.term), PrevIndex: int(h.prevIndex),
+		PrevTerm: int(h.prevTerm), Entries: h.entries(b, dst), Commit: int(h.commit)}
+}
+
+// digestEntries is room on the stack for the entries size decodes.
+const digestEntries = 8
+
+// size is raft.Message.Size of the message whose entries are packed in b.
+func (h *appendHead) size(b []byte) int {
+	var buf [digestEntries]raft.Entry
+	m := h.message(b, buf[:0])
+	return m.Size()
+}
+
+// Digest is the message's (raft.Message.Digest), computed when it was packed
+// (TestAppendMsgIsTheMessage checks that what arrives is that message).
+func (h *appendHead) Digest() uint64 { return h.digest }
+
+func (a *appendMsg) message(dst []raft.Entry) raft.Message { return a.appendHead.message(a.bytes, dst) }
+
+// Size is the message's (raft.Message.Size).
+func (a *appendMsg) Size() int { return a.size(a.bytes) }
+
+// String is the message's (raft.Message.String).
+func (a *appendMsg) String() string { return a.message(nil).String() }
+
+// Clone copies a and its entries (a duplicate delivery).
+func (a *appendMsg) Clone() any {
+	c := *a
+	c.bytes = append([]byte(nil), a.bytes...)
+	return &c
+}
+
+func (a *appendInline[A, P]) message(dst []raft.Entry) raft.Message {
+	return a.appendHead.message(a.packed(), dst)
+}
+
+// Size is the message's (raft.Message.Size).
+func (a *appendInline[A, P]) Size() int { return a.size(a.packed()) }
+
+// String is the message's (raft.Message.String).
+func (a *appendInline[A, P]) String() string { return a.message(nil).String() }
+
+// Clone copies a, its entries with it (a duplicate delivery).
+func (a *appendInline[A, P]) Clone() any { c := *a; return &c }
