@@ -21,7 +21,7 @@ import (
 //     and no pointers;
 //   - appendForm: a MsgApp with entries (contiguous after PrevIndex, as the core sends
 //     them), 40 bytes with its digest, and the entries packed after it, in the same
-//     allocation up to 984 bytes of them (wireappend.go). A raft.Message clone takes 160
+//     allocation up to 216 bytes of them (wireappend.go). A raft.Message clone takes 160
 //     bytes, or 208 with one entry, plus 40 for each further entry and the commands; a
 //     leader that resends a backlog sends tens of entries.
 //   - anything else (MsgSnap, and any message a form cannot hold): a raft.Message, as
