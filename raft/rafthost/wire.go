@@ -191,8 +191,8 @@ func received(x any) raft.Message {
 		return m.message()
 	case *heartbeat:
 		return m.message()
-	case appendForm:
-		return m.message(nil)
+	case *append24, *append56, *append120, *append216, *appendMsg:
+		return asAppend(m).message(nil)
 	case *raft.Message:
 		return *m
 	}
@@ -204,14 +204,23 @@ var (
 	_ netsim.Digester = (*small)(nil)
 	_ netsim.Digester = (*heartbeat)(nil)
 	_ netsim.Digester = (*appendMsg)(nil)
-	_ netsim.Digester = (*appendInline[packed24, *packed24])(nil)
+	_ netsim.Digester = (*append24)(nil)
+	_ netsim.Digester = (*append56)(nil)
+	_ netsim.Digester = (*append120)(nil)
+	_ netsim.Digester = (*append216)(nil)
 	_ netsim.Message  = (*outgoing)(nil)
 	_ netsim.Digester = (*appendOut)(nil)
 	_ netsim.Message  = (*appendOut)(nil)
 	_ netsim.Message  = (*small)(nil)
 	_ netsim.Message  = (*heartbeat)(nil)
 	_ netsim.Message  = (*appendMsg)(nil)
-	_ netsim.Message  = (*appendInline[packed24, *packed24])(nil)
+	_ netsim.Message  = (*append24)(nil)
+	_ netsim.Message  = (*append56)(nil)
+	_ netsim.Message  = (*append120)(nil)
+	_ netsim.Message  = (*append216)(nil)
 	_ appendForm      = (*appendMsg)(nil)
-	_ appendForm      = (*appendInline[packed24, *packed24])(nil)
+	_ appendForm      = (*append24)(nil)
+	_ appendForm      = (*append56)(nil)
+	_ appendForm      = (*append120)(nil)
+	_ appendForm      = (*append216)(nil)
 )

@@ -40,10 +40,10 @@ func TestWireFormsAreTheMessage(t *testing.T) {
 		{"snapshot ok", raft.Message{Type: raft.MsgSnapResp, From: 2, To: 1, Term: 7, Success: true, MatchIndex: 90}, &small{}},
 		{"heartbeat", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: 40, PrevTerm: 6, Commit: 39}, &heartbeat{}},
 		{"first heartbeat", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 1}, &small{}},
-		{"empty entries", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, Entries: []raft.Entry{}}, &appendInline[packed24, *packed24]{}},
-		{"one entry", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: 4, PrevTerm: 2, Entries: ents("abc"), Commit: 3}, &appendInline[packed24, *packed24]{}},
-		{"entries", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: 4, PrevTerm: 2, Entries: ents("abc", "", "defg"), Commit: 4}, &appendInline[packed24, *packed24]{}},
-		{"nil command", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, Entries: []raft.Entry{{Term: 7, Index: 1}}}, &appendInline[packed24, *packed24]{}},
+		{"empty entries", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, Entries: []raft.Entry{}}, &append24{}},
+		{"one entry", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: 4, PrevTerm: 2, Entries: ents("abc"), Commit: 3}, &append24{}},
+		{"entries", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: 4, PrevTerm: 2, Entries: ents("abc", "", "defg"), Commit: 4}, &append24{}},
+		{"nil command", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, Entries: []raft.Entry{{Term: 7, Index: 1}}}, &append24{}},
 		{"snapshot", raft.Message{Type: raft.MsgSnap, From: 1, To: 2, Term: 7, Snapshot: raft.SnapshotMeta{Index: 90, Term: 6}, Data: []byte("state")}, &raft.Message{}},
 		{"append with a vote field", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, Commit: 2, LastLogIndex: 3}, &raft.Message{}},
 		{"node beyond int32", raft.Message{Type: raft.MsgVoteResp, From: math.MaxInt32 + 1, To: 1, Term: 7}, &raft.Message{}},
@@ -53,7 +53,7 @@ func TestWireFormsAreTheMessage(t *testing.T) {
 		{"entries beyond int32", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: math.MaxInt32 - 1, PrevTerm: 6,
 			Entries: []raft.Entry{{Term: 7, Index: math.MaxInt32}, {Term: 7, Index: math.MaxInt32 + 1}}}, &raft.Message{}},
 		{"entries up to int32", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: math.MaxInt32, PrevIndex: math.MaxInt32 - 2, PrevTerm: 6,
-			Entries: []raft.Entry{{Term: 7, Index: math.MaxInt32 - 1}, {Term: 7, Index: math.MaxInt32}}, Commit: math.MaxInt32}, &appendInline[packed24, *packed24]{}},
+			Entries: []raft.Entry{{Term: 7, Index: math.MaxInt32 - 1}, {Term: 7, Index: math.MaxInt32}}, Commit: math.MaxInt32}, &append24{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +119,7 @@ func TestWireFormSizes(t *testing.T) {
 	require.EqualValues(t, 24, unsafe.Sizeof(heartbeat{})) // a size class of its own
 	require.EqualValues(t, 64, unsafe.Sizeof(appendMsg{})) // with its digest, a size class too
 	require.EqualValues(t, 40, unsafe.Sizeof(appendHead{}))
-	// Each appendInline fills an allocation size class, and the arrays grow from one to the
+	// Each inline form fills an allocation size class, and the arrays grow from one to the
 	// next: a message takes the smallest that holds its entries, the slice form only beyond.
 	sizeClasses := []uintptr{64, 96, 160, 256}
 	var forms []uintptr

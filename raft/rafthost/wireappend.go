@@ -16,16 +16,12 @@ import (
 //
 // Entries of up to 216 bytes packed (nearly every message: a kv command is some tens of
 // bytes, and a leader sends a few at a time) travel inline, in an array sized so that the
-// whole is an allocation size class (appendInline): the message is one allocation without
-// pointers, which the garbage collector never scans. With the bytes in a slice of their own
-// (appendMsg, for longer ones) it was two, one of them scanned, for every request a leader
-// sends.
-//
-// Each array size is a dynamic type of its own, and the network's type switches and
-// assertions on a message (netsim's digest, Clone's result) cache a type only on about one
-// miss in a thousand, fewer as a site's cache grows: eleven sizes, up to 1 KiB, cost
-// kv/Concurrent3A more in those misses over seeds 1-3 than the allocations saved. Four
-// sizes cover what kv and raft scenarios send.
+// whole is an allocation size class (append24 to append216): the message is one
+// allocation without pointers, which the garbage collector never scans. With the bytes in
+// a slice of their own (appendMsg, kept for longer ones) it was two, one of them scanned,
+// for every request a leader sends. Four sizes hold 99.8% of kv/Concurrent3A's
+// AppendEntries and 96% of kv/SnapshotRecoverManyClients3B's; eleven, up to 1 KiB, did no
+// better, and each is one more dynamic type at the network's type switches.
 
 // appendForm is the wire form of an AppendEntries with entries, inline or not.
 type appendForm interface {
@@ -53,7 +49,27 @@ type appendHead struct {
 
 func (h *appendHead) head() *appendHead { return h }
 
-// appendMsg holds entries whose packed bytes are too long for an appendInline.
+// asAppend returns x as an appendForm, or nil if it is not one. A type switch on the
+// concrete forms compares type words in line, where an assertion to the interface goes
+// through the runtime's per-site cache, which takes a new type only on about one miss in
+// a thousand: a follower asks this of every request it receives.
+func asAppend(x any) appendForm {
+	switch a := x.(type) {
+	case *append24:
+		return a
+	case *append56:
+		return a
+	case *append120:
+		return a
+	case *append216:
+		return a
+	case *appendMsg:
+		return a
+	}
+	return nil
+}
+
+// appendMsg holds entries whose packed bytes are too long for the inline forms.
 type appendMsg struct {
 	appendHead
 	bytes []byte
@@ -61,30 +77,65 @@ type appendMsg struct {
 
 func (a *appendMsg) packed() []byte { return a.bytes }
 
-// appendInline holds its entries' packed bytes in an array of its own: P is *A, which
-// slices it. (The array types below each make an appendInline the size of an allocation
-// size class, the appendHead's 40 bytes included: TestWireFormSizes.)
-type appendInline[A any, P interface {
-	*A
-	slice() []byte
-}] struct {
-	appendHead
-	buf A
-}
-
-func (a *appendInline[A, P]) packed() []byte { return P(&a.buf).slice()[:a.used] }
-
+// append24, append56, append120 and append216 hold their entries' packed bytes in an
+// array of their own, sized so that each is an allocation size class, the appendHead's 40
+// bytes included (TestWireFormSizes). Types of their own, not one generic type: a generic
+// type's methods reach the array through its dictionary, which cost more per message than
+// the allocation saved.
 type (
-	packed24  [24]byte
-	packed56  [56]byte
-	packed120 [120]byte
-	packed216 [216]byte
+	append24 struct {
+		appendHead
+		buf [24]byte
+	}
+	append56 struct {
+		appendHead
+		buf [56]byte
+	}
+	append120 struct {
+		appendHead
+		buf [120]byte
+	}
+	append216 struct {
+		appendHead
+		buf [216]byte
+	}
 )
 
-func (a *packed24) slice() []byte  { return a[:] }
-func (a *packed56) slice() []byte  { return a[:] }
-func (a *packed120) slice() []byte { return a[:] }
-func (a *packed216) slice() []byte { return a[:] }
+func (a *append24) packed() []byte  { return a.buf[:a.used] }
+func (a *append56) packed() []byte  { return a.buf[:a.used] }
+func (a *append120) packed() []byte { return a.buf[:a.used] }
+func (a *append216) packed() []byte { return a.buf[:a.used] }
+
+func (a *append24) message(dst []raft.Entry) raft.Message {
+	return a.appendHead.message(a.packed(), dst)
+}
+func (a *append56) message(dst []raft.Entry) raft.Message {
+	return a.appendHead.message(a.packed(), dst)
+}
+func (a *append120) message(dst []raft.Entry) raft.Message {
+	return a.appendHead.message(a.packed(), dst)
+}
+func (a *append216) message(dst []raft.Entry) raft.Message {
+	return a.appendHead.message(a.packed(), dst)
+}
+
+// Size is the message's (raft.Message.Size).
+func (a *append24) Size() int  { return a.size(a.packed()) }
+func (a *append56) Size() int  { return a.size(a.packed()) }
+func (a *append120) Size() int { return a.size(a.packed()) }
+func (a *append216) Size() int { return a.size(a.packed()) }
+
+// String is the message's (raft.Message.String).
+func (a *append24) String() string  { return a.message(nil).String() }
+func (a *append56) String() string  { return a.message(nil).String() }
+func (a *append120) String() string { return a.message(nil).String() }
+func (a *append216) String() string { return a.message(nil).String() }
+
+// Clone copies a, its entries with it (a duplicate delivery).
+func (a *append24) Clone() any  { c := *a; return &c }
+func (a *append56) Clone() any  { c := *a; return &c }
+func (a *append120) Clone() any { c := *a; return &c }
+func (a *append216) Clone() any { c := *a; return &c }
 
 // packAppend returns m, a MsgApp with entries and only the fields an appendHead holds
 // (wireForm checks them), in an appendForm that shares no memory with it, or nil if its
@@ -125,28 +176,26 @@ func packAppend(m *raft.Message, crcs *commandCRCs) any {
 	d.int(0).int(0).int(0)        // Snapshot.Index, Snapshot.Term, len(Data)
 	h.used, h.digest = int32(size), uint64(d)
 	switch {
-	case size <= len(packed24{}):
-		return packInline[packed24](&h, ents)
-	case size <= len(packed56{}):
-		return packInline[packed56](&h, ents)
-	case size <= len(packed120{}):
-		return packInline[packed120](&h, ents)
-	case size <= len(packed216{}):
-		return packInline[packed216](&h, ents)
+	case size <= len(append24{}.buf):
+		a := &append24{appendHead: h}
+		packEntries(a.buf[:], ents)
+		return a
+	case size <= len(append56{}.buf):
+		a := &append56{appendHead: h}
+		packEntries(a.buf[:], ents)
+		return a
+	case size <= len(append120{}.buf):
+		a := &append120{appendHead: h}
+		packEntries(a.buf[:], ents)
+		return a
+	case size <= len(append216{}.buf):
+		a := &append216{appendHead: h}
+		packEntries(a.buf[:], ents)
+		return a
 	}
 	b := make([]byte, size)
 	packEntries(b, ents)
 	return &appendMsg{appendHead: h, bytes: b}
-}
-
-// packInline is ents packed into a new appendInline of array A, with head h.
-func packInline[A any, P interface {
-	*A
-	slice() []byte
-}](h *appendHead, ents []raft.Entry) *appendInline[A, P] {
-	a := &appendInline[A, P]{appendHead: *h}
-	packEntries(P(&a.buf).slice(), ents)
-	return a
 }
 
 // packEntries writes ents into b, which has room for them.
@@ -261,16 +310,3 @@ func (a *appendMsg) Clone() any {
 	c.bytes = append([]byte(nil), a.bytes...)
 	return &c
 }
-
-func (a *appendInline[A, P]) message(dst []raft.Entry) raft.Message {
-	return a.appendHead.message(a.packed(), dst)
-}
-
-// Size is the message's (raft.Message.Size).
-func (a *appendInline[A, P]) Size() int { return a.size(a.packed()) }
-
-// String is the message's (raft.Message.String).
-func (a *appendInline[A, P]) String() string { return a.message(nil).String() }
-
-// Clone copies a, its entries with it (a duplicate delivery).
-func (a *appendInline[A, P]) Clone() any { c := *a; return &c }
