@@ -15,8 +15,8 @@ import (
 // makes the smallest copy that holds the message exactly:
 //
 //   - small: a message with no entries, snapshot, PrevTerm or Commit (every response and
-//     every vote request): 40 bytes (a 48-byte allocation) and no pointers, so the garbage
-//     collector never scans it;
+//     every vote request): 32 bytes and no pointers, so the garbage collector never scans
+//     it;
 //   - heartbeat: a MsgApp without entries (a heartbeat, a commit index or a probe): 24 bytes
 //     and no pointers;
 //   - appendForm: a MsgApp with entries (contiguous after PrevIndex, as the core sends
@@ -27,8 +27,9 @@ import (
 //   - anything else (MsgSnap, and any message a form cannot hold): a raft.Message, as
 //     raft.Message.Clone makes it.
 //
-// The forms hold terms, indexes and node IDs as int32, and are chosen only for a message
-// whose every field fits (a simulated run never comes near 2^31 entries or terms): with the
+// The forms hold terms, indexes and node IDs as int32 (small: node IDs as a byte), and
+// are chosen only for a message whose every field fits (a simulated run never comes near
+// 2^31 entries or terms, nor a cluster near 256 peers): with the
 // int fields of 8 bytes, a response was an 80-byte allocation, a heartbeat 48 and an
 // appendForm's head 80, and responses are half of a Raft scenario's messages.
 //
@@ -61,9 +62,9 @@ func wireForm(m *raft.Message, crcs *commandCRCs) any {
 	if fitsInt32(m.From) && fitsInt32(m.To) && fitsInt32(m.Term) && fitsInt32(m.PrevIndex) &&
 		m.Data == nil && m.Snapshot == (raft.SnapshotMeta{}) {
 		if m.Entries == nil && m.PrevTerm == 0 && m.Commit == 0 {
-			if fitsInt32(m.LastLogIndex) && fitsInt32(m.LastLogTerm) && fitsInt32(m.ConflictIndex) &&
-				fitsInt32(m.ConflictTerm) && fitsInt32(m.MatchIndex) {
-				return &small{typ: m.Type, granted: m.Granted, success: m.Success, from: int32(m.From), to: int32(m.To),
+			if fitsUint8(m.From) && fitsUint8(m.To) && fitsInt32(m.LastLogIndex) && fitsInt32(m.LastLogTerm) &&
+				fitsInt32(m.ConflictIndex) && fitsInt32(m.ConflictTerm) && fitsInt32(m.MatchIndex) {
+				return &small{typ: m.Type, flags: smallFlags(m.Granted, m.Success), from: uint8(m.From), to: uint8(m.To),
 					term: int32(m.Term), lastLogIndex: int32(m.LastLogIndex), lastLogTerm: int32(m.LastLogTerm),
 					prevIndex: int32(m.PrevIndex), conflictIndex: int32(m.ConflictIndex),
 					conflictTerm: int32(m.ConflictTerm), matchIndex: int32(m.MatchIndex)}
@@ -87,22 +88,47 @@ func wireForm(m *raft.Message, crcs *commandCRCs) any {
 
 func fitsInt32(v int) bool { return v >= math.MinInt32 && v <= math.MaxInt32 }
 
-// small is a message without entries, snapshot, PrevTerm or Commit; no pointers.
+func fitsUint8(v int) bool { return v >= 0 && v <= math.MaxUint8 }
+
+// small is a message without entries, snapshot, PrevTerm or Commit, between nodes whose
+// Raft IDs fit a byte; no pointers. 32 bytes: a 32-byte allocation, where node IDs of 4
+// bytes and a bool each for Granted and Success took 40, a 48-byte one, and a small is
+// every response.
 type small struct {
-	typ              raft.MsgType
-	granted, success bool
-	from, to         int32
-	term             int32
-	lastLogIndex     int32
-	lastLogTerm      int32
-	prevIndex        int32
-	conflictIndex    int32
-	conflictTerm     int32
-	matchIndex       int32
+	typ           raft.MsgType
+	flags         uint8 // smallGranted | smallSuccess
+	from, to      uint8
+	term          int32
+	lastLogIndex  int32
+	lastLogTerm   int32
+	prevIndex     int32
+	conflictIndex int32
+	conflictTerm  int32
+	matchIndex    int32
 }
 
+// Bits of small.flags.
+const (
+	smallGranted = 1 << iota
+	smallSuccess
+)
+
+func smallFlags(granted, success bool) uint8 {
+	var f uint8
+	if granted {
+		f |= smallGranted
+	}
+	if success {
+		f |= smallSuccess
+	}
+	return f
+}
+
+func (s *small) granted() bool { return s.flags&smallGranted != 0 }
+func (s *small) success() bool { return s.flags&smallSuccess != 0 }
+
 func (s *small) message() raft.Message {
-	return raft.Message{Type: s.typ, Granted: s.granted, Success: s.success, From: int(s.from), To: int(s.to),
+	return raft.Message{Type: s.typ, Granted: s.granted(), Success: s.success(), From: int(s.from), To: int(s.to),
 		Term: int(s.term), LastLogIndex: int(s.lastLogIndex), LastLogTerm: int(s.lastLogTerm), PrevIndex: int(s.prevIndex),
 		ConflictIndex: int(s.conflictIndex), ConflictTerm: int(s.conflictTerm), MatchIndex: int(s.matchIndex)}
 }
@@ -115,9 +141,9 @@ func (s *small) Size() int { m := s.message(); return m.Size() }
 func (s *small) Digest() uint64 {
 	d := fnv(fnvOffset)
 	d.int(int(s.typ)).int(int(s.from)).int(int(s.to)).int(int(s.term))
-	d.int(int(s.lastLogIndex)).int(int(s.lastLogTerm)).bool(s.granted)
+	d.int(int(s.lastLogIndex)).int(int(s.lastLogTerm)).bool(s.granted())
 	d.int(int(s.prevIndex)).int(0).int(0).int(0) // PrevTerm, Commit, len(Entries)
-	d.bool(s.success).int(int(s.conflictIndex)).int(int(s.conflictTerm)).int(int(s.matchIndex))
+	d.bool(s.success()).int(int(s.conflictIndex)).int(int(s.conflictTerm)).int(int(s.matchIndex))
 	d.int(0).int(0).int(0) // Snapshot.Index, Snapshot.Term, len(Data)
 	return uint64(d)
 }

@@ -46,6 +46,7 @@ func TestWireFormsAreTheMessage(t *testing.T) {
 		{"nil command", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, Entries: []raft.Entry{{Term: 7, Index: 1}}}, &append24{}},
 		{"snapshot", raft.Message{Type: raft.MsgSnap, From: 1, To: 2, Term: 7, Snapshot: raft.SnapshotMeta{Index: 90, Term: 6}, Data: []byte("state")}, &raft.Message{}},
 		{"append with a vote field", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, Commit: 2, LastLogIndex: 3}, &raft.Message{}},
+		{"node beyond a byte", raft.Message{Type: raft.MsgVoteResp, From: 2, To: math.MaxUint8 + 1, Term: 7}, &raft.Message{}},
 		{"node beyond int32", raft.Message{Type: raft.MsgVoteResp, From: math.MaxInt32 + 1, To: 1, Term: 7}, &raft.Message{}},
 		{"match beyond int32", raft.Message{Type: raft.MsgAppResp, From: 2, To: 1, Term: 7, Success: true, MatchIndex: math.MaxInt32 + 1}, &raft.Message{}},
 		{"conflict below int32", raft.Message{Type: raft.MsgAppResp, From: 2, To: 1, Term: 7, ConflictIndex: math.MinInt32 - 1}, &raft.Message{}},
@@ -115,7 +116,7 @@ func TestWireFormSizes(t *testing.T) {
 	if unsafe.Sizeof(0) != 8 {
 		t.Skip("sizes are given for 64-bit platforms")
 	}
-	require.EqualValues(t, 40, unsafe.Sizeof(small{}))     // a 48-byte allocation
+	require.EqualValues(t, 32, unsafe.Sizeof(small{}))     // a size class of its own
 	require.EqualValues(t, 24, unsafe.Sizeof(heartbeat{})) // a size class of its own
 	require.EqualValues(t, 64, unsafe.Sizeof(appendMsg{})) // with its digest, a size class too
 	require.EqualValues(t, 40, unsafe.Sizeof(appendHead{}))
