@@ -12,27 +12,48 @@ type Request struct {
 	From int // caller's node ID
 	Args any // the handler's own copy
 
-	m *method
 	// Which dispatch of which call this is, for Respond: the call's
-	// record, and in tag the record's use (call.gen) shifted left by two
-	// and the copy's number (0-2). Requests are never reused
-	// (newRequest), so a Request names one dispatch for good, as a respond
-	// closure of its own would. Packed so that a Request is 48 bytes, not
-	// 64: there is one per delivered request.
+	// record, and in tag the record's use (call.gen), the method's index
+	// (method.idx) and the copy's number (0-2), packed by requestTag.
+	// Requests are never reused (newRequest), so a Request names one
+	// dispatch for good, as a respond closure of its own would. Packed so
+	// that a Request is 40 bytes, not 64: there is one per delivered
+	// request.
 	c   *call
 	tag uint64
 }
 
-// Method is the name of the method called.
-func (r *Request) Method() string { return r.m.name }
+// The fields of Request.tag: the copy's number in its low copyBits bits,
+// the method's index in the next methodBits, the record's use above them.
+const (
+	copyBits   = 2
+	methodBits = 16
+	maxMethods = 1 << methodBits
+	useShift   = copyBits + methodBits
+)
+
+// requestTag packs copy k of a call of method idx made in use gen of its
+// record. Only gen's low 64-useShift bits are kept: a record is not reused
+// 2^46 times in a run.
+func requestTag(gen uint64, idx int, k uint8) uint64 {
+	return gen<<useShift | uint64(idx)<<copyBits | uint64(k)
+}
+
+// Method is the name of the method called. The method's record is found
+// through the call's network, which a call record keeps through every
+// reuse (call.unref), so a Request kept after its call ended still names
+// its own method.
+func (r *Request) Method() string {
+	return r.c.net.methods[r.tag>>copyBits&(maxMethods-1)].name
+}
 
 // Respond answers the request, as the respond function handed to a
 // Handler does: it works once, and only for this dispatch. A handler may
 // keep the Request and call Respond again, even after the call's record
 // was freed and reused by another call, which does not hear it.
 func (r *Request) Respond(reply Message) {
-	c, gen, k := r.c, r.tag>>2, r.tag&3
-	if c == nil || c.gen != gen || c.responded&(1<<k) != 0 {
+	c, k := r.c, r.tag&(1<<copyBits-1)
+	if c == nil || c.gen<<useShift != r.tag>>useShift<<useShift || c.responded&(1<<k) != 0 {
 		return
 	}
 	c.responded |= 1 << k
@@ -180,7 +201,9 @@ func (c *call) unref() {
 		return
 	}
 	n := c.net
-	*c = call{gen: c.gen + 1} // holds no messages, callbacks or endpoints while free
+	// Holds no messages, callbacks or endpoints while free; its network it
+	// keeps, for the Requests of its earlier uses (Request.Method).
+	*c = call{net: n, gen: c.gen + 1}
 	n.free = append(n.free, c)
 }
 
@@ -438,7 +461,7 @@ func (c *call) dispatch(id uint64) {
 	}
 	req := n.newRequest()
 	k := c.dispatched
-	*req = Request{From: c.from.node.ID, Args: args, m: c.labels, c: c, tag: c.gen<<2 | uint64(k)}
+	*req = Request{From: c.from.node.ID, Args: args, c: c, tag: requestTag(c.gen, c.labels.idx, k)}
 	c.dispatched++
 	c.refs++ // held by the request (its Respond) until the handler responds
 	h(req)

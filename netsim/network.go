@@ -254,6 +254,9 @@ func (n *Network) method(name string) *method {
 	} else if m, ok := n.byName[name]; ok {
 		return m
 	}
+	if len(n.methods) == maxMethods {
+		panic(fmt.Sprintf("netsim: more than %d RPC methods", maxMethods)) // Request.tag has room for no more
+	}
 	m := &method{name: name, req: "req " + name, rep: "rep " + name, fail: "fail " + name,
 		timeout: "timeout " + name, poll: "poll " + name, wait: "reply to " + name, idx: len(n.methods)}
 	n.methods = append(n.methods, m)
