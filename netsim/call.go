@@ -124,7 +124,8 @@ type call struct {
 	dest     int32 // the address called, for the trace
 	copies   int32 // deliveries scheduled but not yet dispatched
 	labels   *method
-	args     Message
+	args     any    // the request's Clone, a Message (asserted only to clone it again, see dispatch)
+	digest   uint64 // the request's digest (see digest)
 	done     Done
 	rand     sim.Rand      // by value: one allocation less per call
 	back     time.Duration // the reply's one-way latency (see Latency)
@@ -142,9 +143,10 @@ type call struct {
 
 	// The reply in flight (at most one per call: respond sets served before
 	// it schedules one), read by replyArrives.
-	reply     any
-	replySize int
-	replyID   uint64 // its trace ID; 0 unless tracing
+	reply       any
+	replySize   int
+	replyDigest uint64 // see digest
+	replyID     uint64 // its trace ID; 0 unless tracing
 
 	// refs counts what may still use the call: its scheduled events and the
 	// Requests handed to handlers that have not yet responded.
@@ -292,7 +294,8 @@ func (e *Endpoint) call(to int, m *method, args Message, timeout time.Duration, 
 	}
 	// Copied only now: a request to a peer that is down or cut off, or that is dropped,
 	// is never delivered, and a Raft leader sends whole backlogs to such peers.
-	c.args = args.Clone().(Message)
+	c.args = args.Clone()
+	c.digest = digest(args, size)
 	c.copies = 1
 	if tracing {
 		c.id = n.traceSend(e.node.ID, to, method, false, summary(c.args), arrives(delay, held))
@@ -447,17 +450,17 @@ func (c *call) dispatch(id uint64) {
 	}
 	n.stats.Delivered++
 	n.stats.bump(&n.stats.perServer, c.to.node.ID, 1)
-	n.w.Digest(linkDigest(digest(c.args), c.from.node.ID, c.to.node.ID))
+	n.w.Digest(linkDigest(c.digest, c.from.node.ID, c.to.node.ID))
 	if id != 0 {
 		n.traceDeliver(id)
 	}
 	// The handler owns its args. c.args is already the network's private
 	// copy, so only a delivery that another (duplicate) one follows needs a
 	// fresh copy: the handler may mutate what it was given.
-	args := any(c.args)
+	args := c.args
 	c.copies--
 	if c.copies > 0 {
-		args = c.args.Clone()
+		args = c.args.(Message).Clone()
 	}
 	req := n.newRequest()
 	k := c.dispatched
@@ -514,6 +517,7 @@ func (c *call) respond(reply Message) {
 	}
 	c.reply = reply.Clone()
 	c.replySize = reply.Size()
+	c.replyDigest = digest(reply, c.replySize)
 	if tracing {
 		c.replyID = n.traceSend(c.to.node.ID, c.from.node.ID, c.labels.name, true, summary(reply), arrives(delay, held))
 		n.traceBind(c.replyID) // the reply's arrival is an event of the caller
@@ -534,7 +538,7 @@ func (c *call) replyArrives() {
 	}
 	n.stats.Bytes += c.replySize
 	n.stats.Replies++
-	n.w.Digest(linkDigest(digest(c.reply), c.to.node.ID, c.from.node.ID))
+	n.w.Digest(linkDigest(c.replyDigest, c.to.node.ID, c.from.node.ID))
 	if id != 0 {
 		n.traceDeliver(id)
 	}

@@ -38,6 +38,10 @@ func TestAppendOutIsTheMessage(t *testing.T) {
 				require.True(t, ok, "%T", wire)
 				require.Equal(t, x.Digest(), a.head().Digest())
 				require.Equal(t, *x, received(a))
+				// As the network asks: the digest right after the Clone.
+				out = &appendOut{m: x, crcs: crcs}
+				out.Clone()
+				require.Equal(t, x.Digest(), out.Digest())
 			}
 		}
 	})
