@@ -12,27 +12,48 @@ type Request struct {
 	From int // caller's node ID
 	Args any // the handler's own copy
 
-	m *method
 	// Which dispatch of which call this is, for Respond: the call's
-	// record, and in tag the record's use (call.gen) shifted left by two
-	// and the copy's number (0-2). Requests are never reused
-	// (newRequest), so a Request names one dispatch for good, as a respond
-	// closure of its own would. Packed so that a Request is 48 bytes, not
-	// 64: there is one per delivered request.
+	// record, and in tag the record's use (call.gen), the method's index
+	// (method.idx) and the copy's number (0-2), packed by requestTag.
+	// Requests are never reused (newRequest), so a Request names one
+	// dispatch for good, as a respond closure of its own would. Packed so
+	// that a Request is 40 bytes, not 64: there is one per delivered
+	// request.
 	c   *call
 	tag uint64
 }
 
-// Method is the name of the method called.
-func (r *Request) Method() string { return r.m.name }
+// The fields of Request.tag: the copy's number in its low copyBits bits,
+// the method's index in the next methodBits, the record's use above them.
+const (
+	copyBits   = 2
+	methodBits = 16
+	maxMethods = 1 << methodBits
+	useShift   = copyBits + methodBits
+)
+
+// requestTag packs copy k of a call of method idx made in use gen of its
+// record. Only gen's low 64-useShift bits are kept: a record is not reused
+// 2^46 times in a run.
+func requestTag(gen uint64, idx int, k uint8) uint64 {
+	return gen<<useShift | uint64(idx)<<copyBits | uint64(k)
+}
+
+// Method is the name of the method called. The method's record is found
+// through the call's network, which a call record keeps through every
+// reuse (call.unref), so a Request kept after its call ended still names
+// its own method.
+func (r *Request) Method() string {
+	return r.c.net.methods[r.tag>>copyBits&(maxMethods-1)].name
+}
 
 // Respond answers the request, as the respond function handed to a
 // Handler does: it works once, and only for this dispatch. A handler may
 // keep the Request and call Respond again, even after the call's record
 // was freed and reused by another call, which does not hear it.
 func (r *Request) Respond(reply Message) {
-	c, gen, k := r.c, r.tag>>2, r.tag&3
-	if c == nil || c.gen != gen || c.responded&(1<<k) != 0 {
+	c, k := r.c, r.tag&(1<<copyBits-1)
+	if c == nil || c.gen<<useShift != r.tag>>useShift<<useShift || c.responded&(1<<k) != 0 {
 		return
 	}
 	c.responded |= 1 << k
@@ -103,7 +124,8 @@ type call struct {
 	dest     int32 // the address called, for the trace
 	copies   int32 // deliveries scheduled but not yet dispatched
 	labels   *method
-	args     Message
+	args     any    // the request's Clone, a Message (asserted only to clone it again, see dispatch)
+	digest   uint64 // the request's digest (see digest)
 	done     Done
 	rand     sim.Rand      // by value: one allocation less per call
 	back     time.Duration // the reply's one-way latency (see Latency)
@@ -121,9 +143,10 @@ type call struct {
 
 	// The reply in flight (at most one per call: respond sets served before
 	// it schedules one), read by replyArrives.
-	reply     any
-	replySize int
-	replyID   uint64 // its trace ID; 0 unless tracing
+	reply       any
+	replySize   int
+	replyDigest uint64 // see digest
+	replyID     uint64 // its trace ID; 0 unless tracing
 
 	// refs counts what may still use the call: its scheduled events and the
 	// Requests handed to handlers that have not yet responded.
@@ -180,7 +203,9 @@ func (c *call) unref() {
 		return
 	}
 	n := c.net
-	*c = call{gen: c.gen + 1} // holds no messages, callbacks or endpoints while free
+	// Holds no messages, callbacks or endpoints while free; its network it
+	// keeps, for the Requests of its earlier uses (Request.Method).
+	*c = call{net: n, gen: c.gen + 1}
 	n.free = append(n.free, c)
 }
 
@@ -269,7 +294,8 @@ func (e *Endpoint) call(to int, m *method, args Message, timeout time.Duration, 
 	}
 	// Copied only now: a request to a peer that is down or cut off, or that is dropped,
 	// is never delivered, and a Raft leader sends whole backlogs to such peers.
-	c.args = args.Clone().(Message)
+	c.args = args.Clone()
+	c.digest = digest(args, size)
 	c.copies = 1
 	if tracing {
 		c.id = n.traceSend(e.node.ID, to, method, false, summary(c.args), arrives(delay, held))
@@ -424,21 +450,21 @@ func (c *call) dispatch(id uint64) {
 	}
 	n.stats.Delivered++
 	n.stats.bump(&n.stats.perServer, c.to.node.ID, 1)
-	n.w.Digest(linkDigest(digest(c.args), c.from.node.ID, c.to.node.ID))
+	n.w.Digest(linkDigest(c.digest, c.from.node.ID, c.to.node.ID))
 	if id != 0 {
 		n.traceDeliver(id)
 	}
 	// The handler owns its args. c.args is already the network's private
 	// copy, so only a delivery that another (duplicate) one follows needs a
 	// fresh copy: the handler may mutate what it was given.
-	args := any(c.args)
+	args := c.args
 	c.copies--
 	if c.copies > 0 {
-		args = c.args.Clone()
+		args = c.args.(Message).Clone()
 	}
 	req := n.newRequest()
 	k := c.dispatched
-	*req = Request{From: c.from.node.ID, Args: args, m: c.labels, c: c, tag: c.gen<<2 | uint64(k)}
+	*req = Request{From: c.from.node.ID, Args: args, c: c, tag: requestTag(c.gen, c.labels.idx, k)}
 	c.dispatched++
 	c.refs++ // held by the request (its Respond) until the handler responds
 	h(req)
@@ -491,6 +517,7 @@ func (c *call) respond(reply Message) {
 	}
 	c.reply = reply.Clone()
 	c.replySize = reply.Size()
+	c.replyDigest = digest(reply, c.replySize)
 	if tracing {
 		c.replyID = n.traceSend(c.to.node.ID, c.from.node.ID, c.labels.name, true, summary(reply), arrives(delay, held))
 		n.traceBind(c.replyID) // the reply's arrival is an event of the caller
@@ -511,7 +538,7 @@ func (c *call) replyArrives() {
 	}
 	n.stats.Bytes += c.replySize
 	n.stats.Replies++
-	n.w.Digest(linkDigest(digest(c.reply), c.to.node.ID, c.from.node.ID))
+	n.w.Digest(linkDigest(c.replyDigest, c.to.node.ID, c.from.node.ID))
 	if id != 0 {
 		n.traceDeliver(id)
 	}

@@ -7,9 +7,23 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestRequestSize: a Request is allocated per delivered request, 48 bytes
-// with the dispatch's use and copy packed in one word (Request.tag); one
-// field more puts it in the allocator's 64-byte class.
+// TestRequestSize: a Request is allocated per delivered request, 40 bytes
+// with the dispatch's use, method and copy packed in one word (Request.tag).
 func TestRequestSize(t *testing.T) {
-	require.Equal(t, uintptr(48), unsafe.Sizeof(Request{}))
+	require.Equal(t, uintptr(40), unsafe.Sizeof(Request{}))
+}
+
+// TestRequestTag: each field of a packed tag reads back, whatever the others
+// hold.
+func TestRequestTag(t *testing.T) {
+	for _, gen := range []uint64{0, 1, 1<<(64-useShift) - 1} {
+		for _, idx := range []int{0, 1, maxMethods - 1} {
+			for _, k := range []uint8{0, 1, 2} {
+				tag := requestTag(gen, idx, k)
+				require.Equal(t, uint64(k), tag&(1<<copyBits-1))
+				require.Equal(t, uint64(idx), tag>>copyBits&(maxMethods-1))
+				require.Equal(t, gen<<useShift, tag>>useShift<<useShift)
+			}
+		}
+	}
 }

@@ -44,16 +44,32 @@ func messageDigest(m *raft.Message, crcs *commandCRCs) uint64 {
 type appendOut struct {
 	m    *raft.Message
 	crcs *commandCRCs
+	// digest is m's, if digested: the network digests the message it is handed right after
+	// cloning it (netsim's digest), and Clone computes the digest as it packs the entries.
+	// A peer sets a fresh appendOut for each send.
+	digest   uint64
+	digested bool
 }
 
 // Size is the message's (raft.Message.Size).
 func (o *appendOut) Size() int { return o.m.Size() }
 
 // Digest is the message's (raft.Message.Digest).
-func (o *appendOut) Digest() uint64 { return messageDigest(o.m, o.crcs) }
+func (o *appendOut) Digest() uint64 {
+	if !o.digested {
+		o.digest, o.digested = messageDigest(o.m, o.crcs), true
+	}
+	return o.digest
+}
 
 // String is the message's (raft.Message.String), for traces.
 func (o *appendOut) String() string { return o.m.String() }
 
 // Clone returns the message in its wire form (outgoing.Clone).
-func (o *appendOut) Clone() any { return wireForm(o.m, o.crcs) }
+func (o *appendOut) Clone() any {
+	form := wireForm(o.m, o.crcs)
+	if a := asAppend(form); a != nil {
+		o.digest, o.digested = a.head().digest, true
+	}
+	return form
+}

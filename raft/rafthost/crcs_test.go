@@ -34,10 +34,14 @@ func TestAppendOutIsTheMessage(t *testing.T) {
 				out := &appendOut{m: x, crcs: crcs}
 				require.Equal(t, x.Digest(), out.Digest())
 				wire := out.Clone()
-				a, ok := wire.(*appendMsg)
+				a, ok := wire.(appendForm)
 				require.True(t, ok, "%T", wire)
-				require.Equal(t, x.Digest(), a.Digest())
+				require.Equal(t, x.Digest(), a.head().Digest())
 				require.Equal(t, *x, received(a))
+				// As the network asks: the digest right after the Clone.
+				out = &appendOut{m: x, crcs: crcs}
+				out.Clone()
+				require.Equal(t, x.Digest(), out.Digest())
 			}
 		}
 	})

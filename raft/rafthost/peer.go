@@ -803,8 +803,8 @@ func (p *Peer) send(m *raft.Message) {
 // receive is received for a request stepped into the core at once: an AppendEntries'
 // entries are decoded into recvEntries rather than a slice of their own.
 func (p *Peer) receive(x any) raft.Message {
-	a, ok := x.(*appendMsg)
-	if !ok {
+	a := asAppend(x)
+	if a == nil {
 		return received(x)
 	}
 	m := a.message(p.recvEntries[:0])

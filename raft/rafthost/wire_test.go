@@ -3,6 +3,7 @@ package rafthost
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 	"unsafe"
@@ -39,12 +40,13 @@ func TestWireFormsAreTheMessage(t *testing.T) {
 		{"snapshot ok", raft.Message{Type: raft.MsgSnapResp, From: 2, To: 1, Term: 7, Success: true, MatchIndex: 90}, &small{}},
 		{"heartbeat", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: 40, PrevTerm: 6, Commit: 39}, &heartbeat{}},
 		{"first heartbeat", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 1}, &small{}},
-		{"empty entries", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, Entries: []raft.Entry{}}, &appendMsg{}},
-		{"one entry", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: 4, PrevTerm: 2, Entries: ents("abc"), Commit: 3}, &appendMsg{}},
-		{"entries", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: 4, PrevTerm: 2, Entries: ents("abc", "", "defg"), Commit: 4}, &appendMsg{}},
-		{"nil command", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, Entries: []raft.Entry{{Term: 7, Index: 1}}}, &appendMsg{}},
+		{"empty entries", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, Entries: []raft.Entry{}}, &append24{}},
+		{"one entry", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: 4, PrevTerm: 2, Entries: ents("abc"), Commit: 3}, &append24{}},
+		{"entries", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: 4, PrevTerm: 2, Entries: ents("abc", "", "defg"), Commit: 4}, &append24{}},
+		{"nil command", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, Entries: []raft.Entry{{Term: 7, Index: 1}}}, &append24{}},
 		{"snapshot", raft.Message{Type: raft.MsgSnap, From: 1, To: 2, Term: 7, Snapshot: raft.SnapshotMeta{Index: 90, Term: 6}, Data: []byte("state")}, &raft.Message{}},
 		{"append with a vote field", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, Commit: 2, LastLogIndex: 3}, &raft.Message{}},
+		{"node beyond a byte", raft.Message{Type: raft.MsgVoteResp, From: 2, To: math.MaxUint8 + 1, Term: 7}, &raft.Message{}},
 		{"node beyond int32", raft.Message{Type: raft.MsgVoteResp, From: math.MaxInt32 + 1, To: 1, Term: 7}, &raft.Message{}},
 		{"match beyond int32", raft.Message{Type: raft.MsgAppResp, From: 2, To: 1, Term: 7, Success: true, MatchIndex: math.MaxInt32 + 1}, &raft.Message{}},
 		{"conflict below int32", raft.Message{Type: raft.MsgAppResp, From: 2, To: 1, Term: 7, ConflictIndex: math.MinInt32 - 1}, &raft.Message{}},
@@ -52,7 +54,7 @@ func TestWireFormsAreTheMessage(t *testing.T) {
 		{"entries beyond int32", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 7, PrevIndex: math.MaxInt32 - 1, PrevTerm: 6,
 			Entries: []raft.Entry{{Term: 7, Index: math.MaxInt32}, {Term: 7, Index: math.MaxInt32 + 1}}}, &raft.Message{}},
 		{"entries up to int32", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: math.MaxInt32, PrevIndex: math.MaxInt32 - 2, PrevTerm: 6,
-			Entries: []raft.Entry{{Term: 7, Index: math.MaxInt32 - 1}, {Term: 7, Index: math.MaxInt32}}, Commit: math.MaxInt32}, &appendMsg{}},
+			Entries: []raft.Entry{{Term: 7, Index: math.MaxInt32 - 1}, {Term: 7, Index: math.MaxInt32}}, Commit: math.MaxInt32}, &append24{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,9 +116,30 @@ func TestWireFormSizes(t *testing.T) {
 	if unsafe.Sizeof(0) != 8 {
 		t.Skip("sizes are given for 64-bit platforms")
 	}
-	require.EqualValues(t, 40, unsafe.Sizeof(small{}))     // a 48-byte allocation
+	require.EqualValues(t, 32, unsafe.Sizeof(small{}))     // a size class of its own
 	require.EqualValues(t, 24, unsafe.Sizeof(heartbeat{})) // a size class of its own
 	require.EqualValues(t, 64, unsafe.Sizeof(appendMsg{})) // with its digest, a size class too
+	require.EqualValues(t, 40, unsafe.Sizeof(appendHead{}))
+	// Each inline form fills an allocation size class, and the arrays grow from one to the
+	// next: a message takes the smallest that holds its entries, the slice form only beyond.
+	sizeClasses := []uintptr{64, 96, 160, 256}
+	var forms []uintptr
+	for cmdLen := 0; cmdLen <= 1100; cmdLen++ {
+		m := raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 1,
+			Entries: []raft.Entry{{Term: 1, Index: 1, Command: make([]byte, cmdLen)}}}
+		form := wireForm(&m, nil).(appendForm)
+		size := len(form.packed()) // the term's byte, the length's one or two, the command
+		got := reflect.TypeOf(form).Elem().Size()
+		if size > 216 {
+			require.IsType(t, &appendMsg{}, form, "%d bytes", size)
+			continue
+		}
+		require.LessOrEqual(t, size, int(got-40), "%d bytes", size)
+		if len(forms) == 0 || forms[len(forms)-1] != got {
+			forms = append(forms, got)
+		}
+	}
+	require.Equal(t, sizeClasses, forms)
 	require.EqualValues(t, 160, unsafe.Sizeof(raft.Message{}))
 }
 
@@ -142,15 +165,15 @@ func TestAppendMsgIsTheMessage(t *testing.T) {
 			m.Entries = append(m.Entries, e)
 		}
 		wire := (*outgoing)(&m).Clone()
-		a, ok := wire.(*appendMsg)
+		a, ok := wire.(appendForm)
 		require.True(t, ok, "%T", wire)
-		require.Equal(t, len(a.packed), cap(a.packed), "packed sized exactly")
-		require.Equal(t, m.Size(), a.Size())
-		require.Equal(t, m.Digest(), a.Digest())
-		require.Equal(t, m.String(), a.String())
+		w := wire.(netsim.Message)
+		require.Equal(t, m.Size(), w.Size())
+		require.Equal(t, m.Digest(), w.(netsim.Digester).Digest())
+		require.Equal(t, m.String(), w.(interface{ String() string }).String())
 		require.Equal(t, m, received(a))
 		require.Equal(t, m, p.receive(a))
-		require.Equal(t, m, received(a.Clone()))
+		require.Equal(t, m, received(w.Clone()))
 	})
 	// Entries that do not follow PrevIndex (the core sends none) travel as a raft.Message.
 	m := raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 3, PrevIndex: 4, Entries: []raft.Entry{{Term: 3, Index: 6}}}
