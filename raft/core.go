@@ -322,6 +322,7 @@ func New(cfg Config, p Persistent, now time.Duration) *Raft {
 	// (raftLog.slice), and appends into the array's spare capacity, which Persistent gives
 	// it.
 	r.log.ents = p.Entries
+	r.log.settledLast = r.log.lastIndex()
 	r.log.check()
 	if t := r.log.lastTerm(); t > r.term {
 		panic(fmt.Sprintf("raft: recovered log holds term %d beyond recovered term %d", t, r.term))
