@@ -39,7 +39,8 @@ type raftLog struct {
 	spare     []Entry
 	spareFree bool
 	// settledLast is the last index of the log when New recovered it from storage or
-	// truncateFrom last cut it (0: neither): how far append doubles the log (see append).
+	// truncateFrom last cut it (0: neither): append doubles the log only once it holds
+	// nothing from before (see append).
 	settledLast int
 }
 
@@ -104,15 +105,16 @@ func (l *raftLog) slice(lo, hi int) []Entry {
 // The entries are checked first, then appended in one copy: a follower appends tens at a
 // time, and appending each by value copied it twice.
 //
-// A full array moves to one twice the log's length once the entries appended since the
-// log settled (settledLast) are at least as many as it holds, and else to one a quarter
-// larger (append's own growth for a large slice): a log that only grows (no snapshots)
-// copied itself about five times over as it grew a quarter at a time, 36% of the bytes
-// kv/Concurrent3A allocated; doubling copies it about twice. A log recovered at a restart,
-// which DecodeLog gives room for a quarter more, or cut by a truncation, which forces a
-// move, is not doubled until it has grown that much since: doubling those from the start
-// made the servers of kv/PersistConcurrent3A and kv/PersistPartitionUnreliableLinearizable3A,
-// which crash before their logs grow much, allocate 1.5% more.
+// A full array moves to one twice the log's length if every entry the log holds was
+// appended since it settled (settledLast), and else to one a quarter larger (append's own
+// growth for a large slice): a log that only grows (no snapshots) copied itself about five
+// times over as it grew a quarter at a time, 36% of the bytes kv/Concurrent3A allocated;
+// doubling copies it about twice. A log that still holds entries it recovered at a
+// restart, which DecodeLog gives room to grow by half, or entries from before a
+// truncation, which forced a move, is not doubled: doubling those made the servers of
+// kv/PersistConcurrent3A and kv/PersistPartitionUnreliableLinearizable3A, which crash
+// before their logs grow much, allocate 1.5% more, and doubling only those that had grown
+// as much again since saved nothing.
 func (l *raftLog) append(ents ...Entry) {
 	last, lastTerm := l.lastIndex(), l.lastTerm()
 	for i := range ents {
@@ -127,7 +129,7 @@ func (l *raftLog) append(ents ...Entry) {
 	}
 	if n := len(l.ents); n+len(ents) > cap(l.ents) {
 		room := n / 4
-		if l.lastIndex()-l.settledLast >= n {
+		if l.settledLast <= l.snap.Index {
 			room = n
 		}
 		l.ents = slices.Grow(l.ents, len(ents)+room)
