@@ -1162,8 +1162,9 @@ const maxApplyBatch = 64
 
 // Advance tells the node that the host has done rd: persisted and synced its state, sent
 // its messages and applied its entries. It panics if rd is not the last Ready returned or
-// was already advanced.
-func (r *Raft) Advance(rd Ready) {
+// was already advanced. It keeps no pointer to rd: by pointer only because copying the
+// Ready into the call was about 30 instructions per Ready.
+func (r *Raft) Advance(rd *Ready) {
 	if !r.readyOut || rd.seq != r.readySeq {
 		panic(fmt.Sprintf("raft: node %d: Advance with Ready #%d, but the outstanding Ready is #%d (outstanding=%v)", r.id, rd.seq, r.readySeq, r.readyOut))
 	}

@@ -465,7 +465,7 @@ func (p *Peer) synced() {
 			p.cfg.Apply(a)
 		}
 	}
-	p.core.Advance(*rd)
+	p.core.Advance(rd)
 	p.writing = false
 	p.traceRole()
 	p.draining = nested
