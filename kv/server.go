@@ -173,7 +173,7 @@ func (s *Server) handleOp(req *netsim.Request) {
 
 // apply is Raft's apply stream: committed commands in log order, and snapshots installed
 // from the leader.
-func (s *Server) apply(m raft.ApplyMsg) {
+func (s *Server) apply(m *raft.ApplyMsg) {
 	if m.SnapshotValid {
 		if m.SnapshotIndex <= s.lastApplied {
 			panic(fmt.Sprintf("kv: server %d: snapshot at %d does not advance applied index %d", s.cfg.ID, m.SnapshotIndex, s.lastApplied))

@@ -149,7 +149,7 @@ func (c *cluster) process(i int) {
 		for _, a := range rd.Apply {
 			c.apply(i, a)
 		}
-		nd.r.Advance(rd)
+		nd.r.Advance(&rd)
 	}
 }
 

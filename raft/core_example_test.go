@@ -26,7 +26,7 @@ func Example() {
 			for _, a := range rd.Apply { // 3. apply
 				fmt.Printf("apply %d %s\n", a.CommandIndex, a.Command)
 			}
-			r.Advance(rd) // 4. acknowledge
+			r.Advance(&rd) // 4. acknowledge
 		}
 	}
 	now := r.Deadline()

@@ -46,7 +46,7 @@ func drain(r *Raft) Ready {
 	kept := rd
 	kept.Messages = slices.Clone(rd.Messages)
 	kept.Apply = slices.Clone(rd.Apply)
-	r.Advance(rd)
+	r.Advance(&rd)
 	return kept
 }
 
@@ -181,13 +181,13 @@ func TestReadyAdvanceContract(t *testing.T) {
 	r.Tick(r.Deadline())
 	rd := r.Ready()
 	require.Panics(t, func() { r.Ready() }, "Ready before Advance")
-	r.Advance(rd)
-	require.Panics(t, func() { r.Advance(rd) }, "double Advance")
+	r.Advance(&rd)
+	require.Panics(t, func() { r.Advance(&rd) }, "double Advance")
 	r.Step(r.now, Message{Type: MsgVoteResp, From: 1, To: 0, Term: 1, Granted: true})
 	rd2 := r.Ready()
-	require.Panics(t, func() { r.Advance(rd) }, "Advance with an older Ready")
-	require.Panics(t, func() { r.Advance(Ready{}) }, "Advance with a made-up Ready")
-	r.Advance(rd2)
+	require.Panics(t, func() { r.Advance(&rd) }, "Advance with an older Ready")
+	require.Panics(t, func() { r.Advance(&Ready{}) }, "Advance with a made-up Ready")
+	r.Advance(&rd2)
 }
 
 // A host persists a Ready while the core steps on (rafthost does, asynchronously), and
@@ -210,14 +210,14 @@ func TestHandedOutEntriesAndMessagesStay(t *testing.T) {
 	require.Equal(t, []Entry{entry(3, 3, "a"), entry(3, 4, "b"), entry(3, 5, "c")}, rd.Entries,
 		"the outstanding Ready's entries were overwritten by a later append")
 	require.Equal(t, []Message{msg}, rd.Messages, "the outstanding Ready's messages changed")
-	r.Advance(rd)
+	r.Advance(&rd)
 
 	next := r.Ready()
 	require.Equal(t, 4, next.Truncate)
 	require.Equal(t, []Entry{entry(4, 4, "x"), entry(4, 5, "y"), entry(4, 6, "z")}, next.Entries)
 	require.Len(t, next.Messages, 1)
 	require.Equal(t, 6, next.Messages[0].MatchIndex)
-	r.Advance(next)
+	r.Advance(&next)
 	for i, want := range []string{"c1", "c2", "a", "x", "y", "z"} {
 		e, ok := r.Entry(i + 1)
 		require.True(t, ok)
@@ -663,7 +663,7 @@ func TestReadyApplyOverStaleSlots(t *testing.T) {
 		{CommandValid: true, Command: []byte("c1"), CommandIndex: 1, CommandTerm: 1},
 		{CommandValid: true, Command: []byte("c2"), CommandIndex: 2, CommandTerm: 1},
 	}, rd.Apply)
-	r.Advance(rd)
+	r.Advance(&rd)
 }
 
 // TestProposedCommandsAreCopies: Propose keeps a copy of each command, small ones packed
@@ -712,7 +712,7 @@ func TestAdvanceDropsInstalledSnapshotData(t *testing.T) {
 	require.Len(t, rd.Apply, 1)
 	require.True(t, rd.Apply[0].SnapshotValid)
 	arr := rd.Apply[:1]
-	r.Advance(rd)
+	r.Advance(&rd)
 	require.Nil(t, arr[0].Snapshot, "the recycled array still holds the installed snapshot's data")
 }
 

@@ -179,7 +179,7 @@ func (s *scripted) process(i int) {
 				s.applied[a.CommandIndex] = cmd
 			}
 		}
-		nd.r.Advance(rd)
+		nd.r.Advance(&rd)
 		s.traceState(i)
 	}
 }

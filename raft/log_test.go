@@ -144,7 +144,7 @@ func TestCompactedLogArraysComeBackOnlyWhenFree(t *testing.T) {
 				got = append(got, m.Entries)
 			}
 			require.Equal(t, held, got, "seed %d, round %d: the outstanding Ready's entries changed", seed, round)
-			r.Advance(rd)
+			r.Advance(&rd)
 			if moved {
 				// Messages queued before the move, with entries of the array it left, go out
 				// with the next Ready.

@@ -43,6 +43,16 @@ import (
 // system promises.
 type Storage interface {
 	ReadFile(name string) ([]byte, bool)
+	// ReadFileShared is ReadFile, but the bytes it returns may be the
+	// storage's own rather than a copy: the caller must never write to them,
+	// nor hand their array over (WriteFileOwned). Their capacity is clipped,
+	// so an append to them copies. The storage never changes them either, so
+	// they go on showing what was read, whatever the file and the node go
+	// through. It saves the copy of a file read only to be decoded, whose
+	// decoded values may share its bytes (a log at boot). A real adapter
+	// implements it as ReadFile (a read-only mmap(2) would not do: a crash
+	// may lose what it showed, and a later write put other bytes there).
+	ReadFileShared(name string) ([]byte, bool)
 	WriteFile(name string, data []byte)  // replace the whole file (truncate and write)
 	AppendFile(name string, data []byte) // append to the file (create if absent)
 	Rename(from, to string)              // atomic replace of to; absent from is a no-op
@@ -211,6 +221,10 @@ type Disk struct {
 	faults     DiskFaults
 	syncs      int
 	stats      StorageStats
+	// sharedReads are the files ReadFileShared showed the disk's own bytes
+	// of since the last boot, by inode, whatever happened to the file since:
+	// boot must not hand over room a read showed (see boot).
+	sharedReads []sharedRead
 }
 
 type inflightSync struct {
@@ -251,6 +265,58 @@ func (d *Disk) ReadFile(name string) ([]byte, bool) {
 	}
 	c := d.view.get(ino)
 	return c.appendTo(make([]byte, 0, c.len())), true
+}
+
+// ReadFileShared returns the file's current contents, the disk's own bytes
+// unless the file is in two parts (then a copy). What reads see is never
+// changed within its length while the node runs (see apply), and the
+// caller promises not to write to it (Storage), so a slice of it, clipped,
+// shows the same bytes for as long as the caller keeps it, but for one
+// case, which boot rules out: a crash that loses some of the bytes read
+// hands the array's room from the end of what survived to the next
+// instance, whose appends would write over them (sharedReads). The copy
+// ReadFile makes of a log at every boot was a tenth of the bytes
+// kv/PersistConcurrent3A allocated.
+func (d *Disk) ReadFileShared(name string) ([]byte, bool) {
+	ino, ok := d.view.lookup(name)
+	if !ok {
+		return nil, false
+	}
+	c := d.view.get(ino)
+	if len(c.tail) > 0 {
+		return c.appendTo(make([]byte, 0, c.len())), true
+	}
+	d.sharedRead(ino, len(c.b))
+	return c.b[:len(c.b):len(c.b)], true
+}
+
+// sharedRead notes that ReadFileShared showed the first n bytes of file ino.
+func (d *Disk) sharedRead(ino uint64, n int) {
+	for i := range d.sharedReads {
+		if r := &d.sharedReads[i]; r.ino == ino {
+			r.n = max(r.n, n)
+			return
+		}
+	}
+	d.sharedReads = append(d.sharedReads, sharedRead{ino: ino, n: n})
+}
+
+// sharedLen returns how many bytes of file ino ReadFileShared showed at most
+// since the last boot (0: none).
+func (d *Disk) sharedLen(ino uint64) int {
+	for _, r := range d.sharedReads {
+		if r.ino == ino {
+			return r.n
+		}
+	}
+	return 0
+}
+
+// sharedRead is the longest read of one file (any array it was in) that
+// ReadFileShared made since the last boot.
+type sharedRead struct {
+	ino uint64
+	n   int
 }
 
 // Size returns the file's current size in bytes (0 if absent).
@@ -578,8 +644,19 @@ func (d *Disk) boot() {
 	for _, e := range d.durable.names {
 		if f := d.durable.find(e.ino); f >= 0 {
 			c := d.durable.files[f].c
-			d.view.files = append(d.view.files, inode{ino: e.ino, c: c})
 			d.durable.files[f].c = c.prefix(c.len())
+			if d.sharedLen(e.ino) > c.len() {
+				// The crash lost bytes a shared read showed, and the room the
+				// view would get starts before their end: its first append
+				// moves the file instead (the read may have been of another
+				// array of the file's, which this one's room is not, but that
+				// is as rare as a crash that loses a read).
+				c = d.durable.files[f].c
+			}
+			d.view.files = append(d.view.files, inode{ino: e.ino, c: c})
 		}
 	}
+	// The view's arrays, as built, show no more than what survived: appends
+	// write only past every byte read so far.
+	d.sharedReads = d.sharedReads[:0]
 }

@@ -316,6 +316,42 @@ func TestReadFileReturnsACopy(t *testing.T) {
 	require.Zero(t, n.Disk.Size("absent"))
 }
 
+// TestReadFileSharedKeepsWhatItShowed: the disk's own bytes that ReadFileShared returns
+// show what ReadFile shows at the time, and go on showing it through every later write,
+// append (which fills spare room right after them), rename, remove, sync and crash, with
+// every fault that may tear a write or corrupt durable data, and through the caller's
+// appends to them.
+func TestReadFileSharedKeepsWhatItShowed(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		w, n, _ := newDiskWorld(rapid.Uint64().Draw(t, "seed"), sim.DiskFaults{KeepSomeUnsynced: true, TearLast: true, Reorder: true, Corrupt: true})
+		type read struct{ shared, want []byte }
+		var reads []read
+		steps := rapid.IntRange(0, 60).Draw(t, "steps")
+		for i := 0; i < steps; i++ {
+			if rapid.IntRange(0, 9).Draw(t, "crash?") == 0 {
+				w.Crash(n)
+				w.Restart(n)
+			} else {
+				op := fileOpGen.Draw(t, "op")
+				if op.kind == "remove" || op.kind == "sleep" {
+					op.kind = "append" // mostly appends: they write right after what was read
+				}
+				doOp(n.Disk, op)
+			}
+			for _, name := range n.Disk.List() {
+				b, _ := n.Disk.ReadFileShared(name)
+				want, _ := n.Disk.ReadFile(name)
+				require.Equal(t, string(want), string(b), "step %d: ReadFileShared(%s)", i, name)
+				_ = append(b, "caller's"...)
+				reads = append(reads, read{b, want})
+			}
+			for k, r := range reads {
+				require.Equal(t, string(r.want), string(r.shared), "step %d: read %d changed", i, k)
+			}
+		}
+	})
+}
+
 func TestWriteFileCopiesItsInput(t *testing.T) {
 	w := sim.NewWorld(sim.Options{Seed: 1})
 	n := w.AddNode("n", func(*sim.Node) {})

@@ -571,7 +571,7 @@ func TestCoreSatisfiesView(t *testing.T) {
 	require.NoError(t, c.Booted(0, raft.Persistent{}))
 	rd := r.Ready()
 	require.NoError(t, c.Persisted(0, r, rd))
-	r.Advance(rd)
+	r.Advance(&rd)
 }
 
 type zeroRand struct{}

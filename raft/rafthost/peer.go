@@ -53,8 +53,12 @@ type PeerConfig struct {
 	// Raft ID; this node is Peers[Raft.ID].
 	Peers []int
 	// Apply receives committed commands and installed snapshots, in order.
-	// It may call Start and Snapshot.
-	Apply func(raft.ApplyMsg)
+	// It may call Start and Snapshot. The item is the peer's and valid only
+	// during the call (the service keeps what it needs of its fields; the
+	// Command and Snapshot bytes are read-only, as raft.ApplyMsg says): by
+	// pointer, since copying its 96 bytes in and out of the call was about
+	// 30 instructions per applied item, on every replica.
+	Apply func(*raft.ApplyMsg)
 	// Observer, if set, sees every persisted Ready (the safety checkers).
 	Observer Observer
 	// Storage, if set, replaces the node's disk (tests wrap it to hold syncs).
@@ -246,7 +250,10 @@ func (p *Peer) recover() (raft.Persistent, error) {
 	}
 	rec.Snapshot, rec.SnapshotData = snap.Meta, snap.Data
 	p.snapshot = snap.Data
-	logBytes, _ := p.store.ReadFile(fileLog)
+	// Shared, not copied: the entries' commands share the log's bytes (DecodeLog), and
+	// nothing writes to a command, nor hands this array back to the storage (logBuffers
+	// recycles only arrays this instance wrote).
+	logBytes, _ := p.store.ReadFileShared(fileLog)
 	var valid int
 	rec.Entries, valid, err = raft.DecodeLog(logBytes, snap.Meta)
 	if err != nil {
@@ -455,10 +462,10 @@ func (p *Peer) synced() {
 		a := &rd.Apply[i]
 		w.Digest(digestApply(a))
 		if p.cfg.Apply != nil {
-			p.cfg.Apply(*a)
+			p.cfg.Apply(a)
 		}
 	}
-	p.core.Advance(*rd)
+	p.core.Advance(rd)
 	p.writing = false
 	p.traceRole()
 	p.draining = nested

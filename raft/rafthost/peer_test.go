@@ -278,7 +278,7 @@ func corruptAndReboot(p *sim.Proc, file string, damage func([]byte) []byte, halt
 		peer = StartPeer(node, net.Endpoint(node.ID), PeerConfig{
 			Raft:  raft.Config{ID: 0, ElectionTimeout: 50 * time.Millisecond, HeartbeatInterval: 20 * time.Millisecond},
 			Peers: []int{node.ID},
-			Apply: func(m raft.ApplyMsg) { applied = max(applied, m.CommandIndex, m.SnapshotIndex) },
+			Apply: func(m *raft.ApplyMsg) { applied = max(applied, m.CommandIndex, m.SnapshotIndex) },
 		})
 	})
 	net.Attach(a)
@@ -387,7 +387,7 @@ func (o *crashWhileWriting) Writing(p *Peer, rd *raft.Ready) {
 // protocol if unsafe) on disks that keep an arbitrary subset of unsynced operations in any
 // order, and starts them. It returns the table of peers, which each boot of a node fills
 // in; apply, if not nil, makes peer i's Apply, given that table.
-func startFaultyDiskPeers(w *sim.World, net *netsim.Network, obs Observer, unsafe bool, apply func(peers []*Peer, i int) func(raft.ApplyMsg)) []*Peer {
+func startFaultyDiskPeers(w *sim.World, net *netsim.Network, obs Observer, unsafe bool, apply func(peers []*Peer, i int) func(*raft.ApplyMsg)) []*Peer {
 	var addrs []int
 	peers := make([]*Peer, 3)
 	for i := 0; i < 3; i++ {

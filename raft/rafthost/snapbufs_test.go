@@ -56,8 +56,8 @@ func TestRecycledSnapshotBuffersAreNotRead(t *testing.T) {
 			w := p.World()
 			net := netsim.New(w)
 			obs := &crashAroundSnapshots{Checker: NewChecker(w, 3), w: w, want: 30}
-			peers := startFaultyDiskPeers(w, net, obs, false, func(peers []*Peer, i int) func(raft.ApplyMsg) {
-				return func(a raft.ApplyMsg) {
+			peers := startFaultyDiskPeers(w, net, obs, false, func(peers []*Peer, i int) func(*raft.ApplyMsg) {
+				return func(a *raft.ApplyMsg) {
 					if a.SnapshotValid {
 						installed++
 						if string(a.Snapshot) != want(a.SnapshotIndex) {

@@ -50,8 +50,8 @@ func runCrashAroundSnapshots(seed uint64, unsafe bool) (res sim.Result, crashes 
 		net := netsim.New(w)
 		obs := &crashAroundSnapshots{Checker: NewChecker(w, 3), w: w, want: 30}
 		defer func() { crashes = obs.crashes }()
-		peers := startFaultyDiskPeers(w, net, obs, unsafe, func(peers []*Peer, i int) func(raft.ApplyMsg) {
-			return func(a raft.ApplyMsg) {
+		peers := startFaultyDiskPeers(w, net, obs, unsafe, func(peers []*Peer, i int) func(*raft.ApplyMsg) {
+			return func(a *raft.ApplyMsg) {
 				if a.CommandValid && a.CommandIndex%4 == 0 {
 					peers[i].Snapshot(a.CommandIndex, []byte(fmt.Sprintf("state through %d", a.CommandIndex)))
 				}
@@ -92,7 +92,7 @@ func TestReadSnapshotIsTheStoredOne(t *testing.T) {
 			peer = StartPeer(node, net.Endpoint(node.ID), PeerConfig{
 				Raft:  raft.Config{ID: 0, ElectionTimeout: 50 * time.Millisecond, HeartbeatInterval: 20 * time.Millisecond},
 				Peers: []int{node.ID},
-				Apply: func(m raft.ApplyMsg) {
+				Apply: func(m *raft.ApplyMsg) {
 					if m.CommandValid && m.CommandIndex%3 == 0 {
 						peer.Snapshot(m.CommandIndex, []byte(fmt.Sprintf("through %d", m.CommandIndex)))
 					}

@@ -163,13 +163,13 @@ func (c *Cluster) boot(i int, node *sim.Node) {
 	}
 	c.peers[i] = rafthost.StartPeer(node, c.Net.Endpoint(node.ID), rafthost.PeerConfig{
 		Raft: cfg, Peers: c.addrs, Observer: c.observer,
-		Apply: func(m raft.ApplyMsg) { c.apply(i, m) },
+		Apply: func(m *raft.ApplyMsg) { c.apply(i, m) },
 	})
 	node.Instance = c.peers[i]
 }
 
 // apply is the harness's applier (applier / applierSnap in config.go).
-func (c *Cluster) apply(i int, m raft.ApplyMsg) {
+func (c *Cluster) apply(i int, m *raft.ApplyMsg) {
 	if m.SnapshotValid {
 		if !c.snapshots {
 			c.P.Fatalf("apply", "peer %d got a snapshot without a snapshotting service", i)

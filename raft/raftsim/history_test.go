@@ -133,8 +133,8 @@ func TestDigestIngestRefusesOtherHistories(t *testing.T) {
 // run, even when no peer's log holds that index now.
 func TestDigestApplyChecksTheHistory(t *testing.T) {
 	res := onDigestCluster(t, []string{"a", "bb", "c"}, func(c *Cluster) {
-		c.apply(0, raft.ApplyMsg{CommandValid: true, CommandIndex: 1, Command: []byte("a")})
-		c.apply(0, raft.ApplyMsg{CommandValid: true, CommandIndex: 2, Command: []byte("bx")})
+		c.apply(0, &raft.ApplyMsg{CommandValid: true, CommandIndex: 1, Command: []byte("a")})
+		c.apply(0, &raft.ApplyMsg{CommandValid: true, CommandIndex: 2, Command: []byte("bx")})
 	})
 	require.False(t, res.Passed())
 	require.Equal(t, "apply", res.Failure.Check, "%v", res.Failure)
@@ -142,7 +142,7 @@ func TestDigestApplyChecksTheHistory(t *testing.T) {
 
 	res = onDigestCluster(t, []string{"a"}, func(c *Cluster) {
 		for i, v := range []string{"a", "bb", "c"} {
-			c.apply(0, raft.ApplyMsg{CommandValid: true, CommandIndex: i + 1, Command: []byte(v)})
+			c.apply(0, &raft.ApplyMsg{CommandValid: true, CommandIndex: i + 1, Command: []byte(v)})
 		}
 		require.Equal(t, historyOf("a", "bb", "c"), c.history, "applies past the history extend it")
 	})

@@ -157,7 +157,7 @@ func (r *RSM) Submit(cmd []byte, done Done) {
 
 // apply is Raft's apply stream: committed commands in log order, and snapshots installed
 // from the leader.
-func (r *RSM) apply(m raft.ApplyMsg) {
+func (r *RSM) apply(m *raft.ApplyMsg) {
 	if m.SnapshotValid {
 		if m.SnapshotIndex <= r.lastApplied {
 			panic(fmt.Sprintf("%s: rsm: replica %d: snapshot at %d does not advance applied index %d",
