@@ -43,16 +43,6 @@ import (
 // system promises.
 type Storage interface {
 	ReadFile(name string) ([]byte, bool)
-	// ReadFileShared is ReadFile, but the bytes it returns may be the
-	// storage's own rather than a copy: the caller must never write to them,
-	// nor hand their array over (WriteFileOwned). Their capacity is clipped,
-	// so an append to them copies. The storage never changes them either, so
-	// they go on showing what was read, whatever the file and the node go
-	// through. It saves the copy of a file read only to be decoded, whose
-	// decoded values may share its bytes (a log at boot). A real adapter
-	// implements it as ReadFile (a read-only mmap(2) would not do: a crash
-	// may lose what it showed, and a later write put other bytes there).
-	ReadFileShared(name string) ([]byte, bool)
 	WriteFile(name string, data []byte)  // replace the whole file (truncate and write)
 	AppendFile(name string, data []byte) // append to the file (create if absent)
 	Rename(from, to string)              // atomic replace of to; absent from is a no-op
@@ -81,6 +71,22 @@ type Storage interface {
 	// never if the node crashes first.
 	Sync(done func())
 	List() []string
+}
+
+// SharedReader is a Storage that can read a file without copying it. ReadFileShared
+// is ReadFile, but the bytes it returns may be the storage's own: the caller must
+// never write to them, nor hand their array over (WriteFileOwned). Their capacity
+// is clipped, so an append to them copies. The storage never changes them either,
+// so they go on showing what was read, whatever the file and the node go through.
+// It saves the copy of a file read only to be decoded, whose decoded values may
+// share its bytes (a Raft log at boot). It is a separate interface, which callers
+// look for and fall back to ReadFile without, so that a wrapper that embeds a
+// Storage and overrides ReadFile (to inject a fault) is not bypassed by a method
+// it did not know about; a real adapter need not implement it (a read-only mmap(2)
+// would not do: a crash may lose what it showed, and a later write put other bytes
+// there).
+type SharedReader interface {
+	ReadFileShared(name string) ([]byte, bool)
 }
 
 // SyncProc syncs s from a process written in blocking style: it issues a
@@ -233,7 +239,10 @@ type inflightSync struct {
 	done func()
 }
 
-var _ Storage = (*Disk)(nil)
+var (
+	_ Storage      = (*Disk)(nil)
+	_ SharedReader = (*Disk)(nil)
+)
 
 func newDisk(n *Node, r *Rand) *Disk {
 	return &Disk{node: n, latency: r.Fork("latency"), crashRand: r.Fork("crash")}

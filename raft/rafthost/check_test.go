@@ -11,27 +11,27 @@ import (
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
-// staleLogStorage reads the log file (which the peer reads shared) as it was at an earlier
-// moment (stale, if set): a disk that silently lost the synced appends since, at a record
-// boundary, where no checksum can see it.
+// staleLogStorage reads the log file as it was at an earlier moment (stale, if set): a
+// disk that silently lost the synced appends since, at a record boundary, where no
+// checksum can see it.
 type staleLogStorage struct {
 	sim.Storage
 	stale []byte
 }
 
-func (s *staleLogStorage) ReadFileShared(name string) ([]byte, bool) {
+func (s *staleLogStorage) ReadFile(name string) ([]byte, bool) {
 	if name == fileLog && s.stale != nil {
 		return append([]byte(nil), s.stale...), true
 	}
-	return s.Storage.ReadFileShared(name)
+	return s.Storage.ReadFile(name)
 }
 
-// flippedLogStorage reads the log file (which the peer reads shared) with one bit flipped:
-// corruption the peer's record checksums detect, so it halts.
+// flippedLogStorage reads the log file with one bit flipped: corruption the peer's record
+// checksums detect, so it halts.
 type flippedLogStorage struct{ sim.Storage }
 
-func (s flippedLogStorage) ReadFileShared(name string) ([]byte, bool) {
-	b, ok := s.Storage.ReadFile(name) // a copy: the disk's own bytes must not be written
+func (s flippedLogStorage) ReadFile(name string) ([]byte, bool) {
+	b, ok := s.Storage.ReadFile(name)
 	if name == fileLog && len(b) > 0 {
 		b[len(b)/2] ^= 1
 	}

@@ -250,10 +250,15 @@ func (p *Peer) recover() (raft.Persistent, error) {
 	}
 	rec.Snapshot, rec.SnapshotData = snap.Meta, snap.Data
 	p.snapshot = snap.Data
-	// Shared, not copied: the entries' commands share the log's bytes (DecodeLog), and
-	// nothing writes to a command, nor hands this array back to the storage (logBuffers
-	// recycles only arrays this instance wrote).
-	logBytes, _ := p.store.ReadFileShared(fileLog)
+	// Shared, not copied, where the storage can: the entries' commands share the log's
+	// bytes (DecodeLog), and nothing writes to a command, nor hands this array back to the
+	// storage (logBuffers recycles only arrays this instance wrote).
+	var logBytes []byte
+	if r, ok := p.store.(sim.SharedReader); ok {
+		logBytes, _ = r.ReadFileShared(fileLog)
+	} else {
+		logBytes, _ = p.store.ReadFile(fileLog)
+	}
 	var valid int
 	rec.Entries, valid, err = raft.DecodeLog(logBytes, snap.Meta)
 	if err != nil {
