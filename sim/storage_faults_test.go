@@ -258,6 +258,7 @@ var reorder = sim.DiskFaults{KeepSomeUnsynced: true, TearLast: true, Reorder: tr
 // lost), but each file keeps a prefix of its appends, torn at most at its end.
 func TestReorderKeepsEachFilesAppendsAsAPrefix(t *testing.T) {
 	notPrefix := 0
+	sim.SmallFileParts(t)
 	rapid.Check(t, func(t *rapid.T) {
 		w, n, _ := newDiskWorld(rapid.Uint64().Draw(t, "seed"), reorder)
 		names := []string{"a", "b", "c"}
@@ -304,6 +305,7 @@ func TestReorderKeepsEachFilesAppendsAsAPrefix(t *testing.T) {
 // in a metadata journal): files created in order survive as a prefix of
 // that order, whichever of their data survives.
 func TestReorderKeepsDirectoryOperationsAsAPrefix(t *testing.T) {
+	sim.SmallFileParts(t)
 	rapid.Check(t, func(t *rapid.T) {
 		w, n, _ := newDiskWorld(rapid.Uint64().Draw(t, "seed"), reorder)
 		count := rapid.IntRange(1, 12).Draw(t, "files")
@@ -407,6 +409,7 @@ func TestWriteRenameWithoutSyncLosesDataCorrectProtocolNever(t *testing.T) {
 // a crash cancelled never completes, and every sync of the last instance
 // does.
 func TestSyncsAcrossCrashesCompleteInOrder(t *testing.T) {
+	sim.SmallFileParts(t)
 	rapid.Check(t, func(t *rapid.T) {
 		w, n, _ := newDiskWorld(rapid.Uint64().Draw(t, "seed"), sim.DiskFaults{})
 		rounds := rapid.IntRange(1, 5).Draw(t, "rounds")
