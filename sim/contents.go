@@ -63,7 +63,7 @@ func (c contents) prefix(n int) contents {
 
 // appendData returns c with data appended: in last's spare capacity if it
 // fits (the caller must own it, see apply); else, for a file in one part
-// smaller than growDoubleFrom, in a new array as append grows it (a small
+// smaller than partsFrom (Disk.partsFrom), in a new array as append grows it (a small
 // file is mostly a log a snapshot soon replaces whole, where room is
 // wasted), and for a file in one part that must stay so (whole), in a new
 // array twice what it needs (append's own growth, a quarter more for a large
@@ -73,8 +73,8 @@ func (c contents) prefix(n int) contents {
 // growing log allocated; the parts are some 40 more per doubling, which
 // nothing but a flatten walks). data is never split between parts: it is
 // the last len(data) bytes of the result's last.
-func (c contents) appendData(data []byte) contents {
-	if cap(c.last)-len(c.last) >= len(data) || c.pre == 0 && len(c.last) < growDoubleFrom {
+func (c contents) appendData(data []byte, partsFrom int) contents {
+	if cap(c.last)-len(c.last) >= len(data) || c.pre == 0 && len(c.last) < partsFrom {
 		c.last = append(c.last, data...)
 		return c
 	}
@@ -98,6 +98,6 @@ func (c contents) appendData(data []byte) contents {
 
 // growDoubleFrom is the size from which an append that does not fit starts a
 // new part of the file, or moves a whole one to twice what it needs, rather
-// than moving it as append grows a slice (appendData). A variable only so
-// that tests of short files can make them start parts (SmallFileParts).
-var growDoubleFrom = 4 << 10
+// than moving it as append grows a slice (appendData): every disk's
+// partsFrom, but for tests of short files, which lower their disk's.
+const growDoubleFrom = 4 << 10

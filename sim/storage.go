@@ -188,7 +188,10 @@ type Disk struct {
 	latency   *Rand // sync latencies, one draw per Sync
 	crashRand *Rand // crash decisions, keyed by crash
 	durable   fsys
-	view      fsys     // durable plus pending: what reads see
+	view      fsys // durable plus pending: what reads see
+	// partsFrom is growDoubleFrom, or less on the disks of tests of short
+	// files (SmallFileParts), which must reach the parts code.
+	partsFrom int
 	pending   []diskOp // issued, not yet durable, in issue order
 	// pendingSeq is the issue number of pending[0]; inflight syncs name the
 	// issue number up to which they make operations durable.
@@ -227,7 +230,7 @@ var (
 )
 
 func newDisk(n *Node, r *Rand) *Disk {
-	return &Disk{node: n, latency: r.Fork("latency"), crashRand: r.Fork("crash")}
+	return &Disk{node: n, latency: r.Fork("latency"), crashRand: r.Fork("crash"), partsFrom: growDoubleFrom}
 }
 
 // SetFaults sets the disk's fault model. It panics on a model Validate
@@ -357,7 +360,7 @@ func (d *Disk) List() []string { return d.view.list() }
 func (d *Disk) issue(op diskOp) {
 	d.viewBooted = false
 	d.pending = append(d.pending, op)
-	d.view.apply(&op, 0) // a directory operation
+	d.view.apply(&op, 0, d.partsFrom) // a directory operation
 }
 
 // file returns the file name refers to, creating it (unsynced) if absent.
@@ -430,7 +433,7 @@ func (d *Disk) AppendFile(name string, data []byte) {
 	if cap(f.c.last)-len(f.c.last) >= len(data) {
 		f.c.last = append(f.c.last, data...) // appendData's first case, the usual one, in place
 	} else {
-		f.c = f.c.appendData(data)
+		f.c = f.c.appendData(data, d.partsFrom)
 	}
 	file := f.c
 	file.full = file.full[:len(file.full):len(file.full)] // view's alone to append to (see apply)
@@ -562,7 +565,7 @@ func (d *Disk) makeDurable(upto uint64) {
 			d.durable.set(op.ino, op.data)
 			continue
 		}
-		d.durable.apply(op, op.dataLen())
+		d.durable.apply(op, op.dataLen(), d.partsFrom)
 	}
 	rest := copy(d.pending, d.pending[k:])
 	clear(d.pending[rest:]) // drop the references to the copied data
@@ -611,14 +614,14 @@ func (d *Disk) Unsynced() int { return len(d.pending) }
 // of that part. boot then hands it to the new view, clipping durable's
 // entries. So appends to the owner write only past the end any other holder
 // can see.
-func (fs *fsys) apply(op *diskOp, keep int) {
+func (fs *fsys) apply(op *diskOp, keep, partsFrom int) {
 	switch op.kind {
 	case opCreate:
 		fs.bind(op.name, op.ino)
 	case opWrite:
 		fs.set(op.ino, op.data.prefix(keep))
 	case opAppend:
-		fs.set(op.ino, fs.get(op.ino).appendData(op.appendedBytes()[:keep]))
+		fs.set(op.ino, fs.get(op.ino).appendData(op.appendedBytes()[:keep], partsFrom))
 	case opRename:
 		// A crash may have lost the create of from, or an earlier rename:
 		// then there is nothing to move, as a real rename would fail.

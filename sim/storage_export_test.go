@@ -1,7 +1,5 @@
 package sim
 
-import "testing"
-
 // DiskFileCap is the capacity of the array appends to a file go into as reads see it (its
 // last part), for tests of how files grow.
 func DiskFileCap(d *Disk, name string) int {
@@ -17,10 +15,6 @@ func DiskFileParts(d *Disk, name string) [][]byte {
 	return append(c.full[:len(c.full):len(c.full)], c.last)
 }
 
-// SmallFileParts makes files start parts, and whole ones double, from 8 bytes on, for the
-// rest of test t, so that tests whose files are a few bytes long exercise them.
-func SmallFileParts(t testing.TB) {
-	old := growDoubleFrom
-	growDoubleFrom = 8
-	t.Cleanup(func() { growDoubleFrom = old })
-}
+// SmallFileParts makes d's files start parts, and whole ones double, from 8 bytes on, so
+// that tests whose files are a few bytes long exercise them.
+func SmallFileParts(d *Disk) { d.partsFrom = 8 }

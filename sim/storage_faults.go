@@ -77,10 +77,10 @@ func (d *Disk) crash() {
 			switch {
 			case keep[i]:
 				kept++
-				d.durable.apply(op, op.dataLen())
+				d.durable.apply(op, op.dataLen(), d.partsFrom)
 			case i == tear:
 				torn++
-				d.durable.apply(op, tearBytes)
+				d.durable.apply(op, tearBytes, d.partsFrom)
 			}
 		}
 	}

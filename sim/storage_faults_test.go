@@ -258,9 +258,9 @@ var reorder = sim.DiskFaults{KeepSomeUnsynced: true, TearLast: true, Reorder: tr
 // lost), but each file keeps a prefix of its appends, torn at most at its end.
 func TestReorderKeepsEachFilesAppendsAsAPrefix(t *testing.T) {
 	notPrefix := 0
-	sim.SmallFileParts(t)
 	rapid.Check(t, func(t *rapid.T) {
 		w, n, _ := newDiskWorld(rapid.Uint64().Draw(t, "seed"), reorder)
+		sim.SmallFileParts(n.Disk)
 		names := []string{"a", "b", "c"}
 		all := map[string]string{}
 		var order []string // file of each append, in order
@@ -305,9 +305,9 @@ func TestReorderKeepsEachFilesAppendsAsAPrefix(t *testing.T) {
 // in a metadata journal): files created in order survive as a prefix of
 // that order, whichever of their data survives.
 func TestReorderKeepsDirectoryOperationsAsAPrefix(t *testing.T) {
-	sim.SmallFileParts(t)
 	rapid.Check(t, func(t *rapid.T) {
 		w, n, _ := newDiskWorld(rapid.Uint64().Draw(t, "seed"), reorder)
+		sim.SmallFileParts(n.Disk)
 		count := rapid.IntRange(1, 12).Draw(t, "files")
 		for i := range count {
 			n.Disk.WriteFile(fmt.Sprintf("f%02d", i), []byte("data"))
@@ -409,9 +409,9 @@ func TestWriteRenameWithoutSyncLosesDataCorrectProtocolNever(t *testing.T) {
 // a crash cancelled never completes, and every sync of the last instance
 // does.
 func TestSyncsAcrossCrashesCompleteInOrder(t *testing.T) {
-	sim.SmallFileParts(t)
 	rapid.Check(t, func(t *rapid.T) {
 		w, n, _ := newDiskWorld(rapid.Uint64().Draw(t, "seed"), sim.DiskFaults{})
+		sim.SmallFileParts(n.Disk)
 		rounds := rapid.IntRange(1, 5).Draw(t, "rounds")
 		issued := make([]int, rounds)
 		var done [][2]int // (round, sync) in completion order

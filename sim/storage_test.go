@@ -154,6 +154,7 @@ func diskRun(t *rapid.T, faults sim.DiskFaults) (before, after files, synced, un
 	w := sim.NewWorld(sim.Options{Seed: rapid.Uint64().Draw(t, "seed")})
 	n := w.AddNode("n", func(*sim.Node) {})
 	n.Disk.SetFaults(faults)
+	sim.SmallFileParts(n.Disk)
 	require.Equal(t, faults, n.Disk.Faults())
 	w.Start(n)
 	var done []fileOp // file operations, in order
@@ -196,7 +197,6 @@ func model(ops []fileOp) files {
 }
 
 func TestUnsyncedWritesAreLostSyncedOnesKept(t *testing.T) {
-	sim.SmallFileParts(t)
 	rapid.Check(t, func(t *rapid.T) {
 		before, after, synced, unsynced := diskRun(t, sim.DiskFaults{})
 		require.Equal(t, model(append(append([]fileOp(nil), synced...), unsynced...)).String(), before.String(),
@@ -253,7 +253,6 @@ func realOps(state files, ops []fileOp) []fileOp {
 }
 
 func TestKeepSomeUnsyncedKeepsAPrefix(t *testing.T) {
-	sim.SmallFileParts(t)
 	rapid.Check(t, func(t *rapid.T) {
 		_, after, synced, unsynced := diskRun(t, sim.DiskFaults{KeepSomeUnsynced: true})
 		states := prefixStates(synced, unsynced, true, false)
@@ -265,7 +264,6 @@ func TestKeepSomeUnsyncedKeepsAPrefix(t *testing.T) {
 func TestTearLastKeepsAPrefixOfTheNextWrite(t *testing.T) {
 	for _, keepSome := range []bool{false, true} {
 		t.Run(fmt.Sprintf("KeepSomeUnsynced=%v", keepSome), func(t *testing.T) {
-			sim.SmallFileParts(t)
 			rapid.Check(t, func(t *rapid.T) {
 				_, after, synced, unsynced := diskRun(t, sim.DiskFaults{KeepSomeUnsynced: keepSome, TearLast: true})
 				states := prefixStates(synced, unsynced, keepSome, true)
@@ -325,9 +323,9 @@ func TestReadFileReturnsACopy(t *testing.T) {
 // every fault that may tear a write or corrupt durable data, and through the caller's
 // appends to them.
 func TestReadFileSharedKeepsWhatItShowed(t *testing.T) {
-	sim.SmallFileParts(t)
 	rapid.Check(t, func(t *rapid.T) {
 		w, n, _ := newDiskWorld(rapid.Uint64().Draw(t, "seed"), sim.DiskFaults{KeepSomeUnsynced: true, TearLast: true, Reorder: true, Corrupt: true})
+		sim.SmallFileParts(n.Disk)
 		type read struct{ shared, want []byte }
 		var reads []read
 		steps := rapid.IntRange(0, 60).Draw(t, "steps")
@@ -531,10 +529,10 @@ func TestCrashedDiskShowsOnlyWhatSurvived(t *testing.T) {
 // appends. The model is the obvious one: reads see every write, a crash
 // keeps exactly what was synced.
 func TestAppendsAcrossCrashesDoNotAlias(t *testing.T) {
-	sim.SmallFileParts(t)
 	rapid.Check(t, func(t *rapid.T) {
 		w := sim.NewWorld(sim.Options{Seed: rapid.Uint64().Draw(t, "seed")})
 		n := w.AddNode("n", func(*sim.Node) {})
+		sim.SmallFileParts(n.Disk)
 		w.Start(n)
 		durable, view := files{}, files{}
 		steps := rapid.IntRange(0, 60).Draw(t, "steps")
@@ -573,10 +571,10 @@ func TestAppendsAcrossCrashesDoNotAlias(t *testing.T) {
 // must see exactly every operation so far and a crash must keep exactly what
 // was synced.
 func TestWritesAndAppendsDoNotAlias(t *testing.T) {
-	sim.SmallFileParts(t)
 	rapid.Check(t, func(t *rapid.T) {
 		w := sim.NewWorld(sim.Options{Seed: rapid.Uint64().Draw(t, "seed")})
 		n := w.AddNode("n", func(*sim.Node) {})
+		sim.SmallFileParts(n.Disk)
 		w.Start(n)
 		durable, view := files{}, files{}
 		buf := make([]byte, 0, 8) // the caller's buffer, reused for every operation
