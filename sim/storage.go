@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -153,48 +152,31 @@ type diskOp struct {
 	name string   // create, rename (from), remove
 	to   string   // rename
 	ino  uint64   // create, write, append: the file
-	data contents // write: the file's new contents; append: the bytes appended (no tail)
-	// append: the whole file just after it, as reads saw it (AppendFile),
-	// which is the file the durable state holds once this append is durable
-	// in order (makeDurable). Its capacity runs to the end of the array,
-	// whose spare part what reads see owns while the node runs (see apply).
-	file []byte
+	data contents // write: the file's new contents; append: see appended
+	// appended (append) is how many bytes it appended, which are the last
+	// ones of data, the whole file just after it, as reads saw it
+	// (AppendFile): the file the durable state holds once this append is
+	// durable in order (makeDurable). The capacity of data's last part runs
+	// to the end of that part's array, whose spare part what reads see owns
+	// while the node runs (see apply); its list of full parts is clipped.
+	appended int
 }
 
-func (op diskOp) isData() bool { return op.kind == opWrite || op.kind == opAppend }
-
-// contents is a file's bytes: b followed by tail. tail is nil but for a file
-// written whole in two parts (WriteFileOwned with a tail: a framed record
-// whose payload, a snapshot, the node keeps too), which the disk keeps as
-// handed over instead of copying them into one array. Invariant: when tail
-// is not empty, b's capacity is clipped, and tail's always is, so nothing
-// appends into either (see apply); an append to such a file moves it to one
-// new array first (flat).
-type contents struct{ b, tail []byte }
-
-func (c contents) len() int { return len(c.b) + len(c.tail) }
-
-// appendTo appends c's bytes to dst.
-func (c contents) appendTo(dst []byte) []byte { return append(append(dst, c.b...), c.tail...) }
-
-// prefix returns c's first n bytes, every part's capacity clipped.
-func (c contents) prefix(n int) contents {
-	if n <= len(c.b) {
-		return contents{b: c.b[:n:n]}
+// dataLen returns how many bytes op writes: 0 for a directory operation.
+func (op *diskOp) dataLen() int {
+	if op.kind == opAppend {
+		return op.appended
 	}
-	k := n - len(c.b)
-	return contents{b: c.b[:len(c.b):len(c.b)], tail: c.tail[:k:k]}
+	return op.data.len()
 }
 
-// flat returns c's bytes as one slice to append to: b itself without a tail
-// (whose spare capacity, if the caller's entry owns it, an append fills),
-// else a copy into a new array with as much room again for appends.
-func (c contents) flat() []byte {
-	if len(c.tail) == 0 {
-		return c.b
-	}
-	return c.appendTo(make([]byte, 0, 2*c.len()))
+// appendedBytes returns the bytes an append appended.
+func (op *diskOp) appendedBytes() []byte {
+	n := len(op.data.last)
+	return op.data.last[n-op.appended : n : n]
 }
+
+func (op *diskOp) isData() bool { return op.kind == opWrite || op.kind == opAppend }
 
 // Disk is a node's simulated durable storage. Every byte slice is copied on
 // the way in and out, so no memory is shared with the node's volatile state
@@ -206,7 +188,10 @@ type Disk struct {
 	latency   *Rand // sync latencies, one draw per Sync
 	crashRand *Rand // crash decisions, keyed by crash
 	durable   fsys
-	view      fsys     // durable plus pending: what reads see
+	view      fsys // durable plus pending: what reads see
+	// partsFrom is growDoubleFrom, or less on the disks of tests of short
+	// files (SmallFileParts), which must reach the parts code.
+	partsFrom int
 	pending   []diskOp // issued, not yet durable, in issue order
 	// pendingSeq is the issue number of pending[0]; inflight syncs name the
 	// issue number up to which they make operations durable.
@@ -245,7 +230,7 @@ var (
 )
 
 func newDisk(n *Node, r *Rand) *Disk {
-	return &Disk{node: n, latency: r.Fork("latency"), crashRand: r.Fork("crash")}
+	return &Disk{node: n, latency: r.Fork("latency"), crashRand: r.Fork("crash"), partsFrom: growDoubleFrom}
 }
 
 // SetFaults sets the disk's fault model. It panics on a model Validate
@@ -276,12 +261,12 @@ func (d *Disk) ReadFile(name string) ([]byte, bool) {
 	return c.appendTo(make([]byte, 0, c.len())), true
 }
 
-// ReadFileShared returns the file's current contents, the disk's own bytes
-// unless the file is in two parts (then a copy). What reads see is never
-// changed within its length while the node runs (see apply), and the
-// caller promises not to write to it (Storage), so a slice of it, clipped,
-// shows the same bytes for as long as the caller keeps it, but for one
-// case, which boot rules out: a crash that loses some of the bytes read
+// ReadFileShared returns the file's current contents, the disk's own bytes,
+// moved into one array first if the file is in parts (flatten). What reads
+// see is never changed within its length while the node runs (see apply),
+// and the caller promises not to write to it (Storage), so a slice of it,
+// clipped, shows the same bytes for as long as the caller keeps it, but for
+// one case, which boot rules out: a crash that loses some of the bytes read
 // hands the array's room from the end of what survived to the next
 // instance, whose appends would write over them (sharedReads). The copy
 // ReadFile makes of a log at every boot was a tenth of the bytes
@@ -292,11 +277,31 @@ func (d *Disk) ReadFileShared(name string) ([]byte, bool) {
 		return nil, false
 	}
 	c := d.view.get(ino)
-	if len(c.tail) > 0 {
-		return c.appendTo(make([]byte, 0, c.len())), true
+	if c.pre > 0 {
+		c = d.flatten(ino, c)
 	}
-	d.sharedRead(ino, len(c.b))
-	return c.b[:len(c.b):len(c.b)], true
+	d.sharedRead(ino, len(c.last))
+	return c.last[:len(c.last):len(c.last)], true
+}
+
+// flatten copies file ino, c as reads see it and in parts, into one array
+// with as much room again for appends, which becomes the file as reads see
+// it (the file moves, as an append that did not fit once moved it), and
+// from then on grows in one part (whole), so that this read and the next
+// share it rather than copy again. When nothing was issued since boot, the
+// durable state holds it too (as it holds an append's file, see apply), so
+// that a crash before the next append boots the same array. A log that grew
+// by appends is in parts when its peer reads it at boot: kept in parts, it
+// would be copied at every boot, as a copy of the log at every boot was a
+// tenth of the bytes kv/PersistConcurrent3A allocated.
+func (d *Disk) flatten(ino uint64, c contents) contents {
+	n := c.len()
+	flat := contents{last: c.appendTo(make([]byte, 0, 2*n)), whole: true}
+	d.view.set(ino, flat)
+	if d.viewBooted {
+		d.durable.set(ino, flat)
+	}
+	return flat
 }
 
 // sharedRead notes that ReadFileShared showed the first n bytes of file ino.
@@ -355,7 +360,7 @@ func (d *Disk) List() []string { return d.view.list() }
 func (d *Disk) issue(op diskOp) {
 	d.viewBooted = false
 	d.pending = append(d.pending, op)
-	d.view.apply(op, op.data.len())
+	d.view.apply(&op, 0, d.partsFrom) // a directory operation
 }
 
 // file returns the file name refers to, creating it (unsynced) if absent.
@@ -375,7 +380,7 @@ func (d *Disk) WriteFile(name string, data []byte) {
 	}
 	// The one copy of data: the operation, what reads see and, once synced,
 	// the durable state all share it (see apply).
-	d.write(name, contents{b: append(make([]byte, 0, len(data)), data...)})
+	d.write(name, whole(append(make([]byte, 0, len(data)), data...)))
 }
 
 // WriteFileOwned replaces the file's contents with head followed by tail
@@ -392,9 +397,9 @@ func (d *Disk) WriteFileOwned(name string, head, tail []byte) {
 	if !d.checkUp("write on its disk") {
 		return
 	}
-	c := contents{b: head}
+	c := whole(head)
 	if len(tail) > 0 {
-		c = contents{b: head[:len(head):len(head)], tail: tail[:len(tail):len(tail)]}
+		c = contents{head: head[:len(head):len(head)], pre: len(head), last: tail[:len(tail):len(tail)]}
 	}
 	d.write(name, c)
 }
@@ -419,30 +424,22 @@ func (d *Disk) AppendFile(name string, data []byte) {
 		return
 	}
 	// The one copy of data is the append to what reads see; the pending
-	// operation refers to the appended bytes there, and to the whole file,
-	// which never change (see apply), rather than to copies of its own.
+	// operation refers to the whole file there, whose last bytes are the
+	// appended ones, which never change (see apply), rather than to copies of
+	// its own.
 	d.viewBooted = false
 	ino := d.file(name)
 	f := d.view.slot(ino)
-	file := f.c.flat()
-	if cap(file)-len(file) < len(data) && len(file) >= growDoubleFrom {
-		// Move a large file to an array twice what it needs. append's own
-		// growth (a quarter more, for a large slice) made a long append-only
-		// log copy itself about five times over as it grew; doubling, about
-		// twice. The new array is view's alone (see apply).
-		file = slices.Grow(file, len(file)+len(data))
+	if cap(f.c.last)-len(f.c.last) >= len(data) {
+		f.c.last = append(f.c.last, data...) // appendData's first case, the usual one, in place
+	} else {
+		f.c = f.c.appendData(data, d.partsFrom)
 	}
-	grown := append(file, data...)
-	f.c = contents{b: grown}
-	n := len(grown)
-	d.pending = append(d.pending, diskOp{kind: opAppend, ino: ino, data: contents{b: grown[len(file):n:n]}, file: grown[:n]})
+	file := f.c
+	file.full = file.full[:len(file.full):len(file.full)] // view's alone to append to (see apply)
+	d.pending = append(d.pending, diskOp{kind: opAppend, ino: ino, data: file, appended: len(data)})
 	d.dirty += len(data)
 }
-
-// growDoubleFrom is the size from which AppendFile doubles a file it must
-// move to a larger array. Below it, append's growth is kept: a small file is
-// mostly a log a snapshot soon replaces whole, where room is wasted.
-const growDoubleFrom = 4 << 10
 
 // Rename atomically replaces to with from (unsynced). An absent from, or
 // from equal to to, changes nothing, as POSIX rename does (the first fails).
@@ -558,16 +555,17 @@ func (d *Disk) makeDurable(upto uint64) {
 		return
 	}
 	k := int(upto - d.pendingSeq)
-	for _, op := range d.pending[:k] {
+	for i := range d.pending[:k] {
+		op := &d.pending[i]
 		if op.kind == opAppend {
 			// Every operation issued before op is durable, in order, so the
 			// durable file is the file reads saw just before op, and op makes
 			// it the file they saw just after: share that instead of copying
 			// the appended bytes (see apply).
-			d.durable.set(op.ino, contents{b: op.file})
+			d.durable.set(op.ino, op.data)
 			continue
 		}
-		d.durable.apply(op, op.data.len())
+		d.durable.apply(op, op.dataLen(), d.partsFrom)
 	}
 	rest := copy(d.pending, d.pending[k:])
 	clear(d.pending[rest:]) // drop the references to the copied data
@@ -591,34 +589,39 @@ func (d *Disk) Unsynced() int { return len(d.pending) }
 // write stores the disk's own arrays (its copy, or the caller's head and
 // tail handed over), never written to within their length, in the pending
 // operation, in view and, once synced, in durable, without copying them; an
-// append only writes past the end of the slice it
-// extends, a pending append's data and file are the appended part and the
-// whole of view's slice just after it (AppendFile), and a sync makes that
-// file, clipped, the durable one (makeDurable); corrupt copies the file
-// before damaging it.
+// append only writes past the end of the last part it extends, or starts a
+// new part (appendData), a pending append's data is the whole of view's
+// file just after it, whose last bytes it appended (AppendFile), and a sync
+// makes that file the durable one (makeDurable); corrupt copies the file
+// before damaging it. The same holds of a file's list of full parts: an
+// append only adds entries past the end of the list it extends.
 //
 // Appends extend in place, amortised O(1), because copying the whole file on
 // every append made a long-lived append-only log (raft) quadratic: 75% of the
-// wall time of a 16 s 6.824 churn run. In place is safe because each backing
-// array's spare capacity has one owner, the only holder that appends into it
-// in place: while the node runs, view's entry (a write's data and an
-// append's whole file are clipped in the pending operation and in durable's
-// entry of a write, so appends to them reallocate). An append's file, which
-// makeDurable makes durable's entry, runs to the end of the array, but
-// durable changes only by assignment while the node runs. At a crash view is
-// dropped and durable owns the spare capacity: the operations it keeps are
-// applied in place, and they write the bytes view wrote at the same places
-// for the same operations. boot then hands it to the new view, clipping
-// durable's entries. So appends to the owner write only past the end any
-// other holder can see.
-func (fs *fsys) apply(op diskOp, keep int) {
+// wall time of a 16 s 6.824 churn run. In place is safe because the spare
+// capacity of each array (a last part's, a list of full parts') has one
+// owner, the only holder that appends into it in place: while the node runs,
+// view's entry (a write's data is clipped in the pending operation and in
+// durable's entry, an append's file has its list of full parts clipped, and
+// full parts are clipped everywhere, so appends to them start new arrays).
+// An append's file, which makeDurable makes durable's entry, has a last part
+// that runs to the end of its array, but durable changes only by assignment
+// while the node runs. At a crash view is dropped and durable owns the spare
+// capacity: the operations it keeps are applied in place, and they write the
+// bytes view wrote at the same places for the same operations, or, for the
+// torn one, a prefix of them, either there or, where view started a new part
+// for the whole append and the prefix fits, past the end of what view showed
+// of that part. boot then hands it to the new view, clipping durable's
+// entries. So appends to the owner write only past the end any other holder
+// can see.
+func (fs *fsys) apply(op *diskOp, keep, partsFrom int) {
 	switch op.kind {
 	case opCreate:
 		fs.bind(op.name, op.ino)
 	case opWrite:
 		fs.set(op.ino, op.data.prefix(keep))
 	case opAppend:
-		fs.set(op.ino, contents{b: append(fs.get(op.ino).flat(), op.data.b[:keep]...)})
+		fs.set(op.ino, fs.get(op.ino).appendData(op.appendedBytes()[:keep], partsFrom))
 	case opRename:
 		// A crash may have lost the create of from, or an earlier rename:
 		// then there is nothing to move, as a real rename would fail.
@@ -657,9 +660,10 @@ func (d *Disk) boot() {
 			if d.sharedLen(e.ino) > c.len() {
 				// The crash lost bytes a shared read showed, and the room the
 				// view would get starts before their end: its first append
-				// moves the file instead (the read may have been of another
-				// array of the file's, which this one's room is not, but that
-				// is as rare as a crash that loses a read).
+				// starts a new part or moves the file instead (the read may
+				// have been of another array of the file's, which this one's
+				// room is not, but that is as rare as a crash that loses a
+				// read).
 				c = d.durable.files[f].c
 			}
 			d.view.files = append(d.view.files, inode{ino: e.ino, c: c})

@@ -72,14 +72,15 @@ func (d *Disk) crash() {
 	if n > 0 {
 		d.stats.Unsynced++
 		keep, tear, tearBytes := d.fates(r)
-		for i, op := range d.pending {
+		for i := range d.pending {
+			op := &d.pending[i]
 			switch {
 			case keep[i]:
 				kept++
-				d.durable.apply(op, op.data.len())
+				d.durable.apply(op, op.dataLen(), d.partsFrom)
 			case i == tear:
 				torn++
-				d.durable.apply(op, tearBytes)
+				d.durable.apply(op, tearBytes, d.partsFrom)
 			}
 		}
 	}
@@ -116,7 +117,7 @@ func (d *Disk) fates(r *Rand) (keep []bool, tear, tearBytes int) {
 	n := len(d.pending)
 	keep = make([]bool, n)
 	tear = -1
-	tearable := func(i int) bool { return d.pending[i].isData() && d.pending[i].data.len() > 0 }
+	tearable := func(i int) bool { return d.pending[i].isData() && d.pending[i].dataLen() > 0 }
 	var candidates []int // operations a tear may keep part of
 	switch {
 	case d.faults.Reorder:
@@ -165,7 +166,7 @@ func (d *Disk) fates(r *Rand) (keep []bool, tear, tearBytes int) {
 	}
 	if d.faults.TearLast && len(candidates) > 0 {
 		tear = candidates[r.IntN(len(candidates))]
-		tearBytes = r.IntN(d.pending[tear].data.len())
+		tearBytes = r.IntN(d.pending[tear].dataLen())
 	}
 	return keep, tear, tearBytes
 }
@@ -186,7 +187,7 @@ func (d *Disk) corrupt(r *Rand) string {
 	name := names[r.IntN(len(names))]
 	ino, _ := d.durable.lookup(name)
 	b := d.durable.get(ino).appendTo(nil) // the old arrays may be shared with the view
-	d.durable.set(ino, contents{b: b})
+	d.durable.set(ino, whole(b))
 	if r.Chance(0.5) {
 		lo := r.IntN((len(b)+SectorSize-1)/SectorSize) * SectorSize
 		hi := min(lo+SectorSize, len(b))

@@ -260,6 +260,7 @@ func TestReorderKeepsEachFilesAppendsAsAPrefix(t *testing.T) {
 	notPrefix := 0
 	rapid.Check(t, func(t *rapid.T) {
 		w, n, _ := newDiskWorld(rapid.Uint64().Draw(t, "seed"), reorder)
+		sim.SmallFileParts(n.Disk)
 		names := []string{"a", "b", "c"}
 		all := map[string]string{}
 		var order []string // file of each append, in order
@@ -306,6 +307,7 @@ func TestReorderKeepsEachFilesAppendsAsAPrefix(t *testing.T) {
 func TestReorderKeepsDirectoryOperationsAsAPrefix(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w, n, _ := newDiskWorld(rapid.Uint64().Draw(t, "seed"), reorder)
+		sim.SmallFileParts(n.Disk)
 		count := rapid.IntRange(1, 12).Draw(t, "files")
 		for i := range count {
 			n.Disk.WriteFile(fmt.Sprintf("f%02d", i), []byte("data"))
@@ -409,6 +411,7 @@ func TestWriteRenameWithoutSyncLosesDataCorrectProtocolNever(t *testing.T) {
 func TestSyncsAcrossCrashesCompleteInOrder(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w, n, _ := newDiskWorld(rapid.Uint64().Draw(t, "seed"), sim.DiskFaults{})
+		sim.SmallFileParts(n.Disk)
 		rounds := rapid.IntRange(1, 5).Draw(t, "rounds")
 		issued := make([]int, rounds)
 		var done [][2]int // (round, sync) in completion order

@@ -154,6 +154,7 @@ func diskRun(t *rapid.T, faults sim.DiskFaults) (before, after files, synced, un
 	w := sim.NewWorld(sim.Options{Seed: rapid.Uint64().Draw(t, "seed")})
 	n := w.AddNode("n", func(*sim.Node) {})
 	n.Disk.SetFaults(faults)
+	sim.SmallFileParts(n.Disk)
 	require.Equal(t, faults, n.Disk.Faults())
 	w.Start(n)
 	var done []fileOp // file operations, in order
@@ -324,6 +325,7 @@ func TestReadFileReturnsACopy(t *testing.T) {
 func TestReadFileSharedKeepsWhatItShowed(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w, n, _ := newDiskWorld(rapid.Uint64().Draw(t, "seed"), sim.DiskFaults{KeepSomeUnsynced: true, TearLast: true, Reorder: true, Corrupt: true})
+		sim.SmallFileParts(n.Disk)
 		type read struct{ shared, want []byte }
 		var reads []read
 		steps := rapid.IntRange(0, 60).Draw(t, "steps")
@@ -530,6 +532,7 @@ func TestAppendsAcrossCrashesDoNotAlias(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w := sim.NewWorld(sim.Options{Seed: rapid.Uint64().Draw(t, "seed")})
 		n := w.AddNode("n", func(*sim.Node) {})
+		sim.SmallFileParts(n.Disk)
 		w.Start(n)
 		durable, view := files{}, files{}
 		steps := rapid.IntRange(0, 60).Draw(t, "steps")
@@ -571,6 +574,7 @@ func TestWritesAndAppendsDoNotAlias(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w := sim.NewWorld(sim.Options{Seed: rapid.Uint64().Draw(t, "seed")})
 		n := w.AddNode("n", func(*sim.Node) {})
+		sim.SmallFileParts(n.Disk)
 		w.Start(n)
 		durable, view := files{}, files{}
 		buf := make([]byte, 0, 8) // the caller's buffer, reused for every operation
@@ -606,25 +610,31 @@ func TestWritesAndAppendsDoNotAlias(t *testing.T) {
 	})
 }
 
-// TestLargeFileAppendsDouble: a file of at least growDoubleFrom bytes that an append must
-// move goes to an array of twice what it needs, so a long append-only log is moved a
-// logarithmic number of times with doubling, not a quarter more each time.
-func TestLargeFileAppendsDouble(t *testing.T) {
+// TestLargeFileAppendsDoNotCopy: once a file is larger than growDoubleFrom, an append that
+// does not fit starts a new part rather than moving the file, so a long append-only log
+// never copies what it holds, and starts a logarithmic number of parts.
+func TestLargeFileAppendsDoNotCopy(t *testing.T) {
 	w := sim.NewWorld(sim.Options{Seed: 1})
 	n := w.AddNode("n", func(*sim.Node) {})
 	w.Start(n)
 	rec := make([]byte, 100)
-	moves, last := 0, 0
+	var before [][]byte
 	for i := 0; i < 2000; i++ { // 200 KB
 		n.Disk.AppendFile("log", rec)
-		if c := sim.DiskFileCap(n.Disk, "log"); c != last {
-			moves, last = moves+1, c
+		parts := sim.DiskFileParts(n.Disk, "log")
+		if n.Disk.Size("log") > 8<<10 {
+			require.GreaterOrEqual(t, len(parts), len(before), "append %d", i)
+			for j, p := range before {
+				require.Same(t, &p[0], &parts[j][0], "append %d moved part %d", i, j)
+			}
 		}
+		before = parts
 	}
 	require.Equal(t, 200_000, n.Disk.Size("log"))
-	// Doubling from 4 KB to 200 KB is 6 moves, after the moves below 4 KB (append's own
-	// growth: a dozen); a quarter more each time would be about 20 above 4 KB.
-	require.LessOrEqual(t, moves, 20, "moves of a 200 KB append-only file")
+	got, _ := n.Disk.ReadFile("log")
+	require.Equal(t, make([]byte, 200_000), got)
+	// Parts of an eighth of the file from 4 KB to 200 KB: ln(50)/ln(9/8), about 33.
+	require.LessOrEqual(t, len(before), 40, "parts of a 200 KB append-only file")
 }
 
 // TestFirstAppendAfterRestartIsInPlace: a restart hands the spare capacity of the durable
