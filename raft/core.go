@@ -296,7 +296,8 @@ type Raft struct {
 	// until it is empty, so the host does what it did with one large Ready, in the same
 	// order: everything the first Ready carried, then every item, then whatever the
 	// service's callbacks queued meanwhile. The entries are a slice of the log, which the
-	// core never writes again (raftLog.slice).
+	// core does not write while any are left (raftLog.slice: a compacted log's array is
+	// freed for reuse only once catchUp is empty, see Advance).
 	catchUp []Entry
 	// spareLogFreeAt is the first Ready taken after the log last moved to another array
 	// (compactLog): the array it left is free once the host advanced that Ready, or a later
@@ -1169,35 +1170,15 @@ func (r *Raft) Advance(rd *Ready) {
 		panic(fmt.Sprintf("raft: node %d: Advance with Ready #%d, but the outstanding Ready is #%d (outstanding=%v)", r.id, rd.seq, r.readySeq, r.readyOut))
 	}
 	r.readyOut = false
-	if rd.catchUp {
-		// Only its apply array to take back, as below (it holds no snapshots).
-		if r.applyQueue == nil {
-			r.applyQueue = rd.Apply[:0]
-		} else {
-			r.spareApply = rd.Apply[:0]
-		}
-		return
+	if !rd.catchUp { // a catch-up Ready carries nothing but applied items
+		r.advanceMessages(rd)
 	}
-	if r.log.spare != nil && !r.log.spareFree && rd.seq >= r.spareLogFreeAt && len(r.catchUp) == 0 {
-		r.log.spareFree = true // see compactLog
-	}
-	// The host is done with rd's message and apply slices (it copied what it
-	// sent and applied), so their arrays carry a later Ready's: a Ready per
-	// event made these two appends the largest allocation in the simulator.
-	// Into msgs and applyQueue if nothing was queued since Ready (which handed
-	// them the spares, if any), else as the spares, which the next Ready hands
-	// on. The messages are not cleared: later ones overwrite them, and the few
-	// stale ones past the end hold only slices of the log and snapshot data,
-	// while clearing every slot cost a write barrier per pointer on every Ready.
-	// Nor are the applied items (Ready writes every field over them), but for the
-	// data of the installed snapshots, which lead the batch (Ready): a stale
-	// command is one the log held, and clearing the batch was a bulk write
-	// barrier on every Ready that applied anything.
-	if r.msgs == nil {
-		r.msgs = rd.Messages[:0]
-	} else {
-		r.spareMsgs = rd.Messages[:0]
-	}
+	// Into applyQueue if nothing was queued since Ready, else as the spare, which
+	// the next Ready hands on (a catch-up Ready's array is one of the two, see
+	// Ready). The applied items are not cleared (Ready writes every field over
+	// them), but for the data of the installed snapshots, which lead the batch
+	// (Ready): a stale command is one the log held, and clearing the batch was a
+	// bulk write barrier on every Ready that applied anything.
 	for i := range rd.Apply {
 		if !rd.Apply[i].SnapshotValid {
 			break
@@ -1208,6 +1189,26 @@ func (r *Raft) Advance(rd *Ready) {
 		r.applyQueue = rd.Apply[:0]
 	} else {
 		r.spareApply = rd.Apply[:0]
+	}
+}
+
+// advanceMessages is Advance's part for a Ready that is not a catch-up: it frees the
+// spare log array once nothing can read it (compactLog) and takes back the messages'
+// array. The host is done with rd's message and apply slices (it copied what it sent
+// and applied), so their arrays carry a later Ready's: a Ready per event made these two
+// appends the largest allocation in the simulator. Into msgs if nothing was queued since
+// Ready (which handed it the spare, if any), else as the spare. The messages are not
+// cleared: later ones overwrite them, and the few stale ones past the end hold only
+// slices of the log and snapshot data, while clearing every slot cost a write barrier per
+// pointer on every Ready.
+func (r *Raft) advanceMessages(rd *Ready) {
+	if r.log.spare != nil && !r.log.spareFree && rd.seq >= r.spareLogFreeAt && len(r.catchUp) == 0 {
+		r.log.spareFree = true // see compactLog
+	}
+	if r.msgs == nil {
+		r.msgs = rd.Messages[:0]
+	} else {
+		r.spareMsgs = rd.Messages[:0]
 	}
 }
 
