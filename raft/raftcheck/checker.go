@@ -193,15 +193,26 @@ func (c *Checker) Halted(id int) {
 // may leave any part of it there until Persisted(rd) is called: a restart is then checked
 // against the state both before and after rd. A host that writes and syncs a Ready with no
 // crash possible in between need not call it.
-func (c *Checker) Writing(id int, rd raft.Ready) {
+func (c *Checker) Writing(id int, rd raft.Ready) { c.WritingReady(id, &rd) }
+
+// WritingReady is Writing with the Ready by pointer, for a host that keeps its Ready in
+// place (a Ready is fourteen words, copied at every call that takes it by value, twice a
+// Ready). The checker keeps no pointer to *rd, only the slice of its entries, which a core
+// never writes once it hands them out (raft.Ready).
+func (c *Checker) WritingReady(id int, rd *raft.Ready) {
 	p := c.peer(id)
-	p.pending.set(&rd)
+	p.pending.set(rd)
 	p.writing = true
 }
 
 // Persisted checks one Ready of peer id, now durable, against the peer's state s (its
 // core as it was when it produced rd) and the history of the group.
-func (c *Checker) Persisted(id int, s View, rd raft.Ready) error {
+func (c *Checker) Persisted(id int, s View, rd raft.Ready) error { return c.PersistedReady(id, s, &rd) }
+
+// PersistedReady is Persisted with the Ready by pointer (see WritingReady). The checker
+// reads *rd during the call and keeps no pointer to it, only the commands it holds, which a
+// core never writes again (raft.Ready).
+func (c *Checker) PersistedReady(id int, s View, rd *raft.Ready) error {
 	p := c.peer(id)
 	p.writing = false
 	p.known = true
@@ -217,13 +228,13 @@ func (c *Checker) Persisted(id int, s View, rd raft.Ready) error {
 			id, rd.Snapshot.Meta.Index, p.synced.snap.Index)
 	}
 	if rd.Hard != nil || rd.Snapshot != nil || rd.Truncate > 0 || len(rd.Entries) > 0 {
-		if err := p.synced.apply(id, &rd, &c.matching); err != nil {
+		if err := p.synced.apply(id, rd, &c.matching); err != nil {
 			return err
 		}
 	}
 	term := p.synced.hard.Term
 	// One pass over the messages for the votes they cast and the entries they acknowledge.
-	acked, err := c.votes.record(id, term, &rd)
+	acked, err := c.votes.record(id, term, rd)
 	if err != nil {
 		return err
 	}
@@ -248,7 +259,7 @@ func (c *Checker) Persisted(id int, s View, rd raft.Ready) error {
 	if len(rd.Apply) == 0 {
 		return nil
 	}
-	return c.machine.check(id, term, &rd)
+	return c.machine.check(id, term, rd)
 }
 
 // Committed returns the command committed at index as the checker saw it applied, and
