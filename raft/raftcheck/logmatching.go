@@ -31,23 +31,45 @@ type firstFacts struct {
 	facts entryFacts
 }
 
-func (l *logMatching) check(id int, e *raft.Entry, f fact, prevTerm int) error {
-	facts := entryFacts{command: f.hash, prevTerm: prevTerm}
-	var prev entryFacts
-	ok := false
+// seen reports whether the first entry seen at index i has term t and facts f: nearly
+// every entry a peer persists is one another peer persisted first, as it is, and the loop
+// over a Ready's entries asks this in line before it calls check.
+func (l *logMatching) seen(i, t int, f entryFacts) bool {
+	if i < 1 || i > l.first.Len() {
+		return false
+	}
+	first := l.first.At(i - 1)
+	return first.term == t && first.facts == f
+}
+
+// check records or checks entry e, whose command hashes to hash, persisted by peer id
+// after an entry of prevTerm.
+func (l *logMatching) check(id int, e *raft.Entry, hash uint64, prevTerm int) error {
+	facts := entryFacts{command: hash, prevTerm: prevTerm}
 	l.first.Grow(e.Index - 1)
-	switch first := l.first.At(e.Index - 1); {
+	first := l.first.At(e.Index - 1)
+	switch {
 	case first.term == 0:
 		*first = firstFacts{term: e.Term, facts: facts}
 		return nil
 	case first.term == e.Term:
-		prev, ok = first.facts, true
-	default:
-		prev, ok = l.others[entryKey{e.Index, e.Term}]
+		if first.facts == facts {
+			return nil
+		}
+		return differ(id, e, facts, first.facts)
 	}
-	switch {
-	case !ok:
+	prev, ok := l.others[entryKey{e.Index, e.Term}]
+	if !ok {
 		l.others[entryKey{e.Index, e.Term}] = facts
+		return nil
+	}
+	return differ(id, e, facts, prev)
+}
+
+// differ returns the violation of log matching, if any, that an entry e with facts breaks
+// where another peer persisted one of the same index and term with prev.
+func differ(id int, e *raft.Entry, facts, prev entryFacts) error {
+	switch {
 	case prev.command != facts.command:
 		return violation(LogMatching, "peer %d has command %q at index %d term %d, another peer a different one",
 			id, short(e.Command), e.Index, e.Term)

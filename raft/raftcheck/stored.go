@@ -156,17 +156,21 @@ func (s *stored) apply(id int, rd *raft.Ready, m *logMatching) error {
 			s.end = t - 1
 		}
 	}
+	prevTerm := s.lastTerm()
 	for k := range rd.Entries {
 		e := &rd.Entries[k]
 		if e.Index != s.end+1 {
 			return violation(LogMatching, "peer %d persisted entry %d after a stored log ending at %d", id, e.Index, s.end)
 		}
 		if m != nil {
-			if err := m.check(id, e, fact{e.Term, hashBytes(e.Command)}, s.lastTerm()); err != nil {
-				return err
+			if h := hashBytes(e.Command); !m.seen(e.Index, e.Term, entryFacts{h, prevTerm}) {
+				if err := m.check(id, e, h, prevTerm); err != nil {
+					return err
+				}
 			}
 		}
 		s.push(e.Term)
+		prevTerm = e.Term
 	}
 	if rd.Hard != nil {
 		s.hard = *rd.Hard
