@@ -49,30 +49,37 @@ func (s *stateMachineSafety) booted(id int, rec raft.Persistent) {
 	s.applied[id] = rec.Snapshot.Index
 }
 
-// check checks the applies of one Ready of peer id, whose current term is term.
+// check checks the applies of one Ready of peer id, whose current term is term. The peer's
+// last applied index is kept in a local while its applies are gone through, and stored back
+// before any return: read through s.applied[id], it was loaded and bounds-checked three
+// times an apply.
 func (s *stateMachineSafety) check(id, term int, rd *raft.Ready) error {
+	applied := s.applied[id]
 	for i := range rd.Apply {
 		a := &rd.Apply[i]
 		if a.SnapshotValid {
-			if a.SnapshotIndex <= s.applied[id] {
+			if a.SnapshotIndex <= applied {
+				s.applied[id] = applied
 				return violation(SnapshotAdvances, "peer %d installed a snapshot at index %d, but had applied through %d",
-					id, a.SnapshotIndex, s.applied[id])
+					id, a.SnapshotIndex, applied)
 			}
-			s.applied[id] = a.SnapshotIndex
+			applied = a.SnapshotIndex
 			continue
 		}
 		if !a.CommandValid {
 			continue
 		}
-		if a.CommandIndex != s.applied[id]+1 {
+		if a.CommandIndex != applied+1 {
+			s.applied[id] = applied
 			return violation(StateMachineSafety, "peer %d applied index %d out of order: expected %d",
-				id, a.CommandIndex, s.applied[id]+1)
+				id, a.CommandIndex, applied+1)
 		}
-		s.applied[id] = a.CommandIndex
+		applied = a.CommandIndex
 		s.committed.Grow(a.CommandIndex - 1) // a slot not applied yet is zero: not known
 		prev := s.committed.At(a.CommandIndex - 1)
 		if prev.known {
 			if prev.term != a.CommandTerm || !bytes.Equal(prev.command, a.Command) {
+				s.applied[id] = applied
 				return violation(StateMachineSafety, "peer %d applied %q (term %d) at index %d, another peer applied %q (term %d)",
 					id, short(a.Command), a.CommandTerm, a.CommandIndex, short(prev.command), prev.term)
 			}
@@ -82,5 +89,6 @@ func (s *stateMachineSafety) check(id, term int, rd *raft.Ready) error {
 		*prev = committedEntry{term: a.CommandTerm, command: a.Command, commitTerm: term, known: true}
 		s.maxCommitted = max(s.maxCommitted, a.CommandIndex)
 	}
+	s.applied[id] = applied
 	return nil
 }
