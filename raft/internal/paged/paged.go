@@ -10,10 +10,16 @@ package paged
 // tenth of its allocation); pages allocate it about once, and are never copied. The first
 // page has a field of its own, so that a short table costs what a slice does. The zero
 // value is an empty table.
+//
+// Every page is kept at its full length, and only n says which slots exist: a table grows
+// one slot at a time (a log index at a time), and adding a slot to a page that has room is
+// then one store, in line (Grow), not a call that re-slices the page and stores the slice
+// back.
 type Table[T any] struct {
-	first []T   // slots [0, PageLen) that exist
-	rest  [][]T // rest[k-1] holds the slots [k*PageLen, (k+1)*PageLen) that exist
+	first []T   // slots [0, len(first)), len(first) <= PageLen
+	rest  [][]T // rest[k-1] holds the slots [k*PageLen, (k+1)*PageLen)
 	n     int   // the slots that exist: [0, n)
+	room  int   // the slots the pages hold: [0, room), room >= n
 }
 
 const (
@@ -33,33 +39,28 @@ func (p *Table[T]) At(i int) *T {
 	return &p.rest[i>>pageShift-1][i&(PageLen-1)]
 }
 
-// Grow makes slot i exist; the slots it adds are zero. It inlines to a comparison when
-// the slot exists.
+// Grow makes slot i exist; the slots it adds are zero (slots past n were never used:
+// nothing shrinks). It inlines, and calls only to add a page.
 func (p *Table[T]) Grow(i int) {
 	if i >= p.n {
-		p.grow(i)
+		if i >= p.room {
+			p.grow(i)
+		}
+		p.n = i + 1
 	}
 }
 
+// grow adds pages until slot i is in one.
 func (p *Table[T]) grow(i int) {
-	if p.n < PageLen {
-		if i >= cap(p.first) {
-			t := make([]T, len(p.first), min(max(2*cap(p.first), i+1, 16), PageLen))
-			copy(t, p.first)
-			p.first = t
-		}
-		// Slots past a page's length were never used (nothing shrinks), so are zero.
-		p.first = p.first[:min(i+1, cap(p.first))]
-		p.n = len(p.first)
+	if len(p.first) < PageLen {
+		t := make([]T, min(max(2*len(p.first), i+1, 16), PageLen))
+		copy(t, p.first)
+		p.first = t
+		p.room = len(t)
 	}
-	for p.n <= i {
-		k := p.n>>pageShift - 1
-		if k == len(p.rest) {
-			p.rest = append(p.rest, make([]T, 0, PageLen))
-		}
-		pg := p.rest[k][:min(i+1-(k+1)<<pageShift, PageLen)]
-		p.rest[k] = pg
-		p.n = (k+1)<<pageShift + len(pg)
+	for p.room <= i {
+		p.rest = append(p.rest, make([]T, PageLen))
+		p.room += PageLen
 	}
 }
 
