@@ -111,6 +111,10 @@ type peerState struct {
 	known   bool      // synced is known: the checker saw the peer boot or persist
 	halted  bool      // its host halted it on corrupt storage; its next boot starts afresh
 	ack     ack       // what it acknowledged in its current term
+	// led is the term the peer was last seen leading, -1 before that: election safety and
+	// leader completeness need to hear of a peer leading a term only once, and a leader
+	// persists a Ready for every round of messages it sends.
+	led int
 }
 
 // New returns a Checker for a group of n peers, with ids 0..n-1, all fresh.
@@ -124,6 +128,7 @@ func New(n int) *Checker {
 	}
 	for i := range c.peers {
 		c.peers[i].synced.hard.Vote = -1
+		c.peers[i].led = -1
 	}
 	return c
 }
@@ -244,13 +249,16 @@ func (c *Checker) PersistedReady(id int, s View, rd *raft.Ready) error {
 		return err
 	}
 	if leader {
-		if err := c.election.check(id, term); err != nil {
-			return err
-		}
-		if !c.completeness.done(term) {
-			if err := c.completeness.check(id, s, term, &c.machine); err != nil {
+		if p.led != term {
+			if err := c.election.check(id, term); err != nil {
 				return err
 			}
+			if !c.completeness.done(term) {
+				if err := c.completeness.check(id, s, term, &c.machine); err != nil {
+					return err
+				}
+			}
+			p.led = term
 		}
 		if err := checkMatchBound(id, s, c.n); err != nil {
 			return err
