@@ -56,10 +56,10 @@ func (a *ack) check(id, term int, st *stored, acked int, leader bool) error {
 // (the highest index it believes the peer holds) never exceeds its own log. A larger one
 // counts entries that do not exist towards commitment.
 func checkMatchBound(id int, s View, n int) error {
-	last := s.LastIndex()
 	if r, ok := s.(*raft.Raft); ok {
 		// The core itself, called directly: its Match inlines, where a call through View
 		// for each peer was most of this check.
+		last := r.LastIndex()
 		for p := range n {
 			if m, ok := r.Match(p); ok && m > last {
 				return matchBeyond(id, m, p, last)
@@ -67,6 +67,7 @@ func checkMatchBound(id int, s View, n int) error {
 		}
 		return nil
 	}
+	last := s.LastIndex()
 	for p := range n {
 		if m, ok := s.Match(p); ok && m > last {
 			return matchBeyond(id, m, p, last)
