@@ -239,9 +239,12 @@ func (c *Checker) PersistedReady(id int, s View, rd *raft.Ready) error {
 	}
 	term := p.synced.hard.Term
 	// One pass over the messages for the votes they cast and the entries they acknowledge.
-	acked, err := c.votes.record(id, term, rd)
-	if err != nil {
-		return err
+	acked := 0
+	if rd.Hard != nil || len(rd.Messages) > 0 {
+		var err error
+		if acked, err = c.votes.record(id, term, rd); err != nil {
+			return err
+		}
 	}
 	viewTerm, leader := s.State()
 	leader = leader && viewTerm == term
