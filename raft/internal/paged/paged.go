@@ -15,11 +15,14 @@ package paged
 // one slot at a time (a log index at a time), and adding a slot to a page that has room is
 // then one store, in line (Grow), not a call that re-slices the page and stores the slice
 // back.
+//
+// The later pages are arrays, by pointer: a slot's place in its page is then in range by
+// construction, with no length to load and compare.
 type Table[T any] struct {
-	first []T   // slots [0, len(first)), len(first) <= PageLen
-	rest  [][]T // rest[k-1] holds the slots [k*PageLen, (k+1)*PageLen)
-	n     int   // the slots that exist: [0, n)
-	room  int   // the slots the pages hold: [0, room), room >= n
+	first []T           // slots [0, len(first)), len(first) <= PageLen
+	rest  []*[PageLen]T // rest[k-1] holds the slots [k*PageLen, (k+1)*PageLen)
+	n     int           // the slots that exist: [0, n)
+	room  int           // the slots the pages hold: [0, room), room >= n
 }
 
 const (
@@ -59,7 +62,7 @@ func (p *Table[T]) grow(i int) {
 		p.room = len(t)
 	}
 	for p.room <= i {
-		p.rest = append(p.rest, make([]T, PageLen))
+		p.rest = append(p.rest, new([PageLen]T))
 		p.room += PageLen
 	}
 }
