@@ -31,9 +31,9 @@ type firstFacts struct {
 	facts entryFacts
 }
 
-// seen reports whether the first entry seen at index i has term t and facts f: nearly
-// every entry a peer persists is one another peer persisted first, as it is, and the loop
-// over a Ready's entries asks this in line before it calls check.
+// seen reports whether the first entry seen at index i has term t and facts f: of the n
+// peers that persist an entry, all but the first normally find it there as they have it,
+// so the loop over a Ready's entries asks this in line and calls check only otherwise.
 func (l *logMatching) seen(i, t int, f entryFacts) bool {
 	if i < 1 || i > l.first.Len() {
 		return false
