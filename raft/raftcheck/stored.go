@@ -169,7 +169,7 @@ func (s *stored) apply(id int, rd *raft.Ready, m *logMatching) error {
 				}
 			}
 		}
-		s.push(e.Term)
+		s.pushAfter(prevTerm, e.Term)
 		prevTerm = e.Term
 	}
 	if rd.Hard != nil {
@@ -179,9 +179,13 @@ func (s *stored) apply(id int, rd *raft.Ready, m *logMatching) error {
 }
 
 // push appends an entry of term t.
-func (s *stored) push(t int) {
+func (s *stored) push(t int) { s.pushAfter(s.lastTerm(), t) }
+
+// pushAfter is push for a caller that knows the term of the last entry, prev (lastTerm):
+// the loop over a Ready's entries, which carries it from one entry to the next.
+func (s *stored) pushAfter(prev, t int) {
 	s.end++
-	if n := len(s.runs); n == 0 || s.runs[n-1].term != t {
+	if len(s.runs) == 0 || t != prev {
 		s.runs = append(s.runs, termRun{s.end, t})
 	}
 }
