@@ -24,13 +24,10 @@ import (
 // empty table; the clerk retries c#7, S1 proposes it again at 52, and every replica that
 // restored the same snapshot applies the Append a second time.
 type Store struct {
-	// keys finds each key's entry, which holds its value in a builder of its own (once
-	// written; see entry), so that an Append costs the length of what it appends: the
-	// 6.824 workloads append to one key every other operation, and as a string each
-	// Append copied the whole value (kilobytes) on every replica. A string a builder
-	// returned never changes: the builder only appends beyond it, and Put replaces the
-	// builder's contents by resetting it (Reset drops the buffer rather than overwriting
-	// it).
+	// keys finds each key's entry, which holds its value in a growing array of its own
+	// (once written; see entry), so that an Append costs the length of what it appends:
+	// the 6.824 workloads append to one key every other operation, and as a string each
+	// Append copied the whole value (kilobytes) on every replica.
 	keys keyTable
 	// byClient holds the sessions of the client ids below maxIndexedClient, by id (nil:
 	// no session), and far those of any other id (nil until there is one): kv's clerks
@@ -66,29 +63,45 @@ type session struct {
 	at int
 }
 
-// entry is one key and its value: base while val is empty, else val's contents. A store
-// restored from a snapshot holds every key and value as a substring of the snapshot (of
-// Raft's bytes themselves, or of a copy: see restoreStore) rather than in a builder of
-// its own: a follower that installs a snapshot, or a server that restarts, then allocates
-// once for all of them, or not at all, instead of twice per key, and a key's value moves
-// into its builder at its first Append or Put. The bytes live as long as the store's
-// keys: one snapshot's bytes per store.
+// entry is one key and its value, held as the entry's part of a snapshot: img[head:] is
+// the key's length, the key, the value's length and the value, as Encode writes them, and
+// the value is img[vstart:]. Encode then copies each entry in one piece, where writing its
+// four parts in turn was most of Encode's instructions (the servers of
+// kv/SnapshotRecoverManyClients3B snapshot their whole store every twenty commands). The
+// value's length in the header is written only when Encode needs it (see header): an
+// Append only appends, as most are not followed by a snapshot before the key's next one,
+// and many scenarios never snapshot.
+//
+// A store restored from a snapshot holds every entry as a substring of the snapshot (of
+// Raft's bytes themselves, or of a copy: see restoreStore), read-only (see wide): a
+// follower that installs a snapshot, or a server that restarts, then allocates once for
+// all of them, or not at all, instead of once per key, and an entry moves into an array
+// of its own at its first Append or Put. The bytes live as long as the store's keys: one
+// snapshot's bytes per store.
+//
+// A value the entry returned (value) is never written again, as the reply that carries it
+// goes to another node: an Append writes past the end of the value, or moves the entry to
+// a new array, leaving the old one to whoever reads it; a Put moves to a new array; and
+// the rewritten header (see header) is before vstart, outside every value.
 type entry struct {
-	key  string
-	base string
-	val  strings.Builder
+	key                 string
+	img                 []byte
+	head, lenAt, vstart int // img[lenAt:vstart] is the value's length
+	// written is the value's length as the header says it.
+	written int
+	// wide is, if img's array is the entry's own (laid out as own does), the shortest
+	// length that takes more bytes than img[lenAt:vstart]; else 0: img is read-only.
+	wide int
 }
 
 // len is the length of the entry's value.
-func (e *entry) len() int {
-	if e.val.Len() > 0 {
-		return e.val.Len()
-	}
-	return len(e.base)
-}
+func (e *entry) len() int { return len(e.img) - e.vstart }
 
 // size is the length of the entry's encoding in a snapshot (see Store.Encode).
-func (e *entry) size() int { return uvarintLen(uint64(len(e.key))) + len(e.key) + valueSize(e.len()) }
+func (e *entry) size() int { return keySize(e.key) + valueSize(e.len()) }
+
+// keySize is the length of the encoding of key.
+func keySize(key string) int { return uvarintLen(uint64(len(key))) + len(key) }
 
 // valueSize is the length of the encoding of a value of n bytes.
 func valueSize(n int) int { return uvarintLen(uint64(n)) + n }
@@ -100,40 +113,85 @@ func (ses *session) size() int {
 
 // value is the entry's value.
 func (e *entry) value() string {
-	if e.val.Len() > 0 {
-		return e.val.String()
-	}
-	return e.base
+	v := e.img[e.vstart:]
+	return unsafe.String(unsafe.SliceData(v), len(v))
 }
 
 // put sets the value to v.
-func (e *entry) put(v []byte) {
-	e.base = ""
-	e.val.Reset()
-	e.val.Write(v)
-}
+func (e *entry) put(v []byte) { e.own("", v, 0) }
 
 // append appends v to the value.
 func (e *entry) append(v []byte) {
-	if e.base != "" {
-		// Into the builder with the base: the one copy of the base it ever makes, as
-		// the builder would have copied the value when it grew. With room for the
-		// next few appends, since a key appended to once after a restore is appended
-		// to again, and an exact fit made the next Append copy the value a second
-		// time; the builder doubles the value once they outgrow it. Room for twice
-		// the value, as the builder leaves when it grows, made
-		// kv/SnapshotRecoverManyClients3B allocate 2% more bytes, and the other
-		// kv/*3B scenarios up to 0.9% more.
-		e.val.Grow(len(e.base) + len(v) + appendRoom)
-		e.val.WriteString(e.base)
-		e.base = ""
+	if e.wide == 0 {
+		// Into an array of its own with the value (the one copy of a restored value it
+		// ever makes, as a growing array would have copied the value when it grew),
+		// with room for the next few appends: a key appended to once after a restore
+		// is appended to again, and an exact fit made the next Append copy the value a
+		// second time; append doubles the array once they outgrow it. Room for twice
+		// the value, as append leaves when it grows, made
+		// kv/SnapshotRecoverManyClients3B allocate 2% more bytes, and the other kv/*3B
+		// scenarios up to 0.9% more.
+		e.own(e.value(), v, appendRoom)
+		return
 	}
-	e.val.Write(v)
+	e.img = append(e.img, v...)
 }
 
-// appendRoom is the room in bytes past its value that a restored entry's first append
-// leaves (see entry.append).
+// appendRoom is the room in bytes past its value that an entry's first append leaves
+// (a restored entry's, or a new key's: see entry.append).
 const appendRoom = 64
+
+// own moves the entry into a new array of its own holding the value a followed by b, with
+// room for room more bytes of value. An owned array starts with the key's length and the
+// key, then room for the value's length, written right before the value at vstart: one
+// byte more than the length needs at the array's capacity for the value, which holds any
+// length up to 128 times that capacity (a value that outgrows it moves again: see
+// header).
+func (e *entry) own(a string, b []byte, room int) {
+	n := len(a) + len(b)
+	vstart := keySize(e.key) + uvarintLen(uint64(n+room)) + 1
+	img := make([]byte, vstart, vstart+n+room)
+	img = append(img, a...)
+	e.img, e.vstart = append(img, b...), vstart
+	e.wide = 0 // no header yet: header lays it out
+	e.header(n)
+}
+
+// header writes the value's length, n, in the header of an owned entry, where Encode
+// finds it differs from written: over the one written if it takes as many bytes, which it
+// nearly always does, else right before vstart, with the key's length and the key moved
+// to before it.
+func (e *entry) header(n int) {
+	if n < e.wide {
+		putUvarint(e.img[e.lenAt:e.vstart], uint64(n))
+		e.written = n
+		return
+	}
+	w := uvarintLen(uint64(n))
+	e.lenAt = e.vstart - w
+	e.head = e.lenAt - keySize(e.key)
+	if e.head < 0 { // a length longer than the room own left for it
+		e.own(e.value(), nil, 0)
+		return
+	}
+	k := binary.PutUvarint(e.img[e.head:], uint64(len(e.key)))
+	copy(e.img[e.head+k:], e.key)
+	putUvarint(e.img[e.lenAt:e.vstart], uint64(n))
+	e.written, e.wide = n, 1<<min(7*w, 62) // (a length of 2^62 bytes is past any memory)
+}
+
+// putUvarint is binary.PutUvarint into b, whose length is the encoding's, with the one- and
+// two-byte cases (every value's length below 16 KB) written without its loop.
+func putUvarint(b []byte, v uint64) {
+	switch len(b) {
+	case 1:
+		b[0] = byte(v)
+	case 2:
+		b[0], b[1] = byte(v)|0x80, byte(v>>7)
+	default:
+		binary.PutUvarint(b, v)
+	}
+}
 
 // NewStore returns an empty store.
 func NewStore() *Store { return &Store{sorted: true} }
@@ -341,11 +399,10 @@ func (s *Store) encode(b []byte) []byte {
 	size := len(b) + s.encodedSize()
 	b = appendUvarint(b, uint64(len(s.entries)))
 	for _, e := range s.entries {
-		v := e.value()
-		b = appendUvarint(b, uint64(len(e.key)))
-		b = append(b, e.key...)
-		b = appendUvarint(b, uint64(len(v)))
-		b = append(b, v...)
+		if n := e.len(); n != e.written {
+			e.header(n)
+		}
+		b = append(b, e.img[e.head:]...)
 	}
 	b = appendUvarint(b, uint64(len(s.clients)))
 	for _, c := range s.clients {
@@ -407,6 +464,7 @@ func decodeStore(b []byte, all string) (*Store, error) {
 	s.keys.reserve(n)
 	slab := make([]entry, n)
 	for i := 0; i < n && d.err == nil; i++ {
+		start := d.off
 		key, v := d.string(), d.string()
 		// A key that repeats (not Encode's bytes) keeps its last value.
 		e := s.keys.find(unsafe.Slice(unsafe.StringData(key), len(key)))
@@ -416,7 +474,15 @@ func decodeStore(b []byte, all string) (*Store, error) {
 			s.keys.add(e)
 			s.entries = append(s.entries, e)
 		}
-		e.base = v
+		// The entry's image is its bytes in all: read-only, and with no capacity
+		// past them.
+		img := all[start:d.off]
+		e.img, e.head, e.vstart, e.written, e.wide = unsafe.Slice(unsafe.StringData(img), len(img)), 0, len(img)-len(v), len(v), 0
+		if len(img) != keySize(key)+valueSize(len(v)) {
+			// A length written in more bytes than it needs (not Encode's bytes): an
+			// image of the entry's own, as Encode writes it.
+			e.own(v, nil, 0)
+		}
 	}
 	n = d.count()
 	sessions := make([]session, n)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"slices"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -103,32 +104,6 @@ func TestStoreEncodingIsDeterministicAndRoundTrips(t *testing.T) {
 // restores: a replica's snapshot bytes (and so the trace hash) must not depend on when it
 // took its earlier snapshots or restored one.
 func TestStoreEncodingIsTheDocumentedFormat(t *testing.T) {
-	reference := func(s *Store) []byte {
-		var keys []string
-		for _, e := range s.entries {
-			keys = append(keys, e.key)
-		}
-		slices.Sort(keys)
-		b := binary.AppendUvarint(nil, uint64(len(keys)))
-		for _, k := range keys {
-			v := s.Get(k)
-			b = binary.AppendUvarint(b, uint64(len(k)))
-			b = append(b, k...)
-			b = binary.AppendUvarint(b, uint64(len(v)))
-			b = append(b, v...)
-		}
-		var clients []int64
-		for _, ses := range s.clients {
-			clients = append(clients, ses.client)
-		}
-		slices.Sort(clients)
-		b = binary.AppendUvarint(b, uint64(len(clients)))
-		for _, c := range clients {
-			b = binary.AppendUvarint(b, uint64(c))
-			b = binary.AppendUvarint(b, uint64(s.LastSeq(c)))
-		}
-		return b
-	}
 	rapid.Check(t, func(t *rapid.T) {
 		s := NewStore()
 		steps := rapid.IntRange(1, 60).Draw(t, "steps")
@@ -136,7 +111,7 @@ func TestStoreEncodingIsTheDocumentedFormat(t *testing.T) {
 			switch rapid.IntRange(0, 5).Draw(t, "action") {
 			case 0:
 				enc := s.Encode()
-				if want := reference(s); !bytes.Equal(enc, want) || cap(enc) != len(enc) {
+				if want := referenceEncoding(s); !bytes.Equal(enc, want) || cap(enc) != len(enc) {
 					t.Fatalf("Encode = %x (cap %d), want %x", enc, cap(enc), want)
 				}
 			case 1:
@@ -155,8 +130,91 @@ func TestStoreEncodingIsTheDocumentedFormat(t *testing.T) {
 				})
 			}
 		}
-		require.Equal(t, reference(s), s.Encode())
+		require.Equal(t, referenceEncoding(s), s.Encode())
 	})
+}
+
+// TestStoreEntryImagesAcrossLengths: an entry keeps its encoding as its value grows, also
+// where the value's length takes one more byte (at 128 and 16384 bytes), where it outgrows
+// the room its array left for the length (a value of one byte, then one of 20,000), and
+// after a restore; and every value returned stays what it was.
+func TestStoreEntryImagesAcrossLengths(t *testing.T) {
+	s := NewStore()
+	seq := int64(0)
+	apply := func(op Op, key, v string) {
+		seq++
+		s.Apply(Command{Op: op, Client: 1, Seq: seq, Key: key, Value: v})
+	}
+	var got []string
+	var want []string
+	check := func() {
+		t.Helper()
+		require.Equal(t, referenceEncoding(s), s.Encode())
+		for _, k := range []string{"a", "long key of a few more bytes"} {
+			got, want = append(got, s.Get(k)), append(want, strings.Clone(s.Get(k)))
+		}
+	}
+	apply(OpPut, "a", "x")
+	check()
+	apply(OpAppend, "a", strings.Repeat("y", 20000))
+	check()
+	for _, n := range []int{100, 27, 1, 16254, 2} {
+		apply(OpAppend, "long key of a few more bytes", strings.Repeat("z", n))
+		check()
+	}
+	r, err := restoreStore(s.Encode())
+	require.NoError(t, err)
+	s = r
+	check()
+	apply(OpAppend, "a", "w")
+	apply(OpAppend, "long key of a few more bytes", strings.Repeat("v", 200))
+	check()
+	require.Equal(t, want, got)
+}
+
+// TestDecodeStoreLongWrittenLengths: bytes that were not Encode's, with lengths written in
+// more bytes than they need, decode to the store they describe, which encodes as Encode
+// writes it.
+func TestDecodeStoreLongWrittenLengths(t *testing.T) {
+	b := []byte{1, 0x81, 0, 'k', 0x83, 0x80, 0, 'a', 'b', 'c', 1, 7, 2}
+	s, err := restoreStore(b)
+	require.NoError(t, err)
+	require.Equal(t, "abc", s.Get("k"))
+	want := NewStore()
+	want.Apply(Command{Op: OpPut, Client: 7, Seq: 2, Key: "k", Value: "abc"})
+	require.Equal(t, want.Encode(), s.Encode())
+	s.Apply(Command{Op: OpAppend, Client: 7, Seq: 3, Key: "k", Value: "d"})
+	require.Equal(t, "abcd", s.Get("k"))
+	require.Equal(t, referenceEncoding(s), s.Encode())
+}
+
+// referenceEncoding is the format Encode documents, written from s's keys, values and
+// sessions in the plainest way.
+func referenceEncoding(s *Store) []byte {
+	var keys []string
+	for _, e := range s.entries {
+		keys = append(keys, e.key)
+	}
+	slices.Sort(keys)
+	b := binary.AppendUvarint(nil, uint64(len(keys)))
+	for _, k := range keys {
+		v := s.Get(k)
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	var clients []int64
+	for _, ses := range s.clients {
+		clients = append(clients, ses.client)
+	}
+	slices.Sort(clients)
+	b = binary.AppendUvarint(b, uint64(len(clients)))
+	for _, c := range clients {
+		b = binary.AppendUvarint(b, uint64(c))
+		b = binary.AppendUvarint(b, uint64(s.LastSeq(c)))
+	}
+	return b
 }
 
 // TestDecodeStoreRepeatedKey: bytes that were not Encode's, with a key or client twice,
@@ -231,7 +289,7 @@ func TestCommandEncoding(t *testing.T) {
 	require.ErrorContains(t, err, "unknown op")
 }
 
-// TestStoreValuesNeverChange: the store appends in place (a builder per key), so a value
+// TestStoreValuesNeverChange: the store appends in place (an array per key), so a value
 // it returned must not change under a later Append, Put or applied command that reuses
 // the log entry's buffer; a reply carries that string to another node.
 func TestStoreValuesNeverChange(t *testing.T) {
