@@ -124,7 +124,7 @@ func TestStoreEncodingIsTheDocumentedFormat(t *testing.T) {
 				s.Apply(Command{
 					Op:     rapid.SampledFrom([]Op{OpGet, OpPut, OpAppend}).Draw(t, "op"),
 					Client: rapid.OneOf(rapid.Int64Range(-2, 300), rapid.SampledFrom([]int64{maxIndexedClient - 1, maxIndexedClient, 1 << 40})).Draw(t, "client"),
-					Seq:    rapid.Int64Range(0, 20).Draw(t, "seq"),
+					Seq:    rapid.OneOf(rapid.Int64Range(0, 20), rapid.Int64Range(100, 20000)).Draw(t, "seq"), // of every length
 					Key:    rapid.StringMatching(`[a-e]{0,3}`).Draw(t, "key"),
 					Value:  rapid.StringMatching(`[xyz]{0,200}`).Draw(t, "value"),
 				})
