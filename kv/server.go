@@ -193,12 +193,13 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 		panic(fmt.Sprintf("kv: server %d: command at %d: %v", s.cfg.ID, m.CommandIndex, err))
 	}
 	// A waiter here is the one reader of a Get's value (see Store.apply). (Followers have
-	// none: the length test saves them a call per command.)
-	var w waiter
-	waiting := false
+	// none: the length test saves them a call per command.) It stays queued until it is
+	// answered below; nothing in between adds or removes waiters.
+	var w *waiter
 	if s.waiters.len() > 0 {
-		w, waiting = s.waiters.take(m.CommandIndex)
+		w = s.waiters.first(m.CommandIndex)
 	}
+	waiting := w != nil
 	var res Result
 	if s.cfg.UnsafeVolatileDedup {
 		res = s.applyVolatile(&cmd, m.CommandIndex, waiting)
@@ -229,7 +230,9 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 		// means a new leader overwrote the entry: the operation may still be applied
 		// elsewhere in the log, or never; the clerk retries and the duplicate table
 		// sorts it out.
-		if cmd.Op != OpNoop && cmd.Client == w.client && cmd.Seq == w.seq {
+		req, proposed := w.req, cmd.Op != OpNoop && cmd.Client == w.client && cmd.Seq == w.seq
+		s.waiters.pop()
+		if proposed {
 			if s.cfg.Applied != nil {
 				at := m.CommandIndex
 				if res.Duplicate && cmd.Op != OpGet { // a Get reads again; a write took effect once
@@ -241,9 +244,9 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 			// it (OpReply.Digest), when the clerk receives it: a value is a function of
 			// the commands applied before it, which are in the hash already, so hashing
 			// it here too would add only the cost of a second pass over kilobytes.
-			s.answer(w.req, OpReply{Value: res.Value})
+			s.answer(req, OpReply{Value: res.Value})
 		} else {
-			s.answer(w.req, wrongLeader())
+			s.answer(req, wrongLeader())
 		}
 	}
 	s.maybeSnapshot()
