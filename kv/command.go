@@ -235,7 +235,12 @@ func (a *OpArgs) Clone() any { c := *a; return &c }
 
 // OpReply is a server's answer.
 type OpReply struct {
-	Err   Err
+	Err Err
+	// sum, if not 0, is Value's CRC-32C (raft.Checksum), which the server's store keeps
+	// as the value grows (entry.checksum), for Digest. Only the server sets it, with
+	// Value, in the reply it hands the network, which takes the digest from that reply
+	// at once (netsim's digest) and clones it. (It fits the padding after Err.)
+	sum   uint32
 	Value string // Get only
 	// Leader is, with ErrWrongLeader, the address (node id) of the server the replier
 	// believes leads its current term, or -1: a hint that saves the clerk a round of
@@ -275,7 +280,7 @@ func hashString(h uint64, s string) uint64 {
 	var a, b uint64 // with the length, these determine a short string
 	switch n := len(p); {
 	case n > 16:
-		return hashUint(h, uint64(n)<<32|uint64(raft.Checksum(p)))
+		return hashLong(h, n, raft.Checksum(p))
 	case n >= 8: // the first and the last eight bytes, overlapping below 16
 		a, b = binary.LittleEndian.Uint64(p), binary.LittleEndian.Uint64(p[n-8:])
 	case n >= 4:
@@ -285,6 +290,10 @@ func hashString(h uint64, s string) uint64 {
 	}
 	return hashUint(hashUint(hashUint(h, uint64(len(p))), a), b)
 }
+
+// hashLong is hashString(h, s) for a string s longer than 16 bytes, of length n and
+// CRC-32C sum.
+func hashLong(h uint64, n int, sum uint32) uint64 { return hashUint(h, uint64(n)<<32|uint64(sum)) }
 
 // Digest is the request's contents for the trace hash (netsim.Digester).
 func (a *OpArgs) Digest() uint64 {
@@ -300,5 +309,8 @@ func (a *OpArgs) Digest() uint64 {
 func (r *OpReply) Digest() uint64 {
 	h := hashUint(fnvOffset, uint64(r.Err))
 	h = hashUint(h, uint64(int64(r.Leader)))
+	if r.sum != 0 {
+		return hashLong(h, len(r.Value), r.sum) // hashString(h, r.Value), with the sum kept
+	}
 	return hashString(h, r.Value)
 }

@@ -244,7 +244,7 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 			// it (OpReply.Digest), when the clerk receives it: a value is a function of
 			// the commands applied before it, which are in the hash already, so hashing
 			// it here too would add only the cost of a second pass over kilobytes.
-			s.answer(req, OpReply{Value: res.Value})
+			s.answer(req, OpReply{Value: res.Value, sum: res.sum})
 		} else {
 			s.answer(req, wrongLeader())
 		}
