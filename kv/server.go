@@ -298,6 +298,7 @@ func (s *Server) restore(snap []byte, index int) {
 	if err != nil {
 		panic(fmt.Sprintf("kv: server %d: snapshot at %d: %v", s.cfg.ID, index, err))
 	}
+	st.adopt(s.store) // replaced here, and nothing else holds it
 	s.store = st
 	s.lastApplied = index
 	s.snapIndex = index

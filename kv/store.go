@@ -513,6 +513,33 @@ func restoreStore(b []byte) (*Store, error) {
 	return decodeStore(b, unsafe.String(unsafe.SliceData(b), len(b)))
 }
 
+// adopt gives s's restored entries the arrays of old's entries whose values begin
+// theirs, with the rest of the value appended past the old value's end, if the array has
+// the room (else the entry stays read-only, as restored). A follower that installs a
+// snapshot (Server.restore) replaces a store whose values are, in the 6.824 workloads
+// that append, most of the snapshot's, and a restored entry's first Append copied its
+// whole value into a new array (own): 5.4% of the bytes kv/SnapshotRecoverManyClients3B
+// allocated, 1.8% with adopt. old must be dead: the arrays are s's from now on.
+func (s *Store) adopt(old *Store) {
+	if old.keys.n == 0 {
+		return
+	}
+	for _, e := range s.entries {
+		o := old.keys.find(unsafe.Slice(unsafe.StringData(e.key), len(e.key)))
+		if o == nil || o.wide == 0 || e.wide != 0 {
+			continue // nothing to adopt, or a read-only array, or e's own (not Encode's bytes)
+		}
+		v, ov := e.value(), o.value()
+		if len(ov) > len(v) || cap(o.img)-len(o.img) < len(v)-len(ov) || v[:len(ov)] != ov {
+			continue
+		}
+		// Past the old value's end, and its sum is of a prefix of v: both stay valid.
+		e.img = append(o.img, v[len(ov):]...)
+		e.head, e.lenAt, e.vstart, e.written, e.wide = o.head, o.lenAt, o.vstart, o.written, o.wide
+		e.sum, e.summed = o.sum, o.summed
+	}
+}
+
 // decodeStore decodes b, whose bytes are all's: keys and values are substrings of all.
 //
 // Its entries and sessions come from one array each: a restore costs a handful of

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
+
+	"github.com/lockstep-dst/lockstep/raft"
 )
 
 func TestStoreDuplicateTable(t *testing.T) {
@@ -463,4 +465,43 @@ func TestKeyTable(t *testing.T) {
 		require.Equal(t, len(keys), tab.n)
 		require.GreaterOrEqual(t, len(tab.slots), 2*tab.n)
 	})
+}
+
+// TestStoreAdoptsTheArraysItReplaces: a restored store takes over the arrays of the store
+// it replaces where their values begin its own and have the room for the rest, appending
+// past them: the values the old store returned stay what they were, the new store's values
+// and snapshot are what restoring alone gives, and an old value that is not a prefix (a
+// Put since), or has no room for the rest, leaves the entry read-only.
+func TestStoreAdoptsTheArraysItReplaces(t *testing.T) {
+	old, ahead := NewStore(), NewStore()
+	seq := int64(0)
+	both := func(st []*Store, op Op, key, v string) {
+		seq++
+		for _, s := range st {
+			s.Apply(Command{Op: op, Client: 1, Seq: seq, Key: key, Value: v})
+		}
+	}
+	for _, k := range []string{"grows", "put", "full"} {
+		both([]*Store{old, ahead}, OpAppend, k, strings.Repeat(k, 10))
+	}
+	grows := old.Get("grows")
+	both([]*Store{ahead}, OpAppend, "grows", "more")
+	both([]*Store{ahead}, OpPut, "put", "other")
+	both([]*Store{ahead}, OpAppend, "full", strings.Repeat("z", 1000))
+	both([]*Store{ahead}, OpAppend, "new", "value")
+	r, err := restoreStore(ahead.Encode())
+	require.NoError(t, err)
+	r.adopt(old)
+	require.Equal(t, grows+"more", r.Get("grows"))
+	require.Same(t, unsafe.StringData(grows), unsafe.StringData(r.Get("grows")), "the old array, adopted")
+	for _, k := range []string{"put", "full", "new"} {
+		require.Zero(t, r.keys.find([]byte(k)).wide, "%s: read-only, as restored", k)
+	}
+	require.Equal(t, strings.Repeat("grows", 10), grows)
+	require.Equal(t, ahead.Encode(), r.Encode())
+	both([]*Store{ahead, r}, OpAppend, "grows", "again")
+	require.Equal(t, ahead.Encode(), r.Encode())
+	require.Equal(t, referenceEncoding(r), r.Encode())
+	res := r.Apply(Command{Op: OpGet, Client: 1, Seq: seq + 1, Key: "grows"})
+	require.Equal(t, raft.Checksum([]byte(res.Value)), res.sum)
 }
