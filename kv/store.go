@@ -269,24 +269,24 @@ func (s *Store) apply(c *commandView, index int, read bool) Result {
 	if ses != nil {
 		last = ses.seq
 	}
-	dup := c.Seq <= last
-	if !dup {
-		if ses == nil {
-			ses = s.session(c.Client)
+	if c.Seq <= last { // a duplicate
+		res := s.applyUnchecked(c, true, read)
+		if ses != nil {
+			res.firstAt = ses.at
 		}
-		if w := uvarintLen(uint64(c.Seq)); w != ses.w {
-			s.size += w - ses.w
-			ses.w, s.stale = w, true
-		} else if !s.stale {
-			putUvarint(s.sessions[ses.off:ses.off+w], uint64(c.Seq))
-		}
-		ses.seq, ses.at = c.Seq, index
+		return res
 	}
-	res := s.applyUnchecked(c, dup, read)
-	if dup && ses != nil {
-		res.firstAt = ses.at
+	if ses == nil {
+		ses = s.session(c.Client)
 	}
-	return res
+	if w := uvarintLen(uint64(c.Seq)); w != ses.w {
+		s.size += w - ses.w
+		ses.w, s.stale = w, true
+	} else if !s.stale {
+		putUvarint(s.sessions[ses.off:ses.off+w], uint64(c.Seq))
+	}
+	ses.seq, ses.at = c.Seq, index
+	return s.applyUnchecked(c, false, read)
 }
 
 // ApplyUnchecked applies c without consulting the duplicate table; a write marked dup is
@@ -311,14 +311,20 @@ func (s *Store) applyUnchecked(c *commandView, dup, read bool) Result {
 		}
 	case OpPut:
 		if !dup {
-			e := s.entry(c.Key)
+			e := s.keys.find(c.Key)
+			if e == nil {
+				e = s.add(c.Key)
+			}
 			n := e.len()
 			e.put(c.Value)
 			s.size += valueSize(len(c.Value)) - valueSize(n)
 		}
 	case OpAppend:
 		if !dup {
-			e := s.entry(c.Key)
+			e := s.keys.find(c.Key)
+			if e == nil {
+				e = s.add(c.Key)
+			}
 			n := e.len()
 			e.append(c.Value)
 			s.size += valueSize(n+len(c.Value)) - valueSize(n)
@@ -327,11 +333,8 @@ func (s *Store) applyUnchecked(c *commandView, dup, read bool) Result {
 	return Result{Duplicate: dup}
 }
 
-// entry returns key's entry, adding an empty one if the key is new.
-func (s *Store) entry(key []byte) *entry {
-	if e := s.keys.find(key); e != nil {
-		return e
-	}
+// add adds an empty entry for key, which has none, and returns it.
+func (s *Store) add(key []byte) *entry {
 	e := &entry{key: string(key)}
 	s.keys.add(e)
 	s.entries = append(s.entries, e)
