@@ -8,6 +8,7 @@ package kv
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/lockstep-dst/lockstep/clock"
@@ -79,6 +80,9 @@ type Server struct {
 	// snapSize is the Raft state size when the last snapshot was handed to Raft: until
 	// Raft persists it the size does not change, and asking again would only re-encode.
 	snapSize int
+	// snapAbove is the Raft state size above which the server snapshots: MaxRaftState,
+	// or, if that is negative (never), the largest int.
+	snapAbove int
 	// seen is UnsafeVolatileDedup's per-server duplicate table.
 	seen map[int64]*session
 	// reply is every answer's OpReply (see answer).
@@ -114,6 +118,10 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 		deposed: map[int]request{}}
 	if cfg.UnsafeVolatileDedup {
 		s.seen = map[int64]*session{}
+	}
+	s.snapAbove = cfg.MaxRaftState
+	if s.snapAbove < 0 {
+		s.snapAbove = math.MaxInt
 	}
 	s.peer = rafthost.StartPeer(node, ep, rafthost.PeerConfig{
 		Raft:     raft.Config{ID: cfg.ID},
@@ -249,7 +257,11 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 			s.answer(req, wrongLeader())
 		}
 	}
-	s.maybeSnapshot()
+	// A snapshot once the persisted Raft state exceeds MaxRaftState (the test here, for
+	// every command; snapshot is the rare work).
+	if size := s.peer.StateSize(); size > s.snapAbove && size != s.snapSize {
+		s.snapshot(size)
+	}
 }
 
 // applyVolatile is apply's store step for UnsafeVolatileDedup: the duplicate table is
@@ -274,15 +286,8 @@ func (s *Server) applyVolatile(cmd *commandView, index int, read bool) Result {
 	return res
 }
 
-// maybeSnapshot hands Raft a snapshot once its persisted state exceeds MaxRaftState.
-func (s *Server) maybeSnapshot() {
-	if s.cfg.MaxRaftState < 0 {
-		return
-	}
-	size := s.peer.StateSize()
-	if size <= s.cfg.MaxRaftState || size == s.snapSize {
-		return
-	}
+// snapshot hands Raft a snapshot of the store, the Raft state being size bytes.
+func (s *Server) snapshot(size int) {
 	s.snapSize = size
 	s.snapIndex = s.lastApplied
 	// Into a buffer of an earlier snapshot, which the peer gives back once nothing reads
