@@ -80,7 +80,7 @@ type session struct {
 // the key's length, the key, the value's length and the value, as Encode writes them, and
 // the value is img[vstart:]. Encode then copies each entry in one piece, where writing its
 // four parts in turn was most of Encode's instructions (the servers of
-// kv/SnapshotRecoverManyClients3B snapshot their whole store every twenty commands). The
+// kv/SnapshotRecoverManyClients3B snapshot their whole store every 25 commands). The
 // value's length in the header is written only when Encode needs it (see header): an
 // Append only appends, and Encode writes the lengths of the entries that changed since
 // its last snapshot (in kv/SnapshotRecoverManyClients3B a fifth fewer than the Appends;
@@ -94,9 +94,10 @@ type session struct {
 // snapshot's bytes per store.
 //
 // A value the entry returned (value) is never written again, as the reply that carries it
-// goes to another node: an Append writes past the end of the value, or moves the entry to
-// a new array, leaving the old one to whoever reads it; a Put moves to a new array; and
-// the rewritten header (see header) is before vstart, outside every value.
+// goes to another node: an Append (or a restore's adopt) writes past the end of the value,
+// or moves the entry to a new array, leaving the old one to whoever reads it; a Put moves
+// to a new array; and the rewritten header (see header) is before vstart, outside every
+// value.
 type entry struct {
 	key                 string
 	hash                uint64 // keyHash(key), set by keyTable.add
@@ -168,10 +169,10 @@ func (e *entry) append(v []byte) {
 		// ever makes, as a growing array would have copied the value when it grew),
 		// with room for the next few appends: a key appended to once after a restore
 		// is appended to again, and an exact fit made the next Append copy the value a
-		// second time; append doubles the array once they outgrow it. Room for twice
-		// the value, as append leaves when it grows, made
+		// second time; append grows the array once they outgrow it. Room for as much
+		// again as the value (what append leaves when it grows a small array) made
 		// kv/SnapshotRecoverManyClients3B allocate 2% more bytes, and the other kv/*3B
-		// scenarios up to 0.9% more.
+		// scenarios up to 0.9% more (measured with the strings.Builder an entry was).
 		e.own(e.value(), v, appendRoom)
 		return
 	}
@@ -198,10 +199,10 @@ func (e *entry) own(a string, b []byte, room int) {
 	e.header(n)
 }
 
-// header writes the value's length, n, in the header of an owned entry, where Encode
-// finds it differs from written: over the one written if it takes as many bytes, which it
-// nearly always does, else right before vstart, with the key's length and the key moved
-// to before it.
+// header writes the value's length, n, in the header of an owned entry (a new array's, or
+// where Encode finds it differs from written): over the one written if it takes as many
+// bytes, which it nearly always does, else right before vstart, with the key's length and
+// the key moved to before it.
 func (e *entry) header(n int) {
 	if n < e.wide {
 		putUvarint(e.img[e.lenAt:e.vstart], uint64(n))
