@@ -201,8 +201,8 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 		panic(fmt.Sprintf("kv: server %d: command at %d: %v", s.cfg.ID, m.CommandIndex, err))
 	}
 	// A waiter here is the one reader of a Get's value (see Store.apply). (Followers have
-	// none: the length test saves them a call per command.) It stays queued until it is
-	// answered below; nothing in between adds or removes waiters.
+	// none: the length test saves them a call per command.) It stays queued until apply
+	// pops it, below, before answering it; nothing in between adds or removes waiters.
 	var w *waiter
 	if s.waiters.len() > 0 {
 		w = s.waiters.first(m.CommandIndex)
