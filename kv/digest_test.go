@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/lockstep-dst/lockstep/raft"
 )
 
 // TestDigestsCoverContents: the RPC messages and the applied results digest their
@@ -58,4 +61,40 @@ func TestHashStringEveryByte(t *testing.T) {
 			require.NotEqual(t, d, hashString(fnvOffset, string(changed)), "length %d, byte %d", n, i)
 		}
 	}
+}
+
+// TestReplyDigestWithKeptSum: the CRC-32C a store keeps of each value as it grows (the sum
+// a Get's result carries) is raft.Checksum of the value, across Appends, Puts, restores
+// and repeated Gets, and a reply that carries it digests as one that does not.
+func TestReplyDigestWithKeptSum(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := NewStore()
+		seq := int64(0)
+		for range rapid.IntRange(1, 80).Draw(t, "steps") {
+			key := rapid.SampledFrom([]string{"a", "b"}).Draw(t, "key")
+			switch rapid.IntRange(0, 5).Draw(t, "action") {
+			case 0:
+				r, err := restoreStore(s.Encode())
+				require.NoError(t, err)
+				s = r
+				continue
+			case 1:
+				seq++
+				s.Apply(Command{Op: OpPut, Client: 1, Seq: seq, Key: key, Value: rapid.StringMatching(`[xy]{0,30}`).Draw(t, "value")})
+				continue
+			case 2, 3:
+				seq++
+				s.Apply(Command{Op: OpAppend, Client: 1, Seq: seq, Key: key, Value: rapid.StringMatching(`[xy]{0,12}`).Draw(t, "value")})
+				continue
+			}
+			seq++
+			res := s.Apply(Command{Op: OpGet, Client: 1, Seq: seq, Key: key})
+			var want uint32
+			if len(res.Value) > 16 {
+				want = raft.Checksum([]byte(res.Value))
+			}
+			require.Equal(t, want, res.sum, "%q", res.Value)
+			require.Equal(t, (&OpReply{Value: res.Value}).Digest(), (&OpReply{Value: res.Value, sum: res.sum}).Digest())
+		}
+	})
 }

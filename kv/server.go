@@ -8,6 +8,7 @@ package kv
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/lockstep-dst/lockstep/clock"
@@ -79,6 +80,9 @@ type Server struct {
 	// snapSize is the Raft state size when the last snapshot was handed to Raft: until
 	// Raft persists it the size does not change, and asking again would only re-encode.
 	snapSize int
+	// snapAbove is the Raft state size above which the server snapshots: MaxRaftState,
+	// or, if that is negative (never), the largest int.
+	snapAbove int
 	// seen is UnsafeVolatileDedup's per-server duplicate table.
 	seen map[int64]*session
 	// reply is every answer's OpReply (see answer).
@@ -114,6 +118,10 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 		deposed: map[int]request{}}
 	if cfg.UnsafeVolatileDedup {
 		s.seen = map[int64]*session{}
+	}
+	s.snapAbove = cfg.MaxRaftState
+	if s.snapAbove < 0 {
+		s.snapAbove = math.MaxInt
 	}
 	s.peer = rafthost.StartPeer(node, ep, rafthost.PeerConfig{
 		Raft:     raft.Config{ID: cfg.ID},
@@ -193,12 +201,13 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 		panic(fmt.Sprintf("kv: server %d: command at %d: %v", s.cfg.ID, m.CommandIndex, err))
 	}
 	// A waiter here is the one reader of a Get's value (see Store.apply). (Followers have
-	// none: the length test saves them a call per command.)
-	var w waiter
-	waiting := false
+	// none: the length test saves them a call per command.) It stays queued until apply
+	// pops it, below, before answering it; nothing in between adds or removes waiters.
+	var w *waiter
 	if s.waiters.len() > 0 {
-		w, waiting = s.waiters.take(m.CommandIndex)
+		w = s.waiters.first(m.CommandIndex)
 	}
+	waiting := w != nil
 	var res Result
 	if s.cfg.UnsafeVolatileDedup {
 		res = s.applyVolatile(&cmd, m.CommandIndex, waiting)
@@ -229,7 +238,9 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 		// means a new leader overwrote the entry: the operation may still be applied
 		// elsewhere in the log, or never; the clerk retries and the duplicate table
 		// sorts it out.
-		if cmd.Op != OpNoop && cmd.Client == w.client && cmd.Seq == w.seq {
+		req, proposed := w.req, cmd.Op != OpNoop && cmd.Client == w.client && cmd.Seq == w.seq
+		s.waiters.pop()
+		if proposed {
 			if s.cfg.Applied != nil {
 				at := m.CommandIndex
 				if res.Duplicate && cmd.Op != OpGet { // a Get reads again; a write took effect once
@@ -241,12 +252,16 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 			// it (OpReply.Digest), when the clerk receives it: a value is a function of
 			// the commands applied before it, which are in the hash already, so hashing
 			// it here too would add only the cost of a second pass over kilobytes.
-			s.answer(w.req, OpReply{Value: res.Value})
+			s.answer(req, OpReply{Value: res.Value, sum: res.sum})
 		} else {
-			s.answer(w.req, wrongLeader())
+			s.answer(req, wrongLeader())
 		}
 	}
-	s.maybeSnapshot()
+	// A snapshot once the persisted Raft state exceeds MaxRaftState (the test here, for
+	// every command; snapshot is the rare work).
+	if size := s.peer.StateSize(); size > s.snapAbove && size != s.snapSize {
+		s.snapshot(size)
+	}
 }
 
 // applyVolatile is apply's store step for UnsafeVolatileDedup: the duplicate table is
@@ -271,15 +286,8 @@ func (s *Server) applyVolatile(cmd *commandView, index int, read bool) Result {
 	return res
 }
 
-// maybeSnapshot hands Raft a snapshot once its persisted state exceeds MaxRaftState.
-func (s *Server) maybeSnapshot() {
-	if s.cfg.MaxRaftState < 0 {
-		return
-	}
-	size := s.peer.StateSize()
-	if size <= s.cfg.MaxRaftState || size == s.snapSize {
-		return
-	}
+// snapshot hands Raft a snapshot of the store, the Raft state being size bytes.
+func (s *Server) snapshot(size int) {
 	s.snapSize = size
 	s.snapIndex = s.lastApplied
 	// Into a buffer of an earlier snapshot, which the peer gives back once nothing reads
@@ -295,6 +303,7 @@ func (s *Server) restore(snap []byte, index int) {
 	if err != nil {
 		panic(fmt.Sprintf("kv: server %d: snapshot at %d: %v", s.cfg.ID, index, err))
 	}
+	st.adopt(s.store) // replaced here, and nothing else holds it
 	s.store = st
 	s.lastApplied = index
 	s.snapIndex = index

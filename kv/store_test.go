@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"slices"
+	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
+
+	"github.com/lockstep-dst/lockstep/raft"
 )
 
 func TestStoreDuplicateTable(t *testing.T) {
@@ -103,32 +106,6 @@ func TestStoreEncodingIsDeterministicAndRoundTrips(t *testing.T) {
 // restores: a replica's snapshot bytes (and so the trace hash) must not depend on when it
 // took its earlier snapshots or restored one.
 func TestStoreEncodingIsTheDocumentedFormat(t *testing.T) {
-	reference := func(s *Store) []byte {
-		var keys []string
-		for _, e := range s.entries {
-			keys = append(keys, e.key)
-		}
-		slices.Sort(keys)
-		b := binary.AppendUvarint(nil, uint64(len(keys)))
-		for _, k := range keys {
-			v := s.Get(k)
-			b = binary.AppendUvarint(b, uint64(len(k)))
-			b = append(b, k...)
-			b = binary.AppendUvarint(b, uint64(len(v)))
-			b = append(b, v...)
-		}
-		var clients []int64
-		for _, ses := range s.clients {
-			clients = append(clients, ses.client)
-		}
-		slices.Sort(clients)
-		b = binary.AppendUvarint(b, uint64(len(clients)))
-		for _, c := range clients {
-			b = binary.AppendUvarint(b, uint64(c))
-			b = binary.AppendUvarint(b, uint64(s.LastSeq(c)))
-		}
-		return b
-	}
 	rapid.Check(t, func(t *rapid.T) {
 		s := NewStore()
 		steps := rapid.IntRange(1, 60).Draw(t, "steps")
@@ -136,7 +113,7 @@ func TestStoreEncodingIsTheDocumentedFormat(t *testing.T) {
 			switch rapid.IntRange(0, 5).Draw(t, "action") {
 			case 0:
 				enc := s.Encode()
-				if want := reference(s); !bytes.Equal(enc, want) || cap(enc) != len(enc) {
+				if want := referenceEncoding(s); !bytes.Equal(enc, want) || cap(enc) != len(enc) {
 					t.Fatalf("Encode = %x (cap %d), want %x", enc, cap(enc), want)
 				}
 			case 1:
@@ -149,14 +126,97 @@ func TestStoreEncodingIsTheDocumentedFormat(t *testing.T) {
 				s.Apply(Command{
 					Op:     rapid.SampledFrom([]Op{OpGet, OpPut, OpAppend}).Draw(t, "op"),
 					Client: rapid.OneOf(rapid.Int64Range(-2, 300), rapid.SampledFrom([]int64{maxIndexedClient - 1, maxIndexedClient, 1 << 40})).Draw(t, "client"),
-					Seq:    rapid.Int64Range(0, 20).Draw(t, "seq"),
+					Seq:    rapid.OneOf(rapid.Int64Range(0, 20), rapid.Int64Range(100, 20000)).Draw(t, "seq"), // of every length
 					Key:    rapid.StringMatching(`[a-e]{0,3}`).Draw(t, "key"),
 					Value:  rapid.StringMatching(`[xyz]{0,200}`).Draw(t, "value"),
 				})
 			}
 		}
-		require.Equal(t, reference(s), s.Encode())
+		require.Equal(t, referenceEncoding(s), s.Encode())
 	})
+}
+
+// TestStoreEntryImagesAcrossLengths: an entry keeps its encoding as its value grows, also
+// where the value's length takes one more byte (at 128 and 16384 bytes), where it outgrows
+// the room its array left for the length (a value of one byte, then one of 20,000), and
+// after a restore; and every value returned stays what it was.
+func TestStoreEntryImagesAcrossLengths(t *testing.T) {
+	s := NewStore()
+	seq := int64(0)
+	apply := func(op Op, key, v string) {
+		seq++
+		s.Apply(Command{Op: op, Client: 1, Seq: seq, Key: key, Value: v})
+	}
+	var got []string
+	var want []string
+	check := func() {
+		t.Helper()
+		require.Equal(t, referenceEncoding(s), s.Encode())
+		for _, k := range []string{"a", "long key of a few more bytes"} {
+			got, want = append(got, s.Get(k)), append(want, strings.Clone(s.Get(k)))
+		}
+	}
+	apply(OpPut, "a", "x")
+	check()
+	apply(OpAppend, "a", strings.Repeat("y", 20000))
+	check()
+	for _, n := range []int{100, 27, 1, 16254, 2} {
+		apply(OpAppend, "long key of a few more bytes", strings.Repeat("z", n))
+		check()
+	}
+	r, err := restoreStore(s.Encode())
+	require.NoError(t, err)
+	s = r
+	check()
+	apply(OpAppend, "a", "w")
+	apply(OpAppend, "long key of a few more bytes", strings.Repeat("v", 200))
+	check()
+	require.Equal(t, want, got)
+}
+
+// TestDecodeStoreLongWrittenLengths: bytes that were not Encode's, with lengths written in
+// more bytes than they need, decode to the store they describe, which encodes as Encode
+// writes it.
+func TestDecodeStoreLongWrittenLengths(t *testing.T) {
+	b := []byte{1, 0x81, 0, 'k', 0x83, 0x80, 0, 'a', 'b', 'c', 1, 7, 2}
+	s, err := restoreStore(b)
+	require.NoError(t, err)
+	require.Equal(t, "abc", s.Get("k"))
+	want := NewStore()
+	want.Apply(Command{Op: OpPut, Client: 7, Seq: 2, Key: "k", Value: "abc"})
+	require.Equal(t, want.Encode(), s.Encode())
+	s.Apply(Command{Op: OpAppend, Client: 7, Seq: 3, Key: "k", Value: "d"})
+	require.Equal(t, "abcd", s.Get("k"))
+	require.Equal(t, referenceEncoding(s), s.Encode())
+}
+
+// referenceEncoding is the format Encode documents, written from s's keys, values and
+// sessions in the plainest way.
+func referenceEncoding(s *Store) []byte {
+	var keys []string
+	for _, e := range s.entries {
+		keys = append(keys, e.key)
+	}
+	slices.Sort(keys)
+	b := binary.AppendUvarint(nil, uint64(len(keys)))
+	for _, k := range keys {
+		v := s.Get(k)
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	var clients []int64
+	for _, ses := range s.clients {
+		clients = append(clients, ses.client)
+	}
+	slices.Sort(clients)
+	b = binary.AppendUvarint(b, uint64(len(clients)))
+	for _, c := range clients {
+		b = binary.AppendUvarint(b, uint64(c))
+		b = binary.AppendUvarint(b, uint64(s.LastSeq(c)))
+	}
+	return b
 }
 
 // TestDecodeStoreRepeatedKey: bytes that were not Encode's, with a key or client twice,
@@ -203,10 +263,11 @@ func TestCommandEncoding(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		c := Command{
 			Op:     rapid.SampledFrom([]Op{OpPut, OpAppend}).Draw(t, "op"),
-			Client: rapid.Int64Range(0, 1<<62).Draw(t, "client"),
-			Seq:    rapid.Int64Range(0, 1<<62).Draw(t, "seq"),
-			Key:    rapid.String().Draw(t, "key"),
-			Value:  rapid.String().Draw(t, "value"),
+			Client: rapid.OneOf(rapid.Int64Range(0, 1<<62), rapid.Int64Range(0, 200)).Draw(t, "client"),
+			// Every length, and the two-byte ones that decode reads apart (commandHead).
+			Seq:   rapid.OneOf(rapid.Int64Range(0, 1<<62), rapid.Int64Range(100, 16500)).Draw(t, "seq"),
+			Key:   rapid.OneOf(rapid.String(), rapid.StringMatching(`[a-z0-9]{0,3}`)).Draw(t, "key"),
+			Value: rapid.String().Draw(t, "value"),
 		}
 		if rapid.Bool().Draw(t, "get") {
 			c.Op, c.Value = OpGet, ""
@@ -231,7 +292,7 @@ func TestCommandEncoding(t *testing.T) {
 	require.ErrorContains(t, err, "unknown op")
 }
 
-// TestStoreValuesNeverChange: the store appends in place (a builder per key), so a value
+// TestStoreValuesNeverChange: the store appends in place (an array per key), so a value
 // it returned must not change under a later Append, Put or applied command that reuses
 // the log entry's buffer; a reply carries that string to another node.
 func TestStoreValuesNeverChange(t *testing.T) {
@@ -405,4 +466,43 @@ func TestKeyTable(t *testing.T) {
 		require.Equal(t, len(keys), tab.n)
 		require.GreaterOrEqual(t, len(tab.slots), 2*tab.n)
 	})
+}
+
+// TestStoreAdoptsTheArraysItReplaces: a restored store takes over the arrays of the store
+// it replaces where their values begin its own and have the room for the rest, appending
+// past them: the values the old store returned stay what they were, the new store's values
+// and snapshot are what restoring alone gives, and an old value that is not a prefix (a
+// Put since), or has no room for the rest, leaves the entry read-only.
+func TestStoreAdoptsTheArraysItReplaces(t *testing.T) {
+	old, ahead := NewStore(), NewStore()
+	seq := int64(0)
+	both := func(st []*Store, op Op, key, v string) {
+		seq++
+		for _, s := range st {
+			s.Apply(Command{Op: op, Client: 1, Seq: seq, Key: key, Value: v})
+		}
+	}
+	for _, k := range []string{"grows", "put", "full"} {
+		both([]*Store{old, ahead}, OpAppend, k, strings.Repeat(k, 10))
+	}
+	grows := old.Get("grows")
+	both([]*Store{ahead}, OpAppend, "grows", "more")
+	both([]*Store{ahead}, OpPut, "put", "other")
+	both([]*Store{ahead}, OpAppend, "full", strings.Repeat("z", 1000))
+	both([]*Store{ahead}, OpAppend, "new", "value")
+	r, err := restoreStore(ahead.Encode())
+	require.NoError(t, err)
+	r.adopt(old)
+	require.Equal(t, grows+"more", r.Get("grows"))
+	require.Same(t, unsafe.StringData(grows), unsafe.StringData(r.Get("grows")), "the old array, adopted")
+	for _, k := range []string{"put", "full", "new"} {
+		require.Zero(t, r.keys.find([]byte(k)).wide, "%s: read-only, as restored", k)
+	}
+	require.Equal(t, strings.Repeat("grows", 10), grows)
+	require.Equal(t, ahead.Encode(), r.Encode())
+	both([]*Store{ahead, r}, OpAppend, "grows", "again")
+	require.Equal(t, ahead.Encode(), r.Encode())
+	require.Equal(t, referenceEncoding(r), r.Encode())
+	res := r.Apply(Command{Op: OpGet, Client: 1, Seq: seq + 1, Key: "grows"})
+	require.Equal(t, raft.Checksum([]byte(res.Value)), res.sum)
 }

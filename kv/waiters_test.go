@@ -36,11 +36,12 @@ func TestWaitersAgainstAMap(t *testing.T) {
 			case 4, 5, 6, 7: // the next index applies
 				applied++
 				next = max(next, applied+1)
-				w, ok := q.take(applied)
+				w := q.first(applied)
 				seq, had := ref[applied]
-				require.Equal(t, had, ok, "index %d", applied)
+				require.Equal(t, had, w != nil, "index %d", applied)
 				if had {
 					require.Equal(t, seq, w.seq)
+					q.pop()
 					delete(ref, applied)
 				}
 			case 8: // a sweep or a restore: remove some
@@ -80,10 +81,10 @@ func TestWaitersAgainstAMap(t *testing.T) {
 	})
 }
 
-// TestWaitersTakeBelowPanics: a waiter at an index below the one being applied breaks the
-// invariant (it would never be answered but by the sweep): take says so.
-func TestWaitersTakeBelowPanics(t *testing.T) {
+// TestWaitersFirstBelowPanics: a waiter at an index below the one being applied breaks
+// the invariant (it would never be answered but by the sweep): first says so.
+func TestWaitersFirstBelowPanics(t *testing.T) {
 	var q waiters
 	q.add(waiter{index: 3})
-	require.Panics(t, func() { q.take(4) })
+	require.Panics(t, func() { q.first(4) })
 }

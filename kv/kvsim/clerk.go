@@ -34,13 +34,13 @@ type Clerk struct {
 	pending pendingOp
 	// args is the request of the operation in progress, every attempt's: the network
 	// copies a request as it sends it (a sender may change a netsim.Message once sent).
+	// Its command is the operation's, while busy.
 	args kv.OpArgs
 	busy bool
 	ops  int // completed operations
 }
 
 type pendingOp struct {
-	cmd      kv.Command
 	start    time.Duration
 	call     int64 // the history's stamp of the call
 	attempts int
@@ -60,7 +60,7 @@ func (ck *Clerk) Pending() string {
 	if !ck.busy {
 		return ""
 	}
-	return fmt.Sprintf("clerk %d: %v pending since %v after %d attempts", ck.ID, ck.pending.cmd, ck.pending.start, ck.pending.attempts)
+	return fmt.Sprintf("clerk %d: %v pending since %v after %d attempts", ck.ID, ck.args.Command, ck.pending.start, ck.pending.attempts)
 }
 
 // Get returns the value of key ("" if absent). p must run on the clerk's node.
@@ -84,7 +84,7 @@ func (ck *Clerk) do(p *sim.Proc, op kv.Op, key, value string) string {
 	ck.seq++
 	args := &ck.args
 	args.Command = kv.Command{Op: op, Client: ck.ID, Seq: ck.seq, Key: key, Value: value}
-	ck.pending, ck.busy = pendingOp{cmd: args.Command, start: p.Now()}, true
+	ck.pending, ck.busy = pendingOp{start: p.Now()}, true
 	if ck.hist != nil {
 		ck.pending.call = ck.hist.stamp(p.Now())
 	}
@@ -96,7 +96,7 @@ func (ck *Clerk) do(p *sim.Proc, op kv.Op, key, value string) string {
 		if ok {
 			r := rep.(*kv.OpReply)
 			if r.Err == kv.OK {
-				ck.record(args.Command, r.Value, p.Now())
+				ck.record(&args.Command, r.Value, p.Now())
 				return r.Value
 			}
 			if i := ck.index(r.Leader); i >= 0 && i != ck.leader {
@@ -122,7 +122,7 @@ func (ck *Clerk) index(addr int) int {
 	return -1
 }
 
-func (ck *Clerk) record(c kv.Command, out string, end time.Duration) {
+func (ck *Clerk) record(c *kv.Command, out string, end time.Duration) {
 	call, at := ck.pending.call, ck.pending.at
 	ck.pending, ck.busy = pendingOp{}, false
 	ck.ops++
