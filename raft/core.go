@@ -300,7 +300,7 @@ type Raft struct {
 	// freed for reuse only once catchUp is empty, see Advance).
 	catchUp []Entry
 	// spareLogFreeAt is the first Ready taken after the log last moved to another array
-	// (compactLog): the array it left is free once the host advanced that Ready, or a later
+	// (compactLog, or an append that found its array full): the array it left is free once the host advanced that Ready, or a later
 	// one, that is not a catch-up (a catch-up Ready leaves the messages queued).
 	spareLogFreeAt uint64
 }
@@ -642,7 +642,9 @@ func (r *Raft) handleAppend(m Message) {
 				r.healedFrom = e.Index
 			}
 		}
-		r.log.append(ents[i:]...)
+		if r.log.append(ents[i:]...) {
+			r.spareLogFreeAt = r.readySeq + 1 // as in compactLog
+		}
 		break
 	}
 	match := prev + len(ents)
@@ -1003,7 +1005,9 @@ func (r *Raft) Propose(now time.Duration, cmd []byte) (index, term int, isLeader
 		return -1, r.term, false
 	}
 	e := Entry{Term: r.term, Index: r.log.lastIndex() + 1, Command: r.keepCommand(cmd)}
-	r.log.append(e)
+	if r.log.append(e) {
+		r.spareLogFreeAt = r.readySeq + 1 // as in compactLog
+	}
 	// Send at once to followers with nothing in flight; the others get it with the append
 	// that the answer to theirs triggers (or with the heartbeat's retry of one out for
 	// retryAfter), so a burst of proposals costs one append per follower, not one per
