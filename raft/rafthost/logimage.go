@@ -74,9 +74,10 @@ func (m *logImage) place(i int) int {
 	return len(m.b)
 }
 
-// appendEntries adds the records of ents, which must be contiguous, after place(ents[0].Index).
-// b and ents grow once for all of them (raft.AppendEntryRecords).
-func (m *logImage) appendEntries(ents []raft.Entry) {
+// appendEntries adds the records of ents, which must be contiguous, after place(ents[0].Index),
+// and returns fold with their headers folded into it (foldRecords). b and ents grow once for
+// all of them (raft.AppendEntryRecords).
+func (m *logImage) appendEntries(ents []raft.Entry, fold uint64) uint64 {
 	for i := range ents {
 		if i > 0 && ents[i].Index != ents[i-1].Index+1 {
 			panic(fmt.Sprintf("raft: invariant Ready entries are contiguous violated: index %d after %d", ents[i].Index, ents[i-1].Index))
@@ -87,24 +88,25 @@ func (m *logImage) appendEntries(ents []raft.Entry) {
 	m.ents = slices.Grow(m.ents, len(ents))
 	for i := range ents {
 		m.ents = append(m.ents, imageEntry{off: off, term: ents[i].Term})
-		n, _ := raft.RecordHeader(m.b[off:])
+		n, crc := raft.RecordHeader(m.b[off:])
+		fold = foldRecord(fold, n, crc)
 		off += raft.RecordHeaderSize + int(n)
 	}
+	return fold
 }
 
 // appendReady applies rd's truncate and entries and returns the offset in b where the
 // records of rd's entries start: b[start:] is their records, in order (the core's Ready
-// carries contiguous entries).
-func (m *logImage) appendReady(rd *raft.Ready) int {
+// carries contiguous entries); and fold with their headers folded into it.
+func (m *logImage) appendReady(rd *raft.Ready, fold uint64) (start int, entriesFold uint64) {
 	if rd.Truncate > 0 {
 		m.truncate(rd.Truncate)
 	}
 	if len(rd.Entries) == 0 {
-		return len(m.b)
+		return len(m.b), fold
 	}
-	start := m.place(rd.Entries[0].Index)
-	m.appendEntries(rd.Entries)
-	return start
+	start = m.place(rd.Entries[0].Index)
+	return start, m.appendEntries(rd.Entries, fold)
 }
 
 // compact drops the entries before index i, moving the rest to the front of b.

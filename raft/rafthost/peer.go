@@ -502,17 +502,29 @@ func digestApply(a *raft.ApplyMsg) uint64 {
 // past b (a snapshot record's head, whose data is written behind it) ends the walk: its
 // header covers the rest.
 func recordsDigest(b []byte, total int) uint64 {
-	d := uint64(fnvOffset)
+	return digestTotal(foldRecords(fnvOffset, b), total)
+}
+
+// foldRecords folds the header of each record in b into d, as recordsDigest does.
+func foldRecords(d uint64, b []byte) uint64 {
 	for o := 0; len(b)-o >= raft.RecordHeaderSize; {
 		n, crc := raft.RecordHeader(b[o:])
-		d = (d ^ (uint64(n)<<32 | uint64(crc))) * fnvPrime
+		d = foldRecord(d, n, crc)
 		if uint64(len(b)-o-raft.RecordHeaderSize) < uint64(n) {
 			break
 		}
 		o += raft.RecordHeaderSize + int(n)
 	}
-	return (d ^ uint64(total)) * fnvPrime
+	return d
 }
+
+// foldRecord folds the header of one record, its body's length n and CRC, into d.
+func foldRecord(d uint64, n, crc uint32) uint64 {
+	return (d ^ (uint64(n)<<32 | uint64(crc))) * fnvPrime
+}
+
+// digestTotal ends a digest of records, total bytes in all.
+func digestTotal(d uint64, total int) uint64 { return (d ^ uint64(total)) * fnvPrime }
 
 // traceRole notes role and term changes in the run's trace (free when the
 // trace is off).
@@ -534,6 +546,9 @@ type fileOp struct {
 	name, to string
 	data     []byte
 	tail     []byte // opWrite: written after data (WriteFileOwned's tail)
+	// fold is data's records folded (foldRecords) if folded: opAppend, as persist made them.
+	fold   uint64
+	folded bool
 }
 
 type fileOpKind uint8
@@ -597,12 +612,21 @@ func (p *Peer) persist(rd *raft.Ready) {
 		ops = append(ops, fileOp{kind: opWrite, name: fileSnapTmp, data: raft.SnapshotRecordHead(*rd.Snapshot), tail: rd.Snapshot.Data})
 	}
 	var appended []byte // the log records rd appends, unless the log is rewritten
+	var fold uint64     // their headers folded (foldRecords), if folded
+	folded := false
 	switch {
 	case logChanged && p.image.ok:
-		if start := p.image.appendReady(rd); !rewrite {
-			appended = p.image.b[start:]
+		// The image reads each record's header back as it adds it: the fold is taken there
+		// rather than in a second walk over the same headers (write).
+		fold = fnvOffset
+		if rd.Truncate > 0 && !rewrite {
+			p.appendBuf = raft.AppendTruncateRecord(p.appendBuf[:0], rd.Truncate)
+			fold = foldRecords(fold, p.appendBuf)
+		}
+		start, entriesFold := p.image.appendReady(rd, fold)
+		if !rewrite {
+			appended, fold, folded = p.image.b[start:], entriesFold, true
 			if rd.Truncate > 0 {
-				p.appendBuf = raft.AppendTruncateRecord(p.appendBuf[:0], rd.Truncate)
 				appended = append(p.appendBuf, appended...)
 				p.appendBuf = appended
 			}
@@ -623,7 +647,7 @@ func (p *Peer) persist(rd *raft.Ready) {
 			ops = append(ops, fileOp{kind: opRename, name: ops[i].name, to: strings.TrimSuffix(ops[i].name, tmpSuffix)})
 		}
 		if logChanged && !rewrite {
-			ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: appended})
+			ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: appended, fold: fold, folded: folded})
 		}
 		if len(ops) > 0 {
 			ops = append(ops, fileOp{kind: opSync})
@@ -646,7 +670,7 @@ func (p *Peer) persist(rd *raft.Ready) {
 	case rewrite:
 		ops = append(ops, fileOp{kind: opRename, name: fileLogTmp, to: fileLog}, fileOp{kind: opSync})
 	case logChanged:
-		ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: appended}, fileOp{kind: opSync})
+		ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: appended, fold: fold, folded: folded}, fileOp{kind: opSync})
 	}
 	p.ops, p.next = ops, 0
 }
@@ -751,7 +775,10 @@ func (p *Peer) write() {
 				p.logBufs.written(op.data) // encodeLog's
 			}
 		case opAppend:
-			w.Digest(recordsDigest(op.data, len(op.data)))
+			if !op.folded {
+				op.fold = foldRecords(fnvOffset, op.data)
+			}
+			w.Digest(digestTotal(op.fold, len(op.data)))
 			p.store.AppendFile(op.name, op.data)
 			p.sizes.log += len(op.data) // op.name is fileLog
 		case opRename:
