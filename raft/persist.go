@@ -59,7 +59,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"slices"
 )
 
@@ -89,12 +88,10 @@ func RecordHeader(b []byte) (length, bodyCRC uint32) {
 	return binary.LittleEndian.Uint32(b[0:4]), binary.LittleEndian.Uint32(b[8:12])
 }
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
-
 // Checksum is the CRC-32C of b, the checksum the records carry. Hosts and messages use it
 // as the content digest they fold into a simulation's trace hash: hardware-assisted, it
-// costs a fraction of a byte-wise hash over snapshots and log records.
-func Checksum(b []byte) uint32 { return crc32.Checksum(b, crcTable) }
+// costs a fraction of a byte-wise hash over snapshots and log records (crc32c.go).
+func Checksum(b []byte) uint32 { return crcChecksum(b) }
 
 // ErrCorrupt is wrapped by every decoding error: a record that is present whole but fails
 // its CRC, or is malformed. A torn tail is not an error (see DecodeLogRecords).
@@ -115,7 +112,7 @@ func endRecord(buf []byte, start int) []byte {
 	hdr, body := buf[start:start+RecordHeaderSize], buf[start+RecordHeaderSize:]
 	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(body)))
 	binary.LittleEndian.PutUint32(hdr[4:8], lengthCRC(hdr[0:4]))
-	binary.LittleEndian.PutUint32(hdr[8:12], crc32.Checksum(body, crcTable))
+	binary.LittleEndian.PutUint32(hdr[8:12], crcChecksum(body))
 	return buf
 }
 
@@ -172,7 +169,7 @@ func nextRecord(buf []byte) (body []byte, size int, st recordStatus, err error) 
 		return nil, 0, recordTorn, nil
 	}
 	body = buf[RecordHeaderSize : RecordHeaderSize+int(n)]
-	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(buf[8:12]) {
+	if crcChecksum(body) != binary.LittleEndian.Uint32(buf[8:12]) {
 		return nil, 0, recordCorrupt, fmt.Errorf("%w: body CRC mismatch (%d bytes)", ErrCorrupt, n)
 	}
 	return body, RecordHeaderSize + int(n), recordOK, nil
@@ -562,7 +559,7 @@ func SnapshotRecordHead(s SnapshotState) []byte {
 	hdr, body := buf[:RecordHeaderSize], buf[RecordHeaderSize:]
 	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(body)+len(s.Data)))
 	binary.LittleEndian.PutUint32(hdr[4:8], lengthCRC(hdr[0:4]))
-	binary.LittleEndian.PutUint32(hdr[8:12], crc32.Update(crc32.Checksum(body, crcTable), crcTable, s.Data))
+	binary.LittleEndian.PutUint32(hdr[8:12], crcUpdate(crcChecksum(body), s.Data))
 	return buf
 }
 

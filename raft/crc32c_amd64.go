@@ -1,0 +1,14 @@
+package raft
+
+// haveCRCDirect: the CPU has SSE4.2, whose CRC32 instruction crcUpdateDirect uses. Set once
+// at init and only read after, as crcTable is.
+var haveCRCDirect = hasSSE42()
+
+// hasSSE42 reports whether CPUID says the CPU has SSE4.2.
+func hasSSE42() bool
+
+// crcUpdateDirect is crcUpdate by the CRC32 instruction: 8 bytes at a time, then the rest
+// by its 4-, 2- and 1-byte forms.
+//
+//go:noescape
+func crcUpdateDirect(crc uint32, b []byte) uint32
