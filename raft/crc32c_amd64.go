@@ -12,3 +12,10 @@ func hasSSE42() bool
 //
 //go:noescape
 func crcUpdateDirect(crc uint32, b []byte) uint32
+
+// putHeaderDirect is putHeader by the CRC32 instruction, for a body shorter than
+// crcDirectLimit: the length's CRC is one instruction rather than lengthCRCOf's four
+// lookups, and the body's is crcUpdateDirect's loop, without a call of its own.
+//
+//go:noescape
+func putHeaderDirect(rec []byte)

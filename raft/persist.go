@@ -109,11 +109,21 @@ func beginRecord(buf []byte, k RecordKind) (_ []byte, start int) {
 
 // endRecord fills in the header of the record that starts at start and ends buf.
 func endRecord(buf []byte, start int) []byte {
-	hdr, body := buf[start:start+RecordHeaderSize], buf[start+RecordHeaderSize:]
+	putHeader(buf[start:])
+	return buf
+}
+
+// putHeader fills in the header of rec, one record: its header, then its body.
+func putHeader(rec []byte) {
+	_ = rec[RecordHeaderSize-1] // putHeaderDirect writes the header without a check
+	if haveCRCDirect && len(rec)-RecordHeaderSize < crcDirectLimit {
+		putHeaderDirect(rec)
+		return
+	}
+	hdr, body := rec[:RecordHeaderSize], rec[RecordHeaderSize:]
 	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(body)))
 	binary.LittleEndian.PutUint32(hdr[4:8], lengthCRC(hdr[0:4]))
 	binary.LittleEndian.PutUint32(hdr[8:12], crcChecksum(body))
-	return buf
 }
 
 // lengthCRC is crc32.Checksum(b, crcTable) of a record's 4 length bytes, in line: through
