@@ -720,7 +720,13 @@ func (p *Peer) encodeLog() []byte {
 		b = p.logBufs.get(room)
 	}
 	if b == nil {
-		b = make([]byte, 0, room)
+		// Half as much again as the room: the buffer comes back (logBuffers) for a later
+		// rewrite, whose room, which follows the log's recent peaks, was more than the
+		// capacity of the buffer that came back at a tenth of
+		// kv/SnapshotRecoverManyClients3B's rewrites, and each of those allocated. With the
+		// margin the run allocated 3.0% fewer bytes, raft/Swarm 1.9% and
+		// raft/SnapshotBasic2D 3.7% (a quarter saved a little less, an eighth less again).
+		b = make([]byte, 0, room+room/2)
 	}
 	return append(b, records...)
 }
