@@ -464,12 +464,15 @@ func (p *Peer) synced() {
 	if rd.Snapshot != nil && p.snapBufs != nil {
 		p.snapBufs.persisted() // durable and sent: the snapshots it replaced are free
 	}
-	w := p.node.World()
-	for i := range rd.Apply {
-		a := &rd.Apply[i]
+	// The items and the callback in locals: the service's Apply changes neither (a Start or
+	// Snapshot it calls takes no Ready, see drain), but the compiler, which cannot know,
+	// loaded both again around every call.
+	w, items, apply := p.node.World(), rd.Apply, p.cfg.Apply
+	for i := range items {
+		a := &items[i]
 		w.Digest(digestApply(a))
-		if p.cfg.Apply != nil {
-			p.cfg.Apply(a)
+		if apply != nil {
+			apply(a)
 		}
 	}
 	p.core.Advance(rd)
