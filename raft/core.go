@@ -134,7 +134,9 @@ type ApplyMsg struct {
 //     Entries, and the Entries of every MsgApp, are not copied: they share the log's array,
 //     whose elements the core does not write again until the host has advanced this Ready
 //     and the next one (see raftLog.slice): a host or checker reads them as they are while
-//     it does the Ready, and must copy what it keeps longer.
+//     it does the Ready, and must copy what it keeps longer. Snapshot is the node's too,
+//     written again once this Ready is advanced and a later one carrying a snapshot is
+//     taken (Raft.snapStates); its Data is never written.
 type Ready struct {
 	Hard     *HardState
 	Truncate int
@@ -276,11 +278,18 @@ type Raft struct {
 	// the storage the host holds after processing every Ready handed out equals the log
 	// through persistedLast, once pendingTruncate is applied.
 	persistedLast   int
-	pendingTruncate int // 0 = none; otherwise the next Ready must drop stored entries >= it
-	pendingSnap     *SnapshotState
-	prevHard        HardState // last HardState handed out
-	msgs            []Message
-	applyQueue      []ApplyMsg // installed snapshots waiting for the next Ready
+	pendingTruncate int            // 0 = none; otherwise the next Ready must drop stored entries >= it
+	pendingSnap     *SnapshotState // one of snapStates
+	// snapStates are the SnapshotStates a Ready's Snapshot points at, used in turn
+	// (snapTurn is the one the next pending snapshot goes into): the one a Ready handed out
+	// is not written again before another Ready that carries a snapshot is taken, which
+	// Advance of the first must come before (see Ready). One allocated per snapshot was a
+	// sixth of the objects a snapshotting kv service's Raft allocated.
+	snapStates [2]SnapshotState
+	snapTurn   int
+	prevHard   HardState // last HardState handed out
+	msgs       []Message
+	applyQueue []ApplyMsg // installed snapshots waiting for the next Ready
 	// The arrays of an advanced Ready's Messages and Apply, emptied, for the Ready after
 	// next: a host that persists asynchronously steps messages in while a Ready is out, so
 	// msgs and applyQueue are rarely empty when it is advanced (see Advance).
@@ -682,7 +691,7 @@ func (r *Raft) handleSnapshot(m Message) {
 		r.discardLogFor(s)
 	}
 	r.snapData = m.Data
-	r.pendingSnap = &SnapshotState{Meta: s, Data: m.Data}
+	r.setPendingSnap(s)
 	r.persistedLast = max(r.persistedLast, s.Index)
 	r.commit = s.Index
 	r.applied = s.Index
@@ -1066,9 +1075,19 @@ func (r *Raft) Snapshot(index int, data []byte) {
 	}
 	r.compactLog(index)
 	r.snapData = data
-	r.pendingSnap = &SnapshotState{Meta: r.log.snap, Data: r.snapData}
+	r.setPendingSnap(r.log.snap)
 	r.persistedLast = max(r.persistedLast, index)
 	r.assertInvariants()
+}
+
+// setPendingSnap makes the snapshot at meta, with snapData, the one the next Ready carries:
+// in place of one already pending, which no Ready has handed out, or else in the
+// SnapshotState whose turn it is (snapStates).
+func (r *Raft) setPendingSnap(meta SnapshotMeta) {
+	if r.pendingSnap == nil {
+		r.pendingSnap = &r.snapStates[r.snapTurn]
+	}
+	*r.pendingSnap = SnapshotState{Meta: meta, Data: r.snapData}
 }
 
 // ---- Ready -----------------------------------------------------------------------------
@@ -1150,6 +1169,9 @@ func (r *Raft) ReadyInto(rd *Ready) {
 		rd.Apply = appendApply(rd.Apply, ents)
 	}
 	r.applied = r.commit
+	if r.pendingSnap != nil {
+		r.snapTurn ^= 1 // handed out: the next pending snapshot goes into the other
+	}
 	r.pendingTruncate, r.pendingSnap = 0, nil
 	r.msgs, r.applyQueue, r.spareMsgs, r.spareApply = r.spareMsgs, r.spareApply, nil, nil
 }
