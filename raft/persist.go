@@ -562,11 +562,22 @@ func DecodeSnapshot(b []byte) (SnapshotState, error) {
 // in two parts writes these and s.Data as they are, instead of copying the data behind the
 // header (the snapshot was the largest copy a snapshotting service's host made).
 func SnapshotRecordHead(s SnapshotState) []byte {
-	buf := make([]byte, RecordHeaderSize, RecordHeaderSize+1+uvarintLen(uint64(s.Meta.Index))+uvarintLen(uint64(s.Meta.Term)))
+	n := RecordHeaderSize + 1 + uvarintLen(uint64(s.Meta.Index)) + uvarintLen(uint64(s.Meta.Term))
+	return AppendSnapshotRecordHead(make([]byte, 0, n), s)
+}
+
+// MaxSnapshotRecordHead is the most bytes SnapshotRecordHead returns.
+const MaxSnapshotRecordHead = RecordHeaderSize + 1 + 2*binary.MaxVarintLen64
+
+// AppendSnapshotRecordHead appends SnapshotRecordHead(s) to buf, for a host that recycles
+// the buffers it writes heads into.
+func AppendSnapshotRecordHead(buf []byte, s SnapshotState) []byte {
+	start := len(buf)
+	buf = append(buf, make([]byte, RecordHeaderSize)...)
 	buf = append(buf, byte(RecordSnapshot))
 	buf = binary.AppendUvarint(buf, uint64(s.Meta.Index))
 	buf = binary.AppendUvarint(buf, uint64(s.Meta.Term))
-	hdr, body := buf[:RecordHeaderSize], buf[RecordHeaderSize:]
+	hdr, body := buf[start:start+RecordHeaderSize], buf[start+RecordHeaderSize:]
 	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(body)+len(s.Data)))
 	binary.LittleEndian.PutUint32(hdr[4:8], lengthCRC(hdr[0:4]))
 	binary.LittleEndian.PutUint32(hdr[8:12], crcUpdate(crcChecksum(body), s.Data))

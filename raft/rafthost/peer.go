@@ -156,8 +156,9 @@ type Peer struct {
 	// image holds the records of the log's entries from the first rewrite on (see
 	// logImage): a rewrite copies them instead of encoding the log again.
 	image logImage
-	// logBufs are the arrays of rewritten logs, which the storage gives back; nil until
-	// the first rewrite (a peer whose service never snapshots carries nothing for them).
+	// logBufs are the arrays of rewritten logs and snapshot heads, which the storage gives
+	// back; nil until the first rewrite (a peer whose service never snapshots carries
+	// nothing for them).
 	logBufs *logBuffers
 	// recvEntries holds the entries of the last AppendEntries received, decoded
 	// (receive): the core copies what it keeps of a message's entries (its log
@@ -611,10 +612,19 @@ func (p *Peer) persist(rd *raft.Ready) {
 		ops = append(ops, fileOp{kind: opWrite, name: fileHardTmp, data: raft.EncodeHardState(*rd.Hard)})
 	}
 	if rd.Snapshot != nil {
-		// The record's head, then the snapshot's data itself: the core and the
-		// service never write to it (raft.Raft.Snapshot takes it over, ApplyMsg's is
-		// read-only), so the storage may keep it rather than a copy.
-		ops = append(ops, fileOp{kind: opWrite, name: fileSnapTmp, data: raft.SnapshotRecordHead(*rd.Snapshot), tail: rd.Snapshot.Data})
+		// The record's head, in an array the storage gave back if there is one
+		// (logBuffers), then the snapshot's data itself: the core and the service never
+		// write to it (raft.Raft.Snapshot takes it over, ApplyMsg's is read-only), so the
+		// storage may keep it rather than a copy.
+		var head []byte
+		if p.logBufs != nil {
+			head = p.logBufs.heads.get(raft.MaxSnapshotRecordHead, p.logBufs.done)
+		}
+		if head == nil {
+			head = make([]byte, 0, raft.MaxSnapshotRecordHead)
+		}
+		head = raft.AppendSnapshotRecordHead(head, *rd.Snapshot)
+		ops = append(ops, fileOp{kind: opWrite, name: fileSnapTmp, data: head, tail: rd.Snapshot.Data})
 	}
 	var appended []byte // the log records rd appends, unless the log is rewritten
 	var fold uint64     // their headers folded (foldRecords), if folded
@@ -776,6 +786,10 @@ func (p *Peer) write() {
 			switch op.name {
 			case fileHardTmp:
 				p.sizes.hardTmp = len(op.data) + len(op.tail)
+			case fileSnapTmp:
+				if p.logBufs != nil {
+					p.logBufs.heads.written(op.data) // persist's
+				}
 			case fileLogTmp:
 				p.sizes.logTmp = len(op.data) + len(op.tail)
 				if p.logBufs == nil {
@@ -801,6 +815,10 @@ func (p *Peer) write() {
 				p.sizes.log = p.sizes.logTmp
 				if p.logBufs != nil {
 					p.logBufs.renamed()
+				}
+			case fileSnapshot:
+				if p.logBufs != nil {
+					p.logBufs.heads.renamed(p.logBufs.issued)
 				}
 			}
 		case opSync:
