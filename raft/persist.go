@@ -189,8 +189,8 @@ func nextRecord(buf []byte) (body []byte, size int, st recordStatus, err error) 
 func AppendEntryRecord(buf []byte, e Entry) []byte { return appendEntryRecord(buf, &e) }
 
 // AppendEntryRecords appends the framed records of ents to buf, in order (AppendEntryRecord
-// of each), moving buf to a larger array at most once: a host appends a Ready's entries to
-// its log image, and a follower's Ready carries tens of them.
+// of each), moving buf to a larger array at most once: a host appends a Ready's records to
+// a buffer it reuses (AppendReadyRecords), and a follower's Ready carries tens of them.
 func AppendEntryRecords(buf []byte, ents []Entry) []byte {
 	n := 0
 	for i := range ents {
