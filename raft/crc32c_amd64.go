@@ -14,7 +14,7 @@ func hasSSE42() bool
 func crcUpdateDirect(crc uint32, b []byte) uint32
 
 // putHeaderDirect is putHeader by the CRC32 instruction, for a body shorter than
-// crcDirectLimit: the length's CRC is one instruction rather than lengthCRCOf's four
+// crcDirectLimit: the length's CRC is one instruction rather than lengthCRC's four table
 // lookups, and the body's is crcUpdateDirect's loop, without a call of its own.
 //
 //go:noescape
