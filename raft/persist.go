@@ -189,14 +189,23 @@ func nextRecord(buf []byte) (body []byte, size int, st recordStatus, err error) 
 func AppendEntryRecord(buf []byte, e Entry) []byte { return appendEntryRecord(buf, &e) }
 
 // AppendEntryRecords appends the framed records of ents to buf, in order (AppendEntryRecord
-// of each), moving buf to a larger array at most once: a host appends a Ready's records to
-// a buffer it reuses (AppendReadyRecords), and a follower's Ready carries tens of them.
+// of each), moving buf to a larger array at most once: a host appends a Ready's records to a
+// buffer it reuses (AppendReadyRecords), and a follower's Ready carries tens of them. The
+// records are sized exactly only if a bound from the commands' lengths says buf may be short:
+// it seldom is, and sizing them every time was a third of this function's own instructions
+// in kv/Concurrent3A (1.34M, now 0.91M), whose peers append without a log image.
 func AppendEntryRecords(buf []byte, ents []Entry) []byte {
-	n := 0
+	bound := len(ents) * (RecordHeaderSize + 1 + 2*binary.MaxVarintLen64)
 	for i := range ents {
-		n += entryRecordSize(&ents[i])
+		bound += len(ents[i].Command)
 	}
-	buf = slices.Grow(buf, n)
+	if cap(buf)-len(buf) < bound {
+		n := 0
+		for i := range ents {
+			n += entryRecordSize(&ents[i])
+		}
+		buf = slices.Grow(buf, n)
+	}
 	for i := range ents {
 		buf = appendEntryRecord(buf, &ents[i])
 	}
