@@ -134,7 +134,9 @@ type ApplyMsg struct {
 //     Entries, and the Entries of every MsgApp, are not copied: they share the log's array,
 //     whose elements the core does not write again until the host has advanced this Ready
 //     and the next one (see raftLog.slice): a host or checker reads them as they are while
-//     it does the Ready, and must copy what it keeps longer.
+//     it does the Ready, and must copy what it keeps longer. Snapshot is the node's too,
+//     written again once this Ready is advanced and a later one carrying a snapshot is
+//     taken (Raft.snapStates); its Data is never written.
 type Ready struct {
 	Hard     *HardState
 	Truncate int
@@ -276,11 +278,18 @@ type Raft struct {
 	// the storage the host holds after processing every Ready handed out equals the log
 	// through persistedLast, once pendingTruncate is applied.
 	persistedLast   int
-	pendingTruncate int // 0 = none; otherwise the next Ready must drop stored entries >= it
-	pendingSnap     *SnapshotState
-	prevHard        HardState // last HardState handed out
-	msgs            []Message
-	applyQueue      []ApplyMsg // installed snapshots waiting for the next Ready
+	pendingTruncate int            // 0 = none; otherwise the next Ready must drop stored entries >= it
+	pendingSnap     *SnapshotState // one of snapStates
+	// snapStates are the SnapshotStates a Ready's Snapshot points at, used in turn
+	// (snapTurn is the one the next pending snapshot goes into): the one a Ready handed out
+	// is not written again before another Ready that carries a snapshot is taken, which
+	// Advance of the first must come before (see Ready). One allocated per snapshot was a
+	// sixth of the objects a snapshotting kv service's Raft allocated.
+	snapStates [2]SnapshotState
+	snapTurn   int
+	prevHard   HardState // last HardState handed out
+	msgs       []Message
+	applyQueue []ApplyMsg // installed snapshots waiting for the next Ready
 	// The arrays of an advanced Ready's Messages and Apply, emptied, for the Ready after
 	// next: a host that persists asynchronously steps messages in while a Ready is out, so
 	// msgs and applyQueue are rarely empty when it is advanced (see Advance).
@@ -300,7 +309,7 @@ type Raft struct {
 	// freed for reuse only once catchUp is empty, see Advance).
 	catchUp []Entry
 	// spareLogFreeAt is the first Ready taken after the log last moved to another array
-	// (compactLog): the array it left is free once the host advanced that Ready, or a later
+	// (compactLog, or an append that found its array full): the array it left is free once the host advanced that Ready, or a later
 	// one, that is not a catch-up (a catch-up Ready leaves the messages queued).
 	spareLogFreeAt uint64
 }
@@ -642,7 +651,9 @@ func (r *Raft) handleAppend(m Message) {
 				r.healedFrom = e.Index
 			}
 		}
-		r.log.append(ents[i:]...)
+		if r.log.append(ents[i:]...) {
+			r.spareLogFreeAt = r.readySeq + 1 // as in compactLog
+		}
 		break
 	}
 	match := prev + len(ents)
@@ -680,7 +691,7 @@ func (r *Raft) handleSnapshot(m Message) {
 		r.discardLogFor(s)
 	}
 	r.snapData = m.Data
-	r.pendingSnap = &SnapshotState{Meta: s, Data: m.Data}
+	r.setPendingSnap(s)
 	r.persistedLast = max(r.persistedLast, s.Index)
 	r.commit = s.Index
 	r.applied = s.Index
@@ -1003,7 +1014,9 @@ func (r *Raft) Propose(now time.Duration, cmd []byte) (index, term int, isLeader
 		return -1, r.term, false
 	}
 	e := Entry{Term: r.term, Index: r.log.lastIndex() + 1, Command: r.keepCommand(cmd)}
-	r.log.append(e)
+	if r.log.append(e) {
+		r.spareLogFreeAt = r.readySeq + 1 // as in compactLog
+	}
 	// Send at once to followers with nothing in flight; the others get it with the append
 	// that the answer to theirs triggers (or with the heartbeat's retry of one out for
 	// retryAfter), so a burst of proposals costs one append per follower, not one per
@@ -1062,9 +1075,19 @@ func (r *Raft) Snapshot(index int, data []byte) {
 	}
 	r.compactLog(index)
 	r.snapData = data
-	r.pendingSnap = &SnapshotState{Meta: r.log.snap, Data: r.snapData}
+	r.setPendingSnap(r.log.snap)
 	r.persistedLast = max(r.persistedLast, index)
 	r.assertInvariants()
+}
+
+// setPendingSnap makes the snapshot at meta, with snapData, the one the next Ready carries:
+// in place of one already pending, which no Ready has handed out, or else in the
+// SnapshotState whose turn it is (snapStates).
+func (r *Raft) setPendingSnap(meta SnapshotMeta) {
+	if r.pendingSnap == nil {
+		r.pendingSnap = &r.snapStates[r.snapTurn]
+	}
+	*r.pendingSnap = SnapshotState{Meta: meta, Data: r.snapData}
 }
 
 // ---- Ready -----------------------------------------------------------------------------
@@ -1089,6 +1112,15 @@ func (r *Raft) HasReady() bool {
 // over: the next Ready holds only what happens after this call. Ready panics if the
 // previous Ready has not been passed to Advance yet.
 func (r *Raft) Ready() Ready {
+	var rd Ready
+	r.ReadyInto(&rd)
+	return rd
+}
+
+// ReadyInto is Ready, written into *rd (all of it): a host that keeps the Ready it works on
+// in place takes it there, without the two copies of Ready's result (a Ready is 112 bytes,
+// taken once per event or so).
+func (r *Raft) ReadyInto(rd *Ready) {
 	if r.readyOut {
 		panic(fmt.Sprintf("raft: node %d: Ready called before Advance of the previous Ready", r.id))
 	}
@@ -1110,9 +1142,10 @@ func (r *Raft) Ready() Ready {
 		} else {
 			buf, r.spareApply = r.spareApply, nil
 		}
-		return Ready{seq: r.readySeq, Apply: appendApply(buf[:0], ents), catchUp: true}
+		*rd = Ready{seq: r.readySeq, Apply: appendApply(buf[:0], ents), catchUp: true}
+		return
 	}
-	rd := Ready{seq: r.readySeq, Truncate: r.pendingTruncate, Snapshot: r.pendingSnap, Messages: r.msgs, Reached: r.reached}
+	*rd = Ready{seq: r.readySeq, Truncate: r.pendingTruncate, Snapshot: r.pendingSnap, Messages: r.msgs, Reached: r.reached}
 	r.reached = 0
 	if h := r.hardState(); h != r.prevHard {
 		// A copy allocated here only: taking &h escaped h, an allocation on every Ready.
@@ -1136,20 +1169,25 @@ func (r *Raft) Ready() Ready {
 		rd.Apply = appendApply(rd.Apply, ents)
 	}
 	r.applied = r.commit
+	if r.pendingSnap != nil {
+		r.snapTurn ^= 1 // handed out: the next pending snapshot goes into the other
+	}
 	r.pendingTruncate, r.pendingSnap = 0, nil
 	r.msgs, r.applyQueue, r.spareMsgs, r.spareApply = r.spareMsgs, r.spareApply, nil, nil
-	return rd
 }
 
 // appendApply appends an ApplyMsg for each of ents to apply. Each item is written field
-// by field, as send writes a message, and every field, as the slots may hold stale items.
+// by field, as send writes a message, and only its command's fields: the slots may hold
+// stale items, but only stale commands, whose every field is written over, since Advance
+// clears the snapshot fields of the items that install snapshots (a slot never used is zero).
+// Writing the four snapshot fields of every applied command was a tenth of a Ready's
+// instructions in kv/SnapshotRecoverManyClients3B.
 func appendApply(apply []ApplyMsg, ents []Entry) []ApplyMsg {
 	base := len(apply)
 	apply = slices.Grow(apply, len(ents))[:base+len(ents)]
 	for k := range ents {
 		e, a := &ents[k], &apply[base+k]
 		a.CommandValid, a.Command, a.CommandIndex, a.CommandTerm = true, e.Command, e.Index, e.Term
-		a.SnapshotValid, a.Snapshot, a.SnapshotIndex, a.SnapshotTerm = false, nil, 0, 0
 	}
 	return apply
 }
@@ -1175,15 +1213,18 @@ func (r *Raft) Advance(rd *Ready) {
 	}
 	// Into applyQueue if nothing was queued since Ready, else as the spare, which
 	// the next Ready hands on (a catch-up Ready's array is one of the two, see
-	// Ready). The applied items are not cleared (Ready writes every field over
-	// them), but for the data of the installed snapshots, which lead the batch
-	// (Ready): a stale command is one the log held, and clearing the batch was a
-	// bulk write barrier on every Ready that applied anything.
+	// Ready). The applied commands are not cleared (appendApply writes every field
+	// of a command over them, and the snapshot queue writes whole items), but the
+	// items of the installed snapshots, which lead the batch (Ready), are: their data
+	// is not kept alive, and appendApply writes only a command's fields. A stale
+	// command is one the log held, and clearing the batch was a bulk write barrier on
+	// every Ready that applied anything.
 	for i := range rd.Apply {
-		if !rd.Apply[i].SnapshotValid {
+		a := &rd.Apply[i]
+		if !a.SnapshotValid {
 			break
 		}
-		rd.Apply[i].Snapshot = nil
+		a.SnapshotValid, a.Snapshot, a.SnapshotIndex, a.SnapshotTerm = false, nil, 0, 0
 	}
 	if r.applyQueue == nil {
 		r.applyQueue = rd.Apply[:0]

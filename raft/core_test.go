@@ -647,23 +647,31 @@ func TestSendWritesEveryField(t *testing.T) {
 	require.Same(t, &m.Entries[0], &r.msgs[0].Entries[0], "the entries are shared, not copied")
 }
 
-// TestReadyApplyOverStaleSlots: Ready writes applied commands into the apply array that
-// Advance recycles, item by item; what a slot past the queue's end holds (here an installed
+// TestReadyApplyOverStaleSlots: Ready writes applied commands into the apply arrays that
+// Advance recycles, only their command fields; what a slot held before (an installed
 // snapshot's item, SnapshotValid with data) must not show through a command written over it.
+// A follower installs snapshots and applies commands in turn, so that every slot of both
+// arrays holds a snapshot's item before a command's.
 func TestReadyApplyOverStaleSlots(t *testing.T) {
-	r := newNode(t, 1, 3, Persistent{Hard: HardState{Term: 2, Vote: 0}, Entries: logOf(1, 1, 2)})
-	stale := make([]ApplyMsg, 4)
-	for i := range stale {
-		stale[i] = ApplyMsg{SnapshotValid: true, Snapshot: []byte("snap"), SnapshotIndex: 9, SnapshotTerm: 9}
+	r := newNode(t, 1, 3, Persistent{Hard: HardState{Term: 2, Vote: 0}})
+	for round := range 6 {
+		at := 10*round + 3
+		r.Step(0, Message{Type: MsgSnap, From: 0, To: 1, Term: 2, Snapshot: SnapshotMeta{Index: at, Term: 2}, Data: []byte("snap")})
+		rd := r.Ready()
+		require.Equal(t, []ApplyMsg{{SnapshotValid: true, Snapshot: []byte("snap"), SnapshotIndex: at, SnapshotTerm: 2}}, rd.Apply)
+		r.Advance(&rd)
+		var ents []Entry
+		var want []ApplyMsg
+		for k := range 1 + round%3 {
+			cmd := []byte(fmt.Sprintf("c%d.%d", round, k))
+			ents = append(ents, Entry{Term: 2, Index: at + 1 + k, Command: cmd})
+			want = append(want, ApplyMsg{CommandValid: true, Command: cmd, CommandIndex: at + 1 + k, CommandTerm: 2})
+		}
+		r.Step(0, Message{Type: MsgApp, From: 0, To: 1, Term: 2, PrevIndex: at, PrevTerm: 2, Entries: ents, Commit: at + len(ents)})
+		rd = r.Ready()
+		require.Equal(t, want, rd.Apply, "round %d", round)
+		r.Advance(&rd)
 	}
-	r.applyQueue = stale[:0]
-	r.Step(0, Message{Type: MsgApp, From: 0, To: 1, Term: 2, PrevIndex: 3, PrevTerm: 2, Commit: 2})
-	rd := r.Ready()
-	require.Equal(t, []ApplyMsg{
-		{CommandValid: true, Command: []byte("c1"), CommandIndex: 1, CommandTerm: 1},
-		{CommandValid: true, Command: []byte("c2"), CommandIndex: 2, CommandTerm: 1},
-	}, rd.Apply)
-	r.Advance(&rd)
 }
 
 // TestProposedCommandsAreCopies: Propose keeps a copy of each command, small ones packed

@@ -93,13 +93,14 @@ func TestAppendChecksEveryEntryFirst(t *testing.T) {
 	require.Equal(t, []Entry{entry(1, 1, "x"), entry(1, 2, "y"), entry(3, 3, "z")}, l.slice(1, 4))
 }
 
-// TestCompactedLogArraysComeBackOnlyWhenFree: compact moves the log back into an array it
-// left (the spare) only once the host has advanced the Readies that could hold slices of it,
-// so that a Ready's entries, its own and its messages', stay as they were until it is
-// advanced, whatever the leader steps, snapshots and appends meanwhile (a host steps
+// TestCompactedLogArraysComeBackOnlyWhenFree: compact and append move the log back into an
+// array it left (the spare) only once the host has advanced the Readies that could hold
+// slices of it, so that a Ready's entries, its own and its messages', stay as they were until
+// it is advanced, whatever the leader steps, snapshots and appends meanwhile (a host steps
 // responses while a Ready is out, and a service snapshots from inside Apply); and it does
 // move back, rather than allocate at every move. Runs of proposals of random lengths make the
-// log move at any point, once every few snapshots or at consecutive ones.
+// log move at any point, once every few snapshots or at consecutive ones, and appends fill
+// its array before or after a Ready is taken.
 func TestCompactedLogArraysComeBackOnlyWhenFree(t *testing.T) {
 	reused := 0
 	for seed := uint64(1); seed <= 20; seed++ {
@@ -109,16 +110,24 @@ func TestCompactedLogArraysComeBackOnlyWhenFree(t *testing.T) {
 		for _, f := range []int{1, 2} {
 			r.Step(r.now, Message{Type: MsgAppResp, From: f, To: 0, Term: r.term, Success: true})
 		}
+		base := func() *Entry {
+			if cap(r.log.base) == 0 {
+				return nil
+			}
+			return &r.log.base[:1][0]
+		}
 		wasMoved := false
 		for round := 0; round < 300; round++ {
 			n := 1 + rng.IntN(3)
 			if rng.IntN(8) == 0 {
 				n = 5 + rng.IntN(40)
 			}
+			before := base()
 			for k := 0; k < n; k++ {
 				r.Propose(r.now, []byte(fmt.Sprintf("cmd %d.%d", round, k)))
 			}
 			rd := r.Ready()
+			taken := base()
 			held := [][]Entry{slices.Clone(rd.Entries)}
 			for _, m := range rd.Messages {
 				held = append(held, slices.Clone(m.Entries))
@@ -129,12 +138,10 @@ func TestCompactedLogArraysComeBackOnlyWhenFree(t *testing.T) {
 						MatchIndex: m.PrevIndex + len(m.Entries)})
 				}
 			}
-			moved := false
 			if rng.IntN(4) > 0 && r.applied > r.log.snap.Index {
-				spare, base := r.log.spare, r.log.base
+				spare, from := r.log.spare, base()
 				r.Snapshot(r.applied, []byte("snap"))
-				moved = &base[:1][0] != &r.log.base[:1][0]
-				if moved && cap(spare) > 0 && &spare[:1][0] == &r.log.base[:1][0] {
+				if base() != from && cap(spare) > 0 && &spare[:1][0] == base() {
 					reused++
 				}
 			}
@@ -144,20 +151,64 @@ func TestCompactedLogArraysComeBackOnlyWhenFree(t *testing.T) {
 				got = append(got, m.Entries)
 			}
 			require.Equal(t, held, got, "seed %d, round %d: the outstanding Ready's entries changed", seed, round)
+			moved := base() != taken
 			r.Advance(&rd)
 			if moved {
 				// Messages queued before the move, with entries of the array it left, go out
 				// with the next Ready.
 				require.False(t, r.log.spareFree, "seed %d, round %d: the array left is free before the next Ready", seed, round)
 			}
-			if wasMoved && !moved && len(r.catchUp) == 0 {
+			if (wasMoved || before != taken) && !moved && len(r.catchUp) == 0 {
 				require.True(t, r.log.spareFree, "seed %d, round %d: the array left is not free after the next Ready", seed, round)
 			}
 			wasMoved = moved
 		}
 	}
-	t.Logf("%d moves back into the spare", reused)
+	t.Logf("%d compactions move back into the spare", reused)
 	require.Greater(t, reused, 50, "moves back into the spare")
+}
+
+// TestAppendMovesIntoTheSpareOnlyWhenFree: an append that finds the log's array full goes
+// into the array the log left before only once the core said it is free, and only if it has
+// half the room a new array would get; the array it leaves becomes the spare.
+func TestAppendMovesIntoTheSpareOnlyWhenFree(t *testing.T) {
+	var l raftLog
+	for i := 1; i <= 8; i++ {
+		l.append(Entry{Term: 1, Index: i})
+	}
+	l.compact(4)
+	l.ents = l.ents[:4:4] // full: the next append moves the log; a new array would have room for 4+1+4
+	l.settledLast = 4
+	spare := make([]Entry, 0, 100)
+	l.spare = spare
+	from := &l.base[:1][0]
+	require.True(t, l.append(Entry{Term: 1, Index: 9}))
+	require.NotSame(t, &spare[:1][0], &l.ents[0], "moved into a spare not yet free")
+	require.Same(t, from, &l.spare[:1][0], "the array left is the spare")
+	require.False(t, l.spareFree)
+
+	l.ents = l.ents[:len(l.ents):len(l.ents)]
+	l.spare, l.spareFree = spare, true
+	require.True(t, l.append(Entry{Term: 1, Index: 10}))
+	require.Same(t, &spare[:1][0], &l.ents[0], "the free spare with room is used")
+	require.Equal(t, []Entry{{Term: 1, Index: 5}, {Term: 1, Index: 6}, {Term: 1, Index: 7}, {Term: 1, Index: 8},
+		{Term: 1, Index: 9}, {Term: 1, Index: 10}}, l.ents)
+	require.False(t, l.spareFree, "the array left is the new spare, not free")
+
+	// Six entries and one more: a new array would have room for 6+1+6, the spare needs 6+1+3.
+	l.ents = l.ents[:len(l.ents):len(l.ents)]
+	small := make([]Entry, 0, 9)
+	l.spare, l.spareFree = small, true
+	require.True(t, l.append(Entry{Term: 1, Index: 11}))
+	require.NotSame(t, &small[:1][0], &l.ents[0], "a spare without the room is not used")
+	fits := make([]Entry, 0, 11) // seven entries and one more: 7+1+3
+
+	l.ents = l.ents[:len(l.ents):len(l.ents)]
+	l.spare, l.spareFree = fits, true
+	require.True(t, l.append(Entry{Term: 1, Index: 12}))
+	require.Same(t, &fits[:1][0], &l.ents[0], "a free spare with half the room of a new array")
+	require.Len(t, l.ents, 8)
+	require.False(t, l.append(Entry{Term: 1, Index: 13}), "room left: no move")
 }
 
 // TestCompactMovesIntoTheSpareOnlyWhenFree: a compaction that moves the log goes into the

@@ -65,7 +65,8 @@ func TestLengthCRCIsTheChecksum(t *testing.T) {
 }
 
 // TestSnapshotRecordHeadAndSizes: the head followed by the data is EncodeSnapshot's record,
-// byte for byte, and EncodeSnapshot and EntryRecordSize size their records exactly.
+// byte for byte, appended behind anything as it is alone, and EncodeSnapshot,
+// SnapshotRecordHead and EntryRecordSize size their records exactly.
 func TestSnapshotRecordHeadAndSizes(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := SnapshotState{
@@ -74,7 +75,12 @@ func TestSnapshotRecordHeadAndSizes(t *testing.T) {
 		}
 		whole := EncodeSnapshot(s)
 		require.Equal(t, len(whole), cap(whole), "EncodeSnapshot sizes its buffer exactly")
-		require.Equal(t, whole, append(SnapshotRecordHead(s), s.Data...))
+		head := SnapshotRecordHead(s)
+		require.Equal(t, whole, append(head, s.Data...))
+		require.Equal(t, len(head), cap(head), "SnapshotRecordHead sizes its buffer exactly")
+		require.LessOrEqual(t, len(head), MaxSnapshotRecordHead)
+		prefix := rapid.SliceOfN(rapid.Byte(), 0, 20).Draw(t, "prefix")
+		require.Equal(t, append(append([]byte{}, prefix...), head...), AppendSnapshotRecordHead(append([]byte{}, prefix...), s))
 		e := Entry{Term: s.Meta.Term, Index: s.Meta.Index + 1, Command: s.Data}
 		require.Equal(t, len(AppendEntryRecord(nil, e)), EntryRecordSize(e))
 	})

@@ -11,7 +11,8 @@ import (
 
 // TestLogImageIsTheEncodedLog: after any sequence of Readies (truncates, entries that
 // overwrite a tail or continue the log) and compactions, the image is exactly the records
-// of the log's entries, encoded one after the other, as encoding the log whole gives them.
+// of the log's entries, encoded one after the other, as encoding the log whole gives them;
+// and appendReady folds the records it adds as foldRecords does.
 func TestLogImageIsTheEncodedLog(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var m logImage
@@ -37,12 +38,14 @@ func TestLogImageIsTheEncodedLog(t *testing.T) {
 					log = append(log, e)
 					rd.Entries = append(rd.Entries, e)
 				}
-				start := m.appendReady(&rd)
+				from0 := rapid.Uint64().Draw(t, "fold")
+				start, fold := m.appendReady(&rd, from0)
 				want := []byte{}
 				for _, e := range rd.Entries {
 					want = raft.AppendEntryRecord(want, e)
 				}
 				require.Equal(t, want, append([]byte{}, m.b[start:]...), "the Ready's records")
+				require.Equal(t, foldRecords(from0, want), fold, "the Ready's records folded")
 			}
 			want := []byte{}
 			for _, e := range log {
@@ -66,8 +69,8 @@ func TestLogImageIsTheEncodedLog(t *testing.T) {
 // does (raft.ReplayLog).
 func TestLogImageGapStartsOver(t *testing.T) {
 	var m logImage
-	m.appendReady(&raft.Ready{Entries: []raft.Entry{{Term: 1, Index: 1}, {Term: 1, Index: 2}}})
-	m.appendReady(&raft.Ready{Entries: []raft.Entry{{Term: 2, Index: 5, Command: []byte("x")}}})
+	m.appendReady(&raft.Ready{Entries: []raft.Entry{{Term: 1, Index: 1}, {Term: 1, Index: 2}}}, fnvOffset)
+	m.appendReady(&raft.Ready{Entries: []raft.Entry{{Term: 2, Index: 5, Command: []byte("x")}}}, fnvOffset)
 	require.Equal(t, 5, m.first)
 	require.Equal(t, raft.AppendEntryRecord(nil, raft.Entry{Term: 2, Index: 5, Command: []byte("x")}), m.b)
 }
