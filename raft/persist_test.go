@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"slices"
 	"testing"
 
@@ -398,5 +399,33 @@ func TestEntryBodyIsDecodeLogBody(t *testing.T) {
 		require.True(t, ok, "entryBody refused %x", body)
 		require.Equal(t, rec.Entry, got)
 		require.Equal(t, len(got.Command), cap(got.Command), "capped")
+	})
+}
+
+// TestEntryRecordIsItsFormat holds AppendEntryRecordHeader's in-line uvarints and header to
+// the record format: the body is the kind, binary.AppendUvarint of term and index, then the
+// command, framed as the format says, whatever their sizes (across the one-, two- and three-byte
+// uvarints and crcDirectLimit), and the length and CRC it returns are RecordHeader's.
+func TestEntryRecordIsItsFormat(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		uv := rapid.OneOf(rapid.IntRange(0, 1<<15), rapid.IntRange(0, 1<<40))
+		e := Entry{Term: uv.Draw(t, "term"), Index: uv.Draw(t, "index"),
+			Command: rapid.SliceOfN(rapid.Byte(), 0, 2*crcDirectLimit).Draw(t, "command")}
+		prefix := rapid.SliceOfN(rapid.Byte(), 0, 20).Draw(t, "prefix")
+		spare := rapid.IntRange(0, 40).Draw(t, "spare") // room for the record, or not
+		buf := append(make([]byte, 0, len(prefix)+spare), prefix...)
+
+		got, n, crc := AppendEntryRecordHeader(buf, &e)
+		want := append([]byte{byte(RecordEntry)}, binary.AppendUvarint(nil, uint64(e.Term))...)
+		want = binary.AppendUvarint(want, uint64(e.Index))
+		body := append(want, e.Command...)
+		want = binary.LittleEndian.AppendUint32(nil, uint32(len(body)))
+		want = binary.LittleEndian.AppendUint32(want, crc32.Checksum(want, crcTable))
+		want = binary.LittleEndian.AppendUint32(want, crc32.Checksum(body, crcTable))
+		want = append(want, body...)
+		require.Equal(t, append(slices.Clone(prefix), want...), got)
+		wn, wcrc := RecordHeader(want)
+		require.Equal(t, wn, n)
+		require.Equal(t, wcrc, crc)
 	})
 }
