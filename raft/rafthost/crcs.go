@@ -21,13 +21,27 @@ type commandCRC struct {
 
 // of returns raft.Checksum(cmd) for the command of the entry at index (cmd not empty).
 func (c *commandCRCs) of(index int, cmd []byte) uint32 {
-	s := &c.slots[uint(index)%uint(len(c.slots))]
-	if len(s.cmd) == len(cmd) && &s.cmd[0] == &cmd[0] {
-		return s.crc
+	s := c.slot(index)
+	if !s.holds(cmd) {
+		s.fill(cmd)
 	}
-	s.cmd, s.crc = cmd, raft.Checksum(cmd)
 	return s.crc
 }
+
+// slot is the slot of the entry at index. slot, holds and fill are of in parts that the
+// loop packing a leader's entries (packAppend) calls in line, where a call to of, not
+// inlined, cost 2.1M instructions in kv/SnapshotRecoverManyClients3B (seeds 1-3).
+func (c *commandCRCs) slot(index int) *commandCRC {
+	return &c.slots[uint(index)%uint(len(c.slots))]
+}
+
+// holds reports whether s holds the very command cmd (not empty).
+func (s *commandCRC) holds(cmd []byte) bool {
+	return len(s.cmd) == len(cmd) && &s.cmd[0] == &cmd[0]
+}
+
+// fill makes s hold cmd and its CRC.
+func (s *commandCRC) fill(cmd []byte) { s.cmd, s.crc = cmd, raft.Checksum(cmd) }
 
 // messageDigest is m.Digest() (raft.Message.Digest), with the commands' CRCs from crcs if
 // not nil (TestAppendOutIsTheMessage).

@@ -167,7 +167,11 @@ func packAppend(m *raft.Message, crcs *commandCRCs) any {
 		d.int(e.Term).int(e.Index).int(l)
 		if l > 0 {
 			if crcs != nil {
-				d.int(int(crcs.of(e.Index, e.Command)))
+				s := crcs.slot(e.Index) // crcs.of(e.Index, e.Command), in line
+				if !s.holds(e.Command) {
+					s.fill(e.Command)
+				}
+				d.int(int(s.crc))
 			} else {
 				d.int(int(raft.Checksum(e.Command)))
 			}
