@@ -33,10 +33,16 @@ type logImage struct {
 	ok    bool
 	first int          // index of the entry whose record starts b
 	b     []byte       // the records of entries first, first+1, ..., first+len(ents)-1
-	ents  []imageEntry // per entry: where its record starts in b, and its term
+	ents  []imageEntry // per entry: where its record starts in b, its term and its header
 }
 
-type imageEntry struct{ off, term int }
+// imageEntry notes one record of the image. head is its header's length and body CRC as
+// foldRecord takes them, so that a rewrite's digest folds the kept records from here rather
+// than reading every header back from b (fold).
+type imageEntry struct {
+	off, term int
+	head      uint64
+}
 
 // maxImage is the most bytes of records a peer keeps in its image (see logImage): about
 // sixteen times the log a service that snapshots at 1,000 bytes (6.824's maxraftstate in
@@ -93,7 +99,7 @@ func (m *logImage) appendEntries(ents []raft.Entry, fold uint64) uint64 {
 		off := len(m.b)
 		var length, crc uint32
 		m.b, length, crc = raft.AppendEntryRecordHeader(m.b, e)
-		added[i] = imageEntry{off: off, term: e.Term}
+		added[i] = imageEntry{off: off, term: e.Term, head: recordHead(length, crc)}
 		fold = foldRecord(fold, length, crc)
 	}
 	return fold
@@ -158,7 +164,18 @@ func (m *logImage) rebuild(core *raft.Raft, size int) {
 	m.ok, m.b, m.ents, m.first = true, m.b[:0], m.ents[:0], core.FirstIndex()
 	for i := core.FirstIndex(); i <= core.LastIndex(); i++ {
 		e, _ := core.Entry(i)
-		m.ents = append(m.ents, imageEntry{off: len(m.b), term: e.Term})
-		m.b = raft.AppendEntryRecord(m.b, e)
+		off := len(m.b)
+		var length, crc uint32
+		m.b, length, crc = raft.AppendEntryRecordHeader(m.b, &e)
+		m.ents = append(m.ents, imageEntry{off: off, term: e.Term, head: recordHead(length, crc)})
 	}
+}
+
+// fold is foldRecords(fnvOffset, m.b), from the headers the image noted.
+func (m *logImage) fold() uint64 {
+	d := uint64(fnvOffset)
+	for k := range m.ents {
+		d = (d ^ m.ents[k].head) * fnvPrime
+	}
+	return d
 }

@@ -12,7 +12,7 @@ import (
 // TestLogImageIsTheEncodedLog: after any sequence of Readies (truncates, entries that
 // overwrite a tail or continue the log) and compactions, the image is exactly the records
 // of the log's entries, encoded one after the other, as encoding the log whole gives them;
-// and appendReady folds the records it adds as foldRecords does.
+// and appendReady folds the records it adds, and fold the whole image, as foldRecords does.
 func TestLogImageIsTheEncodedLog(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var m logImage
@@ -52,6 +52,7 @@ func TestLogImageIsTheEncodedLog(t *testing.T) {
 				want = raft.AppendEntryRecord(want, e)
 			}
 			require.Equal(t, want, append([]byte{}, m.b...))
+			require.Equal(t, foldRecords(fnvOffset, want), m.fold(), "the image's records folded from its notes")
 			require.Len(t, m.ents, len(log))
 			for k, e := range log {
 				require.Equal(t, e.Term, m.ents[k].term)

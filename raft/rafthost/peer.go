@@ -526,8 +526,11 @@ func foldRecords(d uint64, b []byte) uint64 {
 
 // foldRecord folds the header of one record, its body's length n and CRC, into d.
 func foldRecord(d uint64, n, crc uint32) uint64 {
-	return (d ^ (uint64(n)<<32 | uint64(crc))) * fnvPrime
+	return (d ^ recordHead(n, crc)) * fnvPrime
 }
+
+// recordHead is a record's header, its body's length n and CRC, as foldRecord folds it.
+func recordHead(n, crc uint32) uint64 { return uint64(n)<<32 | uint64(crc) }
 
 // digestTotal ends a digest of records, total bytes in all.
 func digestTotal(d uint64, total int) uint64 { return (d ^ uint64(total)) * fnvPrime }
@@ -552,7 +555,8 @@ type fileOp struct {
 	name, to string
 	data     []byte
 	tail     []byte // opWrite: written after data (WriteFileOwned's tail)
-	// fold is data's records folded (foldRecords) if folded: opAppend, as persist made them.
+	// fold is data's records folded (foldRecords) if folded: opAppend, as persist made them,
+	// and a rewritten log's opWrite, as encodeLog made them.
 	fold   uint64
 	folded bool
 }
@@ -654,7 +658,8 @@ func (p *Peer) persist(rd *raft.Ready) {
 		p.image = logImage{} // appended keeps what it needs of it
 	}
 	if rewrite {
-		ops = append(ops, fileOp{kind: opWrite, name: fileLogTmp, data: p.encodeLog()})
+		data, fold := p.encodeLog()
+		ops = append(ops, fileOp{kind: opWrite, name: fileLogTmp, data: data, fold: fold, folded: true})
 		p.rewriteLog = false
 	}
 	if p.cfg.UnsafeRenameUnsynced {
@@ -706,8 +711,10 @@ func snapshotOnly(rd *raft.Ready) bool {
 // until the next rewrite, which fill it instead of moving the file to a larger array at the
 // first of them: about as many bytes as the log file held at its last rewrites, before them
 // (a service snapshots when its state reaches a size, so the log grows back to about that),
-// and at least logSlack more than the records (logRoom).
-func (p *Peer) encodeLog() []byte {
+// and at least logSlack more than the records (logRoom). fold is the records' headers folded
+// (foldRecords) for the write's digest, from the image's notes (logImage.fold) or as the
+// records are encoded: walking the headers of the copy again was most of the digest's cost.
+func (p *Peer) encodeLog() (_ []byte, fold uint64) {
 	m := &p.image
 	if m.ok {
 		m.compact(p.core.FirstIndex())
@@ -721,13 +728,18 @@ func (p *Peer) encodeLog() []byte {
 		} else {
 			*m = logImage{}
 			// appendBuf is free: a Ready whose log is rewritten appends nothing.
-			records = p.appendBuf[:0]
+			records, fold = p.appendBuf[:0], fnvOffset
 			for i := first; i <= last; i++ {
 				e, _ := p.core.Entry(i)
-				records = raft.AppendEntryRecord(records, e)
+				var length, crc uint32
+				records, length, crc = raft.AppendEntryRecordHeader(records, &e)
+				fold = foldRecord(fold, length, crc)
 			}
 			p.appendBuf = records
 		}
+	}
+	if m.ok {
+		fold = m.fold()
 	}
 	room := p.logRoom(len(records))
 	var b []byte
@@ -743,7 +755,7 @@ func (p *Peer) encodeLog() []byte {
 		// raft/SnapshotBasic2D 3.7% (a quarter saved a little less, an eighth less again).
 		b = make([]byte, 0, room+room/2)
 	}
-	return append(b, records...)
+	return append(b, records...), fold
 }
 
 // logRoom returns the capacity of the buffer of a rewritten log that keeps records bytes
@@ -781,7 +793,11 @@ func (p *Peer) write() {
 		p.next++
 		switch op.kind {
 		case opWrite:
-			w.Digest(recordsDigest(op.data, len(op.data)+len(op.tail)))
+			if op.folded {
+				w.Digest(digestTotal(op.fold, len(op.data)+len(op.tail)))
+			} else {
+				w.Digest(recordsDigest(op.data, len(op.data)+len(op.tail)))
+			}
 			p.store.WriteFileOwned(op.name, op.data, op.tail) // a buffer of its own and immutable data (persist)
 			switch op.name {
 			case fileHardTmp:
