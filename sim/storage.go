@@ -526,7 +526,11 @@ func (d *Disk) completeThrough(id uint64) {
 		s := d.inflight[0]
 		// Shift rather than reslice, so the queue keeps its array: resliced from the
 		// front it ran out of capacity, and Sync allocated a new one nearly every time.
-		n := copy(d.inflight, d.inflight[1:])
+		// Usually s is the only sync in flight, and there is nothing to shift.
+		n := len(d.inflight) - 1
+		if n > 0 {
+			copy(d.inflight, d.inflight[1:])
+		}
 		d.inflight[n] = inflightSync{}
 		d.inflight = d.inflight[:n]
 		d.makeDurable(s.upto)
@@ -563,13 +567,20 @@ func (d *Disk) makeDurable(upto uint64) {
 			// it the file they saw just after: share that instead of copying
 			// the appended bytes (see apply).
 			d.durable.set(op.ino, op.data)
-			continue
+		} else {
+			d.durable.apply(op, op.dataLen(), d.partsFrom)
 		}
-		d.durable.apply(op, op.dataLen(), d.partsFrom)
+		// Drops op's references to its data here, where op is at hand: a
+		// clear of the slice's tail afterwards was a runtime call per sync.
+		*op = diskOp{}
 	}
-	rest := copy(d.pending, d.pending[k:])
-	clear(d.pending[rest:]) // drop the references to the copied data
-	d.pending = d.pending[:rest]
+	if k == len(d.pending) { // the usual case: nothing was issued since the sync
+		d.pending = d.pending[:0]
+	} else {
+		rest := copy(d.pending, d.pending[k:])
+		clear(d.pending[rest:]) // drop the references to the copied data
+		d.pending = d.pending[:rest]
+	}
 	d.pendingSeq = upto
 }
 
