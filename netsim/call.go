@@ -268,8 +268,7 @@ func (e *Endpoint) call(to int, m *method, args Message, timeout time.Duration, 
 	l.seq++
 	size := args.Size()
 	n.stats.Bytes += size
-	n.stats.bump(&n.stats.sentByNode, e.node.ID, 1)
-	n.stats.bump(&n.stats.bytesNode, e.node.ID, size)
+	n.stats.sentBy(e.node.ID, size)
 	tracing := n.w.Tracing()
 	if timeout > 0 {
 		c.refs++
