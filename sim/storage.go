@@ -356,6 +356,14 @@ func (d *Disk) TotalSize(prefix string) int {
 // List returns the current file names, sorted.
 func (d *Disk) List() []string { return d.view.list() }
 
+// newOp appends a zero operation to pending and returns it, to be filled in
+// place, which costs fewer instructions than an append of an operation built
+// first (kv/SnapshotRecoverManyClients3B: AppendFile 3.0M -> 2.8M).
+func (d *Disk) newOp() *diskOp {
+	d.pending = append(d.pending, diskOp{})
+	return &d.pending[len(d.pending)-1]
+}
+
 // issue records op as pending and applies it to what reads see.
 func (d *Disk) issue(op diskOp) {
 	d.viewBooted = false
@@ -437,7 +445,8 @@ func (d *Disk) AppendFile(name string, data []byte) {
 	}
 	file := f.c
 	file.full = file.full[:len(file.full):len(file.full)] // view's alone to append to (see apply)
-	d.pending = append(d.pending, diskOp{kind: opAppend, ino: ino, data: file, appended: len(data)})
+	op := d.newOp()
+	op.kind, op.ino, op.data, op.appended = opAppend, ino, file, len(data)
 	d.dirty += len(data)
 }
 
