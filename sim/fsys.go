@@ -112,12 +112,17 @@ func (fs *fsys) bind(name string, ino uint64) {
 }
 
 // unbind removes name from the directory and returns the file it referred
-// to, whose contents stay (a rename binds them again).
+// to, whose contents stay (a rename binds them again). The last name takes
+// its place, as in drop: names are found by name, and whatever walks them
+// all either sorts them (list, corrupt) or does not depend on their order.
 func (fs *fsys) unbind(name string) (uint64, bool) {
 	for i := range fs.names {
 		if fs.names[i].name == name {
 			ino := fs.names[i].ino
-			fs.names = slices.Delete(fs.names, i, i+1)
+			last := len(fs.names) - 1
+			fs.names[i] = fs.names[last]
+			fs.names[last] = dirent{}
+			fs.names = fs.names[:last]
 			return ino, true
 		}
 	}
