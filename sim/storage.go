@@ -456,8 +456,16 @@ func (d *Disk) Rename(from, to string) {
 	if !d.checkUp("rename on its disk") {
 		return
 	}
-	if _, ok := d.view.lookup(from); ok && from != to {
-		d.issue(diskOp{kind: opRename, name: from, to: to})
+	if from == to {
+		return
+	}
+	// issue's work, with the view's part done first: unbind finds from, so
+	// a lookup of it beforehand would scan the names once more.
+	if ino, ok := d.view.unbind(from); ok {
+		d.view.bind(to, ino)
+		d.viewBooted = false
+		op := d.newOp()
+		op.kind, op.name, op.to = opRename, from, to
 	}
 }
 
