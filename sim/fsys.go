@@ -105,6 +105,11 @@ func (fs *fsys) bind(name string, ino uint64) {
 			return
 		}
 	}
+	fs.add(name, ino)
+}
+
+// add binds name, which refers to no file, to ino.
+func (fs *fsys) add(name string, ino uint64) {
 	if fs.names == nil {
 		fs.names = make([]dirent, 0, fsysCap)
 	}

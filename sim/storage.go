@@ -376,8 +376,13 @@ func (d *Disk) file(name string) uint64 {
 	if ino, ok := d.view.lookup(name); ok {
 		return ino
 	}
+	// issue's work, without its copy of the operation, and with the name
+	// added to the view without bind's scan for it: lookup found none.
 	d.nextIno++
-	d.issue(diskOp{kind: opCreate, name: name, ino: d.nextIno})
+	d.viewBooted = false
+	op := d.newOp()
+	op.kind, op.name, op.ino = opCreate, name, d.nextIno
+	d.view.add(name, d.nextIno)
 	return d.nextIno
 }
 
