@@ -80,6 +80,21 @@ type Endpoint struct {
 	waits    []*waiter        // CallProc's finished waiters, for reuse
 	watched  []*call          // calls waiting on this node's handlers (see watch.go)
 	pruneAt  int              // the length of watched at which it is next pruned
+	// lastMethod is the method this endpoint last called (nil before its
+	// first call): a node mostly calls one method again and again (a clerk
+	// its service's, a Raft leader AppendEntries), and one comparison with
+	// its name is cheaper than the network's scan of every method.
+	lastMethod *method
+}
+
+// method returns the record of method name, as Network.method does.
+func (e *Endpoint) method(name string) *method {
+	if m := e.lastMethod; m != nil && m.name == name {
+		return m
+	}
+	m := e.net.method(name)
+	e.lastMethod = m
+	return m
 }
 
 // Node returns the endpoint's node.
@@ -234,7 +249,7 @@ func (e *Endpoint) CallTimeout(to int, method string, args Message, timeout time
 		e.node.CheckUp(fmt.Sprintf("send %s to node %d", method, to))
 		return
 	}
-	e.call(to, e.net.method(method), args, timeout, done)
+	e.call(to, e.method(method), args, timeout, done)
 }
 
 // call is CallTimeout of method m, from a node that is up.
@@ -253,8 +268,7 @@ func (e *Endpoint) call(to int, m *method, args Message, timeout time.Duration, 
 	l.seq++
 	size := args.Size()
 	n.stats.Bytes += size
-	n.stats.bump(&n.stats.sentByNode, e.node.ID, 1)
-	n.stats.bump(&n.stats.bytesNode, e.node.ID, size)
+	n.stats.sentBy(e.node.ID, size)
 	tracing := n.w.Tracing()
 	if timeout > 0 {
 		c.refs++
@@ -481,25 +495,19 @@ func (c *call) dispatch(id uint64) {
 func (c *call) respond(reply Message) {
 	n := c.net
 	tracing := n.w.Tracing()
-	// unsent marks a reply the network discards before it leaves the server.
-	unsent := func(why string) {
-		if tracing {
-			n.traceDrop(n.traceSend(c.to.node.ID, c.from.node.ID, c.labels.name, true, summary(reply), "not sent"), why)
-		}
-	}
 	if c.served {
-		unsent("a duplicate's reply (the caller hears only the first)")
+		c.unsent(reply, "a duplicate's reply (the caller hears only the first)")
 		return
 	}
 	c.served = true
 	c.unwatch() // the Request's reference is still held
 	if c.serverGone() {
-		unsent(c.goneWhy())
+		c.unsent(reply, c.goneWhy())
 		c.failLater(n.failAfter(&c.rand))
 		return
 	}
 	if c.answered || c.callerGone() {
-		unsent("no one waits for it (the caller was told or crashed)")
+		c.unsent(reply, "no one waits for it (the caller was told or crashed)")
 		return
 	}
 	if c.rand.Chance(n.cond.DropReply) {
@@ -524,6 +532,15 @@ func (c *call) respond(reply Message) {
 	}
 	c.refs++
 	c.from.node.AfterAction(delay, c.labels.rep, (*replyAction)(c))
+}
+
+// unsent traces a reply the network discards before it leaves the server.
+// A method rather than a closure in respond: building the closure cost every
+// reply, though only a traced run uses it.
+func (c *call) unsent(reply Message, why string) {
+	if n := c.net; n.w.Tracing() {
+		n.traceDrop(n.traceSend(c.to.node.ID, c.from.node.ID, c.labels.name, true, summary(reply), "not sent"), why)
+	}
 }
 
 // replyArrives runs at the caller when the reply respond sent arrives.
@@ -555,7 +572,7 @@ func (e *Endpoint) CallProc(p *sim.Proc, to int, method string, args Message, ti
 		p.Suspend("reply to "+method, func(func()) { e.CallTimeout(to, method, args, timeout, nil) })
 		return nil, false
 	}
-	m := e.net.method(method)
+	m := e.method(method)
 	wt := e.waiter()
 	// Suspend, with the process and its wait kept in the reused waiter
 	// instead of a resume closure per call.

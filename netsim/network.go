@@ -73,7 +73,12 @@ type Network struct {
 	links [][]link
 	// cut[from] has bit to set when the matrix link from -> to is down
 	// (partition.go): every row is a full bitset of the matrix's side.
-	cut     [][]uint64
+	cut [][]uint64
+	// cutSome is false while every bit of cut is known to be clear (no link
+	// was cut since the network began or last healed): LinkUp, asked about
+	// every message several times, then need not read the matrix, as in a
+	// run that never cuts a link.
+	cutSome bool
 	stray   map[[2]int]*link
 	free    []*call           // call records nothing refers to any more (see call.refs)
 	reqs    sim.Slab[Request] // newRequest's Requests

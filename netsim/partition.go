@@ -39,7 +39,7 @@ func (n *Network) SetLink(from, to int, up bool) {
 
 // LinkUp reports whether calls from -> to can be delivered.
 func (n *Network) LinkUp(from, to int) bool {
-	if uint(from) >= uint(n.size) || uint(to) >= uint(n.size) {
+	if !n.cutSome || uint(from) >= uint(n.size) || uint(to) >= uint(n.size) {
 		return true // a negative address is a huge uint
 	}
 	return n.cut[from][uint(to)/64]&(1<<(uint(to)%64)) == 0
@@ -48,6 +48,7 @@ func (n *Network) LinkUp(from, to int) bool {
 // setCut sets whether the matrix link from -> to is down.
 func (n *Network) setCut(from, to int, down bool) {
 	if down {
+		n.cutSome = true
 		n.cut[from][to/64] |= 1 << (to % 64)
 	} else {
 		n.cut[from][to/64] &^= 1 << (to % 64)
@@ -112,6 +113,7 @@ func (n *Network) Partition(groups ...[]int) {
 	// Row i's cut bits, a word at a time: every other link of a node in no
 	// group, and for a node in group g every link to a node not in g (a
 	// node named in two groups is in the later one).
+	n.cutSome = true
 	words := (n.size + 63) / 64
 	in := make([][]uint64, len(groups)+1) // in[g]: the members of group g (1-based)
 	for id, g := range side {
@@ -171,6 +173,7 @@ func (n *Network) Heal() {
 	for _, row := range n.cut {
 		clear(row)
 	}
+	n.cutSome = false
 	if n.w.Tracing() {
 		n.closeOpen()
 	}

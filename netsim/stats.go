@@ -13,8 +13,21 @@ type Stats struct {
 	Replies    int // replies delivered to callers
 	perServer  []int
 	perMethod  map[string]int
-	sentByNode []int
-	bytesNode  []int
+	sentByNode []sent // by node ID
+}
+
+// sent is what one node sent: one record, so that a call counts both with
+// one lookup.
+type sent struct{ calls, bytes int }
+
+// sentBy counts a call of size bytes sent by node id.
+func (s *Stats) sentBy(id, size int) {
+	for len(s.sentByNode) <= id {
+		s.sentByNode = append(s.sentByNode, sent{})
+	}
+	c := &s.sentByNode[id]
+	c.calls++
+	c.bytes += size
 }
 
 func (s *Stats) bump(counts *[]int, id, by int) {
@@ -28,8 +41,7 @@ func (s *Stats) bump(counts *[]int, id, by int) {
 func (n *Network) Stats() Stats {
 	s := n.stats
 	s.perServer = append([]int(nil), s.perServer...)
-	s.sentByNode = append([]int(nil), s.sentByNode...)
-	s.bytesNode = append([]int(nil), s.bytesNode...)
+	s.sentByNode = append([]sent(nil), s.sentByNode...)
 	s.perMethod = make(map[string]int, len(n.methods))
 	for _, m := range n.methods {
 		s.perMethod[m.name] = m.calls
@@ -49,10 +61,7 @@ func (s Stats) ServerCount(id int) int {
 // SentBy is the number of calls node id sent, and their request bytes.
 func (s Stats) SentBy(id int) (calls, bytes int) {
 	if id < len(s.sentByNode) {
-		calls = s.sentByNode[id]
-	}
-	if id < len(s.bytesNode) {
-		bytes = s.bytesNode[id]
+		calls, bytes = s.sentByNode[id].calls, s.sentByNode[id].bytes
 	}
 	return
 }

@@ -82,10 +82,15 @@ func (fs *fsys) slot(ino uint64) *inode {
 	return &fs.files[len(fs.files)-1]
 }
 
-// drop deletes file ino's contents.
+// drop deletes file ino's contents. The last entry takes its place: the
+// order of files is never seen (files are found by ino), and moving one entry
+// costs less than shifting every later one.
 func (fs *fsys) drop(ino uint64) {
 	if i := fs.find(ino); i >= 0 {
-		fs.files = slices.Delete(fs.files, i, i+1) // clears the vacated entry
+		last := len(fs.files) - 1
+		fs.files[i] = fs.files[last]
+		fs.files[last] = inode{} // drop the vacated entry's references
+		fs.files = fs.files[:last]
 	}
 }
 
@@ -100,6 +105,11 @@ func (fs *fsys) bind(name string, ino uint64) {
 			return
 		}
 	}
+	fs.add(name, ino)
+}
+
+// add binds name, which refers to no file, to ino.
+func (fs *fsys) add(name string, ino uint64) {
 	if fs.names == nil {
 		fs.names = make([]dirent, 0, fsysCap)
 	}
@@ -107,12 +117,17 @@ func (fs *fsys) bind(name string, ino uint64) {
 }
 
 // unbind removes name from the directory and returns the file it referred
-// to, whose contents stay (a rename binds them again).
+// to, whose contents stay (a rename binds them again). The last name takes
+// its place, as in drop: names are found by name, and whatever walks them
+// all either sorts them (list, corrupt) or does not depend on their order.
 func (fs *fsys) unbind(name string) (uint64, bool) {
 	for i := range fs.names {
 		if fs.names[i].name == name {
 			ino := fs.names[i].ino
-			fs.names = slices.Delete(fs.names, i, i+1)
+			last := len(fs.names) - 1
+			fs.names[i] = fs.names[last]
+			fs.names[last] = dirent{}
+			fs.names = fs.names[:last]
 			return ino, true
 		}
 	}

@@ -356,6 +356,14 @@ func (d *Disk) TotalSize(prefix string) int {
 // List returns the current file names, sorted.
 func (d *Disk) List() []string { return d.view.list() }
 
+// newOp appends a zero operation to pending and returns it, to be filled in
+// place, which costs fewer instructions than an append of an operation built
+// first (kv/SnapshotRecoverManyClients3B: AppendFile 3.0M -> 2.8M).
+func (d *Disk) newOp() *diskOp {
+	d.pending = append(d.pending, diskOp{})
+	return &d.pending[len(d.pending)-1]
+}
+
 // issue records op as pending and applies it to what reads see.
 func (d *Disk) issue(op diskOp) {
 	d.viewBooted = false
@@ -368,8 +376,13 @@ func (d *Disk) file(name string) uint64 {
 	if ino, ok := d.view.lookup(name); ok {
 		return ino
 	}
+	// issue's work, without its copy of the operation, and with the name
+	// added to the view without bind's scan for it: lookup found none.
 	d.nextIno++
-	d.issue(diskOp{kind: opCreate, name: name, ino: d.nextIno})
+	d.viewBooted = false
+	op := d.newOp()
+	op.kind, op.name, op.ino = opCreate, name, d.nextIno
+	d.view.add(name, d.nextIno)
 	return d.nextIno
 }
 
@@ -437,7 +450,8 @@ func (d *Disk) AppendFile(name string, data []byte) {
 	}
 	file := f.c
 	file.full = file.full[:len(file.full):len(file.full)] // view's alone to append to (see apply)
-	d.pending = append(d.pending, diskOp{kind: opAppend, ino: ino, data: file, appended: len(data)})
+	op := d.newOp()
+	op.kind, op.ino, op.data, op.appended = opAppend, ino, file, len(data)
 	d.dirty += len(data)
 }
 
@@ -447,8 +461,16 @@ func (d *Disk) Rename(from, to string) {
 	if !d.checkUp("rename on its disk") {
 		return
 	}
-	if _, ok := d.view.lookup(from); ok && from != to {
-		d.issue(diskOp{kind: opRename, name: from, to: to})
+	if from == to {
+		return
+	}
+	// issue's work, with the view's part done first: unbind finds from, so
+	// a lookup of it beforehand would scan the names once more.
+	if ino, ok := d.view.unbind(from); ok {
+		d.view.bind(to, ino)
+		d.viewBooted = false
+		op := d.newOp()
+		op.kind, op.name, op.to = opRename, from, to
 	}
 }
 
@@ -526,7 +548,11 @@ func (d *Disk) completeThrough(id uint64) {
 		s := d.inflight[0]
 		// Shift rather than reslice, so the queue keeps its array: resliced from the
 		// front it ran out of capacity, and Sync allocated a new one nearly every time.
-		n := copy(d.inflight, d.inflight[1:])
+		// Usually s is the only sync in flight, and there is nothing to shift.
+		n := len(d.inflight) - 1
+		if n > 0 {
+			copy(d.inflight, d.inflight[1:])
+		}
 		d.inflight[n] = inflightSync{}
 		d.inflight = d.inflight[:n]
 		d.makeDurable(s.upto)
@@ -563,13 +589,20 @@ func (d *Disk) makeDurable(upto uint64) {
 			// it the file they saw just after: share that instead of copying
 			// the appended bytes (see apply).
 			d.durable.set(op.ino, op.data)
-			continue
+		} else {
+			d.durable.apply(op, op.dataLen(), d.partsFrom)
 		}
-		d.durable.apply(op, op.dataLen(), d.partsFrom)
+		// Drops op's references to its data here, where op is at hand: a
+		// clear of the slice's tail afterwards was a runtime call per sync.
+		*op = diskOp{}
 	}
-	rest := copy(d.pending, d.pending[k:])
-	clear(d.pending[rest:]) // drop the references to the copied data
-	d.pending = d.pending[:rest]
+	if k == len(d.pending) { // the usual case: nothing was issued since the sync
+		d.pending = d.pending[:0]
+	} else {
+		rest := copy(d.pending, d.pending[k:])
+		clear(d.pending[rest:]) // drop the references to the copied data
+		d.pending = d.pending[:rest]
+	}
 	d.pendingSeq = upto
 }
 
