@@ -1,5 +1,37 @@
 #include "textflag.h"
 
+// CRC_LOOP folds CX bytes at SI into the running (inverted) CRC in AX: 8 bytes at a time,
+// then the rest by the instruction's 4-, 2- and 1-byte forms. It clobbers SI and CX. A macro
+// rather than a function both routines call, because a call of its own costs about as much
+// as the loop does on the records' few tens of bytes; its labels are the expanding
+// function's own (the assembler scopes labels to a TEXT block).
+#define CRC_LOOP \
+	CMPQ   CX, $8; \
+	JB     tail; \
+words: \
+	CRC32Q (SI), AX; \
+	ADDQ   $8, SI; \
+	SUBQ   $8, CX; \
+	CMPQ   CX, $8; \
+	JAE    words; \
+tail: \
+	CMPQ   CX, $4; \
+	JB     two; \
+	CRC32L (SI), AX; \
+	ADDQ   $4, SI; \
+	SUBQ   $4, CX; \
+two: \
+	CMPQ   CX, $2; \
+	JB     one; \
+	CRC32W (SI), AX; \
+	ADDQ   $2, SI; \
+	SUBQ   $2, CX; \
+one: \
+	TESTQ  CX, CX; \
+	JZ     done; \
+	CRC32B (SI), AX; \
+done:
+
 // func hasSSE42() bool
 TEXT ·hasSSE42(SB), NOSPLIT, $0-1
 	MOVL $1, AX
@@ -16,36 +48,7 @@ TEXT ·crcUpdateDirect(SB), NOSPLIT, $0-36
 	MOVQ b_base+8(FP), SI
 	MOVQ b_len+16(FP), CX
 	NOTL AX
-	CMPQ CX, $8
-	JB   tail
-
-words:
-	CRC32Q (SI), AX
-	ADDQ   $8, SI
-	SUBQ   $8, CX
-	CMPQ   CX, $8
-	JAE    words
-
-tail:
-	CMPQ   CX, $4
-	JB     two
-	CRC32L (SI), AX
-	ADDQ   $4, SI
-	SUBQ   $4, CX
-
-two:
-	CMPQ   CX, $2
-	JB     one
-	CRC32W (SI), AX
-	ADDQ   $2, SI
-	SUBQ   $2, CX
-
-one:
-	TESTQ  CX, CX
-	JZ     done
-	CRC32B (SI), AX
-
-done:
+	CRC_LOOP
 	NOTL AX
 	MOVL AX, ret+32(FP)
 	RET
@@ -66,36 +69,7 @@ TEXT ·putHeaderDirect(SB), NOSPLIT, $0-24
 	MOVL AX, 4(DI)
 	LEAQ 12(DI), SI
 	MOVL $0xffffffff, AX
-	CMPQ CX, $8
-	JB   tail
-
-words:
-	CRC32Q (SI), AX
-	ADDQ   $8, SI
-	SUBQ   $8, CX
-	CMPQ   CX, $8
-	JAE    words
-
-tail:
-	CMPQ   CX, $4
-	JB     two
-	CRC32L (SI), AX
-	ADDQ   $4, SI
-	SUBQ   $4, CX
-
-two:
-	CMPQ   CX, $2
-	JB     one
-	CRC32W (SI), AX
-	ADDQ   $2, SI
-	SUBQ   $2, CX
-
-one:
-	TESTQ  CX, CX
-	JZ     done
-	CRC32B (SI), AX
-
-done:
+	CRC_LOOP
 	NOTL AX
 	MOVL AX, 8(DI)
 	RET
