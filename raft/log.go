@@ -32,10 +32,10 @@ type raftLog struct {
 	// allocated it (compact or append moved the log there; nil: recovered entries, the
 	// host's array, or none).
 	base []Entry
-	// spare is the array compact or append last moved the log away from (a base), and spareFree says
-	// that nothing reads it any more, so that the next move may go back into it instead of
-	// allocating: the core sets it once the host is done with every Ready that could carry
-	// a slice of it (Raft.Advance).
+	// spare is the array compact or append last moved the log away from (a base), and
+	// spareFree says that nothing reads it any more, so that the next move may go back into
+	// it instead of allocating: the core sets it once the host is done with every Ready that
+	// could carry a slice of it (Raft.Advance).
 	spare     []Entry
 	spareFree bool
 	// settledLast is the last index of the log when New recovered it from storage or
