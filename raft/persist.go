@@ -589,7 +589,9 @@ func DecodeSnapshot(b []byte) (SnapshotState, error) {
 // SnapshotRecordHead returns the framed snapshot record of s up to its data: the bytes that,
 // followed by s.Data, are exactly EncodeSnapshot(s). A host whose storage can write a file
 // in two parts writes these and s.Data as they are, instead of copying the data behind the
-// header (the snapshot was the largest copy a snapshotting service's host made).
+// header (the snapshot was the largest copy a snapshotting service's host made). It
+// allocates the head; rafthost writes it into a recycled buffer (AppendSnapshotRecordHead),
+// and this form is left for tests and other hosts.
 func SnapshotRecordHead(s SnapshotState) []byte {
 	n := RecordHeaderSize + 1 + uvarintLen(uint64(s.Meta.Index)) + uvarintLen(uint64(s.Meta.Term))
 	return AppendSnapshotRecordHead(make([]byte, 0, n), s)
