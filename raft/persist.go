@@ -185,7 +185,9 @@ func nextRecord(buf []byte) (body []byte, size int, st recordStatus, err error) 
 	return body, RecordHeaderSize + int(n), recordOK, nil
 }
 
-// AppendEntryRecord appends the framed record of entry e to buf.
+// AppendEntryRecord appends the framed record of entry e to buf. rafthost encodes records
+// with AppendEntryRecordHeader, which also returns the header, and AppendEntryRecords; this
+// form, the entry by value, is left for tests and other hosts.
 func AppendEntryRecord(buf []byte, e Entry) []byte { return appendEntryRecord(buf, &e) }
 
 // AppendEntryRecords appends the framed records of ents to buf, in order (AppendEntryRecord
