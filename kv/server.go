@@ -81,7 +81,8 @@ type Server struct {
 	// Raft persists it the size does not change, and asking again would only re-encode.
 	snapSize int
 	// snapAbove is the Raft state size above which the server snapshots: MaxRaftState,
-	// or, if that is negative (never), the largest int.
+	// or, if that is negative (never), the largest int, so that apply's test after every
+	// command is one comparison either way.
 	snapAbove int
 	// seen is UnsafeVolatileDedup's per-server duplicate table.
 	seen map[int64]*session

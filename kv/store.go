@@ -81,10 +81,11 @@ type session struct {
 // the value is img[vstart:]. Encode then copies each entry in one piece, where writing its
 // four parts in turn was most of Encode's instructions (the servers of
 // kv/SnapshotRecoverManyClients3B snapshot their whole store every 25 commands). The
-// value's length in the header is written only when Encode needs it (see header): an
-// Append only appends, and Encode writes the lengths of the entries that changed since
-// its last snapshot (in kv/SnapshotRecoverManyClients3B a fifth fewer than the Appends;
-// none in the scenarios that never snapshot).
+// value's length in the header is written when an array is laid out (own), and after that
+// only when Encode needs it (see header): an Append only appends, and Encode writes the
+// lengths of the entries that changed since its last snapshot (in
+// kv/SnapshotRecoverManyClients3B a fifth fewer than the Appends; none in the scenarios
+// that never snapshot).
 //
 // A store restored from a snapshot holds every entry as a substring of the snapshot (of
 // Raft's bytes themselves, or of a copy: see restoreStore), read-only (wide 0): a

@@ -305,12 +305,13 @@ type Raft struct {
 	// until it is empty, so the host does what it did with one large Ready, in the same
 	// order: everything the first Ready carried, then every item, then whatever the
 	// service's callbacks queued meanwhile. The entries are a slice of the log, which the
-	// core does not write while any are left (raftLog.slice: a compacted log's array is
-	// freed for reuse only once catchUp is empty, see Advance).
+	// core does not write while any are left (raftLog.slice: an array the log moved away
+	// from is freed for reuse only once catchUp is empty, see Advance).
 	catchUp []Entry
 	// spareLogFreeAt is the first Ready taken after the log last moved to another array
-	// (compactLog, or an append that found its array full): the array it left is free once the host advanced that Ready, or a later
-	// one, that is not a catch-up (a catch-up Ready leaves the messages queued).
+	// (compactLog, or an append that found its array full): the array it left is free once
+	// the host advanced that Ready, or a later one, that is not a catch-up (a catch-up Ready
+	// leaves the messages queued).
 	spareLogFreeAt uint64
 }
 

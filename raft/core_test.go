@@ -674,6 +674,41 @@ func TestReadyApplyOverStaleSlots(t *testing.T) {
 	}
 }
 
+// TestReadySnapshotStaysWhileOut: a Ready's Snapshot is one of the two SnapshotStates the
+// node uses in turn (Raft.snapStates). It must not change while the Ready is out, however
+// many snapshots are installed meanwhile, nor once advanced until a later Ready that
+// carries a snapshot is taken (Ready's contract), and the next one must not be written
+// into while it is out either.
+func TestReadySnapshotStaysWhileOut(t *testing.T) {
+	r := newNode(t, 1, 3, Persistent{Hard: HardState{Term: 2, Vote: 0}})
+	install := func(at int) {
+		r.Step(0, Message{Type: MsgSnap, From: 0, To: 1, Term: 2, Snapshot: SnapshotMeta{Index: at, Term: 2},
+			Data: []byte(fmt.Sprintf("snap %d", at))})
+	}
+	state := func(at int) SnapshotState {
+		return SnapshotState{Meta: SnapshotMeta{Index: at, Term: 2}, Data: []byte(fmt.Sprintf("snap %d", at))}
+	}
+	install(10)
+	a := r.Ready()
+	require.Equal(t, state(10), *a.Snapshot)
+	install(20) // while a is out
+	install(30) // over 20, which no Ready handed out
+	require.Equal(t, state(10), *a.Snapshot, "a is out")
+	r.Advance(&a)
+	install(40)
+	require.Equal(t, state(10), *a.Snapshot, "advanced, but no later Ready with a snapshot taken")
+	b := r.Ready()
+	require.Equal(t, state(40), *b.Snapshot)
+	require.NotSame(t, a.Snapshot, b.Snapshot)
+	install(50) // into a's, which is free now
+	require.Equal(t, state(40), *b.Snapshot, "b is out")
+	r.Advance(&b)
+	c := r.Ready()
+	require.Equal(t, state(50), *c.Snapshot)
+	require.Equal(t, state(40), *b.Snapshot, "advanced, and c carries a snapshot, but none was set since")
+	r.Advance(&c)
+}
+
 // TestProposedCommandsAreCopies: Propose keeps a copy of each command, small ones packed
 // into a shared chunk: a caller that reuses its buffer after Start does not change what was
 // proposed, an append to one command in the log cannot overwrite the next, an empty or nil

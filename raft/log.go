@@ -32,10 +32,10 @@ type raftLog struct {
 	// allocated it (compact or append moved the log there; nil: recovered entries, the
 	// host's array, or none).
 	base []Entry
-	// spare is the array compact or append last moved the log away from (a base), and spareFree says
-	// that nothing reads it any more, so that the next move may go back into it instead of
-	// allocating: the core sets it once the host is done with every Ready that could carry
-	// a slice of it (Raft.Advance).
+	// spare is the array compact or append last moved the log away from (a base), and
+	// spareFree says that nothing reads it any more, so that the next move may go back into
+	// it instead of allocating: the core sets it once the host is done with every Ready that
+	// could carry a slice of it (Raft.Advance).
 	spare     []Entry
 	spareFree bool
 	// settledLast is the last index of the log when New recovered it from storage or
@@ -105,17 +105,18 @@ func (l *raftLog) slice(lo, hi int) []Entry {
 // The entries are checked first, then appended in one copy: a follower appends tens at a
 // time, and appending each by value copied it twice.
 //
-// A full array moves (see move) to one twice the log's length if every entry the log holds
-// was appended since it settled (settledLast), and else to one a quarter larger (append's
-// own growth for a large slice): a log that only grows (no snapshots) copied itself about five
-// times over as it grew a quarter at a time, 36% of the bytes kv/Concurrent3A allocated;
-// doubling copies it about twice. A log that still holds entries it recovered at a
+// A full array moves to a new one twice the log's length if every entry the log holds was
+// appended since it settled (settledLast), and else to one a quarter larger (append's own
+// growth for a large slice), unless the spare is free and holds the entries with half as
+// much room past them (see move): a log that only grows (no snapshots) copied itself about
+// five times over as it grew a quarter at a time, 36% of the bytes kv/Concurrent3A
+// allocated; doubling copies it about twice. A log that still holds entries it recovered at a
 // restart, which DecodeLog gives room to grow by half, or entries from before a
 // truncation, which forced a move, is not doubled: doubling those made the servers of
 // kv/PersistConcurrent3A and kv/PersistPartitionUnreliableLinearizable3A, which crash
 // before their logs grow much, allocate 1.5% more, and doubling only those that had grown
-// as much again since saved nothing. It reports whether the log moved to another array, which
-// makes the one it left the spare (see Raft.compactLog).
+// as much again since saved nothing. It reports whether the log moved to another array,
+// which makes the one it left the spare (see Raft.compactLog).
 func (l *raftLog) append(ents ...Entry) (moved bool) {
 	last, lastTerm := l.lastIndex(), l.lastTerm()
 	for i := range ents {

@@ -185,7 +185,9 @@ func nextRecord(buf []byte) (body []byte, size int, st recordStatus, err error) 
 	return body, RecordHeaderSize + int(n), recordOK, nil
 }
 
-// AppendEntryRecord appends the framed record of entry e to buf.
+// AppendEntryRecord appends the framed record of entry e to buf. rafthost encodes records
+// with AppendEntryRecordHeader, which also returns the header, and AppendEntryRecords; this
+// form, the entry by value, is left for tests and other hosts.
 func AppendEntryRecord(buf []byte, e Entry) []byte { return appendEntryRecord(buf, &e) }
 
 // AppendEntryRecords appends the framed records of ents to buf, in order (AppendEntryRecord
@@ -589,7 +591,9 @@ func DecodeSnapshot(b []byte) (SnapshotState, error) {
 // SnapshotRecordHead returns the framed snapshot record of s up to its data: the bytes that,
 // followed by s.Data, are exactly EncodeSnapshot(s). A host whose storage can write a file
 // in two parts writes these and s.Data as they are, instead of copying the data behind the
-// header (the snapshot was the largest copy a snapshotting service's host made).
+// header (the snapshot was the largest copy a snapshotting service's host made). It
+// allocates the head; rafthost writes it into a recycled buffer (AppendSnapshotRecordHead),
+// and this form is left for tests and other hosts.
 func SnapshotRecordHead(s SnapshotState) []byte {
 	n := RecordHeaderSize + 1 + uvarintLen(uint64(s.Meta.Index)) + uvarintLen(uint64(s.Meta.Term))
 	return AppendSnapshotRecordHead(make([]byte, 0, n), s)

@@ -4,17 +4,18 @@ package rafthost
 // service that snapshots every few dozen commands makes its peer rewrite the log at every
 // snapshot, and a new array per rewrite was 12% of the bytes
 // kv/SnapshotRecoverManyClients3B allocated, a fifth once snapshots were recycled too. It
-// recycles the heads of the snapshot files the same way (raft.SnapshotRecordHead, written
-// with the snapshot's data as its tail): one allocated per snapshot was 3% of the objects
-// that run allocated.
+// recycles the heads of the snapshot files the same way (raft.AppendSnapshotRecordHead,
+// written with the snapshot's data as its tail): one allocated per snapshot was 3% of the
+// objects that run allocated.
 //
 // The storage keeps an array written whole (WriteFileOwned), appends into its spare room,
 // and gives it back (sim.Storage.WriteFileOwned) once the file is replaced, by the rename of
-// the next rewrite, and a Sync issued after that rename completed. The peer issues its
-// operations and counts its syncs itself (write), so it knows both. It counts them from its
-// first rewrite on, when it makes its logBuffers: the peer issues operations only while no
-// Sync of its own is in flight (write waits for each), so no sync issued before then can
-// complete after it and be counted as a later one.
+// the next rewrite (of the next snapshot, for a head), and a Sync issued after that rename
+// completed. The peer issues its operations and counts its syncs itself (write), so it knows
+// both. It counts them from its first rewrite on, when it makes its logBuffers (a head
+// written before then is not noted, so never comes back): the peer issues operations only
+// while no Sync of its own is in flight (write waits for each), so no sync issued before
+// then can complete after it and be counted as a later one.
 type logBuffers struct {
 	// log follows the log file's arrays; heads, the snapshot file's heads.
 	log, heads givenBack

@@ -555,8 +555,9 @@ type fileOp struct {
 	name, to string
 	data     []byte
 	tail     []byte // opWrite: written after data (WriteFileOwned's tail)
-	// fold is data's records folded (foldRecords) if folded: opAppend, as persist made them,
-	// and a rewritten log's opWrite, as encodeLog made them.
+	// fold is data's records folded (foldRecords) if folded: an opAppend of the log
+	// image's records, as persist made them, and a rewritten log's opWrite, as encodeLog
+	// made them; write walks the others' headers.
 	fold   uint64
 	folded bool
 }
@@ -635,8 +636,9 @@ func (p *Peer) persist(rd *raft.Ready) {
 	folded := false
 	switch {
 	case logChanged && p.image.ok:
-		// The image reads each record's header back as it adds it: the fold is taken there
-		// rather than in a second walk over the same headers (write).
+		// The image folds each record's header as it encodes it (appendEntries), rather
+		// than write walking the same headers again; the truncate record, encoded here,
+		// is folded first, as it comes first in the file.
 		fold = fnvOffset
 		if rd.Truncate > 0 && !rewrite {
 			p.appendBuf = raft.AppendTruncateRecord(p.appendBuf[:0], rd.Truncate)

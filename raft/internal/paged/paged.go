@@ -43,7 +43,8 @@ func (p *Table[T]) At(i int) *T {
 }
 
 // Grow makes slot i exist; the slots it adds are zero (slots past n were never used:
-// nothing shrinks). It inlines, and calls only to add a page.
+// nothing shrinks). It inlines, and calls grow only for room the pages lack (a larger
+// first page, or another page).
 func (p *Table[T]) Grow(i int) {
 	if i >= p.n {
 		if i >= p.room {
@@ -53,7 +54,8 @@ func (p *Table[T]) Grow(i int) {
 	}
 }
 
-// grow adds pages until slot i is in one.
+// grow makes room for slot i: it moves the first page to a larger array (up to PageLen)
+// while it is short, then adds pages until slot i is in one.
 func (p *Table[T]) grow(i int) {
 	if len(p.first) < PageLen {
 		t := make([]T, min(max(2*len(p.first), i+1, 16), PageLen))
