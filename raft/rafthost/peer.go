@@ -112,7 +112,7 @@ type Peer struct {
 	writing  bool
 	inflight raft.Ready
 	// ops are inflight's storage operations (see persist), ops[next:] still to
-	// issue; onSync (write, or syncDone once there are logBufs) continues them
+	// issue; onSync (write, or syncDone once there are fileBufs) continues them
 	// when a Sync completes. One Ready is written at a time, so one plan and one
 	// callback serve every Ready.
 	ops    []fileOp
@@ -156,10 +156,10 @@ type Peer struct {
 	// image holds the records of the log's entries from the first rewrite on (see
 	// logImage): a rewrite copies them instead of encoding the log again.
 	image logImage
-	// logBufs are the arrays of rewritten logs and snapshot heads, which the storage gives
+	// fileBufs are the arrays of rewritten logs and snapshot heads, which the storage gives
 	// back; nil until the first rewrite (a peer whose service never snapshots carries
 	// nothing for them).
-	logBufs *logBuffers
+	fileBufs *fileBuffers
 	// recvEntries holds the entries of the last AppendEntries received, decoded
 	// (receive): the core copies what it keeps of a message's entries (its log
 	// appends the Entry values; the commands are the message's own bytes), so one
@@ -253,7 +253,7 @@ func (p *Peer) recover() (raft.Persistent, error) {
 	p.snapshot = snap.Data
 	// Shared, not copied, where the storage can: the entries' commands share the log's
 	// bytes (DecodeLog), and nothing writes to a command, nor hands this array back to the
-	// storage (logBuffers recycles only arrays this instance wrote).
+	// storage (fileBuffers recycles only arrays this instance wrote).
 	var logBytes []byte
 	if r, ok := p.store.(sim.SharedReader); ok {
 		logBytes, _ = r.ReadFileShared(fileLog)
@@ -618,12 +618,12 @@ func (p *Peer) persist(rd *raft.Ready) {
 	}
 	if rd.Snapshot != nil {
 		// The record's head, in an array the storage gave back if there is one
-		// (logBuffers), then the snapshot's data itself: the core and the service never
+		// (fileBuffers), then the snapshot's data itself: the core and the service never
 		// write to it (raft.Raft.Snapshot takes it over, ApplyMsg's is read-only), so the
 		// storage may keep it rather than a copy.
 		var head []byte
-		if p.logBufs != nil {
-			head = p.logBufs.heads.get(raft.MaxSnapshotRecordHead, p.logBufs.done)
+		if p.fileBufs != nil {
+			head = p.fileBufs.heads.get(raft.MaxSnapshotRecordHead, p.fileBufs.done)
 		}
 		if head == nil {
 			head = make([]byte, 0, raft.MaxSnapshotRecordHead)
@@ -745,11 +745,11 @@ func (p *Peer) encodeLog() (_ []byte, fold uint64) {
 	}
 	room := p.logRoom(len(records))
 	var b []byte
-	if p.logBufs != nil {
-		b = p.logBufs.get(room)
+	if p.fileBufs != nil {
+		b = p.fileBufs.get(room)
 	}
 	if b == nil {
-		// Half as much again as the room: the buffer comes back (logBuffers) for a later
+		// Half as much again as the room: the buffer comes back (fileBuffers) for a later
 		// rewrite, whose room, which follows the log's recent peaks, was more than the
 		// capacity of the buffer that came back at a tenth of
 		// kv/SnapshotRecoverManyClients3B's rewrites, and each of those allocated. With the
@@ -805,17 +805,17 @@ func (p *Peer) write() {
 			case fileHardTmp:
 				p.sizes.hardTmp = len(op.data) + len(op.tail)
 			case fileSnapTmp:
-				if p.logBufs != nil {
-					p.logBufs.heads.written(op.data) // persist's
+				if p.fileBufs != nil {
+					p.fileBufs.heads.written(op.data) // persist's
 				}
 			case fileLogTmp:
 				p.sizes.logTmp = len(op.data) + len(op.tail)
-				if p.logBufs == nil {
-					// Syncs are counted from now on (see logBuffers); none is in flight.
-					p.logBufs = new(logBuffers)
+				if p.fileBufs == nil {
+					// Syncs are counted from now on (see fileBuffers); none is in flight.
+					p.fileBufs = new(fileBuffers)
 					p.onSync = p.syncDone
 				}
-				p.logBufs.written(op.data) // encodeLog's
+				p.fileBufs.written(op.data) // encodeLog's
 			}
 		case opAppend:
 			if !op.folded {
@@ -831,17 +831,17 @@ func (p *Peer) write() {
 				p.sizes.hard = p.sizes.hardTmp
 			case fileLog:
 				p.sizes.log = p.sizes.logTmp
-				if p.logBufs != nil {
-					p.logBufs.renamed()
+				if p.fileBufs != nil {
+					p.fileBufs.renamed()
 				}
 			case fileSnapshot:
-				if p.logBufs != nil {
-					p.logBufs.heads.renamed(p.logBufs.issued)
+				if p.fileBufs != nil {
+					p.fileBufs.heads.renamed(p.fileBufs.issued)
 				}
 			}
 		case opSync:
-			if p.logBufs != nil {
-				p.logBufs.issued++
+			if p.fileBufs != nil {
+				p.fileBufs.issued++
 			}
 			p.store.Sync(p.onSync)
 			return
@@ -851,9 +851,9 @@ func (p *Peer) write() {
 	p.synced()
 }
 
-// syncDone is onSync once the peer has logBufs: a Sync it issued completed.
+// syncDone is onSync once the peer has fileBufs: a Sync it issued completed.
 func (p *Peer) syncDone() {
-	p.logBufs.done++
+	p.fileBufs.done++
 	p.write()
 }
 

@@ -10,7 +10,7 @@ import (
 // the next rewrite's rename replaced its file and a sync issued after that rename completed,
 // and only with room for what is asked.
 func TestLogBufferOnlyOnceReplacedDurably(t *testing.T) {
-	var l logBuffers
+	var l fileBuffers
 	l1, l2 := make([]byte, 10, 64), make([]byte, 10, 64)
 	l.written(l1)
 	l.issued++
@@ -35,7 +35,7 @@ func TestLogBufferOnlyOnceReplacedDurably(t *testing.T) {
 // log's array does, on the syncs of the same peer: once the next snapshot's rename replaced
 // its file and a sync issued after that rename completed.
 func TestSnapshotHeadOnlyOnceReplacedDurably(t *testing.T) {
-	var l logBuffers
+	var l fileBuffers
 	h1, h2 := make([]byte, 17, 33), make([]byte, 17, 33)
 	l.heads.written(h1)
 	l.issued++

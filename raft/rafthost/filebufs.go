@@ -1,6 +1,6 @@
 package rafthost
 
-// logBuffers recycles the arrays of the log files a peer writes whole (encodeLog): a
+// fileBuffers recycles the arrays of the log files a peer writes whole (encodeLog): a
 // service that snapshots every few dozen commands makes its peer rewrite the log at every
 // snapshot, and a new array per rewrite was 12% of the bytes
 // kv/SnapshotRecoverManyClients3B allocated, a fifth once snapshots were recycled too. It
@@ -12,11 +12,11 @@ package rafthost
 // and gives it back (sim.Storage.WriteFileOwned) once the file is replaced, by the rename of
 // the next rewrite (of the next snapshot, for a head), and a Sync issued after that rename
 // completed. The peer issues its operations and counts its syncs itself (write), so it knows
-// both. It counts them from its first rewrite on, when it makes its logBuffers (a head
+// both. It counts them from its first rewrite on, when it makes its fileBuffers (a head
 // written before then is not noted, so never comes back): the peer issues operations only
 // while no Sync of its own is in flight (write waits for each), so no sync issued before
 // then can complete after it and be counted as a later one.
-type logBuffers struct {
+type fileBuffers struct {
 	// log follows the log file's arrays; heads, the snapshot file's heads.
 	log, heads givenBack
 	// issued and done count the syncs issued and completed.
@@ -36,13 +36,13 @@ type givenBack struct {
 
 // written notes that data, an array of the peer's own, was written to the temporary log
 // file.
-func (l *logBuffers) written(data []byte) { l.log.written(data) }
+func (l *fileBuffers) written(data []byte) { l.log.written(data) }
 
 // renamed notes the rename of the temporary log file over the log file.
-func (l *logBuffers) renamed() { l.log.renamed(l.issued) }
+func (l *fileBuffers) renamed() { l.log.renamed(l.issued) }
 
 // get returns an empty array with room for n bytes that the storage gave back, or nil.
-func (l *logBuffers) get(n int) []byte { return l.log.get(n, l.done) }
+func (l *fileBuffers) get(n int) []byte { return l.log.get(n, l.done) }
 
 // written notes that data, an array of the peer's own, was written to the temporary file.
 func (g *givenBack) written(data []byte) { g.tmp = data }
