@@ -87,10 +87,7 @@ func (fs *fsys) slot(ino uint64) *inode {
 // costs less than shifting every later one.
 func (fs *fsys) drop(ino uint64) {
 	if i := fs.find(ino); i >= 0 {
-		last := len(fs.files) - 1
-		fs.files[i] = fs.files[last]
-		fs.files[last] = inode{} // drop the vacated entry's references
-		fs.files = fs.files[:last]
+		fs.files = deleteUnordered(fs.files, i)
 	}
 }
 
@@ -124,14 +121,32 @@ func (fs *fsys) unbind(name string) (uint64, bool) {
 	for i := range fs.names {
 		if fs.names[i].name == name {
 			ino := fs.names[i].ino
-			last := len(fs.names) - 1
-			fs.names[i] = fs.names[last]
-			fs.names[last] = dirent{}
-			fs.names = fs.names[:last]
+			fs.names = deleteUnordered(fs.names, i)
 			return ino, true
 		}
 	}
 	return 0, false
+}
+
+// rename binds to to the file from refers to, if from refers to one, and
+// reports whether it did (a rename of an absent name fails and changes
+// nothing). from and to differ.
+func (fs *fsys) rename(from, to string) bool {
+	ino, ok := fs.unbind(from)
+	if ok {
+		fs.bind(to, ino)
+	}
+	return ok
+}
+
+// remove deletes name and its file, if name refers to one, and reports
+// whether it did.
+func (fs *fsys) remove(name string) bool {
+	ino, ok := fs.unbind(name)
+	if ok {
+		fs.drop(ino)
+	}
+	return ok
 }
 
 // list returns the names, sorted.
@@ -150,4 +165,15 @@ func (fs *fsys) collect() {
 	fs.files = slices.DeleteFunc(fs.files, func(f inode) bool {
 		return !slices.ContainsFunc(fs.names, func(e dirent) bool { return e.ino == f.ino })
 	})
+}
+
+// deleteUnordered removes s[i], moving the last element into its place and
+// clearing the vacated one (it holds no references then), and returns the
+// shorter slice.
+func deleteUnordered[E any](s []E, i int) []E {
+	last := len(s) - 1
+	s[i] = s[last]
+	var zero E
+	s[last] = zero
+	return s[:last]
 }

@@ -364,11 +364,13 @@ func (d *Disk) newOp() *diskOp {
 	return &d.pending[len(d.pending)-1]
 }
 
-// issue records op as pending and applies it to what reads see.
-func (d *Disk) issue(op diskOp) {
+// issueDir records the directory operation kind on name (to: a rename's
+// target) as pending, once it was applied to what reads see, and returns it.
+func (d *Disk) issueDir(kind diskOpKind, name, to string) *diskOp {
 	d.viewBooted = false
-	d.pending = append(d.pending, op)
-	d.view.apply(&op, 0, d.partsFrom) // a directory operation
+	op := d.newOp()
+	op.kind, op.name, op.to = kind, name, to
+	return op
 }
 
 // file returns the file name refers to, creating it (unsynced) if absent.
@@ -376,13 +378,11 @@ func (d *Disk) file(name string) uint64 {
 	if ino, ok := d.view.lookup(name); ok {
 		return ino
 	}
-	// issue's work, without its copy of the operation, and with the name
-	// added to the view without bind's scan for it: lookup found none.
+	// The name goes into the view without bind's scan for it: lookup found
+	// none.
 	d.nextIno++
-	d.viewBooted = false
-	op := d.newOp()
-	op.kind, op.name, op.ino = opCreate, name, d.nextIno
 	d.view.add(name, d.nextIno)
+	d.issueDir(opCreate, name, "").ino = d.nextIno
 	return d.nextIno
 }
 
@@ -461,16 +461,10 @@ func (d *Disk) Rename(from, to string) {
 	if !d.checkUp("rename on its disk") {
 		return
 	}
-	if from == to {
-		return
-	}
-	// issue's work, with the view's part done first: unbind finds from, so
-	// a lookup of it beforehand would scan the names once more.
-	if ino, ok := d.view.unbind(from); ok {
-		d.view.bind(to, ino)
-		d.viewBooted = false
-		op := d.newOp()
-		op.kind, op.name, op.to = opRename, from, to
+	// The view's rename finds from itself: a lookup of it beforehand would
+	// scan the names once more.
+	if from != to && d.view.rename(from, to) {
+		d.issueDir(opRename, from, to)
 	}
 }
 
@@ -479,8 +473,8 @@ func (d *Disk) Remove(name string) {
 	if !d.checkUp("remove on its disk") {
 		return
 	}
-	if _, ok := d.view.lookup(name); ok {
-		d.issue(diskOp{kind: opRemove, name: name})
+	if d.view.remove(name) {
+		d.issueDir(opRemove, name, "")
 	}
 }
 
@@ -658,16 +652,11 @@ func (fs *fsys) apply(op *diskOp, keep, partsFrom int) {
 	case opRename:
 		// A crash may have lost the create of from, or an earlier rename:
 		// then there is nothing to move, as a real rename would fail.
-		if op.name == op.to {
-			return
-		}
-		if ino, ok := fs.unbind(op.name); ok {
-			fs.bind(op.to, ino)
+		if op.name != op.to {
+			fs.rename(op.name, op.to)
 		}
 	case opRemove:
-		if ino, ok := fs.unbind(op.name); ok {
-			fs.drop(ino)
-		}
+		fs.remove(op.name)
 	}
 }
 
