@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"math"
 	"math/bits"
 	"slices"
@@ -154,14 +153,11 @@ func (e *entry) checksum() uint32 {
 		return 0
 	}
 	if uint32(n) != e.summed {
-		e.sum = crc32.Update(e.sum, castagnoli, e.img[len(e.img)-n+int(e.summed):])
+		e.sum = raft.UpdateChecksum(e.sum, e.img[len(e.img)-n+int(e.summed):])
 		e.summed = uint32(n)
 	}
 	return e.sum
 }
-
-// castagnoli is raft.Checksum's table.
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // append appends v to the value.
 func (e *entry) append(v []byte) {

@@ -22,6 +22,16 @@ func TestCRCIsHashCRC32(t *testing.T) {
 	})
 }
 
+// TestUpdateChecksumContinuesChecksum: UpdateChecksum of Checksum(a) over b is the Checksum
+// of a followed by b, for any split (kv keeps a growing value's sum this way).
+func TestUpdateChecksumContinuesChecksum(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		b := rapid.SliceOfN(rapid.Byte(), 0, 2*crcDirectLimit).Draw(t, "bytes")
+		at := rapid.IntRange(0, len(b)).Draw(t, "at")
+		require.Equal(t, Checksum(b), UpdateChecksum(Checksum(b[:at]), b[at:]))
+	})
+}
+
 // TestCRCDirect: on a CPU with SSE4.2 the direct loop gives hash/crc32's value for every
 // length of a few words.
 func TestCRCDirect(t *testing.T) {

@@ -93,6 +93,10 @@ func RecordHeader(b []byte) (length, bodyCRC uint32) {
 // costs a fraction of a byte-wise hash over snapshots and log records (crc32c.go).
 func Checksum(b []byte) uint32 { return crcChecksum(b) }
 
+// UpdateChecksum is the Checksum of a's bytes followed by b's, given sum, Checksum(a): for a
+// caller that keeps the checksum of bytes that grow, summing only what was added.
+func UpdateChecksum(sum uint32, b []byte) uint32 { return crcUpdate(sum, b) }
+
 // ErrCorrupt is wrapped by every decoding error: a record that is present whole but fails
 // its CRC, or is malformed. A torn tail is not an error (see DecodeLogRecords).
 var ErrCorrupt = errors.New("raft: corrupt record")
