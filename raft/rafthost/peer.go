@@ -562,6 +562,15 @@ type fileOp struct {
 	folded bool
 }
 
+// digest is recordsDigest of what op writes, from the fold persist made if it made one.
+func (op *fileOp) digest() uint64 {
+	fold := op.fold
+	if !op.folded {
+		fold = foldRecords(fnvOffset, op.data)
+	}
+	return digestTotal(fold, len(op.data)+len(op.tail))
+}
+
 type fileOpKind uint8
 
 const (
@@ -795,11 +804,7 @@ func (p *Peer) write() {
 		p.next++
 		switch op.kind {
 		case opWrite:
-			if op.folded {
-				w.Digest(digestTotal(op.fold, len(op.data)+len(op.tail)))
-			} else {
-				w.Digest(recordsDigest(op.data, len(op.data)+len(op.tail)))
-			}
+			w.Digest(op.digest())
 			p.store.WriteFileOwned(op.name, op.data, op.tail) // a buffer of its own and immutable data (persist)
 			switch op.name {
 			case fileHardTmp:
@@ -818,10 +823,7 @@ func (p *Peer) write() {
 				p.fileBufs.written(op.data) // encodeLog's
 			}
 		case opAppend:
-			if !op.folded {
-				op.fold = foldRecords(fnvOffset, op.data)
-			}
-			w.Digest(digestTotal(op.fold, len(op.data)))
+			w.Digest(op.digest())
 			p.store.AppendFile(op.name, op.data)
 			p.sizes.log += len(op.data) // op.name is fileLog
 		case opRename:
