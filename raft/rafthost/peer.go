@@ -525,9 +525,10 @@ func foldRecords(d uint64, b []byte) uint64 {
 }
 
 // foldRecord folds the header of one record, its body's length n and CRC, into d.
-func foldRecord(d uint64, n, crc uint32) uint64 {
-	return (d ^ recordHead(n, crc)) * fnvPrime
-}
+func foldRecord(d uint64, n, crc uint32) uint64 { return foldHead(d, recordHead(n, crc)) }
+
+// foldHead folds a record's header, as recordHead gives it, into d.
+func foldHead(d, head uint64) uint64 { return (d ^ head) * fnvPrime }
 
 // recordHead is a record's header, its body's length n and CRC, as foldRecord folds it.
 func recordHead(n, crc uint32) uint64 { return uint64(n)<<32 | uint64(crc) }
