@@ -175,7 +175,7 @@ func (m *logImage) rebuild(core *raft.Raft, size int) {
 func (m *logImage) fold() uint64 {
 	d := uint64(fnvOffset)
 	for k := range m.ents {
-		d = (d ^ m.ents[k].head) * fnvPrime
+		d = foldHead(d, m.ents[k].head)
 	}
 	return d
 }

@@ -525,9 +525,10 @@ func foldRecords(d uint64, b []byte) uint64 {
 }
 
 // foldRecord folds the header of one record, its body's length n and CRC, into d.
-func foldRecord(d uint64, n, crc uint32) uint64 {
-	return (d ^ recordHead(n, crc)) * fnvPrime
-}
+func foldRecord(d uint64, n, crc uint32) uint64 { return foldHead(d, recordHead(n, crc)) }
+
+// foldHead folds a record's header, as recordHead gives it, into d.
+func foldHead(d, head uint64) uint64 { return (d ^ head) * fnvPrime }
 
 // recordHead is a record's header, its body's length n and CRC, as foldRecord folds it.
 func recordHead(n, crc uint32) uint64 { return uint64(n)<<32 | uint64(crc) }
@@ -560,6 +561,15 @@ type fileOp struct {
 	// made them; write walks the others' headers.
 	fold   uint64
 	folded bool
+}
+
+// digest is recordsDigest of what op writes, from the fold persist made if it made one.
+func (op *fileOp) digest() uint64 {
+	fold := op.fold
+	if !op.folded {
+		fold = foldRecords(fnvOffset, op.data)
+	}
+	return digestTotal(fold, len(op.data)+len(op.tail))
 }
 
 type fileOpKind uint8
@@ -795,11 +805,7 @@ func (p *Peer) write() {
 		p.next++
 		switch op.kind {
 		case opWrite:
-			if op.folded {
-				w.Digest(digestTotal(op.fold, len(op.data)+len(op.tail)))
-			} else {
-				w.Digest(recordsDigest(op.data, len(op.data)+len(op.tail)))
-			}
+			w.Digest(op.digest())
 			p.store.WriteFileOwned(op.name, op.data, op.tail) // a buffer of its own and immutable data (persist)
 			switch op.name {
 			case fileHardTmp:
@@ -818,10 +824,7 @@ func (p *Peer) write() {
 				p.fileBufs.written(op.data) // encodeLog's
 			}
 		case opAppend:
-			if !op.folded {
-				op.fold = foldRecords(fnvOffset, op.data)
-			}
-			w.Digest(digestTotal(op.fold, len(op.data)))
+			w.Digest(op.digest())
 			p.store.AppendFile(op.name, op.data)
 			p.sizes.log += len(op.data) // op.name is fileLog
 		case opRename:

@@ -217,10 +217,11 @@ func received(x any) raft.Message {
 		return m.message()
 	case *heartbeat:
 		return m.message()
-	case *append24, *append56, *append120, *append216, *appendMsg:
-		return asAppend(m).message(nil)
 	case *raft.Message:
 		return *m
+	}
+	if a := asAppend(x); a != nil {
+		return a.message(nil)
 	}
 	panic(fmt.Sprintf("raft: a peer received a %T, not a Raft message", x))
 }

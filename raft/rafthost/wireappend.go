@@ -290,12 +290,12 @@ func (h *appendHead) message(b []byte, dst []raft.Entry) raft.Message {
 		PrevTerm: int(h.prevTerm), Entries: h.entries(b, dst), Commit: int(h.commit)}
 }
 
-// digestEntries is room on the stack for the entries size decodes.
-const digestEntries = 8
+// sizeEntries is room on the stack for the entries size decodes.
+const sizeEntries = 8
 
 // size is raft.Message.Size of the message whose entries are packed in b.
 func (h *appendHead) size(b []byte) int {
-	var buf [digestEntries]raft.Entry
+	var buf [sizeEntries]raft.Entry
 	m := h.message(b, buf[:0])
 	return m.Size()
 }
