@@ -553,18 +553,13 @@ func DecodeHardState(b []byte) (HardState, error) {
 // EncodeSnapshot returns the framed record of a snapshot with its data, in a buffer of
 // exactly its length.
 func EncodeSnapshot(s SnapshotState) []byte {
-	n := RecordHeaderSize + 1 + uvarintLen(uint64(s.Meta.Index)) + uvarintLen(uint64(s.Meta.Term)) + len(s.Data)
-	return AppendSnapshotRecord(make([]byte, 0, n), s)
+	return AppendSnapshotRecord(make([]byte, 0, snapshotHeadSize(s.Meta)+len(s.Data)), s)
 }
 
 // AppendSnapshotRecord appends the framed record of a snapshot with its data to buf: a host
 // that writes snapshots often reuses one buffer.
 func AppendSnapshotRecord(buf []byte, s SnapshotState) []byte {
-	buf, start := beginRecord(buf, RecordSnapshot)
-	buf = binary.AppendUvarint(buf, uint64(s.Meta.Index))
-	buf = binary.AppendUvarint(buf, uint64(s.Meta.Term))
-	buf = append(buf, s.Data...)
-	return endRecord(buf, start)
+	return append(AppendSnapshotRecordHead(buf, s), s.Data...)
 }
 
 // DecodeSnapshot decodes a snapshot file. An empty file is "no snapshot". The data shares
@@ -595,8 +590,12 @@ func DecodeSnapshot(b []byte) (SnapshotState, error) {
 // allocates the head; rafthost writes it into a recycled buffer (AppendSnapshotRecordHead),
 // and this form is left for tests and other hosts.
 func SnapshotRecordHead(s SnapshotState) []byte {
-	n := RecordHeaderSize + 1 + uvarintLen(uint64(s.Meta.Index)) + uvarintLen(uint64(s.Meta.Term))
-	return AppendSnapshotRecordHead(make([]byte, 0, n), s)
+	return AppendSnapshotRecordHead(make([]byte, 0, snapshotHeadSize(s.Meta)), s)
+}
+
+// snapshotHeadSize is the length of SnapshotRecordHead's head for a snapshot at m.
+func snapshotHeadSize(m SnapshotMeta) int {
+	return RecordHeaderSize + 1 + uvarintLen(uint64(m.Index)) + uvarintLen(uint64(m.Term))
 }
 
 // MaxSnapshotRecordHead is the most bytes SnapshotRecordHead returns.
