@@ -188,7 +188,10 @@ func nextRecord(buf []byte) (body []byte, size int, st recordStatus, err error) 
 // AppendEntryRecord appends the framed record of entry e to buf. rafthost encodes records
 // with AppendEntryRecordHeader, which also returns the header, and AppendEntryRecords; this
 // form, the entry by value, is left for tests and other hosts.
-func AppendEntryRecord(buf []byte, e Entry) []byte { return appendEntryRecord(buf, &e) }
+func AppendEntryRecord(buf []byte, e Entry) []byte {
+	buf, _, _ = AppendEntryRecordHeader(buf, &e)
+	return buf
+}
 
 // AppendEntryRecords appends the framed records of ents to buf, in order (AppendEntryRecord
 // of each), moving buf to a larger array at most once: a host appends a Ready's records to a
@@ -209,14 +212,8 @@ func AppendEntryRecords(buf []byte, ents []Entry) []byte {
 		buf = slices.Grow(buf, n)
 	}
 	for i := range ents {
-		buf = appendEntryRecord(buf, &ents[i])
+		buf, _, _ = AppendEntryRecordHeader(buf, &ents[i])
 	}
-	return buf
-}
-
-// appendEntryRecord is AppendEntryRecord, the entry by pointer (an Entry is five words).
-func appendEntryRecord(buf []byte, e *Entry) []byte {
-	buf, _, _ = AppendEntryRecordHeader(buf, e)
 	return buf
 }
 
