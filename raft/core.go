@@ -652,9 +652,7 @@ func (r *Raft) handleAppend(m Message) {
 				r.healedFrom = e.Index
 			}
 		}
-		if r.log.append(ents[i:]...) {
-			r.spareLogFreeAt = r.readySeq + 1 // as in compactLog
-		}
+		r.appendLog(ents[i:]...)
 		break
 	}
 	match := prev + len(ents)
@@ -706,6 +704,14 @@ func (r *Raft) handleSnapshot(m Message) {
 // advanced (Advance), with no catch-up entries left that could be in it.
 func (r *Raft) compactLog(i int) {
 	if r.log.compact(i) {
+		r.spareLogFreeAt = r.readySeq + 1
+	}
+}
+
+// appendLog appends ents to the log (raftLog.append). An append that finds the log's array
+// full moves the log to another, and the array it leaves is free as compactLog's is.
+func (r *Raft) appendLog(ents ...Entry) {
+	if r.log.append(ents...) {
 		r.spareLogFreeAt = r.readySeq + 1
 	}
 }
@@ -1015,9 +1021,7 @@ func (r *Raft) Propose(now time.Duration, cmd []byte) (index, term int, isLeader
 		return -1, r.term, false
 	}
 	e := Entry{Term: r.term, Index: r.log.lastIndex() + 1, Command: r.keepCommand(cmd)}
-	if r.log.append(e) {
-		r.spareLogFreeAt = r.readySeq + 1 // as in compactLog
-	}
+	r.appendLog(e)
 	// Send at once to followers with nothing in flight; the others get it with the append
 	// that the answer to theirs triggers (or with the heartbeat's retry of one out for
 	// retryAfter), so a burst of proposals costs one append per follower, not one per

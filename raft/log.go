@@ -141,9 +141,10 @@ func (l *raftLog) append(ents ...Entry) (moved bool) {
 	return moved
 }
 
-// move moves the log to the start of another array: the spare, if it is free and has room
-// for need entries, or else a new one with room for size. The array it leaves becomes the
-// spare (nil if the log did not allocate it), free once nothing reads it (Raft.compactLog).
+// move moves the log to the start of another array, for append and compact: the spare, if
+// it is free and has room for need entries, or else a new one with room for at least size.
+// The array it leaves becomes the spare (nil if the log did not allocate it), free once
+// nothing reads it (Raft.compactLog).
 //
 // A log that compaction keeps in place fills its array from a later and later start, and
 // append moved it to a new array every few snapshots, 7% of the bytes
@@ -157,7 +158,11 @@ func (l *raftLog) move(need, size int) {
 	if l.spareFree && cap(l.spare) >= need {
 		l.ents = l.spare[:copy(l.spare[:len(l.ents)], l.ents)]
 	} else {
-		l.ents = slices.Grow(l.ents, size-len(l.ents))
+		// Grown from the entries alone (capped at their length): the room past them, which
+		// compact's kept tail and a partly filled array have, holds nothing to copy, and
+		// append's growth then goes by the log's length rather than the old array's.
+		n := len(l.ents)
+		l.ents = slices.Grow(l.ents[:n:n], size-n)
 	}
 	l.base = l.ents[:0:cap(l.ents)] // the log at its start
 	l.spare, l.spareFree = from, false
@@ -199,19 +204,11 @@ func (l *raftLog) compact(i int) (moved bool) {
 	t := l.mustTerm(i)
 	k := i - l.snap.Index
 	keep := l.ents[k:]
-	if cap(keep)-len(keep) < k {
-		var to []Entry
-		if l.spareFree && cap(l.spare) >= len(keep)+k {
-			to = l.spare[:len(keep)]
-		} else {
-			to = make([]Entry, len(keep), len(keep)+compactRoom*k)
-		}
-		copy(to, keep)
-		l.spare, l.spareFree = l.base, false
-		l.base = to[:0:cap(to)]
-		keep, moved = to, true
-	}
 	l.ents = keep
+	if cap(keep)-len(keep) < k {
+		l.move(len(keep)+k, len(keep)+compactRoom*k)
+		moved = true
+	}
 	l.snap = SnapshotMeta{Index: i, Term: t}
 	return moved
 }

@@ -192,7 +192,10 @@ func nextRecord(buf []byte) (body []byte, size int, st recordStatus, err error) 
 // AppendEntryRecord appends the framed record of entry e to buf. rafthost encodes records
 // with AppendEntryRecordHeader, which also returns the header, and AppendEntryRecords; this
 // form, the entry by value, is left for tests and other hosts.
-func AppendEntryRecord(buf []byte, e Entry) []byte { return appendEntryRecord(buf, &e) }
+func AppendEntryRecord(buf []byte, e Entry) []byte {
+	buf, _, _ = AppendEntryRecordHeader(buf, &e)
+	return buf
+}
 
 // AppendEntryRecords appends the framed records of ents to buf, in order (AppendEntryRecord
 // of each), moving buf to a larger array at most once: a host appends a Ready's records to a
@@ -213,14 +216,8 @@ func AppendEntryRecords(buf []byte, ents []Entry) []byte {
 		buf = slices.Grow(buf, n)
 	}
 	for i := range ents {
-		buf = appendEntryRecord(buf, &ents[i])
+		buf, _, _ = AppendEntryRecordHeader(buf, &ents[i])
 	}
-	return buf
-}
-
-// appendEntryRecord is AppendEntryRecord, the entry by pointer (an Entry is five words).
-func appendEntryRecord(buf []byte, e *Entry) []byte {
-	buf, _, _ = AppendEntryRecordHeader(buf, e)
 	return buf
 }
 
@@ -557,18 +554,13 @@ func DecodeHardState(b []byte) (HardState, error) {
 // EncodeSnapshot returns the framed record of a snapshot with its data, in a buffer of
 // exactly its length.
 func EncodeSnapshot(s SnapshotState) []byte {
-	n := RecordHeaderSize + 1 + uvarintLen(uint64(s.Meta.Index)) + uvarintLen(uint64(s.Meta.Term)) + len(s.Data)
-	return AppendSnapshotRecord(make([]byte, 0, n), s)
+	return AppendSnapshotRecord(make([]byte, 0, snapshotHeadSize(s.Meta)+len(s.Data)), s)
 }
 
 // AppendSnapshotRecord appends the framed record of a snapshot with its data to buf: a host
 // that writes snapshots often reuses one buffer.
 func AppendSnapshotRecord(buf []byte, s SnapshotState) []byte {
-	buf, start := beginRecord(buf, RecordSnapshot)
-	buf = binary.AppendUvarint(buf, uint64(s.Meta.Index))
-	buf = binary.AppendUvarint(buf, uint64(s.Meta.Term))
-	buf = append(buf, s.Data...)
-	return endRecord(buf, start)
+	return append(AppendSnapshotRecordHead(buf, s), s.Data...)
 }
 
 // DecodeSnapshot decodes a snapshot file. An empty file is "no snapshot". The data shares
@@ -599,8 +591,12 @@ func DecodeSnapshot(b []byte) (SnapshotState, error) {
 // allocates the head; rafthost writes it into a recycled buffer (AppendSnapshotRecordHead),
 // and this form is left for tests and other hosts.
 func SnapshotRecordHead(s SnapshotState) []byte {
-	n := RecordHeaderSize + 1 + uvarintLen(uint64(s.Meta.Index)) + uvarintLen(uint64(s.Meta.Term))
-	return AppendSnapshotRecordHead(make([]byte, 0, n), s)
+	return AppendSnapshotRecordHead(make([]byte, 0, snapshotHeadSize(s.Meta)), s)
+}
+
+// snapshotHeadSize is the length of SnapshotRecordHead's head for a snapshot at m.
+func snapshotHeadSize(m SnapshotMeta) int {
+	return RecordHeaderSize + 1 + uvarintLen(uint64(m.Index)) + uvarintLen(uint64(m.Term))
 }
 
 // MaxSnapshotRecordHead is the most bytes SnapshotRecordHead returns.
