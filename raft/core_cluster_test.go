@@ -141,7 +141,7 @@ func (c *cluster) process(i int) {
 		if rd.Hard != nil {
 			nd.store.hard = raft.EncodeHardState(*rd.Hard)
 		}
-		c.check(c.checker.Persisted(i, nd.r, rd))
+		c.check(c.checker.Persisted(i, nd.r, &rd))
 		for _, m := range rd.Messages {
 			c.sent[m.Type]++
 			c.queue = append(c.queue, *m.Clone().(*raft.Message))

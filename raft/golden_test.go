@@ -168,7 +168,7 @@ func (s *scripted) process(i int) {
 		if rd.Hard != nil {
 			nd.hard = raft.EncodeHardState(*rd.Hard)
 		}
-		s.check(s.checker.Persisted(i, nd.r, rd))
+		s.check(s.checker.Persisted(i, nd.r, &rd))
 		for _, m := range rd.Messages {
 			s.queue = append(s.queue, *m.Clone().(*raft.Message))
 		}

@@ -73,13 +73,13 @@ func BenchmarkCheckerReplicate(b *testing.B) {
 		for p := 1; p < n; p++ {
 			sends[p-1] = raft.Message{Type: raft.MsgApp, From: 0, To: p, Term: term, Entries: e}
 		}
-		if err := c.Persisted(0, lead, raft.Ready{Entries: e, Messages: sends[:]}); err != nil {
+		if err := c.Persisted(0, lead, &raft.Ready{Entries: e, Messages: sends[:]}); err != nil {
 			b.Fatal(err)
 		}
 		for p := 1; p < n; p++ {
 			views[p].last = index
 			ack[0] = raft.Message{Type: raft.MsgAppResp, From: p, To: 0, Term: term, Success: true, MatchIndex: index}
-			if err := c.Persisted(p, views[p], raft.Ready{Entries: e, Messages: ack[:]}); err != nil {
+			if err := c.Persisted(p, views[p], &raft.Ready{Entries: e, Messages: ack[:]}); err != nil {
 				b.Fatal(err)
 			}
 			lead.match[p] = index
@@ -91,7 +91,7 @@ func BenchmarkCheckerReplicate(b *testing.B) {
 				rd.Snapshot = &raft.SnapshotState{Meta: raft.SnapshotMeta{Index: index, Term: term}}
 				views[p].snap = rd.Snapshot.Meta
 			}
-			if err := c.Persisted(p, views[p], rd); err != nil {
+			if err := c.Persisted(p, views[p], &rd); err != nil {
 				b.Fatal(err)
 			}
 		}

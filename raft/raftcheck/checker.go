@@ -197,31 +197,22 @@ func (c *Checker) Halted(id int) {
 // Writing tells the checker that peer id is handing rd to its storage and that a crash
 // may leave any part of it there until Persisted(rd) is called: a restart is then checked
 // against the state both before and after rd. A host that writes and syncs a Ready with no
-// crash possible in between need not call it. A host that keeps its Ready in place calls
-// WritingReady (rafthost does); this form is for callers that hold a Ready value (tests).
-func (c *Checker) Writing(id int, rd raft.Ready) { c.WritingReady(id, &rd) }
-
-// WritingReady is Writing with the Ready by pointer, for a host that keeps its Ready in
-// place (a Ready is fourteen words, copied at every call that takes it by value, twice a
-// Ready). The checker keeps no pointer to *rd, only the slice of its entries, which it
-// reads only until Persisted(rd) or, after a crash, the peer's next Booted: while rd is
-// not advanced, or its core is gone, nothing writes them (raft.Ready).
-func (c *Checker) WritingReady(id int, rd *raft.Ready) {
+// crash possible in between need not call it. The Ready is taken by pointer, as a host
+// keeps it in place (a Ready is fourteen words, copied at every call that takes it by
+// value, twice a Ready). The checker keeps no pointer to *rd, only the slice of its
+// entries, which it reads only until Persisted(rd) or, after a crash, the peer's next
+// Booted: while rd is not advanced, or its core is gone, nothing writes them (raft.Ready).
+func (c *Checker) Writing(id int, rd *raft.Ready) {
 	p := c.peer(id)
 	p.pending.set(rd)
 	p.writing = true
 }
 
 // Persisted checks one Ready of peer id, now durable, against the peer's state s (its
-// core as it was when it produced rd) and the history of the group. A host that keeps its
-// Ready in place calls PersistedReady (rafthost does); this form is for callers that hold
-// a Ready value (tests).
-func (c *Checker) Persisted(id int, s View, rd raft.Ready) error { return c.PersistedReady(id, s, &rd) }
-
-// PersistedReady is Persisted with the Ready by pointer (see WritingReady). The checker
-// reads *rd during the call and keeps no pointer to it, only the commands it holds, which a
-// core never writes again (raft.Ready).
-func (c *Checker) PersistedReady(id int, s View, rd *raft.Ready) error {
+// core as it was when it produced rd) and the history of the group. The checker reads *rd
+// during the call and keeps no pointer to it, only the commands it holds, which a core
+// never writes again (raft.Ready).
+func (c *Checker) Persisted(id int, s View, rd *raft.Ready) error {
 	p := c.peer(id)
 	p.writing = false
 	p.known = true

@@ -121,11 +121,11 @@ func run(t *testing.T, n int, h history) {
 		case "boot":
 			err = c.Booted(s.id, s.rec)
 		case "writing":
-			c.Writing(s.id, s.rd)
+			c.Writing(s.id, &s.rd)
 		case "halted":
 			c.Halted(s.id)
 		case "persisted":
-			err = c.Persisted(s.id, s.view, s.rd)
+			err = c.Persisted(s.id, s.view, &s.rd)
 		default:
 			t.Fatalf("step %d: kind %q", i, s.kind)
 		}
@@ -570,7 +570,7 @@ func TestCoreSatisfiesView(t *testing.T) {
 	c := New(1)
 	require.NoError(t, c.Booted(0, raft.Persistent{}))
 	rd := r.Ready()
-	require.NoError(t, c.Persisted(0, r, rd))
+	require.NoError(t, c.Persisted(0, r, &rd))
 	r.Advance(&rd)
 }
 

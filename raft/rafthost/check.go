@@ -54,7 +54,7 @@ func (c *Checker) Booted(p *Peer, rec raft.Persistent) {
 
 // Persisted checks one Ready of peer p.
 func (c *Checker) Persisted(p *Peer, rd *raft.Ready) {
-	if err := c.check.PersistedReady(p.cfg.Raft.ID, p.core, rd); err != nil {
+	if err := c.check.Persisted(p.cfg.Raft.ID, p.core, rd); err != nil {
 		c.fail(p, err)
 	}
 }
@@ -62,7 +62,7 @@ func (c *Checker) Persisted(p *Peer, rd *raft.Ready) {
 // Writing tells the checks that p hands rd to its storage: until Persisted(rd),
 // a crash may leave any part of it there (raftcheck.Checker.Writing).
 func (c *Checker) Writing(p *Peer, rd *raft.Ready) {
-	c.check.WritingReady(p.cfg.Raft.ID, rd)
+	c.check.Writing(p.cfg.Raft.ID, rd)
 }
 
 // Halted tells the checks that p refused to run on corrupt storage: what its

@@ -22,7 +22,9 @@ type Table[T any] struct {
 	first []T           // slots [0, len(first)), len(first) <= PageLen
 	rest  []*[PageLen]T // rest[k-1] holds the slots [k*PageLen, (k+1)*PageLen)
 	n     int           // the slots that exist: [0, n)
-	room  int           // the slots the pages hold: [0, room), room >= n
+	// room is the slots the pages hold, [0, room), room >= n: derivable from the pages,
+	// and kept so that Grow's inline test is one comparison.
+	room int
 }
 
 const (
