@@ -8,8 +8,8 @@
 //
 // Every check is incremental: a Ready costs O(1) plus O(entries and messages in it), never
 // O(log). The exception is leader completeness, which scans the committed entries the
-// new leader must hold once per term, and a boot, which compares what was recovered with
-// what was synced.
+// new leader must hold once per term and leader instance, and a boot, which compares what
+// was recovered with what was synced.
 //
 // The checks, by the name a Violation carries:
 //
@@ -92,14 +92,13 @@ var _ View = (*raft.Raft)(nil)
 // recorded: a host may go on feeding the Checker (the golden trace does), but what it
 // reports after a violation may follow from the first.
 type Checker struct {
-	n            int
-	peers        []peerState
-	election     electionSafety
-	votes        voteLedger
-	matching     logMatching
-	completeness leaderCompleteness
-	machine      stateMachineSafety
-	hashes       []uint64 // Booted's: the hashes of the recovered commands
+	n        int
+	peers    []peerState
+	election electionSafety
+	votes    voteLedger
+	matching logMatching
+	machine  stateMachineSafety
+	hashes   []uint64 // Booted's: the hashes of the recovered commands
 }
 
 // peerState is what the checker knows of one peer.
@@ -111,9 +110,9 @@ type peerState struct {
 	known   bool      // synced is known: the checker saw the peer boot or persist
 	halted  bool      // its host halted it on corrupt storage; its next boot starts afresh
 	ack     ack       // what it acknowledged in its current term
-	// led is the term the peer was last seen leading, -1 before that: election safety and
-	// leader completeness need to hear of a peer leading a term only once, and a leader
-	// persists a Ready for every round of messages it sends.
+	// led is the term the peer's current instance was last seen leading, -1 before that:
+	// election safety and leader completeness need to hear of an instance leading a term
+	// only once, and a leader persists a Ready for every round of messages it sends.
 	led int
 }
 
@@ -179,6 +178,7 @@ func (c *Checker) Booted(id int, rec raft.Persistent) error {
 	p.writing = false
 	p.known = true
 	p.halted = false
+	p.led = -1
 	c.machine.booted(id, rec)
 	return err
 }
@@ -251,12 +251,12 @@ func (c *Checker) Persisted(id int, s View, rd *raft.Ready) error {
 			if err := c.election.check(id, term); err != nil {
 				return err
 			}
-			if !c.completeness.done(term) {
-				if err := c.completeness.check(id, s, term, &c.machine); err != nil {
-					return err
-				}
-			}
+			// Heard of before the scan, so that a leader that fails it is reported once,
+			// not at each of its Readies.
 			p.led = term
+			if err := checkLeaderCompleteness(id, s, term, &c.machine); err != nil {
+				return err
+			}
 		}
 		if err := checkMatchBound(id, s, c.n); err != nil {
 			return err

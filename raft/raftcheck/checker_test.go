@@ -306,6 +306,14 @@ func TestLeaderCompleteness(t *testing.T) {
 		{name: "a later leader has another term at a committed index", want: LeaderCompleteness, steps: with(committed,
 			persisted(1, leader(3, 1, 1), raft.Ready{Hard: hard(3, 1)}),
 		)},
+		// A peer whose storage was lost leads the term it led before, granted the votes it
+		// had (a voter may grant the same candidate again), with the entries gone: only a
+		// check per instance, not per term, sees it.
+		{name: "a leader back from lost storage leads its term again without them", want: LeaderCompleteness, steps: with(committed,
+			halted(0),
+			boot(0, raft.Persistent{Hard: raft.HardState{Vote: -1}}),
+			persisted(0, leader(2), raft.Ready{Hard: hard(2, 0)}),
+		)},
 		{name: "a later leader holds every committed entry", steps: with(committed,
 			persisted(1, leader(3, 1, 2, 3), raft.Ready{Hard: hard(3, 1)}),
 		)},

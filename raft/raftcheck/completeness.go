@@ -1,11 +1,14 @@
 package raftcheck
 
-// leaderCompleteness: if a log entry is committed in a given term, it is present in the
-// logs of the leaders of all higher terms (§5.4). When a peer is first seen leading a
-// term, its log must hold every entry any peer has applied (applied implies committed) in
-// an earlier term, except those its snapshot covers. This scan is the one check that is
-// not O(Ready): it runs once per term, over the committed entries past the leader's
-// snapshot.
+// checkLeaderCompleteness: if a log entry is committed in a given term, it is present in the
+// logs of the leaders of all higher terms (§5.4). When an instance of a peer is first seen
+// leading a term, its log must hold every entry any peer has applied (applied implies
+// committed) in an earlier term, except those its snapshot covers. This scan is the one
+// check that is not O(Ready): it runs once per term and leader instance, over the
+// committed entries past the leader's snapshot. Per instance, not per term: a peer whose
+// storage was lost (Halted) that comes back and leads the same term again, having been
+// granted the votes it already had, may lead it with a shorter log, and only the second
+// scan would see that.
 //
 // Only entries committed in an earlier term: a leader of an older term can be elected
 // after a newer term committed more, and lack it legitimately (raft/Swarm seed 32): peer
@@ -13,19 +16,7 @@ package raftcheck
 // 16 and commits index 132; peer 1 resumes, counts its term-15 votes and leads term 15
 // with a log ending at 131. It can commit nothing (its followers are in term 16 now), and
 // no leader of a term after 16 lacks 132.
-type leaderCompleteness struct {
-	checked []bool // checked[term]: the term was checked
-}
-
-// done reports whether term was checked.
-func (l *leaderCompleteness) done(term int) bool { return term < len(l.checked) && l.checked[term] }
-
-func (l *leaderCompleteness) check(id int, s View, term int, m *stateMachineSafety) error {
-	if l.done(term) {
-		return nil
-	}
-	l.checked = grow(l.checked, term)
-	l.checked[term] = true
+func checkLeaderCompleteness(id int, s View, term int, m *stateMachineSafety) error {
 	for i := s.SnapshotMeta().Index + 1; i <= m.maxCommitted; i++ {
 		want, ok := m.entry(i)
 		if !ok {
