@@ -3,7 +3,6 @@ package rafthost
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/lockstep-dst/lockstep/clock"
@@ -73,6 +72,9 @@ type PeerConfig struct {
 // WritingObserver is an Observer that also wants to know when a Ready is
 // handed to storage, before it is durable: from then until its Persisted, a
 // crash may leave any part of it on disk. rd is the peer's, as Persisted's is.
+// A Ready with nothing to store (only messages or applies) is persisted in the
+// same event, with no crash possible in between, and Writing is not called for
+// it, as raftcheck.Checker.Writing allows.
 type WritingObserver interface {
 	Writing(p *Peer, rd *raft.Ready)
 }
@@ -425,10 +427,13 @@ func (p *Peer) drain() {
 		if rd.Snapshot != nil && p.snapBufs != nil {
 			p.snapBufs.taken(rd)
 		}
-		if p.writingObs != nil {
+		p.persist(rd)
+		if p.writingObs != nil && len(p.ops) > 0 {
+			// A Ready with nothing to store is not heard of (WritingObserver): write finishes
+			// it at once, in this event. Nearly a quarter of kv/SnapshotRecoverManyClients3B's
+			// Readies carry only messages or applies.
 			p.writingObs.Writing(p, rd)
 		}
-		p.persist(rd)
 		p.write()
 	}
 	p.draining = false
@@ -550,18 +555,53 @@ func (p *Peer) traceRole() {
 	}
 }
 
-// fileOp is one storage operation of a Ready.
+// fileOp is one storage operation of a Ready. Its files are peerFiles rather than names:
+// persist plans up to ten operations in p.ops for a Ready, two (an append and its sync) for
+// most, and with two strings an operation was 104 bytes holding four pointers, each stored
+// behind a write-barrier check, and write told the files apart by comparing names.
 type fileOp struct {
 	kind     fileOpKind
-	name, to string
+	file, to peerFile
+	folded   bool
 	data     []byte
 	tail     []byte // opWrite: written after data (WriteFileOwned's tail)
 	// fold is data's records folded (foldRecords) if folded: an opAppend of the log
 	// image's records, as persist made them, and a rewritten log's opWrite, as encodeLog
 	// made them; write walks the others' headers.
-	fold   uint64
-	folded bool
+	fold uint64
 }
+
+// peerFile is one of the files a peer keeps (fileHard and the rest), as a fileOp names it.
+type peerFile uint8
+
+const (
+	hardTmpFile peerFile = iota
+	snapTmpFile
+	logTmpFile
+	hardFile
+	snapshotFile
+	logFile
+)
+
+// name is the file's name on the storage.
+func (f peerFile) name() string {
+	switch f {
+	case hardTmpFile:
+		return fileHardTmp
+	case snapTmpFile:
+		return fileSnapTmp
+	case logTmpFile:
+		return fileLogTmp
+	case hardFile:
+		return fileHard
+	case snapshotFile:
+		return fileSnapshot
+	}
+	return fileLog
+}
+
+// target is the file a temporary file is renamed over (UnsafeRenameUnsynced).
+func (f peerFile) target() peerFile { return f + hardFile - hardTmpFile }
 
 // digest is recordsDigest of what op writes, from the fold persist made if it made one.
 func (op *fileOp) digest() uint64 {
@@ -624,7 +664,7 @@ func (p *Peer) persist(rd *raft.Ready) {
 	logChanged := rd.Truncate > 0 || len(rd.Entries) > 0
 	rewrite := rd.Snapshot != nil || (p.rewriteLog && logChanged)
 	if rd.Hard != nil {
-		ops = append(ops, fileOp{kind: opWrite, name: fileHardTmp, data: raft.EncodeHardState(*rd.Hard)})
+		ops = append(ops, fileOp{kind: opWrite, file: hardTmpFile, data: raft.EncodeHardState(*rd.Hard)})
 	}
 	if rd.Snapshot != nil {
 		// The record's head, in an array the storage gave back if there is one
@@ -639,7 +679,7 @@ func (p *Peer) persist(rd *raft.Ready) {
 			head = make([]byte, 0, raft.MaxSnapshotRecordHead)
 		}
 		head = raft.AppendSnapshotRecordHead(head, *rd.Snapshot)
-		ops = append(ops, fileOp{kind: opWrite, name: fileSnapTmp, data: head, tail: rd.Snapshot.Data})
+		ops = append(ops, fileOp{kind: opWrite, file: snapTmpFile, data: head, tail: rd.Snapshot.Data})
 	}
 	var appended []byte // the log records rd appends, unless the log is rewritten
 	var fold uint64     // their headers folded (foldRecords), if folded
@@ -671,15 +711,15 @@ func (p *Peer) persist(rd *raft.Ready) {
 	}
 	if rewrite {
 		data, fold := p.encodeLog()
-		ops = append(ops, fileOp{kind: opWrite, name: fileLogTmp, data: data, fold: fold, folded: true})
+		ops = append(ops, fileOp{kind: opWrite, file: logTmpFile, data: data, fold: fold, folded: true})
 		p.rewriteLog = false
 	}
 	if p.cfg.UnsafeRenameUnsynced {
 		for i, n := 0, len(ops); i < n; i++ {
-			ops = append(ops, fileOp{kind: opRename, name: ops[i].name, to: strings.TrimSuffix(ops[i].name, tmpSuffix)})
+			ops = append(ops, fileOp{kind: opRename, file: ops[i].file, to: ops[i].file.target()})
 		}
 		if logChanged && !rewrite {
-			ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: appended, fold: fold, folded: folded})
+			ops = append(ops, fileOp{kind: opAppend, file: logFile, data: appended, fold: fold, folded: folded})
 		}
 		if len(ops) > 0 {
 			ops = append(ops, fileOp{kind: opSync})
@@ -691,18 +731,18 @@ func (p *Peer) persist(rd *raft.Ready) {
 		ops = append(ops, fileOp{kind: opSync})
 	}
 	if rd.Hard != nil {
-		ops = append(ops, fileOp{kind: opRename, name: fileHardTmp, to: fileHard}, fileOp{kind: opSync})
+		ops = append(ops, fileOp{kind: opRename, file: hardTmpFile, to: hardFile}, fileOp{kind: opSync})
 	}
 	if rd.Snapshot != nil {
-		ops = append(ops, fileOp{kind: opRename, name: fileSnapTmp, to: fileSnapshot}, fileOp{kind: opSync})
+		ops = append(ops, fileOp{kind: opRename, file: snapTmpFile, to: snapshotFile}, fileOp{kind: opSync})
 	}
 	switch {
 	case rewrite && snapshotOnly(rd):
-		ops = append(ops, fileOp{kind: opRename, name: fileLogTmp, to: fileLog})
+		ops = append(ops, fileOp{kind: opRename, file: logTmpFile, to: logFile})
 	case rewrite:
-		ops = append(ops, fileOp{kind: opRename, name: fileLogTmp, to: fileLog}, fileOp{kind: opSync})
+		ops = append(ops, fileOp{kind: opRename, file: logTmpFile, to: logFile}, fileOp{kind: opSync})
 	case logChanged:
-		ops = append(ops, fileOp{kind: opAppend, name: fileLog, data: appended, fold: fold, folded: folded}, fileOp{kind: opSync})
+		ops = append(ops, fileOp{kind: opAppend, file: logFile, data: appended, fold: fold, folded: folded}, fileOp{kind: opSync})
 	}
 	p.ops, p.next = ops, 0
 }
@@ -806,15 +846,15 @@ func (p *Peer) write() {
 		switch op.kind {
 		case opWrite:
 			w.Digest(op.digest())
-			p.store.WriteFileOwned(op.name, op.data, op.tail) // a buffer of its own and immutable data (persist)
-			switch op.name {
-			case fileHardTmp:
+			p.store.WriteFileOwned(op.file.name(), op.data, op.tail) // a buffer of its own and immutable data (persist)
+			switch op.file {
+			case hardTmpFile:
 				p.sizes.hardTmp = len(op.data) + len(op.tail)
-			case fileSnapTmp:
+			case snapTmpFile:
 				if p.fileBufs != nil {
 					p.fileBufs.heads.written(op.data) // persist's
 				}
-			case fileLogTmp:
+			case logTmpFile:
 				p.sizes.logTmp = len(op.data) + len(op.tail)
 				if p.fileBufs == nil {
 					// Syncs are counted from now on (see fileBuffers); none is in flight.
@@ -825,19 +865,19 @@ func (p *Peer) write() {
 			}
 		case opAppend:
 			w.Digest(op.digest())
-			p.store.AppendFile(op.name, op.data)
-			p.sizes.log += len(op.data) // op.name is fileLog
+			p.store.AppendFile(fileLog, op.data) // op.file is logFile
+			p.sizes.log += len(op.data)
 		case opRename:
-			p.store.Rename(op.name, op.to)
+			p.store.Rename(op.file.name(), op.to.name())
 			switch op.to {
-			case fileHard:
+			case hardFile:
 				p.sizes.hard = p.sizes.hardTmp
-			case fileLog:
+			case logFile:
 				p.sizes.log = p.sizes.logTmp
 				if p.fileBufs != nil {
 					p.fileBufs.renamed()
 				}
-			case fileSnapshot:
+			case snapshotFile:
 				if p.fileBufs != nil {
 					p.fileBufs.heads.renamed(p.fileBufs.issued)
 				}
