@@ -19,3 +19,11 @@ func crcUpdateDirect(crc uint32, b []byte) uint32
 //
 //go:noescape
 func putHeaderDirect(rec []byte)
+
+// putEntryRecordDirect writes the whole entry record of term, index and cmd into rec, whose
+// length is the record's, for a term below 0x80, an index below 1<<14 and a body shorter
+// than crcDirectLimit (AppendEntryRecordHeader checks): cmd goes into the record and into
+// the body's CRC in one pass, and it returns the body's length and CRC.
+//
+//go:noescape
+func putEntryRecordDirect(rec []byte, term, index uint64, cmd []byte) (length, crc uint32)

@@ -68,3 +68,42 @@ func TestPutHeaderDirect(t *testing.T) {
 		require.Equal(t, want, b, "body of %d bytes", n)
 	}
 }
+
+// TestPutEntryRecordDirect: on a CPU with SSE4.2 the record AppendEntryRecordHeader writes
+// through putEntryRecordDirect is the format's (the body's kind, uvarint term, uvarint index
+// and command, framed by its length, the length's CRC-32C and the body's CRC-32C), for the
+// terms and indexes of one and two bytes at their bounds and commands of every length of a
+// few words, after any bytes already in the buffer; it returns the header's length and CRC,
+// and writes nothing past the record.
+func TestPutEntryRecordDirect(t *testing.T) {
+	if !haveCRCDirect {
+		t.Skip("no direct CRC-32C on this machine")
+	}
+	for _, term := range []int{0, 1, 0x7f} {
+		for _, index := range []int{1, 0x7f, 0x80, 0x1234, 1<<14 - 1} {
+			for n := range 40 {
+				cmd := make([]byte, n)
+				for i := range cmd {
+					cmd[i] = byte(i*13 + n + index)
+				}
+				body := append([]byte{byte(RecordEntry)}, binary.AppendUvarint(binary.AppendUvarint(nil, uint64(term)), uint64(index))...)
+				body = append(body, cmd...)
+				want := []byte{7, 7, 7}
+				want = binary.LittleEndian.AppendUint32(want, uint32(len(body)))
+				want = binary.LittleEndian.AppendUint32(want, crc32.Checksum(want[3:7], crcTable))
+				want = binary.LittleEndian.AppendUint32(want, crc32.Checksum(body, crcTable))
+				want = append(want, body...)
+
+				buf := make([]byte, 3, len(want)+8)
+				for i := range buf[:cap(buf)] {
+					buf[:cap(buf)][i] = 7
+				}
+				got, length, crc := AppendEntryRecordHeader(buf, &Entry{Term: term, Index: index, Command: cmd})
+				require.Equal(t, want, got, "term %d, index %d, command of %d bytes", term, index, n)
+				require.Equal(t, uint32(len(body)), length)
+				require.Equal(t, crc32.Checksum(body, crcTable), crc)
+				require.Equal(t, []byte{7, 7, 7, 7, 7, 7, 7, 7}, got[len(got):cap(got)], "bytes past the record")
+			}
+		}
+	}
+}
