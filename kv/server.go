@@ -299,12 +299,11 @@ func (s *Server) snapshot(size int) {
 
 // restore replaces the store by a snapshot covering through index.
 func (s *Server) restore(snap []byte, index int) {
-	st, err := restoreStore(snap) // Raft's snapshot bytes, read-only
-
+	// Raft's snapshot bytes, read-only; the store is replaced here, and nothing else holds it.
+	st, err := s.store.restore(snap)
 	if err != nil {
 		panic(fmt.Sprintf("kv: server %d: snapshot at %d: %v", s.cfg.ID, index, err))
 	}
-	st.adopt(s.store) // replaced here, and nothing else holds it
 	s.store = st
 	s.lastApplied = index
 	s.snapIndex = index
