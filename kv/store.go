@@ -94,10 +94,10 @@ type session struct {
 // snapshot's bytes per store.
 //
 // A value the entry returned (value) is never written again, as the reply that carries it
-// goes to another node: an Append (or a restore's adopt) writes past the end of the value,
-// or moves the entry to a new array, leaving the old one to whoever reads it; a Put moves
-// to a new array; and the rewritten header (see header) is before vstart, outside every
-// value.
+// goes to another node: an Append (or a restore that keeps the array, entry.restore) writes
+// past the end of the value, or moves the entry to a new array, leaving the old one to
+// whoever reads it; a Put moves to a new array; and the rewritten header (see header) is
+// before vstart, outside every value.
 type entry struct {
 	key                 string
 	hash                uint64 // keyHash(key), set by keyTable.add
