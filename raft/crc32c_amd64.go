@@ -20,10 +20,11 @@ func crcUpdateDirect(crc uint32, b []byte) uint32
 //go:noescape
 func putHeaderDirect(rec []byte)
 
-// putEntryRecordDirect writes the whole entry record of term, index and cmd into rec, whose
-// length is the record's, for a term below 0x80, an index below 1<<14 and a body shorter
-// than crcDirectLimit (AppendEntryRecordHeader checks): cmd goes into the record and into
-// the body's CRC in one pass, and it returns the body's length and CRC.
+// appendEntryRecordDirect appends e's whole entry record to buf in place, by the CRC32
+// instruction, for a term below 0x80, an index below 1<<14 and a body shorter than
+// crcDirectLimit, if buf has the room (ok; else it writes nothing): the command goes into the
+// record and into the body's CRC in one pass. It returns buf's new length, and the body's
+// length and CRC.
 //
 //go:noescape
-func putEntryRecordDirect(rec []byte, term, index uint64, cmd []byte) (length, crc uint32)
+func appendEntryRecordDirect(buf []byte, e *Entry) (n int, length, crc uint32, ok bool)

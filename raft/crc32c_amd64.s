@@ -74,21 +74,43 @@ TEXT ·putHeaderDirect(SB), NOSPLIT, $0-24
 	MOVL AX, 8(DI)
 	RET
 
-// func putEntryRecordDirect(rec []byte, term, index uint64, cmd []byte) (length, crc uint32)
+// func appendEntryRecordDirect(buf []byte, e *Entry) (n int, length, crc uint32, ok bool)
 //
-// rec is exactly the entry record of term (below 0x80), index (below 1<<14) and cmd: its
-// 12-byte header, then the body, the kind byte, the term's byte, the index's one or two
-// bytes and cmd. It writes all of it, folding the body into its CRC as it stores it (cmd
-// is copied 8 bytes at a time through a register the CRC32 instruction reads too), and
-// returns the body's length and CRC.
-TEXT ·putEntryRecordDirect(SB), NOSPLIT, $0-72
-	MOVQ rec_base+0(FP), DI
-	MOVQ rec_len+8(FP), DX
-	MOVQ term+24(FP), R8
-	MOVQ index+32(FP), R9
-	MOVQ cmd_base+40(FP), SI
-	MOVQ cmd_len+48(FP), CX
-	SUBQ $12, DX // the body's length
+// It appends e's record to buf in place, if e's term is below 0x80, its index below 1<<14,
+// its command shorter than crcDirectLimit-4 (500) bytes, and buf has the room: the 12-byte
+// header, then the body, the kind byte, the term's byte, the index's one or two bytes and
+// the command, folded into the body's CRC as it is stored (8 bytes at a time through a
+// register the CRC32 instruction reads too). It returns buf's new length and the body's
+// length and CRC, and ok; ok is false, and nothing written, if e or buf is not such.
+// e is read as an Entry: Term at 0, Index at 8, Command at 16 and 24 (TestEntryLayout).
+TEXT ·appendEntryRecordDirect(SB), NOSPLIT, $0-49
+	MOVQ e+24(FP), R11
+	MOVQ 0(R11), R8  // term
+	MOVQ 8(R11), R9  // index
+	MOVQ 16(R11), SI // command
+	MOVQ 24(R11), CX // its length
+	CMPQ R8, $0x80
+	JAE  no
+	CMPQ R9, $0x4000
+	JAE  no
+	CMPQ CX, $500
+	JAE  no
+	LEAQ 3(CX), DX // the body's length, with an index of one byte
+	CMPQ R9, $0x80
+	JB   sized
+	INCQ DX
+sized:
+	MOVQ buf_base+0(FP), DI
+	MOVQ buf_len+8(FP), BX
+	MOVQ buf_cap+16(FP), R10
+	SUBQ BX, R10 // the room
+	LEAQ 12(DX), R12
+	CMPQ R10, R12
+	JB   no
+	ADDQ BX, DI // the record
+	ADDQ R12, BX
+	MOVQ BX, n+32(FP)
+	MOVQ DI, R11
 	MOVL $0xffffffff, AX
 	// The kind (1) and the term, as one 16-bit word.
 	SHLQ $8, R8
@@ -151,13 +173,16 @@ one:
 	MOVB R10, (DI)
 done:
 	NOTL AX
-	MOVQ rec_base+0(FP), DI
-	MOVL DX, 0(DI)
+	MOVL DX, 0(R11)
 	MOVL $0xffffffff, R10
 	CRC32L DX, R10
 	NOTL R10
-	MOVL R10, 4(DI)
-	MOVL AX, 8(DI)
-	MOVL DX, length+64(FP)
-	MOVL AX, crc+68(FP)
+	MOVL R10, 4(R11)
+	MOVL AX, 8(R11)
+	MOVL DX, length+40(FP)
+	MOVL AX, crc+44(FP)
+	MOVB $1, ok+48(FP)
+	RET
+no:
+	MOVB $0, ok+48(FP)
 	RET

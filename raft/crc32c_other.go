@@ -11,6 +11,6 @@ func crcUpdateDirect(crc uint32, b []byte) uint32 {
 
 func putHeaderDirect(rec []byte) { panic("raft: no direct CRC-32C on this architecture") }
 
-func putEntryRecordDirect(rec []byte, term, index uint64, cmd []byte) (length, crc uint32) {
+func appendEntryRecordDirect(buf []byte, e *Entry) (n int, length, crc uint32, ok bool) {
 	panic("raft: no direct CRC-32C on this architecture")
 }

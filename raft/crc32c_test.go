@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
@@ -69,13 +70,14 @@ func TestPutHeaderDirect(t *testing.T) {
 	}
 }
 
-// TestPutEntryRecordDirect: on a CPU with SSE4.2 the record AppendEntryRecordHeader writes
-// through putEntryRecordDirect is the format's (the body's kind, uvarint term, uvarint index
-// and command, framed by its length, the length's CRC-32C and the body's CRC-32C), for the
-// terms and indexes of one and two bytes at their bounds and commands of every length of a
-// few words, after any bytes already in the buffer; it returns the header's length and CRC,
-// and writes nothing past the record.
-func TestPutEntryRecordDirect(t *testing.T) {
+// TestAppendEntryRecordDirect: on a CPU with SSE4.2 the record AppendEntryRecordHeader writes
+// through appendEntryRecordDirect, into a buffer with the room, is the format's (the body's
+// kind, uvarint term, uvarint index and command, framed by its length, the length's CRC-32C
+// and the body's CRC-32C), for the terms and indexes of one and two bytes at their bounds and
+// commands of every length of a few words, after any bytes already in the buffer; it returns
+// the header's length and CRC, and writes nothing past the record. Without the room, the
+// routine writes nothing and says so (the general encoding grows the buffer).
+func TestAppendEntryRecordDirect(t *testing.T) {
 	if !haveCRCDirect {
 		t.Skip("no direct CRC-32C on this machine")
 	}
@@ -94,16 +96,39 @@ func TestPutEntryRecordDirect(t *testing.T) {
 				want = binary.LittleEndian.AppendUint32(want, crc32.Checksum(body, crcTable))
 				want = append(want, body...)
 
+				e := &Entry{Term: term, Index: index, Command: cmd}
 				buf := make([]byte, 3, len(want)+8)
 				for i := range buf[:cap(buf)] {
 					buf[:cap(buf)][i] = 7
 				}
-				got, length, crc := AppendEntryRecordHeader(buf, &Entry{Term: term, Index: index, Command: cmd})
+				got, length, crc := AppendEntryRecordHeader(buf, e)
 				require.Equal(t, want, got, "term %d, index %d, command of %d bytes", term, index, n)
+				require.Same(t, &buf[0], &got[0], "in place")
 				require.Equal(t, uint32(len(body)), length)
 				require.Equal(t, crc32.Checksum(body, crcTable), crc)
 				require.Equal(t, []byte{7, 7, 7, 7, 7, 7, 7, 7}, got[len(got):cap(got)], "bytes past the record")
+
+				short := append(make([]byte, 0, len(want)-1), 7, 7, 7)
+				_, _, _, ok := appendEntryRecordDirect(short, e)
+				require.False(t, ok, "no room")
+				require.Equal(t, []byte{7, 7, 7}, short[:3])
+				got, _, _ = AppendEntryRecordHeader(short, e)
+				require.Equal(t, want, got, "grown")
 			}
 		}
 	}
+	for _, e := range []Entry{{Term: 0x80, Index: 1}, {Term: 1, Index: 1 << 14}, {Term: 1, Index: 1, Command: make([]byte, crcDirectLimit-4)}} {
+		_, _, _, ok := appendEntryRecordDirect(make([]byte, 0, 1000), &e)
+		require.False(t, ok, "term %d, index %d, command of %d bytes", e.Term, e.Index, len(e.Command))
+	}
+	_, _, _, ok := appendEntryRecordDirect(make([]byte, 0, 1000), &Entry{Term: 1, Index: 1, Command: make([]byte, crcDirectLimit-5)})
+	require.True(t, ok, "the longest command it takes")
+}
+
+// TestEntryLayout: Entry's fields are where appendEntryRecordDirect reads them.
+func TestEntryLayout(t *testing.T) {
+	var e Entry
+	require.Equal(t, []uintptr{0, 8, 16, 24}, []uintptr{unsafe.Offsetof(e.Term), unsafe.Offsetof(e.Index),
+		unsafe.Offsetof(e.Command), unsafe.Offsetof(e.Command) + unsafe.Sizeof(uintptr(0))})
+	require.Equal(t, uintptr(8), unsafe.Sizeof(e.Term))
 }
