@@ -639,7 +639,7 @@ func TestSendWritesEveryField(t *testing.T) {
 	stale := Message{Type: MsgSnap, Granted: false, Entries: []Entry{{Term: 1, Index: 1}, {Term: 1, Index: 2}},
 		Data: []byte("stale"), Snapshot: SnapshotMeta{Index: 1, Term: 1}, ConflictTerm: -1}
 	r.msgs = append(r.msgs[:0], stale)[:0] // the slot holds a stale message past the queue's end
-	r.send(m)
+	r.send(&m)
 	require.Len(t, r.msgs, 1)
 	want := m
 	want.From, want.Term = 1, 7
