@@ -246,3 +246,32 @@ func TestCompactMovesIntoTheSpareOnlyWhenFree(t *testing.T) {
 	require.NotSame(t, &small[:1][0], &l.ents[0], "a spare without the room is not used")
 	require.Equal(t, []Entry{{Term: 1, Index: 9}, {Term: 1, Index: 10}}, l.ents)
 }
+
+// TestLogTermsAndSlices: mustTerm gives the snapshot's term at its index and each entry's
+// after it, and slice the entries of any range inside the log (nil for an empty one, capped
+// at its end); both panic, saying what was asked of which log, outside it.
+func TestLogTermsAndSlices(t *testing.T) {
+	l := raftLog{snap: SnapshotMeta{Index: 3, Term: 2}}
+	l.append(Entry{Term: 2, Index: 4}, Entry{Term: 3, Index: 5}, Entry{Term: 5, Index: 6})
+	for i, want := range map[int]int{3: 2, 4: 2, 5: 3, 6: 5} {
+		require.Equal(t, want, l.mustTerm(i), "index %d", i)
+	}
+	for _, i := range []int{2, 7} {
+		require.PanicsWithError(t, fmt.Sprintf("raft: term of index %d requested outside log [3, 6]", i), func() { l.mustTerm(i) })
+	}
+	for lo := 4; lo <= 7; lo++ {
+		for hi := lo; hi <= 7; hi++ {
+			s := l.slice(lo, hi)
+			if lo == hi {
+				require.Nil(t, s)
+				continue
+			}
+			require.Equal(t, l.ents[lo-4:hi-4], s, "[%d, %d)", lo, hi)
+			require.Equal(t, len(s), cap(s), "[%d, %d): capped", lo, hi)
+			require.Same(t, &l.ents[lo-4], &s[0], "[%d, %d): the log's own", lo, hi)
+		}
+	}
+	for _, r := range [][2]int{{3, 5}, {4, 8}, {6, 5}} {
+		require.PanicsWithError(t, fmt.Sprintf("raft: slice [%d, %d) requested outside log [4, 6]", r[0], r[1]), func() { l.slice(r[0], r[1]) })
+	}
+}
