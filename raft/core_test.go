@@ -805,3 +805,27 @@ func TestLargeApplyIsHandedOutInBatches(t *testing.T) {
 	require.Equal(t, n, f.AppliedIndex())
 	require.False(t, f.HasReady())
 }
+
+// TestBrokenInvariantsPanicSayingWhich: a node whose state breaks one of the invariants
+// checked after every input panics when next checked, with a message naming that invariant
+// and the node's state.
+func TestBrokenInvariantsPanicSayingWhich(t *testing.T) {
+	for _, c := range []struct {
+		breakIt func(r *Raft)
+		msg     string
+	}{
+		{func(r *Raft) { r.applied = r.commit + 1 }, "raft: invariant applied <= committed violated: node 0 leader t2 vote=0 lead=0 log=[4..6] commit=5 applied=6"},
+		{func(r *Raft) { r.commit, r.applied = 7, 7 }, "raft: invariant committed <= last index violated: node 0 leader t2 vote=0 lead=0 log=[4..6] commit=7 applied=7"},
+		{func(r *Raft) { r.applied = 2 }, "raft: invariant snapshot <= applied violated: snapshot 3, node 0 leader t2 vote=0 lead=0 log=[4..6] commit=5 applied=2"},
+		{func(r *Raft) { r.term = 1 }, "raft: invariant log terms <= current term violated: last term 2, node 0 leader t1 vote=0 lead=0 log=[4..6] commit=5 applied=5"},
+		{func(r *Raft) { r.vote = 1 }, "raft: invariant leader voted for itself violated: node 0 leader t2 vote=1 lead=0 log=[4..6] commit=5 applied=5"},
+		{func(r *Raft) { r.lead = 1 }, "raft: invariant leader knows itself violated: node 0 leader t2 vote=0 lead=1 log=[4..6] commit=5 applied=5"},
+	} {
+		r := newNode(t, 0, 1, Persistent{Hard: HardState{Term: 2, Vote: 0}, Snapshot: SnapshotMeta{Index: 3, Term: 1},
+			Entries: []Entry{{Term: 1, Index: 4}, {Term: 2, Index: 5}, {Term: 2, Index: 6}}})
+		r.role, r.lead, r.commit, r.applied = leader, 0, 5, 5
+		r.assertInvariants()
+		c.breakIt(r)
+		require.PanicsWithError(t, c.msg, r.assertInvariants)
+	}
+}
