@@ -159,22 +159,27 @@ func (e *entry) checksum() uint32 {
 	return e.sum
 }
 
-// append appends v to the value.
+// append appends v to the value. (Small enough to inline in applyUnchecked, which calls
+// it for every Append: the first append to a read-only entry is apart, ownAppend.)
 func (e *entry) append(v []byte) {
 	if e.wide == 0 {
-		// Into an array of its own with the value (the one copy of a restored value it
-		// ever makes, as a growing array would have copied the value when it grew),
-		// with room for the next few appends: a key appended to once after a restore
-		// is appended to again, and an exact fit made the next Append copy the value a
-		// second time; append grows the array once they outgrow it. Room for as much
-		// again as the value (what append leaves when it grows a small array) made
-		// kv/SnapshotRecoverManyClients3B allocate 2% more bytes, and the other kv/*3B
-		// scenarios up to 0.9% more (measured with the strings.Builder an entry was).
-		e.own(e.value(), v, appendRoom)
+		e.ownAppend(v)
 		return
 	}
 	e.img = append(e.img, v...)
 }
+
+// ownAppend is append for a read-only entry: into an array of its own with the value (the
+// one copy of a restored value it ever makes, as a growing array would have copied the
+// value when it grew), with room for the next few appends: a key appended to once after a
+// restore is appended to again, and an exact fit made the next Append copy the value a
+// second time; append grows the array once they outgrow it. Room for as much again as the
+// value (what append leaves when it grows a small array) made
+// kv/SnapshotRecoverManyClients3B allocate 2% more bytes, and the other kv/*3B scenarios up
+// to 0.9% more (measured with the strings.Builder an entry was).
+//
+//go:noinline
+func (e *entry) ownAppend(v []byte) { e.own(e.value(), v, appendRoom) }
 
 // appendRoom is the room in bytes past its value that an entry's first append leaves
 // (a restored entry's, or a new key's: see entry.append).
