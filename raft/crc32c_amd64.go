@@ -20,11 +20,11 @@ func crcUpdateDirect(crc uint32, b []byte) uint32
 //go:noescape
 func putHeaderDirect(rec []byte)
 
-// appendEntryRecordDirect appends e's whole entry record to buf in place, by the CRC32
-// instruction, for a term below 0x80, an index below 1<<14 and a body shorter than
-// crcDirectLimit, if buf has the room (ok; else it writes nothing): the command goes into the
-// record and into the body's CRC in one pass. It returns buf's new length, and the body's
-// length and CRC.
-//
-//go:noescape
-func appendEntryRecordDirect(buf []byte, e *Entry) (n int, length, crc uint32, ok bool)
+// appendEntryRecordHeader is AppendEntryRecordHeader of the entry of term, index and cmd. It
+// appends the entry's whole record to buf in place, by the CRC32 instruction, if the CPU has
+// it, term is below 0x80, index below 1<<14, the body shorter than crcDirectLimit, and buf
+// has the room: the command goes into the record and into the body's CRC in one pass. Any
+// other entry or buffer it hands to appendEntryRecordOf (a jump, with the arguments as they
+// came). The entry comes as its fields, not a pointer: the routine's pointers escape as far
+// as the compiler knows, and a host's entry may be a variable of its own.
+func appendEntryRecordHeader(buf []byte, term, index int, cmd []byte) (out []byte, length, bodyCRC uint32)

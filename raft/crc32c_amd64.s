@@ -74,27 +74,29 @@ TEXT ·putHeaderDirect(SB), NOSPLIT, $0-24
 	MOVL AX, 8(DI)
 	RET
 
-// func appendEntryRecordDirect(buf []byte, e *Entry) (n int, length, crc uint32, ok bool)
+// func appendEntryRecordHeader(buf []byte, term, index int, cmd []byte) (out []byte, length, bodyCRC uint32)
 //
-// It appends e's record to buf in place, if e's term is below 0x80, its index below 1<<14,
-// its command shorter than crcDirectLimit-4 (500) bytes, and buf has the room: the 12-byte
-// header, then the body, the kind byte, the term's byte, the index's one or two bytes and
-// the command, folded into the body's CRC as it is stored (8 bytes at a time through a
-// register the CRC32 instruction reads too). It returns buf's new length and the body's
-// length and CRC, and ok; ok is false, and nothing written, if e or buf is not such.
-// e is read as an Entry: Term at 0, Index at 8, Command at 16 and 24 (TestEntryLayout).
-TEXT ·appendEntryRecordDirect(SB), NOSPLIT, $0-49
-	MOVQ e+24(FP), R11
-	MOVQ 0(R11), R8  // term
-	MOVQ 8(R11), R9  // index
-	MOVQ 16(R11), SI // command
-	MOVQ 24(R11), CX // its length
+// It appends the record of the entry of term, index and cmd to buf in place if the CPU has
+// the CRC32 instruction, term is below 0x80, index below 1<<14, cmd shorter than
+// crcDirectLimit-4 (500) bytes, and buf has the room: the 12-byte header, then the body, the
+// kind byte, the term's byte, the index's one or two bytes and cmd, folded into the body's
+// CRC as it is stored (8 bytes at a time through a register the CRC32 instruction reads
+// too). It returns buf with the record, and the body's length and CRC. Anything else it
+// leaves to appendEntryRecordOf, the general encoding, by a jump: the two take the same
+// arguments and return the same results, which are where the caller put them.
+TEXT ·appendEntryRecordHeader(SB), NOSPLIT, $0-96
+	CMPB ·haveCRCDirect(SB), $0
+	JEQ  general
+	MOVQ term+24(FP), R8
+	MOVQ index+32(FP), R9
+	MOVQ cmd_base+40(FP), SI
+	MOVQ cmd_len+48(FP), CX
 	CMPQ R8, $0x80
-	JAE  no
+	JAE  general
 	CMPQ R9, $0x4000
-	JAE  no
+	JAE  general
 	CMPQ CX, $500
-	JAE  no
+	JAE  general
 	LEAQ 3(CX), DX // the body's length, with an index of one byte
 	CMPQ R9, $0x80
 	JB   sized
@@ -106,10 +108,13 @@ sized:
 	SUBQ BX, R10 // the room
 	LEAQ 12(DX), R12
 	CMPQ R10, R12
-	JB   no
+	JB   general
+	MOVQ DI, out_base+64(FP)
+	MOVQ buf_cap+16(FP), R10
+	MOVQ R10, out_cap+80(FP)
 	ADDQ BX, DI // the record
 	ADDQ R12, BX
-	MOVQ BX, n+32(FP)
+	MOVQ BX, out_len+72(FP)
 	MOVQ DI, R11
 	MOVL $0xffffffff, AX
 	// The kind (1) and the term, as one 16-bit word.
@@ -179,10 +184,8 @@ done:
 	NOTL R10
 	MOVL R10, 4(R11)
 	MOVL AX, 8(R11)
-	MOVL DX, length+40(FP)
-	MOVL AX, crc+44(FP)
-	MOVB $1, ok+48(FP)
+	MOVL DX, length+88(FP)
+	MOVL AX, bodyCRC+92(FP)
 	RET
-no:
-	MOVB $0, ok+48(FP)
-	RET
+general:
+	JMP ·appendEntryRecordOf(SB)

@@ -11,6 +11,8 @@ func crcUpdateDirect(crc uint32, b []byte) uint32 {
 
 func putHeaderDirect(rec []byte) { panic("raft: no direct CRC-32C on this architecture") }
 
-func appendEntryRecordDirect(buf []byte, e *Entry) (n int, length, crc uint32, ok bool) {
-	panic("raft: no direct CRC-32C on this architecture")
+// appendEntryRecordHeader is AppendEntryRecordHeader of the entry of term, index and cmd (see
+// crc32c_amd64.go).
+func appendEntryRecordHeader(buf []byte, term, index int, cmd []byte) (_ []byte, length, bodyCRC uint32) {
+	return appendEntryRecordOf(buf, term, index, cmd)
 }
