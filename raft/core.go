@@ -1161,29 +1161,34 @@ func (r *Raft) ReadyInto(rd *Ready) {
 		*rd = Ready{seq: r.readySeq, Apply: appendApply(buf[:0], ents), catchUp: true}
 		return
 	}
-	*rd = Ready{seq: r.readySeq, Truncate: r.pendingTruncate, Snapshot: r.pendingSnap, Messages: r.msgs, Reached: r.reached}
-	r.reached = 0
+	// Each field written once, from locals: a Ready literal assigned whole was built on
+	// the stack, then copied, 112 bytes, under the bulk write barrier's test.
+	var hard *HardState
 	if h := r.hardState(); h != r.prevHard {
 		// A copy allocated here only: taking &h escaped h, an allocation on every Ready.
-		hp := new(HardState)
-		*hp = h
-		rd.Hard = hp
+		hard = new(HardState)
+		*hard = h
 		r.prevHard = h
 	}
+	var ents []Entry
 	if r.persistedLast < r.log.lastIndex() {
-		rd.Entries = r.log.slice(r.persistedLast+1, r.log.lastIndex()+1)
+		ents = r.log.slice(r.persistedLast+1, r.log.lastIndex()+1)
 		r.persistedLast = r.log.lastIndex()
 	}
-	rd.Apply = r.applyQueue
+	apply := r.applyQueue
 	if r.applied < r.commit {
-		ents := r.log.slice(r.applied+1, r.commit+1)
-		if len(ents) > maxApplyBatch {
+		committed := r.log.slice(r.applied+1, r.commit+1)
+		if len(committed) > maxApplyBatch {
 			// A restarted peer applies its whole log at once: the rest in the Readies
 			// that follow (catchUp).
-			ents, r.catchUp = ents[:maxApplyBatch], ents[maxApplyBatch:]
+			committed, r.catchUp = committed[:maxApplyBatch], committed[maxApplyBatch:]
 		}
-		rd.Apply = appendApply(rd.Apply, ents)
+		apply = appendApply(apply, committed)
 	}
+	rd.Hard, rd.Truncate, rd.Entries, rd.Snapshot = hard, r.pendingTruncate, ents, r.pendingSnap
+	rd.Messages, rd.Apply, rd.Reached = r.msgs, apply, r.reached
+	rd.catchUp, rd.seq = false, r.readySeq
+	r.reached = 0
 	r.applied = r.commit
 	if r.pendingSnap != nil {
 		r.snapTurn ^= 1 // handed out: the next pending snapshot goes into the other

@@ -829,3 +829,47 @@ func TestBrokenInvariantsPanicSayingWhich(t *testing.T) {
 		require.PanicsWithError(t, c.msg, r.assertInvariants)
 	}
 }
+
+// TestReadyIntoWritesEveryField: ReadyInto writes the whole Ready, a field added later
+// included, over one the host reuses: into a Ready whose every field holds a value of its own
+// (reflection), it gives what Ready gives a node in the same state, for a Ready with
+// nothing in it and one with entries, messages and applied commands.
+func TestReadyIntoWritesEveryField(t *testing.T) {
+	stale := func() *Ready {
+		var rd Ready
+		v := reflect.ValueOf(&rd).Elem()
+		for i := range v.NumField() {
+			f := v.Field(i)
+			f = reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem() // unexported too
+			switch f.Kind() {
+			case reflect.Bool:
+				f.SetBool(true)
+			case reflect.Int:
+				f.SetInt(int64(100 + i))
+			case reflect.Uint8, reflect.Uint64:
+				f.SetUint(uint64(100 + i))
+			case reflect.Slice:
+				f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+			case reflect.Pointer:
+				f.Set(reflect.New(f.Type().Elem()))
+			default:
+				t.Fatalf("Ready.%s: kind %v not covered by this test", v.Type().Field(i).Name, f.Kind())
+			}
+		}
+		return &rd
+	}
+	a, b := newNode(t, 0, 1, Persistent{}), newNode(t, 0, 1, Persistent{})
+	for _, r := range []*Raft{a, b} {
+		r.Tick(r.Deadline()) // a single node elects itself
+		drain(r)
+		r.Propose(r.now, []byte("x"))
+	}
+	for range 2 { // with entries to persist and apply, then with nothing
+		want := a.Ready()
+		got := stale()
+		b.ReadyInto(got)
+		require.Equal(t, want, *got)
+		a.Advance(&want)
+		b.Advance(got)
+	}
+}
