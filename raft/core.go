@@ -829,21 +829,21 @@ func (r *Raft) maybeCommit() {
 	// match indexes are sorted only then: most responses acknowledge what is committed
 	// already (a heartbeat's, or those after the majority's), and maybeCommit with a sort
 	// on each of them was 1-1.5% of raft/Swarm's and raft/ReliableChurn2C's instructions.
-	past := 0
-	if r.log.lastIndex() > r.commit {
+	past, prs, commit := 0, r.prs, r.commit
+	if r.log.lastIndex() > commit {
 		past = 1 // the leader's own log
 	}
-	for i := range r.prs {
-		if i != r.id && r.prs[i].match > r.commit {
+	for i := range prs {
+		if prs[i].match > commit && i != r.id {
 			past++
 		}
 	}
-	if past < majority(len(r.prs)) {
+	if past < majority(len(prs)) {
 		return
 	}
 	match := r.matchScratch[:0]
-	for i := range r.prs {
-		match = append(match, r.prs[i].match)
+	for i := range prs {
+		match = append(match, prs[i].match)
 	}
 	match[r.id] = r.log.lastIndex()
 	r.matchScratch = match
@@ -1031,8 +1031,11 @@ func (r *Raft) Propose(now time.Duration, cmd []byte) (index, term int, isLeader
 	// that the answer to theirs triggers (or with the heartbeat's retry of one out for
 	// retryAfter), so a burst of proposals costs one append per follower, not one per
 	// proposal.
-	for to := range r.prs {
-		if to != r.id && !r.prs[to].inflight {
+	// (The progress slice and the id read once: r.prs[to] in the loop read them again at
+	// every follower, since the call in it could change them; sendAppend changes neither.)
+	prs, id := r.prs, r.id
+	for to := range prs {
+		if !prs[to].inflight && to != id {
 			r.sendAppend(to)
 		}
 	}
