@@ -722,19 +722,36 @@ type keyTable struct {
 // else if the keys are equal: the 6.824 workloads' keys of one or two bytes are found
 // without comparing strings, whose call was a fifth of a lookup.
 func (t *keyTable) find(key []byte) *entry {
+	n := len(key)
+	if n == 0 || n >= 4 {
+		return t.findLong(key)
+	}
 	if t.n == 0 {
 		return nil
 	}
-	var h uint64 // keyHash(key), whose call the compiler does not inline
-	if n := len(key); n > 0 && n < 4 {
-		h = shortKeyHash(key)
-	} else {
-		h = keyHashLong(key)
-	}
+	// A key of one to three bytes: hashed here (keyHash, whose call the compiler does
+	// not inline), and with no call in the probe, where the string comparison of longer
+	// keys made every lookup save and restore its registers.
+	h := shortKeyHash(key)
 	mask := len(t.slots) - 1
 	for i := keySlot(h) & mask; ; i = (i + 1) & mask {
 		e := t.slots[i]
-		if e == nil || e.hash == h && len(e.key) == len(key) && (len(key) < 4 || e.key == string(key)) {
+		if e == nil || e.hash == h && len(e.key) == n {
+			return e
+		}
+	}
+}
+
+// findLong is find for a key of no byte or more than three.
+func (t *keyTable) findLong(key []byte) *entry {
+	if t.n == 0 {
+		return nil
+	}
+	h := keyHashLong(key)
+	mask := len(t.slots) - 1
+	for i := keySlot(h) & mask; ; i = (i + 1) & mask {
+		e := t.slots[i]
+		if e == nil || e.hash == h && e.key == string(key) {
 			return e
 		}
 	}
