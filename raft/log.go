@@ -139,11 +139,8 @@ func (l *raftLog) append(ents ...Entry) (moved bool) {
 	last, lastTerm := l.lastIndex(), l.lastTerm()
 	for i := range ents {
 		e := &ents[i]
-		if e.Index != last+1 {
-			panic(fmt.Sprintf("raft: invariant log contiguity violated: appending index %d after last index %d", e.Index, last))
-		}
-		if e.Term < lastTerm {
-			panic(fmt.Sprintf("raft: invariant log terms non-decreasing violated: appending %d/t%d after t%d", e.Index, e.Term, lastTerm))
+		if e.Index != last+1 || e.Term < lastTerm {
+			panic(misfit{index: e.Index, term: e.Term, last: last, lastTerm: lastTerm})
 		}
 		last, lastTerm = e.Index, e.Term
 	}
@@ -166,6 +163,18 @@ func (l *raftLog) append(ents ...Entry) (moved bool) {
 	}
 	l.ents = append(l.ents, ents...)
 	return moved
+}
+
+// misfit is append's panic: an entry at index, of term, that does not continue a log that
+// ends at last, of lastTerm. A value, formatted when the panic is reported, so that the
+// check of every entry appended is a loop of a few instructions, with no call in it.
+type misfit struct{ index, term, last, lastTerm int }
+
+func (m misfit) Error() string {
+	if m.index != m.last+1 {
+		return fmt.Sprintf("raft: invariant log contiguity violated: appending index %d after last index %d", m.index, m.last)
+	}
+	return fmt.Sprintf("raft: invariant log terms non-decreasing violated: appending %d/t%d after t%d", m.index, m.term, m.lastTerm)
 }
 
 // move moves the log to the start of another array, for append and compact: the spare, if

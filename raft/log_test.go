@@ -68,21 +68,26 @@ func TestCompactMovesOnlyWhenShortOfRoom(t *testing.T) {
 
 // TestAppendChecksEveryEntryFirst: append refuses entries that do not continue the log (a
 // gap, an index already held, a term below the last), wherever they are in the batch, and
-// then appends none of the batch.
+// then appends none of the batch, saying which entry does not continue which log.
 func TestAppendChecksEveryEntryFirst(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		batch []Entry
+		msg   string
 	}{
-		{"gap", []Entry{entry(2, 4, "a"), entry(2, 6, "b")}},
-		{"index held", []Entry{entry(2, 3, "a")}},
-		{"term below the log's", []Entry{entry(1, 4, "a")}},
-		{"term below the batch's", []Entry{entry(3, 4, "a"), entry(2, 5, "b")}},
+		{"gap", []Entry{entry(2, 4, "a"), entry(2, 6, "b")},
+			"raft: invariant log contiguity violated: appending index 6 after last index 4"},
+		{"index held", []Entry{entry(2, 3, "a")},
+			"raft: invariant log contiguity violated: appending index 3 after last index 3"},
+		{"term below the log's", []Entry{entry(1, 4, "a")},
+			"raft: invariant log terms non-decreasing violated: appending 4/t1 after t2"},
+		{"term below the batch's", []Entry{entry(3, 4, "a"), entry(2, 5, "b")},
+			"raft: invariant log terms non-decreasing violated: appending 5/t2 after t3"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var l raftLog
 			l.append(entry(1, 1, "x"), entry(2, 2, "y"), entry(2, 3, "z"))
-			require.Panics(t, func() { l.append(tt.batch...) })
+			require.PanicsWithError(t, tt.msg, func() { l.append(tt.batch...) })
 			require.Equal(t, 3, l.lastIndex())
 			require.Equal(t, 2, l.lastTerm())
 		})
