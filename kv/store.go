@@ -286,7 +286,11 @@ func (s *Store) apply(c *commandView, index int, read bool) Result {
 		s.size += w - ses.w
 		ses.w, s.stale = w, true
 	} else if !s.stale {
-		putUvarint(s.sessions[ses.off:ses.off+w], uint64(c.Seq))
+		if w == 1 { // putUvarint's first case, without the slice of sessions it takes
+			s.sessions[ses.off] = byte(c.Seq)
+		} else {
+			putUvarint(s.sessions[ses.off:ses.off+w], uint64(c.Seq))
+		}
 	}
 	ses.seq, ses.at = c.Seq, index
 	if c.Op == OpGet && !read {
