@@ -202,8 +202,8 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 		panic(fmt.Sprintf("kv: server %d: command at %d: %v", s.cfg.ID, m.CommandIndex, err))
 	}
 	// A waiter here is the one reader of a Get's value (see Store.apply). (Followers have
-	// none: the length test saves them a call per command.) It stays queued until apply
-	// pops it, below, before answering it; nothing in between adds or removes waiters.
+	// none: the length test saves them a call per command.) It stays queued until applied
+	// pops it, before answering it; nothing in between adds or removes waiters.
 	var w *waiter
 	if s.waiters.len() > 0 {
 		w = s.waiters.first(m.CommandIndex)
@@ -216,11 +216,26 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 		res = s.store.apply(&cmd, m.CommandIndex, waiting)
 	}
 	s.lastApplied = m.CommandIndex
+	if res.Duplicate || waiting || len(s.deposed) > 0 {
+		s.applied(&cmd, m.CommandIndex, w, res)
+	}
+	// A snapshot once the persisted Raft state exceeds MaxRaftState (the test here, for
+	// every command; snapshot is the rare work).
+	if size := s.peer.StateSize(); size > s.snapAbove && size != s.snapSize {
+		s.snapshot(size)
+	}
+}
+
+// applied is apply's part after the store applied cmd, the command at index, with result
+// res, for a duplicate, a command whose index a waiter (w, if not nil) or a deposed request
+// is at: the rare cases, but for the leader's waiters. (Apart from apply, a follower's
+// command, which is none of them, keeps res in registers.)
+func (s *Server) applied(cmd *commandView, index int, w *waiter, res Result) {
 	if res.Duplicate {
 		// The command and its index are in the trace hash already (the Raft host digests a
 		// command's bytes when it writes them, and its index, term and length when it
 		// applies it): what the server adds is its judgement.
-		s.world.Digest(duplicateDigest(m.CommandIndex))
+		s.world.Digest(duplicateDigest(index))
 	}
 	if res.Duplicate && (cmd.Op == OpPut || cmd.Op == OpAppend) {
 		// The first copy was applied at or before firstAt (the client's latest
@@ -229,12 +244,12 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 		s.world.Sometimes(ProbeDuplicateAfterSnapshot, res.firstAt <= s.snapIndex)
 	}
 	if len(s.deposed) > 0 { // usually empty: no leadership was lost with requests pending
-		if r, ok := s.deposed[m.CommandIndex]; ok {
-			delete(s.deposed, m.CommandIndex)
+		if r, ok := s.deposed[index]; ok {
+			delete(s.deposed, index)
 			s.world.Sometimes(ProbePendingIndexTaken, cmd.Op == OpNoop || cmd.Client != r.client || cmd.Seq != r.seq)
 		}
 	}
-	if waiting {
+	if w != nil {
 		// Only the command this waiter proposed answers it. Another command at its index
 		// means a new leader overwrote the entry: the operation may still be applied
 		// elsewhere in the log, or never; the clerk retries and the duplicate table
@@ -243,7 +258,7 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 		s.waiters.pop()
 		if proposed {
 			if s.cfg.Applied != nil {
-				at := m.CommandIndex
+				at := index
 				if res.Duplicate && cmd.Op != OpGet { // a Get reads again; a write took effect once
 					at = res.firstAt
 				}
@@ -257,11 +272,6 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 		} else {
 			s.answer(req, wrongLeader())
 		}
-	}
-	// A snapshot once the persisted Raft state exceeds MaxRaftState (the test here, for
-	// every command; snapshot is the rare work).
-	if size := s.peer.StateSize(); size > s.snapAbove && size != s.snapSize {
-		s.snapshot(size)
 	}
 }
 
@@ -299,12 +309,11 @@ func (s *Server) snapshot(size int) {
 
 // restore replaces the store by a snapshot covering through index.
 func (s *Server) restore(snap []byte, index int) {
-	st, err := restoreStore(snap) // Raft's snapshot bytes, read-only
-
+	// Raft's snapshot bytes, read-only; the store is replaced here, and nothing else holds it.
+	st, err := s.store.restore(snap)
 	if err != nil {
 		panic(fmt.Sprintf("kv: server %d: snapshot at %d: %v", s.cfg.ID, index, err))
 	}
-	st.adopt(s.store) // replaced here, and nothing else holds it
 	s.store = st
 	s.lastApplied = index
 	s.snapIndex = index

@@ -94,10 +94,10 @@ type session struct {
 // snapshot's bytes per store.
 //
 // A value the entry returned (value) is never written again, as the reply that carries it
-// goes to another node: an Append (or a restore's adopt) writes past the end of the value,
-// or moves the entry to a new array, leaving the old one to whoever reads it; a Put moves
-// to a new array; and the rewritten header (see header) is before vstart, outside every
-// value.
+// goes to another node: an Append (or a restore that keeps the array, entry.restore) writes
+// past the end of the value, or moves the entry to a new array, leaving the old one to
+// whoever reads it; a Put moves to a new array; and the rewritten header (see header) is
+// before vstart, outside every value.
 type entry struct {
 	key                 string
 	hash                uint64 // keyHash(key), set by keyTable.add
@@ -159,22 +159,27 @@ func (e *entry) checksum() uint32 {
 	return e.sum
 }
 
-// append appends v to the value.
+// append appends v to the value. (Small enough to inline in applyUnchecked, which calls
+// it for every Append: the first append to a read-only entry is apart, ownAppend.)
 func (e *entry) append(v []byte) {
 	if e.wide == 0 {
-		// Into an array of its own with the value (the one copy of a restored value it
-		// ever makes, as a growing array would have copied the value when it grew),
-		// with room for the next few appends: a key appended to once after a restore
-		// is appended to again, and an exact fit made the next Append copy the value a
-		// second time; append grows the array once they outgrow it. Room for as much
-		// again as the value (what append leaves when it grows a small array) made
-		// kv/SnapshotRecoverManyClients3B allocate 2% more bytes, and the other kv/*3B
-		// scenarios up to 0.9% more (measured with the strings.Builder an entry was).
-		e.own(e.value(), v, appendRoom)
+		e.ownAppend(v)
 		return
 	}
 	e.img = append(e.img, v...)
 }
+
+// ownAppend is append for a read-only entry: into an array of its own with the value (the
+// one copy of a restored value it ever makes, as a growing array would have copied the
+// value when it grew), with room for the next few appends: a key appended to once after a
+// restore is appended to again, and an exact fit made the next Append copy the value a
+// second time; append grows the array once they outgrow it. Room for as much again as the
+// value (what append leaves when it grows a small array) made
+// kv/SnapshotRecoverManyClients3B allocate 2% more bytes, and the other kv/*3B scenarios up
+// to 0.9% more (measured with the strings.Builder an entry was).
+//
+//go:noinline
+func (e *entry) ownAppend(v []byte) { e.own(e.value(), v, appendRoom) }
 
 // appendRoom is the room in bytes past its value that an entry's first append leaves
 // (a restored entry's, or a new key's: see entry.append).
@@ -281,9 +286,19 @@ func (s *Store) apply(c *commandView, index int, read bool) Result {
 		s.size += w - ses.w
 		ses.w, s.stale = w, true
 	} else if !s.stale {
-		putUvarint(s.sessions[ses.off:ses.off+w], uint64(c.Seq))
+		if w == 1 { // putUvarint's first case, without the slice of sessions it takes
+			s.sessions[ses.off] = byte(c.Seq)
+		} else {
+			putUvarint(s.sessions[ses.off:ses.off+w], uint64(c.Seq))
+		}
 	}
 	ses.seq, ses.at = c.Seq, index
+	if c.Op == OpGet && !read {
+		// Done: a Get changes nothing but the session, and only a replica that answers it
+		// reads the key. Half the commands of kv/SnapshotRecoverManyClients3B are Gets,
+		// which every replica but the leader applies here.
+		return Result{}
+	}
 	return s.applyUnchecked(c, false, read)
 }
 
@@ -514,30 +529,113 @@ func restoreStore(b []byte) (*Store, error) {
 	return decodeStore(b, unsafe.String(unsafe.SliceData(b), len(b)))
 }
 
-// adopt gives s's restored entries the arrays of old's entries whose values begin
-// theirs, with the rest of the value appended past the old value's end, if the array has
-// the room (else the entry stays read-only, as restored). A follower that installs a
-// snapshot (Server.restore) replaces a store whose values are, in the 6.824 workloads
-// that append, most of the snapshot's, and a restored entry's first Append copied its
-// whole value into a new array (own): 5.4% of the bytes kv/SnapshotRecoverManyClients3B
-// allocated, 1.8% with adopt. old must be dead: the arrays are s's from now on.
-func (s *Store) adopt(old *Store) {
-	if old.keys.n == 0 {
-		return
+// restore returns the store that Raft's snapshot bytes b encode (restoreStore), replacing s,
+// which is dead from then on: a follower that installs a snapshot (Server.restore), whose
+// store holds every key and client the snapshot holds but those added since, and whose
+// values, in the 6.824 workloads that append, are most of the snapshot's. So s itself
+// becomes the restored store (restoreInPlace): each entry and session the snapshot still
+// holds is s's own, with the new value and sequence number, and only the keys and clients
+// added since take memory; and an entry whose array holds a value that begins the new one,
+// with the room for the rest, keeps that array, with the rest appended past the old value's
+// end, rather than going read-only (a restored entry's first Append copied its whole value
+// into a new array, own). A new store of its own for every restore, with the arrays adopted
+// from the old one, was 6% of the bytes kv/SnapshotRecoverManyClients3B allocated. Bytes
+// that are not Encode's, or that lack a key or client s holds, are restored as
+// restoreStore does, without s.
+func (s *Store) restore(b []byte) (*Store, error) {
+	if (s.keys.n > 0 || len(s.clients) > 0) && s.restoreInPlace(b) {
+		return s, nil
 	}
-	for _, e := range s.entries {
-		o := old.keys.find(unsafe.Slice(unsafe.StringData(e.key), len(e.key)))
-		if o == nil || o.wide == 0 || e.wide != 0 {
-			continue // nothing to adopt, or a read-only array, or e's own (not Encode's bytes)
+	return restoreStore(b)
+}
+
+// restoreInPlace makes s the store b encodes, as restore says, and reports whether it could:
+// false if b is not Encode's bytes (keys and clients strictly in order) or lacks a key or a
+// client s holds, and then s is left in pieces.
+func (s *Store) restoreInPlace(b []byte) bool {
+	d := decoder{b: b, all: unsafe.String(unsafe.SliceData(b), len(b))}
+	n := d.count()
+	had, size := s.keys.n, 0
+	entries, kept := s.entries[:0], 0
+	var slab []entry // the new keys' entries
+	for i := 0; i < n; i++ {
+		start := d.off
+		key, v := d.string(), d.string()
+		if d.err != nil || i > 0 && key <= entries[i-1].key {
+			return false
 		}
-		v, ov := e.value(), o.value()
-		if len(ov) > len(v) || cap(o.img)-len(o.img) < len(v)-len(ov) || v[:len(ov)] != ov {
-			continue
+		img := d.all[start:d.off]
+		e := s.keys.find(unsafe.Slice(unsafe.StringData(key), len(key)))
+		if e == nil {
+			if len(slab) == 0 {
+				// As many as the keys left that s does not hold, if it holds no other.
+				slab = make([]entry, max(1, n-i-(had-kept)))
+			}
+			e, slab = &slab[0], slab[1:]
+			e.key = key
+			s.keys.add(e)
+		} else {
+			kept++
+			e.key = key // the snapshot's bytes, as a new entry's: not a string of an older one
 		}
-		// Past the old value's end, and its sum is of a prefix of v: both stay valid.
-		e.img = append(o.img, v[len(ov):]...)
-		e.head, e.lenAt, e.vstart, e.written, e.wide = o.head, o.lenAt, o.vstart, o.written, o.wide
-		e.sum, e.summed = o.sum, o.summed
+		e.restore(img, v)
+		entries = append(entries, e)
+		size += e.size()
+	}
+	if kept != had {
+		return false
+	}
+	m := d.count()
+	clients, known := s.clients[:0], 0
+	var sessions []session // the new clients' sessions
+	for i := 0; i < m; i++ {
+		client, seq := int64(d.uvarint()), int64(d.uvarint())
+		if d.err != nil || i > 0 && client <= clients[i-1].client {
+			return false
+		}
+		ses := s.lookup(client)
+		if ses == nil {
+			if len(sessions) == 0 {
+				sessions = make([]session, max(1, m-i-(len(s.clients)-known)))
+			}
+			ses, sessions = &sessions[0], sessions[1:]
+			ses.client = client
+			s.index(ses)
+		} else {
+			known++
+		}
+		// The snapshot does not say where seq was applied (at); off is stale below.
+		ses.seq, ses.at, ses.w = seq, 0, uvarintLen(uint64(seq))
+		clients = append(clients, ses)
+		size += ses.size()
+	}
+	if d.err != nil || d.off != len(b) || known != len(s.clients) {
+		return false
+	}
+	s.entries, s.clients, s.size = entries, clients, size
+	s.sorted, s.stale = true, true
+	return true
+}
+
+// restore sets the entry's value to v, whose image in a snapshot (the key's length, the key,
+// the value's length and the value) is img, in bytes that never change: the entry keeps its
+// array if it has one (it is not read-only) that holds a value that v begins with, and the
+// room for the rest of v, which goes past that value's end (the value and its sum stay
+// valid: see Store.restore); else its image is img itself, read-only, and with no capacity
+// past it, unless img writes a length in more bytes than it needs (not Encode's bytes): then
+// an image of the entry's own, as Encode writes it.
+func (e *entry) restore(img, v string) {
+	exact := len(img) == keySize(e.key)+valueSize(len(v))
+	if exact && e.wide != 0 {
+		if old := e.value(); len(old) <= len(v) && cap(e.img)-len(e.img) >= len(v)-len(old) && v[:len(old)] == old {
+			e.img = append(e.img, v[len(old):]...)
+			return
+		}
+	}
+	e.img, e.head, e.vstart, e.written, e.wide = unsafe.Slice(unsafe.StringData(img), len(img)), 0, len(img)-len(v), len(v), 0
+	e.sum, e.summed = 0, 0
+	if !exact {
+		e.own(v, nil, 0)
 	}
 }
 
@@ -566,16 +664,7 @@ func decodeStore(b []byte, all string) (*Store, error) {
 			s.keys.add(e)
 			s.entries = append(s.entries, e)
 		}
-		// The entry's image is its bytes in all: read-only, and with no capacity
-		// past them.
-		img := all[start:d.off]
-		e.img, e.head, e.vstart, e.written, e.wide = unsafe.Slice(unsafe.StringData(img), len(img)), 0, len(img)-len(v), len(v), 0
-		e.sum, e.summed = 0, 0
-		if len(img) != keySize(key)+valueSize(len(v)) {
-			// A length written in more bytes than it needs (not Encode's bytes): an
-			// image of the entry's own, as Encode writes it.
-			e.own(v, nil, 0)
-		}
+		e.restore(all[start:d.off], v)
 	}
 	n = d.count()
 	sessions := make([]session, n)
@@ -637,19 +726,36 @@ type keyTable struct {
 // else if the keys are equal: the 6.824 workloads' keys of one or two bytes are found
 // without comparing strings, whose call was a fifth of a lookup.
 func (t *keyTable) find(key []byte) *entry {
+	n := len(key)
+	if n == 0 || n >= 4 {
+		return t.findLong(key)
+	}
 	if t.n == 0 {
 		return nil
 	}
-	var h uint64 // keyHash(key), whose call the compiler does not inline
-	if n := len(key); n > 0 && n < 4 {
-		h = shortKeyHash(key)
-	} else {
-		h = keyHashLong(key)
-	}
+	// A key of one to three bytes: hashed here (keyHash, whose call the compiler does
+	// not inline), and with no call in the probe, where the string comparison of longer
+	// keys made every lookup save and restore its registers.
+	h := shortKeyHash(key)
 	mask := len(t.slots) - 1
 	for i := keySlot(h) & mask; ; i = (i + 1) & mask {
 		e := t.slots[i]
-		if e == nil || e.hash == h && len(e.key) == len(key) && (len(key) < 4 || e.key == string(key)) {
+		if e == nil || e.hash == h && len(e.key) == n {
+			return e
+		}
+	}
+}
+
+// findLong is find for a key of no byte or more than three.
+func (t *keyTable) findLong(key []byte) *entry {
+	if t.n == 0 {
+		return nil
+	}
+	h := keyHashLong(key)
+	mask := len(t.slots) - 1
+	for i := keySlot(h) & mask; ; i = (i + 1) & mask {
+		e := t.slots[i]
+		if e == nil || e.hash == h && e.key == string(key) {
 			return e
 		}
 	}

@@ -468,8 +468,8 @@ func TestKeyTable(t *testing.T) {
 	})
 }
 
-// TestStoreAdoptsTheArraysItReplaces: a restored store takes over the arrays of the store
-// it replaces where their values begin its own and have the room for the rest, appending
+// TestStoreAdoptsTheArraysItReplaces: a store restored over another (Store.restore) keeps
+// the arrays of its entries where their values begin its own and have the room for the rest, appending
 // past them: the values the old store returned stay what they were, the new store's values
 // and snapshot are what restoring alone gives, and an old value that is not a prefix (a
 // Put since), or has no room for the rest, leaves the entry read-only.
@@ -490,9 +490,9 @@ func TestStoreAdoptsTheArraysItReplaces(t *testing.T) {
 	both([]*Store{ahead}, OpPut, "put", "other")
 	both([]*Store{ahead}, OpAppend, "full", strings.Repeat("z", 1000))
 	both([]*Store{ahead}, OpAppend, "new", "value")
-	r, err := restoreStore(ahead.Encode())
+	r, err := old.restore(ahead.Encode())
 	require.NoError(t, err)
-	r.adopt(old)
+	require.Same(t, old, r, "restored in place")
 	require.Equal(t, grows+"more", r.Get("grows"))
 	require.Same(t, unsafe.StringData(grows), unsafe.StringData(r.Get("grows")), "the old array, adopted")
 	for _, k := range []string{"put", "full", "new"} {
@@ -505,4 +505,65 @@ func TestStoreAdoptsTheArraysItReplaces(t *testing.T) {
 	require.Equal(t, referenceEncoding(r), r.Encode())
 	res := r.Apply(Command{Op: OpGet, Client: 1, Seq: seq + 1, Key: "grows"})
 	require.Equal(t, raft.Checksum([]byte(res.Value)), res.sum)
+}
+
+// TestStoreRestoreIsRestoreStore: a store restored over another (Store.restore, in the old
+// store's memory where it can be) is the store restoring the snapshot alone gives, whatever
+// the two went through: the same keys, values, clients and sequence numbers (so the same
+// snapshot), at no known index, and it goes on as that store does; where the old store holds
+// a key or client the snapshot lacks (a store that went its own way), too. The values the
+// old store returned stay what they were.
+func TestStoreRestoreIsRestoreStore(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		old, ahead := NewStore(), NewStore()
+		seq := map[int64]int64{}
+		apply := func(label string, st ...*Store) {
+			client := rapid.Int64Range(-1, 6).Draw(t, label+" client")
+			seq[client]++
+			c := Command{
+				Op:     rapid.SampledFrom([]Op{OpGet, OpPut, OpAppend}).Draw(t, label+" op"),
+				Client: client,
+				Seq:    seq[client],
+				Key:    rapid.StringMatching(`[a-e]{0,2}`).Draw(t, label+" key"),
+				Value:  rapid.StringMatching(`[xyz]{0,150}`).Draw(t, label+" value"),
+			}
+			for _, s := range st {
+				s.Apply(c)
+			}
+		}
+		for range rapid.IntRange(0, 30).Draw(t, "shared") {
+			apply("shared", old, ahead)
+		}
+		if rapid.Bool().Draw(t, "old restored before") {
+			r, err := restoreStore(old.Encode())
+			require.NoError(t, err)
+			old = r
+		}
+		for range rapid.IntRange(0, 5).Draw(t, "old only") {
+			apply("old only", old)
+		}
+		for range rapid.IntRange(0, 30).Draw(t, "ahead") {
+			apply("ahead", ahead)
+		}
+		var returned, want []string
+		for _, e := range old.entries {
+			returned, want = append(returned, e.value()), append(want, strings.Clone(e.value()))
+		}
+		snap := ahead.Encode()
+		alone, err := restoreStore(snap)
+		require.NoError(t, err)
+		r, err := old.restore(snap)
+		require.NoError(t, err)
+		require.Equal(t, snap, r.Encode())
+		require.Equal(t, referenceEncoding(alone), referenceEncoding(r))
+		for _, ses := range r.clients {
+			require.Zero(t, ses.at, "client %d: applied at no known index", ses.client)
+		}
+		for range rapid.IntRange(0, 10).Draw(t, "after") {
+			apply("after", alone, r)
+			require.Equal(t, alone.Encode(), r.Encode())
+		}
+		require.Equal(t, referenceEncoding(r), r.Encode())
+		require.Equal(t, want, returned, "values the old store returned")
+	})
 }

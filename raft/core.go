@@ -174,7 +174,7 @@ const (
 	ReachedVoteAfterStepDown
 )
 
-// role is a node's role; each role has its own step and tick (see become*).
+// role is a node's role; each role has its own step (see Raft.Step) and tick (see become*).
 type role int
 
 const (
@@ -271,7 +271,10 @@ type Raft struct {
 	// for it alone; 0 if none is pending (see maybeCommit).
 	commitPushAt time.Duration
 
-	step func(r *Raft, m Message)
+	// tick is the role's (see become*). Its step is chosen by role in Step, which hands it
+	// the message by pointer, as the step hands it to its handler and send takes the
+	// message it queues: through a function value the pointer would escape (a message on
+	// the heap per Step), and by value a message, 160 bytes, was copied into every call.
 	tick func(r *Raft)
 
 	// Ready bookkeeping. Everything up to persistedLast was handed to the host in a Ready;
@@ -372,7 +375,6 @@ func (r *Raft) becomeFollower(term, lead int) {
 		r.resetElectionTimer()
 	}
 	r.role = follower
-	r.step = stepFollower
 	r.tick = tickElection
 }
 
@@ -386,7 +388,6 @@ func (r *Raft) becomeCandidate() {
 	r.lead = -1
 	r.votes = make([]vote, r.cfg.Peers)
 	r.votes[r.id] = voteGranted
-	r.step = stepCandidate
 	r.tick = tickElection
 	r.resetElectionTimer()
 }
@@ -403,7 +404,6 @@ func (r *Raft) becomeLeader() {
 	for i := range r.prs {
 		r.prs[i] = progress{next: r.log.lastIndex() + 1}
 	}
-	r.step = stepLeader
 	r.tick = tickHeartbeat
 	// No no-op entry: the 6.824 tests expect Start indexes without gaps. Entries of earlier
 	// terms therefore commit only once an entry of this term does (§5.4.2).
@@ -495,7 +495,7 @@ func (r *Raft) campaign() {
 		if to == r.id {
 			continue
 		}
-		r.send(Message{Type: MsgVote, To: to, LastLogIndex: r.log.lastIndex(), LastLogTerm: r.log.lastTerm()})
+		r.send(&Message{Type: MsgVote, To: to, LastLogIndex: r.log.lastIndex(), LastLogTerm: r.log.lastTerm()})
 	}
 }
 
@@ -528,20 +528,25 @@ func (r *Raft) Step(now time.Duration, m Message) {
 			r.reached |= ReachedStaleSnapshot
 		}
 		if m.Type.IsRequest() {
-			r.send(Message{Type: m.Type.ResponseType(), To: m.From, PrevIndex: m.PrevIndex, ConflictTerm: -1})
+			r.send(&Message{Type: m.Type.ResponseType(), To: m.From, PrevIndex: m.PrevIndex, ConflictTerm: -1})
 		}
 		return
 	}
-	if m.Type == MsgVote {
-		r.handleVote(m)
-	} else {
-		r.step(r, m)
+	switch {
+	case m.Type == MsgVote:
+		r.handleVote(&m)
+	case r.role == follower:
+		stepFollower(r, &m)
+	case r.role == leader:
+		stepLeader(r, &m)
+	default:
+		stepCandidate(r, &m)
 	}
 	r.assertInvariants()
 }
 
 // handleVote answers RequestVote in any role (§5.2, §5.4.1); m.Term == r.term here.
-func (r *Raft) handleVote(m Message) {
+func (r *Raft) handleVote(m *Message) {
 	if r.stepDownTerm == m.Term && m.From != r.stepDownCause {
 		r.reached |= ReachedVoteAfterStepDown
 	}
@@ -552,10 +557,10 @@ func (r *Raft) handleVote(m Message) {
 		// not hold off the elections of nodes that could win.
 		r.resetElectionTimer()
 	}
-	r.send(Message{Type: MsgVoteResp, To: m.From, Granted: grant})
+	r.send(&Message{Type: MsgVoteResp, To: m.From, Granted: grant})
 }
 
-func stepFollower(r *Raft, m Message) {
+func stepFollower(r *Raft, m *Message) {
 	switch m.Type {
 	case MsgApp:
 		r.lead = m.From
@@ -569,7 +574,7 @@ func stepFollower(r *Raft, m Message) {
 	// Responses are late answers to a role this node no longer has: drop them.
 }
 
-func stepCandidate(r *Raft, m Message) {
+func stepCandidate(r *Raft, m *Message) {
 	switch m.Type {
 	case MsgApp, MsgSnap:
 		// §5.2: an AppendEntries from a leader of this term ends the election.
@@ -589,15 +594,15 @@ func stepCandidate(r *Raft, m Message) {
 	}
 }
 
-func stepLeader(r *Raft, m Message) {
+func stepLeader(r *Raft, m *Message) {
 	switch m.Type {
 	case MsgApp, MsgSnap:
 		if !r.cfg.UnsafeForgetVote {
-			panic(fmt.Sprintf("raft: invariant one leader per term violated: leader %d of term %d received %v", r.id, r.term, m))
+			panic(fmt.Sprintf("raft: invariant one leader per term violated: leader %d of term %d received %v", r.id, r.term, *m))
 		}
 		// Under UnsafeForgetVote two leaders per term are the expected failure, for the
 		// checkers to report; answer with a plain rejection.
-		r.send(Message{Type: m.Type.ResponseType(), To: m.From, PrevIndex: m.PrevIndex, ConflictTerm: -1})
+		r.send(&Message{Type: m.Type.ResponseType(), To: m.From, PrevIndex: m.PrevIndex, ConflictTerm: -1})
 	case MsgAppResp:
 		r.handleAppendResp(m)
 	case MsgSnapResp:
@@ -606,7 +611,7 @@ func stepLeader(r *Raft, m Message) {
 }
 
 // handleAppend is the follower side of AppendEntries (§5.3); m.Term == r.term.
-func (r *Raft) handleAppend(m Message) {
+func (r *Raft) handleAppend(m *Message) {
 	resp := Message{Type: MsgAppResp, To: m.From, PrevIndex: m.PrevIndex}
 	prev, prevTerm, ents := m.PrevIndex, m.PrevTerm, m.Entries
 	if snap := r.log.snap; prev < snap.Index {
@@ -615,7 +620,7 @@ func (r *Raft) handleAppend(m Message) {
 		skip := snap.Index - prev
 		if skip > len(ents) {
 			resp.Success, resp.MatchIndex = true, snap.Index
-			r.send(resp)
+			r.send(&resp)
 			return
 		}
 		if skip > 0 && ents[skip-1].Term != snap.Term {
@@ -625,7 +630,7 @@ func (r *Raft) handleAppend(m Message) {
 	}
 	if prev > r.log.lastIndex() {
 		resp.ConflictIndex, resp.ConflictTerm = r.log.lastIndex()+1, -1
-		r.send(resp)
+		r.send(&resp)
 		return
 	}
 	if t := r.log.mustTerm(prev); t != prevTerm {
@@ -633,7 +638,7 @@ func (r *Raft) handleAppend(m Message) {
 			panic(fmt.Sprintf("raft: invariant log matching violated: committed %d/t%d on node %d, leader %d says t%d", prev, t, r.id, m.From, prevTerm))
 		}
 		resp.ConflictTerm, resp.ConflictIndex = t, r.log.firstIndexOfTerm(t, prev)
-		r.send(resp)
+		r.send(&resp)
 		return
 	}
 	// The logs match through prev. Append what is new; truncate only on a real conflict,
@@ -664,18 +669,18 @@ func (r *Raft) handleAppend(m Message) {
 		}
 	}
 	resp.Success, resp.MatchIndex = true, match
-	r.send(resp)
+	r.send(&resp)
 }
 
 // handleSnapshot is the follower side of InstallSnapshot (§7); m.Term == r.term.
-func (r *Raft) handleSnapshot(m Message) {
+func (r *Raft) handleSnapshot(m *Message) {
 	s := m.Snapshot
 	if s.Index <= r.applied {
 		r.reached |= ReachedStaleSnapshot
 	}
 	if s.Index <= r.commit {
 		// We already have everything it covers, committed; just tell the leader.
-		r.send(Message{Type: MsgSnapResp, To: m.From, Success: true, MatchIndex: r.commit})
+		r.send(&Message{Type: MsgSnapResp, To: m.From, Success: true, MatchIndex: r.commit})
 		return
 	}
 	if t, ok := r.log.term(s.Index); ok && t == s.Term {
@@ -695,7 +700,7 @@ func (r *Raft) handleSnapshot(m Message) {
 	r.commit = s.Index
 	r.applied = s.Index
 	r.applyQueue = append(r.applyQueue, ApplyMsg{SnapshotValid: true, Snapshot: m.Data, SnapshotIndex: s.Index, SnapshotTerm: s.Term})
-	r.send(Message{Type: MsgSnapResp, To: m.From, Success: true, MatchIndex: s.Index})
+	r.send(&Message{Type: MsgSnapResp, To: m.From, Success: true, MatchIndex: s.Index})
 }
 
 // compactLog discards the log through i (raftLog.compact). If the log moves to another
@@ -746,7 +751,7 @@ func (r *Raft) addTruncate(i int) {
 }
 
 // handleAppendResp is the leader side of an AppendEntries reply.
-func (r *Raft) handleAppendResp(m Message) {
+func (r *Raft) handleAppendResp(m *Message) {
 	pr := &r.prs[m.From]
 	if m.Success {
 		if m.MatchIndex > pr.match {
@@ -794,7 +799,7 @@ func (r *Raft) handleAppendResp(m Message) {
 }
 
 // handleSnapshotResp is the leader side of an InstallSnapshot reply.
-func (r *Raft) handleSnapshotResp(m Message) {
+func (r *Raft) handleSnapshotResp(m *Message) {
 	pr := &r.prs[m.From]
 	if m.Success && m.MatchIndex > pr.match {
 		pr.match = m.MatchIndex
@@ -824,21 +829,21 @@ func (r *Raft) maybeCommit() {
 	// match indexes are sorted only then: most responses acknowledge what is committed
 	// already (a heartbeat's, or those after the majority's), and maybeCommit with a sort
 	// on each of them was 1-1.5% of raft/Swarm's and raft/ReliableChurn2C's instructions.
-	past := 0
-	if r.log.lastIndex() > r.commit {
+	past, prs, commit := 0, r.prs, r.commit
+	if r.log.lastIndex() > commit {
 		past = 1 // the leader's own log
 	}
-	for i := range r.prs {
-		if i != r.id && r.prs[i].match > r.commit {
+	for i := range prs {
+		if prs[i].match > commit && i != r.id {
 			past++
 		}
 	}
-	if past < majority(len(r.prs)) {
+	if past < majority(len(prs)) {
 		return
 	}
 	match := r.matchScratch[:0]
-	for i := range r.prs {
-		match = append(match, r.prs[i].match)
+	for i := range prs {
+		match = append(match, prs[i].match)
 	}
 	match[r.id] = r.log.lastIndex()
 	r.matchScratch = match
@@ -895,7 +900,7 @@ func (r *Raft) commitTo(n int) {
 // under way for a third or so of a run); field by field, only the two slices take one.
 // Every field is written, since the slots past the queue's length keep stale messages (see
 // Advance).
-func (r *Raft) send(m Message) {
+func (r *Raft) send(m *Message) {
 	n := len(r.msgs)
 	if n == cap(r.msgs) {
 		r.msgs = slices.Grow(r.msgs, 1)
@@ -968,7 +973,7 @@ func (r *Raft) sendHeartbeat(to int) {
 	if !ok {
 		prev, prevTerm = 0, 0
 	}
-	r.send(Message{Type: MsgApp, To: to, PrevIndex: prev, PrevTerm: prevTerm, Commit: r.commit})
+	r.send(&Message{Type: MsgApp, To: to, PrevIndex: prev, PrevTerm: prevTerm, Commit: r.commit})
 	if pr.sentCommit < r.commit {
 		pr.commitDue = true
 	}
@@ -990,7 +995,7 @@ func (r *Raft) sendAppend(to int) {
 	pr.inflight = true
 	pr.sentAt = r.now
 	if pr.next < r.log.firstIndex() {
-		r.send(Message{Type: MsgSnap, To: to, Snapshot: r.log.snap, Data: r.snapData})
+		r.send(&Message{Type: MsgSnap, To: to, Snapshot: r.log.snap, Data: r.snapData})
 		pr.sentPrev, pr.sentLast = -1, r.log.snap.Index
 		// The follower that installs it commits through its index (handleSnapshot).
 		pr.sentCommit = max(pr.sentCommit, r.log.snap.Index)
@@ -1002,7 +1007,7 @@ func (r *Raft) sendAppend(to int) {
 		hi = pr.next + k
 	}
 	ents := r.log.slice(pr.next, hi)
-	r.send(Message{Type: MsgApp, To: to, PrevIndex: prev, PrevTerm: r.log.mustTerm(prev), Entries: ents, Commit: r.commit})
+	r.send(&Message{Type: MsgApp, To: to, PrevIndex: prev, PrevTerm: r.log.mustTerm(prev), Entries: ents, Commit: r.commit})
 	pr.sentPrev, pr.sentLast = prev, hi-1
 	pr.sentCommit, pr.commitDue = r.commit, false
 	if r.commitPushAt != 0 && r.allToldCommit() {
@@ -1026,8 +1031,11 @@ func (r *Raft) Propose(now time.Duration, cmd []byte) (index, term int, isLeader
 	// that the answer to theirs triggers (or with the heartbeat's retry of one out for
 	// retryAfter), so a burst of proposals costs one append per follower, not one per
 	// proposal.
-	for to := range r.prs {
-		if to != r.id && !r.prs[to].inflight {
+	// (The progress slice and the id read once: r.prs[to] in the loop read them again at
+	// every follower, since the call in it could change them; sendAppend changes neither.)
+	prs, id := r.prs, r.id
+	for to := range prs {
+		if !prs[to].inflight && to != id {
 			r.sendAppend(to)
 		}
 	}
@@ -1156,29 +1164,34 @@ func (r *Raft) ReadyInto(rd *Ready) {
 		*rd = Ready{seq: r.readySeq, Apply: appendApply(buf[:0], ents), catchUp: true}
 		return
 	}
-	*rd = Ready{seq: r.readySeq, Truncate: r.pendingTruncate, Snapshot: r.pendingSnap, Messages: r.msgs, Reached: r.reached}
-	r.reached = 0
+	// Each field written once, from locals: a Ready literal assigned whole was built on
+	// the stack, then copied, 112 bytes, under the bulk write barrier's test.
+	var hard *HardState
 	if h := r.hardState(); h != r.prevHard {
 		// A copy allocated here only: taking &h escaped h, an allocation on every Ready.
-		hp := new(HardState)
-		*hp = h
-		rd.Hard = hp
+		hard = new(HardState)
+		*hard = h
 		r.prevHard = h
 	}
+	var ents []Entry
 	if r.persistedLast < r.log.lastIndex() {
-		rd.Entries = r.log.slice(r.persistedLast+1, r.log.lastIndex()+1)
+		ents = r.log.slice(r.persistedLast+1, r.log.lastIndex()+1)
 		r.persistedLast = r.log.lastIndex()
 	}
-	rd.Apply = r.applyQueue
+	apply := r.applyQueue
 	if r.applied < r.commit {
-		ents := r.log.slice(r.applied+1, r.commit+1)
-		if len(ents) > maxApplyBatch {
+		committed := r.log.slice(r.applied+1, r.commit+1)
+		if len(committed) > maxApplyBatch {
 			// A restarted peer applies its whole log at once: the rest in the Readies
 			// that follow (catchUp).
-			ents, r.catchUp = ents[:maxApplyBatch], ents[maxApplyBatch:]
+			committed, r.catchUp = committed[:maxApplyBatch], committed[maxApplyBatch:]
 		}
-		rd.Apply = appendApply(rd.Apply, ents)
+		apply = appendApply(apply, committed)
 	}
+	rd.Hard, rd.Truncate, rd.Entries, rd.Snapshot = hard, r.pendingTruncate, ents, r.pendingSnap
+	rd.Messages, rd.Apply, rd.Reached = r.msgs, apply, r.reached
+	rd.catchUp, rd.seq = false, r.readySeq
+	r.reached = 0
 	r.applied = r.commit
 	if r.pendingSnap != nil {
 		r.snapTurn ^= 1 // handed out: the next pending snapshot goes into the other
@@ -1314,18 +1327,33 @@ func (r *Raft) String() string {
 // assertInvariants checks the cheap invariants after every input; a violation is a bug
 // and panics, which the simulator reports as a failing seed.
 func (r *Raft) assertInvariants() {
+	// One test of them all, small enough to inline in the calls after every input; the
+	// panic's value says which (brokenInvariant).
+	if r.applied > r.commit || r.commit-r.log.snap.Index > len(r.log.ents) || r.log.snap.Index > r.applied ||
+		r.log.lastTerm() > r.term || r.role == leader && (r.vote != r.id || r.lead != r.id) {
+		panic((*brokenInvariant)(r))
+	}
+}
+
+// brokenInvariant is assertInvariants' panic: its message names the first invariant r
+// breaks, and r's state. It is formatted when the panic is reported, from r as the panic
+// left it: nothing runs on a node's core after it panicked (the run stops at its first
+// failure).
+type brokenInvariant Raft
+
+func (b *brokenInvariant) Error() string {
+	r := (*Raft)(b)
 	switch {
 	case r.applied > r.commit:
-		panic(fmt.Sprintf("raft: invariant applied <= committed violated: %v", r))
+		return fmt.Sprintf("raft: invariant applied <= committed violated: %v", r)
 	case r.commit > r.log.lastIndex():
-		panic(fmt.Sprintf("raft: invariant committed <= last index violated: %v", r))
+		return fmt.Sprintf("raft: invariant committed <= last index violated: %v", r)
 	case r.log.snap.Index > r.applied:
-		panic(fmt.Sprintf("raft: invariant snapshot <= applied violated: snapshot %d, %v", r.log.snap.Index, r))
+		return fmt.Sprintf("raft: invariant snapshot <= applied violated: snapshot %d, %v", r.log.snap.Index, r)
 	case r.log.lastTerm() > r.term:
-		panic(fmt.Sprintf("raft: invariant log terms <= current term violated: last term %d, %v", r.log.lastTerm(), r))
+		return fmt.Sprintf("raft: invariant log terms <= current term violated: last term %d, %v", r.log.lastTerm(), r)
 	case r.role == leader && r.vote != r.id:
-		panic(fmt.Sprintf("raft: invariant leader voted for itself violated: %v", r))
-	case r.role == leader && r.lead != r.id:
-		panic(fmt.Sprintf("raft: invariant leader knows itself violated: %v", r))
+		return fmt.Sprintf("raft: invariant leader voted for itself violated: %v", r)
 	}
+	return fmt.Sprintf("raft: invariant leader knows itself violated: %v", r)
 }

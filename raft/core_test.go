@@ -639,7 +639,7 @@ func TestSendWritesEveryField(t *testing.T) {
 	stale := Message{Type: MsgSnap, Granted: false, Entries: []Entry{{Term: 1, Index: 1}, {Term: 1, Index: 2}},
 		Data: []byte("stale"), Snapshot: SnapshotMeta{Index: 1, Term: 1}, ConflictTerm: -1}
 	r.msgs = append(r.msgs[:0], stale)[:0] // the slot holds a stale message past the queue's end
-	r.send(m)
+	r.send(&m)
 	require.Len(t, r.msgs, 1)
 	want := m
 	want.From, want.Term = 1, 7
@@ -804,4 +804,72 @@ func TestLargeApplyIsHandedOutInBatches(t *testing.T) {
 	}
 	require.Equal(t, n, f.AppliedIndex())
 	require.False(t, f.HasReady())
+}
+
+// TestBrokenInvariantsPanicSayingWhich: a node whose state breaks one of the invariants
+// checked after every input panics when next checked, with a message naming that invariant
+// and the node's state.
+func TestBrokenInvariantsPanicSayingWhich(t *testing.T) {
+	for _, c := range []struct {
+		breakIt func(r *Raft)
+		msg     string
+	}{
+		{func(r *Raft) { r.applied = r.commit + 1 }, "raft: invariant applied <= committed violated: node 0 leader t2 vote=0 lead=0 log=[4..6] commit=5 applied=6"},
+		{func(r *Raft) { r.commit, r.applied = 7, 7 }, "raft: invariant committed <= last index violated: node 0 leader t2 vote=0 lead=0 log=[4..6] commit=7 applied=7"},
+		{func(r *Raft) { r.applied = 2 }, "raft: invariant snapshot <= applied violated: snapshot 3, node 0 leader t2 vote=0 lead=0 log=[4..6] commit=5 applied=2"},
+		{func(r *Raft) { r.term = 1 }, "raft: invariant log terms <= current term violated: last term 2, node 0 leader t1 vote=0 lead=0 log=[4..6] commit=5 applied=5"},
+		{func(r *Raft) { r.vote = 1 }, "raft: invariant leader voted for itself violated: node 0 leader t2 vote=1 lead=0 log=[4..6] commit=5 applied=5"},
+		{func(r *Raft) { r.lead = 1 }, "raft: invariant leader knows itself violated: node 0 leader t2 vote=0 lead=1 log=[4..6] commit=5 applied=5"},
+	} {
+		r := newNode(t, 0, 1, Persistent{Hard: HardState{Term: 2, Vote: 0}, Snapshot: SnapshotMeta{Index: 3, Term: 1},
+			Entries: []Entry{{Term: 1, Index: 4}, {Term: 2, Index: 5}, {Term: 2, Index: 6}}})
+		r.role, r.lead, r.commit, r.applied = leader, 0, 5, 5
+		r.assertInvariants()
+		c.breakIt(r)
+		require.PanicsWithError(t, c.msg, r.assertInvariants)
+	}
+}
+
+// TestReadyIntoWritesEveryField: ReadyInto writes the whole Ready, a field added later
+// included, over one the host reuses: into a Ready whose every field holds a value of its own
+// (reflection), it gives what Ready gives a node in the same state, for a Ready with
+// nothing in it and one with entries, messages and applied commands.
+func TestReadyIntoWritesEveryField(t *testing.T) {
+	stale := func() *Ready {
+		var rd Ready
+		v := reflect.ValueOf(&rd).Elem()
+		for i := range v.NumField() {
+			f := v.Field(i)
+			f = reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem() // unexported too
+			switch f.Kind() {
+			case reflect.Bool:
+				f.SetBool(true)
+			case reflect.Int:
+				f.SetInt(int64(100 + i))
+			case reflect.Uint8, reflect.Uint64:
+				f.SetUint(uint64(100 + i))
+			case reflect.Slice:
+				f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+			case reflect.Pointer:
+				f.Set(reflect.New(f.Type().Elem()))
+			default:
+				t.Fatalf("Ready.%s: kind %v not covered by this test", v.Type().Field(i).Name, f.Kind())
+			}
+		}
+		return &rd
+	}
+	a, b := newNode(t, 0, 1, Persistent{}), newNode(t, 0, 1, Persistent{})
+	for _, r := range []*Raft{a, b} {
+		r.Tick(r.Deadline()) // a single node elects itself
+		drain(r)
+		r.Propose(r.now, []byte("x"))
+	}
+	for range 2 { // with entries to persist and apply, then with nothing
+		want := a.Ready()
+		got := stale()
+		b.ReadyInto(got)
+		require.Equal(t, want, *got)
+		a.Advance(&want)
+		b.Advance(got)
+	}
 }

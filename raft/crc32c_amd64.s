@@ -73,3 +73,119 @@ TEXT ·putHeaderDirect(SB), NOSPLIT, $0-24
 	NOTL AX
 	MOVL AX, 8(DI)
 	RET
+
+// func appendEntryRecordHeader(buf []byte, term, index int, cmd []byte) (out []byte, length, bodyCRC uint32)
+//
+// It appends the record of the entry of term, index and cmd to buf in place if the CPU has
+// the CRC32 instruction, term is below 0x80, index below 1<<14, cmd shorter than
+// crcDirectLimit-4 (500) bytes, and buf has the room: the 12-byte header, then the body, the
+// kind byte, the term's byte, the index's one or two bytes and cmd, folded into the body's
+// CRC as it is stored (8 bytes at a time through a register the CRC32 instruction reads
+// too). It returns buf with the record, and the body's length and CRC. Anything else it
+// leaves to appendEntryRecordOf, the general encoding, by a jump: the two take the same
+// arguments and return the same results, which are where the caller put them.
+TEXT ·appendEntryRecordHeader(SB), NOSPLIT, $0-96
+	CMPB ·haveCRCDirect(SB), $0
+	JEQ  general
+	MOVQ term+24(FP), R8
+	MOVQ index+32(FP), R9
+	MOVQ cmd_base+40(FP), SI
+	MOVQ cmd_len+48(FP), CX
+	CMPQ R8, $0x80
+	JAE  general
+	CMPQ R9, $0x4000
+	JAE  general
+	CMPQ CX, $500
+	JAE  general
+	LEAQ 3(CX), DX // the body's length, with an index of one byte
+	CMPQ R9, $0x80
+	JB   sized
+	INCQ DX
+sized:
+	MOVQ buf_base+0(FP), DI
+	MOVQ buf_len+8(FP), BX
+	MOVQ buf_cap+16(FP), R10
+	SUBQ BX, R10 // the room
+	LEAQ 12(DX), R12
+	CMPQ R10, R12
+	JB   general
+	MOVQ DI, out_base+64(FP)
+	MOVQ buf_cap+16(FP), R10
+	MOVQ R10, out_cap+80(FP)
+	ADDQ BX, DI // the record
+	ADDQ R12, BX
+	MOVQ BX, out_len+72(FP)
+	MOVQ DI, R11
+	MOVL $0xffffffff, AX
+	// The kind (1) and the term, as one 16-bit word.
+	SHLQ $8, R8
+	ORQ  $1, R8
+	MOVW R8, 12(DI)
+	CRC32W R8, AX
+	LEAQ 14(DI), DI
+	CMPQ R9, $0x80
+	JAE  index2
+	MOVB R9, (DI)
+	CRC32B R9, AX
+	INCQ DI
+	JMP  body
+index2:
+	// Two bytes: the low seven bits with the continuation bit, then the rest.
+	MOVQ R9, R10
+	SHRQ $7, R10
+	ANDQ $0x7f, R9
+	ORQ  $0x80, R9
+	SHLQ $8, R10
+	ORQ  R10, R9
+	MOVW R9, (DI)
+	CRC32W R9, AX
+	ADDQ $2, DI
+body:
+	CMPQ CX, $8
+	JB   tail
+words:
+	MOVQ (SI), R10
+	CRC32Q R10, AX
+	MOVQ R10, (DI)
+	ADDQ $8, SI
+	ADDQ $8, DI
+	SUBQ $8, CX
+	CMPQ CX, $8
+	JAE  words
+tail:
+	CMPQ CX, $4
+	JB   two
+	MOVL (SI), R10
+	CRC32L R10, AX
+	MOVL R10, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	SUBQ $4, CX
+two:
+	CMPQ CX, $2
+	JB   one
+	MOVW (SI), R10
+	CRC32W R10, AX
+	MOVW R10, (DI)
+	ADDQ $2, SI
+	ADDQ $2, DI
+	SUBQ $2, CX
+one:
+	TESTQ CX, CX
+	JZ    done
+	MOVB (SI), R10
+	CRC32B R10, AX
+	MOVB R10, (DI)
+done:
+	NOTL AX
+	MOVL DX, 0(R11)
+	MOVL $0xffffffff, R10
+	CRC32L DX, R10
+	NOTL R10
+	MOVL R10, 4(R11)
+	MOVL AX, 8(R11)
+	MOVL DX, length+88(FP)
+	MOVL AX, bodyCRC+92(FP)
+	RET
+general:
+	JMP ·appendEntryRecordOf(SB)

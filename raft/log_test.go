@@ -68,21 +68,26 @@ func TestCompactMovesOnlyWhenShortOfRoom(t *testing.T) {
 
 // TestAppendChecksEveryEntryFirst: append refuses entries that do not continue the log (a
 // gap, an index already held, a term below the last), wherever they are in the batch, and
-// then appends none of the batch.
+// then appends none of the batch, saying which entry does not continue which log.
 func TestAppendChecksEveryEntryFirst(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		batch []Entry
+		msg   string
 	}{
-		{"gap", []Entry{entry(2, 4, "a"), entry(2, 6, "b")}},
-		{"index held", []Entry{entry(2, 3, "a")}},
-		{"term below the log's", []Entry{entry(1, 4, "a")}},
-		{"term below the batch's", []Entry{entry(3, 4, "a"), entry(2, 5, "b")}},
+		{"gap", []Entry{entry(2, 4, "a"), entry(2, 6, "b")},
+			"raft: invariant log contiguity violated: appending index 6 after last index 4"},
+		{"index held", []Entry{entry(2, 3, "a")},
+			"raft: invariant log contiguity violated: appending index 3 after last index 3"},
+		{"term below the log's", []Entry{entry(1, 4, "a")},
+			"raft: invariant log terms non-decreasing violated: appending 4/t1 after t2"},
+		{"term below the batch's", []Entry{entry(3, 4, "a"), entry(2, 5, "b")},
+			"raft: invariant log terms non-decreasing violated: appending 5/t2 after t3"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var l raftLog
 			l.append(entry(1, 1, "x"), entry(2, 2, "y"), entry(2, 3, "z"))
-			require.Panics(t, func() { l.append(tt.batch...) })
+			require.PanicsWithError(t, tt.msg, func() { l.append(tt.batch...) })
 			require.Equal(t, 3, l.lastIndex())
 			require.Equal(t, 2, l.lastTerm())
 		})
@@ -245,4 +250,33 @@ func TestCompactMovesIntoTheSpareOnlyWhenFree(t *testing.T) {
 	require.True(t, l.compact(8))
 	require.NotSame(t, &small[:1][0], &l.ents[0], "a spare without the room is not used")
 	require.Equal(t, []Entry{{Term: 1, Index: 9}, {Term: 1, Index: 10}}, l.ents)
+}
+
+// TestLogTermsAndSlices: mustTerm gives the snapshot's term at its index and each entry's
+// after it, and slice the entries of any range inside the log (nil for an empty one, capped
+// at its end); both panic, saying what was asked of which log, outside it.
+func TestLogTermsAndSlices(t *testing.T) {
+	l := raftLog{snap: SnapshotMeta{Index: 3, Term: 2}}
+	l.append(Entry{Term: 2, Index: 4}, Entry{Term: 3, Index: 5}, Entry{Term: 5, Index: 6})
+	for i, want := range map[int]int{3: 2, 4: 2, 5: 3, 6: 5} {
+		require.Equal(t, want, l.mustTerm(i), "index %d", i)
+	}
+	for _, i := range []int{2, 7} {
+		require.PanicsWithError(t, fmt.Sprintf("raft: term of index %d requested outside log [3, 6]", i), func() { l.mustTerm(i) })
+	}
+	for lo := 4; lo <= 7; lo++ {
+		for hi := lo; hi <= 7; hi++ {
+			s := l.slice(lo, hi)
+			if lo == hi {
+				require.Nil(t, s)
+				continue
+			}
+			require.Equal(t, l.ents[lo-4:hi-4], s, "[%d, %d)", lo, hi)
+			require.Equal(t, len(s), cap(s), "[%d, %d): capped", lo, hi)
+			require.Same(t, &l.ents[lo-4], &s[0], "[%d, %d): the log's own", lo, hi)
+		}
+	}
+	for _, r := range [][2]int{{3, 5}, {4, 8}, {6, 5}} {
+		require.PanicsWithError(t, fmt.Sprintf("raft: slice [%d, %d) requested outside log [4, 6]", r[0], r[1]), func() { l.slice(r[0], r[1]) })
+	}
 }
