@@ -168,8 +168,8 @@ func (s *Server) handleOp(req *netsim.Request) {
 	// Register before proposing: the index is the leader's next one, and in a single-node
 	// cluster the command commits and applies inside Start.
 	index := s.peer.Core().LastIndex() + 1
-	if old, ok := s.waiters.add(waiter{index: index, client: args.Client, seq: args.Seq, since: s.clk.Since(), req: req}); ok {
-		s.answer(old.req, wrongLeader())
+	if old := s.waiters.add(&waiter{index: index, client: args.Client, seq: args.Seq, since: s.clk.Since(), req: req}); old != nil {
+		s.answer(old, wrongLeader())
 	}
 	s.armSweep()
 	s.cmd = args.Command.AppendEncode(s.cmd[:0])
