@@ -172,7 +172,7 @@ func (s *Server) handleOp(req *netsim.Request) {
 		s.answer(old, wrongLeader())
 	}
 	s.armSweep()
-	s.cmd = args.Command.AppendEncode(s.cmd[:0])
+	s.cmd = args.Command.appendEncode(s.cmd[:0])
 	idx, t, ok := s.peer.Start(s.cmd)
 	if !ok || idx != index || t != term {
 		panic(fmt.Sprintf("kv: server %d: leader of term %d proposed at %d/t%d (ok=%v), expected index %d",
