@@ -77,9 +77,12 @@ type Endpoint struct {
 	net      *Network
 	node     *sim.Node
 	handlers []RequestHandler // by method.idx; nil where this instance has none
-	waits    []*waiter        // CallProc's finished waiters, for reuse
-	watched  []*call          // calls waiting on this node's handlers (see watch.go)
-	pruneAt  int              // the length of watched at which it is next pruned
+	// idle and waits are CallProc's finished waiters, for reuse: most
+	// nodes have one process calling, whose waiter idle holds alone.
+	idle    *waiter
+	waits   []*waiter
+	watched []*call // calls waiting on this node's handlers (see watch.go)
+	pruneAt int     // the length of watched at which it is next pruned
 	// lastMethod is the method this endpoint last called (nil before its
 	// first call): a node mostly calls one method again and again (a clerk
 	// its service's, a Raft leader AppendEntries), and one comparison with
@@ -585,7 +588,11 @@ func (e *Endpoint) CallProc(p *sim.Proc, to int, method string, args Message, ti
 	// process killed while it waits never gets here, and its waiter is
 	// left to the garbage collector.
 	*wt = waiter{done: wt.done}
-	e.waits = append(e.waits, wt)
+	if e.idle == nil {
+		e.idle = wt
+	} else {
+		e.waits = append(e.waits, wt)
+	}
 	return reply, ok
 }
 
@@ -609,6 +616,10 @@ func (wt *waiter) finish(reply any, ok bool) {
 
 // waiter returns a cleared waiter, reused when the endpoint has one.
 func (e *Endpoint) waiter() *waiter {
+	if wt := e.idle; wt != nil {
+		e.idle = nil
+		return wt
+	}
 	if k := len(e.waits); k > 0 {
 		wt := e.waits[k-1]
 		e.waits[k-1] = nil
