@@ -515,6 +515,44 @@ func TestCallProcsOfOneNodeOverlap(t *testing.T) {
 	}
 }
 
+// TestRecycledRequests: a handler registered with HandleRequestRecycled is
+// handed, call after call, the Request it responded to last, and each call
+// still gets its own reply (a second Respond, once the Request is given
+// back, is ignored); a HandleRequest handler's Requests are all its own,
+// never handed out again.
+func TestRecycledRequests(t *testing.T) {
+	seen := map[string][]*netsim.Request{}
+	c := newCluster(19, 2, func(i int, ep *netsim.Endpoint) {
+		ep.HandleRequestRecycled("Recycled", func(req *netsim.Request) {
+			seen["Recycled"] = append(seen["Recycled"], req)
+			req.Respond(req.Args.(*msg))
+			req.Respond(&msg{ID: -1})
+		})
+		ep.HandleRequest("Kept", func(req *netsim.Request) {
+			seen["Kept"] = append(seen["Kept"], req)
+			req.Respond(req.Args.(*msg))
+		})
+	})
+	var replies []int
+	c.w.Spawn(c.nodes[0], "client", func(p *sim.Proc) {
+		for _, method := range []string{"Recycled", "Kept"} {
+			for id := range 3 {
+				reply, ok := c.eps[0].CallProc(p, 1, method, &msg{ID: id}, 0)
+				require.True(t, ok)
+				replies = append(replies, reply.(*msg).ID)
+			}
+		}
+	})
+	require.Nil(t, c.w.Run())
+	require.Equal(t, []int{0, 1, 2, 0, 1, 2}, replies)
+	require.Len(t, seen["Recycled"], 3)
+	require.Same(t, seen["Recycled"][0], seen["Recycled"][1])
+	require.Same(t, seen["Recycled"][0], seen["Recycled"][2])
+	kept := seen["Kept"]
+	require.Len(t, kept, 3)
+	require.True(t, kept[0] != kept[1] && kept[1] != kept[2] && kept[0] != kept[2], "a kept Request handed out again")
+}
+
 func TestMissingHandlerIsAFailure(t *testing.T) {
 	c := newCluster(16, 2, nil)
 	c.call(0, 1, "Nope", &msg{})

@@ -86,10 +86,13 @@ type Network struct {
 	stray   map[[2]int]*link
 	free    []*call           // call records nothing refers to any more (see call.refs)
 	reqs    sim.Slab[Request] // newRequest's Requests
-	stats   Stats
-	methods []*method // by index (method.idx), in order of first use
-	byName  map[string]*method
-	tr      tracer // what the trace needs remembered; untouched unless tracing
+	// spareReqs are the Requests recycling handlers responded to (see
+	// HandleRequestRecycled), for newRequest.
+	spareReqs []*Request
+	stats     Stats
+	methods   []*method // by index (method.idx), in order of first use
+	byName    map[string]*method
+	tr        tracer // what the trace needs remembered; untouched unless tracing
 }
 
 // link is one directed link's calls: how many were sent on it, and the
