@@ -135,7 +135,9 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 	if snap := s.peer.ReadSnapshot(); len(snap) > 0 {
 		s.restore(snap, s.peer.Core().SnapshotMeta().Index)
 	}
-	ep.HandleRequest(MethodOp, s.handleOp)
+	// A request is answered once (answer) and dropped from the waiters before or as it is,
+	// so its Request can go back to the network for the next one.
+	ep.HandleRequestRecycled(MethodOp, s.handleOp)
 	return s
 }
 
