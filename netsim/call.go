@@ -167,7 +167,10 @@ func (e *Endpoint) handler(m *method) handler {
 // if the network reports failure (lost, partitioned, server dead, timeout).
 type Done func(reply any, ok bool)
 
-// call is one RPC in flight.
+// call is one RPC in flight. Its small fields sit in the gaps the larger
+// ones leave, so that a record is 192 bytes, three cache lines, rather than
+// 208, which most records straddle four of: each step of an RPC (send,
+// delivery, response, reply) touches most of the record, and finds it cold.
 type call struct {
 	net      *Network
 	from, to *Endpoint
@@ -185,6 +188,14 @@ type call struct {
 	answered bool          // the caller has been told (reply, failure or timeout)
 	served   bool          // a handler has responded
 
+	// refs counts what may still use the call: its scheduled events and the
+	// Requests handed to handlers that have not yet responded.
+	// When it drops to zero nothing can reach the call any more, and unref
+	// puts it on the network's free list. An event that never runs (its
+	// node crashed) or a handler that never responds keeps the call off the
+	// list for good, which only costs the garbage collector.
+	refs int32
+
 	// The watch over the server while a handler has not responded (see
 	// watch.go).
 	waitFrom time.Duration // when the wait began: the server is checked at waitFrom + k*ServerDeadPoll
@@ -193,6 +204,11 @@ type call struct {
 	listed   bool          // in to.watched
 	checking bool          // a check is scheduled
 
+	// dispatched numbers the copies handed to handlers (at most three: the
+	// request, a duplicate and a late duplicate); bit k of responded is set
+	// once copy k's handler has responded.
+	dispatched, responded uint8
+
 	// The reply in flight (at most one per call: respond sets served before
 	// it schedules one), read by replyArrives.
 	reply       any
@@ -200,22 +216,10 @@ type call struct {
 	replyDigest uint64 // see digest
 	replyID     uint64 // its trace ID; 0 unless tracing
 
-	// refs counts what may still use the call: its scheduled events and the
-	// Requests handed to handlers that have not yet responded.
-	// When it drops to zero nothing can reach the call any more, and release
-	// puts it on the network's free list. An event that never runs (its
-	// node crashed) or a handler that never responds keeps the call off the
-	// list for good, which only costs the garbage collector.
-	refs int32
-
 	// gen numbers the record's uses: it grows each time the record is
 	// freed, so a Request of an earlier call (which a handler may keep and
 	// respond to again) knows the record is no longer its call's.
 	gen uint64
-	// dispatched numbers the copies handed to handlers (at most three: the
-	// request, a duplicate and a late duplicate); bit k of responded is set
-	// once copy k's handler has responded.
-	dispatched, responded uint8
 }
 
 // A call's events are sim.Actions on the record itself, one type per

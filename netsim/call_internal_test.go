@@ -13,6 +13,11 @@ func TestRequestSize(t *testing.T) {
 	require.Equal(t, uintptr(40), unsafe.Sizeof(Request{}))
 }
 
+// TestCallSize: a call record is three cache lines (see call).
+func TestCallSize(t *testing.T) {
+	require.Equal(t, uintptr(192), unsafe.Sizeof(call{}))
+}
+
 // TestRequestTag: each field of a packed tag reads back, whatever the others
 // hold, with the recycled bit set or not.
 func TestRequestTag(t *testing.T) {
