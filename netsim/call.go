@@ -134,8 +134,8 @@ func (e *Endpoint) HandleRequest(method string, h RequestHandler) {
 // no more once it has responded to it (what it took from the Request, such
 // as its Args, stays its own): Respond gives the Request back to the
 // network, which hands it to a later dispatch, instead of a new one per
-// call. (A kv server's requests were the largest part of the network's
-// allocation.)
+// call. (The Requests of kv/SnapshotRecoverManyClients3B's servers, kv and
+// Raft, were 0.51 MB of the 6.1 MB a run allocated.)
 func (e *Endpoint) HandleRequestRecycled(method string, h RequestHandler) {
 	e.handle(method, handler{serve: h, recycled: true})
 }
@@ -170,7 +170,8 @@ type Done func(reply any, ok bool)
 // call is one RPC in flight. Its small fields sit in the gaps the larger
 // ones leave, so that a record is 192 bytes, three cache lines, rather than
 // 208, which most records straddle four of: each step of an RPC (send,
-// delivery, response, reply) touches most of the record, and finds it cold.
+// delivery, response, reply) touches most of the record, and often finds it
+// cold.
 type call struct {
 	net      *Network
 	from, to *Endpoint
