@@ -60,14 +60,24 @@ func (c Command) Encode() []byte {
 // AppendEncode appends Encode's bytes to b: a server that proposes each command once and
 // drops its encoding (Raft's Propose copies it into the log entry) encodes every command
 // into one buffer.
-func (c Command) AppendEncode(b []byte) []byte {
+func (c Command) AppendEncode(b []byte) []byte { return c.appendEncode(b) }
+
+// appendEncode is AppendEncode, for the server's handleOp, which encodes the command of every
+// request it proposes: by pointer, rather than a copy of the command per call, and with the
+// one-byte client, sequence number and key length of most commands appended at once (a
+// uvarint below 0x80 is that one byte).
+func (c *Command) appendEncode(b []byte) []byte {
 	if c.Op == OpNoop {
 		return b
 	}
-	b = append(b, byte(c.Op))
-	b = binary.AppendUvarint(b, uint64(c.Client))
-	b = binary.AppendUvarint(b, uint64(c.Seq))
-	b = binary.AppendUvarint(b, uint64(len(c.Key)))
+	if client, seq, klen := uint64(c.Client), uint64(c.Seq), uint64(len(c.Key)); client|seq|klen < 0x80 {
+		b = append(b, byte(c.Op), byte(client), byte(seq), byte(klen))
+	} else {
+		b = append(b, byte(c.Op))
+		b = binary.AppendUvarint(b, client)
+		b = binary.AppendUvarint(b, seq)
+		b = binary.AppendUvarint(b, klen)
+	}
 	b = append(b, c.Key...)
 	return append(b, c.Value...)
 }

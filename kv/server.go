@@ -135,7 +135,9 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 	if snap := s.peer.ReadSnapshot(); len(snap) > 0 {
 		s.restore(snap, s.peer.Core().SnapshotMeta().Index)
 	}
-	ep.HandleRequest(MethodOp, s.handleOp)
+	// A request is answered once (answer) and dropped from the waiters before or as it is,
+	// so its Request can go back to the network for the next one.
+	ep.HandleRequestRecycled(MethodOp, s.handleOp)
 	return s
 }
 
@@ -168,11 +170,11 @@ func (s *Server) handleOp(req *netsim.Request) {
 	// Register before proposing: the index is the leader's next one, and in a single-node
 	// cluster the command commits and applies inside Start.
 	index := s.peer.Core().LastIndex() + 1
-	if old, ok := s.waiters.add(waiter{index: index, client: args.Client, seq: args.Seq, since: s.clk.Since(), req: req}); ok {
-		s.answer(old.req, wrongLeader())
+	if old := s.waiters.add(&waiter{index: index, client: args.Client, seq: args.Seq, since: s.clk.Since(), req: req}); old != nil {
+		s.answer(old, wrongLeader())
 	}
 	s.armSweep()
-	s.cmd = args.Command.AppendEncode(s.cmd[:0])
+	s.cmd = args.Command.appendEncode(s.cmd[:0])
 	idx, t, ok := s.peer.Start(s.cmd)
 	if !ok || idx != index || t != term {
 		panic(fmt.Sprintf("kv: server %d: leader of term %d proposed at %d/t%d (ok=%v), expected index %d",

@@ -34,29 +34,31 @@ func (q *waiters) len() int { return len(q.ws) - q.head }
 
 // add adds w, in index order. A waiter already at w.index (a request proposed at an index
 // that an earlier one of this server took: see Server.handleOp) is replaced, and add
-// returns it.
-func (q *waiters) add(w waiter) (old waiter, replaced bool) {
+// returns its request (nil if none was replaced). It takes w by pointer and returns only
+// the request: a waiter in and a waiter out by value cost the leader 26 instructions more
+// a request (0.47 M of kv/SnapshotRecoverManyClients3B's 407 M, seeds 1-3).
+func (q *waiters) add(w *waiter) (replaced *netsim.Request) {
 	if n := len(q.ws); n == q.head || q.ws[n-1].index < w.index {
 		if n == cap(q.ws) && q.head > 0 { // room at the front: move there rather than grow
 			n = copy(q.ws, q.ws[q.head:])
 			clear(q.ws[n:])
 			q.ws, q.head = q.ws[:n], 0
 		}
-		q.ws = append(q.ws, w)
-		return waiter{}, false
+		q.ws = append(q.ws, *w)
+		return nil
 	}
 	i := q.head
 	for i < len(q.ws) && q.ws[i].index < w.index {
 		i++
 	}
 	if i < len(q.ws) && q.ws[i].index == w.index {
-		old, q.ws[i] = q.ws[i], w
-		return old, true
+		replaced, q.ws[i] = q.ws[i].req, *w
+		return replaced
 	}
 	q.ws = append(q.ws, waiter{})
 	copy(q.ws[i+1:], q.ws[i:])
-	q.ws[i] = w
-	return waiter{}, false
+	q.ws[i] = *w
+	return nil
 }
 
 // first returns the waiter at index, the next index to apply, if there is one (nil if

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
+
+	"github.com/lockstep-dst/lockstep/netsim"
 )
 
 // TestWaitersAgainstAMap: the queue behaves as the map by index it replaced, under adds
@@ -16,7 +18,8 @@ import (
 func TestWaitersAgainstAMap(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var q waiters
-		ref := map[int]int64{} // index -> seq
+		ref := map[int]int64{}            // index -> seq
+		reqs := map[int]*netsim.Request{} // index -> the request of the waiter there
 		applied, next := 0, 1
 		for step := range rapid.IntRange(1, 200).Draw(t, "steps") {
 			switch rapid.IntRange(0, 9).Draw(t, "action") {
@@ -26,13 +29,10 @@ func TestWaitersAgainstAMap(t *testing.T) {
 					index = rapid.IntRange(applied+1, next).Draw(t, "index")
 				}
 				next = max(next, index+1)
-				old, replaced := q.add(waiter{index: index, seq: int64(step)})
-				prev, had := ref[index]
-				require.Equal(t, had, replaced)
-				if had {
-					require.Equal(t, prev, old.seq)
-				}
-				ref[index] = int64(step)
+				req := &netsim.Request{From: step}
+				old := q.add(&waiter{index: index, seq: int64(step), req: req})
+				require.Same(t, reqs[index], old, "the request replaced at %d", index) // nil if none
+				ref[index], reqs[index] = int64(step), req
 			case 4, 5, 6, 7: // the next index applies
 				applied++
 				next = max(next, applied+1)
@@ -43,6 +43,7 @@ func TestWaitersAgainstAMap(t *testing.T) {
 					require.Equal(t, seq, w.seq)
 					q.pop()
 					delete(ref, applied)
+					delete(reqs, applied)
 				}
 			case 8: // a sweep or a restore: remove some
 				odd := rapid.Bool().Draw(t, "odd")
@@ -52,6 +53,7 @@ func TestWaitersAgainstAMap(t *testing.T) {
 					if (seq%2 == 1) == odd {
 						want = append(want, i)
 						delete(ref, i)
+						delete(reqs, i)
 					}
 				}
 				slices.Sort(want)
@@ -67,6 +69,7 @@ func TestWaitersAgainstAMap(t *testing.T) {
 				for i := range ref {
 					if i <= applied {
 						delete(ref, i)
+						delete(reqs, i)
 					}
 				}
 			}
@@ -85,6 +88,6 @@ func TestWaitersAgainstAMap(t *testing.T) {
 // the invariant (it would never be answered but by the sweep): first says so.
 func TestWaitersFirstBelowPanics(t *testing.T) {
 	var q waiters
-	q.add(waiter{index: 3})
+	q.add(&waiter{index: 3})
 	require.Panics(t, func() { q.first(4) })
 }

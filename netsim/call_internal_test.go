@@ -13,16 +13,24 @@ func TestRequestSize(t *testing.T) {
 	require.Equal(t, uintptr(40), unsafe.Sizeof(Request{}))
 }
 
+// TestCallSize: a call record is three cache lines (see call).
+func TestCallSize(t *testing.T) {
+	require.Equal(t, uintptr(192), unsafe.Sizeof(call{}))
+}
+
 // TestRequestTag: each field of a packed tag reads back, whatever the others
-// hold.
+// hold, with the recycled bit set or not.
 func TestRequestTag(t *testing.T) {
 	for _, gen := range []uint64{0, 1, 1<<(64-useShift) - 1} {
 		for _, idx := range []int{0, 1, maxMethods - 1} {
 			for _, k := range []uint8{0, 1, 2} {
-				tag := requestTag(gen, idx, k)
-				require.Equal(t, uint64(k), tag&(1<<copyBits-1))
-				require.Equal(t, uint64(idx), tag>>copyBits&(maxMethods-1))
-				require.Equal(t, gen<<useShift, tag>>useShift<<useShift)
+				for _, recycled := range []uint64{0, recycledBit} {
+					tag := requestTag(gen, idx, k) | recycled
+					require.Equal(t, uint64(k), tag&(1<<copyBits-1))
+					require.Equal(t, recycled, tag&recycledBit)
+					require.Equal(t, uint64(idx), tag>>methodShift&(maxMethods-1))
+					require.Equal(t, gen<<useShift, tag>>useShift<<useShift)
+				}
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package netsim_test
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -477,6 +478,79 @@ func TestCallProc(t *testing.T) {
 	require.Equal(t, &msg{ID: 6}, results[3].reply)
 	require.True(t, results[3].ok, "a late answer of the timed-out call does not leak into the next one")
 	require.Equal(t, results[2].at+3*time.Millisecond, results[3].at)
+}
+
+// TestCallProcsOfOneNodeOverlap: processes of one node whose calls overlap, the later
+// answered first, each get their own reply, round after round, as the endpoint reuses
+// the waiters of finished calls (one kept apart, the others in a list).
+func TestCallProcsOfOneNodeOverlap(t *testing.T) {
+	var c *cluster
+	c = newCluster(18, 2, func(i int, ep *netsim.Endpoint) {
+		// Answers after as many milliseconds as the request's ID.
+		ep.Handle("Later", func(req *netsim.Request, respond func(netsim.Message)) {
+			m := req.Args.(*msg)
+			c.nodes[i].After(time.Duration(m.ID)*time.Millisecond, "answer", func() { respond(m) })
+		})
+	})
+	const procs, rounds = 3, 4
+	got := make([][]int, procs)
+	for k := range procs {
+		c.w.Spawn(c.nodes[0], "client "+strconv.Itoa(k), func(p *sim.Proc) {
+			for r := range rounds {
+				id := 10*(procs-k) + r // the first process waits longest
+				reply, ok := c.eps[0].CallProc(p, 1, "Later", &msg{ID: id}, 0)
+				require.True(t, ok)
+				got[k] = append(got[k], reply.(*msg).ID)
+				p.Sleep(time.Duration(k) * time.Millisecond) // the next round's calls overlap differently
+			}
+		})
+	}
+	require.Nil(t, c.w.Run())
+	for k := range procs {
+		want := make([]int, rounds)
+		for r := range want {
+			want[r] = 10*(procs-k) + r
+		}
+		require.Equal(t, want, got[k], "process %d", k)
+	}
+}
+
+// TestRecycledRequests: a handler registered with HandleRequestRecycled is
+// handed, call after call, the Request it responded to last, and each call
+// still gets its own reply (a second Respond, once the Request is given
+// back, is ignored); a HandleRequest handler's Requests are all its own,
+// never handed out again.
+func TestRecycledRequests(t *testing.T) {
+	seen := map[string][]*netsim.Request{}
+	c := newCluster(19, 2, func(i int, ep *netsim.Endpoint) {
+		ep.HandleRequestRecycled("Recycled", func(req *netsim.Request) {
+			seen["Recycled"] = append(seen["Recycled"], req)
+			req.Respond(req.Args.(*msg))
+			req.Respond(&msg{ID: -1})
+		})
+		ep.HandleRequest("Kept", func(req *netsim.Request) {
+			seen["Kept"] = append(seen["Kept"], req)
+			req.Respond(req.Args.(*msg))
+		})
+	})
+	var replies []int
+	c.w.Spawn(c.nodes[0], "client", func(p *sim.Proc) {
+		for _, method := range []string{"Recycled", "Kept"} {
+			for id := range 3 {
+				reply, ok := c.eps[0].CallProc(p, 1, method, &msg{ID: id}, 0)
+				require.True(t, ok)
+				replies = append(replies, reply.(*msg).ID)
+			}
+		}
+	})
+	require.Nil(t, c.w.Run())
+	require.Equal(t, []int{0, 1, 2, 0, 1, 2}, replies)
+	require.Len(t, seen["Recycled"], 3)
+	require.Same(t, seen["Recycled"][0], seen["Recycled"][1])
+	require.Same(t, seen["Recycled"][0], seen["Recycled"][2])
+	kept := seen["Kept"]
+	require.Len(t, kept, 3)
+	require.True(t, kept[0] != kept[1] && kept[1] != kept[2] && kept[0] != kept[2], "a kept Request handed out again")
 }
 
 func TestMissingHandlerIsAFailure(t *testing.T) {

@@ -71,9 +71,13 @@ type Network struct {
 	// three links, not one per node of the run (kv/SnapshotRecoverManyClients3B
 	// makes 63 client nodes, and their full matrix was 3% of its allocation).
 	links [][]link
-	// cut[from] has bit to set when the matrix link from -> to is down
-	// (partition.go): every row is a full bitset of the matrix's side.
-	cut [][]uint64
+	// cut has bit to set of row from (cutRow) when the matrix link
+	// from -> to is down (partition.go): every row is a full bitset of the
+	// matrix's side, words long, and the rows are one array, so that
+	// LinkUp, asked about every message several times, reads one word
+	// where rows of their own cost it a row's header first.
+	cut   []uint64
+	words int // the length of a row of cut: (size+63)/64
 	// cutSome is false while every bit of cut is known to be clear (no link
 	// was cut since the network began or last healed): LinkUp, asked about
 	// every message several times, then need not read the matrix, as in a
@@ -82,10 +86,13 @@ type Network struct {
 	stray   map[[2]int]*link
 	free    []*call           // call records nothing refers to any more (see call.refs)
 	reqs    sim.Slab[Request] // newRequest's Requests
-	stats   Stats
-	methods []*method // by index (method.idx), in order of first use
-	byName  map[string]*method
-	tr      tracer // what the trace needs remembered; untouched unless tracing
+	// spareReqs are the Requests recycling handlers responded to (see
+	// HandleRequestRecycled), for newRequest.
+	spareReqs []*Request
+	stats     Stats
+	methods   []*method // by index (method.idx), in order of first use
+	byName    map[string]*method
+	tr        tracer // what the trace needs remembered; untouched unless tracing
 }
 
 // link is one directed link's calls: how many were sent on it, and the
@@ -189,17 +196,22 @@ func (n *Network) grow(size int) {
 	if size <= n.size {
 		return
 	}
-	n.size = size
-	words := (size + 63) / 64
-	for from := range n.cut {
-		for len(n.cut[from]) < words {
-			n.cut[from] = append(n.cut[from], 0)
+	if words := (size + 63) / 64; words != n.words { // longer rows: lay them out anew
+		cut := make([]uint64, n.size*words, size*words)
+		for from := range n.size {
+			copy(cut[from*words:], n.cutRow(from))
 		}
+		n.cut, n.words = cut, words
 	}
-	for len(n.cut) < size {
-		n.cut = append(n.cut, make([]uint64, words))
+	for ; n.size < size; n.size++ {
+		n.cut = append(n.cut, make([]uint64, n.words)...)
 		n.links = append(n.links, nil)
 	}
+}
+
+// cutRow is the row of cut of the links from node from.
+func (n *Network) cutRow(from int) []uint64 {
+	return n.cut[from*n.words : (from+1)*n.words]
 }
 
 // growRow makes the links from -> k for every k up to to that the row of

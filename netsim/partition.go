@@ -42,16 +42,16 @@ func (n *Network) LinkUp(from, to int) bool {
 	if !n.cutSome || uint(from) >= uint(n.size) || uint(to) >= uint(n.size) {
 		return true // a negative address is a huge uint
 	}
-	return n.cut[from][uint(to)/64]&(1<<(uint(to)%64)) == 0
+	return n.cut[from*n.words+int(uint(to)/64)]&(1<<(uint(to)%64)) == 0
 }
 
 // setCut sets whether the matrix link from -> to is down.
 func (n *Network) setCut(from, to int, down bool) {
 	if down {
 		n.cutSome = true
-		n.cut[from][to/64] |= 1 << (to % 64)
+		n.cut[from*n.words+to/64] |= 1 << (to % 64)
 	} else {
-		n.cut[from][to/64] &^= 1 << (to % 64)
+		n.cut[from*n.words+to/64] &^= 1 << (to % 64)
 	}
 }
 
@@ -125,7 +125,7 @@ func (n *Network) Partition(groups ...[]int) {
 		}
 	}
 	for i := range n.size {
-		row, members := n.cut[i], in[side[i]]
+		row, members := n.cutRow(i), in[side[i]]
 		for k := range row {
 			all := ^uint64(0)
 			if rest := n.size - 64*k; rest < 64 {
@@ -158,7 +158,7 @@ func (n *Network) Partition(groups ...[]int) {
 	sp := &span{node0: -1, what: b.String()}
 	for i := range n.size {
 		cutOff := false
-		for _, word := range n.cut[i] {
+		for _, word := range n.cutRow(i) {
 			cutOff = cutOff || word != 0
 		}
 		if cutOff {
@@ -170,9 +170,7 @@ func (n *Network) Partition(groups ...[]int) {
 
 // Heal brings every link up.
 func (n *Network) Heal() {
-	for _, row := range n.cut {
-		clear(row)
-	}
+	clear(n.cut)
 	n.cutSome = false
 	if n.w.Tracing() {
 		n.closeOpen()

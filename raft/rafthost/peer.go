@@ -227,7 +227,8 @@ func StartPeer(node *sim.Node, ep *netsim.Endpoint, cfg PeerConfig) *Peer {
 	}
 	p.core = raft.New(cfg.Raft, recovered, p.clk.Since())
 	for _, t := range requestTypes() {
-		ep.HandleRequest(methodOf(t), p.handle)
+		// send takes a request off responders before it responds, and uses it no more.
+		ep.HandleRequestRecycled(methodOf(t), p.handle)
 	}
 	p.drain()
 	p.arm()
