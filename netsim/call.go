@@ -70,7 +70,7 @@ func (r *Request) Respond(reply Message) {
 		// Cleared, so that a Respond that broke the promise finds no call
 		// until a later dispatch takes r.
 		*r = Request{}
-		n.spareReqs = append(n.spareReqs, r)
+		n.spareReqs.Put(r)
 	}
 }
 
@@ -243,10 +243,7 @@ func (a *timedOutAction) Run() { (*call)(a).timedOut() }
 // newCall returns a zeroed call record, reused from the free list (which
 // unref fills with zeroed records) when one is there.
 func (n *Network) newCall() *call {
-	if k := len(n.free); k > 0 {
-		c := n.free[k-1]
-		n.free[k-1] = nil
-		n.free = n.free[:k-1]
+	if c := n.free.Get(); c != nil {
 		return c
 	}
 	return &call{}
@@ -263,7 +260,7 @@ func (c *call) unref() {
 	// Holds no messages, callbacks or endpoints while free; its network it
 	// keeps, for the Requests of its earlier uses (Request.Method).
 	*c = call{net: n, gen: c.gen + 1}
-	n.free = append(n.free, c)
+	n.free.Put(c)
 }
 
 func (c *call) failed()   { c.fail("failed"); c.unref() }
@@ -275,10 +272,7 @@ func (c *call) timedOut() { c.fail("timed out"); c.unref() }
 // its Requests are never reused; they come from a sim.Slab, so a Request a
 // handler keeps keeps its chunk alive.
 func (n *Network) newRequest() *Request {
-	if k := len(n.spareReqs); k > 0 {
-		r := n.spareReqs[k-1]
-		n.spareReqs[k-1] = nil
-		n.spareReqs = n.spareReqs[:k-1]
+	if r := n.spareReqs.Get(); r != nil {
 		return r
 	}
 	return n.reqs.New()

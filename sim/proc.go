@@ -130,10 +130,7 @@ type resumer struct {
 
 // takeResumer returns a free resumer.
 func (w *World) takeResumer() *resumer {
-	if n := len(w.freeResumers); n > 0 {
-		r := w.freeResumers[n-1]
-		w.freeResumers[n-1] = nil
-		w.freeResumers = w.freeResumers[:n-1]
+	if r := w.freeResumers.Get(); r != nil {
 		return r
 	}
 	r := &resumer{}
@@ -144,7 +141,7 @@ func (w *World) takeResumer() *resumer {
 func (r *resumer) run() {
 	p, want := r.p, r.want
 	r.p = nil
-	p.w.freeResumers = append(p.w.freeResumers, r) // free before p runs and schedules again
+	p.w.freeResumers.Put(r) // free before p runs and schedules again
 	if p.done || !p.blocked || p.wakeups != want {
 		return
 	}
