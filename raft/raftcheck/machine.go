@@ -53,8 +53,11 @@ func (s *stateMachineSafety) booted(id int, rec raft.Persistent) {
 // times an apply.
 func (s *stateMachineSafety) check(id, term int, rd *raft.Ready) error {
 	applied := s.applied[id]
-	for i := range rd.Apply {
-		a := &rd.Apply[i]
+	// The slice in a local: read through rd, it was loaded and bounds-checked again at
+	// every apply, as the loop's stores might have changed it.
+	apply := rd.Apply
+	for i := range apply {
+		a := &apply[i]
 		if a.SnapshotValid {
 			if a.SnapshotIndex <= applied {
 				s.applied[id] = applied
