@@ -133,12 +133,15 @@ func New(n int) *Checker {
 }
 
 // peer returns peer id's state. It is small enough to be inlined into every call: the
-// panic's formatting is in a function of its own.
+// panic's formatting is in a function of its own. The test is against the slice's own
+// length (n), as one unsigned comparison, so that it is also the index's bounds check
+// (a test of id against c.n, followed by the index, was two).
 func (c *Checker) peer(id int) *peerState {
-	if id < 0 || id >= c.n {
-		c.noPeer(id)
+	if uint(id) < uint(len(c.peers)) {
+		return &c.peers[id]
 	}
-	return &c.peers[id]
+	c.noPeer(id) // panics
+	return nil
 }
 
 //go:noinline
