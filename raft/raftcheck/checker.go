@@ -133,12 +133,15 @@ func New(n int) *Checker {
 }
 
 // peer returns peer id's state. It is small enough to be inlined into every call: the
-// panic's formatting is in a function of its own.
+// panic's formatting is in a function of its own. The test is against the slice's own
+// length (n), as one unsigned comparison, so that it is also the index's bounds check
+// (a test of id against c.n, followed by the index, was two).
 func (c *Checker) peer(id int) *peerState {
-	if id < 0 || id >= c.n {
-		c.noPeer(id)
+	if uint(id) < uint(len(c.peers)) {
+		return &c.peers[id]
 	}
-	return &c.peers[id]
+	c.noPeer(id) // panics
+	return nil
 }
 
 //go:noinline
@@ -295,6 +298,34 @@ func hashBytes(b []byte) uint64 {
 		m      = 0xbf58476d1ce4e5b9
 	)
 	h := uint64(offset) ^ uint64(len(b))*m
+	if n := len(b); n < 16 {
+		// The same chain as below for a short command (kv's are 5-15 bytes), with no loop
+		// and no re-slicing: a word, if the command has 8 bytes, then the rest as one
+		// word, loaded as below (TestHashBytesTailIsTheBytewiseWord holds both to the
+		// same values). The loop and its re-slicing were over a quarter of the cost of
+		// hashing such a command.
+		var w uint64
+		switch {
+		case n >= 8:
+			h = (h ^ binary.LittleEndian.Uint64(b)) * m
+			h ^= h >> 29
+			if n == 8 {
+				return h * m
+			}
+			w = binary.LittleEndian.Uint64(b[n-8:]) >> (8 * (16 - n))
+		case n >= 4:
+			w = uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<(8*(n-4))
+		case n > 0:
+			for i, c := range b {
+				w |= uint64(c) << (8 * i)
+			}
+		default:
+			return h * m
+		}
+		h = (h ^ w) * m
+		h ^= h >> 29
+		return h * m
+	}
 	if len(b) >= 32 {
 		h0, h1, h2, h3 := uint64(len(b)), uint64(0x9e3779b97f4a7c15), uint64(0x94d049bb133111eb), uint64(offset)
 		for ; len(b) >= 32; b = b[32:] {

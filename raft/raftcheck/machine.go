@@ -1,8 +1,6 @@
 package raftcheck
 
 import (
-	"bytes"
-
 	"github.com/lockstep-dst/lockstep/raft"
 	"github.com/lockstep-dst/lockstep/raft/internal/paged"
 )
@@ -55,8 +53,11 @@ func (s *stateMachineSafety) booted(id int, rec raft.Persistent) {
 // times an apply.
 func (s *stateMachineSafety) check(id, term int, rd *raft.Ready) error {
 	applied := s.applied[id]
-	for i := range rd.Apply {
-		a := &rd.Apply[i]
+	// The slice in a local: read through rd, it was loaded and bounds-checked again at
+	// every apply, as the loop's stores might have changed it.
+	apply := rd.Apply
+	for i := range apply {
+		a := &apply[i]
 		if a.SnapshotValid {
 			if a.SnapshotIndex <= applied {
 				s.applied[id] = applied
@@ -78,7 +79,7 @@ func (s *stateMachineSafety) check(id, term int, rd *raft.Ready) error {
 		s.committed.Grow(a.CommandIndex - 1) // a slot not applied yet is zero: not known
 		prev := s.committed.At(a.CommandIndex - 1)
 		if prev.known {
-			if prev.term != a.CommandTerm || !bytes.Equal(prev.command, a.Command) {
+			if prev.term != a.CommandTerm || !sameCommand(prev.command, a.Command) {
 				s.applied[id] = applied
 				return violation(StateMachineSafety, "peer %d applied %q (term %d) at index %d, another peer applied %q (term %d)",
 					id, short(a.Command), a.CommandTerm, a.CommandIndex, short(prev.command), prev.term)

@@ -157,8 +157,9 @@ func (s *stored) apply(id int, rd *raft.Ready, m *logMatching) error {
 		}
 	}
 	prevTerm := s.lastTerm()
-	for k := range rd.Entries {
-		e := &rd.Entries[k]
+	ents := rd.Entries // in a local, as in stateMachineSafety.check
+	for k := range ents {
+		e := &ents[k]
 		if e.Index != s.end+1 {
 			return violation(LogMatching, "peer %d persisted entry %d after a stored log ending at %d", id, e.Index, s.end)
 		}

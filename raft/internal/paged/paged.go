@@ -57,7 +57,11 @@ func (p *Table[T]) Grow(i int) {
 }
 
 // grow makes room for slot i: it moves the first page to a larger array (up to PageLen)
-// while it is short, then adds pages until slot i is in one.
+// while it is short, then adds pages until slot i is in one. It is never inlined: it runs
+// once a page, and inlined into the loop of a caller (the checkers' loops over a Ready's
+// entries and applies, where Grow inlines) it took registers the loop then spilled.
+//
+//go:noinline
 func (p *Table[T]) grow(i int) {
 	if len(p.first) < PageLen {
 		t := make([]T, min(max(2*len(p.first), i+1, 16), PageLen))
