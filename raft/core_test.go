@@ -616,26 +616,7 @@ func TestCommitIndexRidesTheNextAppend(t *testing.T) {
 func TestSendWritesEveryField(t *testing.T) {
 	r := newNode(t, 1, 3, Persistent{Hard: HardState{Term: 7, Vote: -1}})
 	var m Message
-	v := reflect.ValueOf(&m).Elem()
-	for i := range v.NumField() {
-		f := v.Field(i)
-		switch f.Kind() {
-		case reflect.Bool:
-			f.SetBool(true)
-		case reflect.Int:
-			f.SetInt(int64(100 + i))
-		case reflect.Uint8:
-			f.SetUint(uint64(i))
-		case reflect.Slice:
-			f.Set(reflect.MakeSlice(f.Type(), 1, 1)) // non-nil, and not the stale one's
-		case reflect.Struct: // SnapshotMeta
-			for j := range f.NumField() {
-				f.Field(j).SetInt(int64(200 + 10*i + j))
-			}
-		default:
-			t.Fatalf("Message.%s: kind %v not covered by this test", v.Type().Field(i).Name, f.Kind())
-		}
-	}
+	setEveryField(t, reflect.ValueOf(&m).Elem(), 100)
 	stale := Message{Type: MsgSnap, Granted: false, Entries: []Entry{{Term: 1, Index: 1}, {Term: 1, Index: 2}},
 		Data: []byte("stale"), Snapshot: SnapshotMeta{Index: 1, Term: 1}, ConflictTerm: -1}
 	r.msgs = append(r.msgs[:0], stale)[:0] // the slot holds a stale message past the queue's end
@@ -837,25 +818,7 @@ func TestBrokenInvariantsPanicSayingWhich(t *testing.T) {
 func TestReadyIntoWritesEveryField(t *testing.T) {
 	stale := func() *Ready {
 		var rd Ready
-		v := reflect.ValueOf(&rd).Elem()
-		for i := range v.NumField() {
-			f := v.Field(i)
-			f = reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem() // unexported too
-			switch f.Kind() {
-			case reflect.Bool:
-				f.SetBool(true)
-			case reflect.Int:
-				f.SetInt(int64(100 + i))
-			case reflect.Uint8, reflect.Uint64:
-				f.SetUint(uint64(100 + i))
-			case reflect.Slice:
-				f.Set(reflect.MakeSlice(f.Type(), 1, 1))
-			case reflect.Pointer:
-				f.Set(reflect.New(f.Type().Elem()))
-			default:
-				t.Fatalf("Ready.%s: kind %v not covered by this test", v.Type().Field(i).Name, f.Kind())
-			}
-		}
+		setEveryField(t, reflect.ValueOf(&rd).Elem(), 100)
 		return &rd
 	}
 	a, b := newNode(t, 0, 1, Persistent{}), newNode(t, 0, 1, Persistent{})
@@ -871,5 +834,34 @@ func TestReadyIntoWritesEveryField(t *testing.T) {
 		require.Equal(t, want, *got)
 		a.Advance(&want)
 		b.Advance(got)
+	}
+}
+
+// setEveryField sets every field of the struct v, unexported ones too, to a value of its
+// own, for the tests that a function writes every field of a struct it fills in place
+// (send, ReadyInto): true, base plus the field's number for an integer, a slice of one
+// element of a new array, a new zero value for a pointer, and a nested struct's fields
+// likewise from ten times that number. A kind it does not cover fails the test, so that a
+// field of a new kind is not left at its zero value unnoticed.
+func setEveryField(t *testing.T, v reflect.Value, base int) {
+	for i := range v.NumField() {
+		f := v.Field(i)
+		f = reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem() // unexported too
+		switch f.Kind() {
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Int:
+			f.SetInt(int64(base + i))
+		case reflect.Uint8, reflect.Uint64:
+			f.SetUint(uint64(base + i))
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+		case reflect.Struct:
+			setEveryField(t, f, 10*(base+i))
+		default:
+			t.Fatalf("%s.%s: kind %v not covered by this test", v.Type().Name(), v.Type().Field(i).Name, f.Kind())
+		}
 	}
 }

@@ -22,8 +22,9 @@ func putHeaderDirect(rec []byte)
 
 // appendEntryRecordHeader is AppendEntryRecordHeader of the entry of term, index and cmd. It
 // appends the entry's whole record to buf in place, by the CRC32 instruction, if the CPU has
-// it, term is below 0x80, index below 1<<14, the body shorter than crcDirectLimit, and buf
-// has the room: the command goes into the record and into the body's CRC in one pass. Any
+// it, term is below 0x80, index below 1<<14, cmd shorter than crcDirectLimit-4 bytes (so
+// that the body, at most 4 bytes more, is shorter than crcDirectLimit), and buf has the
+// room: the command goes into the record and into the body's CRC in one pass. Any
 // other entry or buffer it hands to appendEntryRecordOf (a jump, with the arguments as they
 // came). The entry comes as its fields, not a pointer: the routine's pointers escape as far
 // as the compiler knows, and a host's entry may be a variable of its own.

@@ -1,3 +1,4 @@
+#include "go_asm.h"
 #include "textflag.h"
 
 // CRC_LOOP folds CX bytes at SI into the running (inverted) CRC in AX: 8 bytes at a time,
@@ -78,12 +79,13 @@ TEXT ·putHeaderDirect(SB), NOSPLIT, $0-24
 //
 // It appends the record of the entry of term, index and cmd to buf in place if the CPU has
 // the CRC32 instruction, term is below 0x80, index below 1<<14, cmd shorter than
-// crcDirectLimit-4 (500) bytes, and buf has the room: the 12-byte header, then the body, the
-// kind byte, the term's byte, the index's one or two bytes and cmd, folded into the body's
-// CRC as it is stored (8 bytes at a time through a register the CRC32 instruction reads
-// too). It returns buf with the record, and the body's length and CRC. Anything else it
-// leaves to appendEntryRecordOf, the general encoding, by a jump: the two take the same
-// arguments and return the same results, which are where the caller put them.
+// crcDirectLimit-4 bytes (the Go constant, from go_asm.h), and buf has the room: the
+// 12-byte header, then the body, the kind byte, the term's byte, the index's one or two
+// bytes and cmd, folded into the body's CRC as it is stored (8 bytes at a time through a
+// register the CRC32 instruction reads too). It returns buf with the record, and the body's
+// length and CRC. Anything else it leaves to appendEntryRecordOf, the general encoding, by a
+// jump: the two take the same arguments and return the same results, which are where the
+// caller put them.
 TEXT ·appendEntryRecordHeader(SB), NOSPLIT, $0-96
 	CMPB ·haveCRCDirect(SB), $0
 	JEQ  general
@@ -95,7 +97,7 @@ TEXT ·appendEntryRecordHeader(SB), NOSPLIT, $0-96
 	JAE  general
 	CMPQ R9, $0x4000
 	JAE  general
-	CMPQ CX, $500
+	CMPQ CX, $(const_crcDirectLimit-4)
 	JAE  general
 	LEAQ 3(CX), DX // the body's length, with an index of one byte
 	CMPQ R9, $0x80

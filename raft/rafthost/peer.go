@@ -575,6 +575,8 @@ type fileOp struct {
 // peerFile is one of the files a peer keeps (fileHard and the rest), as a fileOp names it.
 type peerFile uint8
 
+// The temporary files come first, in the order of the files they are renamed over, which
+// target's arithmetic relies on.
 const (
 	hardTmpFile peerFile = iota
 	snapTmpFile
