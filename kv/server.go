@@ -229,9 +229,9 @@ func (s *Server) apply(m *raft.ApplyMsg) {
 }
 
 // applied is apply's part after the store applied cmd, the command at index, with result
-// res, for a duplicate, a command whose index a waiter (w, if not nil) or a deposed request
-// is at: the rare cases, but for the leader's waiters. (Apart from apply, a follower's
-// command, which is none of them, keeps res in registers.)
+// res, for a duplicate (on every replica), a command a waiter (w, if not nil) is at, or any
+// command while deposed holds requests: the rare cases, but for the leader's waiters. (Apart
+// from apply, the usual command, a follower's that is no duplicate, keeps res in registers.)
 func (s *Server) applied(cmd *commandView, index int, w *waiter, res Result) {
 	if res.Duplicate {
 		// The command and its index are in the trace hash already (the Raft host digests a

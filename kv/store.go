@@ -87,7 +87,8 @@ type session struct {
 // that never snapshot).
 //
 // A store restored from a snapshot holds every entry as a substring of the snapshot (of
-// Raft's bytes themselves, or of a copy: see restoreStore), read-only (wide 0): a
+// Raft's bytes themselves, or of a copy: see restoreStore), read-only (wide 0), but for
+// those whose arrays a follower restoring over its own store keeps (Store.restore): a
 // follower that installs a snapshot, or a server that restarts, then allocates once for
 // all of them, or not at all, instead of once per key, and an entry moves into an array
 // of its own at its first Append or Put. The bytes live as long as the store's keys: one

@@ -468,6 +468,32 @@ func TestKeyTable(t *testing.T) {
 	})
 }
 
+// TestKeyTableKeysOfOneHash: keys that keyHash gives one hash (which the test checks first)
+// are told apart: a key of one byte and one of five (find's path for short keys, which
+// compares lengths), two keys of 16 bytes and the empty key and one of 16 (findLong, which
+// compares the keys), whichever of a pair is added first.
+func TestKeyTableKeysOfOneHash(t *testing.T) {
+	pairs := [][2]string{
+		{"\x00", "\x00\x00\x00\x00\x04"},
+		{strings.Repeat("\x00", 16), "\x00\x00\x00\x80\x00\x00\x00\x00\x01" + strings.Repeat("\x00", 7)},
+		{"", "\x00\x00\x00\x00\x00\x00\x00\x10" + strings.Repeat("\x00", 8)},
+	}
+	for _, p := range pairs {
+		require.Equal(t, keyHash([]byte(p[0])), keyHash([]byte(p[1])), "%q and %q", p[0], p[1])
+		for _, keys := range [][2]string{p, {p[1], p[0]}} {
+			var tab keyTable
+			tab.add(&entry{key: keys[0]})
+			require.Nil(t, tab.find([]byte(keys[1])), "%q, with only %q added", keys[1], keys[0])
+			tab.add(&entry{key: keys[1]})
+			for _, k := range keys {
+				e := tab.find([]byte(k))
+				require.NotNil(t, e, "%q", k)
+				require.Equal(t, k, e.key)
+			}
+		}
+	}
+}
+
 // TestStoreAdoptsTheArraysItReplaces: a store restored over another (Store.restore) keeps
 // the arrays of its entries where their values begin its own and have the room for the rest, appending
 // past them: the values the old store returned stay what they were, the new store's values

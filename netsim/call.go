@@ -93,7 +93,7 @@ type Endpoint struct {
 	// idle and waits are CallProc's finished waiters, for reuse: most
 	// nodes have one process calling, whose waiter idle holds alone.
 	idle    *waiter
-	waits   []*waiter
+	waits   sim.FreeList[waiter]
 	watched []*call // calls waiting on this node's handlers (see watch.go)
 	pruneAt int     // the length of watched at which it is next pruned
 	// lastMethod is the method this endpoint last called (nil before its
@@ -637,7 +637,7 @@ func (e *Endpoint) CallProc(p *sim.Proc, to int, method string, args Message, ti
 	if e.idle == nil {
 		e.idle = wt
 	} else {
-		e.waits = append(e.waits, wt)
+		e.waits.Put(wt)
 	}
 	return reply, ok
 }
@@ -666,10 +666,7 @@ func (e *Endpoint) waiter() *waiter {
 		e.idle = nil
 		return wt
 	}
-	if k := len(e.waits); k > 0 {
-		wt := e.waits[k-1]
-		e.waits[k-1] = nil
-		e.waits = e.waits[:k-1]
+	if wt := e.waits.Get(); wt != nil {
 		return wt
 	}
 	wt := &waiter{}
