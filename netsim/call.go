@@ -93,7 +93,7 @@ type Endpoint struct {
 	// idle and waits are CallProc's finished waiters, for reuse: most
 	// nodes have one process calling, whose waiter idle holds alone.
 	idle    *waiter
-	waits   sim.FreeList[waiter]
+	waits   sim.FreeList[*waiter]
 	watched []*call // calls waiting on this node's handlers (see watch.go)
 	pruneAt int     // the length of watched at which it is next pruned
 	// lastMethod is the method this endpoint last called (nil before its

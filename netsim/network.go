@@ -84,11 +84,11 @@ type Network struct {
 	// run that never cuts a link.
 	cutSome bool
 	stray   map[[2]int]*link
-	free    sim.FreeList[call] // call records nothing refers to any more (see call.refs)
-	reqs    sim.Slab[Request]  // newRequest's Requests
+	free    sim.FreeList[*call] // call records nothing refers to any more (see call.refs)
+	reqs    sim.Slab[Request]   // newRequest's Requests
 	// spareReqs are the Requests recycling handlers responded to (see
 	// HandleRequestRecycled), for newRequest.
-	spareReqs sim.FreeList[Request]
+	spareReqs sim.FreeList[*Request]
 	stats     Stats
 	methods   []*method // by index (method.idx), in order of first use
 	byName    map[string]*method

@@ -7,7 +7,7 @@ import (
 )
 
 func TestFreeListLastInFirstOut(t *testing.T) {
-	var f FreeList[int]
+	var f FreeList[*int]
 	require.Nil(t, f.Get(), "an empty list")
 	a, b := new(int), new(int)
 	f.Put(a)

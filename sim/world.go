@@ -104,7 +104,7 @@ type World struct {
 	// markIDs is the last ID MarkID gave out (tracing only).
 	markIDs uint64
 	// freeResumers are the process resume events not scheduled now (proc.go).
-	freeResumers FreeList[resumer]
+	freeResumers FreeList[*resumer]
 	// labelFolds and labelFoldMap memoize what fold does with the labels
 	// events carry (labelfold.go).
 	labelFolds   [labelFoldSlots]*labelFold

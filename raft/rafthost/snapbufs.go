@@ -1,6 +1,9 @@
 package rafthost
 
-import "github.com/lockstep-dst/lockstep/raft"
+import (
+	"github.com/lockstep-dst/lockstep/raft"
+	"github.com/lockstep-dst/lockstep/sim"
+)
 
 // snapshotBuffers gives a service back the arrays of the snapshots it handed its peer
 // (Peer.Snapshot), once nothing can read them any more, to encode later snapshots into
@@ -34,7 +37,7 @@ type snapshotBuffers struct {
 	// free are buffers nothing reads, for SnapshotBuffer. (A peer makes its
 	// snapshotBuffers when the service first asks for one: a service that never does
 	// keeps no snapshot alive for it.)
-	free [][]byte
+	free sim.FreeList[[]byte]
 }
 
 type lentBuffer struct {
@@ -71,8 +74,8 @@ func (s *snapshotBuffers) persisted() {
 		switch {
 		case !l.superseded:
 			kept = append(kept, l)
-		case len(s.free) < maxFreeSnapshots:
-			s.free = append(s.free, l.b[:0])
+		case s.free.Len() < maxFreeSnapshots:
+			s.free.Put(l.b[:0])
 		}
 	}
 	clear(s.lent[len(kept):])
@@ -80,16 +83,7 @@ func (s *snapshotBuffers) persisted() {
 }
 
 // get returns a free buffer, empty, or nil if there is none.
-func (s *snapshotBuffers) get() []byte {
-	n := len(s.free)
-	if n == 0 {
-		return nil
-	}
-	b := s.free[n-1]
-	s.free[n-1] = nil
-	s.free = s.free[:n-1]
-	return b
-}
+func (s *snapshotBuffers) get() []byte { return s.free.Get() }
 
 // sameArray reports whether a and b start at the same place in memory (a has capacity).
 func sameArray(a, b []byte) bool { return cap(b) > 0 && &a[:1][0] == &b[:1][0] }
