@@ -34,7 +34,7 @@ const memoSize = 8
 
 // memo maps keys to values built once, keeping the memoSize newest keys.
 type memo[K comparable, V any] struct {
-	mu      sync.Mutex
+	mu      sync.Mutex //lockstep:allow the memo is shared by the runs of one process, outside every simulation
 	entries map[K]*memoEntry[V]
 	order   []K // oldest first
 }

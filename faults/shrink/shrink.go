@@ -279,10 +279,10 @@ func (s *search) try(phase string, cands []candidate) int {
 			}
 		}
 		results := make([]sim.Result, len(batch))
-		var wg sync.WaitGroup
+		var wg sync.WaitGroup //lockstep:allow the shrinker runs whole candidate runs in parallel, outside them
 		for i, c := range batch {
 			wg.Add(1)
-			go func() {
+			go func() { //lockstep:allow each candidate is a run of its own world; results land in its own slot
 				defer wg.Done()
 				results[i] = s.run(c.plan, c.knobs)
 			}()
