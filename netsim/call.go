@@ -90,9 +90,7 @@ type Endpoint struct {
 	net      *Network
 	node     *sim.Node
 	handlers []handler // by method.idx; none (nil) where this instance has none
-	// idle and waits are CallProc's finished waiters, for reuse: most
-	// nodes have one process calling, whose waiter idle holds alone.
-	idle    *waiter
+	// waits are CallProc's finished waiters, for reuse.
 	waits   sim.FreeList[*waiter]
 	watched []*call // calls waiting on this node's handlers (see watch.go)
 	pruneAt int     // the length of watched at which it is next pruned
@@ -634,11 +632,7 @@ func (e *Endpoint) CallProc(p *sim.Proc, to int, method string, args Message, ti
 	// process killed while it waits never gets here, and its waiter is
 	// left to the garbage collector.
 	*wt = waiter{done: wt.done}
-	if e.idle == nil {
-		e.idle = wt
-	} else {
-		e.waits.Put(wt)
-	}
+	e.waits.Put(wt)
 	return reply, ok
 }
 
@@ -662,10 +656,6 @@ func (wt *waiter) finish(reply any, ok bool) {
 
 // waiter returns a cleared waiter, reused when the endpoint has one.
 func (e *Endpoint) waiter() *waiter {
-	if wt := e.idle; wt != nil {
-		e.idle = nil
-		return wt
-	}
 	if wt := e.waits.Get(); wt != nil {
 		return wt
 	}
