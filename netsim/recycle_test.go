@@ -8,6 +8,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/lockstep-dst/lockstep/netsim"
+	"github.com/lockstep-dst/lockstep/sim"
 )
 
 // TestRecycledRequestsChangeNothing: a server whose handler is registered
@@ -28,9 +29,15 @@ func TestRecycledRequestsChangeNothing(t *testing.T) {
 			heldAtDead map[*netsim.Request]bool // held by the instance that crashed
 			afterCrash []*netsim.Request        // handed to handlers after the crash
 		}
-		do := func(recycled bool) run {
+		const (
+			kept = iota
+			recycled
+			recycledArgs // HandleRequestRecycledArgs, with requests that are Recopiers
+		)
+		do := func(mode int) run {
 			var r run
 			held := map[*netsim.Request]bool{}
+			heldArgs := map[any]bool{} // the Args of the Requests in held
 			crashed := false
 			var c *cluster
 			c = newCluster(seed, 2, func(i int, ep *netsim.Endpoint) {
@@ -38,17 +45,22 @@ func TestRecycledRequestsChangeNothing(t *testing.T) {
 					if crashed {
 						r.afterCrash = append(r.afterCrash, req)
 					}
-					held[req] = true
-					m := req.Args.(*msg)
-					c.nodes[i].After(time.Duration(m.ID%5)*time.Millisecond, "answer", func() {
+					require.False(t, heldArgs[req.Args], "Args still held were handed out again")
+					held[req], heldArgs[req.Args] = true, true
+					id := idOf(req.Args)
+					c.nodes[i].After(time.Duration(id%5)*time.Millisecond, "answer", func() {
 						delete(held, req)
-						req.Respond(&msg{ID: m.ID})
+						delete(heldArgs, req.Args)
+						req.Respond(&msg{ID: id})
 					})
 				}
-				if recycled {
-					ep.HandleRequestRecycled("Op", h)
-				} else {
+				switch mode {
+				case kept:
 					ep.HandleRequest("Op", h)
+				case recycled:
+					ep.HandleRequestRecycled("Op", h)
+				case recycledArgs:
+					ep.HandleRequestRecycledArgs("Op", h)
 				}
 			})
 			cond := c.net.Conditions()
@@ -58,12 +70,18 @@ func TestRecycledRequestsChangeNothing(t *testing.T) {
 			r.outs = make([]*outcome, calls)
 			for i := range calls {
 				c.nodes[0].After(time.Duration(i)*2*time.Millisecond, "call", func() {
-					r.outs[i] = c.call(0, 1, "Op", &msg{ID: i})
+					var args netsim.Message = &msg{ID: i}
+					if mode == recycledArgs {
+						args = &rmsg{msg{ID: i}}
+					}
+					r.outs[i] = c.call(0, 1, "Op", args)
 				})
 			}
 			c.w.Schedule(crashAt, "crash", func() {
 				r.heldAtDead = held
 				held, crashed = map[*netsim.Request]bool{}, true
+				// The dead instance never responds: its Args must stay out of
+				// every later dispatch too, which the handler checks.
 				c.w.Crash(c.nodes[1])
 				c.w.Restart(c.nodes[1])
 			})
@@ -71,11 +89,88 @@ func TestRecycledRequestsChangeNothing(t *testing.T) {
 			r.hash = c.w.Hash()
 			return r
 		}
-		kept, recycled := do(false), do(true)
-		require.Equal(t, kept.outs, recycled.outs, "the callers' outcomes")
-		require.Equal(t, kept.hash, recycled.hash, "the trace hash")
-		for _, req := range recycled.afterCrash {
-			require.False(t, recycled.heldAtDead[req], "a Request the crashed instance held was handed out again")
+		runs := []run{do(kept), do(recycled), do(recycledArgs)}
+		for _, r := range runs[1:] {
+			require.Equal(t, runs[kept].outs, r.outs, "the callers' outcomes")
+			require.Equal(t, runs[kept].hash, r.hash, "the trace hash")
+			for _, req := range r.afterCrash {
+				require.False(t, r.heldAtDead[req], "a Request the crashed instance held was handed out again")
+			}
 		}
 	})
+}
+
+// rmsg is a msg the network can copy into an earlier copy (netsim.Recopier).
+type rmsg struct{ msg }
+
+func (m *rmsg) Clone() any { return &rmsg{*m.msg.Clone().(*msg)} }
+
+func (m *rmsg) CloneInto(dst any) any {
+	if c, ok := dst.(*rmsg); ok {
+		c.ID, c.Data = m.ID, append(c.Data[:0], m.Data...)
+		return c
+	}
+	return m.Clone()
+}
+
+// idOf is the ID of a *msg or *rmsg.
+func idOf(m any) int {
+	if r, ok := m.(*rmsg); ok {
+		return r.ID
+	}
+	return m.(*msg).ID
+}
+
+// TestRecycledArgsAndReplies: a handler registered with
+// HandleRequestRecycledArgs is handed, call after call, the Args it gave
+// back with its last response, holding each call's own request, and a caller
+// that gives its replies back (RecycleReply) receives each reply in the copy
+// it gave back last; a HandleRequestRecycled handler's Args, and the copies
+// of a message that is no Recopier, are new for every call.
+func TestRecycledArgsAndReplies(t *testing.T) {
+	args := map[string][]any{}
+	c := newCluster(23, 2, func(i int, ep *netsim.Endpoint) {
+		for _, method := range []string{"RecycledArgs", "Recycled", "NoRecopier"} {
+			h := func(req *netsim.Request) {
+				args[method] = append(args[method], req.Args)
+				req.Respond(&rmsg{msg{ID: 10 * idOf(req.Args)}})
+			}
+			if method == "Recycled" {
+				ep.HandleRequestRecycled(method, h)
+			} else {
+				ep.HandleRequestRecycledArgs(method, h)
+			}
+		}
+	})
+	var ids []int
+	var replies []any
+	c.w.Spawn(c.nodes[0], "client", func(p *sim.Proc) {
+		for _, method := range []string{"RecycledArgs", "Recycled", "NoRecopier"} {
+			for id := range 3 {
+				var a netsim.Message = &rmsg{msg{ID: id}}
+				if method == "NoRecopier" {
+					a = &msg{ID: id}
+				}
+				reply, ok := c.eps[0].CallProc(p, 1, method, a, 0)
+				require.True(t, ok)
+				ids = append(ids, idOf(reply))
+				if method == "RecycledArgs" {
+					replies = append(replies, reply)
+					c.eps[0].RecycleReply(reply)
+				}
+			}
+		}
+	})
+	require.Nil(t, c.w.Run())
+	require.Equal(t, []int{0, 10, 20, 0, 10, 20, 0, 10, 20}, ids)
+	for _, seen := range [][]any{args["RecycledArgs"], replies} {
+		require.Len(t, seen, 3)
+		require.Same(t, seen[0], seen[1])
+		require.Same(t, seen[0], seen[2])
+	}
+	for _, method := range []string{"Recycled", "NoRecopier"} {
+		seen := args[method]
+		require.Len(t, seen, 3)
+		require.True(t, seen[0] != seen[1] && seen[1] != seen[2] && seen[0] != seen[2], "%s: Args handed out again", method)
+	}
 }

@@ -100,11 +100,14 @@ func (ck *Clerk) do(p *sim.Proc, op kv.Op, key, value string) string {
 		}
 		if ok {
 			r := rep.(*kv.OpReply)
-			if r.Err == kv.OK {
-				ck.record(&args.Command, r.Value, p.Now())
-				return r.Value
+			err, value, leader := r.Err, r.Value, r.Leader
+			// Read: the network may copy a later reply into it.
+			ck.ep.RecycleReply(rep)
+			if err == kv.OK {
+				ck.record(&args.Command, value, p.Now())
+				return value
 			}
-			if i := ck.index(r.Leader); i >= 0 && i != ck.leader {
+			if i := ck.index(leader); i >= 0 && i != ck.leader {
 				next = i
 			}
 		}
