@@ -40,11 +40,15 @@ type Recopier interface {
 }
 
 // clone is m.Clone(), made into a copy from spare, the copies given back by
-// the node m goes to, if there is one and m is a Recopier.
+// the node m goes to, if there is one and m is a Recopier. A copy taken for a
+// message that is none is dropped, so that a list that gets copies of a type
+// no message recopies (a handler or caller that gives back what no Recopier
+// made) holds no more of them than there are messages in flight.
 func clone(m Message, spare *sim.FreeList[any]) any {
 	if spare.Len() > 0 {
+		dst := spare.Get()
 		if r, ok := m.(Recopier); ok {
-			return r.CloneInto(spare.Get())
+			return r.CloneInto(dst)
 		}
 	}
 	return m.Clone()

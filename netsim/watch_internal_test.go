@@ -40,3 +40,31 @@ func TestWatchListStaysBounded(t *testing.T) {
 	require.Equal(t, 2000, failed)
 	require.LessOrEqual(t, most, 64+10, "the list grew to %d", most)
 }
+
+// TestSparesStayBounded: copies given back that no message recopies (blob
+// is no Recopier) do not pile up on the endpoint that gets them: each copy
+// the network makes for that endpoint drops one.
+func TestSparesStayBounded(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1, MaxTime: time.Hour})
+	n := New(w, ZeroDelay())
+	client := w.AddNode("client", func(*sim.Node) {})
+	server := w.AddNode("server", func(*sim.Node) {})
+	cep, sep := n.Attach(client), n.Attach(server)
+	w.Start(client)
+	w.Start(server)
+	sep.HandleRequestRecycledArgs("Blob", func(req *Request) { req.Respond(blob{}) })
+	replies, most := 0, 0
+	for k := 0; k < 200; k++ {
+		w.Schedule(time.Duration(k)*time.Millisecond, "call", func() {
+			cep.Call(server.ID, "Blob", blob{}, func(reply any, ok bool) {
+				require.True(t, ok)
+				replies++
+				cep.RecycleReply(reply)
+			})
+			most = max(most, sep.spareArgs.Len(), cep.spareReplies.Len())
+		})
+	}
+	require.Nil(t, w.Run())
+	require.Equal(t, 200, replies)
+	require.LessOrEqual(t, most, 1, "a list of spare copies grew to %d", most)
+}
