@@ -57,7 +57,7 @@ func (r *Request) Method() string {
 // keep the Request and call Respond again, even after the call's record
 // was freed and reused by another call, which does not hear it; unless it
 // was registered with HandleRequestRecycled, whose Requests Respond gives
-// back.
+// back (and with HandleRequestRecycledArgs their Args too).
 func (r *Request) Respond(reply Message) {
 	c, k := r.c, r.tag&(1<<copyBits-1)
 	if c == nil || c.gen<<useShift != r.tag>>useShift<<useShift || c.responded&(1<<k) != 0 {
