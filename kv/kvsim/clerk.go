@@ -116,10 +116,11 @@ func (ck *Clerk) begin(op kv.Op, key, value string, now time.Duration) {
 	}
 }
 
-// outcome takes the outcome of an attempt, at time now: the operation's output and true
-// if it succeeded (it is then recorded); else the server to try next, and whether a
-// round of servers has failed without a leader (an election, or hints that run in a
-// circle through stale servers), after which the clerk pauses (RetryBackoff).
+// outcome takes the outcome of an attempt, at time now: it returns the operation's output
+// and true if it succeeded (it is then recorded); else it turns the clerk to the server to
+// try next (leader), and returns whether a round of servers has failed without a leader
+// (an election, or hints that run in a circle through stale servers), after which the
+// clerk pauses (RetryBackoff) before that attempt.
 func (ck *Clerk) outcome(rep any, ok bool, now time.Duration) (out string, done, pause bool) {
 	// The next server in the list, round: a compare rather than a remainder, whose
 	// division costs tens of cycles on every attempt.
@@ -130,7 +131,7 @@ func (ck *Clerk) outcome(rep any, ok bool, now time.Duration) (out string, done,
 	if ok {
 		r := rep.(*kv.OpReply)
 		err, value, leader := r.Err, r.Value, r.Leader
-		// Read: the network may copy a later reply into it.
+		// Read before the reply is given back: the network may copy a later reply into it.
 		ck.ep.RecycleReply(rep)
 		if err == kv.OK {
 			ck.record(&ck.args.Command, value, now)
@@ -147,9 +148,9 @@ func (ck *Clerk) outcome(rep any, ok bool, now time.Duration) (out string, done,
 
 // start is the clerk's operation for code that runs in events rather than a process
 // (startClient): then runs with the output once the operation succeeds, in the event
-// that delivers its reply. It makes the calls, in the same events, that the operation of
-// a process named name on the clerk's node (see startClient) makes, and its pause after a
-// round of failures is that process's sleep: the same event, "wake name".
+// that delivers its reply. It makes the calls, in the same events, that the operation
+// (do) of the process startClient stands for makes, and its pause after a round of
+// failures is that process's sleep: the same event, "wake <name>".
 func (ck *Clerk) start(op kv.Op, key, value string, then func(out string)) {
 	ck.begin(op, key, value, ck.node.World().Now())
 	ck.then = then
@@ -162,7 +163,8 @@ func (ck *Clerk) attempt() {
 	ck.ep.Call(ck.servers[ck.leader], kv.MethodOp, &ck.args, ck.replied)
 }
 
-// reply is the outcome of an attempt of start's.
+// reply is the Done of an attempt of start's: as do's loop, it ends the operation (then),
+// or pauses before the next attempt, or makes it at once.
 func (ck *Clerk) reply(rep any, ok bool) {
 	out, done, pause := ck.outcome(rep, ok, ck.node.World().Now())
 	switch {

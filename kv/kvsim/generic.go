@@ -152,9 +152,19 @@ func (g generic) run(p *sim.Proc, cfg Config) error {
 }
 
 // appendClient is GenericTest's client cli: it owns key "cli", Puts "" to it, then until
-// done Appends (50%) or Gets and compares with the value it tracks. It runs on ck's node
-// as the process its clerk's name names would (startClient), and calls end with the number
-// of Appends it made and the value it tracks once it stops.
+// done Appends (50%) or Gets and compares with the value it tracks. It runs in the events
+// of ck's node in which a process named after that node would (startClient), and calls end
+// with the number of Appends it made and the value it tracks once it stops.
+//
+// The original is a loop, whose every turn blocks in one operation:
+//
+//	Put(key, "")
+//	for !done {
+//		if rand < 500 { Append(key, nv); last += nv; j++ } else if Get(key) != last { Fatal }
+//	}
+//
+// Here a turn is cut at its operation: step ends the turn whose operation returned, tests
+// done and begins the next turn, up to its operation, whose reply runs step again.
 func appendClient(ck *Clerk, r *sim.Rand, cli int, done *bool, end func(appends int, value string)) {
 	a := &appendLoop{ck: ck, r: r, cli: cli, done: done, end: end, key: strconv.Itoa(cli), op: kv.OpPut}
 	a.next = a.step
@@ -174,13 +184,15 @@ type appendLoop struct {
 	// copied it whole (kilobytes), which was a tenth of a 20-client run.
 	last   strings.Builder
 	values valueArena
-	op     kv.Op  // the operation in progress
-	value  string // its value, an Append's
-	next   func(out string)
+	op     kv.Op            // the operation in progress
+	value  string           // its value, an Append's
+	next   func(out string) // step, bound once: every operation's continuation
 }
 
-// step follows the operation in progress, whose output is out: it checks a Get, and
-// starts the next operation unless the client is done.
+// step follows the operation in progress, whose output is out: it adds an Append to the
+// value the client tracks, or checks a Get against it (a wrong value fails the run,
+// kv/value, and stops the client, as the original's Fatal), and starts the next operation
+// unless the client is done.
 func (a *appendLoop) step(out string) {
 	switch a.op {
 	case kv.OpAppend:
@@ -208,8 +220,8 @@ func (a *appendLoop) step(out string) {
 
 // linearizabilityClient is GenericTestLinearizability's client cli: random keys among
 // nkeys, 50% Append, else 10% Put, else Get; porcupine judges the results. It runs as
-// appendClient does, and calls end with the number of Appends and Puts it made once it
-// stops.
+// appendClient does, its loop cut the same way, and calls end with the number of Appends
+// and Puts it made once it stops.
 func linearizabilityClient(ck *Clerk, r *sim.Rand, cli, nkeys int, done *bool, end func(writes int)) {
 	l := &linearizabilityLoop{ck: ck, r: r, cli: cli, nkeys: nkeys, done: done, end: end}
 	l.next = l.step
@@ -224,10 +236,10 @@ type linearizabilityLoop struct {
 	nkeys   int
 	done    *bool
 	end     func(int)
-	j       int        // the writes made
-	values  valueArena // a Get makes no value
-	writing bool       // the operation in progress is a write
-	next    func(out string)
+	j       int              // the writes made
+	values  valueArena       // a Get makes no value
+	writing bool             // the operation in progress is a write
+	next    func(out string) // step, bound once
 }
 
 // step follows the operation in progress, if any, and starts the next unless the client
