@@ -174,3 +174,81 @@ func TestRecycledArgsAndReplies(t *testing.T) {
 		require.True(t, seen[0] != seen[1] && seen[1] != seen[2] && seen[0] != seen[2], "%s: Args handed out again", method)
 	}
 }
+
+// TestRecycledCopiesAreNeverShared: under every fault the network has (lost
+// requests and replies, duplicates, late duplicates, long reordering,
+// callers that time out, the server paused, the server and a caller crashed
+// and restarted), a copy given back is handed out again only once nothing
+// holds it: a HandleRequestRecycledArgs handler that holds its Args a while
+// before it responds never gets Args another live dispatch holds, nor finds
+// them changed when it responds, and a caller that holds its replies a while
+// before it gives them back (RecycleReply) never gets a reply it holds, nor
+// finds one changed; what a crashed instance held never comes back at all.
+func TestRecycledCopiesAreNeverShared(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		seed := rapid.Uint64().Draw(t, "seed")
+		calls := rapid.IntRange(1, 80).Draw(t, "calls")
+		heldArgs := map[any]bool{}    // by the server's instances, live or crashed
+		heldReplies := map[any]bool{} // by the callers' instances, live or crashed
+		const server = 2              // nodes 0 and 1 call it
+		var c *cluster
+		c = newCluster(seed, 3, func(i int, ep *netsim.Endpoint) {
+			if i != server {
+				return
+			}
+			ep.HandleRequestRecycledArgs("Op", func(req *netsim.Request) {
+				require.False(t, heldArgs[req.Args], "Args still held were handed out again")
+				heldArgs[req.Args] = true
+				id := idOf(req.Args)
+				c.nodes[server].After(time.Duration(id%7)*time.Millisecond, "answer", func() {
+					require.Equal(t, id, idOf(req.Args), "Args changed while held")
+					delete(heldArgs, req.Args)
+					req.Respond(&rmsg{msg{ID: 1000 + id}})
+				})
+			})
+		})
+		cond := c.net.Conditions()
+		cond.DelayMax = 3 * time.Millisecond
+		cond.Duplicate, cond.LateDuplicate, cond.DropRequest, cond.DropReply = 0.3, 0.2, 0.1, 0.1
+		cond.LongReordering = true
+		c.net.SetConditions(cond)
+		for i := range calls {
+			from := i % 2
+			timeout := time.Duration(0)
+			if i%3 == 0 {
+				timeout = 5 * time.Millisecond
+			}
+			c.nodes[from].After(time.Duration(i)*time.Millisecond, "call", func() {
+				c.eps[from].CallTimeout(server, "Op", &rmsg{msg{ID: i}}, timeout, func(reply any, ok bool) {
+					if !ok {
+						return
+					}
+					require.False(t, heldReplies[reply], "a reply still held was handed out again")
+					require.Equal(t, 1000+i, idOf(reply))
+					heldReplies[reply] = true
+					c.nodes[from].After(time.Duration(i%5)*time.Millisecond, "give back", func() {
+						require.Equal(t, 1000+i, idOf(reply), "reply changed while held")
+						delete(heldReplies, reply)
+						c.eps[from].RecycleReply(reply)
+					})
+				})
+			})
+		}
+		for _, at := range rapid.SliceOfN(rapid.IntRange(1, 90), 0, 6).Draw(t, "faults") {
+			c.w.Schedule(time.Duration(at)*time.Millisecond, "fault", func() {
+				switch at % 3 {
+				case 0:
+					c.w.Crash(c.nodes[server])
+					c.w.Restart(c.nodes[server])
+				case 1:
+					c.w.Crash(c.nodes[0])
+					c.w.Restart(c.nodes[0])
+				case 2:
+					c.w.Pause(c.nodes[server])
+					c.w.Schedule(3*time.Millisecond, "resume", func() { c.w.Resume(c.nodes[server]) })
+				}
+			})
+		}
+		require.Nil(t, c.w.Run())
+	})
+}
