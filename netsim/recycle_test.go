@@ -12,12 +12,13 @@ import (
 )
 
 // TestRecycledRequestsChangeNothing: a server whose handler is registered
-// with HandleRequestRecycled, and holds each Request until it answers it
-// later, runs exactly as one registered with HandleRequest: the same outcome
-// for every call and the same trace hash, under duplicates, late duplicates,
-// lost replies and a crash of the server while it holds Requests; and the
-// Requests it held when it crashed, never responded to, are never handed to
-// a handler again.
+// with HandleRequestRecycled, or with HandleRequestRecycledArgs (its requests
+// Recopiers), and holds each Request until it answers it later, runs exactly
+// as one registered with HandleRequest: the same outcome for every call and
+// the same trace hash, under duplicates, late duplicates, lost replies and a
+// crash of the server while it holds Requests; the Requests it held when it
+// crashed, never responded to, are never handed to a handler again; and no
+// Args it holds, before or after the crash, are handed to another dispatch.
 func TestRecycledRequestsChangeNothing(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		seed := rapid.Uint64().Draw(t, "seed")
