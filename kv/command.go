@@ -255,6 +255,16 @@ func (a *OpArgs) Size() int {
 // can change).
 func (a *OpArgs) Clone() any { c := *a; return &c }
 
+// CloneInto copies the request into dst, an earlier copy the server gave back
+// (netsim.Recopier: see StartServer).
+func (a *OpArgs) CloneInto(dst any) any {
+	if c, ok := dst.(*OpArgs); ok {
+		*c = *a
+		return c
+	}
+	return a.Clone()
+}
+
 // OpReply is a server's answer.
 type OpReply struct {
 	Err Err
@@ -275,6 +285,16 @@ func (r *OpReply) Size() int { return 2 + len(r.Value) }
 
 // Clone copies the reply.
 func (r *OpReply) Clone() any { c := *r; return &c }
+
+// CloneInto copies the reply into dst, an earlier copy a clerk gave back
+// (netsim.Recopier: see netsim.Endpoint.RecycleReply).
+func (r *OpReply) CloneInto(dst any) any {
+	if c, ok := dst.(*OpReply); ok {
+		*c = *r
+		return c
+	}
+	return r.Clone()
+}
 
 // The digests' hash: FNV-1a's constants fold words; long strings fold as their length and
 // their CRC-32C (raft.Checksum, the Raft records' checksum), which the CPU computes eight

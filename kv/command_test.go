@@ -29,3 +29,25 @@ func TestCommandEncodingIsTheUvarintFormat(t *testing.T) {
 		}
 	})
 }
+
+// TestCloneIntoCopiesEveryField: CloneInto copies a request or a reply into an earlier copy,
+// every field of it (the reply's unexported checksum too), as Clone would, and into a new
+// copy if the earlier one is of another type.
+func TestCloneIntoCopiesEveryField(t *testing.T) {
+	args := &OpArgs{Command{Op: OpAppend, Client: 3, Seq: 200, Key: "k", Value: "value"}}
+	oldArgs := &OpArgs{Command{Op: OpGet, Client: 9, Seq: 1, Key: "old", Value: "old"}}
+	if got := args.CloneInto(oldArgs); got != oldArgs || *oldArgs != *args {
+		t.Fatalf("OpArgs.CloneInto gave %+v (into %p: %p), want %+v", got, oldArgs, got, *args)
+	}
+	reply := &OpReply{Err: ErrWrongLeader, sum: 7, Value: "value", Leader: 4}
+	oldReply := &OpReply{Value: "old", Leader: -1}
+	if got := reply.CloneInto(oldReply); got != oldReply || *oldReply != *reply {
+		t.Fatalf("OpReply.CloneInto gave %+v (into %p: %p), want %+v", got, oldReply, got, *reply)
+	}
+	if got, ok := reply.CloneInto(oldArgs).(*OpReply); !ok || *got != *reply {
+		t.Fatalf("OpReply.CloneInto an OpArgs gave %+v, want a new %+v", got, *reply)
+	}
+	if got, ok := args.CloneInto(oldReply).(*OpArgs); !ok || *got != *args {
+		t.Fatalf("OpArgs.CloneInto an OpReply gave %+v, want a new %+v", got, *args)
+	}
+}

@@ -136,8 +136,9 @@ func StartServer(node *sim.Node, ep *netsim.Endpoint, cfg ServerConfig) *Server 
 		s.restore(snap, s.peer.Core().SnapshotMeta().Index)
 	}
 	// A request is answered once (answer) and dropped from the waiters before or as it is,
-	// so its Request can go back to the network for the next one.
-	ep.HandleRequestRecycled(MethodOp, s.handleOp)
+	// so its Request can go back to the network for the next one; and its Args with it, as
+	// nothing reads them after handleOp (a waiter keeps the client and sequence number).
+	ep.HandleRequestRecycledArgs(MethodOp, s.handleOp)
 	return s
 }
 

@@ -65,7 +65,7 @@ type outcome struct {
 }
 
 // call sends args from node from to node to and records the outcome.
-func (c *cluster) call(from, to int, method string, args *msg) *outcome {
+func (c *cluster) call(from, to int, method string, args netsim.Message) *outcome {
 	o := &outcome{}
 	c.eps[from].Call(to, method, args, func(reply any, ok bool) {
 		o.times++

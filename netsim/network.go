@@ -27,6 +27,33 @@ type Message interface {
 	Clone() any
 }
 
+// Recopier is a Message that can be copied into an earlier copy that
+// nothing uses any more: the copies of the requests and replies to a node
+// that its handlers (HandleRequestRecycledArgs) or callers (RecycleReply)
+// gave back, which the network reuses rather than allocating a copy per
+// message.
+type Recopier interface {
+	// CloneInto is Clone into dst, an earlier copy of a message to the same
+	// node: it returns dst, or a new copy if dst is not of its type (and
+	// dst is dropped).
+	CloneInto(dst any) any
+}
+
+// clone is m.Clone(), made into a copy from spare, the copies given back by
+// the node m goes to, if there is one and m is a Recopier. A copy taken for a
+// message that is none is dropped, so that a list that gets copies of a type
+// no message recopies (a handler or caller that gives back what no Recopier
+// made) holds no more of them than there are messages in flight.
+func clone(m Message, spare *sim.FreeList[any]) any {
+	if spare.Len() > 0 {
+		dst := spare.Get()
+		if r, ok := m.(Recopier); ok {
+			return r.CloneInto(dst)
+		}
+	}
+	return m.Clone()
+}
+
 // Digester is a Message that can digest its contents. The network folds the
 // digest of every request and reply it delivers into the trace hash, so two
 // runs that differ only in a value carried by a message differ in hash (and

@@ -5,31 +5,18 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/lockstep-dst/lockstep/sim"
 )
-
-type blob struct{}
-
-func (blob) Size() int  { return 1 }
-func (blob) Clone() any { return blob{} }
 
 // TestWatchListStaysBounded: a handler that never responds, to callers that
 // give up, must not make its server's list of waiting calls grow with every
 // call: the calls no one waits for are pruned.
 func TestWatchListStaysBounded(t *testing.T) {
-	w := sim.NewWorld(sim.Options{Seed: 1, MaxTime: time.Hour})
-	n := New(w, ZeroDelay())
-	client := w.AddNode("client", func(*sim.Node) {})
-	server := w.AddNode("server", func(*sim.Node) {})
-	cep, sep := n.Attach(client), n.Attach(server)
-	w.Start(client)
-	w.Start(server)
+	w, cep, sep, server := clientServer()
 	sep.Handle("Never", func(*Request, func(Message)) {})
 	failed, most := 0, 0
 	for k := 0; k < 2000; k++ {
 		w.Schedule(time.Duration(k)*time.Millisecond, "call", func() {
-			cep.CallTimeout(server.ID, "Never", blob{}, 10*time.Millisecond, func(_ any, ok bool) {
+			cep.CallTimeout(server, "Never", blob{}, 10*time.Millisecond, func(_ any, ok bool) {
 				require.False(t, ok)
 				failed++
 			})

@@ -102,3 +102,16 @@ func TestValueArena(t *testing.T) {
 	}
 	require.LessOrEqual(t, len(appendValue(math.MinInt, math.MinInt)), maxAppendValue)
 }
+
+// TestOwnAppendsPassTheCheck: the value a client builds from its own Appends (appendClient's
+// last) passes the original's check of that client's Appends, whatever its count: the end
+// of a generic iteration (generic.run) passes a value equal to it without the check.
+func TestOwnAppendsPassTheCheck(t *testing.T) {
+	for _, cli := range []int{0, 1, 7, 19, 123} {
+		var last strings.Builder
+		for j := 0; j <= 200; j++ {
+			require.NoError(t, checkClntAppends(cli, last.String(), j), "client %d, %d Appends", cli, j)
+			last.WriteString(appendValue(cli, j))
+		}
+	}
+}

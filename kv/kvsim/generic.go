@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lockstep-dst/lockstep/kv"
 	"github.com/lockstep-dst/lockstep/sim"
 )
 
@@ -74,6 +75,7 @@ func (g generic) run(p *sim.Proc, cfg Config) error {
 	for iter := 0; iter < Iterations; iter++ {
 		doneClients, donePartitioner, partitionerDone := false, false, false
 		counts := make([]int, g.clients)
+		expected := make([]string, g.clients) // an append client's own account of its key
 		finished := make([]bool, g.clients)
 		clerks := make([]*Clerk, g.clients)
 		for cli := 0; cli < g.clients; cli++ {
@@ -81,14 +83,11 @@ func (g generic) run(p *sim.Proc, cfg Config) error {
 			myck := c.MakeClient(c.All())
 			clerks[cli] = myck
 			r := w.Rand(fmt.Sprintf("kv/client/%d/%d", iter, cli))
-			w.Spawn(myck.Node(), myck.Node().Name, func(q *sim.Proc) {
-				if g.linearizable {
-					counts[cli] = linearizabilityClient(q, myck, r, cli, g.clients, &doneClients)
-				} else {
-					counts[cli] = appendClient(q, myck, r, cli, &doneClients)
-				}
-				finished[cli] = true
-			})
+			if g.linearizable {
+				linearizabilityClient(myck, r, cli, g.clients, &doneClients, func(n int) { counts[cli], finished[cli] = n, true })
+			} else {
+				appendClient(myck, r, cli, &doneClients, func(n int, v string) { counts[cli], expected[cli], finished[cli] = n, v, true })
+			}
 		}
 		if g.partitions {
 			// Allow the clients to perform some operations without interruption.
@@ -127,9 +126,12 @@ func (g generic) run(p *sim.Proc, cfg Config) error {
 				continue
 			}
 			key := strconv.Itoa(cli)
-			v := c.Get(ck, key)
-			if err := CheckClntAppends(cli, v, counts[cli]); err != nil {
-				c.Fatalf("kv/appends", "iteration %d: %v", iter, err)
+			// The value the client built from its own Appends holds each of them once, in
+			// order: a value equal to it passes CheckClntAppends, without its scan.
+			if v := c.Get(ck, key); v != expected[cli] {
+				if err := CheckClntAppends(cli, v, counts[cli]); err != nil {
+					c.Fatalf("kv/appends", "iteration %d: %v", iter, err)
+				}
 			}
 		}
 		if g.maxraftstate > 0 {
@@ -150,47 +152,116 @@ func (g generic) run(p *sim.Proc, cfg Config) error {
 }
 
 // appendClient is GenericTest's client cli: it owns key "cli", Puts "" to it, then until
-// done Appends (50%) or Gets and compares with the value it tracks. It returns the number
-// of Appends it made.
-func appendClient(q *sim.Proc, ck *Clerk, r *sim.Rand, cli int, done *bool) int {
-	j := 0
+// done Appends (50%) or Gets and compares with the value it tracks. It runs in the events
+// of ck's node in which a process named after that node would (startClient), and calls end
+// with the number of Appends it made and the value it tracks once it stops.
+//
+// The original is a loop, whose every turn blocks in one operation:
+//
+//	Put(key, "")
+//	for !done {
+//		if rand < 500 { Append(key, nv); last += nv; j++ } else if Get(key) != last { Fatal }
+//	}
+//
+// Here a turn is cut at its operation: step ends the turn whose operation returned, tests
+// done and begins the next turn, up to its operation, whose reply runs step again.
+func appendClient(ck *Clerk, r *sim.Rand, cli int, done *bool, end func(appends int, value string)) {
+	a := &appendLoop{ck: ck, r: r, cli: cli, done: done, end: end, key: strconv.Itoa(cli), op: kv.OpPut}
+	a.next = a.step
+	startClient(ck, ck.node.Name, func() { ck.start(kv.OpPut, a.key, "", a.next) })
+}
+
+// appendLoop is appendClient's state between its operations.
+type appendLoop struct {
+	ck   *Clerk
+	r    *sim.Rand
+	cli  int
+	done *bool
+	end  func(int, string)
+	key  string
+	j    int // the Appends made
 	// last is the value the client expects, built in place: as a string each Append
 	// copied it whole (kilobytes), which was a tenth of a 20-client run.
-	var last strings.Builder
-	var values valueArena
-	key := strconv.Itoa(cli)
-	ck.Put(q, key, "")
-	for !*done {
-		if r.IntN(1000) < 500 {
-			nv := values.value(cli, j)
-			ck.Append(q, key, nv)
-			last.WriteString(nv)
-			j++
-		} else if v := ck.Get(q, key); v != last.String() {
-			q.Fatalf("kv/value", "get wrong value, key %v: %s", key, diff(last.String(), v))
+	last   strings.Builder
+	values valueArena
+	op     kv.Op            // the operation in progress
+	value  string           // its value, an Append's
+	next   func(out string) // step, bound once: every operation's continuation
+}
+
+// step follows the operation in progress, whose output is out: it adds an Append to the
+// value the client tracks, or checks a Get against it (a wrong value fails the run,
+// kv/value, and stops the client, as the original's Fatal), and starts the next operation
+// unless the client is done.
+func (a *appendLoop) step(out string) {
+	switch a.op {
+	case kv.OpAppend:
+		a.last.WriteString(a.value)
+		a.j++
+	case kv.OpGet:
+		if out != a.last.String() {
+			w := a.ck.node.World()
+			w.Fail("kv/value", a.ck.node, fmt.Errorf("get wrong value, key %v: %s", a.key, diff(a.last.String(), out)))
+			return
 		}
 	}
-	return j
+	if *a.done {
+		a.end(a.j, a.last.String())
+		return
+	}
+	if a.r.IntN(1000) < 500 {
+		a.op, a.value = kv.OpAppend, a.values.value(a.cli, a.j)
+		a.ck.start(kv.OpAppend, a.key, a.value, a.next)
+	} else {
+		a.op = kv.OpGet
+		a.ck.start(kv.OpGet, a.key, "", a.next)
+	}
 }
 
 // linearizabilityClient is GenericTestLinearizability's client cli: random keys among
-// nkeys, 50% Append, else 10% Put, else Get; porcupine judges the results.
-func linearizabilityClient(q *sim.Proc, ck *Clerk, r *sim.Rand, cli, nkeys int, done *bool) int {
-	j := 0
-	var values valueArena // a Get makes no value
-	for !*done {
-		key := strconv.Itoa(r.IntN(nkeys))
-		if r.IntN(1000) < 500 {
-			ck.Append(q, key, values.value(cli, j))
-			j++
-		} else if r.IntN(1000) < 100 {
-			ck.Put(q, key, values.value(cli, j))
-			j++
-		} else {
-			ck.Get(q, key)
-		}
+// nkeys, 50% Append, else 10% Put, else Get; porcupine judges the results. It runs as
+// appendClient does, its loop cut the same way, and calls end with the number of Appends
+// and Puts it made once it stops.
+func linearizabilityClient(ck *Clerk, r *sim.Rand, cli, nkeys int, done *bool, end func(writes int)) {
+	l := &linearizabilityLoop{ck: ck, r: r, cli: cli, nkeys: nkeys, done: done, end: end}
+	l.next = l.step
+	startClient(ck, ck.node.Name, func() { l.step("") })
+}
+
+// linearizabilityLoop is linearizabilityClient's state between its operations.
+type linearizabilityLoop struct {
+	ck      *Clerk
+	r       *sim.Rand
+	cli     int
+	nkeys   int
+	done    *bool
+	end     func(int)
+	j       int              // the writes made
+	values  valueArena       // a Get makes no value
+	writing bool             // the operation in progress is a write
+	next    func(out string) // step, bound once
+}
+
+// step follows the operation in progress, if any, and starts the next unless the client
+// is done.
+func (l *linearizabilityLoop) step(string) {
+	if l.writing {
+		l.j++
 	}
-	return j
+	if *l.done {
+		l.end(l.j)
+		return
+	}
+	key := strconv.Itoa(l.r.IntN(l.nkeys))
+	l.writing = true
+	if l.r.IntN(1000) < 500 {
+		l.ck.start(kv.OpAppend, key, l.values.value(l.cli, l.j), l.next)
+	} else if l.r.IntN(1000) < 100 {
+		l.ck.start(kv.OpPut, key, l.values.value(l.cli, l.j), l.next)
+	} else {
+		l.writing = false
+		l.ck.start(kv.OpGet, key, "", l.next)
+	}
 }
 
 // partitioner is the original's: until done, split the servers in two random sides (a

@@ -61,10 +61,7 @@ func swarm(p *sim.Proc, cfg Config) error {
 		ck := c.MakeClient(c.All())
 		clerks[cli] = ck
 		cr := w.Rand(fmt.Sprintf("kv/swarm/client%d", cli))
-		w.Spawn(ck.Node(), ck.Node().Name, func(q *sim.Proc) {
-			linearizabilityClient(q, ck, cr, cli, nkeys, &stop)
-			finished[cli] = true
-		})
+		linearizabilityClient(ck, cr, cli, nkeys, &stop, func(int) { finished[cli] = true })
 	}
 	p.Sleep(until - w.Now())
 
