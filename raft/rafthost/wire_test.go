@@ -180,6 +180,43 @@ func TestAppendMsgIsTheMessage(t *testing.T) {
 	require.IsType(t, &raft.Message{}, (*outgoing)(&m).Clone())
 }
 
+// TestPackAppendEveryShortCommand: packAppend sizes an entry whose term and command
+// length take a byte each without uvarintLen, and packEntries writes a command of up to 16
+// bytes as overlapping words (putShort): every command length from nil to 20 bytes, among
+// entries whose term or command length takes two bytes, in inline forms and in an
+// appendMsg, arrives as sent.
+func TestPackAppendEveryShortCommand(t *testing.T) {
+	cmd := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(1 + i*37)
+		}
+		return b
+	}
+	for n := -1; n <= 20; n++ { // -1: a nil command
+		for _, term := range []int{1, 127, 128, 300} {
+			for _, count := range []int{1, 2, 3, 6, 9, 13, 20} {
+				m := raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 400, PrevIndex: 10, PrevTerm: 1, Commit: 9}
+				for i := range count {
+					e := raft.Entry{Term: term, Index: 11 + i}
+					switch {
+					case i%3 == 1:
+						e.Command = cmd(130) // a length of two bytes
+					case n >= 0:
+						e.Command = cmd(n)
+					}
+					m.Entries = append(m.Entries, e)
+				}
+				wire := wireForm(&m, nil)
+				a := asAppend(wire)
+				require.NotNil(t, a, "%T", wire)
+				require.Equal(t, m, received(wire), "command length %d, term %d, %d entries", n, term, count)
+				require.Equal(t, m.Digest(), wire.(netsim.Digester).Digest())
+			}
+		}
+	}
+}
+
 // TestSmallFormsAreTheMessage: a message without entries, in whichever of the two small
 // forms it travels, digests, sizes and arrives as the message itself, field by field.
 func TestSmallFormsAreTheMessage(t *testing.T) {

@@ -163,7 +163,11 @@ func packAppend(m *raft.Message, crcs *commandCRCs) any {
 			return nil
 		}
 		l := len(e.Command)
-		size += uvarintLen(uint64(e.Term)) + uvarintLen(uint64(l)+1) + l
+		if uint(e.Term) < 0x80 && uint(l) < 0x7f {
+			size += 2 + l // a term and a length of a byte each, without uvarintLen's loops
+		} else {
+			size += uvarintLen(uint64(e.Term)) + uvarintLen(uint64(l)+1) + l
+		}
 		d.int(e.Term).int(e.Index).int(l)
 		if l > 0 {
 			if crcs != nil {
@@ -206,7 +210,28 @@ func packAppend(m *raft.Message, crcs *commandCRCs) any {
 	return &appendMsg{appendHead: h, bytes: b}
 }
 
-// packEntries writes ents into b, which has room for them.
+// putShort is copy(b, cmd) for a command of at most 16 bytes that b has room for, in
+// line rather than through a call to memmove: its first and its last 8 bytes for 8 to 16
+// bytes, or 4 for 4 to 7, words that overlap in the middle and together cover every byte
+// (as raftcheck's sameCommand compares them).
+func putShort(b []byte, cmd []byte) {
+	n := len(cmd)
+	switch {
+	case n >= 8:
+		binary.LittleEndian.PutUint64(b[n-8:], binary.LittleEndian.Uint64(cmd[n-8:]))
+		binary.LittleEndian.PutUint64(b, binary.LittleEndian.Uint64(cmd))
+	case n >= 4:
+		binary.LittleEndian.PutUint32(b[n-4:], binary.LittleEndian.Uint32(cmd[n-4:]))
+		binary.LittleEndian.PutUint32(b, binary.LittleEndian.Uint32(cmd))
+	default:
+		for i, c := range cmd {
+			b[i] = c
+		}
+	}
+}
+
+// packEntries writes ents into b, which has room for them. A command of up to 16 bytes
+// (kv's) is written by putShort: a call to memmove per command was a third of the loop.
 func packEntries(b []byte, ents []raft.Entry) {
 	o := 0
 	for i := range ents {
@@ -217,8 +242,14 @@ func packEntries(b []byte, ents []raft.Entry) {
 			o++
 			continue
 		}
-		o = putUvarint(b, o, uint64(len(e.Command))+1)
-		o += copy(b[o:], e.Command)
+		l := len(e.Command)
+		o = putUvarint(b, o, uint64(l)+1)
+		if l <= 16 {
+			putShort(b[o:], e.Command)
+			o += l
+		} else {
+			o += copy(b[o:], e.Command)
+		}
 	}
 }
 
