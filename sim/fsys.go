@@ -21,6 +21,9 @@ import "slices"
 type fsys struct {
 	names []dirent
 	files []inode
+	// lastAppended is where appendSlot found the file it was asked for last (it may be
+	// past the end of files now, or another file's place: appended checks).
+	lastAppended int
 }
 
 // fsysCap is the room a file system's first file makes for more: a node
@@ -80,6 +83,28 @@ func (fs *fsys) slot(ino uint64) *inode {
 	}
 	fs.files = append(fs.files, inode{ino: ino})
 	return &fs.files[len(fs.files)-1]
+}
+
+// appended returns file ino's entry in files if it is where appendSlot found a file last,
+// else nil (appendSlot finds it then). Nearly every append is to the same file (a Raft
+// peer's log), whose entry an append then finds without find's scan; the test alone is
+// in line where a call to appendSlot with it would not be.
+func (fs *fsys) appended(ino uint64) *inode {
+	if i := fs.lastAppended; uint(i) < uint(len(fs.files)) && fs.files[i].ino == ino {
+		return &fs.files[i]
+	}
+	return nil
+}
+
+// appendSlot is slot for the file of an append, noting where it is for appended.
+func (fs *fsys) appendSlot(ino uint64) *inode {
+	i := fs.find(ino)
+	if i < 0 {
+		fs.slot(ino)
+		i = len(fs.files) - 1
+	}
+	fs.lastAppended = i
+	return &fs.files[i]
 }
 
 // drop deletes file ino's contents. The last entry takes its place: the

@@ -212,6 +212,13 @@ type Disk struct {
 	faults     DiskFaults
 	syncs      int
 	stats      StorageStats
+	// appendName is the name AppendFile appended to last and appendIno the file it
+	// referred to then, if appendKnown: until a directory operation (issueDir) or a boot
+	// changes what names refer to, the next append to the name, nearly every append (a Raft
+	// peer's log), needs no lookup of it.
+	appendName  string
+	appendIno   uint64
+	appendKnown bool
 	// sharedReads are the files ReadFileShared showed the disk's own bytes
 	// of since the last boot, by inode, whatever happened to the file since:
 	// boot must not hand over room a read showed (see boot).
@@ -376,7 +383,7 @@ func (d *Disk) newOp() *diskOp {
 // issueDir records the directory operation kind on name (to: a rename's
 // target) as pending, once it was applied to what reads see, and returns it.
 func (d *Disk) issueDir(kind diskOpKind, name, to string) *diskOp {
-	d.viewBooted = false
+	d.viewBooted, d.appendKnown = false, false
 	op := d.newOp()
 	op.kind, op.name, op.to = kind, name, to
 	return op
@@ -451,8 +458,15 @@ func (d *Disk) AppendFile(name string, data []byte) {
 	// appended ones, which never change (see apply), rather than to copies of
 	// its own.
 	d.viewBooted = false
-	ino := d.file(name)
-	f := d.view.slot(ino)
+	ino := d.appendIno
+	if !d.appendKnown || name != d.appendName {
+		ino = d.file(name)
+		d.appendName, d.appendIno, d.appendKnown = name, ino, true // after file's create, if any
+	}
+	f := d.view.appended(ino)
+	if f == nil {
+		f = d.view.appendSlot(ino)
+	}
 	if cap(f.c.last)-len(f.c.last) >= len(data) {
 		f.c.last = append(f.c.last, data...) // appendData's first case, the usual one, in place
 	} else {
@@ -592,7 +606,11 @@ func (d *Disk) makeDurable(upto uint64) {
 			// durable file is the file reads saw just before op, and op makes
 			// it the file they saw just after: share that instead of copying
 			// the appended bytes (see apply).
-			d.durable.set(op.ino, op.data)
+			f := d.durable.appended(op.ino)
+			if f == nil {
+				f = d.durable.appendSlot(op.ino)
+			}
+			f.c = op.data
 		} else {
 			d.durable.apply(op, op.dataLen(), d.partsFrom)
 		}
@@ -680,7 +698,7 @@ func (d *Disk) boot() {
 	if d.viewBooted {
 		return
 	}
-	d.viewBooted = true
+	d.viewBooted, d.appendKnown = true, false
 	// The old view's arrays are reused: nothing else refers to them.
 	d.view.names = append(d.view.names[:0], d.durable.names...)
 	clear(d.view.files)

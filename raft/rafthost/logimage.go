@@ -91,17 +91,19 @@ func (m *logImage) appendEntries(ents []raft.Entry, fold uint64) uint64 {
 	n := len(m.ents)
 	m.ents = slices.Grow(m.ents, len(ents))[:n+len(ents)]
 	added, first := m.ents[n:], ents[0].Index
+	b := m.b
 	for i := range ents {
 		e := &ents[i]
 		if e.Index != first+i {
 			panic(fmt.Sprintf("raft: invariant Ready entries are contiguous violated: index %d after %d", e.Index, ents[i-1].Index))
 		}
-		off := len(m.b)
+		off := len(b)
 		var length, crc uint32
-		m.b, length, crc = raft.AppendEntryRecordHeader(m.b, e)
+		b, length, crc = raft.AppendEntryRecordHeader(b, e)
 		added[i] = imageEntry{off: off, term: e.Term, head: recordHead(length, crc)}
 		fold = foldRecord(fold, length, crc)
 	}
+	m.b = b
 	return fold
 }
 
