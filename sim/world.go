@@ -105,6 +105,9 @@ type World struct {
 	markIDs uint64
 	// freeResumers are the process resume events not scheduled now (proc.go).
 	freeResumers FreeList[*resumer]
+	// idleCoroutines are the coroutines of processes that returned, for the
+	// next processes to run on (coroutine.go).
+	idleCoroutines FreeList[*coroutine]
 	// labelFolds and labelFoldMap memoize what fold does with the labels
 	// events carry (labelfold.go).
 	labelFolds   [labelFoldSlots]*labelFold
@@ -421,6 +424,7 @@ func (w *World) killProcs() {
 		p.kill()
 	}
 	w.procs = nil
+	w.stopIdleCoroutines()
 }
 
 func (w *World) protect(fn func() error) (err error) {
