@@ -12,21 +12,17 @@ import (
 // so no two queued events compare equal, and the order in which they pop
 // does not depend on how the queue is laid out.
 type event struct {
-	at    time.Duration
-	tie   uint64
-	seq   uint64
-	fn    func() // the callback, or nil when act is set
-	act   Action
-	node  *Node  // nil for world events; else dropped if node crashed since scheduling
-	inc   uint32 // node incarnation at scheduling time
-	label string
+	at  time.Duration
+	tie uint64
+	seq uint64
+	eventBody
 }
 
 // queueKey is what the queue orders: an event's sort key and the slot that
 // holds the rest of it. It holds no pointer, so moving keys costs no write
 // barriers while the collector marks, and the collector never scans the
 // keys; an event's pointers (callback, node, label) are written once into
-// its slot by push and cleared once by pop.
+// its slot by push and cleared once by release.
 type queueKey struct {
 	at   uint64 // atKey(event.at): unsigned order is the times' order
 	tie  uint64
@@ -56,17 +52,17 @@ func (a *queueKey) less(b *queueKey) uint64 {
 
 // eventBody is the part of a queued event that the order does not read.
 type eventBody struct {
-	fn    func()
+	fn    func() // the callback, or nil when act is set
 	act   Action
-	node  *Node
-	inc   uint32
+	node  *Node  // nil for world events; else dropped if node crashed since scheduling
+	inc   uint32 // node incarnation at scheduling time
 	label string
 }
 
 // eventQueue holds the queued events' keys in two parts: near, a short
 // sorted run of the earliest ones, and a 4-ary min-heap of the rest, every
 // key of which is after every key of near. The events' bodies sit in slots
-// that stay put while the keys move; pop frees a slot and the next push
+// that stay put while the keys move; release frees a slot and the next push
 // reuses it.
 //
 // Most events are due soon after the event that schedules them, before
@@ -106,11 +102,11 @@ func (q *eventQueue) Len() int { return q.hi - q.lo + len(q.keys) }
 // push queues e.
 func (q *eventQueue) push(e *event) {
 	b, slot := q.body()
-	*b = eventBody{fn: e.fn, act: e.act, node: e.node, inc: e.inc, label: e.label}
+	*b = e.eventBody
 	q.insert(queueKey{at: atKey(e.at), tie: e.tie, seq: e.seq, slot: slot})
 }
 
-// body returns a free slot for an event's body, all zeros (pop clears the
+// body returns a free slot for an event's body, all zeros (release clears the
 // slots it frees), for the caller to fill in before it queues the event's
 // key with insert.
 func (q *eventQueue) body() (*eventBody, uint32) {
@@ -212,23 +208,23 @@ func (q *eventQueue) recentre() (lo, hi int) {
 	return lo, lo + n
 }
 
-// pop removes the first event and writes it to e (written field by field,
-// rather than returned and copied, which would copy the whole event
-// again). Its slot is cleared, so that the queue does not keep its callback
-// alive.
-func (q *eventQueue) pop(e *event) {
-	var k queueKey
-	if hi := q.hi - 1; hi >= q.lo {
-		k = q.near[hi]
-		q.hi = hi
-	} else {
-		k = q.popHeap()
+// popKey removes the first event's key and returns it. The event's body
+// stays in its slot, for the loop to run it from there (copied out, it was
+// as many loads and stores again as reading it), until release frees the
+// slot.
+func (q *eventQueue) popKey() queueKey {
+	if q.hi > q.lo {
+		q.hi--
+		return q.near[q.hi]
 	}
-	b := &q.bodies[k.slot]
-	e.at, e.tie, e.seq = time.Duration(k.at^1<<63), k.tie, k.seq
-	e.fn, e.act, e.node, e.inc, e.label = b.fn, b.act, b.node, b.inc, b.label
-	*b = eventBody{}
-	q.free = append(q.free, k.slot)
+	return q.popHeap()
+}
+
+// release clears the body in slot, so that the queue does not keep its
+// callback alive, and frees the slot for a later push.
+func (q *eventQueue) release(slot uint32) {
+	q.bodies[slot] = eventBody{}
+	q.free = append(q.free, slot)
 }
 
 // pushHeap and popHeap move a hole rather than swapping: the key that sifts
