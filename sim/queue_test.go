@@ -94,13 +94,15 @@ func popEvent(q *eventQueue, e *event) {
 	q.release(k.slot)
 }
 
-// checkQueueShape fails unless q's layout is what pop relies on: near's run
-// within the array, no longer than nearMax, strictly latest first; the heap
+// checkQueueShape fails unless q's layout is what popKey and fitsEarliest
+// rely on: near's run within the array, starting no later than
+// nearCap-nearMax, no longer than nearMax, strictly latest first; the heap
 // in heap order with every key after every key of near; and every queued
 // key's slot distinct and not free.
 func checkQueueShape(t require.TestingT, q *eventQueue) {
 	require.True(t, 0 <= q.lo && q.lo <= q.hi && q.hi <= nearCap, "near's run [%d, %d) outside the array", q.lo, q.hi)
 	require.LessOrEqual(t, q.hi-q.lo, nearMax)
+	require.LessOrEqual(t, q.lo, nearCap-nearMax, "a run that is not full may reach the array's end (fitsEarliest)")
 	near := q.near[q.lo:q.hi]
 	for i := 1; i < len(near); i++ {
 		require.True(t, near[i].before(&near[i-1]), "near is not latest first at %d", i)

@@ -254,7 +254,13 @@ func (w *World) push(delay time.Duration, n *Node, label string, fn func(), a Ac
 	default:
 		tie = w.sched.Uint64()
 	}
-	w.queue.insert(queueKey{at: atKey(w.now + delay), tie: tie, seq: w.seq, slot: slot})
+	k := queueKey{at: atKey(w.now + delay), tie: tie, seq: w.seq, slot: slot}
+	if q := &w.queue; q.fitsEarliest(&k) {
+		q.near[q.hi] = k
+		q.hi++
+		return
+	}
+	w.queue.insert(k)
 }
 
 // Timer is a cancellable scheduled callback.
