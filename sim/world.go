@@ -222,8 +222,12 @@ func (w *World) push(delay time.Duration, n *Node, label string, fn func(), a Ac
 		delay = 0
 	}
 	// actorAlive, whose call is too large to inline, only when the actor
-	// is dead: its check, written out, is all that runs on every push.
-	if a := w.actor; a != nil && (!a.up || a.inc != w.actorInc) && !w.actorAlive("schedule", label) {
+	// is dead, when it fails the run: its check, written out, is all that
+	// runs on every push. push returns straight after the call, so that
+	// none of its arguments is kept across it: they were all stored to
+	// the stack on entry to every push when they were.
+	if a := w.actor; a != nil && (!a.up || a.inc != w.actorInc) {
+		w.actorAlive("schedule", label)
 		return
 	}
 	if n != nil && !n.up {
