@@ -44,8 +44,7 @@ func TestFoldHashesLabelUpToTab(t *testing.T) {
 	for _, label := range labels {
 		w := NewWorld(Options{Seed: 1})
 		n := w.AddNode("n", func(*Node) {})
-		e := event{at: 1234, node: n, label: label}
-		w.fold(&e)
+		w.fold(1234, &eventBody{node: n, label: label})
 		h := uint64(14695981039346656037)
 		h = (h ^ 1234) * prime
 		h = (h ^ uint64(n.ID+1)) * prime
@@ -86,7 +85,7 @@ func TestFoldMemoMatchesBytes(t *testing.T) {
 			}
 			h := hashes[rapid.IntRange(0, len(hashes)-1).Draw(t, "hash")]
 			w.hash = h
-			w.fold(&event{at: 99, label: label})
+			w.fold(99, &eventBody{label: label})
 			want := (h ^ 99) * prime
 			name, _, _ := strings.Cut(label, "\t")
 			for j := 0; j < len(name); j++ {
@@ -111,7 +110,7 @@ func TestFoldMemoIsUsed(t *testing.T) {
 			}
 			h := r.Uint64()
 			w.hash = h
-			w.fold(&event{at: time.Duration(i), label: label})
+			w.fold(time.Duration(i), &eventBody{label: label})
 			want := (h ^ uint64(i)) * fnvPrime
 			name, _, _ := strings.Cut(label, "\t")
 			for j := 0; j < len(name); j++ {

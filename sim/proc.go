@@ -2,8 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"iter"
-	"runtime/debug"
 	"time"
 )
 
@@ -21,6 +19,7 @@ type Proc struct {
 	next    func() (struct{}, bool)
 	stop    func()
 	yield   func(struct{}) bool
+	fn      func(p *Proc)
 	blocked bool
 	done    bool
 	wakeups uint64 // bumped on every resume, so a stale wake is ignored
@@ -56,25 +55,13 @@ func (w *World) Spawn(node *Node, name string, fn func(p *Proc)) *Proc {
 	if node != nil {
 		p.inc = node.inc
 	}
-	body := func(yield func(struct{}) bool) {
-		p.yield = yield
-		defer func() {
-			if r := recover(); r != nil {
-				if _, killed := r.(procKilled); !killed {
-					// iter.Pull re-raises the panic in the event loop, whose
-					// stack no longer shows the line that panicked: take
-					// the stack here, while the panicking frames are still
-					// below this deferred call.
-					panic(procPanic{proc: p.Name, value: r, stack: debug.Stack()})
-				}
-			}
-		}()
-		fn(p)
-	}
 	p.waiting = "its start"
 	p.wakeLabel, p.resumeLabel = "wake "+name, "resume "+name
 	p.wake = p.wakeUp
-	p.next, p.stop = iter.Pull(body)
+	p.fn = fn
+	c := w.takeCoroutine()
+	c.p = p
+	p.next, p.stop = c.next, c.stop
 	if node != nil {
 		node.procs = append(node.procs, p)
 	}

@@ -12,21 +12,17 @@ import (
 // so no two queued events compare equal, and the order in which they pop
 // does not depend on how the queue is laid out.
 type event struct {
-	at    time.Duration
-	tie   uint64
-	seq   uint64
-	fn    func() // the callback, or nil when act is set
-	act   Action
-	node  *Node  // nil for world events; else dropped if node crashed since scheduling
-	inc   uint32 // node incarnation at scheduling time
-	label string
+	at  time.Duration
+	tie uint64
+	seq uint64
+	eventBody
 }
 
 // queueKey is what the queue orders: an event's sort key and the slot that
 // holds the rest of it. It holds no pointer, so moving keys costs no write
 // barriers while the collector marks, and the collector never scans the
 // keys; an event's pointers (callback, node, label) are written once into
-// its slot by push and cleared once by pop.
+// its slot by push and cleared once by release.
 type queueKey struct {
 	at   uint64 // atKey(event.at): unsigned order is the times' order
 	tie  uint64
@@ -56,17 +52,17 @@ func (a *queueKey) less(b *queueKey) uint64 {
 
 // eventBody is the part of a queued event that the order does not read.
 type eventBody struct {
-	fn    func()
+	fn    func() // the callback, or nil when act is set
 	act   Action
-	node  *Node
-	inc   uint32
+	node  *Node  // nil for world events; else dropped if node crashed since scheduling
+	inc   uint32 // node incarnation at scheduling time
 	label string
 }
 
 // eventQueue holds the queued events' keys in two parts: near, a short
 // sorted run of the earliest ones, and a 4-ary min-heap of the rest, every
 // key of which is after every key of near. The events' bodies sit in slots
-// that stay put while the keys move; pop frees a slot and the next push
+// that stay put while the keys move; release frees a slot and the next push
 // reuses it.
 //
 // Most events are due soon after the event that schedules them, before
@@ -106,11 +102,17 @@ func (q *eventQueue) Len() int { return q.hi - q.lo + len(q.keys) }
 // push queues e.
 func (q *eventQueue) push(e *event) {
 	b, slot := q.body()
-	*b = eventBody{fn: e.fn, act: e.act, node: e.node, inc: e.inc, label: e.label}
-	q.insert(queueKey{at: atKey(e.at), tie: e.tie, seq: e.seq, slot: slot})
+	*b = e.eventBody
+	k := queueKey{at: atKey(e.at), tie: e.tie, seq: e.seq, slot: slot}
+	if q.fitsEarliest(&k) {
+		q.near[q.hi] = k
+		q.hi++
+		return
+	}
+	q.insert(k)
 }
 
-// body returns a free slot for an event's body, all zeros (pop clears the
+// body returns a free slot for an event's body, all zeros (release clears the
 // slots it frees), for the caller to fill in before it queues the event's
 // key with insert.
 func (q *eventQueue) body() (*eventBody, uint32) {
@@ -122,6 +124,20 @@ func (q *eventQueue) body() (*eventBody, uint32) {
 	q.bodies = append(q.bodies, eventBody{})
 	slot := len(q.bodies) - 1
 	return &q.bodies[slot], uint32(slot)
+}
+
+// fitsEarliest reports whether k goes in at near's earliest end, near[hi]:
+// whether near is neither empty nor full and k is before every key of near,
+// and so of the heap. The array has room there: lo is never past
+// nearCap-nearMax (it moves towards the end only as a full near's latest
+// key goes to the heap, and insert recentres the run before it would pass
+// the array's end), so a run that is not full ends before nearCap. It is a
+// third of the pushes of kv/SnapshotRecoverManyClients3B, which World.push
+// and push store themselves: fitsEarliest inlines, and insert, which does
+// not, cost about thirty instructions more for them. insert places any key.
+func (q *eventQueue) fitsEarliest(k *queueKey) bool {
+	hi := q.hi
+	return uint(hi-q.lo-1) < nearMax-1 && k.before(&q.near[hi-1])
 }
 
 // insert queues k, whose body is in place: in near when it is before every
@@ -136,13 +152,6 @@ func (q *eventQueue) insert(k queueKey) {
 		// Empty: start again from the middle, with room either way.
 		q.near[nearCap/2] = k
 		q.lo, q.hi = nearCap/2, nearCap/2+1
-		return
-	}
-	if k.before(&q.near[hi-1]) && hi < nearCap && hi-lo < nearMax {
-		// Before every key of near (a third of the pushes of a kv
-		// scenario): at the earliest end.
-		q.near[hi] = k
-		q.hi = hi + 1
 		return
 	}
 	if q.near[lo].before(&k) {
@@ -212,23 +221,23 @@ func (q *eventQueue) recentre() (lo, hi int) {
 	return lo, lo + n
 }
 
-// pop removes the first event and writes it to e (written field by field,
-// rather than returned and copied, which would copy the whole event
-// again). Its slot is cleared, so that the queue does not keep its callback
-// alive.
-func (q *eventQueue) pop(e *event) {
-	var k queueKey
-	if hi := q.hi - 1; hi >= q.lo {
-		k = q.near[hi]
-		q.hi = hi
-	} else {
-		k = q.popHeap()
+// popKey removes the first event's key and returns it. The event's body
+// stays in its slot, for the loop to run it from there (copied out, it was
+// as many loads and stores again as reading it), until release frees the
+// slot.
+func (q *eventQueue) popKey() queueKey {
+	if q.hi > q.lo {
+		q.hi--
+		return q.near[q.hi]
 	}
-	b := &q.bodies[k.slot]
-	e.at, e.tie, e.seq = time.Duration(k.at^1<<63), k.tie, k.seq
-	e.fn, e.act, e.node, e.inc, e.label = b.fn, b.act, b.node, b.inc, b.label
-	*b = eventBody{}
-	q.free = append(q.free, k.slot)
+	return q.popHeap()
+}
+
+// release clears the body in slot, so that the queue does not keep its
+// callback alive, and frees the slot for a later push.
+func (q *eventQueue) release(slot uint32) {
+	q.bodies[slot] = eventBody{}
+	q.free = append(q.free, slot)
 }
 
 // pushHeap and popHeap move a hole rather than swapping: the key that sifts

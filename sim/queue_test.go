@@ -41,7 +41,7 @@ func TestEventQueuePopsInOrder(t *testing.T) {
 					return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.tie, b.tie), cmp.Compare(a.seq, b.seq))
 				})
 				var got event
-				q.pop(&got)
+				popEvent(&q, &got)
 				want := pending[0]
 				pending = pending[1:]
 				require.Equal(t, want.seq, got.seq)
@@ -58,12 +58,14 @@ func TestEventQueuePopsInOrder(t *testing.T) {
 			seq++
 			s := seq
 			e := event{
-				at:    rapid.SampledFrom(times).Draw(t, "at"),
-				tie:   rapid.SampledFrom(ties).Draw(t, "tie"),
-				seq:   s,
-				node:  nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "node")],
-				inc:   uint32(rapid.IntRange(0, 2).Draw(t, "inc")),
-				label: labels[rapid.IntRange(0, len(labels)-1).Draw(t, "label")],
+				at:  rapid.SampledFrom(times).Draw(t, "at"),
+				tie: rapid.SampledFrom(ties).Draw(t, "tie"),
+				seq: s,
+				eventBody: eventBody{
+					node:  nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "node")],
+					inc:   uint32(rapid.IntRange(0, 2).Draw(t, "inc")),
+					label: labels[rapid.IntRange(0, len(labels)-1).Draw(t, "label")],
+				},
 			}
 			e.fn = func() { ran = s }
 			q.push(&e)
@@ -73,7 +75,7 @@ func TestEventQueuePopsInOrder(t *testing.T) {
 		// no body of them.
 		for len(pending) > 0 {
 			var got event
-			q.pop(&got)
+			popEvent(&q, &got)
 			pending = pending[1:]
 		}
 		for i := range q.bodies {
@@ -84,13 +86,23 @@ func TestEventQueuePopsInOrder(t *testing.T) {
 	})
 }
 
-// checkQueueShape fails unless q's layout is what pop relies on: near's run
-// within the array, no longer than nearMax, strictly latest first; the heap
+// popEvent removes q's first event and writes it to e, freeing its slot, as
+// the event loop does once the event has run.
+func popEvent(q *eventQueue, e *event) {
+	k := q.popKey()
+	*e = event{at: time.Duration(k.at ^ 1<<63), tie: k.tie, seq: k.seq, eventBody: q.bodies[k.slot]}
+	q.release(k.slot)
+}
+
+// checkQueueShape fails unless q's layout is what popKey and fitsEarliest
+// rely on: near's run within the array, starting no later than
+// nearCap-nearMax, no longer than nearMax, strictly latest first; the heap
 // in heap order with every key after every key of near; and every queued
 // key's slot distinct and not free.
 func checkQueueShape(t require.TestingT, q *eventQueue) {
 	require.True(t, 0 <= q.lo && q.lo <= q.hi && q.hi <= nearCap, "near's run [%d, %d) outside the array", q.lo, q.hi)
 	require.LessOrEqual(t, q.hi-q.lo, nearMax)
+	require.LessOrEqual(t, q.lo, nearCap-nearMax, "a run that is not full may reach the array's end (fitsEarliest)")
 	near := q.near[q.lo:q.hi]
 	for i := 1; i < len(near); i++ {
 		require.True(t, near[i].before(&near[i-1]), "near is not latest first at %d", i)
@@ -141,7 +153,7 @@ func TestEventQueueShapedLikeARun(t *testing.T) {
 						return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.tie, b.tie), cmp.Compare(a.seq, b.seq))
 					})
 					var got event
-					q.pop(&got)
+					popEvent(&q, &got)
 					require.Equal(t, pending[0].seq, got.seq)
 					require.Equal(t, pending[0].label, got.label)
 					now = got.at
@@ -158,7 +170,7 @@ func TestEventQueueShapedLikeARun(t *testing.T) {
 						delay = time.Duration(rapid.IntRange(0, 50).Draw(t, "soon"))
 					}
 					seq++
-					e := event{at: now + delay, tie: rapid.Uint64Range(0, 3).Draw(t, "tie"), seq: seq, label: fmt.Sprint(seq)}
+					e := event{at: now + delay, tie: rapid.Uint64Range(0, 3).Draw(t, "tie"), seq: seq, eventBody: eventBody{label: fmt.Sprint(seq)}}
 					q.push(&e)
 					pending = append(pending, e)
 				}
@@ -190,7 +202,7 @@ func TestEventQueueRecentres(t *testing.T) {
 			checkQueueShape(t, &q)
 			if latest && i%2 == 1 {
 				var e event
-				q.pop(&e)
+				popEvent(&q, &e)
 				popped = append(popped, e.at)
 			}
 		}
@@ -199,7 +211,7 @@ func TestEventQueueRecentres(t *testing.T) {
 		}
 		for q.Len() > 0 {
 			var e event
-			q.pop(&e)
+			popEvent(&q, &e)
 			popped = append(popped, e.at)
 			checkQueueShape(t, &q)
 		}

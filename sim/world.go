@@ -105,6 +105,9 @@ type World struct {
 	markIDs uint64
 	// freeResumers are the process resume events not scheduled now (proc.go).
 	freeResumers FreeList[*resumer]
+	// idleCoroutines are the coroutines of processes that returned, for the
+	// next processes to run on (coroutine.go).
+	idleCoroutines FreeList[*coroutine]
 	// labelFolds and labelFoldMap memoize what fold does with the labels
 	// events carry (labelfold.go).
 	labelFolds   [labelFoldSlots]*labelFold
@@ -219,8 +222,12 @@ func (w *World) push(delay time.Duration, n *Node, label string, fn func(), a Ac
 		delay = 0
 	}
 	// actorAlive, whose call is too large to inline, only when the actor
-	// is dead: its check, written out, is all that runs on every push.
-	if a := w.actor; a != nil && (!a.up || a.inc != w.actorInc) && !w.actorAlive("schedule", label) {
+	// is dead, when it fails the run: its check, written out, is all that
+	// runs on every push. push returns straight after the call, so that
+	// none of its arguments is kept across it: they were all stored to
+	// the stack on entry to every push when they were.
+	if a := w.actor; a != nil && (!a.up || a.inc != w.actorInc) {
+		w.actorAlive("schedule", label)
 		return
 	}
 	if n != nil && !n.up {
@@ -251,7 +258,13 @@ func (w *World) push(delay time.Duration, n *Node, label string, fn func(), a Ac
 	default:
 		tie = w.sched.Uint64()
 	}
-	w.queue.insert(queueKey{at: atKey(w.now + delay), tie: tie, seq: w.seq, slot: slot})
+	k := queueKey{at: atKey(w.now + delay), tie: tie, seq: w.seq, slot: slot}
+	if q := &w.queue; q.fitsEarliest(&k) {
+		q.near[q.hi] = k
+		q.hi++
+		return
+	}
+	w.queue.insert(k)
 }
 
 // Timer is a cancellable scheduled callback.
@@ -421,6 +434,7 @@ func (w *World) killProcs() {
 		p.kill()
 	}
 	w.procs = nil
+	w.stopIdleCoroutines()
 }
 
 func (w *World) protect(fn func() error) (err error) {
@@ -455,10 +469,15 @@ func (w *World) keepFirstFailure(r any) bool {
 }
 
 func (w *World) loop() {
-	// The event running, on the loop's stack: the queue writes each event
-	// into it, and writes to the heap of the pointers an event holds cost
-	// the garbage collector's write barrier while it marks.
-	var e event
+	// The event running: its time and tiebreak, and its body, read where
+	// it lies in the queue's slot, which is freed once the event has run.
+	// Pushes while it runs may move the queue's bodies to a larger array;
+	// body still points into the one it was read from, which holds it
+	// unchanged.
+	var (
+		at   time.Duration
+		body *eventBody
+	)
 	procs := int32(runtime.GOMAXPROCS(0))
 	runningLoops.Add(1)
 	defer runningLoops.Add(-1)
@@ -469,9 +488,9 @@ func (w *World) loop() {
 			}
 			node, label := "", ""
 			if w.inEvent {
-				label = e.label
-				if e.node != nil {
-					node = e.node.Name
+				label = body.label
+				if body.node != nil {
+					node = body.node.Name
 				}
 			}
 			err := fmt.Errorf("panic in event %q: %v", label, r)
@@ -485,15 +504,20 @@ func (w *World) loop() {
 		}
 	}()
 	for !w.stopped && w.queue.Len() > 0 {
-		w.queue.pop(&e)
-		if e.node != nil && (e.node.inc != e.inc || !e.node.up) {
-			continue // the node crashed since: its timers and deliveries are gone
+		k := w.queue.popKey()
+		at, body = time.Duration(k.at^1<<63), &w.queue.bodies[k.slot]
+		if n := body.node; n != nil {
+			if n.inc != body.inc || !n.up {
+				w.queue.release(k.slot)
+				continue // the node crashed since: its timers and deliveries are gone
+			}
+			if n.paused {
+				n.held = append(n.held, event{at: at, tie: k.tie, seq: k.seq, eventBody: *body})
+				w.queue.release(k.slot)
+				continue
+			}
 		}
-		if e.node != nil && e.node.paused {
-			e.node.held = append(e.node.held, e)
-			continue
-		}
-		if e.at > w.opts.MaxTime {
+		if at > w.opts.MaxTime {
 			w.failure = &Failure{Check: "budget", At: w.now,
 				Err: fmt.Errorf("virtual time budget of %v exceeded (livelock or scenario too long)", w.opts.MaxTime)}
 			w.stopped = true
@@ -505,26 +529,27 @@ func (w *World) loop() {
 			w.stopped = true
 			return
 		}
-		if e.at < w.now {
-			panic(fmt.Sprintf("sim: event %q at %v scheduled before now %v", e.label, e.at, w.now))
+		if at < w.now {
+			panic(fmt.Sprintf("sim: event %q at %v scheduled before now %v", body.label, at, w.now))
 		}
-		w.now = e.at
+		w.now = at
 		w.events++
 		if w.events%yieldEvery == 0 && runningLoops.Load() >= procs {
 			runtime.Gosched() // see yieldEvery
 		}
-		w.inEvent, w.tie = true, e.tie
-		w.actor, w.actorInc = e.node, e.inc
-		w.fold(&e)
+		w.inEvent, w.tie = true, k.tie
+		w.actor, w.actorInc = body.node, body.inc
+		w.fold(at, body)
 		w.content = 0
-		if e.fn != nil {
-			e.fn()
+		if body.fn != nil {
+			body.fn()
 		} else {
-			e.act.Run()
+			body.act.Run()
 		}
 		if w.opts.OnEvent != nil {
-			w.onEvent(&e)
+			w.onEvent(at, body)
 		}
+		w.queue.release(k.slot)
 		w.inEvent = false
 		w.actor = nil
 	}
@@ -559,7 +584,7 @@ func (w *World) failDownNode(n *Node, what string) {
 // up to the first tab (see LabelDetail). The tiebreak is not folded
 // separately: it decides the order, and the order is what the hash sees.
 // What the event produces is folded in by Digest.
-func (w *World) fold(e *event) {
+func (w *World) fold(at time.Duration, e *eventBody) {
 	const (
 		prime = 1099511628211
 		ones  = 0x0101010101010101
@@ -567,7 +592,7 @@ func (w *World) fold(e *event) {
 		highs = 0x80 * ones
 	)
 	h := w.hash
-	h = (h ^ uint64(e.at)) * prime
+	h = (h ^ uint64(at)) * prime
 	if e.node != nil {
 		h = (h ^ uint64(e.node.ID+1)) * prime
 	}
@@ -588,7 +613,7 @@ func (w *World) fold(e *event) {
 		if lf.add != nil || lf.use() {
 			w.hash = h*lf.mul + lf.add[h&0xff]
 			if w.opts.Trace != nil {
-				w.opts.Trace(w.record(e))
+				w.opts.Trace(w.record(at, e))
 			}
 			return
 		}
@@ -614,20 +639,20 @@ func (w *World) fold(e *event) {
 	}
 	w.hash = h
 	if w.opts.Trace != nil {
-		w.opts.Trace(w.record(e))
+		w.opts.Trace(w.record(at, e))
 	}
 }
 
 // onEvent hands the record of the event that just ran, contents included, to
 // Options.OnEvent.
-func (w *World) onEvent(e *event) {
-	r := w.record(e)
+func (w *World) onEvent(at time.Duration, e *eventBody) {
+	r := w.record(at, e)
 	r.Content = w.content
 	w.opts.OnEvent(r)
 }
 
-func (w *World) record(e *event) Record {
-	r := Record{Event: w.events, At: e.at, Label: e.label, Hash: w.hash}
+func (w *World) record(at time.Duration, e *eventBody) Record {
+	r := Record{Event: w.events, At: at, Label: e.label, Hash: w.hash}
 	if e.node != nil {
 		r.Node = e.node.Name
 	}

@@ -1,0 +1,84 @@
+package sim
+
+import (
+	"iter"
+	"runtime/debug"
+)
+
+// coroutine runs processes one after the other: when a process returns, its
+// coroutine waits, idle, in its world's list for the next process spawned.
+// A process's stack grows as its calls go deep (a kv clerk's call through
+// the network, well past the 2 KB a goroutine starts with), and the runtime
+// copies the whole stack at each growth, the process deep in its calls: in
+// kv/SnapshotRecoverManyClients3B, which spawns 121 processes a seed
+// (clerks, and one for each of the harness's own calls), about 13,000
+// instructions a process. A coroutine used again keeps the stack it grew,
+// and its goroutine and iter.Pull's records are not made again.
+//
+// Only a process that returns hands its coroutine back. One that panicked or
+// was killed (its node crashed, the run ended) ends its coroutine, as
+// before: iter.Pull carries the panic to the event loop, and a stopped
+// iter.Pull cannot be resumed.
+type coroutine struct {
+	p    *Proc // the process it runs, nil while idle
+	next func() (struct{}, bool)
+	stop func()
+}
+
+// takeCoroutine returns an idle coroutine, or a new one.
+func (w *World) takeCoroutine() *coroutine {
+	if c := w.idleCoroutines.Get(); c != nil {
+		return c
+	}
+	c := &coroutine{}
+	c.next, c.stop = iter.Pull(c.body)
+	return c
+}
+
+// body runs the processes given to c, until one does not return. A process
+// that returns is done, and c idle again, before the process's turn ends,
+// so that resume and park are what they were with a coroutine per process.
+func (c *coroutine) body(yield func(struct{}) bool) {
+	for {
+		p := c.p
+		p.yield = yield
+		if !c.run(p) {
+			return
+		}
+		p.done = true
+		if p.node != nil {
+			p.node.removeProc(p)
+		}
+		p.next, p.stop, p.yield, p.fn = nil, nil, nil, nil
+		c.p = nil
+		p.w.idleCoroutines.Put(c)
+		if !yield(struct{}{}) {
+			return // stopped while idle: the run is over
+		}
+	}
+}
+
+// run runs p and reports whether it returned (rather than being killed).
+func (c *coroutine) run(p *Proc) (returned bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, killed := r.(procKilled); !killed {
+				// iter.Pull re-raises the panic in the event loop, whose
+				// stack no longer shows the line that panicked: take the
+				// stack here, while the panicking frames are still below
+				// this deferred call.
+				panic(procPanic{proc: p.Name, value: r, stack: debug.Stack()})
+			}
+		}
+	}()
+	p.fn(p)
+	return true
+}
+
+// stopIdleCoroutines ends the coroutines waiting for a process, so that
+// their goroutines do not outlive the run.
+func (w *World) stopIdleCoroutines() {
+	for c := w.idleCoroutines.Get(); c != nil; c = w.idleCoroutines.Get() {
+		c.stop()
+	}
+}
