@@ -149,6 +149,10 @@ type Peer struct {
 	// first sends entries; appOut is what it hands the network for an AppendEntries.
 	crcs   *commandCRCs
 	appOut appendOut
+	// snapOut is the MsgSnap being sent (the network uses it only during the call, as appOut).
+	snapOut snapshotOut
+	// sentSnap is the copy of the snapshot data last sent, which every MsgSnap of it shares.
+	sentSnap sentSnapshot
 	// snapshot is the data of the snapshot last made durable (ReadSnapshot).
 	snapshot []byte
 	// snapBufs are the service's snapshot buffers, lent to the core and given back
@@ -343,7 +347,9 @@ func (p *Peer) SnapshotBuffer() []byte {
 	if p.snapBufs == nil {
 		p.snapBufs = new(snapshotBuffers)
 	}
-	return p.snapBufs.get()
+	b := p.snapBufs.get()
+	p.sentSnap.reused(b)
+	return b
 }
 
 // Core exposes the state machine to checkers and harnesses (read-only use).
@@ -937,6 +943,12 @@ func (p *Peer) send(m *raft.Message) {
 		p.appOut = appendOut{m: m, crcs: p.crcs}
 		p.ep.Call(p.cfg.Peers[m.To], methodOf(m.Type), &p.appOut, p.onReply)
 		p.appOut.m = nil
+		return
+	}
+	if m.Type == raft.MsgSnap && m.Entries == nil && len(m.Data) > 0 {
+		p.snapOut = snapshotOut{m: m, data: p.sentSnap.copyOf(m.Data, m.Snapshot)}
+		p.ep.Call(p.cfg.Peers[m.To], methodOf(m.Type), &p.snapOut, p.onReply)
+		p.snapOut = snapshotOut{}
 		return
 	}
 	p.ep.Call(p.cfg.Peers[m.To], methodOf(m.Type), (*outgoing)(m), p.onReply)
