@@ -731,7 +731,9 @@ func (r *Raft) discardLogFor(s SnapshotMeta) {
 	if r.persistedLast >= r.log.firstIndex() {
 		r.addTruncate(r.log.firstIndex())
 	}
-	r.log.restore(s)
+	if r.log.restore(s) {
+		r.spareLogFreeAt = r.readySeq + 1
+	}
 	r.persistedLast = s.Index
 }
 
