@@ -275,7 +275,10 @@ func (c *Checker) Persisted(id int, s View, rd *raft.Ready) error {
 // whether any peer applied it.
 func (c *Checker) Committed(index int) ([]byte, bool) {
 	e, ok := c.machine.entry(index)
-	return e.command, ok
+	if !ok {
+		return nil, false
+	}
+	return c.machine.commands.get(e.command), true
 }
 
 // MaxCommitted returns the highest index any peer applied a command at.

@@ -7,11 +7,9 @@ import (
 
 type committedEntry struct {
 	term int
-	// command is the first applied command at the index, shared with the Ready that applied
-	// it, not copied: a core hands out the command of its own log entry, which it never
-	// writes again (raft.Ready), and a service must not write what it is applied either.
-	// The checks compare bytes, so a later apply is held to exactly this command.
-	command []byte
+	// command is a copy of the first applied command at the index (in stateMachineSafety's
+	// commands). The checks compare bytes, so a later apply is held to exactly this command.
+	command commandRef
 	// commitTerm is the lowest current term of a peer when it applied the entry. A peer
 	// applies only what a leader of its current term, or of an earlier one, said is
 	// committed, so the entry was committed in commitTerm or before, and every leader of
@@ -29,6 +27,7 @@ type committedEntry struct {
 // beyond everything that state machine applied.
 type stateMachineSafety struct {
 	committed    paged.Table[committedEntry] // committed.At(i-1) is index i: indices are dense
+	commands     commandStore                // the committed entries' commands
 	maxCommitted int
 	applied      []int // per peer: last index applied (or covered by its snapshot)
 }
@@ -79,15 +78,15 @@ func (s *stateMachineSafety) check(id, term int, rd *raft.Ready) error {
 		s.committed.Grow(a.CommandIndex - 1) // a slot not applied yet is zero: not known
 		prev := s.committed.At(a.CommandIndex - 1)
 		if prev.known {
-			if prev.term != a.CommandTerm || !sameCommand(prev.command, a.Command) {
+			if prev.term != a.CommandTerm || !sameCommand(s.commands.get(prev.command), a.Command) {
 				s.applied[id] = applied
 				return violation(StateMachineSafety, "peer %d applied %q (term %d) at index %d, another peer applied %q (term %d)",
-					id, short(a.Command), a.CommandTerm, a.CommandIndex, short(prev.command), prev.term)
+					id, short(a.Command), a.CommandTerm, a.CommandIndex, short(s.commands.get(prev.command)), prev.term)
 			}
 			prev.commitTerm = min(prev.commitTerm, term)
 			continue
 		}
-		*prev = committedEntry{term: a.CommandTerm, command: a.Command, commitTerm: term, known: true}
+		*prev = committedEntry{term: a.CommandTerm, command: s.commands.add(a.Command), commitTerm: term, known: true}
 		s.maxCommitted = max(s.maxCommitted, a.CommandIndex)
 	}
 	s.applied[id] = applied
