@@ -274,11 +274,7 @@ func (c *Checker) Persisted(id int, s View, rd *raft.Ready) error {
 // Committed returns the command committed at index as the checker saw it applied, and
 // whether any peer applied it.
 func (c *Checker) Committed(index int) ([]byte, bool) {
-	e, ok := c.machine.entry(index)
-	if !ok {
-		return nil, false
-	}
-	return c.machine.commands.get(e.command), true
+	return c.machine.command(index)
 }
 
 // MaxCommitted returns the highest index any peer applied a command at.

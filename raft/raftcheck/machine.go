@@ -7,9 +7,6 @@ import (
 
 type committedEntry struct {
 	term int
-	// command is a copy of the first applied command at the index (in stateMachineSafety's
-	// commands). The checks compare bytes, so a later apply is held to exactly this command.
-	command commandRef
 	// commitTerm is the lowest current term of a peer when it applied the entry. A peer
 	// applies only what a leader of its current term, or of an earlier one, said is
 	// committed, so the entry was committed in commitTerm or before, and every leader of
@@ -17,6 +14,11 @@ type committedEntry struct {
 	// in the same Ready, so this is normally the exact term of commitment.
 	commitTerm int
 	known      bool // some peer applied it (the zero value: none did)
+	// n and cmd are a copy of the first command applied at the index (see setCommand): its
+	// length (-1: nil), and the command, or where the checker's commands keep it. The checks
+	// compare bytes, so a later apply is held to exactly this command.
+	n   int32
+	cmd [shortCommand]byte
 }
 
 // stateMachineSafety: if a server has applied a log entry at a given index to its state
@@ -27,7 +29,7 @@ type committedEntry struct {
 // beyond everything that state machine applied.
 type stateMachineSafety struct {
 	committed    paged.Table[committedEntry] // committed.At(i-1) is index i: indices are dense
-	commands     commandStore                // the committed entries' commands
+	commands     commandStore                // the committed commands too long for their entries
 	maxCommitted int
 	applied      []int // per peer: last index applied (or covered by its snapshot)
 }
@@ -39,6 +41,18 @@ func (s *stateMachineSafety) entry(i int) (committedEntry, bool) {
 	}
 	e := s.committed.At(i - 1)
 	return *e, e.known
+}
+
+// command returns the command applied at index i, if any peer applied a command there.
+func (s *stateMachineSafety) command(i int) ([]byte, bool) {
+	if i < 1 || i > s.committed.Len() {
+		return nil, false
+	}
+	e := s.committed.At(i - 1)
+	if !e.known {
+		return nil, false
+	}
+	return e.command(&s.commands), true
 }
 
 // booted: the service restores the recovered snapshot, and applies from after it.
@@ -78,15 +92,16 @@ func (s *stateMachineSafety) check(id, term int, rd *raft.Ready) error {
 		s.committed.Grow(a.CommandIndex - 1) // a slot not applied yet is zero: not known
 		prev := s.committed.At(a.CommandIndex - 1)
 		if prev.known {
-			if prev.term != a.CommandTerm || !sameCommand(s.commands.get(prev.command), a.Command) {
+			if prev.term != a.CommandTerm || !sameCommand(prev.command(&s.commands), a.Command) {
 				s.applied[id] = applied
 				return violation(StateMachineSafety, "peer %d applied %q (term %d) at index %d, another peer applied %q (term %d)",
-					id, short(a.Command), a.CommandTerm, a.CommandIndex, short(s.commands.get(prev.command)), prev.term)
+					id, short(a.Command), a.CommandTerm, a.CommandIndex, short(prev.command(&s.commands)), prev.term)
 			}
 			prev.commitTerm = min(prev.commitTerm, term)
 			continue
 		}
-		*prev = committedEntry{term: a.CommandTerm, command: s.commands.add(a.Command), commitTerm: term, known: true}
+		prev.term, prev.commitTerm, prev.known = a.CommandTerm, term, true
+		prev.setCommand(&s.commands, a.Command)
 		s.maxCommitted = max(s.maxCommitted, a.CommandIndex)
 	}
 	s.applied[id] = applied
