@@ -111,3 +111,21 @@ func TestProcessAfterOneThatSwallowedItsKill(t *testing.T) {
 	require.Nil(t, w.Run())
 	require.True(t, ran, "the process spawned after the kill never ran")
 }
+
+// The idle coroutines end with the run even when the unwinding of a process
+// at the run's end panics (a deferred call that fails), which stops killProcs
+// midway: the panic fails the run, and no idle coroutine's goroutine is left.
+func TestIdleCoroutinesEndWhenAKillPanics(t *testing.T) {
+	before := runtime.NumGoroutine()
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	w.Spawn(nil, "returns", func(p *sim.Proc) {})
+	w.Spawn(nil, "sleeper", func(p *sim.Proc) {
+		defer func() { panic("unwinding failed") }()
+		p.Sleep(time.Hour)
+	})
+	w.Schedule(time.Second, "stop", w.Stop)
+	f := w.Run()
+	require.NotNil(t, f)
+	require.Contains(t, f.Error(), "unwinding failed")
+	require.Equal(t, before, runtime.NumGoroutine(), "goroutines left after the run")
+}
