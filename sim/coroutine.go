@@ -17,8 +17,9 @@ import (
 //
 // Only a process that returns hands its coroutine back. One that panicked or
 // was killed (its node crashed, the run ended) ends its coroutine, as
-// before: iter.Pull carries the panic to the event loop, and a stopped
-// iter.Pull cannot be resumed.
+// before, even if it returns after recovering from its unwinding: iter.Pull
+// carries the panic to the event loop, and a stopped iter.Pull cannot be
+// resumed.
 type coroutine struct {
 	p    *Proc // the process it runs, nil while idle
 	next func() (struct{}, bool)
@@ -42,7 +43,11 @@ func (c *coroutine) body(yield func(struct{}) bool) {
 	for {
 		p := c.p
 		p.yield = yield
-		if !c.run(p) {
+		if !c.run(p) || p.done {
+			// Killed: unwound by its kill, or returned after recovering
+			// from it. Killed while parked, its coroutine was stopped,
+			// and a stopped iter.Pull returns at once from every later
+			// next: the coroutine ends rather than going idle.
 			return
 		}
 		p.done = true
@@ -53,7 +58,9 @@ func (c *coroutine) body(yield func(struct{}) bool) {
 		c.p = nil
 		p.w.idleCoroutines.Put(c)
 		if !yield(struct{}{}) {
-			return // stopped while idle: the run is over
+			// Stopped while idle (the run is over), or the process
+			// given to it was killed before its first turn.
+			return
 		}
 	}
 }

@@ -85,3 +85,47 @@ func TestProcessOnAReusedCoroutine(t *testing.T) {
 	require.Contains(t, f.Stack, fmt.Sprintf("coroutine_test.go:%d", line+1),
 		"the failure's stack does not show the line that panicked:\n%s", f.Stack)
 }
+
+// A process killed while parked whose deferred call recovers the unwinding
+// and returns has ended its coroutine (a stopped iter.Pull cannot be
+// resumed), so the coroutine must not go back to the idle list: the next
+// process spawned would take it and never run, its resume finding the
+// coroutine over.
+func TestProcessAfterOneThatSwallowedItsKill(t *testing.T) {
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	n := w.AddNode("n", func(*sim.Node) {})
+	w.Start(n)
+	ran := false
+	w.Spawn(nil, "main", func(p *sim.Proc) {
+		w.Spawn(n, "victim", func(q *sim.Proc) {
+			defer func() { _ = recover() }()
+			q.Sleep(time.Hour)
+		})
+		p.Sleep(time.Second)
+		w.Crash(n)
+		runChild(p, nil, "next", func(q *sim.Proc) {
+			q.Sleep(time.Millisecond)
+			ran = true
+		})
+	})
+	require.Nil(t, w.Run())
+	require.True(t, ran, "the process spawned after the kill never ran")
+}
+
+// The idle coroutines end with the run even when the unwinding of a process
+// at the run's end panics (a deferred call that fails), which stops killProcs
+// midway: the panic fails the run, and no idle coroutine's goroutine is left.
+func TestIdleCoroutinesEndWhenAKillPanics(t *testing.T) {
+	before := runtime.NumGoroutine()
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	w.Spawn(nil, "returns", func(p *sim.Proc) {})
+	w.Spawn(nil, "sleeper", func(p *sim.Proc) {
+		defer func() { panic("unwinding failed") }()
+		p.Sleep(time.Hour)
+	})
+	w.Schedule(time.Second, "stop", w.Stop)
+	f := w.Run()
+	require.NotNil(t, f)
+	require.Contains(t, f.Error(), "unwinding failed")
+	require.Equal(t, before, runtime.NumGoroutine(), "goroutines left after the run")
+}

@@ -24,9 +24,12 @@ import "unsafe"
 // matched by content (a map), and in front of it by identity: a table
 // indexed by the label's first eight bytes and length holds the label last
 // seen there, and a label that is the very same string (the labels of a
-// run's frequent events are built once and kept) is its entry. Two labels
-// that share a place in the table cost a map lookup each time they displace
-// each other, which is about what folding their bytes costs.
+// run's frequent events are built once and kept) is its entry. A label of
+// the same content in another string (each node's clock builds its own
+// timers' labels) is found there too, by comparing the bytes, without the
+// map, and does not take the place. Two labels that share a place in the
+// table cost a map lookup each time they displace each other, which is
+// about what folding their bytes costs.
 
 // labelFold is what the memo knows of one label.
 type labelFold struct {

@@ -73,7 +73,7 @@ type eventBody struct {
 // Sifting such keys into a heap and straight back out cost about 500
 // instructions an event (pushHeap, popHeap and fillHole, when a heap took
 // every event not due before all others); inserting one into near moves
-// only the keys due before it, and pop takes near's last key. The heap takes over when more than nearMax events
+// only the keys due before it, and popKey takes near's last key. The heap takes over when more than nearMax events
 // are queued (a queue of thousands of timers), so that no push ever shifts
 // more than nearMax keys.
 type eventQueue struct {

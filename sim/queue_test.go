@@ -71,8 +71,9 @@ func TestEventQueuePopsInOrder(t *testing.T) {
 			q.push(&e)
 			pending = append(pending, e)
 		}
-		// Every slot was cleared on pop: a queue drained of n events holds
-		// no body of them.
+		// Every slot was cleared by release (popEvent's, as the loop's
+		// once an event has run): a queue drained of n events holds no
+		// body of them.
 		for len(pending) > 0 {
 			var got event
 			popEvent(&q, &got)

@@ -428,13 +428,15 @@ func (w *World) checkDeadlock() {
 }
 
 // killProcs unwinds every process still parked when the run ends, so that
-// their coroutines do not outlive the world.
+// their coroutines do not outlive the world. The idle coroutines end even if
+// an unwinding panics (a deferred call of a process that fails), which stops
+// the loop: the panic fails the run (protect), and they would wait forever.
 func (w *World) killProcs() {
+	defer w.stopIdleCoroutines()
 	for _, p := range w.procs {
 		p.kill()
 	}
 	w.procs = nil
-	w.stopIdleCoroutines()
 }
 
 func (w *World) protect(fn func() error) (err error) {

@@ -217,6 +217,32 @@ func TestPackAppendEveryShortCommand(t *testing.T) {
 	}
 }
 
+// TestPackAppendLengthByteBoundary: packAppend's one-byte sizing holds for a command
+// length up to 126 only, as the length is written plus one (127 needs two bytes): commands
+// of 125 to 129 bytes, with terms of one and of two bytes, in every form the sizes reach,
+// arrive as sent. TestPackAppendEveryShortCommand's commands are too short to reach the
+// bound, and it passed with the sizing taken for lengths up to 127, which undercounts.
+func TestPackAppendLengthByteBoundary(t *testing.T) {
+	for n := 125; n <= 129; n++ {
+		for _, term := range []int{1, 127, 128} {
+			for _, count := range []int{1, 2} {
+				m := raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 400, PrevIndex: 10, PrevTerm: 1, Commit: 9}
+				for i := range count {
+					c := make([]byte, n)
+					for j := range c {
+						c[j] = byte(3 + i + j*29)
+					}
+					m.Entries = append(m.Entries, raft.Entry{Term: term, Index: 11 + i, Command: c})
+				}
+				wire := wireForm(&m, nil)
+				require.NotNil(t, asAppend(wire), "%T", wire)
+				require.Equal(t, m, received(wire), "command length %d, term %d, %d entries", n, term, count)
+				require.Equal(t, m.Digest(), wire.(netsim.Digester).Digest())
+			}
+		}
+	}
+}
+
 // TestSmallFormsAreTheMessage: a message without entries, in whichever of the two small
 // forms it travels, digests, sizes and arrives as the message itself, field by field.
 func TestSmallFormsAreTheMessage(t *testing.T) {

@@ -212,8 +212,9 @@ func packAppend(m *raft.Message, crcs *commandCRCs) any {
 
 // putShort is copy(b, cmd) for a command of at most 16 bytes that b has room for, in
 // line rather than through a call to memmove: its first and its last 8 bytes for 8 to 16
-// bytes, or 4 for 4 to 7, words that overlap in the middle and together cover every byte
-// (as raftcheck's sameCommand compares them).
+// bytes, or 4 for 4 to 7, words that overlap in the middle (or, at 16 bytes, meet there)
+// and together cover every byte (as raftcheck's sameCommand compares them); fewer than 4
+// one by one.
 func putShort(b []byte, cmd []byte) {
 	n := len(cmd)
 	switch {
