@@ -129,3 +129,45 @@ func TestIdleCoroutinesEndWhenAKillPanics(t *testing.T) {
 	require.Contains(t, f.Error(), "unwinding failed")
 	require.Equal(t, before, runtime.NumGoroutine(), "goroutines left after the run")
 }
+
+// TestEveryProcessEndsWhenAKillPanics: processes still parked when a run ends are all
+// killed, even after the unwinding of one of them panics (the run fails with that panic,
+// and the processes after it must not be left parked on goroutines of their own).
+func TestEveryProcessEndsWhenAKillPanics(t *testing.T) {
+	before := runtime.NumGoroutine()
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	unwound := 0
+	w.Spawn(nil, "panics", func(p *sim.Proc) {
+		defer func() { panic("unwinding failed") }()
+		p.Sleep(time.Hour)
+	})
+	for _, name := range []string{"a", "b"} {
+		w.Spawn(nil, name, func(p *sim.Proc) {
+			defer func() { unwound++ }()
+			p.Sleep(time.Hour)
+		})
+	}
+	w.Schedule(time.Second, "stop", w.Stop)
+	f := w.Run()
+	require.NotNil(t, f)
+	require.Contains(t, f.Error(), "unwinding failed")
+	require.Equal(t, 2, unwound, "processes killed after the one whose unwinding panicked")
+	require.Equal(t, before, runtime.NumGoroutine(), "goroutines left after the run")
+}
+
+// TestProcessSpawnedWhileUnwindingEnds: a process spawned by the deferred call of a
+// process being unwound at the end of a run never runs, and its coroutine ends with the
+// run.
+func TestProcessSpawnedWhileUnwindingEnds(t *testing.T) {
+	before := runtime.NumGoroutine()
+	w := sim.NewWorld(sim.Options{Seed: 1})
+	ran := false
+	w.Spawn(nil, "spawns", func(p *sim.Proc) {
+		defer func() { w.Spawn(nil, "late", func(*sim.Proc) { ran = true }) }()
+		p.Sleep(time.Hour)
+	})
+	w.Schedule(time.Second, "stop", w.Stop)
+	require.Nil(t, w.Run())
+	require.False(t, ran, "a process spawned after the run ended ran")
+	require.Equal(t, before, runtime.NumGoroutine(), "goroutines left after the run")
+}

@@ -428,15 +428,22 @@ func (w *World) checkDeadlock() {
 }
 
 // killProcs unwinds every process still parked when the run ends, so that
-// their coroutines do not outlive the world. The idle coroutines end even if
-// an unwinding panics (a deferred call of a process that fails), which stops
-// the loop: the panic fails the run (protect), and they would wait forever.
+// their coroutines do not outlive the world. An unwinding that panics (a
+// deferred call of a process that fails) fails the run if nothing failed it
+// before (protect keeps the first failure), and the processes after it are
+// unwound all the same, and the idle coroutines ended: stopped at the first
+// panic, they waited forever, each on a goroutine of its own. So are
+// processes spawned by an unwinding process's deferred calls (which never
+// start, and so spawn nothing in turn).
 func (w *World) killProcs() {
 	defer w.stopIdleCoroutines()
-	for _, p := range w.procs {
-		p.kill()
+	for len(w.procs) > 0 {
+		procs := w.procs
+		w.procs = nil
+		for _, p := range procs {
+			w.protect(func() error { p.kill(); return nil })
+		}
 	}
-	w.procs = nil
 }
 
 func (w *World) protect(fn func() error) (err error) {
