@@ -145,7 +145,7 @@ func (e *Endpoint) HandleRequest(method string, h RequestHandler) {
 // call. (The Requests of kv/SnapshotRecoverManyClients3B's servers, kv and
 // Raft, were 0.51 MB of the 6.1 MB a run allocated.)
 func (e *Endpoint) HandleRequestRecycled(method string, h RequestHandler) {
-	e.handle(method, handler{serve: h, recycled: true})
+	e.handle(method, handler{serve: h, tagBits: recycledBit})
 }
 
 // HandleRequestRecycledArgs is HandleRequestRecycled for a handler that
@@ -156,7 +156,7 @@ func (e *Endpoint) HandleRequestRecycled(method string, h RequestHandler) {
 // servers' requests were 0.55 MB of the 5.2 MB
 // kv/SnapshotRecoverManyClients3B allocated a run, their replies 0.27 MB.)
 func (e *Endpoint) HandleRequestRecycledArgs(method string, h RequestHandler) {
-	e.handle(method, handler{serve: h, recycled: true, recycledArgs: true})
+	e.handle(method, handler{serve: h, tagBits: recycledBit | recycledArgsBit})
 }
 
 func (e *Endpoint) handle(method string, h handler) {
@@ -169,9 +169,11 @@ func (e *Endpoint) handle(method string, h handler) {
 
 // handler is one method's handler on an instance of a node.
 type handler struct {
-	serve        RequestHandler
-	recycled     bool // registered with HandleRequestRecycled (or ...Args)
-	recycledArgs bool // registered with HandleRequestRecycledArgs
+	serve RequestHandler
+	// tagBits are set in the tag of each Request it is handed: recycledBit
+	// if registered with HandleRequestRecycled, and recycledArgsBit too
+	// with HandleRequestRecycledArgs.
+	tagBits uint64
 }
 
 // handler returns this instance's handler for m; its serve is nil if it has
@@ -543,14 +545,7 @@ func (c *call) dispatch(id uint64) {
 	}
 	req := n.newRequest()
 	k := c.dispatched
-	tag := requestTag(c.gen, c.labels.idx, k)
-	if h.recycled {
-		tag |= recycledBit
-		if h.recycledArgs {
-			tag |= recycledArgsBit
-		}
-	}
-	*req = Request{From: c.from.node.ID, Args: args, c: c, tag: tag}
+	*req = Request{From: c.from.node.ID, Args: args, c: c, tag: requestTag(c.gen, c.labels.idx, k) | h.tagBits}
 	c.dispatched++
 	c.refs++ // held by the request (its Respond) until the handler responds
 	h.serve(req)
