@@ -21,9 +21,10 @@ import (
 // carries the panic to the event loop, and a stopped iter.Pull cannot be
 // resumed.
 type coroutine struct {
-	p    *Proc // the process it runs, nil while idle
-	next func() (struct{}, bool)
-	stop func()
+	p     *Proc // the process it runs, nil while idle
+	next  func() (struct{}, bool)
+	stop  func()
+	yield func(struct{}) bool // body's, for the processes it runs to park with
 }
 
 // takeCoroutine returns an idle coroutine, or a new one.
@@ -40,9 +41,9 @@ func (w *World) takeCoroutine() *coroutine {
 // that returns is done, and c idle again, before the process's turn ends,
 // so that resume and park are what they were with a coroutine per process.
 func (c *coroutine) body(yield func(struct{}) bool) {
+	c.yield = yield
 	for {
 		p := c.p
-		p.yield = yield
 		if !c.run(p) || p.done {
 			// Killed: unwound by its kill, or returned after recovering
 			// from it. Killed while parked, its coroutine was stopped,
@@ -54,7 +55,7 @@ func (c *coroutine) body(yield func(struct{}) bool) {
 		if p.node != nil {
 			p.node.removeProc(p)
 		}
-		p.next, p.stop, p.yield, p.fn = nil, nil, nil, nil
+		p.co, p.fn = nil, nil
 		c.p = nil
 		p.w.idleCoroutines.Put(c)
 		if !yield(struct{}{}) {

@@ -14,11 +14,9 @@ import (
 type Proc struct {
 	Name    string
 	w       *World
-	node    *Node  // nil for a world-level process, which no crash kills
-	inc     uint32 // the node's incarnation the process belongs to
-	next    func() (struct{}, bool)
-	stop    func()
-	yield   func(struct{}) bool
+	node    *Node      // nil for a world-level process, which no crash kills
+	inc     uint32     // the node's incarnation the process belongs to
+	co      *coroutine // what runs fn, from Spawn until fn returns
 	fn      func(p *Proc)
 	blocked bool
 	done    bool
@@ -59,9 +57,8 @@ func (w *World) Spawn(node *Node, name string, fn func(p *Proc)) *Proc {
 	p.wakeLabel, p.resumeLabel = "wake "+name, "resume "+name
 	p.wake = p.wakeUp
 	p.fn = fn
-	c := w.takeCoroutine()
-	c.p = p
-	p.next, p.stop = c.next, c.stop
+	p.co = w.takeCoroutine()
+	p.co.p = p
 	if node != nil {
 		node.procs = append(node.procs, p)
 	}
@@ -141,7 +138,7 @@ func (p *Proc) resume() {
 	w := p.w
 	prev, actor, actorInc := w.running, w.actor, w.actorInc
 	w.running, w.actor, w.actorInc = p, p.node, p.inc
-	_, ok := p.next()
+	_, ok := p.co.next()
 	w.running, w.actor, w.actorInc = prev, actor, actorInc
 	if !ok {
 		p.done = true
@@ -166,7 +163,7 @@ func (p *Proc) park() {
 		panic(procKilled{})
 	}
 	p.blocked = true
-	if !p.yield(struct{}{}) {
+	if !p.co.yield(struct{}{}) {
 		panic(procKilled{})
 	}
 }
@@ -186,7 +183,7 @@ func (p *Proc) kill() {
 	w := p.w
 	prev, actor, actorInc := w.running, w.actor, w.actorInc
 	w.running, w.actor, w.actorInc = p, p.node, p.inc
-	p.stop()
+	p.co.stop()
 	w.running, w.actor, w.actorInc = prev, actor, actorInc
 }
 
