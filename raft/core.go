@@ -174,7 +174,8 @@ const (
 	ReachedVoteAfterStepDown
 )
 
-// role is a node's role; each role has its own step (see Raft.Step) and tick (see become*).
+// role is a node's role; each role has its own step (see Raft.Step) and tick (Raft.Tick),
+// both chosen by it.
 type role int
 
 const (
@@ -270,12 +271,6 @@ type Raft struct {
 	// commitPushAt (leader) is when followers not told the commit index yet get an append
 	// for it alone; 0 if none is pending (see maybeCommit).
 	commitPushAt time.Duration
-
-	// tick is the role's (see become*). Its step is chosen by role in Step, which hands it
-	// the message by pointer, as the step hands it to its handler and send takes the
-	// message it queues: through a function value the pointer would escape (a message on
-	// the heap per Step), and by value a message, 160 bytes, was copied into every call.
-	tick func(r *Raft)
 
 	// Ready bookkeeping. Everything up to persistedLast was handed to the host in a Ready;
 	// the storage the host holds after processing every Ready handed out equals the log
@@ -375,7 +370,6 @@ func (r *Raft) becomeFollower(term, lead int) {
 		r.resetElectionTimer()
 	}
 	r.role = follower
-	r.tick = tickElection
 }
 
 func (r *Raft) becomeCandidate() {
@@ -388,7 +382,6 @@ func (r *Raft) becomeCandidate() {
 	r.lead = -1
 	r.votes = make([]vote, r.cfg.Peers)
 	r.votes[r.id] = voteGranted
-	r.tick = tickElection
 	r.resetElectionTimer()
 }
 
@@ -404,7 +397,6 @@ func (r *Raft) becomeLeader() {
 	for i := range r.prs {
 		r.prs[i] = progress{next: r.log.lastIndex() + 1}
 	}
-	r.tick = tickHeartbeat
 	// No no-op entry: the 6.824 tests expect Start indexes without gaps. Entries of earlier
 	// terms therefore commit only once an entry of this term does (§5.4.2).
 	r.bcastAppend()
@@ -440,7 +432,11 @@ func (r *Raft) Deadline() time.Duration {
 // Tick fires the election or heartbeat timer if it is due at now.
 func (r *Raft) Tick(now time.Duration) {
 	r.setNow(now)
-	r.tick(r)
+	if r.role == leader {
+		tickHeartbeat(r)
+	} else {
+		tickElection(r)
+	}
 	r.assertInvariants()
 }
 
@@ -532,6 +528,10 @@ func (r *Raft) Step(now time.Duration, m Message) {
 		}
 		return
 	}
+	// The role's step is chosen by a switch, and handed the message by pointer, as the
+	// step hands it to its handler and send takes the message it queues: through a
+	// function value the pointer would escape (a message on the heap per Step), and by
+	// value a message, 160 bytes, was copied into every call.
 	switch {
 	case m.Type == MsgVote:
 		r.handleVote(&m)
