@@ -569,8 +569,8 @@ func (p *Peer) traceRole() {
 // comparing names. A sync was an operation of its own, one more to plan and walk for nearly
 // every Ready (kv/SnapshotRecoverManyClients3B: 0.8 M instructions of persist and write).
 type fileOp struct {
-	kind     fileOpKind
-	file, to peerFile
+	kind fileOpKind
+	file peerFile // an opRename's is renamed over file.target()
 	// sync: a Sync follows the operation, and the rest wait for its completion.
 	sync   bool
 	folded bool
@@ -613,7 +613,7 @@ func (f peerFile) name() string {
 	return fileLog
 }
 
-// target is the file a temporary file is renamed over (UnsafeRenameUnsynced).
+// target is the file a temporary file is renamed over (opRename).
 func (f peerFile) target() peerFile { return f + hardFile - hardTmpFile }
 
 // digest is recordsDigest of what op writes, from the fold persist made if it made one.
@@ -630,7 +630,7 @@ type fileOpKind uint8
 const (
 	opWrite  fileOpKind = iota // replace name's contents with data
 	opAppend                   // append data to name
-	opRename                   // rename name over to
+	opRename                   // rename file over file.target()
 )
 
 // persist plans the storage operations of rd in p.ops: batches of operations,
@@ -728,7 +728,7 @@ func (p *Peer) persist(rd *raft.Ready) {
 	}
 	if p.cfg.UnsafeRenameUnsynced {
 		for i, n := 0, len(ops); i < n; i++ {
-			ops = append(ops, fileOp{kind: opRename, file: ops[i].file, to: ops[i].file.target()})
+			ops = append(ops, fileOp{kind: opRename, file: ops[i].file})
 		}
 		if logChanged && !rewrite {
 			ops = append(ops, fileOp{kind: opAppend, file: logFile, data: appended, fold: fold, folded: folded})
@@ -743,16 +743,16 @@ func (p *Peer) persist(rd *raft.Ready) {
 		ops[len(ops)-1].sync = true
 	}
 	if rd.Hard != nil {
-		ops = append(ops, fileOp{kind: opRename, file: hardTmpFile, to: hardFile, sync: true})
+		ops = append(ops, fileOp{kind: opRename, file: hardTmpFile, sync: true})
 	}
 	if rd.Snapshot != nil {
-		ops = append(ops, fileOp{kind: opRename, file: snapTmpFile, to: snapshotFile, sync: true})
+		ops = append(ops, fileOp{kind: opRename, file: snapTmpFile, sync: true})
 	}
 	switch {
 	case rewrite && snapshotOnly(rd):
-		ops = append(ops, fileOp{kind: opRename, file: logTmpFile, to: logFile})
+		ops = append(ops, fileOp{kind: opRename, file: logTmpFile})
 	case rewrite:
-		ops = append(ops, fileOp{kind: opRename, file: logTmpFile, to: logFile, sync: true})
+		ops = append(ops, fileOp{kind: opRename, file: logTmpFile, sync: true})
 	case logChanged:
 		ops = append(ops, fileOp{kind: opAppend, file: logFile, data: appended, fold: fold, folded: folded, sync: true})
 	}
@@ -885,8 +885,9 @@ func (p *Peer) write() {
 			p.store.AppendFile(fileLog, op.data) // op.file is logFile
 			p.sizes.log += len(op.data)
 		case opRename:
-			p.store.Rename(op.file.name(), op.to.name())
-			switch op.to {
+			to := op.file.target()
+			p.store.Rename(op.file.name(), to.name())
+			switch to {
 			case hardFile:
 				p.sizes.hard = p.sizes.hardTmp
 			case logFile:
