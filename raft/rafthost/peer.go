@@ -736,7 +736,7 @@ func (p *Peer) persist(rd *raft.Ready) {
 		if len(ops) > 0 {
 			ops[len(ops)-1].sync = true
 		}
-		p.ops, p.next = ops, 0
+		p.setPlan(ops)
 		return
 	}
 	if len(ops) > 0 {
@@ -755,6 +755,17 @@ func (p *Peer) persist(rd *raft.Ready) {
 		ops = append(ops, fileOp{kind: opRename, file: logTmpFile, sync: true})
 	case logChanged:
 		ops = append(ops, fileOp{kind: opAppend, file: logFile, data: appended, fold: fold, folded: folded, sync: true})
+	}
+	p.setPlan(ops)
+}
+
+// setPlan makes ops, which persist built in p.ops's array, the plan to write. The slots
+// past it that the last plan used are cleared: a plan leaves its operations' data in them
+// (see write), and a snapshot Ready's, a snapshot and a rewritten log, would otherwise stay
+// alive behind the one-append plans of the Readies after it.
+func (p *Peer) setPlan(ops []fileOp) {
+	if n := len(p.ops); n > len(ops) {
+		clear(p.ops[len(ops):n])
 	}
 	p.ops, p.next = ops, 0
 }
@@ -854,8 +865,9 @@ func (p *Peer) write() {
 	w := p.node.World()
 	// The plan and the position in locals, the position stored only where write returns: no
 	// operation changes either (a Sync's done never runs inside Sync). An operation's data
-	// stays in the plan until the next Ready's overwrites it, as inflight's stay (see synced):
-	// clearing them was two write-barrier checks per operation.
+	// stays in the plan until the next Ready's plan overwrites or clears it (setPlan), as
+	// inflight's stay (see synced): clearing each as it was written was two write-barrier
+	// checks per operation.
 	ops, next := p.ops, p.next
 	for next < len(ops) {
 		op := &ops[next]
