@@ -274,7 +274,10 @@ func (c *Checker) Persisted(id int, s View, rd *raft.Ready) error {
 // Committed returns the command committed at index as the checker saw it applied, and
 // whether any peer applied it.
 func (c *Checker) Committed(index int) ([]byte, bool) {
-	return c.machine.command(index)
+	if e := c.machine.entry(index); e != nil {
+		return e.command(&c.machine.commands), true
+	}
+	return nil, false
 }
 
 // MaxCommitted returns the highest index any peer applied a command at.

@@ -37,8 +37,9 @@ func TestCommittedCommandsKeptExactly(t *testing.T) {
 		}
 	}
 	for i, c := range cmds {
-		got, ok := s.command(i + 1)
-		require.True(t, ok)
+		e := s.entry(i + 1)
+		require.NotNil(t, e)
+		got := e.command(&s.commands)
 		require.Equal(t, c == nil, got == nil, "index %d", i+1)
 		require.Equal(t, string(c), string(got), "index %d", i+1)
 		require.Equal(t, len(got), cap(got), "index %d: capacity clipped", i+1)

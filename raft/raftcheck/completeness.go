@@ -18,8 +18,8 @@ package raftcheck
 // no leader of a term after 16 lacks 132.
 func checkLeaderCompleteness(id int, s View, term int, m *stateMachineSafety) error {
 	for i := s.SnapshotMeta().Index + 1; i <= m.maxCommitted; i++ {
-		want, ok := m.entry(i)
-		if !ok {
+		want := m.entry(i)
+		if want == nil {
 			continue // known only through a snapshot
 		}
 		if want.commitTerm > term {

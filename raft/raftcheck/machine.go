@@ -34,25 +34,16 @@ type stateMachineSafety struct {
 	applied      []int // per peer: last index applied (or covered by its snapshot)
 }
 
-// entry returns what was applied at index i, if any peer applied a command there.
-func (s *stateMachineSafety) entry(i int) (committedEntry, bool) {
+// entry returns what was applied at index i, or nil if no peer applied a command there.
+// The pointer is good until the table next grows (check).
+func (s *stateMachineSafety) entry(i int) *committedEntry {
 	if i < 1 || i > s.committed.Len() {
-		return committedEntry{}, false
+		return nil
 	}
-	e := s.committed.At(i - 1)
-	return *e, e.known
-}
-
-// command returns the command applied at index i, if any peer applied a command there.
-func (s *stateMachineSafety) command(i int) ([]byte, bool) {
-	if i < 1 || i > s.committed.Len() {
-		return nil, false
+	if e := s.committed.At(i - 1); e.known {
+		return e
 	}
-	e := s.committed.At(i - 1)
-	if !e.known {
-		return nil, false
-	}
-	return e.command(&s.commands), true
+	return nil
 }
 
 // booted: the service restores the recovered snapshot, and applies from after it.
