@@ -12,7 +12,8 @@ import (
 // entry names by offsets. The table of committed entries (stateMachineSafety), one slot per
 // index for the whole run and the largest a checker keeps, is then memory the garbage
 // collector never scans, and no longer keeps alive the arrays the commands were applied
-// from (a leader's chunks of proposed commands, a follower's received messages). As a
+// from (a leader's chunks of proposed commands, a follower's received messages), but for
+// a command longer than chunkLen/8, which is kept as it was applied (see chunkLen). As a
 // []byte shared with the Ready, a slot was 48 bytes with a pointer; it is 40 without.
 
 // shortCommand is the longest command a committed entry holds in itself.

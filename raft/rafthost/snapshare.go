@@ -45,7 +45,7 @@ func (o *snapshotOut) Clone() any {
 type sentSnapshot struct {
 	src  []byte // the core's data, kept so its array cannot be freed and reused meanwhile
 	meta raft.SnapshotMeta
-	data []byte // the copy, clipped
+	data []byte // the copy, of its length in capacity
 }
 
 // copyOf returns the copy of data, a snapshot with meta, making one unless data is what
@@ -55,15 +55,15 @@ type sentSnapshot struct {
 func (s *sentSnapshot) copyOf(data []byte, meta raft.SnapshotMeta) []byte {
 	if s.data == nil || len(data) != len(s.src) || !sameArray(s.src, data) || meta != s.meta {
 		s.src, s.meta = data, meta
-		s.data = append([]byte(nil), data...)
-		s.data = s.data[:len(s.data):len(s.data)]
+		s.data = make([]byte, len(data)) // its length its capacity: nothing can append into it
+		copy(s.data, data)
 	}
 	return s.data
 }
 
 // reused notes that b's array is being given back to the service, which will write it.
 func (s *sentSnapshot) reused(b []byte) {
-	if s.data != nil && cap(b) > 0 && sameArray(s.src, b) {
+	if s.data != nil && sameArray(s.src, b) {
 		*s = sentSnapshot{}
 	}
 }
