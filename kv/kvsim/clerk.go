@@ -39,12 +39,10 @@ type Clerk struct {
 	args kv.OpArgs
 	busy bool
 	ops  int // completed operations
-	// failed counts the failed attempts of the operation in progress.
-	failed int
 
-	// For start: the continuation of the operation in progress, the label of the pause
-	// after a round of failures, and reply and attempt, bound once.
-	then      func(out string)
+	// For start, set by startClient: the continuation of every operation, the label of
+	// the pause after a round of failures, and reply and attempt, bound once.
+	then      func(done *kv.Command, out string)
 	wakeLabel string
 	replied   netsim.Done
 	retry     func()
@@ -110,7 +108,7 @@ func (ck *Clerk) begin(op kv.Op, key, value string, now time.Duration) {
 	}
 	ck.seq++
 	ck.args.Command = kv.Command{Op: op, Client: ck.ID, Seq: ck.seq, Key: key, Value: value}
-	ck.pending, ck.busy, ck.failed = pendingOp{start: now}, true, 0
+	ck.pending, ck.busy = pendingOp{start: now}, true
 	if ck.hist != nil {
 		ck.pending.call = ck.hist.stamp(now)
 	}
@@ -142,18 +140,18 @@ func (ck *Clerk) outcome(rep any, ok bool, now time.Duration) (out string, done,
 		}
 	}
 	ck.leader = next
-	ck.failed++
-	return "", false, ck.failed%len(ck.servers) == 0
+	// Every attempt so far failed: this one is the last of a round if attempts is a
+	// multiple of the servers.
+	return "", false, ck.pending.attempts%len(ck.servers) == 0
 }
 
 // start is the clerk's operation for code that runs in events rather than a process
-// (startClient): then runs with the output once the operation succeeds, in the event
-// that delivers its reply. It makes the calls, in the same events, that the operation
+// (startClient): the clerk's then runs with the operation's command and output once it
+// succeeds, in the event that delivers its reply. It makes the calls, in the same events, that the operation
 // (do) of the process startClient stands for makes, and its pause after a round of
 // failures is that process's sleep: the same event, "wake <name>".
-func (ck *Clerk) start(op kv.Op, key, value string, then func(out string)) {
+func (ck *Clerk) start(op kv.Op, key, value string) {
 	ck.begin(op, key, value, ck.node.World().Now())
-	ck.then = then
 	ck.attempt()
 }
 
@@ -169,9 +167,7 @@ func (ck *Clerk) reply(rep any, ok bool) {
 	out, done, pause := ck.outcome(rep, ok, ck.node.World().Now())
 	switch {
 	case done:
-		then := ck.then
-		ck.then = nil
-		then(out)
+		ck.then(&ck.args.Command, out) // the command until then's next start
 	case pause:
 		ck.node.After(RetryBackoff, ck.wakeLabel, ck.retry)
 	default:
@@ -180,17 +176,17 @@ func (ck *Clerk) reply(rep any, ok bool) {
 }
 
 // startClient runs begin, the first step of a client whose operations are the clerk's
-// start, in the event in which a process named name spawned on the clerk's node would
-// begin ("spawn name"), and names the clerk's pauses after that process's sleeps. A
-// client that is a process switches coroutines twice an attempt, into the process at
-// the reply and out as it sends the next request, and grows a stack of its own: for
-// kv/SnapshotRecoverManyClients3B, whose clients make most of its calls, that was 3.7% of
-// its instructions. Its events are the process's, so the run is the same.
-func startClient(ck *Clerk, name string, begin func()) {
-	ck.wakeLabel = "wake " + name
-	if ck.replied == nil {
-		ck.replied, ck.retry = ck.reply, ck.attempt
-	}
+// start and whose continuation of each is then, in the event in which a process named
+// after the clerk's node, spawned on it, would begin ("spawn <name>"), and names the
+// clerk's pauses after that process's sleeps. A client that is a process switches
+// coroutines twice an attempt, into the process at the reply and out as it sends the next
+// request, and grows a stack of its own: for kv/SnapshotRecoverManyClients3B, whose
+// clients make most of its calls, that was 3.7% of its instructions. Its events are the
+// process's, so the run is the same.
+func startClient(ck *Clerk, then func(done *kv.Command, out string), begin func()) {
+	name := ck.node.Name
+	ck.then, ck.wakeLabel = then, "wake "+name
+	ck.replied, ck.retry = ck.reply, ck.attempt
 	ck.node.After(0, "spawn "+name, begin)
 }
 

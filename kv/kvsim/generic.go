@@ -166,9 +166,8 @@ func (g generic) run(p *sim.Proc, cfg Config) error {
 // Here a turn is cut at its operation: step ends the turn whose operation returned, tests
 // done and begins the next turn, up to its operation, whose reply runs step again.
 func appendClient(ck *Clerk, r *sim.Rand, cli int, done *bool, end func(appends int, value string)) {
-	a := &appendLoop{ck: ck, r: r, cli: cli, done: done, end: end, key: strconv.Itoa(cli), op: kv.OpPut}
-	a.next = a.step
-	startClient(ck, ck.node.Name, func() { ck.start(kv.OpPut, a.key, "", a.next) })
+	a := &appendLoop{ck: ck, r: r, cli: cli, done: done, end: end, key: strconv.Itoa(cli)}
+	startClient(ck, a.step, func() { ck.start(kv.OpPut, a.key, "") })
 }
 
 // appendLoop is appendClient's state between its operations.
@@ -184,19 +183,16 @@ type appendLoop struct {
 	// copied it whole (kilobytes), which was a tenth of a 20-client run.
 	last   strings.Builder
 	values valueArena
-	op     kv.Op            // the operation in progress
-	value  string           // its value, an Append's
-	next   func(out string) // step, bound once: every operation's continuation
 }
 
-// step follows the operation in progress, whose output is out: it adds an Append to the
+// step follows the operation that ended, c, whose output is out: it adds an Append to the
 // value the client tracks, or checks a Get against it (a wrong value fails the run,
 // kv/value, and stops the client, as the original's Fatal), and starts the next operation
 // unless the client is done.
-func (a *appendLoop) step(out string) {
-	switch a.op {
+func (a *appendLoop) step(c *kv.Command, out string) {
+	switch c.Op {
 	case kv.OpAppend:
-		a.last.WriteString(a.value)
+		a.last.WriteString(c.Value)
 		a.j++
 	case kv.OpGet:
 		if out != a.last.String() {
@@ -210,11 +206,9 @@ func (a *appendLoop) step(out string) {
 		return
 	}
 	if a.r.IntN(1000) < 500 {
-		a.op, a.value = kv.OpAppend, a.values.value(a.cli, a.j)
-		a.ck.start(kv.OpAppend, a.key, a.value, a.next)
+		a.ck.start(kv.OpAppend, a.key, a.values.value(a.cli, a.j))
 	} else {
-		a.op = kv.OpGet
-		a.ck.start(kv.OpGet, a.key, "", a.next)
+		a.ck.start(kv.OpGet, a.key, "")
 	}
 }
 
@@ -224,28 +218,25 @@ func (a *appendLoop) step(out string) {
 // and Puts it made once it stops.
 func linearizabilityClient(ck *Clerk, r *sim.Rand, cli, nkeys int, done *bool, end func(writes int)) {
 	l := &linearizabilityLoop{ck: ck, r: r, cli: cli, nkeys: nkeys, done: done, end: end}
-	l.next = l.step
-	startClient(ck, ck.node.Name, func() { l.step("") })
+	startClient(ck, l.step, func() { l.step(nil, "") })
 }
 
 // linearizabilityLoop is linearizabilityClient's state between its operations.
 type linearizabilityLoop struct {
-	ck      *Clerk
-	r       *sim.Rand
-	cli     int
-	nkeys   int
-	done    *bool
-	end     func(int)
-	j       int              // the writes made
-	values  valueArena       // a Get makes no value
-	writing bool             // the operation in progress is a write
-	next    func(out string) // step, bound once
+	ck     *Clerk
+	r      *sim.Rand
+	cli    int
+	nkeys  int
+	done   *bool
+	end    func(int)
+	j      int        // the writes made
+	values valueArena // a Get makes no value
 }
 
-// step follows the operation in progress, if any, and starts the next unless the client
-// is done.
-func (l *linearizabilityLoop) step(string) {
-	if l.writing {
+// step follows the operation that ended, c (nil at the start), and starts the next
+// unless the client is done.
+func (l *linearizabilityLoop) step(c *kv.Command, _ string) {
+	if c != nil && c.Op != kv.OpGet {
 		l.j++
 	}
 	if *l.done {
@@ -253,14 +244,12 @@ func (l *linearizabilityLoop) step(string) {
 		return
 	}
 	key := strconv.Itoa(l.r.IntN(l.nkeys))
-	l.writing = true
 	if l.r.IntN(1000) < 500 {
-		l.ck.start(kv.OpAppend, key, l.values.value(l.cli, l.j), l.next)
+		l.ck.start(kv.OpAppend, key, l.values.value(l.cli, l.j))
 	} else if l.r.IntN(1000) < 100 {
-		l.ck.start(kv.OpPut, key, l.values.value(l.cli, l.j), l.next)
+		l.ck.start(kv.OpPut, key, l.values.value(l.cli, l.j))
 	} else {
-		l.writing = false
-		l.ck.start(kv.OpGet, key, "", l.next)
+		l.ck.start(kv.OpGet, key, "")
 	}
 }
 
