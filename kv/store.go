@@ -621,8 +621,8 @@ func (s *Store) restoreInPlace(b []byte) bool {
 // restore sets the entry's value to v, whose image in a snapshot (the key's length, the key,
 // the value's length and the value) is img, in bytes that never change: the entry keeps its
 // array if it has one (it is not read-only) that holds a value that v begins with, and the
-// room for the rest of v, which goes past that value's end (the value and its sum stay
-// valid: see Store.restore); else its image is img itself, read-only, and with no capacity
+// room for the rest of v, which goes past that value's end (the old value stays as it
+// was, and so does sum, which covers a prefix of it: see entry.checksum); else its image is img itself, read-only, and with no capacity
 // past it, unless img writes a length in more bytes than it needs (not Encode's bytes): then
 // an image of the entry's own, as Encode writes it.
 func (e *entry) restore(img, v string) {

@@ -57,7 +57,8 @@ type commandStore struct {
 }
 
 // chunkLen is the most bytes a chunk of commands holds: the first is chunkLen/16 (a short
-// run keeps few long commands), each next twice the last. A command longer than chunkLen/8
+// run keeps few long commands), each next twice the last, and at least the command that
+// opens it. A command longer than chunkLen/8
 // is a chunk of its own, not copied: it is the command of the Ready that applied it, which
 // nothing writes (a core hands out the command of its own log entry, which it never writes
 // again, see raft.Ready, and a service must not write what it is applied either), and
@@ -74,9 +75,9 @@ func (s *commandStore) add(cmd []byte) (chunk, off uint32) {
 	if n == 0 || cap(s.chunks[n-1])-len(s.chunks[n-1]) < len(cmd) {
 		size := chunkLen / 16
 		if n > 0 {
-			size = min(max(2*cap(s.chunks[n-1]), chunkLen/16), chunkLen)
+			size = min(2*cap(s.chunks[n-1]), chunkLen)
 		}
-		s.chunks = append(s.chunks, make([]byte, 0, size))
+		s.chunks = append(s.chunks, make([]byte, 0, max(size, len(cmd))))
 		n++
 	}
 	c := &s.chunks[n-1]
