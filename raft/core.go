@@ -703,23 +703,22 @@ func (r *Raft) handleSnapshot(m *Message) {
 	r.send(&Message{Type: MsgSnapResp, To: m.From, Success: true, MatchIndex: s.Index})
 }
 
-// compactLog discards the log through i (raftLog.compact). If the log moves to another
-// array, slices of the one it leaves may be out in the Ready the host holds, and in messages
-// queued for the next Ready: the array is free once the first Ready taken from now on is
-// advanced (Advance), with no catch-up entries left that could be in it.
-func (r *Raft) compactLog(i int) {
-	if r.log.compact(i) {
+// logMoved notes whether the log just moved to another array. If it did, slices of the
+// one it left may be out in the Ready the host holds, and in messages queued for the next
+// Ready: the array is free once the first Ready taken from now on is advanced (Advance),
+// with no catch-up entries left that could be in it.
+func (r *Raft) logMoved(moved bool) {
+	if moved {
 		r.spareLogFreeAt = r.readySeq + 1
 	}
 }
 
+// compactLog discards the log through i (raftLog.compact), which may move it.
+func (r *Raft) compactLog(i int) { r.logMoved(r.log.compact(i)) }
+
 // appendLog appends ents to the log (raftLog.append). An append that finds the log's array
-// full moves the log to another, and the array it leaves is free as compactLog's is.
-func (r *Raft) appendLog(ents ...Entry) {
-	if r.log.append(ents...) {
-		r.spareLogFreeAt = r.readySeq + 1
-	}
-}
+// full moves the log to another.
+func (r *Raft) appendLog(ents ...Entry) { r.logMoved(r.log.append(ents...)) }
 
 // discardLogFor replaces the whole log by snapshot s, and makes storage drop every stored
 // entry of the old log, not only those after s.Index. Counterexample for "truncate from
@@ -731,9 +730,7 @@ func (r *Raft) discardLogFor(s SnapshotMeta) {
 	if r.persistedLast >= r.log.firstIndex() {
 		r.addTruncate(r.log.firstIndex())
 	}
-	if r.log.restore(s) {
-		r.spareLogFreeAt = r.readySeq + 1
-	}
+	r.logMoved(r.log.restore(s))
 	r.persistedLast = s.Index
 }
 
