@@ -1,5 +1,5 @@
 // Package lincheck runs porcupine's linearizability check within bounds counted in
-// operations and model steps, never in wall time, so that its verdict is a pure function
+// operations, model steps and state comparisons, never in wall time, so that its verdict is a pure function
 // of the history and the bounds: a history the search cannot decide within them is
 // "unknown" (sim.ErrUnknown), the same on every machine and under any load.
 package lincheck
@@ -15,8 +15,8 @@ import (
 )
 
 // Bounds limit the linearizability check, so that it ends quickly on any history and its
-// verdict is a pure function of the history: every bound is counted in operations or model
-// steps, never in wall time. A history beyond a bound is neither a pass nor a failure but
+// verdict is a pure function of the history: every bound is counted in operations, model
+// steps or state comparisons, never in wall time. A history beyond a bound is neither a pass nor a failure but
 // the outcome "unknown", the same on every machine. Porcupine checks each key on its own
 // (the model partitions by key), so the bounds are per key. Zero fields take the defaults.
 type Bounds struct {
@@ -32,6 +32,16 @@ type Bounds struct {
 	// (say, concurrent Appends whose order no Get reveals) ends as "unknown" rather than
 	// running for hours.
 	MaxStepsPerKey int
+	// MaxComparesPerKey is the most comparisons of model states porcupine's search of one
+	// key may make. Before each step it takes, the search looks the step's result up in
+	// its cache of the (linearized operations, state) pairs it has reached, comparing the
+	// state with every one cached for the same operations. A history of concurrent
+	// Appends that no Get orders reaches one state for each order of them, so a lookup
+	// can compare thousands of states, and the search's time is no longer bounded by its
+	// steps: a key of shardkv/Unreliable34B seed 3531 (as shardkv's traces were on
+	// 2026-12-05, before its controller polls changed) kept a sweep in its lookups for over
+	// ten minutes, under the step bound. This bound ends such a search as "unknown" too.
+	MaxComparesPerKey int
 }
 
 // The default bounds, from a sweep of seeds 1-200 of the three scenarios that check
@@ -47,10 +57,17 @@ type Bounds struct {
 // their orders one by one. The defaults leave room of 2.6x (operations), 3x (concurrency)
 // and 8x (steps). A search that runs to DefaultMaxStepsPerKey on a history that defeats it
 // costs about ten seconds and a few hundred megabytes (kvsim's TestStepBoundEndsTheSearch).
+//
+// State comparisons, measured the same way (and in shardkv, whose model has no order
+// hints, over seeds 1-300 of shardkv/Swarm and shardkv/Unreliable34B): kv's searches made
+// at most 1,629 on a key; shardkv's 1,315,873 (shardkv/Swarm, a key of 817 operations) and
+// 887,452 (shardkv/Unreliable34B, a key of 37). The default leaves room of 76x over
+// shardkv's; a search that runs to it takes about one second.
 const (
 	DefaultMaxOpsPerKey        = 10_000
 	DefaultMaxConcurrentPerKey = 24
 	DefaultMaxStepsPerKey      = 2_000_000
+	DefaultMaxComparesPerKey   = 100_000_000
 )
 
 // WithDefaults returns b with its zero fields set to the defaults.
@@ -63,6 +80,9 @@ func (b Bounds) WithDefaults() Bounds {
 	}
 	if b.MaxStepsPerKey == 0 {
 		b.MaxStepsPerKey = DefaultMaxStepsPerKey
+	}
+	if b.MaxComparesPerKey == 0 {
+		b.MaxComparesPerKey = DefaultMaxComparesPerKey
 	}
 	return b
 }
@@ -144,18 +164,28 @@ func CheckPartitioned(model porcupine.Model, parts [][]porcupine.Operation, keyO
 		if proven != nil && proven(i) {
 			continue
 		}
-		one, ran := boundSteps(model, parts[i:i+1], keyOf, b.MaxStepsPerKey)
+		one, ran := boundSteps(model, parts[i:i+1], keyOf, b)
 		one.Partition = nil
 		if !porcupine.CheckOperations(one, part) {
 			failed = append(failed, i)
 			exhausted[i] = ran(0)
 		}
 	}
-	// record searches every key again with the record kept: the same searches, so the
-	// same verdicts, within the same step bound.
-	model.Partition = func([]porcupine.Operation) [][]porcupine.Operation { return parts }
+	// record searches every key decided again with the record kept: the same searches,
+	// so the same verdicts, within the same bounds. A key left undecided is left out: its
+	// search, cut short by a bound, would be as long again, and it has no verdict to show.
+	decided := parts
+	if slices.Contains(exhausted, true) {
+		decided = nil
+		for i, part := range parts {
+			if !exhausted[i] {
+				decided = append(decided, part)
+			}
+		}
+	}
+	model.Partition = func([]porcupine.Operation) [][]porcupine.Operation { return decided }
 	record := func() porcupine.LinearizationInfo {
-		bounded, _ := boundSteps(model, parts, keyOf, b.MaxStepsPerKey)
+		bounded, _ := boundSteps(model, decided, keyOf, b)
 		_, info := porcupine.CheckOperationsVerbose(bounded, nil, 0) // (nil: Partition returns parts)
 		return info
 	}
@@ -172,8 +202,8 @@ func CheckPartitioned(model porcupine.Model, parts [][]porcupine.Operation, keyO
 		}
 	}
 	if len(r.Illegal) == 0 {
-		return Result{}, fmt.Errorf("linearizability not decided: key %s took over %d model steps: %w",
-			Quote(r.Undecided), b.MaxStepsPerKey, sim.ErrUnknown)
+		return Result{}, fmt.Errorf("linearizability not decided: key %s took over %d model steps or %d state comparisons: %w",
+			Quote(r.Undecided), b.MaxStepsPerKey, b.MaxComparesPerKey, sim.ErrUnknown)
 	}
 	r.Info = record() // for the visualization of the failure
 	return r, nil
@@ -244,27 +274,38 @@ func complete(lins [][]int, n int) bool {
 	return false
 }
 
-// boundSteps returns model with each key's steps counted: once a key has taken limit steps,
-// every further step of it is refused, which ends porcupine's search of that key at once
-// (as "illegal"), and exhausted(i) reports that parts[i]'s search was cut short. Each key
-// is searched by one goroutine of porcupine's, which alone touches the key's counter. A
-// model for one key's history (each key's own check) counts without looking the key up.
-func boundSteps(model porcupine.Model, parts [][]porcupine.Operation, keyOf func(any) string, limit int) (porcupine.Model, func(i int) bool) {
-	counters := make([]int, len(parts))
+// boundSteps returns model with each key's steps counted: once a key has taken
+// b.MaxStepsPerKey steps, every further step of it is refused, which ends porcupine's
+// search of that key at once (as "illegal"), and exhausted(i) reports that parts[i]'s
+// search was cut short. Each key is searched by one goroutine of porcupine's, which alone
+// touches the key's counter. A model for one key's history (each key's own check) counts
+// without looking the key up, and counts its state comparisons too: past
+// b.MaxComparesPerKey, its steps are refused as well. (A comparison does not name its
+// key, so a model for several keys cannot count them; CheckPartitioned searches several
+// keys at once only to keep the record of keys it has decided, and such a search repeats
+// the one that decided the key, comparisons included.)
+func boundSteps(model porcupine.Model, parts [][]porcupine.Operation, keyOf func(any) string, b Bounds) (porcupine.Model, func(i int) bool) {
+	type work struct{ steps, compares int }
+	counters := make([]work, len(parts))
 	step := model.Step
-	bounded := func(n *int, state, input, output any) (bool, any) {
-		if *n >= limit {
-			*n = limit + 1
+	bounded := func(n *work, state, input, output any) (bool, any) {
+		if n.steps >= b.MaxStepsPerKey || n.compares > b.MaxComparesPerKey {
+			n.steps = b.MaxStepsPerKey + 1
 			return false, state
 		}
-		*n++
+		n.steps++
 		return step(state, input, output)
 	}
 	if len(parts) == 1 {
 		n := &counters[0]
 		model.Step = func(state, input, output any) (bool, any) { return bounded(n, state, input, output) }
+		equal := model.Equal
+		model.Equal = func(a, b any) bool {
+			n.compares++
+			return equal(a, b)
+		}
 	} else {
-		index := make(map[string]*int, len(parts))
+		index := make(map[string]*work, len(parts))
 		for i, part := range parts {
 			index[keyOf(part[0].Input)] = &counters[i]
 		}
@@ -272,7 +313,7 @@ func boundSteps(model porcupine.Model, parts [][]porcupine.Operation, keyOf func
 			return bounded(index[keyOf(input)], state, input, output)
 		}
 	}
-	return model, func(i int) bool { return counters[i] > limit }
+	return model, func(i int) bool { return counters[i].steps > b.MaxStepsPerKey }
 }
 
 // MaxConcurrent returns the most operations of part open at one instant, as porcupine
