@@ -4,9 +4,9 @@
 // configuration changes.
 //
 // Design. Every group moves through every configuration, one at a time and in order: its
-// leader polls the controller every PollInterval for the configuration after its own, and
-// proposes it through the group's Raft log (OpConfig), but only once no migration of the
-// current one is under way. Applying a configuration marks each shard: kept shards stay
+// leader polls the controller every PollInterval for the configuration after its own (each
+// poll a round of the controller's servers, see pollConfig), and proposes it through the
+// group's Raft log (OpConfig), but only once no migration of the current one is under way. Applying a configuration marks each shard: kept shards stay
 // Serving; shards the group gains are Pulling; shards it loses are Leaving, their data
 // frozen. Migration is by pull, through the receiving group's log: the leader of a
 // group with Pulling shards asks their previous owner (from the previous configuration)
