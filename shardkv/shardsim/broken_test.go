@@ -17,7 +17,7 @@ func runBroken(body func(*sim.Proc, Setup) error, seed uint64, broken func(*shar
 // TestBrokenServeWhilePulling: a group that answers clients for a shard before its data
 // arrived fails the served-with-data check, on the first seed of JoinLeave4B where a Get
 // after a join reaches the new owner while the shard is still on its way. That takes a
-// few seeds (seeds 4, 11, 13-15 and 18-20 of the first 20 catch it), so the test looks
+// few seeds (seeds 1, 11, 14, 15, 18 and 20 of the first 20 catch it), so the test looks
 // for it in the first 20 and requires the first failure to be that check.
 func TestBrokenServeWhilePulling(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
