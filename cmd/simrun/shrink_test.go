@@ -34,7 +34,8 @@ func TestShrinkEveryPlantedBug(t *testing.T) {
 	// example's, run under profiles of their own).
 	var planted []*sim.Scenario
 	for _, name := range []string{"raft/planted/CommitOldTerms", "raft/planted/ForgetVote", "kv/planted/LocalGets",
-		"kv/planted/VolatileDedup", "mapreduce/planted/InPlace", "mapreduce/planted/NoReissue", "example/planted/AckBeforeSync"} {
+		"kv/planted/VolatileDedup", "shardkv/planted/ServeWhilePulling", "shardkv/planted/DropSessions",
+		"mapreduce/planted/InPlace", "mapreduce/planted/NoReissue", "example/planted/AckBeforeSync"} {
 		sc, ok := sim.Lookup(name)
 		require.True(t, ok, name)
 		require.NotEmpty(t, sc.Planted, name)

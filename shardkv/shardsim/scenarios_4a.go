@@ -13,6 +13,7 @@ const scenarioMaxTime = TestTimeout + 30e9
 func init() {
 	registerPorted()
 	registerSwarm()
+	registerPlanted()
 }
 
 // ported lists the scenarios that port an original test, in the order of the original suite.
