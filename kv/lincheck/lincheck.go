@@ -301,6 +301,10 @@ func boundSteps(model porcupine.Model, parts [][]porcupine.Operation, keyOf func
 		n := &counters[0]
 		model.Step = func(state, input, output any) (bool, any) { return bounded(n, state, input, output) }
 		equal := model.Equal
+		if equal == nil {
+			// porcupine's own default, which a model with Equal set replaces.
+			equal = func(a, b any) bool { return a == b }
+		}
 		model.Equal = func(a, b any) bool {
 			n.compares++
 			return equal(a, b)

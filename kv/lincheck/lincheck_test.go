@@ -165,6 +165,12 @@ func TestCompareBoundEndsTheSearch(t *testing.T) {
 	require.NoError(t, err, "decided without the bound")
 	require.Greater(t, unbounded, 10*first, "the bound cut the search short")
 
+	// A model without Equal compares as porcupine's default does (==), counted too.
+	noEqual := appender
+	noEqual.Equal = nil
+	_, err = Check(noEqual, hopeless("k", 7), keyOf, bounds)
+	require.ErrorIs(t, err, sim.ErrUnknown)
+
 	h := append(hopeless("a", 7), w(0, 300, 301, "b", "x"), r(0, 302, 303, "b", "y"))
 	res, err := Check(appender, h, keyOf, bounds)
 	require.NoError(t, err)
