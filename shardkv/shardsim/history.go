@@ -118,8 +118,8 @@ func (h *History) Add(client int, in KVInput, out KVOutput, call, ret int64) {
 func (h *History) Len() int { return len(h.ops) }
 
 // CheckLinearizable checks the history against KVModel within lincheck's default
-// bounds, which count operations and model steps, never wall time, so that the verdict is
-// the same on every machine. Illegal is an error naming the keys whose histories are not
+// bounds, which count operations, model steps and state comparisons, never wall time, so
+// that the verdict is the same on every machine. Illegal is an error naming the keys whose histories are not
 // linearizable; a history over a bound is an error wrapping sim.ErrUnknown.
 func (h *History) CheckLinearizable() error { return h.checkWithin(lincheck.Bounds{}) }
 
