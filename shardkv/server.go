@@ -6,18 +6,19 @@
 // Design. Every group moves through every configuration, one at a time and in order: its
 // leader polls the controller every PollInterval for the configuration after its own (each
 // poll a round of the controller's servers, see pollConfig), and proposes it through the
-// group's Raft log (OpConfig), but only once no migration of the current one is under way. Applying a configuration marks each shard: kept shards stay
-// Serving; shards the group gains are Pulling; shards it loses are Leaving, their data
-// frozen. Migration is by pull, through the receiving group's log: the leader of a
-// group with Pulling shards asks their previous owner (from the previous configuration)
-// for them (MethodPull); the owner answers once it has reached the same configuration,
-// with the data and the duplicate table of each shard, and the receiver proposes them
-// (OpInsert). Applied, the shard is Arrived, and served at once (Challenge 2), while
-// other shards may still be on their way. The receiver then asks the previous owner to
-// delete its copy (MethodDelete); the owner proposes OpDelete, which drops the shard's
-// data (Challenge 1); on its answer the receiver proposes OpGCDone and the shard is
-// Serving. Each step is idempotent (a command for another configuration, or for a shard
-// not in the expected status, changes nothing), so any leader may repeat any of them.
+// group's Raft log (OpConfig), but only once no migration of the current one is under way.
+// Applying a configuration marks each shard: kept shards stay Serving; shards the group
+// gains are Pulling; shards it loses are Leaving, their data frozen. Migration is by pull,
+// through the receiving group's log: the leader of a group with Pulling shards asks their
+// previous owner (from the previous configuration) for them (MethodPull); the owner answers
+// once it has reached the same configuration, with the data and the duplicate table of each
+// shard, and the receiver proposes them (OpInsert). Applied, the shard is Arrived, and
+// served at once (Challenge 2), while other shards may still be on their way. The receiver
+// then asks the previous owner to delete its copy (MethodDelete); the owner proposes
+// OpDelete, which drops the shard's data (Challenge 1); on its answer the receiver proposes
+// OpGCDone and the shard is Serving. Each step is idempotent (a command for another
+// configuration, or for a shard not in the expected status, changes nothing), so any leader
+// may repeat any of them.
 //
 // The leader drives these steps every PollInterval, and again as soon as one of them
 // applies, so that a chain of configurations does not cost a tick per step.

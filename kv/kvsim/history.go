@@ -184,10 +184,10 @@ type Bounds = lincheck.Bounds
 // CheckLinearizable checks ops against Model, with prepare's fingerprints and order hints,
 // within bounds b (zero fields: the defaults). A key's history over the operation or
 // concurrency bound makes the verdict unknown before porcupine runs; a search that exceeds
-// the step or comparison bound makes it unknown too, unless another key is not linearizable. On a violation it writes
-// porcupine's HTML visualization to a temporary file named after the scenario and seed,
-// and the error names the keys whose histories are not linearizable and the file. An
-// undecided check returns an error wrapping sim.ErrUnknown.
+// the step or comparison bound makes it unknown too, unless another key is not
+// linearizable. On a violation it writes porcupine's HTML visualization to a temporary file
+// named after the scenario and seed, and the error names the keys whose histories are not
+// linearizable and the file. An undecided check returns an error wrapping sim.ErrUnknown.
 func CheckLinearizable(ops []porcupine.Operation, scenario string, seed uint64, b Bounds) error {
 	return checkLinearizable(nil, prepare(ops), nil, func() []porcupine.Operation { return ops }, scenario, seed, b)
 }

@@ -17,7 +17,8 @@ import (
 // TestMeasureHistories measures what the linearizability bounds (Bounds) are chosen from:
 // over seeds 1-N of the scenarios that check linearizability, the largest key history, the
 // most concurrent operations on a key, and the model steps, state comparisons and wall time
-// porcupine's search of a key takes. It runs only when asked, as the measurement behind the defaults:
+// porcupine's search of a key takes. It runs only when asked, as the measurement behind the
+// defaults:
 //
 //	KV_MEASURE_SEEDS=200 [KV_MEASURE_SCENARIO=kv/Swarm] go test ./kv/kvsim/ -run TestMeasureHistories -v -timeout 30m
 //

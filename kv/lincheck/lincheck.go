@@ -1,7 +1,7 @@
 // Package lincheck runs porcupine's linearizability check within bounds counted in
-// operations, model steps and state comparisons, never in wall time, so that its verdict is a pure function
-// of the history and the bounds: a history the search cannot decide within them is
-// "unknown" (sim.ErrUnknown), the same on every machine and under any load.
+// operations, model steps and state comparisons, never in wall time, so that its verdict is
+// a pure function of the history and the bounds: a history the search cannot decide within
+// them is "unknown" (sim.ErrUnknown), the same on every machine and under any load.
 package lincheck
 
 import (
@@ -16,9 +16,10 @@ import (
 
 // Bounds limit the linearizability check, so that it ends quickly on any history and its
 // verdict is a pure function of the history: every bound is counted in operations, model
-// steps or state comparisons, never in wall time. A history beyond a bound is neither a pass nor a failure but
-// the outcome "unknown", the same on every machine. Porcupine checks each key on its own
-// (the model partitions by key), so the bounds are per key. Zero fields take the defaults.
+// steps or state comparisons, never in wall time. A history beyond a bound is neither a
+// pass nor a failure but the outcome "unknown", the same on every machine. Porcupine checks
+// each key on its own (the model partitions by key), so the bounds are per key. Zero fields
+// take the defaults.
 type Bounds struct {
 	// MaxOpsPerKey is the most operations one key's history may hold.
 	MaxOpsPerKey int

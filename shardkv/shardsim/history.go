@@ -117,10 +117,10 @@ func (h *History) Add(client int, in KVInput, out KVOutput, call, ret int64) {
 // Len is the number of recorded calls.
 func (h *History) Len() int { return len(h.ops) }
 
-// CheckLinearizable checks the history against KVModel within lincheck's default
-// bounds, which count operations, model steps and state comparisons, never wall time, so
-// that the verdict is the same on every machine. Illegal is an error naming the keys whose histories are not
-// linearizable; a history over a bound is an error wrapping sim.ErrUnknown.
+// CheckLinearizable checks the history against KVModel within lincheck's default bounds,
+// which count operations, model steps and state comparisons, never wall time, so that the
+// verdict is the same on every machine. Illegal is an error naming the keys whose histories
+// are not linearizable; a history over a bound is an error wrapping sim.ErrUnknown.
 func (h *History) CheckLinearizable() error { return h.checkWithin(lincheck.Bounds{}) }
 
 func (h *History) checkWithin(b lincheck.Bounds) error {
