@@ -45,8 +45,7 @@ type Recopier interface {
 // no message recopies (a handler or caller that gives back what no Recopier
 // made) holds no more of them than there are messages in flight.
 func clone(m Message, spare *sim.FreeList[any]) any {
-	if spare.Len() > 0 {
-		dst := spare.Get()
+	if dst := spare.Get(); dst != nil {
 		if r, ok := m.(Recopier); ok {
 			return r.CloneInto(dst)
 		}
